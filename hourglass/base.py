@@ -1,0 +1,42 @@
+"""The project's pydantic base model: frozen, strict about keys, helpful about typos."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+PositiveFloat = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+NonNegativeFloat = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+
+
+def did_you_mean(word: str, choices: list[str]) -> str:
+    """A " did you mean 'x'?" hint for a misspelt word, or an empty string."""
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+class Model(BaseModel):
+    """Frozen, rejects unknown keys with a "did you mean" hint, checks every number."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reject_unknown_keys(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        allowed = [f.alias or name for name, f in cls.model_fields.items()]
+        known = set(allowed) | set(cls.model_fields)
+        for key in data:
+            if key not in known:
+                hint = did_you_mean(str(key), allowed)
+                raise PydanticCustomError(
+                    "unknown_key",
+                    "unknown key '{key}'{hint} (allowed: {allowed})",
+                    {"key": str(key), "hint": hint, "allowed": ", ".join(allowed)},
+                )
+        return data

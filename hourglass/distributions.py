@@ -1,0 +1,150 @@
+"""Declarative distribution specs, and samplers that draw from a numpy Generator."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from pydantic import model_validator
+
+from hourglass.base import Model, NonNegativeFloat, PositiveFloat
+
+
+class _Exponential(Model):
+    mean_days: PositiveFloat
+
+
+class _Gamma(Model):
+    mean_days: PositiveFloat
+    cv: PositiveFloat
+
+
+class _Lognormal(Model):
+    mean_days: PositiveFloat
+    cv: PositiveFloat
+
+
+class _Fixed(Model):
+    days: NonNegativeFloat
+
+
+class _AmountExponential(Model):
+    mean: PositiveFloat
+
+
+class _AmountGamma(Model):
+    mean: PositiveFloat
+    cv: PositiveFloat
+
+
+class _AmountLognormal(Model):
+    mean: PositiveFloat
+    cv: PositiveFloat
+
+
+class _AmountFixed(Model):
+    value: NonNegativeFloat
+
+
+class _OneOf(Model):
+    """Exactly one family key must be given."""
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> _OneOf:
+        given = [name for name in type(self).model_fields if getattr(self, name) is not None]
+        if len(given) != 1:
+            families = ", ".join(type(self).model_fields)
+            raise ValueError(f"give exactly one of: {families} (got {len(given)})")
+        return self
+
+    @property
+    def family(self) -> str:
+        """The chosen family: exponential, gamma, lognormal or fixed."""
+        return next(n for n in type(self).model_fields if getattr(self, n) is not None)
+
+    @property
+    def params(self) -> Model:
+        """The chosen family's parameters."""
+        return getattr(self, self.family)
+
+
+class Duration(_OneOf):
+    """A time in days: exponential, gamma or lognormal (by mean and cv), or fixed."""
+
+    exponential: _Exponential | None = None
+    gamma: _Gamma | None = None
+    lognormal: _Lognormal | None = None
+    fixed: _Fixed | None = None
+
+    @property
+    def mean(self) -> float:
+        """The mean in days."""
+        p = self.params
+        return p.days if self.family == "fixed" else p.mean_days
+
+    def sampler(self) -> Sampler:
+        """A sampler for this distribution."""
+        p = self.params
+        if self.family == "fixed":
+            return Sampler("fixed", p.days, 0.0)
+        cv = 1.0 if self.family == "exponential" else p.cv
+        return Sampler(self.family, p.mean_days, cv)
+
+
+class Amount(_OneOf):
+    """A money amount: exponential, gamma or lognormal (by mean and cv), or fixed."""
+
+    exponential: _AmountExponential | None = None
+    gamma: _AmountGamma | None = None
+    lognormal: _AmountLognormal | None = None
+    fixed: _AmountFixed | None = None
+
+    @property
+    def mean(self) -> float:
+        """The mean amount."""
+        p = self.params
+        return p.value if self.family == "fixed" else p.mean
+
+    def sampler(self) -> Sampler:
+        """A sampler for this distribution."""
+        p = self.params
+        if self.family == "fixed":
+            return Sampler("fixed", p.value, 0.0)
+        cv = 1.0 if self.family == "exponential" else p.cv
+        return Sampler(self.family, p.mean, cv)
+
+
+class Sampler:
+    """Draws from one distribution given by family, mean and coefficient of variation."""
+
+    __slots__ = ("cv", "family", "mean", "_a", "_b")
+
+    def __init__(self, family: str, mean: float, cv: float) -> None:
+        self.family, self.mean, self.cv = family, mean, cv
+        if family == "gamma":
+            self._a, self._b = 1.0 / cv**2, mean * cv**2  # shape, scale
+        elif family == "lognormal":
+            sigma2 = math.log1p(cv**2)
+            self._a, self._b = math.log(mean) - sigma2 / 2.0, math.sqrt(sigma2)  # mu, sigma
+        else:
+            self._a = self._b = 0.0
+
+    def draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """`size` independent draws as a float64 array."""
+        if self.family == "exponential":
+            return rng.exponential(self.mean, size)
+        if self.family == "gamma":
+            return rng.gamma(self._a, self._b, size)
+        if self.family == "lognormal":
+            return rng.lognormal(self._a, self._b, size)
+        return np.full(size, self.mean)
+
+    def draw_one(self, rng: np.random.Generator) -> float:
+        """One draw as a Python float."""
+        if self.family == "exponential":
+            return rng.exponential(self.mean)
+        if self.family == "gamma":
+            return rng.gamma(self._a, self._b)
+        if self.family == "lognormal":
+            return rng.lognormal(self._a, self._b)
+        return self.mean

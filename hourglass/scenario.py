@@ -1,0 +1,373 @@
+"""Scenario files: frozen pydantic models, YAML loading with located errors, overrides."""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from hourglass.base import Model, NonNegativeFloat, PositiveFloat, Probability, did_you_mean
+from hourglass.distributions import Amount, Duration
+from hourglass.stages import ACTIVE_CLASSES, FUNNEL, LoyaltyClass, SellerStageName, StageName
+
+DAYS_PER_MONTH = 365.25 / 12
+"""Rates given per month are divided by this to get rates per day."""
+
+MAX_MARKET = 500_000_000
+"""Largest addressable market: the engine keeps one bit per person."""
+
+Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
+Reason = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
+Multiplier = Annotated[float, Field(gt=0.0, le=10.0, allow_inf_nan=False)]
+MonthlyRate = Annotated[float, Field(ge=0.0, le=1000.0, allow_inf_nan=False)]
+
+
+class ScenarioError(ValueError):
+    """A scenario file or override that cannot be used; the message says what and where."""
+
+
+class PaidChannel(Model):
+    """A paid channel: money buys contacts with the market at a cost per prospect."""
+
+    budget_per_month: NonNegativeFloat
+    cost_per_prospect: PositiveFloat
+
+    @property
+    def prospects_per_day(self) -> float:
+        """Contacts bought per day."""
+        return self.budget_per_month / DAYS_PER_MONTH / self.cost_per_prospect
+
+
+class Organic(Model):
+    """Organic arrivals: search, word of the street, walk-ins; free."""
+
+    prospects_per_day: NonNegativeFloat
+
+
+class Channels(Model):
+    """Where outside prospects come from (referrals are set under `referral`)."""
+
+    paid: dict[Name, PaidChannel] = {}
+    organic: Organic | None = None
+
+    @field_validator("paid")
+    @classmethod
+    def _reserved_names(cls, paid: dict[str, PaidChannel]) -> dict[str, PaidChannel]:
+        clash = sorted(set(paid) & {"organic", "referral"})
+        if clash:
+            raise ValueError(f"'{clash[0]}' is a reserved channel name; call the paid one else")
+        return paid
+
+
+class Market(Model):
+    """The addressable market; leave `size` out for an unlimited one."""
+
+    size: Annotated[int, Field(ge=1, le=MAX_MARKET)] | None = None
+
+
+class Stage(Model):
+    """One customer stage: who passes, how long they stay, why the others leave."""
+
+    pass_prob: Probability
+    duration: Duration = Duration(exponential={"mean_days": 1.0})
+    loss_reasons: dict[Reason, PositiveFloat] | None = None
+
+
+class Stages(Model):
+    """The funnel stages know, like, trust, try, buy."""
+
+    know: Stage
+    like: Stage
+    trust: Stage
+    try_: Stage = Field(alias="try")
+    buy: Stage
+
+    def __getitem__(self, name: str) -> Stage:
+        return getattr(self, "try_" if name == "try" else name)
+
+
+class Qualification(Model):
+    """Early qualification: a share of the leads a seller would lose get a fast "no"."""
+
+    share: Probability
+    duration: Duration
+
+
+class Sales(Model):
+    """The sales team: sellers work beside the customer stages listed in `stages`."""
+
+    sellers: Annotated[int, Field(ge=1, le=100_000)]
+    stages: list[SellerStageName] = ["define", "deliver"]
+    patience: Duration | None = None
+    skill: dict[SellerStageName, Multiplier] = {}
+    qualification: Qualification | None = None
+    cost_per_seller_per_month: NonNegativeFloat = 0.0
+
+    @field_validator("stages")
+    @classmethod
+    def _presale_once(cls, stages: list[str]) -> list[str]:
+        if len(set(stages)) != len(stages):
+            raise ValueError("a seller stage is listed twice")
+        late = [s for s in stages if s in ("measure", "engage")]
+        if late:
+            raise ValueError(
+                f"'{late[0]}' takes no seller time here; set its effect under sales.skill"
+            )
+        return stages
+
+    @model_validator(mode="after")
+    def _skill_where_worked(self) -> Sales:
+        idle = [s for s in self.skill if s not in self.stages and s not in ("measure", "engage")]
+        if idle:
+            raise ValueError(
+                f"skill for '{idle[0]}', but the team does not work it: add it to sales.stages"
+            )
+        return self
+
+
+class BGNBD(Model):
+    """Buy-till-you-die (BG/NBD): purchase rate ~ Gamma(r, alpha), drop-out ~ Beta(a, b)."""
+
+    r: PositiveFloat
+    alpha: PositiveFloat
+    a: PositiveFloat
+    b: PositiveFloat
+    period_days: PositiveFloat = 7.0
+
+
+class SimpleRepeat(Model):
+    """The same repeat rate and drop-out chance for every customer."""
+
+    purchases_per_month: MonthlyRate
+    dropout_prob: Probability
+
+
+class Repeat(Model):
+    """Repeat purchases: `bgnbd` parameters or a `simple` rate."""
+
+    bgnbd: BGNBD | None = None
+    simple: SimpleRepeat | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Repeat:
+        if (self.bgnbd is None) == (self.simple is None):
+            raise ValueError("give exactly one of: bgnbd, simple")
+        return self
+
+
+class Offer(Model):
+    """An offer made at a repeat purchase, and what it does to the order's value."""
+
+    prob: Probability
+    value_factor: Multiplier
+
+
+class Offers(Model):
+    """Upsell (a bigger order), cross-sell (an add-on), down-sell (a smaller order)."""
+
+    upsell: Offer | None = None
+    cross_sell: Offer | None = None
+    down_sell: Offer | None = None
+
+    @model_validator(mode="after")
+    def _at_most_one_offer(self) -> Offers:
+        total = sum(o.prob for o in (self.upsell, self.cross_sell, self.down_sell) if o)
+        if total > 1.0:
+            raise ValueError(f"offer probabilities add up to {total:g}; at most 1")
+        return self
+
+
+class Loyalty(Model):
+    """Loyalty classes after the sale: where a new customer starts and the monthly moves."""
+
+    start: LoyaltyClass = "one_time"
+    transitions_per_month: dict[LoyaltyClass, dict[LoyaltyClass, MonthlyRate]] = {}
+
+    @field_validator("start")
+    @classmethod
+    def _start_active(cls, start: str) -> str:
+        if start not in ACTIVE_CLASSES:
+            raise ValueError(f"a new customer cannot start as '{start}'")
+        return start
+
+    @field_validator("transitions_per_month")
+    @classmethod
+    def _no_self_loops(cls, moves: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        for source, targets in moves.items():
+            if source in targets:
+                raise ValueError(f"'{source}' cannot move to itself")
+        return moves
+
+
+class AfterSale(Model):
+    """What happens after the first purchase."""
+
+    order_value: Amount
+    margin: Probability = 1.0
+    repeat: Repeat | None = None
+    offers: Offers = Offers()
+    loyalty: Loyalty = Loyalty()
+
+
+class Referral(Model):
+    """Word of mouth: advocates contact the market; won contacts arrive warmer."""
+
+    contacts_per_month: dict[LoyaltyClass, MonthlyRate] = {}
+    win_prob: Probability
+    delay: Duration = Duration(fixed={"days": 0.0})
+    boost: dict[StageName, Multiplier] = {}
+    bonus: NonNegativeFloat = 0.0
+    antagonist_drag: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
+
+
+class Scenario(Model):
+    """A business, described well enough to simulate its hourglass."""
+
+    name: Name
+    description: str = ""
+    horizon_days: Annotated[float, Field(gt=0.0, le=36_500.0)]
+    warmup_days: Annotated[float, Field(ge=0.0, le=36_500.0)] = 0.0
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
+    market: Market = Market()
+    channels: Channels
+    stages: Stages
+    sales: Sales | None = None
+    after_sale: AfterSale
+    referral: Referral | None = None
+
+    @model_validator(mode="after")
+    def _warmup_before_horizon(self) -> Scenario:
+        if self.warmup_days >= self.horizon_days:
+            raise ValueError(
+                f"warmup_days ({self.warmup_days:g}) must be shorter than "
+                f"horizon_days ({self.horizon_days:g})"
+            )
+        return self
+
+    def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
+        """A new scenario with dotted field paths set (e.g. "sales.sellers"), validated anew."""
+        data = self.to_dict()
+        for path, value in overrides.items():
+            _set_path(data, path, value)
+        return parse_scenario(data, source="overrides")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data, as a scenario file would hold it."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+    def to_yaml(self) -> str:
+        """The scenario as YAML text that loads back to an equal scenario."""
+        return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
+
+    @property
+    def funnel(self) -> list[tuple[str, Stage]]:
+        """The funnel stages in order, with their settings."""
+        return [(name, self.stages[name]) for name in FUNNEL]
+
+
+def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
+    parts = path.split(".")
+    node: Any = data
+    for depth, part in enumerate(parts[:-1]):
+        if not isinstance(node, dict):
+            where = ".".join(parts[:depth])
+            raise ScenarioError(f"overrides: {path}: '{where}' holds no fields")
+        node = node.setdefault(part, {})
+    if not isinstance(node, dict):
+        raise ScenarioError(f"overrides: {path}: '{'.'.join(parts[:-1])}' holds no fields")
+    node[parts[-1]] = value
+
+
+def parse_scenario(data: Any, source: str = "<scenario>", text: str | None = None) -> Scenario:
+    """Validate plain data into a Scenario; errors name the source, the field and the line."""
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{source}: a scenario is a mapping of keys to values, not "
+                            f"{type(data).__name__}")
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as err:
+        root = _compose(text)
+        lines = [_describe(e, source, root) for e in err.errors()]
+        raise ScenarioError("\n".join(lines)) from None
+
+
+def load_scenario(path: str | Path | None = None) -> Scenario:
+    """Load a scenario file (YAML); with no path, the built-in default scenario."""
+    if path is None:
+        text = resources.files("hourglass").joinpath("default.yaml").read_text("utf-8")
+        source = "default scenario"
+    else:
+        file = Path(path)
+        source = str(path)
+        if not file.is_file():
+            raise ScenarioError(f"{source}: no such file")
+        try:
+            text = file.read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            raise ScenarioError(f"{source}: cannot read: {err}") from None
+    return parse_scenario_text(text, source)
+
+
+def parse_scenario_text(text: str, source: str = "<scenario>") -> Scenario:
+    """Parse YAML text (plain YAML only: no object tags) into a Scenario."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f": line {mark.line + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise ScenarioError(f"{source}{where}: not valid YAML: {problem}") from None
+    return parse_scenario(data, source, text)
+
+
+def _compose(text: str | None) -> yaml.Node | None:
+    if text is None:
+        return None
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return None
+
+
+def _describe(error: dict[str, Any], source: str, root: yaml.Node | None) -> str:
+    loc = [str(p) for p in error["loc"] if not str(p).startswith(("function-", "["))]
+    message = error["msg"]
+    ctx = error.get("ctx") or {}
+    if error["type"] == "unknown_key":
+        loc.append(ctx["key"])
+    elif error["type"] == "literal_error" and isinstance(error.get("input"), str):
+        expected = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        message = f"'{error['input']}' is not one of {', '.join(expected)}"
+        message += did_you_mean(error["input"], expected)
+    elif error["type"] == "missing":
+        message = "required, but missing"
+    elif message.startswith("Value error, "):
+        message = message.removeprefix("Value error, ")
+    line = _line_of(root, loc)
+    where = f": line {line}" if line else ""
+    field = ".".join(loc) or "(top level)"
+    return f"{source}{where}: {field}: {message}"
+
+
+def _line_of(root: yaml.Node | None, loc: list[str]) -> int | None:
+    if root is None:
+        return None
+    node, line = root, root.start_mark.line + 1
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next(((k, v) for k, v in node.value if str(k.value) == part), None)
+            if match is None:
+                break
+            node, line = match[1], match[0].start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode) and part.isdigit() and int(part) < len(
+            node.value
+        ):
+            node = node.value[int(part)]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line

@@ -1,0 +1,112 @@
+"""The stage vocabulary: customer stages, seller stages, loyalty classes and their labels."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+FUNNEL: tuple[str, ...] = ("know", "like", "trust", "try", "buy")
+"""Customer stages before and at the sale, in order; each has a pass probability."""
+
+HOURGLASS: tuple[str, ...] = (*FUNNEL, "repeat", "refer")
+"""All seven customer stages: the funnel, then the widening lower half."""
+
+SELLER_STAGES: tuple[str, ...] = (
+    "explore",
+    "collaborate",
+    "design",
+    "define",
+    "deliver",
+    "measure",
+    "engage",
+)
+"""Seller stages, each beside the customer stage at the same position in HOURGLASS."""
+
+SELLER_BESIDE: dict[str, str] = dict(zip(SELLER_STAGES, HOURGLASS, strict=True))
+"""Seller stage -> the customer stage it works beside."""
+
+LOYALTY_CLASSES: tuple[str, ...] = (
+    "one_time",
+    "regular",
+    "loyal",
+    "committed",
+    "fan",
+    "temporarily_lost",
+    "former",
+    "antagonist",
+)
+"""Classes a customer moves through after the first purchase ("potential" is a prospect)."""
+
+ACTIVE_CLASSES: frozenset[str] = frozenset({"one_time", "regular", "loyal", "committed", "fan"})
+"""Classes whose members still buy; the others have lapsed, left or turned against us."""
+
+StageName = Literal["know", "like", "trust", "try", "buy"]
+SellerStageName = Literal[
+    "explore", "collaborate", "design", "define", "deliver", "measure", "engage"
+]
+LoyaltyClass = Literal[
+    "one_time", "regular", "loyal", "committed", "fan", "temporarily_lost", "former", "antagonist"
+]
+
+DEFAULT_LOSS_REASON: dict[str, str] = {
+    "know": "not_interested",
+    "like": "no_action",
+    "trust": "not_convinced",
+    "try": "trial_disappointed",
+    "buy": "lost_to_competitor",
+}
+"""Why a prospect leaves each stage when the scenario names no reasons (DOMAIN.md §1)."""
+
+WENT_COLD = "went_cold"
+"""Loss reason of a lead that waited longer than its patience for a seller."""
+
+DISQUALIFIED = "disqualified"
+"""Loss reason of a lead that early qualification turned away fast."""
+
+CHURNED = "churned"
+"""Loss reason at repeat: the customer lapsed before buying again."""
+
+NOT_ENTHUSIASTIC = "not_enthusiastic"
+"""Loss reason at refer: the advocate cooled down before bringing anyone."""
+
+LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "know": "Know",
+        "like": "Like",
+        "trust": "Trust",
+        "try": "Try",
+        "buy": "Buy",
+        "repeat": "Repeat",
+        "refer": "Refer",
+    },
+    "ru": {
+        "know": "Знать",
+        "like": "Нравиться",
+        "trust": "Доверять",
+        "try": "Попробовать",
+        "buy": "Купить",
+        "repeat": "Повторить",
+        "refer": "Рекомендовать",
+    },
+    "seven_en": {
+        "know": "Reach",
+        "like": "Capture",
+        "trust": "Warm-up",
+        "try": "Deal",
+        "buy": "Deal",
+        "repeat": "Repeat sales",
+        "refer": "Word of mouth",
+    },
+    "seven_ru": {
+        "know": "Охват",
+        "like": "Захват",
+        "trust": "Прогрев",
+        "try": "Сделка",
+        "buy": "Сделка",
+        "repeat": "Повторные продажи",
+        "refer": "Сарафанное радио",
+    },
+}
+"""Stage labels: Jantsch's seven stages (en, ru) and K. Alekseev's variant (seven_en, seven_ru).
+
+Alekseev's "Loyalty" stage has no twin among Jantsch's: it is the loyalty classes after the sale.
+"""

@@ -1,0 +1,312 @@
+"""Pure functions from a run's event log to tables and KPIs; nothing here runs SimPy.
+
+Everything is counted over the measurement window [warmup_days, horizon_days): visits that
+began, customers first bought, and money that moved in it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from hourglass.engine import Run
+from hourglass.log import FIRST_REASON, INSIDE, PASSED
+from hourglass.scenario import DAYS_PER_MONTH
+from hourglass.stages import (
+    ACTIVE_CLASSES,
+    CHURNED,
+    FUNNEL,
+    NOT_ENTHUSIASTIC,
+    SELLER_BESIDE,
+    WENT_COLD,
+)
+
+STAGE_COLUMNS = ("stage", "entered", "passed", "lost", "inside", "conversion", "mean_days",
+                 "p90_days")
+
+
+def _window(run: Run) -> tuple[float, float]:
+    log = run.log
+    return log.warmup_days, log.horizon_days
+
+
+def _first_purchases(run: Run) -> pd.DataFrame:
+    """Customers first bought in the window: customer, day."""
+    p = run.log.purchases
+    first = p["kind"] == 0
+    df = pd.DataFrame({"customer": p["customer"][first], "day": p["time"][first]})
+    return df[df["day"] >= run.log.warmup_days]
+
+
+def stage_table(run: Run) -> pd.DataFrame:
+    """Entered, passed, lost, still inside, conversion and time in stage, for all seven stages.
+
+    Conversion is passed / (passed + lost): the share of decided visits that went on.
+    Time in stage (mean and 90th percentile, days) is over visits that ended.
+    """
+    rows = [_funnel_row(run, k) for k in range(len(FUNNEL))]
+    rows += [_repeat_row(run), _refer_row(run)]
+    return pd.DataFrame(rows, columns=list(STAGE_COLUMNS))
+
+
+def _row(stage: str, passed: int, lost: int, inside: int, days: np.ndarray) -> tuple:
+    decided = passed + lost
+    return (
+        stage,
+        passed + lost + inside,
+        passed,
+        lost,
+        inside,
+        passed / decided if decided else math.nan,
+        float(days.mean()) if len(days) else math.nan,
+        float(np.percentile(days, 90)) if len(days) else math.nan,
+    )
+
+
+def _stage_visits(run: Run, k: int) -> dict[str, np.ndarray]:
+    v = run.log.visits
+    mask = (v["stage"] == k) & (v["enter"] >= run.log.warmup_days)
+    return {name: col[mask] for name, col in v.items()}
+
+
+def _funnel_row(run: Run, k: int) -> tuple:
+    v = _stage_visits(run, k)
+    out = v["outcome"]
+    done = out != INSIDE
+    days = (v["exit"] - v["enter"])[done]
+    return _row(FUNNEL[k], int((out == PASSED).sum()), int((out >= FIRST_REASON).sum()),
+                int((out == INSIDE).sum()), days)
+
+
+def _first_time(customers: np.ndarray, times: np.ndarray, of: np.ndarray) -> np.ndarray:
+    """For each customer in `of`, the earliest of their `times` (inf if none)."""
+    first = pd.Series(times).groupby(customers).min()
+    return first.reindex(of).fillna(np.inf).to_numpy()
+
+
+def _lapse_times(run: Run, of: np.ndarray) -> np.ndarray:
+    m = run.log.moves
+    inactive = ~np.isin(np.asarray(run.log.classes)[m["klass"]], list(ACTIVE_CLASSES))
+    return _first_time(m["customer"][inactive], m["time"][inactive], of)
+
+
+def _repeat_row(run: Run) -> tuple:
+    buyers = _first_purchases(run)
+    ids, start = buyers["customer"].to_numpy(), buyers["day"].to_numpy()
+    p = run.log.purchases
+    repeat = p["kind"] > 0
+    again = _first_time(p["customer"][repeat], p["time"][repeat], ids)
+    lapse = _lapse_times(run, ids)
+    passed = np.isfinite(again) & (again <= lapse)
+    lost = np.isfinite(lapse) & ~passed
+    days = np.concatenate([(again - start)[passed], (lapse - start)[lost]])
+    return _row("repeat", int(passed.sum()), int(lost.sum()), int((~passed & ~lost).sum()),
+                days)
+
+
+def _refer_row(run: Run) -> tuple:
+    buyers = _first_purchases(run)
+    c = run.log.contacts
+    talkers = np.unique(c["referrer"])
+    ids = buyers["customer"].to_numpy()
+    advocates = ids[np.isin(ids, talkers)]
+    start = _first_time(c["referrer"], c["time"], advocates)
+    won = c["won"] == 1
+    first_win = _first_time(c["referrer"][won], c["time"][won], advocates)
+    lapse = _lapse_times(run, advocates)
+    passed = np.isfinite(first_win) & (first_win <= lapse)
+    lost = np.isfinite(lapse) & ~passed
+    days = np.concatenate([(first_win - start)[passed], (lapse - start)[lost]])
+    return _row("refer", int(passed.sum()), int(lost.sum()), int((~passed & ~lost).sum()), days)
+
+
+def loss_table(run: Run) -> pd.DataFrame:
+    """Lost by reason: one row per stage and reason with at least one loss."""
+    rows = []
+    for k, stage in enumerate(FUNNEL):
+        out = _stage_visits(run, k)["outcome"]
+        codes, counts = np.unique(out[out >= FIRST_REASON], return_counts=True)
+        rows += [(stage, run.log.reasons[c - FIRST_REASON], int(n))
+                 for c, n in zip(codes, counts, strict=True)]
+    table = stage_table(run).set_index("stage")
+    rows += [(stage, reason, int(table.loc[stage, "lost"]))
+             for stage, reason in (("repeat", CHURNED), ("refer", NOT_ENTHUSIASTIC))
+             if table.loc[stage, "lost"]]
+    return pd.DataFrame(rows, columns=["stage", "reason", "lost"])
+
+
+def stage_occupancy(run: Run) -> pd.DataFrame:
+    """People inside each funnel stage at the end of every day (rows: days, columns: stages)."""
+    log = run.log
+    days = math.ceil(log.horizon_days)
+    v = log.visits
+    leave = np.where(np.isnan(v["exit"]), np.inf, v["exit"])
+    counts = {}
+    for k, stage in enumerate(FUNNEL):
+        mask = v["stage"] == k
+        counts[stage] = _alive_per_day(v["enter"][mask], leave[mask], days)
+    return pd.DataFrame(counts, index=pd.RangeIndex(days, name="day"))
+
+
+def _alive_per_day(start: np.ndarray, end: np.ndarray, days: int) -> np.ndarray:
+    """How many [start, end) intervals cover the end of each day 1..days."""
+    edges = np.arange(1, days + 1, dtype=float)
+    return np.searchsorted(np.sort(start), edges, side="right") - np.searchsorted(
+        np.sort(end), edges, side="right"
+    )
+
+
+def daily_table(run: Run) -> pd.DataFrame:
+    """Per day: arrivals by channel, new buyers, customers by loyalty class, revenue, cost."""
+    log, s = run.log, run.scenario
+    days = math.ceil(log.horizon_days)
+    index = pd.RangeIndex(days, name="day")
+    out = pd.DataFrame(index=index)
+    p = log.prospects
+    day_of = p["arrival"].astype(np.int64)
+    for code, channel in enumerate(log.channels):
+        out[f"arrivals_{channel}"] = np.bincount(day_of[p["channel"] == code], minlength=days)
+    first = log.purchases["kind"] == 0
+    buy_day = log.purchases["time"][first].astype(np.int64)
+    out["buyers"] = np.bincount(buy_day, minlength=days)
+    out["revenue"] = np.bincount(
+        log.purchases["time"].astype(np.int64), weights=log.purchases["value"], minlength=days
+    )
+    referred = p["referrer"][log.purchases["customer"][first]] >= 0
+    bonus = s.referral.bonus if s.referral else 0.0
+    per_day = sum(c.budget_per_month for c in s.channels.paid.values())
+    if s.sales:
+        per_day += s.sales.sellers * s.sales.cost_per_seller_per_month
+    out["cost"] = per_day / DAYS_PER_MONTH + bonus * np.bincount(
+        buy_day[referred], minlength=days
+    )
+    for klass, counts in _class_counts(run, days).items():
+        out[f"customers_{klass}"] = counts
+    out["active_customers"] = sum(out[f"customers_{c}"] for c in log.classes
+                                  if c in ACTIVE_CLASSES)
+    return out
+
+
+def _class_counts(run: Run, days: int) -> dict[str, np.ndarray]:
+    m = run.log.moves
+    order = np.lexsort((m["time"], m["customer"]))
+    who, when, klass = m["customer"][order], m["time"][order], m["klass"][order]
+    same_next = np.append(who[1:] == who[:-1], False)
+    leave = np.where(same_next, np.append(when[1:], np.inf), np.inf)
+    return {
+        name: _alive_per_day(when[klass == code], leave[klass == code], days)
+        for code, name in enumerate(run.log.classes)
+    }
+
+
+def kpis(run: Run) -> dict[str, float]:
+    """The headline numbers of one run (money in the scenario's currency, time in days)."""
+    log, s = run.log, run.scenario
+    start, end = _window(run)
+    span = end - start
+    p = log.prospects
+    arrived = p["arrival"] >= start
+    referred = p["referrer"] >= 0
+    buyers = _first_purchases(run)
+    ids = buyers["customer"].to_numpy()
+    referred_buyers = int((p["referrer"][ids] >= 0).sum())
+    n_buyers = len(ids)
+
+    purchases = log.purchases
+    in_window = purchases["time"] >= start
+    revenue = float(purchases["value"][in_window].sum())
+    own = np.isin(purchases["customer"], ids)
+    customer_revenue = float(purchases["value"][own].sum())
+    margin = s.after_sale.margin
+
+    paid = sum(c.budget_per_month for c in s.channels.paid.values()) * span / DAYS_PER_MONTH
+    sellers_cost = (s.sales.sellers * s.sales.cost_per_seller_per_month * span / DAYS_PER_MONTH
+                    if s.sales else 0.0)
+    bonus = (s.referral.bonus if s.referral else 0.0) * referred_buyers
+    cost = paid + sellers_cost + bonus
+
+    return {
+        "prospects": int(arrived.sum()),
+        "outside_prospects": int((arrived & ~referred).sum()),
+        "referred_prospects": int((arrived & referred).sum()),
+        "buyers": n_buyers,
+        "referred_buyers": referred_buyers,
+        "customers_end": _customers_at_end(run),
+        "repeat_purchases": int((in_window & (purchases["kind"] > 0)).sum()),
+        "revenue": revenue,
+        "cost": cost,
+        "cac": _ratio(cost, n_buyers),
+        "ltv": _ratio(margin * customer_revenue, n_buyers),
+        "roi": _ratio(margin * revenue - cost, cost),
+        "referral_share": _ratio(referred_buyers, n_buyers),
+        "k_factor": _k_factor(run, buyers),
+        "referral_contacts": int((log.contacts["time"] >= start).sum()),
+        **_seller_kpis(run),
+    }
+
+
+def _ratio(num: float, den: float) -> float:
+    return num / den if den else math.nan
+
+
+def _customers_at_end(run: Run) -> int:
+    m = run.log.moves
+    if not len(m["customer"]):
+        return 0
+    order = np.lexsort((m["time"], m["customer"]))
+    who, klass = m["customer"][order], m["klass"][order]
+    last = np.append(who[1:] != who[:-1], True)
+    active = np.isin(np.asarray(run.log.classes)[klass[last]], list(ACTIVE_CLASSES))
+    return int(active.sum())
+
+
+def _k_factor(run: Run, buyers: pd.DataFrame) -> float:
+    """New customers each customer brought, over customers won in the window's first half.
+
+    Each of them had at least half the window to refer, so late customers, who had no time
+    yet, do not pull the number down.
+    """
+    start, end = _window(run)
+    early = buyers["customer"][buyers["day"] < (start + end) / 2].to_numpy()
+    if not len(early):
+        return math.nan
+    p = run.log.prospects
+    first = run.log.purchases["kind"] == 0
+    referrer_of_buyer = p["referrer"][run.log.purchases["customer"][first]]
+    brought = np.isin(referrer_of_buyer, early).sum()
+    return float(brought) / len(early)
+
+
+def _seller_kpis(run: Run) -> dict[str, float]:
+    log, sales = run.log, run.scenario.sales
+    start, end = _window(run)
+    v = log.visits
+    worked = [FUNNEL.index(SELLER_BESIDE[w]) for w in sales.stages] if sales else []
+    entered = (v["enter"] >= start) & np.isin(v["stage"], worked)
+    served = np.isfinite(v["start"]) & entered
+    busy_to = np.where(np.isnan(v["exit"][served]), end, v["exit"][served])
+    busy = float((busy_to - v["start"][served]).sum())
+    cold = v["outcome"] == FIRST_REASON + log.reasons.index(WENT_COLD)
+    waits = (v["start"] - v["enter"])[served]
+    return {
+        "seller_utilization": _ratio(busy, log.sellers * (end - start)),
+        "mean_wait_days": float(waits.mean()) if len(waits) else math.nan,
+        "lost_waiting": int((cold & entered).sum()),
+        "leads_to_sellers": int(entered.sum()),
+    }
+
+
+def stage_dicts(run: Run) -> list[dict]:
+    """The stage table as a list of plain dicts, with losses by reason."""
+    table = stage_table(run)
+    losses = loss_table(run)
+    out = []
+    for row in table.to_dict("records"):
+        mine = losses[losses["stage"] == row["stage"]]
+        out.append({"name": row.pop("stage"), **row,
+                    "lost_by_reason": dict(zip(mine["reason"], mine["lost"].astype(int),
+                                               strict=True))})
+    return out
+

@@ -156,7 +156,8 @@ class _Engine:
 
     def _setup_sales(self) -> None:
         sales = self.s.sales
-        self.team = simpy.Resource(self.env, capacity=sales.sellers) if sales else None
+        capacity = sales.sellers * sales.leads_per_seller if sales else 0
+        self.team = simpy.Resource(self.env, capacity=capacity) if sales else None
         self.patience = sales.patience.sampler() if sales and sales.patience else None
         qual = sales.qualification if sales else None
         self.qual_share = qual.share if qual else 0.0
@@ -201,7 +202,7 @@ class _Engine:
         return EventLog(
             horizon_days=self.horizon,
             warmup_days=self.s.warmup_days,
-            sellers=self.s.sales.sellers if self.s.sales else 0,
+            seats=self.team.capacity if self.team else 0,
             channels=self.channels,
             reasons=self.reasons,
             classes=self.classes,

@@ -91,7 +91,8 @@ class EventLog:
 
     horizon_days: float
     warmup_days: float
-    sellers: int
+    seats: int
+    """Leads the sales team can work at once (sellers x leads per seller)."""
     channels: tuple[str, ...]
     reasons: tuple[str, ...]
     classes: tuple[str, ...]

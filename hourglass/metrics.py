@@ -291,7 +291,7 @@ def _seller_kpis(run: Run) -> dict[str, float]:
     cold = v["outcome"] == FIRST_REASON + log.reasons.index(WENT_COLD)
     waits = (v["start"] - v["enter"])[served]
     return {
-        "seller_utilization": _ratio(busy, log.sellers * (end - start)),
+        "seller_utilization": _ratio(busy, log.seats * (end - start)),
         "mean_wait_days": float(waits.mean()) if len(waits) else math.nan,
         "lost_waiting": int((cold & entered).sum()),
         "leads_to_sellers": int(entered.sum()),

@@ -98,9 +98,14 @@ class Qualification(Model):
 
 
 class Sales(Model):
-    """The sales team: sellers work beside the customer stages listed in `stages`."""
+    """The sales team: sellers work beside the customer stages listed in `stages`.
+
+    A seller carries up to `leads_per_seller` leads at once (B2B deals run side by side);
+    a worked stage's duration is the time a lead holds one of those places.
+    """
 
     sellers: Annotated[int, Field(ge=1, le=100_000)]
+    leads_per_seller: Annotated[int, Field(ge=1, le=1000)] = 1
     stages: list[SellerStageName] = ["define", "deliver"]
     patience: Duration | None = None
     skill: dict[SellerStageName, Multiplier] = {}

@@ -1,0 +1,62 @@
+"""hourglass: a discrete-event simulator of the marketing-sales hourglass.
+
+The public API. Names load on first use, so that simulating pulls in neither pandas
+nor scipy; only metrics, theory and the CLI need those.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_HOME = {
+    "EventLog": "hourglass.log",
+    "Run": "hourglass.engine",
+    "simulate": "hourglass.engine",
+    "Scenario": "hourglass.scenario",
+    "ScenarioError": "hourglass.scenario",
+    "load_scenario": "hourglass.scenario",
+    "parse_scenario": "hourglass.scenario",
+    "parse_scenario_text": "hourglass.scenario",
+    "Replications": "hourglass.experiment",
+    "replicate": "hourglass.experiment",
+    "summarize": "hourglass.experiment",
+    "daily_table": "hourglass.metrics",
+    "kpis": "hourglass.metrics",
+    "loss_table": "hourglass.metrics",
+    "stage_dicts": "hourglass.metrics",
+    "stage_occupancy": "hourglass.metrics",
+    "stage_table": "hourglass.metrics",
+}
+
+__all__ = ["__version__", *sorted(_HOME)]
+
+if TYPE_CHECKING:
+    from hourglass.engine import Run, simulate
+    from hourglass.experiment import Replications, replicate, summarize
+    from hourglass.log import EventLog
+    from hourglass.metrics import (
+        daily_table,
+        kpis,
+        loss_table,
+        stage_dicts,
+        stage_occupancy,
+        stage_table,
+    )
+    from hourglass.scenario import (
+        Scenario,
+        ScenarioError,
+        load_scenario,
+        parse_scenario,
+        parse_scenario_text,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module 'hourglass' has no attribute '{name}'")
+    value = getattr(importlib.import_module(_HOME[name]), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,141 @@
+"""Closed forms the simulator must agree with in its limits (DESIGN.md "Limits")."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import linalg, special
+
+from hourglass.scenario import DAYS_PER_MONTH, Scenario
+from hourglass.stages import LOYALTY_CLASSES, SELLER_BESIDE
+
+
+@dataclass(frozen=True)
+class FunnelFlows:
+    """Expected flows through an absorbing Markov chain of stages, per prospect."""
+
+    reach: np.ndarray
+    """Expected visits to each transient stage (for a straight funnel: chance of reaching it)."""
+    lost: np.ndarray
+    """Chance of being absorbed as lost at each stage."""
+    bought: float
+    """Chance of being absorbed as a buyer."""
+
+
+def absorbing_flows(transient: np.ndarray, absorbing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Expected visits N = (I - Q)^-1 (first row) and absorption chances B = N R (first row)."""
+    n = transient.shape[0]
+    fundamental = linalg.inv(np.eye(n) - transient)
+    return fundamental[0], (fundamental @ absorbing)[0]
+
+
+def funnel_flows(pass_probs: Sequence[float]) -> FunnelFlows:
+    """Flows of a straight funnel: stage i passes to i+1 with p_i, else is lost there."""
+    p = np.asarray(pass_probs, dtype=float)
+    n = len(p)
+    q = np.zeros((n, n))
+    q[np.arange(n - 1), np.arange(1, n)] = p[:-1]
+    r = np.zeros((n, n + 1))
+    r[np.arange(n), np.arange(n)] = 1.0 - p
+    r[n - 1, n] = p[-1]
+    reach, absorbed = absorbing_flows(q, r)
+    return FunnelFlows(reach=reach, lost=absorbed[:n], bought=float(absorbed[n]))
+
+
+def scenario_funnel(scenario: Scenario) -> FunnelFlows:
+    """The funnel's expected flows for an outside prospect, seller skill included.
+
+    Exact when no lead waits too long for a seller and there are no antagonists.
+    """
+    sales = scenario.sales
+    skill = sales.skill if sales else {}
+    beside = {SELLER_BESIDE[w]: w for w in (sales.stages if sales else [])}
+    probs = [min(1.0, st.pass_prob * skill.get(beside.get(n, ""), 1.0)) for n, st in
+             scenario.funnel]
+    return funnel_flows(probs)
+
+
+def erlang_c(lam: float, mu: float, c: int) -> float:
+    """M/M/c: the chance an arriving customer has to wait (Erlang C)."""
+    a = lam / mu
+    if a >= c:
+        return 1.0
+    # log-space sums keep large c stable
+    terms = [k * math.log(a) - math.lgamma(k + 1) for k in range(c)]
+    top = c * math.log(a) - math.lgamma(c + 1) + math.log(c / (c - a))
+    m = max(*terms, top)
+    below = sum(math.exp(t - m) for t in terms)
+    return math.exp(top - m) / (below + math.exp(top - m))
+
+
+def erlang_c_wait(lam: float, mu: float, c: int) -> float:
+    """M/M/c: the mean wait in queue, C(c, a) / (c mu - lam)."""
+    if lam >= c * mu:
+        return math.inf
+    return erlang_c(lam, mu, c) / (c * mu - lam)
+
+
+def erlang_a_abandon(lam: float, mu: float, c: int, theta: float, tail: float = 1e-12) -> float:
+    """M/M/c+M (Erlang A): the share of arrivals that abandon, patience ~ Exp(theta).
+
+    Solves the birth-death chain, truncated where the stationary tail falls below `tail`.
+    """
+    weights = [1.0]
+    n = 0
+    while True:
+        n += 1
+        death = min(n, c) * mu + max(n - c, 0) * theta
+        weights.append(weights[-1] * lam / death)
+        if n > c and weights[-1] < tail * sum(weights):
+            break
+    pi = np.array(weights) / sum(weights)
+    queue = np.maximum(np.arange(len(pi)) - c, 0)
+    return float(theta * (pi * queue).sum() / lam)
+
+
+def bass_adoption(t: np.ndarray | float, p: float, q: float) -> np.ndarray | float:
+    """Bass diffusion: the share of the market adopted by time t.
+
+    F(t) = (1 - e^-(p+q)t) / (1 + (q/p) e^-(p+q)t).
+    """
+    decay = np.exp(-(p + q) * np.asarray(t, dtype=float))
+    return (1.0 - decay) / (1.0 + (q / p) * decay)
+
+
+def little_l(arrival_rate: float, mean_days: float) -> float:
+    """Little's law: the mean number inside is the arrival rate times the mean stay."""
+    return arrival_rate * mean_days
+
+
+def bgnbd_expected_repeats(t: np.ndarray | float, r: float, alpha: float, a: float,
+                           b: float) -> np.ndarray | float:
+    """BG/NBD: expected repeat purchases in (0, t] after the first (Fader, Hardie, Lee 2005)."""
+    t = np.asarray(t, dtype=float)
+    z = t / (alpha + t)
+    hyp = special.hyp2f1(r, b, a + b - 1.0, z)
+    return (a + b - 1.0) / (a - 1.0) * (1.0 - (alpha / (alpha + t)) ** r * hyp)
+
+
+def loyalty_generator(scenario: Scenario) -> np.ndarray:
+    """The loyalty classes' generator matrix (per day), in LOYALTY_CLASSES order."""
+    n = len(LOYALTY_CLASSES)
+    g = np.zeros((n, n))
+    moves = scenario.after_sale.loyalty.transitions_per_month
+    for source, targets in moves.items():
+        for target, rate in targets.items():
+            g[LOYALTY_CLASSES.index(source), LOYALTY_CLASSES.index(target)] = rate / DAYS_PER_MONTH
+    np.fill_diagonal(g, -g.sum(axis=1))
+    return g
+
+
+def loyalty_shares(scenario: Scenario, days: np.ndarray | float) -> np.ndarray:
+    """Chance of being in each loyalty class `days` after the first purchase (no repeats)."""
+    g = loyalty_generator(scenario)
+    start = np.zeros(len(LOYALTY_CLASSES))
+    start[LOYALTY_CLASSES.index(scenario.after_sale.loyalty.start)] = 1.0
+    days = np.atleast_1d(np.asarray(days, dtype=float))
+    return np.array([start @ linalg.expm(g * d) for d in days])
+

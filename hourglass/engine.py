@@ -65,6 +65,7 @@ class _Market:
     def __init__(self, size: int | None, rng: np.random.Generator) -> None:
         self.size, self._rng = size, rng
         self._bits = None if size is None else np.zeros((size + 7) // 8, dtype=np.uint8)
+        self._picks: list[int] = []
 
     def claim_block(self, n: int) -> np.ndarray:
         """Land `n` time-ordered contacts on random people; True where one reached someone new."""
@@ -83,7 +84,9 @@ class _Market:
         """A random person, or -1 if that person was reached before."""
         if self._bits is None:
             return 0
-        who = int(self._rng.integers(self.size))
+        if not self._picks:
+            self._picks = self._rng.integers(self.size, size=1024).tolist()[::-1]
+        who = self._picks.pop()
         return -1 if (self._bits[who >> 3] >> (who & 7)) & 1 else who
 
     def claim(self, who: int) -> None:
@@ -297,14 +300,18 @@ class _Engine:
         return int(rng.choice(codes, p=self.loss_weights[k]))
 
     def sales_journey(self, pid: int, k0: int, at: float, referred: bool):
-        """A lead walks the rest of the funnel; at worked stages it waits for a seller."""
+        """A lead walks the funnel from stage k0; at worked stages it waits for a seller.
+
+        Also carries a lone referred prospect who arrives between two arrival batches.
+        """
         env, rng, team = self.env, self.rng["sales"], self.team
         if at > env.now:
             yield env.timeout(at - env.now)
         probs = self.pass_prob_referred if referred else self.pass_prob
         for k in range(k0, len(FUNNEL)):
             enter = env.now
-            passes = rng.random() < probs[k]
+            prob = probs[k] * (1.0 - self.drag) ** self.antagonists if k == 0 else probs[k]
+            passes = rng.random() < prob
             outcome = PASSED if passes else self._loss_code(k, rng)
             if not self.worked[k]:
                 self.open_visits[pid] = (k, enter, np.nan)
@@ -414,10 +421,8 @@ class _Engine:
         if arrival >= self.horizon:
             return
         if arrival < self.batch_end:
-            self.admit(
-                np.array([arrival]),
-                np.array([self.referral_channel], np.int16),
-                np.array([referrer], np.int32),
-            )
+            pid = self.prospects.count
+            self.prospects.add_row(arrival, self.referral_channel, referrer)
+            self.env.process(self.sales_journey(pid, 0, arrival, True))
         else:
             self.pending.append((arrival, referrer))

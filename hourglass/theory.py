@@ -137,5 +137,5 @@ def loyalty_shares(scenario: Scenario, days: np.ndarray | float) -> np.ndarray:
     start = np.zeros(len(LOYALTY_CLASSES))
     start[LOYALTY_CLASSES.index(scenario.after_sale.loyalty.start)] = 1.0
     days = np.atleast_1d(np.asarray(days, dtype=float))
-    return np.array([start @ linalg.expm(g * d) for d in days])
+    return start @ linalg.expm(g * days[:, None, None])
 

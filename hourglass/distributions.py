@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 from pydantic import model_validator
@@ -139,12 +140,21 @@ class Sampler:
             return rng.lognormal(self._a, self._b, size)
         return np.full(size, self.mean)
 
-    def draw_one(self, rng: np.random.Generator) -> float:
-        """One draw as a Python float."""
-        if self.family == "exponential":
-            return rng.exponential(self.mean)
-        if self.family == "gamma":
-            return rng.gamma(self._a, self._b)
-        if self.family == "lognormal":
-            return rng.lognormal(self._a, self._b)
-        return self.mean
+
+class Draws:
+    """Scalar draws served from blocks that numpy fills, so each one costs a list pop."""
+
+    __slots__ = ("_buffer", "_fill")
+
+    def __init__(self, fill: Callable[[int], np.ndarray]) -> None:
+        self._fill = fill
+        self._buffer: list[float] = []
+
+    def __call__(self) -> float:
+        if not self._buffer:
+            self._buffer = self._fill(_BLOCK).tolist()
+            self._buffer.reverse()
+        return self._buffer.pop()
+
+
+_BLOCK = 512

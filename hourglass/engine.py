@@ -8,12 +8,14 @@ The engine writes the event log and counts nothing itself.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import simpy
 
-from hourglass.distributions import Sampler
+from hourglass.distributions import Draws
 from hourglass.log import (
     FIRST_REASON,
     INSIDE,
@@ -95,6 +97,15 @@ class _Market:
             self._bits[who >> 3] |= np.uint8(1 << (who & 7))
 
 
+class _Lead:
+    """A prospect in the SimPy part of the engine: at a stage with a seller, or after one."""
+
+    __slots__ = ("enter", "outcome", "passes", "pid", "referred", "seat", "stage", "wait")
+
+    def __init__(self, pid: int, stage: int, referred: bool) -> None:
+        self.pid, self.stage, self.referred = pid, stage, referred
+
+
 class _Engine:
     """Holds the SimPy environment and the state that processes share."""
 
@@ -114,7 +125,7 @@ class _Engine:
         self.purchases = purchases_table()
         self.moves = moves_table()
         self.contacts = contacts_table()
-        self.open_visits: dict[int, tuple[int, float, float]] = {}
+        self.open_leads: dict[int, _Lead] = {}
         self.pending: list[tuple[float, int]] = []
         self.batch_end = 0.0
         self.antagonists = 0
@@ -147,24 +158,31 @@ class _Engine:
             self.pass_prob * np.array([boost.get(n, 1.0) for n in FUNNEL])
         ).clip(0.0, 1.0)
         self.duration = [st.duration.sampler() for _, st in s.funnel]
+        sales_rng = self.rng["sales"]
+        self.stay = [Draws(partial(d.draw, sales_rng)) for d in self.duration]
+        self.uniform = Draws(sales_rng.random)
         self.loss_codes: list[np.ndarray] = []
         self.loss_weights: list[np.ndarray] = []
+        self.loss_cum: list[list[float]] = []
         for name, stage in s.funnel:
             weights = stage.loss_reasons or {DEFAULT_LOSS_REASON[name]: 1.0}
             codes = [FIRST_REASON + self.reasons.index(r) for r in weights]
-            self.loss_codes.append(np.array(codes, dtype=np.int16))
+            self.loss_codes.append(np.array(codes, dtype=np.int8))
             w = np.array(list(weights.values()))
             self.loss_weights.append(w / w.sum())
+            self.loss_cum.append(np.cumsum(w / w.sum())[:-1].tolist())
         self.drag = referral.antagonist_drag if referral else 0.0
 
     def _setup_sales(self) -> None:
         sales = self.s.sales
         capacity = sales.sellers * sales.leads_per_seller if sales else 0
         self.team = simpy.Resource(self.env, capacity=capacity) if sales else None
-        self.patience = sales.patience.sampler() if sales and sales.patience else None
+        rng = self.rng["sales"]
+        patience = sales.patience if sales else None
+        self.patience = Draws(partial(patience.sampler().draw, rng)) if patience else None
         qual = sales.qualification if sales else None
         self.qual_share = qual.share if qual else 0.0
-        self.qual_duration = qual.duration.sampler() if qual else None
+        self.qual_time = Draws(partial(qual.duration.sampler().draw, rng)) if qual else None
         self.went_cold = FIRST_REASON + self.reasons.index(WENT_COLD)
         self.disqualified = FIRST_REASON + self.reasons.index(DISQUALIFIED)
 
@@ -172,19 +190,22 @@ class _Engine:
         s = self.s
         after = s.after_sale
         skill = s.sales.skill if s.sales else {}
-        self.order_value = after.order_value.sampler()
-        self.repeat = after.repeat
+        rng = self.rng["after_sale"]
+        self.u_after = Draws(rng.random)
+        self.e_after = Draws(rng.standard_exponential)
+        self.order_value = Draws(partial(after.order_value.sampler().draw, rng))
         self.repeat_boost = skill.get("measure", 1.0)
+        self.repeat_params = self._repeat_draws(after.repeat, rng)
         offers = [getattr(after.offers, k) for k in PURCHASE_KINDS[2:]]
-        self.offer_cum = np.cumsum([o.prob if o else 0.0 for o in offers])
+        self.offer_cum = np.cumsum([o.prob if o else 0.0 for o in offers]).tolist()
         self.offer_factor = [o.value_factor if o else 1.0 for o in offers]
         self.start_class = self.classes.index(after.loyalty.start)
-        self.class_moves: list[tuple[list[int], np.ndarray, float]] = []
+        self.class_moves: list[tuple[list[int], list[float], float]] = []
         for name in self.classes:
             targets = after.loyalty.transitions_per_month.get(name, {})
             codes = [self.classes.index(t) for t in targets]
             rates = np.array(list(targets.values()), dtype=float) / DAYS_PER_MONTH
-            self.class_moves.append((codes, rates.cumsum(), float(rates.sum())))
+            self.class_moves.append((codes, rates.cumsum().tolist(), float(rates.sum())))
         self.active = [c in ACTIVE_CLASSES for c in self.classes]
         self.lapsed = self.classes.index("temporarily_lost")
         self.antagonist = self.classes.index("antagonist")
@@ -193,15 +214,32 @@ class _Engine:
         rates = referral.contacts_per_month if referral else {}
         self.refer_rate = [rates.get(c, 0.0) * engage / DAYS_PER_MONTH for c in self.classes]
         self.win_prob = referral.win_prob if referral else 0.0
-        self.referral_delay = referral.delay.sampler() if referral else None
+        ref_rng = self.rng["referrals"]
+        self.u_referral = Draws(ref_rng.random)
+        self.referral_delay = (
+            Draws(partial(referral.delay.sampler().draw, ref_rng)) if referral else None
+        )
+
+    def _repeat_draws(self, repeat, rng: np.random.Generator):
+        """A function giving each new customer's (repeat rate per day, drop-out chance)."""
+        if repeat is None:
+            return lambda: (0.0, 0.0)
+        if repeat.simple is not None:
+            rate = repeat.simple.purchases_per_month / DAYS_PER_MONTH * self.repeat_boost
+            return lambda: (rate, repeat.simple.dropout_prob)
+        g = repeat.bgnbd
+        scale = self.repeat_boost / g.alpha / g.period_days
+        lam = Draws(lambda n: rng.gamma(g.r, scale, n))
+        dropout = Draws(lambda n: rng.beta(g.a, g.b, n))
+        return lambda: (lam(), dropout())
 
     # -- the run -----------------------------------------------------------------------------
 
     def run(self) -> EventLog:
         self.env.process(self.outside_arrivals())
         self.env.run(until=self.horizon)
-        for pid, (stage, enter, start) in self.open_visits.items():
-            self.visits.add_row(pid, stage, enter, start, np.nan, INSIDE)
+        for lead in self.open_leads.values():
+            self.visits.add_row(lead.pid, lead.stage, lead.enter, np.nan, lead.wait, INSIDE)
         return EventLog(
             horizon_days=self.horizon,
             warmup_days=self.s.warmup_days,
@@ -224,7 +262,7 @@ class _Engine:
         rates = np.array(
             [c.prospects_per_day for c in paid] + [organic.prospects_per_day if organic else 0.0]
         )
-        codes = np.arange(len(rates), dtype=np.int16)
+        codes = np.arange(len(rates), dtype=np.int8)
         day = 0.0
         while day < self.horizon:
             end = min(day + 1.0, self.horizon)
@@ -235,7 +273,7 @@ class _Engine:
                 due.sort()
                 times = np.array([t for t, _ in due])
                 referrers = np.array([r for _, r in due], dtype=np.int32)
-                self.admit(times, np.full(len(due), self.referral_channel, np.int16), referrers)
+                self.admit(times, np.full(len(due), self.referral_channel, np.int8), referrers)
             counts = rng.poisson(rates * (end - day))
             n = int(counts.sum())
             if n:
@@ -260,8 +298,9 @@ class _Engine:
         t = times
         for k in range(len(FUNNEL)):
             if self.worked[k]:
+                now = self.env.now
                 for pid, at, warm in zip(ids.tolist(), t.tolist(), referred.tolist(), strict=True):
-                    self.env.process(self.sales_journey(pid, k, at, warm))
+                    self._after(at - now, _Lead(pid, k, warm), self._lead_arrives)
                 return
             m = len(ids)
             if m == 0:
@@ -272,14 +311,14 @@ class _Engine:
             passes = rng.random(m) < prob
             exit_ = t + self.duration[k].draw(rng, m)
             inside = exit_ >= self.horizon
-            outcome = np.where(passes, PASSED, self._loss_codes(k, m, rng)).astype(np.int16)
+            outcome = np.where(passes, PASSED, self._loss_codes(k, m, rng)).astype(np.int8)
             outcome[inside] = INSIDE
             self.visits.add_block(
                 prospect=ids,
                 stage=np.full(m, k, np.int8),
                 enter=t,
-                start=np.full(m, np.nan),
                 exit=np.where(inside, np.nan, exit_),
+                wait=np.full(m, np.nan, np.float32),
                 outcome=outcome,
             )
             keep = passes & ~inside
@@ -290,59 +329,86 @@ class _Engine:
     def _loss_codes(self, k: int, m: int, rng: np.random.Generator) -> np.ndarray:
         codes = self.loss_codes[k]
         if len(codes) == 1:
-            return np.full(m, codes[0], np.int16)
+            return np.full(m, codes[0], np.int8)
         return rng.choice(codes, size=m, p=self.loss_weights[k])
 
-    def _loss_code(self, k: int, rng: np.random.Generator) -> int:
+    def _loss_code(self, k: int) -> int:
         codes = self.loss_codes[k]
         if len(codes) == 1:
             return int(codes[0])
-        return int(rng.choice(codes, p=self.loss_weights[k]))
+        return int(codes[bisect_right(self.loss_cum[k], self.uniform())])
 
-    def sales_journey(self, pid: int, k0: int, at: float, referred: bool):
-        """A lead walks the funnel from stage k0; at worked stages it waits for a seller.
+    def _lead_arrives(self, event: simpy.Event) -> None:
+        self._enter(event.value)
 
-        Also carries a lone referred prospect who arrives between two arrival batches.
-        """
-        env, rng, team = self.env, self.rng["sales"], self.team
-        if at > env.now:
-            yield env.timeout(at - env.now)
-        probs = self.pass_prob_referred if referred else self.pass_prob
-        for k in range(k0, len(FUNNEL)):
-            enter = env.now
-            prob = probs[k] * (1.0 - self.drag) ** self.antagonists if k == 0 else probs[k]
-            passes = rng.random() < prob
-            outcome = PASSED if passes else self._loss_code(k, rng)
-            if not self.worked[k]:
-                self.open_visits[pid] = (k, enter, np.nan)
-                yield env.timeout(self.duration[k].draw_one(rng))
-                self.visits.add_row(pid, k, enter, np.nan, env.now, outcome)
-            else:
-                self.open_visits[pid] = (k, enter, np.nan)
-                seat = team.request()
-                if not seat.triggered and self.patience is not None:
-                    yield seat | env.timeout(self.patience.draw_one(rng))
-                    if not seat.triggered:
-                        seat.cancel()
-                        del self.open_visits[pid]
-                        self.visits.add_row(pid, k, enter, np.nan, env.now, self.went_cold)
-                        return
-                else:
-                    yield seat
-                start = env.now
-                self.open_visits[pid] = (k, enter, start)
-                if not passes and self.qual_share and rng.random() < self.qual_share:
-                    outcome = self.disqualified
-                    busy = self.qual_duration.draw_one(rng)
-                else:
-                    busy = self.duration[k].draw_one(rng)
-                yield env.timeout(busy)
-                team.release(seat)
-                self.visits.add_row(pid, k, enter, start, env.now, outcome)
-            del self.open_visits[pid]
-            if not passes:
-                return
-        self.on_purchase(pid, env.now)
+    def _enter(self, lead: _Lead) -> None:
+        """A lead enters its stage; at a worked stage it asks for a seller."""
+        env, k = self.env, lead.stage
+        lead.enter, lead.wait = env.now, np.nan
+        prob = self.pass_prob_referred[k] if lead.referred else self.pass_prob[k]
+        if k == 0 and self.antagonists:
+            prob *= (1.0 - self.drag) ** self.antagonists
+        lead.passes = self.uniform() < prob
+        lead.outcome = PASSED if lead.passes else self._loss_code(k)
+        self.open_leads[lead.pid] = lead
+        if not self.worked[k]:
+            self._after(self.stay[k](), lead, self._leave)
+            return
+        seat = lead.seat = self.team.request()
+        if seat.triggered:
+            self._serve(lead)
+            return
+        seat.callbacks.append(partial(self._granted, lead))
+        if self.patience is not None:
+            timer = env.timeout(self.patience(), value=(lead, seat))
+            timer.callbacks.append(self._patience_over)
+
+    def _granted(self, lead: _Lead, _event: simpy.Event) -> None:
+        self._serve(lead)
+
+    def _patience_over(self, event: simpy.Event) -> None:
+        """A lead that still has no seller goes cold."""
+        lead, seat = event.value
+        if seat.triggered:
+            return
+        seat.cancel()
+        lead.outcome, lead.passes = self.went_cold, False
+        self._log_visit(lead)
+
+    def _serve(self, lead: _Lead) -> None:
+        lead.wait = self.env.now - lead.enter
+        if not lead.passes and self.qual_share and self.uniform() < self.qual_share:
+            lead.outcome = self.disqualified
+            busy = self.qual_time()
+        else:
+            busy = self.stay[lead.stage]()
+        self._after(busy, lead, self._served)
+
+    def _served(self, event: simpy.Event) -> None:
+        lead = event.value
+        self.team.release(lead.seat)
+        self._leave(event)
+
+    def _leave(self, event: simpy.Event) -> None:
+        """A lead leaves its stage: on to the next one, to the purchase, or out."""
+        lead = event.value
+        self._log_visit(lead)
+        if not lead.passes:
+            return
+        if lead.stage == len(FUNNEL) - 1:
+            self.on_purchase(lead.pid, self.env.now)
+            return
+        lead.stage += 1
+        self._enter(lead)
+
+    def _log_visit(self, lead: _Lead) -> None:
+        del self.open_leads[lead.pid]
+        self.visits.add_row(lead.pid, lead.stage, lead.enter, self.env.now, lead.wait,
+                            lead.outcome)
+
+    def _after(self, delay: float, lead: _Lead, then) -> None:
+        timer = self.env.timeout(delay, value=lead)
+        timer.callbacks.append(then)
 
     def on_purchase(self, pid: int, day: float) -> None:
         """A first purchase at `day`: draw the customer's life to the horizon, schedule referrals.
@@ -351,11 +417,11 @@ class _Engine:
         else, so they are drawn now as competing exponential clocks; only the referral
         contacts and antagonist changes, which touch shared state, become SimPy events.
         """
-        rng = self.rng["after_sale"]
-        self.purchases.add_row(pid, day, self.order_value.draw_one(rng), 0)
+        u = self.u_after
+        self.purchases.add_row(pid, day, self.order_value(), 0)
         klass = self.start_class
         self.moves.add_row(pid, day, klass)
-        rate, dropout = self._repeat_params(rng)
+        rate, dropout = self.repeat_params()
         t = day
         while True:
             codes, cum_rates, move_rate = self.class_moves[klass]
@@ -364,39 +430,29 @@ class _Engine:
             total = move_rate + buy_rate + refer_rate
             if total <= 0.0:
                 return
-            t += rng.exponential(1.0 / total)
+            t += self.e_after() / total
             if t >= self.horizon:
                 return
-            u = rng.random() * total
-            if u < buy_rate:
-                self._repeat_purchase(pid, t, rng)
-                if rng.random() < dropout:
+            pick = u() * total
+            if pick < buy_rate:
+                self._repeat_purchase(pid, t)
+                if u() < dropout:
                     klass = self._move(pid, t, klass, self.lapsed)
-            elif u < buy_rate + refer_rate:
+            elif pick < buy_rate + refer_rate:
                 contact = self.env.timeout(t - self.env.now, value=pid)
                 contact.callbacks.append(self.referral_contact)
             else:
-                i = int(np.searchsorted(cum_rates, u - buy_rate - refer_rate, side="right"))
+                i = bisect_right(cum_rates, pick - buy_rate - refer_rate)
                 klass = self._move(pid, t, klass, codes[min(i, len(codes) - 1)])
 
-    def _repeat_params(self, rng: np.random.Generator) -> tuple[float, float]:
-        """This customer's repeat purchase rate per day and drop-out chance per repeat."""
-        repeat = self.repeat
-        if repeat is None:
-            return 0.0, 0.0
-        if repeat.bgnbd is not None:
-            g = repeat.bgnbd
-            rate = rng.gamma(g.r, 1.0 / g.alpha) / g.period_days
-            return rate * self.repeat_boost, rng.beta(g.a, g.b)
-        simple = repeat.simple
-        return simple.purchases_per_month / DAYS_PER_MONTH * self.repeat_boost, simple.dropout_prob
-
-    def _repeat_purchase(self, pid: int, t: float, rng: np.random.Generator) -> None:
-        value = self.order_value.draw_one(rng)
-        offer = int(np.searchsorted(self.offer_cum, rng.random(), side="right"))
+    def _repeat_purchase(self, pid: int, t: float) -> None:
+        value = self.order_value()
+        offer = bisect_right(self.offer_cum, self.u_after())
         if offer < len(self.offer_factor):
             value *= self.offer_factor[offer]
-        self.purchases.add_row(pid, t, value, 2 + offer if offer < 3 else 1)
+            self.purchases.add_row(pid, t, value, 2 + offer)
+        else:
+            self.purchases.add_row(pid, t, value, 1)
 
     def _move(self, pid: int, t: float, old: int, new: int) -> int:
         self.moves.add_row(pid, t, new)
@@ -410,19 +466,19 @@ class _Engine:
 
     def referral_contact(self, event: simpy.Event) -> None:
         """An advocate talks to someone; a new person won over arrives after a delay."""
-        referrer, rng, now = event.value, self.rng["referrals"], self.env.now
+        referrer, now = event.value, self.env.now
         who = self.market.pick_new()
-        won = who >= 0 and rng.random() < self.win_prob
+        won = who >= 0 and self.u_referral() < self.win_prob
         self.contacts.add_row(referrer, now, int(won))
         if not won:
             return
         self.market.claim(who)
-        arrival = now + self.referral_delay.draw_one(rng)
+        arrival = now + self.referral_delay()
         if arrival >= self.horizon:
             return
         if arrival < self.batch_end:
             pid = self.prospects.count
             self.prospects.add_row(arrival, self.referral_channel, referrer)
-            self.env.process(self.sales_journey(pid, 0, arrival, True))
+            self._after(arrival - now, _Lead(pid, 0, True), self._lead_arrives)
         else:
             self.pending.append((arrival, referrer))

@@ -16,7 +16,7 @@ FIRST_REASON = 2
 PURCHASE_KINDS: tuple[str, ...] = ("first", "repeat", "upsell", "cross_sell", "down_sell")
 """Purchase kinds; the code in the log is the index."""
 
-_ROWS_PER_CHUNK = 65_536
+_ROWS_PER_CHUNK = 16_384
 
 
 class Table:
@@ -62,12 +62,15 @@ class Table:
 
 def prospects_table() -> Table:
     """One row per prospect: arrival day, channel code, referrer (-1 if none)."""
-    return Table(arrival="f8", channel="i2", referrer="i4")
+    return Table(arrival="f8", channel="i1", referrer="i4")
 
 
 def visits_table() -> Table:
-    """One row per stage visit: who, which stage, enter, seller start, exit, outcome."""
-    return Table(prospect="i4", stage="i1", enter="f8", start="f8", exit="f8", outcome="i2")
+    """One row per stage visit: who, stage, enter, exit (NaN: inside), wait, outcome.
+
+    `wait` is the time waited for a seller before work began (NaN if no seller worked it).
+    """
+    return Table(prospect="i4", stage="i1", enter="f8", exit="f8", wait="f4", outcome="i1")
 
 
 def purchases_table() -> Table:

@@ -285,11 +285,11 @@ def _seller_kpis(run: Run) -> dict[str, float]:
     v = log.visits
     worked = [FUNNEL.index(SELLER_BESIDE[w]) for w in sales.stages] if sales else []
     entered = (v["enter"] >= start) & np.isin(v["stage"], worked)
-    served = np.isfinite(v["start"]) & entered
+    served = np.isfinite(v["wait"]) & entered
     busy_to = np.where(np.isnan(v["exit"][served]), end, v["exit"][served])
-    busy = float((busy_to - v["start"][served]).sum())
+    busy = float((busy_to - v["enter"][served] - v["wait"][served]).sum())
     cold = v["outcome"] == FIRST_REASON + log.reasons.index(WENT_COLD)
-    waits = (v["start"] - v["enter"])[served]
+    waits = v["wait"][served].astype(float)
     return {
         "seller_utilization": _ratio(busy, log.seats * (end - start)),
         "mean_wait_days": float(waits.mean()) if len(waits) else math.nan,

@@ -16,48 +16,64 @@ FIRST_REASON = 2
 PURCHASE_KINDS: tuple[str, ...] = ("first", "repeat", "upsell", "cross_sell", "down_sell")
 """Purchase kinds; the code in the log is the index."""
 
-_ROWS_PER_CHUNK = 16_384
+_ROWS_PER_FLUSH = 4096
 
 
 class Table:
-    """An append-only columnar table; rows arrive one by one or in blocks."""
+    """An append-only columnar table; rows arrive one by one or in blocks.
+
+    Columns grow in place (numpy's resize reallocates without copying large blocks), so
+    the memory a table holds stays close to what its rows need.
+    """
 
     def __init__(self, **dtypes: str) -> None:
-        self._dtypes = {name: np.dtype(d) for name, d in dtypes.items()}
-        self._chunks: dict[str, list[np.ndarray]] = {name: [] for name in dtypes}
+        self._columns = {name: np.empty(1024, dtype=d) for name, d in dtypes.items()}
         self._rows: list[tuple] = []
+        self._stored = 0
         self.count = 0
 
     def add_block(self, **columns: np.ndarray) -> None:
         """Append equal-length arrays, one per column."""
         self._flush_rows()
-        for name, dtype in self._dtypes.items():
-            self._chunks[name].append(np.asarray(columns[name], dtype=dtype))
-        self.count += len(next(iter(columns.values())))
+        n = len(next(iter(columns.values())))
+        self._reserve(n)
+        for name, column in self._columns.items():
+            column[self._stored : self._stored + n] = columns[name]
+        self._stored += n
+        self.count += n
 
     def add_row(self, *values: float) -> None:
         """Append one row, values in column order."""
         self._rows.append(values)
         self.count += 1
-        if len(self._rows) >= _ROWS_PER_CHUNK:
+        if len(self._rows) >= _ROWS_PER_FLUSH:
             self._flush_rows()
+
+    def _reserve(self, n: int) -> None:
+        need = self._stored + n
+        capacity = len(next(iter(self._columns.values())))
+        if need > capacity:
+            grown = max(need, capacity + capacity // 2)
+            for column in self._columns.values():
+                column.resize(grown, refcheck=False)
 
     def _flush_rows(self) -> None:
         if not self._rows:
             return
-        for name, column in zip(self._dtypes, zip(*self._rows, strict=True), strict=True):
-            self._chunks[name].append(np.array(column, dtype=self._dtypes[name]))
+        n = len(self._rows)
+        self._reserve(n)
+        for column, values in zip(self._columns.values(), zip(*self._rows, strict=True),
+                                  strict=True):
+            column[self._stored : self._stored + n] = values
+        self._stored += n
         self._rows = []
 
     def freeze(self) -> dict[str, np.ndarray]:
-        """The columns as whole arrays; the table lets go of its chunks one column at a time."""
+        """The columns, trimmed to the rows held; the table must not be used afterwards."""
         self._flush_rows()
-        out = {}
-        for name, dtype in self._dtypes.items():
-            chunks = self._chunks.pop(name)
-            out[name] = np.concatenate(chunks) if chunks else np.empty(0, dtype)
-            del chunks
-        return out
+        for column in self._columns.values():
+            column.resize(self._stored, refcheck=False)
+        return self._columns
 
 
 def prospects_table() -> Table:

@@ -62,8 +62,9 @@ def scenario_data(prospects: int) -> dict:
         },
         "after_sale": {
             "order_value": {"exponential": {"mean": 100.0}},
-            "repeat": {"simple": {"purchases_per_month": REPEATS_PER_MONTH,
-                                  "dropout_prob": DROPOUT}},
+            "repeat": {
+                "simple": {"purchases_per_month": REPEATS_PER_MONTH, "dropout_prob": DROPOUT}
+            },
         },
     }
 
@@ -86,8 +87,13 @@ def run_engine(prospects: int, seed: int) -> dict:
     run = simulate(scenario, seed)
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"seconds": seconds, "peak_mb": peak, "added_mb": peak - base,
-            "prospects": len(run.log.prospects["arrival"]), "log_mb": run.log.nbytes / 2**20}
+    return {
+        "seconds": seconds,
+        "peak_mb": peak,
+        "added_mb": peak - base,
+        "prospects": len(run.log.prospects["arrival"]),
+        "log_mb": run.log.nbytes / 2**20,
+    }
 
 
 def run_plain(prospects: int, seed: int) -> dict:
@@ -141,9 +147,19 @@ def run_plain(prospects: int, seed: int) -> dict:
 
 def _measure(kind: str, prospects: int, seed: int) -> dict:
     out = subprocess.run(
-        [sys.executable, __file__, "--worker", kind, "--sizes", str(prospects), "--seed",
-         str(seed)],
-        check=True, capture_output=True, text=True,
+        [
+            sys.executable,
+            __file__,
+            "--worker",
+            kind,
+            "--sizes",
+            str(prospects),
+            "--seed",
+            str(seed),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return json.loads(out.stdout)
 
@@ -180,10 +196,13 @@ def main() -> None:
         if args.json:
             print(json.dumps(row), flush=True)
         else:
-            print(f"{size:>9,} prospects: engine {row['engine_per_s']:>9,}/s  plain "
-                  f"{row['plain_per_s']:>8,}/s  ratio {row['ratio']:>5.1f}x  peak "
-                  f"{row['peak_mb']:.0f} MB  added {row['added_mb']:.0f} MB "
-                  f"(median of {reps})", flush=True)
+            print(
+                f"{size:>9,} prospects: engine {row['engine_per_s']:>9,}/s  plain "
+                f"{row['plain_per_s']:>8,}/s  ratio {row['ratio']:>5.1f}x  peak "
+                f"{row['peak_mb']:.0f} MB  added {row['added_mb']:.0f} MB "
+                f"(median of {reps})",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -31,7 +31,26 @@ _HOME = {
     "stage_table": "hourglass.metrics",
 }
 
-__all__ = ["__version__", *sorted(_HOME)]
+__all__ = [
+    "EventLog",
+    "Replications",
+    "Run",
+    "Scenario",
+    "ScenarioError",
+    "__version__",
+    "daily_table",
+    "kpis",
+    "load_scenario",
+    "loss_table",
+    "parse_scenario",
+    "parse_scenario_text",
+    "replicate",
+    "simulate",
+    "stage_dicts",
+    "stage_occupancy",
+    "stage_table",
+    "summarize",
+]
 
 if TYPE_CHECKING:
     from hourglass.engine import Run, simulate

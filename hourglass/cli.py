@@ -77,8 +77,9 @@ def _stage_records(result: Replications) -> list[dict[str, Any]]:
     for row in table.to_dict("records"):
         name = row.pop("stage")
         mine = losses[name] if name in losses.index.get_level_values(0) else {}
-        records.append({"name": name, **row, "lost_by_reason": dict(mine.items()) if len(
-            mine) else {}})
+        records.append(
+            {"name": name, **row, "lost_by_reason": dict(mine.items()) if len(mine) else {}}
+        )
     return records
 
 
@@ -113,8 +114,13 @@ def run(
     if out_dir is not None:
         _save(result, out_dir, elapsed)
     if as_json:
-        doc = {"scenario": spec.name, "seed": result.seed, "reps": reps, "stages": stages,
-               "kpis": kpis}
+        doc = {
+            "scenario": spec.name,
+            "seed": result.seed,
+            "reps": reps,
+            "stages": stages,
+            "kpis": kpis,
+        }
         print(json.dumps(_clean(doc), indent=2, allow_nan=False))
         return
     _print_report(spec, result, stages, kpis)
@@ -138,16 +144,29 @@ def check(
     )
 
 
-def _print_report(spec: hourglass.Scenario, result: Replications,
-                  stages: list[dict[str, Any]], kpis: dict[str, Any]) -> None:
+def _print_report(
+    spec: hourglass.Scenario,
+    result: Replications,
+    stages: list[dict[str, Any]],
+    kpis: dict[str, Any],
+) -> None:
     reps = result.reps
     title = f"{spec.name}: {spec.horizon_days:g} days, seed {result.seed}, {reps} replication"
     out.print(f"[bold]{title}{'s' if reps > 1 else ''}[/]", highlight=False)
     if spec.description:
         out.print(spec.description, highlight=False)
     table = Table(title="Stages" + (" (mean over replications)" if reps > 1 else ""))
-    for col in ("stage", "entered", "passed", "lost", "inside", "conversion", "mean days",
-                "p90 days", "main loss"):
+    for col in (
+        "stage",
+        "entered",
+        "passed",
+        "lost",
+        "inside",
+        "conversion",
+        "mean days",
+        "p90 days",
+        "main loss",
+    ):
         table.add_column(col, justify="left" if col in ("stage", "main loss") else "right")
     for row in stages:
         reasons = row["lost_by_reason"]
@@ -167,8 +186,9 @@ def _print_report(spec: hourglass.Scenario, result: Replications,
     for name, value in kpis.items():
         fmt = KPI_FORMATS.get(name, "{:,.0f}")
         if isinstance(value, dict):
-            text = (f"{_fmt(value['mean'], fmt)}  [{_fmt(value['p5'], fmt)}, "
-                    f"{_fmt(value['p95'], fmt)}]")
+            text = (
+                f"{_fmt(value['mean'], fmt)}  [{_fmt(value['p5'], fmt)}, {_fmt(value['p95'], fmt)}]"
+            )
         else:
             text = _fmt(value, fmt)
         kt.add_row(name, text)

@@ -118,7 +118,7 @@ class Amount(_OneOf):
 class Sampler:
     """Draws from one distribution given by family, mean and coefficient of variation."""
 
-    __slots__ = ("cv", "family", "mean", "_a", "_b")
+    __slots__ = ("_a", "_b", "cv", "family", "mean")
 
     def __init__(self, family: str, mean: float, cv: float) -> None:
         self.family, self.mean, self.cv = family, mean, cv

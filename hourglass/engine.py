@@ -53,8 +53,10 @@ class Run:
 
 def simulate(scenario: Scenario, seed: int | np.random.SeedSequence | None = None) -> Run:
     """Simulate the scenario to its horizon; `seed` defaults to the scenario's own."""
-    seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(
-        scenario.seed if seed is None else seed
+    seq = (
+        seed
+        if isinstance(seed, np.random.SeedSequence)
+        else np.random.SeedSequence(scenario.seed if seed is None else seed)
     )
     engine = _Engine(scenario, seq)
     entropy = seq.entropy if isinstance(seq.entropy, int) else 0
@@ -403,8 +405,7 @@ class _Engine:
 
     def _log_visit(self, lead: _Lead) -> None:
         del self.open_leads[lead.pid]
-        self.visits.add_row(lead.pid, lead.stage, lead.enter, self.env.now, lead.wait,
-                            lead.outcome)
+        self.visits.add_row(lead.pid, lead.stage, lead.enter, self.env.now, lead.wait, lead.outcome)
 
     def _after(self, delay: float, lead: _Lead, then) -> None:
         timer = self.env.timeout(delay, value=lead)

@@ -62,8 +62,9 @@ class Table:
             return
         n = len(self._rows)
         self._reserve(n)
-        for column, values in zip(self._columns.values(), zip(*self._rows, strict=True),
-                                  strict=True):
+        for column, values in zip(
+            self._columns.values(), zip(*self._rows, strict=True), strict=True
+        ):
             column[self._stored : self._stored + n] = values
         self._stored += n
         self._rows = []

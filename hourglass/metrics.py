@@ -23,8 +23,16 @@ from hourglass.stages import (
     WENT_COLD,
 )
 
-STAGE_COLUMNS = ("stage", "entered", "passed", "lost", "inside", "conversion", "mean_days",
-                 "p90_days")
+STAGE_COLUMNS = (
+    "stage",
+    "entered",
+    "passed",
+    "lost",
+    "inside",
+    "conversion",
+    "mean_days",
+    "p90_days",
+)
 
 
 def _window(run: Run) -> tuple[float, float]:
@@ -76,8 +84,13 @@ def _funnel_row(run: Run, k: int) -> tuple:
     out = v["outcome"]
     done = out != INSIDE
     days = (v["exit"] - v["enter"])[done]
-    return _row(FUNNEL[k], int((out == PASSED).sum()), int((out >= FIRST_REASON).sum()),
-                int((out == INSIDE).sum()), days)
+    return _row(
+        FUNNEL[k],
+        int((out == PASSED).sum()),
+        int((out >= FIRST_REASON).sum()),
+        int((out == INSIDE).sum()),
+        days,
+    )
 
 
 def _first_time(customers: np.ndarray, times: np.ndarray, of: np.ndarray) -> np.ndarray:
@@ -102,8 +115,7 @@ def _repeat_row(run: Run) -> tuple:
     passed = np.isfinite(again) & (again <= lapse)
     lost = np.isfinite(lapse) & ~passed
     days = np.concatenate([(again - start)[passed], (lapse - start)[lost]])
-    return _row("repeat", int(passed.sum()), int(lost.sum()), int((~passed & ~lost).sum()),
-                days)
+    return _row("repeat", int(passed.sum()), int(lost.sum()), int((~passed & ~lost).sum()), days)
 
 
 def _refer_row(run: Run) -> tuple:
@@ -128,12 +140,16 @@ def loss_table(run: Run) -> pd.DataFrame:
     for k, stage in enumerate(FUNNEL):
         out = _stage_visits(run, k)["outcome"]
         codes, counts = np.unique(out[out >= FIRST_REASON], return_counts=True)
-        rows += [(stage, run.log.reasons[c - FIRST_REASON], int(n))
-                 for c, n in zip(codes, counts, strict=True)]
+        rows += [
+            (stage, run.log.reasons[c - FIRST_REASON], int(n))
+            for c, n in zip(codes, counts, strict=True)
+        ]
     table = stage_table(run).set_index("stage")
-    rows += [(stage, reason, int(table.loc[stage, "lost"]))
-             for stage, reason in (("repeat", CHURNED), ("refer", NOT_ENTHUSIASTIC))
-             if table.loc[stage, "lost"]]
+    rows += [
+        (stage, reason, int(table.loc[stage, "lost"]))
+        for stage, reason in (("repeat", CHURNED), ("refer", NOT_ENTHUSIASTIC))
+        if table.loc[stage, "lost"]
+    ]
     return pd.DataFrame(rows, columns=["stage", "reason", "lost"])
 
 
@@ -151,11 +167,13 @@ def stage_occupancy(run: Run) -> pd.DataFrame:
 
 
 def _alive_per_day(start: np.ndarray, end: np.ndarray, days: int) -> np.ndarray:
-    """How many [start, end) intervals cover the end of each day 1..days."""
+    """How many [start, end) stays are under way just before the end of each day.
+
+    "Just before" keeps stocks in step with flows: whoever arrives during day d counts in
+    day d's flow and in the stock at the end of day d.
+    """
     edges = np.arange(1, days + 1, dtype=float)
-    return np.searchsorted(np.sort(start), edges, side="right") - np.searchsorted(
-        np.sort(end), edges, side="right"
-    )
+    return np.searchsorted(np.sort(start), edges) - np.searchsorted(np.sort(end), edges)
 
 
 def daily_table(run: Run) -> pd.DataFrame:
@@ -179,13 +197,10 @@ def daily_table(run: Run) -> pd.DataFrame:
     per_day = sum(c.budget_per_month for c in s.channels.paid.values())
     if s.sales:
         per_day += s.sales.sellers * s.sales.cost_per_seller_per_month
-    out["cost"] = per_day / DAYS_PER_MONTH + bonus * np.bincount(
-        buy_day[referred], minlength=days
-    )
+    out["cost"] = per_day / DAYS_PER_MONTH + bonus * np.bincount(buy_day[referred], minlength=days)
     for klass, counts in _class_counts(run, days).items():
         out[f"customers_{klass}"] = counts
-    out["active_customers"] = sum(out[f"customers_{c}"] for c in log.classes
-                                  if c in ACTIVE_CLASSES)
+    out["active_customers"] = sum(out[f"customers_{c}"] for c in log.classes if c in ACTIVE_CLASSES)
     return out
 
 
@@ -222,8 +237,11 @@ def kpis(run: Run) -> dict[str, float]:
     margin = s.after_sale.margin
 
     paid = sum(c.budget_per_month for c in s.channels.paid.values()) * span / DAYS_PER_MONTH
-    sellers_cost = (s.sales.sellers * s.sales.cost_per_seller_per_month * span / DAYS_PER_MONTH
-                    if s.sales else 0.0)
+    sellers_cost = (
+        s.sales.sellers * s.sales.cost_per_seller_per_month * span / DAYS_PER_MONTH
+        if s.sales
+        else 0.0
+    )
     bonus = (s.referral.bonus if s.referral else 0.0) * referred_buyers
     cost = paid + sellers_cost + bonus
 
@@ -305,8 +323,11 @@ def stage_dicts(run: Run) -> list[dict]:
     out = []
     for row in table.to_dict("records"):
         mine = losses[losses["stage"] == row["stage"]]
-        out.append({"name": row.pop("stage"), **row,
-                    "lost_by_reason": dict(zip(mine["reason"], mine["lost"].astype(int),
-                                               strict=True))})
+        out.append(
+            {
+                "name": row.pop("stage"),
+                **row,
+                "lost_by_reason": dict(zip(mine["reason"], mine["lost"].astype(int), strict=True)),
+            }
+        )
     return out
-

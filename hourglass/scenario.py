@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from hourglass.base import Model, NonNegativeFloat, PositiveFloat, Probability, did_you_mean
 from hourglass.distributions import Amount, Duration
@@ -244,14 +244,13 @@ class Scenario(Model):
     after_sale: AfterSale
     referral: Referral | None = None
 
-    @model_validator(mode="after")
-    def _warmup_before_horizon(self) -> Scenario:
-        if self.warmup_days >= self.horizon_days:
-            raise ValueError(
-                f"warmup_days ({self.warmup_days:g}) must be shorter than "
-                f"horizon_days ({self.horizon_days:g})"
-            )
-        return self
+    @field_validator("warmup_days")
+    @classmethod
+    def _warmup_before_horizon(cls, warmup: float, info: ValidationInfo) -> float:
+        horizon = info.data.get("horizon_days")
+        if horizon is not None and warmup >= horizon:
+            raise ValueError(f"must be shorter than horizon_days ({horizon:g}), got {warmup:g}")
+        return warmup
 
     def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
         """A new scenario with dotted field paths set (e.g. "sales.sellers"), validated anew."""
@@ -290,8 +289,9 @@ def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
 def parse_scenario(data: Any, source: str = "<scenario>", text: str | None = None) -> Scenario:
     """Validate plain data into a Scenario; errors name the source, the field and the line."""
     if not isinstance(data, dict):
-        raise ScenarioError(f"{source}: a scenario is a mapping of keys to values, not "
-                            f"{type(data).__name__}")
+        raise ScenarioError(
+            f"{source}: a scenario is a mapping of keys to values, not {type(data).__name__}"
+        )
     try:
         return Scenario.model_validate(data)
     except ValidationError as err:
@@ -368,9 +368,7 @@ def _line_of(root: yaml.Node | None, loc: list[str]) -> int | None:
             if match is None:
                 break
             node, line = match[1], match[0].start_mark.line + 1
-        elif isinstance(node, yaml.SequenceNode) and part.isdigit() and int(part) < len(
-            node.value
-        ):
+        elif isinstance(node, yaml.SequenceNode) and part.isdigit() and int(part) < len(node.value):
             node = node.value[int(part)]
             line = node.start_mark.line + 1
         else:

@@ -53,8 +53,9 @@ def scenario_funnel(scenario: Scenario) -> FunnelFlows:
     sales = scenario.sales
     skill = sales.skill if sales else {}
     beside = {SELLER_BESIDE[w]: w for w in (sales.stages if sales else [])}
-    probs = [min(1.0, st.pass_prob * skill.get(beside.get(n, ""), 1.0)) for n, st in
-             scenario.funnel]
+    probs = [
+        min(1.0, st.pass_prob * skill.get(beside.get(n, ""), 1.0)) for n, st in scenario.funnel
+    ]
     return funnel_flows(probs)
 
 
@@ -110,8 +111,9 @@ def little_l(arrival_rate: float, mean_days: float) -> float:
     return arrival_rate * mean_days
 
 
-def bgnbd_expected_repeats(t: np.ndarray | float, r: float, alpha: float, a: float,
-                           b: float) -> np.ndarray | float:
+def bgnbd_expected_repeats(
+    t: np.ndarray | float, r: float, alpha: float, a: float, b: float
+) -> np.ndarray | float:
     """BG/NBD: expected repeat purchases in (0, t] after the first (Fader, Hardie, Lee 2005)."""
     t = np.asarray(t, dtype=float)
     z = t / (alpha + t)
@@ -138,4 +140,3 @@ def loyalty_shares(scenario: Scenario, days: np.ndarray | float) -> np.ndarray:
     start[LOYALTY_CLASSES.index(scenario.after_sale.loyalty.start)] = 1.0
     days = np.atleast_1d(np.asarray(days, dtype=float))
     return start @ linalg.expm(g * days[:, None, None])
-

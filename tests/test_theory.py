@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 import pytest
-from conftest import INSTANT, make_scenario
 
+from conftest import INSTANT, make_scenario
 from hourglass import metrics, simulate, theory
 from hourglass.log import INSIDE, PASSED
 from hourglass.scenario import DAYS_PER_MONTH

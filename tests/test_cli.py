@@ -1,0 +1,141 @@
+"""The `hourglass` command line: reports, JSON, saved results and bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from conftest import ROOT
+from hourglass.cli import app
+
+runner = CliRunner()
+SMALL = ROOT / "scenarios" / "referral_driven.yaml"
+REQUIRED_KPIS = {
+    "prospects",
+    "buyers",
+    "revenue",
+    "cost",
+    "cac",
+    "ltv",
+    "roi",
+    "referral_share",
+    "k_factor",
+    "seller_utilization",
+    "mean_wait_days",
+    "lost_waiting",
+}
+
+
+def _json(*args: str) -> dict:
+    result = runner.invoke(app, ["run", *args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_run_json_has_the_promised_shape():
+    doc = _json(str(SMALL), "--seed", "4")
+    assert set(doc) == {"scenario", "seed", "reps", "stages", "kpis"}
+    assert (doc["scenario"], doc["seed"], doc["reps"]) == ("referral_driven", 4, 1)
+    assert [s["name"] for s in doc["stages"]] == [
+        "know",
+        "like",
+        "trust",
+        "try",
+        "buy",
+        "repeat",
+        "refer",
+    ]
+    for stage in doc["stages"]:
+        assert stage["entered"] == stage["passed"] + stage["lost"] + stage["inside"]
+        assert sum(stage["lost_by_reason"].values()) == stage["lost"]
+    assert set(doc["kpis"]) >= REQUIRED_KPIS
+    assert all(isinstance(v, int | float) or v is None for v in doc["kpis"].values())
+    know = doc["stages"][0]
+    assert doc["kpis"]["prospects"] == know["entered"]
+    assert doc["kpis"]["buyers"] == doc["stages"][4]["passed"]
+
+
+def test_same_seed_gives_byte_identical_json():
+    first = runner.invoke(app, ["run", str(SMALL), "--seed", "9", "--json"]).stdout
+    again = runner.invoke(app, ["run", str(SMALL), "--seed", "9", "--json"]).stdout
+    other = runner.invoke(app, ["run", str(SMALL), "--seed", "10", "--json"]).stdout
+    assert first == again
+    assert first != other
+
+
+def test_replications_report_mean_and_band():
+    doc = _json(str(SMALL), "--reps", "3", "--seed", "2")
+    buyers = doc["kpis"]["buyers"]
+    assert set(buyers) == {"mean", "p5", "p95"}
+    assert buyers["p5"] <= buyers["mean"] <= buyers["p95"]
+    assert buyers["p5"] < buyers["p95"]
+
+
+def test_default_scenario_runs_with_a_readable_report():
+    result = runner.invoke(app, ["run"])
+    assert result.exit_code == 0, result.output
+    for words in ("baseline: 365 days", "Stages", "KPIs", "know", "refer", "seller_utilization"):
+        assert words in result.stdout
+
+
+def test_out_saves_parquet_tables_and_manifest(tmp_path):
+    out = tmp_path / "results"
+    result = runner.invoke(app, ["run", str(SMALL), "--reps", "2", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == [
+        "daily.parquet",
+        "kpis.parquet",
+        "losses.parquet",
+        "manifest.json",
+        "stages.parquet",
+    ]
+    kpis = pd.read_parquet(out / "kpis.parquet")
+    assert list(kpis["rep"]) == [0, 1]
+    stages = pd.read_parquet(out / "stages.parquet")
+    assert (stages["entered"] == stages["passed"] + stages["lost"] + stages["inside"]).all()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["scenario"]["name"] == "referral_driven"
+    assert manifest["reps"] == 2
+
+
+def test_check_summarises_a_good_file():
+    result = runner.invoke(app, ["check", str(SMALL)])
+    assert result.exit_code == 0
+    assert result.stdout.count("\n") == 1
+    assert "ok: 'referral_driven', 540 days, market 60,000" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["check", "tests/data/bad/unknown_key.yaml"], "did you mean 'pass_prob'?"),
+        (["run", "tests/data/bad/broken_yaml.yaml"], "not valid YAML"),
+        (["run", "missing.yaml"], "missing.yaml: no such file"),
+        (["run", "--reps", "0"], "reps"),
+        (["run", "--seed", "-1"], "seed"),
+    ],
+)
+def test_bad_input_exits_2_without_traceback(args, words):
+    proc = subprocess.run(
+        [sys.executable, "-m", "hourglass.cli", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert words in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_out_onto_a_file_is_refused(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = runner.invoke(app, ["run", str(SMALL), "--out", str(blocker)])
+    assert result.exit_code == 2
+    assert blocker.read_text() == "x"

@@ -1,0 +1,105 @@
+"""Metrics on a hand-written event log: every number checked against a count by hand."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from conftest import make_scenario
+from hourglass import Run, daily_table, kpis, loss_table, stage_occupancy, stage_table
+from hourglass.log import FIRST_REASON, INSIDE, PASSED, EventLog
+from hourglass.scenario import DAYS_PER_MONTH
+from hourglass.stages import LOYALTY_CLASSES
+
+NAN = math.nan
+
+
+def _cols(**columns) -> dict[str, np.ndarray]:
+    return {k: np.asarray(v) for k, v in columns.items()}
+
+
+@pytest.fixture
+def run() -> Run:
+    """Three prospects: p0 (ads) buys and buys again and refers p2; p1 (organic) is lost."""
+    scenario = make_scenario(
+        horizon_days=10.0,
+        channels={
+            "paid": {"ads": {"budget_per_month": 10 * DAYS_PER_MONTH, "cost_per_prospect": 1.0}}
+        },
+        sales={"sellers": 1, "stages": ["define"]},
+        after_sale={"order_value": {"fixed": {"value": 100.0}}, "margin": 0.5},
+        referral={"contacts_per_month": {"one_time": 1.0}, "win_prob": 1.0, "bonus": 5.0},
+    )
+    log = EventLog(
+        horizon_days=10.0,
+        warmup_days=0.0,
+        seats=1,
+        channels=("ads", "organic", "referral"),
+        reasons=("not_interested", "went_cold"),
+        classes=LOYALTY_CLASSES,
+        prospects=_cols(arrival=[0.5, 1.0, 5.0], channel=[0, 1, 2], referrer=[-1, -1, 0]),
+        visits=_cols(
+            prospect=[0, 0, 0, 0, 0, 1, 2, 2],
+            stage=[0, 1, 2, 3, 4, 0, 0, 1],
+            enter=[0.5, 1.0, 2.0, 2.5, 3.5, 1.0, 5.0, 6.0],
+            exit=[1.0, 2.0, 2.5, 3.5, 4.0, 1.5, 6.0, NAN],
+            wait=[NAN, NAN, NAN, 0.5, NAN, NAN, NAN, NAN],
+            outcome=[PASSED] * 5 + [FIRST_REASON, PASSED, INSIDE],
+        ),
+        purchases=_cols(customer=[0, 0], time=[4.0, 6.0], value=[100.0, 50.0], kind=[0, 1]),
+        moves=_cols(customer=[0, 0], time=[4.0, 5.0], klass=[0, 1]),
+        contacts=_cols(referrer=[0], time=[4.5], won=[1]),
+    )
+    return Run(scenario=scenario, seed=0, log=log)
+
+
+def test_stage_table_by_hand(run):
+    t = stage_table(run).set_index("stage")
+    assert t["entered"].tolist() == [3, 2, 1, 1, 1, 1, 1]
+    assert t["passed"].tolist() == [2, 1, 1, 1, 1, 1, 1]
+    assert t["lost"].tolist() == [1, 0, 0, 0, 0, 0, 0]
+    assert t["inside"].tolist() == [0, 1, 0, 0, 0, 0, 0]
+    assert t.loc["know", "conversion"] == pytest.approx(2 / 3)
+    assert t.loc["know", "mean_days"] == pytest.approx((0.5 + 0.5 + 1.0) / 3)
+    assert t.loc["try", "mean_days"] == pytest.approx(1.0)
+    assert t.loc["repeat", "mean_days"] == pytest.approx(2.0)
+    losses = loss_table(run)
+    assert losses.to_dict("records") == [{"stage": "know", "reason": "not_interested", "lost": 1}]
+
+
+def test_kpis_by_hand(run):
+    k = kpis(run)
+    assert (k["prospects"], k["outside_prospects"], k["referred_prospects"]) == (3, 2, 1)
+    assert (k["buyers"], k["referred_buyers"], k["customers_end"]) == (1, 0, 1)
+    assert k["revenue"] == 150.0
+    assert k["cost"] == pytest.approx(100.0)  # ten a day for ten days, no referred buyer yet
+    assert k["cac"] == pytest.approx(100.0)
+    assert k["ltv"] == pytest.approx(75.0)
+    assert k["roi"] == pytest.approx(-0.25)
+    assert k["referral_share"] == 0.0
+    assert k["k_factor"] == 0.0
+    assert k["seller_utilization"] == pytest.approx(0.5 / 10.0)
+    assert k["mean_wait_days"] == pytest.approx(0.5)
+    assert (k["lost_waiting"], k["leads_to_sellers"], k["referral_contacts"]) == (0, 1, 1)
+
+
+def test_daily_series_by_hand(run):
+    d = daily_table(run)
+    assert len(d) == 10
+    assert d["arrivals_ads"].tolist() == [1] + [0] * 9
+    assert d["arrivals_referral"].tolist() == [0] * 5 + [1] + [0] * 4
+    assert d["buyers"].tolist() == [0] * 4 + [1] + [0] * 5
+    assert d["revenue"].tolist() == [0] * 4 + [100.0, 0, 50.0] + [0] * 3
+    assert d["cost"].tolist() == pytest.approx([10.0] * 10)
+    # stocks are taken just before midnight: the buyer of day 4 is one_time at its end
+    assert d["customers_one_time"].tolist() == [0] * 4 + [1] + [0] * 5
+    assert d["customers_regular"].tolist() == [0] * 5 + [1] * 5
+    assert d["active_customers"].tolist() == [0] * 4 + [1] * 6
+
+
+def test_occupancy_by_hand(run):
+    occ = stage_occupancy(run)
+    assert occ["know"].tolist() == [1, 0, 0, 0, 0, 1, 0, 0, 0, 0]  # p0 on day 0, p2 on day 5
+    assert occ["like"].tolist() == [0, 1, 0, 0, 0, 0, 1, 1, 1, 1]  # p0 on day 1; p2 stays

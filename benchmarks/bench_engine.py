@@ -178,7 +178,7 @@ def main() -> None:
         return
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     for size in args.sizes:
-        reps = args.repeat if size < 1_000_000 else 1
+        reps = args.repeat
         engine, plain = [], []
         for i in range(reps):  # interleaved, so both meet the same machine load
             engine.append(_measure("engine", size, args.seed + i))

@@ -16,6 +16,7 @@ from rich.table import Table
 
 import hourglass
 from hourglass.experiment import Replications
+from hourglass.stages import LABELS
 
 app = typer.Typer(
     add_completion=False,
@@ -172,7 +173,7 @@ def _print_report(
         reasons = row["lost_by_reason"]
         top = max(reasons, key=reasons.get) if reasons else ""
         table.add_row(
-            row["name"],
+            LABELS[spec.labels][row["name"]],
             *(f"{row[c]:,.0f}" for c in ("entered", "passed", "lost", "inside")),
             _fmt(row["conversion"], "{:.1%}"),
             _fmt(row["mean_days"], "{:.1f}"),

@@ -11,40 +11,70 @@ from pydantic import model_validator
 from hourglass.base import Model, NonNegativeFloat, PositiveFloat
 
 
-class _Exponential(Model):
+class _Params(Model):
+    """One family's parameters; `mean_cv` gives the mean and coefficient of variation."""
+
+    @property
+    def mean_cv(self) -> tuple[float, float]:
+        raise NotImplementedError
+
+
+class _Exponential(_Params):
     mean_days: PositiveFloat
 
+    @property
+    def mean_cv(self) -> tuple[float, float]:
+        return self.mean_days, 1.0
 
-class _Gamma(Model):
+
+class _Gamma(_Params):
     mean_days: PositiveFloat
     cv: PositiveFloat
 
+    @property
+    def mean_cv(self) -> tuple[float, float]:
+        return self.mean_days, self.cv
 
-class _Lognormal(Model):
-    mean_days: PositiveFloat
-    cv: PositiveFloat
+
+class _Lognormal(_Gamma):
+    pass
 
 
-class _Fixed(Model):
+class _Fixed(_Params):
     days: NonNegativeFloat
 
+    @property
+    def mean_cv(self) -> tuple[float, float]:
+        return self.days, 0.0
 
-class _AmountExponential(Model):
+
+class _AmountExponential(_Params):
     mean: PositiveFloat
 
+    @property
+    def mean_cv(self) -> tuple[float, float]:
+        return self.mean, 1.0
 
-class _AmountGamma(Model):
+
+class _AmountGamma(_Params):
     mean: PositiveFloat
     cv: PositiveFloat
 
+    @property
+    def mean_cv(self) -> tuple[float, float]:
+        return self.mean, self.cv
 
-class _AmountLognormal(Model):
-    mean: PositiveFloat
-    cv: PositiveFloat
+
+class _AmountLognormal(_AmountGamma):
+    pass
 
 
-class _AmountFixed(Model):
+class _AmountFixed(_Params):
     value: NonNegativeFloat
+
+    @property
+    def mean_cv(self) -> tuple[float, float]:
+        return self.value, 0.0
 
 
 class _OneOf(Model):
@@ -64,9 +94,13 @@ class _OneOf(Model):
         return next(n for n in type(self).model_fields if getattr(self, n) is not None)
 
     @property
-    def params(self) -> Model:
-        """The chosen family's parameters."""
-        return getattr(self, self.family)
+    def mean(self) -> float:
+        """The distribution's mean."""
+        return getattr(self, self.family).mean_cv[0]
+
+    def sampler(self) -> Sampler:
+        """A sampler for this distribution."""
+        return Sampler(self.family, *getattr(self, self.family).mean_cv)
 
 
 class Duration(_OneOf):
@@ -77,20 +111,6 @@ class Duration(_OneOf):
     lognormal: _Lognormal | None = None
     fixed: _Fixed | None = None
 
-    @property
-    def mean(self) -> float:
-        """The mean in days."""
-        p = self.params
-        return p.days if self.family == "fixed" else p.mean_days
-
-    def sampler(self) -> Sampler:
-        """A sampler for this distribution."""
-        p = self.params
-        if self.family == "fixed":
-            return Sampler("fixed", p.days, 0.0)
-        cv = 1.0 if self.family == "exponential" else p.cv
-        return Sampler(self.family, p.mean_days, cv)
-
 
 class Amount(_OneOf):
     """A money amount: exponential, gamma or lognormal (by mean and cv), or fixed."""
@@ -99,20 +119,6 @@ class Amount(_OneOf):
     gamma: _AmountGamma | None = None
     lognormal: _AmountLognormal | None = None
     fixed: _AmountFixed | None = None
-
-    @property
-    def mean(self) -> float:
-        """The mean amount."""
-        p = self.params
-        return p.value if self.family == "fixed" else p.mean
-
-    def sampler(self) -> Sampler:
-        """A sampler for this distribution."""
-        p = self.params
-        if self.family == "fixed":
-            return Sampler("fixed", p.value, 0.0)
-        cv = 1.0 if self.family == "exponential" else p.cv
-        return Sampler(self.family, p.mean, cv)
 
 
 class Sampler:

@@ -93,45 +93,61 @@ def _funnel_row(run: Run, k: int) -> tuple:
     )
 
 
-def _first_time(customers: np.ndarray, times: np.ndarray, of: np.ndarray) -> np.ndarray:
-    """For each customer in `of`, the earliest of their `times` (inf if none)."""
-    first = pd.Series(times).groupby(customers).min()
+def _first_after(
+    customers: np.ndarray, times: np.ndarray, of: np.ndarray, after: np.ndarray
+) -> np.ndarray:
+    """For each customer in `of`, the earliest of their `times` not before `after` (or inf)."""
+    events = pd.DataFrame({"who": customers, "t": times})
+    since = pd.Series(after, index=of)
+    events = events[events["t"] >= events["who"].map(since)]
+    first = events.groupby("who")["t"].min()
     return first.reindex(of).fillna(np.inf).to_numpy()
 
 
-def _lapse_times(run: Run, of: np.ndarray) -> np.ndarray:
+def _lower_row(
+    run: Run, stage: str, ids: np.ndarray, start: np.ndarray, done: np.ndarray, at: np.ndarray
+) -> tuple:
+    """A lower-half row: passed on the first `done` event, lost on lapsing before it."""
+    success = _first_after(done, at, ids, start)
     m = run.log.moves
     inactive = ~np.isin(np.asarray(run.log.classes)[m["klass"]], list(ACTIVE_CLASSES))
-    return _first_time(m["customer"][inactive], m["time"][inactive], of)
+    lapse = _first_after(m["customer"][inactive], m["time"][inactive], ids, start)
+    passed = np.isfinite(success) & (success <= lapse)
+    lost = np.isfinite(lapse) & ~passed
+    days = np.concatenate([(success - start)[passed], (lapse - start)[lost]])
+    return _row(stage, int(passed.sum()), int(lost.sum()), int((~passed & ~lost).sum()), days)
 
 
 def _repeat_row(run: Run) -> tuple:
+    """Buyers enter; they pass on their first repeat purchase, are lost if they lapse first."""
     buyers = _first_purchases(run)
-    ids, start = buyers["customer"].to_numpy(), buyers["day"].to_numpy()
     p = run.log.purchases
-    repeat = p["kind"] > 0
-    again = _first_time(p["customer"][repeat], p["time"][repeat], ids)
-    lapse = _lapse_times(run, ids)
-    passed = np.isfinite(again) & (again <= lapse)
-    lost = np.isfinite(lapse) & ~passed
-    days = np.concatenate([(again - start)[passed], (lapse - start)[lost]])
-    return _row("repeat", int(passed.sum()), int(lost.sum()), int((~passed & ~lost).sum()), days)
+    again = p["kind"] > 0
+    return _lower_row(
+        run,
+        "repeat",
+        buyers["customer"].to_numpy(),
+        buyers["day"].to_numpy(),
+        p["customer"][again],
+        p["time"][again],
+    )
 
 
 def _refer_row(run: Run) -> tuple:
-    buyers = _first_purchases(run)
+    """Advocates (buyers who talk) enter on their first contact; a won contact passes them."""
+    ids = _first_purchases(run)["customer"].to_numpy()
     c = run.log.contacts
-    talkers = np.unique(c["referrer"])
-    ids = buyers["customer"].to_numpy()
-    advocates = ids[np.isin(ids, talkers)]
-    start = _first_time(c["referrer"], c["time"], advocates)
+    first_talk = pd.Series(c["time"]).groupby(c["referrer"]).min()
+    advocates = ids[np.isin(ids, first_talk.index)]
     won = c["won"] == 1
-    first_win = _first_time(c["referrer"][won], c["time"][won], advocates)
-    lapse = _lapse_times(run, advocates)
-    passed = np.isfinite(first_win) & (first_win <= lapse)
-    lost = np.isfinite(lapse) & ~passed
-    days = np.concatenate([(first_win - start)[passed], (lapse - start)[lost]])
-    return _row("refer", int(passed.sum()), int(lost.sum()), int((~passed & ~lost).sum()), days)
+    return _lower_row(
+        run,
+        "refer",
+        advocates,
+        first_talk.reindex(advocates).to_numpy(),
+        c["referrer"][won],
+        c["time"][won],
+    )
 
 
 def loss_table(run: Run) -> pd.DataFrame:

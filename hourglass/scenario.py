@@ -12,7 +12,14 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator, mo
 
 from hourglass.base import Model, NonNegativeFloat, PositiveFloat, Probability, did_you_mean
 from hourglass.distributions import Amount, Duration
-from hourglass.stages import ACTIVE_CLASSES, FUNNEL, LoyaltyClass, SellerStageName, StageName
+from hourglass.stages import (
+    ACTIVE_CLASSES,
+    FUNNEL,
+    LabelSet,
+    LoyaltyClass,
+    SellerStageName,
+    StageName,
+)
 
 DAYS_PER_MONTH = 365.25 / 12
 """Rates given per month are divided by this to get rates per day."""
@@ -234,6 +241,7 @@ class Scenario(Model):
 
     name: Name
     description: str = ""
+    labels: LabelSet = "en"
     horizon_days: Annotated[float, Field(gt=0.0, le=36_500.0)]
     warmup_days: Annotated[float, Field(ge=0.0, le=36_500.0)] = 0.0
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 0

@@ -40,6 +40,7 @@ ACTIVE_CLASSES: frozenset[str] = frozenset({"one_time", "regular", "loyal", "com
 """Classes whose members still buy; the others have lapsed, left or turned against us."""
 
 StageName = Literal["know", "like", "trust", "try", "buy"]
+LabelSet = Literal["en", "ru", "seven_en", "seven_ru"]
 SellerStageName = Literal[
     "explore", "collaborate", "design", "define", "deliver", "measure", "engage"
 ]
@@ -91,7 +92,7 @@ LABELS: dict[str, dict[str, str]] = {
         "know": "Reach",
         "like": "Capture",
         "trust": "Warm-up",
-        "try": "Deal",
+        "try": "Deal: trial",
         "buy": "Deal",
         "repeat": "Repeat sales",
         "refer": "Word of mouth",
@@ -100,7 +101,7 @@ LABELS: dict[str, dict[str, str]] = {
         "know": "Охват",
         "like": "Захват",
         "trust": "Прогрев",
-        "try": "Сделка",
+        "try": "Сделка: проба",
         "buy": "Сделка",
         "repeat": "Повторные продажи",
         "refer": "Сарафанное радио",

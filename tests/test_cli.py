@@ -139,3 +139,13 @@ def test_out_onto_a_file_is_refused(tmp_path):
     result = runner.invoke(app, ["run", str(SMALL), "--out", str(blocker)])
     assert result.exit_code == 2
     assert blocker.read_text() == "x"
+
+
+def test_stage_labels_follow_the_scenario(tmp_path):
+    russian = tmp_path / "ru.yaml"
+    text = SMALL.read_text().replace("name: referral_driven", "name: referral_driven\nlabels: ru")
+    russian.write_text(text, encoding="utf-8")
+    result = runner.invoke(app, ["run", str(russian)])
+    assert result.exit_code == 0, result.output
+    for label in ("Знать", "Доверять", "Рекомендовать"):
+        assert label in result.stdout

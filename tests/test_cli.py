@@ -79,7 +79,7 @@ def test_replications_report_mean_and_band():
 def test_default_scenario_runs_with_a_readable_report():
     result = runner.invoke(app, ["run"])
     assert result.exit_code == 0, result.output
-    for words in ("baseline: 365 days", "Stages", "KPIs", "know", "refer", "seller_utilization"):
+    for words in ("baseline: 365 days", "Stages", "KPIs", "Know", "Refer", "seller_utilization"):
         assert words in result.stdout
 
 

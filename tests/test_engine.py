@@ -137,7 +137,8 @@ def test_every_prospect_is_accounted_for(scenario, seed):
     wait = v["wait"][order]
     served = np.isfinite(wait) & done
     assert (wait[served] >= 0).all()
-    assert (enter[served] + wait[served] <= leave[served] + 1e-6).all()
+    # waits are stored as float32: allow for their rounding
+    assert (enter[served] + wait[served] <= leave[served] + 1e-6 * (1 + wait[served])).all()
 
     p = log.purchases
     buyers = p["customer"][first]

@@ -26,7 +26,6 @@ _HOME = {
     "daily_table": "hourglass.metrics",
     "kpis": "hourglass.metrics",
     "loss_table": "hourglass.metrics",
-    "stage_dicts": "hourglass.metrics",
     "stage_occupancy": "hourglass.metrics",
     "stage_table": "hourglass.metrics",
 }
@@ -46,7 +45,6 @@ __all__ = [
     "parse_scenario_text",
     "replicate",
     "simulate",
-    "stage_dicts",
     "stage_occupancy",
     "stage_table",
     "summarize",
@@ -60,7 +58,6 @@ if TYPE_CHECKING:
         daily_table,
         kpis,
         loss_table,
-        stage_dicts,
         stage_occupancy,
         stage_table,
     )

@@ -302,7 +302,9 @@ class _Engine:
             if self.worked[k]:
                 now = self.env.now
                 for pid, at, warm in zip(ids.tolist(), t.tolist(), referred.tolist(), strict=True):
-                    self._after(at - now, _Lead(pid, k, warm), self._lead_arrives)
+                    self.env.timeout(at - now, value=_Lead(pid, k, warm)).callbacks.append(
+                        self._lead_arrives
+                    )
                 return
             m = len(ids)
             if m == 0:
@@ -341,7 +343,9 @@ class _Engine:
         return int(codes[bisect_right(self.loss_cum[k], self.uniform())])
 
     def _lead_arrives(self, event: simpy.Event) -> None:
-        self._enter(event.value)
+        lead = event.value
+        self.open_leads[lead.pid] = lead
+        self._enter(lead)
 
     def _enter(self, lead: _Lead) -> None:
         """A lead enters its stage; at a worked stage it asks for a seller."""
@@ -352,9 +356,8 @@ class _Engine:
             prob *= (1.0 - self.drag) ** self.antagonists
         lead.passes = self.uniform() < prob
         lead.outcome = PASSED if lead.passes else self._loss_code(k)
-        self.open_leads[lead.pid] = lead
         if not self.worked[k]:
-            self._after(self.stay[k](), lead, self._leave)
+            env.timeout(self.stay[k](), value=lead).callbacks.append(self._leave)
             return
         seat = lead.seat = self.team.request()
         if seat.triggered:
@@ -374,8 +377,9 @@ class _Engine:
         if seat.triggered:
             return
         seat.cancel()
-        lead.outcome, lead.passes = self.went_cold, False
+        lead.outcome = self.went_cold
         self._log_visit(lead)
+        del self.open_leads[lead.pid]
 
     def _serve(self, lead: _Lead) -> None:
         lead.wait = self.env.now - lead.enter
@@ -384,7 +388,7 @@ class _Engine:
             busy = self.qual_time()
         else:
             busy = self.stay[lead.stage]()
-        self._after(busy, lead, self._served)
+        self.env.timeout(busy, value=lead).callbacks.append(self._served)
 
     def _served(self, event: simpy.Event) -> None:
         lead = event.value
@@ -395,21 +399,16 @@ class _Engine:
         """A lead leaves its stage: on to the next one, to the purchase, or out."""
         lead = event.value
         self._log_visit(lead)
-        if not lead.passes:
+        if lead.passes and lead.stage < len(FUNNEL) - 1:
+            lead.stage += 1
+            self._enter(lead)
             return
-        if lead.stage == len(FUNNEL) - 1:
+        del self.open_leads[lead.pid]
+        if lead.passes:
             self.on_purchase(lead.pid, self.env.now)
-            return
-        lead.stage += 1
-        self._enter(lead)
 
     def _log_visit(self, lead: _Lead) -> None:
-        del self.open_leads[lead.pid]
         self.visits.add_row(lead.pid, lead.stage, lead.enter, self.env.now, lead.wait, lead.outcome)
-
-    def _after(self, delay: float, lead: _Lead, then) -> None:
-        timer = self.env.timeout(delay, value=lead)
-        timer.callbacks.append(then)
 
     def on_purchase(self, pid: int, day: float) -> None:
         """A first purchase at `day`: draw the customer's life to the horizon, schedule referrals.
@@ -480,6 +479,8 @@ class _Engine:
         if arrival < self.batch_end:
             pid = self.prospects.count
             self.prospects.add_row(arrival, self.referral_channel, referrer)
-            self._after(arrival - now, _Lead(pid, 0, True), self._lead_arrives)
+            self.env.timeout(arrival - now, value=_Lead(pid, 0, True)).callbacks.append(
+                self._lead_arrives
+            )
         else:
             self.pending.append((arrival, referrer))

@@ -330,20 +330,3 @@ def _seller_kpis(run: Run) -> dict[str, float]:
         "lost_waiting": int((cold & entered).sum()),
         "leads_to_sellers": int(entered.sum()),
     }
-
-
-def stage_dicts(run: Run) -> list[dict]:
-    """The stage table as a list of plain dicts, with losses by reason."""
-    table = stage_table(run)
-    losses = loss_table(run)
-    out = []
-    for row in table.to_dict("records"):
-        mine = losses[losses["stage"] == row["stage"]]
-        out.append(
-            {
-                "name": row.pop("stage"),
-                **row,
-                "lost_by_reason": dict(zip(mine["reason"], mine["lost"].astype(int), strict=True)),
-            }
-        )
-    return out

@@ -37,11 +37,24 @@ class ScenarioError(ValueError):
     """A scenario file or override that cannot be used; the message says what and where."""
 
 
+MAX_PROSPECTS_PER_DAY = 1_000_000
+"""A bound on each channel's daily contacts: beyond it a run would not fit in memory."""
+
+
 class PaidChannel(Model):
     """A paid channel: money buys contacts with the market at a cost per prospect."""
 
     budget_per_month: NonNegativeFloat
     cost_per_prospect: PositiveFloat
+
+    @model_validator(mode="after")
+    def _affordable_volume(self) -> PaidChannel:
+        if self.prospects_per_day > MAX_PROSPECTS_PER_DAY:
+            raise ValueError(
+                f"buys {self.prospects_per_day:,.0f} prospects a day; at most "
+                f"{MAX_PROSPECTS_PER_DAY:,} (raise cost_per_prospect or lower the budget)"
+            )
+        return self
 
     @property
     def prospects_per_day(self) -> float:
@@ -52,7 +65,7 @@ class PaidChannel(Model):
 class Organic(Model):
     """Organic arrivals: search, word of the street, walk-ins; free."""
 
-    prospects_per_day: NonNegativeFloat
+    prospects_per_day: Annotated[float, Field(ge=0.0, le=MAX_PROSPECTS_PER_DAY)]
 
 
 class Channels(Model):

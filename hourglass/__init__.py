@@ -20,9 +20,20 @@ _HOME = {
     "load_scenario": "hourglass.scenario",
     "parse_scenario": "hourglass.scenario",
     "parse_scenario_text": "hourglass.scenario",
+    "BACKENDS": "hourglass.experiment",
+    "BackendError": "hourglass.experiment",
+    "ReplicationError": "hourglass.experiment",
     "Replications": "hourglass.experiment",
+    "half_widths": "hourglass.experiment",
     "replicate": "hourglass.experiment",
     "summarize": "hourglass.experiment",
+    "Comparison": "hourglass.comparison",
+    "compare": "hourglass.comparison",
+    "Vary": "hourglass.sweeps",
+    "parse_vary": "hourglass.sweeps",
+    "sweep": "hourglass.sweeps",
+    "jsonable": "hourglass.results",
+    "save_replications": "hourglass.results",
     "daily_table": "hourglass.metrics",
     "kpis": "hourglass.metrics",
     "loss_table": "hourglass.metrics",
@@ -31,28 +42,48 @@ _HOME = {
 }
 
 __all__ = [
+    "BACKENDS",
+    "BackendError",
+    "Comparison",
     "EventLog",
+    "ReplicationError",
     "Replications",
     "Run",
     "Scenario",
     "ScenarioError",
+    "Vary",
     "__version__",
+    "compare",
     "daily_table",
+    "half_widths",
+    "jsonable",
     "kpis",
     "load_scenario",
     "loss_table",
     "parse_scenario",
     "parse_scenario_text",
+    "parse_vary",
     "replicate",
+    "save_replications",
     "simulate",
     "stage_occupancy",
     "stage_table",
     "summarize",
+    "sweep",
 ]
 
 if TYPE_CHECKING:
+    from hourglass.comparison import Comparison, compare
     from hourglass.engine import Run, simulate
-    from hourglass.experiment import Replications, replicate, summarize
+    from hourglass.experiment import (
+        BACKENDS,
+        BackendError,
+        ReplicationError,
+        Replications,
+        half_widths,
+        replicate,
+        summarize,
+    )
     from hourglass.log import EventLog
     from hourglass.metrics import (
         daily_table,
@@ -61,6 +92,7 @@ if TYPE_CHECKING:
         stage_occupancy,
         stage_table,
     )
+    from hourglass.results import jsonable, save_replications
     from hourglass.scenario import (
         Scenario,
         ScenarioError,
@@ -68,6 +100,7 @@ if TYPE_CHECKING:
         parse_scenario,
         parse_scenario_text,
     )
+    from hourglass.sweeps import Vary, parse_vary, sweep
 
 
 def __getattr__(name: str) -> Any:

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
-import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
 import hourglass
-from hourglass.experiment import Replications
 from hourglass.stages import LABELS
 
 app = typer.Typer(
@@ -27,11 +26,6 @@ out = Console()
 if not out.is_terminal:
     out.width = 120
 err = Console(stderr=True)
-
-ScenarioArg = Annotated[
-    Path | None,
-    typer.Argument(help="Scenario file (YAML); leave out for the built-in default scenario."),
-]
 
 KPI_FORMATS = {
     "revenue": "{:,.0f}",
@@ -45,86 +39,126 @@ KPI_FORMATS = {
     "mean_wait_days": "{:.2f}",
 }
 
+ScenarioArg = Annotated[
+    Path | None,
+    typer.Argument(help="Scenario file (YAML); leave out for the built-in default scenario."),
+]
+RepsOpt = Annotated[int, typer.Option(min=1, max=100_000, help="Replications.")]
+SeedOpt = Annotated[int | None, typer.Option(min=0, help="Seed (default: the file's).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+BackendOpt = Annotated[
+    str,
+    typer.Option(help="Where replications run: serial, processes (all cores) or dask."),
+]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option(help="Dask scheduler address (default: a local cluster on 127.0.0.1)."),
+]
+
 
 def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {_escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code=2)
+
+
+def _escape(text: str) -> str:
+    return text.replace("[", r"\[")
 
 
 def _load(path: Path | None) -> hourglass.Scenario:
     try:
         return hourglass.load_scenario(path)
     except hourglass.ScenarioError as e:
-        raise _fail(str(e).replace("[", r"\[")) from None
+        raise _fail(str(e)) from None
 
 
-def _clean(value: Any) -> Any:
-    """JSON-safe: NaN and infinities become null, numpy scalars plain numbers."""
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+def _check_backend(backend: str, scheduler: str | None) -> None:
+    if backend not in hourglass.BACKENDS:
+        raise _fail(f"--backend {backend}: use one of {', '.join(hourglass.BACKENDS)}")
+    if scheduler and backend != "dask":
+        raise _fail("--scheduler needs --backend dask")
 
 
-def _stage_records(result: Replications) -> list[dict[str, Any]]:
-    table = result.stage_summary()
-    losses = result.losses.groupby(["stage", "reason"], sort=False)["lost"].sum() / result.reps
-    records = []
-    for row in table.to_dict("records"):
-        name = row.pop("stage")
-        mine = losses[name] if name in losses.index.get_level_values(0) else {}
-        records.append(
-            {"name": name, **row, "lost_by_reason": dict(mine.items()) if len(mine) else {}}
-        )
-    return records
+@contextmanager
+def _computing(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on a terminal; clean failures for what the computation raises."""
+    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task(label, total=None)
+
+        def tick(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        try:
+            yield tick
+        except (hourglass.ScenarioError, hourglass.BackendError, ValueError) as e:
+            raise _fail(str(e)) from None
+        except hourglass.ReplicationError as e:
+            err.print(f"[bold red]error:[/] {_escape(str(e))}", highlight=False)
+            raise typer.Exit(code=1) from None
 
 
-def _kpi_block(result: Replications) -> dict[str, Any]:
-    if result.reps == 1:
-        return result.kpis.iloc[0].to_dict()
-    return {
-        name: {k: v for k, v in stats.items() if k != "sem"}
-        for name, stats in result.kpi_summary().items()
-    }
+def _dump(doc: dict[str, Any]) -> None:
+    print(json.dumps(hourglass.jsonable(doc), indent=2, allow_nan=False))
+
+
+def _fmt(value: float | None, fmt: str) -> str:
+    return "n/a" if value is None or not math.isfinite(value) else fmt.format(value)
 
 
 @app.command()
 def run(
     scenario: ScenarioArg = None,
-    reps: Annotated[int, typer.Option(min=1, max=100_000, help="Replications.")] = 1,
-    seed: Annotated[int | None, typer.Option(min=0, help="Seed (default: the file's).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    reps: RepsOpt = 1,
+    seed: SeedOpt = None,
+    as_json: JsonOpt = False,
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Save tables (Parquet) and a manifest here.")
+    ] = None,
+    backend: BackendOpt = "processes",
+    scheduler: SchedulerOpt = None,
+    precision: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0001,
+            max=1.0,
+            help="Add replications until buyers, revenue and "
+            "customers at the end are known within this relative 95% half-width.",
+        ),
     ] = None,
 ) -> None:
     """Simulate a scenario and print its stage table and KPIs."""
     spec = _load(scenario)
+    _check_backend(backend, scheduler)
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
         raise _fail(f"--out {out_dir}: exists and is not a directory")
-    started = time.perf_counter()
-    result = hourglass.replicate(spec, reps=reps, seed=seed)
-    elapsed = time.perf_counter() - started
+    with _computing(f"Simulating {spec.name}") as tick:
+        result = hourglass.replicate(
+            spec, reps, seed, backend, scheduler=scheduler, precision=precision, progress=tick
+        )
     stages = _stage_records(result)
     kpis = _kpi_block(result)
     if out_dir is not None:
-        _save(result, out_dir, elapsed)
+        hourglass.save_replications(result, out_dir, hourglass.__version__)
     if as_json:
         doc = {
             "scenario": spec.name,
             "seed": result.seed,
-            "reps": reps,
+            "reps": result.reps,
             "stages": stages,
             "kpis": kpis,
         }
-        print(json.dumps(_clean(doc), indent=2, allow_nan=False))
+        if precision is not None:
+            doc["precision"] = {"target": precision, **hourglass.half_widths(result)}
+        _dump(doc)
         return
     _print_report(spec, result, stages, kpis)
+    if precision is not None:
+        widths = ", ".join(f"{k} ±{v:.2%}" for k, v in hourglass.half_widths(result).items())
+        out.print(
+            f"Precision {precision:.2%} reached with {result.reps} replications: {widths}",
+            highlight=False,
+        )
     if out_dir is not None:
         out.print(f"Saved stages, losses, daily and kpis tables to {out_dir}/", highlight=False)
 
@@ -145,9 +179,123 @@ def check(
     )
 
 
+@app.command()
+def compare(
+    baseline: Annotated[Path, typer.Argument(help="The baseline scenario file.")],
+    others: Annotated[list[Path], typer.Argument(help="Scenario files to compare with it.")],
+    reps: RepsOpt = 20,
+    seed: SeedOpt = None,
+    as_json: JsonOpt = False,
+    backend: BackendOpt = "processes",
+    scheduler: SchedulerOpt = None,
+) -> None:
+    """Compare scenarios with the baseline on common random numbers: deltas with 95% CIs."""
+    specs = [_load(baseline), *(_load(p) for p in others)]
+    _check_backend(backend, scheduler)
+    if reps < 2:
+        raise _fail("--reps: a confidence interval needs at least 2 replications")
+    with _computing("Comparing") as tick:
+        result = hourglass.compare(specs, reps, seed, backend, scheduler=scheduler, progress=tick)
+    if as_json:
+        _dump(result.to_dict())
+        return
+    out.print(
+        f"[bold]Against {result.baseline}: {reps} paired replications, seed "
+        f"{result.seed}[/] (95% confidence intervals)",
+        highlight=False,
+    )
+    for sentence in result.sentences():
+        out.print(sentence, highlight=False)
+
+
+@app.command()
+def sweep(
+    scenario: ScenarioArg = None,
+    vary: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A field and its values: path=start:stop:step or path=a,b,c "
+            "(repeat for a grid), e.g. sales.sellers=5:40:5."
+        ),
+    ] = None,
+    reps: RepsOpt = 10,
+    seed: SeedOpt = None,
+    as_json: JsonOpt = False,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Save each grid point as it finishes, and the table."),
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option(help="Continue an interrupted sweep saved in --out.")
+    ] = False,
+    backend: BackendOpt = "processes",
+    scheduler: SchedulerOpt = None,
+) -> None:
+    """Replicate a grid of overrides; one row per grid point and KPI, with its band."""
+    spec = _load(scenario)
+    _check_backend(backend, scheduler)
+    if not vary:
+        raise _fail("--vary: give at least one field to sweep, e.g. sales.sellers=5:40:5")
+    if resume and out_dir is None:
+        raise _fail("--resume needs --out, the folder of the interrupted sweep")
+    with _computing(f"Sweeping {spec.name}") as tick:
+        varies = [hourglass.parse_vary(v) for v in vary]
+        table = hourglass.sweep(
+            spec,
+            varies,
+            reps,
+            seed,
+            backend,
+            scheduler=scheduler,
+            out=out_dir,
+            resume=resume,
+            progress=tick,
+            version=hourglass.__version__,
+        )
+    if as_json:
+        _dump({"scenario": spec.name, "reps": reps, "rows": table.to_dict("records")})
+        return
+    paths = [v.partition("=")[0].strip() for v in vary]
+    shown = table[table["kpi"].isin(["buyers", "revenue", "roi", "lost_waiting"])]
+    wide = shown.pivot_table(index=paths, columns="kpi", values="mean", sort=False)
+    grid = Table(title=f"{spec.name}: mean over {reps} replications per point")
+    for col in [*paths, *wide.columns]:
+        grid.add_column(col, justify="right")
+    for key, row in wide.iterrows():
+        keys = key if isinstance(key, tuple) else (key,)
+        grid.add_row(
+            *(str(k) for k in keys),
+            *(_fmt(row[c], KPI_FORMATS.get(c, "{:,.0f}")) for c in wide.columns),
+        )
+    out.print(grid)
+    if out_dir is not None:
+        out.print(f"Saved the sweep to {out_dir}/sweep.parquet", highlight=False)
+
+
+def _stage_records(result: hourglass.Replications) -> list[dict[str, Any]]:
+    table = result.stage_summary()
+    losses = result.losses.groupby(["stage", "reason"], sort=False)["lost"].sum() / result.reps
+    records = []
+    for row in table.to_dict("records"):
+        name = row.pop("stage")
+        mine = losses[name] if name in losses.index.get_level_values(0) else None
+        by_reason = dict(mine.items()) if mine is not None else {}
+        records.append({"name": name, **row, "lost_by_reason": by_reason})
+    return records
+
+
+def _kpi_block(result: hourglass.Replications) -> dict[str, Any]:
+    if result.reps == 1:
+        return result.kpis.iloc[0].to_dict()
+    return {
+        name: {k: stats[k] for k in ("mean", "p5", "p95")}
+        for name, stats in result.kpi_summary().items()
+    }
+
+
 def _print_report(
     spec: hourglass.Scenario,
-    result: Replications,
+    result: hourglass.Replications,
     stages: list[dict[str, Any]],
     kpis: dict[str, Any],
 ) -> None:
@@ -157,7 +305,7 @@ def _print_report(
     if spec.description:
         out.print(spec.description, highlight=False)
     table = Table(title="Stages" + (" (mean over replications)" if reps > 1 else ""))
-    for col in (
+    headers = (
         "stage",
         "entered",
         "passed",
@@ -167,7 +315,8 @@ def _print_report(
         "mean days",
         "p90 days",
         "main loss",
-    ):
+    )
+    for col in headers:
         table.add_column(col, justify="left" if col in ("stage", "main loss") else "right")
     for row in stages:
         reasons = row["lost_by_reason"]
@@ -194,44 +343,6 @@ def _print_report(
             text = _fmt(value, fmt)
         kt.add_row(name, text)
     out.print(kt)
-
-
-def _fmt(value: float, fmt: str) -> str:
-    return "n/a" if value is None or not math.isfinite(value) else fmt.format(value)
-
-
-def _save(result: Replications, directory: Path, elapsed: float) -> None:
-    """Write the tables as Parquet and a manifest, each file atomically."""
-    directory.mkdir(parents=True, exist_ok=True)
-    tables = {
-        "stages": result.stages,
-        "losses": result.losses,
-        "daily": result.daily,
-        "kpis": result.kpis.reset_index(),
-    }
-    for name, frame in tables.items():
-        _atomic(directory / f"{name}.parquet", lambda f, df=frame: df.to_parquet(f, index=False))
-    manifest = {
-        "scenario": result.scenario.to_dict(),
-        "seed": result.seed,
-        "reps": result.reps,
-        "version": hourglass.__version__,
-        "backend": "serial",
-        "seconds": round(elapsed, 3),
-    }
-    text = json.dumps(_clean(manifest), indent=2, allow_nan=False)
-    _atomic(directory / "manifest.json", lambda f: Path(f).write_text(text, "utf-8"))
-
-
-def _atomic(target: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 if __name__ == "__main__":

@@ -39,7 +39,27 @@ from hourglass.stages import (
     WENT_COLD,
 )
 
-_STREAMS = ("arrivals", "paths", "sales", "after_sale", "referrals")
+_STREAMS = ("after_sale", "referrals")
+_TIMES, _MARKET, _UNIFORMS, _PATIENCE, _QUICK, _STAY = range(6)
+_BLOCKS = _STAY + len(FUNNEL)
+
+
+class _Streams:
+    """Random streams per batch (a channel's contacts on one day): a change in one channel
+    or on one day leaves every other batch's luck alone, for common random numbers."""
+
+    def __init__(self, seq: np.random.SeedSequence) -> None:
+        self._entropy, self._key = seq.entropy, tuple(seq.spawn_key)
+        self._gens = [np.random.Generator(np.random.PCG64(0)) for _ in range(_BLOCKS)]
+
+    def batch(self, channel: int, day: int, lone: bool = False) -> list[np.random.Generator]:
+        """Generators for one batch, one per use; valid until the next call."""
+        key = (*self._key, 7919, int(lone), channel, day)
+        state = np.random.PCG64(np.random.SeedSequence(self._entropy, spawn_key=key)).state
+        for block, gen in enumerate(self._gens):
+            gen.bit_generator.state = state
+            gen.bit_generator.advance(block << 96)
+        return self._gens
 
 
 @dataclass(frozen=True)
@@ -71,11 +91,11 @@ class _Market:
         self._bits = None if size is None else np.zeros((size + 7) // 8, dtype=np.uint8)
         self._picks: list[int] = []
 
-    def claim_block(self, n: int) -> np.ndarray:
-        """Land `n` time-ordered contacts on random people; True where one reached someone new."""
+    def claim_block(self, who: np.ndarray) -> np.ndarray:
+        """Land contacts on people `who`, in order; True where one reached someone new."""
+        n = len(who)
         if self._bits is None:
             return np.ones(n, dtype=bool)
-        who = self._rng.integers(self.size, size=n)
         byte, bit = who >> 3, (who & 7).astype(np.uint8)
         free = np.flatnonzero(((self._bits[byte] >> bit) & 1) == 0)
         _, first = np.unique(who[free], return_index=True)
@@ -102,10 +122,33 @@ class _Market:
 class _Lead:
     """A prospect in the SimPy part of the engine: at a stage with a seller, or after one."""
 
-    __slots__ = ("enter", "outcome", "passes", "pid", "referred", "seat", "stage", "wait")
+    __slots__ = (
+        "enter",
+        "outcome",
+        "passes",
+        "patience",
+        "pid",
+        "quick",
+        "referred",
+        "seat",
+        "stage",
+        "stay",
+        "u",
+        "wait",
+    )
 
-    def __init__(self, pid: int, stage: int, referred: bool) -> None:
+    def __init__(
+        self,
+        pid: int,
+        stage: int,
+        referred: bool,
+        u: list[float],
+        stay: list[float],
+        patience: list[float] | None,
+        quick: list[float] | None,
+    ) -> None:
         self.pid, self.stage, self.referred = pid, stage, referred
+        self.u, self.stay, self.patience, self.quick = u, stay, patience, quick
 
 
 class _Engine:
@@ -117,11 +160,13 @@ class _Engine:
         self.rng = dict(zip(_STREAMS, rngs, strict=True))
         self.env = simpy.Environment()
         self.horizon = scenario.horizon_days
-        self.market = _Market(scenario.market.size, self.rng["arrivals"])
+        self.streams = _Streams(seq)
+        self.market = _Market(scenario.market.size, self.rng["referrals"])
         self._setup_vocabulary()
         self._setup_funnel()
         self._setup_sales()
         self._setup_after_sale()
+        self.lone_draws = _Streams(seq).batch(self.referral_channel, 0, lone=True)
         self.prospects = prospects_table()
         self.visits = visits_table()
         self.purchases = purchases_table()
@@ -160,9 +205,6 @@ class _Engine:
             self.pass_prob * np.array([boost.get(n, 1.0) for n in FUNNEL])
         ).clip(0.0, 1.0)
         self.duration = [st.duration.sampler() for _, st in s.funnel]
-        sales_rng = self.rng["sales"]
-        self.stay = [Draws(partial(d.draw, sales_rng)) for d in self.duration]
-        self.uniform = Draws(sales_rng.random)
         self.loss_codes: list[np.ndarray] = []
         self.loss_weights: list[np.ndarray] = []
         self.loss_cum: list[list[float]] = []
@@ -172,19 +214,18 @@ class _Engine:
             self.loss_codes.append(np.array(codes, dtype=np.int8))
             w = np.array(list(weights.values()))
             self.loss_weights.append(w / w.sum())
-            self.loss_cum.append(np.cumsum(w / w.sum())[:-1].tolist())
+            self.loss_cum.append(np.cumsum(w / w.sum())[:-1])
         self.drag = referral.antagonist_drag if referral else 0.0
 
     def _setup_sales(self) -> None:
         sales = self.s.sales
         capacity = sales.sellers * sales.leads_per_seller if sales else 0
         self.team = simpy.Resource(self.env, capacity=capacity) if sales else None
-        rng = self.rng["sales"]
         patience = sales.patience if sales else None
-        self.patience = Draws(partial(patience.sampler().draw, rng)) if patience else None
+        self.patience = patience.sampler() if patience else None
         qual = sales.qualification if sales else None
         self.qual_share = qual.share if qual else 0.0
-        self.qual_time = Draws(partial(qual.duration.sampler().draw, rng)) if qual else None
+        self.qual_duration = qual.duration.sampler() if qual else None
         self.went_cold = FIRST_REASON + self.reasons.index(WENT_COLD)
         self.disqualified = FIRST_REASON + self.reasons.index(DISQUALIFIED)
 
@@ -258,89 +299,127 @@ class _Engine:
 
     def outside_arrivals(self):
         """Paid and organic contacts land on the market day by day; new people enter Know."""
-        rng, env = self.rng["arrivals"], self.env
+        env = self.env
         paid = self.s.channels.paid.values()
         organic = self.s.channels.organic
-        rates = np.array(
-            [c.prospects_per_day for c in paid] + [organic.prospects_per_day if organic else 0.0]
-        )
-        codes = np.arange(len(rates), dtype=np.int8)
-        day = 0.0
+        rates = [c.prospects_per_day for c in paid] + [organic.prospects_per_day if organic else 0]
+        day = 0
         while day < self.horizon:
             end = min(day + 1.0, self.horizon)
             self.batch_end = end
             due = [item for item in self.pending if item[0] < end]
             if due:
                 self.pending = [item for item in self.pending if item[0] >= end]
-                due.sort()
                 times = np.array([t for t, _ in due])
                 referrers = np.array([r for _, r in due], dtype=np.int32)
-                self.admit(times, np.full(len(due), self.referral_channel, np.int8), referrers)
-            counts = rng.poisson(rates * (end - day))
-            n = int(counts.sum())
-            if n:
-                times = day + rng.random(n) * (end - day)
-                order = np.argsort(times)
-                channel = np.repeat(codes, counts)[order]
-                new = self.market.claim_block(n)
-                self.admit(times[order][new], channel[new], np.full(int(new.sum()), -1, np.int32))
+                gens = self.streams.batch(self.referral_channel, day)
+                self.admit(times, self.referral_channel, referrers, gens)
+            for code, rate in enumerate(rates):
+                if rate <= 0:
+                    continue
+                gens = self.streams.batch(code, day)
+                n = int(gens[_TIMES].poisson(rate * (end - day)))
+                times = day + gens[_TIMES].random(n) * (end - day)
+                who = gens[_MARKET].integers(self.market.size or 1, size=n)
+                new = self.market.claim_block(who)
+                self.admit(times, code, np.full(n, -1, np.int32), gens, new)
             yield env.timeout(end - day)
-            day = end
+            day += 1
 
-    def admit(self, times: np.ndarray, channel: np.ndarray, referrer: np.ndarray) -> None:
-        """New prospects enter Know; walk them through the stages no seller works."""
+    def admit(
+        self,
+        times: np.ndarray,
+        channel: int,
+        referrer: np.ndarray,
+        gens: list[np.random.Generator],
+        new: np.ndarray | None = None,
+    ) -> None:
+        """Contacts enter Know (those in `new`, else all); walk the stages no seller works.
+
+        Each contact's luck is drawn whether or not it is admitted, row by row from its
+        batch's streams, so a scenario with more contacts leaves the others' luck alone.
+        """
+        if not len(times):
+            return
+        draws = self._draw_paths(gens, len(times))
+        if new is not None:
+            keep = np.flatnonzero(new)
+            times, referrer = times[keep], referrer[keep]
+            draws = {name: arr[keep] for name, arr in draws.items()}
         n = len(times)
         if n == 0:
             return
-        rng = self.rng["paths"]
         first = self.prospects.count
-        self.prospects.add_block(arrival=times, channel=channel, referrer=referrer)
+        self.prospects.add_block(
+            arrival=times, channel=np.full(n, channel, np.int8), referrer=referrer
+        )
         ids = np.arange(first, first + n, dtype=np.int32)
+        rows = np.arange(n)
         referred = referrer >= 0
         t = times
         for k in range(len(FUNNEL)):
             if self.worked[k]:
-                now = self.env.now
-                for pid, at, warm in zip(ids.tolist(), t.tolist(), referred.tolist(), strict=True):
-                    self.env.timeout(at - now, value=_Lead(pid, k, warm)).callbacks.append(
-                        self._lead_arrives
-                    )
+                self._hand_over(ids, rows, t, referred, k, draws)
                 return
-            m = len(ids)
-            if m == 0:
+            if not len(ids):
                 return
             prob = np.where(referred, self.pass_prob_referred[k], self.pass_prob[k])
             if k == 0 and self.antagonists:
                 prob = prob * (1.0 - self.drag) ** self.antagonists
-            passes = rng.random(m) < prob
-            exit_ = t + self.duration[k].draw(rng, m)
+            u = draws["u"][rows]
+            passes = u[:, k] < prob
+            exit_ = t + draws["stay"][rows, k]
             inside = exit_ >= self.horizon
-            outcome = np.where(passes, PASSED, self._loss_codes(k, m, rng)).astype(np.int8)
+            lost = self.loss_codes[k][np.searchsorted(self.loss_cum[k], u[:, 5 + k])]
+            outcome = np.where(passes, PASSED, lost).astype(np.int8)
             outcome[inside] = INSIDE
             self.visits.add_block(
                 prospect=ids,
-                stage=np.full(m, k, np.int8),
+                stage=np.full(len(ids), k, np.int8),
                 enter=t,
                 exit=np.where(inside, np.nan, exit_),
-                wait=np.full(m, np.nan, np.float32),
+                wait=np.full(len(ids), np.nan, np.float32),
                 outcome=outcome,
             )
             keep = passes & ~inside
-            ids, t, referred = ids[keep], exit_[keep], referred[keep]
+            ids, rows, t, referred = ids[keep], rows[keep], exit_[keep], referred[keep]
         for pid, at in zip(ids.tolist(), t.tolist(), strict=True):
             self.on_purchase(pid, at)
 
-    def _loss_codes(self, k: int, m: int, rng: np.random.Generator) -> np.ndarray:
-        codes = self.loss_codes[k]
-        if len(codes) == 1:
-            return np.full(m, codes[0], np.int8)
-        return rng.choice(codes, size=m, p=self.loss_weights[k])
+    def _draw_paths(self, gens: list[np.random.Generator], n: int) -> dict[str, np.ndarray]:
+        """Per contact: uniforms (pass, loss reason, qualification per stage) and times."""
+        stages = len(FUNNEL)
+        draws = {
+            "u": gens[_UNIFORMS].random((n, 3 * stages)),
+            "stay": np.column_stack(
+                [self.duration[k].draw(gens[_STAY + k], n) for k in range(stages)]
+            ),
+        }
+        if self.patience is not None:
+            draws["patience"] = self.patience.draw(gens[_PATIENCE], n * stages).reshape(n, stages)
+        if self.qual_duration is not None:
+            draws["quick"] = self.qual_duration.draw(gens[_QUICK], n * stages).reshape(n, stages)
+        return draws
 
-    def _loss_code(self, k: int) -> int:
-        codes = self.loss_codes[k]
-        if len(codes) == 1:
-            return int(codes[0])
-        return int(codes[bisect_right(self.loss_cum[k], self.uniform())])
+    def _hand_over(self, ids, rows, t, referred, k: int, draws: dict[str, np.ndarray]) -> None:
+        """Leads reaching the first worked stage go on in SimPy, carrying their own luck."""
+        now = self.env.now
+        u, stay = draws["u"][rows].tolist(), draws["stay"][rows].tolist()
+        patience = draws["patience"][rows].tolist() if "patience" in draws else None
+        quick = draws["quick"][rows].tolist() if "quick" in draws else None
+        for i, (pid, at, warm) in enumerate(
+            zip(ids.tolist(), t.tolist(), referred.tolist(), strict=True)
+        ):
+            lead = _Lead(
+                pid,
+                k,
+                warm,
+                u[i],
+                stay[i],
+                patience[i] if patience else None,
+                quick[i] if quick else None,
+            )
+            self.env.timeout(at - now, value=lead).callbacks.append(self._lead_arrives)
 
     def _lead_arrives(self, event: simpy.Event) -> None:
         lead = event.value
@@ -354,10 +433,13 @@ class _Engine:
         prob = self.pass_prob_referred[k] if lead.referred else self.pass_prob[k]
         if k == 0 and self.antagonists:
             prob *= (1.0 - self.drag) ** self.antagonists
-        lead.passes = self.uniform() < prob
-        lead.outcome = PASSED if lead.passes else self._loss_code(k)
+        lead.passes = lead.u[k] < prob
+        if lead.passes:
+            lead.outcome = PASSED
+        else:
+            lead.outcome = int(self.loss_codes[k][bisect_right(self.loss_cum[k], lead.u[5 + k])])
         if not self.worked[k]:
-            env.timeout(self.stay[k](), value=lead).callbacks.append(self._leave)
+            env.timeout(lead.stay[k], value=lead).callbacks.append(self._leave)
             return
         seat = lead.seat = self.team.request()
         if seat.triggered:
@@ -365,7 +447,7 @@ class _Engine:
             return
         seat.callbacks.append(partial(self._granted, lead))
         if self.patience is not None:
-            timer = env.timeout(self.patience(), value=(lead, seat))
+            timer = env.timeout(lead.patience[k], value=(lead, seat))
             timer.callbacks.append(self._patience_over)
 
     def _granted(self, lead: _Lead, _event: simpy.Event) -> None:
@@ -383,11 +465,12 @@ class _Engine:
 
     def _serve(self, lead: _Lead) -> None:
         lead.wait = self.env.now - lead.enter
-        if not lead.passes and self.qual_share and self.uniform() < self.qual_share:
+        k = lead.stage
+        if not lead.passes and lead.u[10 + k] < self.qual_share:
             lead.outcome = self.disqualified
-            busy = self.qual_time()
+            busy = lead.quick[k]
         else:
-            busy = self.stay[lead.stage]()
+            busy = lead.stay[k]
         self.env.timeout(busy, value=lead).callbacks.append(self._served)
 
     def _served(self, event: simpy.Event) -> None:
@@ -476,11 +559,12 @@ class _Engine:
         arrival = now + self.referral_delay()
         if arrival >= self.horizon:
             return
-        if arrival < self.batch_end:
+        if arrival < self.batch_end:  # too soon for the next batch: it walks on its own
             pid = self.prospects.count
             self.prospects.add_row(arrival, self.referral_channel, referrer)
-            self.env.timeout(arrival - now, value=_Lead(pid, 0, True)).callbacks.append(
-                self._lead_arrives
+            draws = self._draw_paths(self.lone_draws, 1)
+            self._hand_over(
+                np.array([pid]), np.array([0]), np.array([arrival]), np.array([True]), 0, draws
             )
         else:
             self.pending.append((arrival, referrer))

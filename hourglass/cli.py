@@ -61,6 +61,14 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
+def _make_dir(directory: Path) -> None:
+    """Create an output folder before any work, so a bad --out costs nothing."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise _fail(f"--out {directory}: cannot create the folder: {e}") from None
+
+
 def _escape(text: str) -> str:
     return text.replace("[", r"\[")
 
@@ -93,6 +101,8 @@ def _computing(label: str) -> Iterator[Callable[[int, int], None]]:
             yield tick
         except (hourglass.ScenarioError, hourglass.BackendError, ValueError) as e:
             raise _fail(str(e)) from None
+        except OSError as e:
+            raise _fail(f"cannot write results: {e}") from None
         except hourglass.ReplicationError as e:
             err.print(f"[bold red]error:[/] {_escape(str(e))}", highlight=False)
             raise typer.Exit(code=1) from None
@@ -130,8 +140,8 @@ def run(
     """Simulate a scenario and print its stage table and KPIs."""
     spec = _load(scenario)
     _check_backend(backend, scheduler)
-    if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
-        raise _fail(f"--out {out_dir}: exists and is not a directory")
+    if out_dir is not None:
+        _make_dir(out_dir)
     with _computing(f"Simulating {spec.name}") as tick:
         result = hourglass.replicate(
             spec, reps, seed, backend, scheduler=scheduler, precision=precision, progress=tick
@@ -139,7 +149,10 @@ def run(
     stages = _stage_records(result)
     kpis = _kpi_block(result)
     if out_dir is not None:
-        hourglass.save_replications(result, out_dir, hourglass.__version__)
+        try:
+            hourglass.save_replications(result, out_dir, hourglass.__version__)
+        except OSError as e:
+            raise _fail(f"--out {out_dir}: cannot write: {e}") from None
     if as_json:
         doc = {
             "scenario": spec.name,
@@ -238,6 +251,8 @@ def sweep(
         raise _fail("--vary: give at least one field to sweep, e.g. sales.sellers=5:40:5")
     if resume and out_dir is None:
         raise _fail("--resume needs --out, the folder of the interrupted sweep")
+    if out_dir is not None:
+        _make_dir(out_dir)
     with _computing(f"Sweeping {spec.name}") as tick:
         varies = [hourglass.parse_vary(v) for v in vary]
         table = hourglass.sweep(
@@ -286,7 +301,7 @@ def _stage_records(result: hourglass.Replications) -> list[dict[str, Any]]:
 
 def _kpi_block(result: hourglass.Replications) -> dict[str, Any]:
     if result.reps == 1:
-        return result.kpis.iloc[0].to_dict()
+        return result.kpis.iloc[[0]].to_dict("records")[0]
     return {
         name: {k: stats[k] for k in ("mean", "p5", "p95")}
         for name, stats in result.kpi_summary().items()

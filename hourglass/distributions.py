@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Annotated
 
 import numpy as np
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
-from hourglass.base import Model, NonNegativeFloat, PositiveFloat
+from hourglass.base import Model
+
+Mean = Annotated[float, Field(gt=0.0, le=1e9, allow_inf_nan=False)]
+"""A mean: positive, and small enough that draws stay finite."""
+Value = Annotated[float, Field(ge=0.0, le=1e9, allow_inf_nan=False)]
+Spread = Annotated[float, Field(ge=0.01, le=20.0, allow_inf_nan=False)]
+"""A coefficient of variation: beyond these bounds the samplers lose precision or overflow."""
 
 
 class _Params(Model):
@@ -20,7 +27,7 @@ class _Params(Model):
 
 
 class _Exponential(_Params):
-    mean_days: PositiveFloat
+    mean_days: Mean
 
     @property
     def mean_cv(self) -> tuple[float, float]:
@@ -28,8 +35,8 @@ class _Exponential(_Params):
 
 
 class _Gamma(_Params):
-    mean_days: PositiveFloat
-    cv: PositiveFloat
+    mean_days: Mean
+    cv: Spread
 
     @property
     def mean_cv(self) -> tuple[float, float]:
@@ -41,7 +48,7 @@ class _Lognormal(_Gamma):
 
 
 class _Fixed(_Params):
-    days: NonNegativeFloat
+    days: Value
 
     @property
     def mean_cv(self) -> tuple[float, float]:
@@ -49,7 +56,7 @@ class _Fixed(_Params):
 
 
 class _AmountExponential(_Params):
-    mean: PositiveFloat
+    mean: Mean
 
     @property
     def mean_cv(self) -> tuple[float, float]:
@@ -57,8 +64,8 @@ class _AmountExponential(_Params):
 
 
 class _AmountGamma(_Params):
-    mean: PositiveFloat
-    cv: PositiveFloat
+    mean: Mean
+    cv: Spread
 
     @property
     def mean_cv(self) -> tuple[float, float]:
@@ -70,7 +77,7 @@ class _AmountLognormal(_AmountGamma):
 
 
 class _AmountFixed(_Params):
-    value: NonNegativeFloat
+    value: Value
 
     @property
     def mean_cv(self) -> tuple[float, float]:

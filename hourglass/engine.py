@@ -378,7 +378,7 @@ class _Engine:
                 stage=np.full(len(ids), k, np.int8),
                 enter=t,
                 exit=np.where(inside, np.nan, exit_),
-                wait=np.full(len(ids), np.nan, np.float32),
+                wait=np.full(len(ids), np.nan),
                 outcome=outcome,
             )
             keep = passes & ~inside

@@ -87,7 +87,7 @@ def visits_table() -> Table:
 
     `wait` is the time waited for a seller before work began (NaN if no seller worked it).
     """
-    return Table(prospect="i4", stage="i1", enter="f8", exit="f8", wait="f4", outcome="i1")
+    return Table(prospect="i4", stage="i1", enter="f8", exit="f8", wait="f8", outcome="i1")
 
 
 def purchases_table() -> Table:

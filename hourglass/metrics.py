@@ -59,11 +59,11 @@ def stage_table(run: Run) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(STAGE_COLUMNS))
 
 
-def _row(stage: str, passed: int, lost: int, inside: int, days: np.ndarray) -> tuple:
+def _row(stage: str, entered: int, passed: int, lost: int, inside: int, days: np.ndarray) -> tuple:
     decided = passed + lost
     return (
         stage,
-        passed + lost + inside,
+        entered,
         passed,
         lost,
         inside,
@@ -86,6 +86,7 @@ def _funnel_row(run: Run, k: int) -> tuple:
     days = (v["exit"] - v["enter"])[done]
     return _row(
         FUNNEL[k],
+        len(out),
         int((out == PASSED).sum()),
         int((out >= FIRST_REASON).sum()),
         int((out == INSIDE).sum()),
@@ -115,7 +116,8 @@ def _lower_row(
     passed = np.isfinite(success) & (success <= lapse)
     lost = np.isfinite(lapse) & ~passed
     days = np.concatenate([(success - start)[passed], (lapse - start)[lost]])
-    return _row(stage, int(passed.sum()), int(lost.sum()), int((~passed & ~lost).sum()), days)
+    still = ~np.isfinite(success) & ~np.isfinite(lapse)  # neither happened by the horizon
+    return _row(stage, len(ids), int(passed.sum()), int(lost.sum()), int(still.sum()), days)
 
 
 def _repeat_row(run: Run) -> tuple:
@@ -213,7 +215,9 @@ def daily_table(run: Run) -> pd.DataFrame:
     per_day = sum(c.budget_per_month for c in s.channels.paid.values())
     if s.sales:
         per_day += s.sales.sellers * s.sales.cost_per_seller_per_month
-    out["cost"] = per_day / DAYS_PER_MONTH + bonus * np.bincount(buy_day[referred], minlength=days)
+    share_of_day = np.minimum(1.0, log.horizon_days - np.arange(days))  # the last may be part
+    referred_buyers = np.bincount(buy_day[referred], minlength=days)
+    out["cost"] = per_day / DAYS_PER_MONTH * share_of_day + bonus * referred_buyers
     for klass, counts in _class_counts(run, days).items():
         out[f"customers_{klass}"] = counts
     out["active_customers"] = sum(out[f"customers_{c}"] for c in log.classes if c in ACTIVE_CLASSES)
@@ -318,12 +322,15 @@ def _seller_kpis(run: Run) -> dict[str, float]:
     start, end = _window(run)
     v = log.visits
     worked = [FUNNEL.index(SELLER_BESIDE[w]) for w in sales.stages] if sales else []
-    entered = (v["enter"] >= start) & np.isin(v["stage"], worked)
-    served = np.isfinite(v["wait"]) & entered
+    at_worked = np.isin(v["stage"], worked)
+    entered = (v["enter"] >= start) & at_worked
+    served = np.isfinite(v["wait"]) & at_worked
+    # seller time inside the window, also for work that began before the warm-up ended
+    busy_from = np.maximum(v["enter"][served] + v["wait"][served], start)
     busy_to = np.where(np.isnan(v["exit"][served]), end, v["exit"][served])
-    busy = float((busy_to - v["enter"][served] - v["wait"][served]).sum())
+    busy = float(np.clip(busy_to - busy_from, 0.0, None).sum())
     cold = v["outcome"] == FIRST_REASON + log.reasons.index(WENT_COLD)
-    waits = v["wait"][served].astype(float)
+    waits = v["wait"][np.isfinite(v["wait"]) & entered].astype(float)
     return {
         "seller_utilization": _ratio(busy, log.seats * (end - start)),
         "mean_wait_days": float(waits.mean()) if len(waits) else math.nan,

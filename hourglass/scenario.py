@@ -14,7 +14,9 @@ from hourglass.base import Model, NonNegativeFloat, PositiveFloat, Probability, 
 from hourglass.distributions import Amount, Duration
 from hourglass.stages import (
     ACTIVE_CLASSES,
+    DISQUALIFIED,
     FUNNEL,
+    WENT_COLD,
     LabelSet,
     LoyaltyClass,
     SellerStageName,
@@ -71,7 +73,7 @@ class Organic(Model):
 class Channels(Model):
     """Where outside prospects come from (referrals are set under `referral`)."""
 
-    paid: dict[Name, PaidChannel] = {}
+    paid: Annotated[dict[Name, PaidChannel], Field(max_length=100)] = {}
     organic: Organic | None = None
 
     @field_validator("paid")
@@ -94,7 +96,15 @@ class Stage(Model):
 
     pass_prob: Probability
     duration: Duration = Duration(exponential={"mean_days": 1.0})
-    loss_reasons: dict[Reason, PositiveFloat] | None = None
+    loss_reasons: Annotated[dict[Reason, PositiveFloat], Field(max_length=20)] | None = None
+
+    @field_validator("loss_reasons")
+    @classmethod
+    def _own_reasons(cls, reasons: dict[str, float] | None) -> dict[str, float] | None:
+        taken = sorted(set(reasons or {}) & {WENT_COLD, DISQUALIFIED})
+        if taken:
+            raise ValueError(f"'{taken[0]}' is the sales team's own loss reason; name it else")
+        return reasons
 
 
 class Stages(Model):
@@ -157,11 +167,18 @@ class Sales(Model):
 class BGNBD(Model):
     """Buy-till-you-die (BG/NBD): purchase rate ~ Gamma(r, alpha), drop-out ~ Beta(a, b)."""
 
-    r: PositiveFloat
-    alpha: PositiveFloat
-    a: PositiveFloat
-    b: PositiveFloat
-    period_days: PositiveFloat = 7.0
+    r: Annotated[float, Field(ge=1e-3, le=1e3)]
+    alpha: Annotated[float, Field(ge=1e-3, le=1e6)]
+    a: Annotated[float, Field(ge=1e-3, le=1e6)]
+    b: Annotated[float, Field(ge=1e-3, le=1e6)]
+    period_days: Annotated[float, Field(ge=0.01, le=3650.0)] = 7.0
+
+    @model_validator(mode="after")
+    def _plausible_rate(self) -> BGNBD:
+        per_month = self.r / self.alpha / self.period_days * DAYS_PER_MONTH
+        if per_month > 1000.0:
+            raise ValueError(f"a mean of {per_month:,.0f} purchases a month; at most 1,000")
+        return self
 
 
 class SimpleRepeat(Model):
@@ -265,6 +282,18 @@ class Scenario(Model):
     after_sale: AfterSale
     referral: Referral | None = None
 
+    @field_validator("referral")
+    @classmethod
+    def _referrals_need_a_market(cls, referral: Referral | None, info: ValidationInfo):
+        talks = referral is not None and any(referral.contacts_per_month.values())
+        market = info.data.get("market")
+        if talks and market is not None and market.size is None:
+            raise ValueError(
+                "word of mouth needs a finite market: set market.size (in an unlimited "
+                "market referrals grow without end)"
+            )
+        return referral
+
     @field_validator("warmup_days")
     @classmethod
     def _warmup_before_horizon(cls, warmup: float, info: ValidationInfo) -> float:
@@ -329,6 +358,8 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
     else:
         file = Path(path)
         source = str(path)
+        if file.is_dir():
+            raise ScenarioError(f"{source}: is a folder, not a scenario file")
         if not file.is_file():
             raise ScenarioError(f"{source}: no such file")
         try:
@@ -338,10 +369,25 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
     return parse_scenario_text(text, source)
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """Safe YAML that refuses a key given twice in one mapping."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key '{key}' appears twice", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def parse_scenario_text(text: str, source: str = "<scenario>") -> Scenario:
     """Parse YAML text (plain YAML only: no object tags) into a Scenario."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_StrictLoader)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f": line {mark.line + 1}" if mark else ""

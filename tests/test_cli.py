@@ -118,6 +118,8 @@ def test_check_summarises_a_good_file():
         (["run", "missing.yaml"], "missing.yaml: no such file"),
         (["run", "--reps", "0"], "reps"),
         (["run", "--seed", "-1"], "seed"),
+        (["run", str(SMALL), "--out", "README.md/sub"], "--out README.md/sub: cannot create"),
+        (["run", "scenarios"], "is a folder, not a scenario file"),
     ],
 )
 def test_bad_input_exits_2_without_traceback(args, words):

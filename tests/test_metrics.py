@@ -29,6 +29,7 @@ def run() -> Run:
             "paid": {"ads": {"budget_per_month": 10 * DAYS_PER_MONTH, "cost_per_prospect": 1.0}}
         },
         sales={"sellers": 1, "stages": ["define"]},
+        market={"size": 1000},
         after_sale={"order_value": {"fixed": {"value": 100.0}}, "margin": 0.5},
         referral={"contacts_per_month": {"one_time": 1.0}, "win_prob": 1.0, "bonus": 5.0},
     )

@@ -32,6 +32,13 @@ EXPECTED = {
     "two_distributions.yaml": (5, "stages.know.duration: give exactly one of"),
     "object_tag.yaml": (1, "not valid YAML"),
     "not_a_mapping.yaml": (None, "a scenario is a mapping of keys to values, not list"),
+    "referral_without_market.yaml": (11, "referral: word of mouth needs a finite market"),
+    "duplicate_key.yaml": (2, "not valid YAML: key 'name' appears twice"),
+    "reserved_reason.yaml": (9, "'went_cold' is the sales team's own loss reason"),
+    "extreme_cv.yaml": (
+        5,
+        "stages.know.duration.gamma.cv: Input should be greater than or equal to 0.01",
+    ),
 }
 
 

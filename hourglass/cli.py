@@ -162,14 +162,19 @@ def run(
             "kpis": kpis,
         }
         if precision is not None:
-            doc["precision"] = {"target": precision, **hourglass.half_widths(result)}
+            doc["precision"] = {
+                "target": precision,
+                "met": _met(result, precision),
+                "half_widths": hourglass.half_widths(result),
+            }
         _dump(doc)
         return
     _print_report(spec, result, stages, kpis)
     if precision is not None:
-        widths = ", ".join(f"{k} ±{v:.2%}" for k, v in hourglass.half_widths(result).items())
+        shown = ", ".join(f"{k} ±{v:.2%}" for k, v in hourglass.half_widths(result).items())
+        verdict = "reached" if _met(result, precision) else "NOT reached (replication cap)"
         out.print(
-            f"Precision {precision:.2%} reached with {result.reps} replications: {widths}",
+            f"Precision {precision:.2%} {verdict} with {result.reps} replications: {shown}",
             highlight=False,
         )
     if out_dir is not None:
@@ -285,6 +290,10 @@ def sweep(
     out.print(grid)
     if out_dir is not None:
         out.print(f"Saved the sweep to {out_dir}/sweep.parquet", highlight=False)
+
+
+def _met(result: hourglass.Replications, precision: float) -> bool:
+    return all(w <= precision for w in hourglass.half_widths(result).values())
 
 
 def _stage_records(result: hourglass.Replications) -> list[dict[str, Any]]:

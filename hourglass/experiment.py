@@ -219,7 +219,7 @@ def _dask_client(scheduler: str | None, workers: int | None):
         ) from None
     if scheduler:
         try:
-            return Client(scheduler, timeout="10s"), None
+            return Client(scheduler, timeout="5s"), None
         except (OSError, TimeoutError) as err:
             raise BackendError(f"cannot reach the Dask scheduler at {scheduler}: {err}") from None
     cluster = LocalCluster(

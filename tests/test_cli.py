@@ -151,3 +151,99 @@ def test_stage_labels_follow_the_scenario(tmp_path):
     assert result.exit_code == 0, result.output
     for label in ("Знать", "Доверять", "Рекомендовать"):
         assert label in result.stdout
+
+
+def test_compare_json_has_the_promised_shape():
+    result = runner.invoke(
+        app,
+        [
+            "compare",
+            "scenarios/baseline.yaml",
+            "scenarios/no_referrals.yaml",
+            "--reps",
+            "3",
+            "--json",
+            "--backend",
+            "serial",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert set(doc) == {"baseline", "reps", "seed", "scenarios"}
+    buyers = doc["scenarios"]["no_referrals"]["kpis"]["buyers"]
+    assert set(buyers) == {"mean", "delta", "delta_pct", "ci_low", "ci_high"}
+    assert buyers["delta"] < 0  # word of mouth brings buyers
+
+
+def test_compare_prints_one_sentence_per_kpi():
+    result = runner.invoke(
+        app,
+        [
+            "compare",
+            "scenarios/baseline.yaml",
+            "scenarios/no_referrals.yaml",
+            "--reps",
+            "3",
+            "--backend",
+            "serial",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "no_referrals has" in result.stdout and "fewer buyers than baseline [" in result.stdout
+
+
+def test_sweep_prints_a_grid_and_saves_it(tmp_path):
+    out = tmp_path / "sweep"
+    result = runner.invoke(
+        app,
+        [
+            "sweep",
+            str(SMALL),
+            "--vary",
+            "referral.win_prob=0.2,0.5",
+            "--reps",
+            "2",
+            "--backend",
+            "serial",
+            "--out",
+            str(out),
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["rows"]
+    buyers = {r["referral.win_prob"]: r["mean"] for r in rows if r["kpi"] == "buyers"}
+    assert buyers[0.5] > buyers[0.2]
+    assert (out / "sweep.parquet").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["sweep", "--vary", "sales.selers=1:3:1"], "did you mean 'sellers'?"),
+        (["sweep", "--vary", "sales.sellers=5:1:1"], "an empty range"),
+        (["sweep", "--vary", "sales.sellers=0,1"], "greater than or equal to 1"),
+        (["sweep"], "give at least one field to sweep"),
+        (["sweep", "--vary", "sales.sellers=1,2", "--resume"], "--resume needs --out"),
+        (["run", "--backend", "cloud"], "use one of serial, processes, dask"),
+        (
+            ["run", "--reps", "2", "--backend", "dask", "--scheduler", "tcp://127.0.0.1:9"],
+            "cannot reach the Dask scheduler",
+        ),
+        (
+            ["compare", "scenarios/baseline.yaml", "scenarios/baseline.yaml", "--reps", "2"],
+            "names must differ",
+        ),
+    ],
+)
+def test_bad_experiment_input_exits_2(args, words):
+    proc = subprocess.run(
+        [sys.executable, "-m", "hourglass.cli", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert words in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout

@@ -1,0 +1,265 @@
+"""Replications, backends, precision targets, paired comparisons and resumable sweeps."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import make_scenario
+from hourglass import (
+    ReplicationError,
+    ScenarioError,
+    compare,
+    half_widths,
+    parse_vary,
+    replicate,
+    sweep,
+)
+from hourglass import experiment as exp
+from hourglass.comparison import paired_difference
+
+
+def _small(**changes):
+    """A small business with sellers, a finite market and word of mouth."""
+    base = {
+        "horizon_days": 60.0,
+        "market": {"size": 20_000},
+        "channels": {
+            "organic": {"prospects_per_day": 40.0},
+            "paid": {"ads": {"budget_per_month": 3000.0, "cost_per_prospect": 5.0}},
+        },
+        "stages": {
+            n: {"pass_prob": p, "duration": {"exponential": {"mean_days": 1.0}}}
+            for n, p in zip(
+                ("know", "like", "trust", "try", "buy"), (0.6, 0.6, 0.6, 0.6, 0.7), strict=True
+            )
+        },
+        "sales": {
+            "sellers": 3,
+            "stages": ["define"],
+            "patience": {"exponential": {"mean_days": 1.0}},
+        },
+        "after_sale": {
+            "order_value": {"gamma": {"mean": 80.0, "cv": 0.5}},
+            "repeat": {"simple": {"purchases_per_month": 1.0, "dropout_prob": 0.2}},
+            "loyalty": {"transitions_per_month": {"one_time": {"fan": 1.0}}},
+        },
+        "referral": {"contacts_per_month": {"fan": 4.0}, "win_prob": 0.3},
+    }
+    base.update(changes)
+    return make_scenario(**base)
+
+
+def _same(a, b) -> None:
+    pd.testing.assert_frame_equal(a.kpis, b.kpis)
+    pd.testing.assert_frame_equal(a.daily, b.daily)
+    pd.testing.assert_frame_equal(a.stages, b.stages)
+
+
+def test_serial_and_process_backends_agree_for_any_worker_count():
+    scenario = _small()
+    serial = replicate(scenario, 5, seed=3, backend="serial")
+    _same(serial, replicate(scenario, 5, seed=3, backend="processes", workers=2))
+    _same(serial, replicate(scenario, 5, seed=3, backend="processes", workers=1))
+    assert serial.kpis["buyers"].nunique() > 1
+
+
+@pytest.mark.slow
+def test_dask_backend_agrees_with_serial():
+    scenario = _small()
+    serial = replicate(scenario, 4, seed=3, backend="serial")
+    _same(serial, replicate(scenario, 4, seed=3, backend="dask", workers=1))
+    _same(serial, replicate(scenario, 4, seed=3, backend="dask", workers=2))
+
+
+def test_an_unreachable_scheduler_is_a_clear_error():
+    with pytest.raises(exp.BackendError, match="cannot reach the Dask scheduler at"):
+        replicate(_small(), 2, seed=1, backend="dask", scheduler="tcp://127.0.0.1:9")
+
+
+def test_replications_are_the_seed_children_whatever_their_number():
+    scenario = _small()
+    few, more = replicate(scenario, 2, 8, "serial"), replicate(scenario, 4, 8, "serial")
+    pd.testing.assert_frame_equal(few.kpis, more.kpis.iloc[:2])
+
+
+def test_confidence_intervals_shrink_as_one_over_root_reps():
+    """log(hw_10 / hw_160) is log 4 give or take the sampling error of two sample SDs."""
+    result = replicate(_small(horizon_days=30.0), 160, seed=5, backend="processes")
+    buyers = result.kpis["buyers"].to_numpy(float)
+    hw = [1.96 * buyers[:n].std(ddof=1) / math.sqrt(n) for n in (10, 160)]
+    sd_log = math.sqrt(1 / (2 * 9) + 1 / (2 * 159))  # delta-method SE of log sample SDs
+    assert abs(math.log(hw[0] / hw[1]) - math.log(4.0)) < 4 * sd_log
+
+
+def test_precision_target_adds_replications_until_met():
+    result = replicate(
+        _small(horizon_days=30.0), 3, seed=2, backend="processes", precision=0.05, max_reps=400
+    )
+    assert 3 < result.reps < 400
+    widths = half_widths(result)
+    assert all(w <= 0.05 for w in widths.values()), widths
+    # it stops near the replications the target needs, not far beyond them
+    ideal = max((w / 0.05) ** 2 * result.reps for w in widths.values())
+    assert result.reps <= 1.5 * ideal + 3
+
+
+def test_bands_are_ordered():
+    bands = replicate(_small(), 6, seed=4, backend="serial").daily_bands()
+    assert {"series", "day", "mean", "p5", "p50", "p95"} <= set(bands.columns)
+    assert (bands["p5"] <= bands["p50"]).all() and (bands["p50"] <= bands["p95"]).all()
+    assert bands["series"].nunique() > 10
+
+
+def test_a_failing_replication_is_retried_once(monkeypatch):
+    real, calls = exp.run_replication, []
+
+    def flaky(scenario, seed, rep):
+        calls.append(rep)
+        if rep == 1 and calls.count(1) == 1:
+            raise RuntimeError("transient")
+        return real(scenario, seed, rep)
+
+    monkeypatch.setattr(exp, "run_replication", flaky)
+    result = replicate(_small(), 3, seed=1, backend="serial")
+    assert result.reps == 3 and calls.count(1) == 2
+
+
+def test_a_replication_failing_twice_is_reported(monkeypatch):
+    def broken(scenario, seed, rep):
+        raise RuntimeError(f"boom {rep}")
+
+    monkeypatch.setattr(exp, "run_replication", broken)
+    with pytest.raises(ReplicationError, match="replication 0: RuntimeError: boom 0"):
+        replicate(_small(), 2, seed=1, backend="serial")
+
+
+def test_a_killed_worker_is_retried_on_a_fresh_pool(monkeypatch, tmp_path):
+    real, marker = exp.run_replication, tmp_path / "killed"
+
+    def dies_once(scenario, seed, rep):
+        if rep == 2 and not marker.exists():
+            marker.touch()
+            os._exit(1)
+        return real(scenario, seed, rep)
+
+    monkeypatch.setattr(exp, "run_replication", dies_once)
+    result = replicate(_small(), 4, seed=1, backend="processes", workers=2)
+    _same(result, replicate(_small(), 4, seed=1, backend="serial"))
+
+
+def test_common_random_numbers_narrow_the_paired_interval():
+    """A small change: paired on the same seeds its CI is far narrower than on independent ones."""
+    base = _small()
+    more = base.with_overrides({"name": "more_ads", "channels.paid.ads.budget_per_month": 3300})
+    a = replicate(base, 12, seed=1, backend="processes")
+    same = replicate(more, 12, seed=1, backend="processes")
+    other = replicate(more, 12, seed=999, backend="processes")
+    widths = {}
+    for kpi in ("prospects", "buyers", "revenue"):
+        base_kpi = a.kpis[kpi].to_numpy(float)
+        _, lo1, hi1 = paired_difference(base_kpi, same.kpis[kpi].to_numpy(float))
+        _, lo2, hi2 = paired_difference(base_kpi, other.kpis[kpi].to_numpy(float))
+        widths[kpi] = (hi1 - lo1) / (hi2 - lo2)
+    assert all(ratio < 1.0 for ratio in widths.values()), widths
+    assert widths["prospects"] < 0.5, widths  # the ads change touches arrivals first
+
+
+def test_compare_reports_deltas_and_sentences():
+    base = _small()
+    none = base.with_overrides(
+        {"name": "no_word_of_mouth", "referral.contacts_per_month": {"fan": 0.0}}
+    )
+    result = compare([base, none], reps=6, seed=2, backend="processes")
+    doc = result.to_dict()
+    assert set(doc) == {"baseline", "reps", "seed", "scenarios"}
+    row = doc["scenarios"]["no_word_of_mouth"]["kpis"]["referred_prospects"]
+    assert set(row) == {"mean", "delta", "delta_pct", "ci_low", "ci_high"}
+    assert row["mean"] == 0 and row["delta_pct"] == pytest.approx(-100.0)
+    assert row["ci_low"] <= row["delta"] <= row["ci_high"]
+    sentences = result.sentences()
+    assert any(
+        s.startswith("no_word_of_mouth has 100.0% fewer referred prospects than test [")
+        for s in sentences
+    ), sentences
+    with pytest.raises(ValueError, match="names must differ"):
+        compare([base, base], reps=2, seed=1, backend="serial")
+
+
+def test_identical_scenarios_show_no_difference():
+    base = _small()
+    twin = base.with_overrides({"name": "twin"})
+    result = compare([base, twin], reps=4, seed=1, backend="serial")
+    assert (result.table["delta"] == 0).all()
+    assert all("no clear difference" in s for s in result.sentences())
+
+
+def test_vary_specs_parse():
+    assert parse_vary("sales.sellers=5:20:5").values == (5, 10, 15, 20)
+    assert parse_vary("stages.know.pass_prob=0.1:0.3:0.1").values == (0.1, 0.2, 0.3)
+    assert parse_vary("labels=en,ru").values == ("en", "ru")
+    for bad, words in (
+        ("sales.sellers=5:1:1", "an empty range"),
+        ("sales.sellers", "write it"),
+        ("sales.sellers=a:b:c", "must be numbers"),
+    ):
+        with pytest.raises(ScenarioError, match=words):
+            parse_vary(bad)
+
+
+def _files(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+
+
+def test_an_interrupted_sweep_resumes_to_the_same_result(tmp_path):
+    scenario = _small(horizon_days=20.0)
+    varies = [parse_vary("sales.sellers=1:3:1"), parse_vary("referral.win_prob=0.1,0.5")]
+    whole = sweep(scenario, varies, reps=2, seed=4, backend="serial", out=tmp_path / "whole")
+
+    def kill_in_third_point(done: int, total: int) -> None:
+        if done == 5:  # the first replication of the third point has just finished
+            raise KeyboardInterrupt
+
+    cut = tmp_path / "cut"
+    with pytest.raises(KeyboardInterrupt):
+        sweep(
+            scenario,
+            varies,
+            reps=2,
+            seed=4,
+            backend="serial",
+            out=cut,
+            progress=kill_in_third_point,
+        )
+    assert _files(cut) == [
+        "manifest.json",
+        "points/point-00000.parquet",
+        "points/point-00001.parquet",
+    ]
+    with pytest.raises(ScenarioError, match="add --resume"):
+        sweep(scenario, varies, reps=2, seed=4, backend="serial", out=cut)
+    with pytest.raises(ScenarioError, match="cannot resume it"):
+        sweep(scenario, varies, reps=3, seed=4, backend="serial", out=cut, resume=True)
+    ran: list[int] = []
+    resumed = sweep(
+        scenario,
+        varies,
+        reps=2,
+        seed=4,
+        backend="serial",
+        out=cut,
+        resume=True,
+        progress=lambda d, t: ran.append(d),
+    )
+    pd.testing.assert_frame_equal(resumed, whole)
+    pd.testing.assert_frame_equal(pd.read_parquet(cut / "sweep.parquet"), whole)
+    assert len(_files(cut)) == 2 + 6
+    assert len(ran) == 2 * 4 + 6, "only the four missing points were simulated"
+    assert set(whole["sales.sellers"]) == {1, 2, 3}
+    assert len(whole) == 6 * whole["kpi"].nunique()
+    assert np.isfinite(whole.loc[whole["kpi"] == "buyers", "p50"]).all()

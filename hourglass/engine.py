@@ -40,8 +40,14 @@ from hourglass.stages import (
 )
 
 _STREAMS = ("after_sale", "referrals")
-_TIMES, _MARKET, _UNIFORMS, _PATIENCE, _QUICK, _STAY = range(6)
-_BLOCKS = _STAY + len(FUNNEL)
+_TIMES, _MARKET, _UNIFORMS, _PATIENCE_BLOCK, _QUICK_BLOCK, _STAY_BLOCK = range(6)
+_BLOCKS = _STAY_BLOCK + len(FUNNEL)
+"""Random streams of a batch: one per use, so each use's draws keep their order."""
+
+_PASS, _REASON, _QUICK, _STAY, _PATIENCE, _QUICK_TIME = (i * len(FUNNEL) for i in range(6))
+_LUCK_COLUMNS = 6 * len(FUNNEL)
+"""A contact's luck, per stage: pass, loss-reason and qualification uniforms, time in stage,
+patience, and the time a fast "no" takes."""
 
 
 class _Streams:
@@ -122,33 +128,10 @@ class _Market:
 class _Lead:
     """A prospect in the SimPy part of the engine: at a stage with a seller, or after one."""
 
-    __slots__ = (
-        "enter",
-        "outcome",
-        "passes",
-        "patience",
-        "pid",
-        "quick",
-        "referred",
-        "seat",
-        "stage",
-        "stay",
-        "u",
-        "wait",
-    )
+    __slots__ = ("enter", "luck", "outcome", "passes", "pid", "referred", "seat", "stage", "wait")
 
-    def __init__(
-        self,
-        pid: int,
-        stage: int,
-        referred: bool,
-        u: list[float],
-        stay: list[float],
-        patience: list[float] | None,
-        quick: list[float] | None,
-    ) -> None:
-        self.pid, self.stage, self.referred = pid, stage, referred
-        self.u, self.stay, self.patience, self.quick = u, stay, patience, quick
+    def __init__(self, pid: int, stage: int, referred: bool, luck: list[float]) -> None:
+        self.pid, self.stage, self.referred, self.luck = pid, stage, referred, luck
 
 
 class _Engine:
@@ -341,11 +324,10 @@ class _Engine:
         """
         if not len(times):
             return
-        draws = self._draw_paths(gens, len(times))
+        luck = self._draw_paths(gens, len(times))
         if new is not None:
             keep = np.flatnonzero(new)
-            times, referrer = times[keep], referrer[keep]
-            draws = {name: arr[keep] for name, arr in draws.items()}
+            times, referrer, luck = times[keep], referrer[keep], luck[keep]
         n = len(times)
         if n == 0:
             return
@@ -359,18 +341,17 @@ class _Engine:
         t = times
         for k in range(len(FUNNEL)):
             if self.worked[k]:
-                self._hand_over(ids, rows, t, referred, k, draws)
+                self._hand_over(ids, rows, t, referred, k, luck)
                 return
             if not len(ids):
                 return
             prob = np.where(referred, self.pass_prob_referred[k], self.pass_prob[k])
             if k == 0 and self.antagonists:
                 prob = prob * (1.0 - self.drag) ** self.antagonists
-            u = draws["u"][rows]
-            passes = u[:, k] < prob
-            exit_ = t + draws["stay"][rows, k]
+            passes = luck[rows, _PASS + k] < prob
+            exit_ = t + luck[rows, _STAY + k]
             inside = exit_ >= self.horizon
-            lost = self.loss_codes[k][np.searchsorted(self.loss_cum[k], u[:, 5 + k])]
+            lost = self.loss_codes[k][np.searchsorted(self.loss_cum[k], luck[rows, _REASON + k])]
             outcome = np.where(passes, PASSED, lost).astype(np.int8)
             outcome[inside] = INSIDE
             self.visits.add_block(
@@ -386,39 +367,29 @@ class _Engine:
         for pid, at in zip(ids.tolist(), t.tolist(), strict=True):
             self.on_purchase(pid, at)
 
-    def _draw_paths(self, gens: list[np.random.Generator], n: int) -> dict[str, np.ndarray]:
-        """Per contact: uniforms (pass, loss reason, qualification per stage) and times."""
+    def _draw_paths(self, gens: list[np.random.Generator], n: int) -> np.ndarray:
+        """Each contact's luck, one row each: see the _PASS ... _QUICK_TIME column offsets."""
         stages = len(FUNNEL)
-        draws = {
-            "u": gens[_UNIFORMS].random((n, 3 * stages)),
-            "stay": np.column_stack(
-                [self.duration[k].draw(gens[_STAY + k], n) for k in range(stages)]
-            ),
-        }
+        luck = np.zeros((n, _LUCK_COLUMNS))
+        luck[:, : 3 * stages] = gens[_UNIFORMS].random((n, 3 * stages))
+        for k in range(stages):
+            luck[:, _STAY + k] = self.duration[k].draw(gens[_STAY_BLOCK + k], n)
         if self.patience is not None:
-            draws["patience"] = self.patience.draw(gens[_PATIENCE], n * stages).reshape(n, stages)
+            flat = self.patience.draw(gens[_PATIENCE_BLOCK], n * stages)
+            luck[:, _PATIENCE : _PATIENCE + stages] = flat.reshape(n, stages)
         if self.qual_duration is not None:
-            draws["quick"] = self.qual_duration.draw(gens[_QUICK], n * stages).reshape(n, stages)
-        return draws
+            flat = self.qual_duration.draw(gens[_QUICK_BLOCK], n * stages)
+            luck[:, _QUICK_TIME : _QUICK_TIME + stages] = flat.reshape(n, stages)
+        return luck
 
-    def _hand_over(self, ids, rows, t, referred, k: int, draws: dict[str, np.ndarray]) -> None:
+    def _hand_over(self, ids, rows, t, referred, k: int, luck: np.ndarray) -> None:
         """Leads reaching the first worked stage go on in SimPy, carrying their own luck."""
         now = self.env.now
-        u, stay = draws["u"][rows].tolist(), draws["stay"][rows].tolist()
-        patience = draws["patience"][rows].tolist() if "patience" in draws else None
-        quick = draws["quick"][rows].tolist() if "quick" in draws else None
-        for i, (pid, at, warm) in enumerate(
-            zip(ids.tolist(), t.tolist(), referred.tolist(), strict=True)
+        mine = luck[rows].tolist()
+        for pid, at, warm, row in zip(
+            ids.tolist(), t.tolist(), referred.tolist(), mine, strict=True
         ):
-            lead = _Lead(
-                pid,
-                k,
-                warm,
-                u[i],
-                stay[i],
-                patience[i] if patience else None,
-                quick[i] if quick else None,
-            )
+            lead = _Lead(pid, k, warm, row)
             self.env.timeout(at - now, value=lead).callbacks.append(self._lead_arrives)
 
     def _lead_arrives(self, event: simpy.Event) -> None:
@@ -433,13 +404,15 @@ class _Engine:
         prob = self.pass_prob_referred[k] if lead.referred else self.pass_prob[k]
         if k == 0 and self.antagonists:
             prob *= (1.0 - self.drag) ** self.antagonists
-        lead.passes = lead.u[k] < prob
+        luck = lead.luck
+        lead.passes = luck[_PASS + k] < prob
         if lead.passes:
             lead.outcome = PASSED
         else:
-            lead.outcome = int(self.loss_codes[k][bisect_right(self.loss_cum[k], lead.u[5 + k])])
+            reason = bisect_right(self.loss_cum[k], luck[_REASON + k])
+            lead.outcome = int(self.loss_codes[k][reason])
         if not self.worked[k]:
-            env.timeout(lead.stay[k], value=lead).callbacks.append(self._leave)
+            env.timeout(luck[_STAY + k], value=lead).callbacks.append(self._leave)
             return
         seat = lead.seat = self.team.request()
         if seat.triggered:
@@ -447,7 +420,7 @@ class _Engine:
             return
         seat.callbacks.append(partial(self._granted, lead))
         if self.patience is not None:
-            timer = env.timeout(lead.patience[k], value=(lead, seat))
+            timer = env.timeout(luck[_PATIENCE + k], value=(lead, seat))
             timer.callbacks.append(self._patience_over)
 
     def _granted(self, lead: _Lead, _event: simpy.Event) -> None:
@@ -466,11 +439,12 @@ class _Engine:
     def _serve(self, lead: _Lead) -> None:
         lead.wait = self.env.now - lead.enter
         k = lead.stage
-        if not lead.passes and lead.u[10 + k] < self.qual_share:
+        luck = lead.luck
+        if not lead.passes and luck[_QUICK + k] < self.qual_share:
             lead.outcome = self.disqualified
-            busy = lead.quick[k]
+            busy = luck[_QUICK_TIME + k]
         else:
-            busy = lead.stay[k]
+            busy = luck[_STAY + k]
         self.env.timeout(busy, value=lead).callbacks.append(self._served)
 
     def _served(self, event: simpy.Event) -> None:
@@ -562,9 +536,9 @@ class _Engine:
         if arrival < self.batch_end:  # too soon for the next batch: it walks on its own
             pid = self.prospects.count
             self.prospects.add_row(arrival, self.referral_channel, referrer)
-            draws = self._draw_paths(self.lone_draws, 1)
+            luck = self._draw_paths(self.lone_draws, 1)
             self._hand_over(
-                np.array([pid]), np.array([0]), np.array([arrival]), np.array([True]), 0, draws
+                np.array([pid]), np.array([0]), np.array([arrival]), np.array([True]), 0, luck
             )
         else:
             self.pending.append((arrival, referrer))

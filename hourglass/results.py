@@ -65,12 +65,14 @@ def manifest(result: Replications, version: str, **extra: Any) -> dict[str, Any]
 
 
 def save_replications(result: Replications, directory: Path, version: str) -> None:
-    """Stages, losses, daily and KPI tables (one row per replication) and a manifest."""
+    """Stages, losses, daily series and KPIs (one row per replication), the daily series'
+    percentile bands, and a manifest."""
     directory.mkdir(parents=True, exist_ok=True)
     tables = {
         "stages": result.stages,
         "losses": result.losses,
         "daily": result.daily,
+        "daily_bands": result.daily_bands(),
         "kpis": result.kpis.reset_index(),
     }
     for name, frame in tables.items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,6 +88,7 @@ def sweep(
     With `out`, each finished point is saved at once (atomically) under out/points/, so
     an interrupted sweep resumes with `resume=True` and computes only the missing points.
     """
+    started = time.perf_counter()
     points = grid(base, varies)
     seed = base.seed if seed is None else seed
     done_dir = _prepare(out, resume, base, varies, reps, seed, version) if out else None
@@ -110,6 +112,12 @@ def sweep(
     table = pd.concat(per_point, ignore_index=True)
     if out:
         write_parquet(table, out / "sweep.parquet")
+        manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+        seconds = time.perf_counter() - started
+        write_json(
+            {**manifest, "backend": backend, "points": len(points), "seconds": round(seconds, 3)},
+            out / "manifest.json",
+        )
     return table
 
 

@@ -89,6 +89,7 @@ def test_out_saves_parquet_tables_and_manifest(tmp_path):
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == [
         "daily.parquet",
+        "daily_bands.parquet",
         "kpis.parquet",
         "losses.parquet",
         "manifest.json",

@@ -110,19 +110,23 @@ def run_plain(prospects: int, seed: int) -> dict:
     repeat_rate = REPEATS_PER_MONTH / (365.25 / 12)
 
     def customer(env, pid):
+        seat = None  # a seller stays with the lead through consecutive worked stages
         for k, (p, mean, worked) in enumerate(STAGES):
             enter = env.now
-            if worked:
-                with team.request() as seat:
-                    got = yield seat | env.timeout(rng.expovariate(1 / PATIENCE_DAYS))
-                    if seat not in got:
-                        log.append((pid, k, enter, env.now, "went_cold"))
-                        return
-                    yield env.timeout(rng.expovariate(1 / mean))
-            else:
-                yield env.timeout(rng.expovariate(1 / mean))
+            if worked and seat is None:
+                seat = team.request()
+                got = yield seat | env.timeout(rng.expovariate(1 / PATIENCE_DAYS))
+                if seat not in got:
+                    seat.cancel()
+                    log.append((pid, k, enter, env.now, "went_cold"))
+                    return
+            yield env.timeout(rng.expovariate(1 / mean))
             passed = rng.random() < p
             log.append((pid, k, enter, env.now, passed))
+            next_worked = k + 1 < len(STAGES) and STAGES[k + 1][2]
+            if seat is not None and not (passed and next_worked):
+                team.release(seat)
+                seat = None
             if not passed:
                 return
         log.append((pid, "purchase", env.now, rng.expovariate(1 / 100.0)))

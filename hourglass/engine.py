@@ -132,6 +132,7 @@ class _Lead:
 
     def __init__(self, pid: int, stage: int, referred: bool, luck: list[float]) -> None:
         self.pid, self.stage, self.referred, self.luck = pid, stage, referred, luck
+        self.seat: simpy.resources.resource.Request | None = None
 
 
 class _Engine:
@@ -414,6 +415,9 @@ class _Engine:
         if not self.worked[k]:
             env.timeout(luck[_STAY + k], value=lead).callbacks.append(self._leave)
             return
+        if lead.seat is not None:  # the seller of the stage before carries on
+            self._serve(lead)
+            return
         seat = lead.seat = self.team.request()
         if seat.triggered:
             self._serve(lead)
@@ -449,7 +453,10 @@ class _Engine:
 
     def _served(self, event: simpy.Event) -> None:
         lead = event.value
-        self.team.release(lead.seat)
+        after = lead.stage + 1
+        if not (lead.passes and after < len(FUNNEL) and self.worked[after]):
+            self.team.release(lead.seat)  # else the seller stays with the lead
+            lead.seat = None
         self._leave(event)
 
     def _leave(self, event: simpy.Event) -> None:

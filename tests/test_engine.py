@@ -336,3 +336,20 @@ def test_simulating_pulls_in_neither_pandas_nor_scipy():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_the_seller_stays_through_consecutive_worked_stages():
+    sales = {
+        "sellers": 1,
+        "stages": ["define", "deliver"],
+        "patience": {"exponential": {"mean_days": 0.5}},
+    }
+    stages = _funnel(0.9)
+    stages["try"] = {"pass_prob": 0.8, "duration": {"exponential": {"mean_days": 0.3}}}
+    run = simulate(make_scenario(stages=stages, sales=sales, horizon_days=100.0), 9)
+    v, reasons = run.log.visits, run.log.reasons
+    at_buy = v["stage"] == 4
+    assert at_buy.sum() > 100
+    assert (v["wait"][at_buy & np.isfinite(v["wait"])] == 0.0).all()
+    cold = v["outcome"] == FIRST_REASON + reasons.index("went_cold")
+    assert cold[v["stage"] == 3].sum() > 0 and cold[at_buy].sum() == 0

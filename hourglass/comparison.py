@@ -111,12 +111,13 @@ def _table(baseline: str, runs: dict[str, Replications]) -> pd.DataFrame:
             b = base[kpi].to_numpy(dtype=float)
             o = result.kpis[kpi].to_numpy(dtype=float)
             delta, low, high = paired_difference(b, o)
-            scale = 100.0 / abs(np.nanmean(b)) if np.nanmean(b) else math.nan
+            base_mean, mean = _mean(b), _mean(o)
+            scale = 100.0 / abs(base_mean) if base_mean else math.nan
             rows.append(
                 {
                     "scenario": name,
                     "kpi": kpi,
-                    "mean": float(np.nanmean(o)),
+                    "mean": mean,
                     "delta": delta,
                     "delta_pct": delta * scale,
                     "ci_low": low,
@@ -138,6 +139,12 @@ KPI_WORDS = {
     "lost_waiting": "leads lost to waiting",
 }
 """How a KPI reads in a sentence, where its name does not read well as it is."""
+
+
+def _mean(values: np.ndarray) -> float:
+    """The mean of the finite values; NaN when there are none (e.g. utilisation, no sellers)."""
+    finite = values[np.isfinite(values)]
+    return float(finite.mean()) if len(finite) else math.nan
 
 
 def _sentence(baseline: str, row: dict) -> str:

@@ -1,0 +1,215 @@
+"""Plotly figure builders: results in, go.Figure out. Nothing here imports Streamlit."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from hourglass.stages import FUNNEL, HOURGLASS, LABELS
+
+UPPER = "#2f6db5"
+"""The funnel's colour (before and at the sale)."""
+LOWER = "#2e9e6a"
+"""The lower half's colour (repeat and refer)."""
+LOST = "#c8553d"
+PALETTE = ("#2f6db5", "#c8553d", "#2e9e6a", "#8e6bbf", "#d4a017", "#5b8c99")
+
+
+def _labels(labels: str) -> dict[str, str]:
+    return LABELS[labels]
+
+
+def hourglass_figure(
+    stages: pd.DataFrame,
+    *,
+    labels: str = "en",
+    expected: Mapping[str, float] | None = None,
+    title: str = "The hourglass",
+) -> go.Figure:
+    """The hourglass: each stage a bar as wide as the people who entered it, centred.
+
+    The funnel narrows to Buy; Repeat and Refer widen again below it. `expected` (stage ->
+    people), e.g. the absorbing-chain expectation, is drawn as an outline beside each bar.
+    """
+    names = _labels(labels)
+    table = stages.set_index("stage").reindex(HOURGLASS)
+    widths = table["entered"].fillna(0.0)
+    y = [names[s] for s in HOURGLASS]
+    colors = [UPPER if s in FUNNEL else LOWER for s in HOURGLASS]
+    text = [
+        f"{w:,.0f}" + (f" · {c:.0%}" if pd.notna(c) else "")
+        for w, c in zip(widths, table["conversion"], strict=True)
+    ]
+    fig = go.Figure(
+        go.Bar(
+            x=widths,
+            y=y,
+            base=-widths / 2,
+            orientation="h",
+            marker_color=colors,
+            text=text,
+            textposition="inside",
+            insidetextanchor="middle",
+            name="simulated",
+            hovertemplate="%{y}: %{x:,.0f} people<extra></extra>",
+        )
+    )
+    if expected:
+        exp = [expected.get(s) for s in HOURGLASS]
+        xs, ys = [], []
+        for label, value in zip(y, exp, strict=True):
+            if value is None:
+                continue
+            xs += [-value / 2, value / 2, None]
+            ys += [label, label, None]
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="markers",
+                marker={"symbol": "line-ns-open", "size": 26, "line": {"width": 3}},
+                marker_color="#222222",
+                name="expected (theory)",
+                hoverinfo="skip",
+            )
+        )
+    fig.update_layout(
+        title=title,
+        barmode="overlay",
+        yaxis={"autorange": "reversed", "title": None},
+        xaxis={"visible": False},
+        showlegend=bool(expected),
+        template="plotly_white",
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+    )
+    return fig
+
+
+def sankey_figure(
+    stages: pd.DataFrame, losses: pd.DataFrame, *, labels: str = "en", title: str = "Flows"
+) -> go.Figure:
+    """Flows through the funnel: stage to stage, and out to each loss reason."""
+    names = _labels(labels)
+    table = stages.set_index("stage")
+    nodes = [names[s] for s in FUNNEL] + ["Customers"]
+    colors = [UPPER] * len(FUNNEL) + [LOWER]
+    source, target, value, link_color = [], [], [], []
+    for k, stage in enumerate(FUNNEL):
+        source.append(k)
+        target.append(k + 1)
+        value.append(float(table.loc[stage, "passed"]))
+        link_color.append("rgba(47,109,181,0.35)")
+        mine = losses[losses["stage"] == stage]
+        for reason, lost in zip(mine["reason"], mine["lost"], strict=True):
+            nodes.append(f"{names[stage]}: {reason.replace('_', ' ')}")
+            colors.append(LOST)
+            source.append(k)
+            target.append(len(nodes) - 1)
+            value.append(float(lost))
+            link_color.append("rgba(200,85,61,0.30)")
+    fig = go.Figure(
+        go.Sankey(
+            arrangement="snap",
+            node={"label": nodes, "color": colors, "pad": 14, "thickness": 16},
+            link={"source": source, "target": target, "value": value, "color": link_color},
+        )
+    )
+    fig.update_layout(title=title, template="plotly_white", margin={"l": 10, "r": 10, "t": 50})
+    return fig
+
+
+def band_figure(
+    bands: pd.DataFrame,
+    series: Sequence[str],
+    *,
+    title: str = "",
+    y_title: str = "",
+    names: Mapping[str, str] | None = None,
+) -> go.Figure:
+    """Daily series with their p5-p95 band and median line, one colour per series."""
+    fig = go.Figure()
+    for i, name in enumerate(series):
+        rows = bands[bands["series"] == name].sort_values("day")
+        color = PALETTE[i % len(PALETTE)]
+        label = (names or {}).get(name, name)
+        fig.add_trace(
+            go.Scatter(
+                x=pd.concat([rows["day"], rows["day"][::-1]]),
+                y=pd.concat([rows["p95"], rows["p5"][::-1]]),
+                fill="toself",
+                fillcolor=_transparent(color),
+                line={"width": 0},
+                hoverinfo="skip",
+                name=f"{label} p5-p95",
+                showlegend=False,
+            )
+        )
+        fig.add_trace(go.Scatter(x=rows["day"], y=rows["p50"], line={"color": color}, name=label))
+    fig.update_layout(
+        title=title,
+        xaxis_title="day",
+        yaxis_title=y_title,
+        template="plotly_white",
+        hovermode="x unified",
+    )
+    return fig
+
+
+def conversion_bars(stage_tables: Mapping[str, pd.DataFrame], *, labels: str = "en") -> go.Figure:
+    """Stage conversion of several scenarios side by side."""
+    names = _labels(labels)
+    fig = go.Figure()
+    for i, (scenario, table) in enumerate(stage_tables.items()):
+        t = table.set_index("stage").reindex(HOURGLASS)
+        fig.add_trace(
+            go.Bar(
+                x=[names[s] for s in HOURGLASS],
+                y=t["conversion"],
+                name=scenario,
+                marker_color=PALETTE[i % len(PALETTE)],
+                hovertemplate="%{x}: %{y:.1%}<extra>" + scenario + "</extra>",
+            )
+        )
+    fig.update_layout(
+        title="Conversion by stage",
+        barmode="group",
+        yaxis={"tickformat": ".0%", "range": [0, 1]},
+        template="plotly_white",
+    )
+    return fig
+
+
+def delta_figure(table: pd.DataFrame, kpis: Sequence[str]) -> go.Figure:
+    """Each scenario's change against the baseline, in percent, with its 95% interval."""
+    fig = go.Figure()
+    rows = table[table["kpi"].isin(kpis)]
+    for i, (scenario, mine) in enumerate(rows.groupby("scenario", sort=False)):
+        mine = mine.set_index("kpi").reindex(kpis)
+        fig.add_trace(
+            go.Bar(
+                x=list(kpis),
+                y=mine["delta_pct"],
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": mine["ci_high_pct"] - mine["delta_pct"],
+                    "arrayminus": mine["delta_pct"] - mine["ci_low_pct"],
+                },
+                name=scenario,
+                marker_color=PALETTE[(i + 1) % len(PALETTE)],
+            )
+        )
+    fig.update_layout(
+        title="Change against the baseline (95% CI)",
+        yaxis_title="%",
+        barmode="group",
+        template="plotly_white",
+    )
+    return fig
+
+
+def _transparent(hex_color: str, alpha: float = 0.18) -> str:
+    r, g, b = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"

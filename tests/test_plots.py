@@ -1,0 +1,87 @@
+"""Figure builders: the numbers drawn are the numbers given, labels follow the choice."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import make_scenario
+from hourglass import compare, loss_table, replicate, simulate, stage_table, theory
+from hourglass.plots import (
+    band_figure,
+    conversion_bars,
+    delta_figure,
+    hourglass_figure,
+    sankey_figure,
+)
+from hourglass.stages import FUNNEL, HOURGLASS
+
+
+@pytest.fixture(scope="module")
+def run():
+    stages = {
+        n: {"pass_prob": p, "duration": {"exponential": {"mean_days": 1.0}}}
+        for n, p in zip(FUNNEL, (0.6, 0.5, 0.5, 0.6, 0.7), strict=True)
+    }
+    stages["buy"]["loss_reasons"] = {"price": 2.0, "timing": 1.0}
+    return simulate(
+        make_scenario(
+            stages=stages,
+            horizon_days=120.0,
+            after_sale={
+                "order_value": {"fixed": {"value": 50.0}},
+                "repeat": {"simple": {"purchases_per_month": 1.0, "dropout_prob": 0.3}},
+            },
+        ),
+        1,
+    )
+
+
+def test_hourglass_widths_are_people_and_centred(run):
+    table = stage_table(run)
+    flows = theory.scenario_funnel(run.scenario)
+    expected = {s: flows.reach[k] * table.loc[0, "entered"] for k, s in enumerate(FUNNEL)}
+    fig = hourglass_figure(table, labels="ru", expected=expected)
+    bars = fig.data[0]
+    assert list(bars.x) == table.set_index("stage").loc[list(HOURGLASS), "entered"].tolist()
+    np.testing.assert_allclose(np.asarray(bars.base, float), -np.asarray(bars.x, float) / 2)
+    assert bars.y[0] == "Знать" and bars.y[-1] == "Рекомендовать"
+    outline = [x for x in fig.data[1].x if x is not None]
+    assert outline[1] == pytest.approx(expected["know"] / 2)
+
+
+def test_sankey_flows_conserve_people(run):
+    table, losses = stage_table(run), loss_table(run)
+    fig = sankey_figure(table, losses)
+    link = fig.data[0].link
+    out_of_know = sum(v for s, v in zip(link.source, link.value, strict=True) if s == 0)
+    know = table.set_index("stage").loc["know"]
+    assert out_of_know == know["passed"] + know["lost"]
+    assert "Buy: price" in fig.data[0].node.label
+
+
+def test_bands_draw_p5_p95_and_median():
+    result = replicate(make_scenario(horizon_days=20.0), 5, seed=2, backend="serial")
+    bands = result.daily_bands()
+    fig = band_figure(bands, ["buyers"], title="Buyers")
+    fill, median = fig.data
+    rows = bands[bands["series"] == "buyers"].sort_values("day")
+    assert list(median.y) == rows["p50"].tolist()
+    assert max(fill.y) == rows["p95"].max()
+
+
+def test_comparison_figures_show_each_scenario():
+    base = make_scenario(stages__know={"pass_prob": 0.5})
+    other = base.with_overrides({"name": "better", "stages.know.pass_prob": 0.7})
+    result = compare([base, other], reps=3, seed=1, backend="serial")
+    fig = delta_figure(result.table, ["buyers", "revenue"])
+    assert [t.name for t in fig.data] == ["better"]
+    assert fig.data[0].y[0] == pytest.approx(
+        result.table.set_index(["scenario", "kpi"]).loc[("better", "buyers"), "delta_pct"]
+    )
+    bars = conversion_bars({n: r.stage_summary() for n, r in result.runs.items()})
+    assert [t.name for t in bars.data] == ["test", "better"]
+    know = [t.y[0] for t in bars.data]
+    assert know[1] > know[0]
+    assert isinstance(pd.DataFrame(result.table), pd.DataFrame)

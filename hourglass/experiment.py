@@ -260,6 +260,8 @@ def replicate(
     seed = scenario.seed if seed is None else seed
     started = time.perf_counter()
     own = executor is None
+    if own and reps == 1 and precision is None and backend == "processes":
+        backend = "serial"  # one replication: a pool of workers would only cost start-up
     executor = executor or Executor(backend, scheduler, workers)
     results: dict[int, RepResult] = {}
     target = reps

@@ -200,6 +200,10 @@ class _Engine:
             self.loss_weights.append(w / w.sum())
             self.loss_cum.append(np.cumsum(w / w.sum())[:-1])
         self.drag = referral.antagonist_drag if referral else 0.0
+        # plain Python copies for the per-lead code, where numpy scalars cost time
+        self.cold_probs = self.pass_prob.tolist()
+        self.warm_probs = self.pass_prob_referred.tolist()
+        self.loss_code_lists = [codes.tolist() for codes in self.loss_codes]
 
     def _setup_sales(self) -> None:
         sales = self.s.sales
@@ -402,7 +406,7 @@ class _Engine:
         """A lead enters its stage; at a worked stage it asks for a seller."""
         env, k = self.env, lead.stage
         lead.enter, lead.wait = env.now, np.nan
-        prob = self.pass_prob_referred[k] if lead.referred else self.pass_prob[k]
+        prob = (self.warm_probs if lead.referred else self.cold_probs)[k]
         if k == 0 and self.antagonists:
             prob *= (1.0 - self.drag) ** self.antagonists
         luck = lead.luck
@@ -411,7 +415,7 @@ class _Engine:
             lead.outcome = PASSED
         else:
             reason = bisect_right(self.loss_cum[k], luck[_REASON + k])
-            lead.outcome = int(self.loss_codes[k][reason])
+            lead.outcome = self.loss_code_lists[k][reason]
         if not self.worked[k]:
             env.timeout(luck[_STAY + k], value=lead).callbacks.append(self._leave)
             return

@@ -104,3 +104,37 @@ def test_occupancy_by_hand(run):
     occ = stage_occupancy(run)
     assert occ["know"].tolist() == [1, 0, 0, 0, 0, 1, 0, 0, 0, 0]  # p0 on day 0, p2 on day 5
     assert occ["like"].tolist() == [0, 1, 0, 0, 0, 0, 1, 1, 1, 1]  # p0 on day 1; p2 stays
+
+
+def test_k_factor_and_referral_share_by_hand():
+    """p0 (day 1) brings p1 (day 3), both won in the first half: K = 1/2, share = 1/2."""
+    scenario = make_scenario(
+        horizon_days=10.0,
+        market={"size": 100},
+        referral={"contacts_per_month": {"one_time": 1.0}, "win_prob": 1.0, "bonus": 7.0},
+    )
+    log = EventLog(
+        horizon_days=10.0,
+        warmup_days=0.0,
+        seats=0,
+        channels=("organic", "referral"),
+        reasons=("not_interested", "went_cold"),
+        classes=LOYALTY_CLASSES,
+        prospects=_cols(arrival=[0.5, 2.0, 6.0], channel=[0, 1, 1], referrer=[-1, 0, 1]),
+        visits=_cols(
+            prospect=[0, 1, 2],
+            stage=[4, 4, 0],
+            enter=[0.5, 2.0, 6.0],
+            exit=[1.0, 3.0, 7.0],
+            wait=[NAN] * 3,
+            outcome=[PASSED, PASSED, FIRST_REASON],
+        ),
+        purchases=_cols(customer=[0, 1], time=[1.0, 3.0], value=[10.0, 10.0], kind=[0, 0]),
+        moves=_cols(customer=[0, 1], time=[1.0, 3.0], klass=[0, 0]),
+        contacts=_cols(referrer=[0, 1], time=[1.5, 5.5], won=[1, 1]),
+    )
+    k = kpis(Run(scenario=scenario, seed=0, log=log))
+    assert k["k_factor"] == pytest.approx(0.5)
+    assert k["referral_share"] == pytest.approx(0.5)
+    assert k["cost"] == pytest.approx(7.0)  # one referred buyer's bonus, nothing else paid
+    assert k["referred_prospects"] == 2 and k["referral_contacts"] == 2

@@ -178,7 +178,7 @@ def run(
             highlight=False,
         )
     if out_dir is not None:
-        out.print(f"Saved stages, losses, daily and kpis tables to {out_dir}/", highlight=False)
+        out.print(f"Saved the tables (Parquet) and manifest.json to {out_dir}/", highlight=False)
 
 
 @app.command()

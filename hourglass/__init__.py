@@ -39,10 +39,12 @@ _HOME = {
     "loss_table": "hourglass.metrics",
     "stage_occupancy": "hourglass.metrics",
     "stage_table": "hourglass.metrics",
+    "STAGE_COLUMNS": "hourglass.metrics",
 }
 
 __all__ = [
     "BACKENDS",
+    "STAGE_COLUMNS",
     "BackendError",
     "Comparison",
     "EventLog",
@@ -86,6 +88,7 @@ if TYPE_CHECKING:
     )
     from hourglass.log import EventLog
     from hourglass.metrics import (
+        STAGE_COLUMNS,
         daily_table,
         kpis,
         loss_table,

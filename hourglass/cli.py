@@ -329,17 +329,7 @@ def _print_report(
     if spec.description:
         out.print(spec.description, highlight=False)
     table = Table(title="Stages" + (" (mean over replications)" if reps > 1 else ""))
-    headers = (
-        "stage",
-        "entered",
-        "passed",
-        "lost",
-        "inside",
-        "conversion",
-        "mean days",
-        "p90 days",
-        "main loss",
-    )
+    headers = (*(c.replace("_", " ") for c in hourglass.STAGE_COLUMNS), "main loss")
     for col in headers:
         table.add_column(col, justify="left" if col in ("stage", "main loss") else "right")
     for row in stages:

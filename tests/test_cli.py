@@ -159,43 +159,28 @@ def test_stage_labels_follow_the_scenario(tmp_path):
         assert label in result.stdout
 
 
-def test_compare_json_has_the_promised_shape():
-    result = runner.invoke(
-        app,
-        [
-            "compare",
-            "scenarios/baseline.yaml",
-            "scenarios/no_referrals.yaml",
-            "--reps",
-            "3",
-            "--json",
-            "--backend",
-            "serial",
-        ],
-    )
+@pytest.mark.parametrize("as_json", [True, False], ids=["json", "sentences"])
+def test_compare_reports_paired_deltas(as_json):
+    args = [
+        "compare",
+        "scenarios/baseline.yaml",
+        "scenarios/no_referrals.yaml",
+        "--reps",
+        "3",
+        "--backend",
+        "serial",
+    ]
+    result = runner.invoke(app, [*args, "--json"] if as_json else args)
     assert result.exit_code == 0, result.output
+    if not as_json:
+        assert "no_referrals has" in result.stdout
+        assert "fewer buyers than baseline [" in result.stdout
+        return
     doc = json.loads(result.stdout)
     assert set(doc) == {"baseline", "reps", "seed", "scenarios"}
     buyers = doc["scenarios"]["no_referrals"]["kpis"]["buyers"]
     assert set(buyers) == {"mean", "delta", "delta_pct", "ci_low", "ci_high"}
     assert buyers["delta"] < 0  # word of mouth brings buyers
-
-
-def test_compare_prints_one_sentence_per_kpi():
-    result = runner.invoke(
-        app,
-        [
-            "compare",
-            "scenarios/baseline.yaml",
-            "scenarios/no_referrals.yaml",
-            "--reps",
-            "3",
-            "--backend",
-            "serial",
-        ],
-    )
-    assert result.exit_code == 0, result.output
-    assert "no_referrals has" in result.stdout and "fewer buyers than baseline [" in result.stdout
 
 
 def test_sweep_prints_a_grid_and_saves_it(tmp_path):

@@ -190,15 +190,13 @@ class _Engine:
         ).clip(0.0, 1.0)
         self.duration = [st.duration.sampler() for _, st in s.funnel]
         self.loss_codes: list[np.ndarray] = []
-        self.loss_weights: list[np.ndarray] = []
-        self.loss_cum: list[list[float]] = []
+        self.loss_cum: list[np.ndarray] = []
         for name, stage in s.funnel:
             weights = stage.loss_reasons or {DEFAULT_LOSS_REASON[name]: 1.0}
             codes = [FIRST_REASON + self.reasons.index(r) for r in weights]
             self.loss_codes.append(np.array(codes, dtype=np.int8))
             w = np.array(list(weights.values()))
-            self.loss_weights.append(w / w.sum())
-            self.loss_cum.append(np.cumsum(w / w.sum())[:-1])
+            self.loss_cum.append(np.cumsum(w / w.sum())[:-1])  # reason = bisect of a uniform
         self.drag = referral.antagonist_drag if referral else 0.0
         # plain Python copies for the per-lead code, where numpy scalars cost time
         self.cold_probs = self.pass_prob.tolist()

@@ -9,6 +9,7 @@ The engine writes the event log and counts nothing itself.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections import deque
 from dataclasses import dataclass
 from functools import partial
 
@@ -128,11 +129,46 @@ class _Market:
 class _Lead:
     """A prospect in the SimPy part of the engine: at a stage with a seller, or after one."""
 
-    __slots__ = ("enter", "luck", "outcome", "passes", "pid", "referred", "seat", "stage", "wait")
+    __slots__ = (
+        "enter",
+        "luck",
+        "outcome",
+        "passes",
+        "pid",
+        "referred",
+        "seated",
+        "stage",
+        "wait",
+        "waiting",
+    )
 
     def __init__(self, pid: int, stage: int, referred: bool, luck: list[float]) -> None:
         self.pid, self.stage, self.referred, self.luck = pid, stage, referred, luck
-        self.seat: simpy.resources.resource.Request | None = None
+        self.seated = self.waiting = False
+
+
+class _Team:
+    """The sales team's seats, first come first served; a lead leaves the line when it goes cold.
+
+    A seat is taken or handed to the next lead in line at once, without an event of its own:
+    only the leads' own clocks (arrival, work done, patience) are SimPy events.
+    """
+
+    __slots__ = ("capacity", "free", "line")
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = self.free = capacity
+        self.line: deque[_Lead] = deque()
+
+    def next_in_line(self) -> _Lead | None:
+        """The first lead still waiting, taken out of the line; None if no one waits."""
+        line = self.line
+        while line:
+            lead = line.popleft()
+            if lead.waiting:
+                lead.waiting = False
+                return lead
+        return None
 
 
 class _Engine:
@@ -206,7 +242,7 @@ class _Engine:
     def _setup_sales(self) -> None:
         sales = self.s.sales
         capacity = sales.sellers * sales.leads_per_seller if sales else 0
-        self.team = simpy.Resource(self.env, capacity=capacity) if sales else None
+        self.team = _Team(capacity) if sales else None
         patience = sales.patience if sales else None
         self.patience = patience.sampler() if patience else None
         qual = sales.qualification if sales else None
@@ -417,27 +453,27 @@ class _Engine:
         if not self.worked[k]:
             env.timeout(luck[_STAY + k], value=lead).callbacks.append(self._leave)
             return
-        if lead.seat is not None:  # the seller of the stage before carries on
+        team = self.team
+        if lead.seated:  # the seller of the stage before carries on
             self._serve(lead)
             return
-        seat = lead.seat = self.team.request()
-        if seat.triggered:
+        if team.free:
+            team.free -= 1
+            lead.seated = True
             self._serve(lead)
             return
-        seat.callbacks.append(partial(self._granted, lead))
+        lead.waiting = True
+        team.line.append(lead)
         if self.patience is not None:
-            timer = env.timeout(luck[_PATIENCE + k], value=(lead, seat))
+            timer = env.timeout(luck[_PATIENCE + k], value=(lead, k))
             timer.callbacks.append(self._patience_over)
 
-    def _granted(self, lead: _Lead, _event: simpy.Event) -> None:
-        self._serve(lead)
-
     def _patience_over(self, event: simpy.Event) -> None:
-        """A lead that still has no seller goes cold."""
-        lead, seat = event.value
-        if seat.triggered:
+        """A lead that still has no seller at the stage it waited at goes cold."""
+        lead, k = event.value
+        if not lead.waiting or lead.stage != k:
             return
-        seat.cancel()
+        lead.waiting = False
         lead.outcome = self.went_cold
         self._log_visit(lead)
         del self.open_leads[lead.pid]
@@ -457,8 +493,13 @@ class _Engine:
         lead = event.value
         after = lead.stage + 1
         if not (lead.passes and after < len(FUNNEL) and self.worked[after]):
-            self.team.release(lead.seat)  # else the seller stays with the lead
-            lead.seat = None
+            lead.seated = False  # else the seller stays with the lead
+            heir = self.team.next_in_line()
+            if heir is None:
+                self.team.free += 1
+            else:
+                heir.seated = True
+                self._serve(heir)
         self._leave(event)
 
     def _leave(self, event: simpy.Event) -> None:

@@ -8,10 +8,11 @@ The engine writes the event log and counts nothing itself.
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_right
-from collections import deque
 from dataclasses import dataclass
 from functools import partial
+from heapq import heappush, heapreplace
 
 import numpy as np
 import simpy
@@ -127,48 +128,41 @@ class _Market:
 
 
 class _Lead:
-    """A prospect in the SimPy part of the engine: at a stage with a seller, or after one."""
+    """A prospect on its way to a stage with a seller: which stage, when it gets there, its luck."""
 
-    __slots__ = (
-        "enter",
-        "luck",
-        "outcome",
-        "passes",
-        "pid",
-        "referred",
-        "seated",
-        "stage",
-        "wait",
-        "waiting",
-    )
+    __slots__ = ("at", "luck", "pid", "probs", "stage")
 
-    def __init__(self, pid: int, stage: int, referred: bool, luck: list[float]) -> None:
-        self.pid, self.stage, self.referred, self.luck = pid, stage, referred, luck
-        self.seated = self.waiting = False
+    def __init__(self, pid: int, stage: int, at: float, probs: list[float], luck: list[float]):
+        self.pid, self.stage, self.at, self.probs, self.luck = pid, stage, at, probs, luck
 
 
 class _Team:
-    """The sales team's seats, first come first served; a lead leaves the line when it goes cold.
+    """The sales team's seats: how many were never taken, and when each taken one comes free.
 
-    A seat is taken or handed to the next lead in line at once, without an event of its own:
-    only the leads' own clocks (arrival, work done, patience) are SimPy events.
+    Leads reach the team in time order and are served first come, first served, so each
+    takes the seat that comes free first, or goes cold before it does; a seat needs no
+    event of its own.
     """
 
-    __slots__ = ("capacity", "free", "line")
+    __slots__ = ("capacity", "free_at", "idle")
 
     def __init__(self, capacity: int) -> None:
-        self.capacity = self.free = capacity
-        self.line: deque[_Lead] = deque()
+        self.capacity = self.idle = capacity
+        self.free_at: list[float] = []  # a heap
 
-    def next_in_line(self) -> _Lead | None:
-        """The first lead still waiting, taken out of the line; None if no one waits."""
-        line = self.line
-        while line:
-            lead = line.popleft()
-            if lead.waiting:
-                lead.waiting = False
-                return lead
-        return None
+    def first_free(self, now: float) -> float:
+        """When a lead that comes now gets a seat: now, or when the first taken seat frees."""
+        if self.idle or self.free_at[0] <= now:
+            return now
+        return self.free_at[0]
+
+    def take(self, start: float, until: float) -> None:
+        """Hold the seat free at `start` until `until`."""
+        if self.free_at and self.free_at[0] <= start:
+            heapreplace(self.free_at, until)
+        else:
+            self.idle -= 1
+            heappush(self.free_at, until)
 
 
 class _Engine:
@@ -192,7 +186,6 @@ class _Engine:
         self.purchases = purchases_table()
         self.moves = moves_table()
         self.contacts = contacts_table()
-        self.open_leads: dict[int, _Lead] = {}
         self.pending: list[tuple[float, int]] = []
         self.batch_end = 0.0
         self.antagonists = 0
@@ -303,8 +296,6 @@ class _Engine:
     def run(self) -> EventLog:
         self.env.process(self.outside_arrivals())
         self.env.run(until=self.horizon)
-        for lead in self.open_leads.values():
-            self.visits.add_row(lead.pid, lead.stage, lead.enter, np.nan, lead.wait, INSIDE)
         return EventLog(
             horizon_days=self.horizon,
             warmup_days=self.s.warmup_days,
@@ -424,98 +415,98 @@ class _Engine:
     def _hand_over(self, ids, rows, t, referred, k: int, luck: np.ndarray) -> None:
         """Leads reaching the first worked stage go on in SimPy, carrying their own luck."""
         now = self.env.now
+        warm, cold = self.warm_probs, self.cold_probs
         mine = luck[rows].tolist()
-        for pid, at, warm, row in zip(
+        for pid, at, ref, row in zip(
             ids.tolist(), t.tolist(), referred.tolist(), mine, strict=True
         ):
-            lead = _Lead(pid, k, warm, row)
-            self.env.timeout(at - now, value=lead).callbacks.append(self._lead_arrives)
+            lead = _Lead(pid, k, at, warm if ref else cold, row)
+            self.env.timeout(at - now, value=lead).callbacks.append(self._arrives)
 
-    def _lead_arrives(self, event: simpy.Event) -> None:
+    def _arrives(self, event: simpy.Event) -> None:
+        """A lead gets to its stage: one the team works, or one it walks alone."""
         lead = event.value
-        self.open_leads[lead.pid] = lead
-        self._enter(lead)
+        if self.worked[lead.stage]:
+            self._meet_team(lead)
+        else:
+            self._walk_on(lead, lead.stage, lead.at, self.env.now)
 
-    def _enter(self, lead: _Lead) -> None:
-        """A lead enters its stage; at a worked stage it asks for a seller."""
-        env, k = self.env, lead.stage
-        lead.enter, lead.wait = env.now, np.nan
-        prob = (self.warm_probs if lead.referred else self.cold_probs)[k]
+    def _meet_team(self, lead: _Lead) -> None:
+        """A lead reaches a worked stage: it gets the first free seat or goes cold waiting.
+
+        Whoever came earlier has been served already, so the seat, the wait and everything
+        the seller's work decides are known now; the visits are logged at once, up to the
+        next worked stage, the purchase or the end of the lead's journey.
+        """
+        now, k, t, luck = self.env.now, lead.stage, lead.at, lead.luck
+        visit = self.visits.add_row
+        horizon = self.horizon
+        team = self.team
+        start = team.first_free(t)
+        cold = t + luck[_PATIENCE + k] if self.patience is not None else math.inf
+        if cold < start:
+            if cold < horizon:
+                visit(lead.pid, k, t, cold, math.nan, self.went_cold)
+            else:
+                visit(lead.pid, k, t, math.nan, math.nan, INSIDE)
+            return
+        if start >= horizon:
+            visit(lead.pid, k, t, math.nan, math.nan, INSIDE)
+            return
+        wait, done = start - t, start
+        while True:  # the seller stays through consecutive worked stages
+            passes, outcome = self._decide(lead, k)
+            if not passes and luck[_QUICK + k] < self.qual_share:
+                outcome = self.disqualified
+                done += luck[_QUICK_TIME + k]
+            else:
+                done += luck[_STAY + k]
+            if done >= horizon:
+                visit(lead.pid, k, t, math.nan, wait, INSIDE)
+                team.take(start, done)
+                return
+            visit(lead.pid, k, t, done, wait, outcome)
+            if not (passes and k + 1 < len(FUNNEL) and self.worked[k + 1]):
+                break
+            k, t, wait = k + 1, done, 0.0
+        team.take(start, done)
+        if passes:
+            self._walk_on(lead, k + 1, done, now)
+
+    def _walk_on(self, lead: _Lead, k: int, t: float, now: float) -> None:
+        """The lead enters stage `k` (or buys, past the last) at `t`; walk the stages no seller
+        works, logging each visit, until it comes back to the team, buys or leaves."""
+        luck, visit = lead.luck, self.visits.add_row
+        while k < len(FUNNEL):
+            if self.worked[k]:
+                lead.stage, lead.at = k, t
+                self.env.timeout(t - now, value=lead).callbacks.append(self._arrives)
+                return
+            passes, outcome = self._decide(lead, k)
+            done = t + luck[_STAY + k]
+            if done >= self.horizon:
+                visit(lead.pid, k, t, math.nan, math.nan, INSIDE)
+                return
+            visit(lead.pid, k, t, done, math.nan, outcome)
+            if not passes:
+                return
+            k, t = k + 1, done
+        lead.at = t
+        self.env.timeout(t - now, value=lead).callbacks.append(self._buys)
+
+    def _decide(self, lead: _Lead, k: int) -> tuple[bool, int]:
+        """Whether the lead passes stage `k`, and the visit's outcome."""
+        prob = lead.probs[k]
         if k == 0 and self.antagonists:
             prob *= (1.0 - self.drag) ** self.antagonists
-        luck = lead.luck
-        lead.passes = luck[_PASS + k] < prob
-        if lead.passes:
-            lead.outcome = PASSED
-        else:
-            reason = bisect_right(self.loss_cum[k], luck[_REASON + k])
-            lead.outcome = self.loss_code_lists[k][reason]
-        if not self.worked[k]:
-            env.timeout(luck[_STAY + k], value=lead).callbacks.append(self._leave)
-            return
-        team = self.team
-        if lead.seated:  # the seller of the stage before carries on
-            self._serve(lead)
-            return
-        if team.free:
-            team.free -= 1
-            lead.seated = True
-            self._serve(lead)
-            return
-        lead.waiting = True
-        team.line.append(lead)
-        if self.patience is not None:
-            timer = env.timeout(luck[_PATIENCE + k], value=(lead, k))
-            timer.callbacks.append(self._patience_over)
+        if lead.luck[_PASS + k] < prob:
+            return True, PASSED
+        reason = bisect_right(self.loss_cum[k], lead.luck[_REASON + k])
+        return False, self.loss_code_lists[k][reason]
 
-    def _patience_over(self, event: simpy.Event) -> None:
-        """A lead that still has no seller at the stage it waited at goes cold."""
-        lead, k = event.value
-        if not lead.waiting or lead.stage != k:
-            return
-        lead.waiting = False
-        lead.outcome = self.went_cold
-        self._log_visit(lead)
-        del self.open_leads[lead.pid]
-
-    def _serve(self, lead: _Lead) -> None:
-        lead.wait = self.env.now - lead.enter
-        k = lead.stage
-        luck = lead.luck
-        if not lead.passes and luck[_QUICK + k] < self.qual_share:
-            lead.outcome = self.disqualified
-            busy = luck[_QUICK_TIME + k]
-        else:
-            busy = luck[_STAY + k]
-        self.env.timeout(busy, value=lead).callbacks.append(self._served)
-
-    def _served(self, event: simpy.Event) -> None:
+    def _buys(self, event: simpy.Event) -> None:
         lead = event.value
-        after = lead.stage + 1
-        if not (lead.passes and after < len(FUNNEL) and self.worked[after]):
-            lead.seated = False  # else the seller stays with the lead
-            heir = self.team.next_in_line()
-            if heir is None:
-                self.team.free += 1
-            else:
-                heir.seated = True
-                self._serve(heir)
-        self._leave(event)
-
-    def _leave(self, event: simpy.Event) -> None:
-        """A lead leaves its stage: on to the next one, to the purchase, or out."""
-        lead = event.value
-        self._log_visit(lead)
-        if lead.passes and lead.stage < len(FUNNEL) - 1:
-            lead.stage += 1
-            self._enter(lead)
-            return
-        del self.open_leads[lead.pid]
-        if lead.passes:
-            self.on_purchase(lead.pid, self.env.now)
-
-    def _log_visit(self, lead: _Lead) -> None:
-        self.visits.add_row(lead.pid, lead.stage, lead.enter, self.env.now, lead.wait, lead.outcome)
+        self.on_purchase(lead.pid, lead.at)
 
     def on_purchase(self, pid: int, day: float) -> None:
         """A first purchase at `day`: draw the customer's life to the horizon, schedule referrals.

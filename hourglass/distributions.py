@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import partial
+from itertools import chain, count
 from typing import Annotated
 
 import numpy as np
@@ -154,20 +156,13 @@ class Sampler:
         return np.full(size, self.mean)
 
 
-class Draws:
-    """Scalar draws served from blocks that numpy fills, so each one costs a list pop."""
+def draws(fill: Callable[[int], np.ndarray]) -> Callable[[], float]:
+    """Scalar draws served from blocks that numpy fills, in order; each call gives the next.
 
-    __slots__ = ("_buffer", "_fill")
-
-    def __init__(self, fill: Callable[[int], np.ndarray]) -> None:
-        self._fill = fill
-        self._buffer: list[float] = []
-
-    def __call__(self) -> float:
-        if not self._buffer:
-            self._buffer = self._fill(_BLOCK).tolist()
-            self._buffer.reverse()
-        return self._buffer.pop()
+    The blocks are chained by C iterators, so a draw costs no Python frame.
+    """
+    blocks = (fill(_BLOCK).tolist() for _ in count())
+    return partial(next, chain.from_iterable(blocks))
 
 
 _BLOCK = 512

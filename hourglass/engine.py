@@ -17,7 +17,7 @@ from heapq import heappush, heapreplace
 import numpy as np
 import simpy
 
-from hourglass.distributions import Draws
+from hourglass.distributions import draws
 from hourglass.log import (
     FIRST_REASON,
     INSIDE,
@@ -249,9 +249,9 @@ class _Engine:
         after = s.after_sale
         skill = s.sales.skill if s.sales else {}
         rng = self.rng["after_sale"]
-        self.u_after = Draws(rng.random)
-        self.e_after = Draws(rng.standard_exponential)
-        self.order_value = Draws(partial(after.order_value.sampler().draw, rng))
+        self.u_after = draws(rng.random)
+        self.e_after = draws(rng.standard_exponential)
+        self.order_value = draws(partial(after.order_value.sampler().draw, rng))
         self.repeat_boost = skill.get("measure", 1.0)
         self.repeat_params = self._repeat_draws(after.repeat, rng)
         offers = [getattr(after.offers, k) for k in PURCHASE_KINDS[2:]]
@@ -273,9 +273,9 @@ class _Engine:
         self.refer_rate = [rates.get(c, 0.0) * engage / DAYS_PER_MONTH for c in self.classes]
         self.win_prob = referral.win_prob if referral else 0.0
         ref_rng = self.rng["referrals"]
-        self.u_referral = Draws(ref_rng.random)
+        self.u_referral = draws(ref_rng.random)
         self.referral_delay = (
-            Draws(partial(referral.delay.sampler().draw, ref_rng)) if referral else None
+            draws(partial(referral.delay.sampler().draw, ref_rng)) if referral else None
         )
 
     def _repeat_draws(self, repeat, rng: np.random.Generator):
@@ -287,8 +287,8 @@ class _Engine:
             return lambda: (rate, repeat.simple.dropout_prob)
         g = repeat.bgnbd
         scale = self.repeat_boost / g.alpha / g.period_days
-        lam = Draws(lambda n: rng.gamma(g.r, scale, n))
-        dropout = Draws(lambda n: rng.beta(g.a, g.b, n))
+        lam = draws(lambda n: rng.gamma(g.r, scale, n))
+        dropout = draws(lambda n: rng.beta(g.a, g.b, n))
         return lambda: (lam(), dropout())
 
     # -- the run -----------------------------------------------------------------------------

@@ -46,10 +46,10 @@ _TIMES, _MARKET, _UNIFORMS, _PATIENCE_BLOCK, _QUICK_BLOCK, _STAY_BLOCK = range(6
 _BLOCKS = _STAY_BLOCK + len(FUNNEL)
 """Random streams of a batch: one per use, so each use's draws keep their order."""
 
-_PASS, _REASON, _QUICK, _STAY, _PATIENCE, _QUICK_TIME = (i * len(FUNNEL) for i in range(6))
-_LUCK_COLUMNS = 6 * len(FUNNEL)
-"""A contact's luck, per stage: pass, loss-reason and qualification uniforms, time in stage,
-patience, and the time a fast "no" takes."""
+_PASS, _REASON, _QUICK, _STAY, _PATIENCE, _QUICK_TIME = range(6)
+_FIELDS = 6
+"""A contact's luck, stage after stage: pass, loss-reason and qualification uniforms, time in
+stage, patience, and the time a fast "no" takes."""
 
 
 class _Streams:
@@ -128,12 +128,14 @@ class _Market:
 
 
 class _Lead:
-    """A prospect on its way to a stage with a seller: which stage, when it gets there, its luck."""
+    """A prospect on its way to a stage with a seller: which stage, when it gets there, and its
+    luck from stage `first` on."""
 
-    __slots__ = ("at", "luck", "pid", "probs", "stage")
+    __slots__ = ("at", "first", "luck", "pid", "probs", "stage")
 
     def __init__(self, pid: int, stage: int, at: float, probs: list[float], luck: list[float]):
         self.pid, self.stage, self.at, self.probs, self.luck = pid, stage, at, probs, luck
+        self.first = stage
 
 
 class _Team:
@@ -210,7 +212,7 @@ class _Engine:
         skill = s.sales.skill if s.sales else {}
         worked = {SELLER_BESIDE[w] for w in s.sales.stages} if s.sales else set()
         seller_of = {SELLER_BESIDE[w]: w for w in (s.sales.stages if s.sales else [])}
-        self.worked = [name in worked for name in FUNNEL]
+        self.worked = [name in worked for name in FUNNEL] + [False]  # the purchase after Buy
         self.pass_prob = np.array(
             [st.pass_prob * skill.get(seller_of.get(n, ""), 1.0) for n, st in s.funnel]
         ).clip(0.0, 1.0)
@@ -378,10 +380,10 @@ class _Engine:
             prob = np.where(referred, self.pass_prob_referred[k], self.pass_prob[k])
             if k == 0 and self.antagonists:
                 prob = prob * (1.0 - self.drag) ** self.antagonists
-            passes = luck[rows, _PASS + k] < prob
-            exit_ = t + luck[rows, _STAY + k]
+            passes = luck[rows, k, _PASS] < prob
+            exit_ = t + luck[rows, k, _STAY]
             inside = exit_ >= self.horizon
-            lost = self.loss_codes[k][np.searchsorted(self.loss_cum[k], luck[rows, _REASON + k])]
+            lost = self.loss_codes[k][np.searchsorted(self.loss_cum[k], luck[rows, k, _REASON])]
             outcome = np.where(passes, PASSED, lost).astype(np.int8)
             outcome[inside] = INSIDE
             self.visits.add_block(
@@ -398,25 +400,26 @@ class _Engine:
             self.on_purchase(pid, at)
 
     def _draw_paths(self, gens: list[np.random.Generator], n: int) -> np.ndarray:
-        """Each contact's luck, one row each: see the _PASS ... _QUICK_TIME column offsets."""
+        """Each contact's luck: one row per contact, one line of _FIELDS per stage."""
         stages = len(FUNNEL)
-        luck = np.zeros((n, _LUCK_COLUMNS))
-        luck[:, : 3 * stages] = gens[_UNIFORMS].random((n, 3 * stages))
+        luck = np.zeros((n, stages, _FIELDS))
+        uniforms = gens[_UNIFORMS].random((n, 3, stages))
+        luck[:, :, [_PASS, _REASON, _QUICK]] = uniforms.transpose(0, 2, 1)
         for k in range(stages):
-            luck[:, _STAY + k] = self.duration[k].draw(gens[_STAY_BLOCK + k], n)
+            luck[:, k, _STAY] = self.duration[k].draw(gens[_STAY_BLOCK + k], n)
         if self.patience is not None:
             flat = self.patience.draw(gens[_PATIENCE_BLOCK], n * stages)
-            luck[:, _PATIENCE : _PATIENCE + stages] = flat.reshape(n, stages)
+            luck[:, :, _PATIENCE] = flat.reshape(n, stages)
         if self.qual_duration is not None:
             flat = self.qual_duration.draw(gens[_QUICK_BLOCK], n * stages)
-            luck[:, _QUICK_TIME : _QUICK_TIME + stages] = flat.reshape(n, stages)
+            luck[:, :, _QUICK_TIME] = flat.reshape(n, stages)
         return luck
 
     def _hand_over(self, ids, rows, t, referred, k: int, luck: np.ndarray) -> None:
         """Leads reaching the first worked stage go on in SimPy, carrying their own luck."""
         now = self.env.now
         warm, cold = self.warm_probs, self.cold_probs
-        mine = luck[rows].tolist()
+        mine = luck[rows, k:].reshape(len(rows), (len(FUNNEL) - k) * _FIELDS).tolist()
         for pid, at, ref, row in zip(
             ids.tolist(), t.tolist(), referred.tolist(), mine, strict=True
         ):
@@ -429,7 +432,7 @@ class _Engine:
         if self.worked[lead.stage]:
             self._meet_team(lead)
         else:
-            self._walk_on(lead, lead.stage, lead.at, self.env.now)
+            self._walk_on(lead, lead.stage, lead.at)
 
     def _meet_team(self, lead: _Lead) -> None:
         """A lead reaches a worked stage: it gets the first free seat or goes cold waiting.
@@ -438,75 +441,70 @@ class _Engine:
         the seller's work decides are known now; the visits are logged at once, up to the
         next worked stage, the purchase or the end of the lead's journey.
         """
-        now, k, t, luck = self.env.now, lead.stage, lead.at, lead.luck
-        visit = self.visits.add_row
-        horizon = self.horizon
-        team = self.team
+        pid, k, t, luck = lead.pid, lead.stage, lead.at, lead.luck
+        at = (k - lead.first) * _FIELDS
+        visit, horizon, team = self.visits.add_row, self.horizon, self.team
         start = team.first_free(t)
-        cold = t + luck[_PATIENCE + k] if self.patience is not None else math.inf
+        cold = t + luck[at + _PATIENCE] if self.patience is not None else math.inf
         if cold < start:
             if cold < horizon:
-                visit(lead.pid, k, t, cold, math.nan, self.went_cold)
+                visit(pid, k, t, cold, math.nan, self.went_cold)
             else:
-                visit(lead.pid, k, t, math.nan, math.nan, INSIDE)
+                visit(pid, k, t, math.nan, math.nan, INSIDE)
             return
         if start >= horizon:
-            visit(lead.pid, k, t, math.nan, math.nan, INSIDE)
+            visit(pid, k, t, math.nan, math.nan, INSIDE)
             return
         wait, done = start - t, start
         while True:  # the seller stays through consecutive worked stages
-            passes, outcome = self._decide(lead, k)
-            if not passes and luck[_QUICK + k] < self.qual_share:
+            passes, outcome = self._decide(lead, k, at)
+            if not passes and luck[at + _QUICK] < self.qual_share:
                 outcome = self.disqualified
-                done += luck[_QUICK_TIME + k]
+                done += luck[at + _QUICK_TIME]
             else:
-                done += luck[_STAY + k]
+                done += luck[at + _STAY]
             if done >= horizon:
-                visit(lead.pid, k, t, math.nan, wait, INSIDE)
+                visit(pid, k, t, math.nan, wait, INSIDE)
                 team.take(start, done)
                 return
-            visit(lead.pid, k, t, done, wait, outcome)
-            if not (passes and k + 1 < len(FUNNEL) and self.worked[k + 1]):
+            visit(pid, k, t, done, wait, outcome)
+            if not (passes and self.worked[k + 1]):
                 break
-            k, t, wait = k + 1, done, 0.0
+            k, t, wait, at = k + 1, done, 0.0, at + _FIELDS
         team.take(start, done)
         if passes:
-            self._walk_on(lead, k + 1, done, now)
+            self._walk_on(lead, k + 1, done)
 
-    def _walk_on(self, lead: _Lead, k: int, t: float, now: float) -> None:
+    def _walk_on(self, lead: _Lead, k: int, t: float) -> None:
         """The lead enters stage `k` (or buys, past the last) at `t`; walk the stages no seller
         works, logging each visit, until it comes back to the team, buys or leaves."""
         luck, visit = lead.luck, self.visits.add_row
-        while k < len(FUNNEL):
-            if self.worked[k]:
-                lead.stage, lead.at = k, t
-                self.env.timeout(t - now, value=lead).callbacks.append(self._arrives)
+        at = (k - lead.first) * _FIELDS
+        while not self.worked[k]:
+            if k == len(FUNNEL):
+                self.on_purchase(lead.pid, t)
                 return
-            passes, outcome = self._decide(lead, k)
-            done = t + luck[_STAY + k]
+            passes, outcome = self._decide(lead, k, at)
+            done = t + luck[at + _STAY]
             if done >= self.horizon:
                 visit(lead.pid, k, t, math.nan, math.nan, INSIDE)
                 return
             visit(lead.pid, k, t, done, math.nan, outcome)
             if not passes:
                 return
-            k, t = k + 1, done
-        lead.at = t
-        self.env.timeout(t - now, value=lead).callbacks.append(self._buys)
+            k, t, at = k + 1, done, at + _FIELDS
+        lead.stage, lead.at = k, t
+        self.env.timeout(t - self.env.now, value=lead).callbacks.append(self._arrives)
 
-    def _decide(self, lead: _Lead, k: int) -> tuple[bool, int]:
-        """Whether the lead passes stage `k`, and the visit's outcome."""
+    def _decide(self, lead: _Lead, k: int, at: int) -> tuple[bool, int]:
+        """Whether the lead passes stage `k` (its luck at `at`), and the visit's outcome."""
         prob = lead.probs[k]
         if k == 0 and self.antagonists:
             prob *= (1.0 - self.drag) ** self.antagonists
-        if lead.luck[_PASS + k] < prob:
+        if lead.luck[at + _PASS] < prob:
             return True, PASSED
-        reason = bisect_right(self.loss_cum[k], lead.luck[_REASON + k])
+        reason = bisect_right(self.loss_cum[k], lead.luck[at + _REASON])
         return False, self.loss_code_lists[k][reason]
-
-    def _buys(self, event: simpy.Event) -> None:
-        lead = event.value
-        self.on_purchase(lead.pid, lead.at)
 
     def on_purchase(self, pid: int, day: float) -> None:
         """A first purchase at `day`: draw the customer's life to the horizon, schedule referrals.

@@ -8,8 +8,11 @@ The engine writes the event log and counts nothing itself.
 
 from __future__ import annotations
 
+import gc
 import math
 from bisect import bisect_right
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from heapq import heappush, heapreplace
@@ -88,7 +91,26 @@ def simulate(scenario: Scenario, seed: int | np.random.SeedSequence | None = Non
     )
     engine = _Engine(scenario, seq)
     entropy = seq.entropy if isinstance(seq.entropy, int) else 0
-    return Run(scenario=scenario, seed=entropy, log=engine.run())
+    with _cycle_collector_paused():
+        log = engine.run()
+    return Run(scenario=scenario, seed=entropy, log=log)
+
+
+@contextmanager
+def _cycle_collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector, and restore it after.
+
+    A run makes no reference cycles (reference counting frees all it drops), while the
+    collector's passes over its many short-lived events and leads would take about a fifth
+    of the run.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class _Market:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import math
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import INSTANT, make_scenario
-from hourglass import kpis, replicate, simulate, stage_table
+from hourglass import kpis, load_scenario, replicate, simulate, stage_table
 from hourglass.log import FIRST_REASON, INSIDE, PASSED
 from hourglass.scenario import DAYS_PER_MONTH
 from hourglass.stages import FUNNEL, LOYALTY_CLASSES
@@ -336,6 +337,18 @@ def test_simulating_pulls_in_neither_pandas_nor_scipy():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_a_run_makes_no_reference_cycles_and_restores_the_collector():
+    """The cycle collector is paused during a run: the garbage it would find must not grow."""
+    scenario = load_scenario()
+    garbage = []
+    for days in (20.0, 200.0):
+        gc.collect()
+        simulate(scenario.with_overrides({"horizon_days": days}))
+        assert gc.isenabled()
+        garbage.append(gc.collect())
+    assert garbage[1] == garbage[0]
 
 
 def test_the_seller_stays_through_consecutive_worked_stages():

@@ -155,7 +155,9 @@ class _Lead:
 
     __slots__ = ("at", "first", "luck", "pid", "probs", "stage")
 
-    def __init__(self, pid: int, stage: int, at: float, probs: list[float], luck: list[float]):
+    def __init__(
+        self, pid: int, stage: int, at: float, probs: list[float], luck: list[float]
+    ) -> None:
         self.pid, self.stage, self.at, self.probs, self.luck = pid, stage, at, probs, luck
         self.first = stage
 
@@ -464,10 +466,10 @@ class _Engine:
         next worked stage, the purchase or the end of the lead's journey.
         """
         pid, k, t, luck = lead.pid, lead.stage, lead.at, lead.luck
-        at = (k - lead.first) * _FIELDS
+        base = (k - lead.first) * _FIELDS  # where stage k's luck begins
         visit, horizon, team = self.visits.add_row, self.horizon, self.team
         start = team.first_free(t)
-        cold = t + luck[at + _PATIENCE] if self.patience is not None else math.inf
+        cold = t + luck[base + _PATIENCE] if self.patience is not None else math.inf
         if cold < start:
             if cold < horizon:
                 visit(pid, k, t, cold, math.nan, self.went_cold)
@@ -479,12 +481,12 @@ class _Engine:
             return
         wait, done = start - t, start
         while True:  # the seller stays through consecutive worked stages
-            passes, outcome = self._decide(lead, k, at)
-            if not passes and luck[at + _QUICK] < self.qual_share:
+            passes, outcome = self._decide(lead, k, base)
+            if not passes and luck[base + _QUICK] < self.qual_share:
                 outcome = self.disqualified
-                done += luck[at + _QUICK_TIME]
+                done += luck[base + _QUICK_TIME]
             else:
-                done += luck[at + _STAY]
+                done += luck[base + _STAY]
             if done >= horizon:
                 visit(pid, k, t, math.nan, wait, INSIDE)
                 team.take(start, done)
@@ -492,7 +494,7 @@ class _Engine:
             visit(pid, k, t, done, wait, outcome)
             if not (passes and self.worked[k + 1]):
                 break
-            k, t, wait, at = k + 1, done, 0.0, at + _FIELDS
+            k, t, wait, base = k + 1, done, 0.0, base + _FIELDS
         team.take(start, done)
         if passes:
             self._walk_on(lead, k + 1, done)
@@ -501,31 +503,31 @@ class _Engine:
         """The lead enters stage `k` (or buys, past the last) at `t`; walk the stages no seller
         works, logging each visit, until it comes back to the team, buys or leaves."""
         luck, visit = lead.luck, self.visits.add_row
-        at = (k - lead.first) * _FIELDS
+        base = (k - lead.first) * _FIELDS  # where stage k's luck begins
         while not self.worked[k]:
             if k == len(FUNNEL):
                 self.on_purchase(lead.pid, t)
                 return
-            passes, outcome = self._decide(lead, k, at)
-            done = t + luck[at + _STAY]
+            passes, outcome = self._decide(lead, k, base)
+            done = t + luck[base + _STAY]
             if done >= self.horizon:
                 visit(lead.pid, k, t, math.nan, math.nan, INSIDE)
                 return
             visit(lead.pid, k, t, done, math.nan, outcome)
             if not passes:
                 return
-            k, t, at = k + 1, done, at + _FIELDS
+            k, t, base = k + 1, done, base + _FIELDS
         lead.stage, lead.at = k, t
         self.env.timeout(t - self.env.now, value=lead).callbacks.append(self._arrives)
 
-    def _decide(self, lead: _Lead, k: int, at: int) -> tuple[bool, int]:
-        """Whether the lead passes stage `k` (its luck at `at`), and the visit's outcome."""
+    def _decide(self, lead: _Lead, k: int, base: int) -> tuple[bool, int]:
+        """Whether the lead passes stage `k` (its luck from `base`), and the visit's outcome."""
         prob = lead.probs[k]
         if k == 0 and self.antagonists:
             prob *= (1.0 - self.drag) ** self.antagonists
-        if lead.luck[at + _PASS] < prob:
+        if lead.luck[base + _PASS] < prob:
             return True, PASSED
-        reason = bisect_right(self.loss_cum[k], lead.luck[at + _REASON])
+        reason = bisect_right(self.loss_cum[k], lead.luck[base + _REASON])
         return False, self.loss_code_lists[k][reason]
 
     def on_purchase(self, pid: int, day: float) -> None:

@@ -29,6 +29,7 @@ _HOME = {
     "summarize": "hourglass.experiment",
     "Comparison": "hourglass.comparison",
     "compare": "hourglass.comparison",
+    "compare_runs": "hourglass.comparison",
     "Vary": "hourglass.sweeps",
     "parse_vary": "hourglass.sweeps",
     "sweep": "hourglass.sweeps",
@@ -40,10 +41,28 @@ _HOME = {
     "stage_occupancy": "hourglass.metrics",
     "stage_table": "hourglass.metrics",
     "STAGE_COLUMNS": "hourglass.metrics",
+    "bands": "hourglass.metrics",
+    "filling": "hourglass.metrics",
+    "monthly_growth": "hourglass.metrics",
+    "expected_entries": "hourglass.theory",
+    "expected_prospects": "hourglass.theory",
+    "band_figure": "hourglass.plots",
+    "conversion_bars": "hourglass.plots",
+    "delta_figure": "hourglass.plots",
+    "hourglass_animation": "hourglass.plots",
+    "hourglass_figure": "hourglass.plots",
+    "overlay_figure": "hourglass.plots",
+    "sankey_figure": "hourglass.plots",
+    "LABELS": "hourglass.stages",
+    "HOURGLASS": "hourglass.stages",
+    "FUNNEL": "hourglass.stages",
 }
 
 __all__ = [
     "BACKENDS",
+    "FUNNEL",
+    "HOURGLASS",
+    "LABELS",
     "STAGE_COLUMNS",
     "BackendError",
     "Comparison",
@@ -55,17 +74,30 @@ __all__ = [
     "ScenarioError",
     "Vary",
     "__version__",
+    "band_figure",
+    "bands",
     "compare",
+    "compare_runs",
+    "conversion_bars",
     "daily_table",
+    "delta_figure",
+    "expected_entries",
+    "expected_prospects",
+    "filling",
     "half_widths",
+    "hourglass_animation",
+    "hourglass_figure",
     "jsonable",
     "kpis",
     "load_scenario",
     "loss_table",
+    "monthly_growth",
+    "overlay_figure",
     "parse_scenario",
     "parse_scenario_text",
     "parse_vary",
     "replicate",
+    "sankey_figure",
     "save_replications",
     "simulate",
     "stage_occupancy",
@@ -75,7 +107,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from hourglass.comparison import Comparison, compare
+    from hourglass.comparison import Comparison, compare, compare_runs
     from hourglass.engine import Run, simulate
     from hourglass.experiment import (
         BACKENDS,
@@ -89,11 +121,23 @@ if TYPE_CHECKING:
     from hourglass.log import EventLog
     from hourglass.metrics import (
         STAGE_COLUMNS,
+        bands,
         daily_table,
+        filling,
         kpis,
         loss_table,
+        monthly_growth,
         stage_occupancy,
         stage_table,
+    )
+    from hourglass.plots import (
+        band_figure,
+        conversion_bars,
+        delta_figure,
+        hourglass_animation,
+        hourglass_figure,
+        overlay_figure,
+        sankey_figure,
     )
     from hourglass.results import jsonable, save_replications
     from hourglass.scenario import (
@@ -103,7 +147,9 @@ if TYPE_CHECKING:
         parse_scenario,
         parse_scenario_text,
     )
+    from hourglass.stages import FUNNEL, HOURGLASS, LABELS
     from hourglass.sweeps import Vary, parse_vary, sweep
+    from hourglass.theory import expected_entries, expected_prospects
 
 
 def __getattr__(name: str) -> Any:

@@ -7,6 +7,7 @@ began, customers first bought, and money that moved in it.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,7 @@ from hourglass.stages import (
     ACTIVE_CLASSES,
     CHURNED,
     FUNNEL,
+    HOURGLASS,
     NOT_ENTHUSIASTIC,
     SELLER_BESIDE,
     WENT_COLD,
@@ -218,10 +220,100 @@ def daily_table(run: Run) -> pd.DataFrame:
     share_of_day = np.minimum(1.0, log.horizon_days - np.arange(days))  # the last may be part
     referred_buyers = np.bincount(buy_day[referred], minlength=days)
     out["cost"] = per_day / DAYS_PER_MONTH * share_of_day + bonus * referred_buyers
+    out["referred_buyers"] = referred_buyers
+    out["brought_buyers"] = _brought_by_cohort(run, days)
     for klass, counts in _class_counts(run, days).items():
         out[f"customers_{klass}"] = counts
     out["active_customers"] = sum(out[f"customers_{c}"] for c in log.classes if c in ACTIVE_CLASSES)
+    for stage, entries in _entries_per_day(run, days).items():
+        out[f"entered_{stage}"] = entries
     return out
+
+
+def _brought_by_cohort(run: Run, days: int) -> np.ndarray:
+    """Per day: buyers referred by the customers who first bought that day (by the horizon)."""
+    purchases, p = run.log.purchases, run.log.prospects
+    first = purchases["kind"] == 0
+    first_day = np.full(len(p["arrival"]), -1, dtype=np.int64)
+    first_day[purchases["customer"][first]] = purchases["time"][first].astype(np.int64)
+    referrer = p["referrer"][purchases["customer"][first]]
+    cohort = first_day[referrer[referrer >= 0]]
+    return np.bincount(cohort[cohort >= 0], minlength=days)[:days]
+
+
+def _entries_per_day(run: Run, days: int) -> dict[str, np.ndarray]:
+    """Per day and stage of the hourglass: people who entered it (as the stage table counts)."""
+    log = run.log
+    v = log.visits
+    enter_day = v["enter"].astype(np.int64)
+    entries = {
+        stage: np.bincount(enter_day[v["stage"] == k], minlength=days)
+        for k, stage in enumerate(FUNNEL)
+    }
+    first = log.purchases["kind"] == 0
+    entries["repeat"] = np.bincount(log.purchases["time"][first].astype(np.int64), minlength=days)
+    c = log.contacts
+    first_talk = pd.Series(c["time"]).groupby(c["referrer"]).min().to_numpy()
+    entries["refer"] = np.bincount(first_talk.astype(np.int64), minlength=days)
+    return entries
+
+
+def filling(daily: pd.DataFrame) -> pd.DataFrame:
+    """People who had entered each hourglass stage by the end of each day (rows: days).
+
+    `daily` is a daily table, or the mean of several over replications.
+    """
+    entered = daily[[f"entered_{s}" for s in HOURGLASS]].cumsum()
+    entered.columns = list(HOURGLASS)
+    return entered
+
+
+def monthly_growth(daily: pd.DataFrame) -> pd.DataFrame:
+    """Per replication and whole 30-day month: buyers, referral share, K-factor, customers.
+
+    The K-factor of a month is the buyers later referred by that month's new customers over
+    their number; recent months have had less time to refer, so theirs is a lower bound.
+    `daily` holds daily tables stacked with a `rep` column (one replication without it).
+    """
+    frame = daily if "day" in daily else daily.reset_index()
+    frame = frame.assign(month=frame["day"] // 30, rep=frame.get("rep", 0))
+    whole = frame.groupby("month")["day"].transform("nunique") == 30  # a part month misleads
+    grouped = frame[whole].groupby(["rep", "month"])
+    out = grouped[["buyers", "referred_buyers", "brought_buyers"]].sum()
+    out["active_customers"] = grouped["active_customers"].last()
+    buyers = out["buyers"].where(out["buyers"] > 0)
+    out["referral_share"] = out["referred_buyers"] / buyers
+    out["k_factor"] = out["brought_buyers"] / buyers
+    return out.reset_index()
+
+
+def bands(frame: pd.DataFrame, by: str, columns: Sequence[str]) -> pd.DataFrame:
+    """Per column and value of `by`: mean, p5, p50, p95 across replications (tidy).
+
+    `frame` holds one row per replication (`rep`) and value of `by`; NaNs are left out.
+    """
+    parts = []
+    for column in columns:
+        table = frame.pivot(index="rep", columns=by, values=column)
+        values = table.to_numpy(dtype=float)
+        seen = np.isfinite(values).any(axis=0)
+        stats = np.full((4, values.shape[1]), np.nan)
+        if seen.any():
+            stats[0, seen] = np.nanmean(values[:, seen], axis=0)
+            stats[1:, seen] = np.nanpercentile(values[:, seen], [5, 50, 95], axis=0)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "series": column,
+                    by: table.columns.to_numpy(),
+                    "mean": stats[0],
+                    "p5": stats[1],
+                    "p50": stats[2],
+                    "p95": stats[3],
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
 
 
 def _class_counts(run: Run, days: int) -> dict[str, np.ndarray]:

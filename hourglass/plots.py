@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
@@ -36,34 +37,15 @@ def hourglass_figure(
     names = _labels(labels)
     table = stages.set_index("stage").reindex(HOURGLASS)
     widths = table["entered"].fillna(0.0)
-    y = [names[s] for s in HOURGLASS]
-    colors = [UPPER if s in FUNNEL else LOWER for s in HOURGLASS]
-    text = [
-        f"{w:,.0f}" + (f" · {c:.0%}" if pd.notna(c) else "")
-        for w, c in zip(widths, table["conversion"], strict=True)
-    ]
-    fig = go.Figure(
-        go.Bar(
-            x=widths,
-            y=y,
-            base=-widths / 2,
-            orientation="h",
-            marker_color=colors,
-            text=text,
-            textposition="inside",
-            insidetextanchor="middle",
-            name="simulated",
-            hovertemplate="%{y}: %{x:,.0f} people<extra></extra>",
-        )
-    )
+    fig = go.Figure(_hourglass_bars(widths.tolist(), names, table["conversion"].tolist()))
     if expected:
-        exp = [expected.get(s) for s in HOURGLASS]
         xs, ys = [], []
-        for label, value in zip(y, exp, strict=True):
+        for stage in HOURGLASS:
+            value = expected.get(stage)
             if value is None:
                 continue
             xs += [-value / 2, value / 2, None]
-            ys += [label, label, None]
+            ys += [names[stage], names[stage], None]
         fig.add_trace(
             go.Scatter(
                 x=xs,
@@ -75,16 +57,107 @@ def hourglass_figure(
                 hoverinfo="skip",
             )
         )
+    _hourglass_layout(fig, title)
+    fig.update_layout(showlegend=bool(expected))
+    return fig
+
+
+def hourglass_animation(
+    filled: pd.DataFrame, *, labels: str = "en", step_days: int = 7, title: str = ""
+) -> go.Figure:
+    """The hourglass filling up: one frame per `step_days`, a play button and a day slider.
+
+    `filled` holds, per day (rows), the people who had entered each stage by then.
+    """
+    names = _labels(labels)
+    days = list(range(step_days - 1, len(filled), step_days))
+    if not days or days[-1] != len(filled) - 1:
+        days.append(len(filled) - 1)
+    frames = [
+        go.Frame(
+            data=[_hourglass_bars(filled.loc[d, list(HOURGLASS)].tolist(), names)],
+            name=str(d + 1),
+        )
+        for d in days
+    ]
+    fig = go.Figure(data=frames[-1].data, frames=frames)
+    _hourglass_layout(fig, title or "How the hourglass fills")
+    widest = float(filled[list(HOURGLASS)].to_numpy().max()) or 1.0
+    slider_steps = [
+        {
+            "label": frame.name,
+            "method": "animate",
+            "args": [[frame.name], {"mode": "immediate", "frame": {"duration": 0}}],
+        }
+        for frame in frames
+    ]
+    fig.update_layout(
+        showlegend=False,
+        xaxis={"visible": False, "range": [-0.55 * widest, 0.55 * widest]},
+        sliders=[
+            {
+                "active": len(frames) - 1,
+                "currentvalue": {"prefix": "day "},
+                "steps": slider_steps,
+                "pad": {"t": 30},
+            }
+        ],
+        updatemenus=[
+            {
+                "type": "buttons",
+                "showactive": False,
+                "x": 0.0,
+                "y": -0.08,
+                "xanchor": "right",
+                "buttons": [
+                    {
+                        "label": "Play",
+                        "method": "animate",
+                        "args": [
+                            None,
+                            {"frame": {"duration": 120, "redraw": True}, "fromcurrent": False},
+                        ],
+                    }
+                ],
+            }
+        ],
+    )
+    return fig
+
+
+def _hourglass_bars(
+    widths: Sequence[float], names: Mapping[str, str], conversion: Sequence[float] | None = None
+) -> go.Bar:
+    """Centred horizontal bars, one per hourglass stage, coloured by half."""
+    widths = [float(w) for w in widths]
+    rates = conversion if conversion is not None else [math.nan] * len(widths)
+    text = [
+        f"{w:,.0f}" + (f" · {c:.0%}" if pd.notna(c) else "")
+        for w, c in zip(widths, rates, strict=True)
+    ]
+    return go.Bar(
+        x=widths,
+        y=[names[s] for s in HOURGLASS],
+        base=[-w / 2 for w in widths],
+        orientation="h",
+        marker_color=[UPPER if s in FUNNEL else LOWER for s in HOURGLASS],
+        text=text,
+        textposition="inside",
+        insidetextanchor="middle",
+        name="simulated",
+        hovertemplate="%{y}: %{x:,.0f} people<extra></extra>",
+    )
+
+
+def _hourglass_layout(fig: go.Figure, title: str) -> None:
     fig.update_layout(
         title=title,
         barmode="overlay",
         yaxis={"autorange": "reversed", "title": None},
         xaxis={"visible": False},
-        showlegend=bool(expected),
         template="plotly_white",
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
     )
-    return fig
 
 
 def sankey_figure(
@@ -127,34 +200,62 @@ def band_figure(
     title: str = "",
     y_title: str = "",
     names: Mapping[str, str] | None = None,
+    x: str = "day",
+    percent: bool = False,
 ) -> go.Figure:
-    """Daily series with their p5-p95 band and median line, one colour per series."""
+    """Series over time with their p5-p95 band and median line, one colour per series."""
     fig = go.Figure()
     for i, name in enumerate(series):
-        rows = bands[bands["series"] == name].sort_values("day")
-        color = PALETTE[i % len(PALETTE)]
-        label = (names or {}).get(name, name)
-        fig.add_trace(
-            go.Scatter(
-                x=pd.concat([rows["day"], rows["day"][::-1]]),
-                y=pd.concat([rows["p95"], rows["p5"][::-1]]),
-                fill="toself",
-                fillcolor=_transparent(color),
-                line={"width": 0},
-                hoverinfo="skip",
-                name=f"{label} p5-p95",
-                showlegend=False,
-            )
+        rows = bands[bands["series"] == name].sort_values(x)
+        _add_band(fig, rows, (names or {}).get(name, name), PALETTE[i % len(PALETTE)], x)
+    _time_layout(fig, title, x, y_title, percent)
+    return fig
+
+
+def overlay_figure(
+    bands: Mapping[str, pd.DataFrame],
+    series: str,
+    *,
+    title: str = "",
+    y_title: str = "",
+    x: str = "day",
+    percent: bool = False,
+) -> go.Figure:
+    """One series of several scenarios over time, each with its p5-p95 band."""
+    fig = go.Figure()
+    for i, (scenario, table) in enumerate(bands.items()):
+        rows = table[table["series"] == series].sort_values(x)
+        _add_band(fig, rows, scenario, PALETTE[i % len(PALETTE)], x)
+    _time_layout(fig, title, x, y_title, percent)
+    return fig
+
+
+def _add_band(fig: go.Figure, rows: pd.DataFrame, label: str, color: str, x: str) -> None:
+    fig.add_trace(
+        go.Scatter(
+            x=pd.concat([rows[x], rows[x][::-1]]),
+            y=pd.concat([rows["p95"], rows["p5"][::-1]]),
+            fill="toself",
+            fillcolor=_transparent(color),
+            line={"width": 0},
+            hoverinfo="skip",
+            name=f"{label} p5-p95",
+            showlegend=False,
         )
-        fig.add_trace(go.Scatter(x=rows["day"], y=rows["p50"], line={"color": color}, name=label))
+    )
+    fig.add_trace(go.Scatter(x=rows[x], y=rows["p50"], line={"color": color}, name=label))
+
+
+def _time_layout(fig: go.Figure, title: str, x: str, y_title: str, percent: bool) -> None:
     fig.update_layout(
         title=title,
-        xaxis_title="day",
+        xaxis_title=x,
         yaxis_title=y_title,
+        yaxis_tickformat=".0%" if percent else None,
         template="plotly_white",
         hovermode="x unified",
+        legend={"orientation": "h", "y": -0.2},
     )
-    return fig
 
 
 def conversion_bars(stage_tables: Mapping[str, pd.DataFrame], *, labels: str = "en") -> go.Figure:

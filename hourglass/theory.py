@@ -10,7 +10,7 @@ import numpy as np
 from scipy import linalg, special
 
 from hourglass.scenario import DAYS_PER_MONTH, Scenario
-from hourglass.stages import LOYALTY_CLASSES, SELLER_BESIDE
+from hourglass.stages import FUNNEL, LOYALTY_CLASSES, SELLER_BESIDE
 
 
 @dataclass(frozen=True)
@@ -50,13 +50,40 @@ def scenario_funnel(scenario: Scenario) -> FunnelFlows:
 
     Exact when no lead waits too long for a seller and there are no antagonists.
     """
+    return funnel_flows(_pass_probs(scenario))
+
+
+def _pass_probs(scenario: Scenario) -> list[float]:
+    """Each funnel stage's pass probability with the skill of the seller beside it."""
     sales = scenario.sales
     skill = sales.skill if sales else {}
     beside = {SELLER_BESIDE[w]: w for w in (sales.stages if sales else [])}
-    probs = [
-        min(1.0, st.pass_prob * skill.get(beside.get(n, ""), 1.0)) for n, st in scenario.funnel
-    ]
-    return funnel_flows(probs)
+    return [min(1.0, st.pass_prob * skill.get(beside.get(n, ""), 1.0)) for n, st in scenario.funnel]
+
+
+def expected_entries(scenario: Scenario, outside: float, referred: float) -> dict[str, float]:
+    """Expected entries into each funnel stage, and buyers, for the given prospects at Know.
+
+    Referred prospects pass with the scenario's warmth boost. Exact when no lead waits too
+    long for a seller and there are no antagonists.
+    """
+    cold = scenario_funnel(scenario)
+    boost = scenario.referral.boost if scenario.referral else {}
+    probs = zip(FUNNEL, _pass_probs(scenario), strict=True)
+    warm = funnel_flows([min(1.0, p * boost.get(n, 1.0)) for n, p in probs])
+    entries = outside * cold.reach + referred * warm.reach
+    expected = dict(zip(FUNNEL, entries.tolist(), strict=True))
+    expected["buyers"] = float(outside * cold.bought + referred * warm.bought)
+    return expected
+
+
+def expected_prospects(scenario: Scenario) -> float:
+    """Outside prospects a run brings at most: paid and organic arrivals over the horizon."""
+    per_day = sum(c.prospects_per_day for c in scenario.channels.paid.values())
+    per_day += scenario.channels.organic.prospects_per_day if scenario.channels.organic else 0.0
+    total = per_day * scenario.horizon_days
+    size = scenario.market.size if scenario.market else None
+    return min(total, size) if size else total
 
 
 def erlang_c(lam: float, mu: float, c: int) -> float:

@@ -19,7 +19,6 @@ from hourglass.stages import (
     ACTIVE_CLASSES,
     CHURNED,
     FUNNEL,
-    HOURGLASS,
     NOT_ENTHUSIASTIC,
     SELLER_BESIDE,
     WENT_COLD,
@@ -197,7 +196,7 @@ def _alive_per_day(start: np.ndarray, end: np.ndarray, days: int) -> np.ndarray:
 
 
 def daily_table(run: Run) -> pd.DataFrame:
-    """Per day: arrivals by channel, new buyers, customers by loyalty class, revenue, cost."""
+    """Per day: arrivals by channel, buyers, repeats, money, customers by class, stage entries."""
     log, s = run.log, run.scenario
     days = math.ceil(log.horizon_days)
     index = pd.RangeIndex(days, name="day")
@@ -220,6 +219,9 @@ def daily_table(run: Run) -> pd.DataFrame:
     share_of_day = np.minimum(1.0, log.horizon_days - np.arange(days))  # the last may be part
     referred_buyers = np.bincount(buy_day[referred], minlength=days)
     out["cost"] = per_day / DAYS_PER_MONTH * share_of_day + bonus * referred_buyers
+    out["repeat_purchases"] = np.bincount(
+        log.purchases["time"][~first].astype(np.int64), minlength=days
+    )
     out["referred_buyers"] = referred_buyers
     out["brought_buyers"] = _brought_by_cohort(run, days)
     for klass, counts in _class_counts(run, days).items():
@@ -242,30 +244,26 @@ def _brought_by_cohort(run: Run, days: int) -> np.ndarray:
 
 
 def _entries_per_day(run: Run, days: int) -> dict[str, np.ndarray]:
-    """Per day and stage of the hourglass: people who entered it (as the stage table counts)."""
-    log = run.log
-    v = log.visits
+    """Per day and funnel stage: people who entered it."""
+    v = run.log.visits
     enter_day = v["enter"].astype(np.int64)
-    entries = {
+    return {
         stage: np.bincount(enter_day[v["stage"] == k], minlength=days)
         for k, stage in enumerate(FUNNEL)
     }
-    first = log.purchases["kind"] == 0
-    entries["repeat"] = np.bincount(log.purchases["time"][first].astype(np.int64), minlength=days)
-    c = log.contacts
-    first_talk = pd.Series(c["time"]).groupby(c["referrer"]).min().to_numpy()
-    entries["refer"] = np.bincount(first_talk.astype(np.int64), minlength=days)
-    return entries
 
 
 def filling(daily: pd.DataFrame) -> pd.DataFrame:
-    """People who had entered each hourglass stage by the end of each day (rows: days).
+    """The hourglass by the end of each day (rows: days; columns: the seven stages).
 
-    `daily` is a daily table, or the mean of several over replications.
+    Funnel stages count the people who had entered them; Repeat counts repeat purchases and
+    Refer the prospects referrals had brought, the widths `hourglass_figure` takes as
+    `lower`. `daily` is a daily table, or the mean of several over replications.
     """
-    entered = daily[[f"entered_{s}" for s in HOURGLASS]].cumsum()
-    entered.columns = list(HOURGLASS)
-    return entered
+    counts = daily[[f"entered_{s}" for s in FUNNEL]].set_axis(list(FUNNEL), axis=1)
+    counts["repeat"] = daily["repeat_purchases"]
+    counts["refer"] = daily["arrivals_referral"]
+    return counts.cumsum()
 
 
 def monthly_growth(daily: pd.DataFrame) -> pd.DataFrame:

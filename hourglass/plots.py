@@ -27,17 +27,25 @@ def hourglass_figure(
     *,
     labels: str = "en",
     expected: Mapping[str, float] | None = None,
+    lower: Mapping[str, float] | None = None,
     title: str = "The hourglass",
 ) -> go.Figure:
     """The hourglass: each stage a bar as wide as the people who entered it, centred.
 
-    The funnel narrows to Buy; Repeat and Refer widen again below it. `expected` (stage ->
-    people), e.g. the absorbing-chain expectation, is drawn as an outline beside each bar.
+    The funnel narrows to Buy; Repeat and Refer widen again below it. `lower` replaces the
+    widths of those two, e.g. with repeat purchases and referred prospects. `expected`
+    (stage -> people), e.g. the absorbing-chain expectation, is drawn as an outline.
     """
     names = _labels(labels)
     table = stages.set_index("stage").reindex(HOURGLASS)
     widths = table["entered"].fillna(0.0)
-    fig = go.Figure(_hourglass_bars(widths.tolist(), names, table["conversion"].tolist()))
+    conversion = table["conversion"]
+    if lower:
+        widths = widths.copy()
+        conversion = conversion.copy()
+        for stage, value in lower.items():
+            widths[stage], conversion[stage] = value, math.nan
+    fig = go.Figure(_hourglass_bars(widths.tolist(), names, conversion.tolist()))
     if expected:
         xs, ys = [], []
         for stage in HOURGLASS:
@@ -142,8 +150,9 @@ def _hourglass_bars(
         orientation="h",
         marker_color=[UPPER if s in FUNNEL else LOWER for s in HOURGLASS],
         text=text,
-        textposition="inside",
+        textposition="auto",
         insidetextanchor="middle",
+        textangle=0,
         name="simulated",
         hovertemplate="%{y}: %{x:,.0f} people<extra></extra>",
     )

@@ -101,15 +101,28 @@ def run(scenario: hg.Scenario, reps: int, seed: int) -> hg.Replications | None:
     if key in store:
         store.move_to_end(key)
         return store[key]
-    per_run = hg.expected_prospects(scenario)
-    if per_run * reps > MAX_PROSPECT_RUNS:
+    outside = hg.expected_prospects(scenario)
+    if outside > MAX_PROSPECT_RUNS:
         st.error(
-            f"'{scenario.name}' would simulate about {per_run * reps:,.0f} prospects "
-            f"({per_run:,.0f} per run, {reps} replications); the dashboard stops at "
-            f"{MAX_PROSPECT_RUNS:,}. Use fewer replications or a shorter horizon, or run it "
-            "headless: hourglass run SCENARIO --reps N."
+            f"'{scenario.name}' would bring about {outside:,.0f} prospects in one run; the "
+            f"dashboard stops at {MAX_PROSPECT_RUNS:,}. Shorten the horizon or lower the "
+            "arrivals, or run it headless: hourglass run SCENARIO."
         )
         return None
+    if reps > 1:
+        first = run(scenario, 1, seed)  # measures the run's size, referrals included
+        if first is None:
+            return None
+        per_run = max(float(first.kpis["prospects"].iloc[0]), 1.0)
+        if per_run * reps > MAX_PROSPECT_RUNS:
+            st.error(
+                f"'{scenario.name}' brings about {per_run:,.0f} prospects per run, so {reps} "
+                f"replications would simulate {per_run * reps:,.0f}; the dashboard stops at "
+                f"{MAX_PROSPECT_RUNS:,}. Use at most {int(MAX_PROSPECT_RUNS // per_run)} "
+                "replications or a shorter horizon, or run it headless: "
+                "hourglass run SCENARIO --reps N."
+            )
+            return None
     bar = st.progress(0.0, text=f"Simulating {scenario.name}: 0 of {reps} replications")
 
     def tick(done: int, total: int) -> None:
@@ -173,9 +186,11 @@ def csv_button(frame: pd.DataFrame, label: str, name: str) -> None:
 
 
 def fmt(kpi: str, value: float) -> str:
-    """A KPI value as people read it."""
+    """A KPI value as people read it; millions shortened, so that it fits a column."""
     if pd.isna(value):
         return "n/a"
+    if abs(value) >= 1e6 and kpi not in ("roi", "referral_share"):
+        return f"{value / 1e6:,.2f} M"
     return KPI_FORMATS.get(kpi, "{:,.0f}").format(value)
 
 
@@ -207,7 +222,12 @@ def trainer_page(scenario: hg.Scenario, seed: int, labels: str) -> None:
         )
     with right:
         st.subheader("Simulated and expected")
-        st.dataframe(theory_table(stages, expected, labels), hide_index=True, width="stretch")
+        st.dataframe(
+            theory_table(stages, expected, labels),
+            hide_index=True,
+            width="stretch",
+            column_config=THEORY_COLUMNS,
+        )
         st.caption(
             "Expected: an absorbing Markov chain over the funnel, fed the simulated prospects. "
             "The simulation falls short of it where leads go cold waiting for a seller "
@@ -221,18 +241,23 @@ def trainer_page(scenario: hg.Scenario, seed: int, labels: str) -> None:
 
 def theory_table(stages: pd.DataFrame, expected: dict[str, float], labels: str) -> pd.DataFrame:
     """Per funnel stage: simulated entries, the expectation, and their gap."""
-    names = hg.LABELS[labels]
-    simulated = stages.set_index("stage")["entered"]
-    rows = [
+    simulated = stages.set_index("stage")["entered"].reindex(hg.FUNNEL)
+    theory = pd.Series(expected).reindex(hg.FUNNEL)
+    return pd.DataFrame(
         {
-            "stage": names[s],
-            "simulated": f"{simulated[s]:,.0f}",
-            "expected": f"{expected[s]:,.0f}",
-            "gap": f"{simulated[s] / expected[s] - 1:+.1%}" if expected[s] else "n/a",
+            "stage": [hg.LABELS[labels][s] for s in hg.FUNNEL],
+            "simulated": simulated.to_numpy(),
+            "expected": theory.round().to_numpy(),
+            "gap": (simulated / theory.where(theory > 0) - 1).to_numpy(),
         }
-        for s in hg.FUNNEL
-    ]
-    return pd.DataFrame(rows)
+    )
+
+
+THEORY_COLUMNS = {
+    "simulated": st.column_config.NumberColumn(format="localized"),
+    "expected": st.column_config.NumberColumn(format="localized"),
+    "gap": st.column_config.NumberColumn(format="percent"),
+}
 
 
 def marketer_page(scenario: hg.Scenario, seed: int, reps: int, labels: str) -> None:
@@ -246,7 +271,11 @@ def marketer_page(scenario: hg.Scenario, seed: int, reps: int, labels: str) -> N
             st.markdown("**Budgets per month**")
             for channel, spec in scenario.channels.paid.items():
                 overrides[f"channels.paid.{channel}.budget_per_month"] = st.number_input(
-                    f"{channel}", min_value=0.0, value=float(spec.budget_per_month), step=1000.0
+                    channel,
+                    min_value=0.0,
+                    value=float(spec.budget_per_month),
+                    step=1000.0,
+                    key=f"budget-{channel}",
                 )
             if scenario.referral:
                 overrides["referral.bonus"] = st.number_input(
@@ -284,11 +313,13 @@ def marketer_page(scenario: hg.Scenario, seed: int, reps: int, labels: str) -> N
     delta = comparison.table.set_index("kpi")
     for column, kpi in zip(st.columns(len(HEADLINE)), HEADLINE, strict=True):
         row = delta.loc[kpi]
+        noise = not row["ci_low"] > 0 and not row["ci_high"] < 0  # the CI holds no change
         column.metric(
             KPI_NAMES[kpi],
             fmt(kpi, row["mean"]),
             delta=f"{row['delta_pct']:+.1f}%" if row["delta"] else None,
-            delta_color="inverse" if kpi in LOWER_IS_BETTER else "normal",
+            delta_color="off" if noise else "inverse" if kpi in LOWER_IS_BETTER else "normal",
+            help="Within the noise: the 95% interval includes no change." if noise else None,
         )
     with st.expander("Every KPI, with 95% confidence intervals"):
         st.dataframe(comparison_table(comparison), hide_index=True, width="stretch")
@@ -422,22 +453,17 @@ def compare_page(seed: int, reps: int, labels: str) -> None:
 def scenario_page(name: str) -> None:
     """Edit the chosen scenario, upload one, download one."""
     st.header("Scenario files")
-    upload = st.file_uploader(
-        "Upload a scenario (YAML, up to 250 kB)", type=["yaml", "yml"], key="upload"
+    st.file_uploader(
+        "Upload a scenario (YAML, up to 250 kB)",
+        type=["yaml", "yml"],
+        key="upload",
+        on_change=take_upload,
     )
-    if upload is not None:
-        take_upload(upload.name, upload.getvalue())
     st.subheader(f"Edit · {name}")
-    text = st.text_area("Scenario (YAML)", library()[name], height=480, key=f"edit-{name}")
+    key = f"edit-{name}"
+    text = st.text_area("Scenario (YAML)", library()[name], height=480, key=key)
     check, download = st.columns(2)
-    if check.button("Check and use", type="primary"):
-        try:
-            kept = add_scenario(text, f"{name}.yaml")
-        except hg.ScenarioError as err:
-            st.error(str(err))
-        else:
-            st.session_state.chosen = kept
-            st.success(f"'{kept}' is valid and ready on every page.")
+    check.button("Check and use", type="primary", key="check", on_click=take_edit, args=(key,))
     download.download_button(
         "Download YAML",
         data=text.encode("utf-8"),
@@ -446,26 +472,53 @@ def scenario_page(name: str) -> None:
         on_click="ignore",
         icon=":material/download:",
     )
+    kind, message = st.session_state.pop("told", (None, None))
+    if kind == "error":
+        st.error(message)
+    elif kind == "success":
+        st.success(message)
+    st.caption(
+        "Edits and uploads stay in this browser session; download a scenario to keep it. "
+        "Files are read as plain YAML: nothing in them is run, and no path in them is opened."
+    )
 
 
-def take_upload(filename: str, data: bytes) -> None:
-    """Validate an uploaded scenario; keep it in this session or say what is wrong."""
+def take_edit(key: str) -> None:
+    """Validate the edited text; use it on every page, or say what is wrong."""
+    keep(st.session_state[key], f"{st.session_state.chosen}.yaml")
+
+
+def take_upload() -> None:
+    """Validate an uploaded scenario; use it on every page, or say what is wrong."""
+    upload = st.session_state.upload
+    if upload is None:
+        return
+    data = upload.getvalue()
     if len(data) > MAX_UPLOAD_BYTES:
-        st.error(
-            f"{filename}: {len(data):,} bytes; scenario files are at most {MAX_UPLOAD_BYTES:,}."
-        )
+        tell("error", f"{upload.name}: {len(data):,} bytes; the limit is {MAX_UPLOAD_BYTES:,}.")
         return
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
-        st.error(f"{filename}: not UTF-8 text (byte {err.start}).")
+        tell("error", f"{upload.name}: not UTF-8 text (byte {err.start}).")
         return
+    keep(text, upload.name)
+
+
+def keep(text: str, source: str) -> None:
+    """Add a scenario text to this session and choose it, or tell why it is refused."""
     try:
-        kept = add_scenario(text, filename)
+        name = add_scenario(text, source)
     except hg.ScenarioError as err:
-        st.error(str(err))
+        tell("error", str(err))
         return
-    st.success(f"Uploaded '{kept}': choose it in the sidebar.")
+    st.session_state.chosen = name
+    tell("success", f"'{name}' is valid and chosen on every page.")
+
+
+def tell(kind: str, message: str) -> None:
+    """Leave a message for the scenario page's next run."""
+    st.session_state.told = (kind, message)
 
 
 # -- the app ---------------------------------------------------------------------------------

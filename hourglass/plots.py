@@ -143,6 +143,7 @@ def _hourglass_bars(
         f"{w:,.0f}" + (f" · {c:.0%}" if pd.notna(c) else "")
         for w, c in zip(widths, rates, strict=True)
     ]
+    widest = max(widths, default=0.0)
     return go.Bar(
         x=widths,
         y=[names[s] for s in HOURGLASS],
@@ -150,9 +151,10 @@ def _hourglass_bars(
         orientation="h",
         marker_color=[UPPER if s in FUNNEL else LOWER for s in HOURGLASS],
         text=text,
-        textposition="auto",
+        textposition=["inside" if w > 0.25 * widest else "outside" for w in widths],
         insidetextanchor="middle",
         textangle=0,
+        textfont={"size": 14},
         name="simulated",
         hovertemplate="%{y}: %{x:,.0f} people<extra></extra>",
     )
@@ -198,7 +200,9 @@ def sankey_figure(
             link={"source": source, "target": target, "value": value, "color": link_color},
         )
     )
-    fig.update_layout(title=title, template="plotly_white", margin={"l": 10, "r": 10, "t": 50})
+    fig.update_layout(
+        title=title, template="plotly_white", font={"size": 13}, margin={"l": 10, "r": 10, "t": 50}
+    )
     return fig
 
 

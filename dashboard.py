@@ -55,30 +55,37 @@ LANGUAGES = {"English": "en", "Русский": "ru"}
 # -- scenarios ---------------------------------------------------------------------------------
 
 
+@st.cache_data
 def shipped_scenarios() -> dict[str, str]:
     """The shipped scenario files' text, by scenario name."""
     texts = {}
     for path in sorted(SCENARIO_DIR.glob("*.yaml")):
         text = path.read_text(encoding="utf-8")
-        texts[hg.parse_scenario_text(text, path.name).name] = text
+        texts[parse(text, path.name).name] = text
     return texts
+
+
+@st.cache_resource(max_entries=64)
+def parse(text: str, source: str) -> hg.Scenario:
+    """A scenario text, validated (scenarios are frozen, so one is shared by all sessions)."""
+    return hg.parse_scenario_text(text, source)
 
 
 def library() -> dict[str, str]:
     """This browser session's scenarios (shipped, uploaded, edited): name -> YAML text."""
     if "library" not in st.session_state:
-        st.session_state.library = shipped_scenarios()
+        st.session_state.library = dict(shipped_scenarios())
     return st.session_state.library
 
 
 def scenario_of(name: str) -> hg.Scenario:
     """The named scenario of this session, validated."""
-    return hg.parse_scenario_text(library()[name], f"{name}.yaml")
+    return parse(library()[name], f"{name}.yaml")
 
 
 def add_scenario(text: str, source: str) -> str:
     """Validate a scenario text and keep it in this session; its name is returned."""
-    name = hg.parse_scenario_text(text, source).name
+    name = parse(text, source).name
     library()[name] = text
     return name
 
@@ -438,7 +445,7 @@ def compare_page(seed: int, reps: int, labels: str) -> None:
         s for row, s in zip(rows, comparison.sentences(), strict=True) if row["kpi"] in HEADLINE
     ]
     st.markdown("\n".join(f"- {sentence}" for sentence in said))
-    chart(hg.delta_figure(comparison.table, list(HEADLINE)), "compare-deltas")
+    chart(hg.delta_figure(comparison.table, HEADLINE, names=KPI_NAMES), "compare-deltas")
     bands = {n: r.daily_bands() for n, r in runs.items()}
     chart(
         hg.overlay_figure(bands, "active_customers", title="Active customers", y_title="customers"),

@@ -295,7 +295,9 @@ def conversion_bars(stage_tables: Mapping[str, pd.DataFrame], *, labels: str = "
     return fig
 
 
-def delta_figure(table: pd.DataFrame, kpis: Sequence[str]) -> go.Figure:
+def delta_figure(
+    table: pd.DataFrame, kpis: Sequence[str], *, names: Mapping[str, str] | None = None
+) -> go.Figure:
     """Each scenario's change against the baseline, in percent, with its 95% interval."""
     fig = go.Figure()
     rows = table[table["kpi"].isin(kpis)]
@@ -303,7 +305,7 @@ def delta_figure(table: pd.DataFrame, kpis: Sequence[str]) -> go.Figure:
         mine = mine.set_index("kpi").reindex(kpis)
         fig.add_trace(
             go.Bar(
-                x=list(kpis),
+                x=[(names or {}).get(k, k) for k in kpis],
                 y=mine["delta_pct"],
                 error_y={
                     "type": "data",

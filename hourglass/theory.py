@@ -1,4 +1,8 @@
-"""Closed forms the simulator must agree with in its limits (DESIGN.md "Limits")."""
+"""Closed forms the simulator must agree with in its limits (DESIGN.md "Limits").
+
+scipy is imported where it is used, so that the funnel's expectations (numpy only) come
+without its import time: the dashboard draws them in its first chart.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg, special
 
 from hourglass.scenario import DAYS_PER_MONTH, Scenario
 from hourglass.stages import FUNNEL, LOYALTY_CLASSES, SELLER_BESIDE
@@ -28,7 +31,7 @@ class FunnelFlows:
 def absorbing_flows(transient: np.ndarray, absorbing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Expected visits N = (I - Q)^-1 (first row) and absorption chances B = N R (first row)."""
     n = transient.shape[0]
-    fundamental = linalg.inv(np.eye(n) - transient)
+    fundamental = np.linalg.inv(np.eye(n) - transient)
     return fundamental[0], (fundamental @ absorbing)[0]
 
 
@@ -142,6 +145,8 @@ def bgnbd_expected_repeats(
     t: np.ndarray | float, r: float, alpha: float, a: float, b: float
 ) -> np.ndarray | float:
     """BG/NBD: expected repeat purchases in (0, t] after the first (Fader, Hardie, Lee 2005)."""
+    from scipy import special
+
     t = np.asarray(t, dtype=float)
     z = t / (alpha + t)
     hyp = special.hyp2f1(r, b, a + b - 1.0, z)
@@ -162,6 +167,8 @@ def loyalty_generator(scenario: Scenario) -> np.ndarray:
 
 def loyalty_shares(scenario: Scenario, days: np.ndarray | float) -> np.ndarray:
     """Chance of being in each loyalty class `days` after the first purchase (no repeats)."""
+    from scipy import linalg
+
     g = loyalty_generator(scenario)
     start = np.zeros(len(LOYALTY_CLASSES))
     start[LOYALTY_CLASSES.index(scenario.after_sale.loyalty.start)] = 1.0

@@ -99,6 +99,14 @@ def test_trainer_loads_and_a_new_seed_redraws_the_hourglass(page):
     seed.press("Enter")
     after = wait_for_change(page, 0, before)
     assert len(after) == 7 and after[0] != before[0]
+    with page.expect_download() as csv:
+        page.get_by_role("button", name="Stage table (CSV)").click()
+    lines = Path(csv.value.path()).read_text().splitlines()
+    assert lines[0].startswith("stage,entered,passed,lost") and len(lines) == 8
+    with page.expect_download(timeout=120_000) as png:
+        page.get_by_role("button", name="PNG", exact=True).first.click()
+    assert Path(png.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert png.value.suggested_filename == "hourglass.png"
     page.get_by_text("Русский").click()
     assert wait_for_change(page, 0, chart_values(page, 0, axis="y"), axis="y")[0] == "Знать"
     page.get_by_text("English").click()
@@ -133,5 +141,8 @@ def test_a_bad_upload_shows_the_message_and_the_app_goes_on(page):
     assert "unknown_key.yaml: line 5" in message.inner_text()
     page.locator('input[type="file"]').set_input_files(str(BAD / "object_tag.yaml"))
     page.get_by_text("not valid YAML").wait_for()
+    huge = {"name": "huge.yaml", "mimeType": "application/yaml", "buffer": b"#" * 300_000}
+    page.locator('input[type="file"]').set_input_files(huge)
+    page.get_by_text("huge.yaml: 300,000 bytes; the limit is 256,000.").wait_for()
     shoot(page, "5-scenario-bad-upload")
     go_to(page, "Trainer", "The hourglass · baseline", 3)

@@ -466,6 +466,11 @@ def scenario_page(name: str) -> None:
         key="upload",
         on_change=take_upload,
     )
+    kind, message = st.session_state.pop("told", (None, None))
+    if kind == "error":
+        st.error(message)
+    elif kind == "success":
+        st.success(message)
     st.subheader(f"Edit · {name}")
     key = f"edit-{name}"
     text = st.text_area("Scenario (YAML)", library()[name], height=480, key=key)
@@ -479,11 +484,6 @@ def scenario_page(name: str) -> None:
         on_click="ignore",
         icon=":material/download:",
     )
-    kind, message = st.session_state.pop("told", (None, None))
-    if kind == "error":
-        st.error(message)
-    elif kind == "success":
-        st.success(message)
     st.caption(
         "Edits and uploads stay in this browser session; download a scenario to keep it. "
         "Files are read as plain YAML: nothing in them is run, and no path in them is opened."

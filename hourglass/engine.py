@@ -15,6 +15,7 @@ from functools import partial
 import numpy as np
 import simpy
 
+from hourglass.budgets import resolve
 from hourglass.distributions import Draws
 from hourglass.log import (
     FIRST_REASON,
@@ -84,7 +85,7 @@ def simulate(scenario: Scenario, seed: int | np.random.SeedSequence | None = Non
         if isinstance(seed, np.random.SeedSequence)
         else np.random.SeedSequence(scenario.seed if seed is None else seed)
     )
-    engine = _Engine(scenario, seq)
+    engine = _Engine(resolve(scenario), seq)
     entropy = seq.entropy if isinstance(seq.entropy, int) else 0
     return Run(scenario=scenario, seed=entropy, log=engine.run())
 

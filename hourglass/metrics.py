@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from hourglass.budgets import daily_spend
 from hourglass.engine import Run
 from hourglass.log import FIRST_REASON, INSIDE, PASSED
 from hourglass.scenario import DAYS_PER_MONTH
@@ -197,7 +198,7 @@ def _alive_per_day(start: np.ndarray, end: np.ndarray, days: int) -> np.ndarray:
 
 def daily_table(run: Run) -> pd.DataFrame:
     """Per day: arrivals by channel, buyers, repeats, money, customers by class, stage entries."""
-    log, s = run.log, run.scenario
+    log = run.log
     days = math.ceil(log.horizon_days)
     index = pd.RangeIndex(days, name="day")
     out = pd.DataFrame(index=index)
@@ -212,24 +213,34 @@ def daily_table(run: Run) -> pd.DataFrame:
         log.purchases["time"].astype(np.int64), weights=log.purchases["value"], minlength=days
     )
     referred = p["referrer"][log.purchases["customer"][first]] >= 0
-    bonus = s.referral.bonus if s.referral else 0.0
-    per_day = sum(c.budget_per_month for c in s.channels.paid.values())
-    if s.sales:
-        per_day += s.sales.sellers * s.sales.cost_per_seller_per_month
-    share_of_day = np.minimum(1.0, log.horizon_days - np.arange(days))  # the last may be part
-    referred_buyers = np.bincount(buy_day[referred], minlength=days)
-    out["cost"] = per_day / DAYS_PER_MONTH * share_of_day + bonus * referred_buyers
     out["repeat_purchases"] = np.bincount(
         log.purchases["time"][~first].astype(np.int64), minlength=days
     )
-    out["referred_buyers"] = referred_buyers
+    out["referred_buyers"] = np.bincount(buy_day[referred], minlength=days)
     out["brought_buyers"] = _brought_by_cohort(run, days)
     for klass, counts in _class_counts(run, days).items():
         out[f"customers_{klass}"] = counts
     out["active_customers"] = sum(out[f"customers_{c}"] for c in log.classes if c in ACTIVE_CLASSES)
+    out["cost"] = _cost_per_day(run, out["referred_buyers"], out["active_customers"])
     for stage, entries in _entries_per_day(run, days).items():
         out[f"entered_{stage}"] = entries
     return out
+
+
+def _cost_per_day(run: Run, referred_buyers: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """Per day: budgets and sellers, referral bonuses, and the cost to serve customers.
+
+    Customers are served at the day's closing count of active ones.
+    """
+    s, horizon = run.scenario, run.log.horizon_days
+    share_of_day = np.minimum(1.0, horizon - np.arange(len(active)))  # the last may be part
+    bonus = s.referral.bonus if s.referral else 0.0
+    serve = s.after_sale.cost_to_serve_per_month / DAYS_PER_MONTH
+    return (
+        daily_spend(s) * share_of_day
+        + bonus * np.asarray(referred_buyers)
+        + serve * np.asarray(active) * share_of_day
+    )
 
 
 def _brought_by_cohort(run: Run, days: int) -> np.ndarray:
@@ -346,15 +357,9 @@ def kpis(run: Run) -> dict[str, float]:
     customer_revenue = float(purchases["value"][own].sum())
     margin = s.after_sale.margin
 
-    paid = sum(c.budget_per_month for c in s.channels.paid.values()) * span / DAYS_PER_MONTH
-    sellers_cost = (
-        s.sales.sellers * s.sales.cost_per_seller_per_month * span / DAYS_PER_MONTH
-        if s.sales
-        else 0.0
-    )
-    bonus = (s.referral.bonus if s.referral else 0.0) * referred_buyers
-    cost = paid + sellers_cost + bonus
-
+    daily = daily_table(run).iloc[math.floor(start) :]
+    cost = float(daily["cost"].sum())
+    profit = margin * revenue - cost
     return {
         "prospects": int(arrived.sum()),
         "outside_prospects": int((arrived & ~referred).sum()),
@@ -367,12 +372,43 @@ def kpis(run: Run) -> dict[str, float]:
         "cost": cost,
         "cac": _ratio(cost, n_buyers),
         "ltv": _ratio(margin * customer_revenue, n_buyers),
-        "roi": _ratio(margin * revenue - cost, cost),
+        "roi": _ratio(profit, cost),
+        "profit": profit,
+        "payback_days": _payback_days(daily, margin, start),
         "referral_share": _ratio(referred_buyers, n_buyers),
         "k_factor": _k_factor(run, buyers),
         "referral_contacts": int((log.contacts["time"] >= start).sum()),
         **_seller_kpis(run),
+        **_cac_by_channel(run, ids, span),
     }
+
+
+def _payback_days(daily: pd.DataFrame, margin: float, start: float) -> float:
+    """Days from the window's start until margin on revenue has paid for all costs so far."""
+    balance = (margin * daily["revenue"] - daily["cost"]).cumsum().to_numpy()
+    paid_back = np.flatnonzero(balance >= 0.0)
+    if not len(paid_back):
+        return math.nan
+    return float(daily.index[paid_back[0]] + 1 - start)
+
+
+def _cac_by_channel(run: Run, buyer_ids: np.ndarray, span: float) -> dict[str, float]:
+    """Per channel (cac_<channel>): its own spend in the window over the buyers it brought."""
+    s, log = run.scenario, run.log
+    came_by = log.prospects["channel"][buyer_ids]
+    months = span / DAYS_PER_MONTH
+    bonus = s.referral.bonus if s.referral else 0.0
+    out = {}
+    for code, channel in enumerate(log.channels):
+        won = int((came_by == code).sum())
+        if channel in s.channels.paid:
+            spend = s.channels.paid[channel].budget_per_month * months
+        elif channel == "referral":
+            spend = bonus * won
+        else:
+            spend = 0.0
+        out[f"cac_{channel}"] = _ratio(spend, won)
+    return out
 
 
 def _ratio(num: float, den: float) -> float:

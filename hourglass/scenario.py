@@ -12,10 +12,12 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator, mo
 
 from hourglass.base import Model, NonNegativeFloat, PositiveFloat, Probability, did_you_mean
 from hourglass.distributions import Amount, Duration
+from hourglass.response import Budget, Decay, Response
 from hourglass.stages import (
     ACTIVE_CLASSES,
     DISQUALIFIED,
     FUNNEL,
+    HOURGLASS,
     WENT_COLD,
     LabelSet,
     LoyaltyClass,
@@ -44,13 +46,21 @@ MAX_PROSPECTS_PER_DAY = 1_000_000
 
 
 class PaidChannel(Model):
-    """A paid channel: money buys contacts with the market at a cost per prospect."""
+    """A paid channel: money buys contacts, at a cost per prospect or along a response curve.
+
+    A response curve gives prospects per day for the effective budget per month (with
+    carry-over `adstock`, a steady budget b acts as b / (1 - adstock)).
+    """
 
     budget_per_month: NonNegativeFloat
-    cost_per_prospect: PositiveFloat
+    cost_per_prospect: PositiveFloat | None = None
+    response: Response | None = None
+    adstock: Decay = 0.0
 
     @model_validator(mode="after")
     def _affordable_volume(self) -> PaidChannel:
+        if (self.cost_per_prospect is None) == (self.response is None):
+            raise ValueError("give exactly one of: cost_per_prospect, response")
         if self.prospects_per_day > MAX_PROSPECTS_PER_DAY:
             raise ValueError(
                 f"buys {self.prospects_per_day:,.0f} prospects a day; at most "
@@ -61,7 +71,20 @@ class PaidChannel(Model):
     @property
     def prospects_per_day(self) -> float:
         """Contacts bought per day."""
-        return self.budget_per_month / DAYS_PER_MONTH / self.cost_per_prospect
+        return self.reach(self.budget_per_month)
+
+    def reach(self, budget_per_month: float) -> float:
+        """Contacts per day that a steady budget per month buys."""
+        if self.response is not None:
+            return float(self.response.effect(budget_per_month / (1.0 - self.adstock)))
+        return budget_per_month / DAYS_PER_MONTH / self.cost_per_prospect
+
+    def reach_slope(self, budget_per_month: float) -> float:
+        """Contacts per day that one more unit of money per month buys."""
+        if self.response is not None:
+            effective = budget_per_month / (1.0 - self.adstock)
+            return float(self.response.slope(effective)) / (1.0 - self.adstock)
+        return 1.0 / DAYS_PER_MONTH / self.cost_per_prospect
 
 
 class Organic(Model):
@@ -79,9 +102,11 @@ class Channels(Model):
     @field_validator("paid")
     @classmethod
     def _reserved_names(cls, paid: dict[str, PaidChannel]) -> dict[str, PaidChannel]:
-        clash = sorted(set(paid) & {"organic", "referral"})
+        clash = sorted(set(paid) & {"organic", "referral", *HOURGLASS})
         if clash:
-            raise ValueError(f"'{clash[0]}' is a reserved channel name; call the paid one else")
+            raise ValueError(
+                f"'{clash[0]}' is a reserved name (a channel or a stage); call the paid one else"
+            )
         return paid
 
 
@@ -97,6 +122,8 @@ class Stage(Model):
     pass_prob: Probability
     duration: Duration = Duration(exponential={"mean_days": 1.0})
     loss_reasons: Annotated[dict[Reason, PositiveFloat], Field(max_length=20)] | None = None
+    budget: Budget | None = None
+    """Money on the stage's levers; its effect is added to pass_prob (at most 1)."""
 
     @field_validator("loss_reasons")
     @classmethod
@@ -253,6 +280,10 @@ class AfterSale(Model):
     repeat: Repeat | None = None
     offers: Offers = Offers()
     loyalty: Loyalty = Loyalty()
+    cost_to_serve_per_month: NonNegativeFloat = 0.0
+    """What each active customer costs per month (service, loyalty programme upkeep)."""
+    budget: Budget | None = None
+    """Money on repeat-sales levers; its effect lifts the repeat rate (0.2: 20% more)."""
 
 
 class Referral(Model):
@@ -264,6 +295,8 @@ class Referral(Model):
     boost: dict[StageName, Multiplier] = {}
     bonus: NonNegativeFloat = 0.0
     antagonist_drag: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
+    budget: Budget | None = None
+    """Money on word-of-mouth levers; its effect lifts the contact rates (0.2: 20% more)."""
 
 
 class Scenario(Model):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hourglass.budgets import resolve
 from hourglass.scenario import DAYS_PER_MONTH, Scenario
 from hourglass.stages import FUNNEL, LOYALTY_CLASSES, SELLER_BESIDE
 
@@ -57,7 +58,8 @@ def scenario_funnel(scenario: Scenario) -> FunnelFlows:
 
 
 def _pass_probs(scenario: Scenario) -> list[float]:
-    """Each funnel stage's pass probability with the skill of the seller beside it."""
+    """Each funnel stage's pass probability, with its budget's lift and the seller's skill."""
+    scenario = resolve(scenario)
     sales = scenario.sales
     skill = sales.skill if sales else {}
     beside = {SELLER_BESIDE[w]: w for w in (sales.stages if sales else [])}

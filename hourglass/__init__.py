@@ -54,6 +54,15 @@ _HOME = {
     "overlay_figure": "hourglass.plots",
     "sankey_figure": "hourglass.plots",
     "LABELS": "hourglass.stages",
+    "Constraints": "hourglass.allocation",
+    "OBJECTIVE_KPIS": "hourglass.allocation",
+    "Optimization": "hourglass.allocation",
+    "OptimizeError": "hourglass.allocation",
+    "optimize": "hourglass.allocation",
+    "budget_lines": "hourglass.budgets",
+    "with_budgets": "hourglass.budgets",
+    "expected_outcome": "hourglass.theory",
+    "write_text": "hourglass.results",
     "HOURGLASS": "hourglass.stages",
     "FUNNEL": "hourglass.stages",
 }
@@ -63,10 +72,14 @@ __all__ = [
     "FUNNEL",
     "HOURGLASS",
     "LABELS",
+    "OBJECTIVE_KPIS",
     "STAGE_COLUMNS",
     "BackendError",
     "Comparison",
+    "Constraints",
     "EventLog",
+    "Optimization",
+    "OptimizeError",
     "ReplicationError",
     "Replications",
     "Run",
@@ -76,12 +89,14 @@ __all__ = [
     "__version__",
     "band_figure",
     "bands",
+    "budget_lines",
     "compare",
     "compare_runs",
     "conversion_bars",
     "daily_table",
     "delta_figure",
     "expected_entries",
+    "expected_outcome",
     "expected_prospects",
     "filling",
     "half_widths",
@@ -92,6 +107,7 @@ __all__ = [
     "load_scenario",
     "loss_table",
     "monthly_growth",
+    "optimize",
     "overlay_figure",
     "parse_scenario",
     "parse_scenario_text",
@@ -104,9 +120,12 @@ __all__ = [
     "stage_table",
     "summarize",
     "sweep",
+    "with_budgets",
+    "write_text",
 ]
 
 if TYPE_CHECKING:
+    from hourglass.budgets import budget_lines, with_budgets
     from hourglass.comparison import Comparison, compare, compare_runs
     from hourglass.engine import Run, simulate
     from hourglass.experiment import (
@@ -130,6 +149,13 @@ if TYPE_CHECKING:
         stage_occupancy,
         stage_table,
     )
+    from hourglass.allocation import (
+        OBJECTIVE_KPIS,
+        Constraints,
+        Optimization,
+        OptimizeError,
+        optimize,
+    )
     from hourglass.plots import (
         band_figure,
         conversion_bars,
@@ -139,7 +165,7 @@ if TYPE_CHECKING:
         overlay_figure,
         sankey_figure,
     )
-    from hourglass.results import jsonable, save_replications
+    from hourglass.results import jsonable, save_replications, write_text
     from hourglass.scenario import (
         Scenario,
         ScenarioError,
@@ -149,7 +175,7 @@ if TYPE_CHECKING:
     )
     from hourglass.stages import FUNNEL, HOURGLASS, LABELS
     from hourglass.sweeps import Vary, parse_vary, sweep
-    from hourglass.theory import expected_entries, expected_prospects
+    from hourglass.theory import expected_entries, expected_outcome, expected_prospects
 
 
 def __getattr__(name: str) -> Any:

@@ -292,6 +292,86 @@ def sweep(
         out.print(f"Saved the sweep to {out_dir}/sweep.parquet", highlight=False)
 
 
+@app.command()
+def optimize(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file (YAML) with budget lines.")],
+    budget: Annotated[
+        float, typer.Option(min=0.0, help="Total money per month to allocate over the lines.")
+    ],
+    objective: Annotated[
+        str, typer.Option(help="What to maximise: buyers, revenue, profit or customers.")
+    ] = "profit",
+    lock: Annotated[
+        list[str] | None, typer.Option(help="A line to keep as it is (repeatable).")
+    ] = None,
+    minimum: Annotated[
+        list[str] | None, typer.Option("--min", help="LINE=AMOUNT: a line's least money.")
+    ] = None,
+    maximum: Annotated[
+        list[str] | None, typer.Option("--max", help="LINE=AMOUNT: a line's most money.")
+    ] = None,
+    reps: Annotated[
+        int, typer.Option(min=2, max=10_000, help="Paired replications for the check.")
+    ] = 20,
+    seed: SeedOpt = None,
+    as_json: JsonOpt = False,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write the optimised scenario here.")
+    ] = None,
+    backend: BackendOpt = "processes",
+) -> None:
+    """Allocate a budget over the scenario's lines; confirm the gain by simulation."""
+    spec = _load(scenario)
+    _check_backend(backend, None)
+    if objective not in hourglass.OBJECTIVE_KPIS:
+        raise _fail(f"--objective {objective}: use one of {', '.join(hourglass.OBJECTIVE_KPIS)}")
+    constraints = hourglass.Constraints(
+        locked=frozenset(lock or []),
+        minimum=_amounts("--min", minimum),
+        maximum=_amounts("--max", maximum),
+    )
+    if output is not None and not output.parent.is_dir():
+        raise _fail(f"-o {output}: the folder {output.parent} does not exist")
+    with _computing(f"Optimising {spec.name}"):
+        result = hourglass.optimize(
+            spec, budget, objective, constraints, reps=reps, seed=seed, backend=backend
+        )
+    if output is not None:
+        try:
+            hourglass.write_text(result.scenario.to_yaml(), output)
+        except OSError as e:
+            raise _fail(f"-o {output}: cannot write: {e}") from None
+    if as_json:
+        _dump(result.to_dict())
+        return
+    table = Table(title=f"{spec.name}: money per month by line, to maximise {objective}")
+    for col in ("line", "current", "optimal", "change"):
+        table.add_column(col, justify="left" if col == "line" else "right")
+    for line, now in result.current.items():
+        best = result.optimal[line]
+        table.add_row(line, f"{now:,.0f}", f"{best:,.0f}", f"{best - now:+,.0f}")
+    out.print(table)
+    for note in result.notes:
+        out.print(f"Note: {note}", highlight=False)
+    out.print(result.verdict(), highlight=False)
+    if output is not None:
+        out.print(f"Wrote the optimised scenario to {output}", highlight=False)
+
+
+def _amounts(flag: str, items: list[str] | None) -> dict[str, float]:
+    """LINE=AMOUNT options as a mapping; a malformed one is refused."""
+    amounts = {}
+    for item in items or []:
+        line, sep, value = item.partition("=")
+        try:
+            amounts[line.strip()] = float(value)
+        except ValueError:
+            raise _fail(f"{flag} {item}: expected LINE=AMOUNT, e.g. ads=5000") from None
+        if not sep or not line.strip():
+            raise _fail(f"{flag} {item}: expected LINE=AMOUNT, e.g. ads=5000")
+    return amounts
+
+
 def _met(result: hourglass.Replications, precision: float) -> bool:
     return all(w <= precision for w in hourglass.half_widths(result).values())
 

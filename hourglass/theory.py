@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hourglass.budgets import resolve
+from hourglass.budgets import daily_spend, resolve
 from hourglass.scenario import DAYS_PER_MONTH, Scenario
-from hourglass.stages import FUNNEL, LOYALTY_CLASSES, SELLER_BESIDE
+from hourglass.stages import ACTIVE_CLASSES, FUNNEL, LOYALTY_CLASSES, SELLER_BESIDE
 
 
 @dataclass(frozen=True)
@@ -84,11 +84,16 @@ def expected_entries(scenario: Scenario, outside: float, referred: float) -> dic
 
 def expected_prospects(scenario: Scenario) -> float:
     """Outside prospects a run brings at most: paid and organic arrivals over the horizon."""
-    per_day = sum(c.prospects_per_day for c in scenario.channels.paid.values())
-    per_day += scenario.channels.organic.prospects_per_day if scenario.channels.organic else 0.0
-    total = per_day * scenario.horizon_days
+    total = _outside_contacts(scenario)
     size = scenario.market.size if scenario.market else None
     return min(total, size) if size else total
+
+
+def _outside_contacts(scenario: Scenario) -> float:
+    """Paid and organic contacts with the market over the horizon."""
+    per_day = sum(c.prospects_per_day for c in scenario.channels.paid.values())
+    per_day += scenario.channels.organic.prospects_per_day if scenario.channels.organic else 0.0
+    return per_day * scenario.horizon_days
 
 
 def erlang_c(lam: float, mu: float, c: int) -> float:
@@ -176,3 +181,66 @@ def loyalty_shares(scenario: Scenario, days: np.ndarray | float) -> np.ndarray:
     start[LOYALTY_CLASSES.index(scenario.after_sale.loyalty.start)] = 1.0
     days = np.atleast_1d(np.asarray(days, dtype=float))
     return start @ linalg.expm(g * days[:, None, None])
+
+
+def expected_outcome(scenario: Scenario) -> dict[str, float]:
+    """A first-order expectation of a run's headline numbers, budgets' effects included.
+
+    Outside prospects arrive at their steady rates (the market caps their number) and pass
+    the funnel as the absorbing chain says; each buyer has, on average, half the horizon to
+    buy again and to refer; referred prospects arrive warmer, and only the first generation
+    of referrals is counted. It ignores queues for sellers and antagonists. Good for ranking
+    budget allocations cheaply; the simulation has the last word.
+    """
+    s = resolve(scenario)
+    horizon = s.horizon_days
+    size = s.market.size if s.market else None
+    contacts_out = _outside_contacts(s)
+    # contacts land on random people; those already reached are not new prospects
+    outside = size * -np.expm1(-contacts_out / size) if size else contacts_out
+    cold = scenario_funnel(s).bought
+    boost = s.referral.boost if s.referral else {}
+    warm = funnel_flows(
+        [min(1.0, p * boost.get(n, 1.0)) for n, p in zip(FUNNEL, _pass_probs(s), strict=True)]
+    ).bought
+    tenure = horizon / 2.0  # days a buyer has, on average, before the horizon
+    grid = np.linspace(0.0, tenure, 25)
+    shares = loyalty_shares(s, grid)
+    contacts = 0.0
+    if s.referral:
+        rates = np.array([s.referral.contacts_per_month.get(c, 0.0) for c in LOYALTY_CLASSES])
+        contacts = float(np.trapezoid(shares @ rates, grid)) / DAYS_PER_MONTH
+    per_buyer = contacts * (s.referral.win_prob if s.referral else 0.0) * warm
+    first = outside * cold
+    referred = first * per_buyer
+    buyers = first + referred
+    repeats = _expected_repeats(s, tenure)
+    revenue = buyers * s.after_sale.order_value.mean * (1.0 + repeats)
+    active = sum(shares[-1][LOYALTY_CLASSES.index(c)] for c in ACTIVE_CLASSES)
+    serve = s.after_sale.cost_to_serve_per_month / DAYS_PER_MONTH * buyers * tenure
+    bonus = (s.referral.bonus if s.referral else 0.0) * referred
+    cost = daily_spend(s) * horizon + bonus + serve
+    outcome = {
+        "buyers": buyers,
+        "revenue": revenue,
+        "cost": cost,
+        "profit": s.after_sale.margin * revenue - cost,
+        "customers_end": buyers * active,
+    }
+    return {k: float(v) for k, v in outcome.items()}
+
+
+def _expected_repeats(scenario: Scenario, days: float) -> float:
+    """Repeat purchases a buyer makes in `days` after the first, seller skill included."""
+    repeat = scenario.after_sale.repeat
+    if repeat is None:
+        return 0.0
+    skill = scenario.sales.skill.get("measure", 1.0) if scenario.sales else 1.0
+    if repeat.bgnbd:
+        g = repeat.bgnbd
+        periods = days / g.period_days
+        return float(bgnbd_expected_repeats(periods, g.r, g.alpha / skill, g.a, g.b))
+    rate = repeat.simple.purchases_per_month * skill / DAYS_PER_MONTH * days
+    p = repeat.simple.dropout_prob
+    # purchases until the first drop-out, on a Poisson clock: (1 - e^(-rate p)) / p
+    return rate if p == 0 else float(-np.expm1(-rate * p) / p)

@@ -25,7 +25,13 @@ SCENARIO_DIR = Path(__file__).parent / "scenarios"
 MAX_UPLOAD_BYTES = 256_000  # larger uploads are refused unread
 MAX_PROSPECT_RUNS = 3_000_000  # prospects x replications per request: a page answers in a minute
 CACHE_SIZE = 24  # results kept per server, by scenario, seed and replications
-PAGES = ("Trainer", "Marketer", "Planner", "Compare", "Scenario")
+PAGES = ("Trainer", "Marketer", "Budget", "Planner", "Compare", "Scenario")
+OBJECTIVES = {
+    "Profit": "profit",
+    "Buyers": "buyers",
+    "Revenue": "revenue",
+    "Customers": "customers",
+}
 HEADLINE = ("buyers", "revenue", "cac", "ltv", "roi", "referral_share", "k_factor")
 KPI_NAMES = {
     "buyers": "Buyers",
@@ -116,20 +122,8 @@ def run(scenario: hg.Scenario, reps: int, seed: int) -> hg.Replications | None:
             "arrivals, or run it headless: hourglass run SCENARIO."
         )
         return None
-    if reps > 1:
-        first = run(scenario, 1, seed)  # measures the run's size, referrals included
-        if first is None:
-            return None
-        per_run = max(float(first.kpis["prospects"].iloc[0]), 1.0)
-        if per_run * reps > MAX_PROSPECT_RUNS:
-            st.error(
-                f"'{scenario.name}' brings about {per_run:,.0f} prospects per run, so {reps} "
-                f"replications would simulate {per_run * reps:,.0f}; the dashboard stops at "
-                f"{MAX_PROSPECT_RUNS:,}. Use at most {int(MAX_PROSPECT_RUNS // per_run)} "
-                "replications or a shorter horizon, or run it headless: "
-                "hourglass run SCENARIO --reps N."
-            )
-            return None
+    if reps > 1 and not measured_size(scenario, seed, reps):
+        return None
     bar = st.progress(0.0, text=f"Simulating {scenario.name}: 0 of {reps} replications")
 
     def tick(done: int, total: int) -> None:
@@ -333,6 +327,88 @@ def marketer_page(scenario: hg.Scenario, seed: int, reps: int, labels: str) -> N
     stage_tables = {n: r.stage_summary() for n, r in comparison.runs.items()}
     chart(hg.conversion_bars(stage_tables, labels=labels), "marketer-conversion")
     csv_button(changed.kpis.reset_index(), "KPIs per replication (CSV)", "tuned-kpis")
+
+
+def budget_page(scenario: hg.Scenario, seed: int, reps: int) -> None:
+    """Response curves with marginal returns; an optimal allocation, confirmed by simulation."""
+    st.header(f"Budget · {scenario.name}")
+    lines = hg.budget_lines(scenario)
+    if not lines:
+        st.info("This scenario has no budget lines: give a paid channel or a stage a budget.")
+        return
+    curves, marginal = hg.line_curves(scenario), hg.marginal_roi(scenario)
+    st.caption(
+        "Each panel: what money per month on one lever does. Marginal ROI is the expected "
+        "profit of one more unit of money on that line (analytic expectation, costs netted)."
+    )
+    with st.form("optimise"):
+        left, middle, right = st.columns(3)
+        total = left.number_input(
+            "Total budget per month",
+            min_value=0.0,
+            value=float(sum(lines.values())),
+            step=1000.0,
+            key="total-budget",
+        )
+        objective = middle.selectbox("Maximise", list(OBJECTIVES), key="objective")
+        locked = right.multiselect("Keep as they are", list(lines), key="locked")
+        asked = st.form_submit_button("Optimise", type="primary")
+    key = (scenario.to_yaml(), seed, reps, total, objective, tuple(locked))
+    if asked and measured_size(scenario, seed, 2 * reps):
+        bar = st.progress(0.0, text="Checking the allocation by simulation")
+        try:
+            st.session_state.optimised = (
+                key,
+                hg.optimize(
+                    scenario,
+                    total,
+                    OBJECTIVES[objective],
+                    hg.Constraints(locked=frozenset(locked)),
+                    reps=reps,
+                    seed=seed,
+                    progress=lambda d, t: bar.progress(d / t, text=f"Simulating: {d} of {t}"),
+                ),
+            )
+        except (hg.OptimizeError, hg.ScenarioError) as err:
+            st.error(str(err))
+        finally:
+            bar.empty()
+    found = st.session_state.get("optimised")
+    result = found[1] if found and found[0] == key else None
+    optimal = result.optimal if result else None
+    chart(hg.response_figure(curves, marginal, optimal), "response-curves")
+    if result is None:
+        return
+    (st.success if result.confirmed else st.warning)(result.verdict())
+    for note in result.notes:
+        st.info(note)
+    chart(hg.allocation_figure(result.current, result.optimal), "allocation")
+    st.download_button(
+        "Optimised scenario (YAML)",
+        data=result.scenario.to_yaml().encode("utf-8"),
+        file_name=f"{scenario.name}_optimised.yaml",
+        mime="application/yaml",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+
+
+def measured_size(scenario: hg.Scenario, seed: int, runs: int) -> bool:
+    """Whether `runs` runs of the scenario fit under the cap; says why not if they do not."""
+    first = run(scenario, 1, seed)
+    if first is None:
+        return False
+    per_run = max(float(first.kpis["prospects"].iloc[0]), 1.0)
+    if per_run * runs > MAX_PROSPECT_RUNS:
+        st.error(
+            f"'{scenario.name}' brings about {per_run:,.0f} prospects per run, so {runs} runs "
+            f"would simulate {per_run * runs:,.0f}; the dashboard stops at "
+            f"{MAX_PROSPECT_RUNS:,}, about {int(MAX_PROSPECT_RUNS // per_run)} runs of it. Use "
+            "fewer replications or a shorter horizon, or the command line (hourglass run, "
+            "compare, optimize), which has no cap."
+        )
+        return False
+    return True
 
 
 def comparison_table(comparison: hg.Comparison) -> pd.DataFrame:
@@ -558,6 +634,8 @@ def main() -> None:
         trainer_page(scenario, seed, labels)
     elif page == "Marketer":
         marketer_page(scenario, seed, reps, labels)
+    elif page == "Budget":
+        budget_page(scenario, seed, reps)
     elif page == "Planner":
         planner_page(scenario, seed, reps)
     elif page == "Compare":

@@ -59,6 +59,10 @@ _HOME = {
     "Optimization": "hourglass.allocation",
     "OptimizeError": "hourglass.allocation",
     "optimize": "hourglass.allocation",
+    "marginal_roi": "hourglass.allocation",
+    "line_curves": "hourglass.allocation",
+    "response_figure": "hourglass.plots",
+    "allocation_figure": "hourglass.plots",
     "budget_lines": "hourglass.budgets",
     "with_budgets": "hourglass.budgets",
     "expected_outcome": "hourglass.theory",
@@ -87,6 +91,7 @@ __all__ = [
     "ScenarioError",
     "Vary",
     "__version__",
+    "allocation_figure",
     "band_figure",
     "bands",
     "budget_lines",
@@ -104,8 +109,10 @@ __all__ = [
     "hourglass_figure",
     "jsonable",
     "kpis",
+    "line_curves",
     "load_scenario",
     "loss_table",
+    "marginal_roi",
     "monthly_growth",
     "optimize",
     "overlay_figure",
@@ -113,6 +120,7 @@ __all__ = [
     "parse_scenario_text",
     "parse_vary",
     "replicate",
+    "response_figure",
     "sankey_figure",
     "save_replications",
     "simulate",
@@ -125,6 +133,15 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from hourglass.allocation import (
+        OBJECTIVE_KPIS,
+        Constraints,
+        Optimization,
+        OptimizeError,
+        line_curves,
+        marginal_roi,
+        optimize,
+    )
     from hourglass.budgets import budget_lines, with_budgets
     from hourglass.comparison import Comparison, compare, compare_runs
     from hourglass.engine import Run, simulate
@@ -149,20 +166,15 @@ if TYPE_CHECKING:
         stage_occupancy,
         stage_table,
     )
-    from hourglass.allocation import (
-        OBJECTIVE_KPIS,
-        Constraints,
-        Optimization,
-        OptimizeError,
-        optimize,
-    )
     from hourglass.plots import (
+        allocation_figure,
         band_figure,
         conversion_bars,
         delta_figure,
         hourglass_animation,
         hourglass_figure,
         overlay_figure,
+        response_figure,
         sankey_figure,
     )
     from hourglass.results import jsonable, save_replications, write_text

@@ -11,17 +11,19 @@ whose interval includes zero is not confirmed, and says so.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 from scipy import optimize as scipy_optimize
 
-from hourglass.budgets import budget_lines, line_path, with_budgets
+from hourglass.budgets import budget_lines, lever_budgets, line_path, with_budgets
 from hourglass.comparison import compare_runs
-from hourglass.experiment import Backend, replicate
-from hourglass.scenario import Scenario, ScenarioError
+from hourglass.experiment import Backend, Progress, replicate
+from hourglass.scenario import DAYS_PER_MONTH, Scenario, ScenarioError
+from hourglass.stages import FUNNEL
 from hourglass.theory import expected_outcome
 
 Objective = Literal["buyers", "revenue", "profit", "customers"]
@@ -117,6 +119,7 @@ def optimize(
     reps: int = 20,
     seed: int | None = None,
     backend: Backend = "processes",
+    progress: Progress | None = None,
 ) -> Optimization:
     """Allocate `total_budget` per month over the budget lines; confirm the gain by simulation."""
     if objective not in OBJECTIVE_KPIS:
@@ -129,10 +132,10 @@ def optimize(
     best = with_budgets(scenario, optimal)
     kpi = OBJECTIVE_KPIS[objective]
     seed = scenario.seed if seed is None else seed
-    runs = {
-        "current": replicate(scenario, reps, seed, backend),
-        "optimal": replicate(best, reps, seed, backend),
-    }
+    runs = {}
+    for i, (name, spec) in enumerate((("current", scenario), ("optimal", best))):
+        tick = (lambda d, _t, i=i: progress(i * reps + d, 2 * reps)) if progress else None
+        runs[name] = replicate(spec, reps, seed, backend, progress=tick)
     row = compare_runs(runs).table.set_index("kpi").loc[kpi]
     gain = Gain(
         mean=float(row["delta"]),
@@ -199,6 +202,23 @@ def allocate(
     optimal = {k: locked.get(k, 0.0) for k in current}
     optimal.update(dict(zip(free, amounts.tolist(), strict=True)))
     return optimal, notes
+
+
+def marginal_roi(scenario: Scenario) -> dict[str, float]:
+    """Per line: the expected profit of one more unit of money (0.5: 1.5 back per 1 spent).
+
+    The derivative of profit with respect to the line's total spend over the horizon, on
+    the analytic expectation: the unit itself and the costs it brings (bonuses, cost to
+    serve) are netted out. At an optimum the lines that are free to move share one value.
+    """
+    months = scenario.horizon_days / DAYS_PER_MONTH
+    profit = expected_outcome(scenario)["profit"]
+    out = {}
+    for line, amount in budget_lines(scenario).items():
+        step = max(1.0, 0.01 * amount)
+        more = expected_outcome(with_budgets(scenario, {line: amount + step}))["profit"]
+        out[line] = (more - profit) / (step * months)
+    return out
 
 
 def _check_lines(scenario: Scenario, constraints: Constraints) -> None:
@@ -275,3 +295,44 @@ def _feasible(x: np.ndarray, low: np.ndarray, high: np.ndarray, spend: float) ->
         step = np.minimum(room[movable], abs(gap) / movable.sum())
         x[movable] += np.sign(gap) * step
     return x
+
+
+def line_curves(scenario: Scenario, points: int = 60) -> pd.DataFrame:
+    """Each line's response: money per month against its steady effect (tidy, with units).
+
+    Columns: line, money, effect, unit, current (True on the line's current amount).
+    """
+    rows = []
+    for line, amount in budget_lines(scenario).items():
+        effect, unit = _effect_of(scenario, line)
+        top = max(2.5 * amount, _half_saturation(scenario, line) * 3.0, 1.0)
+        for money in sorted([*np.linspace(0.0, top, points), amount]):
+            rows.append((line, money, effect(money), unit, money == amount))
+    return pd.DataFrame(rows, columns=["line", "money", "effect", "unit", "current"])
+
+
+def _effect_of(scenario: Scenario, line: str) -> tuple[Callable[[float], float], str]:
+    """A line's steady effect as a function of its money per month, and the effect's unit."""
+    if line in scenario.channels.paid:
+        return scenario.channels.paid[line].reach, "prospects per day"
+    budget = lever_budgets(scenario)[line]
+    unit = "lift in pass probability" if line in FUNNEL else "relative lift"
+    return budget.steady_effect, unit
+
+
+def _half_saturation(scenario: Scenario, line: str) -> float:
+    """Where a line's curve bends (the Hill half-saturation, or the linear cap's money)."""
+    if line in scenario.channels.paid:
+        spec = scenario.channels.paid[line]
+        response, decay = spec.response, spec.adstock
+    else:
+        budget = lever_budgets(scenario)[line]
+        response, decay = budget.response, budget.adstock
+    if response is None:
+        return 0.0
+    if response.hill:
+        bend = response.hill.half_saturation
+    else:
+        linear = response.linear
+        bend = linear.cap / linear.per_unit if linear.per_unit else 0.0
+    return bend * (1.0 - decay)

@@ -21,13 +21,13 @@ LOWER_LINES = {"repeat": "after_sale", "refer": "referral"}
 def budget_lines(scenario: Scenario) -> dict[str, float]:
     """Money per month on each line, in a stable order: channels, stages, repeat, refer."""
     lines = {name: c.budget_per_month for name, c in scenario.channels.paid.items()}
-    for name, budget in _lever_budgets(scenario).items():
+    for name, budget in lever_budgets(scenario).items():
         lines[name] = budget.per_month
     return lines
 
 
-def _lever_budgets(scenario: Scenario) -> dict[str, Budget]:
-    """The budgets on stages and on the lower half, by line name."""
+def lever_budgets(scenario: Scenario) -> dict[str, Budget]:
+    """The budgets on stages and on the lower half (not channels), by line name."""
     out = {name: st.budget for name, st in scenario.funnel if st.budget is not None}
     for line, section in LOWER_LINES.items():
         part = getattr(scenario, section)
@@ -40,7 +40,7 @@ def line_path(scenario: Scenario, line: str) -> str:
     """The dotted field path of a line's money per month; unknown lines are refused."""
     if line in scenario.channels.paid:
         return f"channels.paid.{line}.budget_per_month"
-    levers = _lever_budgets(scenario)
+    levers = lever_budgets(scenario)
     if line in levers:
         section = LOWER_LINES.get(line, f"stages.{line}")
         return f"{section}.budget.per_month"
@@ -75,7 +75,7 @@ def resolve(scenario: Scenario) -> Scenario:
     Stage lifts add to pass_prob (at most 1); the repeat lift multiplies the purchase rate
     (BG/NBD: alpha shrinks by the same factor); the refer lift multiplies contact rates.
     """
-    levers = _lever_budgets(scenario)
+    levers = lever_budgets(scenario)
     if not levers:
         return scenario
     data: dict[str, Any] = scenario.to_dict()

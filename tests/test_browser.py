@@ -125,12 +125,17 @@ def test_marketer_runs_with_more_sellers(page):
     shoot(page, "2-marketer")
 
 
+def test_budget_page_shows_the_response_curves(page):
+    go_to(page, "Budget", "Budget · baseline", 1)
+    shoot(page, "3-budget")
+
+
 def test_planner_and_compare_draw_their_charts(page):
     go_to(page, "Planner", "Forecast · baseline", 3)
-    shoot(page, "3-planner")
+    shoot(page, "4-planner")
     go_to(page, "Compare", "Compare scenarios", 3)
     assert page.get_by_text("no_referrals").first.is_visible()
-    shoot(page, "4-compare")
+    shoot(page, "5-compare")
 
 
 def test_a_bad_upload_shows_the_message_and_the_app_goes_on(page):
@@ -144,5 +149,5 @@ def test_a_bad_upload_shows_the_message_and_the_app_goes_on(page):
     huge = {"name": "huge.yaml", "mimeType": "application/yaml", "buffer": b"#" * 300_000}
     page.locator('input[type="file"]').set_input_files(huge)
     page.get_by_text("huge.yaml: 300,000 bytes; the limit is 256,000.").wait_for()
-    shoot(page, "5-scenario-bad-upload")
+    shoot(page, "6-scenario-bad-upload")
     go_to(page, "Trainer", "The hourglass · baseline", 3)

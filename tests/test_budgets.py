@@ -19,9 +19,12 @@ from hourglass import (
     budget_lines,
     daily_table,
     kpis,
+    line_curves,
     load_scenario,
+    marginal_roi,
     optimize,
     replicate,
+    response_figure,
     simulate,
     stage_table,
     with_budgets,
@@ -281,3 +284,33 @@ def test_shipped_budget_scenario_has_every_lever():
         "display_ads", "search_ads", "like", "trust", "try", "repeat", "refer"
     ]  # fmt: skip
     assert sum(lines.values()) == 22000.0
+
+
+def test_at_the_optimum_the_free_lines_return_alike():
+    """Lagrange: with the total fixed, every line inside its bounds has the same marginal ROI."""
+    scenario = load_scenario(BUDGETS)
+    optimal, _ = allocate(scenario, 22_000.0, "profit", Constraints())
+    best = with_budgets(scenario, optimal)
+    marginal = marginal_roi(best)
+    capped = {"try"}  # linear up to a cap: the optimum sits on the kink
+    assert optimal["try"] == pytest.approx(2000.0, rel=1e-3)  # 0.10 / 0.00005
+    inside = [v for k, v in marginal.items() if k not in capped]
+    assert max(inside) - min(inside) < 0.01 * abs(np.mean(inside))
+    before = marginal_roi(scenario)
+    assert max(before.values()) - min(before.values()) > 1.0  # it was not so before
+
+
+def test_curves_table_and_figure():
+    scenario = load_scenario(BUDGETS)
+    curves = line_curves(scenario)
+    assert list(dict.fromkeys(curves["line"])) == list(budget_lines(scenario))
+    now = curves[curves["current"]].set_index("line")
+    assert now.loc["like", "money"] == 2000.0
+    assert now.loc["like", "effect"] == pytest.approx(0.15 * 2000 / 4500)
+    acting = 12000 / 0.7  # adstock 0.3
+    assert now.loc["display_ads", "effect"] == pytest.approx(500 * acting / (acting + 15000))
+    assert (curves.groupby("line")["money"].apply(lambda m: m.is_monotonic_increasing)).all()
+    fig = response_figure(curves, optimal={"like": 3000.0})
+    marked = [t for t in fig.data if t.name == "optimal"]
+    assert len(marked) == 1 and marked[0].x[0] == 3000.0
+    assert marked[0].y[0] == pytest.approx(0.15 * 3000 / 5500, rel=1e-3)

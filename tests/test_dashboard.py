@@ -98,6 +98,24 @@ def test_marketer_refuses_an_impossible_value_and_keeps_working():
     assert metric(at, "CAC").value != "n/a"
 
 
+def test_budget_page_draws_curves_and_optimises():
+    at = open_page("Budget", chosen="marketing_budgets")
+    curves = figures(at)[0]
+    titles = [a.text for a in curves.layout.annotations]
+    assert len(titles) == 7 and titles[0].startswith("display_ads · marginal ROI")
+    at.selectbox(key="objective").set_value("Buyers")
+    at.multiselect(key="locked").set_value(["display_ads"])
+    at.button[0].click().run()
+    assert not at.exception
+    verdict = (at.success or at.warning)[0].value
+    assert "paired replications" in verdict
+    curves, allocation = figures(at)
+    current, optimal = (dict(zip(t.x, t.y, strict=True)) for t in allocation.data)
+    assert optimal["display_ads"] == current["display_ads"]  # locked
+    assert sum(optimal.values()) == pytest.approx(22_000.0)
+    assert {t.name for t in curves.data if t.showlegend} == {"current", "optimal"}
+
+
 def test_planner_horizon_extends_the_forecast():
     at = open_page("Planner")
     customers = figures(at)[0]
@@ -159,6 +177,6 @@ def test_run_caps_refuse_huge_runs(page):
         assert not at.error  # one run is within the cap
         assert figures(at)
     else:
-        assert "50 replications would simulate" in at.error[0].value
-        assert "at most 33 replications" in at.error[0].value
+        assert "50 runs would simulate" in at.error[0].value
+        assert "about 33 runs of it" in at.error[0].value
         assert not figures(at)

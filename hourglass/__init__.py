@@ -40,13 +40,36 @@ _HOME = {
     "stage_occupancy": "hourglass.metrics",
     "stage_table": "hourglass.metrics",
     "STAGE_COLUMNS": "hourglass.metrics",
+    "CRM_PRESETS": "hourglass.crm",
+    "CrmMapping": "hourglass.crm",
+    "DataError": "hourglass.crm",
+    "detect_preset": "hourglass.crm",
+    "export_deals": "hourglass.crm",
+    "export_transactions": "hourglass.crm",
+    "load_mapping": "hourglass.crm",
+    "read_deals": "hourglass.crm",
+    "read_transactions": "hourglass.crm",
+    "Calibration": "hourglass.calibration",
+    "calibrate": "hourglass.calibration",
+    "report_markdown": "hourglass.calibration_report",
+    "fit_bgnbd": "hourglass.btyd",
+    "fit_gamma_gamma": "hourglass.btyd",
+    "repeat_tracking": "hourglass.btyd",
+    "rfm_summary": "hourglass.btyd",
+    "duration_figure": "hourglass.calibration_plots",
+    "pass_prob_figure": "hourglass.calibration_plots",
+    "repeat_tracking_figure": "hourglass.calibration_plots",
 }
 
 __all__ = [
     "BACKENDS",
+    "CRM_PRESETS",
     "STAGE_COLUMNS",
     "BackendError",
+    "Calibration",
     "Comparison",
+    "CrmMapping",
+    "DataError",
     "EventLog",
     "ReplicationError",
     "Replications",
@@ -55,17 +78,32 @@ __all__ = [
     "ScenarioError",
     "Vary",
     "__version__",
+    "calibrate",
     "compare",
     "daily_table",
+    "detect_preset",
+    "duration_figure",
+    "export_deals",
+    "export_transactions",
+    "fit_bgnbd",
+    "fit_gamma_gamma",
     "half_widths",
     "jsonable",
     "kpis",
+    "load_mapping",
     "load_scenario",
     "loss_table",
     "parse_scenario",
     "parse_scenario_text",
     "parse_vary",
+    "pass_prob_figure",
+    "read_deals",
+    "read_transactions",
+    "repeat_tracking",
+    "repeat_tracking_figure",
     "replicate",
+    "report_markdown",
+    "rfm_summary",
     "save_replications",
     "simulate",
     "stage_occupancy",
@@ -75,7 +113,26 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from hourglass.btyd import fit_bgnbd, fit_gamma_gamma, repeat_tracking, rfm_summary
+    from hourglass.calibration import Calibration, calibrate
+    from hourglass.calibration_plots import (
+        duration_figure,
+        pass_prob_figure,
+        repeat_tracking_figure,
+    )
+    from hourglass.calibration_report import report_markdown
     from hourglass.comparison import Comparison, compare
+    from hourglass.crm import (
+        CRM_PRESETS,
+        CrmMapping,
+        DataError,
+        detect_preset,
+        export_deals,
+        export_transactions,
+        load_mapping,
+        read_deals,
+        read_transactions,
+    )
     from hourglass.engine import Run, simulate
     from hourglass.experiment import (
         BACKENDS,

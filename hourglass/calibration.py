@@ -102,6 +102,8 @@ class Calibration:
     """Everything fitted, what was skipped and why, and the scenario it makes."""
 
     name: str
+    deals: Deals
+    """The checked deal history the fit used."""
     origin: pd.Timestamp
     until_days: float
     stages: list[StageFit]
@@ -505,6 +507,7 @@ def calibrate(
         set_aside[transactions.skipped.file] = aside
     return Calibration(
         name=slug(name),
+        deals=deals,
         origin=deals.origin,
         until_days=deals.until,
         stages=stages,
@@ -516,6 +519,13 @@ def calibrate(
         set_aside=set_aside,
         notes=notes,
         amount_mean_cv=amounts,
+    )
+
+
+def _bounded(*estimates: Estimate) -> bool:
+    """Whether a fit stayed inside the scenario's bounds, with finite intervals."""
+    return all(
+        math.isfinite(e.low) and math.isfinite(e.high) and 1e-3 <= e.value <= 1e3 for e in estimates
     )
 
 
@@ -534,6 +544,13 @@ def _fit_repeat(
         )
         return None, None, amounts, aside
     repeat = fit_bgnbd(summary, period_days)
+    if not _bounded(repeat.r, repeat.alpha, repeat.a, repeat.b):
+        notes.append(
+            f"repeat buying not fitted: BG/NBD runs off to the edge of its parameters on "
+            f"{repeat.customers:,} customers with {repeat.repeats:,} repeat purchases "
+            "(too few repeats to tell how customers differ)"
+        )
+        return None, None, amounts, aside
     buyers = int(((summary["x"] > 0) & (summary["m"] > 0)).sum())
     if buyers < MIN_CUSTOMERS:
         notes.append(
@@ -542,8 +559,7 @@ def _fit_repeat(
         )
         return repeat, None, amounts, aside
     spend = fit_gamma_gamma(summary)
-    spread = [spend.p.low, spend.p.high, spend.q.low, spend.q.high, spend.v.low, spend.v.high]
-    if not all(math.isfinite(x) and 0 < x < 1e6 for x in spread):
+    if not _bounded(spend.p, spend.q, spend.v):
         notes.append(
             "order value by Gamma-Gamma not fitted: the fit runs off to infinite parameters, "
             "as when customers do not differ in what they spend (the mean and cv of all "

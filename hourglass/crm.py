@@ -72,7 +72,7 @@ class CrmMapping(Model):
     """Keep identical transaction rows (a log without order ids may hold same-day repeats)."""
 
 
-PRESETS: dict[str, CrmMapping] = {
+CRM_PRESETS: dict[str, CrmMapping] = {
     "hourglass": CrmMapping(),
     "bitrix24": CrmMapping(
         deals=DealColumns(
@@ -168,9 +168,9 @@ def load_mapping(text: str, source: str = "<mapping>") -> CrmMapping:
     if not isinstance(data, dict):
         raise DataError(f"{source}: a mapping file is a mapping of keys to values")
     preset = data.pop("preset", "hourglass")
-    if preset not in PRESETS:
-        raise DataError(f"{source}: preset: '{preset}' is not one of {', '.join(PRESETS)}")
-    base = PRESETS[preset].model_dump()
+    if preset not in CRM_PRESETS:
+        raise DataError(f"{source}: preset: '{preset}' is not one of {', '.join(CRM_PRESETS)}")
+    base = CRM_PRESETS[preset].model_dump()
     for key in ("deals", "transactions"):
         if isinstance(data.get(key), dict):
             data[key] = {**base[key], **data[key]}
@@ -283,7 +283,7 @@ def detect_preset(data: str | bytes | pd.DataFrame) -> str:
     """The shipped mapping whose deal, stage and entered columns the export has."""
     frame = _frame(data, "deals") if not isinstance(data, pd.DataFrame) else data
     have = {str(c).strip().casefold() for c in frame.columns}
-    for name, preset in PRESETS.items():
+    for name, preset in CRM_PRESETS.items():
         cols = preset.deals
         if {cols.deal.casefold(), cols.stage.casefold(), cols.entered.casefold()} <= have:
             return name
@@ -314,7 +314,7 @@ def read_deals(
 ) -> Deals:
     """Check a deal-stage history and turn it into stage visits with passed/lost/open status."""
     frame = _frame(data, name)
-    mapping = mapping or PRESETS[detect_preset(frame)]
+    mapping = mapping or CRM_PRESETS[detect_preset(frame)]
     cols = _locate(frame, mapping.deals.model_dump(), {"deal", "stage", "entered"}, name)
     skipped = Skipped(name, len(frame))
     line = pd.Series(np.arange(len(frame)) + 2, index=frame.index)

@@ -210,7 +210,8 @@ class Skipped:
             shown = ", ".join(str(r) for r in sorted(rows)[:10])
             more = f" and {len(rows) - 10} more" if len(rows) > 10 else ""
             where = f"column '{column}': " if column else ""
-            out.append(f"{self.file}: {len(rows)} rows skipped: {where}{why} (rows {shown}{more})")
+            n = f"{len(rows)} row{'s' * (len(rows) != 1)}"
+            out.append(f"{self.file}: {n} skipped: {where}{why} (rows {shown}{more})")
         return out
 
 
@@ -453,7 +454,7 @@ def _visits(rows: pd.DataFrame, end: pd.Timestamp) -> tuple[pd.DataFrame, list[i
         if f in rows:
             given = rows[~bad & (rows[f] != "")]
             values = given.groupby("deal")[f].agg(pick)
-            visits[f] = visits["deal"].map(values).fillna("")
+            visits[f] = [values.get(d, "") for d in visits["deal"]]
     visits = visits.drop(columns=["close", "result"])
     visits = visits[visits["entered"] <= end].reset_index(drop=True)
     return visits, rows.loc[bad, "line"].tolist(), assumed

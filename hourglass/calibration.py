@@ -253,8 +253,8 @@ def pass_probability(
     for start in range(0, reps, 50):
         weights = rng.poisson(1.0, size=(min(50, reps - start), len(order))).astype(float)
         draws.append(_aalen_johansen(weights, passed, event))
-    low, high = np.nanpercentile(np.concatenate(draws), [2.5, 97.5])
-    return Estimate(float(point), float(low), float(high))
+    low, high = np.clip(np.nanpercentile(np.concatenate(draws), [2.5, 97.5]), 0.0, 1.0)
+    return Estimate(float(np.clip(point, 0.0, 1.0)), float(low), float(high))
 
 
 def _aalen_johansen(weights: np.ndarray, passed: np.ndarray, event: np.ndarray) -> np.ndarray:

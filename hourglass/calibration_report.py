@@ -50,7 +50,7 @@ def report_markdown(cal: Calibration) -> str:
     rows = []
     for s in cal.stages:
         d = s.duration
-        fits = " / ".join(f"{d.loglik[f]:,.1f}" for f in ("exponential", "gamma", "lognormal"))
+        fits = " / ".join(f"{d.loglik[f]:,.1f}" for f in d.loglik) if d else "n/a"
         rows.append(
             [
                 s.stage,
@@ -62,7 +62,7 @@ def report_markdown(cal: Calibration) -> str:
                 d.family if d else "not fitted",
                 _ci(d.mean_days) if d else "n/a",
                 f"{d.cv:.3g}" if d else "n/a",
-                fits if d else "n/a",
+                fits,
             ]
         )
     out += _table(

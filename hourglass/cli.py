@@ -404,6 +404,7 @@ def calibrate(
         f"{'fitted' if result.repeat else 'not fitted'}; {skipped} rows skipped, "
         f"{len(result.notes)} notes (see the report).",
         highlight=False,
+        soft_wrap=True,
     )
 
 
@@ -438,6 +439,7 @@ def export_crm(
         f"Wrote {len(tables[0][1]):,} stage visits to {output}"
         + (f" and {len(tables[-1][1]):,} purchases to {transactions}" if transactions else ""),
         highlight=False,
+        soft_wrap=True,
     )
 
 

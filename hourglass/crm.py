@@ -292,15 +292,26 @@ def detect_preset(data: str | bytes | pd.DataFrame) -> str:
 
 
 def _dates(values: pd.Series, mapping: CrmMapping) -> pd.Series:
-    """Parsed timestamps; NaT where a value is empty or unreadable."""
-    fmt = mapping.date_format or "mixed"
-    return (
-        pd.to_datetime(
-            values.str.strip(), format=fmt, errors="coerce", dayfirst=mapping.dayfirst
-        ).dt.tz_localize(None)
-        if len(values)
-        else pd.Series([], dtype="datetime64[ns]")
-    )
+    """Parsed timestamps (local wall time); NaT where a value is empty or unreadable.
+
+    ISO dates are read fast; whatever is left is read one by one in any common form.
+    """
+    text = values.str.strip()
+    if mapping.date_format:
+        return _naive(pd.to_datetime(text, format=mapping.date_format, errors="coerce"))
+    parsed = _naive(pd.to_datetime(text, format="ISO8601", errors="coerce"))
+    rest = parsed.isna() & (text != "")
+    if rest.any():
+        parsed[rest] = _naive(
+            pd.to_datetime(text[rest], format="mixed", errors="coerce", dayfirst=mapping.dayfirst)
+        )
+    return parsed
+
+
+def _naive(stamps: pd.Series) -> pd.Series:
+    if not pd.api.types.is_datetime64_any_dtype(stamps):
+        return pd.Series(pd.NaT, index=stamps.index, dtype="datetime64[ns]")
+    return stamps.dt.tz_localize(None) if stamps.dt.tz is not None else stamps
 
 
 def _fold(values: pd.Series) -> pd.Series:
@@ -454,7 +465,8 @@ def _visits(rows: pd.DataFrame, end: pd.Timestamp) -> tuple[pd.DataFrame, list[i
         if f in rows:
             given = rows[~bad & (rows[f] != "")]
             values = given.groupby("deal")[f].agg(pick)
-            visits[f] = [values.get(d, "") for d in visits["deal"]]
+            lookup = values.to_dict()
+            visits[f] = [lookup.get(d, "") for d in visits["deal"]]
     visits = visits.drop(columns=["close", "result"])
     visits = visits[visits["entered"] <= end].reset_index(drop=True)
     return visits, rows.loc[bad, "line"].tolist(), assumed

@@ -419,23 +419,17 @@ def fit_channels(deals: Deals, mapping: CrmMapping, notes: list[str]) -> list[Ch
         return [ChannelFit("organic", "organic", len(first), poisson_rate(len(first), span))]
     organic = {s.strip().casefold() for s in mapping.organic_sources}
     referral = {s.strip().casefold() for s in mapping.referral_sources}
-    out = []
+    counts: dict[tuple[str, str], int] = {}
     for source, n in first["source"].value_counts().sort_index().items():
         key = source.strip().casefold()
         if key in referral:
-            kind, name = "referral", "referral"
+            channel = (source, "referral")
         elif key in organic or key == "":
-            kind, name = "organic", "organic"
-        else:
-            kind, name = "paid", slug(source, frozenset({"organic", "referral"}))
-        out.append(
-            ChannelFit(
-                name if kind == "paid" else source or "organic",
-                kind,
-                int(n),
-                poisson_rate(int(n), span),
-            )
-        )
+            channel = (source or "(no source)", "organic")
+        else:  # sources that read alike become one paid channel
+            channel = (slug(source, frozenset({"organic", "referral"})), "paid")
+        counts[channel] = counts.get(channel, 0) + int(n)
+    out = [ChannelFit(name, kind, n, poisson_rate(n, span)) for (name, kind), n in counts.items()]
     if any(c.kind == "referral" for c in out):
         notes.append(
             "referral word of mouth not calibrated: referred deals are folded into organic "
@@ -487,7 +481,7 @@ def calibrate(
     end = None if until is None else pd.Timestamp(until)
     if not isinstance(deals, Deals):
         deals = read_deals(deals, mapping, end, name="deals")
-    mapping = mapping or CrmMapping()
+    mapping = mapping or deals.mapping
     notes = list(deals.notes)
     rng = np.random.default_rng(seed)
     stages = fit_stages(deals, rng, notes)

@@ -232,6 +232,8 @@ class Deals:
     """The optional fields the file has: source, loss_reason, seller."""
     notes: list[str]
     """What was assumed about rows that were kept."""
+    mapping: CrmMapping
+    """The mapping the file was read with."""
 
 
 @dataclass(frozen=True)
@@ -415,6 +417,7 @@ def read_deals(
         set_aside=set_aside,
         columns=present,
         notes=notes if assumed else [],
+        mapping=mapping,
     )
 
 

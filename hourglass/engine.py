@@ -184,7 +184,8 @@ class _Engine:
 
     def _setup_vocabulary(self) -> None:
         s = self.s
-        self.channels = (*s.channels.paid, "organic", "referral", *(["cohort"] * bool(self.cohort)))
+        cohort = ("cohort",) if self.cohort else ()
+        self.channels = (*s.channels.paid, "organic", "referral", *cohort)
         self.referral_channel = self.channels.index("referral")
         reasons: list[str] = []
         for name, stage in s.funnel:

@@ -157,6 +157,43 @@ def fit_gamma_gamma(summary: pd.DataFrame) -> GammaGammaFit:
     return GammaGammaFit(**_estimates(fit, ("p", "q", "v")), customers=len(x), loglik=fit.loglik)
 
 
+@dataclass(frozen=True)
+class Holdout:
+    """Repeat purchases after the calibration period, by its customers: actual and expected."""
+
+    until: pd.Timestamp
+    end: pd.Timestamp
+    actual: int
+    expected: float
+
+    @property
+    def error(self) -> float:
+        """(expected - actual) / actual."""
+        return (self.expected - self.actual) / self.actual if self.actual else np.nan
+
+
+def holdout_repeats(transactions: pd.DataFrame, fit: BGNBDFit, until: pd.Timestamp) -> Holdout:
+    """Repeat purchases after `until` (to the last date in the log) by the customers who
+    first bought by then, against BG/NBD's expectation for them; a day counts once."""
+    days = transactions["date"].dt.normalize()
+    per_day = transactions.assign(day=days).drop_duplicates(["customer", "day"])
+    first = per_day.groupby("customer")["day"].transform("min")
+    mine = per_day[first <= until]
+    end = days.max()
+    per = pd.Timedelta(days=fit.period_days)
+    starts = mine.groupby("customer")["day"].min()
+    params = (fit.r.value, fit.alpha.value, fit.a.value, fit.b.value)
+    expected = bgnbd_expected_repeats((end - starts) / per, *params) - bgnbd_expected_repeats(
+        (until - starts) / per, *params
+    )
+    return Holdout(
+        until=until,
+        end=end,
+        actual=int((mine["day"] > until).sum()),
+        expected=float(expected.sum()),
+    )
+
+
 def cumulative_repeats(days: np.ndarray, periods: int, period_days: float = 7.0) -> np.ndarray:
     """Repeat purchases made before the end of each period 1..periods (days from the origin)."""
     ends = np.arange(1, periods + 1) * period_days

@@ -22,8 +22,10 @@ from hourglass.btyd import (
     BGNBDFit,
     Estimate,
     GammaGammaFit,
+    Holdout,
     fit_bgnbd,
     fit_gamma_gamma,
+    holdout_repeats,
     rfm_summary,
 )
 from hourglass.crm import CrmMapping, Deals, Skipped, Transactions, read_deals, read_transactions
@@ -117,6 +119,8 @@ class Calibration:
     notes: list[str] = field(default_factory=list)
     """Estimates skipped, and assumptions made, each with its reason."""
     amount_mean_cv: tuple[float, float] | None = None
+    holdout: Holdout | None = None
+    """Repeat purchases after the period, kept for checking the fit."""
 
     @property
     def scenario(self) -> Scenario:
@@ -221,6 +225,14 @@ class Calibration:
             },
             "repeat": repeat,
             "repeat_ci": intervals,
+            "holdout": None
+            if self.holdout is None
+            else {
+                "from": f"{self.holdout.until:%Y-%m-%d}",
+                "to": f"{self.holdout.end:%Y-%m-%d}",
+                "actual_repeats": self.holdout.actual,
+                "expected_repeats": self.holdout.expected,
+            },
             "sellers": {
                 s.seller: {"conversion": s.conversion.value, "won": s.won, "lost": s.lost}
                 for s in self.sellers
@@ -488,17 +500,18 @@ def calibrate(
     channels = fit_channels(deals, mapping, notes)
     sellers = fit_sellers(deals, notes)
     skipped, set_aside = [deals.skipped], {deals.skipped.file: deals.set_aside}
-    repeat = spend = amounts = None
+    repeat = spend = amounts = holdout = None
     if transactions is None:
         notes.append("repeat buying and order value not fitted: no transaction log given")
     else:
         if not isinstance(transactions, Transactions):
             transactions = read_transactions(transactions, mapping, name="transactions")
         skipped.append(transactions.skipped)
-        repeat, spend, amounts, aside = _fit_repeat(
-            transactions, end or deals.origin + pd.Timedelta(days=deals.until), period_days, notes
-        )
+        cut = end or deals.origin + pd.Timedelta(days=deals.until)
+        repeat, spend, amounts, aside = _fit_repeat(transactions, cut, period_days, notes)
         set_aside[transactions.skipped.file] = aside
+        if repeat is not None and aside:
+            holdout = holdout_repeats(transactions.rows, repeat, cut)
     return Calibration(
         name=slug(name),
         deals=deals,
@@ -513,13 +526,14 @@ def calibrate(
         set_aside=set_aside,
         notes=notes,
         amount_mean_cv=amounts,
+        holdout=holdout,
     )
 
 
-def _bounded(*estimates: Estimate) -> bool:
-    """Whether a fit stayed inside the scenario's bounds, with finite intervals."""
+def _bounded(*estimates: Estimate, top: float) -> bool:
+    """Whether a fit stayed in [0.001, top], with finite intervals."""
     return all(
-        math.isfinite(e.low) and math.isfinite(e.high) and 1e-3 <= e.value <= 1e3 for e in estimates
+        math.isfinite(e.low) and math.isfinite(e.high) and 1e-3 <= e.value <= top for e in estimates
     )
 
 
@@ -538,7 +552,7 @@ def _fit_repeat(
         )
         return None, None, amounts, aside
     repeat = fit_bgnbd(summary, period_days)
-    if not _bounded(repeat.r, repeat.alpha, repeat.a, repeat.b):
+    if not (_bounded(repeat.r, top=1e3) and _bounded(repeat.alpha, repeat.a, repeat.b, top=1e6)):
         notes.append(
             f"repeat buying not fitted: BG/NBD runs off to the edge of its parameters on "
             f"{repeat.customers:,} customers with {repeat.repeats:,} repeat purchases "
@@ -553,7 +567,7 @@ def _fit_repeat(
         )
         return repeat, None, amounts, aside
     spend = fit_gamma_gamma(summary)
-    if not _bounded(spend.p, spend.q, spend.v):
+    if not (_bounded(spend.p, spend.q, top=1e3) and _bounded(spend.v, top=math.inf)):
         notes.append(
             "order value by Gamma-Gamma not fitted: the fit runs off to infinite parameters, "
             "as when customers do not differ in what they spend (the mean and cv of all "

@@ -123,6 +123,14 @@ def report_markdown(cal: Calibration) -> str:
             ["parameter", "estimate [95% CI]"],
             [[k, _ci(getattr(rep, k))] for k in ("r", "alpha", "a", "b")],
         )
+    if cal.holdout is not None:
+        h = cal.holdout
+        out += [
+            "",
+            f"Check on the rows kept out: from {h.until:%Y-%m-%d} to {h.end:%Y-%m-%d} these "
+            f"customers bought again {h.actual:,} times; BG/NBD expects {h.expected:,.0f} "
+            f"({h.error:+.1%}).",
+        ]
     if cal.spend is not None:
         sp = cal.spend
         out += [

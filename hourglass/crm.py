@@ -66,7 +66,10 @@ class CrmMapping(Model):
     referral_sources: list[str] = ["referral", "referrals", "recommendation"]
     transactions: TransactionColumns = TransactionColumns()
     date_format: str | None = None
-    """A strptime format such as %Y%m%d; leave out to read ISO and other common dates."""
+    """The deal history's strptime format, such as %d.%m.%Y; leave out to read ISO and
+    other common forms."""
+    transaction_date_format: str | None = None
+    """The same for the transaction log, such as %Y%m%d."""
     dayfirst: bool = False
     keep_duplicate_transactions: bool = False
     """Keep identical transaction rows (a log without order ids may hold same-day repeats)."""
@@ -293,19 +296,19 @@ def detect_preset(data: str | bytes | pd.DataFrame) -> str:
     return "hourglass"
 
 
-def _dates(values: pd.Series, mapping: CrmMapping) -> pd.Series:
+def _dates(values: pd.Series, fmt: str | None, dayfirst: bool) -> pd.Series:
     """Parsed timestamps (local wall time); NaT where a value is empty or unreadable.
 
     ISO dates are read fast; whatever is left is read one by one in any common form.
     """
     text = values.str.strip()
-    if mapping.date_format:
-        return _naive(pd.to_datetime(text, format=mapping.date_format, errors="coerce"))
+    if fmt:
+        return _naive(pd.to_datetime(text, format=fmt, errors="coerce"))
     parsed = _naive(pd.to_datetime(text, format="ISO8601", errors="coerce"))
     rest = parsed.isna() & (text != "")
     if rest.any():
         parsed[rest] = _naive(
-            pd.to_datetime(text[rest], format="mixed", errors="coerce", dayfirst=mapping.dayfirst)
+            pd.to_datetime(text[rest], format="mixed", errors="coerce", dayfirst=dayfirst)
         )
     return parsed
 
@@ -348,14 +351,14 @@ def read_deals(
         names = sorted(set(frame.loc[unknown, cols["stage"]].str.strip()))[:5]
         skipped.add(cols["stage"], f"stage not in the mapping ({', '.join(names)})", line[unknown])
     ok &= ~unknown
-    entered = _dates(frame[cols["entered"]], mapping)
+    entered = _dates(frame[cols["entered"]], mapping.date_format, mapping.dayfirst)
     bad = ok & entered.isna()
     skipped.add(cols["entered"], "unparseable date", line[bad])
     ok &= ~bad
     left = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
     if "left" in cols:
         raw = frame[cols["left"]].str.strip()
-        left = _dates(frame[cols["left"]], mapping)
+        left = _dates(frame[cols["left"]], mapping.date_format, mapping.dayfirst)
         bad = ok & left.isna() & (raw != "")
         skipped.add(cols["left"], "unparseable date", line[bad])
         ok &= ~bad
@@ -498,7 +501,7 @@ def read_transactions(
     empty = ok & (customer == "")
     skipped.add(cols["customer"], "empty", line[empty])
     ok &= ~empty
-    date = _dates(frame[cols["date"]], mapping)
+    date = _dates(frame[cols["date"]], mapping.transaction_date_format, mapping.dayfirst)
     bad = ok & date.isna()
     skipped.add(cols["date"], "unparseable date", line[bad])
     ok &= ~bad

@@ -187,7 +187,7 @@ def _cdnow(keep_duplicates: bool = True):
     )
     mapping = CrmMapping(
         transactions=TransactionColumns(customer="customer", date="date", amount="amount"),
-        date_format="%Y%m%d",
+        transaction_date_format="%Y%m%d",
         keep_duplicate_transactions=keep_duplicates,
     )
     return read_transactions(raw, mapping, name="CDNOW_sample.txt")

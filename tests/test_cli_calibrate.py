@@ -120,6 +120,13 @@ def test_calibrate_json_has_stages_channels_and_repeat(tmp_path):
     assert all(isinstance(v, float) for v in repeat.values())
     assert repeat["r"] == pytest.approx(0.243, abs=5e-4)
     assert repeat["v"] == pytest.approx(15.44, abs=5e-3)
+    holdout = doc["holdout"]  # the rows after --until check the fit
+    assert (holdout["from"], holdout["to"], holdout["actual_repeats"]) == (
+        "1997-09-30",
+        "1998-06-30",
+        1882,
+    )
+    assert holdout["expected_repeats"] == pytest.approx(1667, abs=1)
     assert doc["skipped_rows"][str(tmp_path / "cdnow.csv")] == {}
 
 

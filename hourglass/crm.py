@@ -323,20 +323,12 @@ def _fold(values: pd.Series) -> pd.Series:
     return values.str.strip().str.casefold()
 
 
-def read_deals(
-    data: str | bytes | pd.DataFrame,
-    mapping: CrmMapping | None = None,
-    until: pd.Timestamp | None = None,
-    name: str = "deals",
-) -> Deals:
-    """Check a deal-stage history and turn it into stage visits with passed/lost/open status."""
-    frame = _frame(data, name)
-    mapping = mapping or CRM_PRESETS[detect_preset(frame)]
-    cols = _locate(frame, mapping.deals.model_dump(), {"deal", "stage", "entered"}, name)
-    skipped = Skipped(name, len(frame))
+def _checked_rows(
+    frame: pd.DataFrame, cols: dict[str, str], mapping: CrmMapping, skipped: Skipped
+) -> pd.DataFrame:
+    """The deal rows that pass every check; the others are counted in `skipped`."""
     line = pd.Series(np.arange(len(frame)) + 2, index=frame.index)
     ok = pd.Series(True, index=frame.index)
-
     dup = frame.duplicated()
     skipped.add("", "duplicate of an earlier row", line[dup])
     ok &= ~dup
@@ -375,7 +367,7 @@ def read_deals(
         skipped.add(cols["outcome"], f"outcome is not one of {allowed}", line[bad])
         ok &= ~bad
 
-    rows = pd.DataFrame(
+    return pd.DataFrame(
         {
             "line": line,
             "deal": frame[cols["deal"]].str.strip(),
@@ -390,6 +382,20 @@ def read_deals(
             },
         }
     )[ok]
+
+
+def read_deals(
+    data: str | bytes | pd.DataFrame,
+    mapping: CrmMapping | None = None,
+    until: pd.Timestamp | None = None,
+    name: str = "deals",
+) -> Deals:
+    """Check a deal-stage history and turn it into stage visits with passed/lost/open status."""
+    frame = _frame(data, name)
+    mapping = mapping or CRM_PRESETS[detect_preset(frame)]
+    cols = _locate(frame, mapping.deals.model_dump(), {"deal", "stage", "entered"}, name)
+    skipped = Skipped(name, len(frame))
+    rows = _checked_rows(frame, cols, mapping, skipped)
     if rows.empty:
         raise DataError(f"{name}: no usable rows\n" + "\n".join(skipped.lines()))
     set_aside = 0

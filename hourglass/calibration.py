@@ -119,6 +119,7 @@ class Calibration:
     notes: list[str] = field(default_factory=list)
     """Estimates skipped, and assumptions made, each with its reason."""
     amount_mean_cv: tuple[float, float] | None = None
+    """Mean and cv of the calibration period's amounts, the fallback order value."""
     holdout: Holdout | None = None
     """Repeat purchases after the period, kept for checking the fit."""
 
@@ -261,6 +262,8 @@ def pass_probability(
     passed = (status[order] == "passed").astype(float)
     event = (status[order] != "open").astype(float)
     point = _aalen_johansen(np.ones((1, len(order))), passed, event)[0]
+    if not np.isfinite(point):
+        return Estimate(math.nan, math.nan, math.nan)
     draws = []
     for start in range(0, reps, 50):
         weights = rng.poisson(1.0, size=(min(50, reps - start), len(order))).astype(float)
@@ -383,6 +386,11 @@ def fit_stages(deals: Deals, rng: np.random.Generator, notes: list[str]) -> list
         unknown = ~is_open & np.isnan(left)
         days = np.where(is_open, deals.until - entered, left - entered)
         prob = pass_probability(np.where(unknown, 0.0, days), status, rng)
+        if not math.isfinite(prob.value):
+            notes.append(
+                f"{name}: pass probability not estimated: no visit was decided yet "
+                "(the scenario lets everyone pass)"
+            )
         if unknown.any():
             notes.append(
                 f"{name}: {int(unknown.sum())} decided visits have no leaving time; "
@@ -394,7 +402,8 @@ def fit_stages(deals: Deals, rng: np.random.Generator, notes: list[str]) -> list
             duration = fit_duration(np.maximum(exact, 0.0), np.maximum(censored, 0.0))
         else:
             notes.append(
-                f"{name}: time in stage not fitted: fewer than 2 visits left it at a known time"
+                f"{name}: time in stage not fitted: fewer than 2 visits left it at a known "
+                "time (the scenario uses 0 days)"
             )
         reasons = _loss_reasons(mine, status, name, deals, notes)
         out.append(StageFit(name, len(mine), *counts.values(), prob, duration, reasons))

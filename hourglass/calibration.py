@@ -378,7 +378,7 @@ def fit_stages(deals: Deals, rng: np.random.Generator, notes: list[str]) -> list
         counts = {s: int((status == s).sum()) for s in ("passed", "lost", "open")}
         if mine.empty:
             notes.append(f"{name}: no visits; the scenario lets everyone pass at once")
-            out.append(StageFit(name, 0, 0, 0, 0, Estimate(1.0, 1.0, 1.0), None, {}))
+            out.append(StageFit(name, 0, 0, 0, 0, Estimate(math.nan, math.nan, math.nan), None, {}))
             continue
         left = mine["left"].to_numpy(float)
         entered = mine["entered"].to_numpy(float)

@@ -25,7 +25,7 @@ HOURGLASS, BITRIX24, HUBSPOT, SALESFORCE = (
 )
 
 
-def _shape(text: str) -> pd.DataFrame:
+def _shape(text: str | bytes) -> pd.DataFrame:
     v = read_deals(text).visits
     return v[["stage", "entered", "left", "status", "outcome"]].reset_index(drop=True)
 
@@ -145,3 +145,9 @@ def test_export_writes_a_run_as_a_deal_history(tmp_path):
     tx = export_transactions(run)
     assert len(tx) == len(run.log.purchases["time"])
     assert read_transactions(tx.to_csv(index=False)).skipped.count == 0
+
+
+def test_bytes_with_a_byte_order_mark_read_like_text():
+    """The dashboard hands over uploaded bytes: a BOM and ';' separators are fine."""
+    upload = ("\ufeff" + BITRIX24).encode("utf-8")
+    pd.testing.assert_frame_equal(_shape(upload), _shape(BITRIX24))

@@ -8,6 +8,7 @@ DataError, whose message names the file, the rows, the column and why.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
@@ -42,6 +43,10 @@ class DealColumns(Model):
     source: Header | None = "source"
     loss_reason: Header | None = "loss_reason"
     seller: Header | None = "seller"
+    stage_columns: bool = False
+    """True for an export with one row per deal and a column per stage, named
+    '<entered> <stage>' and '<left> <stage>' (HubSpot's 'Date entered "Stage (Pipeline)"');
+    `stage` then names the stage column of the unpivoted table."""
 
 
 class TransactionColumns(Model):
@@ -105,12 +110,13 @@ CRM_PRESETS: dict[str, CrmMapping] = {
         deals=DealColumns(
             deal="Record ID",
             stage="Deal Stage",
-            entered="Date entered stage",
-            left="Date exited stage",
+            entered="Date entered",
+            left="Date exited",
             outcome=None,
             source="Original Source",
             loss_reason="Closed Lost Reason",
             seller="Deal owner",
+            stage_columns=True,
         ),
         stages={
             "appointmentscheduled": "know",
@@ -133,14 +139,14 @@ CRM_PRESETS: dict[str, CrmMapping] = {
     ),
     "salesforce": CrmMapping(
         deals=DealColumns(
-            deal="Opportunity ID",
-            stage="Stage",
-            entered="Stage Start Date",
-            left="Stage End Date",
+            deal="OpportunityId",
+            stage="StageName",
+            entered="CreatedDate",
+            left=None,
             outcome=None,
-            source="Lead Source",
-            loss_reason="Loss Reason",
-            seller="Opportunity Owner",
+            source="LeadSource",
+            loss_reason="Loss_Reason__c",
+            seller="OwnerId",
         ),
         stages={
             "Prospecting": "know",
@@ -291,24 +297,64 @@ def detect_preset(data: str | bytes | pd.DataFrame) -> str:
     have = {str(c).strip().casefold() for c in frame.columns}
     for name, preset in CRM_PRESETS.items():
         cols = preset.deals
-        if {cols.deal.casefold(), cols.stage.casefold(), cols.entered.casefold()} <= have:
+        if cols.stage_columns:
+            found = cols.deal.casefold() in have and _stage_headers(frame.columns, cols.entered)
+        else:
+            found = {cols.deal.casefold(), cols.stage.casefold(), cols.entered.casefold()} <= have
+        if found:
             return name
     return "hourglass"
 
 
-def _dates(values: pd.Series, fmt: str | None, dayfirst: bool) -> pd.Series:
-    """Parsed timestamps (local wall time); NaT where a value is empty or unreadable.
+def _stage_headers(columns: pd.Index, prefix: str) -> dict[str, str]:
+    """Stage -> column, for columns named '<prefix> <stage>' (quotes and a trailing
+    '(pipeline)' dropped)."""
+    start = prefix.strip().casefold() + " "
+    out = {}
+    for col in columns:
+        text = str(col).strip()
+        if text.casefold().startswith(start):
+            label = text[len(start) :].strip().strip("\"'“”")
+            label = re.sub(r"\s*\([^()]*\)$", "", label).strip("\"'“” ")
+            out[label] = col
+    return out
 
-    ISO dates are read fast; whatever is left is read one by one in any common form.
-    """
+
+def _unpivot(frame: pd.DataFrame, cols: DealColumns, name: str) -> pd.DataFrame:
+    """One row per deal per stage entered, from an export with a column per stage; `_line`
+    keeps each row's line in the file."""
+    entered = _stage_headers(frame.columns, cols.entered)
+    if not entered:
+        raise DataError(
+            f"{name}: no columns named '{cols.entered} <stage>'; the file has "
+            + ", ".join(f"'{c}'" for c in frame.columns)
+        )
+    left = _stage_headers(frame.columns, cols.left) if cols.left else {}
+    wide = {*entered.values(), *left.values()}
+    keep = [c for c in frame.columns if c not in wide and c.casefold() != cols.stage.casefold()]
+    parts = []
+    for label, col in entered.items():
+        part = frame[keep].assign(_line=np.arange(len(frame)) + 2)
+        part[cols.stage] = label
+        part[cols.entered] = frame[col]
+        if cols.left:
+            part[cols.left] = frame[left[label]] if label in left else ""
+        parts.append(part[frame[col].str.strip() != ""])
+    return pd.concat(parts, ignore_index=True)
+
+
+def _dates(values: pd.Series, fmt: str | None, dayfirst: bool) -> pd.Series:
+    """Parsed timestamps in UTC, without a zone (times with no zone are taken as UTC); NaT
+    where a value is empty or unreadable. ISO dates are read fast; whatever is left is read
+    one by one in any common form."""
     text = values.str.strip()
     if fmt:
-        return _naive(pd.to_datetime(text, format=fmt, errors="coerce"))
-    parsed = _naive(pd.to_datetime(text, format="ISO8601", errors="coerce"))
+        return _naive(pd.to_datetime(text, format=fmt, errors="coerce", utc=True))
+    parsed = _naive(pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True))
     rest = parsed.isna() & (text != "")
     if rest.any():
         parsed[rest] = _naive(
-            pd.to_datetime(text[rest], format="mixed", errors="coerce", dayfirst=dayfirst)
+            pd.to_datetime(text[rest], format="mixed", errors="coerce", dayfirst=dayfirst, utc=True)
         )
     return parsed
 
@@ -316,7 +362,7 @@ def _dates(values: pd.Series, fmt: str | None, dayfirst: bool) -> pd.Series:
 def _naive(stamps: pd.Series) -> pd.Series:
     if not pd.api.types.is_datetime64_any_dtype(stamps):
         return pd.Series(pd.NaT, index=stamps.index, dtype="datetime64[ns]")
-    return stamps.dt.tz_localize(None) if stamps.dt.tz is not None else stamps
+    return stamps.dt.tz_convert(None)
 
 
 def _fold(values: pd.Series) -> pd.Series:
@@ -327,9 +373,10 @@ def _checked_rows(
     frame: pd.DataFrame, cols: dict[str, str], mapping: CrmMapping, skipped: Skipped
 ) -> pd.DataFrame:
     """The deal rows that pass every check; the others are counted in `skipped`."""
-    line = pd.Series(np.arange(len(frame)) + 2, index=frame.index)
+    line = frame["_line"] if "_line" in frame else pd.Series(np.arange(len(frame)) + 2)
+    line.index = frame.index
     ok = pd.Series(True, index=frame.index)
-    dup = frame.duplicated()
+    dup = frame.drop(columns="_line", errors="ignore").duplicated()
     skipped.add("", "duplicate of an earlier row", line[dup])
     ok &= ~dup
     for fld in ("deal", "stage", "entered"):
@@ -393,7 +440,10 @@ def read_deals(
     """Check a deal-stage history and turn it into stage visits with passed/lost/open status."""
     frame = _frame(data, name)
     mapping = mapping or CRM_PRESETS[detect_preset(frame)]
-    cols = _locate(frame, mapping.deals.model_dump(), {"deal", "stage", "entered"}, name)
+    if mapping.deals.stage_columns:
+        frame = _unpivot(frame, mapping.deals, name)
+    wanted = mapping.deals.model_dump(exclude={"stage_columns"})
+    cols = _locate(frame, wanted, {"deal", "stage", "entered"}, name)
     skipped = Skipped(name, len(frame))
     rows = _checked_rows(frame, cols, mapping, skipped)
     if rows.empty:

@@ -26,8 +26,9 @@ HOURGLASS, BITRIX24, HUBSPOT, SALESFORCE = (
 
 
 def _shape(text: str | bytes) -> pd.DataFrame:
+    """Stage visits: stage, days in stage, status and the deal's outcome."""
     v = read_deals(text).visits
-    return v[["stage", "entered", "left", "status", "outcome"]].reset_index(drop=True)
+    return v.assign(days=v["left"] - v["entered"])[["stage", "days", "status", "outcome"]]
 
 
 @pytest.mark.parametrize(

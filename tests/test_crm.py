@@ -152,3 +152,12 @@ def test_bytes_with_a_byte_order_mark_read_like_text():
     """The dashboard hands over uploaded bytes: a BOM and ';' separators are fine."""
     upload = ("\ufeff" + BITRIX24).encode("utf-8")
     pd.testing.assert_frame_equal(_shape(upload), _shape(BITRIX24))
+
+
+def test_a_column_per_stage_keeps_the_file_lines():
+    """HubSpot's one row per deal: a bad date in a stage column names the deal's line."""
+    broken = HUBSPOT.replace("2026-01-04 00:00,2026-01-05 00:00", "2026-01-04 00:00,soon", 1)
+    deals = read_deals(broken)
+    assert deals.skipped.lines() == [
+        "deals: 1 row skipped: column 'Date exited': unparseable date (rows 3)"
+    ]

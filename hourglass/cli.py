@@ -305,6 +305,21 @@ def _read_text(path: Path, what: str) -> str:
         raise _fail(f"{what} {path}: cannot read: {e}") from None
 
 
+def _check_target(*targets: Path | None) -> None:
+    """Refuse an output in a folder that does not exist, before any work."""
+    for target in targets:
+        if target is not None and not target.resolve().parent.is_dir():
+            raise _fail(f"{target}: cannot write: no folder {target.parent}")
+
+
+def _write_text(target: Path, text: str) -> None:
+    """Write a file atomically; a clean failure naming it if that cannot be done."""
+    try:
+        write_atomic(target, lambda f: Path(f).write_text(text, "utf-8"))
+    except OSError as e:
+        raise _fail(f"{target}: cannot write: {e.strerror or e}") from None
+
+
 def _date(text: str, option: str) -> pd.Timestamp:
     try:
         return pd.Timestamp(text)
@@ -337,7 +352,11 @@ def _mapping(
             known = ", ".join(f for fields in tables.values() for f in fields)
             raise _fail(f"--column {item}: use FIELD=HEADER with FIELD one of {known}")
         data[where][field.strip()] = header.strip()
-    return hourglass.CrmMapping.model_validate(data)
+    try:
+        return hourglass.CrmMapping.model_validate(data)
+    except ValueError as e:
+        wrong = "; ".join(f"{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in e.errors())
+        raise _fail(f"--column: {wrong}") from None
 
 
 @app.command()
@@ -370,6 +389,7 @@ def calibrate(
     as_json: JsonOpt = False,
 ) -> None:
     """Fit a scenario from a CRM deal-stage history and, optionally, a transaction log."""
+    _check_target(output, report)
     deals_text = _read_text(deals, "--deals")
     tx_text = _read_text(transactions, "--transactions") if transactions else None
     spec = _mapping(deals_text, mapping, crm, column or [])
@@ -387,13 +407,9 @@ def calibrate(
         raise _fail(str(e)) from None
     header = f"# Calibrated by 'hourglass calibrate' from {deals.name}"
     header += f" and {transactions.name}\n" if transactions else "\n"
-    try:
-        write_atomic(output, lambda f: Path(f).write_text(header + scenario.to_yaml(), "utf-8"))
-        if report is not None:
-            text = hourglass.report_markdown(result)
-            write_atomic(report, lambda f: Path(f).write_text(text, "utf-8"))
-    except OSError as e:
-        raise _fail(f"cannot write: {e}") from None
+    _write_text(output, header + scenario.to_yaml())
+    if report is not None:
+        _write_text(report, hourglass.report_markdown(result))
     if as_json:
         _dump(result.to_dict())
         return
@@ -401,7 +417,8 @@ def calibrate(
     out.print(
         f"Wrote {output}" + (f" and {report}" if report else "") + f": {len(result.stages)} "
         f"stages, {len(result.channels)} channels, repeat model "
-        f"{'fitted' if result.repeat else 'not fitted'}; {skipped} rows skipped, "
+        f"{'fitted' if result.repeat else 'not fitted'}; {skipped} row{'s' * (skipped != 1)} "
+        "skipped, "
         f"{len(result.notes)} notes (see the report).",
         highlight=False,
         soft_wrap=True,
@@ -426,15 +443,13 @@ def export_crm(
         )
     spec = _load(scenario)
     origin = _date(start, "--start")
+    _check_target(output, transactions)
     run_ = hourglass.simulate(spec, seed)
     tables = [(output, hourglass.export_deals(run_, origin))]
     if transactions is not None:
         tables.append((transactions, hourglass.export_transactions(run_, origin)))
-    try:
-        for target, frame in tables:
-            write_atomic(target, lambda f, t=frame: t.to_csv(f, index=False))
-    except OSError as e:
-        raise _fail(f"cannot write: {e}") from None
+    for target, frame in tables:
+        _write_text(target, frame.to_csv(index=False))
     out.print(
         f"Wrote {len(tables[0][1]):,} stage visits to {output}"
         + (f" and {len(tables[-1][1]):,} purchases to {transactions}" if transactions else ""),

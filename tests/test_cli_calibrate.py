@@ -236,6 +236,10 @@ def test_column_flags_rename_fields(tmp_path):
             ["export-crm", "scenarios", "-o", "x.csv"],
             "saved results hold tables, not the event log",
         ),
+        (
+            ["export-crm", "scenarios/baseline.yaml", "-o", "nowhere/x.csv"],
+            "nowhere/x.csv: cannot write: no folder nowhere",
+        ),
     ],
 )
 def test_bad_input_exits_2_without_traceback(args, words):

@@ -235,7 +235,13 @@ class Calibration:
                 "expected_repeats": self.holdout.expected,
             },
             "sellers": {
-                s.seller: {"conversion": s.conversion.value, "won": s.won, "lost": s.lost}
+                s.seller: {
+                    "conversion": s.conversion.value,
+                    "conversion_ci": [s.conversion.low, s.conversion.high],
+                    "won": s.won,
+                    "lost": s.lost,
+                    "open": s.open,
+                }
                 for s in self.sellers
             },
             "skipped_rows": {

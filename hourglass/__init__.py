@@ -40,13 +40,13 @@ _HOME = {
     "stage_occupancy": "hourglass.metrics",
     "stage_table": "hourglass.metrics",
     "STAGE_COLUMNS": "hourglass.metrics",
-    "CRM_PRESETS": "hourglass.crm",
-    "CrmMapping": "hourglass.crm",
-    "DataError": "hourglass.crm",
+    "CRM_PRESETS": "hourglass.crm_mapping",
+    "CrmMapping": "hourglass.crm_mapping",
+    "DataError": "hourglass.crm_mapping",
     "detect_preset": "hourglass.crm",
     "export_deals": "hourglass.crm",
     "export_transactions": "hourglass.crm",
-    "load_mapping": "hourglass.crm",
+    "load_mapping": "hourglass.crm_mapping",
     "read_deals": "hourglass.crm",
     "read_transactions": "hourglass.crm",
     "Calibration": "hourglass.calibration",
@@ -123,16 +123,13 @@ if TYPE_CHECKING:
     from hourglass.calibration_report import report_markdown
     from hourglass.comparison import Comparison, compare
     from hourglass.crm import (
-        CRM_PRESETS,
-        CrmMapping,
-        DataError,
         detect_preset,
         export_deals,
         export_transactions,
-        load_mapping,
         read_deals,
         read_transactions,
     )
+    from hourglass.crm_mapping import CRM_PRESETS, CrmMapping, DataError, load_mapping
     from hourglass.engine import Run, simulate
     from hourglass.experiment import (
         BACKENDS,

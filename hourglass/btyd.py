@@ -13,21 +13,8 @@ import pandas as pd
 from scipy import special
 
 from hourglass.engine import Run
-from hourglass.mle import maximize
+from hourglass.mle import Estimate, maximize
 from hourglass.theory import bgnbd_expected_repeats
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """A fitted number and its 95% interval."""
-
-    value: float
-    low: float
-    high: float
-
-    def to_dict(self) -> dict[str, float]:
-        """Value and interval as plain numbers."""
-        return {"value": self.value, "low": self.low, "high": self.high}
 
 
 @dataclass(frozen=True)

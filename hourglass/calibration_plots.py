@@ -10,7 +10,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from scipy import stats
 
-from hourglass.calibration import Calibration, DurationFit
+from hourglass.calibration import Calibration
+from hourglass.estimators import DurationFit
 from hourglass.plots import LOST, PALETTE, UPPER
 from hourglass.stages import FUNNEL
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from hourglass.btyd import Estimate
 from hourglass.calibration import Calibration
+from hourglass.mle import Estimate
 
 
 def _num(x: float) -> str:

@@ -13,6 +13,19 @@ Z95 = 1.959963984540054
 
 
 @dataclass(frozen=True)
+class Estimate:
+    """A fitted number and its 95% interval."""
+
+    value: float
+    low: float
+    high: float
+
+    def to_dict(self) -> dict[str, float]:
+        """Value and interval as plain numbers."""
+        return {"value": self.value, "low": self.low, "high": self.high}
+
+
+@dataclass(frozen=True)
 class Fit:
     """A maximum-likelihood fit: log parameters, their covariance, the log-likelihood."""
 

@@ -26,8 +26,8 @@ from hourglass import (
     rfm_summary,
     simulate,
 )
-from hourglass.calibration import fit_duration, pass_probability
-from hourglass.crm import TransactionColumns
+from hourglass.crm_mapping import TransactionColumns
+from hourglass.estimators import fit_duration, pass_probability
 from hourglass.stages import FUNNEL
 
 CDNOW = ROOT / "tests" / "data" / "cdnow" / "CDNOW_sample.txt"

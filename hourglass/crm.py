@@ -1,4 +1,4 @@
-"""CRM data: column mappings, row-checked reading of deal histories and transaction logs.
+"""CRM data: deal histories and transaction logs read row by row, and runs written back out.
 
 Every row that cannot be used is counted under its reason, with its line number, so the
 calibration report accounts for the whole file. Data that leaves nothing to fit raises

@@ -9,6 +9,7 @@ The engine writes the event log and counts nothing itself.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -78,14 +79,30 @@ class Run:
     log: EventLog
 
 
-def simulate(scenario: Scenario, seed: int | np.random.SeedSequence | None = None) -> Run:
-    """Simulate the scenario to its horizon; `seed` defaults to the scenario's own."""
+def simulate(
+    scenario: Scenario,
+    seed: int | np.random.SeedSequence | None = None,
+    *,
+    cohort: Sequence[float] = (),
+) -> Run:
+    """Simulate the scenario to its horizon; `seed` defaults to the scenario's own.
+
+    Budgets act through their response curves (see `budgets.resolve`).
+    `cohort` gives the days of first purchases of known customers (e.g. from a transaction
+    log): they join as buyers on those days, outside the funnel, from channel "cohort".
+    """
     seq = (
         seed
         if isinstance(seed, np.random.SeedSequence)
         else np.random.SeedSequence(scenario.seed if seed is None else seed)
     )
-    engine = _Engine(resolve(scenario), seq)
+    days = sorted(float(d) for d in cohort)
+    if days and not (days[0] >= 0.0 and days[-1] < scenario.horizon_days):
+        raise ValueError(
+            f"cohort: first purchases must lie in [0, {scenario.horizon_days:g}) days, "
+            f"got {days[0]:g} to {days[-1]:g}"
+        )
+    engine = _Engine(resolve(scenario), seq, days)
     entropy = seq.entropy if isinstance(seq.entropy, int) else 0
     return Run(scenario=scenario, seed=entropy, log=engine.run())
 
@@ -139,8 +156,11 @@ class _Lead:
 class _Engine:
     """Holds the SimPy environment and the state that processes share."""
 
-    def __init__(self, scenario: Scenario, seq: np.random.SeedSequence) -> None:
+    def __init__(
+        self, scenario: Scenario, seq: np.random.SeedSequence, cohort: list[float]
+    ) -> None:
         self.s = scenario
+        self.cohort = cohort
         rngs = [np.random.default_rng(child) for child in seq.spawn(len(_STREAMS))]
         self.rng = dict(zip(_STREAMS, rngs, strict=True))
         self.env = simpy.Environment()
@@ -166,8 +186,9 @@ class _Engine:
 
     def _setup_vocabulary(self) -> None:
         s = self.s
-        self.channels = (*s.channels.paid, "organic", "referral")
-        self.referral_channel = len(self.channels) - 1
+        cohort = ("cohort",) if self.cohort else ()
+        self.channels = (*s.channels.paid, "organic", "referral", *cohort)
+        self.referral_channel = self.channels.index("referral")
         reasons: list[str] = []
         for name, stage in s.funnel:
             reasons += list(stage.loss_reasons or {DEFAULT_LOSS_REASON[name]: 1.0})
@@ -267,6 +288,7 @@ class _Engine:
 
     def run(self) -> EventLog:
         self.env.process(self.outside_arrivals())
+        self.join_cohort()
         self.env.run(until=self.horizon)
         for lead in self.open_leads.values():
             self.visits.add_row(lead.pid, lead.stage, lead.enter, np.nan, lead.wait, INSIDE)
@@ -283,6 +305,14 @@ class _Engine:
             moves=self.moves.freeze(),
             contacts=self.contacts.freeze(),
         )
+
+    def join_cohort(self) -> None:
+        """Known customers become buyers on their first-purchase days."""
+        code = len(self.channels) - 1
+        for day in self.cohort:
+            pid = self.prospects.count
+            self.prospects.add_row(day, code, -1)
+            self.on_purchase(pid, day)
 
     def outside_arrivals(self):
         """Paid and organic contacts land on the market day by day; new people enter Know."""

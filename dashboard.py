@@ -22,10 +22,11 @@ import streamlit as st
 import hourglass as hg
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
-MAX_UPLOAD_BYTES = 256_000  # larger uploads are refused unread
+MAX_UPLOAD_BYTES = 256_000  # larger scenario uploads are refused unread
+MAX_CSV_BYTES = 50_000_000  # and larger CSV exports
 MAX_PROSPECT_RUNS = 3_000_000  # prospects x replications per request: a page answers in a minute
 CACHE_SIZE = 24  # results kept per server, by scenario, seed and replications
-PAGES = ("Trainer", "Marketer", "Budget", "Planner", "Compare", "Scenario")
+PAGES = ("Trainer", "Marketer", "Budget", "Planner", "Compare", "Scenario", "Import data")
 OBJECTIVES = {
     "Profit": "profit",
     "Buyers": "buyers",
@@ -604,6 +605,115 @@ def tell(kind: str, message: str) -> None:
     st.session_state.told = (kind, message)
 
 
+def import_page(seed: int) -> None:
+    """Fit a scenario from a CRM export and a transaction log; show the fits; open it."""
+    st.header("Import data")
+    st.caption(
+        "A CRM export of deal-stage history (one row per deal and stage; Bitrix24, HubSpot and "
+        "Salesforce exports are recognised by their columns) and, optionally, a transaction "
+        "log (customer, date, amount). Every row that cannot be used is counted, with why."
+    )
+    with st.form("calibrate"):
+        deals = st.file_uploader("Deal-stage history (CSV)", type=["csv"], key="deals")
+        transactions = st.file_uploader("Transactions (CSV)", type=["csv"], key="transactions")
+        until = st.date_input("End of the calibration period (optional)", value=None)
+        st.form_submit_button("Calibrate", type="primary")
+    if deals is None:
+        return
+    files = [f for f in (deals, transactions) if f is not None]
+    key = (*(f.file_id for f in files), until)
+    found = st.session_state.get("calibrated")
+    if not found or found[0] != key:
+        big = [f for f in files if f.size > MAX_CSV_BYTES]
+        if big:
+            st.error(f"{big[0].name}: {big[0].size:,} bytes; the limit is {MAX_CSV_BYTES:,}.")
+            return
+        with st.spinner("Fitting stages, durations, channels and repeat buying"):
+            try:
+                cal = hg.calibrate(
+                    deals.getvalue(),
+                    transactions.getvalue() if transactions else None,
+                    until=until,
+                    seed=seed,
+                )
+            except (hg.DataError, hg.ScenarioError) as err:
+                st.error(str(err))
+                return
+        st.session_state.calibrated = (key, cal)
+    cal = st.session_state.calibrated[1]
+    show_calibration(cal)
+
+
+def show_calibration(cal: hg.Calibration) -> None:
+    """What was fitted, the fit plots, the report, and a way to use the scenario."""
+    fitted = cal.to_dict()
+    st.subheader(f"Fitted from {fitted['period']['from']} to {fitted['period']['until']}")
+    stages = pd.DataFrame(
+        [
+            {
+                "stage": name,
+                "pass prob": f["pass_prob"],
+                "95% CI": f"{f['pass_prob_ci'][0]:.3f} to {f['pass_prob_ci'][1]:.3f}",
+                "passed": f["visits"]["passed"],
+                "lost": f["visits"]["lost"],
+                "open": f["visits"]["open"],
+                "time in stage": (
+                    f"{f['duration']['family']}, mean {f['duration']['mean_days']:.1f} days"
+                    if f["duration"]
+                    else "not fitted"
+                ),
+            }
+            for name, f in fitted["stages"].items()
+        ]
+    )
+    st.dataframe(stages, hide_index=True, width="stretch")
+    left, right = st.columns(2)
+    with left:
+        chart(hg.pass_prob_figure(cal), "calibrated-pass-probabilities")
+    with right:
+        fitted_stages = [s.stage for s in cal.stages if s.duration is not None]
+        if fitted_stages:
+            stage = st.selectbox("Time in stage", fitted_stages, key="duration-stage")
+            chart(hg.duration_figure(cal, stage), "calibrated-durations")
+    if fitted["repeat"]:
+        st.markdown("**Repeat buying (BG/NBD) and order value (Gamma-Gamma)**")
+        intervals = fitted["repeat_ci"]
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {"parameter": k, "value": v, "95% CI": f"{lo:.4g} to {hi:.4g}"}
+                    for (k, v), (lo, hi) in zip(
+                        fitted["repeat"].items(), intervals.values(), strict=True
+                    )
+                ]
+            ),
+            hide_index=True,
+        )
+    for note in fitted["notes"]:
+        st.caption(f"Note: {note}")
+    report = hg.report_markdown(cal)
+    with st.expander("The calibration report"):
+        st.markdown(report)
+    st.download_button(
+        "Report (Markdown)",
+        data=report.encode("utf-8"),
+        file_name=f"{cal.name}_report.md",
+        mime="text/markdown",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    text = cal.scenario.to_yaml()
+    st.button(
+        "Open the calibrated scenario",
+        key="open-calibrated",
+        on_click=keep,
+        args=(text, f"{cal.name}.yaml"),
+    )
+    kind, message = st.session_state.pop("told", (None, None))
+    if kind == "success":
+        st.success(message)
+
+
 # -- the app ---------------------------------------------------------------------------------
 
 
@@ -640,8 +750,10 @@ def main() -> None:
         planner_page(scenario, seed, reps)
     elif page == "Compare":
         compare_page(seed, reps, labels)
-    else:
+    elif page == "Scenario":
         scenario_page(scenario.name)
+    else:
+        import_page(seed)
 
 
 main()

@@ -11,6 +11,10 @@ import plotly.io as pio
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from conftest import ROOT, make_scenario
+from hourglass import export_deals, export_transactions, simulate
+from hourglass.stages import FUNNEL
+
 DASHBOARD = str(Path(__file__).parent.parent / "dashboard.py")
 
 
@@ -180,3 +184,56 @@ def test_run_caps_refuse_huge_runs(page):
         assert "50 runs would simulate" in at.error[0].value
         assert "about 33 runs of it" in at.error[0].value
         assert not figures(at)
+
+
+def test_import_page_fits_uploaded_exports_and_opens_the_scenario():
+    shop = make_scenario(
+        horizon_days=240.0,
+        channels={"organic": {"prospects_per_day": 20.0}},
+        stages={name: {"pass_prob": 0.7} for name in FUNNEL},
+        after_sale={
+            "order_value": {"gamma": {"mean": 10.0, "cv": 0.5}},
+            "repeat": {"bgnbd": {"r": 1.0, "alpha": 4.0, "a": 0.5, "b": 3.0}},
+        },
+    )
+    run = simulate(shop, 4)
+    deals = export_deals(run).to_csv(index=False).encode()
+    purchases = export_transactions(run).to_csv(index=False).encode()
+    at = open_page("Import data")
+    at.file_uploader(key="deals").upload("deals.csv", deals, "text/csv")
+    at.file_uploader(key="transactions").upload("tx.csv", purchases, "text/csv")
+    at.button[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe[0].value.set_index("stage")
+    assert list(table.index) == list(FUNNEL)
+    assert table.loc["know", "pass prob"] == pytest.approx(0.7, abs=0.05)
+    assert {"r", "alpha", "a", "b", "p", "q", "v"} == set(at.dataframe[1].value["parameter"])
+    assert len(figures(at)) == 2
+    at.button(key="open-calibrated").click().run()
+    assert at.selectbox(key="chosen").value == "calibrated"
+    assert "calibrated" in at.success[0].value
+
+
+def test_import_page_shows_what_is_wrong_with_a_bad_export():
+    at = open_page("Import data")
+    bad = (ROOT / "tests" / "data" / "bad_crm" / "missing_column.csv").read_bytes()
+    at.file_uploader(key="deals").upload("deals.csv", bad, "text/csv")
+    at.button[0].click().run()
+    assert not at.exception
+    assert "deals.csv" in at.error[0].value or "missing" in at.error[0].value.lower()
+    at.radio(key="page").set_value("Trainer").run()
+    assert not at.exception and figures(at)
+
+
+def test_scenario_upload_refuses_tags_and_takes_a_good_file():
+    at = open_page("Scenario")
+    tagged = (ROOT / "tests" / "data" / "bad" / "object_tag.yaml").read_bytes()
+    at.file_uploader(key="upload").upload("tagged.yaml", tagged, "application/yaml").run()
+    assert "not valid YAML" in at.error[0].value
+    good = (
+        (ROOT / "scenarios" / "no_referrals.yaml")
+        .read_text()
+        .replace("name: no_referrals", "name: uploaded_shop")
+    )
+    at.file_uploader(key="upload").upload("shop.yaml", good.encode(), "application/yaml").run()
+    assert at.selectbox(key="chosen").value == "uploaded_shop"

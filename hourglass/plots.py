@@ -391,8 +391,9 @@ def response_figure(
     fig.update_layout(
         title="Response curves: effect of money per month",
         template="plotly_white",
-        height=320 * rows,
-        legend={"orientation": "h", "y": -0.08},
+        height=max(420, 320 * rows),
+        legend={"orientation": "h", "x": 1.0, "xanchor": "right", "y": 1.12},
+        margin={"t": 110},
     )
     return fig
 

@@ -151,3 +151,14 @@ def test_a_bad_upload_shows_the_message_and_the_app_goes_on(page):
     page.get_by_text("huge.yaml: 300,000 bytes; the limit is 256,000.").wait_for()
     shoot(page, "6-scenario-bad-upload")
     go_to(page, "Trainer", "The hourglass · baseline", 3)
+
+
+def test_import_page_calibrates_an_uploaded_export(page):
+    go_to(page, "Import data", "Import data", 0)
+    deals = Path(__file__).parent / "data" / "crm" / "hourglass.csv"
+    page.locator('input[type="file"]').first.set_input_files(str(deals))
+    page.get_by_role("button", name="Calibrate").click()
+    page.get_by_text("Fitted from").wait_for()
+    settle(page)
+    assert page.locator(".js-plotly-plot").count() >= 1
+    shoot(page, "7-import-data")

@@ -7,10 +7,13 @@ into the rates the engine runs on; the engine never sees a response curve.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+import numpy as np
+
 from hourglass.base import did_you_mean
-from hourglass.response import Budget
+from hourglass.response import Budget, spend_by_month
 from hourglass.scenario import DAYS_PER_MONTH, Scenario, ScenarioError, parse_scenario
 from hourglass.stages import FUNNEL
 
@@ -61,8 +64,52 @@ def monthly_spend(scenario: Scenario) -> float:
     return sum(budget_lines(scenario).values())
 
 
+def months_of(scenario: Scenario) -> int:
+    """The months a run spans, the last one perhaps in part."""
+    return max(1, math.ceil(scenario.horizon_days / DAYS_PER_MONTH))
+
+
+def spend_per_day(scenario: Scenario, days: int) -> np.ndarray:
+    """Fixed money on each of `days` days: budget lines (following their plans) and sellers."""
+    months = max(months_of(scenario), math.ceil(days / DAYS_PER_MONTH) + 1)
+    monthly = np.zeros(months)
+    for per_month, plan in _money_specs(scenario).values():
+        monthly += spend_by_month(per_month, plan, months)
+    month = (np.arange(days) / DAYS_PER_MONTH).astype(np.int64)
+    sellers = (
+        scenario.sales.sellers * scenario.sales.cost_per_seller_per_month if scenario.sales else 0
+    )
+    return (monthly[month] + sellers) / DAYS_PER_MONTH
+
+
+def line_spend_per_day(scenario: Scenario, line: str, days: int) -> np.ndarray:
+    """Money on one line on each of `days` days, following its plan."""
+    per_month, plan = _money_specs(scenario)[line]
+    months = math.ceil(days / DAYS_PER_MONTH) + 1
+    month = (np.arange(days) / DAYS_PER_MONTH).astype(np.int64)
+    return spend_by_month(per_month, plan, months)[month] / DAYS_PER_MONTH
+
+
+def _money_specs(scenario: Scenario) -> dict[str, tuple[float, list[float] | None]]:
+    """Each line's steady money per month and its plan, if any."""
+    specs = {n: (c.budget_per_month, c.plan) for n, c in scenario.channels.paid.items()}
+    for line, budget in lever_budgets(scenario).items():
+        specs[line] = (budget.per_month, budget.plan)
+    return specs
+
+
+def planned_lifts(scenario: Scenario) -> dict[str, list[float]]:
+    """Funnel stages whose budget follows a plan: the lift in pass probability, month by month."""
+    months = months_of(scenario)
+    return {
+        name: st.budget.effects(months).tolist()
+        for name, st in scenario.funnel
+        if st.budget is not None and st.budget.plan is not None
+    }
+
+
 def daily_spend(scenario: Scenario) -> float:
-    """Fixed money per day: budget lines and the sales team."""
+    """Fixed money per day at the steady budgets (plans aside): budget lines and sellers."""
     sellers = (
         scenario.sales.sellers * scenario.sales.cost_per_seller_per_month if scenario.sales else 0
     )
@@ -72,7 +119,7 @@ def daily_spend(scenario: Scenario) -> float:
 def resolve(scenario: Scenario) -> Scenario:
     """The scenario with lever budgets turned into rates: pass probabilities, repeat, referrals.
 
-    Stage lifts add to pass_prob (at most 1); the repeat lift multiplies the purchase rate
+    Steady stage lifts add to pass_prob (at most 1); the repeat lift multiplies the purchase rate
     (BG/NBD: alpha shrinks by the same factor); the refer lift multiplies contact rates.
     """
     levers = lever_budgets(scenario)
@@ -83,7 +130,8 @@ def resolve(scenario: Scenario) -> Scenario:
         lift = budget.steady_effect()
         if line in FUNNEL:
             stage = data["stages"][line]
-            stage["pass_prob"] = min(1.0, stage["pass_prob"] + lift)
+            if budget.plan is None:  # a planned lift varies by month: see planned_lifts
+                stage["pass_prob"] = min(1.0, stage["pass_prob"] + lift)
             del stage["budget"]
         elif line == "repeat":
             del data["after_sale"]["budget"]

@@ -8,6 +8,7 @@ The engine writes the event log and counts nothing itself.
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from functools import partial
 import numpy as np
 import simpy
 
-from hourglass.budgets import resolve
+from hourglass.budgets import planned_lifts, resolve
 from hourglass.distributions import Draws
 from hourglass.log import (
     FIRST_REASON,
@@ -102,7 +103,7 @@ def simulate(
             f"cohort: first purchases must lie in [0, {scenario.horizon_days:g}) days, "
             f"got {days[0]:g} to {days[-1]:g}"
         )
-    engine = _Engine(resolve(scenario), seq, days)
+    engine = _Engine(resolve(scenario), seq, days, planned_lifts(scenario))
     entropy = seq.entropy if isinstance(seq.entropy, int) else 0
     return Run(scenario=scenario, seed=entropy, log=engine.run())
 
@@ -157,10 +158,15 @@ class _Engine:
     """Holds the SimPy environment and the state that processes share."""
 
     def __init__(
-        self, scenario: Scenario, seq: np.random.SeedSequence, cohort: list[float]
+        self,
+        scenario: Scenario,
+        seq: np.random.SeedSequence,
+        cohort: list[float],
+        lifts: dict[str, list[float]],
     ) -> None:
         self.s = scenario
         self.cohort = cohort
+        self.lifts = lifts
         rngs = [np.random.default_rng(child) for child in seq.spawn(len(_STREAMS))]
         self.rng = dict(zip(_STREAMS, rngs, strict=True))
         self.env = simpy.Environment()
@@ -204,12 +210,18 @@ class _Engine:
         worked = {SELLER_BESIDE[w] for w in s.sales.stages} if s.sales else set()
         seller_of = {SELLER_BESIDE[w]: w for w in (s.sales.stages if s.sales else [])}
         self.worked = [name in worked for name in FUNNEL]
-        self.pass_prob = np.array(
-            [st.pass_prob * skill.get(seller_of.get(n, ""), 1.0) for n, st in s.funnel]
-        ).clip(0.0, 1.0)
+        # pass probabilities by month (a single month unless a stage budget follows a plan)
+        months = max((len(v) for v in self.lifts.values()), default=1)
+        base = np.array([[st.pass_prob for _, st in s.funnel]] * months)
+        for k, name in enumerate(FUNNEL):
+            if name in self.lifts:
+                base[:, k] += self.lifts[name]
+        skills = np.array([skill.get(seller_of.get(n, ""), 1.0) for n in FUNNEL])
+        self.pass_prob = (base.clip(0.0, 1.0) * skills).clip(0.0, 1.0)
         self.pass_prob_referred = (
             self.pass_prob * np.array([boost.get(n, 1.0) for n in FUNNEL])
         ).clip(0.0, 1.0)
+        self.last_month = months - 1
         self.duration = [st.duration.sampler() for _, st in s.funnel]
         self.loss_codes: list[np.ndarray] = []
         self.loss_cum: list[np.ndarray] = []
@@ -319,7 +331,9 @@ class _Engine:
         env = self.env
         paid = self.s.channels.paid.values()
         organic = self.s.channels.organic
-        rates = [c.prospects_per_day for c in paid] + [organic.prospects_per_day if organic else 0]
+        months = math.ceil(self.horizon / DAYS_PER_MONTH)
+        rates = [c.reach_by_month(months) for c in paid]  # per day, month by month
+        rates.append([organic.prospects_per_day if organic else 0.0])
         day = 0
         while day < self.horizon:
             end = min(day + 1.0, self.horizon)
@@ -331,7 +345,9 @@ class _Engine:
                 referrers = np.array([r for _, r in due], dtype=np.int32)
                 gens = self.streams.batch(self.referral_channel, day)
                 self.admit(times, self.referral_channel, referrers, gens)
-            for code, rate in enumerate(rates):
+            month = int(day / DAYS_PER_MONTH)
+            for code, by_month in enumerate(rates):
+                rate = by_month[min(month, len(by_month) - 1)]
                 if rate <= 0:
                     continue
                 gens = self.streams.batch(code, day)
@@ -379,7 +395,8 @@ class _Engine:
                 return
             if not len(ids):
                 return
-            prob = np.where(referred, self.pass_prob_referred[k], self.pass_prob[k])
+            month = np.minimum((t / DAYS_PER_MONTH).astype(np.int64), self.last_month)
+            prob = np.where(referred, self.pass_prob_referred[month, k], self.pass_prob[month, k])
             if k == 0 and self.antagonists:
                 prob = prob * (1.0 - self.drag) ** self.antagonists
             passes = luck[rows, _PASS + k] < prob
@@ -435,7 +452,8 @@ class _Engine:
         """A lead enters its stage; at a worked stage it asks for a seller."""
         env, k = self.env, lead.stage
         lead.enter, lead.wait = env.now, np.nan
-        prob = (self.warm_probs if lead.referred else self.cold_probs)[k]
+        month = min(int(env.now / DAYS_PER_MONTH), self.last_month) if self.last_month else 0
+        prob = (self.warm_probs if lead.referred else self.cold_probs)[month][k]
         if k == 0 and self.antagonists:
             prob *= (1.0 - self.drag) ** self.antagonists
         luck = lead.luck

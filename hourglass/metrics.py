@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from hourglass.budgets import daily_spend
+from hourglass.budgets import line_spend_per_day, spend_per_day
 from hourglass.engine import Run
 from hourglass.log import FIRST_REASON, INSIDE, PASSED
 from hourglass.scenario import DAYS_PER_MONTH
@@ -237,7 +237,7 @@ def _cost_per_day(run: Run, referred_buyers: np.ndarray, active: np.ndarray) -> 
     bonus = s.referral.bonus if s.referral else 0.0
     serve = s.after_sale.cost_to_serve_per_month / DAYS_PER_MONTH
     return (
-        daily_spend(s) * share_of_day
+        spend_per_day(s, len(active)) * share_of_day
         + bonus * np.asarray(referred_buyers)
         + serve * np.asarray(active) * share_of_day
     )
@@ -340,8 +340,7 @@ def _class_counts(run: Run, days: int) -> dict[str, np.ndarray]:
 def kpis(run: Run) -> dict[str, float]:
     """The headline numbers of one run (money in the scenario's currency, time in days)."""
     log, s = run.log, run.scenario
-    start, end = _window(run)
-    span = end - start
+    start = run.log.warmup_days
     p = log.prospects
     arrived = p["arrival"] >= start
     referred = p["referrer"] >= 0
@@ -379,7 +378,7 @@ def kpis(run: Run) -> dict[str, float]:
         "k_factor": _k_factor(run, buyers),
         "referral_contacts": int((log.contacts["time"] >= start).sum()),
         **_seller_kpis(run),
-        **_cac_by_channel(run, ids, span),
+        **_cac_by_channel(run, ids),
     }
 
 
@@ -392,17 +391,21 @@ def _payback_days(daily: pd.DataFrame, margin: float, start: float) -> float:
     return float(daily.index[paid_back[0]] + 1 - start)
 
 
-def _cac_by_channel(run: Run, buyer_ids: np.ndarray, span: float) -> dict[str, float]:
+def _cac_by_channel(run: Run, buyer_ids: np.ndarray) -> dict[str, float]:
     """Per channel (cac_<channel>): its own spend in the window over the buyers it brought."""
     s, log = run.scenario, run.log
     came_by = log.prospects["channel"][buyer_ids]
-    months = span / DAYS_PER_MONTH
+    start, end = _window(run)
+    days = math.ceil(end)
+    share = np.clip(
+        np.minimum(np.arange(days) + 1.0, end) - np.maximum(np.arange(days), start), 0, 1
+    )
     bonus = s.referral.bonus if s.referral else 0.0
     out = {}
     for code, channel in enumerate(log.channels):
         won = int((came_by == code).sum())
         if channel in s.channels.paid:
-            spend = s.channels.paid[channel].budget_per_month * months
+            spend = float((line_spend_per_day(s, channel, days) * share).sum())
         elif channel == "referral":
             spend = bonus * won
         else:

@@ -83,12 +83,42 @@ class Response(Model):
         return float(out) if np.ndim(out) == 0 else out
 
 
+Plan = Annotated[list[Money], Field(min_length=1, max_length=1200)]
+"""Money month by month from the start of a run; later months keep the steady amount."""
+
+
+def spend_by_month(per_month: float, plan: list[float] | None, months: int) -> np.ndarray:
+    """Money spent in each of `months` months."""
+    spend = np.full(months, per_month, dtype=float)
+    if plan:
+        given = min(months, len(plan))
+        spend[:given] = plan[:given]
+    return spend
+
+
+def effective_spend(
+    per_month: float, plan: list[float] | None, decay: float, months: int
+) -> np.ndarray:
+    """Effective spend in each of `months` months: A_m = b_m + decay * A_(m-1).
+
+    Before the run the steady `per_month` was spent, so A_(-1) = per_month / (1 - decay).
+    """
+    spend = spend_by_month(per_month, plan, months)
+    out = np.empty(months)
+    carried = per_month / (1.0 - decay)
+    for m in range(months):
+        carried = spend[m] + decay * carried
+        out[m] = carried
+    return out
+
+
 class Budget(Model):
     """Money per month on one lever, what it does, and how long it keeps acting."""
 
     per_month: Money
     response: Response
     adstock: Decay = 0.0
+    plan: Plan | None = None
 
     def steady_effect(self, per_month: float | None = None) -> float:
         """The effect of a budget (default: `per_month`) spent month after month."""
@@ -99,3 +129,8 @@ class Budget(Model):
         """The effect of one more unit of money per month, spent month after month."""
         money = self.per_month if per_month is None else per_month
         return float(self.response.slope(money / (1.0 - self.adstock))) / (1.0 - self.adstock)
+
+    def effects(self, months: int) -> np.ndarray:
+        """The effect in each of `months` months, following the plan."""
+        effective = effective_spend(self.per_month, self.plan, self.adstock, months)
+        return np.asarray(self.response.effect(effective), dtype=float)

@@ -7,12 +7,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import yaml
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from hourglass.base import Model, NonNegativeFloat, PositiveFloat, Probability, did_you_mean
 from hourglass.distributions import Amount, Duration
-from hourglass.response import Budget, Decay, Response
+from hourglass.response import Budget, Decay, Plan, Response, effective_spend, spend_by_month
 from hourglass.stages import (
     ACTIVE_CLASSES,
     DISQUALIFIED,
@@ -56,22 +57,33 @@ class PaidChannel(Model):
     cost_per_prospect: PositiveFloat | None = None
     response: Response | None = None
     adstock: Decay = 0.0
+    plan: Plan | None = None
+    """Money month by month from the start; later months keep budget_per_month."""
 
     @model_validator(mode="after")
     def _affordable_volume(self) -> PaidChannel:
         if (self.cost_per_prospect is None) == (self.response is None):
             raise ValueError("give exactly one of: cost_per_prospect, response")
-        if self.prospects_per_day > MAX_PROSPECTS_PER_DAY:
+        most = max(self.reach_by_month(len(self.plan) + 1 if self.plan else 1))
+        if most > MAX_PROSPECTS_PER_DAY:
             raise ValueError(
-                f"buys {self.prospects_per_day:,.0f} prospects a day; at most "
+                f"buys {most:,.0f} prospects a day; at most "
                 f"{MAX_PROSPECTS_PER_DAY:,} (raise cost_per_prospect or lower the budget)"
             )
         return self
 
     @property
     def prospects_per_day(self) -> float:
-        """Contacts bought per day."""
+        """Contacts bought per day at the steady budget."""
         return self.reach(self.budget_per_month)
+
+    def reach_by_month(self, months: int) -> list[float]:
+        """Contacts bought per day in each of `months` months, following the plan."""
+        if self.response is None:
+            spend = spend_by_month(self.budget_per_month, self.plan, months)
+            return (spend / DAYS_PER_MONTH / self.cost_per_prospect).tolist()
+        acting = effective_spend(self.budget_per_month, self.plan, self.adstock, months)
+        return np.asarray(self.response.effect(acting), dtype=float).tolist()
 
     def reach(self, budget_per_month: float) -> float:
         """Contacts per day that a steady budget per month buys."""
@@ -285,6 +297,15 @@ class AfterSale(Model):
     budget: Budget | None = None
     """Money on repeat-sales levers; its effect lifts the repeat rate (0.2: 20% more)."""
 
+    @model_validator(mode="after")
+    def _steady_budget(self) -> AfterSale:
+        if self.budget is not None and self.budget.plan is not None:
+            raise ValueError(
+                "budget.plan: a plan over time is for paid channels and funnel stages; "
+                "give repeat a steady per_month"
+            )
+        return self
+
 
 class Referral(Model):
     """Word of mouth: advocates contact the market; won contacts arrive warmer."""
@@ -297,6 +318,15 @@ class Referral(Model):
     antagonist_drag: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
     budget: Budget | None = None
     """Money on word-of-mouth levers; its effect lifts the contact rates (0.2: 20% more)."""
+
+    @model_validator(mode="after")
+    def _steady_budget(self) -> Referral:
+        if self.budget is not None and self.budget.plan is not None:
+            raise ValueError(
+                "budget.plan: a plan over time is for paid channels and funnel stages; "
+                "give refer a steady per_month"
+            )
+        return self
 
 
 class Scenario(Model):

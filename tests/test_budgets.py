@@ -31,8 +31,9 @@ from hourglass import (
 )
 from hourglass.allocation import allocate
 from hourglass.cli import app
-from hourglass.response import Budget, Response
+from hourglass.response import Budget, Response, effective_spend
 from hourglass.scenario import DAYS_PER_MONTH
+from hourglass.stages import FUNNEL
 
 runner = CliRunner()
 BUDGETS = ROOT / "scenarios" / "marketing_budgets.yaml"
@@ -314,3 +315,54 @@ def test_curves_table_and_figure():
     marked = [t for t in fig.data if t.name == "optimal"]
     assert len(marked) == 1 and marked[0].x[0] == 3000.0
     assert marked[0].y[0] == pytest.approx(0.15 * 3000 / 5500, rel=1e-3)
+
+
+# -- budget plans over time --------------------------------------------------------------------
+
+
+def test_effective_spend_follows_the_plan_with_carry_over():
+    """A_m = b_m + d A_(m-1), from the steady state of per_month before the run."""
+    got = effective_spend(100.0, [0.0, 300.0], 0.5, 4)
+    expected = [0.0 + 0.5 * 200.0, 300.0 + 0.5 * 100.0, 100.0 + 0.5 * 350.0]
+    expected.append(100.0 + 0.5 * expected[-1])
+    assert got.tolist() == pytest.approx(expected)
+
+
+def test_a_channel_plan_drives_arrivals_and_costs_month_by_month():
+    """Nothing in the first month, then 3,000 a month at 10 a prospect: ~9.86 a day."""
+    plan = [0.0, 3000.0, 6000.0]
+    ads = {"budget_per_month": 3000.0, "cost_per_prospect": 10.0, "plan": plan}
+    scenario = make_scenario(channels={"paid": {"ads": ads}}, horizon_days=4 * DAYS_PER_MONTH)
+    run = simulate(scenario, 6)
+    d = daily_table(run)
+    month = (d.index / DAYS_PER_MONTH).astype(int)
+    arrivals = d.groupby(month)["arrivals_ads"].sum()
+    days = d.groupby(month).size()
+    assert arrivals[0] == 0
+    for m, money in ((1, 3000.0), (2, 6000.0), (3, 3000.0)):  # after the plan: per_month
+        expected = money / DAYS_PER_MONTH / 10.0 * days[m]
+        assert abs(arrivals[m] - expected) < 4 * math.sqrt(expected), m
+    cost = d.groupby(month)["cost"].sum()
+    assert cost[0] == 0.0
+    assert cost[2] == pytest.approx(6000.0 / DAYS_PER_MONTH * days[2])
+
+
+def test_a_stage_plan_lifts_pass_probability_in_its_months():
+    """Like passes at 0.3 in month 0 (no money) and 0.3 + 0.4 later (a saturated curve)."""
+    budget = {"per_month": 1e6, "plan": [0.0], "response": hill(0.4, 1.0)}
+    scenario = make_scenario(
+        stages__like={"pass_prob": 0.3, "budget": budget}, horizon_days=2 * DAYS_PER_MONTH
+    )
+    v = simulate(scenario, 7).log.visits
+    like = v["stage"] == FUNNEL.index("like")
+    for first, p in ((True, 0.3), (False, 0.7)):
+        mine = like & ((v["enter"] < DAYS_PER_MONTH) == first)
+        passed = (v["outcome"][mine] == 0).mean()
+        n = int(mine.sum())
+        assert abs(passed - p) < 4 * math.sqrt(p * (1 - p) / n), (first, passed)
+
+
+def test_plans_are_for_channels_and_stages_only():
+    lift = {"per_month": 100.0, "plan": [0.0, 100.0], "response": hill(0.2, 50.0)}
+    with pytest.raises(ScenarioError, match="give repeat a steady per_month"):
+        make_scenario(after_sale={"order_value": {"fixed": {"value": 1.0}}, "budget": lift})

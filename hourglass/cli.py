@@ -594,7 +594,8 @@ def _print_report(
     kt.add_column("kpi")
     kt.add_column("value", justify="right")
     for name, value in kpis.items():
-        fmt = KPI_FORMATS.get(name.partition("_")[0] if name.startswith("cac_") else name, "{:,.0f}")
+        family = "cac" if name.startswith("cac_") else name  # CAC by channel: as CAC
+        fmt = KPI_FORMATS.get(family, "{:,.0f}")
         if isinstance(value, dict):
             text = (
                 f"{_fmt(value['mean'], fmt)}  [{_fmt(value['p5'], fmt)}, {_fmt(value['p95'], fmt)}]"

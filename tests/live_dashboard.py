@@ -48,6 +48,8 @@ def serve(port: int, app: Path = DASHBOARD) -> subprocess.Popen:
             str(port),
             "--browser.gatherUsageStats",
             "false",
+            "--server.fileWatcherType",
+            "none",  # an edit while the tests run must not stop the app for a rerun prompt
         ],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,

@@ -9,12 +9,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
 import hourglass
+from hourglass.results import write_atomic
 from hourglass.stages import LABELS
 
 app = typer.Typer(
@@ -292,6 +294,250 @@ def sweep(
         out.print(f"Saved the sweep to {out_dir}/sweep.parquet", highlight=False)
 
 
+@app.command()
+def optimize(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file (YAML) with budget lines.")],
+    budget: Annotated[
+        float, typer.Option(min=0.0, help="Total money per month to allocate over the lines.")
+    ],
+    objective: Annotated[
+        str, typer.Option(help="What to maximise: buyers, revenue, profit or customers.")
+    ] = "profit",
+    lock: Annotated[
+        list[str] | None, typer.Option(help="A line to keep as it is (repeatable).")
+    ] = None,
+    minimum: Annotated[
+        list[str] | None, typer.Option("--min", help="LINE=AMOUNT: a line's least money.")
+    ] = None,
+    maximum: Annotated[
+        list[str] | None, typer.Option("--max", help="LINE=AMOUNT: a line's most money.")
+    ] = None,
+    reps: Annotated[
+        int, typer.Option(min=2, max=10_000, help="Paired replications for the check.")
+    ] = 20,
+    seed: SeedOpt = None,
+    as_json: JsonOpt = False,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write the optimised scenario here.")
+    ] = None,
+    backend: BackendOpt = "processes",
+) -> None:
+    """Allocate a budget over the scenario's lines; confirm the gain by simulation."""
+    spec = _load(scenario)
+    _check_backend(backend, None)
+    if objective not in hourglass.OBJECTIVE_KPIS:
+        raise _fail(f"--objective {objective}: use one of {', '.join(hourglass.OBJECTIVE_KPIS)}")
+    constraints = hourglass.Constraints(
+        locked=frozenset(lock or []),
+        minimum=_amounts("--min", minimum),
+        maximum=_amounts("--max", maximum),
+    )
+    if output is not None and not output.parent.is_dir():
+        raise _fail(f"-o {output}: the folder {output.parent} does not exist")
+    with _computing(f"Optimising {spec.name}"):
+        result = hourglass.optimize(
+            spec, budget, objective, constraints, reps=reps, seed=seed, backend=backend
+        )
+    if output is not None:
+        try:
+            hourglass.write_text(result.scenario.to_yaml(), output)
+        except OSError as e:
+            raise _fail(f"-o {output}: cannot write: {e}") from None
+    if as_json:
+        _dump(result.to_dict())
+        return
+    table = Table(title=f"{spec.name}: money per month by line, to maximise {objective}")
+    for col in ("line", "current", "optimal", "change"):
+        table.add_column(col, justify="left" if col == "line" else "right")
+    for line, now in result.current.items():
+        best = result.optimal[line]
+        table.add_row(line, f"{now:,.0f}", f"{best:,.0f}", f"{best - now:+,.0f}")
+    out.print(table)
+    for note in result.notes:
+        out.print(f"Note: {note}", highlight=False)
+    out.print(result.verdict(), highlight=False)
+    if output is not None:
+        out.print(f"Wrote the optimised scenario to {output}", highlight=False)
+
+
+def _amounts(flag: str, items: list[str] | None) -> dict[str, float]:
+    """LINE=AMOUNT options as a mapping; a malformed one is refused."""
+    amounts = {}
+    for item in items or []:
+        line, sep, value = item.partition("=")
+        try:
+            amounts[line.strip()] = float(value)
+        except ValueError:
+            raise _fail(f"{flag} {item}: expected LINE=AMOUNT, e.g. ads=5000") from None
+        if not sep or not line.strip():
+            raise _fail(f"{flag} {item}: expected LINE=AMOUNT, e.g. ads=5000")
+    return amounts
+
+
+def _read_text(path: Path, what: str) -> str:
+    if path.is_dir():
+        raise _fail(f"{what} {path}: is a folder, not a file")
+    try:
+        return path.read_text("utf-8-sig")
+    except FileNotFoundError:
+        raise _fail(f"{what} {path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise _fail(f"{what} {path}: cannot read: {e}") from None
+
+
+def _check_target(*targets: Path | None) -> None:
+    """Refuse an output in a folder that does not exist, before any work."""
+    for target in targets:
+        if target is not None and not target.resolve().parent.is_dir():
+            raise _fail(f"{target}: cannot write: no folder {target.parent}")
+
+
+def _write_text(target: Path, text: str) -> None:
+    """Write a file atomically; a clean failure naming it if that cannot be done."""
+    try:
+        write_atomic(target, lambda f: Path(f).write_text(text, "utf-8"))
+    except OSError as e:
+        raise _fail(f"{target}: cannot write: {e.strerror or e}") from None
+
+
+def _date(text: str, option: str) -> pd.Timestamp:
+    try:
+        return pd.Timestamp(text)
+    except ValueError:
+        raise _fail(f"{option} {text}: not a date (use e.g. 2026-03-31)") from None
+
+
+def _mapping(
+    deals_text: str, mapping: Path | None, crm: str | None, columns: list[str]
+) -> hourglass.CrmMapping:
+    """The mapping file, else the named or detected CRM's default, with --column overrides."""
+    if mapping is not None and crm is not None:
+        raise _fail("--crm and --mapping: give one (a mapping file may say 'preset: NAME')")
+    try:
+        if mapping is not None:
+            base = hourglass.load_mapping(_read_text(mapping, "--mapping"), str(mapping))
+        else:
+            name = crm or hourglass.detect_preset(deals_text)
+            if name not in hourglass.CRM_PRESETS:
+                raise _fail(f"--crm {name}: use one of {', '.join(hourglass.CRM_PRESETS)}")
+            base = hourglass.CRM_PRESETS[name]
+    except hourglass.DataError as e:
+        raise _fail(str(e)) from None
+    data = base.model_dump()
+    tables = {t: type(getattr(base, t)).model_fields for t in ("deals", "transactions")}
+    for item in columns:
+        field, sep, header = item.partition("=")
+        where = next((t for t, fields in tables.items() if field.strip() in fields), None)
+        if not sep or not header.strip() or where is None:
+            known = ", ".join(f for fields in tables.values() for f in fields)
+            raise _fail(f"--column {item}: use FIELD=HEADER with FIELD one of {known}")
+        data[where][field.strip()] = header.strip()
+    try:
+        return hourglass.CrmMapping.model_validate(data)
+    except ValueError as e:
+        wrong = "; ".join(f"{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in e.errors())
+        raise _fail(f"--column: {wrong}") from None
+
+
+@app.command()
+def calibrate(
+    deals: Annotated[Path, typer.Option(help="CRM export of deal-stage history (CSV).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Scenario file to write.")],
+    transactions: Annotated[
+        Path | None, typer.Option(help="Transaction log (CSV): customer, date, amount.")
+    ] = None,
+    mapping: Annotated[Path | None, typer.Option(help="Column mapping file (YAML).")] = None,
+    crm: Annotated[
+        str | None,
+        typer.Option(
+            help="Default mapping: hourglass, bitrix24, hubspot or salesforce "
+            "(default: detected from the columns)."
+        ),
+    ] = None,
+    column: Annotated[
+        list[str] | None, typer.Option(help="FIELD=HEADER, e.g. stage='Deal Stage' (repeat).")
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(
+            help="End of the calibration period (a date); later rows are kept out of the fit."
+        ),
+    ] = None,
+    report: Annotated[Path | None, typer.Option(help="Write the report (Markdown) here.")] = None,
+    name: Annotated[str, typer.Option(help="The scenario's name.")] = "calibrated",
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the bootstrap intervals.")] = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Fit a scenario from a CRM deal-stage history and, optionally, a transaction log."""
+    _check_target(output, report)
+    deals_text = _read_text(deals, "--deals")
+    tx_text = _read_text(transactions, "--transactions") if transactions else None
+    spec = _mapping(deals_text, mapping, crm, column or [])
+    end = _date(until, "--until") if until is not None else None
+    try:
+        read = hourglass.read_deals(deals_text, spec, end, name=str(deals))
+        tx = (
+            hourglass.read_transactions(tx_text, spec, name=str(transactions))
+            if tx_text is not None
+            else None
+        )
+        result = hourglass.calibrate(read, tx, spec, end, name=name, seed=seed)
+        scenario = result.scenario
+    except (hourglass.DataError, hourglass.ScenarioError) as e:
+        raise _fail(str(e)) from None
+    header = f"# Calibrated by 'hourglass calibrate' from {deals.name}"
+    header += f" and {transactions.name}\n" if transactions else "\n"
+    _write_text(output, header + scenario.to_yaml())
+    if report is not None:
+        _write_text(report, hourglass.report_markdown(result))
+    if as_json:
+        _dump(result.to_dict())
+        return
+    skipped = sum(s.count for s in result.skipped_rows)
+    out.print(
+        f"Wrote {output}" + (f" and {report}" if report else "") + f": {len(result.stages)} "
+        f"stages, {len(result.channels)} channels, repeat model "
+        f"{'fitted' if result.repeat else 'not fitted'}; {skipped} row{'s' * (skipped != 1)} "
+        "skipped, "
+        f"{len(result.notes)} notes (see the report).",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@app.command(name="export-crm")
+def export_crm(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file (YAML) to simulate and export.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Deal history (CSV).")],
+    transactions: Annotated[
+        Path | None, typer.Option(help="Also write the purchases as a transaction log (CSV).")
+    ] = None,
+    seed: SeedOpt = None,
+    start: Annotated[str, typer.Option(help="Calendar date of day 0.")] = "2026-01-01",
+) -> None:
+    """Simulate a scenario and write its event log as a CRM deal-stage history."""
+    if scenario.is_dir():
+        raise _fail(
+            f"{scenario}: is a folder; saved results hold tables, not the event log: "
+            "give the scenario file"
+        )
+    spec = _load(scenario)
+    origin = _date(start, "--start")
+    _check_target(output, transactions)
+    run_ = hourglass.simulate(spec, seed)
+    tables = [(output, hourglass.export_deals(run_, origin))]
+    if transactions is not None:
+        tables.append((transactions, hourglass.export_transactions(run_, origin)))
+    for target, frame in tables:
+        _write_text(target, frame.to_csv(index=False))
+    out.print(
+        f"Wrote {len(tables[0][1]):,} stage visits to {output}"
+        + (f" and {len(tables[-1][1]):,} purchases to {transactions}" if transactions else ""),
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
 def _met(result: hourglass.Replications, precision: float) -> bool:
     return all(w <= precision for w in hourglass.half_widths(result).values())
 
@@ -348,7 +594,8 @@ def _print_report(
     kt.add_column("kpi")
     kt.add_column("value", justify="right")
     for name, value in kpis.items():
-        fmt = KPI_FORMATS.get(name, "{:,.0f}")
+        family = "cac" if name.startswith("cac_") else name  # CAC by channel: as CAC
+        fmt = KPI_FORMATS.get(family, "{:,.0f}")
         if isinstance(value, dict):
             text = (
                 f"{_fmt(value['mean'], fmt)}  [{_fmt(value['p5'], fmt)}, {_fmt(value['p95'], fmt)}]"

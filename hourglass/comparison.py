@@ -96,8 +96,27 @@ def compare(
             done = i * reps
             tick = (lambda d, _t, done=done: progress(done + d, total)) if progress else None
             runs[scenario.name] = replicate(scenario, reps, seed, executor=executor, progress=tick)
+    return compare_runs(runs)
+
+
+def compare_runs(runs: dict[str, Replications]) -> Comparison:
+    """Compare replications already run on the same seed; the first one is the baseline."""
+    if len(runs) < 2:
+        raise ValueError("compare needs a baseline and at least one other scenario")
+    first = next(iter(runs.values()))
+    for name, result in runs.items():
+        if (result.seed, result.reps) != (first.seed, first.reps):
+            raise ValueError(
+                f"'{name}' ran {result.reps} replications on seed {result.seed}, the baseline "
+                f"{first.reps} on seed {first.seed}: paired differences need the same both"
+            )
+    baseline = next(iter(runs))
     return Comparison(
-        baseline=names[0], reps=reps, seed=seed, runs=runs, table=_table(names[0], runs)
+        baseline=baseline,
+        reps=first.reps,
+        seed=first.seed,
+        runs=runs,
+        table=_table(baseline, runs),
     )
 
 

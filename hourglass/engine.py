@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 import math
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -21,6 +21,7 @@ from heapq import heappush, heapreplace
 import numpy as np
 import simpy
 
+from hourglass.budgets import planned_lifts, resolve
 from hourglass.distributions import draws
 from hourglass.log import (
     FIRST_REASON,
@@ -83,14 +84,30 @@ class Run:
     log: EventLog
 
 
-def simulate(scenario: Scenario, seed: int | np.random.SeedSequence | None = None) -> Run:
-    """Simulate the scenario to its horizon; `seed` defaults to the scenario's own."""
+def simulate(
+    scenario: Scenario,
+    seed: int | np.random.SeedSequence | None = None,
+    *,
+    cohort: Sequence[float] = (),
+) -> Run:
+    """Simulate the scenario to its horizon; `seed` defaults to the scenario's own.
+
+    Budgets act through their response curves (see `budgets.resolve`).
+    `cohort` gives the days of first purchases of known customers (e.g. from a transaction
+    log): they join as buyers on those days, outside the funnel, from channel "cohort".
+    """
     seq = (
         seed
         if isinstance(seed, np.random.SeedSequence)
         else np.random.SeedSequence(scenario.seed if seed is None else seed)
     )
-    engine = _Engine(scenario, seq)
+    days = sorted(float(d) for d in cohort)
+    if days and not (days[0] >= 0.0 and days[-1] < scenario.horizon_days):
+        raise ValueError(
+            f"cohort: first purchases must lie in [0, {scenario.horizon_days:g}) days, "
+            f"got {days[0]:g} to {days[-1]:g}"
+        )
+    engine = _Engine(resolve(scenario), seq, days, planned_lifts(scenario))
     entropy = seq.entropy if isinstance(seq.entropy, int) else 0
     with _cycle_collector_paused():
         log = engine.run()
@@ -157,7 +174,7 @@ class _Lead:
     __slots__ = ("at", "first", "luck", "pid", "probs", "stage")
 
     def __init__(
-        self, pid: int, stage: int, at: float, probs: list[float], luck: list[float]
+        self, pid: int, stage: int, at: float, probs: list[list[float]], luck: list[float]
     ) -> None:
         self.pid, self.stage, self.at, self.probs, self.luck = pid, stage, at, probs, luck
         self.first = stage
@@ -195,8 +212,16 @@ class _Team:
 class _Engine:
     """Holds the SimPy environment and the state that processes share."""
 
-    def __init__(self, scenario: Scenario, seq: np.random.SeedSequence) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        seq: np.random.SeedSequence,
+        cohort: list[float],
+        lifts: dict[str, list[float]],
+    ) -> None:
         self.s = scenario
+        self.cohort = cohort
+        self.lifts = lifts
         rngs = [np.random.default_rng(child) for child in seq.spawn(len(_STREAMS))]
         self.rng = dict(zip(_STREAMS, rngs, strict=True))
         self.env = simpy.Environment()
@@ -221,8 +246,9 @@ class _Engine:
 
     def _setup_vocabulary(self) -> None:
         s = self.s
-        self.channels = (*s.channels.paid, "organic", "referral")
-        self.referral_channel = len(self.channels) - 1
+        cohort = ("cohort",) if self.cohort else ()
+        self.channels = (*s.channels.paid, "organic", "referral", *cohort)
+        self.referral_channel = self.channels.index("referral")
         reasons: list[str] = []
         for name, stage in s.funnel:
             reasons += list(stage.loss_reasons or {DEFAULT_LOSS_REASON[name]: 1.0})
@@ -238,12 +264,18 @@ class _Engine:
         worked = {SELLER_BESIDE[w] for w in s.sales.stages} if s.sales else set()
         seller_of = {SELLER_BESIDE[w]: w for w in (s.sales.stages if s.sales else [])}
         self.worked = [name in worked for name in FUNNEL] + [False]  # the purchase after Buy
-        self.pass_prob = np.array(
-            [st.pass_prob * skill.get(seller_of.get(n, ""), 1.0) for n, st in s.funnel]
-        ).clip(0.0, 1.0)
+        # pass probabilities by month (a single month unless a stage budget follows a plan)
+        months = max((len(v) for v in self.lifts.values()), default=1)
+        base = np.array([[st.pass_prob for _, st in s.funnel]] * months)
+        for k, name in enumerate(FUNNEL):
+            if name in self.lifts:
+                base[:, k] += self.lifts[name]
+        skills = np.array([skill.get(seller_of.get(n, ""), 1.0) for n in FUNNEL])
+        self.pass_prob = (base.clip(0.0, 1.0) * skills).clip(0.0, 1.0)
         self.pass_prob_referred = (
             self.pass_prob * np.array([boost.get(n, 1.0) for n in FUNNEL])
         ).clip(0.0, 1.0)
+        self.last_month = months - 1
         self.duration = [st.duration.sampler() for _, st in s.funnel]
         self.loss_codes: list[np.ndarray] = []
         self.loss_cum: list[np.ndarray] = []
@@ -322,6 +354,7 @@ class _Engine:
 
     def run(self) -> EventLog:
         self.env.process(self.outside_arrivals())
+        self.join_cohort()
         self.env.run(until=self.horizon)
         return EventLog(
             horizon_days=self.horizon,
@@ -337,12 +370,22 @@ class _Engine:
             contacts=self.contacts.freeze(),
         )
 
+    def join_cohort(self) -> None:
+        """Known customers become buyers on their first-purchase days."""
+        code = len(self.channels) - 1
+        for day in self.cohort:
+            pid = self.prospects.count
+            self.prospects.add_row(day, code, -1)
+            self.on_purchase(pid, day)
+
     def outside_arrivals(self):
         """Paid and organic contacts land on the market day by day; new people enter Know."""
         env = self.env
         paid = self.s.channels.paid.values()
         organic = self.s.channels.organic
-        rates = [c.prospects_per_day for c in paid] + [organic.prospects_per_day if organic else 0]
+        months = math.ceil(self.horizon / DAYS_PER_MONTH)
+        rates = [c.reach_by_month(months) for c in paid]  # per day, month by month
+        rates.append([organic.prospects_per_day if organic else 0.0])
         day = 0
         while day < self.horizon:
             end = min(day + 1.0, self.horizon)
@@ -354,7 +397,9 @@ class _Engine:
                 referrers = np.array([r for _, r in due], dtype=np.int32)
                 gens = self.streams.batch(self.referral_channel, day)
                 self.admit(times, self.referral_channel, referrers, gens)
-            for code, rate in enumerate(rates):
+            month = int(day / DAYS_PER_MONTH)
+            for code, by_month in enumerate(rates):
+                rate = by_month[min(month, len(by_month) - 1)]
                 if rate <= 0:
                     continue
                 gens = self.streams.batch(code, day)
@@ -402,7 +447,8 @@ class _Engine:
                 return
             if not len(ids):
                 return
-            prob = np.where(referred, self.pass_prob_referred[k], self.pass_prob[k])
+            month = np.minimum((t / DAYS_PER_MONTH).astype(np.int64), self.last_month)
+            prob = np.where(referred, self.pass_prob_referred[month, k], self.pass_prob[month, k])
             if k == 0 and self.antagonists:
                 prob = prob * (1.0 - self.drag) ** self.antagonists
             passes = luck[rows, k, _PASS] < prob
@@ -482,7 +528,7 @@ class _Engine:
             return
         wait, done = start - t, start
         while True:  # the seller stays through consecutive worked stages
-            passes, outcome = self._decide(lead, k, base)
+            passes, outcome = self._decide(lead, k, base, t)
             if not passes and luck[base + _QUICK] < self.qual_share:
                 outcome = self.disqualified
                 done += luck[base + _QUICK_TIME]
@@ -509,7 +555,7 @@ class _Engine:
             if k == len(FUNNEL):
                 self.on_purchase(lead.pid, t)
                 return
-            passes, outcome = self._decide(lead, k, base)
+            passes, outcome = self._decide(lead, k, base, t)
             done = t + luck[base + _STAY]
             if done >= self.horizon:
                 visit(lead.pid, k, t, math.nan, math.nan, INSIDE)
@@ -521,9 +567,11 @@ class _Engine:
         lead.stage, lead.at = k, t
         self.env.timeout(t - self.env.now, value=lead).callbacks.append(self._arrives)
 
-    def _decide(self, lead: _Lead, k: int, base: int) -> tuple[bool, int]:
-        """Whether the lead passes stage `k` (its luck from `base`), and the visit's outcome."""
-        prob = lead.probs[k]
+    def _decide(self, lead: _Lead, k: int, base: int, t: float) -> tuple[bool, int]:
+        """Whether the lead passes stage `k`, entered at `t` (its luck from `base`), and the
+        visit's outcome."""
+        month = min(int(t / DAYS_PER_MONTH), self.last_month) if self.last_month else 0
+        prob = lead.probs[month][k]
         if k == 0 and self.antagonists:
             prob *= (1.0 - self.drag) ** self.antagonists
         if lead.luck[base + _PASS] < prob:

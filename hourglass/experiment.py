@@ -117,15 +117,8 @@ class Replications:
 
     def daily_bands(self) -> pd.DataFrame:
         """Per day and series: mean, p5, p50, p95 across replications (tidy)."""
-        long = self.daily.melt(id_vars=["day", "rep"], var_name="series")
-        grouped = long.groupby(["series", "day"], sort=False)["value"]
-        bands = grouped.agg(
-            mean="mean",
-            p5=lambda v: np.percentile(v, 5),
-            p50="median",
-            p95=lambda v: np.percentile(v, 95),
-        )
-        return bands.reset_index()
+        series = [c for c in self.daily.columns if c not in ("day", "rep")]
+        return metrics.bands(self.daily, "day", series)
 
 
 def summarize(values: np.ndarray) -> dict[str, float]:

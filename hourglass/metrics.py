@@ -7,10 +7,12 @@ began, customers first bought, and money that moved in it.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
+from hourglass.budgets import line_spend_per_day, spend_per_day
 from hourglass.engine import Run
 from hourglass.log import FIRST_REASON, INSIDE, PASSED
 from hourglass.scenario import DAYS_PER_MONTH
@@ -195,8 +197,8 @@ def _alive_per_day(start: np.ndarray, end: np.ndarray, days: int) -> np.ndarray:
 
 
 def daily_table(run: Run) -> pd.DataFrame:
-    """Per day: arrivals by channel, new buyers, customers by loyalty class, revenue, cost."""
-    log, s = run.log, run.scenario
+    """Per day: arrivals by channel, buyers, repeats, money, customers by class, stage entries."""
+    log = run.log
     days = math.ceil(log.horizon_days)
     index = pd.RangeIndex(days, name="day")
     out = pd.DataFrame(index=index)
@@ -211,17 +213,116 @@ def daily_table(run: Run) -> pd.DataFrame:
         log.purchases["time"].astype(np.int64), weights=log.purchases["value"], minlength=days
     )
     referred = p["referrer"][log.purchases["customer"][first]] >= 0
-    bonus = s.referral.bonus if s.referral else 0.0
-    per_day = sum(c.budget_per_month for c in s.channels.paid.values())
-    if s.sales:
-        per_day += s.sales.sellers * s.sales.cost_per_seller_per_month
-    share_of_day = np.minimum(1.0, log.horizon_days - np.arange(days))  # the last may be part
-    referred_buyers = np.bincount(buy_day[referred], minlength=days)
-    out["cost"] = per_day / DAYS_PER_MONTH * share_of_day + bonus * referred_buyers
+    out["repeat_purchases"] = np.bincount(
+        log.purchases["time"][~first].astype(np.int64), minlength=days
+    )
+    out["referred_buyers"] = np.bincount(buy_day[referred], minlength=days)
+    out["brought_buyers"] = _brought_by_cohort(run, days)
     for klass, counts in _class_counts(run, days).items():
         out[f"customers_{klass}"] = counts
     out["active_customers"] = sum(out[f"customers_{c}"] for c in log.classes if c in ACTIVE_CLASSES)
+    out["cost"] = _cost_per_day(run, out["referred_buyers"], out["active_customers"])
+    for stage, entries in _entries_per_day(run, days).items():
+        out[f"entered_{stage}"] = entries
     return out
+
+
+def _cost_per_day(run: Run, referred_buyers: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """Per day: budgets and sellers, referral bonuses, and the cost to serve customers.
+
+    Customers are served at the day's closing count of active ones.
+    """
+    s, horizon = run.scenario, run.log.horizon_days
+    share_of_day = np.minimum(1.0, horizon - np.arange(len(active)))  # the last may be part
+    bonus = s.referral.bonus if s.referral else 0.0
+    serve = s.after_sale.cost_to_serve_per_month / DAYS_PER_MONTH
+    return (
+        spend_per_day(s, len(active)) * share_of_day
+        + bonus * np.asarray(referred_buyers)
+        + serve * np.asarray(active) * share_of_day
+    )
+
+
+def _brought_by_cohort(run: Run, days: int) -> np.ndarray:
+    """Per day: buyers referred by the customers who first bought that day (by the horizon)."""
+    purchases, p = run.log.purchases, run.log.prospects
+    first = purchases["kind"] == 0
+    first_day = np.full(len(p["arrival"]), -1, dtype=np.int64)
+    first_day[purchases["customer"][first]] = purchases["time"][first].astype(np.int64)
+    referrer = p["referrer"][purchases["customer"][first]]
+    cohort = first_day[referrer[referrer >= 0]]
+    return np.bincount(cohort[cohort >= 0], minlength=days)[:days]
+
+
+def _entries_per_day(run: Run, days: int) -> dict[str, np.ndarray]:
+    """Per day and funnel stage: people who entered it."""
+    v = run.log.visits
+    enter_day = v["enter"].astype(np.int64)
+    return {
+        stage: np.bincount(enter_day[v["stage"] == k], minlength=days)
+        for k, stage in enumerate(FUNNEL)
+    }
+
+
+def filling(daily: pd.DataFrame) -> pd.DataFrame:
+    """The hourglass by the end of each day (rows: days; columns: the seven stages).
+
+    Funnel stages count the people who had entered them; Repeat counts repeat purchases and
+    Refer the prospects referrals had brought, the widths `hourglass_figure` takes as
+    `lower`. `daily` is a daily table, or the mean of several over replications.
+    """
+    counts = daily[[f"entered_{s}" for s in FUNNEL]].set_axis(list(FUNNEL), axis=1)
+    counts["repeat"] = daily["repeat_purchases"]
+    counts["refer"] = daily["arrivals_referral"]
+    return counts.cumsum()
+
+
+def monthly_growth(daily: pd.DataFrame) -> pd.DataFrame:
+    """Per replication and whole 30-day month: buyers, referral share, K-factor, customers.
+
+    The K-factor of a month is the buyers later referred by that month's new customers over
+    their number; recent months have had less time to refer, so theirs is a lower bound.
+    `daily` holds daily tables stacked with a `rep` column (one replication without it).
+    """
+    frame = daily if "day" in daily else daily.reset_index()
+    frame = frame.assign(month=frame["day"] // 30, rep=frame.get("rep", 0))
+    whole = frame.groupby("month")["day"].transform("nunique") == 30  # a part month misleads
+    grouped = frame[whole].groupby(["rep", "month"])
+    out = grouped[["buyers", "referred_buyers", "brought_buyers"]].sum()
+    out["active_customers"] = grouped["active_customers"].last()
+    buyers = out["buyers"].where(out["buyers"] > 0)
+    out["referral_share"] = out["referred_buyers"] / buyers
+    out["k_factor"] = out["brought_buyers"] / buyers
+    return out.reset_index()
+
+
+def bands(frame: pd.DataFrame, by: str, columns: Sequence[str]) -> pd.DataFrame:
+    """Per column and value of `by`: mean, p5, p50, p95 across replications (tidy).
+
+    `frame` holds one row per replication (`rep`) and value of `by`; NaNs are left out.
+    """
+    parts = []
+    for column in columns:
+        table = frame.pivot(index="rep", columns=by, values=column)
+        values = table.to_numpy(dtype=float)
+        seen = np.isfinite(values).any(axis=0)
+        stats = np.full((4, values.shape[1]), np.nan)
+        if seen.any():
+            stats[0, seen] = np.nanmean(values[:, seen], axis=0)
+            stats[1:, seen] = np.nanpercentile(values[:, seen], [5, 50, 95], axis=0)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "series": column,
+                    by: table.columns.to_numpy(),
+                    "mean": stats[0],
+                    "p5": stats[1],
+                    "p50": stats[2],
+                    "p95": stats[3],
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
 
 
 def _class_counts(run: Run, days: int) -> dict[str, np.ndarray]:
@@ -239,8 +340,7 @@ def _class_counts(run: Run, days: int) -> dict[str, np.ndarray]:
 def kpis(run: Run) -> dict[str, float]:
     """The headline numbers of one run (money in the scenario's currency, time in days)."""
     log, s = run.log, run.scenario
-    start, end = _window(run)
-    span = end - start
+    start = run.log.warmup_days
     p = log.prospects
     arrived = p["arrival"] >= start
     referred = p["referrer"] >= 0
@@ -256,15 +356,9 @@ def kpis(run: Run) -> dict[str, float]:
     customer_revenue = float(purchases["value"][own].sum())
     margin = s.after_sale.margin
 
-    paid = sum(c.budget_per_month for c in s.channels.paid.values()) * span / DAYS_PER_MONTH
-    sellers_cost = (
-        s.sales.sellers * s.sales.cost_per_seller_per_month * span / DAYS_PER_MONTH
-        if s.sales
-        else 0.0
-    )
-    bonus = (s.referral.bonus if s.referral else 0.0) * referred_buyers
-    cost = paid + sellers_cost + bonus
-
+    daily = daily_table(run).iloc[math.floor(start) :]
+    cost = float(daily["cost"].sum())
+    profit = margin * revenue - cost
     return {
         "prospects": int(arrived.sum()),
         "outside_prospects": int((arrived & ~referred).sum()),
@@ -277,12 +371,47 @@ def kpis(run: Run) -> dict[str, float]:
         "cost": cost,
         "cac": _ratio(cost, n_buyers),
         "ltv": _ratio(margin * customer_revenue, n_buyers),
-        "roi": _ratio(margin * revenue - cost, cost),
+        "roi": _ratio(profit, cost),
+        "profit": profit,
+        "payback_days": _payback_days(daily, margin, start),
         "referral_share": _ratio(referred_buyers, n_buyers),
         "k_factor": _k_factor(run, buyers),
         "referral_contacts": int((log.contacts["time"] >= start).sum()),
         **_seller_kpis(run),
+        **_cac_by_channel(run, ids),
     }
+
+
+def _payback_days(daily: pd.DataFrame, margin: float, start: float) -> float:
+    """Days from the window's start until margin on revenue has paid for all costs so far."""
+    balance = (margin * daily["revenue"] - daily["cost"]).cumsum().to_numpy()
+    paid_back = np.flatnonzero(balance >= 0.0)
+    if not len(paid_back):
+        return math.nan
+    return float(daily.index[paid_back[0]] + 1 - start)
+
+
+def _cac_by_channel(run: Run, buyer_ids: np.ndarray) -> dict[str, float]:
+    """Per channel (cac_<channel>): its own spend in the window over the buyers it brought."""
+    s, log = run.scenario, run.log
+    came_by = log.prospects["channel"][buyer_ids]
+    start, end = _window(run)
+    days = math.ceil(end)
+    share = np.clip(
+        np.minimum(np.arange(days) + 1.0, end) - np.maximum(np.arange(days), start), 0, 1
+    )
+    bonus = s.referral.bonus if s.referral else 0.0
+    out = {}
+    for code, channel in enumerate(log.channels):
+        won = int((came_by == code).sum())
+        if channel in s.channels.paid:
+            spend = float((line_spend_per_day(s, channel, days) * share).sum())
+        elif channel == "referral":
+            spend = bonus * won
+        else:
+            spend = 0.0
+        out[f"cac_{channel}"] = _ratio(spend, won)
+    return out
 
 
 def _ratio(num: float, den: float) -> float:

@@ -45,6 +45,11 @@ def write_parquet(frame: pd.DataFrame, target: Path) -> None:
     write_atomic(target, lambda f: frame.to_parquet(f, index=False))
 
 
+def write_text(text: str, target: Path) -> None:
+    """A text file, atomically."""
+    write_atomic(target, lambda f: Path(f).write_text(text, "utf-8"))
+
+
 def write_json(doc: dict[str, Any], target: Path) -> None:
     """One JSON document, atomically."""
     text = json.dumps(jsonable(doc), indent=2, allow_nan=False)

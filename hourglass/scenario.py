@@ -7,15 +7,18 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import yaml
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from hourglass.base import Model, NonNegativeFloat, PositiveFloat, Probability, did_you_mean
 from hourglass.distributions import Amount, Duration
+from hourglass.response import Budget, Decay, Plan, Response, effective_spend, spend_by_month
 from hourglass.stages import (
     ACTIVE_CLASSES,
     DISQUALIFIED,
     FUNNEL,
+    HOURGLASS,
     WENT_COLD,
     LabelSet,
     LoyaltyClass,
@@ -44,24 +47,56 @@ MAX_PROSPECTS_PER_DAY = 1_000_000
 
 
 class PaidChannel(Model):
-    """A paid channel: money buys contacts with the market at a cost per prospect."""
+    """A paid channel: money buys contacts, at a cost per prospect or along a response curve.
+
+    A response curve gives prospects per day for the effective budget per month (with
+    carry-over `adstock`, a steady budget b acts as b / (1 - adstock)).
+    """
 
     budget_per_month: NonNegativeFloat
-    cost_per_prospect: PositiveFloat
+    cost_per_prospect: PositiveFloat | None = None
+    response: Response | None = None
+    adstock: Decay = 0.0
+    plan: Plan | None = None
+    """Money month by month from the start; later months keep budget_per_month."""
 
     @model_validator(mode="after")
     def _affordable_volume(self) -> PaidChannel:
-        if self.prospects_per_day > MAX_PROSPECTS_PER_DAY:
+        if (self.cost_per_prospect is None) == (self.response is None):
+            raise ValueError("give exactly one of: cost_per_prospect, response")
+        most = max(self.reach_by_month(len(self.plan) + 1 if self.plan else 1))
+        if most > MAX_PROSPECTS_PER_DAY:
             raise ValueError(
-                f"buys {self.prospects_per_day:,.0f} prospects a day; at most "
+                f"buys {most:,.0f} prospects a day; at most "
                 f"{MAX_PROSPECTS_PER_DAY:,} (raise cost_per_prospect or lower the budget)"
             )
         return self
 
     @property
     def prospects_per_day(self) -> float:
-        """Contacts bought per day."""
-        return self.budget_per_month / DAYS_PER_MONTH / self.cost_per_prospect
+        """Contacts bought per day at the steady budget."""
+        return self.reach(self.budget_per_month)
+
+    def reach_by_month(self, months: int) -> list[float]:
+        """Contacts bought per day in each of `months` months, following the plan."""
+        if self.response is None:
+            spend = spend_by_month(self.budget_per_month, self.plan, months)
+            return (spend / DAYS_PER_MONTH / self.cost_per_prospect).tolist()
+        acting = effective_spend(self.budget_per_month, self.plan, self.adstock, months)
+        return np.asarray(self.response.effect(acting), dtype=float).tolist()
+
+    def reach(self, budget_per_month: float) -> float:
+        """Contacts per day that a steady budget per month buys."""
+        if self.response is not None:
+            return float(self.response.effect(budget_per_month / (1.0 - self.adstock)))
+        return budget_per_month / DAYS_PER_MONTH / self.cost_per_prospect
+
+    def reach_slope(self, budget_per_month: float) -> float:
+        """Contacts per day that one more unit of money per month buys."""
+        if self.response is not None:
+            effective = budget_per_month / (1.0 - self.adstock)
+            return float(self.response.slope(effective)) / (1.0 - self.adstock)
+        return 1.0 / DAYS_PER_MONTH / self.cost_per_prospect
 
 
 class Organic(Model):
@@ -79,9 +114,11 @@ class Channels(Model):
     @field_validator("paid")
     @classmethod
     def _reserved_names(cls, paid: dict[str, PaidChannel]) -> dict[str, PaidChannel]:
-        clash = sorted(set(paid) & {"organic", "referral"})
+        clash = sorted(set(paid) & {"organic", "referral", *HOURGLASS})
         if clash:
-            raise ValueError(f"'{clash[0]}' is a reserved channel name; call the paid one else")
+            raise ValueError(
+                f"'{clash[0]}' is a reserved name (a channel or a stage); call the paid one else"
+            )
         return paid
 
 
@@ -97,6 +134,8 @@ class Stage(Model):
     pass_prob: Probability
     duration: Duration = Duration(exponential={"mean_days": 1.0})
     loss_reasons: Annotated[dict[Reason, PositiveFloat], Field(max_length=20)] | None = None
+    budget: Budget | None = None
+    """Money on the stage's levers; its effect is added to pass_prob (at most 1)."""
 
     @field_validator("loss_reasons")
     @classmethod
@@ -253,6 +292,19 @@ class AfterSale(Model):
     repeat: Repeat | None = None
     offers: Offers = Offers()
     loyalty: Loyalty = Loyalty()
+    cost_to_serve_per_month: NonNegativeFloat = 0.0
+    """What each active customer costs per month (service, loyalty programme upkeep)."""
+    budget: Budget | None = None
+    """Money on repeat-sales levers; its effect lifts the repeat rate (0.2: 20% more)."""
+
+    @model_validator(mode="after")
+    def _steady_budget(self) -> AfterSale:
+        if self.budget is not None and self.budget.plan is not None:
+            raise ValueError(
+                "budget.plan: a plan over time is for paid channels and funnel stages; "
+                "give repeat a steady per_month"
+            )
+        return self
 
 
 class Referral(Model):
@@ -264,6 +316,17 @@ class Referral(Model):
     boost: dict[StageName, Multiplier] = {}
     bonus: NonNegativeFloat = 0.0
     antagonist_drag: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
+    budget: Budget | None = None
+    """Money on word-of-mouth levers; its effect lifts the contact rates (0.2: 20% more)."""
+
+    @model_validator(mode="after")
+    def _steady_budget(self) -> Referral:
+        if self.budget is not None and self.budget.plan is not None:
+            raise ValueError(
+                "budget.plan: a plan over time is for paid channels and funnel stages; "
+                "give refer a steady per_month"
+            )
+        return self
 
 
 class Scenario(Model):

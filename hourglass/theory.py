@@ -1,4 +1,8 @@
-"""Closed forms the simulator must agree with in its limits (DESIGN.md "Limits")."""
+"""Closed forms the simulator must agree with in its limits (DESIGN.md "Limits").
+
+scipy is imported where it is used, so that the funnel's expectations (numpy only) come
+without its import time: the dashboard draws them in its first chart.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg, special
 
+from hourglass.budgets import daily_spend, resolve
 from hourglass.scenario import DAYS_PER_MONTH, Scenario
-from hourglass.stages import LOYALTY_CLASSES, SELLER_BESIDE
+from hourglass.stages import ACTIVE_CLASSES, FUNNEL, LOYALTY_CLASSES, SELLER_BESIDE
 
 
 @dataclass(frozen=True)
@@ -28,7 +32,7 @@ class FunnelFlows:
 def absorbing_flows(transient: np.ndarray, absorbing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Expected visits N = (I - Q)^-1 (first row) and absorption chances B = N R (first row)."""
     n = transient.shape[0]
-    fundamental = linalg.inv(np.eye(n) - transient)
+    fundamental = np.linalg.inv(np.eye(n) - transient)
     return fundamental[0], (fundamental @ absorbing)[0]
 
 
@@ -50,13 +54,46 @@ def scenario_funnel(scenario: Scenario) -> FunnelFlows:
 
     Exact when no lead waits too long for a seller and there are no antagonists.
     """
+    return funnel_flows(_pass_probs(scenario))
+
+
+def _pass_probs(scenario: Scenario) -> list[float]:
+    """Each funnel stage's pass probability, with its budget's lift and the seller's skill."""
+    scenario = resolve(scenario)
     sales = scenario.sales
     skill = sales.skill if sales else {}
     beside = {SELLER_BESIDE[w]: w for w in (sales.stages if sales else [])}
-    probs = [
-        min(1.0, st.pass_prob * skill.get(beside.get(n, ""), 1.0)) for n, st in scenario.funnel
-    ]
-    return funnel_flows(probs)
+    return [min(1.0, st.pass_prob * skill.get(beside.get(n, ""), 1.0)) for n, st in scenario.funnel]
+
+
+def expected_entries(scenario: Scenario, outside: float, referred: float) -> dict[str, float]:
+    """Expected entries into each funnel stage, and buyers, for the given prospects at Know.
+
+    Referred prospects pass with the scenario's warmth boost. Exact when no lead waits too
+    long for a seller and there are no antagonists.
+    """
+    cold = scenario_funnel(scenario)
+    boost = scenario.referral.boost if scenario.referral else {}
+    probs = zip(FUNNEL, _pass_probs(scenario), strict=True)
+    warm = funnel_flows([min(1.0, p * boost.get(n, 1.0)) for n, p in probs])
+    entries = outside * cold.reach + referred * warm.reach
+    expected = dict(zip(FUNNEL, entries.tolist(), strict=True))
+    expected["buyers"] = float(outside * cold.bought + referred * warm.bought)
+    return expected
+
+
+def expected_prospects(scenario: Scenario) -> float:
+    """Outside prospects a run brings at most: paid and organic arrivals over the horizon."""
+    total = _outside_contacts(scenario)
+    size = scenario.market.size if scenario.market else None
+    return min(total, size) if size else total
+
+
+def _outside_contacts(scenario: Scenario) -> float:
+    """Paid and organic contacts with the market over the horizon."""
+    per_day = sum(c.prospects_per_day for c in scenario.channels.paid.values())
+    per_day += scenario.channels.organic.prospects_per_day if scenario.channels.organic else 0.0
+    return per_day * scenario.horizon_days
 
 
 def erlang_c(lam: float, mu: float, c: int) -> float:
@@ -115,6 +152,8 @@ def bgnbd_expected_repeats(
     t: np.ndarray | float, r: float, alpha: float, a: float, b: float
 ) -> np.ndarray | float:
     """BG/NBD: expected repeat purchases in (0, t] after the first (Fader, Hardie, Lee 2005)."""
+    from scipy import special
+
     t = np.asarray(t, dtype=float)
     z = t / (alpha + t)
     hyp = special.hyp2f1(r, b, a + b - 1.0, z)
@@ -135,8 +174,73 @@ def loyalty_generator(scenario: Scenario) -> np.ndarray:
 
 def loyalty_shares(scenario: Scenario, days: np.ndarray | float) -> np.ndarray:
     """Chance of being in each loyalty class `days` after the first purchase (no repeats)."""
+    from scipy import linalg
+
     g = loyalty_generator(scenario)
     start = np.zeros(len(LOYALTY_CLASSES))
     start[LOYALTY_CLASSES.index(scenario.after_sale.loyalty.start)] = 1.0
     days = np.atleast_1d(np.asarray(days, dtype=float))
     return start @ linalg.expm(g * days[:, None, None])
+
+
+def expected_outcome(scenario: Scenario) -> dict[str, float]:
+    """A first-order expectation of a run's headline numbers, budgets' effects included.
+
+    Outside prospects arrive at their steady rates (the market caps their number) and pass
+    the funnel as the absorbing chain says; each buyer has, on average, half the horizon to
+    buy again and to refer; referred prospects arrive warmer, and only the first generation
+    of referrals is counted. It ignores queues for sellers and antagonists. Good for ranking
+    budget allocations cheaply; the simulation has the last word.
+    """
+    s = resolve(scenario)
+    horizon = s.horizon_days
+    size = s.market.size if s.market else None
+    contacts_out = _outside_contacts(s)
+    # contacts land on random people; those already reached are not new prospects
+    outside = size * -np.expm1(-contacts_out / size) if size else contacts_out
+    cold = scenario_funnel(s).bought
+    boost = s.referral.boost if s.referral else {}
+    warm = funnel_flows(
+        [min(1.0, p * boost.get(n, 1.0)) for n, p in zip(FUNNEL, _pass_probs(s), strict=True)]
+    ).bought
+    tenure = horizon / 2.0  # days a buyer has, on average, before the horizon
+    grid = np.linspace(0.0, tenure, 25)
+    shares = loyalty_shares(s, grid)
+    contacts = 0.0
+    if s.referral:
+        rates = np.array([s.referral.contacts_per_month.get(c, 0.0) for c in LOYALTY_CLASSES])
+        contacts = float(np.trapezoid(shares @ rates, grid)) / DAYS_PER_MONTH
+    per_buyer = contacts * (s.referral.win_prob if s.referral else 0.0) * warm
+    first = outside * cold
+    referred = first * per_buyer
+    buyers = first + referred
+    repeats = _expected_repeats(s, tenure)
+    revenue = buyers * s.after_sale.order_value.mean * (1.0 + repeats)
+    active = sum(shares[-1][LOYALTY_CLASSES.index(c)] for c in ACTIVE_CLASSES)
+    serve = s.after_sale.cost_to_serve_per_month / DAYS_PER_MONTH * buyers * tenure
+    bonus = (s.referral.bonus if s.referral else 0.0) * referred
+    cost = daily_spend(s) * horizon + bonus + serve
+    outcome = {
+        "buyers": buyers,
+        "revenue": revenue,
+        "cost": cost,
+        "profit": s.after_sale.margin * revenue - cost,
+        "customers_end": buyers * active,
+    }
+    return {k: float(v) for k, v in outcome.items()}
+
+
+def _expected_repeats(scenario: Scenario, days: float) -> float:
+    """Repeat purchases a buyer makes in `days` after the first, seller skill included."""
+    repeat = scenario.after_sale.repeat
+    if repeat is None:
+        return 0.0
+    skill = scenario.sales.skill.get("measure", 1.0) if scenario.sales else 1.0
+    if repeat.bgnbd:
+        g = repeat.bgnbd
+        periods = days / g.period_days
+        return float(bgnbd_expected_repeats(periods, g.r, g.alpha / skill, g.a, g.b))
+    rate = repeat.simple.purchases_per_month * skill / DAYS_PER_MONTH * days
+    p = repeat.simple.dropout_prob
+    # purchases until the first drop-out, on a Poisson clock: (1 - e^(-rate p)) / p
+    return rate if p == 0 else float(-np.expm1(-rate * p) / p)

@@ -366,3 +366,29 @@ def test_the_seller_stays_through_consecutive_worked_stages():
     assert (v["wait"][at_buy & np.isfinite(v["wait"])] == 0.0).all()
     cold = v["outcome"] == FIRST_REASON + reasons.index("went_cold")
     assert cold[v["stage"] == 3].sum() > 0 and cold[at_buy].sum() == 0
+
+
+def test_a_known_cohort_joins_as_buyers_on_its_days():
+    """simulate(cohort=days): each day a first purchase from channel "cohort", nobody else."""
+    scenario = make_scenario(channels={}, horizon_days=30.0)
+    days = [0.0, 2.5, 2.5, 29.0]
+    log = simulate(scenario, 3, cohort=days).log
+    assert log.channels[-1] == "cohort"
+    assert log.prospects["channel"].tolist() == [len(log.channels) - 1] * 4
+    first = log.purchases["kind"] == 0
+    assert sorted(log.purchases["time"][first].tolist()) == days
+    assert len(log.visits["stage"]) == 0
+    with pytest.raises(ValueError, match=r"cohort: first purchases must lie in \[0, 30\) days"):
+        simulate(scenario, 3, cohort=[30.0])
+
+
+def test_a_cohort_leaves_the_other_channels_luck_alone():
+    """Adding a cohort changes no arrival or stage visit of the funnel's own prospects."""
+    scenario = make_scenario(horizon_days=20.0)
+    plain = simulate(scenario, 5).log
+    joined = simulate(scenario, 5, cohort=[1.0, 4.0]).log
+    outside = joined.prospects["channel"] != len(joined.channels) - 1
+    assert np.array_equal(
+        np.sort(joined.prospects["arrival"][outside]), np.sort(plain.prospects["arrival"])
+    )
+    assert len(joined.visits["stage"]) == len(plain.visits["stage"])

@@ -15,6 +15,7 @@ from hourglass import (
     ReplicationError,
     ScenarioError,
     compare,
+    compare_runs,
     half_widths,
     parse_vary,
     replicate,
@@ -263,3 +264,15 @@ def test_an_interrupted_sweep_resumes_to_the_same_result(tmp_path):
     assert set(whole["sales.sellers"]) == {1, 2, 3}
     assert len(whole) == 6 * whole["kpi"].nunique()
     assert np.isfinite(whole.loc[whole["kpi"] == "buyers", "p50"]).all()
+
+
+def test_compare_runs_pairs_what_was_already_run():
+    """compare_runs on replications run apart gives compare's table; mismatches are refused."""
+    base = make_scenario(horizon_days=20.0)
+    other = base.with_overrides({"name": "other", "stages.know.pass_prob": 0.5})
+    together = compare([base, other], reps=3, seed=4, backend="serial")
+    runs = {s.name: replicate(s, 3, 4, backend="serial") for s in (base, other)}
+    apart = compare_runs(runs)
+    pd.testing.assert_frame_equal(apart.table, together.table)
+    with pytest.raises(ValueError, match="same both"):
+        compare_runs({"test": runs["test"], "other": replicate(other, 3, 5, backend="serial")})

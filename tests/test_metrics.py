@@ -5,13 +5,24 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from conftest import make_scenario
-from hourglass import Run, daily_table, kpis, loss_table, stage_occupancy, stage_table
+from hourglass import (
+    Run,
+    bands,
+    daily_table,
+    filling,
+    kpis,
+    loss_table,
+    monthly_growth,
+    stage_occupancy,
+    stage_table,
+)
 from hourglass.log import FIRST_REASON, INSIDE, PASSED, EventLog
 from hourglass.scenario import DAYS_PER_MONTH
-from hourglass.stages import LOYALTY_CLASSES
+from hourglass.stages import FUNNEL, LOYALTY_CLASSES
 
 NAN = math.nan
 
@@ -98,6 +109,19 @@ def test_daily_series_by_hand(run):
     assert d["customers_one_time"].tolist() == [0] * 4 + [1] + [0] * 5
     assert d["customers_regular"].tolist() == [0] * 5 + [1] * 5
     assert d["active_customers"].tolist() == [0] * 4 + [1] * 6
+    assert d["entered_know"].tolist() == [1, 1, 0, 0, 0, 1, 0, 0, 0, 0]
+    assert d["entered_buy"].tolist() == [0, 0, 0, 1] + [0] * 6
+    assert d["repeat_purchases"].tolist() == [0] * 6 + [1] + [0] * 3
+    assert d["referred_buyers"].sum() == 0
+    assert d["brought_buyers"].sum() == 0  # p2 was referred but has not bought
+
+
+def test_filling_by_hand(run):
+    """By day 5: know 3 (p0, p1, p2), like 1, ...; the lower half counts repeats and referred."""
+    f = filling(daily_table(run))
+    assert f.loc[4].tolist() == [2, 1, 1, 1, 1, 0, 0]
+    assert f.loc[9].tolist() == [3, 2, 1, 1, 1, 1, 1]
+    assert f.loc[9, list(FUNNEL)].tolist() == stage_table(run)["entered"].tolist()[:5]
 
 
 def test_occupancy_by_hand(run):
@@ -138,3 +162,46 @@ def test_k_factor_and_referral_share_by_hand():
     assert k["referral_share"] == pytest.approx(0.5)
     assert k["cost"] == pytest.approx(7.0)  # one referred buyer's bonus, nothing else paid
     assert k["referred_prospects"] == 2 and k["referral_contacts"] == 2
+    d = daily_table(Run(scenario=scenario, seed=0, log=log))
+    assert d["referred_buyers"].tolist() == [0, 0, 0, 1] + [0] * 6
+    assert d["brought_buyers"].tolist() == [0, 1] + [0] * 8  # p0, a buyer of day 1, brought p1
+
+
+def test_monthly_growth_by_hand():
+    """Whole 30-day months only; K and share per month and replication."""
+    days = np.arange(75)
+    daily = pd.DataFrame(
+        {
+            "day": np.concatenate([days, days]),
+            "rep": np.repeat([0, 1], 75),
+            "buyers": np.tile(np.where(days < 30, 1, 2), 2),
+            "referred_buyers": np.tile(np.where(days < 30, 0, 1), 2),
+            "brought_buyers": np.concatenate([np.full(75, 1), np.zeros(75, dtype=int)]),
+            "active_customers": np.tile(days, 2),
+        }
+    )
+    g = monthly_growth(daily).set_index(["rep", "month"])
+    assert list(g.index) == [(0, 0), (0, 1), (1, 0), (1, 1)]  # days 60-74 are no whole month
+    assert g.loc[(0, 0), "buyers"] == 30 and g.loc[(0, 1), "buyers"] == 60
+    assert g.loc[(0, 1), "referral_share"] == pytest.approx(0.5)
+    assert g.loc[(0, 0), "k_factor"] == pytest.approx(1.0)
+    assert g.loc[(0, 1), "k_factor"] == pytest.approx(0.5)
+    assert g.loc[(1, 1), "k_factor"] == 0.0
+    assert g.loc[(1, 1), "active_customers"] == 59
+
+
+def test_bands_by_hand():
+    """Percentiles over replications per step, NaNs left out, all-NaN steps stay NaN."""
+    frame = pd.DataFrame(
+        {
+            "rep": [0, 1, 2, 0, 1, 2],
+            "month": [0, 0, 0, 1, 1, 1],
+            "x": [1.0, 2.0, 9.0, NAN, NAN, NAN],
+        }
+    )
+    b = bands(frame, "month", ["x"]).set_index("month")
+    assert b.loc[0, "mean"] == pytest.approx(4.0)
+    assert b.loc[0, "p50"] == 2.0
+    assert b.loc[0, "p5"] == pytest.approx(np.percentile([1, 2, 9], 5))
+    assert b.loc[0, "p95"] == pytest.approx(np.percentile([1, 2, 9], 95))
+    assert math.isnan(b.loc[1, "mean"]) and math.isnan(b.loc[1, "p95"])

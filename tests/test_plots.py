@@ -7,12 +7,24 @@ import pandas as pd
 import pytest
 
 from conftest import make_scenario
-from hourglass import compare, loss_table, replicate, simulate, stage_table, theory
+from hourglass import (
+    compare,
+    daily_table,
+    filling,
+    kpis,
+    loss_table,
+    replicate,
+    simulate,
+    stage_table,
+    theory,
+)
 from hourglass.plots import (
     band_figure,
     conversion_bars,
     delta_figure,
+    hourglass_animation,
     hourglass_figure,
+    overlay_figure,
     sankey_figure,
 )
 from hourglass.stages import FUNNEL, HOURGLASS
@@ -85,3 +97,39 @@ def test_comparison_figures_show_each_scenario():
     know = [t.y[0] for t in bars.data]
     assert know[1] > know[0]
     assert isinstance(pd.DataFrame(result.table), pd.DataFrame)
+
+
+def test_lower_half_widths_replace_repeat_and_refer(run):
+    k = kpis(run)
+    lower = {"repeat": k["repeat_purchases"], "refer": k["referred_prospects"]}
+    bars = hourglass_figure(stage_table(run), lower=lower).data[0]
+    assert list(bars.x[5:]) == [lower["repeat"], lower["refer"]]
+    assert bars.text[5] == f"{lower['repeat']:,.0f}"  # no conversion for a count of events
+    assert bars.x[4] == stage_table(run).set_index("stage").loc["buy", "entered"]
+
+
+def test_animation_frames_grow_to_the_final_hourglass(run):
+    filled = filling(daily_table(run))
+    fig = hourglass_animation(filled, step_days=30)
+    assert [f.name for f in fig.frames] == ["30", "60", "90", "120"]
+    assert list(fig.frames[-1].data[0].x) == filled.iloc[-1].tolist()
+    know = [f.data[0].x[0] for f in fig.frames]
+    assert know == sorted(know) and know[0] < know[-1]
+    assert fig.layout.xaxis.range[1] == pytest.approx(0.55 * filled.to_numpy().max())
+    assert len(fig.layout.sliders[0].steps) == 4
+
+
+def test_overlay_draws_each_scenario_with_its_band():
+    base = make_scenario(horizon_days=20.0)
+    other = base.with_overrides({"name": "better", "stages.know.pass_prob": 0.5})
+    result = compare([base, other], reps=3, seed=1, backend="serial")
+    bands = {n: r.daily_bands() for n, r in result.runs.items()}
+    fig = overlay_figure(bands, "buyers", x="day")
+    assert [t.name for t in fig.data if t.showlegend is not False] == ["test", "better"]
+    medians = fig.data[1::2]
+    assert list(medians[1].y) == bands["better"].query("series == 'buyers'")["p50"].tolist()
+    monthly = band_figure(
+        bands["test"].rename(columns={"day": "month"}), ["buyers"], x="month", percent=True
+    )
+    assert monthly.layout.xaxis.title.text == "month"
+    assert monthly.layout.yaxis.tickformat == ".0%"

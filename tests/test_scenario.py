@@ -111,7 +111,8 @@ def test_seller_rules_are_checked():
         make_scenario(sales={"sellers": 2, "stages": ["define"], "skill": {"design": 1.2}})
     with pytest.raises(ScenarioError, match="'measure' takes no seller time here"):
         make_scenario(sales={"sellers": 2, "stages": ["measure"]})
-    with pytest.raises(ScenarioError, match="reserved channel name"):
-        make_scenario(
-            channels={"paid": {"organic": {"budget_per_month": 1, "cost_per_prospect": 1}}}
-        )
+    for name in ("organic", "like", "refer"):
+        with pytest.raises(ScenarioError, match=f"'{name}' is a reserved name"):
+            make_scenario(
+                channels={"paid": {name: {"budget_per_month": 1, "cost_per_prospect": 1}}}
+            )

@@ -103,6 +103,44 @@ def test_stage_flows_match_the_absorbing_chain(sales):
     )
 
 
+def test_expected_entries_count_referred_prospects_warmer():
+    """Entries per stage: outside prospects at the plain pass rates, referred ones boosted.
+
+    Stages are instant, so every prospect has finished by the horizon; each prospect's
+    reaching a stage is a Bernoulli draw, and the tolerance is 4 standard errors of the sum.
+    """
+    boost = {"know": 1.5, "like": 1.4, "trust": 1.2}
+    scenario = make_scenario(
+        stages={n: {"pass_prob": p} for n, p in zip(FUNNEL, PROBS, strict=True)},
+        horizon_days=120.0,
+        market={"size": 50_000},
+        after_sale={
+            "order_value": {"fixed": {"value": 10.0}},
+            "loyalty": {"transitions_per_month": {"one_time": {"loyal": 1.0}}},
+        },
+        referral={"contacts_per_month": {"loyal": 6.0}, "win_prob": 0.5, "boost": boost},
+    )
+    run = simulate(scenario, 5)
+    k = metrics.kpis(run)
+    outside, referred = k["outside_prospects"], k["referred_prospects"]
+    assert referred > 1000
+    expected = theory.expected_entries(scenario, outside, referred)
+    cold = theory.funnel_flows(PROBS)
+    warm = theory.funnel_flows(
+        [min(1.0, p * boost.get(n, 1.0)) for n, p in zip(FUNNEL, PROBS, strict=True)]
+    )
+
+    def sd(c: float, w: float) -> float:
+        return math.sqrt(outside * c * (1 - c) + referred * w * (1 - w))
+
+    entered = metrics.stage_table(run).set_index("stage")["entered"]
+    for k_stage, stage in enumerate(FUNNEL):
+        tolerance = 4 * sd(cold.reach[k_stage], warm.reach[k_stage]) + 1e-9
+        assert abs(entered[stage] - expected[stage]) <= tolerance, stage
+    assert abs(k["buyers"] - expected["buyers"]) < 4 * sd(cold.bought, warm.bought)
+    assert expected["buyers"] > outside * cold.bought  # the warmth shows
+
+
 def test_littles_law_holds_in_every_stage():
     """L = lambda W per stage: time-average occupancy against arrival rate times mean stay."""
     sales = {"sellers": 3, "stages": ["define"], "patience": _exp(2.0)}

@@ -1,0 +1,759 @@
+"""The hourglass dashboard: a Streamlit shell over the hourglass library's public API.
+
+    streamlit run dashboard.py
+
+Pages: Trainer (the hourglass of one run, its flows and the theory beside it), Marketer
+(budgets, pass probabilities, sellers and bonus against the scenario as loaded), Planner
+(customers, referral share and K-factor over a forecast horizon, with p5-p95 bands),
+Compare (two to four scenarios on common random numbers) and Scenario (edit, upload,
+download). Nothing here models anything: every number comes from `hourglass`.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+import hourglass as hg
+
+SCENARIO_DIR = Path(__file__).parent / "scenarios"
+MAX_UPLOAD_BYTES = 256_000  # larger scenario uploads are refused unread
+MAX_CSV_BYTES = 50_000_000  # and larger CSV exports
+MAX_PROSPECT_RUNS = 3_000_000  # prospects x replications per request: a page answers in a minute
+CACHE_SIZE = 24  # results kept per server, by scenario, seed and replications
+PAGES = ("Trainer", "Marketer", "Budget", "Planner", "Compare", "Scenario", "Import data")
+OBJECTIVES = {
+    "Profit": "profit",
+    "Buyers": "buyers",
+    "Revenue": "revenue",
+    "Customers": "customers",
+}
+HEADLINE = ("buyers", "revenue", "cac", "ltv", "roi", "referral_share", "k_factor")
+KPI_NAMES = {
+    "buyers": "Buyers",
+    "revenue": "Revenue",
+    "cac": "CAC",
+    "ltv": "LTV",
+    "roi": "ROI",
+    "referral_share": "Referral share",
+    "k_factor": "K-factor",
+    "customers_end": "Customers at the end",
+    "prospects": "Prospects",
+    "cost": "Cost",
+}
+KPI_FORMATS = {
+    "revenue": "{:,.0f}",
+    "cost": "{:,.0f}",
+    "cac": "{:,.2f}",
+    "ltv": "{:,.2f}",
+    "roi": "{:+.0%}",
+    "referral_share": "{:.1%}",
+    "k_factor": "{:.3f}",
+}
+LOWER_IS_BETTER = frozenset({"cac", "cost"})
+LANGUAGES = {"English": "en", "Русский": "ru"}
+
+
+# -- scenarios ---------------------------------------------------------------------------------
+
+
+@st.cache_data
+def shipped_scenarios() -> dict[str, str]:
+    """The shipped scenario files' text, by scenario name."""
+    texts = {}
+    for path in sorted(SCENARIO_DIR.glob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        texts[parse(text, path.name).name] = text
+    return texts
+
+
+@st.cache_resource(max_entries=64)
+def parse(text: str, source: str) -> hg.Scenario:
+    """A scenario text, validated (scenarios are frozen, so one is shared by all sessions)."""
+    return hg.parse_scenario_text(text, source)
+
+
+def library() -> dict[str, str]:
+    """This browser session's scenarios (shipped, uploaded, edited): name -> YAML text."""
+    if "library" not in st.session_state:
+        st.session_state.library = dict(shipped_scenarios())
+    return st.session_state.library
+
+
+def scenario_of(name: str) -> hg.Scenario:
+    """The named scenario of this session, validated."""
+    return parse(library()[name], f"{name}.yaml")
+
+
+def add_scenario(text: str, source: str) -> str:
+    """Validate a scenario text and keep it in this session; its name is returned."""
+    name = parse(text, source).name
+    library()[name] = text
+    return name
+
+
+# -- running ---------------------------------------------------------------------------------
+
+
+@st.cache_resource
+def result_store() -> OrderedDict:
+    """Results shared by all sessions: (scenario YAML, seed, reps) -> Replications."""
+    return OrderedDict()
+
+
+def run(scenario: hg.Scenario, reps: int, seed: int) -> hg.Replications | None:
+    """Replications of a scenario, from the cache or simulated under a progress bar."""
+    # the name and description do not change the numbers, so they are not part of the key
+    content = scenario.model_copy(update={"name": "scenario", "description": ""})
+    key = (content.to_yaml(), seed, reps)
+    store = result_store()
+    if key in store:
+        store.move_to_end(key)
+        return store[key]
+    outside = hg.expected_prospects(scenario)
+    if outside > MAX_PROSPECT_RUNS:
+        st.error(
+            f"'{scenario.name}' would bring about {outside:,.0f} prospects in one run; the "
+            f"dashboard stops at {MAX_PROSPECT_RUNS:,}. Shorten the horizon or lower the "
+            "arrivals, or run it headless: hourglass run SCENARIO."
+        )
+        return None
+    if reps > 1 and not measured_size(scenario, seed, reps):
+        return None
+    bar = st.progress(0.0, text=f"Simulating {scenario.name}: 0 of {reps} replications")
+
+    def tick(done: int, total: int) -> None:
+        bar.progress(done / total, text=f"Simulating {scenario.name}: {done} of {total}")
+
+    try:
+        result = hg.replicate(scenario, reps, seed, "processes", progress=tick)
+    except hg.ReplicationError as err:
+        st.error(f"The simulation failed: {err}")
+        return None
+    finally:
+        bar.empty()
+    store[key] = result
+    while len(store) > CACHE_SIZE:
+        store.popitem(last=False)
+    return result
+
+
+def with_overrides(scenario: hg.Scenario, overrides: dict) -> hg.Scenario | None:
+    """The scenario with some values changed, or None after showing why they are refused."""
+    try:
+        return scenario.with_overrides(overrides)
+    except hg.ScenarioError as err:
+        st.error(str(err))
+        return None
+
+
+# -- showing ---------------------------------------------------------------------------------
+
+
+def chart(fig: go.Figure, name: str) -> None:
+    """A figure with a PNG download (drawn by kaleido only when asked for)."""
+    st.plotly_chart(fig, width="stretch", key=f"chart-{name}")
+    st.download_button(
+        "PNG",
+        data=png_of(fig),
+        file_name=f"{name}.png",
+        mime="image/png",
+        key=f"png-{name}",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+
+
+def png_of(fig: go.Figure) -> Callable[[], bytes]:
+    """A deferred PNG rendering of the figure."""
+    return lambda: fig.to_image(format="png", width=1400, height=800, scale=1)
+
+
+def csv_button(frame: pd.DataFrame, label: str, name: str) -> None:
+    """A CSV download of a table."""
+    st.download_button(
+        label,
+        data=frame.to_csv(index=False).encode("utf-8"),
+        file_name=f"{name}.csv",
+        mime="text/csv",
+        key=f"csv-{name}",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+
+
+def fmt(kpi: str, value: float) -> str:
+    """A KPI value as people read it; millions shortened, so that it fits a column."""
+    if pd.isna(value):
+        return "n/a"
+    if abs(value) >= 1e6 and kpi not in ("roi", "referral_share"):
+        return f"{value / 1e6:,.2f} M"
+    return KPI_FORMATS.get(kpi, "{:,.0f}").format(value)
+
+
+# -- pages -----------------------------------------------------------------------------------
+
+
+def trainer_page(scenario: hg.Scenario, seed: int, labels: str) -> None:
+    """The hourglass of one run, how it fills, its flows, and the theory beside it."""
+    st.header(f"The hourglass · {scenario.name}")
+    st.caption(
+        f"{scenario.description} One simulated run of {scenario.horizon_days:g} days "
+        f"(seed {seed}); the Planner page shows the spread across runs."
+    )
+    result = run(scenario, 1, seed)
+    if result is None:
+        return
+    stages = result.stage_summary()
+    kpis = result.kpis.iloc[0]
+    expected = hg.expected_entries(scenario, kpis["outside_prospects"], kpis["referred_prospects"])
+    lower = {"repeat": kpis["repeat_purchases"], "refer": kpis["referred_prospects"]}
+    left, right = st.columns([3, 2])
+    with left:
+        figure = hg.hourglass_figure(stages, labels=labels, expected=expected, lower=lower)
+        chart(figure, "hourglass")
+        st.caption(
+            "Above Buy a bar is the people who entered the stage, with the share who passed. "
+            "Below it, Repeat counts repeat purchases and Refer the prospects that referrals "
+            "brought: the hourglass widens again as customers come back and bring others."
+        )
+    with right:
+        st.subheader("Simulated and expected")
+        st.dataframe(
+            theory_table(stages, expected, labels),
+            hide_index=True,
+            width="stretch",
+            column_config=THEORY_COLUMNS,
+        )
+        st.caption(
+            "Expected: an absorbing Markov chain over the funnel, fed the simulated prospects. "
+            "The simulation falls short of it where leads go cold waiting for a seller "
+            "and where antagonists talk prospects out of it."
+        )
+    daily_mean = result.daily.groupby("day").mean()
+    chart(hg.hourglass_animation(hg.filling(daily_mean), labels=labels), "hourglass-filling")
+    chart(hg.sankey_figure(stages, result.losses, labels=labels), "flows")
+    csv_button(stages, "Stage table (CSV)", "stages")
+
+
+def theory_table(stages: pd.DataFrame, expected: dict[str, float], labels: str) -> pd.DataFrame:
+    """Per funnel stage: simulated entries, the expectation, and their gap."""
+    simulated = stages.set_index("stage")["entered"].reindex(hg.FUNNEL)
+    theory = pd.Series(expected).reindex(hg.FUNNEL)
+    return pd.DataFrame(
+        {
+            "stage": [hg.LABELS[labels][s] for s in hg.FUNNEL],
+            "simulated": simulated.to_numpy(),
+            "expected": theory.round().to_numpy(),
+            "gap": (simulated / theory.where(theory > 0) - 1).to_numpy(),
+        }
+    )
+
+
+THEORY_COLUMNS = {
+    "simulated": st.column_config.NumberColumn(format="localized"),
+    "expected": st.column_config.NumberColumn(format="localized"),
+    "gap": st.column_config.NumberColumn(format="percent"),
+}
+
+
+def marketer_page(scenario: hg.Scenario, seed: int, reps: int, labels: str) -> None:
+    """Tune budgets, pass probabilities, sellers and bonus; see the KPIs move."""
+    st.header(f"Tune the levers · {scenario.name}")
+    names = hg.LABELS[labels]
+    overrides: dict[str, float] = {}
+    with st.form("levers"):
+        money, funnel, team = st.columns(3)
+        with money:
+            st.markdown("**Budgets per month**")
+            for channel, spec in scenario.channels.paid.items():
+                overrides[f"channels.paid.{channel}.budget_per_month"] = st.number_input(
+                    channel,
+                    min_value=0.0,
+                    value=float(spec.budget_per_month),
+                    step=1000.0,
+                    key=f"budget-{channel}",
+                )
+            if scenario.referral:
+                overrides["referral.bonus"] = st.number_input(
+                    "referral bonus per referred buyer",
+                    min_value=0.0,
+                    value=float(scenario.referral.bonus),
+                    step=5.0,
+                )
+        with funnel:
+            st.markdown("**Pass probability**")
+            for stage, spec in scenario.funnel:
+                overrides[f"stages.{stage}.pass_prob"] = st.slider(
+                    names[stage], 0.0, 1.0, float(spec.pass_prob), 0.01, key=f"pass-{stage}"
+                )
+        with team:
+            st.markdown("**Sales team**")
+            if scenario.sales:
+                overrides["sales.sellers"] = st.number_input(
+                    "sellers", min_value=1, max_value=10_000, value=scenario.sales.sellers
+                )
+            else:
+                st.caption("This scenario has no sales team.")
+        st.form_submit_button("Run", type="primary")
+    tuned = with_overrides(scenario, {"name": f"{scenario.name}_tuned", **overrides})
+    if tuned is None:
+        return
+    loaded, changed = run(scenario, reps, seed), run(tuned, reps, seed)
+    if loaded is None or changed is None:
+        return
+    comparison = hg.compare_runs({scenario.name: loaded, tuned.name: changed})
+    st.caption(
+        f"Mean of {reps} replications on common random numbers (seed {seed}); the change is "
+        "against the scenario as loaded, with its 95% confidence interval below."
+    )
+    delta = comparison.table.set_index("kpi")
+    for column, kpi in zip(st.columns(len(HEADLINE)), HEADLINE, strict=True):
+        row = delta.loc[kpi]
+        noise = not row["ci_low"] > 0 and not row["ci_high"] < 0  # the CI holds no change
+        column.metric(
+            KPI_NAMES[kpi],
+            fmt(kpi, row["mean"]),
+            delta=f"{row['delta_pct']:+.1f}%" if row["delta"] else None,
+            delta_color="off" if noise else "inverse" if kpi in LOWER_IS_BETTER else "normal",
+            help="Within the noise: the 95% interval includes no change." if noise else None,
+        )
+    with st.expander("Every KPI, with 95% confidence intervals"):
+        st.dataframe(comparison_table(comparison), hide_index=True, width="stretch")
+    stage_tables = {n: r.stage_summary() for n, r in comparison.runs.items()}
+    chart(hg.conversion_bars(stage_tables, labels=labels), "marketer-conversion")
+    csv_button(changed.kpis.reset_index(), "KPIs per replication (CSV)", "tuned-kpis")
+
+
+def budget_page(scenario: hg.Scenario, seed: int, reps: int) -> None:
+    """Response curves with marginal returns; an optimal allocation, confirmed by simulation."""
+    st.header(f"Budget · {scenario.name}")
+    lines = hg.budget_lines(scenario)
+    if not lines:
+        st.info("This scenario has no budget lines: give a paid channel or a stage a budget.")
+        return
+    curves, marginal = hg.line_curves(scenario), hg.marginal_roi(scenario)
+    st.caption(
+        "Each panel: what money per month on one lever does. Marginal ROI is the expected "
+        "profit of one more unit of money on that line (analytic expectation, costs netted)."
+    )
+    with st.form("optimise"):
+        left, middle, right = st.columns(3)
+        total = left.number_input(
+            "Total budget per month",
+            min_value=0.0,
+            value=float(sum(lines.values())),
+            step=1000.0,
+            key="total-budget",
+        )
+        objective = middle.selectbox("Maximise", list(OBJECTIVES), key="objective")
+        locked = right.multiselect("Keep as they are", list(lines), key="locked")
+        asked = st.form_submit_button("Optimise", type="primary")
+    key = (scenario.to_yaml(), seed, reps, total, objective, tuple(locked))
+    if asked and measured_size(scenario, seed, 2 * reps):
+        bar = st.progress(0.0, text="Checking the allocation by simulation")
+        try:
+            st.session_state.optimised = (
+                key,
+                hg.optimize(
+                    scenario,
+                    total,
+                    OBJECTIVES[objective],
+                    hg.Constraints(locked=frozenset(locked)),
+                    reps=reps,
+                    seed=seed,
+                    progress=lambda d, t: bar.progress(d / t, text=f"Simulating: {d} of {t}"),
+                ),
+            )
+        except (hg.OptimizeError, hg.ScenarioError) as err:
+            st.error(str(err))
+        finally:
+            bar.empty()
+    found = st.session_state.get("optimised")
+    result = found[1] if found and found[0] == key else None
+    optimal = result.optimal if result else None
+    chart(hg.response_figure(curves, marginal, optimal), "response-curves")
+    if result is None:
+        return
+    (st.success if result.confirmed else st.warning)(result.verdict())
+    for note in result.notes:
+        st.info(note)
+    chart(hg.allocation_figure(result.current, result.optimal), "allocation")
+    st.download_button(
+        "Optimised scenario (YAML)",
+        data=result.scenario.to_yaml().encode("utf-8"),
+        file_name=f"{scenario.name}_optimised.yaml",
+        mime="application/yaml",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+
+
+def measured_size(scenario: hg.Scenario, seed: int, runs: int) -> bool:
+    """Whether `runs` runs of the scenario fit under the cap; says why not if they do not."""
+    first = run(scenario, 1, seed)
+    if first is None:
+        return False
+    per_run = max(float(first.kpis["prospects"].iloc[0]), 1.0)
+    if per_run * runs > MAX_PROSPECT_RUNS:
+        st.error(
+            f"'{scenario.name}' brings about {per_run:,.0f} prospects per run, so {runs} runs "
+            f"would simulate {per_run * runs:,.0f}; the dashboard stops at "
+            f"{MAX_PROSPECT_RUNS:,}, about {int(MAX_PROSPECT_RUNS // per_run)} runs of it. Use "
+            "fewer replications or a shorter horizon, or the command line (hourglass run, "
+            "compare, optimize), which has no cap."
+        )
+        return False
+    return True
+
+
+def comparison_table(comparison: hg.Comparison) -> pd.DataFrame:
+    """The comparison's KPI rows, rounded for reading."""
+    table = comparison.table
+    return table[["scenario", "kpi", "mean", "delta", "ci_low", "ci_high", "delta_pct"]].round(4)
+
+
+def planner_page(scenario: hg.Scenario, seed: int, reps: int) -> None:
+    """Customers, referral share and K-factor over a forecast horizon, with p5-p95 bands."""
+    st.header(f"Forecast · {scenario.name}")
+    horizon = st.slider(
+        "Forecast horizon (days)",
+        min_value=90,
+        max_value=1095,
+        value=int(min(max(scenario.horizon_days, 90), 1095)),
+        step=30,
+        key="horizon",
+    )
+    forecast = with_overrides(scenario, {"horizon_days": float(horizon)})
+    if forecast is None:
+        return
+    result = run(forecast, reps, seed)
+    if result is None:
+        return
+    st.caption(
+        f"{reps} simulated futures (seed {seed}): the line is the median, the band holds "
+        "the middle 90% of them (p5 to p95)."
+    )
+    summary = result.kpi_summary()
+    shown = ("customers_end", "buyers", "revenue", "k_factor")
+    for column, kpi in zip(st.columns(len(shown)), shown, strict=True):
+        s = summary[kpi]
+        column.metric(
+            KPI_NAMES[kpi],
+            fmt(kpi, s["p50"]),
+            help=f"p5 {fmt(kpi, s['p5'])} to p95 {fmt(kpi, s['p95'])}",
+        )
+    daily = result.daily_bands()
+    chart(
+        hg.band_figure(
+            daily,
+            ["active_customers"],
+            title="Active customers",
+            y_title="customers",
+            names={"active_customers": "active customers"},
+        ),
+        "customers",
+    )
+    monthly = hg.monthly_growth(result.daily)
+    growth = hg.bands(monthly, "month", ["referral_share", "k_factor"])
+    left, right = st.columns(2)
+    with left:
+        chart(
+            hg.band_figure(
+                growth,
+                ["referral_share"],
+                title="Referral share of new buyers, by month",
+                x="month",
+                percent=True,
+                names={"referral_share": "referral share"},
+            ),
+            "referral-share",
+        )
+    with right:
+        chart(
+            hg.band_figure(
+                growth,
+                ["k_factor"],
+                title="K-factor of each month's new buyers",
+                x="month",
+                names={"k_factor": "K-factor"},
+            ),
+            "k-factor",
+        )
+    st.caption(
+        "A month's K-factor counts the buyers that month's new customers went on to refer "
+        "by the horizon; the last months have had less time, so theirs are lower bounds."
+    )
+    csv_button(daily, "Daily series with bands (CSV)", "daily-bands")
+    csv_button(monthly, "Monthly growth per replication (CSV)", "monthly-growth")
+
+
+def compare_page(seed: int, reps: int, labels: str) -> None:
+    """Two to four scenarios side by side, on common random numbers."""
+    st.header("Compare scenarios")
+    names = list(library())
+    default = [n for n in ("baseline", "no_referrals") if n in names] or names[:2]
+    with st.form("compare"):
+        chosen = st.multiselect(
+            "Scenarios (the first is the baseline)", names, default=default, max_selections=4
+        )
+        st.form_submit_button("Compare", type="primary")
+    if len(chosen) < 2:
+        st.info("Choose at least two scenarios.")
+        return
+    runs = {}
+    for name in chosen:
+        result = run(scenario_of(name), reps, seed)
+        if result is None:
+            return
+        runs[name] = result
+    comparison = hg.compare_runs(runs)
+    st.caption(
+        f"{reps} replications each, on the same seed children (seed {seed}): differences "
+        "are paired, so they show the scenarios' effect rather than luck."
+    )
+    rows = comparison.table.to_dict("records")
+    said = [
+        s for row, s in zip(rows, comparison.sentences(), strict=True) if row["kpi"] in HEADLINE
+    ]
+    st.markdown("\n".join(f"- {sentence}" for sentence in said))
+    chart(hg.delta_figure(comparison.table, HEADLINE, names=KPI_NAMES), "compare-deltas")
+    bands = {n: r.daily_bands() for n, r in runs.items()}
+    chart(
+        hg.overlay_figure(bands, "active_customers", title="Active customers", y_title="customers"),
+        "compare-customers",
+    )
+    stage_tables = {n: r.stage_summary() for n, r in runs.items()}
+    chart(hg.conversion_bars(stage_tables, labels=labels), "compare-conversion")
+    st.dataframe(comparison_table(comparison), hide_index=True, width="stretch")
+    csv_button(comparison.table, "Comparison table (CSV)", "comparison")
+
+
+def scenario_page(name: str) -> None:
+    """Edit the chosen scenario, upload one, download one."""
+    st.header("Scenario files")
+    st.file_uploader(
+        "Upload a scenario (YAML, up to 250 kB)",
+        type=["yaml", "yml"],
+        key="upload",
+        on_change=take_upload,
+    )
+    kind, message = st.session_state.pop("told", (None, None))
+    if kind == "error":
+        st.error(message)
+    elif kind == "success":
+        st.success(message)
+    st.subheader(f"Edit · {name}")
+    key = f"edit-{name}"
+    text = st.text_area("Scenario (YAML)", library()[name], height=480, key=key)
+    check, download = st.columns(2)
+    check.button("Check and use", type="primary", key="check", on_click=take_edit, args=(key,))
+    download.download_button(
+        "Download YAML",
+        data=text.encode("utf-8"),
+        file_name=f"{name}.yaml",
+        mime="application/yaml",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    st.caption(
+        "Edits and uploads stay in this browser session; download a scenario to keep it. "
+        "Files are read as plain YAML: nothing in them is run, and no path in them is opened."
+    )
+
+
+def take_edit(key: str) -> None:
+    """Validate the edited text; use it on every page, or say what is wrong."""
+    keep(st.session_state[key], f"{st.session_state.chosen}.yaml")
+
+
+def take_upload() -> None:
+    """Validate an uploaded scenario; use it on every page, or say what is wrong."""
+    upload = st.session_state.upload
+    if upload is None:
+        return
+    data = upload.getvalue()
+    if len(data) > MAX_UPLOAD_BYTES:
+        tell("error", f"{upload.name}: {len(data):,} bytes; the limit is {MAX_UPLOAD_BYTES:,}.")
+        return
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        tell("error", f"{upload.name}: not UTF-8 text (byte {err.start}).")
+        return
+    keep(text, upload.name)
+
+
+def keep(text: str, source: str) -> None:
+    """Add a scenario text to this session and choose it, or tell why it is refused."""
+    try:
+        name = add_scenario(text, source)
+    except hg.ScenarioError as err:
+        tell("error", str(err))
+        return
+    st.session_state.chosen = name
+    tell("success", f"'{name}' is valid and chosen on every page.")
+
+
+def tell(kind: str, message: str) -> None:
+    """Leave a message for the scenario page's next run."""
+    st.session_state.told = (kind, message)
+
+
+def import_page(seed: int) -> None:
+    """Fit a scenario from a CRM export and a transaction log; show the fits; open it."""
+    st.header("Import data")
+    st.caption(
+        "A CRM export of deal-stage history (one row per deal and stage; Bitrix24, HubSpot and "
+        "Salesforce exports are recognised by their columns) and, optionally, a transaction "
+        "log (customer, date, amount). Every row that cannot be used is counted, with why."
+    )
+    with st.form("calibrate"):
+        deals = st.file_uploader("Deal-stage history (CSV)", type=["csv"], key="deals")
+        transactions = st.file_uploader("Transactions (CSV)", type=["csv"], key="transactions")
+        until = st.date_input("End of the calibration period (optional)", value=None)
+        st.form_submit_button("Calibrate", type="primary")
+    if deals is None:
+        return
+    files = [f for f in (deals, transactions) if f is not None]
+    key = (*(f.file_id for f in files), until)
+    found = st.session_state.get("calibrated")
+    if not found or found[0] != key:
+        big = [f for f in files if f.size > MAX_CSV_BYTES]
+        if big:
+            st.error(f"{big[0].name}: {big[0].size:,} bytes; the limit is {MAX_CSV_BYTES:,}.")
+            return
+        with st.spinner("Fitting stages, durations, channels and repeat buying"):
+            try:
+                cal = hg.calibrate(
+                    deals.getvalue(),
+                    transactions.getvalue() if transactions else None,
+                    until=until,
+                    seed=seed,
+                )
+            except (hg.DataError, hg.ScenarioError) as err:
+                st.error(str(err))
+                return
+        st.session_state.calibrated = (key, cal)
+    cal = st.session_state.calibrated[1]
+    show_calibration(cal)
+
+
+def show_calibration(cal: hg.Calibration) -> None:
+    """What was fitted, the fit plots, the report, and a way to use the scenario."""
+    fitted = cal.to_dict()
+    st.subheader(f"Fitted from {fitted['period']['from']} to {fitted['period']['until']}")
+    stages = pd.DataFrame(
+        [
+            {
+                "stage": name,
+                "pass prob": f["pass_prob"],
+                "95% CI": f"{f['pass_prob_ci'][0]:.3f} to {f['pass_prob_ci'][1]:.3f}",
+                "passed": f["visits"]["passed"],
+                "lost": f["visits"]["lost"],
+                "open": f["visits"]["open"],
+                "time in stage": (
+                    f"{f['duration']['family']}, mean {f['duration']['mean_days']:.1f} days"
+                    if f["duration"]
+                    else "not fitted"
+                ),
+            }
+            for name, f in fitted["stages"].items()
+        ]
+    )
+    st.dataframe(stages, hide_index=True, width="stretch")
+    left, right = st.columns(2)
+    with left:
+        chart(hg.pass_prob_figure(cal), "calibrated-pass-probabilities")
+    with right:
+        fitted_stages = [s.stage for s in cal.stages if s.duration is not None]
+        if fitted_stages:
+            stage = st.selectbox("Time in stage", fitted_stages, key="duration-stage")
+            chart(hg.duration_figure(cal, stage), "calibrated-durations")
+    if fitted["repeat"]:
+        st.markdown("**Repeat buying (BG/NBD) and order value (Gamma-Gamma)**")
+        intervals = fitted["repeat_ci"]
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {"parameter": k, "value": v, "95% CI": f"{lo:.4g} to {hi:.4g}"}
+                    for (k, v), (lo, hi) in zip(
+                        fitted["repeat"].items(), intervals.values(), strict=True
+                    )
+                ]
+            ),
+            hide_index=True,
+        )
+    for note in fitted["notes"]:
+        st.caption(f"Note: {note}")
+    report = hg.report_markdown(cal)
+    with st.expander("The calibration report"):
+        st.markdown(report)
+    st.download_button(
+        "Report (Markdown)",
+        data=report.encode("utf-8"),
+        file_name=f"{cal.name}_report.md",
+        mime="text/markdown",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    text = cal.scenario.to_yaml()
+    st.button(
+        "Open the calibrated scenario",
+        key="open-calibrated",
+        on_click=keep,
+        args=(text, f"{cal.name}.yaml"),
+    )
+    kind, message = st.session_state.pop("told", (None, None))
+    if kind == "success":
+        st.success(message)
+
+
+# -- the app ---------------------------------------------------------------------------------
+
+
+def sidebar() -> tuple[str, str, hg.Scenario, int, int]:
+    """The page, the labels and the chosen scenario, seed and replications."""
+    with st.sidebar:
+        st.title("hourglass")
+        page = st.radio("Page", PAGES, key="page")
+        names = list(library())
+        if st.session_state.get("chosen") not in names:
+            st.session_state.chosen = "baseline" if "baseline" in names else names[0]
+        name = st.selectbox("Scenario", names, key="chosen")
+        scenario = scenario_of(name)
+        language = st.radio("Stage labels", list(LANGUAGES), horizontal=True, key="language")
+        seven = st.toggle("Seven-stage vocabulary (reach, capture, warm-up…)", key="seven")
+        labels = ("seven_" if seven else "") + LANGUAGES[language]
+        seed = st.number_input("Seed", min_value=0, value=scenario.seed, step=1, key="seed")
+        reps = st.slider("Replications", 2, 50, 8, key="reps")
+        st.caption(f"hourglass {hg.__version__}")
+    return page, labels, scenario, int(seed), int(reps)
+
+
+def main() -> None:
+    """Lay out the sidebar and the chosen page."""
+    st.set_page_config(page_title="hourglass", page_icon="⏳", layout="wide")
+    page, labels, scenario, seed, reps = sidebar()
+    if page == "Trainer":
+        trainer_page(scenario, seed, labels)
+    elif page == "Marketer":
+        marketer_page(scenario, seed, reps, labels)
+    elif page == "Budget":
+        budget_page(scenario, seed, reps)
+    elif page == "Planner":
+        planner_page(scenario, seed, reps)
+    elif page == "Compare":
+        compare_page(seed, reps, labels)
+    elif page == "Scenario":
+        scenario_page(scenario.name)
+    else:
+        import_page(seed)
+
+
+main()

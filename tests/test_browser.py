@@ -1,0 +1,164 @@
+"""The dashboard in a real browser: Debian's chromium, driven by Playwright, against a live server.
+
+Screenshots of every page land in tests/screenshots/. Without /usr/bin/chromium the test is
+skipped, unless HOURGLASS_REQUIRE_BROWSER is set (as CI does), when it fails instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from live_dashboard import CHROMIUM, CHROMIUM_FLAGS, free_port, serve, wait_healthy
+
+SHOTS = Path(__file__).parent / "screenshots"
+BAD = Path(__file__).parent / "data" / "bad"
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("HOURGLASS_REQUIRE_BROWSER"):
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium", pytrace=False)
+    pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)", allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture(scope="module")
+def page() -> Iterator[object]:
+    port = free_port()
+    server = serve(port)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url)
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+            tab = browser.new_page(viewport={"width": 1500, "height": 2200})
+            tab.set_default_timeout(180_000)
+            tab.goto(url)
+            yield tab
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def settle(tab) -> None:
+    """Wait until the app has finished its run (its running widget shows after a moment)."""
+    running = tab.locator('[data-testid="stStatusWidget"]')
+    with contextlib.suppress(sync_api.TimeoutError):  # a quick run may end before it shows
+        running.wait_for(state="attached", timeout=2_000)
+    running.wait_for(state="detached")
+
+
+def chart_values(tab, index: int, trace: int = 0, axis: str = "x") -> list:
+    """The numbers a plotly chart on the page draws."""
+    return tab.evaluate(
+        "([i, t, a]) => Array.from(document.querySelectorAll('.js-plotly-plot')[i].data[t][a])",
+        [index, trace, axis],
+    )
+
+
+def wait_for_change(tab, index: int, before: list, axis: str = "x") -> list:
+    """Wait until a chart draws something else than `before`; return what it draws."""
+    tab.wait_for_function(
+        """([i, a, old]) => {
+            const plots = document.querySelectorAll('.js-plotly-plot');
+            return plots.length > i && plots[i].data
+                && JSON.stringify(Array.from(plots[i].data[0][a])) !== JSON.stringify(old);
+        }""",
+        arg=[index, axis, before],
+    )
+    settle(tab)
+    return chart_values(tab, index, axis=axis)
+
+
+def go_to(tab, name: str, heading: str, charts: int) -> None:
+    """Open a page of the sidebar; wait for its heading, its run and its charts."""
+    tab.get_by_role("radiogroup", name="Page").get_by_text(name, exact=True).click()
+    tab.get_by_role("heading", name=heading).wait_for()
+    settle(tab)
+    assert tab.locator(".js-plotly-plot").count() == charts
+
+
+def shoot(tab, name: str) -> None:
+    SHOTS.mkdir(exist_ok=True)
+    tab.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_trainer_loads_and_a_new_seed_redraws_the_hourglass(page):
+    page.wait_for_selector(".js-plotly-plot")
+    settle(page)
+    assert page.get_by_text("The hourglass · baseline").is_visible()
+    before = chart_values(page, 0)
+    shoot(page, "1-trainer")
+    seed = page.get_by_label("Seed")
+    seed.fill("7")
+    seed.press("Enter")
+    after = wait_for_change(page, 0, before)
+    assert len(after) == 7 and after[0] != before[0]
+    with page.expect_download() as csv:
+        page.get_by_role("button", name="Stage table (CSV)").click()
+    lines = Path(csv.value.path()).read_text().splitlines()
+    assert lines[0].startswith("stage,entered,passed,lost") and len(lines) == 8
+    with page.expect_download(timeout=120_000) as png:
+        page.get_by_role("button", name="PNG", exact=True).first.click()
+    assert Path(png.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert png.value.suggested_filename == "hourglass.png"
+    page.get_by_text("Русский").click()
+    assert wait_for_change(page, 0, chart_values(page, 0, axis="y"), axis="y")[0] == "Знать"
+    page.get_by_text("English").click()
+    settle(page)
+
+
+def test_marketer_runs_with_more_sellers(page):
+    go_to(page, "Marketer", "Tune the levers · baseline", 1)
+    sellers = page.get_by_label("sellers", exact=True)
+    sellers.fill("20")
+    page.get_by_role("button", name="Run").click()
+    page.locator('[data-testid="stMetricDelta"]').first.wait_for()
+    settle(page)
+    deltas = page.locator('[data-testid="stMetricDelta"]').all_inner_texts()
+    assert any(text.strip() not in ("", "+0.0%") for text in deltas), deltas
+    shoot(page, "2-marketer")
+
+
+def test_budget_page_shows_the_response_curves(page):
+    go_to(page, "Budget", "Budget · baseline", 1)
+    shoot(page, "3-budget")
+
+
+def test_planner_and_compare_draw_their_charts(page):
+    go_to(page, "Planner", "Forecast · baseline", 3)
+    shoot(page, "4-planner")
+    go_to(page, "Compare", "Compare scenarios", 3)
+    assert page.get_by_text("no_referrals").first.is_visible()
+    shoot(page, "5-compare")
+
+
+def test_a_bad_upload_shows_the_message_and_the_app_goes_on(page):
+    go_to(page, "Scenario", "Scenario files", 0)
+    page.locator('input[type="file"]').set_input_files(str(BAD / "unknown_key.yaml"))
+    message = page.get_by_text("did you mean 'pass_prob'?")
+    message.wait_for()
+    assert "unknown_key.yaml: line 5" in message.inner_text()
+    page.locator('input[type="file"]').set_input_files(str(BAD / "object_tag.yaml"))
+    page.get_by_text("not valid YAML").wait_for()
+    huge = {"name": "huge.yaml", "mimeType": "application/yaml", "buffer": b"#" * 300_000}
+    page.locator('input[type="file"]').set_input_files(huge)
+    page.get_by_text("huge.yaml: 300,000 bytes; the limit is 256,000.").wait_for()
+    shoot(page, "6-scenario-bad-upload")
+    go_to(page, "Trainer", "The hourglass · baseline", 3)
+
+
+def test_import_page_calibrates_an_uploaded_export(page):
+    go_to(page, "Import data", "Import data", 0)
+    deals = Path(__file__).parent / "data" / "crm" / "hourglass.csv"
+    page.locator('input[type="file"]').first.set_input_files(str(deals))
+    page.get_by_role("button", name="Calibrate").click()
+    page.get_by_text("Fitted from").wait_for()
+    settle(page)
+    assert page.locator(".js-plotly-plot").count() >= 1
+    shoot(page, "7-import-data")

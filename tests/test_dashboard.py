@@ -1,0 +1,239 @@
+"""The dashboard's pages, driven by Streamlit's AppTest: each renders, and its controls act."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT, make_scenario
+from hourglass import export_deals, export_transactions, simulate
+from hourglass.stages import FUNNEL
+
+DASHBOARD = str(Path(__file__).parent.parent / "dashboard.py")
+
+
+def open_page(page: str, **state: object) -> AppTest:
+    """The dashboard on a page, with two replications unless told otherwise."""
+    at = AppTest.from_file(DASHBOARD, default_timeout=180)
+    at.session_state["reps"] = 2
+    at.session_state["page"] = page
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def figures(at: AppTest) -> list[go.Figure]:
+    """The plotly figures on the page."""
+    return [pio.from_json(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def values(array: object) -> list:
+    """A figure's array as a list, decoding plotly's typed-array JSON."""
+    if isinstance(array, dict) and "bdata" in array:
+        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"]).tolist()
+    return list(array)
+
+
+def metric(at: AppTest, label: str):
+    return next(m for m in at.metric if m.label == label)
+
+
+def number(text: str) -> float:
+    return float(text.replace(",", "").replace("%", "").replace("+", ""))
+
+
+def test_trainer_shows_the_hourglass_with_theory_and_switches_labels():
+    at = open_page("Trainer")
+    assert not at.error
+    hourglass, filling, flows = figures(at)
+    bars = hourglass.data[0]
+    assert list(bars.y) == ["Know", "Like", "Trust", "Try", "Buy", "Repeat", "Refer"]
+    table = at.dataframe[0].value
+    assert values(bars.x)[:5] == table["simulated"].tolist()
+    # Know is fed the simulated prospects, so theory and simulation agree there exactly
+    assert table.loc[0, "expected"] == table.loc[0, "simulated"]
+    assert (table["gap"].abs() < 0.1).all()
+    assert len(filling.frames) == 53  # weekly frames over a year, the last one partial
+    assert values(filling.frames[-1].data[0].x) == values(bars.x)
+    assert "Buy: price" in flows.data[0].node.label
+
+    at.radio(key="language").set_value("Русский").run()
+    assert figures(at)[0].data[0].y[0] == "Знать"
+    at.toggle(key="seven").set_value(True).run()
+    assert list(figures(at)[0].data[0].y[:2]) == ["Охват", "Захват"]
+
+
+def test_trainer_follows_the_seed_and_the_scenario():
+    at = open_page("Trainer")
+    first = at.dataframe[0].value["simulated"].tolist()
+    at.number_input(key="seed").set_value(2).run()
+    assert at.dataframe[0].value["simulated"].tolist() != first
+    at.selectbox(key="chosen").set_value("referral_driven").run()
+    assert not at.exception
+    assert "referral_driven" in at.header[0].value
+
+
+def test_marketer_shows_the_gain_of_a_better_stage():
+    at = open_page("Marketer")
+    assert not metric(at, "Buyers").delta  # nothing changed yet
+    at.slider(key="pass-know").set_value(0.8)
+    at.button[0].click().run()
+    assert not at.exception
+    buyers = metric(at, "Buyers")
+    # Know passes 0.8 instead of 0.6: a third more buyers if nothing else binds
+    assert 20 < number(buyers.delta) < 40
+    table = at.dataframe[0].value.set_index("kpi")
+    assert table.loc["buyers", "ci_low"] > 0
+
+
+def test_marketer_refuses_an_impossible_value_and_keeps_working():
+    at = open_page("Marketer")
+    at.number_input(key="budget-ads").set_value(0.0)
+    at.button[0].click().run()
+    assert not at.exception
+    assert metric(at, "CAC").value != "n/a"
+
+
+def test_budget_page_draws_curves_and_optimises():
+    at = open_page("Budget", chosen="marketing_budgets")
+    curves = figures(at)[0]
+    titles = [a.text for a in curves.layout.annotations]
+    assert len(titles) == 7 and titles[0].startswith("display_ads · marginal ROI")
+    at.selectbox(key="objective").set_value("Buyers")
+    at.multiselect(key="locked").set_value(["display_ads"])
+    at.button[0].click().run()
+    assert not at.exception
+    verdict = (at.success or at.warning)[0].value
+    assert "paired replications" in verdict
+    curves, allocation = figures(at)
+    current, optimal = (dict(zip(t.x, t.y, strict=True)) for t in allocation.data)
+    assert optimal["display_ads"] == current["display_ads"]  # locked
+    assert sum(optimal.values()) == pytest.approx(22_000.0)
+    assert {t.name for t in curves.data if t.showlegend} == {"current", "optimal"}
+
+
+def test_planner_horizon_extends_the_forecast():
+    at = open_page("Planner")
+    customers = figures(at)[0]
+    assert max(values(customers.data[1].x)) == 364
+    year = number(metric(at, "Customers at the end").value)
+    at.slider(key="horizon").set_value(725).run()
+    assert not at.exception
+    assert max(values(figures(at)[0].data[1].x)) == 724
+    assert number(metric(at, "Customers at the end").value) > year
+    share, k_factor = figures(at)[1:3]
+    assert share.layout.yaxis.tickformat == ".0%"
+    assert len(values(k_factor.data[1].x)) == 24  # whole 30-day months in 725 days
+
+
+def test_compare_shows_deltas_for_each_chosen_scenario():
+    at = open_page("Compare")
+    deltas = figures(at)[0]
+    assert [t.name for t in deltas.data] == ["no_referrals"]
+    assert any("no_referrals" in m.value for m in at.markdown)
+    at.multiselect[0].set_value(["baseline", "no_referrals", "seller_bottleneck"])
+    at.button[0].click().run()
+    assert not at.exception
+    names = [t.name for t in figures(at)[0].data]
+    assert names == ["no_referrals", "seller_bottleneck"]
+    table = at.dataframe[0].value
+    assert set(table["scenario"]) == {"no_referrals", "seller_bottleneck"}
+
+
+def test_compare_needs_two_scenarios():
+    at = open_page("Compare")
+    at.multiselect[0].set_value(["baseline"])
+    at.button[0].click().run()
+    assert not at.exception
+    assert "at least two" in at.info[0].value
+    assert not figures(at)
+
+
+def test_scenario_editor_refuses_bad_yaml_and_takes_good():
+    at = open_page("Scenario")
+    bad = at.text_area[0].value.replace("pass_prob: 0.60", "pass_prob: 1.60")
+    line = next(n for n, text in enumerate(bad.splitlines(), 1) if "1.60" in text)
+    at.text_area[0].set_value(bad)
+    at.button(key="check").click().run()
+    assert not at.exception
+    assert f"line {line}: stages.know.pass_prob" in at.error[0].value
+
+    good = at.text_area[0].value.replace("pass_prob: 1.60", "pass_prob: 0.65")
+    at.text_area[0].set_value(good.replace("name: baseline", "name: my_shop"))
+    at.button(key="check").click().run()
+    assert not at.error
+    assert "my_shop" in at.selectbox(key="chosen").options
+    assert at.selectbox(key="chosen").value == "my_shop"
+
+
+@pytest.mark.parametrize("page", ["Trainer", "Planner"])
+def test_run_caps_refuse_huge_runs(page):
+    at = open_page(page, reps=50)  # the baseline brings about 90,000 prospects a run
+    if page == "Trainer":
+        assert not at.error  # one run is within the cap
+        assert figures(at)
+    else:
+        assert "50 runs would simulate" in at.error[0].value
+        assert "about 33 runs of it" in at.error[0].value
+        assert not figures(at)
+
+
+def test_import_page_fits_uploaded_exports_and_opens_the_scenario():
+    shop = make_scenario(
+        horizon_days=240.0,
+        channels={"organic": {"prospects_per_day": 20.0}},
+        stages={name: {"pass_prob": 0.7} for name in FUNNEL},
+        after_sale={
+            "order_value": {"gamma": {"mean": 10.0, "cv": 0.5}},
+            "repeat": {"bgnbd": {"r": 1.0, "alpha": 4.0, "a": 0.5, "b": 3.0}},
+        },
+    )
+    run = simulate(shop, 4)
+    deals = export_deals(run).to_csv(index=False).encode()
+    purchases = export_transactions(run).to_csv(index=False).encode()
+    at = open_page("Import data")
+    at.file_uploader(key="deals").upload("deals.csv", deals, "text/csv")
+    at.file_uploader(key="transactions").upload("tx.csv", purchases, "text/csv")
+    at.button[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe[0].value.set_index("stage")
+    assert list(table.index) == list(FUNNEL)
+    assert table.loc["know", "pass prob"] == pytest.approx(0.7, abs=0.05)
+    assert {"r", "alpha", "a", "b", "p", "q", "v"} == set(at.dataframe[1].value["parameter"])
+    assert len(figures(at)) == 2
+    at.button(key="open-calibrated").click().run()
+    assert at.selectbox(key="chosen").value == "calibrated"
+    assert "calibrated" in at.success[0].value
+
+
+def test_import_page_shows_what_is_wrong_with_a_bad_export():
+    at = open_page("Import data")
+    bad = (ROOT / "tests" / "data" / "bad_crm" / "missing_column.csv").read_bytes()
+    at.file_uploader(key="deals").upload("deals.csv", bad, "text/csv")
+    at.button[0].click().run()
+    assert not at.exception
+    assert "deals.csv" in at.error[0].value or "missing" in at.error[0].value.lower()
+    at.radio(key="page").set_value("Trainer").run()
+    assert not at.exception and figures(at)
+
+
+def test_scenario_upload_refuses_tags_and_takes_a_good_file():
+    at = open_page("Scenario")
+    tagged = (ROOT / "tests" / "data" / "bad" / "object_tag.yaml").read_bytes()
+    at.file_uploader(key="upload").upload("tagged.yaml", tagged, "application/yaml").run()
+    assert "not valid YAML" in at.error[0].value
+    good = (
+        (ROOT / "scenarios" / "no_referrals.yaml")
+        .read_text()
+        .replace("name: no_referrals", "name: uploaded_shop")
+    )
+    at.file_uploader(key="upload").upload("shop.yaml", good.encode(), "application/yaml").run()
+    assert at.selectbox(key="chosen").value == "uploaded_shop"

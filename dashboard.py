@@ -267,17 +267,15 @@ def marketer_page(scenario: hg.Scenario, seed: int, reps: int, labels: str) -> N
     st.header(f"Tune the levers · {scenario.name}")
     names = hg.LABELS[labels]
     overrides: dict[str, float] = {}
+    amounts: dict[str, float] = {}
     with st.form("levers"):
         money, funnel, team = st.columns(3)
         with money:
             st.markdown("**Budgets per month**")
-            for channel, spec in scenario.channels.paid.items():
-                overrides[f"channels.paid.{channel}.budget_per_month"] = st.number_input(
-                    channel,
-                    min_value=0.0,
-                    value=float(spec.budget_per_month),
-                    step=1000.0,
-                    key=f"budget-{channel}",
+            for line, amount in hg.budget_lines(scenario).items():
+                label = line if line in scenario.channels.paid else f"{line} (stage budget)"
+                amounts[line] = st.number_input(
+                    label, min_value=0.0, value=float(amount), step=500.0, key=f"budget-{line}"
                 )
             if scenario.referral:
                 overrides["referral.bonus"] = st.number_input(
@@ -303,6 +301,11 @@ def marketer_page(scenario: hg.Scenario, seed: int, reps: int, labels: str) -> N
         st.form_submit_button("Run", type="primary")
     tuned = with_overrides(scenario, {"name": f"{scenario.name}_tuned", **overrides})
     if tuned is None:
+        return
+    try:
+        tuned = hg.with_budgets(tuned, amounts)
+    except hg.ScenarioError as err:
+        st.error(str(err))
         return
     loaded, changed = run(scenario, reps, seed), run(tuned, reps, seed)
     if loaded is None or changed is None:

@@ -94,6 +94,16 @@ def test_marketer_shows_the_gain_of_a_better_stage():
     assert table.loc["buyers", "ci_low"] > 0
 
 
+def test_marketer_moves_stage_budgets_too():
+    at = open_page("Marketer", chosen="marketing_budgets")
+    labels = [n.label for n in at.number_input]
+    assert "like (stage budget)" in labels and "refer (stage budget)" in labels
+    at.number_input(key="budget-like").set_value(0.0)
+    at.button[0].click().run()
+    assert not at.exception
+    assert number(metric(at, "Buyers").delta) < 0  # webinars switched off: fewer buyers
+
+
 def test_marketer_refuses_an_impossible_value_and_keeps_working():
     at = open_page("Marketer")
     at.number_input(key="budget-ads").set_value(0.0)

@@ -69,6 +69,8 @@ class Optimization:
     confirmed: bool
     scenario: Scenario
     """The scenario with the optimal allocation."""
+    marginal_roi: dict[str, float]
+    """Per line, the expected profit of one more unit of money, at the current allocation."""
     reps: int
     seed: int
     notes: list[str]
@@ -100,6 +102,7 @@ class Optimization:
             },
             "confirmed": self.confirmed,
             "expected": self.expected,
+            "marginal_roi": self.marginal_roi,
             "reps": self.reps,
             "seed": self.seed,
             "notes": self.notes,
@@ -155,6 +158,7 @@ def optimize(
         gain=gain,
         confirmed=bool(gain.ci_low > 0.0),
         scenario=best,
+        marginal_roi=marginal_roi(scenario),
         reps=reps,
         seed=seed,
         notes=notes,

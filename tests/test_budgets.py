@@ -255,6 +255,7 @@ def test_optimize_cli_json_and_output(tmp_path):
     doc = json.loads(result.stdout)
     assert set(doc) >= {"objective", "budget", "current", "optimal", "gain", "confirmed"}
     assert set(doc["gain"]) == {"mean", "ci_low", "ci_high", "pct"}
+    assert set(doc["marginal_roi"]) == set(doc["current"])
     assert doc["optimal"]["display_ads"] == 12000.0 and doc["optimal"]["try"] <= 500.0
     assert sum(doc["optimal"].values()) == pytest.approx(22000.0)
     written = load_scenario(target)

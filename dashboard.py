@@ -106,11 +106,15 @@ def result_store() -> OrderedDict:
     return OrderedDict()
 
 
+def result_key(scenario: hg.Scenario, reps: int, seed: int) -> tuple[str, int, int]:
+    """What a result is cached by; name and description do not change the numbers."""
+    content = scenario.model_copy(update={"name": "scenario", "description": ""})
+    return content.to_yaml(), seed, reps
+
+
 def run(scenario: hg.Scenario, reps: int, seed: int) -> hg.Replications | None:
     """Replications of a scenario, from the cache or simulated under a progress bar."""
-    # the name and description do not change the numbers, so they are not part of the key
-    content = scenario.model_copy(update={"name": "scenario", "description": ""})
-    key = (content.to_yaml(), seed, reps)
+    key = result_key(scenario, reps, seed)
     store = result_store()
     if key in store:
         store.move_to_end(key)
@@ -206,6 +210,10 @@ def trainer_page(scenario: hg.Scenario, seed: int, labels: str) -> None:
         f"{scenario.description} One simulated run of {scenario.horizon_days:g} days "
         f"(seed {seed}); the Planner page shows the spread across runs."
     )
+    left, right = st.columns([3, 2])
+    slot = left.empty()
+    if result_key(scenario, 1, seed) not in result_store():
+        slot.plotly_chart(sketch(scenario, labels), width="stretch")
     result = run(scenario, 1, seed)
     if result is None:
         return
@@ -213,10 +221,10 @@ def trainer_page(scenario: hg.Scenario, seed: int, labels: str) -> None:
     kpis = result.kpis.iloc[0]
     expected = hg.expected_entries(scenario, kpis["outside_prospects"], kpis["referred_prospects"])
     lower = {"repeat": kpis["repeat_purchases"], "refer": kpis["referred_prospects"]}
-    left, right = st.columns([3, 2])
-    with left:
+    with slot.container():
         figure = hg.hourglass_figure(stages, labels=labels, expected=expected, lower=lower)
         chart(figure, "hourglass")
+    with left:
         st.caption(
             "Above Buy a bar is the people who entered the stage, with the share who passed. "
             "Below it, Repeat counts repeat purchases and Refer the prospects that referrals "
@@ -239,6 +247,18 @@ def trainer_page(scenario: hg.Scenario, seed: int, labels: str) -> None:
     chart(hg.hourglass_animation(hg.filling(daily_mean), labels=labels), "hourglass-filling")
     chart(hg.sankey_figure(stages, result.losses, labels=labels), "flows")
     csv_button(stages, "Stage table (CSV)", "stages")
+
+
+def sketch(scenario: hg.Scenario, labels: str) -> go.Figure:
+    """The funnel as theory expects it, drawn while the simulation runs."""
+    outcome = hg.expected_outcome(scenario)
+    expected = hg.expected_entries(
+        scenario, outcome["outside_prospects"], outcome["referred_prospects"]
+    )
+    table = pd.DataFrame(
+        {"stage": hg.FUNNEL, "entered": [expected[s] for s in hg.FUNNEL], "conversion": None}
+    )
+    return hg.hourglass_figure(table, labels=labels, title="The hourglass as theory expects it")
 
 
 def theory_table(stages: pd.DataFrame, expected: dict[str, float], labels: str) -> pd.DataFrame:

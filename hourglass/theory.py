@@ -221,6 +221,8 @@ def expected_outcome(scenario: Scenario) -> dict[str, float]:
     bonus = (s.referral.bonus if s.referral else 0.0) * referred
     cost = daily_spend(s) * horizon + bonus + serve
     outcome = {
+        "outside_prospects": outside,
+        "referred_prospects": first * contacts * (s.referral.win_prob if s.referral else 0.0),
         "buyers": buyers,
         "revenue": revenue,
         "cost": cost,

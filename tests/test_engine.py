@@ -349,7 +349,9 @@ def test_a_run_makes_no_reference_cycles_and_restores_the_collector():
         simulate(scenario.with_overrides({"horizon_days": days}))
         assert gc.isenabled()
         garbage.append(gc.collect())
-    assert garbage[1] == garbage[0]
+    # a few one-time objects, depending on what ran before, may be found after the short run;
+    # cycles made per event would grow with the horizon, by thousands
+    assert garbage[1] <= garbage[0] < 500
 
 
 def test_the_seller_stays_through_consecutive_worked_stages():

@@ -250,11 +250,8 @@ def trainer_page(scenario: hg.Scenario, seed: int, labels: str) -> None:
 
 
 def sketch(scenario: hg.Scenario, labels: str) -> go.Figure:
-    """The funnel as theory expects it, drawn while the simulation runs."""
-    outcome = hg.expected_outcome(scenario)
-    expected = hg.expected_entries(
-        scenario, outcome["outside_prospects"], outcome["referred_prospects"]
-    )
+    """The funnel of outside prospects as theory expects it, drawn while the simulation runs."""
+    expected = hg.expected_entries(scenario, hg.expected_outside_prospects(scenario), 0.0)
     table = pd.DataFrame(
         {"stage": hg.FUNNEL, "entered": [expected[s] for s in hg.FUNNEL], "conversion": None}
     )

@@ -66,6 +66,7 @@ _HOME = {
     "budget_lines": "hourglass.budgets",
     "with_budgets": "hourglass.budgets",
     "expected_outcome": "hourglass.theory",
+    "expected_outside_prospects": "hourglass.theory",
     "write_text": "hourglass.results",
     "HOURGLASS": "hourglass.stages",
     "FUNNEL": "hourglass.stages",
@@ -128,6 +129,7 @@ __all__ = [
     "duration_figure",
     "expected_entries",
     "expected_outcome",
+    "expected_outside_prospects",
     "expected_prospects",
     "export_deals",
     "export_transactions",
@@ -241,7 +243,12 @@ if TYPE_CHECKING:
     )
     from hourglass.stages import FUNNEL, HOURGLASS, LABELS
     from hourglass.sweeps import Vary, parse_vary, sweep
-    from hourglass.theory import expected_entries, expected_outcome, expected_prospects
+    from hourglass.theory import (
+        expected_entries,
+        expected_outcome,
+        expected_outside_prospects,
+        expected_prospects,
+    )
 
 
 def __getattr__(name: str) -> Any:

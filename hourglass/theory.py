@@ -89,6 +89,14 @@ def expected_prospects(scenario: Scenario) -> float:
     return min(total, size) if size else total
 
 
+def expected_outside_prospects(scenario: Scenario) -> float:
+    """Outside prospects a run brings on average: contacts land on random people, and those
+    already reached are not new, so a market of size M yields M (1 - exp(-contacts / M))."""
+    contacts = _outside_contacts(scenario)
+    size = scenario.market.size if scenario.market else None
+    return float(size * -np.expm1(-contacts / size)) if size else contacts
+
+
 def _outside_contacts(scenario: Scenario) -> float:
     """Paid and organic contacts with the market over the horizon."""
     per_day = sum(c.prospects_per_day for c in scenario.channels.paid.values())
@@ -194,10 +202,7 @@ def expected_outcome(scenario: Scenario) -> dict[str, float]:
     """
     s = resolve(scenario)
     horizon = s.horizon_days
-    size = s.market.size if s.market else None
-    contacts_out = _outside_contacts(s)
-    # contacts land on random people; those already reached are not new prospects
-    outside = size * -np.expm1(-contacts_out / size) if size else contacts_out
+    outside = expected_outside_prospects(s)
     cold = scenario_funnel(s).bought
     boost = s.referral.boost if s.referral else {}
     warm = funnel_flows(

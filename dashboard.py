@@ -447,7 +447,7 @@ def planner_page(scenario: hg.Scenario, seed: int, reps: int) -> None:
         max_value=1095,
         value=int(min(max(scenario.horizon_days, 90), 1095)),
         step=30,
-        key="horizon",
+        key=f"horizon-{scenario.name}",  # each scenario starts at its own horizon
     )
     forecast = with_overrides(scenario, {"horizon_days": float(horizon)})
     if forecast is None:

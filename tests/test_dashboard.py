@@ -135,13 +135,15 @@ def test_planner_horizon_extends_the_forecast():
     customers = figures(at)[0]
     assert max(values(customers.data[1].x)) == 364
     year = number(metric(at, "Customers at the end").value)
-    at.slider(key="horizon").set_value(725).run()
+    at.slider(key="horizon-baseline").set_value(725).run()
     assert not at.exception
     assert max(values(figures(at)[0].data[1].x)) == 724
     assert number(metric(at, "Customers at the end").value) > year
     share, k_factor = figures(at)[1:3]
     assert share.layout.yaxis.tickformat == ".0%"
     assert len(values(k_factor.data[1].x)) == 24  # whole 30-day months in 725 days
+    at.selectbox(key="chosen").set_value("budget_plan").run()
+    assert at.slider(key="horizon-budget_plan").value == 540  # the new scenario's own horizon
 
 
 def test_compare_shows_deltas_for_each_chosen_scenario():

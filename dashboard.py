@@ -11,6 +11,7 @@ download). Nothing here models anything: every number comes from `hourglass`.
 
 from __future__ import annotations
 
+import hashlib
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
@@ -145,6 +146,11 @@ def run(scenario: hg.Scenario, reps: int, seed: int) -> hg.Replications | None:
     while len(store) > CACHE_SIZE:
         store.popitem(last=False)
     return result
+
+
+def version_tag(scenario: hg.Scenario) -> str:
+    """A short tag of a scenario's content: controls keyed by it start from its own values."""
+    return hashlib.sha1(scenario.to_yaml().encode("utf-8")).hexdigest()[:10]
 
 
 def with_overrides(scenario: hg.Scenario, overrides: dict) -> hg.Scenario | None:
@@ -283,6 +289,7 @@ def marketer_page(scenario: hg.Scenario, seed: int, reps: int, labels: str) -> N
     """Tune budgets, pass probabilities, sellers and bonus; see the KPIs move."""
     st.header(f"Tune the levers · {scenario.name}")
     names = hg.LABELS[labels]
+    tag = version_tag(scenario)
     overrides: dict[str, float] = {}
     amounts: dict[str, float] = {}
     with st.form("levers"):
@@ -292,7 +299,11 @@ def marketer_page(scenario: hg.Scenario, seed: int, reps: int, labels: str) -> N
             for line, amount in hg.budget_lines(scenario).items():
                 label = line if line in scenario.channels.paid else f"{line} (stage budget)"
                 amounts[line] = st.number_input(
-                    label, min_value=0.0, value=float(amount), step=500.0, key=f"budget-{line}"
+                    label,
+                    min_value=0.0,
+                    value=float(amount),
+                    step=500.0,
+                    key=f"budget-{tag}-{line}",
                 )
             if scenario.referral:
                 overrides["referral.bonus"] = st.number_input(
@@ -300,18 +311,23 @@ def marketer_page(scenario: hg.Scenario, seed: int, reps: int, labels: str) -> N
                     min_value=0.0,
                     value=float(scenario.referral.bonus),
                     step=5.0,
+                    key=f"bonus-{tag}",
                 )
         with funnel:
             st.markdown("**Pass probability**")
             for stage, spec in scenario.funnel:
                 overrides[f"stages.{stage}.pass_prob"] = st.slider(
-                    names[stage], 0.0, 1.0, float(spec.pass_prob), 0.01, key=f"pass-{stage}"
+                    names[stage], 0.0, 1.0, float(spec.pass_prob), 0.01, key=f"pass-{tag}-{stage}"
                 )
         with team:
             st.markdown("**Sales team**")
             if scenario.sales:
                 overrides["sales.sellers"] = st.number_input(
-                    "sellers", min_value=1, max_value=10_000, value=scenario.sales.sellers
+                    "sellers",
+                    min_value=1,
+                    max_value=10_000,
+                    value=scenario.sales.sellers,
+                    key=f"sellers-{tag}",
                 )
             else:
                 st.caption("This scenario has no sales team.")
@@ -358,6 +374,7 @@ def budget_page(scenario: hg.Scenario, seed: int, reps: int) -> None:
         st.info("This scenario has no budget lines: give a paid channel or a stage a budget.")
         return
     curves, marginal = hg.line_curves(scenario), hg.marginal_roi(scenario)
+    tag = version_tag(scenario)
     st.caption(
         "Each panel: what money per month on one lever does. Marginal ROI is the expected "
         "profit of one more unit of money on that line (analytic expectation, costs netted)."
@@ -369,10 +386,10 @@ def budget_page(scenario: hg.Scenario, seed: int, reps: int) -> None:
             min_value=0.0,
             value=float(sum(lines.values())),
             step=1000.0,
-            key="total-budget",
+            key=f"total-budget-{tag}",
         )
         objective = middle.selectbox("Maximise", list(OBJECTIVES), key="objective")
-        locked = right.multiselect("Keep as they are", list(lines), key="locked")
+        locked = right.multiselect("Keep as they are", list(lines), key=f"locked-{tag}")
         asked = st.form_submit_button("Optimise", type="primary")
     key = (scenario.to_yaml(), seed, reps, total, objective, tuple(locked))
     if asked and measured_size(scenario, seed, 2 * reps):

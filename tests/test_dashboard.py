@@ -46,6 +46,11 @@ def metric(at: AppTest, label: str):
     return next(m for m in at.metric if m.label == label)
 
 
+def widget(widgets, label: str):
+    """The widget of a kind with this label (their keys carry the scenario's version)."""
+    return next(w for w in widgets if w.label == label)
+
+
 def number(text: str) -> float:
     return float(text.replace(",", "").replace("%", "").replace("+", ""))
 
@@ -84,7 +89,7 @@ def test_trainer_follows_the_seed_and_the_scenario():
 def test_marketer_shows_the_gain_of_a_better_stage():
     at = open_page("Marketer")
     assert not metric(at, "Buyers").delta  # nothing changed yet
-    at.slider(key="pass-know").set_value(0.8)
+    widget(at.slider, "Know").set_value(0.8)
     at.button[0].click().run()
     assert not at.exception
     buyers = metric(at, "Buyers")
@@ -94,11 +99,19 @@ def test_marketer_shows_the_gain_of_a_better_stage():
     assert table.loc["buyers", "ci_low"] > 0
 
 
+def test_marketer_controls_start_from_the_chosen_scenario():
+    """Switching scenario must not carry the last one's values into the new one's levers."""
+    at = open_page("Marketer")
+    at.selectbox(key="chosen").set_value("marketing_budgets").run()
+    assert widget(at.slider, "Know").value == 0.55
+    assert not metric(at, "Buyers").delta  # the tuned scenario is the loaded one
+
+
 def test_marketer_moves_stage_budgets_too():
     at = open_page("Marketer", chosen="marketing_budgets")
     labels = [n.label for n in at.number_input]
     assert "like (stage budget)" in labels and "refer (stage budget)" in labels
-    at.number_input(key="budget-like").set_value(0.0)
+    widget(at.number_input, "like (stage budget)").set_value(0.0)
     at.button[0].click().run()
     assert not at.exception
     assert number(metric(at, "Buyers").delta) < 0  # webinars switched off: fewer buyers
@@ -106,7 +119,7 @@ def test_marketer_moves_stage_budgets_too():
 
 def test_marketer_refuses_an_impossible_value_and_keeps_working():
     at = open_page("Marketer")
-    at.number_input(key="budget-ads").set_value(0.0)
+    widget(at.number_input, "ads").set_value(0.0)
     at.button[0].click().run()
     assert not at.exception
     assert metric(at, "CAC").value != "n/a"
@@ -118,7 +131,7 @@ def test_budget_page_draws_curves_and_optimises():
     titles = [a.text for a in curves.layout.annotations]
     assert len(titles) == 7 and titles[0].startswith("display_ads · marginal ROI")
     at.selectbox(key="objective").set_value("Buyers")
-    at.multiselect(key="locked").set_value(["display_ads"])
+    widget(at.multiselect, "Keep as they are").set_value(["display_ads"])
     at.button[0].click().run()
     assert not at.exception
     verdict = (at.success or at.warning)[0].value

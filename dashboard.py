@@ -12,6 +12,7 @@ download). Nothing here models anything: every number comes from `hourglass`.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
@@ -102,9 +103,10 @@ def add_scenario(text: str, source: str) -> str:
 
 
 @st.cache_resource
-def result_store() -> OrderedDict:
-    """Results shared by all sessions: (scenario YAML, seed, reps) -> Replications."""
-    return OrderedDict()
+def result_store() -> tuple[OrderedDict, threading.Lock]:
+    """Results shared by all sessions, (scenario YAML, seed, reps) -> Replications, and the
+    lock their threads take to use them."""
+    return OrderedDict(), threading.Lock()
 
 
 def result_key(scenario: hg.Scenario, reps: int, seed: int) -> tuple[str, int, int]:
@@ -116,10 +118,11 @@ def result_key(scenario: hg.Scenario, reps: int, seed: int) -> tuple[str, int, i
 def run(scenario: hg.Scenario, reps: int, seed: int) -> hg.Replications | None:
     """Replications of a scenario, from the cache or simulated under a progress bar."""
     key = result_key(scenario, reps, seed)
-    store = result_store()
-    if key in store:
-        store.move_to_end(key)
-        return store[key]
+    store, lock = result_store()
+    with lock:
+        if key in store:
+            store.move_to_end(key)
+            return store[key]
     outside = hg.expected_prospects(scenario)
     if outside > MAX_PROSPECT_RUNS:
         st.error(
@@ -142,9 +145,10 @@ def run(scenario: hg.Scenario, reps: int, seed: int) -> hg.Replications | None:
         return None
     finally:
         bar.empty()
-    store[key] = result
-    while len(store) > CACHE_SIZE:
-        store.popitem(last=False)
+    with lock:
+        store[key] = result
+        while len(store) > CACHE_SIZE:
+            store.popitem(last=False)
     return result
 
 
@@ -218,7 +222,7 @@ def trainer_page(scenario: hg.Scenario, seed: int, labels: str) -> None:
     )
     left, right = st.columns([3, 2])
     slot = left.empty()
-    if result_key(scenario, 1, seed) not in result_store():
+    if result_key(scenario, 1, seed) not in result_store()[0]:
         slot.plotly_chart(sketch(scenario, labels), width="stretch")
     result = run(scenario, 1, seed)
     if result is None:
@@ -373,7 +377,7 @@ def budget_page(scenario: hg.Scenario, seed: int, reps: int) -> None:
     if not lines:
         st.info("This scenario has no budget lines: give a paid channel or a stage a budget.")
         return
-    curves, marginal = hg.line_curves(scenario), hg.marginal_roi(scenario)
+    marginal = hg.marginal_roi(scenario)
     tag = version_tag(scenario)
     st.caption(
         "Each panel: what money per month on one lever does. Marginal ROI is the expected "
@@ -405,15 +409,17 @@ def budget_page(scenario: hg.Scenario, seed: int, reps: int) -> None:
                     reps=reps,
                     seed=seed,
                     progress=lambda d, t: bar.progress(d / t, text=f"Simulating: {d} of {t}"),
+                    guard=lambda best: within_cap(best, reps),
                 ),
             )
-        except (hg.OptimizeError, hg.ScenarioError) as err:
+        except (hg.OptimizeError, hg.ScenarioError, TooBig) as err:
             st.error(str(err))
         finally:
             bar.empty()
     found = st.session_state.get("optimised")
     result = found[1] if found and found[0] == key else None
     optimal = result.optimal if result else None
+    curves = hg.line_curves(scenario, reach=optimal)
     chart(hg.response_figure(curves, marginal, optimal), "response-curves")
     if result is None:
         return
@@ -429,6 +435,22 @@ def budget_page(scenario: hg.Scenario, seed: int, reps: int) -> None:
         on_click="ignore",
         icon=":material/download:",
     )
+
+
+class TooBig(Exception):
+    """A run the dashboard will not simulate; the message says why."""
+
+
+def within_cap(scenario: hg.Scenario, runs: int) -> None:
+    """Raise TooBig if `runs` runs of the scenario would bring more prospects than the cap."""
+    outside = hg.expected_outside_prospects(scenario)
+    if outside * runs > MAX_PROSPECT_RUNS:
+        raise TooBig(
+            f"the optimal allocation would bring about {outside:,.0f} outside prospects per "
+            f"run, {outside * runs:,.0f} in {runs} runs; the dashboard stops at "
+            f"{MAX_PROSPECT_RUNS:,}. Use a smaller total or fewer replications, or the "
+            "command line: hourglass optimize SCENARIO --budget AMOUNT."
+        )
 
 
 def measured_size(scenario: hg.Scenario, seed: int, runs: int) -> bool:
@@ -586,7 +608,7 @@ def scenario_page(name: str) -> None:
     elif kind == "success":
         st.success(message)
     st.subheader(f"Edit · {name}")
-    key = f"edit-{name}"
+    key = f"edit-{name}-{version_tag(scenario_of(name))}"
     text = st.text_area("Scenario (YAML)", library()[name], height=480, key=key)
     check, download = st.columns(2)
     check.button("Check and use", type="primary", key="check", on_click=take_edit, args=(key,))
@@ -658,7 +680,7 @@ def import_page(seed: int) -> None:
     if deals is None:
         return
     files = [f for f in (deals, transactions) if f is not None]
-    key = (*(f.file_id for f in files), until)
+    key = (*(f.file_id for f in files), until, seed)
     found = st.session_state.get("calibrated")
     if not found or found[0] != key:
         big = [f for f in files if f.size > MAX_CSV_BYTES]
@@ -767,7 +789,9 @@ def sidebar() -> tuple[str, str, hg.Scenario, int, int]:
         language = st.radio("Stage labels", list(LANGUAGES), horizontal=True, key="language")
         seven = st.toggle("Seven-stage vocabulary (reach, capture, warm-up…)", key="seven")
         labels = ("seven_" if seven else "") + LANGUAGES[language]
-        seed = st.number_input("Seed", min_value=0, value=scenario.seed, step=1, key="seed")
+        seed = st.number_input(
+            "Seed", min_value=0, value=scenario.seed, step=1, key=f"seed-{version_tag(scenario)}"
+        )
         reps = st.slider("Replications", 2, 50, 8, key="reps")
         st.caption(f"hourglass {hg.__version__}")
     return page, labels, scenario, int(seed), int(reps)

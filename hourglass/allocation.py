@@ -19,7 +19,13 @@ import numpy as np
 import pandas as pd
 from scipy import optimize as scipy_optimize
 
-from hourglass.budgets import budget_lines, lever_budgets, line_path, with_budgets
+from hourglass.budgets import (
+    budget_lines,
+    lever_budgets,
+    line_path,
+    planned_lines,
+    with_budgets,
+)
 from hourglass.comparison import compare_runs
 from hourglass.experiment import Backend, Progress, replicate
 from hourglass.scenario import DAYS_PER_MONTH, Scenario, ScenarioError
@@ -123,8 +129,12 @@ def optimize(
     seed: int | None = None,
     backend: Backend = "processes",
     progress: Progress | None = None,
+    guard: Callable[[Scenario], None] | None = None,
 ) -> Optimization:
-    """Allocate `total_budget` per month over the budget lines; confirm the gain by simulation."""
+    """Allocate `total_budget` per month over the budget lines; confirm the gain by simulation.
+
+    `guard`, if given, sees the optimal scenario before it is simulated and may raise to stop.
+    """
     if objective not in OBJECTIVE_KPIS:
         raise OptimizeError(
             f"unknown objective '{objective}'; use one of {', '.join(OBJECTIVE_KPIS)}"
@@ -133,6 +143,8 @@ def optimize(
     current = budget_lines(scenario)
     optimal, notes = allocate(scenario, total_budget, objective, constraints)
     best = with_budgets(scenario, optimal)
+    if guard is not None:
+        guard(best)
     kpi = OBJECTIVE_KPIS[objective]
     seed = scenario.seed if seed is None else seed
     runs = {}
@@ -173,7 +185,8 @@ def allocate(
     _check_lines(scenario, constraints)
     if not math.isfinite(total_budget) or total_budget < 0:
         raise OptimizeError(f"the budget must be a non-negative amount, got {total_budget}")
-    locked = {k: current[k] for k in current if k in constraints.locked}
+    planned = [k for k in planned_lines(scenario) if k not in constraints.locked]
+    locked = {k: current[k] for k in current if k in constraints.locked or k in planned}
     free = [k for k in current if k not in locked]
     left = total_budget - sum(locked.values())
     if left < 0:
@@ -191,7 +204,12 @@ def allocate(
             f"the free lines' minima add up to {low.sum():,.2f}, more than the "
             f"{left:,.2f} a month left to allocate"
         )
-    notes = []
+    notes = [
+        f"'{k}' follows a month-by-month plan, which the optimiser keeps as it is" for k in planned
+    ]
+    if not free:
+        notes.append("every line is locked: nothing to allocate")
+        return dict(current), notes
     spend = left
     if high.sum() < left:
         spend = float(high.sum())
@@ -199,9 +217,6 @@ def allocate(
             f"the free lines' maxima add up to {spend:,.2f}: {left - spend:,.2f} of the "
             "budget is left unspent"
         )
-    if not free:
-        notes.append("every line is locked: nothing to allocate")
-        return dict(current), notes
     amounts = _search(scenario, free, locked, low, np.minimum(high, spend), spend, objective)
     optimal = {k: locked.get(k, 0.0) for k in current}
     optimal.update(dict(zip(free, amounts.tolist(), strict=True)))
@@ -301,15 +316,19 @@ def _feasible(x: np.ndarray, low: np.ndarray, high: np.ndarray, spend: float) ->
     return x
 
 
-def line_curves(scenario: Scenario, points: int = 60) -> pd.DataFrame:
+def line_curves(
+    scenario: Scenario, points: int = 60, reach: Mapping[str, float] | None = None
+) -> pd.DataFrame:
     """Each line's response: money per month against its steady effect (tidy, with units).
 
-    Columns: line, money, effect, unit, current (True on the line's current amount).
+    Columns: line, money, effect, unit, current (True on the line's current amount). The
+    curves run past `reach` (line -> money), e.g. an optimal allocation to be marked on them.
     """
     rows = []
     for line, amount in budget_lines(scenario).items():
         effect, unit = _effect_of(scenario, line)
         top = max(2.5 * amount, _half_saturation(scenario, line) * 3.0, 1.0)
+        top = max(top, 1.1 * (reach or {}).get(line, 0.0))
         for money in sorted([*np.linspace(0.0, top, points), amount]):
             rows.append((line, money, effect(money), unit, money == amount))
     return pd.DataFrame(rows, columns=["line", "money", "effect", "unit", "current"])

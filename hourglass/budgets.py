@@ -98,6 +98,11 @@ def _money_specs(scenario: Scenario) -> dict[str, tuple[float, list[float] | Non
     return specs
 
 
+def planned_lines(scenario: Scenario) -> list[str]:
+    """The lines whose money follows a month-by-month plan."""
+    return [line for line, (_, plan) in _money_specs(scenario).items() if plan is not None]
+
+
 def planned_lifts(scenario: Scenario) -> dict[str, list[float]]:
     """Funnel stages whose budget follows a plan: the lift in pass probability, month by month."""
     months = months_of(scenario)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hourglass.budgets import daily_spend, resolve
+from hourglass.budgets import months_of, planned_lifts, resolve, spend_per_day
 from hourglass.scenario import DAYS_PER_MONTH, Scenario
 from hourglass.stages import ACTIVE_CLASSES, FUNNEL, LOYALTY_CLASSES, SELLER_BESIDE
 
@@ -58,12 +58,17 @@ def scenario_funnel(scenario: Scenario) -> FunnelFlows:
 
 
 def _pass_probs(scenario: Scenario) -> list[float]:
-    """Each funnel stage's pass probability, with its budget's lift and the seller's skill."""
+    """Each funnel stage's pass probability, with its budget's lift (a plan's, averaged over
+    the months) and the seller's skill."""
+    planned = {k: float(np.mean(v)) for k, v in planned_lifts(scenario).items()}
     scenario = resolve(scenario)
     sales = scenario.sales
     skill = sales.skill if sales else {}
     beside = {SELLER_BESIDE[w]: w for w in (sales.stages if sales else [])}
-    return [min(1.0, st.pass_prob * skill.get(beside.get(n, ""), 1.0)) for n, st in scenario.funnel]
+    return [
+        min(1.0, min(1.0, st.pass_prob + planned.get(n, 0.0)) * skill.get(beside.get(n, ""), 1.0))
+        for n, st in scenario.funnel
+    ]
 
 
 def expected_entries(scenario: Scenario, outside: float, referred: float) -> dict[str, float]:
@@ -98,8 +103,9 @@ def expected_outside_prospects(scenario: Scenario) -> float:
 
 
 def _outside_contacts(scenario: Scenario) -> float:
-    """Paid and organic contacts with the market over the horizon."""
-    per_day = sum(c.prospects_per_day for c in scenario.channels.paid.values())
+    """Paid and organic contacts with the market over the horizon, plans followed."""
+    months = months_of(scenario)
+    per_day = sum(float(np.mean(c.reach_by_month(months))) for c in scenario.channels.paid.values())
     per_day += scenario.channels.organic.prospects_per_day if scenario.channels.organic else 0.0
     return per_day * scenario.horizon_days
 
@@ -203,10 +209,13 @@ def expected_outcome(scenario: Scenario) -> dict[str, float]:
     s = resolve(scenario)
     horizon = s.horizon_days
     outside = expected_outside_prospects(s)
-    cold = scenario_funnel(s).bought
+    cold = scenario_funnel(scenario).bought
     boost = s.referral.boost if s.referral else {}
     warm = funnel_flows(
-        [min(1.0, p * boost.get(n, 1.0)) for n, p in zip(FUNNEL, _pass_probs(s), strict=True)]
+        [
+            min(1.0, p * boost.get(n, 1.0))
+            for n, p in zip(FUNNEL, _pass_probs(scenario), strict=True)
+        ]
     ).bought
     tenure = horizon / 2.0  # days a buyer has, on average, before the horizon
     grid = np.linspace(0.0, tenure, 25)
@@ -224,7 +233,8 @@ def expected_outcome(scenario: Scenario) -> dict[str, float]:
     active = sum(shares[-1][LOYALTY_CLASSES.index(c)] for c in ACTIVE_CLASSES)
     serve = s.after_sale.cost_to_serve_per_month / DAYS_PER_MONTH * buyers * tenure
     bonus = (s.referral.bonus if s.referral else 0.0) * referred
-    cost = daily_spend(s) * horizon + bonus + serve
+    fixed = float(spend_per_day(scenario, math.ceil(horizon)).sum())  # every line, plans too
+    cost = fixed + bonus + serve
     outcome = {
         "outside_prospects": outside,
         "referred_prospects": first * contacts * (s.referral.win_prob if s.referral else 0.0),

@@ -18,6 +18,7 @@ from hourglass import (
     ScenarioError,
     budget_lines,
     daily_table,
+    expected_outcome,
     kpis,
     line_curves,
     load_scenario,
@@ -30,6 +31,7 @@ from hourglass import (
     with_budgets,
 )
 from hourglass.allocation import allocate
+from hourglass.budgets import spend_per_day
 from hourglass.cli import app
 from hourglass.response import Budget, Response, effective_spend
 from hourglass.scenario import DAYS_PER_MONTH
@@ -312,6 +314,8 @@ def test_curves_table_and_figure():
     acting = 12000 / 0.7  # adstock 0.3
     assert now.loc["display_ads", "effect"] == pytest.approx(500 * acting / (acting + 15000))
     assert (curves.groupby("line")["money"].apply(lambda m: m.is_monotonic_increasing)).all()
+    far = line_curves(scenario, reach={"like": 50_000.0})
+    assert far[far["line"] == "like"]["money"].max() >= 50_000.0  # a far optimum is on the curve
     fig = response_figure(curves, optimal={"like": 3000.0})
     marked = [t for t in fig.data if t.name == "optimal"]
     assert len(marked) == 1 and marked[0].x[0] == 3000.0
@@ -367,3 +371,16 @@ def test_plans_are_for_channels_and_stages_only():
     lift = {"per_month": 100.0, "plan": [0.0, 100.0], "response": hill(0.2, 50.0)}
     with pytest.raises(ScenarioError, match="give repeat a steady per_month"):
         make_scenario(after_sale={"order_value": {"fixed": {"value": 1.0}}, "budget": lift})
+
+
+def test_the_optimiser_keeps_planned_lines_and_theory_follows_plans():
+    scenario = load_scenario(ROOT / "scenarios" / "budget_plan.yaml")
+    optimal, notes = allocate(scenario, 20_000.0, "profit", Constraints())
+    assert optimal == budget_lines(scenario)
+    assert "'ads' follows a month-by-month plan" in notes[0]
+    # the expectation's cost is the plan's money, month by month, plus the sellers
+    days = math.ceil(scenario.horizon_days)
+    fixed = float(spend_per_day(scenario, days).sum())
+    steady = (15000 + 3000 + 12 * 2500) / DAYS_PER_MONTH * days
+    assert fixed < steady  # the plan spends less than the steady amounts would
+    assert expected_outcome(scenario)["cost"] > fixed

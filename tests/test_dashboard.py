@@ -79,11 +79,12 @@ def test_trainer_shows_the_hourglass_with_theory_and_switches_labels():
 def test_trainer_follows_the_seed_and_the_scenario():
     at = open_page("Trainer")
     first = at.dataframe[0].value["simulated"].tolist()
-    at.number_input(key="seed").set_value(2).run()
+    widget(at.number_input, "Seed").set_value(2).run()
     assert at.dataframe[0].value["simulated"].tolist() != first
-    at.selectbox(key="chosen").set_value("referral_driven").run()
+    at.selectbox(key="chosen").set_value("b2b_long_cycle").run()
     assert not at.exception
-    assert "referral_driven" in at.header[0].value
+    assert "b2b_long_cycle" in at.header[0].value
+    assert widget(at.number_input, "Seed").value == 7  # the file's own seed
 
 
 def test_marketer_shows_the_gain_of_a_better_stage():

@@ -59,11 +59,6 @@ def with_budgets(scenario: Scenario, amounts: dict[str, float]) -> Scenario:
     return scenario.with_overrides({line_path(scenario, k): v for k, v in amounts.items()})
 
 
-def monthly_spend(scenario: Scenario) -> float:
-    """All budget lines' money per month (channels and levers; not sellers or bonuses)."""
-    return sum(budget_lines(scenario).values())
-
-
 def months_of(scenario: Scenario) -> int:
     """The months a run spans, the last one perhaps in part."""
     return max(1, math.ceil(scenario.horizon_days / DAYS_PER_MONTH))
@@ -111,14 +106,6 @@ def planned_lifts(scenario: Scenario) -> dict[str, list[float]]:
         for name, st in scenario.funnel
         if st.budget is not None and st.budget.plan is not None
     }
-
-
-def daily_spend(scenario: Scenario) -> float:
-    """Fixed money per day at the steady budgets (plans aside): budget lines and sellers."""
-    sellers = (
-        scenario.sales.sellers * scenario.sales.cost_per_seller_per_month if scenario.sales else 0
-    )
-    return (monthly_spend(scenario) + sellers) / DAYS_PER_MONTH
 
 
 def resolve(scenario: Scenario) -> Scenario:

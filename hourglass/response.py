@@ -47,11 +47,6 @@ class Response(Model):
             raise ValueError("give exactly one of: hill, linear")
         return self
 
-    @property
-    def max_effect(self) -> float:
-        """The most any budget can do."""
-        return self.hill.max_effect if self.hill else self.linear.cap
-
     def effect(self, spend: np.ndarray | float) -> np.ndarray | float:
         """The effect of an effective spend per month."""
         a = np.maximum(np.asarray(spend, dtype=float), 0.0)

@@ -91,13 +91,6 @@ class PaidChannel(Model):
             return float(self.response.effect(budget_per_month / (1.0 - self.adstock)))
         return budget_per_month / DAYS_PER_MONTH / self.cost_per_prospect
 
-    def reach_slope(self, budget_per_month: float) -> float:
-        """Contacts per day that one more unit of money per month buys."""
-        if self.response is not None:
-            effective = budget_per_month / (1.0 - self.adstock)
-            return float(self.response.slope(effective)) / (1.0 - self.adstock)
-        return 1.0 / DAYS_PER_MONTH / self.cost_per_prospect
-
 
 class Organic(Model):
     """Organic arrivals: search, word of the street, walk-ins; free."""

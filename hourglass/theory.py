@@ -77,14 +77,19 @@ def expected_entries(scenario: Scenario, outside: float, referred: float) -> dic
     Referred prospects pass with the scenario's warmth boost. Exact when no lead waits too
     long for a seller and there are no antagonists.
     """
-    cold = scenario_funnel(scenario)
-    boost = scenario.referral.boost if scenario.referral else {}
-    probs = zip(FUNNEL, _pass_probs(scenario), strict=True)
-    warm = funnel_flows([min(1.0, p * boost.get(n, 1.0)) for n, p in probs])
+    cold, warm = _cold_and_warm(scenario)
     entries = outside * cold.reach + referred * warm.reach
     expected = dict(zip(FUNNEL, entries.tolist(), strict=True))
     expected["buyers"] = float(outside * cold.bought + referred * warm.bought)
     return expected
+
+
+def _cold_and_warm(scenario: Scenario) -> tuple[FunnelFlows, FunnelFlows]:
+    """The funnel's flows for an outside prospect, and for a referred one (boosted)."""
+    probs = _pass_probs(scenario)
+    boost = scenario.referral.boost if scenario.referral else {}
+    warm = [min(1.0, p * boost.get(n, 1.0)) for n, p in zip(FUNNEL, probs, strict=True)]
+    return funnel_flows(probs), funnel_flows(warm)
 
 
 def expected_prospects(scenario: Scenario) -> float:
@@ -209,14 +214,8 @@ def expected_outcome(scenario: Scenario) -> dict[str, float]:
     s = resolve(scenario)
     horizon = s.horizon_days
     outside = expected_outside_prospects(s)
-    cold = scenario_funnel(scenario).bought
-    boost = s.referral.boost if s.referral else {}
-    warm = funnel_flows(
-        [
-            min(1.0, p * boost.get(n, 1.0))
-            for n, p in zip(FUNNEL, _pass_probs(scenario), strict=True)
-        ]
-    ).bought
+    cold_flows, warm_flows = _cold_and_warm(scenario)
+    cold, warm = cold_flows.bought, warm_flows.bought
     tenure = horizon / 2.0  # days a buyer has, on average, before the horizon
     grid = np.linspace(0.0, tenure, 25)
     shares = loyalty_shares(s, grid)

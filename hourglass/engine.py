@@ -22,6 +22,7 @@ import numpy as np
 import simpy
 
 from hourglass.budgets import planned_lifts, resolve
+from hourglass.committee import BuyingCentre
 from hourglass.distributions import draws
 from hourglass.log import (
     FIRST_REASON,
@@ -29,13 +30,14 @@ from hourglass.log import (
     PASSED,
     PURCHASE_KINDS,
     EventLog,
+    answers_table,
     contacts_table,
     moves_table,
     prospects_table,
     purchases_table,
     visits_table,
 )
-from hourglass.scenario import DAYS_PER_MONTH, Scenario
+from hourglass.scenario import DAYS_PER_MONTH, REFUSED_BY, Scenario
 from hourglass.stages import (
     ACTIVE_CLASSES,
     DEFAULT_LOSS_REASON,
@@ -46,7 +48,7 @@ from hourglass.stages import (
     WENT_COLD,
 )
 
-_STREAMS = ("after_sale", "referrals")
+_STREAMS = ("after_sale", "referrals", "committee")
 _TIMES, _MARKET, _UNIFORMS, _PATIENCE_BLOCK, _QUICK_BLOCK, _STAY_BLOCK = range(6)
 _BLOCKS = _STAY_BLOCK + len(FUNNEL)
 """Random streams of a batch: one per use, so each use's draws keep their order."""
@@ -168,15 +170,22 @@ class _Market:
 
 
 class _Lead:
-    """A prospect on its way to a stage with a seller: which stage, when it gets there, and its
-    luck from stage `first` on."""
+    """A prospect on its way to a stage decided one by one: which stage, when it gets there,
+    its channel, and its luck from stage `first` on."""
 
-    __slots__ = ("at", "first", "luck", "pid", "probs", "stage")
+    __slots__ = ("at", "channel", "first", "luck", "pid", "probs", "stage")
 
     def __init__(
-        self, pid: int, stage: int, at: float, probs: list[list[float]], luck: list[float]
+        self,
+        pid: int,
+        channel: int,
+        stage: int,
+        at: float,
+        probs: list[list[float]],
+        luck: list[float],
     ) -> None:
-        self.pid, self.stage, self.at, self.probs, self.luck = pid, stage, at, probs, luck
+        self.pid, self.channel, self.stage, self.at = pid, channel, stage, at
+        self.probs, self.luck = probs, luck
         self.first = stage
 
 
@@ -232,12 +241,14 @@ class _Engine:
         self._setup_funnel()
         self._setup_sales()
         self._setup_after_sale()
+        self._setup_committee()
         self.lone_draws = _Streams(seq).batch(self.referral_channel, 0, lone=True)
         self.prospects = prospects_table()
         self.visits = visits_table()
         self.purchases = purchases_table()
         self.moves = moves_table()
         self.contacts = contacts_table()
+        self.answers = answers_table()
         self.pending: list[tuple[float, int]] = []
         self.batch_end = 0.0
         self.antagonists = 0
@@ -253,6 +264,8 @@ class _Engine:
         for name, stage in s.funnel:
             reasons += list(stage.loss_reasons or {DEFAULT_LOSS_REASON[name]: 1.0})
         reasons += [WENT_COLD, DISQUALIFIED]
+        self.roles = tuple(s.committee.roles) if s.committee else ()
+        reasons += [REFUSED_BY + role for role in self.roles]
         self.reasons = tuple(dict.fromkeys(reasons))
         self.classes = LOYALTY_CLASSES
 
@@ -337,6 +350,19 @@ class _Engine:
             draws(partial(referral.delay.sampler().draw, ref_rng)) if referral else None
         )
 
+    def _setup_committee(self) -> None:
+        committee, sales = self.s.committee, self.s.sales
+        self.per_lead = list(self.worked)  # stages decided lead by lead, not in blocks
+        self.committee_stage = -1
+        self.centre = None
+        if committee is None:
+            return
+        self.committee_stage = FUNNEL.index(committee.stage)
+        self.per_lead[self.committee_stage] = True
+        worked = set(sales.stages) if sales else set()
+        self.centre = BuyingCentre(committee, self.channels, worked, self.rng["committee"])
+        self.refused = [FIRST_REASON + self.reasons.index(REFUSED_BY + role) for role in self.roles]
+
     def _repeat_draws(self, repeat, rng: np.random.Generator):
         """A function giving each new customer's (repeat rate per day, drop-out chance)."""
         if repeat is None:
@@ -368,6 +394,8 @@ class _Engine:
             purchases=self.purchases.freeze(),
             moves=self.moves.freeze(),
             contacts=self.contacts.freeze(),
+            roles=self.roles,
+            answers=self.answers.freeze() if self.centre else None,
         )
 
     def join_cohort(self) -> None:
@@ -442,8 +470,8 @@ class _Engine:
         referred = referrer >= 0
         t = times
         for k in range(len(FUNNEL)):
-            if self.worked[k]:
-                self._hand_over(ids, rows, t, referred, k, luck)
+            if self.per_lead[k]:
+                self._hand_over(ids, rows, t, referred, k, luck, channel)
                 return
             if not len(ids):
                 return
@@ -486,15 +514,16 @@ class _Engine:
             luck[:, :, _QUICK_TIME] = flat.reshape(n, stages)
         return luck
 
-    def _hand_over(self, ids, rows, t, referred, k: int, luck: np.ndarray) -> None:
-        """Leads reaching the first worked stage go on in SimPy, carrying their own luck."""
+    def _hand_over(self, ids, rows, t, referred, k: int, luck: np.ndarray, channel: int) -> None:
+        """Leads reaching the first stage decided lead by lead go on in SimPy, carrying their
+        own luck."""
         now = self.env.now
         warm, cold = self.warm_probs, self.cold_probs
         mine = luck[rows, k:].reshape(len(rows), (len(FUNNEL) - k) * _FIELDS).tolist()
         for pid, at, ref, row in zip(
             ids.tolist(), t.tolist(), referred.tolist(), mine, strict=True
         ):
-            lead = _Lead(pid, k, at, warm if ref else cold, row)
+            lead = _Lead(pid, channel, k, at, warm if ref else cold, row)
             self.env.timeout(at - now, value=lead).callbacks.append(self._arrives)
 
     def _arrives(self, event: simpy.Event) -> None:
@@ -534,6 +563,8 @@ class _Engine:
                 done += luck[base + _QUICK_TIME]
             else:
                 done += luck[base + _STAY]
+            if passes and k == self.committee_stage:
+                passes, outcome, done = self._hear_committee(lead, done)
             if done >= horizon:
                 visit(pid, k, t, math.nan, wait, INSIDE)
                 team.take(start, done)
@@ -557,6 +588,8 @@ class _Engine:
                 return
             passes, outcome = self._decide(lead, k, base, t)
             done = t + luck[base + _STAY]
+            if passes and k == self.committee_stage:
+                passes, outcome, done = self._hear_committee(lead, done)
             if done >= self.horizon:
                 visit(lead.pid, k, t, math.nan, math.nan, INSIDE)
                 return
@@ -578,6 +611,14 @@ class _Engine:
             return True, PASSED
         reason = bisect_right(self.loss_cum[k], lead.luck[base + _REASON])
         return False, self.loss_code_lists[k][reason]
+
+    def _hear_committee(self, lead: _Lead, start: float) -> tuple[bool, int, float]:
+        """The deal goes to its committee at `start`: whether it passes, the visit's outcome,
+        and when the last answer came."""
+        end, role = self.centre.convene(lead.pid, lead.channel, start, self.horizon, self.answers)
+        if role < 0:
+            return True, PASSED, end
+        return False, self.refused[role], end
 
     def on_purchase(self, pid: int, day: float) -> None:
         """A first purchase at `day`: draw the customer's life to the horizon, schedule referrals.
@@ -650,7 +691,13 @@ class _Engine:
             self.prospects.add_row(arrival, self.referral_channel, referrer)
             luck = self._draw_paths(self.lone_draws, 1)
             self._hand_over(
-                np.array([pid]), np.array([0]), np.array([arrival]), np.array([True]), 0, luck
+                np.array([pid]),
+                np.array([0]),
+                np.array([arrival]),
+                np.array([True]),
+                0,
+                luck,
+                self.referral_channel,
             )
         else:
             self.pending.append((arrival, referrer))

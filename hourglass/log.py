@@ -16,6 +16,9 @@ FIRST_REASON = 2
 PURCHASE_KINDS: tuple[str, ...] = ("first", "repeat", "upsell", "cross_sell", "down_sell")
 """Purchase kinds; the code in the log is the index."""
 
+AGREED, OVERRULED, REFUSED = 0, 1, 2
+"""Committee answers: a person agreed; refused but was overruled; refused and ended the deal."""
+
 _ROWS_PER_FLUSH = 4096
 
 
@@ -105,6 +108,11 @@ def moves_table() -> Table:
     return Table(customer="i4", time="f8", klass="i1")
 
 
+def answers_table() -> Table:
+    """One row per committee answer: deal (prospect), role code, day, answer (AGREED...)."""
+    return Table(deal="i4", role="i1", time="f8", answer="i1")
+
+
 @dataclass(frozen=True)
 class EventLog:
     """What happened in one run, as columns; codes are explained by the vocabularies."""
@@ -121,9 +129,13 @@ class EventLog:
     purchases: dict[str, np.ndarray]
     moves: dict[str, np.ndarray]
     contacts: dict[str, np.ndarray]
+    roles: tuple[str, ...] = ()
+    """The committee's roles (B2B mode), in the scenario's order; empty without a committee."""
+    answers: dict[str, np.ndarray] | None = None
 
     @property
     def nbytes(self) -> int:
         """Memory held by the columns."""
         tables = (self.prospects, self.visits, self.purchases, self.moves, self.contacts)
+        tables += (self.answers,) if self.answers else ()
         return sum(col.nbytes for table in tables for col in table.values())

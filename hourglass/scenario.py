@@ -32,6 +32,9 @@ DAYS_PER_MONTH = 365.25 / 12
 MAX_MARKET = 500_000_000
 """Largest addressable market: the engine keeps one bit per person."""
 
+REFUSED_BY = "refused_by_"
+"""Loss reasons of deals a committee role turned down: this prefix and the role's name."""
+
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 Reason = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 Multiplier = Annotated[float, Field(gt=0.0, le=10.0, allow_inf_nan=False)]
@@ -134,8 +137,9 @@ class Stage(Model):
     @classmethod
     def _own_reasons(cls, reasons: dict[str, float] | None) -> dict[str, float] | None:
         taken = sorted(set(reasons or {}) & {WENT_COLD, DISQUALIFIED})
+        taken += [r for r in reasons or {} if r.startswith(REFUSED_BY)]
         if taken:
-            raise ValueError(f"'{taken[0]}' is the sales team's own loss reason; name it else")
+            raise ValueError(f"'{taken[0]}' is a reserved loss reason; name it else")
         return reasons
 
 
@@ -322,6 +326,67 @@ class Referral(Model):
         return self
 
 
+MAX_ROLE_PEOPLE = 50.0
+"""The most people a committee role may hold on average."""
+
+
+class Role(Model):
+    """One role in a B2B buying centre: how many people hold it, how likely each agrees, how
+    much a refusal counts, and how long each agreement takes.
+
+    Each deal draws 1 + Poisson(people - 1) people for the role; they are asked one after
+    another. A refusal ends the deal with chance `weight` (1: a veto); otherwise the others
+    overrule it and the deal goes on. Seller work on the stages in `reached_by` adds its lift
+    to `approval` (at most 1).
+    """
+
+    people: Annotated[float, Field(ge=1.0, le=MAX_ROLE_PEOPLE, allow_inf_nan=False)] = 1.0
+    approval: Probability
+    weight: Probability = 1.0
+    delay: Duration = Duration(fixed={"days": 0.0})
+    reached_by: dict[SellerStageName, Probability] = {}
+
+
+class Committee(Model):
+    """B2B mode: a deal that passes `stage` still needs its buying centre's agreements, asked
+    in the order its channel sets (`default` for channels not named)."""
+
+    stage: StageName = "buy"
+    roles: Annotated[dict[Name, Role], Field(min_length=1, max_length=20)]
+    order: Annotated[dict[Name, list[Name]], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _orders_name_roles(self) -> Committee:
+        if "default" not in self.order:
+            raise ValueError("order: give a 'default' order (for channels not named)")
+        roles = list(self.roles)
+        for channel, sequence in self.order.items():
+            if not sequence:
+                raise ValueError(f"order.{channel}: name at least one role")
+            for role in sequence:
+                if role not in self.roles:
+                    hint = did_you_mean(role, roles)
+                    raise ValueError(
+                        f"order.{channel}: '{role}' is not a role{hint} (roles: {', '.join(roles)})"
+                    )
+            twice = next((r for i, r in enumerate(sequence) if r in sequence[:i]), None)
+            if twice:
+                raise ValueError(f"order.{channel}: role '{twice}' is named twice")
+        unasked = [r for r in roles if not any(r in seq for seq in self.order.values())]
+        if unasked:
+            raise ValueError(f"roles.{unasked[0]}: asked in no order; add it to one or drop it")
+        return self
+
+    def sequence(self, channel: str) -> list[str]:
+        """The roles asked, in order, for a deal from `channel`."""
+        return self.order.get(channel, self.order["default"])
+
+    def agreement_prob(self, role: str, worked: set[str]) -> float:
+        """A person's chance to agree, with the lifts of the seller stages in `worked`."""
+        r = self.roles[role]
+        return min(1.0, r.approval + sum(v for k, v in r.reached_by.items() if k in worked))
+
+
 class Scenario(Model):
     """A business, described well enough to simulate its hourglass."""
 
@@ -337,6 +402,29 @@ class Scenario(Model):
     sales: Sales | None = None
     after_sale: AfterSale
     referral: Referral | None = None
+    committee: Committee | None = None
+
+    @model_validator(mode="after")
+    def _committee_fits(self) -> Scenario:
+        if self.committee is None:
+            return self
+        channels = [*self.channels.paid, "organic", "referral"]
+        for name in self.committee.order:
+            if name != "default" and name not in channels:
+                hint = did_you_mean(name, channels)
+                raise ValueError(
+                    f"committee.order.{name}: not a channel{hint} "
+                    f"(channels: {', '.join(channels)}, or default)"
+                )
+        worked = set(self.sales.stages) if self.sales else set()
+        for role, spec in self.committee.roles.items():
+            idle = [s for s in spec.reached_by if s not in worked]
+            if idle:
+                raise ValueError(
+                    f"committee.roles.{role}.reached_by.{idle[0]}: the team does not work "
+                    "this stage; add it to sales.stages"
+                )
+        return self
 
     @field_validator("referral")
     @classmethod
@@ -475,10 +563,34 @@ def _describe(error: dict[str, Any], source: str, root: yaml.Node | None) -> str
         message = "required, but missing"
     elif message.startswith("Value error, "):
         message = message.removeprefix("Value error, ")
+        loc, message = _deeper(root, loc, message)
     line = _line_of(root, loc)
     where = f": line {line}" if line else ""
     field = ".".join(loc) or "(top level)"
     return f"{source}{where}: {field}: {message}"
+
+
+def _deeper(root: yaml.Node | None, loc: list[str], message: str) -> tuple[list[str], str]:
+    """A model check's message may begin with the dotted path it is about ("order.default: …");
+    where that path is in the file, it joins the error's location."""
+    match = re.match(r"([a-z_][a-z0-9_]*(?:\.[a-z0-9_]+)*): (.+)", message, re.DOTALL)
+    if match is None or root is None:
+        return loc, message
+    deeper = loc + match[1].split(".")
+    if _node_at(root, deeper) is None:
+        return loc, message
+    return deeper, match[2]
+
+
+def _node_at(root: yaml.Node, loc: list[str]) -> yaml.Node | None:
+    node = root
+    for part in loc:
+        if not isinstance(node, yaml.MappingNode):
+            return None
+        node = next((v for k, v in node.value if str(k.value) == part), None)
+        if node is None:
+            return None
+    return node
 
 
 def _line_of(root: yaml.Node | None, loc: list[str]) -> int | None:

@@ -50,11 +50,11 @@ def funnel_flows(pass_probs: Sequence[float]) -> FunnelFlows:
 
 
 def scenario_funnel(scenario: Scenario) -> FunnelFlows:
-    """The funnel's expected flows for an outside prospect, seller skill included.
+    """The funnel's expected flows for an outside prospect, seller skill and committee included.
 
     Exact when no lead waits too long for a seller and there are no antagonists.
     """
-    return funnel_flows(_pass_probs(scenario))
+    return _cold_and_warm(scenario)[0]
 
 
 def _pass_probs(scenario: Scenario) -> list[float]:
@@ -85,11 +85,62 @@ def expected_entries(scenario: Scenario, outside: float, referred: float) -> dic
 
 
 def _cold_and_warm(scenario: Scenario) -> tuple[FunnelFlows, FunnelFlows]:
-    """The funnel's flows for an outside prospect, and for a referred one (boosted)."""
+    """The funnel's flows for an outside prospect, and for a referred one (boosted); a
+    committee's agreement is part of its stage's pass."""
     probs = _pass_probs(scenario)
     boost = scenario.referral.boost if scenario.referral else {}
     warm = [min(1.0, p * boost.get(n, 1.0)) for n, p in zip(FUNNEL, probs, strict=True)]
+    if scenario.committee is not None:
+        k = FUNNEL.index(scenario.committee.stage)
+        probs[k] *= _outside_committee_pass(scenario)
+        warm[k] *= committee_pass(scenario, "referral")
     return funnel_flows(probs), funnel_flows(warm)
+
+
+def _role_steps(scenario: Scenario, channel: str) -> list[tuple[float, float, float]]:
+    """Per role asked from `channel`, in order: each person's chance to let the deal go on,
+    the extra people beyond the first (Poisson mean), and each answer's mean delay."""
+    committee, sales = scenario.committee, scenario.sales
+    worked = set(sales.stages) if sales else set()
+    steps = []
+    for role in committee.sequence(channel):
+        spec = committee.roles[role]
+        agree = committee.agreement_prob(role, worked)
+        steps.append((1.0 - (1.0 - agree) * spec.weight, spec.people - 1.0, spec.delay.mean))
+    return steps
+
+
+def committee_pass(scenario: Scenario, channel: str) -> float:
+    """The chance a deal from `channel` gets every agreement it needs from the committee.
+
+    A role with 1 + Poisson(m) people, each letting it go on with chance s, passes with
+    E[s^n] = s exp(-m (1 - s)).
+    """
+    return math.prod(s * math.exp(-m * (1.0 - s)) for s, m, _ in _role_steps(scenario, channel))
+
+
+def committee_days(scenario: Scenario, channel: str) -> float:
+    """The mean time a won deal from `channel` spends with its committee.
+
+    Given that all agreed, a role's extra people are Poisson(m s) (the Poisson mean tilted by
+    each one's chance s to agree), so its answers take (1 + m s) times the mean delay.
+    """
+    return sum((1.0 + m * s) * d for s, m, d in _role_steps(scenario, channel))
+
+
+def _outside_committee_pass(scenario: Scenario) -> float:
+    """The committee's pass for an outside deal: the channels' passes weighted by contacts."""
+    months = months_of(scenario)
+    weights = {
+        name: float(np.mean(c.reach_by_month(months))) for name, c in scenario.channels.paid.items()
+    }
+    weights["organic"] = (
+        scenario.channels.organic.prospects_per_day if scenario.channels.organic else 0.0
+    )
+    total = sum(weights.values())
+    if total <= 0.0:
+        return committee_pass(scenario, "default")
+    return sum(w * committee_pass(scenario, name) for name, w in weights.items()) / total
 
 
 def expected_prospects(scenario: Scenario) -> float:

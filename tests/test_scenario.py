@@ -34,7 +34,24 @@ EXPECTED = {
     "not_a_mapping.yaml": (None, "a scenario is a mapping of keys to values, not list"),
     "referral_without_market.yaml": (11, "referral: word of mouth needs a finite market"),
     "duplicate_key.yaml": (2, "not valid YAML: key 'name' appears twice"),
-    "reserved_reason.yaml": (9, "'went_cold' is the sales team's own loss reason"),
+    "reserved_reason.yaml": (9, "'went_cold' is a reserved loss reason"),
+    "committee_role_twice.yaml": (
+        17,
+        "committee.order.default: role 'gatekeeper' is named twice",
+    ),
+    "committee_role_key_twice.yaml": (16, "not valid YAML: key 'gatekeeper' appears twice"),
+    "committee_unknown_role.yaml": (
+        17,
+        "committee.order.default: 'big_bos' is not a role; did you mean 'big_boss'?",
+    ),
+    "committee_unknown_channel.yaml": (
+        18,
+        "committee.order.referal: not a channel; did you mean 'referral'?",
+    ),
+    "committee_unworked_stage.yaml": (
+        15,
+        "committee.roles.big_boss.reached_by.design: the team does not work this stage",
+    ),
     "extreme_cv.yaml": (
         5,
         "stages.know.duration.gamma.cv: Input should be greater than or equal to 0.01",

@@ -1,0 +1,138 @@
+"""B2B deals from the event log: each deal's cycle, where deals die by role, and each channel's
+win rate; pure functions, counted over deals that reached the committee's stage in the window.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from hourglass.engine import Run
+from hourglass.estimators import wilson
+from hourglass.log import AGREED, FIRST_REASON, INSIDE, OVERRULED, PASSED, REFUSED
+from hourglass.scenario import REFUSED_BY
+from hourglass.stages import FUNNEL
+
+DEAL_COLUMNS = (
+    "run",
+    "deal",
+    "channel",
+    "arrival",
+    "entered",
+    "closed",
+    "outcome",
+    "reason",
+    "ended_by",
+    "cycle_days",
+    "people_asked",
+)
+
+
+def deal_table(runs: Run | Sequence[Run]) -> pd.DataFrame:
+    """One row per deal that entered the committee's stage in the window.
+
+    `outcome` is won, lost or open (at the horizon); `ended_by` names the role whose refusal
+    ended a lost deal ("" if the stage itself lost it); `cycle_days` runs from the first
+    contact to the decision; `people_asked` counts the committee's answers.
+    """
+    runs = [runs] if isinstance(runs, Run) else list(runs)
+    frames = [_deals_of(i, run) for i, run in enumerate(runs)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=DEAL_COLUMNS)
+
+
+def _deals_of(index: int, run: Run) -> pd.DataFrame:
+    log, committee = run.log, run.scenario.committee
+    if committee is None or log.answers is None:
+        raise ValueError(f"scenario '{run.scenario.name}' has no committee (B2B mode)")
+    v = log.visits
+    at = (v["stage"] == FUNNEL.index(committee.stage)) & (v["enter"] >= log.warmup_days)
+    deal, outcome = v["prospect"][at], v["outcome"][at]
+    reasons = np.array(["", "", *log.reasons], dtype=object)[outcome]
+    ended_by = np.array(
+        [r.removeprefix(REFUSED_BY) if r.startswith(REFUSED_BY) else "" for r in reasons],
+        dtype=object,
+    )
+    arrival = log.prospects["arrival"][deal]
+    asked = np.bincount(log.answers["deal"], minlength=len(log.prospects["arrival"]))
+    return pd.DataFrame(
+        {
+            "run": index,
+            "deal": deal,
+            "channel": np.array(log.channels, dtype=object)[log.prospects["channel"][deal]],
+            "arrival": arrival,
+            "entered": v["enter"][at],
+            "closed": v["exit"][at],
+            "outcome": np.select(
+                [outcome == PASSED, outcome == INSIDE], ["won", "open"], default="lost"
+            ),
+            "reason": np.where(outcome >= FIRST_REASON, reasons, ""),
+            "ended_by": ended_by,
+            "cycle_days": v["exit"][at] - arrival,
+            "people_asked": asked[deal],
+        }
+    )
+
+
+def role_table(runs: Run | Sequence[Run]) -> pd.DataFrame:
+    """Per committee role, in the scenario's order: deals that reached it, people asked and
+    their answers, deals it ended, its share of the deals the committee ended, and the share
+    of deals reaching it that it let through.
+
+    Counts are means per run.
+    """
+    runs = [runs] if isinstance(runs, Run) else list(runs)
+    deals = deal_table(runs)
+    roles = runs[0].log.roles
+    rows = []
+    for code, role in enumerate(roles):
+        reached = asked = agreed = overruled = ended = 0
+        for i, run in enumerate(runs):
+            a = run.log.answers
+            mine = (a["role"] == code) & np.isin(a["deal"], deals["deal"][deals["run"] == i])
+            reached += len(np.unique(a["deal"][mine]))
+            asked += int(mine.sum())
+            agreed += int((a["answer"][mine] == AGREED).sum())
+            overruled += int((a["answer"][mine] == OVERRULED).sum())
+            ended += int((a["answer"][mine] == REFUSED).sum())
+        rows.append((role, reached, asked, agreed, overruled, ended))
+    table = pd.DataFrame(
+        rows, columns=["role", "deals_reached", "asked", "agreed", "overruled", "ended"]
+    )
+    all_ended = table["ended"].sum()
+    table["share_of_ended"] = table["ended"] / all_ended if all_ended else 0.0
+    table["let_through"] = 1.0 - table["ended"] / table["deals_reached"].replace(0, np.nan)
+    counts = ["deals_reached", "asked", "agreed", "overruled", "ended"]
+    table[counts] = table[counts] / len(runs)
+    return table
+
+
+def channel_table(runs: Run | Sequence[Run]) -> pd.DataFrame:
+    """Per channel: deals, won, lost and open (means per run), the win rate of decided deals
+    with its 95% Wilson interval (pooled over runs), and the cycle of won deals in days."""
+    deals = deal_table(runs)
+    n_runs = 1 if isinstance(runs, Run) else len(runs)
+    rows = []
+    for channel, group in deals.groupby("channel", sort=False):
+        won = int((group["outcome"] == "won").sum())
+        lost = int((group["outcome"] == "lost").sum())
+        rate = wilson(won, won + lost)
+        cycles = group["cycle_days"][group["outcome"] == "won"]
+        rows.append(
+            {
+                "channel": channel,
+                "deals": len(group) / n_runs,
+                "won": won / n_runs,
+                "lost": lost / n_runs,
+                "open": int((group["outcome"] == "open").sum()) / n_runs,
+                "win_rate": rate.value,
+                "win_rate_low": rate.low,
+                "win_rate_high": rate.high,
+                "cycle_mean_days": float(cycles.mean()) if len(cycles) else math.nan,
+                "cycle_p50_days": float(cycles.median()) if len(cycles) else math.nan,
+                "cycle_p90_days": float(cycles.quantile(0.9)) if len(cycles) else math.nan,
+            }
+        )
+    return pd.DataFrame(rows)

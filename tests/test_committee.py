@@ -1,0 +1,153 @@
+"""B2B committee mode: the buying centre's answers against closed forms, and its limit."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, make_scenario
+from hourglass import load_scenario, simulate
+from hourglass.deals import channel_table, deal_table, role_table
+from hourglass.theory import committee_days, committee_pass, expected_entries
+
+ROLES = {
+    "gatekeeper": {"approval": 0.7, "weight": 0.8, "delay": {"exponential": {"mean_days": 3}}},
+    "expert": {
+        "people": 2.5,
+        "approval": 0.85,
+        "weight": 0.6,
+        "delay": {"gamma": {"mean_days": 4, "cv": 0.5}},
+    },
+    "big_boss": {"approval": 0.8, "delay": {"exponential": {"mean_days": 6}}},
+}
+ORDERS = {"default": ["gatekeeper", "expert", "big_boss"], "referral": ["big_boss", "expert"]}
+HORIZON = 400.0
+SETTLED = 200.0
+"""Deals that reached the committee this long before the horizon are all decided (the
+committee takes about 20 days on average), so censoring does not bias the checks."""
+
+
+def _two_channel_scenario():
+    """Cold ads deals ask everyone; organic deals go straight to the big boss."""
+    return make_scenario(
+        horizon_days=HORIZON,
+        channels={
+            "paid": {"ads": {"budget_per_month": 3652.5, "cost_per_prospect": 1.0}},
+            "organic": {"prospects_per_day": 30.0},
+        },
+        committee={"roles": ROLES, "order": {**ORDERS, "organic": ["big_boss"]}},
+    )
+
+
+@pytest.fixture(scope="module")
+def deals():
+    scenario = _two_channel_scenario()
+    table = deal_table(simulate(scenario, seed=3))
+    return scenario, table[table["entered"] < HORIZON - SETTLED]
+
+
+def test_a_committee_of_one_role_that_always_agrees_gives_the_plain_funnel():
+    plain = load_scenario(ROOT / "scenarios" / "b2b_long_cycle.yaml")
+    data = plain.to_dict()
+    data["committee"] = {
+        "stage": "try",
+        "roles": {"user": {"approval": 1.0}},
+        "order": {"default": ["user"]},
+    }
+    with_committee = plain.model_validate(data)
+    a, b = simulate(plain, seed=5).log, simulate(with_committee, seed=5).log
+    for table in ("prospects", "visits", "purchases", "moves", "contacts"):
+        for column, values in getattr(a, table).items():
+            np.testing.assert_array_equal(values, getattr(b, table)[column], err_msg=table)
+    at_try = b.visits["stage"] == 3
+    assert len(b.answers["deal"]) == (b.visits["outcome"][at_try] == 0).sum() > 100
+
+
+@pytest.mark.parametrize("channel", ["ads", "organic"])
+def test_win_rate_and_cycle_by_channel_match_the_closed_forms(deals, channel: str):
+    scenario, table = deals
+    mine = table[table["channel"] == channel]
+    assert (mine["outcome"] != "open").all()
+    won = mine["outcome"] == "won"
+    p, n = committee_pass(scenario, channel), len(mine)
+    assert abs(won.mean() - p) < 4 * math.sqrt(p * (1 - p) / n), (won.mean(), p, n)
+    days = (mine["closed"] - mine["entered"])[won]
+    expected = committee_days(scenario, channel)
+    assert abs(days.mean() - expected) < 4 * days.std() / math.sqrt(len(days)), (
+        days.mean(),
+        expected,
+    )
+
+
+def test_each_role_lets_through_its_closed_form_share(deals):
+    table = deals[1]
+    ads = table[table["channel"] == "ads"]
+    assert set(ads["ended_by"]) <= {"", "gatekeeper", "expert", "big_boss"}
+    reached = len(ads)
+    for role in ORDERS["default"]:
+        spec = ROLES[role]
+        s = 1.0 - (1.0 - spec["approval"]) * spec.get("weight", 1.0)
+        m = spec.get("people", 1.0) - 1.0
+        through = s * math.exp(-m * (1.0 - s))
+        ended = int((ads["ended_by"] == role).sum())
+        share = 1.0 - ended / reached
+        assert abs(share - through) < 4 * math.sqrt(through * (1 - through) / reached), role
+        reached -= ended
+
+
+def test_role_table_counts_answers_and_people():
+    scenario = _two_channel_scenario()
+    run = simulate(scenario, seed=4)
+    roles = role_table(run).set_index("role")
+    answers = run.log.answers
+    assert roles["asked"].sum() == len(answers["deal"])
+    assert roles["agreed"].sum() + roles["overruled"].sum() + roles["ended"].sum() == len(
+        answers["deal"]
+    )
+    assert roles["share_of_ended"].sum() == pytest.approx(1.0)
+    # experts: 1 + Poisson(1.5) people per deal that reaches them, fewer as refusals end deals
+    per_deal = roles.loc["expert", "asked"] / roles.loc["expert", "deals_reached"]
+    assert 1.0 < per_deal < 2.5
+    table = deal_table(run)
+    assert (table["people_asked"][table["channel"] == "organic"] <= 1).all()
+
+
+def test_seller_work_lifts_the_roles_it_reaches():
+    roles = {"expert": {"approval": 0.5, "reached_by": {"design": 0.3}}}
+    base = {
+        "committee": {"roles": roles, "order": {"default": ["expert"]}},
+        "horizon_days": 200.0,
+    }
+    worked = make_scenario(**base, sales={"sellers": 10_000, "stages": ["design"]})
+    p = committee_pass(worked, "organic")
+    assert p == pytest.approx(0.8)
+    table = deal_table(simulate(worked, seed=6))
+    won = (table["outcome"] == "won").mean()
+    assert abs(won - p) < 4 * math.sqrt(p * (1 - p) / len(table))
+
+
+def test_the_expectation_counts_the_committee(deals):
+    scenario, table = deals
+    p, n = expected_entries(scenario, 1.0, 0.0)["buyers"], len(table)
+    won = (table["outcome"] == "won").mean()
+    assert abs(won - p) < 4 * math.sqrt(p * (1 - p) / n), (won, p)
+
+
+def test_channel_table_reports_win_rates_with_intervals():
+    scenario = _two_channel_scenario()
+    table = channel_table(simulate(scenario, seed=3)).set_index("channel")
+    assert set(table.index) == {"ads", "organic"}
+    for channel in table.index:
+        row = table.loc[channel]
+        assert row["win_rate_low"] < row["win_rate"] < row["win_rate_high"]
+        assert row["deals"] == row["won"] + row["lost"] + row["open"]
+    # the big boss alone decides faster and more often than the whole committee
+    assert table.loc["organic", "win_rate"] > table.loc["ads", "win_rate_high"]
+    assert table.loc["organic", "cycle_mean_days"] < table.loc["ads", "cycle_mean_days"]
+
+
+def test_deal_table_refuses_a_run_without_a_committee():
+    with pytest.raises(ValueError, match="has no committee"):
+        deal_table(simulate(make_scenario(), seed=1))

@@ -163,6 +163,11 @@ def run(
             "stages": stages,
             "kpis": kpis,
         }
+        if spec.committee is not None:
+            doc["committee"] = {
+                "roles": result.role_summary().to_dict("records"),
+                "channels": result.channel_summary().to_dict("records"),
+            }
         if precision is not None:
             doc["precision"] = {
                 "target": precision,
@@ -604,6 +609,55 @@ def _print_report(
             text = _fmt(value, fmt)
         kt.add_row(name, text)
     out.print(kt)
+    if spec.committee is not None:
+        _print_committee(result)
+
+
+def _print_committee(result: hourglass.Replications) -> None:
+    """Where deals die by role, and win rates and cycles by channel."""
+    per_run = " (mean per run)" if result.reps > 1 else ""
+    roles = Table(title=f"Buying centre at {result.scenario.committee.stage}{per_run}")
+    for col in (
+        "role",
+        "deals reached",
+        "people asked",
+        "deals ended",
+        "share of ended",
+        "let through",
+    ):
+        roles.add_column(col, justify="left" if col == "role" else "right")
+    for row in result.role_summary().itertuples():
+        roles.add_row(
+            row.role,
+            f"{row.deals_reached:,.1f}",
+            f"{row.asked:,.1f}",
+            f"{row.ended:,.1f}",
+            _fmt(row.share_of_ended, "{:.1%}"),
+            _fmt(row.let_through, "{:.1%}"),
+        )
+    out.print(roles)
+    deals = Table(title=f"Deals by channel{per_run}")
+    for col in (
+        "channel",
+        "deals",
+        "won",
+        "lost",
+        "open",
+        "win rate [95% CI]",
+        "cycle p50 days",
+        "cycle p90 days",
+    ):
+        deals.add_column(col, justify="left" if col == "channel" else "right")
+    for row in result.channel_summary().itertuples():
+        deals.add_row(
+            row.channel,
+            *(f"{v:,.1f}" for v in (row.deals, row.won, row.lost, row.open)),
+            f"{_fmt(row.win_rate, '{:.1%}')} [{_fmt(row.win_rate_low, '{:.0%}')}, "
+            f"{_fmt(row.win_rate_high, '{:.0%}')}]",
+            _fmt(row.cycle_p50_days, "{:,.0f}"),
+            _fmt(row.cycle_p90_days, "{:,.0f}"),
+        )
+    out.print(deals)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from hourglass.scenario import REFUSED_BY
 from hourglass.stages import FUNNEL
 
 DEAL_COLUMNS = (
-    "run",
+    "rep",
     "deal",
     "channel",
     "arrival",
@@ -59,7 +59,7 @@ def _deals_of(index: int, run: Run) -> pd.DataFrame:
     asked = np.bincount(log.answers["deal"], minlength=len(log.prospects["arrival"]))
     return pd.DataFrame(
         {
-            "run": index,
+            "rep": index,
             "deal": deal,
             "channel": np.array(log.channels, dtype=object)[log.prospects["channel"][deal]],
             "arrival": arrival,
@@ -91,7 +91,7 @@ def role_table(runs: Run | Sequence[Run]) -> pd.DataFrame:
         reached = asked = agreed = overruled = ended = 0
         for i, run in enumerate(runs):
             a = run.log.answers
-            mine = (a["role"] == code) & np.isin(a["deal"], deals["deal"][deals["run"] == i])
+            mine = (a["role"] == code) & np.isin(a["deal"], deals["deal"][deals["rep"] == i])
             reached += len(np.unique(a["deal"][mine]))
             asked += int(mine.sum())
             agreed += int((a["answer"][mine] == AGREED).sum())
@@ -109,11 +109,11 @@ def role_table(runs: Run | Sequence[Run]) -> pd.DataFrame:
     return table
 
 
-def channel_table(runs: Run | Sequence[Run]) -> pd.DataFrame:
-    """Per channel: deals, won, lost and open (means per run), the win rate of decided deals
-    with its 95% Wilson interval (pooled over runs), and the cycle of won deals in days."""
-    deals = deal_table(runs)
-    n_runs = 1 if isinstance(runs, Run) else len(runs)
+def channel_table(deals: pd.DataFrame, runs: int = 1) -> pd.DataFrame:
+    """Per channel, from a deal table of `runs` runs: deals, won, lost and open (means per
+    run), the win rate of decided deals with its 95% Wilson interval (pooled over runs), and
+    the cycle of won deals in days."""
+    n_runs = runs
     rows = []
     for channel, group in deals.groupby("channel", sort=False):
         won = int((group["outcome"] == "won").sum())

@@ -56,17 +56,24 @@ class RepResult:
     stages: pd.DataFrame
     losses: pd.DataFrame
     daily: pd.DataFrame
+    deals: pd.DataFrame
+    roles: pd.DataFrame
 
 
 def run_replication(scenario: Scenario, seed: int, rep: int) -> RepResult:
     """Simulate replication `rep` and keep its tables."""
     run = simulate(scenario, seed_child(seed, rep))
+    b2b = scenario.committee is not None
+    if b2b:
+        from hourglass import deals  # its intervals need scipy, which others need not load
     return RepResult(
         rep=rep,
         kpis=metrics.kpis(run),
         stages=metrics.stage_table(run),
         losses=metrics.loss_table(run),
         daily=metrics.daily_table(run).reset_index(),
+        deals=deals.deal_table(run) if b2b else pd.DataFrame(),
+        roles=deals.role_table(run) if b2b else pd.DataFrame(),
     )
 
 
@@ -101,6 +108,10 @@ class Replications:
     """Losses by stage and reason of every replication, stacked."""
     daily: pd.DataFrame
     """The daily series of every replication, stacked."""
+    deals: pd.DataFrame
+    """B2B mode: every replication's deal table (`deals.deal_table`), stacked; else empty."""
+    roles: pd.DataFrame
+    """B2B mode: every replication's role table (`deals.role_table`), stacked; else empty."""
     backend: str = "serial"
     seconds: float = 0.0
 
@@ -114,6 +125,16 @@ class Replications:
         order = list(dict.fromkeys(numeric["stage"]))
         mean = numeric.groupby("stage", sort=False).mean()
         return mean.loc[order].reset_index()
+
+    def role_summary(self) -> pd.DataFrame:
+        """B2B mode: the role table averaged over replications, in the committee's order."""
+        return self.roles.drop(columns="rep").groupby("role", sort=False).mean().reset_index()
+
+    def channel_summary(self) -> pd.DataFrame:
+        """B2B mode: win rates and cycles by channel, over every replication's deals."""
+        from hourglass.deals import channel_table  # its intervals need scipy
+
+        return channel_table(self.deals, self.reps)
 
     def daily_bands(self) -> pd.DataFrame:
         """Per day and series: mean, p5, p50, p95 across replications (tidy)."""
@@ -283,6 +304,8 @@ def replicate(
         daily=pd.concat([r.daily.assign(rep=r.rep) for r in ordered], ignore_index=True).fillna(
             0.0
         ),
+        deals=pd.concat([r.deals.assign(rep=r.rep) for r in ordered], ignore_index=True),
+        roles=pd.concat([r.roles.assign(rep=r.rep) for r in ordered], ignore_index=True),
         backend=executor.backend,
         seconds=time.perf_counter() - started,
     )

@@ -71,7 +71,7 @@ def manifest(result: Replications, version: str, **extra: Any) -> dict[str, Any]
 
 def save_replications(result: Replications, directory: Path, version: str) -> None:
     """Stages, losses, daily series and KPIs (one row per replication), the daily series'
-    percentile bands, and a manifest."""
+    percentile bands, B2B deals and roles (with a committee), and a manifest."""
     directory.mkdir(parents=True, exist_ok=True)
     tables = {
         "stages": result.stages,
@@ -80,6 +80,8 @@ def save_replications(result: Replications, directory: Path, version: str) -> No
         "daily_bands": result.daily_bands(),
         "kpis": result.kpis.reset_index(),
     }
+    if result.scenario.committee is not None:
+        tables |= {"deals": result.deals, "roles": result.roles}
     for name, frame in tables.items():
         write_parquet(frame, directory / f"{name}.parquet")
     write_json(manifest(result, version), directory / "manifest.json")

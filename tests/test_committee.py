@@ -137,7 +137,7 @@ def test_the_expectation_counts_the_committee(deals):
 
 def test_channel_table_reports_win_rates_with_intervals():
     scenario = _two_channel_scenario()
-    table = channel_table(simulate(scenario, seed=3)).set_index("channel")
+    table = channel_table(deal_table(simulate(scenario, seed=3))).set_index("channel")
     assert set(table.index) == {"ads", "organic"}
     for channel in table.index:
         row = table.loc[channel]

@@ -28,7 +28,16 @@ MAX_UPLOAD_BYTES = 256_000  # larger scenario uploads are refused unread
 MAX_CSV_BYTES = 50_000_000  # and larger CSV exports
 MAX_PROSPECT_RUNS = 3_000_000  # prospects x replications per request: a page answers in a minute
 CACHE_SIZE = 24  # results kept per server, by scenario, seed and replications
-PAGES = ("Trainer", "Marketer", "Budget", "Planner", "Compare", "Scenario", "Import data")
+PAGES = (
+    "Trainer",
+    "Marketer",
+    "Budget",
+    "Planner",
+    "Compare",
+    "B2B deals",
+    "Scenario",
+    "Import data",
+)
 OBJECTIVES = {
     "Profit": "profit",
     "Buyers": "buyers",
@@ -549,6 +558,46 @@ def planner_page(scenario: hg.Scenario, seed: int, reps: int) -> None:
     csv_button(monthly, "Monthly growth per replication (CSV)", "monthly-growth")
 
 
+def deals_page(scenario: hg.Scenario, seed: int, reps: int) -> None:
+    """B2B mode: where deals die by role, and win rates and cycles by channel."""
+    st.header(f"B2B deals · {scenario.name}")
+    committee = scenario.committee
+    if committee is None:
+        st.info(
+            f"'{scenario.name}' has no buying committee. Choose b2b_committee, or add a "
+            "committee: section to the scenario (roles, and the order each channel asks them)."
+        )
+        return
+    result = run(scenario, reps, seed)
+    if result is None:
+        return
+    roles, channels, deals = result.role_summary(), result.channel_summary(), result.deals
+    decided = deals[deals["outcome"] != "open"]
+    won = deals[deals["outcome"] == "won"]
+    shown = (
+        ("Deals at the committee, per run", f"{len(deals) / result.reps:,.1f}"),
+        ("Win rate", f"{(decided['outcome'] == 'won').mean():.1%}" if len(decided) else "n/a"),
+        (
+            "Median cycle of won deals",
+            f"{won['cycle_days'].median():,.0f} days" if len(won) else "n/a",
+        ),
+        ("People asked per deal", f"{deals['people_asked'].mean():.1f}" if len(deals) else "n/a"),
+    )
+    for column, (label, value) in zip(st.columns(len(shown)), shown, strict=True):
+        column.metric(label, value)
+    st.caption(
+        f"{result.reps} runs (seed {seed}). Deals reach the committee when they pass "
+        f"{committee.stage}; its roles are asked one after another, in the order the "
+        "deal's channel sets. A refusal ends the deal with the role's weight as its chance."
+    )
+    chart(hg.role_figure(roles), "deal-roles")
+    chart(hg.cycle_figure(deals, channels), "deal-channels")
+    st.dataframe(channels, hide_index=True)
+    csv_button(roles, "Roles (CSV)", "deal-roles")
+    csv_button(channels, "Channels (CSV)", "deal-channels")
+    csv_button(deals, "Every deal (CSV)", "deals")
+
+
 def compare_page(seed: int, reps: int, labels: str) -> None:
     """Two to four scenarios side by side, on common random numbers."""
     st.header("Compare scenarios")
@@ -808,6 +857,8 @@ def main() -> None:
         planner_page(scenario, seed, reps)
     elif page == "Compare":
         compare_page(seed, reps, labels)
+    elif page == "B2B deals":
+        deals_page(scenario, seed, reps)
     elif page == "Scenario":
         scenario_page(scenario.name)
     else:

@@ -89,6 +89,13 @@ _HOME = {
     "duration_figure": "hourglass.calibration_plots",
     "pass_prob_figure": "hourglass.calibration_plots",
     "repeat_tracking_figure": "hourglass.calibration_plots",
+    "deal_table": "hourglass.deals",
+    "role_table": "hourglass.deals",
+    "channel_table": "hourglass.deals",
+    "role_figure": "hourglass.deal_plots",
+    "cycle_figure": "hourglass.deal_plots",
+    "committee_pass": "hourglass.theory",
+    "committee_days": "hourglass.theory",
 }
 
 __all__ = [
@@ -120,10 +127,15 @@ __all__ = [
     "bands",
     "budget_lines",
     "calibrate",
+    "channel_table",
+    "committee_days",
+    "committee_pass",
     "compare",
     "compare_runs",
     "conversion_bars",
+    "cycle_figure",
     "daily_table",
+    "deal_table",
     "delta_figure",
     "detect_preset",
     "duration_figure",
@@ -161,6 +173,8 @@ __all__ = [
     "report_markdown",
     "response_figure",
     "rfm_summary",
+    "role_figure",
+    "role_table",
     "sankey_figure",
     "save_replications",
     "simulate",
@@ -200,6 +214,8 @@ if TYPE_CHECKING:
         read_transactions,
     )
     from hourglass.crm_mapping import CRM_PRESETS, CrmMapping, DataError, load_mapping
+    from hourglass.deal_plots import cycle_figure, role_figure
+    from hourglass.deals import channel_table, deal_table, role_table
     from hourglass.engine import Run, simulate
     from hourglass.experiment import (
         BACKENDS,
@@ -244,6 +260,8 @@ if TYPE_CHECKING:
     from hourglass.stages import FUNNEL, HOURGLASS, LABELS
     from hourglass.sweeps import Vary, parse_vary, sweep
     from hourglass.theory import (
+        committee_days,
+        committee_pass,
         expected_entries,
         expected_outcome,
         expected_outside_prospects,

@@ -174,6 +174,23 @@ def test_compare_shows_deltas_for_each_chosen_scenario():
     assert set(table["scenario"]) == {"no_referrals", "seller_bottleneck"}
 
 
+def test_b2b_page_shows_where_deals_die_and_channels():
+    at = open_page("B2B deals")
+    assert "no buying committee" in at.info[0].value
+    assert not figures(at)
+    at.selectbox(key="chosen").set_value("b2b_committee").run()
+    assert not at.exception
+    roles, channels = figures(at)
+    asked = ["purchaser", "gatekeeper", "user", "expert", "treasurer", "big_boss", "guru"]
+    assert list(roles.data[0].y) == asked[::-1]  # the first role asked on top
+    ended = values(roles.data[1].x)
+    assert sum(ended) > 0
+    table = at.dataframe[0].value.set_index("channel")
+    assert set(table.index) == {"search_ads", "trade_shows", "organic", "referral"}
+    assert ((table["win_rate_low"] <= table["win_rate"]) & (table["win_rate"] <= 1)).all()
+    assert len(channels.data) == 2 * len(table)  # a win-rate bar and a cycle box each
+
+
 def test_compare_needs_two_scenarios():
     at = open_page("Compare")
     at.multiselect[0].set_value(["baseline"])

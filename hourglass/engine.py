@@ -694,10 +694,8 @@ class _Engine:
     def referral_contact(self, event: simpy.Event) -> None:
         """An advocate talks to someone; a new person won over arrives after a delay."""
         referrer, now = event.value, self.env.now
-        if self.net:
-            who = self.market.free(self.net.neighbour(referrer))
-        else:
-            who = self.market.pick_new()
+        net = self.net
+        who = self.market.free(net.neighbour(referrer)) if net else self.market.pick_new()
         won = who >= 0 and self.u_referral() < self.win_prob
         self.contacts.add_row(referrer, now, int(won))
         if not won:

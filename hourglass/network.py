@@ -309,9 +309,7 @@ def _csr(n: int, a: np.ndarray, b: np.ndarray) -> Graph:
 
 
 @functools.lru_cache(maxsize=4)
-def load_edge_list(
-    edges: tuple[str, int, int], nodes: tuple[str, int, int] | None = None
-) -> Graph:
+def load_edge_list(edges: tuple[str, int, int], nodes: tuple[str, int, int] | None = None) -> Graph:
     """Read an edge list (and its people) into a graph; a ValueError names file and line.
 
     Arguments are (path, mtime, size) keys, so an edited file is read again.

@@ -333,7 +333,7 @@ class Scenario(Model):
     warmup_days: Annotated[float, Field(ge=0.0, le=36_500.0)] = 0.0
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
     network: Network | None = None
-    market: Market = Market()
+    market: Annotated[Market, Field(validate_default=True)] = Market()  # sized by a network
     channels: Channels
     stages: Stages
     sales: Sales | None = None
@@ -370,6 +370,8 @@ class Scenario(Model):
     @field_validator("referral")
     @classmethod
     def _referrals_need_a_market(cls, referral: Referral | None, info: ValidationInfo):
+        if "network" not in info.data:  # given but invalid: its own error says what is wrong
+            return referral
         talks = referral is not None and any(referral.contacts_per_month.values())
         market = info.data.get("market")
         if talks and market is not None and market.size is None:

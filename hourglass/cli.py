@@ -579,6 +579,8 @@ def _print_report(
     out.print(f"[bold]{title}{'s' if reps > 1 else ''}[/]", highlight=False)
     if spec.description:
         out.print(spec.description, highlight=False)
+    if spec.network is not None and spec.network.social_selling is not None:
+        out.print(f"Social selling: {spec.network.social_selling.label}", highlight=False)
     table = Table(title="Stages" + (" (mean over replications)" if reps > 1 else ""))
     headers = (*(c.replace("_", " ") for c in hourglass.STAGE_COLUMNS), "main loss")
     for col in headers:

@@ -37,6 +37,7 @@ from hourglass.log import (
     purchases_table,
     visits_table,
 )
+from hourglass.network import SOCIAL_CHANNEL, Neighbourhood, build_graph
 from hourglass.scenario import DAYS_PER_MONTH, REFUSED_BY, Scenario
 from hourglass.stages import (
     ACTIVE_CLASSES,
@@ -104,6 +105,8 @@ def simulate(
         else np.random.SeedSequence(scenario.seed if seed is None else seed)
     )
     days = sorted(float(d) for d in cohort)
+    if days and scenario.network is not None:
+        raise ValueError("cohort: known customers have no place in the network; run without it")
     if days and not (days[0] >= 0.0 and days[-1] < scenario.horizon_days):
         raise ValueError(
             f"cohort: first purchases must lie in [0, {scenario.horizon_days:g}) days, "
@@ -162,6 +165,12 @@ class _Market:
             self._picks = self._rng.integers(self.size, size=1024).tolist()[::-1]
         who = self._picks.pop()
         return -1 if (self._bits[who >> 3] >> (who & 7)) & 1 else who
+
+    def free(self, who: int) -> int:
+        """Person `who`, or -1 if none (-1) or reached before."""
+        if who < 0 or (self._bits[who >> 3] >> (who & 7)) & 1:
+            return -1
+        return who
 
     def claim(self, who: int) -> None:
         """Mark a person picked by `pick_new` as reached."""
@@ -233,6 +242,17 @@ class _Engine:
         self.lifts = lifts
         rngs = [np.random.default_rng(child) for child in seq.spawn(len(_STREAMS))]
         self.rng = dict(zip(_STREAMS, rngs, strict=True))
+        network = scenario.network
+        self.net = (
+            Neighbourhood(
+                build_graph(network.spec, network.seed),
+                network.trust_boost,
+                # spawned after the other streams: runs without a network draw as before
+                np.random.default_rng(seq.spawn(1)[0]),
+            )
+            if network
+            else None
+        )
         self.env = simpy.Environment()
         self.horizon = scenario.horizon_days
         self.streams = _Streams(seq)
@@ -249,7 +269,7 @@ class _Engine:
         self.moves = moves_table()
         self.contacts = contacts_table()
         self.answers = answers_table()
-        self.pending: list[tuple[float, int]] = []
+        self.pending: list[tuple[float, int, int]] = []
         self.batch_end = 0.0
         self.antagonists = 0
 
@@ -258,7 +278,8 @@ class _Engine:
     def _setup_vocabulary(self) -> None:
         s = self.s
         cohort = ("cohort",) if self.cohort else ()
-        self.channels = (*s.channels.paid, "organic", "referral", *cohort)
+        social = (SOCIAL_CHANNEL,) if s.network and s.network.social_selling else ()
+        self.channels = (*s.channels.paid, "organic", "referral", *social, *cohort)
         self.referral_channel = self.channels.index("referral")
         reasons: list[str] = []
         for name, stage in s.funnel:
@@ -277,6 +298,10 @@ class _Engine:
         worked = {SELLER_BESIDE[w] for w in s.sales.stages} if s.sales else set()
         seller_of = {SELLER_BESIDE[w]: w for w in (s.sales.stages if s.sales else [])}
         self.worked = [name in worked for name in FUNNEL] + [False]  # the purchase after Buy
+        trusting = s.network is not None and s.network.trust_boost > 0
+        self.boosted = [trusting and name in ("like", "trust") for name in FUNNEL] + [False]
+        # stages decided one lead at a time, when it enters them: the worked and boosted ones
+        self.per_lead = [w or b for w, b in zip(self.worked, self.boosted, strict=True)]
         # pass probabilities by month (a single month unless a stage budget follows a plan)
         months = max((len(v) for v in self.lifts.values()), default=1)
         base = np.array([[st.pass_prob for _, st in s.funnel]] * months)
@@ -352,7 +377,6 @@ class _Engine:
 
     def _setup_committee(self) -> None:
         committee, sales = self.s.committee, self.s.sales
-        self.per_lead = list(self.worked)  # stages decided lead by lead, not in blocks
         self.committee_stage = -1
         self.centre = None
         if committee is None:
@@ -383,6 +407,7 @@ class _Engine:
         self.join_cohort()
         self.env.run(until=self.horizon)
         return EventLog(
+            graph=self.net.graph if self.net else None,
             horizon_days=self.horizon,
             warmup_days=self.s.warmup_days,
             seats=self.team.capacity if self.team else 0,
@@ -403,7 +428,7 @@ class _Engine:
         code = len(self.channels) - 1
         for day in self.cohort:
             pid = self.prospects.count
-            self.prospects.add_row(day, code, -1)
+            self.prospects.add_row(day, code, -1, -1)
             self.on_purchase(pid, day)
 
     def outside_arrivals(self):
@@ -414,6 +439,7 @@ class _Engine:
         months = math.ceil(self.horizon / DAYS_PER_MONTH)
         rates = [c.reach_by_month(months) for c in paid]  # per day, month by month
         rates.append([organic.prospects_per_day if organic else 0.0])
+        social = self.s.network.social_selling if self.s.network else None
         day = 0
         while day < self.horizon:
             end = min(day + 1.0, self.horizon)
@@ -421,13 +447,12 @@ class _Engine:
             due = [item for item in self.pending if item[0] < end]
             if due:
                 self.pending = [item for item in self.pending if item[0] >= end]
-                times = np.array([t for t, _ in due])
-                referrers = np.array([r for _, r in due], dtype=np.int32)
+                times, referrers, who = (np.array(c) for c in zip(*due, strict=True))
                 gens = self.streams.batch(self.referral_channel, day)
-                self.admit(times, self.referral_channel, referrers, gens)
+                self.admit(times, self.referral_channel, referrers.astype(np.int32), gens, who)
             month = int(day / DAYS_PER_MONTH)
-            for code, by_month in enumerate(rates):
-                rate = by_month[min(month, len(by_month) - 1)]
+            today = [by_month[min(month, len(by_month) - 1)] for by_month in rates]
+            for code, rate in enumerate(today):
                 if rate <= 0:
                     continue
                 gens = self.streams.batch(code, day)
@@ -435,9 +460,23 @@ class _Engine:
                 times = day + gens[_TIMES].random(n) * (end - day)
                 who = gens[_MARKET].integers(self.market.size or 1, size=n)
                 new = self.market.claim_block(who)
-                self.admit(times, code, np.full(n, -1, np.int32), gens, new)
+                self.admit(times, code, np.full(n, -1, np.int32), gens, who, new)
+            if social is not None and social.lift * sum(today) > 0:
+                self.social_selling(day, end, social.lift * sum(today))
             yield env.timeout(end - day)
             day += 1
+
+    def social_selling(self, day: int, end: float, rate: float) -> None:
+        """Sellers' social selling reaches `rate` people a day among customers' contacts."""
+        code = self.channels.index(SOCIAL_CHANNEL)
+        gens = self.streams.batch(code, day)
+        n = int(gens[_TIMES].poisson(rate * (end - day)))
+        times = day + gens[_TIMES].random(n) * (end - day)
+        who = self.net.near_customers(n, gens[_MARKET])
+        known = np.flatnonzero(who >= 0)
+        new = np.zeros(n, dtype=bool)
+        new[known] = self.market.claim_block(who[known])
+        self.admit(times, code, np.full(n, -1, np.int32), gens, who, new)
 
     def admit(
         self,
@@ -445,9 +484,11 @@ class _Engine:
         channel: int,
         referrer: np.ndarray,
         gens: list[np.random.Generator],
+        who: np.ndarray,
         new: np.ndarray | None = None,
     ) -> None:
-        """Contacts enter Know (those in `new`, else all); walk the stages no seller works.
+        """Contacts with people `who` enter Know (those in `new`, else all); walk the stages
+        no seller works, nor the network boosts.
 
         Each contact's luck is drawn whether or not it is admitted, row by row from its
         batch's streams, so a scenario with more contacts leaves the others' luck alone.
@@ -457,14 +498,17 @@ class _Engine:
         luck = self._draw_paths(gens, len(times))
         if new is not None:
             keep = np.flatnonzero(new)
-            times, referrer, luck = times[keep], referrer[keep], luck[keep]
+            times, referrer, luck, who = times[keep], referrer[keep], luck[keep], who[keep]
         n = len(times)
         if n == 0:
             return
         first = self.prospects.count
+        node = who if self.market.size else np.full(n, -1)
         self.prospects.add_block(
-            arrival=times, channel=np.full(n, channel, np.int8), referrer=referrer
+            arrival=times, channel=np.full(n, channel, np.int8), referrer=referrer, node=node
         )
+        if self.net:
+            self.net.place(first, who)
         ids = np.arange(first, first + n, dtype=np.int32)
         rows = np.arange(n)
         referred = referrer >= 0
@@ -532,7 +576,7 @@ class _Engine:
         if self.worked[lead.stage]:
             self._meet_team(lead)
         else:
-            self._walk_on(lead, lead.stage, lead.at)
+            self._walk_on(lead, lead.stage, lead.at, entering=True)
 
     def _meet_team(self, lead: _Lead) -> None:
         """A lead reaches a worked stage: it gets the first free seat or goes cold waiting.
@@ -577,15 +621,22 @@ class _Engine:
         if passes:
             self._walk_on(lead, k + 1, done)
 
-    def _walk_on(self, lead: _Lead, k: int, t: float) -> None:
+    def _walk_on(self, lead: _Lead, k: int, t: float, entering: bool = False) -> None:
         """The lead enters stage `k` (or buys, past the last) at `t`; walk the stages no seller
-        works, logging each visit, until it comes back to the team, buys or leaves."""
+        works, logging each visit, until it comes back to the team, buys or leaves.
+
+        A boosted stage is decided when the lead enters it (`entering`: now), since the
+        customers it knows count; one entered later waits for its own event.
+        """
         luck, visit = lead.luck, self.visits.add_row
         base = (k - lead.first) * _FIELDS  # where stage k's luck begins
         while not self.worked[k]:
             if k == len(FUNNEL):
                 self.on_purchase(lead.pid, t)
                 return
+            if self.boosted[k] and not entering:
+                break
+            entering = False
             passes, outcome = self._decide(lead, k, base, t)
             done = t + luck[base + _STAY]
             if passes and k == self.committee_stage:
@@ -607,6 +658,8 @@ class _Engine:
         prob = lead.probs[month][k]
         if k == 0 and self.antagonists:
             prob *= (1.0 - self.drag) ** self.antagonists
+        if self.boosted[k]:
+            prob = min(1.0, prob * self.net.trust_factor(lead.pid))
         if lead.luck[base + _PASS] < prob:
             return True, PASSED
         reason = bisect_right(self.loss_cum[k], lead.luck[base + _REASON])
@@ -629,6 +682,8 @@ class _Engine:
         """
         u = self.u_after
         self.purchases.add_row(pid, day, self.order_value(), 0)
+        if self.net:
+            self.net.bought(pid)
         klass = self.start_class
         self.moves.add_row(pid, day, klass)
         rate, dropout = self.repeat_params()
@@ -677,7 +732,8 @@ class _Engine:
     def referral_contact(self, event: simpy.Event) -> None:
         """An advocate talks to someone; a new person won over arrives after a delay."""
         referrer, now = event.value, self.env.now
-        who = self.market.pick_new()
+        net = self.net
+        who = self.market.free(net.neighbour(referrer)) if net else self.market.pick_new()
         won = who >= 0 and self.u_referral() < self.win_prob
         self.contacts.add_row(referrer, now, int(won))
         if not won:
@@ -688,7 +744,10 @@ class _Engine:
             return
         if arrival < self.batch_end:  # too soon for the next batch: it walks on its own
             pid = self.prospects.count
-            self.prospects.add_row(arrival, self.referral_channel, referrer)
+            node = who if self.market.size else -1
+            self.prospects.add_row(arrival, self.referral_channel, referrer, node)
+            if self.net:
+                self.net.place(pid, np.array([who]))
             luck = self._draw_paths(self.lone_draws, 1)
             self._hand_over(
                 np.array([pid]),
@@ -700,4 +759,4 @@ class _Engine:
                 self.referral_channel,
             )
         else:
-            self.pending.append((arrival, referrer))
+            self.pending.append((arrival, referrer, who))

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hourglass.network import Graph
+
 PASSED = 0
 """Visit outcome: the prospect went on to the next stage."""
 INSIDE = 1
@@ -81,8 +83,9 @@ class Table:
 
 
 def prospects_table() -> Table:
-    """One row per prospect: arrival day, channel code, referrer (-1 if none)."""
-    return Table(arrival="f8", channel="i1", referrer="i4")
+    """One row per prospect: arrival day, channel code, referrer (-1 if none), and the person
+    in a finite market (the network's node; -1 in an unlimited market)."""
+    return Table(arrival="f8", channel="i1", referrer="i4", node="i4")
 
 
 def visits_table() -> Table:
@@ -132,6 +135,8 @@ class EventLog:
     roles: tuple[str, ...] = ()
     """The committee's roles (B2B mode), in the scenario's order; empty without a committee."""
     answers: dict[str, np.ndarray] | None = None
+    graph: Graph | None = None
+    """The social graph the run's people live in (network mode), shared, not copied."""
 
     @property
     def nbytes(self) -> int:

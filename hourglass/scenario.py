@@ -13,6 +13,7 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator, mo
 
 from hourglass.base import Model, NonNegativeFloat, PositiveFloat, Probability, did_you_mean
 from hourglass.distributions import Amount, Duration
+from hourglass.network import SOCIAL_CHANNEL, Network
 from hourglass.response import Budget, Decay, Plan, Response, effective_spend, spend_by_month
 from hourglass.stages import (
     ACTIVE_CLASSES,
@@ -396,7 +397,8 @@ class Scenario(Model):
     horizon_days: Annotated[float, Field(gt=0.0, le=36_500.0)]
     warmup_days: Annotated[float, Field(ge=0.0, le=36_500.0)] = 0.0
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
-    market: Market = Market()
+    network: Network | None = None
+    market: Annotated[Market, Field(validate_default=True)] = Market()  # sized by a network
     channels: Channels
     stages: Stages
     sales: Sales | None = None
@@ -426,9 +428,38 @@ class Scenario(Model):
                 )
         return self
 
+    @field_validator("market")
+    @classmethod
+    def _market_is_the_graph(cls, market: Market, info: ValidationInfo) -> Market:
+        network = info.data.get("network")
+        if network is None:
+            return market
+        nodes = network.nodes
+        if market.size is not None and market.size != nodes:
+            raise ValueError(
+                f"size {market.size:,} differs from the network's {nodes:,} people; "
+                "leave it out (the network is the market)"
+            )
+        return Market(size=nodes)
+
+    @model_validator(mode="after")
+    def _sellers_do_social_selling(self) -> Scenario:
+        if self.network is None or self.network.social_selling is None:
+            return self
+        if self.sales is None:
+            raise ValueError("network.social_selling: sellers do it; add a sales section")
+        if SOCIAL_CHANNEL in self.channels.paid:
+            raise ValueError(
+                f"channels.paid.{SOCIAL_CHANNEL}: the name of social selling's own channel; "
+                "call the paid one else"
+            )
+        return self
+
     @field_validator("referral")
     @classmethod
     def _referrals_need_a_market(cls, referral: Referral | None, info: ValidationInfo):
+        if "network" not in info.data:  # given but invalid: its own error says what is wrong
+            return referral
         talks = referral is not None and any(referral.contacts_per_month.values())
         market = info.data.get("market")
         if talks and market is not None and market.size is None:
@@ -480,14 +511,19 @@ def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
     node[parts[-1]] = value
 
 
-def parse_scenario(data: Any, source: str = "<scenario>", text: str | None = None) -> Scenario:
-    """Validate plain data into a Scenario; errors name the source, the field and the line."""
+def parse_scenario(
+    data: Any, source: str = "<scenario>", text: str | None = None, folder: Path | None = None
+) -> Scenario:
+    """Validate plain data into a Scenario; errors name the source, the field and the line.
+
+    `folder` is where files the scenario names (a network's edge list) are looked for.
+    """
     if not isinstance(data, dict):
         raise ScenarioError(
             f"{source}: a scenario is a mapping of keys to values, not {type(data).__name__}"
         )
     try:
-        return Scenario.model_validate(data)
+        return Scenario.model_validate(data, context={"folder": folder})
     except ValidationError as err:
         root = _compose(text)
         lines = [_describe(e, source, root) for e in err.errors()]
@@ -496,6 +532,7 @@ def parse_scenario(data: Any, source: str = "<scenario>", text: str | None = Non
 
 def load_scenario(path: str | Path | None = None) -> Scenario:
     """Load a scenario file (YAML); with no path, the built-in default scenario."""
+    folder = None
     if path is None:
         text = resources.files("hourglass").joinpath("default.yaml").read_text("utf-8")
         source = "default scenario"
@@ -510,7 +547,8 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
             text = file.read_text("utf-8")
         except (OSError, UnicodeDecodeError) as err:
             raise ScenarioError(f"{source}: cannot read: {err}") from None
-    return parse_scenario_text(text, source)
+        folder = file.resolve().parent
+    return parse_scenario_text(text, source, folder)
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -528,8 +566,11 @@ class _StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def parse_scenario_text(text: str, source: str = "<scenario>") -> Scenario:
-    """Parse YAML text (plain YAML only: no object tags) into a Scenario."""
+def parse_scenario_text(
+    text: str, source: str = "<scenario>", folder: Path | None = None
+) -> Scenario:
+    """Parse YAML text (plain YAML only: no object tags) into a Scenario; `folder` as in
+    `parse_scenario`."""
     try:
         data = yaml.load(text, Loader=_StrictLoader)
     except yaml.YAMLError as err:
@@ -537,7 +578,19 @@ def parse_scenario_text(text: str, source: str = "<scenario>") -> Scenario:
         where = f": line {mark.line + 1}" if mark else ""
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
         raise ScenarioError(f"{source}{where}: not valid YAML: {problem}") from None
-    return parse_scenario(data, source, text)
+    return parse_scenario(data, source, text, folder)
+
+
+def well_mixed(scenario: Scenario) -> Scenario:
+    """The scenario without its network: a well-mixed market of as many people.
+
+    Social selling, which needs the graph, goes with it.
+    """
+    if scenario.network is None:
+        return scenario
+    data = scenario.to_dict()
+    del data["network"]
+    return parse_scenario(data, source=f"{scenario.name} well mixed")
 
 
 def _compose(text: str | None) -> yaml.Node | None:

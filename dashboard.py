@@ -35,6 +35,7 @@ PAGES = (
     "Planner",
     "Compare",
     "B2B deals",
+    "Network",
     "Scenario",
     "Import data",
 )
@@ -598,6 +599,79 @@ def deals_page(scenario: hg.Scenario, seed: int, reps: int) -> None:
     csv_button(deals, "Every deal (CSV)", "deals")
 
 
+@st.cache_resource(max_entries=4)
+def one_run(scenario_yaml: str, seed: int) -> hg.Run:
+    """One run with its event log (the network's figures need each person), per server."""
+    return hg.simulate(hg.parse_scenario_text(scenario_yaml, "scenario"), seed)
+
+
+@st.cache_resource(max_entries=16)
+def network_picture(scenario_yaml: str, seed: int, day: int, labels: str) -> go.Figure:
+    """The network coloured by state on a day; its layout takes a second or two."""
+    return hg.network_figure(one_run(scenario_yaml, seed), day, max_nodes=600, labels=labels)
+
+
+def network_page(scenario: hg.Scenario, seed: int, reps: int, labels: str) -> None:
+    """Network mode: the graph by stage on a chosen day, adoption against the well-mixed
+    market, customers' clustering and referral chains."""
+    st.header(f"Network · {scenario.name}")
+    network = scenario.network
+    if network is None:
+        st.info(
+            f"'{scenario.name}' has no social graph. Choose social_network, or add a "
+            "network: section to the scenario (small_world, scale_free, complete or edge_list)."
+        )
+        return
+    if network.social_selling is not None:
+        st.caption(f"Social selling: {network.social_selling.label}.")
+    text = scenario.to_yaml()
+    with st.spinner("Simulating one run of the network…"):
+        single = one_run(text, seed)
+    day = st.slider(
+        "Day",
+        min_value=0,
+        max_value=int(scenario.horizon_days) - 1,
+        value=int(scenario.horizon_days) - 1,
+        step=7,
+        key=f"network-day-{version_tag(scenario)}",
+    )
+    with st.spinner("Laying out the network…"):
+        chart(network_picture(text, seed, day, labels), "network")
+    st.caption(
+        "A sample of the people (customers and those they know first), placed so that "
+        "people who know each other sit close; the colour is where each one was that day."
+    )
+    clustering = hg.customer_clustering(single)
+    shown = (
+        ("Customers", f"{clustering['customer_share']:.1%} of people"),
+        ("Customers' contacts who are customers", f"{clustering['neighbour_customer_share']:.1%}"),
+        ("Homophily: contacts' share over the customer share", f"{clustering['homophily']:.1f}"),
+        (
+            "Clustering among customers",
+            f"{clustering['clustering_customers']:.2f} vs {clustering['clustering_graph']:.2f}",
+        ),
+    )
+    for column, (label, value) in zip(st.columns(len(shown)), shown, strict=True):
+        column.metric(label, value)
+    mixed = hg.well_mixed(scenario)
+    result, baseline = run(scenario, reps, seed), run(mixed, reps, seed)
+    if result is None or baseline is None:
+        return
+    bands = {
+        "social graph": hg.adoption_bands(result.daily),
+        "well mixed": hg.adoption_bands(baseline.daily),
+    }
+    chart(hg.adoption_figure(bands), "adoption")
+    st.caption(
+        f"{reps} runs of each (seed {seed}): the same market, once in its graph and once "
+        "well mixed, where anyone may meet anyone"
+        + (" (without social selling, which needs the graph)." if network.social_selling else ".")
+    )
+    generations = hg.generation_table(single)
+    chart(hg.referral_chain_figure(generations, hg.cascades(single)), "referral-chains")
+    csv_button(generations, "Referral generations (CSV)", "referral-generations")
+
+
 def compare_page(seed: int, reps: int, labels: str) -> None:
     """Two to four scenarios side by side, on common random numbers."""
     st.header("Compare scenarios")
@@ -859,6 +933,8 @@ def main() -> None:
         compare_page(seed, reps, labels)
     elif page == "B2B deals":
         deals_page(scenario, seed, reps)
+    elif page == "Network":
+        network_page(scenario, seed, reps, labels)
     elif page == "Scenario":
         scenario_page(scenario.name)
     else:

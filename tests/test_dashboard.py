@@ -191,6 +191,30 @@ def test_b2b_page_shows_where_deals_die_and_channels():
     assert len(channels.data) == 2 * len(table)  # a win-rate bar and a cycle box each
 
 
+def test_network_page_colours_people_by_day_and_compares_with_well_mixed():
+    at = open_page("Network")
+    assert "no social graph" in at.info[0].value
+    at.selectbox(key="chosen").set_value("social_network").run()
+    assert not at.exception
+    assert any("not a measured effect" in c.value for c in at.caption)
+    picture, adoption, chains = figures(at)
+    late = {t.name: len(values(t.x)) for t in picture.data[1:]}
+    assert sum(late.values()) == 600  # the page draws a sample of 600 of 30,000
+    assert late["customer"] > 0
+    assert [t.name for t in adoption.data if t.showlegend is not False] == [
+        "social graph",
+        "well mixed",
+    ]
+    assert values(chains.data[0].y)[0] > 0  # buyers in generation 0
+    day = next(s for s in at.slider if s.label == "Day")
+    day.set_value(0).run()
+    assert not at.exception
+    early = {t.name: len(values(t.x)) for t in figures(at)[0].data[1:]}
+    assert "day 0" in figures(at)[0].layout.title.text
+    assert early.get("customer", 0) < late["customer"]
+    assert early["not reached"] > late["not reached"]
+
+
 def test_compare_needs_two_scenarios():
     at = open_page("Compare")
     at.multiselect[0].set_value(["baseline"])

@@ -615,19 +615,22 @@ def _print_report(
         _print_committee(result)
 
 
+def _named_rows(title: str, columns: tuple[str, ...]) -> Table:
+    """A table whose rows begin with a name (left) followed by numbers (right)."""
+    table = Table(title=title)
+    table.add_column(columns[0])
+    for col in columns[1:]:
+        table.add_column(col, justify="right")
+    return table
+
+
 def _print_committee(result: hourglass.Replications) -> None:
     """Where deals die by role, and win rates and cycles by channel."""
     per_run = " (mean per run)" if result.reps > 1 else ""
-    roles = Table(title=f"Buying centre at {result.scenario.committee.stage}{per_run}")
-    for col in (
-        "role",
-        "deals reached",
-        "people asked",
-        "deals ended",
-        "share of ended",
-        "let through",
-    ):
-        roles.add_column(col, justify="left" if col == "role" else "right")
+    roles = _named_rows(
+        f"Buying centre at {result.scenario.committee.stage}{per_run}",
+        ("role", "deals reached", "people asked", "deals ended", "share of ended", "let through"),
+    )
     for row in result.role_summary().itertuples():
         roles.add_row(
             row.role,
@@ -638,18 +641,19 @@ def _print_committee(result: hourglass.Replications) -> None:
             _fmt(row.let_through, "{:.1%}"),
         )
     out.print(roles)
-    deals = Table(title=f"Deals by channel{per_run}")
-    for col in (
-        "channel",
-        "deals",
-        "won",
-        "lost",
-        "open",
-        "win rate [95% CI]",
-        "cycle p50 days",
-        "cycle p90 days",
-    ):
-        deals.add_column(col, justify="left" if col == "channel" else "right")
+    deals = _named_rows(
+        f"Deals by channel{per_run}",
+        (
+            "channel",
+            "deals",
+            "won",
+            "lost",
+            "open",
+            "win rate [95% CI]",
+            "cycle p50 days",
+            "cycle p90 days",
+        ),
+    )
     for row in result.channel_summary().itertuples():
         deals.add_row(
             row.channel,

@@ -164,3 +164,22 @@ def test_import_page_calibrates_an_uploaded_export(page):
     settle(page)
     assert page.locator(".js-plotly-plot").count() >= 1
     shoot(page, "7-import-data")
+
+
+def choose_scenario(tab, name: str) -> None:
+    """Pick a shipped scenario in the sidebar."""
+    tab.locator('[data-testid="stSelectbox"]').filter(has_text="Scenario").click()
+    tab.get_by_role("option", name=name, exact=True).click()
+    settle(tab)
+
+
+def test_b2b_and_network_pages_draw_their_views(page):
+    choose_scenario(page, "b2b_committee")
+    go_to(page, "B2B deals", "B2B deals · b2b_committee", 2)
+    roles = chart_values(page, 0, axis="y")
+    assert roles[-1] == "purchaser"  # the first role a cold deal meets, on top
+    shoot(page, "8-b2b-deals")
+    choose_scenario(page, "social_network")
+    go_to(page, "Network", "Network · social_network", 3)
+    assert page.get_by_text("not a measured effect").first.is_visible()
+    shoot(page, "9-network")

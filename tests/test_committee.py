@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
 from conftest import ROOT, make_scenario
 from hourglass import load_scenario, simulate
+from hourglass.cli import app
 from hourglass.deals import channel_table, deal_table, role_table
 from hourglass.theory import committee_days, committee_pass, expected_entries
 
@@ -151,3 +154,21 @@ def test_channel_table_reports_win_rates_with_intervals():
 def test_deal_table_refuses_a_run_without_a_committee():
     with pytest.raises(ValueError, match="has no committee"):
         deal_table(simulate(make_scenario(), seed=1))
+
+
+def test_cli_reports_the_buying_centre_and_channels():
+    path = ROOT / "scenarios" / "b2b_committee.yaml"
+    result = CliRunner().invoke(app, ["run", str(path), "--json", "--backend", "serial"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    roles = {r["role"]: r for r in doc["committee"]["roles"]}
+    assert list(roles) == list(load_scenario(path).committee.roles)
+    ended = sum(r["ended"] for r in roles.values())
+    refused = sum(
+        v for k, v in doc["stages"][4]["lost_by_reason"].items() if k.startswith("refused_by_")
+    )
+    assert ended == refused > 0  # every deal a role ended is a loss at Buy with its reason
+    channels = {c["channel"] for c in doc["committee"]["channels"]}
+    assert channels == {"search_ads", "trade_shows", "organic", "referral"}
+    text = CliRunner().invoke(app, ["run", str(path), "--backend", "serial"])
+    assert "Buying centre at buy" in text.stdout and "Deals by channel" in text.stdout

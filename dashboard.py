@@ -83,8 +83,9 @@ def shipped_scenarios() -> dict[str, str]:
 
 @st.cache_resource(max_entries=64)
 def parse(text: str, source: str) -> hg.Scenario:
-    """A scenario text, validated (scenarios are frozen, so one is shared by all sessions)."""
-    return hg.parse_scenario_text(text, source)
+    """A scenario text, validated (scenarios are frozen, so one is shared by all sessions);
+    nothing it names is opened on the server."""
+    return hg.parse_scenario_text(text, source, files=False)
 
 
 def library() -> dict[str, str]:
@@ -602,7 +603,7 @@ def deals_page(scenario: hg.Scenario, seed: int, reps: int) -> None:
 @st.cache_resource(max_entries=4)
 def one_run(scenario_yaml: str, seed: int) -> hg.Run:
     """One run with its event log (the network's figures need each person), per server."""
-    return hg.simulate(hg.parse_scenario_text(scenario_yaml, "scenario"), seed)
+    return hg.simulate(hg.parse_scenario_text(scenario_yaml, "scenario", files=False), seed)
 
 
 @st.cache_resource(max_entries=16)

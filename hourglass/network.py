@@ -95,9 +95,15 @@ class EdgeList(Model):
     @field_validator("edges", "nodes")
     @classmethod
     def _beside_the_scenario(cls, path: str | None, info: ValidationInfo) -> str | None:
+        context = info.context or {}
+        if path is not None and not context.get("files", True):
+            raise ValueError(
+                f"{path}: a scenario given here may not name files; run one with an edge "
+                "list from its file: hourglass run SCENARIO"
+            )
         if path is None or Path(path).is_absolute():
             return path
-        folder = (info.context or {}).get("folder")
+        folder = context.get("folder")
         if folder is None:
             raise ValueError(
                 f"{path}: an edge list must sit beside a scenario file; load the scenario "

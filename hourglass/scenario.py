@@ -512,18 +512,25 @@ def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
 
 
 def parse_scenario(
-    data: Any, source: str = "<scenario>", text: str | None = None, folder: Path | None = None
+    data: Any,
+    source: str = "<scenario>",
+    text: str | None = None,
+    folder: Path | None = None,
+    *,
+    files: bool = True,
 ) -> Scenario:
     """Validate plain data into a Scenario; errors name the source, the field and the line.
 
-    `folder` is where files the scenario names (a network's edge list) are looked for.
+    `folder` is where files the scenario names (a network's edge list) are looked for;
+    with `files` false, a scenario that names any file is refused (e.g. an upload to a
+    server, which must not open paths it is given).
     """
     if not isinstance(data, dict):
         raise ScenarioError(
             f"{source}: a scenario is a mapping of keys to values, not {type(data).__name__}"
         )
     try:
-        return Scenario.model_validate(data, context={"folder": folder})
+        return Scenario.model_validate(data, context={"folder": folder, "files": files})
     except ValidationError as err:
         root = _compose(text)
         lines = [_describe(e, source, root) for e in err.errors()]
@@ -567,10 +574,10 @@ class _StrictLoader(yaml.SafeLoader):
 
 
 def parse_scenario_text(
-    text: str, source: str = "<scenario>", folder: Path | None = None
+    text: str, source: str = "<scenario>", folder: Path | None = None, *, files: bool = True
 ) -> Scenario:
-    """Parse YAML text (plain YAML only: no object tags) into a Scenario; `folder` as in
-    `parse_scenario`."""
+    """Parse YAML text (plain YAML only: no object tags) into a Scenario; `folder` and
+    `files` as in `parse_scenario`."""
     try:
         data = yaml.load(text, Loader=_StrictLoader)
     except yaml.YAMLError as err:
@@ -578,7 +585,7 @@ def parse_scenario_text(
         where = f": line {mark.line + 1}" if mark else ""
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
         raise ScenarioError(f"{source}{where}: not valid YAML: {problem}") from None
-    return parse_scenario(data, source, text, folder)
+    return parse_scenario(data, source, text, folder, files=files)
 
 
 def well_mixed(scenario: Scenario) -> Scenario:

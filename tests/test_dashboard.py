@@ -297,6 +297,11 @@ def test_scenario_upload_refuses_tags_and_takes_a_good_file():
     tagged = (ROOT / "tests" / "data" / "bad" / "object_tag.yaml").read_bytes()
     at.file_uploader(key="upload").upload("tagged.yaml", tagged, "application/yaml").run()
     assert "not valid YAML" in at.error[0].value
+    reads_a_file = (ROOT / "tests" / "data" / "network" / "small_town.yaml").read_text()
+    reads_a_file = reads_a_file.replace("friends.csv", str(ROOT / "pyproject.toml"))
+    at.file_uploader(key="upload").upload("net.yaml", reads_a_file.encode(), "text/yaml").run()
+    assert "may not name files" in at.error[0].value
+    assert "pyproject" not in at.selectbox(key="chosen").value
     good = (
         (ROOT / "scenarios" / "no_referrals.yaml")
         .read_text()

@@ -174,6 +174,33 @@ def test_social_selling_adds_its_lift_and_the_preset_says_whose_claim():
     assert abs(arrivals - expected) < 4 * math.sqrt(expected), (arrivals, expected)
 
 
+def test_social_selling_lands_among_customers_contacts():
+    """Once there are customers, each social-selling contact is a contact of someone who had
+    bought before it arrived."""
+    scenario = make_scenario(
+        network={
+            "small_world": {"nodes": 20_000, "neighbours": 4, "rewire": 0.1},
+            "social_selling": {"opportunities_lift": 1.0},
+        },
+        horizon_days=40.0,
+        channels={"organic": {"prospects_per_day": 20.0}},
+        sales={"sellers": 50},
+    )
+    run = simulate(scenario, seed=3)
+    log, graph = run.log, run.log.graph
+    first = log.purchases["kind"] == 0
+    nodes = log.prospects["node"][log.purchases["customer"][first]]
+    bought_at = dict(zip(nodes.tolist(), log.purchases["time"][first].tolist(), strict=True))
+    social = np.flatnonzero(log.prospects["channel"] == log.channels.index("social_selling"))
+    opened = min(bought_at.values())
+    later = [p for p in social if log.prospects["arrival"][p] > opened + 1.0]  # next batch on
+    assert len(later) > 200
+    for p in later:
+        node, when = log.prospects["node"][p], log.prospects["arrival"][p]
+        contacts = graph.indices[graph.indptr[node] : graph.indptr[node + 1]]
+        assert any(bought_at.get(c, math.inf) < when for c in contacts), p
+
+
 def test_social_selling_needs_sellers():
     with pytest.raises(ScenarioError, match="sellers do it; add a sales section"):
         make_scenario(

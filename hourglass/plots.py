@@ -1,16 +1,22 @@
-"""Plotly figure builders: results in, go.Figure out. Nothing here imports Streamlit."""
+"""Plotly figure builders: results in, go.Figure out. Nothing here imports Streamlit.
+
+Nor pandas: the figures take its tables, but the theory sketch draws before it is loaded.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from hourglass.stages import FUNNEL, HOURGLASS, LABELS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 UPPER = "#2f6db5"
 """The funnel's colour (before and at the sale)."""
@@ -69,6 +75,21 @@ def hourglass_figure(
         )
     _hourglass_layout(fig, title)
     fig.update_layout(showlegend=bool(expected))
+    return fig
+
+
+def theory_figure(
+    entered: Mapping[str, float],
+    *,
+    labels: str = "en",
+    title: str = "The hourglass as theory expects it",
+) -> go.Figure:
+    """The funnel alone, each stage a bar as wide as `entered` says (stage -> people), e.g.
+    the absorbing-chain expectation: a sketch of the hourglass before any run."""
+    widths = [entered[s] if s in FUNNEL else 0.0 for s in HOURGLASS]
+    fig = go.Figure(_hourglass_bars(widths, _labels(labels)))
+    _hourglass_layout(fig, title)
+    fig.update_layout(showlegend=False)
     return fig
 
 
@@ -142,7 +163,7 @@ def _hourglass_bars(
     widths = [float(w) for w in widths]
     rates = conversion if conversion is not None else [math.nan] * len(widths)
     text = [
-        f"{w:,.0f}" + (f" · {c:.0%}" if pd.notna(c) else "")
+        f"{w:,.0f}" + (f" · {c:.0%}" if c is not None and not math.isnan(c) else "")
         for w, c in zip(widths, rates, strict=True)
     ]
     widest = max(widths, default=0.0)
@@ -248,8 +269,8 @@ def overlay_figure(
 def _add_band(fig: go.Figure, rows: pd.DataFrame, label: str, color: str, x: str) -> None:
     fig.add_trace(
         go.Scatter(
-            x=pd.concat([rows[x], rows[x][::-1]]),
-            y=pd.concat([rows["p95"], rows["p5"][::-1]]),
+            x=np.concatenate([rows[x].to_numpy(), rows[x].to_numpy()[::-1]]),
+            y=np.concatenate([rows["p95"].to_numpy(), rows["p5"].to_numpy()[::-1]]),
             fill="toself",
             fillcolor=_transparent(color),
             line={"width": 0},

@@ -12,16 +12,20 @@ download). Nothing here models anything: every number comes from `hourglass`.
 from __future__ import annotations
 
 import hashlib
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 import hourglass as hg
+
+if TYPE_CHECKING:
+    import pandas as pd  # imported where used: the theory sketch goes out before it loads
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 MAX_UPLOAD_BYTES = 256_000  # larger scenario uploads are refused unread
@@ -211,7 +215,7 @@ def csv_button(frame: pd.DataFrame, label: str, name: str) -> None:
 
 def fmt(kpi: str, value: float) -> str:
     """A KPI value as people read it; millions shortened, so that it fits a column."""
-    if pd.isna(value):
+    if value is None or math.isnan(value):
         return "n/a"
     if abs(value) >= 1e6 and kpi not in ("roi", "referral_share"):
         return f"{value / 1e6:,.2f} M"
@@ -270,14 +274,13 @@ def trainer_page(scenario: hg.Scenario, seed: int, labels: str) -> None:
 def sketch(scenario: hg.Scenario, labels: str) -> go.Figure:
     """The funnel of outside prospects as theory expects it, drawn while the simulation runs."""
     expected = hg.expected_entries(scenario, hg.expected_outside_prospects(scenario), 0.0)
-    table = pd.DataFrame(
-        {"stage": hg.FUNNEL, "entered": [expected[s] for s in hg.FUNNEL], "conversion": None}
-    )
-    return hg.hourglass_figure(table, labels=labels, title="The hourglass as theory expects it")
+    return hg.theory_figure(expected, labels=labels)
 
 
 def theory_table(stages: pd.DataFrame, expected: dict[str, float], labels: str) -> pd.DataFrame:
     """Per funnel stage: simulated entries, the expectation, and their gap."""
+    import pandas as pd
+
     simulated = stages.set_index("stage")["entered"].reindex(hg.FUNNEL)
     theory = pd.Series(expected).reindex(hg.FUNNEL)
     return pd.DataFrame(
@@ -826,6 +829,8 @@ def import_page(seed: int) -> None:
 
 def show_calibration(cal: hg.Calibration) -> None:
     """What was fitted, the fit plots, the report, and a way to use the scenario."""
+    import pandas as pd
+
     fitted = cal.to_dict()
     st.subheader(f"Fitted from {fitted['period']['from']} to {fitted['period']['until']}")
     stages = pd.DataFrame(

@@ -37,9 +37,12 @@ st.plotly_chart(go.Figure(go.Bar(x=[1, 2, 3], y=[3, 1, 2])))
 """
 
 
+# a chart counts once plotly has drawn a trace into its svg (bars, lines, a sankey) on screen
 DRAWN = """(n) => {
     const plots = Array.from(document.querySelectorAll('.js-plotly-plot'));
-    return plots.filter((p) => p.data).length >= n;
+    const drawn = (p) => p.data && p.getBoundingClientRect().width > 0
+        && p.querySelector('.main-svg .trace, .main-svg .sankey') !== null;
+    return plots.filter(drawn).length >= n;
 }"""
 
 
@@ -101,10 +104,12 @@ def main() -> None:
     if args.json:
         print(json.dumps(report))
         return
-    print(f"seconds to the first chart (and to every chart), median of {args.repeat}")
-    print(f"  dashboard  cold {med['cold']:.2f} ({med['cold_all']:.2f})", end="")
-    print(f"  warm {med['warm']:.2f} ({med['warm_all']:.2f})")
-    print(f"  one chart  cold {base['cold']:.2f}  warm {base['warm']:.2f}")
+    print(f"seconds to the first chart (and to every chart), median [range] of {args.repeat}")
+    for name, runs in (("dashboard", times), ("one chart", floor)):
+        cells = (
+            f"{k} {statistics.median(v):.2f} [{min(v):.2f}-{max(v):.2f}]" for k, v in runs.items()
+        )
+        print(f"  {name:10s}", "  ".join(cells))
     print(f"  cold ratio {report['cold_over_baseline']:.2f}x")
 
 

@@ -53,6 +53,7 @@ _HOME = {
     "hourglass_figure": "hourglass.plots",
     "overlay_figure": "hourglass.plots",
     "sankey_figure": "hourglass.plots",
+    "theory_figure": "hourglass.plots",
     "LABELS": "hourglass.stages",
     "Constraints": "hourglass.allocation",
     "OBJECTIVE_KPIS": "hourglass.allocation",
@@ -107,9 +108,9 @@ _HOME = {
     "generation_table": "hourglass.network_metrics",
     "cascades": "hourglass.network_metrics",
     "customer_clustering": "hourglass.network_metrics",
-    "network_figure": "hourglass.plots",
-    "adoption_figure": "hourglass.plots",
-    "referral_chain_figure": "hourglass.plots",
+    "network_figure": "hourglass.network_plots",
+    "adoption_figure": "hourglass.network_plots",
+    "referral_chain_figure": "hourglass.network_plots",
 }
 
 __all__ = [
@@ -209,6 +210,7 @@ __all__ = [
     "stage_table",
     "summarize",
     "sweep",
+    "theory_figure",
     "well_mixed",
     "with_budgets",
     "write_text",
@@ -276,19 +278,18 @@ if TYPE_CHECKING:
         node_states,
         referral_generations,
     )
+    from hourglass.network_plots import adoption_figure, network_figure, referral_chain_figure
     from hourglass.plots import (
-        adoption_figure,
         allocation_figure,
         band_figure,
         conversion_bars,
         delta_figure,
         hourglass_animation,
         hourglass_figure,
-        network_figure,
         overlay_figure,
-        referral_chain_figure,
         response_figure,
         sankey_figure,
+        theory_figure,
     )
     from hourglass.results import jsonable, save_replications, write_text
     from hourglass.scenario import (

@@ -119,6 +119,12 @@ def simulate(
     return Run(scenario=scenario, seed=entropy, log=log)
 
 
+def _child(seq: np.random.SeedSequence, index: int) -> np.random.SeedSequence:
+    """The `index`-th child of `seq`, as `seq.spawn` would first give it, without spawning:
+    the caller's SeedSequence is left as it was, so it seeds the same run every time."""
+    return np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, index))
+
+
 @contextmanager
 def _cycle_collector_paused() -> Iterator[None]:
     """Pause Python's cycle collector, and restore it after.
@@ -240,15 +246,15 @@ class _Engine:
         self.s = scenario
         self.cohort = cohort
         self.lifts = lifts
-        rngs = [np.random.default_rng(child) for child in seq.spawn(len(_STREAMS))]
+        rngs = [np.random.default_rng(_child(seq, i)) for i in range(len(_STREAMS))]
         self.rng = dict(zip(_STREAMS, rngs, strict=True))
         network = scenario.network
         self.net = (
             Neighbourhood(
                 build_graph(network.spec, network.seed),
                 network.trust_boost,
-                # spawned after the other streams: runs without a network draw as before
-                np.random.default_rng(seq.spawn(1)[0]),
+                # the child after the other streams': runs without a network draw as before
+                np.random.default_rng(_child(seq, len(_STREAMS))),
             )
             if network
             else None

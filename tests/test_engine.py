@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import INSTANT, make_scenario
+from conftest import INSTANT, ROOT, make_scenario
 from hourglass import kpis, load_scenario, replicate, simulate, stage_table
 from hourglass.log import FIRST_REASON, INSIDE, PASSED
 from hourglass.scenario import DAYS_PER_MONTH
@@ -170,6 +170,19 @@ def test_replication_i_is_the_ith_seed_child():
     child = np.random.SeedSequence(42).spawn(3)[2]
     assert reps.kpis.loc[2, "buyers"] == kpis(simulate(scenario, child))["buyers"]
     assert reps.kpis["buyers"].nunique() > 1
+
+
+def test_a_seed_sequence_seeds_the_same_run_however_often_it_is_used():
+    scenario = load_scenario(ROOT / "scenarios" / "referral_driven.yaml").with_overrides(
+        {"horizon_days": 120.0}
+    )
+    seq = np.random.SeedSequence(7)
+    first = simulate(scenario, seq).log
+    again = simulate(scenario, seq).log  # the caller's SeedSequence is not spawned from
+    for table_name in ("prospects", "visits", "purchases", "moves", "contacts"):
+        for col, values in getattr(first, table_name).items():
+            np.testing.assert_array_equal(values, getattr(again, table_name)[col])
+    assert seq.n_children_spawned == 0
 
 
 # -- each mechanism does what it says ------------------------------------------------------------

@@ -22,24 +22,36 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "scenarios" / "b2b_committee.yaml"
+BUY = 4
+"""The committee's stage in the shipped scenario (Buy)."""
 
 
 def scaled(deals: int, committee: bool):
-    """The shipped B2B scenario grown to bring about `deals` deals to its committee."""
+    """The shipped B2B scenario grown to bring about `deals` deals to its committee: scaled
+    once by a probe run's deals, then once more by the scaled run's own."""
     from hourglass import load_scenario, simulate
-    from hourglass.deals import deal_table
 
     base = load_scenario(SCENARIO)
-    probe = len(deal_table(simulate(base, seed=1)))
-    factor = deals / max(probe, 1)
+    scenario, factor = base, 1.0
+    for _ in range(2):
+        reached = int((simulate(scenario, seed=1).log.visits["stage"] == BUY).sum())
+        factor *= deals / max(reached, 1)
+        scenario = _grown(base, factor)
+    if not committee:
+        data = scenario.to_dict()
+        del data["committee"]
+        scenario = base.model_validate(data)
+    return scenario
+
+
+def _grown(base, factor: float):
+    """The scenario with arrivals, market and sales team multiplied by `factor`."""
     data = base.to_dict()
     for channel in data["channels"]["paid"].values():
         channel["budget_per_month"] *= factor
     data["channels"]["organic"]["prospects_per_day"] *= factor
     data["market"]["size"] = int(data["market"]["size"] * factor)
     data["sales"]["sellers"] = max(1, round(data["sales"]["sellers"] * factor))
-    if not committee:
-        del data["committee"]
     return base.model_validate(data)
 
 
@@ -52,7 +64,7 @@ def measure(deals: int, committee: bool, seed: int) -> dict:
     run = simulate(scenario, seed=seed)
     seconds = time.perf_counter() - started
     log = run.log
-    at_stage = log.visits["stage"] == 4
+    at_stage = log.visits["stage"] == BUY
     return {
         "seconds": seconds,
         "prospects": len(log.prospects["arrival"]),

@@ -563,6 +563,22 @@ def planner_page(scenario: hg.Scenario, seed: int, reps: int) -> None:
     csv_button(monthly, "Monthly growth per replication (CSV)", "monthly-growth")
 
 
+CHANNEL_COLUMNS = {  # the B2B page's channel table: means per run, shares, days
+    **{
+        name: st.column_config.NumberColumn(name.replace("_", " "), format="%.1f")
+        for name in ("deals", "won", "lost", "open")
+    },
+    **{
+        name: st.column_config.NumberColumn(name.replace("_", " "), format="percent")
+        for name in ("win_rate", "win_rate_low", "win_rate_high")
+    },
+    **{
+        name: st.column_config.NumberColumn(name.replace("_", " "), format="%.0f")
+        for name in ("cycle_mean_days", "cycle_p50_days", "cycle_p90_days")
+    },
+}
+
+
 def deals_page(scenario: hg.Scenario, seed: int, reps: int) -> None:
     """B2B mode: where deals die by role, and win rates and cycles by channel."""
     st.header(f"B2B deals · {scenario.name}")
@@ -597,7 +613,7 @@ def deals_page(scenario: hg.Scenario, seed: int, reps: int) -> None:
     )
     chart(hg.role_figure(roles), "deal-roles")
     chart(hg.cycle_figure(deals, channels), "deal-channels")
-    st.dataframe(channels, hide_index=True)
+    st.dataframe(channels, hide_index=True, column_config=CHANNEL_COLUMNS)
     csv_button(roles, "Roles (CSV)", "deal-roles")
     csv_button(channels, "Channels (CSV)", "deal-channels")
     csv_button(deals, "Every deal (CSV)", "deals")
@@ -647,16 +663,26 @@ def network_page(scenario: hg.Scenario, seed: int, reps: int, labels: str) -> No
     )
     clustering = hg.customer_clustering(single)
     shown = (
-        ("Customers", f"{clustering['customer_share']:.1%} of people"),
-        ("Customers' contacts who are customers", f"{clustering['neighbour_customer_share']:.1%}"),
-        ("Homophily: contacts' share over the customer share", f"{clustering['homophily']:.1f}"),
+        ("Customers", f"{clustering['customer_share']:.1%}", "Share of all people who bought."),
         (
-            "Clustering among customers",
-            f"{clustering['clustering_customers']:.2f} vs {clustering['clustering_graph']:.2f}",
+            "Their contacts who bought",
+            f"{clustering['neighbour_customer_share']:.1%}",
+            "Share of customers' contacts who are customers too.",
+        ),
+        (
+            "Homophily",
+            f"{clustering['homophily']:.1f} times",
+            "Their contacts' share over the customer share: 1 means no clustering.",
+        ),
+        (
+            "Clustering coefficient",
+            f"{clustering['clustering_customers']:.2f}",
+            "Among customers, against "
+            f"{clustering['clustering_graph']:.2f} for the whole graph (a sample of people).",
         ),
     )
-    for column, (label, value) in zip(st.columns(len(shown)), shown, strict=True):
-        column.metric(label, value)
+    for column, (label, value, help_text) in zip(st.columns(len(shown)), shown, strict=True):
+        column.metric(label, value, help=help_text)
     mixed = hg.well_mixed(scenario)
     result, baseline = run(scenario, reps, seed), run(mixed, reps, seed)
     if result is None or baseline is None:

@@ -35,6 +35,7 @@ def role_figure(roles: pd.DataFrame, *, title: str = "Where deals die, by role")
             for s, e in zip(rows["share_of_ended"], rows["ended"], strict=True)
         ],
         textposition="outside",
+        cliponaxis=False,
         hovertemplate="%{y}: ended %{x:,.1f} deals<extra></extra>",
     )
     fig.update_layout(
@@ -42,7 +43,7 @@ def role_figure(roles: pd.DataFrame, *, title: str = "Where deals die, by role")
         title=title,
         xaxis_title="deals that reached the role",
         legend={"orientation": "h", "y": -0.2},
-        margin={"l": 10, "r": 10, "t": 60, "b": 10},
+        margin={"l": 10, "r": 90, "t": 60, "b": 10},
         template="plotly_white",
     )
     return fig

@@ -67,7 +67,7 @@ def network_figure(
             x=ex.ravel(),
             y=ey.ravel(),
             mode="lines",
-            line={"color": "rgba(90,90,90,0.35)", "width": 0.8},
+            line={"color": "rgba(70,70,70,0.55)", "width": 1.0},
             hoverinfo="skip",
             showlegend=False,
         )
@@ -97,6 +97,7 @@ def network_figure(
         template="plotly_white",
         xaxis={"visible": False},
         yaxis={"visible": False, "scaleanchor": "x"},
+        height=650,
         legend={"orientation": "h", "y": -0.05},
     )
     return fig
@@ -140,8 +141,8 @@ def referral_chain_figure(generations: pd.DataFrame, cascades: pd.DataFrame) -> 
     )
     sizes = cascades["size"].value_counts().sort_index()
     fig.add_trace(go.Bar(x=sizes.index, y=sizes.to_numpy(), marker_color=LOWER), row=1, col=2)
-    fig.update_xaxes(title_text="generation (0: from outside)", row=1, col=1)
-    fig.update_xaxes(title_text="buyers a seed's chains brought", row=1, col=2)
+    fig.update_xaxes(title_text="generation (0: from outside)", dtick=1, row=1, col=1)
+    fig.update_xaxes(title_text="buyers a seed's chains brought", dtick=1, row=1, col=2)
     fig.update_yaxes(title_text="buyers", row=1, col=1)
     fig.update_yaxes(title_text="seed customers", type="log", row=1, col=2)
     fig.update_layout(template="plotly_white", showlegend=False)

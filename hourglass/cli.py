@@ -197,10 +197,21 @@ def check(
     channels = [*spec.channels.paid, *(["organic"] if spec.channels.organic else [])]
     sellers = spec.sales.sellers if spec.sales else 0
     market = f"{spec.market.size:,}" if spec.market.size else "unlimited"
+    extras = ""
+    if spec.committee is not None:
+        roles = len(spec.committee.roles)
+        extras += f", a committee of {roles} roles at {spec.committee.stage}"
+    if spec.network is not None:
+        kind = next(
+            k
+            for k in ("small_world", "scale_free", "complete", "edge_list")
+            if getattr(spec.network, k) is not None
+        )
+        extras += f", a {kind.replace('_', '-')} graph of {spec.network.nodes:,} people"
     print(
         f"{scenario}: ok: '{spec.name}', {spec.horizon_days:g} days, market {market}, "
         f"channels {', '.join(channels) or 'none'}, {sellers} sellers, "
-        f"referrals {'on' if spec.referral else 'off'}"
+        f"referrals {'on' if spec.referral else 'off'}{extras}"
     )
 
 

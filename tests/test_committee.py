@@ -170,5 +170,7 @@ def test_cli_reports_the_buying_centre_and_channels():
     assert ended == refused > 0  # every deal a role ended is a loss at Buy with its reason
     channels = {c["channel"] for c in doc["committee"]["channels"]}
     assert channels == {"search_ads", "trade_shows", "organic", "referral"}
+    check = CliRunner().invoke(app, ["check", str(path)])
+    assert "a committee of 7 roles at buy" in check.stdout
     text = CliRunner().invoke(app, ["run", str(path), "--backend", "serial"])
     assert "Buying centre at buy" in text.stdout and "Deals by channel" in text.stdout

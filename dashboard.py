@@ -233,9 +233,11 @@ def trainer_page(scenario: hg.Scenario, seed: int, labels: str) -> None:
         f"(seed {seed}); the Planner page shows the spread across runs."
     )
     left, right = st.columns([3, 2])
-    slot = left.empty()
-    if result_key(scenario, 1, seed) not in result_store()[0]:
-        slot.plotly_chart(sketch(scenario, labels), width="stretch")
+    with right:
+        st.subheader("As theory expects")
+        # plain SVG inline: on screen at once, while the run goes on and plotly's script loads
+        st.markdown(sketch(scenario, labels), unsafe_allow_html=True)
+        st.caption("The funnel for the outside prospects the channels should bring.")
     result = run(scenario, 1, seed)
     if result is None:
         return
@@ -243,10 +245,9 @@ def trainer_page(scenario: hg.Scenario, seed: int, labels: str) -> None:
     kpis = result.kpis.iloc[0]
     expected = hg.expected_entries(scenario, kpis["outside_prospects"], kpis["referred_prospects"])
     lower = {"repeat": kpis["repeat_purchases"], "refer": kpis["referred_prospects"]}
-    with slot.container():
+    with left:
         figure = hg.hourglass_figure(stages, labels=labels, expected=expected, lower=lower)
         chart(figure, "hourglass")
-    with left:
         st.caption(
             "Above Buy a bar is the people who entered the stage, with the share who passed. "
             "Below it, Repeat counts repeat purchases and Refer the prospects that referrals "
@@ -271,10 +272,11 @@ def trainer_page(scenario: hg.Scenario, seed: int, labels: str) -> None:
     csv_button(stages, "Stage table (CSV)", "stages")
 
 
-def sketch(scenario: hg.Scenario, labels: str) -> go.Figure:
-    """The funnel of outside prospects as theory expects it, drawn while the simulation runs."""
+def sketch(scenario: hg.Scenario, labels: str) -> str:
+    """The funnel of outside prospects as theory expects it, as SVG: the browser draws it at
+    once, while the simulation runs and plotly's script loads."""
     expected = hg.expected_entries(scenario, hg.expected_outside_prospects(scenario), 0.0)
-    return hg.theory_figure(expected, labels=labels)
+    return hg.theory_svg(expected, labels=labels)
 
 
 def theory_table(stages: pd.DataFrame, expected: dict[str, float], labels: str) -> pd.DataFrame:

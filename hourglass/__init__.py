@@ -53,7 +53,7 @@ _HOME = {
     "hourglass_figure": "hourglass.plots",
     "overlay_figure": "hourglass.plots",
     "sankey_figure": "hourglass.plots",
-    "theory_figure": "hourglass.plots",
+    "theory_svg": "hourglass.plots",
     "LABELS": "hourglass.stages",
     "Constraints": "hourglass.allocation",
     "OBJECTIVE_KPIS": "hourglass.allocation",
@@ -210,7 +210,7 @@ __all__ = [
     "stage_table",
     "summarize",
     "sweep",
-    "theory_figure",
+    "theory_svg",
     "well_mixed",
     "with_budgets",
     "write_text",
@@ -289,7 +289,7 @@ if TYPE_CHECKING:
         overlay_figure,
         response_figure,
         sankey_figure,
-        theory_figure,
+        theory_svg,
     )
     from hourglass.results import jsonable, save_replications, write_text
     from hourglass.scenario import (

@@ -78,19 +78,52 @@ def hourglass_figure(
     return fig
 
 
-def theory_figure(
+def theory_svg(
     entered: Mapping[str, float],
     *,
     labels: str = "en",
-    title: str = "The hourglass as theory expects it",
-) -> go.Figure:
-    """The funnel alone, each stage a bar as wide as `entered` says (stage -> people), e.g.
-    the absorbing-chain expectation: a sketch of the hourglass before any run."""
-    widths = [entered[s] if s in FUNNEL else 0.0 for s in HOURGLASS]
-    fig = go.Figure(_hourglass_bars(widths, _labels(labels)))
-    _hourglass_layout(fig, title)
-    fig.update_layout(showlegend=False)
-    return fig
+    title: str = "",
+    label: str = "The funnel as theory expects it",
+) -> str:
+    """The funnel alone as plain SVG text, each stage a centred bar as wide as `entered` says
+    (stage -> people), e.g. the absorbing-chain expectation: a sketch of the hourglass before
+    any run, which the browser draws at once, with no chart library to load first. `label`
+    is what a screen reader says of it."""
+    names = _labels(labels)
+    most = max((entered[s] for s in FUNNEL), default=0.0) or 1.0
+    row, left, span = 50, 90, 400
+    top = 44 if title else 6
+    rows = []
+    for i, stage in enumerate(FUNNEL):
+        width = max(2.0, span * entered[stage] / most)
+        x, y = left + (span - width) / 2, top + i * row
+        inside = width > 110
+        rows.append(
+            f'<text x="{left - 10}" y="{y + 30}" text-anchor="end" fill="#444">'
+            f"{_escape(names[stage])}</text>"
+            f'<rect x="{x:.1f}" y="{y + 6}" width="{width:.1f}" height="{row - 10}" rx="3" '
+            f'fill="{UPPER}"/>'
+            f'<text x="{left + span / 2 if inside else x + width + 8:.1f}" y="{y + 30}" '
+            f'text-anchor="{"middle" if inside else "start"}" '
+            f'fill="{"#fff" if inside else "#444"}">{entered[stage]:,.0f}</text>'
+        )
+    heading = (
+        f'<text x="10" y="28" font-size="20" font-weight="bold" fill="#222">{_escape(title)}</text>'
+        if title
+        else ""
+    )
+    height = top + len(FUNNEL) * row + 6
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {left + span + 20} {height}" '
+        f'font-family="sans-serif" font-size="17" role="img" aria-label="{_escape(label)}">'
+        f"{heading}{''.join(rows)}</svg>"
+    )
+
+
+def _escape(text: str) -> str:
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    )
 
 
 def hourglass_animation(

@@ -58,6 +58,8 @@ def number(text: str) -> float:
 def test_trainer_shows_the_hourglass_with_theory_and_switches_labels():
     at = open_page("Trainer")
     assert not at.error
+    sketch = next(m.value for m in at.markdown if m.value.startswith("<svg"))
+    assert sketch.count("<rect") == 5 and "Know" in sketch  # theory's funnel, drawn first
     hourglass, filling, flows = figures(at)
     bars = hourglass.data[0]
     assert list(bars.y) == ["Know", "Like", "Trust", "Try", "Buy", "Repeat", "Refer"]

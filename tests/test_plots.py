@@ -26,6 +26,7 @@ from hourglass.plots import (
     hourglass_figure,
     overlay_figure,
     sankey_figure,
+    theory_svg,
 )
 from hourglass.stages import FUNNEL, HOURGLASS
 
@@ -133,3 +134,21 @@ def test_overlay_draws_each_scenario_with_its_band():
     )
     assert monthly.layout.xaxis.title.text == "month"
     assert monthly.layout.yaxis.tickformat == ".0%"
+
+
+def test_theory_svg_draws_each_stage_as_wide_as_its_people():
+    import xml.etree.ElementTree as ET
+
+    entered = {"know": 1000.0, "like": 500.0, "trust": 250.0, "try": 100.0, "buy": 10.0}
+    svg = theory_svg(entered, labels="ru", title="A <sketch> & more")
+    root = ET.fromstring(svg)  # well-formed, the title's markup escaped
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    bars = root.findall("s:rect", ns)
+    widths = [float(b.get("width")) for b in bars]
+    assert len(bars) == 5
+    np.testing.assert_allclose(widths, [400.0, 200.0, 100.0, 40.0, 4.0])
+    centres = [float(b.get("x")) + w / 2 for b, w in zip(bars, widths, strict=True)]
+    np.testing.assert_allclose(centres, centres[0])  # centred, as the hourglass is
+    texts = [t.text for t in root.findall("s:text", ns)]
+    assert texts[0] == "A <sketch> & more"
+    assert "Знать" in texts and "1,000" in texts and "10" in texts

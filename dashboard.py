@@ -649,14 +649,17 @@ def network_page(scenario: hg.Scenario, seed: int, reps: int, labels: str) -> No
     text = scenario.to_yaml()
     with st.spinner("Simulating one run of the network…"):
         single = one_run(text, seed)
-    day = st.slider(
-        "Day",
-        min_value=0,
-        max_value=int(scenario.horizon_days) - 1,
-        value=int(scenario.horizon_days) - 1,
-        step=7,
-        key=f"network-day-{version_tag(scenario)}",
-    )
+    last = max(0, math.ceil(scenario.horizon_days) - 1)
+    day = last
+    if last > 0:
+        day = st.slider(
+            "Day",
+            min_value=0,
+            max_value=last,
+            value=last,
+            step=7,
+            key=f"network-day-{version_tag(scenario)}",
+        )
     with st.spinner("Laying out the network…"):
         chart(network_picture(text, seed, day, labels), "network")
     st.caption(

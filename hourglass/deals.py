@@ -98,14 +98,21 @@ def role_table(runs: Run | Sequence[Run]) -> pd.DataFrame:
             overruled += int((a["answer"][mine] == OVERRULED).sum())
             ended += int((a["answer"][mine] == REFUSED).sum())
         rows.append((role, reached, asked, agreed, overruled, ended))
-    table = pd.DataFrame(
-        rows, columns=["role", "deals_reached", "asked", "agreed", "overruled", "ended"]
-    )
+    return pooled_roles(pd.DataFrame(rows, columns=["role", *ROLE_COUNTS]), len(runs))
+
+
+ROLE_COUNTS = ("deals_reached", "asked", "agreed", "overruled", "ended")
+
+
+def pooled_roles(counts: pd.DataFrame, runs: int) -> pd.DataFrame:
+    """Role counts summed over `runs` runs (one row per role and run, or per role), as means
+    per run, with shares of the pooled counts: of the deals the committee ended, and of the
+    deals reaching each role that it let through."""
+    table = counts.groupby("role", sort=False)[list(ROLE_COUNTS)].sum().reset_index()
     all_ended = table["ended"].sum()
     table["share_of_ended"] = table["ended"] / all_ended if all_ended else 0.0
     table["let_through"] = 1.0 - table["ended"] / table["deals_reached"].replace(0, np.nan)
-    counts = ["deals_reached", "asked", "agreed", "overruled", "ended"]
-    table[counts] = table[counts] / len(runs)
+    table[list(ROLE_COUNTS)] = table[list(ROLE_COUNTS)] / runs
     return table
 
 
@@ -135,4 +142,19 @@ def channel_table(deals: pd.DataFrame, runs: int = 1) -> pd.DataFrame:
                 "cycle_p90_days": float(cycles.quantile(0.9)) if len(cycles) else math.nan,
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=CHANNEL_COLUMNS)
+
+
+CHANNEL_COLUMNS = (
+    "channel",
+    "deals",
+    "won",
+    "lost",
+    "open",
+    "win_rate",
+    "win_rate_low",
+    "win_rate_high",
+    "cycle_mean_days",
+    "cycle_p50_days",
+    "cycle_p90_days",
+)

@@ -49,7 +49,7 @@ from hourglass.stages import (
     WENT_COLD,
 )
 
-_STREAMS = ("after_sale", "referrals", "committee")
+_STREAMS = ("after_sale", "referrals")
 _TIMES, _MARKET, _UNIFORMS, _PATIENCE_BLOCK, _QUICK_BLOCK, _STAY_BLOCK = range(6)
 _BLOCKS = _STAY_BLOCK + len(FUNNEL)
 """Random streams of a batch: one per use, so each use's draws keep their order."""
@@ -390,7 +390,7 @@ class _Engine:
         self.committee_stage = FUNNEL.index(committee.stage)
         self.per_lead[self.committee_stage] = True
         worked = set(sales.stages) if sales else set()
-        self.centre = BuyingCentre(committee, self.channels, worked, self.rng["committee"])
+        self.centre = BuyingCentre(committee, self.channels, worked)
         self.refused = [FIRST_REASON + self.reasons.index(REFUSED_BY + role) for role in self.roles]
 
     def _repeat_draws(self, repeat, rng: np.random.Generator):
@@ -614,7 +614,7 @@ class _Engine:
             else:
                 done += luck[base + _STAY]
             if passes and k == self.committee_stage:
-                passes, outcome, done = self._hear_committee(lead, done)
+                passes, outcome, done = self._hear_committee(lead, base, done)
             if done >= horizon:
                 visit(pid, k, t, math.nan, wait, INSIDE)
                 team.take(start, done)
@@ -646,7 +646,7 @@ class _Engine:
             passes, outcome = self._decide(lead, k, base, t)
             done = t + luck[base + _STAY]
             if passes and k == self.committee_stage:
-                passes, outcome, done = self._hear_committee(lead, done)
+                passes, outcome, done = self._hear_committee(lead, base, done)
             if done >= self.horizon:
                 visit(lead.pid, k, t, math.nan, math.nan, INSIDE)
                 return
@@ -671,10 +671,16 @@ class _Engine:
         reason = bisect_right(self.loss_cum[k], lead.luck[base + _REASON])
         return False, self.loss_code_lists[k][reason]
 
-    def _hear_committee(self, lead: _Lead, start: float) -> tuple[bool, int, float]:
+    def _hear_committee(self, lead: _Lead, base: int, start: float) -> tuple[bool, int, float]:
         """The deal goes to its committee at `start`: whether it passes, the visit's outcome,
-        and when the last answer came."""
-        end, role = self.centre.convene(lead.pid, lead.channel, start, self.horizon, self.answers)
+        and when the last answer came.
+
+        The committee's answers come from the deal's loss-reason uniform at this stage, which
+        a deal that passed the stage's own odds has not used.
+        """
+        end, role = self.centre.convene(
+            lead.pid, lead.channel, start, self.horizon, self.answers, lead.luck[base + _REASON]
+        )
         if role < 0:
             return True, PASSED, end
         return False, self.refused[role], end

@@ -127,14 +127,23 @@ class Replications:
         return mean.loc[order].reset_index()
 
     def role_summary(self) -> pd.DataFrame:
-        """B2B mode: the role table averaged over replications, in the committee's order."""
-        return self.roles.drop(columns="rep").groupby("role", sort=False).mean().reset_index()
+        """B2B mode: the role table over every replication (means per run, pooled shares),
+        in the committee's order."""
+        from hourglass.deals import ROLE_COUNTS, pooled_roles  # its module needs scipy
+
+        self._need_committee()
+        return pooled_roles(self.roles[["role", *ROLE_COUNTS]], self.reps)
 
     def channel_summary(self) -> pd.DataFrame:
         """B2B mode: win rates and cycles by channel, over every replication's deals."""
         from hourglass.deals import channel_table  # its intervals need scipy
 
+        self._need_committee()
         return channel_table(self.deals, self.reps)
+
+    def _need_committee(self) -> None:
+        if self.scenario.committee is None:
+            raise ValueError(f"scenario '{self.scenario.name}' has no committee (B2B mode)")
 
     def daily_bands(self) -> pd.DataFrame:
         """Per day and series: mean, p5, p50, p95 across replications (tidy)."""

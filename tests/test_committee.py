@@ -6,13 +6,20 @@ import json
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from conftest import ROOT, make_scenario
-from hourglass import load_scenario, simulate
+from hourglass import load_scenario, parse_scenario, replicate, simulate
 from hourglass.cli import app
-from hourglass.deals import channel_table, deal_table, role_table
+from hourglass.deals import (
+    CHANNEL_COLUMNS,
+    DEAL_COLUMNS,
+    channel_table,
+    deal_table,
+    role_table,
+)
 from hourglass.theory import committee_days, committee_pass, expected_entries
 
 ROLES = {
@@ -174,3 +181,39 @@ def test_cli_reports_the_buying_centre_and_channels():
     assert "a committee of 7 roles at buy" in check.stdout
     text = CliRunner().invoke(app, ["run", str(path), "--backend", "serial"])
     assert "Buying centre at buy" in text.stdout and "Deals by channel" in text.stdout
+
+
+def test_a_change_to_one_role_leaves_other_deals_answers_alone():
+    """Common random numbers: each deal's answers come from its own luck, so asking the
+    purchaser differently changes nothing for trade-show deals, which never meet the
+    purchaser (no sellers or referrals here to couple one deal to another)."""
+    data = load_scenario(ROOT / "scenarios" / "b2b_committee.yaml").to_dict()
+    for key in ("referral", "sales"):
+        del data[key]
+    for role in data["committee"]["roles"].values():
+        role.pop("reached_by", None)
+    del data["committee"]["roles"]["guru"], data["committee"]["order"]["referral"]
+    scenario = parse_scenario(data)
+    easier = scenario.with_overrides({"committee.roles.purchaser.approval": 0.95})
+    a = deal_table(simulate(scenario, seed=2)).set_index("deal")
+    b = deal_table(simulate(easier, seed=2)).set_index("deal")
+    shows = a.index[a["channel"] == "trade_shows"]
+    assert len(shows) > 20
+    pd.testing.assert_frame_equal(a.loc[shows], b.loc[shows])
+    ads = a.index[a["channel"] == "search_ads"]
+    assert (a.loc[ads, "outcome"] == "won").sum() < (b.loc[ads, "outcome"] == "won").sum()
+
+
+def test_replications_pool_the_roles_and_refuse_a_scenario_without_a_committee():
+    scenario = _two_channel_scenario().with_overrides({"horizon_days": 60.0})
+    result = replicate(scenario, reps=2, seed=1, backend="serial")
+    roles = result.role_summary().set_index("role")
+    per_rep = result.roles.groupby("role")["ended"].sum() / 2
+    assert roles["ended"].to_dict() == pytest.approx(per_rep.to_dict())
+    assert roles["share_of_ended"].sum() == pytest.approx(1.0)
+    assert list(result.channel_summary().columns) == list(CHANNEL_COLUMNS)
+    empty = channel_table(pd.DataFrame(columns=DEAL_COLUMNS))
+    assert empty.empty and list(empty.columns) == list(CHANNEL_COLUMNS)
+    plain = replicate(make_scenario(), reps=1, seed=1, backend="serial")
+    with pytest.raises(ValueError, match="has no committee"):
+        plain.role_summary()

@@ -633,6 +633,12 @@ def network_picture(scenario_yaml: str, seed: int, day: int, labels: str) -> go.
     return hg.network_figure(one_run(scenario_yaml, seed), day, max_nodes=600, labels=labels)
 
 
+@st.cache_resource(max_entries=4)
+def clustering_of(scenario_yaml: str, seed: int) -> dict[str, float]:
+    """Customers' clustering in one run (it samples the graph, so a day's redraw skips it)."""
+    return hg.customer_clustering(one_run(scenario_yaml, seed))
+
+
 def network_page(scenario: hg.Scenario, seed: int, reps: int, labels: str) -> None:
     """Network mode: the graph by stage on a chosen day, adoption against the well-mixed
     market, customers' clustering and referral chains."""
@@ -666,7 +672,7 @@ def network_page(scenario: hg.Scenario, seed: int, reps: int, labels: str) -> No
         "A sample of the people (customers and those they know first), placed so that "
         "people who know each other sit close; the colour is where each one was that day."
     )
-    clustering = hg.customer_clustering(single)
+    clustering = clustering_of(text, seed)
     shown = (
         ("Customers", f"{clustering['customer_share']:.1%}", "Share of all people who bought."),
         (

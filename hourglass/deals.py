@@ -85,20 +85,20 @@ def role_table(runs: Run | Sequence[Run]) -> pd.DataFrame:
     """
     runs = [runs] if isinstance(runs, Run) else list(runs)
     deals = deal_table(runs)
-    roles = runs[0].log.roles
-    rows = []
-    for code, role in enumerate(roles):
-        reached = asked = agreed = overruled = ended = 0
-        for i, run in enumerate(runs):
-            a = run.log.answers
-            mine = (a["role"] == code) & np.isin(a["deal"], deals["deal"][deals["rep"] == i])
-            reached += len(np.unique(a["deal"][mine]))
-            asked += int(mine.sum())
-            agreed += int((a["answer"][mine] == AGREED).sum())
-            overruled += int((a["answer"][mine] == OVERRULED).sum())
-            ended += int((a["answer"][mine] == REFUSED).sum())
-        rows.append((role, reached, asked, agreed, overruled, ended))
-    return pooled_roles(pd.DataFrame(rows, columns=["role", *ROLE_COUNTS]), len(runs))
+    n_roles = len(runs[0].log.roles)
+    counts = np.zeros((n_roles, len(ROLE_COUNTS)), dtype=np.int64)
+    for i, run in enumerate(runs):
+        a = run.log.answers
+        mine = np.isin(a["deal"], deals["deal"][deals["rep"] == i])
+        role, deal, answer = a["role"][mine], a["deal"][mine], a["answer"][mine]
+        reached = np.unique(np.stack([role.astype(np.int64), deal]), axis=1)[0]
+        counts[:, 0] += np.bincount(reached, minlength=n_roles)
+        counts[:, 1] += np.bincount(role, minlength=n_roles)
+        for column, code in ((2, AGREED), (3, OVERRULED), (4, REFUSED)):
+            counts[:, column] += np.bincount(role[answer == code], minlength=n_roles)
+    rows = pd.DataFrame(counts, columns=list(ROLE_COUNTS))
+    rows.insert(0, "role", list(runs[0].log.roles))
+    return pooled_roles(rows, len(runs))
 
 
 ROLE_COUNTS = ("deals_reached", "asked", "agreed", "overruled", "ended")

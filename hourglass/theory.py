@@ -130,13 +130,7 @@ def committee_days(scenario: Scenario, channel: str) -> float:
 
 def _outside_committee_pass(scenario: Scenario) -> float:
     """The committee's pass for an outside deal: the channels' passes weighted by contacts."""
-    months = months_of(scenario)
-    weights = {
-        name: float(np.mean(c.reach_by_month(months))) for name, c in scenario.channels.paid.items()
-    }
-    weights["organic"] = (
-        scenario.channels.organic.prospects_per_day if scenario.channels.organic else 0.0
-    )
+    weights = _outside_rates(scenario)
     total = sum(weights.values())
     if total <= 0.0:
         return committee_pass(scenario, "default")
@@ -160,10 +154,19 @@ def expected_outside_prospects(scenario: Scenario) -> float:
 
 def _outside_contacts(scenario: Scenario) -> float:
     """Paid and organic contacts with the market over the horizon, plans followed."""
+    return sum(_outside_rates(scenario).values()) * scenario.horizon_days
+
+
+def _outside_rates(scenario: Scenario) -> dict[str, float]:
+    """Each paid channel's and organic contacts per day, plans averaged over the months."""
     months = months_of(scenario)
-    per_day = sum(float(np.mean(c.reach_by_month(months))) for c in scenario.channels.paid.values())
-    per_day += scenario.channels.organic.prospects_per_day if scenario.channels.organic else 0.0
-    return per_day * scenario.horizon_days
+    rates = {
+        name: float(np.mean(c.reach_by_month(months))) for name, c in scenario.channels.paid.items()
+    }
+    rates["organic"] = (
+        scenario.channels.organic.prospects_per_day if scenario.channels.organic else 0.0
+    )
+    return rates
 
 
 def erlang_c(lam: float, mu: float, c: int) -> float:

@@ -117,9 +117,20 @@ def test_role_table_counts_answers_and_people():
         answers["deal"]
     )
     assert roles["share_of_ended"].sum() == pytest.approx(1.0)
-    # experts: 1 + Poisson(1.5) people per deal that reaches them, fewer as refusals end deals
-    per_deal = roles.loc["expert", "asked"] / roles.loc["expert", "deals_reached"]
-    assert 1.0 < per_deal < 2.5
+    # experts: 1 + Poisson(m) people per deal that reaches them, asked until one ends it;
+    # each lets it go on with s, so E[asked] = (1 - E[s^n]) / (1 - s), E[s^n] = s e^(-m(1-s))
+    expert = ROLES["expert"]
+    s = 1.0 - (1.0 - expert["approval"]) * expert["weight"]
+    m = expert["people"] - 1.0
+    expected = (1.0 - s * math.exp(-m * (1.0 - s))) / (1.0 - s)
+    settled = deal_table(run)
+    settled = settled["deal"][settled["entered"] < HORIZON - SETTLED]
+    code = run.log.roles.index("expert")
+    mine = (answers["role"] == code) & np.isin(answers["deal"], settled)
+    per_deal = np.unique(answers["deal"][mine], return_counts=True)[1]
+    assert roles.loc["expert", "asked"] / roles.loc["expert", "deals_reached"] > 1.0
+    sem = per_deal.std(ddof=1) / math.sqrt(len(per_deal))
+    assert abs(per_deal.mean() - expected) < 4 * sem, (per_deal.mean(), expected)
     table = deal_table(run)
     assert (table["people_asked"][table["channel"] == "organic"] <= 1).all()
 

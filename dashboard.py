@@ -89,7 +89,7 @@ def shipped_scenarios() -> dict[str, str]:
 def parse(text: str, source: str) -> hg.Scenario:
     """A scenario text, validated (scenarios are frozen, so one is shared by all sessions);
     nothing it names is opened on the server."""
-    return hg.parse_scenario_text(text, source, files=False)
+    return hg.config.parse_scenario_text(text, source, files=False)
 
 
 def library() -> dict[str, str]:
@@ -127,7 +127,7 @@ def result_key(scenario: hg.Scenario, reps: int, seed: int) -> tuple[str, int, i
     return content.to_yaml(), seed, reps
 
 
-def run(scenario: hg.Scenario, reps: int, seed: int) -> hg.Replications | None:
+def run(scenario: hg.Scenario, reps: int, seed: int) -> hg.experiments.Replications | None:
     """Replications of a scenario, from the cache or simulated under a progress bar."""
     key = result_key(scenario, reps, seed)
     store, lock = result_store()
@@ -135,7 +135,7 @@ def run(scenario: hg.Scenario, reps: int, seed: int) -> hg.Replications | None:
         if key in store:
             store.move_to_end(key)
             return store[key]
-    outside = hg.expected_prospects(scenario)
+    outside = hg.theory.expected_prospects(scenario)
     if outside > MAX_PROSPECT_RUNS:
         st.error(
             f"'{scenario.name}' would bring about {outside:,.0f} prospects in one run; the "
@@ -152,7 +152,7 @@ def run(scenario: hg.Scenario, reps: int, seed: int) -> hg.Replications | None:
 
     try:
         result = hg.replicate(scenario, reps, seed, "processes", progress=tick)
-    except hg.ReplicationError as err:
+    except hg.experiments.ReplicationError as err:
         st.error(f"The simulation failed: {err}")
         return None
     finally:
@@ -243,10 +243,12 @@ def trainer_page(scenario: hg.Scenario, seed: int, labels: str) -> None:
         return
     stages = result.stage_summary()
     kpis = result.kpis.iloc[0]
-    expected = hg.expected_entries(scenario, kpis["outside_prospects"], kpis["referred_prospects"])
+    expected = hg.theory.expected_entries(
+        scenario, kpis["outside_prospects"], kpis["referred_prospects"]
+    )
     lower = {"repeat": kpis["repeat_purchases"], "refer": kpis["referred_prospects"]}
     with left:
-        figure = hg.hourglass_figure(stages, labels=labels, expected=expected, lower=lower)
+        figure = hg.plots.hourglass_figure(stages, labels=labels, expected=expected, lower=lower)
         chart(figure, "hourglass")
         st.caption(
             "Above Buy a bar is the people who entered the stage, with the share who passed. "
@@ -267,27 +269,32 @@ def trainer_page(scenario: hg.Scenario, seed: int, labels: str) -> None:
             "and where antagonists talk prospects out of it."
         )
     daily_mean = result.daily.groupby("day").mean()
-    chart(hg.hourglass_animation(hg.filling(daily_mean), labels=labels), "hourglass-filling")
-    chart(hg.sankey_figure(stages, result.losses, labels=labels), "flows")
+    chart(
+        hg.plots.hourglass_animation(hg.analysis.filling(daily_mean), labels=labels),
+        "hourglass-filling",
+    )
+    chart(hg.plots.sankey_figure(stages, result.losses, labels=labels), "flows")
     csv_button(stages, "Stage table (CSV)", "stages")
 
 
 def sketch(scenario: hg.Scenario, labels: str) -> str:
     """The funnel of outside prospects as theory expects it, as SVG: the browser draws it at
     once, while the simulation runs and plotly's script loads."""
-    expected = hg.expected_entries(scenario, hg.expected_outside_prospects(scenario), 0.0)
-    return hg.theory_svg(expected, labels=labels)
+    expected = hg.theory.expected_entries(
+        scenario, hg.theory.expected_outside_prospects(scenario), 0.0
+    )
+    return hg.plots.theory_svg(expected, labels=labels)
 
 
 def theory_table(stages: pd.DataFrame, expected: dict[str, float], labels: str) -> pd.DataFrame:
     """Per funnel stage: simulated entries, the expectation, and their gap."""
     import pandas as pd
 
-    simulated = stages.set_index("stage")["entered"].reindex(hg.FUNNEL)
-    theory = pd.Series(expected).reindex(hg.FUNNEL)
+    simulated = stages.set_index("stage")["entered"].reindex(hg.stages.FUNNEL)
+    theory = pd.Series(expected).reindex(hg.stages.FUNNEL)
     return pd.DataFrame(
         {
-            "stage": [hg.LABELS[labels][s] for s in hg.FUNNEL],
+            "stage": [hg.stages.LABELS[labels][s] for s in hg.stages.FUNNEL],
             "simulated": simulated.to_numpy(),
             "expected": theory.round().to_numpy(),
             "gap": (simulated / theory.where(theory > 0) - 1).to_numpy(),
@@ -305,7 +312,7 @@ THEORY_COLUMNS = {
 def marketer_page(scenario: hg.Scenario, seed: int, reps: int, labels: str) -> None:
     """Tune budgets, pass probabilities, sellers and bonus; see the KPIs move."""
     st.header(f"Tune the levers · {scenario.name}")
-    names = hg.LABELS[labels]
+    names = hg.stages.LABELS[labels]
     tag = version_tag(scenario)
     overrides: dict[str, float] = {}
     amounts: dict[str, float] = {}
@@ -313,7 +320,7 @@ def marketer_page(scenario: hg.Scenario, seed: int, reps: int, labels: str) -> N
         money, funnel, team = st.columns(3)
         with money:
             st.markdown("**Budgets per month**")
-            for line, amount in hg.budget_lines(scenario).items():
+            for line, amount in hg.config.budget_lines(scenario).items():
                 label = line if line in scenario.channels.paid else f"{line} (stage budget)"
                 amounts[line] = st.number_input(
                     label,
@@ -353,14 +360,14 @@ def marketer_page(scenario: hg.Scenario, seed: int, reps: int, labels: str) -> N
     if tuned is None:
         return
     try:
-        tuned = hg.with_budgets(tuned, amounts)
+        tuned = hg.config.with_budgets(tuned, amounts)
     except hg.ScenarioError as err:
         st.error(str(err))
         return
     loaded, changed = run(scenario, reps, seed), run(tuned, reps, seed)
     if loaded is None or changed is None:
         return
-    comparison = hg.compare_runs({scenario.name: loaded, tuned.name: changed})
+    comparison = hg.experiments.compare_runs({scenario.name: loaded, tuned.name: changed})
     st.caption(
         f"Mean of {reps} replications on common random numbers (seed {seed}); the change is "
         "against the scenario as loaded, with its 95% confidence interval below."
@@ -379,18 +386,18 @@ def marketer_page(scenario: hg.Scenario, seed: int, reps: int, labels: str) -> N
     with st.expander("Every KPI, with 95% confidence intervals"):
         st.dataframe(comparison_table(comparison), hide_index=True, width="stretch")
     stage_tables = {n: r.stage_summary() for n, r in comparison.runs.items()}
-    chart(hg.conversion_bars(stage_tables, labels=labels), "marketer-conversion")
+    chart(hg.plots.conversion_bars(stage_tables, labels=labels), "marketer-conversion")
     csv_button(changed.kpis.reset_index(), "KPIs per replication (CSV)", "tuned-kpis")
 
 
 def budget_page(scenario: hg.Scenario, seed: int, reps: int) -> None:
     """Response curves with marginal returns; an optimal allocation, confirmed by simulation."""
     st.header(f"Budget · {scenario.name}")
-    lines = hg.budget_lines(scenario)
+    lines = hg.config.budget_lines(scenario)
     if not lines:
         st.info("This scenario has no budget lines: give a paid channel or a stage a budget.")
         return
-    marginal = hg.marginal_roi(scenario)
+    marginal = hg.experiments.marginal_roi(scenario)
     tag = version_tag(scenario)
     st.caption(
         "Each panel: what money per month on one lever does. Marginal ROI is the expected "
@@ -418,28 +425,28 @@ def budget_page(scenario: hg.Scenario, seed: int, reps: int) -> None:
                     scenario,
                     total,
                     OBJECTIVES[objective],
-                    hg.Constraints(locked=frozenset(locked)),
+                    hg.experiments.Constraints(locked=frozenset(locked)),
                     reps=reps,
                     seed=seed,
                     progress=lambda d, t: bar.progress(d / t, text=f"Simulating: {d} of {t}"),
                     guard=lambda best: within_cap(best, reps),
                 ),
             )
-        except (hg.OptimizeError, hg.ScenarioError, TooBig) as err:
+        except (hg.experiments.OptimizeError, hg.ScenarioError, TooBig) as err:
             st.error(str(err))
         finally:
             bar.empty()
     found = st.session_state.get("optimised")
     result = found[1] if found and found[0] == key else None
     optimal = result.optimal if result else None
-    curves = hg.line_curves(scenario, reach=optimal)
-    chart(hg.response_figure(curves, marginal, optimal), "response-curves")
+    curves = hg.experiments.line_curves(scenario, reach=optimal)
+    chart(hg.plots.response_figure(curves, marginal, optimal), "response-curves")
     if result is None:
         return
     (st.success if result.confirmed else st.warning)(result.verdict())
     for note in result.notes:
         st.info(note)
-    chart(hg.allocation_figure(result.current, result.optimal), "allocation")
+    chart(hg.plots.allocation_figure(result.current, result.optimal), "allocation")
     st.download_button(
         "Optimised scenario (YAML)",
         data=result.scenario.to_yaml().encode("utf-8"),
@@ -456,7 +463,7 @@ class TooBig(Exception):
 
 def within_cap(scenario: hg.Scenario, runs: int) -> None:
     """Raise TooBig if `runs` runs of the scenario would bring more prospects than the cap."""
-    outside = hg.expected_outside_prospects(scenario)
+    outside = hg.theory.expected_outside_prospects(scenario)
     if outside * runs > MAX_PROSPECT_RUNS:
         raise TooBig(
             f"the optimal allocation would bring about {outside:,.0f} outside prospects per "
@@ -484,7 +491,7 @@ def measured_size(scenario: hg.Scenario, seed: int, runs: int) -> bool:
     return True
 
 
-def comparison_table(comparison: hg.Comparison) -> pd.DataFrame:
+def comparison_table(comparison: hg.experiments.Comparison) -> pd.DataFrame:
     """The comparison's KPI rows, rounded for reading."""
     table = comparison.table
     return table[["scenario", "kpi", "mean", "delta", "ci_low", "ci_high", "delta_pct"]].round(4)
@@ -522,7 +529,7 @@ def planner_page(scenario: hg.Scenario, seed: int, reps: int) -> None:
         )
     daily = result.daily_bands()
     chart(
-        hg.band_figure(
+        hg.plots.band_figure(
             daily,
             ["active_customers"],
             title="Active customers",
@@ -531,12 +538,12 @@ def planner_page(scenario: hg.Scenario, seed: int, reps: int) -> None:
         ),
         "customers",
     )
-    monthly = hg.monthly_growth(result.daily)
-    growth = hg.bands(monthly, "month", ["referral_share", "k_factor"])
+    monthly = hg.analysis.monthly_growth(result.daily)
+    growth = hg.analysis.bands(monthly, "month", ["referral_share", "k_factor"])
     left, right = st.columns(2)
     with left:
         chart(
-            hg.band_figure(
+            hg.plots.band_figure(
                 growth,
                 ["referral_share"],
                 title="Referral share of new buyers, by month",
@@ -548,7 +555,7 @@ def planner_page(scenario: hg.Scenario, seed: int, reps: int) -> None:
         )
     with right:
         chart(
-            hg.band_figure(
+            hg.plots.band_figure(
                 growth,
                 ["k_factor"],
                 title="K-factor of each month's new buyers",
@@ -613,8 +620,8 @@ def deals_page(scenario: hg.Scenario, seed: int, reps: int) -> None:
         f"{committee.stage}; its roles are asked one after another, in the order the "
         "deal's channel sets. A refusal ends the deal with the role's weight as its chance."
     )
-    chart(hg.role_figure(roles), "deal-roles")
-    chart(hg.cycle_figure(deals, channels), "deal-channels")
+    chart(hg.plots.role_figure(roles), "deal-roles")
+    chart(hg.plots.cycle_figure(deals, channels), "deal-channels")
     st.dataframe(channels, hide_index=True, column_config=CHANNEL_COLUMNS)
     csv_button(roles, "Roles (CSV)", "deal-roles")
     csv_button(channels, "Channels (CSV)", "deal-channels")
@@ -624,19 +631,19 @@ def deals_page(scenario: hg.Scenario, seed: int, reps: int) -> None:
 @st.cache_resource(max_entries=4)
 def one_run(scenario_yaml: str, seed: int) -> hg.Run:
     """One run with its event log (the network's figures need each person), per server."""
-    return hg.simulate(hg.parse_scenario_text(scenario_yaml, "scenario", files=False), seed)
+    return hg.simulate(hg.config.parse_scenario_text(scenario_yaml, "scenario", files=False), seed)
 
 
 @st.cache_resource(max_entries=16)
 def network_picture(scenario_yaml: str, seed: int, day: int, labels: str) -> go.Figure:
     """The network coloured by state on a day; its layout takes a second or two."""
-    return hg.network_figure(one_run(scenario_yaml, seed), day, max_nodes=600, labels=labels)
+    return hg.plots.network_figure(one_run(scenario_yaml, seed), day, max_nodes=600, labels=labels)
 
 
 @st.cache_resource(max_entries=4)
 def clustering_of(scenario_yaml: str, seed: int) -> dict[str, float]:
     """Customers' clustering in one run (it samples the graph, so a day's redraw skips it)."""
-    return hg.customer_clustering(one_run(scenario_yaml, seed))
+    return hg.analysis.customer_clustering(one_run(scenario_yaml, seed))
 
 
 def network_page(scenario: hg.Scenario, seed: int, reps: int, labels: str) -> None:
@@ -694,22 +701,24 @@ def network_page(scenario: hg.Scenario, seed: int, reps: int, labels: str) -> No
     )
     for column, (label, value, help_text) in zip(st.columns(len(shown)), shown, strict=True):
         column.metric(label, value, help=help_text)
-    mixed = hg.well_mixed(scenario)
+    mixed = hg.config.well_mixed(scenario)
     result, baseline = run(scenario, reps, seed), run(mixed, reps, seed)
     if result is None or baseline is None:
         return
     bands = {
-        "social graph": hg.adoption_bands(result.daily),
-        "well mixed": hg.adoption_bands(baseline.daily),
+        "social graph": hg.analysis.adoption_bands(result.daily),
+        "well mixed": hg.analysis.adoption_bands(baseline.daily),
     }
-    chart(hg.adoption_figure(bands), "adoption")
+    chart(hg.plots.adoption_figure(bands), "adoption")
     st.caption(
         f"{reps} runs of each (seed {seed}): the same market, once in its graph and once "
         "well mixed, where anyone may meet anyone"
         + (" (without social selling, which needs the graph)." if network.social_selling else ".")
     )
-    generations = hg.generation_table(single)
-    chart(hg.referral_chain_figure(generations, hg.cascades(single)), "referral-chains")
+    generations = hg.analysis.generation_table(single)
+    chart(
+        hg.plots.referral_chain_figure(generations, hg.analysis.cascades(single)), "referral-chains"
+    )
     csv_button(generations, "Referral generations (CSV)", "referral-generations")
 
 
@@ -732,7 +741,7 @@ def compare_page(seed: int, reps: int, labels: str) -> None:
         if result is None:
             return
         runs[name] = result
-    comparison = hg.compare_runs(runs)
+    comparison = hg.experiments.compare_runs(runs)
     st.caption(
         f"{reps} replications each, on the same seed children (seed {seed}): differences "
         "are paired, so they show the scenarios' effect rather than luck."
@@ -742,14 +751,16 @@ def compare_page(seed: int, reps: int, labels: str) -> None:
         s for row, s in zip(rows, comparison.sentences(), strict=True) if row["kpi"] in HEADLINE
     ]
     st.markdown("\n".join(f"- {sentence}" for sentence in said))
-    chart(hg.delta_figure(comparison.table, HEADLINE, names=KPI_NAMES), "compare-deltas")
+    chart(hg.plots.delta_figure(comparison.table, HEADLINE, names=KPI_NAMES), "compare-deltas")
     bands = {n: r.daily_bands() for n, r in runs.items()}
     chart(
-        hg.overlay_figure(bands, "active_customers", title="Active customers", y_title="customers"),
+        hg.plots.overlay_figure(
+            bands, "active_customers", title="Active customers", y_title="customers"
+        ),
         "compare-customers",
     )
     stage_tables = {n: r.stage_summary() for n, r in runs.items()}
-    chart(hg.conversion_bars(stage_tables, labels=labels), "compare-conversion")
+    chart(hg.plots.conversion_bars(stage_tables, labels=labels), "compare-conversion")
     st.dataframe(comparison_table(comparison), hide_index=True, width="stretch")
     csv_button(comparison.table, "Comparison table (CSV)", "comparison")
 
@@ -856,7 +867,7 @@ def import_page(seed: int) -> None:
                     until=until,
                     seed=seed,
                 )
-            except (hg.DataError, hg.ScenarioError) as err:
+            except (hg.calibration.DataError, hg.ScenarioError) as err:
                 st.error(str(err))
                 return
         st.session_state.calibrated = (key, cal)
@@ -864,7 +875,7 @@ def import_page(seed: int) -> None:
     show_calibration(cal)
 
 
-def show_calibration(cal: hg.Calibration) -> None:
+def show_calibration(cal: hg.calibration.Calibration) -> None:
     """What was fitted, the fit plots, the report, and a way to use the scenario."""
     import pandas as pd
 
@@ -891,12 +902,12 @@ def show_calibration(cal: hg.Calibration) -> None:
     st.dataframe(stages, hide_index=True, width="stretch")
     left, right = st.columns(2)
     with left:
-        chart(hg.pass_prob_figure(cal), "calibrated-pass-probabilities")
+        chart(hg.plots.pass_prob_figure(cal), "calibrated-pass-probabilities")
     with right:
         fitted_stages = [s.stage for s in cal.stages if s.duration is not None]
         if fitted_stages:
             stage = st.selectbox("Time in stage", fitted_stages, key="duration-stage")
-            chart(hg.duration_figure(cal, stage), "calibrated-durations")
+            chart(hg.plots.duration_figure(cal, stage), "calibrated-durations")
     if fitted["repeat"]:
         st.markdown("**Repeat buying (BG/NBD) and order value (Gamma-Gamma)**")
         intervals = fitted["repeat_ci"]
@@ -913,7 +924,7 @@ def show_calibration(cal: hg.Calibration) -> None:
         )
     for note in fitted["notes"]:
         st.caption(f"Note: {note}")
-    report = hg.report_markdown(cal)
+    report = hg.calibration.report_markdown(cal)
     with st.expander("The calibration report"):
         st.markdown(report)
     st.download_button(

@@ -59,8 +59,9 @@ def scenario_data(graph: str, nodes: int) -> dict:
 
 def measure(graph: str, nodes: int, mixed: bool, seed: int) -> dict:
     """Build (network only) and simulate once; peak memory of this process."""
-    from hourglass import parse_scenario, simulate, well_mixed
-    from hourglass.network import build_graph
+    from hourglass import parse_scenario, simulate
+    from hourglass.config import well_mixed
+    from hourglass.config.graph import build_graph
 
     started = time.perf_counter()
     scenario = parse_scenario(scenario_data(graph, nodes))

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench_engine import scenario_data
 
 from hourglass import parse_scenario, replicate
-from hourglass.experiment import Executor
+from hourglass.experiments.replication import Executor
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from rich.table import Table
 
 import hourglass
-from hourglass.results import write_atomic
+from hourglass.experiments.results import write_atomic
 from hourglass.stages import LABELS
 
 app = typer.Typer(
@@ -83,8 +83,8 @@ def _load(path: Path | None) -> hourglass.Scenario:
 
 
 def _check_backend(backend: str, scheduler: str | None) -> None:
-    if backend not in hourglass.BACKENDS:
-        raise _fail(f"--backend {backend}: use one of {', '.join(hourglass.BACKENDS)}")
+    if backend not in hourglass.experiments.BACKENDS:
+        raise _fail(f"--backend {backend}: use one of {', '.join(hourglass.experiments.BACKENDS)}")
     if scheduler and backend != "dask":
         raise _fail("--scheduler needs --backend dask")
 
@@ -101,17 +101,17 @@ def _computing(label: str) -> Iterator[Callable[[int, int], None]]:
 
         try:
             yield tick
-        except (hourglass.ScenarioError, hourglass.BackendError, ValueError) as e:
+        except (hourglass.ScenarioError, hourglass.experiments.BackendError, ValueError) as e:
             raise _fail(str(e)) from None
         except OSError as e:
             raise _fail(f"cannot write results: {e}") from None
-        except hourglass.ReplicationError as e:
+        except hourglass.experiments.ReplicationError as e:
             err.print(f"[bold red]error:[/] {_escape(str(e))}", highlight=False)
             raise typer.Exit(code=1) from None
 
 
 def _dump(doc: dict[str, Any]) -> None:
-    print(json.dumps(hourglass.jsonable(doc), indent=2, allow_nan=False))
+    print(json.dumps(hourglass.experiments.jsonable(doc), indent=2, allow_nan=False))
 
 
 def _fmt(value: float | None, fmt: str) -> str:
@@ -152,7 +152,7 @@ def run(
     kpis = _kpi_block(result)
     if out_dir is not None:
         try:
-            hourglass.save_replications(result, out_dir, hourglass.__version__)
+            hourglass.experiments.save_replications(result, out_dir, hourglass.__version__)
         except OSError as e:
             raise _fail(f"--out {out_dir}: cannot write: {e}") from None
     if as_json:
@@ -172,13 +172,15 @@ def run(
             doc["precision"] = {
                 "target": precision,
                 "met": _met(result, precision),
-                "half_widths": hourglass.half_widths(result),
+                "half_widths": hourglass.experiments.half_widths(result),
             }
         _dump(doc)
         return
     _print_report(spec, result, stages, kpis)
     if precision is not None:
-        shown = ", ".join(f"{k} ±{v:.2%}" for k, v in hourglass.half_widths(result).items())
+        shown = ", ".join(
+            f"{k} ±{v:.2%}" for k, v in hourglass.experiments.half_widths(result).items()
+        )
         verdict = "reached" if _met(result, precision) else "NOT reached (replication cap)"
         out.print(
             f"Precision {precision:.2%} {verdict} with {result.reps} replications: {shown}",
@@ -277,7 +279,7 @@ def sweep(
     if out_dir is not None:
         _make_dir(out_dir)
     with _computing(f"Sweeping {spec.name}") as tick:
-        varies = [hourglass.parse_vary(v) for v in vary]
+        varies = [hourglass.experiments.parse_vary(v) for v in vary]
         table = hourglass.sweep(
             spec,
             varies,
@@ -341,9 +343,11 @@ def optimize(
     """Allocate a budget over the scenario's lines; confirm the gain by simulation."""
     spec = _load(scenario)
     _check_backend(backend, None)
-    if objective not in hourglass.OBJECTIVE_KPIS:
-        raise _fail(f"--objective {objective}: use one of {', '.join(hourglass.OBJECTIVE_KPIS)}")
-    constraints = hourglass.Constraints(
+    if objective not in hourglass.experiments.OBJECTIVE_KPIS:
+        raise _fail(
+            f"--objective {objective}: use one of {', '.join(hourglass.experiments.OBJECTIVE_KPIS)}"
+        )
+    constraints = hourglass.experiments.Constraints(
         locked=frozenset(lock or []),
         minimum=_amounts("--min", minimum),
         maximum=_amounts("--max", maximum),
@@ -356,7 +360,7 @@ def optimize(
         )
     if output is not None:
         try:
-            hourglass.write_text(result.scenario.to_yaml(), output)
+            hourglass.experiments.write_text(result.scenario.to_yaml(), output)
         except OSError as e:
             raise _fail(f"-o {output}: cannot write: {e}") from None
     if as_json:
@@ -425,19 +429,23 @@ def _date(text: str, option: str) -> pd.Timestamp:
 
 def _mapping(
     deals_text: str, mapping: Path | None, crm: str | None, columns: list[str]
-) -> hourglass.CrmMapping:
+) -> hourglass.calibration.CrmMapping:
     """The mapping file, else the named or detected CRM's default, with --column overrides."""
     if mapping is not None and crm is not None:
         raise _fail("--crm and --mapping: give one (a mapping file may say 'preset: NAME')")
     try:
         if mapping is not None:
-            base = hourglass.load_mapping(_read_text(mapping, "--mapping"), str(mapping))
+            base = hourglass.calibration.load_mapping(
+                _read_text(mapping, "--mapping"), str(mapping)
+            )
         else:
-            name = crm or hourglass.detect_preset(deals_text)
-            if name not in hourglass.CRM_PRESETS:
-                raise _fail(f"--crm {name}: use one of {', '.join(hourglass.CRM_PRESETS)}")
-            base = hourglass.CRM_PRESETS[name]
-    except hourglass.DataError as e:
+            name = crm or hourglass.calibration.detect_preset(deals_text)
+            if name not in hourglass.calibration.CRM_PRESETS:
+                raise _fail(
+                    f"--crm {name}: use one of {', '.join(hourglass.calibration.CRM_PRESETS)}"
+                )
+            base = hourglass.calibration.CRM_PRESETS[name]
+    except hourglass.calibration.DataError as e:
         raise _fail(str(e)) from None
     data = base.model_dump()
     tables = {t: type(getattr(base, t)).model_fields for t in ("deals", "transactions")}
@@ -449,7 +457,7 @@ def _mapping(
             raise _fail(f"--column {item}: use FIELD=HEADER with FIELD one of {known}")
         data[where][field.strip()] = header.strip()
     try:
-        return hourglass.CrmMapping.model_validate(data)
+        return hourglass.calibration.CrmMapping.model_validate(data)
     except ValueError as e:
         wrong = "; ".join(f"{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in e.errors())
         raise _fail(f"--column: {wrong}") from None
@@ -491,21 +499,21 @@ def calibrate(
     spec = _mapping(deals_text, mapping, crm, column or [])
     end = _date(until, "--until") if until is not None else None
     try:
-        read = hourglass.read_deals(deals_text, spec, end, name=str(deals))
+        read = hourglass.calibration.read_deals(deals_text, spec, end, name=str(deals))
         tx = (
-            hourglass.read_transactions(tx_text, spec, name=str(transactions))
+            hourglass.calibration.read_transactions(tx_text, spec, name=str(transactions))
             if tx_text is not None
             else None
         )
         result = hourglass.calibrate(read, tx, spec, end, name=name, seed=seed)
         scenario = result.scenario
-    except (hourglass.DataError, hourglass.ScenarioError) as e:
+    except (hourglass.calibration.DataError, hourglass.ScenarioError) as e:
         raise _fail(str(e)) from None
     header = f"# Calibrated by 'hourglass calibrate' from {deals.name}"
     header += f" and {transactions.name}\n" if transactions else "\n"
     _write_text(output, header + scenario.to_yaml())
     if report is not None:
-        _write_text(report, hourglass.report_markdown(result))
+        _write_text(report, hourglass.calibration.report_markdown(result))
     if as_json:
         _dump(result.to_dict())
         return
@@ -541,9 +549,9 @@ def export_crm(
     origin = _date(start, "--start")
     _check_target(output, transactions)
     run_ = hourglass.simulate(spec, seed)
-    tables = [(output, hourglass.export_deals(run_, origin))]
+    tables = [(output, hourglass.calibration.export_deals(run_, origin))]
     if transactions is not None:
-        tables.append((transactions, hourglass.export_transactions(run_, origin)))
+        tables.append((transactions, hourglass.calibration.export_transactions(run_, origin)))
     for target, frame in tables:
         _write_text(target, frame.to_csv(index=False))
     out.print(
@@ -554,11 +562,11 @@ def export_crm(
     )
 
 
-def _met(result: hourglass.Replications, precision: float) -> bool:
-    return all(w <= precision for w in hourglass.half_widths(result).values())
+def _met(result: hourglass.experiments.Replications, precision: float) -> bool:
+    return all(w <= precision for w in hourglass.experiments.half_widths(result).values())
 
 
-def _stage_records(result: hourglass.Replications) -> list[dict[str, Any]]:
+def _stage_records(result: hourglass.experiments.Replications) -> list[dict[str, Any]]:
     table = result.stage_summary()
     losses = result.losses.groupby(["stage", "reason"], sort=False)["lost"].sum() / result.reps
     records = []
@@ -570,7 +578,7 @@ def _stage_records(result: hourglass.Replications) -> list[dict[str, Any]]:
     return records
 
 
-def _kpi_block(result: hourglass.Replications) -> dict[str, Any]:
+def _kpi_block(result: hourglass.experiments.Replications) -> dict[str, Any]:
     if result.reps == 1:
         return result.kpis.iloc[[0]].to_dict("records")[0]
     return {
@@ -581,7 +589,7 @@ def _kpi_block(result: hourglass.Replications) -> dict[str, Any]:
 
 def _print_report(
     spec: hourglass.Scenario,
-    result: hourglass.Replications,
+    result: hourglass.experiments.Replications,
     stages: list[dict[str, Any]],
     kpis: dict[str, Any],
 ) -> None:
@@ -593,7 +601,7 @@ def _print_report(
     if spec.network is not None and spec.network.social_selling is not None:
         out.print(f"Social selling: {spec.network.social_selling.label}", highlight=False)
     table = Table(title="Stages" + (" (mean over replications)" if reps > 1 else ""))
-    headers = (*(c.replace("_", " ") for c in hourglass.STAGE_COLUMNS), "main loss")
+    headers = (*(c.replace("_", " ") for c in hourglass.analysis.STAGE_COLUMNS), "main loss")
     for col in headers:
         table.add_column(col, justify="left" if col in ("stage", "main loss") else "right")
     for row in stages:
@@ -635,7 +643,7 @@ def _named_rows(title: str, columns: tuple[str, ...]) -> Table:
     return table
 
 
-def _print_committee(result: hourglass.Replications) -> None:
+def _print_committee(result: hourglass.experiments.Replications) -> None:
     """Where deals die by role, and win rates and cycles by channel."""
     per_run = " (mean per run)" if result.reps > 1 else ""
     roles = _named_rows(

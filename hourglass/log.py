@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hourglass.network import Graph
+from hourglass.config.graph import Graph
+from hourglass.config.scenario import Scenario
 
 PASSED = 0
 """Visit outcome: the prospect went on to the next stage."""
@@ -144,3 +145,12 @@ class EventLog:
         tables = (self.prospects, self.visits, self.purchases, self.moves, self.contacts)
         tables += (self.answers,) if self.answers else ()
         return sum(col.nbytes for table in tables for col in table.values())
+
+
+@dataclass(frozen=True)
+class Run:
+    """One simulated run: the scenario, its seed and the event log."""
+
+    scenario: Scenario
+    seed: int
+    log: EventLog

@@ -111,3 +111,9 @@ LABELS: dict[str, dict[str, str]] = {
 
 Alekseev's "Loyalty" stage has no twin among Jantsch's: it is the loyalty classes after the sale.
 """
+
+DAYS_PER_MONTH = 365.25 / 12
+"""Rates given per month are divided by this to get rates per day."""
+
+REFUSED_BY = "refused_by_"
+"""Loss reasons of deals a committee role turned down: this prefix and the role's name."""

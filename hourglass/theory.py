@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hourglass.budgets import months_of, planned_lifts, resolve, spend_per_day
-from hourglass.scenario import DAYS_PER_MONTH, Scenario
-from hourglass.stages import ACTIVE_CLASSES, FUNNEL, LOYALTY_CLASSES, SELLER_BESIDE
+from hourglass.config.budgets import months_of, planned_lifts, resolve, spend_per_day
+from hourglass.config.scenario import Scenario
+from hourglass.stages import ACTIVE_CLASSES, DAYS_PER_MONTH, FUNNEL, LOYALTY_CLASSES, SELLER_BESIDE
 
 
 @dataclass(frozen=True)

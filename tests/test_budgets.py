@@ -12,30 +12,17 @@ from scipy import stats
 from typer.testing import CliRunner
 
 from conftest import ROOT, make_scenario
-from hourglass import (
-    Constraints,
-    OptimizeError,
-    ScenarioError,
-    budget_lines,
-    daily_table,
-    expected_outcome,
-    kpis,
-    line_curves,
-    load_scenario,
-    marginal_roi,
-    optimize,
-    replicate,
-    response_figure,
-    simulate,
-    stage_table,
-    with_budgets,
-)
-from hourglass.allocation import allocate
-from hourglass.budgets import spend_per_day
+from hourglass import ScenarioError, load_scenario, optimize, replicate, simulate
+from hourglass.analysis import daily_table, kpis, stage_table
 from hourglass.cli import app
-from hourglass.response import Budget, Response, effective_spend
-from hourglass.scenario import DAYS_PER_MONTH
-from hourglass.stages import FUNNEL
+from hourglass.config import budget_lines, with_budgets
+from hourglass.config.budgets import spend_per_day
+from hourglass.config.response import Budget, Response, effective_spend
+from hourglass.experiments import Constraints, OptimizeError, line_curves, marginal_roi
+from hourglass.experiments.allocation import allocate
+from hourglass.plots import response_figure
+from hourglass.stages import DAYS_PER_MONTH, FUNNEL
+from hourglass.theory import expected_outcome
 
 runner = CliRunner()
 BUDGETS = ROOT / "scenarios" / "marketing_budgets.yaml"

@@ -10,24 +10,21 @@ import pytest
 from scipy import stats
 
 from conftest import ROOT, make_scenario
-from hourglass import (
+from hourglass import calibrate, simulate
+from hourglass.calibration import (
     CrmMapping,
-    calibrate,
-    duration_figure,
     export_deals,
     export_transactions,
     fit_bgnbd,
     fit_gamma_gamma,
-    pass_prob_figure,
     read_transactions,
     repeat_tracking,
-    repeat_tracking_figure,
     report_markdown,
     rfm_summary,
-    simulate,
 )
-from hourglass.crm_mapping import TransactionColumns
-from hourglass.estimators import fit_duration, pass_probability
+from hourglass.calibration.estimators import fit_duration, pass_probability
+from hourglass.calibration.mapping import TransactionColumns
+from hourglass.plots import duration_figure, pass_prob_figure, repeat_tracking_figure
 from hourglass.stages import FUNNEL
 
 CDNOW = ROOT / "tests" / "data" / "cdnow" / "CDNOW_sample.txt"

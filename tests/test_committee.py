@@ -12,14 +12,14 @@ from typer.testing import CliRunner
 
 from conftest import ROOT, make_scenario
 from hourglass import load_scenario, parse_scenario, replicate, simulate
-from hourglass.cli import app
-from hourglass.deals import (
+from hourglass.analysis.deals import (
     CHANNEL_COLUMNS,
     DEAL_COLUMNS,
     channel_table,
     deal_table,
     role_table,
 )
+from hourglass.cli import app
 from hourglass.theory import committee_days, committee_pass, expected_entries
 
 ROLES = {

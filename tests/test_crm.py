@@ -8,14 +8,14 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT
-from hourglass import (
+from hourglass import simulate
+from hourglass.calibration import (
     DataError,
     export_deals,
     export_transactions,
     load_mapping,
     read_deals,
     read_transactions,
-    simulate,
 )
 
 BAD = ROOT / "tests" / "data" / "bad_crm"

@@ -12,7 +12,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT, make_scenario
-from hourglass import export_deals, export_transactions, simulate
+from hourglass import simulate
+from hourglass.calibration import export_deals, export_transactions
 from hourglass.stages import FUNNEL
 
 DASHBOARD = str(Path(__file__).parent.parent / "dashboard.py")

@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import INSTANT, ROOT, make_scenario
-from hourglass import kpis, load_scenario, replicate, simulate, stage_table
+from hourglass import load_scenario, replicate, simulate
+from hourglass.analysis import kpis, stage_table
 from hourglass.log import FIRST_REASON, INSIDE, PASSED
-from hourglass.scenario import DAYS_PER_MONTH
-from hourglass.stages import FUNNEL, LOYALTY_CLASSES
+from hourglass.stages import DAYS_PER_MONTH, FUNNEL, LOYALTY_CLASSES
 
 
 def _binomial_close(hits: int, n: int, p: float) -> None:

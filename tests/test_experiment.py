@@ -11,18 +11,10 @@ import pandas as pd
 import pytest
 
 from conftest import make_scenario
-from hourglass import (
-    ReplicationError,
-    ScenarioError,
-    compare,
-    compare_runs,
-    half_widths,
-    parse_vary,
-    replicate,
-    sweep,
-)
-from hourglass import experiment as exp
-from hourglass.comparison import paired_difference
+from hourglass import ScenarioError, compare, replicate, sweep
+from hourglass.experiments import ReplicationError, compare_runs, half_widths, parse_vary
+from hourglass.experiments import replication as exp
+from hourglass.experiments.comparison import paired_difference
 
 
 def _small(**changes):

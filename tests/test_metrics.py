@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from conftest import make_scenario
-from hourglass import (
-    Run,
+from hourglass import Run
+from hourglass.analysis import (
     bands,
     daily_table,
     filling,
@@ -21,8 +21,7 @@ from hourglass import (
     stage_table,
 )
 from hourglass.log import FIRST_REASON, INSIDE, PASSED, EventLog
-from hourglass.scenario import DAYS_PER_MONTH
-from hourglass.stages import FUNNEL, LOYALTY_CLASSES
+from hourglass.stages import DAYS_PER_MONTH, FUNNEL, LOYALTY_CLASSES
 
 NAN = math.nan
 

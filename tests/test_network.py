@@ -14,20 +14,18 @@ import numpy as np
 import pytest
 
 from conftest import INSTANT, ROOT, make_scenario
-from hourglass import (
-    ScenarioError,
+from hourglass import ScenarioError, load_scenario, simulate
+from hourglass.analysis import (
     cascades,
     customer_clustering,
     generation_table,
-    load_scenario,
-    network_figure,
     node_states,
-    parse_scenario_text,
     referral_generations,
-    simulate,
-    well_mixed,
 )
-from hourglass.network import MAX_EDGES, SocialSelling, build_graph
+from hourglass.config import parse_scenario_text, well_mixed
+from hourglass.config.graph import build_graph
+from hourglass.config.network import MAX_EDGES, SocialSelling
+from hourglass.plots import network_figure
 
 DATA = ROOT / "tests" / "data" / "network"
 WORD_OF_MOUTH = {

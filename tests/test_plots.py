@@ -7,17 +7,8 @@ import pandas as pd
 import pytest
 
 from conftest import make_scenario
-from hourglass import (
-    compare,
-    daily_table,
-    filling,
-    kpis,
-    loss_table,
-    replicate,
-    simulate,
-    stage_table,
-    theory,
-)
+from hourglass import compare, replicate, simulate, theory
+from hourglass.analysis import daily_table, filling, kpis, loss_table, stage_table
 from hourglass.plots import (
     band_figure,
     conversion_bars,

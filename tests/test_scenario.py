@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, make_scenario
-from hourglass import ScenarioError, load_scenario, parse_scenario_text
+from hourglass import ScenarioError, load_scenario
+from hourglass.config import parse_scenario_text
 
 BAD = ROOT / "tests" / "data" / "bad"
 

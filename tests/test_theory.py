@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from conftest import INSTANT, make_scenario
-from hourglass import metrics, simulate, theory
+from hourglass import simulate, theory
+from hourglass.analysis import metrics
 from hourglass.log import INSIDE, PASSED
-from hourglass.scenario import DAYS_PER_MONTH
-from hourglass.stages import FUNNEL, LOYALTY_CLASSES
+from hourglass.stages import DAYS_PER_MONTH, FUNNEL, LOYALTY_CLASSES
 
 SEEDS = np.random.SeedSequence(2024).spawn(40)
 

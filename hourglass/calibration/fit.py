@@ -1,0 +1,472 @@
+"""Calibrate a scenario from a CRM deal-stage history and a transaction log.
+
+Per stage: the pass probability from the Aalen-Johansen cumulative incidences of passing
+and of being lost, so deals still open at the end count as right-censored (not dropped);
+time in stage by censored maximum likelihood over exponential, gamma and lognormal, the
+family chosen by AIC. Arrivals per channel, loss-reason shares and conversion per seller
+with 95% intervals. Repeat buying by BG/NBD and order value by Gamma-Gamma (btyd.py).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hourglass.analysis.intervals import Estimate, wilson
+from hourglass.calibration.btyd import (
+    BGNBDFit,
+    GammaGammaFit,
+    Holdout,
+    fit_bgnbd,
+    fit_gamma_gamma,
+    holdout_repeats,
+    rfm_summary,
+)
+from hourglass.calibration.crm import Deals, Skipped, Transactions, read_deals, read_transactions
+from hourglass.calibration.estimators import (
+    DurationFit,
+    fit_duration,
+    pass_probability,
+    poisson_rate,
+)
+from hourglass.calibration.mapping import CrmMapping
+from hourglass.config.scenario import Scenario, parse_scenario
+from hourglass.stages import DAYS_PER_MONTH, DISQUALIFIED, FUNNEL, WENT_COLD
+
+MIN_CUSTOMERS = 10
+"""Fewer customers than this leave the repeat model unfitted."""
+
+
+@dataclass(frozen=True)
+class StageFit:
+    """One funnel stage: visits by status, pass probability, time in stage, loss reasons."""
+
+    stage: str
+    visits: int
+    passed: int
+    lost: int
+    open: int
+    pass_prob: Estimate
+    duration: DurationFit | None
+    loss_reasons: dict[str, Estimate]
+    """Share of the stage's losses per reason, with Wilson intervals."""
+
+
+@dataclass(frozen=True)
+class ChannelFit:
+    """New deals per day from one source, with an exact Poisson 95% interval."""
+
+    channel: str
+    kind: str
+    """paid, organic or referral."""
+    deals: int
+    per_day: Estimate
+
+
+@dataclass(frozen=True)
+class SellerFit:
+    """One seller's deals by outcome and conversion won / (won + lost)."""
+
+    seller: str
+    won: int
+    lost: int
+    open: int
+    conversion: Estimate
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Everything fitted, what was skipped and why, and the scenario it makes."""
+
+    name: str
+    deals: Deals
+    """The checked deal history the fit used."""
+    origin: pd.Timestamp
+    until_days: float
+    stages: list[StageFit]
+    channels: list[ChannelFit]
+    sellers: list[SellerFit]
+    repeat: BGNBDFit | None
+    spend: GammaGammaFit | None
+    skipped_rows: list[Skipped]
+    set_aside: dict[str, int]
+    """Rows after the calibration period per file, kept out of the fit for checking."""
+    notes: list[str] = field(default_factory=list)
+    """Estimates skipped, and assumptions made, each with its reason."""
+    amount_mean_cv: tuple[float, float] | None = None
+    """Mean and cv of the calibration period's amounts, the fallback order value."""
+    holdout: Holdout | None = None
+    """Repeat purchases after the period, kept for checking the fit."""
+
+    @property
+    def scenario(self) -> Scenario:
+        """The calibrated scenario."""
+        return parse_scenario(self._scenario_data(), source="calibration")
+
+    def _scenario_data(self) -> dict[str, Any]:
+        organic = sum(c.per_day.value for c in self.channels if c.kind != "paid")
+        paid = {
+            c.channel: {
+                "budget_per_month": c.per_day.value * DAYS_PER_MONTH,
+                "cost_per_prospect": 1,
+            }
+            for c in self.channels
+            if c.kind == "paid"
+        }
+        channels: dict[str, Any] = {"paid": paid} if paid else {}
+        if organic > 0 or not paid:
+            channels["organic"] = {"prospects_per_day": organic}
+        stages = {}
+        for fit in self.stages:
+            entry: dict[str, Any] = {"pass_prob": _finite(fit.pass_prob.value, 1.0)}
+            entry["duration"] = fit.duration.spec() if fit.duration else {"fixed": {"days": 0}}
+            if fit.loss_reasons:
+                entry["loss_reasons"] = {k: max(v.value, 1e-9) for k, v in fit.loss_reasons.items()}
+            stages[fit.stage] = entry
+        after: dict[str, Any] = {"order_value": self._order_value()}
+        if self.repeat is not None:
+            rep = self.repeat
+            after["repeat"] = {
+                "bgnbd": {
+                    "r": rep.r.value,
+                    "alpha": rep.alpha.value,
+                    "a": rep.a.value,
+                    "b": rep.b.value,
+                    "period_days": rep.period_days,
+                }
+            }
+        return {
+            "name": self.name,
+            "description": f"Calibrated from data up to {self.until_date:%Y-%m-%d}.",
+            "horizon_days": max(1.0, math.ceil(self.until_days)),
+            "channels": channels,
+            "stages": stages,
+            "after_sale": after,
+        }
+
+    def _order_value(self) -> dict[str, Any]:
+        if self.spend is not None and math.isfinite(self.spend.spend_cv):
+            mean, cv = self.spend.mean_spend, self.spend.spend_cv
+        elif self.amount_mean_cv is not None:
+            mean, cv = self.amount_mean_cv
+        else:
+            return {"fixed": {"value": 0}}
+        if mean <= 0:
+            return {"fixed": {"value": 0}}
+        return {"gamma": {"mean": mean, "cv": float(np.clip(cv, 0.01, 20.0))}}
+
+    @property
+    def until_date(self) -> pd.Timestamp:
+        """The end of the calibration period."""
+        return self.origin + pd.Timedelta(days=self.until_days)
+
+    def to_dict(self) -> dict[str, Any]:
+        """What was fitted, as plain data: stages, channels, repeat, sellers, skipped."""
+        repeat: dict[str, float] | None = None
+        intervals: dict[str, list[float]] = {}
+        if self.repeat is not None:
+            named = {k: getattr(self.repeat, k) for k in ("r", "alpha", "a", "b")}
+            if self.spend is not None:
+                named |= {k: getattr(self.spend, k) for k in ("p", "q", "v")}
+            repeat = {k: e.value for k, e in named.items()}
+            intervals = {k: [e.low, e.high] for k, e in named.items()}
+        return {
+            "period": {"from": f"{self.origin:%Y-%m-%d}", "until": f"{self.until_date:%Y-%m-%d}"},
+            "stages": {
+                s.stage: {
+                    "pass_prob": s.pass_prob.value,
+                    "pass_prob_ci": [s.pass_prob.low, s.pass_prob.high],
+                    "visits": {"passed": s.passed, "lost": s.lost, "open": s.open},
+                    "duration": None
+                    if s.duration is None
+                    else {
+                        "family": s.duration.family,
+                        "mean_days": s.duration.mean_days.value,
+                        "mean_days_ci": [s.duration.mean_days.low, s.duration.mean_days.high],
+                        "cv": s.duration.cv,
+                        "aic": s.duration.aic,
+                    },
+                    "loss_reasons": {k: v.value for k, v in s.loss_reasons.items()},
+                }
+                for s in self.stages
+            },
+            "channels": {
+                c.channel: {
+                    "kind": c.kind,
+                    "deals": c.deals,
+                    "per_day": c.per_day.value,
+                    "per_day_ci": [c.per_day.low, c.per_day.high],
+                }
+                for c in self.channels
+            },
+            "repeat": repeat,
+            "repeat_ci": intervals,
+            "holdout": None
+            if self.holdout is None
+            else {
+                "from": f"{self.holdout.until:%Y-%m-%d}",
+                "to": f"{self.holdout.end:%Y-%m-%d}",
+                "actual_repeats": self.holdout.actual,
+                "expected_repeats": self.holdout.expected,
+            },
+            "sellers": {
+                s.seller: {
+                    "conversion": s.conversion.value,
+                    "conversion_ci": [s.conversion.low, s.conversion.high],
+                    "won": s.won,
+                    "lost": s.lost,
+                    "open": s.open,
+                }
+                for s in self.sellers
+            },
+            "skipped_rows": {
+                sk.file: {
+                    f"{col}: {why}" if col else why: len(rows)
+                    for (col, why), rows in sk.reasons.items()
+                }
+                for sk in self.skipped_rows
+            },
+            "notes": self.notes,
+        }
+
+
+def _finite(value: float, default: float) -> float:
+    return value if math.isfinite(value) else default
+
+
+def slug(text: str, taken: frozenset[str] = frozenset()) -> str:
+    """A scenario name from free text: lower case letters, digits and underscores."""
+    name = re.sub(r"[^a-z0-9]+", "_", text.strip().casefold()).strip("_") or "unnamed"
+    if not name[0].isalpha():
+        name = f"x_{name}"
+    name = name[:36]
+    return f"{name}_crm" if name in taken else name
+
+
+def fit_stages(deals: Deals, rng: np.random.Generator, notes: list[str]) -> list[StageFit]:
+    """Every funnel stage's fit; a stage with no visits passes everyone at once."""
+    v = deals.visits
+    out = []
+    for k, name in enumerate(FUNNEL):
+        mine = v[v["stage"] == k]
+        status = mine["status"].to_numpy(str)
+        counts = {s: int((status == s).sum()) for s in ("passed", "lost", "open")}
+        if mine.empty:
+            notes.append(f"{name}: no visits; the scenario lets everyone pass at once")
+            out.append(StageFit(name, 0, 0, 0, 0, Estimate(math.nan, math.nan, math.nan), None, {}))
+            continue
+        left = mine["left"].to_numpy(float)
+        entered = mine["entered"].to_numpy(float)
+        is_open = status == "open"
+        unknown = ~is_open & np.isnan(left)
+        days = np.where(is_open, deals.until - entered, left - entered)
+        prob = pass_probability(np.where(unknown, 0.0, days), status, rng)
+        if not math.isfinite(prob.value):
+            notes.append(
+                f"{name}: pass probability not estimated: no visit was decided yet "
+                "(the scenario lets everyone pass)"
+            )
+        if unknown.any():
+            notes.append(
+                f"{name}: {int(unknown.sum())} decided visits have no leaving time; "
+                "they count for the pass probability, not for the time in stage"
+            )
+        exact, censored = days[~is_open & ~unknown], days[is_open]
+        duration = None
+        if len(exact) >= 2:
+            duration = fit_duration(np.maximum(exact, 0.0), np.maximum(censored, 0.0))
+        else:
+            notes.append(
+                f"{name}: time in stage not fitted: fewer than 2 visits left it at a known "
+                "time (the scenario uses 0 days)"
+            )
+        reasons = _loss_reasons(mine, status, name, deals, notes)
+        out.append(StageFit(name, len(mine), *counts.values(), prob, duration, reasons))
+    return out
+
+
+def _loss_reasons(
+    mine: pd.DataFrame, status: np.ndarray, name: str, deals: Deals, notes: list[str]
+) -> dict[str, Estimate]:
+    if "loss_reason" not in deals.columns:
+        return {}
+    given = mine.loc[status == "lost", "loss_reason"]
+    if given.empty:
+        return {}
+    named = given.where(given != "", "unspecified").map(
+        lambda r: slug(r, frozenset({WENT_COLD, DISQUALIFIED}))
+    )
+    counts = named.value_counts()
+    return {reason: wilson(int(n), len(named)) for reason, n in counts.items()}
+
+
+def fit_channels(deals: Deals, mapping: CrmMapping, notes: list[str]) -> list[ChannelFit]:
+    """New deals per day per source over the calibration period."""
+    v = deals.visits
+    first = v.groupby("deal").first()
+    span = max(deals.until, 1.0)
+    starts_later = int((first["stage"] > 0).sum())
+    if starts_later:
+        notes.append(
+            f"{starts_later} deals start after know; the scenario starts every prospect at know"
+        )
+    if "source" not in deals.columns:
+        notes.append("no source column: all deals counted as organic arrivals")
+        return [ChannelFit("organic", "organic", len(first), poisson_rate(len(first), span))]
+    organic = {s.strip().casefold() for s in mapping.organic_sources}
+    referral = {s.strip().casefold() for s in mapping.referral_sources}
+    counts: dict[tuple[str, str], int] = {}
+    for source, n in first["source"].value_counts().sort_index().items():
+        key = source.strip().casefold()
+        if key in referral:
+            channel = (source, "referral")
+        elif key in organic or key == "":
+            channel = (source or "(no source)", "organic")
+        else:  # sources that read alike become one paid channel
+            channel = (slug(source, frozenset({"organic", "referral"})), "paid")
+        counts[channel] = counts.get(channel, 0) + int(n)
+    out = [ChannelFit(name, kind, n, poisson_rate(n, span)) for (name, kind), n in counts.items()]
+    if any(c.kind == "referral" for c in out):
+        notes.append(
+            "referral word of mouth not calibrated: referred deals are folded into organic "
+            "arrivals (the scenario's referral block needs contact rates the export lacks)"
+        )
+    if any(c.kind == "paid" for c in out):
+        notes.append(
+            "paid channels: costs are not in the export, so cost_per_prospect is 1 and "
+            "budget_per_month counts prospects a month; set both to price them"
+        )
+    return out
+
+
+def fit_sellers(deals: Deals, notes: list[str]) -> list[SellerFit]:
+    """Conversion per seller over the seller's deals."""
+    if "seller" not in deals.columns:
+        notes.append("sellers: no seller column; conversion per seller not estimated")
+        return []
+    per_deal = deals.visits.groupby("deal")[["seller", "outcome"]].last()
+    per_deal = per_deal[per_deal["seller"] != ""]
+    if per_deal.empty:
+        notes.append("sellers: no deal names a seller; conversion per seller not estimated")
+        return []
+    out = []
+    for seller, group in per_deal.groupby("seller"):
+        won = int((group["outcome"] == "won").sum())
+        lost = int((group["outcome"] == "lost").sum())
+        out.append(
+            SellerFit(str(seller), won, lost, len(group) - won - lost, wilson(won, won + lost))
+        )
+    notes.append(
+        "sales team not put in the scenario: the export does not say which stages sellers "
+        "work or how long leads wait for them (conversion per seller is reported)"
+    )
+    return out
+
+
+def calibrate(
+    deals: str | bytes | pd.DataFrame | Deals,
+    transactions: str | bytes | pd.DataFrame | Transactions | None = None,
+    mapping: CrmMapping | None = None,
+    until: str | pd.Timestamp | None = None,
+    name: str = "calibrated",
+    period_days: float = 7.0,
+    seed: int = 0,
+) -> Calibration:
+    """Fit a scenario from a deal-stage history (CSV text or bytes, or a DataFrame) and,
+    optionally, a transaction log; `until` ends the calibration period (deals already read
+    with `read_deals` keep the period they were read with)."""
+    end = None if until is None else pd.Timestamp(until)
+    if not isinstance(deals, Deals):
+        deals = read_deals(deals, mapping, end, name="deals")
+    mapping = mapping or deals.mapping
+    notes = list(deals.notes)
+    rng = np.random.default_rng(seed)
+    stages = fit_stages(deals, rng, notes)
+    channels = fit_channels(deals, mapping, notes)
+    sellers = fit_sellers(deals, notes)
+    skipped, set_aside = [deals.skipped], {deals.skipped.file: deals.set_aside}
+    repeat = spend = amounts = holdout = None
+    if transactions is None:
+        notes.append("repeat buying and order value not fitted: no transaction log given")
+    else:
+        if not isinstance(transactions, Transactions):
+            transactions = read_transactions(transactions, mapping, name="transactions")
+        skipped.append(transactions.skipped)
+        cut = end or deals.origin + pd.Timedelta(days=deals.until)
+        repeat, spend, amounts, aside = _fit_repeat(transactions, cut, period_days, notes)
+        set_aside[transactions.skipped.file] = aside
+        if repeat is not None and aside:
+            holdout = holdout_repeats(transactions.rows, repeat, cut)
+    return Calibration(
+        name=slug(name),
+        deals=deals,
+        origin=deals.origin,
+        until_days=deals.until,
+        stages=stages,
+        channels=channels,
+        sellers=sellers,
+        repeat=repeat,
+        spend=spend,
+        skipped_rows=skipped,
+        set_aside=set_aside,
+        notes=notes,
+        amount_mean_cv=amounts,
+        holdout=holdout,
+    )
+
+
+def _bounded(*estimates: Estimate, top: float) -> bool:
+    """Whether a fit stayed in [0.001, top], with finite intervals."""
+    return all(
+        math.isfinite(e.low) and math.isfinite(e.high) and 1e-3 <= e.value <= top for e in estimates
+    )
+
+
+def _fit_repeat(
+    transactions: Transactions, until: pd.Timestamp, period_days: float, notes: list[str]
+) -> tuple[BGNBDFit | None, GammaGammaFit | None, tuple[float, float] | None, int]:
+    rows = transactions.rows
+    aside = int((rows["date"].dt.normalize() > until).sum())
+    summary = rfm_summary(rows, until, period_days)
+    calib = rows[rows["date"].dt.normalize() <= until]["amount"]
+    amounts = (float(calib.mean()), float(calib.std() / calib.mean())) if calib.mean() > 0 else None
+    if len(summary) < MIN_CUSTOMERS:
+        notes.append(
+            f"repeat buying not fitted: {len(summary)} customers bought by the end of the "
+            f"period; at least {MIN_CUSTOMERS} needed"
+        )
+        return None, None, amounts, aside
+    repeat = fit_bgnbd(summary, period_days)
+    if not (_bounded(repeat.r, top=1e3) and _bounded(repeat.alpha, repeat.a, repeat.b, top=1e6)):
+        notes.append(
+            f"repeat buying not fitted: BG/NBD runs off to the edge of its parameters on "
+            f"{repeat.customers:,} customers with {repeat.repeats:,} repeat purchases "
+            "(too few repeats to tell how customers differ)"
+        )
+        return None, None, amounts, aside
+    buyers = int(((summary["x"] > 0) & (summary["m"] > 0)).sum())
+    if buyers < MIN_CUSTOMERS:
+        notes.append(
+            f"order value by Gamma-Gamma not fitted: {buyers} customers bought again; "
+            f"at least {MIN_CUSTOMERS} needed (the mean and cv of all amounts are used)"
+        )
+        return repeat, None, amounts, aside
+    spend = fit_gamma_gamma(summary)
+    if not (_bounded(spend.p, spend.q, top=1e3) and _bounded(spend.v, top=math.inf)):
+        notes.append(
+            "order value by Gamma-Gamma not fitted: the fit runs off to infinite parameters, "
+            "as when customers do not differ in what they spend (the mean and cv of all "
+            "amounts are used)"
+        )
+        return repeat, None, amounts, aside
+    if spend.q.value <= 2:
+        notes.append(
+            "Gamma-Gamma q <= 2: one order's value has no finite variance; the scenario "
+            "uses the mean and cv of all amounts"
+        )
+    return repeat, spend, amounts, aside

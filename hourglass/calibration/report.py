@@ -1,0 +1,150 @@
+"""The calibration report: what was estimated with 95% intervals, what was skipped and why."""
+
+from __future__ import annotations
+
+import math
+
+from hourglass.analysis.intervals import Estimate
+from hourglass.calibration.fit import Calibration
+
+
+def _num(x: float) -> str:
+    if not math.isfinite(x):
+        return "n/a"
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
+
+
+def _ci(e: Estimate, percent: bool = False) -> str:
+    if percent:
+        if not math.isfinite(e.value):
+            return "n/a"
+        return f"{e.value:.1%} [{e.low:.1%}, {e.high:.1%}]"
+    return f"{_num(e.value)} [{_num(e.low)}, {_num(e.high)}]"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(r) + " |" for r in rows]
+
+
+def report_markdown(cal: Calibration) -> str:
+    """The report as Markdown text."""
+    out = [
+        f"# Calibration report: {cal.name}",
+        "",
+        f"Calibration period: {cal.origin:%Y-%m-%d} to {cal.until_date:%Y-%m-%d} "
+        f"({cal.until_days:,.1f} days). Intervals are 95%.",
+        "",
+        "## Data read",
+        "",
+    ]
+    for skipped in cal.skipped_rows:
+        aside = cal.set_aside.get(skipped.file, 0)
+        used = skipped.rows - skipped.count - aside
+        out.append(
+            f"- {skipped.file}: {skipped.rows:,} rows; {used:,} used, {skipped.count:,} skipped, "
+            f"{aside:,} after the calibration period kept out of the fit for checking."
+        )
+        out += [f"  - {line}" for line in skipped.lines()]
+    out += ["", "## Stages", ""]
+    rows = []
+    for s in cal.stages:
+        d = s.duration
+        fits = " / ".join(f"{d.loglik[f]:,.1f}" for f in d.loglik) if d else "n/a"
+        rows.append(
+            [
+                s.stage,
+                f"{s.visits:,}",
+                f"{s.passed:,}",
+                f"{s.lost:,}",
+                f"{s.open:,}",
+                _ci(s.pass_prob, percent=True),
+                d.family if d else "not fitted",
+                _ci(d.mean_days) if d else "n/a",
+                f"{d.cv:.3g}" if d else "n/a",
+                fits,
+            ]
+        )
+    out += _table(
+        [
+            "stage",
+            "visits",
+            "passed",
+            "lost",
+            "open",
+            "pass probability",
+            "time in stage",
+            "mean days",
+            "cv",
+            "log-likelihood: exponential / gamma / lognormal",
+        ],
+        rows,
+    )
+    out += [
+        "",
+        "Pass probability: Aalen-Johansen cumulative incidence of passing over that of "
+        "passing or being lost, with open visits right-censored; interval by Poisson "
+        "bootstrap. Time in stage: censored maximum likelihood, the family with the lowest "
+        "AIC; interval on the mean from the observed information.",
+    ]
+    reasons = [
+        [s.stage, reason, _ci(e, percent=True)]
+        for s in cal.stages
+        for reason, e in s.loss_reasons.items()
+    ]
+    if reasons:
+        out += ["", "## Loss reasons (share of each stage's losses)", ""]
+        out += _table(["stage", "reason", "share"], reasons)
+    out += ["", "## Arrivals per channel (new deals per day)", ""]
+    out += _table(
+        ["channel", "kind", "deals", "per day"],
+        [[c.channel, c.kind, f"{c.deals:,}", _ci(c.per_day)] for c in cal.channels],
+    )
+    if cal.sellers:
+        out += ["", "## Conversion per seller (won / decided deals)", ""]
+        out += _table(
+            ["seller", "won", "lost", "open", "conversion"],
+            [
+                [s.seller, f"{s.won:,}", f"{s.lost:,}", f"{s.open:,}", _ci(s.conversion, True)]
+                for s in cal.sellers
+            ],
+        )
+    if cal.repeat is not None:
+        rep = cal.repeat
+        out += [
+            "",
+            f"## Repeat buying (BG/NBD, time in periods of {rep.period_days:g} days)",
+            "",
+            f"{rep.customers:,} customers, {rep.repeats:,} repeat purchases (a day's purchases "
+            f"count as one); log-likelihood {rep.loglik:,.2f}.",
+            "",
+        ]
+        out += _table(
+            ["parameter", "estimate [95% CI]"],
+            [[k, _ci(getattr(rep, k))] for k in ("r", "alpha", "a", "b")],
+        )
+    if cal.holdout is not None:
+        h = cal.holdout
+        out += [
+            "",
+            f"Check on the rows kept out: from {h.until:%Y-%m-%d} to {h.end:%Y-%m-%d} these "
+            f"customers bought again {h.actual:,} times; BG/NBD expects {h.expected:,.0f} "
+            f"({h.error:+.1%}).",
+        ]
+    if cal.spend is not None:
+        sp = cal.spend
+        out += [
+            "",
+            "## Order value (Gamma-Gamma)",
+            "",
+            f"{sp.customers:,} customers with repeat purchases (the mean of their repeat "
+            f"purchases); mean order value {_num(sp.mean_spend)}, cv {_num(sp.spend_cv)}.",
+            "",
+        ]
+        out += _table(
+            ["parameter", "estimate [95% CI]"],
+            [[k, _ci(getattr(sp, k))] for k in ("p", "q", "v")],
+        )
+    out += ["", "## Skipped or assumed", ""]
+    out += [f"- {note}" for note in cal.notes] or ["- nothing"]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,146 @@
+"""Budget lines: the money a scenario spends per month, by lever, and what it buys.
+
+A line is a paid channel (named as the channel), a funnel stage with a budget (know ...
+buy), `repeat` (after_sale.budget) or `refer` (referral.budget). `resolve` turns budgets
+into the rates the engine runs on; the engine never sees a response curve.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from hourglass.config.base import did_you_mean
+from hourglass.config.response import Budget, spend_by_month
+from hourglass.config.scenario import Scenario, ScenarioError, parse_scenario
+from hourglass.stages import DAYS_PER_MONTH, FUNNEL
+
+LOWER_LINES = {"repeat": "after_sale", "refer": "referral"}
+"""The lower half's lines and the scenario section holding their budget."""
+
+
+def budget_lines(scenario: Scenario) -> dict[str, float]:
+    """Money per month on each line, in a stable order: channels, stages, repeat, refer."""
+    lines = {name: c.budget_per_month for name, c in scenario.channels.paid.items()}
+    for name, budget in lever_budgets(scenario).items():
+        lines[name] = budget.per_month
+    return lines
+
+
+def lever_budgets(scenario: Scenario) -> dict[str, Budget]:
+    """The budgets on stages and on the lower half (not channels), by line name."""
+    out = {name: st.budget for name, st in scenario.funnel if st.budget is not None}
+    for line, section in LOWER_LINES.items():
+        part = getattr(scenario, section)
+        if part is not None and part.budget is not None:
+            out[line] = part.budget
+    return out
+
+
+def line_path(scenario: Scenario, line: str) -> str:
+    """The dotted field path of a line's money per month; unknown lines are refused."""
+    if line in scenario.channels.paid:
+        return f"channels.paid.{line}.budget_per_month"
+    levers = lever_budgets(scenario)
+    if line in levers:
+        section = LOWER_LINES.get(line, f"stages.{line}")
+        return f"{section}.budget.per_month"
+    known = list(budget_lines(scenario))
+    raise ScenarioError(
+        f"unknown budget line '{line}'{did_you_mean(line, known)} "
+        f"(this scenario's lines: {', '.join(known) or 'none'})"
+    )
+
+
+def with_budgets(scenario: Scenario, amounts: dict[str, float]) -> Scenario:
+    """The scenario with some lines' money per month changed, validated anew."""
+    return scenario.with_overrides({line_path(scenario, k): v for k, v in amounts.items()})
+
+
+def months_of(scenario: Scenario) -> int:
+    """The months a run spans, the last one perhaps in part."""
+    return max(1, math.ceil(scenario.horizon_days / DAYS_PER_MONTH))
+
+
+def spend_per_day(scenario: Scenario, days: int) -> np.ndarray:
+    """Fixed money on each of `days` days: budget lines (following their plans) and sellers."""
+    months = max(months_of(scenario), math.ceil(days / DAYS_PER_MONTH) + 1)
+    monthly = np.zeros(months)
+    for per_month, plan in _money_specs(scenario).values():
+        monthly += spend_by_month(per_month, plan, months)
+    month = (np.arange(days) / DAYS_PER_MONTH).astype(np.int64)
+    sellers = (
+        scenario.sales.sellers * scenario.sales.cost_per_seller_per_month if scenario.sales else 0
+    )
+    return (monthly[month] + sellers) / DAYS_PER_MONTH
+
+
+def line_spend_per_day(scenario: Scenario, line: str, days: int) -> np.ndarray:
+    """Money on one line on each of `days` days, following its plan."""
+    per_month, plan = _money_specs(scenario)[line]
+    months = math.ceil(days / DAYS_PER_MONTH) + 1
+    month = (np.arange(days) / DAYS_PER_MONTH).astype(np.int64)
+    return spend_by_month(per_month, plan, months)[month] / DAYS_PER_MONTH
+
+
+def _money_specs(scenario: Scenario) -> dict[str, tuple[float, list[float] | None]]:
+    """Each line's steady money per month and its plan, if any."""
+    specs = {n: (c.budget_per_month, c.plan) for n, c in scenario.channels.paid.items()}
+    for line, budget in lever_budgets(scenario).items():
+        specs[line] = (budget.per_month, budget.plan)
+    return specs
+
+
+def planned_lines(scenario: Scenario) -> list[str]:
+    """The lines whose money follows a month-by-month plan."""
+    return [line for line, (_, plan) in _money_specs(scenario).items() if plan is not None]
+
+
+def planned_lifts(scenario: Scenario) -> dict[str, list[float]]:
+    """Funnel stages whose budget follows a plan: the lift in pass probability, month by month."""
+    months = months_of(scenario)
+    return {
+        name: st.budget.effects(months).tolist()
+        for name, st in scenario.funnel
+        if st.budget is not None and st.budget.plan is not None
+    }
+
+
+def resolve(scenario: Scenario) -> Scenario:
+    """The scenario with lever budgets turned into rates: pass probabilities, repeat, referrals.
+
+    Steady stage lifts add to pass_prob (at most 1); the repeat lift multiplies the purchase rate
+    (BG/NBD: alpha shrinks by the same factor); the refer lift multiplies contact rates.
+    """
+    levers = lever_budgets(scenario)
+    if not levers:
+        return scenario
+    data: dict[str, Any] = scenario.to_dict()
+    for line, budget in levers.items():
+        lift = budget.steady_effect()
+        if line in FUNNEL:
+            stage = data["stages"][line]
+            if budget.plan is None:  # a planned lift varies by month: see planned_lifts
+                stage["pass_prob"] = min(1.0, stage["pass_prob"] + lift)
+            del stage["budget"]
+        elif line == "repeat":
+            del data["after_sale"]["budget"]
+            _lift_repeat(data["after_sale"].get("repeat"), 1.0 + lift)
+        else:
+            referral = data["referral"]
+            del referral["budget"]
+            referral["contacts_per_month"] = {
+                k: v * (1.0 + lift) for k, v in referral["contacts_per_month"].items()
+            }
+    return parse_scenario(data, source=f"{scenario.name} with its budgets applied")
+
+
+def _lift_repeat(repeat: dict[str, Any] | None, factor: float) -> None:
+    if repeat is None:
+        return
+    if "bgnbd" in repeat:
+        repeat["bgnbd"]["alpha"] /= factor  # a Gamma(r, alpha) rate scaled by the factor
+    else:
+        repeat["simple"]["purchases_per_month"] *= factor

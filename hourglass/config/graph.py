@@ -1,0 +1,199 @@
+"""Social graphs as CSR arrays: generated (small world, scale free, complete) or read from CSV.
+
+A graph is built once per (graph spec, seed) and kept for the process: the graph is the
+population, fixed across replications.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from hourglass.config.network import Complete, EdgeList, ScaleFree, SmallWorld
+
+MAX_EDGES = 5_000_000
+"""Largest graph, in undirected links. A run holds 8 bytes a link (int32 both ways), but
+building one (int64 pair lists, their sort and the de-duplication) peaks near 100 bytes a
+link: 5 million links take about half a gigabyte while the graph is built."""
+
+MAX_NODES = 20_000_000
+"""Largest graph, in people: a run keeps a few bytes per person beside the links."""
+
+
+@dataclass(frozen=True, eq=False)
+class Graph:
+    """An undirected graph as CSR arrays: node v's neighbours are indices[indptr[v]:indptr[v+1]].
+
+    `names` holds an edge list's ids by node (None for a generated graph).
+    """
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    names: tuple[str, ...] | None = None
+
+    @property
+    def nodes(self) -> int:
+        """Number of people."""
+        return len(self.indptr) - 1
+
+    @property
+    def edges(self) -> int:
+        """Number of undirected links."""
+        return len(self.indices) // 2
+
+    def degrees(self) -> np.ndarray:
+        """Each node's number of neighbours."""
+        return np.diff(self.indptr)
+
+
+def build_graph(spec: SmallWorld | ScaleFree | Complete | EdgeList, seed: int) -> Graph:
+    """The graph a spec describes, built once per process for each (spec, seed)."""
+    if spec.kind == "edge_list":
+        return load_edge_list(*file_keys(spec.edges, spec.nodes))
+    return _generate(spec, seed)
+
+
+@functools.lru_cache(maxsize=4)
+def _generate(spec: SmallWorld | ScaleFree | Complete, seed: int) -> Graph:
+    rng = np.random.default_rng(seed)
+    if spec.kind == "complete":
+        n = spec.nodes
+        others = np.tile(np.arange(n - 1, dtype=np.int32), n).reshape(n, n - 1)
+        others += np.tri(n, n - 1, -1, dtype=np.int32) == 0  # skip the node itself
+        indptr = np.arange(0, n * (n - 1) + 1, n - 1, dtype=np.int64)
+        return Graph(indptr, others.ravel())
+    if spec.kind == "small_world":
+        return _csr(spec.nodes, *_small_world(spec, rng))
+    return _csr(spec.nodes, *_scale_free(spec, rng))
+
+
+def _small_world(spec: SmallWorld, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Watts-Strogatz links: a ring lattice, each link's far end rewired with prob `rewire`.
+
+    Rewiring is drawn for all links at once, so a rewired link that lands on a self-link or
+    an existing one is dropped (networkx redraws it); at 100k nodes that is a handful.
+    """
+    n, half = spec.nodes, spec.neighbours // 2
+    near = np.repeat(np.arange(n, dtype=np.int64), half)
+    far = (near + np.tile(np.arange(1, half + 1), n)) % n
+    rewired = rng.random(len(far)) < spec.rewire
+    far[rewired] = rng.integers(n, size=int(rewired.sum()))
+    return near, far
+
+
+def _scale_free(spec: ScaleFree, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Barabási-Albert links from a star of m + 1 nodes, each newcomer adding m links.
+
+    Each link's far end is a uniform pick from the list of all earlier links' ends (so a
+    node is picked in proportion to its degree); a pick that lands on a link's far end is
+    that link's own pick, followed back until it meets a near end. A newcomer that picks
+    one node twice gets one link to it (networkx redraws).
+    """
+    n, m = spec.nodes, spec.links_per_node
+    links = m + (n - m - 1) * m
+    near = np.zeros(links, dtype=np.int64)
+    near[m:] = np.repeat(np.arange(m + 1, n, dtype=np.int64), m)
+    far = np.zeros(links, dtype=np.int64)
+    far[:m] = np.arange(1, m + 1)
+    first_link = m + (near[m:] - m - 1) * m  # the newcomer's first link
+    slot = np.zeros(links, dtype=np.int64)  # ends list: link e's near end at 2e, far end 2e+1
+    slot[m:] = (rng.random(links - m) * 2 * first_link).astype(np.int64)
+    todo = np.arange(m, links)
+    pick = slot[m:].copy()
+    while len(todo):
+        link, is_far = pick >> 1, (pick & 1).astype(bool)
+        near_end = ~is_far
+        far[todo[near_end]] = near[link[near_end]]
+        seed_far = is_far & (link < m)
+        far[todo[seed_far]] = far[link[seed_far]]
+        chase = is_far & (link >= m)
+        todo, pick = todo[chase], slot[link[chase]]
+    return near, far
+
+
+def _csr(n: int, a: np.ndarray, b: np.ndarray) -> Graph:
+    """CSR arrays of the undirected graph with links a-b; self-links and repeats dropped."""
+    keep = a != b
+    lo, hi = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
+    pairs = np.unique(lo * n + hi)
+    lo, hi = pairs // n, pairs % n
+    ends = np.concatenate([lo, hi])
+    others = np.concatenate([hi, lo]).astype(np.int32)
+    order = np.argsort(ends, kind="stable")
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(ends, minlength=n), out=indptr[1:])
+    return Graph(indptr, others[order])
+
+
+@functools.lru_cache(maxsize=4)
+def load_edge_list(edges: tuple[str, int, int], nodes: tuple[str, int, int] | None = None) -> Graph:
+    """Read an edge list (and its people) into a graph; a ValueError names file and line.
+
+    Arguments are (path, mtime, size) keys, so an edited file is read again.
+    """
+    index: dict[str, int] = {}
+    if nodes is not None:
+        for line, row in _rows(nodes[0]):
+            if row[0] in index:
+                raise ValueError(f"{nodes[0]}: line {line}: '{row[0]}' is listed twice")
+            index[row[0]] = len(index)
+    a: list[int] = []
+    b: list[int] = []
+    for line, row in _rows(edges[0]):
+        if len(row) < 2:
+            raise ValueError(f"{edges[0]}: line {line}: a link needs two ids")
+        for who in row[:2]:
+            if who not in index:
+                if nodes is not None:
+                    raise ValueError(
+                        f"{edges[0]}: line {line}: unknown node '{who}' "
+                        f"(not in {Path(nodes[0]).name})"
+                    )
+                index[who] = len(index)
+        a.append(index[row[0]])
+        b.append(index[row[1]])
+        if len(a) > MAX_EDGES:
+            raise ValueError(
+                f"{edges[0]}: more than {MAX_EDGES:,} links; at most that many fit in memory"
+            )
+    if len(index) < 2:
+        raise ValueError(f"{edges[0]}: a graph needs at least two people")
+    if len(index) > MAX_NODES:
+        raise ValueError(f"{edges[0]}: {len(index):,} people; at most {MAX_NODES:,}")
+    graph = _csr(len(index), np.array(a, dtype=np.int64), np.array(b, dtype=np.int64))
+    return Graph(graph.indptr, graph.indices, tuple(index))
+
+
+def _rows(path: str):
+    """A CSV file's non-empty rows after the header, with their line numbers (from 1)."""
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.reader(f)
+            next(reader, None)
+            for row in reader:
+                cells = [c.strip() for c in row]
+                if any(cells):
+                    yield reader.line_num, cells
+    except (OSError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path}: cannot read: {err}") from None
+
+
+def file_keys(edges: str, nodes: str | None) -> tuple[tuple[str, int, int], ...]:
+    """Each file's path, modification time and size: a cache key that sees edits."""
+    keys = []
+    for path in (edges, nodes):
+        if path is None:
+            continue
+        try:
+            stat = os.stat(path)
+        except OSError as err:
+            raise ValueError(f"{path}: cannot read: {err.strerror or err}") from None
+        keys.append((path, stat.st_mtime_ns, stat.st_size))
+    return tuple(keys)

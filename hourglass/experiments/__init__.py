@@ -1,0 +1,5 @@
+"""Replications, paired comparisons, sweeps, budget optimisation and results on disk."""
+
+import lazy_loader as _lazy
+
+__getattr__, __dir__, __all__ = _lazy.attach_stub(__name__, __file__)

@@ -1,0 +1,21 @@
+from .allocation import (
+    OBJECTIVE_KPIS,
+    Constraints,
+    Optimization,
+    OptimizeError,
+    line_curves,
+    marginal_roi,
+    optimize,
+)
+from .comparison import Comparison, compare, compare_runs
+from .replication import (
+    BACKENDS,
+    BackendError,
+    ReplicationError,
+    Replications,
+    half_widths,
+    replicate,
+    summarize,
+)
+from .results import jsonable, save_replications, write_text
+from .sweeps import Vary, parse_vary, sweep

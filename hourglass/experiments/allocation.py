@@ -1,0 +1,361 @@
+"""Budget allocation: search cheaply on the analytic expectation, confirm by simulation.
+
+`optimize` spreads a total budget per month over a scenario's budget lines (paid channels,
+stage budgets, repeat, refer) to maximise buyers, revenue, profit or customers at the
+horizon, within per-line bounds and with some lines locked. The search runs on
+`theory.expected_outcome`; the chosen allocation is then simulated against the current one
+on common random numbers, and the gain is reported with its 95% confidence interval. A gain
+whose interval includes zero is not confirmed, and says so.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import optimize as scipy_optimize
+
+from hourglass.config.budgets import (
+    budget_lines,
+    lever_budgets,
+    line_path,
+    planned_lines,
+    with_budgets,
+)
+from hourglass.config.scenario import Scenario, ScenarioError
+from hourglass.experiments.comparison import compare_runs
+from hourglass.experiments.replication import Backend, Progress, replicate
+from hourglass.stages import DAYS_PER_MONTH, FUNNEL
+from hourglass.theory import expected_outcome
+
+Objective = Literal["buyers", "revenue", "profit", "customers"]
+OBJECTIVE_KPIS: dict[str, str] = {
+    "buyers": "buyers",
+    "revenue": "revenue",
+    "profit": "profit",
+    "customers": "customers_end",
+}
+"""Each objective and the KPI that measures it."""
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """Lines kept as they are, and bounds on the others' money per month."""
+
+    locked: frozenset[str] = frozenset()
+    minimum: Mapping[str, float] = field(default_factory=dict)
+    maximum: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Gain:
+    """The simulated change of the objective, optimal against current, with its 95% CI."""
+
+    mean: float
+    ci_low: float
+    ci_high: float
+    pct: float
+
+
+@dataclass(frozen=True)
+class Optimization:
+    """An allocation, what the expectation promised and what the simulation confirmed."""
+
+    objective: str
+    budget: float
+    current: dict[str, float]
+    optimal: dict[str, float]
+    expected: dict[str, float]
+    """The objective's analytic expectation: current and optimal."""
+    gain: Gain
+    confirmed: bool
+    scenario: Scenario
+    """The scenario with the optimal allocation."""
+    marginal_roi: dict[str, float]
+    """Per line, the expected profit of one more unit of money, at the current allocation."""
+    reps: int
+    seed: int
+    notes: list[str]
+
+    def verdict(self) -> str:
+        """One plain sentence on the gain."""
+        g = self.gain
+        what = f"{self.objective} {g.pct:+.1f}% ({g.mean:+,.1f}), 95% CI [{g.ci_low:+,.1f}, "
+        what += f"{g.ci_high:+,.1f}] over {self.reps} paired replications"
+        if self.confirmed:
+            return f"Confirmed by simulation: {what}."
+        return (
+            f"Not confirmed: the simulated gain's interval includes zero or lies below it "
+            f"({what}); keep the current allocation."
+        )
+
+    def to_dict(self) -> dict:
+        """Plain data: objective, budget, current, optimal, gain, confirmed, and the rest."""
+        return {
+            "objective": self.objective,
+            "budget": self.budget,
+            "current": self.current,
+            "optimal": self.optimal,
+            "gain": {
+                "mean": self.gain.mean,
+                "ci_low": self.gain.ci_low,
+                "ci_high": self.gain.ci_high,
+                "pct": self.gain.pct,
+            },
+            "confirmed": self.confirmed,
+            "expected": self.expected,
+            "marginal_roi": self.marginal_roi,
+            "reps": self.reps,
+            "seed": self.seed,
+            "notes": self.notes,
+        }
+
+
+class OptimizeError(ValueError):
+    """An optimisation that cannot be set up; the message says why."""
+
+
+def optimize(
+    scenario: Scenario,
+    total_budget: float,
+    objective: Objective = "profit",
+    constraints: Constraints | None = None,
+    *,
+    reps: int = 20,
+    seed: int | None = None,
+    backend: Backend = "processes",
+    progress: Progress | None = None,
+    guard: Callable[[Scenario], None] | None = None,
+) -> Optimization:
+    """Allocate `total_budget` per month over the budget lines; confirm the gain by simulation.
+
+    `guard`, if given, sees the optimal scenario before it is simulated and may raise to stop.
+    """
+    if objective not in OBJECTIVE_KPIS:
+        raise OptimizeError(
+            f"unknown objective '{objective}'; use one of {', '.join(OBJECTIVE_KPIS)}"
+        )
+    constraints = constraints or Constraints()
+    current = budget_lines(scenario)
+    optimal, notes = allocate(scenario, total_budget, objective, constraints)
+    best = with_budgets(scenario, optimal)
+    if guard is not None:
+        guard(best)
+    kpi = OBJECTIVE_KPIS[objective]
+    seed = scenario.seed if seed is None else seed
+    runs = {}
+    for i, (name, spec) in enumerate((("current", scenario), ("optimal", best))):
+        tick = (lambda d, _t, i=i: progress(i * reps + d, 2 * reps)) if progress else None
+        runs[name] = replicate(spec, reps, seed, backend, progress=tick)
+    row = compare_runs(runs).table.set_index("kpi").loc[kpi]
+    gain = Gain(
+        mean=float(row["delta"]),
+        ci_low=float(row["ci_low"]),
+        ci_high=float(row["ci_high"]),
+        pct=float(row["delta_pct"]),
+    )
+    return Optimization(
+        objective=objective,
+        budget=total_budget,
+        current=current,
+        optimal=optimal,
+        expected={
+            "current": expected_outcome(scenario)[kpi],
+            "optimal": expected_outcome(best)[kpi],
+        },
+        gain=gain,
+        confirmed=bool(gain.ci_low > 0.0),
+        scenario=best,
+        marginal_roi=marginal_roi(scenario),
+        reps=reps,
+        seed=seed,
+        notes=notes,
+    )
+
+
+def allocate(
+    scenario: Scenario, total_budget: float, objective: Objective, constraints: Constraints
+) -> tuple[dict[str, float], list[str]]:
+    """The allocation that maximises the objective's expectation, and notes on the search."""
+    current = budget_lines(scenario)
+    _check_lines(scenario, constraints)
+    if not math.isfinite(total_budget) or total_budget < 0:
+        raise OptimizeError(f"the budget must be a non-negative amount, got {total_budget}")
+    planned = [k for k in planned_lines(scenario) if k not in constraints.locked]
+    locked = {k: current[k] for k in current if k in constraints.locked or k in planned}
+    free = [k for k in current if k not in locked]
+    left = total_budget - sum(locked.values())
+    if left < 0:
+        raise OptimizeError(
+            f"the locked lines take {sum(locked.values()):,.2f} a month, more than the "
+            f"budget of {total_budget:,.2f}"
+        )
+    low = np.array([constraints.minimum.get(k, 0.0) for k in free])
+    high = np.array([constraints.maximum.get(k, left) for k in free])
+    bad = [k for k, lo, hi in zip(free, low, high, strict=True) if lo > hi]
+    if bad:
+        raise OptimizeError(f"'{bad[0]}': its minimum is above its maximum")
+    if low.sum() > left:
+        raise OptimizeError(
+            f"the free lines' minima add up to {low.sum():,.2f}, more than the "
+            f"{left:,.2f} a month left to allocate"
+        )
+    notes = [
+        f"'{k}' follows a month-by-month plan, which the optimiser keeps as it is" for k in planned
+    ]
+    if not free:
+        notes.append("every line is locked: nothing to allocate")
+        return dict(current), notes
+    spend = left
+    if high.sum() < left:
+        spend = float(high.sum())
+        notes.append(
+            f"the free lines' maxima add up to {spend:,.2f}: {left - spend:,.2f} of the "
+            "budget is left unspent"
+        )
+    amounts = _search(scenario, free, locked, low, np.minimum(high, spend), spend, objective)
+    optimal = {k: locked.get(k, 0.0) for k in current}
+    optimal.update(dict(zip(free, amounts.tolist(), strict=True)))
+    return optimal, notes
+
+
+def marginal_roi(scenario: Scenario) -> dict[str, float]:
+    """Per line: the expected profit of one more unit of money (0.5: 1.5 back per 1 spent).
+
+    The derivative of profit with respect to the line's total spend over the horizon, on
+    the analytic expectation: the unit itself and the costs it brings (bonuses, cost to
+    serve) are netted out. At an optimum the lines that are free to move share one value.
+    """
+    months = scenario.horizon_days / DAYS_PER_MONTH
+    profit = expected_outcome(scenario)["profit"]
+    out = {}
+    for line, amount in budget_lines(scenario).items():
+        step = max(1.0, 0.01 * amount)
+        more = expected_outcome(with_budgets(scenario, {line: amount + step}))["profit"]
+        out[line] = (more - profit) / (step * months)
+    return out
+
+
+def _check_lines(scenario: Scenario, constraints: Constraints) -> None:
+    """Refuse constraints on lines the scenario does not have."""
+    named = set(constraints.locked) | set(constraints.minimum) | set(constraints.maximum)
+    for line in sorted(named):
+        try:
+            line_path(scenario, line)
+        except ScenarioError as err:
+            raise OptimizeError(str(err)) from None
+    for bound in (constraints.minimum, constraints.maximum):
+        for line, value in bound.items():
+            if not math.isfinite(value) or value < 0:
+                raise OptimizeError(f"'{line}': a bound must be a non-negative amount")
+
+
+def _search(
+    scenario: Scenario,
+    free: list[str],
+    locked: dict[str, float],
+    low: np.ndarray,
+    high: np.ndarray,
+    spend: float,
+    objective: Objective,
+) -> np.ndarray:
+    """Maximise the expectation over the free lines' amounts that add up to `spend`."""
+    kpi = OBJECTIVE_KPIS[objective]
+    scale = max(spend, 1.0)
+
+    def value(shares: np.ndarray) -> float:
+        amounts = dict(zip(free, (shares * scale).tolist(), strict=True))
+        return -expected_outcome(with_budgets(scenario, {**locked, **amounts}))[kpi]
+
+    first = value(np.clip(np.full(len(free), spend / len(free)), low, high) / scale)
+    norm = abs(first) or 1.0
+    bounds = list(zip(low / scale, high / scale, strict=True))
+    total = {"type": "eq", "fun": lambda x: x.sum() - spend / scale}
+    best = None
+    current = np.array([budget_lines(scenario)[k] for k in free])
+    for start in _starts(current, low, high, spend):
+        found = scipy_optimize.minimize(
+            lambda x: value(x) / norm,
+            start / scale,
+            method="SLSQP",
+            bounds=bounds,
+            constraints=[total],
+            options={"ftol": 1e-10, "maxiter": 200},
+        )
+        if best is None or found.fun < best.fun:
+            best = found
+    return _feasible(best.x * scale, low, high, spend)
+
+
+def _starts(
+    current: np.ndarray, low: np.ndarray, high: np.ndarray, spend: float
+) -> list[np.ndarray]:
+    """Feasible starting points: an even split, and the current shares scaled to `spend`."""
+    even = np.full(len(low), spend / len(low))
+    shares = current / current.sum() * spend if current.sum() > 0 else even
+    return [_feasible(even, low, high, spend), _feasible(shares, low, high, spend)]
+
+
+def _feasible(x: np.ndarray, low: np.ndarray, high: np.ndarray, spend: float) -> np.ndarray:
+    """Move x into the box [low, high] with sum `spend` (water-filling on the slack)."""
+    x = np.clip(x, low, high)
+    for _ in range(len(x) + 1):
+        gap = spend - x.sum()
+        if abs(gap) < 1e-9 * max(spend, 1.0):
+            break
+        room = (high - x) if gap > 0 else (x - low)
+        movable = room > 0
+        if not movable.any():
+            break
+        step = np.minimum(room[movable], abs(gap) / movable.sum())
+        x[movable] += np.sign(gap) * step
+    return x
+
+
+def line_curves(
+    scenario: Scenario, points: int = 60, reach: Mapping[str, float] | None = None
+) -> pd.DataFrame:
+    """Each line's response: money per month against its steady effect (tidy, with units).
+
+    Columns: line, money, effect, unit, current (True on the line's current amount). The
+    curves run past `reach` (line -> money), e.g. an optimal allocation to be marked on them.
+    """
+    rows = []
+    for line, amount in budget_lines(scenario).items():
+        effect, unit = _effect_of(scenario, line)
+        top = max(2.5 * amount, _half_saturation(scenario, line) * 3.0, 1.0)
+        top = max(top, 1.1 * (reach or {}).get(line, 0.0))
+        for money in sorted([*np.linspace(0.0, top, points), amount]):
+            rows.append((line, money, effect(money), unit, money == amount))
+    return pd.DataFrame(rows, columns=["line", "money", "effect", "unit", "current"])
+
+
+def _effect_of(scenario: Scenario, line: str) -> tuple[Callable[[float], float], str]:
+    """A line's steady effect as a function of its money per month, and the effect's unit."""
+    if line in scenario.channels.paid:
+        return scenario.channels.paid[line].reach, "prospects per day"
+    budget = lever_budgets(scenario)[line]
+    unit = "lift in pass probability" if line in FUNNEL else "relative lift"
+    return budget.steady_effect, unit
+
+
+def _half_saturation(scenario: Scenario, line: str) -> float:
+    """Where a line's curve bends (the Hill half-saturation, or the linear cap's money)."""
+    if line in scenario.channels.paid:
+        spec = scenario.channels.paid[line]
+        response, decay = spec.response, spec.adstock
+    else:
+        budget = lever_budgets(scenario)[line]
+        response, decay = budget.response, budget.adstock
+    if response is None:
+        return 0.0
+    if response.hill:
+        bend = response.hill.half_saturation
+    else:
+        linear = response.linear
+        bend = linear.cap / linear.per_unit if linear.per_unit else 0.0
+    return bend * (1.0 - decay)

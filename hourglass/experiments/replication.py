@@ -1,0 +1,373 @@
+"""Replications, paired comparisons and sweeps, on a serial, process-pool or Dask backend.
+
+Replication i of seed s always runs on SeedSequence(s, spawn_key=(i,)), whatever the
+backend or the number of workers, so results are identical everywhere. Comparisons give
+every scenario the same seed children (common random numbers): each mechanism draws from
+its own stream, so where two scenarios do not differ their customers meet the same luck.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from hourglass.analysis import metrics
+from hourglass.config.scenario import Scenario
+from hourglass.sim.engine import simulate
+
+Backend = Literal["serial", "processes", "dask"]
+BACKENDS: tuple[str, ...] = ("serial", "processes", "dask")
+Progress = Callable[[int, int], None]
+"""Called as progress(done, total) after each replication."""
+
+MAIN_KPIS: tuple[str, ...] = ("buyers", "revenue", "customers_end")
+"""The KPIs a precision target is checked on."""
+
+
+class BackendError(RuntimeError):
+    """A backend that cannot run: a missing extra, an unreachable scheduler."""
+
+
+class ReplicationError(RuntimeError):
+    """Replications that failed twice; the message lists them and why."""
+
+
+def seed_child(seed: int, rep: int) -> np.random.SeedSequence:
+    """The seed of replication `rep`: the rep-th child of SeedSequence(seed)."""
+    return np.random.SeedSequence(seed, spawn_key=(rep,))
+
+
+@dataclass(frozen=True)
+class RepResult:
+    """What one replication leaves behind once its event log is dropped."""
+
+    rep: int
+    kpis: dict[str, float]
+    stages: pd.DataFrame
+    losses: pd.DataFrame
+    daily: pd.DataFrame
+    deals: pd.DataFrame
+    roles: pd.DataFrame
+
+
+def run_replication(scenario: Scenario, seed: int, rep: int) -> RepResult:
+    """Simulate replication `rep` and keep its tables."""
+    run = simulate(scenario, seed_child(seed, rep))
+    b2b = scenario.committee is not None
+    if b2b:
+        from hourglass.analysis import deals
+    return RepResult(
+        rep=rep,
+        kpis=metrics.kpis(run),
+        stages=metrics.stage_table(run),
+        losses=metrics.loss_table(run),
+        daily=metrics.daily_table(run).reset_index(),
+        deals=deals.deal_table(run) if b2b else pd.DataFrame(),
+        roles=deals.role_table(run) if b2b else pd.DataFrame(),
+    )
+
+
+def _attempt(scenario: Scenario, seed: int, rep: int) -> RepResult | Failure:
+    """One replication; an exception comes back as a Failure instead of breaking the batch."""
+    try:
+        return run_replication(scenario, seed, rep)
+    except Exception as err:
+        return Failure(rep, f"{type(err).__name__}: {err}")
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A replication that raised, or whose worker died."""
+
+    rep: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Replications:
+    """Per-replication results of one scenario: tidy tables with a `rep` column."""
+
+    scenario: Scenario
+    seed: int
+    reps: int
+    kpis: pd.DataFrame
+    """One row per replication (index `rep`), one column per KPI."""
+    stages: pd.DataFrame
+    """The stage table of every replication, stacked."""
+    losses: pd.DataFrame
+    """Losses by stage and reason of every replication, stacked."""
+    daily: pd.DataFrame
+    """The daily series of every replication, stacked."""
+    deals: pd.DataFrame
+    """B2B mode: every replication's deal table (`deals.deal_table`), stacked; else empty."""
+    roles: pd.DataFrame
+    """B2B mode: every replication's role table (`deals.role_table`), stacked; else empty."""
+    backend: str = "serial"
+    seconds: float = 0.0
+
+    def kpi_summary(self) -> dict[str, dict[str, float]]:
+        """KPI -> mean, p5, p50, p95 and standard error across replications."""
+        return {name: summarize(self.kpis[name].to_numpy(dtype=float)) for name in self.kpis}
+
+    def stage_summary(self) -> pd.DataFrame:
+        """The stage table averaged over replications, in stage order."""
+        numeric = self.stages.drop(columns="rep")
+        order = list(dict.fromkeys(numeric["stage"]))
+        mean = numeric.groupby("stage", sort=False).mean()
+        return mean.loc[order].reset_index()
+
+    def role_summary(self) -> pd.DataFrame:
+        """B2B mode: the role table over every replication (means per run, pooled shares),
+        in the committee's order."""
+        from hourglass.analysis.deals import ROLE_COUNTS, pooled_roles  # its module needs scipy
+
+        self._need_committee()
+        return pooled_roles(self.roles[["role", *ROLE_COUNTS]], self.reps)
+
+    def channel_summary(self) -> pd.DataFrame:
+        """B2B mode: win rates and cycles by channel, over every replication's deals."""
+        from hourglass.analysis.deals import channel_table  # its intervals need scipy
+
+        self._need_committee()
+        return channel_table(self.deals, self.reps)
+
+    def _need_committee(self) -> None:
+        if self.scenario.committee is None:
+            raise ValueError(f"scenario '{self.scenario.name}' has no committee (B2B mode)")
+
+    def daily_bands(self) -> pd.DataFrame:
+        """Per day and series: mean, p5, p50, p95 across replications (tidy)."""
+        series = [c for c in self.daily.columns if c not in ("day", "rep")]
+        return metrics.bands(self.daily, "day", series)
+
+
+def summarize(values: np.ndarray) -> dict[str, float]:
+    """Mean, 5th, 50th and 95th percentiles and the standard error, NaNs left out."""
+    finite = values[np.isfinite(values)]
+    if not len(finite):
+        return dict.fromkeys(("mean", "p5", "p50", "p95", "sem"), math.nan)
+    sem = float(finite.std(ddof=1) / math.sqrt(len(finite))) if len(finite) > 1 else math.nan
+    p5, p50, p95 = np.percentile(finite, [5, 50, 95])
+    return {
+        "mean": float(finite.mean()),
+        "p5": float(p5),
+        "p50": float(p50),
+        "p95": float(p95),
+        "sem": sem,
+    }
+
+
+# -- backends ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Executor:
+    """Runs replications on one backend; a context manager that owns its workers."""
+
+    backend: Backend = "processes"
+    scheduler: str | None = None
+    workers: int | None = None
+    _pool: Any = field(default=None, init=False, repr=False)
+    _client: Any = field(default=None, init=False, repr=False)
+    _cluster: Any = field(default=None, init=False, repr=False)
+
+    def __enter__(self) -> Executor:
+        if self.backend not in BACKENDS:
+            raise BackendError(
+                f"unknown backend '{self.backend}'; use one of {', '.join(BACKENDS)}"
+            )
+        if self.backend == "processes":
+            context = get_context("fork" if os.name == "posix" else "spawn")
+            self._pool = ProcessPoolExecutor(self.workers or os.cpu_count(), mp_context=context)
+        elif self.backend == "dask":
+            self._client, self._cluster = _dask_client(self.scheduler, self.workers)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+        if self._client is not None:
+            self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+    def map(
+        self, scenario: Scenario, seed: int, reps: Sequence[int]
+    ) -> Iterator[RepResult | Failure]:
+        """Results of the given replications, in completion order."""
+        if self.backend == "serial":
+            for rep in reps:
+                yield _attempt(scenario, seed, rep)
+        elif self.backend == "processes":
+            futures = {self._pool.submit(_attempt, scenario, seed, r): r for r in reps}
+            broken = False
+            for future in as_completed(futures):
+                try:
+                    yield future.result()
+                except BrokenProcessPool:
+                    broken = True
+                    yield Failure(futures[future], "a worker process died")
+            if broken:  # a fresh pool for whatever comes next
+                self._pool.shutdown(cancel_futures=True)
+                self.__enter__()
+        else:
+            from distributed import as_completed as dask_completed
+
+            futures = self._client.map(
+                _attempt, [scenario] * len(reps), [seed] * len(reps), list(reps), pure=False
+            )
+            for future in dask_completed(futures):
+                try:
+                    yield future.result()
+                except Exception as err:  # a lost worker surfaces here
+                    yield Failure(-1, f"{type(err).__name__}: {err}")
+
+
+def _dask_client(scheduler: str | None, workers: int | None):
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise BackendError(
+            "the dask backend needs the optional extra: pip install 'hourglass[dask]'"
+        ) from None
+    if scheduler:
+        try:
+            return Client(scheduler, timeout="5s"), None
+        except (OSError, TimeoutError) as err:
+            raise BackendError(f"cannot reach the Dask scheduler at {scheduler}: {err}") from None
+    cluster = LocalCluster(
+        n_workers=workers or os.cpu_count(),
+        threads_per_worker=1,
+        host="127.0.0.1",
+        dashboard_address=None,
+        processes=True,
+    )
+    return Client(cluster), cluster
+
+
+# -- replicate ----------------------------------------------------------------------------------
+
+
+def replicate(
+    scenario: Scenario,
+    reps: int = 10,
+    seed: int | None = None,
+    backend: Backend = "processes",
+    *,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    precision: float | None = None,
+    max_reps: int = 1000,
+    progress: Progress | None = None,
+    executor: Executor | None = None,
+) -> Replications:
+    """Run `reps` replications; with `precision`, add more until the main KPIs are that precise.
+
+    The precision target is met when, for each of MAIN_KPIS, the 95% confidence half-width
+    of the mean is within `precision` times the mean; replications are added in rounds
+    until then or until `max_reps`. Failed replications are retried once; if any fails
+    again a ReplicationError says which.
+    """
+    if reps < 1:
+        raise ValueError(f"reps must be at least 1, got {reps}")
+    seed = scenario.seed if seed is None else seed
+    started = time.perf_counter()
+    own = executor is None
+    if own and reps == 1 and precision is None and backend == "processes":
+        backend = "serial"  # one replication: a pool of workers would only cost start-up
+    executor = executor or Executor(backend, scheduler, workers)
+    results: dict[int, RepResult] = {}
+    target = reps
+    try:
+        if own:
+            executor.__enter__()
+        while True:
+            _collect(executor, scenario, seed, range(target), results, progress, target)
+            if precision is None or target >= max_reps:
+                break
+            needed = _reps_for_precision(results, precision)
+            if needed <= target:
+                break
+            target = min(max_reps, max(needed, target + 2))
+    finally:
+        if own:
+            executor.__exit__(None, None, None)
+    ordered = [results[r] for r in sorted(results)]
+    return Replications(
+        scenario=scenario,
+        seed=seed,
+        reps=len(ordered),
+        kpis=pd.DataFrame([r.kpis for r in ordered]).rename_axis("rep"),
+        stages=pd.concat([r.stages.assign(rep=r.rep) for r in ordered], ignore_index=True),
+        losses=pd.concat([r.losses.assign(rep=r.rep) for r in ordered], ignore_index=True),
+        daily=pd.concat([r.daily.assign(rep=r.rep) for r in ordered], ignore_index=True).fillna(
+            0.0
+        ),
+        deals=pd.concat([r.deals.assign(rep=r.rep) for r in ordered], ignore_index=True),
+        roles=pd.concat([r.roles.assign(rep=r.rep) for r in ordered], ignore_index=True),
+        backend=executor.backend,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _collect(
+    executor: Executor,
+    scenario: Scenario,
+    seed: int,
+    wanted: Sequence[int],
+    results: dict[int, RepResult],
+    progress: Progress | None,
+    total: int,
+) -> None:
+    """Run the wanted replications not yet in `results`; retry failures once, then raise."""
+    failures: dict[int, str] = {}
+    for _ in range(2):
+        todo = [r for r in wanted if r not in results]
+        if not todo:
+            return
+        failures = {}
+        for outcome in executor.map(scenario, seed, todo):
+            if isinstance(outcome, Failure):
+                failures[outcome.rep] = outcome.reason
+                continue
+            results[outcome.rep] = outcome
+            if progress:
+                progress(len(results), total)
+        if not failures:
+            return
+    reasons = "; ".join(f"replication {r}: {why}" for r, why in sorted(failures.items()))
+    raise ReplicationError(f"failed twice: {reasons}")
+
+
+def _reps_for_precision(results: dict[int, RepResult], precision: float) -> int:
+    """Replications the main KPIs need for a 95% half-width within `precision` x mean."""
+    n = len(results)
+    if n < 3:
+        return 3
+    need = n
+    for name in MAIN_KPIS:
+        values = np.array([r.kpis[name] for r in results.values()], dtype=float)
+        mean, sd = abs(values.mean()), values.std(ddof=1)
+        if mean == 0 or sd == 0:
+            continue
+        need = max(need, math.ceil((1.96 * sd / (precision * mean)) ** 2))
+    return need
+
+
+def half_widths(result: Replications, kpis: Sequence[str] = MAIN_KPIS) -> dict[str, float]:
+    """The 95% confidence half-width of each KPI's mean, relative to the mean."""
+    out = {}
+    for name in kpis:
+        s = summarize(result.kpis[name].to_numpy(dtype=float))
+        out[name] = 1.96 * s["sem"] / abs(s["mean"]) if s["mean"] else math.nan
+    return out

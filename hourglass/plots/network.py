@@ -1,0 +1,149 @@
+"""Figures of network mode: people coloured by state on a day, adoption against the well-mixed
+market, referral chains."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from hourglass.analysis.network import NODE_STATES, node_states
+from hourglass.config.graph import Graph
+from hourglass.log import Run
+from hourglass.plots.figures import LOST, LOWER, UPPER, overlay_figure
+from hourglass.stages import LABELS
+
+NODE_COLORS: dict[str, str] = {
+    "not_reached": "#d9d9d9",
+    "know": "#c6dbef",
+    "like": "#9ecae1",
+    "trust": "#6baed6",
+    "try": "#3182bd",
+    "buy": "#08519c",
+    "customer": LOWER,
+    "lost": LOST,
+}
+"""Colours of people's states in `network_figure`, keyed as in NODE_STATES."""
+
+
+def network_figure(
+    run: Run, day: float, *, max_nodes: int = 800, seed: int = 0, labels: str = "en"
+) -> go.Figure:
+    """The network of a run coloured by each person's state at the end of `day`.
+
+    A graph larger than `max_nodes` (at most 1,500) is shown by a sample: customers and
+    the people they know first, then people at random. The layout is networkx's spring
+    layout, seeded; its time grows with the square of the nodes (about 2 s for 800).
+    """
+    if not 1 <= max_nodes <= 1500:
+        raise ValueError(f"max_nodes: between 1 and 1,500, got {max_nodes:,}")
+    import networkx as nx  # here, not above: a quarter second that only this figure needs
+
+    states = node_states(run, day)
+    graph = run.log.graph
+    rng = np.random.default_rng(seed)
+    shown = _sample_nodes(graph, states, max_nodes, rng)
+    keep = np.full(graph.nodes, -1, dtype=np.int64)
+    keep[shown] = np.arange(len(shown))
+    degree = np.diff(graph.indptr)[shown]
+    near = np.repeat(np.arange(len(shown)), degree)
+    far = keep[
+        np.concatenate([graph.indices[graph.indptr[v] : graph.indptr[v + 1]] for v in shown])
+    ]
+    inside = (far >= 0) & (near < far)
+    layout = nx.Graph()
+    layout.add_nodes_from(range(len(shown)))
+    layout.add_edges_from(zip(near[inside].tolist(), far[inside].tolist(), strict=True))
+    pos = nx.spring_layout(layout, seed=seed, iterations=40)
+    xy = np.array([pos[i] for i in range(len(shown))])
+    ex = np.column_stack([xy[near[inside], 0], xy[far[inside], 0], np.full(inside.sum(), np.nan)])
+    ey = np.column_stack([xy[near[inside], 1], xy[far[inside], 1], np.full(inside.sum(), np.nan)])
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scattergl(
+            x=ex.ravel(),
+            y=ey.ravel(),
+            mode="lines",
+            line={"color": "rgba(70,70,70,0.55)", "width": 1.0},
+            hoverinfo="skip",
+            showlegend=False,
+        )
+    )
+    names = LABELS[labels]
+    shown_states = states[shown]
+    for code, state in enumerate(NODE_STATES):
+        here = shown_states == code
+        if not here.any():
+            continue
+        fig.add_trace(
+            go.Scattergl(
+                x=xy[here, 0],
+                y=xy[here, 1],
+                mode="markers",
+                marker={"color": NODE_COLORS[state], "size": 6, "line": {"width": 0}},
+                name=names.get(state, state.replace("_", " ")),
+                text=[f"person {v}" for v in shown[here].tolist()],
+                hoverinfo="text+name",
+            )
+        )
+    sampled = (
+        f" (a sample of {len(shown):,} of {graph.nodes:,})" if len(shown) < graph.nodes else ""
+    )
+    fig.update_layout(
+        title=f"The network on day {day:g}{sampled}",
+        template="plotly_white",
+        xaxis={"visible": False},
+        yaxis={"visible": False, "scaleanchor": "x"},
+        height=650,
+        legend={"orientation": "h", "y": -0.05},
+    )
+    return fig
+
+
+def _sample_nodes(
+    graph: Graph, states: np.ndarray, most: int, rng: np.random.Generator
+) -> np.ndarray:
+    """At most `most` nodes: customers and the people they know first, then random people."""
+    if graph.nodes <= most:
+        return np.arange(graph.nodes)
+    customers = np.flatnonzero(states == NODE_STATES.index("customer"))
+    customers = rng.permutation(customers)[: most // 4]
+    near = [graph.indices[graph.indptr[v] : graph.indptr[v + 1]] for v in customers.tolist()]
+    first = np.unique(np.concatenate([customers, *near])) if len(customers) else customers
+    first = rng.permutation(first)[:most]
+    rest = np.setdiff1d(np.arange(graph.nodes), first)
+    extra = rng.choice(rest, most - len(first), replace=False)
+    return np.sort(np.concatenate([first, extra]))
+
+
+def adoption_figure(bands: Mapping[str, pd.DataFrame], *, title: str = "") -> go.Figure:
+    """Customers won over time, one line and p5-p95 band per model (from `adoption_bands`)."""
+    return overlay_figure(
+        bands, "customers", title=title or "Adoption: customers won so far", y_title="customers"
+    )
+
+
+def referral_chain_figure(generations: pd.DataFrame, cascades: pd.DataFrame) -> go.Figure:
+    """Referral chains: buyers per generation (from `generation_table`), and how many seed
+    customers started cascades of each size (from `cascades`)."""
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        subplot_titles=("Buyers by referral generation", "Seed customers by cascade size"),
+    )
+    fig.add_trace(
+        go.Bar(x=generations["generation"], y=generations["buyers"], marker_color=UPPER),
+        row=1,
+        col=1,
+    )
+    sizes = cascades["size"].value_counts().sort_index()
+    fig.add_trace(go.Bar(x=sizes.index, y=sizes.to_numpy(), marker_color=LOWER), row=1, col=2)
+    fig.update_xaxes(title_text="generation (0: from outside)", dtick=1, row=1, col=1)
+    fig.update_xaxes(title_text="buyers a seed's chains brought", dtick=1, row=1, col=2)
+    fig.update_yaxes(title_text="buyers", row=1, col=1)
+    fig.update_yaxes(title_text="seed customers", type="log", row=1, col=2)
+    fig.update_layout(template="plotly_white", showlegend=False)
+    return fig

@@ -1,0 +1,233 @@
+"""The KPI registry: each KPI's label (English, Russian), unit, format, kind and better direction.
+
+The CLI, the dashboard, comparisons and the optimiser read KPIs from here and spell none of
+them again. Shares and rates change in their own units (percentage points for shares);
+counts, money and durations change in percent.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """What a KPI measures, which decides how two values of it compare."""
+
+    COUNT = "count"
+    MONEY = "money"
+    DURATION = "duration"
+    RATE = "rate"
+    SHARE = "share"
+
+
+class Better(StrEnum):
+    """Which way a KPI improves."""
+
+    UP = "up"
+    DOWN = "down"
+    NEITHER = "neither"
+
+
+RELATIVE_KINDS = frozenset({Kind.COUNT, Kind.MONEY, Kind.DURATION})
+"""Kinds whose changes read in percent of the baseline; the others change in their own units."""
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One KPI: how it is named, written and judged."""
+
+    name: str
+    label_en: str
+    label_ru: str
+    kind: Kind
+    fmt: str
+    better: Better = Better.UP
+    unit: str = ""
+    """What one unit of it is: people, purchases, money, days, or '' for a plain number."""
+
+    def label(self, language: str = "en") -> str:
+        """The KPI's name as people read it, in `language` (en or ru)."""
+        return self.label_ru if language == "ru" else self.label_en
+
+    def format(self, value: float | None, *, compact: bool = False) -> str:
+        """The value as people read it; `compact` shortens millions so that it fits a column."""
+        if value is None or not math.isfinite(value):
+            return "–"
+        if compact and self.kind in RELATIVE_KINDS and abs(value) >= 1e6:
+            return f"{value / 1e6:,.2f}M"
+        return self.fmt.format(value)
+
+    @property
+    def relative(self) -> bool:
+        """Whether a change reads in percent of the baseline (else in the KPI's own units)."""
+        return self.kind in RELATIVE_KINDS
+
+    def format_delta(self, delta: float, base: float) -> str:
+        """A change from `base`: percent for counts, money and days; points for shares."""
+        if not math.isfinite(delta):
+            return "–"
+        if self.relative:
+            return f"{delta / abs(base):+.1%}" if base else "–"
+        if self.kind is Kind.SHARE:
+            return f"{delta * 100:+.1f} pp"
+        return self.fmt.replace("{:", "{:+", 1).format(delta)
+
+    def is_improvement(self, delta: float) -> bool | None:
+        """Whether a change of `delta` is better (None where neither way is)."""
+        if self.better is Better.NEITHER or not math.isfinite(delta) or delta == 0:
+            return None
+        return (delta > 0) == (self.better is Better.UP)
+
+
+_KPIS = (
+    Kpi("prospects", "Prospects", "Потенциальные клиенты", Kind.COUNT, "{:,.0f}", unit="people"),
+    Kpi(
+        "outside_prospects",
+        "Prospects from outside",
+        "Потенциальные клиенты извне",
+        Kind.COUNT,
+        "{:,.0f}",
+        unit="people",
+    ),
+    Kpi(
+        "referred_prospects",
+        "Referred prospects",
+        "Пришли по рекомендации",
+        Kind.COUNT,
+        "{:,.0f}",
+        unit="people",
+    ),
+    Kpi("buyers", "Buyers", "Покупатели", Kind.COUNT, "{:,.0f}", unit="people"),
+    Kpi(
+        "referred_buyers",
+        "Referred buyers",
+        "Покупатели по рекомендации",
+        Kind.COUNT,
+        "{:,.0f}",
+        unit="people",
+    ),
+    Kpi(
+        "customers_end",
+        "Customers at the end",
+        "Клиенты на конец периода",
+        Kind.COUNT,
+        "{:,.0f}",
+        unit="people",
+    ),
+    Kpi(
+        "repeat_purchases",
+        "Repeat purchases",
+        "Повторные покупки",
+        Kind.COUNT,
+        "{:,.0f}",
+        unit="purchases",
+    ),
+    Kpi("revenue", "Revenue", "Выручка", Kind.MONEY, "{:,.0f}", unit="money"),
+    Kpi("cost", "Cost", "Затраты", Kind.MONEY, "{:,.0f}", Better.DOWN, unit="money"),
+    Kpi("profit", "Profit", "Прибыль", Kind.MONEY, "{:,.0f}", unit="money"),
+    Kpi("cac", "CAC", "Стоимость привлечения (CAC)", Kind.MONEY, "{:,.2f}", Better.DOWN, "money"),
+    Kpi("ltv", "LTV", "Ценность клиента (LTV)", Kind.MONEY, "{:,.2f}", unit="money"),
+    Kpi("roi", "ROI", "ROI", Kind.SHARE, "{:+.1%}"),
+    Kpi(
+        "payback_days",
+        "Payback",
+        "Окупаемость",
+        Kind.DURATION,
+        "{:,.0f}",
+        Better.DOWN,
+        unit="days",
+    ),
+    Kpi("referral_share", "Referral share", "Доля рекомендаций", Kind.SHARE, "{:.1%}"),
+    Kpi("k_factor", "K-factor", "K-фактор", Kind.RATE, "{:.3f}"),
+    Kpi(
+        "referral_contacts",
+        "Referral contacts",
+        "Рекомендательные контакты",
+        Kind.COUNT,
+        "{:,.0f}",
+        unit="contacts",
+    ),
+    Kpi(
+        "seller_utilization",
+        "Seller utilisation",
+        "Загрузка продавцов",
+        Kind.SHARE,
+        "{:.1%}",
+        Better.NEITHER,
+    ),
+    Kpi(
+        "mean_wait_days",
+        "Mean wait for a seller",
+        "Среднее ожидание продавца",
+        Kind.DURATION,
+        "{:.2f}",
+        Better.DOWN,
+        unit="days",
+    ),
+    Kpi(
+        "lost_waiting",
+        "Leads lost to waiting",
+        "Лиды, потерянные в ожидании",
+        Kind.COUNT,
+        "{:,.0f}",
+        Better.DOWN,
+        unit="people",
+    ),
+    Kpi(
+        "leads_to_sellers",
+        "Leads to sellers",
+        "Лиды, переданные продавцам",
+        Kind.COUNT,
+        "{:,.0f}",
+        unit="people",
+    ),
+)
+
+_PER_CHANNEL = {"cac_": "cac"}
+"""KPIs given per channel (cac_ads ...): the prefix and the KPI each one follows."""
+
+
+class Registry:
+    """The KPIs by name; per-channel KPIs (`cac_<channel>`) follow their family."""
+
+    def __init__(self, kpis: tuple[Kpi, ...]) -> None:
+        self._kpis = {k.name: k for k in kpis}
+
+    def __getitem__(self, name: str) -> Kpi:
+        if name in self._kpis:
+            return self._kpis[name]
+        for prefix, family in _PER_CHANNEL.items():
+            if name.startswith(prefix):
+                channel = name.removeprefix(prefix)
+                base = self._kpis[family]
+                return replace(
+                    base,
+                    name=name,
+                    label_en=f"{base.label_en} ({channel})",
+                    label_ru=f"{base.label_ru} ({channel})",
+                )
+        raise KeyError(f"unknown KPI '{name}'")
+
+    def __contains__(self, name: object) -> bool:
+        try:
+            self[str(name)]
+        except KeyError:
+            return False
+        return True
+
+    def __iter__(self) -> Iterator[Kpi]:
+        return iter(self._kpis.values())
+
+    def names(self) -> tuple[str, ...]:
+        """The registered KPIs' names, in the order a report lists them."""
+        return tuple(self._kpis)
+
+
+KPIS = Registry(_KPIS)
+"""Every KPI a run reports."""
+
+HEADLINE = ("buyers", "revenue", "profit", "cac", "ltv", "roi", "referral_share", "k_factor")
+"""The KPIs a comparison leads with."""

@@ -31,6 +31,9 @@ class Better(StrEnum):
     NEITHER = "neither"
 
 
+MISSING = "-"
+"""How a value that does not exist (no sellers, no baseline) is written."""
+
 RELATIVE_KINDS = frozenset({Kind.COUNT, Kind.MONEY, Kind.DURATION})
 """Kinds whose changes read in percent of the baseline; the others change in their own units."""
 
@@ -55,7 +58,7 @@ class Kpi:
     def format(self, value: float | None, *, compact: bool = False) -> str:
         """The value as people read it; `compact` shortens millions so that it fits a column."""
         if value is None or not math.isfinite(value):
-            return "–"
+            return MISSING
         if compact and self.kind in RELATIVE_KINDS and abs(value) >= 1e6:
             return f"{value / 1e6:,.2f}M"
         return self.fmt.format(value)
@@ -68,9 +71,9 @@ class Kpi:
     def format_delta(self, delta: float, base: float) -> str:
         """A change from `base`: percent for counts, money and days; points for shares."""
         if not math.isfinite(delta):
-            return "–"
+            return MISSING
         if self.relative:
-            return f"{delta / abs(base):+.1%}" if base else "–"
+            return f"{delta / abs(base):+.1%}" if base else MISSING
         if self.kind is Kind.SHARE:
             return f"{delta * 100:+.1f} pp"
         return self.fmt.replace("{:", "{:+", 1).format(delta)

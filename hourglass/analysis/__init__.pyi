@@ -1,4 +1,4 @@
-from .deals import channel_table, deal_table, role_table
+from .deals import channel_table, deal_summary, deal_table, role_table
 from .metrics import (
     STAGE_COLUMNS,
     bands,
@@ -19,3 +19,4 @@ from .network import (
     node_states,
     referral_generations,
 )
+from .theory_gap import theory_gap

@@ -143,6 +143,23 @@ def channel_table(deals: pd.DataFrame, runs: int = 1) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=CHANNEL_COLUMNS)
 
 
+def deal_summary(deals: pd.DataFrame, runs: int = 1) -> dict[str, float]:
+    """Deals per run, win rate, median cycle of won deals and people asked per deal.
+
+    From a deal table of `runs` runs; the win rate counts decided deals, the cycle is in days,
+    and a number with nothing to measure is NaN.
+    """
+    outcome = deals["outcome"]
+    decided = outcome[outcome != "open"]
+    won = deals["cycle_days"][outcome == "won"]
+    return {
+        "deals_per_run": len(deals) / runs,
+        "win_rate": float((decided == "won").mean()) if len(decided) else math.nan,
+        "won_cycle_p50_days": float(won.median()) if len(won) else math.nan,
+        "people_asked": float(deals["people_asked"].mean()) if len(deals) else math.nan,
+    }
+
+
 CHANNEL_COLUMNS = (
     "channel",
     "deals",

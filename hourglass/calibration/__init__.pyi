@@ -3,3 +3,4 @@ from .crm import detect_preset, export_deals, export_transactions, read_deals, r
 from .fit import Calibration, calibrate
 from .mapping import CRM_PRESETS, CrmMapping, DataError, load_mapping
 from .report import report_markdown
+from .tables import repeat_fits, stage_fits

@@ -3,30 +3,48 @@
 from __future__ import annotations
 
 import base64
-from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
+from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT, make_scenario
 from hourglass import simulate
 from hourglass.calibration import export_deals, export_transactions
+from hourglass.kpis import MISSING
 from hourglass.stages import FUNNEL
 
-DASHBOARD = str(Path(__file__).parent.parent / "dashboard.py")
+DASHBOARD = str(ROOT / "dashboard.py")
+ADDRESSES = {  # each page's address and its script, relative to dashboard.py
+    "trainer": "trainer.py",
+    "marketer": "marketer.py",
+    "budget": "budget.py",
+    "planner": "planner.py",
+    "compare": "compare.py",
+    "deals": "deals.py",
+    "network": "network.py",
+    "scenario": "scenario.py",
+    "import": "import_data.py",
+}
 
 
-def open_page(page: str, **state: object) -> AppTest:
+def script(address: str) -> str:
+    """The page script at an address, as AppTest.switch_page wants it."""
+    return f"hourglass/app/pages/{ADDRESSES[address]}"
+
+
+def open_page(address: str, **state: object) -> AppTest:
     """The dashboard on a page, with two replications unless told otherwise."""
     at = AppTest.from_file(DASHBOARD, default_timeout=180)
     at.session_state["reps"] = 2
-    at.session_state["page"] = page
     for key, value in state.items():
         at.session_state[key] = value
-    at.run()
+    at.switch_page(script("scenario")).run()  # a first run registers the pages' addresses
+    if address != "scenario":
+        at.switch_page(script(address)).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -57,7 +75,7 @@ def number(text: str) -> float:
 
 
 def test_trainer_shows_the_hourglass_with_theory_and_switches_labels():
-    at = open_page("Trainer")
+    at = open_page("trainer")
     assert not at.error
     sketch = next(m.value for m in at.markdown if m.value.startswith("<svg"))
     assert sketch.count("<rect") == 5 and "Know" in sketch  # theory's funnel, drawn first
@@ -80,7 +98,7 @@ def test_trainer_shows_the_hourglass_with_theory_and_switches_labels():
 
 
 def test_trainer_follows_the_seed_and_the_scenario():
-    at = open_page("Trainer")
+    at = open_page("trainer")
     first = at.dataframe[0].value["simulated"].tolist()
     widget(at.number_input, "Seed").set_value(2).run()
     assert at.dataframe[0].value["simulated"].tolist() != first
@@ -91,7 +109,7 @@ def test_trainer_follows_the_seed_and_the_scenario():
 
 
 def test_marketer_shows_the_gain_of_a_better_stage():
-    at = open_page("Marketer")
+    at = open_page("marketer")
     assert not metric(at, "Buyers").delta  # nothing changed yet
     widget(at.slider, "Know").set_value(0.8)
     at.button[0].click().run()
@@ -103,16 +121,37 @@ def test_marketer_shows_the_gain_of_a_better_stage():
     assert table.loc["buyers", "ci_low"] > 0
 
 
+def test_marketer_shows_a_worse_kpi_in_red_and_a_share_in_points():
+    """A bigger referral bonus costs more per buyer: CAC rises, which is worse, and profit
+    falls (grey where its 95% interval includes no change); a share changes in points."""
+    at = open_page("marketer")
+    widget(at.number_input, "referral bonus per referred buyer").set_value(400.0)
+    widget(at.slider, "Know").set_value(0.7)
+    at.button[0].click().run()
+    assert not at.exception
+    cac, profit, share = (metric(at, name) for name in ("CAC", "Profit", "Referral share"))
+    red, grey = MetricProto.MetricColor.RED, MetricProto.MetricColor.GRAY
+    assert number(cac.delta) > 0 and cac.proto.color == red
+    assert number(profit.delta) < 0 and profit.proto.color == (grey if profit.help else red)
+    assert share.delta.endswith(" pp")
+    assert metric(at, "Buyers").proto.color == MetricProto.MetricColor.GREEN
+
+
+def test_kpi_labels_follow_the_language():
+    at = open_page("planner", language="Русский")
+    assert metric(at, "Клиенты на конец периода").value
+
+
 def test_marketer_controls_start_from_the_chosen_scenario():
     """Switching scenario must not carry the last one's values into the new one's levers."""
-    at = open_page("Marketer")
+    at = open_page("marketer")
     at.selectbox(key="chosen").set_value("marketing_budgets").run()
     assert widget(at.slider, "Know").value == 0.55
     assert not metric(at, "Buyers").delta  # the tuned scenario is the loaded one
 
 
 def test_marketer_moves_stage_budgets_too():
-    at = open_page("Marketer", chosen="marketing_budgets")
+    at = open_page("marketer", chosen="marketing_budgets")
     labels = [n.label for n in at.number_input]
     assert "like (stage budget)" in labels and "refer (stage budget)" in labels
     widget(at.number_input, "like (stage budget)").set_value(0.0)
@@ -122,19 +161,21 @@ def test_marketer_moves_stage_budgets_too():
 
 
 def test_marketer_refuses_an_impossible_value_and_keeps_working():
-    at = open_page("Marketer")
+    at = open_page("marketer")
     widget(at.number_input, "ads").set_value(0.0)
     at.button[0].click().run()
     assert not at.exception
-    assert metric(at, "CAC").value != "n/a"
+    assert metric(at, "CAC").value != MISSING
 
 
 def test_budget_page_draws_curves_and_optimises():
-    at = open_page("Budget", chosen="marketing_budgets")
+    at = open_page("budget", chosen="marketing_budgets")
     curves = figures(at)[0]
     titles = [a.text for a in curves.layout.annotations]
     assert len(titles) == 7 and titles[0].startswith("display_ads · marginal ROI")
-    at.selectbox(key="objective").set_value("Buyers")
+    objective = at.selectbox(key="objective")
+    assert objective.value == "profit" and "Customers at the end" in objective.options
+    objective.set_value("buyers")
     widget(at.multiselect, "Keep as they are").set_value(["display_ads"])
     at.button[0].click().run()
     assert not at.exception
@@ -148,7 +189,7 @@ def test_budget_page_draws_curves_and_optimises():
 
 
 def test_planner_horizon_extends_the_forecast():
-    at = open_page("Planner")
+    at = open_page("planner")
     customers = figures(at)[0]
     assert max(values(customers.data[1].x)) == 364
     year = number(metric(at, "Customers at the end").value)
@@ -164,7 +205,7 @@ def test_planner_horizon_extends_the_forecast():
 
 
 def test_compare_shows_deltas_for_each_chosen_scenario():
-    at = open_page("Compare")
+    at = open_page("compare")
     deltas = figures(at)[0]
     assert [t.name for t in deltas.data] == ["no_referrals"]
     assert any("no_referrals" in m.value for m in at.markdown)
@@ -178,7 +219,7 @@ def test_compare_shows_deltas_for_each_chosen_scenario():
 
 
 def test_b2b_page_shows_where_deals_die_and_channels():
-    at = open_page("B2B deals")
+    at = open_page("deals")
     assert "no buying committee" in at.info[0].value
     assert not figures(at)
     at.selectbox(key="chosen").set_value("b2b_committee").run()
@@ -195,7 +236,7 @@ def test_b2b_page_shows_where_deals_die_and_channels():
 
 
 def test_network_page_colours_people_by_day_and_compares_with_well_mixed():
-    at = open_page("Network")
+    at = open_page("network")
     assert "no social graph" in at.info[0].value
     at.selectbox(key="chosen").set_value("social_network").run()
     assert not at.exception
@@ -219,7 +260,7 @@ def test_network_page_colours_people_by_day_and_compares_with_well_mixed():
 
 
 def test_compare_needs_two_scenarios():
-    at = open_page("Compare")
+    at = open_page("compare")
     at.multiselect[0].set_value(["baseline"])
     at.button[0].click().run()
     assert not at.exception
@@ -228,7 +269,7 @@ def test_compare_needs_two_scenarios():
 
 
 def test_scenario_editor_refuses_bad_yaml_and_takes_good():
-    at = open_page("Scenario")
+    at = open_page("scenario")
     bad = at.text_area[0].value.replace("pass_prob: 0.60", "pass_prob: 1.60")
     line = next(n for n, text in enumerate(bad.splitlines(), 1) if "1.60" in text)
     at.text_area[0].set_value(bad)
@@ -244,10 +285,10 @@ def test_scenario_editor_refuses_bad_yaml_and_takes_good():
     assert at.selectbox(key="chosen").value == "my_shop"
 
 
-@pytest.mark.parametrize("page", ["Trainer", "Planner"])
+@pytest.mark.parametrize("page", ["trainer", "planner"])
 def test_run_caps_refuse_huge_runs(page):
     at = open_page(page, reps=50)  # the baseline brings about 90,000 prospects a run
-    if page == "Trainer":
+    if page == "trainer":
         assert not at.error  # one run is within the cap
         assert figures(at)
     else:
@@ -269,7 +310,7 @@ def test_import_page_fits_uploaded_exports_and_opens_the_scenario():
     run = simulate(shop, 4)
     deals = export_deals(run).to_csv(index=False).encode()
     purchases = export_transactions(run).to_csv(index=False).encode()
-    at = open_page("Import data")
+    at = open_page("import")
     at.file_uploader(key="deals").upload("deals.csv", deals, "text/csv")
     at.file_uploader(key="transactions").upload("tx.csv", purchases, "text/csv")
     at.button[0].click().run()
@@ -285,18 +326,18 @@ def test_import_page_fits_uploaded_exports_and_opens_the_scenario():
 
 
 def test_import_page_shows_what_is_wrong_with_a_bad_export():
-    at = open_page("Import data")
+    at = open_page("import")
     bad = (ROOT / "tests" / "data" / "bad_crm" / "missing_column.csv").read_bytes()
     at.file_uploader(key="deals").upload("deals.csv", bad, "text/csv")
     at.button[0].click().run()
     assert not at.exception
     assert "deals.csv" in at.error[0].value or "missing" in at.error[0].value.lower()
-    at.radio(key="page").set_value("Trainer").run()
+    at.switch_page(script("trainer")).run()
     assert not at.exception and figures(at)
 
 
 def test_scenario_upload_refuses_tags_and_takes_a_good_file():
-    at = open_page("Scenario")
+    at = open_page("scenario")
     tagged = (ROOT / "tests" / "data" / "bad" / "object_tag.yaml").read_bytes()
     at.file_uploader(key="upload").upload("tagged.yaml", tagged, "application/yaml").run()
     assert "not valid YAML" in at.error[0].value
@@ -312,3 +353,23 @@ def test_scenario_upload_refuses_tags_and_takes_a_good_file():
     )
     at.file_uploader(key="upload").upload("shop.yaml", good.encode(), "application/yaml").run()
     assert at.selectbox(key="chosen").value == "uploaded_shop"
+
+
+HEADERS = {
+    "trainer": "The hourglass · baseline",
+    "marketer": "Tune the levers · baseline",
+    "budget": "Budget · baseline",
+    "planner": "Forecast · baseline",
+    "compare": "Compare scenarios",
+    "deals": "B2B deals · baseline",
+    "network": "Network · baseline",
+    "scenario": "Scenario files",
+    "import": "Import data",
+}
+
+
+@pytest.mark.parametrize("address", list(ADDRESSES))
+def test_every_page_renders_under_its_header(address):
+    at = open_page(address)
+    assert [h.value for h in at.header] == [HEADERS[address]]
+    assert not at.error

@@ -1,0 +1,1 @@
+"""The dashboard's pages: each a script that `st.navigation` runs at its own address."""

@@ -1,0 +1,62 @@
+"""Compare: two to four scenarios side by side, on common random numbers."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import hourglass as hg
+from hourglass.app import runs, state, widgets
+from hourglass.kpis import HEADLINE, KPIS
+
+
+def show(choice: state.Choice) -> None:
+    """The changes against the first scenario in sentences and charts, and the table."""
+    seed, reps = choice.seed, choice.reps
+    st.header("Compare scenarios")
+    names = list(state.library())
+    default = [n for n in ("baseline", "no_referrals") if n in names] or names[:2]
+    with st.form("compare"):
+        chosen = st.multiselect(
+            "Scenarios (the first is the baseline)", names, default=default, max_selections=4
+        )
+        st.form_submit_button("Compare", type="primary")
+    if len(chosen) < 2:
+        st.info("Choose at least two scenarios.")
+        return
+    results = {}
+    for name in chosen:
+        result = runs.run(state.scenario_of(name), reps, seed)
+        if result is None:
+            return
+        results[name] = result
+    comparison = hg.experiments.compare_runs(results)
+    st.caption(
+        f"{reps} replications each, on the same seed children (seed {seed}): differences "
+        "are paired, so they show the scenarios' effect rather than luck."
+    )
+    rows = comparison.table.to_dict("records")
+    said = [
+        s for row, s in zip(rows, comparison.sentences(), strict=True) if row["kpi"] in HEADLINE
+    ]
+    st.markdown("\n".join(f"- {sentence}" for sentence in said))
+    kpi_names = {k: KPIS[k].label(choice.language) for k in HEADLINE}
+    widgets.chart(
+        hg.plots.delta_figure(comparison.table, HEADLINE, names=kpi_names), "compare-deltas"
+    )
+    bands = {n: r.daily_bands() for n, r in results.items()}
+    widgets.chart(
+        hg.plots.overlay_figure(
+            bands, "active_customers", title="Active customers", y_title="customers"
+        ),
+        "compare-customers",
+    )
+    stage_tables = {n: r.stage_summary() for n, r in results.items()}
+    widgets.chart(
+        hg.plots.conversion_bars(stage_tables, labels=choice.labels), "compare-conversion"
+    )
+    st.dataframe(widgets.comparison_table(comparison), hide_index=True, width="stretch")
+    widgets.csv_button(comparison.table, "Comparison table (CSV)", "comparison")
+
+
+if __name__ == "__main__":
+    show(state.choice())

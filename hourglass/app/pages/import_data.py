@@ -1,0 +1,85 @@
+"""Import data: fit a scenario from a CRM export and a transaction log; show the fits."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import hourglass as hg
+from hourglass.app import state, widgets
+
+MAX_CSV_BYTES = 50_000_000  # larger CSV exports are refused unread
+
+
+def show(choice: state.Choice) -> None:
+    """The two uploads; on Calibrate, the fits, kept in this session for these files."""
+    st.header("Import data")
+    st.caption(
+        "A CRM export of deal-stage history (one row per deal and stage; Bitrix24, HubSpot and "
+        "Salesforce exports are recognised by their columns) and, optionally, a transaction "
+        "log (customer, date, amount). Every row that cannot be used is counted, with why."
+    )
+    with st.form("calibrate"):
+        deals = st.file_uploader("Deal-stage history (CSV)", type=["csv"], key="deals")
+        transactions = st.file_uploader("Transactions (CSV)", type=["csv"], key="transactions")
+        until = st.date_input("End of the calibration period (optional)", value=None)
+        st.form_submit_button("Calibrate", type="primary")
+    if deals is None:
+        return
+    files = [f for f in (deals, transactions) if f is not None]
+    key = (*(f.file_id for f in files), until, choice.seed)
+    found = st.session_state.get("calibrated")
+    if not found or found[0] != key:
+        big = [f for f in files if f.size > MAX_CSV_BYTES]
+        if big:
+            st.error(f"{big[0].name}: {big[0].size:,} bytes; the limit is {MAX_CSV_BYTES:,}.")
+            return
+        with st.spinner("Fitting stages, durations, channels and repeat buying"):
+            try:
+                cal = hg.calibrate(
+                    deals.getvalue(),
+                    transactions.getvalue() if transactions else None,
+                    until=until,
+                    seed=choice.seed,
+                )
+            except (hg.calibration.DataError, hg.ScenarioError) as err:
+                st.error(str(err))
+                return
+        st.session_state.calibrated = (key, cal)
+    calibration(st.session_state.calibrated[1])
+
+
+def calibration(cal: hg.calibration.Calibration) -> None:
+    """What was fitted, the fit plots, the report, and a way to use the scenario."""
+    st.subheader(f"Fitted from {cal.origin:%Y-%m-%d} to {cal.until_date:%Y-%m-%d}")
+    st.dataframe(hg.calibration.stage_fits(cal), hide_index=True, width="stretch")
+    left, right = st.columns(2)
+    with left:
+        widgets.chart(hg.plots.pass_prob_figure(cal), "calibrated-pass-probabilities")
+    with right:
+        fitted_stages = [s.stage for s in cal.stages if s.duration is not None]
+        if fitted_stages:
+            stage = st.selectbox("Time in stage", fitted_stages, key="duration-stage")
+            widgets.chart(hg.plots.duration_figure(cal, stage), "calibrated-durations")
+    repeat = hg.calibration.repeat_fits(cal)
+    if len(repeat):
+        st.markdown("**Repeat buying (BG/NBD) and order value (Gamma-Gamma)**")
+        st.dataframe(repeat, hide_index=True)
+    for note in cal.notes:
+        st.caption(f"Note: {note}")
+    report = hg.calibration.report_markdown(cal)
+    with st.expander("The calibration report"):
+        st.markdown(report)
+    widgets.download("Report (Markdown)", report, f"{cal.name}_report.md", "text/markdown")
+    st.button(
+        "Open the calibrated scenario",
+        key="open-calibrated",
+        on_click=state.keep,
+        args=(cal.scenario.to_yaml(), f"{cal.name}.yaml"),
+    )
+    kind, message = state.told()
+    if kind == "success":
+        st.success(message)
+
+
+if __name__ == "__main__":
+    show(state.choice())

@@ -1,0 +1,127 @@
+"""Widgets every page shares: the sidebar, charts with a PNG, downloads, KPI metrics."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import streamlit as st
+
+import hourglass as hg
+from hourglass.app import state
+from hourglass.kpis import KPIS
+
+if TYPE_CHECKING:
+    import pandas as pd  # imported where used: the theory sketch goes out before it loads
+    import plotly.graph_objects as go
+    from streamlit.delta_generator import DeltaGenerator
+
+LANGUAGES = {"English": "en", "Русский": "ru"}
+IMPROVEMENT_COLOURS = {True: "green", False: "red", None: "gray"}
+"""A change's colour, by whether it makes the KPI better."""
+
+
+def sidebar() -> state.Choice:
+    """The scenario, stage labels, seed and replications every page uses."""
+    with st.sidebar:
+        names = list(state.library())
+        if st.session_state.get("chosen") not in names:
+            st.session_state.chosen = "baseline" if "baseline" in names else names[0]
+        name = st.selectbox("Scenario", names, key="chosen")
+        scenario = state.scenario_of(name)
+        language = st.radio("Stage labels", list(LANGUAGES), horizontal=True, key="language")
+        seven = st.toggle("Seven-stage vocabulary (reach, capture, warm-up…)", key="seven")
+        seed = st.number_input(
+            "Seed",
+            min_value=0,
+            value=scenario.seed,
+            step=1,
+            key=f"seed-{state.version_tag(scenario)}",
+        )
+        reps = st.slider("Replications", 2, 50, 8, key="reps")
+        st.caption(f"hourglass {hg.__version__}")
+    labels = ("seven_" if seven else "") + LANGUAGES[language]
+    return state.Choice(scenario, int(seed), int(reps), labels)
+
+
+def chart(fig: go.Figure, name: str) -> None:
+    """A figure with a PNG download (drawn by kaleido only when asked for)."""
+    st.plotly_chart(fig, width="stretch", key=f"chart-{name}")
+    st.download_button(
+        "PNG",
+        data=png_of(fig),
+        file_name=f"{name}.png",
+        mime="image/png",
+        key=f"png-{name}",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+
+
+def png_of(fig: go.Figure) -> Callable[[], bytes]:
+    """A deferred PNG rendering of the figure."""
+    return lambda: fig.to_image(format="png", width=1400, height=800, scale=1)
+
+
+def csv_button(frame: pd.DataFrame, label: str, name: str) -> None:
+    """A CSV download of a table."""
+    download(label, frame.to_csv(index=False), f"{name}.csv", "text/csv", key=f"csv-{name}")
+
+
+def download(label: str, text: str, file_name: str, mime: str, key: str | None = None) -> None:
+    """A download of a text (CSV, YAML, Markdown) as UTF-8."""
+    st.download_button(
+        label,
+        data=text.encode("utf-8"),
+        file_name=file_name,
+        mime=mime,
+        key=key,
+        on_click="ignore",
+        icon=":material/download:",
+    )
+
+
+def kpi_metric(
+    column: DeltaGenerator,
+    name: str,
+    value: float,
+    language: str,
+    *,
+    change: tuple[float, float] | None = None,
+    noise: bool = False,
+    help: str | None = None,
+) -> None:
+    """A KPI as the registry names and writes it.
+
+    `change` is (delta, base): the change shows in points for shares, in percent for counts
+    and money, green where it is better, red where worse, grey where `noise` says the 95%
+    interval includes no change.
+    """
+    kpi = KPIS[name]
+    delta, colour = None, "gray"
+    if change is not None and change[0] and math.isfinite(change[0]):
+        delta = kpi.format_delta(*change)
+        colour = "gray" if noise else IMPROVEMENT_COLOURS[kpi.is_improvement(change[0])]
+    column.metric(
+        kpi.label(language),
+        kpi.format(value, compact=True),
+        delta=delta,
+        delta_color=colour,
+        help=help,
+    )
+
+
+def overridden(scenario: hg.Scenario, overrides: dict) -> hg.Scenario | None:
+    """The scenario with some values changed, or None after showing why they are refused."""
+    try:
+        return scenario.with_overrides(overrides)
+    except hg.ScenarioError as err:
+        st.error(str(err))
+        return None
+
+
+def comparison_table(comparison: hg.experiments.Comparison) -> pd.DataFrame:
+    """The comparison's KPI rows, rounded for reading."""
+    table = comparison.table
+    return table[["scenario", "kpi", "mean", "delta", "ci_low", "ci_high", "delta_pct"]].round(4)

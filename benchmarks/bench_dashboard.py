@@ -2,14 +2,15 @@
 
 Each round starts a fresh server for each app and opens it in headless chromium (Debian's,
 driven by Playwright): "cold" is the first visit (imports, the first simulation), "warm" a
-second visit to the same server (imports done, the result cached). Each is timed to the
-first chart on screen (on the Trainer page, the funnel as theory expects it, an inline SVG
-picture shown while the run goes on), to the first plotly chart drawn, and to every chart of the
-page (the simulated hourglass, its filling, the flows). The
-baseline app draws one fixed plotly chart, the floor that Streamlit, plotly and the browser
-cost by themselves.
+second visit to the same server (imports done, the result cached). The dashboard is opened
+at the Trainer page's address, /trainer, or with --root at the app's root, which passes on
+to /trainer (what `streamlit run` opens). Each visit is timed to the first chart on screen
+(the funnel as theory expects it, an inline SVG picture shown while the run goes on), to
+the first plotly chart drawn, and to every chart of the page (the simulated hourglass, its
+filling, the flows). The baseline app draws one fixed plotly chart, the floor that
+Streamlit, plotly and the browser cost by themselves.
 
-    python benchmarks/bench_dashboard.py --repeat 5 [--json]
+    python benchmarks/bench_dashboard.py --repeat 5 [--root] [--json]
 """
 
 from __future__ import annotations
@@ -68,14 +69,16 @@ def chart_seconds(browser, url: str, charts: int) -> tuple[float, float, float]:
     return first, plotly, every
 
 
-def measure(browser, app: Path, charts: int) -> list[float]:
-    """Cold and warm times (first chart, first plotly chart, every chart) of one app on a
-    fresh server."""
+def measure(browser, app: Path, charts: int, address: str = "") -> list[float]:
+    """Cold and warm times of one app on a fresh server, opened at `address`.
+
+    Each time three ways: to the first chart, the first plotly chart and every chart.
+    """
     port = free_port()
     server = serve(port, app)
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://127.0.0.1:{port}/{address}"
     try:
-        wait_healthy(url)
+        wait_healthy(f"http://127.0.0.1:{port}")
         return [*chart_seconds(browser, url, charts), *chart_seconds(browser, url, charts)]
     finally:
         server.terminate()
@@ -85,6 +88,7 @@ def measure(browser, app: Path, charts: int) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="rounds (medians are reported)")
+    parser.add_argument("--root", action="store_true", help="open the app's root, not /trainer")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     keys = ("cold", "cold_plotly", "cold_all", "warm", "warm_plotly", "warm_all")
@@ -96,7 +100,8 @@ def main() -> None:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         for _ in range(args.repeat):
             # the Trainer page's three charts: the hourglass, its filling, the flows
-            for key, value in zip(keys, measure(browser, ROOT / "dashboard.py", 3), strict=True):
+            trainer = measure(browser, ROOT / "dashboard.py", 3, "" if args.root else "trainer")
+            for key, value in zip(keys, trainer, strict=True):
                 times[key].append(value)
             for key, value in zip(keys, measure(browser, baseline, 1), strict=True):
                 floor[key].append(value)
@@ -105,6 +110,7 @@ def main() -> None:
     base = {k: statistics.median(v) for k, v in floor.items()}
     report = {
         "repeat": args.repeat,
+        "address": "/" if args.root else "/trainer",
         **{f"{k}_s": v for k, v in med.items()},
         **{f"baseline_{k}_s": v for k, v in base.items()},
         "cold_over_baseline": med["cold"] / base["cold"],

@@ -11,6 +11,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DASHBOARD = ROOT / "dashboard.py"
+ADDRESSES = {  # each page's address: its heading and its plotly charts on the baseline
+    "trainer": ("The hourglass · baseline", 3),
+    "marketer": ("Tune the levers · baseline", 1),
+    "budget": ("Budget · baseline", 1),
+    "planner": ("Forecast · baseline", 3),
+    "compare": ("Compare scenarios", 3),
+    "deals": ("B2B deals · baseline", 0),
+    "network": ("Network · baseline", 0),
+    "scenario": ("Scenario files", 0),
+    "import": ("Import data", 0),
+}
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
     "--headless",

@@ -1,7 +1,8 @@
 """The dashboard in a real browser: Debian's chromium, driven by Playwright, against a live server.
 
-Screenshots of every page land in tests/screenshots/. Without /usr/bin/chromium the test is
-skipped, unless HOURGLASS_REQUIRE_BROWSER is set (as CI does), when it fails instead.
+Every page is visited at its own address. Screenshots of every page land in tests/screenshots/.
+Without /usr/bin/chromium the test is skipped, unless HOURGLASS_REQUIRE_BROWSER is set (as CI
+does), when it fails instead.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from live_dashboard import CHROMIUM, CHROMIUM_FLAGS, free_port, serve, wait_healthy
+from live_dashboard import ADDRESSES, CHROMIUM, CHROMIUM_FLAGS, free_port, serve, wait_healthy
 
 SHOTS = Path(__file__).parent / "screenshots"
 BAD = Path(__file__).parent / "data" / "bad"
@@ -27,22 +28,28 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture(scope="module")
-def page() -> Iterator[object]:
+def server() -> Iterator[str]:
+    """The dashboard's address on a live server of its own."""
     port = free_port()
-    server = serve(port)
+    process = serve(port)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url)
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-            tab = browser.new_page(viewport={"width": 1500, "height": 2200})
-            tab.set_default_timeout(180_000)
-            tab.goto(url)
-            yield tab
-            browser.close()
+        yield url
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def page(server: str) -> Iterator[object]:
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        tab = browser.new_page(viewport={"width": 1500, "height": 2200})
+        tab.set_default_timeout(180_000)
+        tab.goto(server)
+        yield tab
+        browser.close()
 
 
 def settle(tab) -> None:
@@ -75,12 +82,29 @@ def wait_for_change(tab, index: int, before: list, axis: str = "x") -> list:
     return chart_values(tab, index, axis=axis)
 
 
-def go_to(tab, name: str, heading: str, charts: int) -> None:
-    """Open a page of the sidebar; wait for its heading, its run and its charts."""
-    tab.get_by_role("radiogroup", name="Page").get_by_text(name, exact=True).click()
+def go_to(tab, address: str, heading: str, charts: int) -> None:
+    """Open a page at its address; wait for its heading, its run and its charts."""
+    tab.goto(f"{root(tab)}/{address}")
+    arrived(tab, address, heading, charts)
+
+
+def arrived(tab, address: str, heading: str, charts: int) -> None:
+    """The page at `address` is on screen, whole: its heading, no error, all its charts."""
     tab.get_by_role("heading", name=heading).wait_for()
     settle(tab)
+    assert tab.url == f"{root(tab)}/{address}"
+    assert not tab.get_by_text("Page not found").count()
+    assert not tab.locator('[data-testid="stException"]').count()
+    # a page loaded afresh draws its charts once plotly's script has come
+    tab.wait_for_function(
+        "n => document.querySelectorAll('.js-plotly-plot').length >= n", arg=charts
+    )
     assert tab.locator(".js-plotly-plot").count() == charts
+
+
+def root(tab) -> str:
+    """The app's root address (scheme, host and port of the page on screen)."""
+    return "/".join(tab.url.split("/")[:3])
 
 
 def shoot(tab, name: str) -> None:
@@ -88,10 +112,8 @@ def shoot(tab, name: str) -> None:
     tab.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def test_trainer_loads_and_a_new_seed_redraws_the_hourglass(page):
-    page.wait_for_selector(".js-plotly-plot")
-    settle(page)
-    assert page.get_by_text("The hourglass · baseline").is_visible()
+def test_the_root_opens_the_trainer_and_a_new_seed_redraws_the_hourglass(page):
+    arrived(page, "trainer", "The hourglass · baseline", 3)
     before = chart_values(page, 0)
     shoot(page, "1-trainer")
     seed = page.get_by_label("Seed")
@@ -115,8 +137,14 @@ def test_trainer_loads_and_a_new_seed_redraws_the_hourglass(page):
     assert wait_for_change(page, 0, russian, axis="y") == english
 
 
+@pytest.mark.parametrize("address", ADDRESSES)
+def test_every_address_answers_with_its_page(page, address):
+    heading, charts = ADDRESSES[address]
+    go_to(page, address, heading, charts)
+
+
 def test_marketer_runs_with_more_sellers(page):
-    go_to(page, "Marketer", "Tune the levers · baseline", 1)
+    go_to(page, "marketer", "Tune the levers · baseline", 1)
     sellers = page.get_by_label("sellers", exact=True)
     sellers.fill("20")
     page.get_by_role("button", name="Run").click()
@@ -127,21 +155,18 @@ def test_marketer_runs_with_more_sellers(page):
     shoot(page, "2-marketer")
 
 
-def test_budget_page_shows_the_response_curves(page):
-    go_to(page, "Budget", "Budget · baseline", 1)
+def test_budget_planner_and_compare_draw_their_charts(page):
+    go_to(page, "budget", "Budget · baseline", 1)
     shoot(page, "3-budget")
-
-
-def test_planner_and_compare_draw_their_charts(page):
-    go_to(page, "Planner", "Forecast · baseline", 3)
+    go_to(page, "planner", "Forecast · baseline", 3)
     shoot(page, "4-planner")
-    go_to(page, "Compare", "Compare scenarios", 3)
+    go_to(page, "compare", "Compare scenarios", 3)
     assert page.get_by_text("no_referrals").first.is_visible()
     shoot(page, "5-compare")
 
 
 def test_a_bad_upload_shows_the_message_and_the_app_goes_on(page):
-    go_to(page, "Scenario", "Scenario files", 0)
+    go_to(page, "scenario", "Scenario files", 0)
     page.locator('input[type="file"]').set_input_files(str(BAD / "unknown_key.yaml"))
     message = page.get_by_text("did you mean 'pass_prob'?")
     message.wait_for()
@@ -152,11 +177,12 @@ def test_a_bad_upload_shows_the_message_and_the_app_goes_on(page):
     page.locator('input[type="file"]').set_input_files(huge)
     page.get_by_text("huge.yaml: 300,000 bytes; the limit is 256,000.").wait_for()
     shoot(page, "6-scenario-bad-upload")
-    go_to(page, "Trainer", "The hourglass · baseline", 3)
+    page.get_by_role("link", name="Trainer").click()
+    arrived(page, "trainer", "The hourglass · baseline", 3)
 
 
 def test_import_page_calibrates_an_uploaded_export(page):
-    go_to(page, "Import data", "Import data", 0)
+    go_to(page, "import", "Import data", 0)
     deals = Path(__file__).parent / "data" / "crm" / "hourglass.csv"
     page.locator('input[type="file"]').first.set_input_files(str(deals))
     page.get_by_role("button", name="Calibrate").click()
@@ -173,13 +199,16 @@ def choose_scenario(tab, name: str) -> None:
     settle(tab)
 
 
-def test_b2b_and_network_pages_draw_their_views(page):
+def test_b2b_and_network_pages_draw_their_views_and_keep_the_sidebar(page):
+    go_to(page, "deals", "B2B deals · baseline", 0)
     choose_scenario(page, "b2b_committee")
-    go_to(page, "B2B deals", "B2B deals · b2b_committee", 2)
+    arrived(page, "deals", "B2B deals · b2b_committee", 2)
     roles = chart_values(page, 0, axis="y")
     assert roles[-1] == "purchaser"  # the first role a cold deal meets, on top
     shoot(page, "8-b2b-deals")
+    page.get_by_role("link", name="Network").click()
+    arrived(page, "network", "Network · b2b_committee", 0)  # the sidebar's choice holds
     choose_scenario(page, "social_network")
-    go_to(page, "Network", "Network · social_network", 3)
+    arrived(page, "network", "Network · social_network", 3)
     assert page.get_by_text("not a measured effect").first.is_visible()
     shoot(page, "9-network")

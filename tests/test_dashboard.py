@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import base64
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
@@ -16,9 +21,10 @@ from hourglass import simulate
 from hourglass.calibration import export_deals, export_transactions
 from hourglass.kpis import MISSING
 from hourglass.stages import FUNNEL
+from live_dashboard import ADDRESSES
 
 DASHBOARD = str(ROOT / "dashboard.py")
-ADDRESSES = {  # each page's address and its script, relative to dashboard.py
+SCRIPTS = {  # each page's address and its script, relative to dashboard.py
     "trainer": "trainer.py",
     "marketer": "marketer.py",
     "budget": "budget.py",
@@ -33,7 +39,7 @@ ADDRESSES = {  # each page's address and its script, relative to dashboard.py
 
 def script(address: str) -> str:
     """The page script at an address, as AppTest.switch_page wants it."""
-    return f"hourglass/app/pages/{ADDRESSES[address]}"
+    return f"hourglass/app/pages/{SCRIPTS[address]}"
 
 
 def open_page(address: str, **state: object) -> AppTest:
@@ -95,6 +101,31 @@ def test_trainer_shows_the_hourglass_with_theory_and_switches_labels():
     assert figures(at)[0].data[0].y[0] == "Знать"
     at.toggle(key="seven").set_value(True).run()
     assert list(figures(at)[0].data[0].y[:2]) == ["Охват", "Захват"]
+
+
+def test_the_trainer_page_draws_its_sketch_before_pandas_loads():
+    """The sketch's path imports no pandas, so it is on screen while the rest loads.
+
+    The path: the app's modules, the sidebar's scenario, theory and the SVG.
+    """
+    code = (
+        "import sys; import hourglass as hg; "
+        "from hourglass.app import cache, runs, state, widgets; "
+        "from hourglass.app.pages import trainer; "
+        "text = open('scenarios/baseline.yaml', encoding='utf-8').read(); "
+        "scenario = hg.config.parse_scenario_text(text, 'baseline.yaml', files=False); "
+        "assert trainer.sketch(scenario, 'en').startswith('<svg'); "
+        "print('pandas' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert out.stdout.strip() == "False"
 
 
 def test_trainer_follows_the_seed_and_the_scenario():
@@ -355,21 +386,29 @@ def test_scenario_upload_refuses_tags_and_takes_a_good_file():
     assert at.selectbox(key="chosen").value == "uploaded_shop"
 
 
-HEADERS = {
-    "trainer": "The hourglass · baseline",
-    "marketer": "Tune the levers · baseline",
-    "budget": "Budget · baseline",
-    "planner": "Forecast · baseline",
-    "compare": "Compare scenarios",
-    "deals": "B2B deals · baseline",
-    "network": "Network · baseline",
-    "scenario": "Scenario files",
-    "import": "Import data",
-}
-
-
-@pytest.mark.parametrize("address", list(ADDRESSES))
-def test_every_page_renders_under_its_header(address):
+@pytest.mark.parametrize("address", list(SCRIPTS))
+def test_every_page_renders_under_its_heading(address):
     at = open_page(address)
-    assert [h.value for h in at.header] == [HEADERS[address]]
+    heading, charts = ADDRESSES[address]
+    assert [h.value for h in at.header] == [heading]
+    assert len(at.get("plotly_chart")) == charts
     assert not at.error
+
+
+def imported(path: Path) -> Iterator[str]:
+    """The modules a Python file imports."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            yield node.module
+
+
+def test_only_the_app_imports_streamlit():
+    """The library below the dashboard never imports streamlit; its pages and helpers do."""
+    importers = {
+        path.relative_to(ROOT / "hourglass").parts[0]
+        for path in (ROOT / "hourglass").rglob("*.py")
+        if any(m.split(".")[0] == "streamlit" for m in imported(path))
+    }
+    assert importers == {"app"}

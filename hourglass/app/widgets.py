@@ -82,6 +82,14 @@ def download(label: str, text: str, file_name: str, mime: str, key: str | None =
     )
 
 
+def grid(count: int, per_row: int = 4) -> list[DeltaGenerator]:
+    """`count` cells in rows of `per_row` columns, wide enough that no number is cut short."""
+    cells: list[DeltaGenerator] = []
+    while len(cells) < count:
+        cells.extend(st.columns(per_row))
+    return cells[:count]
+
+
 def kpi_metric(
     column: DeltaGenerator,
     name: str,

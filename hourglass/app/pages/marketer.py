@@ -101,7 +101,7 @@ def headline(comparison: hg.experiments.Comparison, language: str) -> None:
     """
     delta = comparison.table.set_index("kpi")
     loaded = comparison.runs[comparison.baseline].kpis.mean()
-    for column, kpi in zip(st.columns(len(HEADLINE)), HEADLINE, strict=True):
+    for column, kpi in zip(widgets.grid(len(HEADLINE)), HEADLINE, strict=True):
         row = delta.loc[kpi]
         noise = not row["ci_low"] > 0 and not row["ci_high"] < 0
         widgets.kpi_metric(

@@ -26,6 +26,7 @@ from hourglass.config.budgets import (
     planned_lines,
     with_budgets,
 )
+from hourglass.config.plan import compile_plan
 from hourglass.config.scenario import Scenario, ScenarioError
 from hourglass.experiments.comparison import compare_runs
 from hourglass.experiments.replication import Backend, Progress, replicate
@@ -235,7 +236,7 @@ def marginal_roi(scenario: Scenario) -> dict[str, float]:
     out = {}
     for line, amount in budget_lines(scenario).items():
         step = max(1.0, 0.01 * amount)
-        more = expected_outcome(with_budgets(scenario, {line: amount + step}))["profit"]
+        more = expected_outcome(compile_plan(scenario, {line: amount + step}))["profit"]
         out[line] = (more - profit) / (step * months)
     return out
 
@@ -269,7 +270,7 @@ def _search(
 
     def value(shares: np.ndarray) -> float:
         amounts = dict(zip(free, (shares * scale).tolist(), strict=True))
-        return -expected_outcome(with_budgets(scenario, {**locked, **amounts}))[kpi]
+        return -expected_outcome(compile_plan(scenario, {**locked, **amounts}))[kpi]
 
     first = value(np.clip(np.full(len(free), spend / len(free)), low, high) / scale)
     norm = abs(first) or 1.0

@@ -19,10 +19,10 @@ from functools import partial
 import numpy as np
 import simpy
 
-from hourglass.config.budgets import planned_lifts, resolve
 from hourglass.config.distributions import draws
 from hourglass.config.graph import build_graph
 from hourglass.config.network import SOCIAL_CHANNEL
+from hourglass.config.plan import Plan, compile_plan
 from hourglass.config.scenario import Scenario
 from hourglass.log import (
     FIRST_REASON,
@@ -68,7 +68,6 @@ from hourglass.stages import (
     FUNNEL,
     LOYALTY_CLASSES,
     REFUSED_BY,
-    SELLER_BESIDE,
     WENT_COLD,
 )
 
@@ -81,7 +80,7 @@ def simulate(
 ) -> Run:
     """Simulate the scenario to its horizon; `seed` defaults to the scenario's own.
 
-    Budgets act through their response curves (see `budgets.resolve`).
+    Budgets act through their response curves, as the scenario's plan resolves them.
     `cohort` gives the days of first purchases of known customers (e.g. from a transaction
     log): they join as buyers on those days, outside the funnel, from channel "cohort".
     """
@@ -98,7 +97,7 @@ def simulate(
             f"cohort: first purchases must lie in [0, {scenario.horizon_days:g}) days, "
             f"got {days[0]:g} to {days[-1]:g}"
         )
-    engine = _Engine(resolve(scenario), seq, days, planned_lifts(scenario))
+    engine = _Engine(compile_plan(scenario), seq, days)
     entropy = seq.entropy if isinstance(seq.entropy, int) else 0
     with _cycle_collector_paused():
         log = engine.run()
@@ -125,16 +124,10 @@ def _cycle_collector_paused() -> Iterator[None]:
 class _Engine:
     """Holds the SimPy environment and the state that processes share."""
 
-    def __init__(
-        self,
-        scenario: Scenario,
-        seq: np.random.SeedSequence,
-        cohort: list[float],
-        lifts: dict[str, list[float]],
-    ) -> None:
-        self.s = scenario
+    def __init__(self, plan: Plan, seq: np.random.SeedSequence, cohort: list[float]) -> None:
+        self.plan = plan
+        self.s = scenario = plan.scenario
         self.cohort = cohort
-        self.lifts = lifts
         rngs = [np.random.default_rng(child(seq, i)) for i in range(len(RUN_STREAMS))]
         self.rng = dict(zip(RUN_STREAMS, rngs, strict=True))
         network = scenario.network
@@ -186,29 +179,14 @@ class _Engine:
         self.classes = LOYALTY_CLASSES
 
     def _setup_funnel(self) -> None:
-        s = self.s
-        referral = s.referral
-        boost = referral.boost if referral else {}
-        skill = s.sales.skill if s.sales else {}
-        worked = {SELLER_BESIDE[w] for w in s.sales.stages} if s.sales else set()
-        seller_of = {SELLER_BESIDE[w]: w for w in (s.sales.stages if s.sales else [])}
-        self.worked = [name in worked for name in FUNNEL] + [False]  # the purchase after Buy
+        s, plan = self.s, self.plan
+        self.worked = [*plan.worked, False]  # the purchase after Buy
         trusting = s.network is not None and s.network.trust_boost > 0
         self.boosted = [trusting and name in ("like", "trust") for name in FUNNEL] + [False]
         # stages decided one lead at a time, when it enters them: the worked and boosted ones
         self.per_lead = [w or b for w, b in zip(self.worked, self.boosted, strict=True)]
-        # pass probabilities by month (a single month unless a stage budget follows a plan)
-        months = max((len(v) for v in self.lifts.values()), default=1)
-        base = np.array([[st.pass_prob for _, st in s.funnel]] * months)
-        for k, name in enumerate(FUNNEL):
-            if name in self.lifts:
-                base[:, k] += self.lifts[name]
-        skills = np.array([skill.get(seller_of.get(n, ""), 1.0) for n in FUNNEL])
-        self.pass_prob = (base.clip(0.0, 1.0) * skills).clip(0.0, 1.0)
-        self.pass_prob_referred = (
-            self.pass_prob * np.array([boost.get(n, 1.0) for n in FUNNEL])
-        ).clip(0.0, 1.0)
-        self.last_month = months - 1
+        self.pass_prob, self.pass_prob_referred = plan.pass_prob, plan.pass_prob_referred
+        self.last_month = len(self.pass_prob) - 1
         self.duration = [st.duration.sampler() for _, st in s.funnel]
         self.loss_codes: list[np.ndarray] = []
         self.loss_cum: list[np.ndarray] = []
@@ -218,7 +196,7 @@ class _Engine:
             self.loss_codes.append(np.array(codes, dtype=np.int8))
             w = np.array(list(weights.values()))
             self.loss_cum.append(np.cumsum(w / w.sum())[:-1])  # reason = bisect of a uniform
-        self.drag = referral.antagonist_drag if referral else 0.0
+        self.drag = s.referral.antagonist_drag if s.referral else 0.0
         # plain Python copies for the per-lead code, where numpy scalars cost time
         self.cold_probs = self.pass_prob.tolist()
         self.warm_probs = self.pass_prob_referred.tolist()
@@ -239,13 +217,12 @@ class _Engine:
     def _setup_after_sale(self) -> None:
         s = self.s
         after = s.after_sale
-        skill = s.sales.skill if s.sales else {}
         rng = self.rng["after_sale"]
         self.u_after = draws(rng.random)
         self.e_after = draws(rng.standard_exponential)
         self.order_value = draws(partial(after.order_value.sampler().draw, rng))
-        self.repeat_boost = skill.get("measure", 1.0)
-        self.repeat_params = self._repeat_draws(after.repeat, rng)
+        self.repeat_boost = self.plan.repeat_skill
+        self.repeat_params = self._repeat_draws(self.plan.repeat, rng)
         offers = [getattr(after.offers, k) for k in PURCHASE_KINDS[2:]]
         self.offer_cum = np.cumsum([o.prob if o else 0.0 for o in offers]).tolist()
         self.offer_factor = [o.value_factor if o else 1.0 for o in offers]
@@ -260,8 +237,7 @@ class _Engine:
         self.lapsed = self.classes.index("temporarily_lost")
         self.antagonist = self.classes.index("antagonist")
         referral = s.referral
-        engage = skill.get("engage", 1.0)
-        rates = referral.contacts_per_month if referral else {}
+        engage, rates = self.plan.engage_skill, self.plan.contacts_per_month
         self.refer_rate = [rates.get(c, 0.0) * engage / DAYS_PER_MONTH for c in self.classes]
         self.win_prob = referral.win_prob if referral else 0.0
         ref_rng = self.rng["referrals"]
@@ -329,11 +305,7 @@ class _Engine:
     def outside_arrivals(self):
         """Paid and organic contacts land on the market day by day; new people enter Know."""
         env = self.env
-        paid = self.s.channels.paid.values()
-        organic = self.s.channels.organic
-        months = math.ceil(self.horizon / DAYS_PER_MONTH)
-        rates = [c.reach_by_month(months) for c in paid]  # per day, month by month
-        rates.append([organic.prospects_per_day if organic else 0.0])
+        rates = self.plan.outside_per_day  # per day, month by month
         social = self.s.network.social_selling if self.s.network else None
         day = 0
         while day < self.horizon:

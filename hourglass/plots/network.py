@@ -13,7 +13,8 @@ from plotly.subplots import make_subplots
 from hourglass.analysis.network import NODE_STATES, node_states
 from hourglass.config.graph import Graph
 from hourglass.log import Run
-from hourglass.plots.figures import LOST, LOWER, UPPER, overlay_figure
+from hourglass.plots.series import overlay_figure
+from hourglass.plots.style import LOST, LOWER, UPPER
 from hourglass.stages import LABELS
 
 NODE_COLORS: dict[str, str] = {

@@ -50,7 +50,10 @@ def test_lift_and_skill_fold_into_the_pass_probability() -> None:
         name: {"pass_prob": 0.5, "duration": {"fixed": {"days": 0.0}}}
         for name in ("know", "like", "trust", "try", "buy")
     }
-    stages["try"]["budget"] = {"per_month": 1000, "response": {"linear": {"per_unit": 1e-4, "cap": 0.5}}}
+    stages["try"]["budget"] = {
+        "per_month": 1000,
+        "response": {"linear": {"per_unit": 1e-4, "cap": 0.5}},
+    }
     scenario = parse_scenario(
         {
             "name": "lifted",

@@ -17,7 +17,6 @@ from hourglass.log import FIRST_REASON, Run
 from hourglass.stages import (
     ACTIVE_CLASSES,
     FUNNEL,
-    SELLER_BESIDE,
     WENT_COLD,
 )
 
@@ -137,10 +136,10 @@ def _k_factor(run: Run, buyers: pd.DataFrame) -> float:
 
 
 def _seller_kpis(run: Run) -> dict[str, float]:
-    log, sales = run.log, run.scenario.sales
+    log = run.log
     start, end = _window(run)
     v = log.visits
-    worked = [FUNNEL.index(SELLER_BESIDE[w]) for w in sales.stages] if sales else []
+    worked = [FUNNEL.index(stage) for stage in run.scenario.worked]
     at_worked = np.isin(v["stage"], worked)
     entered = (v["enter"] >= start) & at_worked
     served = np.isfinite(v["wait"]) & at_worked

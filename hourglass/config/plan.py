@@ -17,7 +17,7 @@ import numpy as np
 
 from hourglass.config.budgets import lever_budgets, line_path, months_of
 from hourglass.config.scenario import Repeat, Scenario
-from hourglass.stages import FUNNEL, SELLER_BESIDE
+from hourglass.stages import FUNNEL
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,7 +75,7 @@ def compile_plan(scenario: Scenario, amounts: Mapping[str, float] | None = None)
         scenario = _with_amounts(scenario, amounts)
     levers = lever_budgets(scenario)
     sales = scenario.sales
-    seller_of = {SELLER_BESIDE[w]: w for w in sales.stages} if sales else {}
+    seller_of = scenario.worked
     skill = sales.skill if sales else {}
     months = months_of(scenario)
     paid = [tuple(c.reach_by_month(months)) for c in scenario.channels.paid.values()]

@@ -198,15 +198,14 @@ class _Engine(Journeys, Customers):
         self.disqualified = FIRST_REASON + self.reasons.index(DISQUALIFIED)
 
     def _setup_committee(self) -> None:
-        committee, sales = self.s.committee, self.s.sales
+        committee = self.s.committee
         self.committee_stage = -1
         self.centre = None
         if committee is None:
             return
         self.committee_stage = FUNNEL.index(committee.stage)
         self.per_lead[self.committee_stage] = True
-        worked = set(sales.stages) if sales else set()
-        self.centre = BuyingCentre(committee, self.channels, worked)
+        self.centre = BuyingCentre(committee, self.channels, set(self.plan.seller_of.values()))
         self.refused = [FIRST_REASON + self.reasons.index(REFUSED_BY + role) for role in self.roles]
 
     def run(self) -> EventLog:

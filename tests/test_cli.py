@@ -179,8 +179,18 @@ def test_compare_reports_paired_deltas(as_json):
     doc = json.loads(result.stdout)
     assert set(doc) == {"baseline", "reps", "seed", "scenarios"}
     buyers = doc["scenarios"]["no_referrals"]["kpis"]["buyers"]
-    assert set(buyers) == {"mean", "delta", "delta_pct", "ci_low", "ci_high"}
+    assert set(buyers) == {
+        "mean",
+        "base",
+        "delta",
+        "delta_pct",
+        "ci_low",
+        "ci_high",
+        "clear",
+        "improvement",
+    }
     assert buyers["delta"] < 0  # word of mouth brings buyers
+    assert buyers["clear"] is True and buyers["improvement"] is False
 
 
 def test_sweep_prints_a_grid_and_saves_it(tmp_path):

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hourglass.config.budgets import months_of, planned_lifts, resolve, spend_per_day
+from hourglass.config.budgets import spend_per_day
+from hourglass.config.plan import Plan, compile_plan
 from hourglass.config.scenario import Scenario
-from hourglass.stages import ACTIVE_CLASSES, DAYS_PER_MONTH, FUNNEL, LOYALTY_CLASSES, SELLER_BESIDE
+from hourglass.stages import ACTIVE_CLASSES, DAYS_PER_MONTH, FUNNEL, LOYALTY_CLASSES
 
 
 @dataclass(frozen=True)
@@ -49,59 +50,54 @@ def funnel_flows(pass_probs: Sequence[float]) -> FunnelFlows:
     return FunnelFlows(reach=reach, lost=absorbed[:n], bought=float(absorbed[n]))
 
 
-def scenario_funnel(scenario: Scenario) -> FunnelFlows:
+Scenarioish = Scenario | Plan
+"""A scenario, or its plan when the caller has one (an optimiser weighing allocations)."""
+
+
+def _plan(scenario: Scenarioish) -> Plan:
+    return scenario if isinstance(scenario, Plan) else compile_plan(scenario)
+
+
+def scenario_funnel(scenario: Scenarioish) -> FunnelFlows:
     """The funnel's expected flows for an outside prospect, seller skill and committee included.
 
     Exact when no lead waits too long for a seller and there are no antagonists.
     """
-    return _cold_and_warm(scenario)[0]
+    return _cold_and_warm(_plan(scenario))[0]
 
 
-def _pass_probs(scenario: Scenario) -> list[float]:
-    """Each funnel stage's pass probability, with its budget's lift (a plan's, averaged over
-    the months) and the seller's skill."""
-    planned = {k: float(np.mean(v)) for k, v in planned_lifts(scenario).items()}
-    scenario = resolve(scenario)
-    sales = scenario.sales
-    skill = sales.skill if sales else {}
-    beside = {SELLER_BESIDE[w]: w for w in (sales.stages if sales else [])}
-    return [
-        min(1.0, min(1.0, st.pass_prob + planned.get(n, 0.0)) * skill.get(beside.get(n, ""), 1.0))
-        for n, st in scenario.funnel
-    ]
-
-
-def expected_entries(scenario: Scenario, outside: float, referred: float) -> dict[str, float]:
+def expected_entries(scenario: Scenarioish, outside: float, referred: float) -> dict[str, float]:
     """Expected entries into each funnel stage, and buyers, for the given prospects at Know.
 
     Referred prospects pass with the scenario's warmth boost. Exact when no lead waits too
     long for a seller and there are no antagonists.
     """
-    cold, warm = _cold_and_warm(scenario)
+    cold, warm = _cold_and_warm(_plan(scenario))
     entries = outside * cold.reach + referred * warm.reach
     expected = dict(zip(FUNNEL, entries.tolist(), strict=True))
     expected["buyers"] = float(outside * cold.bought + referred * warm.bought)
     return expected
 
 
-def _cold_and_warm(scenario: Scenario) -> tuple[FunnelFlows, FunnelFlows]:
+def _cold_and_warm(plan: Plan) -> tuple[FunnelFlows, FunnelFlows]:
     """The funnel's flows for an outside prospect, and for a referred one (boosted); a
     committee's agreement is part of its stage's pass."""
-    probs = _pass_probs(scenario)
+    scenario = plan.scenario
+    probs = list(plan.mean_pass_prob)
     boost = scenario.referral.boost if scenario.referral else {}
     warm = [min(1.0, p * boost.get(n, 1.0)) for n, p in zip(FUNNEL, probs, strict=True)]
     if scenario.committee is not None:
         k = FUNNEL.index(scenario.committee.stage)
-        probs[k] *= _outside_committee_pass(scenario)
-        warm[k] *= committee_pass(scenario, "referral")
+        probs[k] *= _outside_committee_pass(plan)
+        warm[k] *= committee_pass(plan, "referral")
     return funnel_flows(probs), funnel_flows(warm)
 
 
-def _role_steps(scenario: Scenario, channel: str) -> list[tuple[float, float, float]]:
+def _role_steps(plan: Plan, channel: str) -> list[tuple[float, float, float]]:
     """Per role asked from `channel`, in order: each person's chance to let the deal go on,
     the extra people beyond the first (Poisson mean), and each answer's mean delay."""
-    committee, sales = scenario.committee, scenario.sales
-    worked = set(sales.stages) if sales else set()
+    committee = plan.scenario.committee
+    worked = set(plan.seller_of.values())
     steps = []
     for role in committee.sequence(channel):
         spec = committee.roles[role]
@@ -110,63 +106,56 @@ def _role_steps(scenario: Scenario, channel: str) -> list[tuple[float, float, fl
     return steps
 
 
-def committee_pass(scenario: Scenario, channel: str) -> float:
+def committee_pass(scenario: Scenarioish, channel: str) -> float:
     """The chance a deal from `channel` gets every agreement it needs from the committee.
 
     A role with 1 + Poisson(m) people, each letting it go on with chance s, passes with
     E[s^n] = s exp(-m (1 - s)).
     """
-    return math.prod(s * math.exp(-m * (1.0 - s)) for s, m, _ in _role_steps(scenario, channel))
+    steps = _role_steps(_plan(scenario), channel)
+    return math.prod(s * math.exp(-m * (1.0 - s)) for s, m, _ in steps)
 
 
-def committee_days(scenario: Scenario, channel: str) -> float:
+def committee_days(scenario: Scenarioish, channel: str) -> float:
     """The mean time a won deal from `channel` spends with its committee.
 
     Given that all agreed, a role's extra people are Poisson(m s) (the Poisson mean tilted by
     each one's chance s to agree), so its answers take (1 + m s) times the mean delay.
     """
-    return sum((1.0 + m * s) * d for s, m, d in _role_steps(scenario, channel))
+    return sum((1.0 + m * s) * d for s, m, d in _role_steps(_plan(scenario), channel))
 
 
-def _outside_committee_pass(scenario: Scenario) -> float:
+def _outside_committee_pass(plan: Plan) -> float:
     """The committee's pass for an outside deal: the channels' passes weighted by contacts."""
-    weights = _outside_rates(scenario)
+    weights = plan.mean_outside_per_day()
     total = sum(weights.values())
     if total <= 0.0:
-        return committee_pass(scenario, "default")
-    return sum(w * committee_pass(scenario, name) for name, w in weights.items()) / total
+        return committee_pass(plan, "default")
+    return sum(w * committee_pass(plan, name) for name, w in weights.items()) / total
 
 
-def expected_prospects(scenario: Scenario) -> float:
+def expected_prospects(scenario: Scenarioish) -> float:
     """Outside prospects a run brings at most: paid and organic arrivals over the horizon."""
-    total = _outside_contacts(scenario)
+    plan = _plan(scenario)
+    scenario = plan.scenario
+    total = _outside_contacts(plan)
     size = scenario.market.size if scenario.market else None
     return min(total, size) if size else total
 
 
-def expected_outside_prospects(scenario: Scenario) -> float:
+def expected_outside_prospects(scenario: Scenarioish) -> float:
     """Outside prospects a run brings on average: contacts land on random people, and those
     already reached are not new, so a market of size M yields M (1 - exp(-contacts / M))."""
-    contacts = _outside_contacts(scenario)
+    plan = _plan(scenario)
+    scenario = plan.scenario
+    contacts = _outside_contacts(plan)
     size = scenario.market.size if scenario.market else None
     return float(size * -np.expm1(-contacts / size)) if size else contacts
 
 
-def _outside_contacts(scenario: Scenario) -> float:
+def _outside_contacts(plan: Plan) -> float:
     """Paid and organic contacts with the market over the horizon, plans followed."""
-    return sum(_outside_rates(scenario).values()) * scenario.horizon_days
-
-
-def _outside_rates(scenario: Scenario) -> dict[str, float]:
-    """Each paid channel's and organic contacts per day, plans averaged over the months."""
-    months = months_of(scenario)
-    rates = {
-        name: float(np.mean(c.reach_by_month(months))) for name, c in scenario.channels.paid.items()
-    }
-    rates["organic"] = (
-        scenario.channels.organic.prospects_per_day if scenario.channels.organic else 0.0
-    )
-    return rates
+    return sum(plan.mean_outside_per_day().values()) * plan.scenario.horizon_days
 
 
 def erlang_c(lam: float, mu: float, c: int) -> float:
@@ -256,7 +245,7 @@ def loyalty_shares(scenario: Scenario, days: np.ndarray | float) -> np.ndarray:
     return start @ linalg.expm(g * days[:, None, None])
 
 
-def expected_outcome(scenario: Scenario) -> dict[str, float]:
+def expected_outcome(scenario: Scenarioish) -> dict[str, float]:
     """A first-order expectation of a run's headline numbers, budgets' effects included.
 
     Outside prospects arrive at their steady rates (the market caps their number) and pass
@@ -265,28 +254,29 @@ def expected_outcome(scenario: Scenario) -> dict[str, float]:
     of referrals is counted. It ignores queues for sellers and antagonists. Good for ranking
     budget allocations cheaply; the simulation has the last word.
     """
-    s = resolve(scenario)
+    plan = _plan(scenario)
+    s = plan.scenario
     horizon = s.horizon_days
-    outside = expected_outside_prospects(s)
-    cold_flows, warm_flows = _cold_and_warm(scenario)
+    outside = expected_outside_prospects(plan)
+    cold_flows, warm_flows = _cold_and_warm(plan)
     cold, warm = cold_flows.bought, warm_flows.bought
     tenure = horizon / 2.0  # days a buyer has, on average, before the horizon
     grid = np.linspace(0.0, tenure, 25)
     shares = loyalty_shares(s, grid)
     contacts = 0.0
     if s.referral:
-        rates = np.array([s.referral.contacts_per_month.get(c, 0.0) for c in LOYALTY_CLASSES])
+        rates = np.array([plan.contacts_per_month.get(c, 0.0) for c in LOYALTY_CLASSES])
         contacts = float(np.trapezoid(shares @ rates, grid)) / DAYS_PER_MONTH
     per_buyer = contacts * (s.referral.win_prob if s.referral else 0.0) * warm
     first = outside * cold
     referred = first * per_buyer
     buyers = first + referred
-    repeats = _expected_repeats(s, tenure)
+    repeats = _expected_repeats(plan, tenure)
     revenue = buyers * s.after_sale.order_value.mean * (1.0 + repeats)
     active = sum(shares[-1][LOYALTY_CLASSES.index(c)] for c in ACTIVE_CLASSES)
     serve = s.after_sale.cost_to_serve_per_month / DAYS_PER_MONTH * buyers * tenure
     bonus = (s.referral.bonus if s.referral else 0.0) * referred
-    fixed = float(spend_per_day(scenario, math.ceil(horizon)).sum())  # every line, plans too
+    fixed = float(spend_per_day(s, math.ceil(horizon)).sum())  # every line, plans too
     cost = fixed + bonus + serve
     outcome = {
         "outside_prospects": outside,
@@ -300,12 +290,11 @@ def expected_outcome(scenario: Scenario) -> dict[str, float]:
     return {k: float(v) for k, v in outcome.items()}
 
 
-def _expected_repeats(scenario: Scenario, days: float) -> float:
+def _expected_repeats(plan: Plan, days: float) -> float:
     """Repeat purchases a buyer makes in `days` after the first, seller skill included."""
-    repeat = scenario.after_sale.repeat
+    repeat, skill = plan.repeat, plan.repeat_skill
     if repeat is None:
         return 0.0
-    skill = scenario.sales.skill.get("measure", 1.0) if scenario.sales else 1.0
     if repeat.bgnbd:
         g = repeat.bgnbd
         periods = days / g.period_days

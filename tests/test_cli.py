@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -12,6 +13,7 @@ from typer.testing import CliRunner
 
 from conftest import ROOT
 from hourglass.cli import app
+from hourglass.kpis import KPIS
 
 runner = CliRunner()
 SMALL = ROOT / "scenarios" / "referral_driven.yaml"
@@ -79,8 +81,39 @@ def test_replications_report_mean_and_band():
 def test_default_scenario_runs_with_a_readable_report():
     result = runner.invoke(app, ["run"])
     assert result.exit_code == 0, result.output
-    for words in ("baseline: 365 days", "Stages", "KPIs", "Know", "Refer", "seller_utilization"):
+    for words in ("baseline: 365 days", "Stages", "KPIs", "Know", "Refer", "Seller utilisation"):
         assert words in result.stdout
+
+
+def test_kpi_table_reads_labels_and_formats_from_the_registry():
+    """Every KPI of the JSON output is a row of the report: its label, then its value as the
+    registry writes it; a band is written the same way, mean [p5, p95]."""
+    args = ["run", str(SMALL), "--seed", "3", "--backend", "serial"]
+    doc = _json(*args[1:])
+    text = runner.invoke(app, args).stdout
+    for name, value in doc["kpis"].items():
+        kpi = KPIS[name]
+        assert re.search(rf"│ {re.escape(kpi.label())} +│ +{re.escape(kpi.format(value))} │", text)
+    assert "seller_utilization" not in text and "Seller utilisation" in text
+    banded = runner.invoke(app, [*args, "--reps", "2"]).stdout
+    assert "KPIs (mean [p5, p95])" in banded
+    assert re.search(r"│ ROI +│ +[+-][\d.]+%  \[[+-][\d.]+%, [+-][\d.]+%\] │", banded)
+
+
+def test_help_lists_every_command_in_order():
+    """`hourglass --help` lists the commands as the README introduces them."""
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    listed = re.findall(r"^│ ([a-z][a-z-]*) ", result.stdout, flags=re.MULTILINE)
+    assert listed == [
+        "run",
+        "check",
+        "compare",
+        "sweep",
+        "optimize",
+        "calibrate",
+        "export-crm",
+    ]
 
 
 def test_out_saves_parquet_tables_and_manifest(tmp_path):
@@ -173,39 +206,59 @@ def test_compare_reports_paired_deltas(as_json):
     result = runner.invoke(app, [*args, "--json"] if as_json else args)
     assert result.exit_code == 0, result.output
     if not as_json:
-        assert "no_referrals has" in result.stdout
-        assert "fewer buyers than baseline [" in result.stdout
+        lines = result.stdout.splitlines()
+        assert lines[0] == (
+            "Against baseline: 3 paired replications, seed 1 (95% confidence intervals)"
+        )
+        assert any(
+            line.startswith("no_referrals has ")
+            and "% fewer buyers than baseline [" in line
+            and line.endswith("%], worse")
+            for line in lines
+        ), lines
+        assert any(  # a share changes in points, and says which way is better
+            re.fullmatch(
+                r"no_referrals: referral share is [\d.]+ points lower than baseline "
+                r"\[[\d.]+, [\d.]+\], worse",
+                line,
+            )
+            for line in lines
+        ), lines
         return
     doc = json.loads(result.stdout)
     assert set(doc) == {"baseline", "reps", "seed", "scenarios"}
     buyers = doc["scenarios"]["no_referrals"]["kpis"]["buyers"]
-    assert set(buyers) == {"mean", "delta", "delta_pct", "ci_low", "ci_high"}
+    assert set(buyers) == {
+        "mean",
+        "base",
+        "delta",
+        "delta_pct",
+        "ci_low",
+        "ci_high",
+        "clear",
+        "improvement",
+    }
     assert buyers["delta"] < 0  # word of mouth brings buyers
+    assert buyers["clear"] is True and buyers["improvement"] is False
 
 
 def test_sweep_prints_a_grid_and_saves_it(tmp_path):
     out = tmp_path / "sweep"
-    result = runner.invoke(
-        app,
-        [
-            "sweep",
-            str(SMALL),
-            "--vary",
-            "referral.win_prob=0.2,0.5",
-            "--reps",
-            "2",
-            "--backend",
-            "serial",
-            "--out",
-            str(out),
-            "--json",
-        ],
-    )
+    args = ["sweep", str(SMALL), "--vary", "referral.win_prob=0.2,0.5", "--reps", "2"]
+    args += ["--backend", "serial", "--out", str(out)]
+    result = runner.invoke(app, [*args, "--json"])
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)["rows"]
     buyers = {r["referral.win_prob"]: r["mean"] for r in rows if r["kpi"] == "buyers"}
     assert buyers[0.5] > buyers[0.2]
     assert (out / "sweep.parquet").exists()
+    again = runner.invoke(app, [*args, "--resume"])  # every point is saved: nothing to run
+    assert again.exit_code == 0, again.output
+    header = next(line for line in again.stdout.splitlines() if "referral.win_prob" in line)
+    assert [cell.strip() for cell in header.strip("┃ ").split("┃")] == [
+        "referral.win_prob",
+        *(KPIS[k].label() for k in ("buyers", "revenue", "roi", "lost_waiting")),
+    ]
 
 
 @pytest.mark.parametrize(

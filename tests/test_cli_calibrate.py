@@ -233,8 +233,43 @@ def test_column_flags_rename_fields(tmp_path):
             "did you mean 'stage'?",
         ),
         (
+            [
+                "calibrate",
+                "--deals",
+                str(DATA / "crm" / "hourglass.csv"),
+                "--crm",
+                "sap",
+                "-o",
+                "x",
+            ],
+            "--crm sap: use one of hourglass, bitrix24, hubspot, salesforce",
+        ),
+        (
+            [
+                "calibrate",
+                "--deals",
+                str(DATA / "crm" / "hourglass.csv"),
+                "--crm",
+                "hubspot",
+                "--mapping",
+                str(BAD / "unknown_mapping_key.yaml"),
+                "-o",
+                "x.yaml",
+            ],
+            "--crm and --mapping: give one",
+        ),
+        (["calibrate", "--deals", str(DATA), "-o", "x.yaml"], "is a folder, not a file"),
+        (
+            ["calibrate", "--deals", str(DATA / "crm" / "hourglass.csv"), "-o", "nowhere/x.yaml"],
+            "nowhere/x.yaml: cannot write: no folder nowhere",
+        ),
+        (
             ["export-crm", "scenarios", "-o", "x.csv"],
             "saved results hold tables, not the event log",
+        ),
+        (
+            ["export-crm", "scenarios/baseline.yaml", "-o", "x.csv", "--start", "someday"],
+            "--start someday: not a date",
         ),
         (
             ["export-crm", "scenarios/baseline.yaml", "-o", "nowhere/x.csv"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,9 @@ from hourglass import ScenarioError, compare, replicate, sweep
 from hourglass.experiments import ReplicationError, compare_runs, half_widths, parse_vary
 from hourglass.experiments import replication as exp
 from hourglass.experiments.comparison import paired_difference
+
+COMPARED = {"mean", "delta", "delta_pct", "ci_low", "ci_high"}
+"""The numbers a comparison has always given per KPI (callers rely on them)."""
 
 
 def _small(**changes):
@@ -172,12 +176,15 @@ def test_compare_reports_deltas_and_sentences():
     doc = result.to_dict()
     assert set(doc) == {"baseline", "reps", "seed", "scenarios"}
     row = doc["scenarios"]["no_word_of_mouth"]["kpis"]["referred_prospects"]
-    assert set(row) == {"mean", "delta", "delta_pct", "ci_low", "ci_high"}
+    assert set(row) == {*COMPARED, "base", "clear", "improvement"}
     assert row["mean"] == 0 and row["delta_pct"] == pytest.approx(-100.0)
+    assert row["base"] == pytest.approx(row["mean"] - row["delta"])
     assert row["ci_low"] <= row["delta"] <= row["ci_high"]
+    assert row["clear"] is True and row["improvement"] is False
     sentences = result.sentences()
     assert any(
         s.startswith("no_word_of_mouth has 100.0% fewer referred prospects than test [")
+        and s.endswith("], worse")
         for s in sentences
     ), sentences
     with pytest.raises(ValueError, match="names must differ"):
@@ -189,6 +196,7 @@ def test_identical_scenarios_show_no_difference():
     twin = base.with_overrides({"name": "twin"})
     result = compare([base, twin], reps=4, seed=1, backend="serial")
     assert (result.table["delta"] == 0).all()
+    assert not result.table["clear"].any() and result.table["improvement"].isna().all()
     assert all("no clear difference" in s for s in result.sentences())
 
 
@@ -268,3 +276,55 @@ def test_compare_runs_pairs_what_was_already_run():
     pd.testing.assert_frame_equal(apart.table, together.table)
     with pytest.raises(ValueError, match="same both"):
         compare_runs({"test": runs["test"], "other": replicate(other, 3, 5, backend="serial")})
+
+
+def _compared(**kpis: tuple[list[float], list[float]]) -> list[str]:
+    """Sentences comparing two runs whose KPIs per replication are given (base, other)."""
+    runs = {
+        name: SimpleNamespace(
+            seed=1, reps=4, kpis=pd.DataFrame({k: pair[i] for k, pair in kpis.items()})
+        )
+        for i, name in enumerate(("a", "b"))
+    }
+    return compare_runs(runs).sentences()
+
+
+def test_shares_change_in_points_and_counts_in_percent():
+    """ROI 0.50 -> 0.55 reads as 5.0 points; buyers 200 -> 210 as 5.0%; CAC and payback,
+    where lower is better, say so; the K-factor (a rate) changes in its own units."""
+    roi = np.array([0.50, 0.52, 0.48, 0.50])
+    buyers = np.array([200.0, 210.0, 190.0, 200.0])
+    k = np.array([0.136, 0.140, 0.132, 0.136])
+    said = _compared(
+        roi=(roi, roi + np.array([0.049, 0.051, 0.050, 0.050])),
+        buyers=(buyers, buyers * 1.05),
+        cac=(buyers, buyers * 0.88),
+        payback_days=(buyers, buyers * 1.15),
+        k_factor=(k, k + np.array([0.014, 0.015, 0.013, 0.014])),
+    )
+    assert said == [
+        "b: ROI is 5.0 points higher than a [4.9, 5.1], better",
+        "b has 5.0% more buyers than a [4.7%, 5.3%], better",
+        "b has 12.0% lower CAC than a [11.2%, 12.8%], better",
+        "b has 15.0% longer payback than a [14.0%, 16.0%], worse",
+        "b: K-factor is 0.014 higher than a [0.013, 0.015], better",
+    ]
+
+
+def test_unclear_missing_and_directionless_changes():
+    """A change whose interval holds zero is no clear difference, in the KPI's units; a KPI
+    one run lacks cannot be compared; utilisation has no better direction; a count from a
+    zero baseline changes in its own units."""
+    flat = [0.50, 0.52, 0.48, 0.50]
+    said = _compared(
+        referral_share=(flat, [0.51, 0.51, 0.49, 0.51]),
+        cac_referral=([15.0] * 4, [math.nan] * 4),
+        seller_utilization=(flat, [0.60, 0.63, 0.57, 0.60]),
+        referred_buyers=([0.0] * 4, [11.0, 12.0, 13.0, 12.0]),
+    )
+    assert said == [
+        "b: no clear difference in referral share from a (+0.5 points [-1.1, +2.1])",
+        "b: CAC (referral) cannot be compared with a (one of them has none)",
+        "b: seller utilisation is 10.0 points higher than a [8.7, 11.3]",
+        "b has 12 more referred buyers than a [11, 13], better",
+    ]

@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 from conftest import INSTANT, make_scenario
-from hourglass import simulate, theory
-from hourglass.analysis import metrics
+from hourglass import analysis, simulate, theory
 from hourglass.log import INSIDE, PASSED
 from hourglass.stages import DAYS_PER_MONTH, FUNNEL, LOYALTY_CLASSES
 
@@ -121,7 +120,7 @@ def test_expected_entries_count_referred_prospects_warmer():
         referral={"contacts_per_month": {"loyal": 6.0}, "win_prob": 0.5, "boost": boost},
     )
     run = simulate(scenario, 5)
-    k = metrics.kpis(run)
+    k = analysis.kpis(run)
     outside, referred = k["outside_prospects"], k["referred_prospects"]
     assert referred > 1000
     expected = theory.expected_entries(scenario, outside, referred)
@@ -133,7 +132,7 @@ def test_expected_entries_count_referred_prospects_warmer():
     def sd(c: float, w: float) -> float:
         return math.sqrt(outside * c * (1 - c) + referred * w * (1 - w))
 
-    entered = metrics.stage_table(run).set_index("stage")["entered"]
+    entered = analysis.stage_table(run).set_index("stage")["entered"]
     for k_stage, stage in enumerate(FUNNEL):
         tolerance = 4 * sd(cold.reach[k_stage], warm.reach[k_stage]) + 1e-9
         assert abs(entered[stage] - expected[stage]) <= tolerance, stage
@@ -148,7 +147,7 @@ def test_littles_law_holds_in_every_stage():
     errors: dict[str, list[float]] = {s: [] for s in FUNNEL}
     for seq in SEEDS[:12]:
         run = simulate(scenario, seq)
-        occupancy = metrics.stage_occupancy(run).iloc[30:]
+        occupancy = analysis.stage_occupancy(run).iloc[30:]
         v = run.log.visits
         for k, stage in enumerate(FUNNEL):
             # stays overlapping the window (30, 150], clipped to it: Little's law on that window
@@ -170,7 +169,7 @@ def test_stage_occupancy_matches_lambda_times_mean_duration():
     rate = scenario.channels.organic.prospects_per_day
     per_rep = {s: [] for s in FUNNEL}
     for seq in SEEDS[:12]:
-        occupancy = metrics.stage_occupancy(simulate(scenario, seq)).iloc[40:]
+        occupancy = analysis.stage_occupancy(simulate(scenario, seq)).iloc[40:]
         for stage in FUNNEL:
             per_rep[stage].append(occupancy[stage].mean())
     for k, (stage, st) in enumerate(scenario.funnel):
@@ -220,7 +219,7 @@ def test_leads_lost_to_waiting_match_erlang_a():
     scenario = _queue_scenario(lam, mu, c, patience, horizon=800.0)
     shares = []
     for seq in SEEDS[:30]:
-        k = metrics.kpis(simulate(scenario, seq))
+        k = analysis.kpis(simulate(scenario, seq))
         shares.append(k["lost_waiting"] / k["leads_to_sellers"])
     _stat_close(shares, theory.erlang_a_abandon(lam, mu, c, 1.0 / patience))
 
@@ -297,7 +296,7 @@ def test_loyalty_classes_follow_their_markov_chain():
         log = run.log
         ages = 300.0 - log.purchases["time"][log.purchases["kind"] == 0]
         expected = theory.loyalty_shares(scenario, ages).sum(axis=0)
-        at_end = metrics.daily_table(run).iloc[-1]
+        at_end = analysis.daily_table(run).iloc[-1]
         for i, c in enumerate(LOYALTY_CLASSES):
             gaps[c].append(at_end[f"customers_{c}"] - expected[i])
     for c in LOYALTY_CLASSES:

@@ -1,15 +1,5 @@
 from .deals import channel_table, deal_summary, deal_table, role_table
-from .metrics import (
-    STAGE_COLUMNS,
-    bands,
-    daily_table,
-    filling,
-    kpis,
-    loss_table,
-    monthly_growth,
-    stage_occupancy,
-    stage_table,
-)
+from .metrics import kpis
 from .network import (
     NODE_STATES,
     adoption_bands,
@@ -19,4 +9,6 @@ from .network import (
     node_states,
     referral_generations,
 )
+from .series import bands, daily_table, filling, monthly_growth
+from .stages import STAGE_COLUMNS, loss_table, stage_occupancy, stage_table
 from .theory_gap import theory_gap

@@ -1,339 +1,29 @@
-"""Pure functions from a run's event log to tables and KPIs; nothing here runs SimPy.
+"""A run's KPIs: prospects, buyers, money, ROI, referral share, K-factor and the sales team.
 
-Everything is counted over the measurement window [warmup_days, horizon_days): visits that
-began, customers first bought, and money that moved in it.
+Counted over the measurement window [warmup_days, horizon_days), from the event log only.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from hourglass.config.budgets import line_spend_per_day, spend_per_day
-from hourglass.log import FIRST_REASON, INSIDE, PASSED, Run
+from hourglass.analysis.series import daily_table
+from hourglass.analysis.stages import first_purchases
+from hourglass.config.budgets import line_spend_per_day
+from hourglass.log import FIRST_REASON, Run
 from hourglass.stages import (
     ACTIVE_CLASSES,
-    CHURNED,
-    DAYS_PER_MONTH,
     FUNNEL,
-    NOT_ENTHUSIASTIC,
-    SELLER_BESIDE,
     WENT_COLD,
-)
-
-STAGE_COLUMNS = (
-    "stage",
-    "entered",
-    "passed",
-    "lost",
-    "inside",
-    "conversion",
-    "mean_days",
-    "p90_days",
 )
 
 
 def _window(run: Run) -> tuple[float, float]:
     log = run.log
     return log.warmup_days, log.horizon_days
-
-
-def _first_purchases(run: Run) -> pd.DataFrame:
-    """Customers first bought in the window: customer, day."""
-    p = run.log.purchases
-    first = p["kind"] == 0
-    df = pd.DataFrame({"customer": p["customer"][first], "day": p["time"][first]})
-    return df[df["day"] >= run.log.warmup_days]
-
-
-def stage_table(run: Run) -> pd.DataFrame:
-    """Entered, passed, lost, still inside, conversion and time in stage, for all seven stages.
-
-    Conversion is passed / (passed + lost): the share of decided visits that went on.
-    Time in stage (mean and 90th percentile, days) is over visits that ended.
-    """
-    rows = [_funnel_row(run, k) for k in range(len(FUNNEL))]
-    rows += [_repeat_row(run), _refer_row(run)]
-    return pd.DataFrame(rows, columns=list(STAGE_COLUMNS))
-
-
-def _row(stage: str, entered: int, passed: int, lost: int, inside: int, days: np.ndarray) -> tuple:
-    decided = passed + lost
-    return (
-        stage,
-        entered,
-        passed,
-        lost,
-        inside,
-        passed / decided if decided else math.nan,
-        float(days.mean()) if len(days) else math.nan,
-        float(np.percentile(days, 90)) if len(days) else math.nan,
-    )
-
-
-def _stage_visits(run: Run, k: int) -> dict[str, np.ndarray]:
-    v = run.log.visits
-    mask = (v["stage"] == k) & (v["enter"] >= run.log.warmup_days)
-    return {name: col[mask] for name, col in v.items()}
-
-
-def _funnel_row(run: Run, k: int) -> tuple:
-    v = _stage_visits(run, k)
-    out = v["outcome"]
-    done = out != INSIDE
-    days = (v["exit"] - v["enter"])[done]
-    return _row(
-        FUNNEL[k],
-        len(out),
-        int((out == PASSED).sum()),
-        int((out >= FIRST_REASON).sum()),
-        int((out == INSIDE).sum()),
-        days,
-    )
-
-
-def _first_after(
-    customers: np.ndarray, times: np.ndarray, of: np.ndarray, after: np.ndarray
-) -> np.ndarray:
-    """For each customer in `of`, the earliest of their `times` not before `after` (or inf)."""
-    events = pd.DataFrame({"who": customers, "t": times})
-    since = pd.Series(after, index=of)
-    events = events[events["t"] >= events["who"].map(since)]
-    first = events.groupby("who")["t"].min()
-    return first.reindex(of).fillna(np.inf).to_numpy()
-
-
-def _lower_row(
-    run: Run, stage: str, ids: np.ndarray, start: np.ndarray, done: np.ndarray, at: np.ndarray
-) -> tuple:
-    """A lower-half row: passed on the first `done` event, lost on lapsing before it."""
-    success = _first_after(done, at, ids, start)
-    m = run.log.moves
-    inactive = ~np.isin(np.asarray(run.log.classes)[m["klass"]], list(ACTIVE_CLASSES))
-    lapse = _first_after(m["customer"][inactive], m["time"][inactive], ids, start)
-    passed = np.isfinite(success) & (success <= lapse)
-    lost = np.isfinite(lapse) & ~passed
-    days = np.concatenate([(success - start)[passed], (lapse - start)[lost]])
-    still = ~np.isfinite(success) & ~np.isfinite(lapse)  # neither happened by the horizon
-    return _row(stage, len(ids), int(passed.sum()), int(lost.sum()), int(still.sum()), days)
-
-
-def _repeat_row(run: Run) -> tuple:
-    """Buyers enter; they pass on their first repeat purchase, are lost if they lapse first."""
-    buyers = _first_purchases(run)
-    p = run.log.purchases
-    again = p["kind"] > 0
-    return _lower_row(
-        run,
-        "repeat",
-        buyers["customer"].to_numpy(),
-        buyers["day"].to_numpy(),
-        p["customer"][again],
-        p["time"][again],
-    )
-
-
-def _refer_row(run: Run) -> tuple:
-    """Advocates (buyers who talk) enter on their first contact; a won contact passes them."""
-    ids = _first_purchases(run)["customer"].to_numpy()
-    c = run.log.contacts
-    first_talk = pd.Series(c["time"]).groupby(c["referrer"]).min()
-    advocates = ids[np.isin(ids, first_talk.index)]
-    won = c["won"] == 1
-    return _lower_row(
-        run,
-        "refer",
-        advocates,
-        first_talk.reindex(advocates).to_numpy(),
-        c["referrer"][won],
-        c["time"][won],
-    )
-
-
-def loss_table(run: Run) -> pd.DataFrame:
-    """Lost by reason: one row per stage and reason with at least one loss."""
-    rows = []
-    for k, stage in enumerate(FUNNEL):
-        out = _stage_visits(run, k)["outcome"]
-        codes, counts = np.unique(out[out >= FIRST_REASON], return_counts=True)
-        rows += [
-            (stage, run.log.reasons[c - FIRST_REASON], int(n))
-            for c, n in zip(codes, counts, strict=True)
-        ]
-    table = stage_table(run).set_index("stage")
-    rows += [
-        (stage, reason, int(table.loc[stage, "lost"]))
-        for stage, reason in (("repeat", CHURNED), ("refer", NOT_ENTHUSIASTIC))
-        if table.loc[stage, "lost"]
-    ]
-    return pd.DataFrame(rows, columns=["stage", "reason", "lost"])
-
-
-def stage_occupancy(run: Run) -> pd.DataFrame:
-    """People inside each funnel stage at the end of every day (rows: days, columns: stages)."""
-    log = run.log
-    days = math.ceil(log.horizon_days)
-    v = log.visits
-    leave = np.where(np.isnan(v["exit"]), np.inf, v["exit"])
-    counts = {}
-    for k, stage in enumerate(FUNNEL):
-        mask = v["stage"] == k
-        counts[stage] = _alive_per_day(v["enter"][mask], leave[mask], days)
-    return pd.DataFrame(counts, index=pd.RangeIndex(days, name="day"))
-
-
-def _alive_per_day(start: np.ndarray, end: np.ndarray, days: int) -> np.ndarray:
-    """How many [start, end) stays are under way just before the end of each day.
-
-    "Just before" keeps stocks in step with flows: whoever arrives during day d counts in
-    day d's flow and in the stock at the end of day d.
-    """
-    edges = np.arange(1, days + 1, dtype=float)
-    return np.searchsorted(np.sort(start), edges) - np.searchsorted(np.sort(end), edges)
-
-
-def daily_table(run: Run) -> pd.DataFrame:
-    """Per day: arrivals by channel, buyers, repeats, money, customers by class, stage entries."""
-    log = run.log
-    days = math.ceil(log.horizon_days)
-    index = pd.RangeIndex(days, name="day")
-    out = pd.DataFrame(index=index)
-    p = log.prospects
-    day_of = p["arrival"].astype(np.int64)
-    for code, channel in enumerate(log.channels):
-        out[f"arrivals_{channel}"] = np.bincount(day_of[p["channel"] == code], minlength=days)
-    first = log.purchases["kind"] == 0
-    buy_day = log.purchases["time"][first].astype(np.int64)
-    out["buyers"] = np.bincount(buy_day, minlength=days)
-    out["revenue"] = np.bincount(
-        log.purchases["time"].astype(np.int64), weights=log.purchases["value"], minlength=days
-    )
-    referred = p["referrer"][log.purchases["customer"][first]] >= 0
-    out["repeat_purchases"] = np.bincount(
-        log.purchases["time"][~first].astype(np.int64), minlength=days
-    )
-    out["referred_buyers"] = np.bincount(buy_day[referred], minlength=days)
-    out["brought_buyers"] = _brought_by_cohort(run, days)
-    for klass, counts in _class_counts(run, days).items():
-        out[f"customers_{klass}"] = counts
-    out["active_customers"] = sum(out[f"customers_{c}"] for c in log.classes if c in ACTIVE_CLASSES)
-    out["cost"] = _cost_per_day(run, out["referred_buyers"], out["active_customers"])
-    for stage, entries in _entries_per_day(run, days).items():
-        out[f"entered_{stage}"] = entries
-    return out
-
-
-def _cost_per_day(run: Run, referred_buyers: np.ndarray, active: np.ndarray) -> np.ndarray:
-    """Per day: budgets and sellers, referral bonuses, and the cost to serve customers.
-
-    Customers are served at the day's closing count of active ones.
-    """
-    s, horizon = run.scenario, run.log.horizon_days
-    share_of_day = np.minimum(1.0, horizon - np.arange(len(active)))  # the last may be part
-    bonus = s.referral.bonus if s.referral else 0.0
-    serve = s.after_sale.cost_to_serve_per_month / DAYS_PER_MONTH
-    return (
-        spend_per_day(s, len(active)) * share_of_day
-        + bonus * np.asarray(referred_buyers)
-        + serve * np.asarray(active) * share_of_day
-    )
-
-
-def _brought_by_cohort(run: Run, days: int) -> np.ndarray:
-    """Per day: buyers referred by the customers who first bought that day (by the horizon)."""
-    purchases, p = run.log.purchases, run.log.prospects
-    first = purchases["kind"] == 0
-    first_day = np.full(len(p["arrival"]), -1, dtype=np.int64)
-    first_day[purchases["customer"][first]] = purchases["time"][first].astype(np.int64)
-    referrer = p["referrer"][purchases["customer"][first]]
-    cohort = first_day[referrer[referrer >= 0]]
-    return np.bincount(cohort[cohort >= 0], minlength=days)[:days]
-
-
-def _entries_per_day(run: Run, days: int) -> dict[str, np.ndarray]:
-    """Per day and funnel stage: people who entered it."""
-    v = run.log.visits
-    enter_day = v["enter"].astype(np.int64)
-    return {
-        stage: np.bincount(enter_day[v["stage"] == k], minlength=days)
-        for k, stage in enumerate(FUNNEL)
-    }
-
-
-def filling(daily: pd.DataFrame) -> pd.DataFrame:
-    """The hourglass by the end of each day (rows: days; columns: the seven stages).
-
-    Funnel stages count the people who had entered them; Repeat counts repeat purchases and
-    Refer the prospects referrals had brought, the widths `hourglass_figure` takes as
-    `lower`. `daily` is a daily table, or the mean of several over replications.
-    """
-    counts = daily[[f"entered_{s}" for s in FUNNEL]].set_axis(list(FUNNEL), axis=1)
-    counts["repeat"] = daily["repeat_purchases"]
-    counts["refer"] = daily["arrivals_referral"]
-    return counts.cumsum()
-
-
-def monthly_growth(daily: pd.DataFrame) -> pd.DataFrame:
-    """Per replication and whole 30-day month: buyers, referral share, K-factor, customers.
-
-    The K-factor of a month is the buyers later referred by that month's new customers over
-    their number; recent months have had less time to refer, so theirs is a lower bound.
-    `daily` holds daily tables stacked with a `rep` column (one replication without it).
-    """
-    frame = daily if "day" in daily else daily.reset_index()
-    frame = frame.assign(month=frame["day"] // 30, rep=frame.get("rep", 0))
-    whole = frame.groupby("month")["day"].transform("nunique") == 30  # a part month misleads
-    grouped = frame[whole].groupby(["rep", "month"])
-    out = grouped[["buyers", "referred_buyers", "brought_buyers"]].sum()
-    out["active_customers"] = grouped["active_customers"].last()
-    buyers = out["buyers"].where(out["buyers"] > 0)
-    out["referral_share"] = out["referred_buyers"] / buyers
-    out["k_factor"] = out["brought_buyers"] / buyers
-    return out.reset_index()
-
-
-def bands(frame: pd.DataFrame, by: str, columns: Sequence[str]) -> pd.DataFrame:
-    """Per column and value of `by`: mean, p5, p50, p95 across replications (tidy).
-
-    `frame` holds one row per replication (`rep`) and value of `by`; NaNs are left out.
-    """
-    parts = []
-    for column in columns:
-        table = frame.pivot(index="rep", columns=by, values=column)
-        values = table.to_numpy(dtype=float)
-        seen = np.isfinite(values).any(axis=0)
-        stats = np.full((4, values.shape[1]), np.nan)
-        if seen.any():
-            stats[0, seen] = np.nanmean(values[:, seen], axis=0)
-            stats[1:, seen] = np.nanpercentile(values[:, seen], [5, 50, 95], axis=0)
-        parts.append(
-            pd.DataFrame(
-                {
-                    "series": column,
-                    by: table.columns.to_numpy(),
-                    "mean": stats[0],
-                    "p5": stats[1],
-                    "p50": stats[2],
-                    "p95": stats[3],
-                }
-            )
-        )
-    return pd.concat(parts, ignore_index=True)
-
-
-def _class_counts(run: Run, days: int) -> dict[str, np.ndarray]:
-    m = run.log.moves
-    order = np.lexsort((m["time"], m["customer"]))
-    who, when, klass = m["customer"][order], m["time"][order], m["klass"][order]
-    same_next = np.append(who[1:] == who[:-1], False)
-    leave = np.where(same_next, np.append(when[1:], np.inf), np.inf)
-    return {
-        name: _alive_per_day(when[klass == code], leave[klass == code], days)
-        for code, name in enumerate(run.log.classes)
-    }
 
 
 def kpis(run: Run) -> dict[str, float]:
@@ -343,7 +33,7 @@ def kpis(run: Run) -> dict[str, float]:
     p = log.prospects
     arrived = p["arrival"] >= start
     referred = p["referrer"] >= 0
-    buyers = _first_purchases(run)
+    buyers = first_purchases(run)
     ids = buyers["customer"].to_numpy()
     referred_buyers = int((p["referrer"][ids] >= 0).sum())
     n_buyers = len(ids)
@@ -446,10 +136,10 @@ def _k_factor(run: Run, buyers: pd.DataFrame) -> float:
 
 
 def _seller_kpis(run: Run) -> dict[str, float]:
-    log, sales = run.log, run.scenario.sales
+    log = run.log
     start, end = _window(run)
     v = log.visits
-    worked = [FUNNEL.index(SELLER_BESIDE[w]) for w in sales.stages] if sales else []
+    worked = [FUNNEL.index(stage) for stage in run.scenario.worked]
     at_worked = np.isin(v["stage"], worked)
     entered = (v["enter"] >= start) & at_worked
     served = np.isfinite(v["wait"]) & at_worked

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from hourglass.analysis.metrics import bands
+from hourglass.analysis.series import bands
 from hourglass.config.graph import Graph
 from hourglass.log import FIRST_REASON, Run
 from hourglass.stages import FUNNEL

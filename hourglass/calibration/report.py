@@ -34,10 +34,17 @@ def report_markdown(cal: Calibration) -> str:
         "",
         f"Calibration period: {cal.origin:%Y-%m-%d} to {cal.until_date:%Y-%m-%d} "
         f"({cal.until_days:,.1f} days). Intervals are 95%.",
-        "",
-        "## Data read",
-        "",
     ]
+    for section in (_data_read, _stages, _arrivals_and_sellers, _repeat_buying, _order_value):
+        out += section(cal)
+    out += ["", "## Skipped or assumed", ""]
+    out += [f"- {note}" for note in cal.notes] or ["- nothing"]
+    return "\n".join(out) + "\n"
+
+
+def _data_read(cal: Calibration) -> list[str]:
+    """Rows read, used, skipped and set aside, per file."""
+    out = ["", "## Data read", ""]
     for skipped in cal.skipped_rows:
         aside = cal.set_aside.get(skipped.file, 0)
         used = skipped.rows - skipped.count - aside
@@ -46,7 +53,11 @@ def report_markdown(cal: Calibration) -> str:
             f"{aside:,} after the calibration period kept out of the fit for checking."
         )
         out += [f"  - {line}" for line in skipped.lines()]
-    out += ["", "## Stages", ""]
+    return out
+
+
+def _stages(cal: Calibration) -> list[str]:
+    """Each stage's pass probability and time in stage; the loss reasons' shares."""
     rows = []
     for s in cal.stages:
         d = s.duration
@@ -65,6 +76,7 @@ def report_markdown(cal: Calibration) -> str:
                 fits,
             ]
         )
+    out = ["", "## Stages", ""]
     out += _table(
         [
             "stage",
@@ -95,7 +107,12 @@ def report_markdown(cal: Calibration) -> str:
     if reasons:
         out += ["", "## Loss reasons (share of each stage's losses)", ""]
         out += _table(["stage", "reason", "share"], reasons)
-    out += ["", "## Arrivals per channel (new deals per day)", ""]
+    return out
+
+
+def _arrivals_and_sellers(cal: Calibration) -> list[str]:
+    """New deals per day per channel; conversion per seller."""
+    out = ["", "## Arrivals per channel (new deals per day)", ""]
     out += _table(
         ["channel", "kind", "deals", "per day"],
         [[c.channel, c.kind, f"{c.deals:,}", _ci(c.per_day)] for c in cal.channels],
@@ -109,6 +126,12 @@ def report_markdown(cal: Calibration) -> str:
                 for s in cal.sellers
             ],
         )
+    return out
+
+
+def _repeat_buying(cal: Calibration) -> list[str]:
+    """BG/NBD's parameters and the check on the rows kept out."""
+    out: list[str] = []
     if cal.repeat is not None:
         rep = cal.repeat
         out += [
@@ -131,20 +154,24 @@ def report_markdown(cal: Calibration) -> str:
             f"customers bought again {h.actual:,} times; BG/NBD expects {h.expected:,.0f} "
             f"({h.error:+.1%}).",
         ]
-    if cal.spend is not None:
-        sp = cal.spend
-        out += [
-            "",
-            "## Order value (Gamma-Gamma)",
-            "",
-            f"{sp.customers:,} customers with repeat purchases (the mean of their repeat "
-            f"purchases); mean order value {_num(sp.mean_spend)}, cv {_num(sp.spend_cv)}.",
-            "",
-        ]
-        out += _table(
-            ["parameter", "estimate [95% CI]"],
-            [[k, _ci(getattr(sp, k))] for k in ("p", "q", "v")],
-        )
-    out += ["", "## Skipped or assumed", ""]
-    out += [f"- {note}" for note in cal.notes] or ["- nothing"]
-    return "\n".join(out) + "\n"
+    return out
+
+
+def _order_value(cal: Calibration) -> list[str]:
+    """Gamma-Gamma's parameters, if fitted."""
+    if cal.spend is None:
+        return []
+    sp = cal.spend
+    out = [
+        "",
+        "## Order value (Gamma-Gamma)",
+        "",
+        f"{sp.customers:,} customers with repeat purchases (the mean of their repeat "
+        f"purchases); mean order value {_num(sp.mean_spend)}, cv {_num(sp.spend_cv)}.",
+        "",
+    ]
+    out += _table(
+        ["parameter", "estimate [95% CI]"],
+        [[k, _ci(getattr(sp, k))] for k in ("p", "q", "v")],
+    )
+    return out

@@ -1,21 +1,20 @@
 """Budget lines: the money a scenario spends per month, by lever, and what it buys.
 
 A line is a paid channel (named as the channel), a funnel stage with a budget (know ...
-buy), `repeat` (after_sale.budget) or `refer` (referral.budget). `resolve` turns budgets
-into the rates the engine runs on; the engine never sees a response curve.
+buy), `repeat` (after_sale.budget) or `refer` (referral.budget). The scenario's plan
+(`config.plan`) turns them into the rates the engine runs on.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
 from hourglass.config.base import did_you_mean
 from hourglass.config.response import Budget, spend_by_month
-from hourglass.config.scenario import Scenario, ScenarioError, parse_scenario
-from hourglass.stages import DAYS_PER_MONTH, FUNNEL
+from hourglass.config.scenario import Scenario, ScenarioError
+from hourglass.stages import DAYS_PER_MONTH
 
 LOWER_LINES = {"repeat": "after_sale", "refer": "referral"}
 """The lower half's lines and the scenario section holding their budget."""
@@ -96,51 +95,3 @@ def _money_specs(scenario: Scenario) -> dict[str, tuple[float, list[float] | Non
 def planned_lines(scenario: Scenario) -> list[str]:
     """The lines whose money follows a month-by-month plan."""
     return [line for line, (_, plan) in _money_specs(scenario).items() if plan is not None]
-
-
-def planned_lifts(scenario: Scenario) -> dict[str, list[float]]:
-    """Funnel stages whose budget follows a plan: the lift in pass probability, month by month."""
-    months = months_of(scenario)
-    return {
-        name: st.budget.effects(months).tolist()
-        for name, st in scenario.funnel
-        if st.budget is not None and st.budget.plan is not None
-    }
-
-
-def resolve(scenario: Scenario) -> Scenario:
-    """The scenario with lever budgets turned into rates: pass probabilities, repeat, referrals.
-
-    Steady stage lifts add to pass_prob (at most 1); the repeat lift multiplies the purchase rate
-    (BG/NBD: alpha shrinks by the same factor); the refer lift multiplies contact rates.
-    """
-    levers = lever_budgets(scenario)
-    if not levers:
-        return scenario
-    data: dict[str, Any] = scenario.to_dict()
-    for line, budget in levers.items():
-        lift = budget.steady_effect()
-        if line in FUNNEL:
-            stage = data["stages"][line]
-            if budget.plan is None:  # a planned lift varies by month: see planned_lifts
-                stage["pass_prob"] = min(1.0, stage["pass_prob"] + lift)
-            del stage["budget"]
-        elif line == "repeat":
-            del data["after_sale"]["budget"]
-            _lift_repeat(data["after_sale"].get("repeat"), 1.0 + lift)
-        else:
-            referral = data["referral"]
-            del referral["budget"]
-            referral["contacts_per_month"] = {
-                k: v * (1.0 + lift) for k, v in referral["contacts_per_month"].items()
-            }
-    return parse_scenario(data, source=f"{scenario.name} with its budgets applied")
-
-
-def _lift_repeat(repeat: dict[str, Any] | None, factor: float) -> None:
-    if repeat is None:
-        return
-    if "bgnbd" in repeat:
-        repeat["bgnbd"]["alpha"] /= factor  # a Gamma(r, alpha) rate scaled by the factor
-    else:
-        repeat["simple"]["purchases_per_month"] *= factor

@@ -22,6 +22,7 @@ from hourglass.stages import (
     FUNNEL,
     HOURGLASS,
     REFUSED_BY,
+    SELLER_BESIDE,
     WENT_COLD,
     LabelSet,
     LoyaltyClass,
@@ -414,7 +415,7 @@ class Scenario(Model):
                     f"committee.order.{name}: not a channel{hint} "
                     f"(channels: {', '.join(channels)}, or default)"
                 )
-        worked = set(self.sales.stages) if self.sales else set()
+        worked = set(self.worked.values())
         for role, spec in self.committee.roles.items():
             idle = [s for s in spec.reached_by if s not in worked]
             if idle:
@@ -492,6 +493,11 @@ class Scenario(Model):
     def funnel(self) -> list[tuple[str, Stage]]:
         """The funnel stages in order, with their settings."""
         return [(name, self.stages[name]) for name in FUNNEL]
+
+    @property
+    def worked(self) -> dict[str, str]:
+        """Each funnel stage a seller works, with the seller stage working it."""
+        return {SELLER_BESIDE[w]: w for w in self.sales.stages} if self.sales else {}
 
 
 def _set_path(data: dict[str, Any], path: str, value: Any) -> None:

@@ -26,9 +26,11 @@ from hourglass.config.budgets import (
     planned_lines,
     with_budgets,
 )
+from hourglass.config.plan import compile_plan
 from hourglass.config.scenario import Scenario, ScenarioError
 from hourglass.experiments.comparison import compare_runs
 from hourglass.experiments.replication import Backend, Progress, replicate
+from hourglass.kpis import KPIS, Better
 from hourglass.stages import DAYS_PER_MONTH, FUNNEL
 from hourglass.theory import expected_outcome
 
@@ -235,7 +237,7 @@ def marginal_roi(scenario: Scenario) -> dict[str, float]:
     out = {}
     for line, amount in budget_lines(scenario).items():
         step = max(1.0, 0.01 * amount)
-        more = expected_outcome(with_budgets(scenario, {line: amount + step}))["profit"]
+        more = expected_outcome(compile_plan(scenario, {line: amount + step}))["profit"]
         out[line] = (more - profit) / (step * months)
     return out
 
@@ -265,11 +267,12 @@ def _search(
 ) -> np.ndarray:
     """Maximise the expectation over the free lines' amounts that add up to `spend`."""
     kpi = OBJECTIVE_KPIS[objective]
+    sign = -1.0 if KPIS[kpi].better is Better.UP else 1.0  # scipy minimises
     scale = max(spend, 1.0)
 
     def value(shares: np.ndarray) -> float:
         amounts = dict(zip(free, (shares * scale).tolist(), strict=True))
-        return -expected_outcome(with_budgets(scenario, {**locked, **amounts}))[kpi]
+        return sign * expected_outcome(compile_plan(scenario, {**locked, **amounts}))[kpi]
 
     first = value(np.clip(np.full(len(free), spend / len(free)), low, high) / scale)
     norm = abs(first) or 1.0

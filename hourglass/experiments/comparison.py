@@ -12,22 +12,10 @@ from scipy import stats
 
 from hourglass.config.scenario import Scenario
 from hourglass.experiments.replication import Backend, Executor, Progress, Replications, replicate
+from hourglass.kpis import KPIS, MISSING, Kind, Kpi
 
-COUNT_KPIS = frozenset(
-    {
-        "prospects",
-        "outside_prospects",
-        "referred_prospects",
-        "buyers",
-        "referred_buyers",
-        "customers_end",
-        "repeat_purchases",
-        "referral_contacts",
-        "lost_waiting",
-        "leads_to_sellers",
-    }
-)
-"""KPIs that count people or events: "more/fewer"; the rest are "higher/lower"."""
+_ROW_KEYS = ("mean", "base", "delta", "delta_pct", "ci_low", "ci_high", "clear", "improvement")
+"""What `Comparison.to_dict` gives for each scenario and KPI."""
 
 
 @dataclass(frozen=True)
@@ -39,7 +27,9 @@ class Comparison:
     seed: int
     runs: dict[str, Replications]
     table: pd.DataFrame
-    """scenario, kpi, mean, delta, delta_pct, ci_low, ci_high, ci_low_pct, ci_high_pct."""
+    """scenario, kpi, mean, base (the baseline's mean), delta, delta_pct, ci_low, ci_high,
+    ci_low_pct, ci_high_pct, clear (the 95% CI excludes no change) and improvement (True or
+    False for a clear change of a KPI with a better direction, else None)."""
 
     def sentences(self) -> list[str]:
         """One plain sentence per scenario and KPI."""
@@ -50,9 +40,7 @@ class Comparison:
         scenarios: dict[str, dict] = {}
         for row in self.table.to_dict("records"):
             kpis = scenarios.setdefault(row["scenario"], {"kpis": {}})["kpis"]
-            kpis[row["kpi"]] = {
-                k: row[k] for k in ("mean", "delta", "delta_pct", "ci_low", "ci_high")
-            }
+            kpis[row["kpi"]] = {k: row[k] for k in _ROW_KEYS}
         return {
             "baseline": self.baseline,
             "reps": self.reps,
@@ -132,32 +120,24 @@ def _table(baseline: str, runs: dict[str, Replications]) -> pd.DataFrame:
             delta, low, high = paired_difference(b, o)
             base_mean, mean = _mean(b), _mean(o)
             scale = 100.0 / abs(base_mean) if base_mean else math.nan
+            clear = bool(low > 0 or high < 0)  # False for a NaN interval too
             rows.append(
                 {
                     "scenario": name,
                     "kpi": kpi,
                     "mean": mean,
+                    "base": base_mean,
                     "delta": delta,
                     "delta_pct": delta * scale,
                     "ci_low": low,
                     "ci_high": high,
                     "ci_low_pct": low * scale,
                     "ci_high_pct": high * scale,
+                    "clear": clear,
+                    "improvement": KPIS[kpi].is_improvement(delta) if clear else None,
                 }
             )
     return pd.DataFrame(rows)
-
-
-KPI_WORDS = {
-    "customers_end": "customers at the end",
-    "cac": "CAC",
-    "ltv": "LTV",
-    "roi": "ROI",
-    "k_factor": "K-factor",
-    "mean_wait_days": "mean wait for a seller",
-    "lost_waiting": "leads lost to waiting",
-}
-"""How a KPI reads in a sentence, where its name does not read well as it is."""
 
 
 def _mean(values: np.ndarray) -> float:
@@ -166,24 +146,60 @@ def _mean(values: np.ndarray) -> float:
     return float(finite.mean()) if len(finite) else math.nan
 
 
+_WORDS = {
+    Kind.COUNT: ("more", "fewer"),
+    Kind.MONEY: ("higher", "lower"),
+    Kind.DURATION: ("longer", "shorter"),
+    Kind.RATE: ("higher", "lower"),
+    Kind.SHARE: ("higher", "lower"),
+}
+"""How a KPI of each kind goes up and down in a sentence."""
+
+
+def _noun(kpi: Kpi) -> str:
+    """The KPI's label inside a sentence: 'buyers', 'mean wait for a seller'; CAC, K-factor."""
+    label = kpi.label()
+    first = label.split(" ", 1)[0]
+    return label[0].lower() + label[1:] if first.isalpha() and first[1:].islower() else label
+
+
+def _units(kpi: Kpi, row: dict) -> tuple[tuple[float, float, float], str, str, str]:
+    """The change and its interval as a sentence gives them, the number format, and the unit
+    after the change and after each end of the interval: percent for counts, money and
+    durations; points for shares; the KPI's own units for rates (and from a zero baseline)."""
+    if kpi.relative and math.isfinite(row["delta_pct"]):
+        return (row["delta_pct"], row["ci_low_pct"], row["ci_high_pct"]), "{:,.1f}", "%", "%"
+    values = (row["delta"], row["ci_low"], row["ci_high"])
+    if kpi.kind is Kind.SHARE:
+        return tuple(100 * v for v in values), "{:,.1f}", " points", ""
+    return values, kpi.fmt.replace("{:+", "{:"), "", ""
+
+
+def _number(fmt: str, value: float, unit: str = "", *, signed: bool = False) -> str:
+    """A number of a sentence with its unit; a missing one as the registry writes it."""
+    if not math.isfinite(value):
+        return MISSING
+    return (fmt.replace("{:", "{:+", 1) if signed else fmt).format(value) + unit
+
+
 def _sentence(baseline: str, row: dict) -> str:
-    kpi, name = KPI_WORDS.get(row["kpi"], row["kpi"].replace("_", " ")), row["scenario"]
-    up, down = ("more", "fewer") if row["kpi"] in COUNT_KPIS else ("higher", "lower")
-    pct = math.isfinite(row["delta_pct"])
-    value, low, high = (
-        (row["delta_pct"], row["ci_low_pct"], row["ci_high_pct"])
-        if pct
-        else (row["delta"], row["ci_low"], row["ci_high"])
-    )
-    unit = "%" if pct else ""
-    if not (math.isfinite(low) and math.isfinite(high)) or low <= 0 <= high:
-        return (
-            f"{name}: no clear difference in {kpi} from {baseline} "
-            f"({value:+.1f}{unit} [{low:+.1f}{unit}, {high:+.1f}{unit}])"
-        )
+    kpi, name = KPIS[row["kpi"]], row["scenario"]
+    what = _noun(kpi)
+    if not math.isfinite(row["delta"]):
+        return f"{name}: {what} cannot be compared with {baseline} (one of them has none)"
+    (value, low, high), fmt, unit, end = _units(kpi, row)
+    if not row["clear"]:
+        change = _number(fmt, value, unit, signed=True)
+        low, high = (_number(fmt, v, end, signed=True) for v in (low, high))
+        return f"{name}: no clear difference in {what} from {baseline} ({change} [{low}, {high}])"
+    up, down = _WORDS[kpi.kind]
     word = up if value > 0 else down
-    a, b = sorted((abs(low), abs(high)))
-    return (
-        f"{name} has {abs(value):.1f}{unit} {word} {kpi} than {baseline} "
-        f"[{a:.1f}{unit}, {b:.1f}{unit}]"
-    )
+    change = _number(fmt, abs(value), unit)
+    low, high = (_number(fmt, v, end) for v in sorted((abs(low), abs(high))))
+    if kpi.relative:
+        said = f"{name} has {change} {word} {what} than {baseline} [{low}, {high}]"
+    else:
+        said = f"{name}: {what} is {change} {word} than {baseline} [{low}, {high}]"
+    if row["improvement"] is None:
+        return said
+    return f"{said}, {'better' if row['improvement'] else 'worse'}"

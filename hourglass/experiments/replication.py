@@ -21,7 +21,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from hourglass.analysis import metrics
+from hourglass.analysis import metrics, series, stages
 from hourglass.config.scenario import Scenario
 from hourglass.sim.engine import simulate
 
@@ -69,9 +69,9 @@ def run_replication(scenario: Scenario, seed: int, rep: int) -> RepResult:
     return RepResult(
         rep=rep,
         kpis=metrics.kpis(run),
-        stages=metrics.stage_table(run),
-        losses=metrics.loss_table(run),
-        daily=metrics.daily_table(run).reset_index(),
+        stages=stages.stage_table(run),
+        losses=stages.loss_table(run),
+        daily=series.daily_table(run).reset_index(),
         deals=deals.deal_table(run) if b2b else pd.DataFrame(),
         roles=deals.role_table(run) if b2b else pd.DataFrame(),
     )
@@ -147,8 +147,8 @@ class Replications:
 
     def daily_bands(self) -> pd.DataFrame:
         """Per day and series: mean, p5, p50, p95 across replications (tidy)."""
-        series = [c for c in self.daily.columns if c not in ("day", "rep")]
-        return metrics.bands(self.daily, "day", series)
+        columns = [c for c in self.daily.columns if c not in ("day", "rep")]
+        return series.bands(self.daily, "day", columns)
 
 
 def summarize(values: np.ndarray) -> dict[str, float]:

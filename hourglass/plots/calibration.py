@@ -12,7 +12,7 @@ from scipy import stats
 
 from hourglass.calibration.estimators import DurationFit
 from hourglass.calibration.fit import Calibration
-from hourglass.plots.figures import LOST, PALETTE, UPPER
+from hourglass.plots.style import LOST, PALETTE, UPPER
 from hourglass.stages import FUNNEL
 
 

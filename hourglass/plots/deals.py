@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from hourglass.plots.figures import LOST, PALETTE, UPPER
+from hourglass.plots.style import LOST, PALETTE, UPPER
 
 
 def role_figure(roles: pd.DataFrame, *, title: str = "Where deals die, by role") -> go.Figure:

@@ -13,7 +13,8 @@ from plotly.subplots import make_subplots
 from hourglass.analysis.network import NODE_STATES, node_states
 from hourglass.config.graph import Graph
 from hourglass.log import Run
-from hourglass.plots.figures import LOST, LOWER, UPPER, overlay_figure
+from hourglass.plots.series import overlay_figure
+from hourglass.plots.style import LOST, LOWER, UPPER
 from hourglass.stages import LABELS
 
 NODE_COLORS: dict[str, str] = {
@@ -40,27 +41,12 @@ def network_figure(
     """
     if not 1 <= max_nodes <= 1500:
         raise ValueError(f"max_nodes: between 1 and 1,500, got {max_nodes:,}")
-    import networkx as nx  # here, not above: a quarter second that only this figure needs
-
     states = node_states(run, day)
     graph = run.log.graph
-    rng = np.random.default_rng(seed)
-    shown = _sample_nodes(graph, states, max_nodes, rng)
-    keep = np.full(graph.nodes, -1, dtype=np.int64)
-    keep[shown] = np.arange(len(shown))
-    degree = np.diff(graph.indptr)[shown]
-    near = np.repeat(np.arange(len(shown)), degree)
-    far = keep[
-        np.concatenate([graph.indices[graph.indptr[v] : graph.indptr[v + 1]] for v in shown])
-    ]
-    inside = (far >= 0) & (near < far)
-    layout = nx.Graph()
-    layout.add_nodes_from(range(len(shown)))
-    layout.add_edges_from(zip(near[inside].tolist(), far[inside].tolist(), strict=True))
-    pos = nx.spring_layout(layout, seed=seed, iterations=40)
-    xy = np.array([pos[i] for i in range(len(shown))])
-    ex = np.column_stack([xy[near[inside], 0], xy[far[inside], 0], np.full(inside.sum(), np.nan)])
-    ey = np.column_stack([xy[near[inside], 1], xy[far[inside], 1], np.full(inside.sum(), np.nan)])
+    shown = _sample_nodes(graph, states, max_nodes, np.random.default_rng(seed))
+    xy, near, far = _spring_layout(graph, shown, seed)
+    ex = np.column_stack([xy[near, 0], xy[far, 0], np.full(len(near), np.nan)])
+    ey = np.column_stack([xy[near, 1], xy[far, 1], np.full(len(near), np.nan)])
     fig = go.Figure()
     fig.add_trace(
         go.Scattergl(
@@ -101,6 +87,28 @@ def network_figure(
         legend={"orientation": "h", "y": -0.05},
     )
     return fig
+
+
+def _spring_layout(
+    graph: Graph, shown: np.ndarray, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Positions of the people `shown` (networkx's spring layout, seeded) and the two ends
+    of each link between them, as indices into `shown`."""
+    import networkx as nx  # here, not above: a quarter second that only this figure needs
+
+    keep = np.full(graph.nodes, -1, dtype=np.int64)
+    keep[shown] = np.arange(len(shown))
+    degree = np.diff(graph.indptr)[shown]
+    near = np.repeat(np.arange(len(shown)), degree)
+    far = keep[
+        np.concatenate([graph.indices[graph.indptr[v] : graph.indptr[v + 1]] for v in shown])
+    ]
+    inside = (far >= 0) & (near < far)
+    layout = nx.Graph()
+    layout.add_nodes_from(range(len(shown)))
+    layout.add_edges_from(zip(near[inside].tolist(), far[inside].tolist(), strict=True))
+    pos = nx.spring_layout(layout, seed=seed, iterations=40)
+    return np.array([pos[i] for i in range(len(shown))]), near[inside], far[inside]
 
 
 def _sample_nodes(

@@ -10,25 +10,18 @@ antagonist count. The engine writes the event log and counts nothing itself.
 from __future__ import annotations
 
 import gc
-import math
-from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from functools import partial
 
 import numpy as np
 import simpy
 
-from hourglass.config.budgets import planned_lifts, resolve
-from hourglass.config.distributions import draws
 from hourglass.config.graph import build_graph
 from hourglass.config.network import SOCIAL_CHANNEL
+from hourglass.config.plan import Plan, compile_plan
 from hourglass.config.scenario import Scenario
 from hourglass.log import (
     FIRST_REASON,
-    INSIDE,
-    PASSED,
-    PURCHASE_KINDS,
     EventLog,
     Run,
     answers_table,
@@ -39,36 +32,25 @@ from hourglass.log import (
     visits_table,
 )
 from hourglass.sim.committee import BuyingCentre
+from hourglass.sim.customers import Customers
+from hourglass.sim.journeys import Journeys
 from hourglass.sim.market import Market
 from hourglass.sim.neighbourhood import Neighbourhood
 from hourglass.sim.streams import (
-    FIELDS,
     MARKET,
-    PASS,
-    PATIENCE,
-    PATIENCE_BLOCK,
-    QUICK,
-    QUICK_BLOCK,
-    QUICK_TIME,
-    REASON,
     RUN_STREAMS,
-    STAY,
-    STAY_BLOCK,
     TIMES,
-    UNIFORMS,
     Streams,
     child,
 )
-from hourglass.sim.team import Lead, Team
+from hourglass.sim.team import Team
 from hourglass.stages import (
-    ACTIVE_CLASSES,
     DAYS_PER_MONTH,
     DEFAULT_LOSS_REASON,
     DISQUALIFIED,
     FUNNEL,
     LOYALTY_CLASSES,
     REFUSED_BY,
-    SELLER_BESIDE,
     WENT_COLD,
 )
 
@@ -81,7 +63,7 @@ def simulate(
 ) -> Run:
     """Simulate the scenario to its horizon; `seed` defaults to the scenario's own.
 
-    Budgets act through their response curves (see `budgets.resolve`).
+    Budgets act through their response curves, as the scenario's plan resolves them.
     `cohort` gives the days of first purchases of known customers (e.g. from a transaction
     log): they join as buyers on those days, outside the funnel, from channel "cohort".
     """
@@ -98,7 +80,7 @@ def simulate(
             f"cohort: first purchases must lie in [0, {scenario.horizon_days:g}) days, "
             f"got {days[0]:g} to {days[-1]:g}"
         )
-    engine = _Engine(resolve(scenario), seq, days, planned_lifts(scenario))
+    engine = _Engine(compile_plan(scenario), seq, days)
     entropy = seq.entropy if isinstance(seq.entropy, int) else 0
     with _cycle_collector_paused():
         log = engine.run()
@@ -122,19 +104,13 @@ def _cycle_collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-class _Engine:
+class _Engine(Journeys, Customers):
     """Holds the SimPy environment and the state that processes share."""
 
-    def __init__(
-        self,
-        scenario: Scenario,
-        seq: np.random.SeedSequence,
-        cohort: list[float],
-        lifts: dict[str, list[float]],
-    ) -> None:
-        self.s = scenario
+    def __init__(self, plan: Plan, seq: np.random.SeedSequence, cohort: list[float]) -> None:
+        self.plan = plan
+        self.s = scenario = plan.scenario
         self.cohort = cohort
-        self.lifts = lifts
         rngs = [np.random.default_rng(child(seq, i)) for i in range(len(RUN_STREAMS))]
         self.rng = dict(zip(RUN_STREAMS, rngs, strict=True))
         network = scenario.network
@@ -186,29 +162,14 @@ class _Engine:
         self.classes = LOYALTY_CLASSES
 
     def _setup_funnel(self) -> None:
-        s = self.s
-        referral = s.referral
-        boost = referral.boost if referral else {}
-        skill = s.sales.skill if s.sales else {}
-        worked = {SELLER_BESIDE[w] for w in s.sales.stages} if s.sales else set()
-        seller_of = {SELLER_BESIDE[w]: w for w in (s.sales.stages if s.sales else [])}
-        self.worked = [name in worked for name in FUNNEL] + [False]  # the purchase after Buy
+        s, plan = self.s, self.plan
+        self.worked = [*plan.worked, False]  # the purchase after Buy
         trusting = s.network is not None and s.network.trust_boost > 0
         self.boosted = [trusting and name in ("like", "trust") for name in FUNNEL] + [False]
         # stages decided one lead at a time, when it enters them: the worked and boosted ones
         self.per_lead = [w or b for w, b in zip(self.worked, self.boosted, strict=True)]
-        # pass probabilities by month (a single month unless a stage budget follows a plan)
-        months = max((len(v) for v in self.lifts.values()), default=1)
-        base = np.array([[st.pass_prob for _, st in s.funnel]] * months)
-        for k, name in enumerate(FUNNEL):
-            if name in self.lifts:
-                base[:, k] += self.lifts[name]
-        skills = np.array([skill.get(seller_of.get(n, ""), 1.0) for n in FUNNEL])
-        self.pass_prob = (base.clip(0.0, 1.0) * skills).clip(0.0, 1.0)
-        self.pass_prob_referred = (
-            self.pass_prob * np.array([boost.get(n, 1.0) for n in FUNNEL])
-        ).clip(0.0, 1.0)
-        self.last_month = months - 1
+        self.pass_prob, self.pass_prob_referred = plan.pass_prob, plan.pass_prob_referred
+        self.last_month = len(self.pass_prob) - 1
         self.duration = [st.duration.sampler() for _, st in s.funnel]
         self.loss_codes: list[np.ndarray] = []
         self.loss_cum: list[np.ndarray] = []
@@ -218,7 +179,7 @@ class _Engine:
             self.loss_codes.append(np.array(codes, dtype=np.int8))
             w = np.array(list(weights.values()))
             self.loss_cum.append(np.cumsum(w / w.sum())[:-1])  # reason = bisect of a uniform
-        self.drag = referral.antagonist_drag if referral else 0.0
+        self.drag = s.referral.antagonist_drag if s.referral else 0.0
         # plain Python copies for the per-lead code, where numpy scalars cost time
         self.cold_probs = self.pass_prob.tolist()
         self.warm_probs = self.pass_prob_referred.tolist()
@@ -236,66 +197,16 @@ class _Engine:
         self.went_cold = FIRST_REASON + self.reasons.index(WENT_COLD)
         self.disqualified = FIRST_REASON + self.reasons.index(DISQUALIFIED)
 
-    def _setup_after_sale(self) -> None:
-        s = self.s
-        after = s.after_sale
-        skill = s.sales.skill if s.sales else {}
-        rng = self.rng["after_sale"]
-        self.u_after = draws(rng.random)
-        self.e_after = draws(rng.standard_exponential)
-        self.order_value = draws(partial(after.order_value.sampler().draw, rng))
-        self.repeat_boost = skill.get("measure", 1.0)
-        self.repeat_params = self._repeat_draws(after.repeat, rng)
-        offers = [getattr(after.offers, k) for k in PURCHASE_KINDS[2:]]
-        self.offer_cum = np.cumsum([o.prob if o else 0.0 for o in offers]).tolist()
-        self.offer_factor = [o.value_factor if o else 1.0 for o in offers]
-        self.start_class = self.classes.index(after.loyalty.start)
-        self.class_moves: list[tuple[list[int], list[float], float]] = []
-        for name in self.classes:
-            targets = after.loyalty.transitions_per_month.get(name, {})
-            codes = [self.classes.index(t) for t in targets]
-            rates = np.array(list(targets.values()), dtype=float) / DAYS_PER_MONTH
-            self.class_moves.append((codes, rates.cumsum().tolist(), float(rates.sum())))
-        self.active = [c in ACTIVE_CLASSES for c in self.classes]
-        self.lapsed = self.classes.index("temporarily_lost")
-        self.antagonist = self.classes.index("antagonist")
-        referral = s.referral
-        engage = skill.get("engage", 1.0)
-        rates = referral.contacts_per_month if referral else {}
-        self.refer_rate = [rates.get(c, 0.0) * engage / DAYS_PER_MONTH for c in self.classes]
-        self.win_prob = referral.win_prob if referral else 0.0
-        ref_rng = self.rng["referrals"]
-        self.u_referral = draws(ref_rng.random)
-        self.referral_delay = (
-            draws(partial(referral.delay.sampler().draw, ref_rng)) if referral else None
-        )
-
     def _setup_committee(self) -> None:
-        committee, sales = self.s.committee, self.s.sales
+        committee = self.s.committee
         self.committee_stage = -1
         self.centre = None
         if committee is None:
             return
         self.committee_stage = FUNNEL.index(committee.stage)
         self.per_lead[self.committee_stage] = True
-        worked = set(sales.stages) if sales else set()
-        self.centre = BuyingCentre(committee, self.channels, worked)
+        self.centre = BuyingCentre(committee, self.channels, set(self.plan.seller_of.values()))
         self.refused = [FIRST_REASON + self.reasons.index(REFUSED_BY + role) for role in self.roles]
-
-    def _repeat_draws(self, repeat, rng: np.random.Generator):
-        """A function giving each new customer's (repeat rate per day, drop-out chance)."""
-        if repeat is None:
-            return lambda: (0.0, 0.0)
-        if repeat.simple is not None:
-            rate = repeat.simple.purchases_per_month / DAYS_PER_MONTH * self.repeat_boost
-            return lambda: (rate, repeat.simple.dropout_prob)
-        g = repeat.bgnbd
-        scale = self.repeat_boost / g.alpha / g.period_days
-        lam = draws(lambda n: rng.gamma(g.r, scale, n))
-        dropout = draws(lambda n: rng.beta(g.a, g.b, n))
-        return lambda: (lam(), dropout())
-
-    # -- the run -----------------------------------------------------------------------------
 
     def run(self) -> EventLog:
         self.env.process(self.outside_arrivals())
@@ -329,11 +240,7 @@ class _Engine:
     def outside_arrivals(self):
         """Paid and organic contacts land on the market day by day; new people enter Know."""
         env = self.env
-        paid = self.s.channels.paid.values()
-        organic = self.s.channels.organic
-        months = math.ceil(self.horizon / DAYS_PER_MONTH)
-        rates = [c.reach_by_month(months) for c in paid]  # per day, month by month
-        rates.append([organic.prospects_per_day if organic else 0.0])
+        rates = self.plan.outside_per_day  # per day, month by month
         social = self.s.network.social_selling if self.s.network else None
         day = 0
         while day < self.horizon:
@@ -372,292 +279,3 @@ class _Engine:
         new = np.zeros(n, dtype=bool)
         new[known] = self.market.claim_block(who[known])
         self.admit(times, code, np.full(n, -1, np.int32), gens, who, new)
-
-    def admit(
-        self,
-        times: np.ndarray,
-        channel: int,
-        referrer: np.ndarray,
-        gens: list[np.random.Generator],
-        who: np.ndarray,
-        new: np.ndarray | None = None,
-    ) -> None:
-        """Contacts with people `who` enter Know (those in `new`, else all); walk the stages
-        no seller works, nor the network boosts.
-
-        Each contact's luck is drawn whether or not it is admitted, row by row from its
-        batch's streams, so a scenario with more contacts leaves the others' luck alone.
-        """
-        if not len(times):
-            return
-        luck = self._draw_paths(gens, len(times))
-        if new is not None:
-            keep = np.flatnonzero(new)
-            times, referrer, luck, who = times[keep], referrer[keep], luck[keep], who[keep]
-        n = len(times)
-        if n == 0:
-            return
-        first = self.prospects.count
-        node = who if self.market.size else np.full(n, -1)
-        self.prospects.add_block(
-            arrival=times, channel=np.full(n, channel, np.int8), referrer=referrer, node=node
-        )
-        if self.net:
-            self.net.place(first, who)
-        ids = np.arange(first, first + n, dtype=np.int32)
-        rows = np.arange(n)
-        referred = referrer >= 0
-        t = times
-        for k in range(len(FUNNEL)):
-            if self.per_lead[k]:
-                self._hand_over(ids, rows, t, referred, k, luck, channel)
-                return
-            if not len(ids):
-                return
-            month = np.minimum((t / DAYS_PER_MONTH).astype(np.int64), self.last_month)
-            prob = np.where(referred, self.pass_prob_referred[month, k], self.pass_prob[month, k])
-            if k == 0 and self.antagonists:
-                prob = prob * (1.0 - self.drag) ** self.antagonists
-            passes = luck[rows, k, PASS] < prob
-            exit_ = t + luck[rows, k, STAY]
-            inside = exit_ >= self.horizon
-            lost = self.loss_codes[k][np.searchsorted(self.loss_cum[k], luck[rows, k, REASON])]
-            outcome = np.where(passes, PASSED, lost).astype(np.int8)
-            outcome[inside] = INSIDE
-            self.visits.add_block(
-                prospect=ids,
-                stage=np.full(len(ids), k, np.int8),
-                enter=t,
-                exit=np.where(inside, np.nan, exit_),
-                wait=np.full(len(ids), np.nan),
-                outcome=outcome,
-            )
-            keep = passes & ~inside
-            ids, rows, t, referred = ids[keep], rows[keep], exit_[keep], referred[keep]
-        for pid, at in zip(ids.tolist(), t.tolist(), strict=True):
-            self.on_purchase(pid, at)
-
-    def _draw_paths(self, gens: list[np.random.Generator], n: int) -> np.ndarray:
-        """Each contact's luck: one row per contact, one line of FIELDS per stage."""
-        stages = len(FUNNEL)
-        luck = np.zeros((n, stages, FIELDS))
-        uniforms = gens[UNIFORMS].random((n, 3, stages))
-        luck[:, :, [PASS, REASON, QUICK]] = uniforms.transpose(0, 2, 1)
-        for k in range(stages):
-            luck[:, k, STAY] = self.duration[k].draw(gens[STAY_BLOCK + k], n)
-        if self.patience is not None:
-            flat = self.patience.draw(gens[PATIENCE_BLOCK], n * stages)
-            luck[:, :, PATIENCE] = flat.reshape(n, stages)
-        if self.qual_duration is not None:
-            flat = self.qual_duration.draw(gens[QUICK_BLOCK], n * stages)
-            luck[:, :, QUICK_TIME] = flat.reshape(n, stages)
-        return luck
-
-    def _hand_over(self, ids, rows, t, referred, k: int, luck: np.ndarray, channel: int) -> None:
-        """Leads reaching the first stage decided lead by lead go on in SimPy, carrying their
-        own luck."""
-        now = self.env.now
-        warm, cold = self.warm_probs, self.cold_probs
-        mine = luck[rows, k:].reshape(len(rows), (len(FUNNEL) - k) * FIELDS).tolist()
-        for pid, at, ref, row in zip(
-            ids.tolist(), t.tolist(), referred.tolist(), mine, strict=True
-        ):
-            lead = Lead(pid, channel, k, at, warm if ref else cold, row)
-            self.env.timeout(at - now, value=lead).callbacks.append(self._arrives)
-
-    def _arrives(self, event: simpy.Event) -> None:
-        """A lead gets to its stage: one the team works, or one it walks alone."""
-        lead = event.value
-        if self.worked[lead.stage]:
-            self._meet_team(lead)
-        else:
-            self._walk_on(lead, lead.stage, lead.at, entering=True)
-
-    def _meet_team(self, lead: Lead) -> None:
-        """A lead reaches a worked stage: it gets the first free seat or goes cold waiting.
-
-        Whoever came earlier has been served already, so the seat, the wait and everything
-        the seller's work decides are known now; the visits are logged at once, up to the
-        next worked stage, the purchase or the end of the lead's journey.
-        """
-        pid, k, t, luck = lead.pid, lead.stage, lead.at, lead.luck
-        base = (k - lead.first) * FIELDS  # where stage k's luck begins
-        visit, horizon, team = self.visits.add_row, self.horizon, self.team
-        start = team.first_free(t)
-        cold = t + luck[base + PATIENCE] if self.patience is not None else math.inf
-        if cold < start:
-            if cold < horizon:
-                visit(pid, k, t, cold, math.nan, self.went_cold)
-            else:
-                visit(pid, k, t, math.nan, math.nan, INSIDE)
-            return
-        if start >= horizon:
-            visit(pid, k, t, math.nan, math.nan, INSIDE)
-            return
-        wait, done = start - t, start
-        while True:  # the seller stays through consecutive worked stages
-            passes, outcome = self._decide(lead, k, base, t)
-            if not passes and luck[base + QUICK] < self.qual_share:
-                outcome = self.disqualified
-                done += luck[base + QUICK_TIME]
-            else:
-                done += luck[base + STAY]
-            if passes and k == self.committee_stage:
-                passes, outcome, done = self._hear_committee(lead, base, done)
-            if done >= horizon:
-                visit(pid, k, t, math.nan, wait, INSIDE)
-                team.take(start, done)
-                return
-            visit(pid, k, t, done, wait, outcome)
-            if not (passes and self.worked[k + 1]):
-                break
-            k, t, wait, base = k + 1, done, 0.0, base + FIELDS
-        team.take(start, done)
-        if passes:
-            self._walk_on(lead, k + 1, done)
-
-    def _walk_on(self, lead: Lead, k: int, t: float, entering: bool = False) -> None:
-        """The lead enters stage `k` (or buys, past the last) at `t`; walk the stages no seller
-        works, logging each visit, until it comes back to the team, buys or leaves.
-
-        A boosted stage is decided when the lead enters it (`entering`: now), since the
-        customers it knows count; one entered later waits for its own event.
-        """
-        luck, visit = lead.luck, self.visits.add_row
-        base = (k - lead.first) * FIELDS  # where stage k's luck begins
-        while not self.worked[k]:
-            if k == len(FUNNEL):
-                self.on_purchase(lead.pid, t)
-                return
-            if self.boosted[k] and not entering:
-                break
-            entering = False
-            passes, outcome = self._decide(lead, k, base, t)
-            done = t + luck[base + STAY]
-            if passes and k == self.committee_stage:
-                passes, outcome, done = self._hear_committee(lead, base, done)
-            if done >= self.horizon:
-                visit(lead.pid, k, t, math.nan, math.nan, INSIDE)
-                return
-            visit(lead.pid, k, t, done, math.nan, outcome)
-            if not passes:
-                return
-            k, t, base = k + 1, done, base + FIELDS
-        lead.stage, lead.at = k, t
-        self.env.timeout(t - self.env.now, value=lead).callbacks.append(self._arrives)
-
-    def _decide(self, lead: Lead, k: int, base: int, t: float) -> tuple[bool, int]:
-        """Whether the lead passes stage `k`, entered at `t` (its luck from `base`), and the
-        visit's outcome."""
-        month = min(int(t / DAYS_PER_MONTH), self.last_month) if self.last_month else 0
-        prob = lead.probs[month][k]
-        if k == 0 and self.antagonists:
-            prob *= (1.0 - self.drag) ** self.antagonists
-        if self.boosted[k]:
-            prob = min(1.0, prob * self.net.trust_factor(lead.pid))
-        if lead.luck[base + PASS] < prob:
-            return True, PASSED
-        reason = bisect_right(self.loss_cum[k], lead.luck[base + REASON])
-        return False, self.loss_code_lists[k][reason]
-
-    def _hear_committee(self, lead: Lead, base: int, start: float) -> tuple[bool, int, float]:
-        """The deal goes to its committee at `start`: whether it passes, the visit's outcome,
-        and when the last answer came.
-
-        The committee's answers come from the deal's loss-reason uniform at this stage, which
-        a deal that passed the stage's own odds has not used.
-        """
-        end, role = self.centre.convene(
-            lead.pid, lead.channel, start, self.horizon, self.answers, lead.luck[base + REASON]
-        )
-        if role < 0:
-            return True, PASSED, end
-        return False, self.refused[role], end
-
-    def on_purchase(self, pid: int, day: float) -> None:
-        """A first purchase at `day`: draw the customer's life to the horizon, schedule referrals.
-
-        A customer's loyalty moves, repeat purchases and referral contacts depend on no one
-        else, so they are drawn now as competing exponential clocks; only the referral
-        contacts and antagonist changes, which touch shared state, become SimPy events.
-        """
-        u = self.u_after
-        self.purchases.add_row(pid, day, self.order_value(), 0)
-        if self.net:
-            self.net.bought(pid)
-        klass = self.start_class
-        self.moves.add_row(pid, day, klass)
-        rate, dropout = self.repeat_params()
-        t = day
-        while True:
-            codes, cum_rates, move_rate = self.class_moves[klass]
-            buy_rate = rate if self.active[klass] else 0.0
-            refer_rate = self.refer_rate[klass]
-            total = move_rate + buy_rate + refer_rate
-            if total <= 0.0:
-                return
-            t += self.e_after() / total
-            if t >= self.horizon:
-                return
-            pick = u() * total
-            if pick < buy_rate:
-                self._repeat_purchase(pid, t)
-                if u() < dropout:
-                    klass = self._move(pid, t, klass, self.lapsed)
-            elif pick < buy_rate + refer_rate:
-                contact = self.env.timeout(t - self.env.now, value=pid)
-                contact.callbacks.append(self.referral_contact)
-            else:
-                i = bisect_right(cum_rates, pick - buy_rate - refer_rate)
-                klass = self._move(pid, t, klass, codes[min(i, len(codes) - 1)])
-
-    def _repeat_purchase(self, pid: int, t: float) -> None:
-        value = self.order_value()
-        offer = bisect_right(self.offer_cum, self.u_after())
-        if offer < len(self.offer_factor):
-            value *= self.offer_factor[offer]
-            self.purchases.add_row(pid, t, value, 2 + offer)
-        else:
-            self.purchases.add_row(pid, t, value, 1)
-
-    def _move(self, pid: int, t: float, old: int, new: int) -> int:
-        self.moves.add_row(pid, t, new)
-        if self.antagonist in (old, new):
-            change = self.env.timeout(t - self.env.now, value=1 if new == self.antagonist else -1)
-            change.callbacks.append(self._count_antagonist)
-        return new
-
-    def _count_antagonist(self, event: simpy.Event) -> None:
-        self.antagonists += event.value
-
-    def referral_contact(self, event: simpy.Event) -> None:
-        """An advocate talks to someone; a new person won over arrives after a delay."""
-        referrer, now = event.value, self.env.now
-        net = self.net
-        who = self.market.free(net.neighbour(referrer)) if net else self.market.pick_new()
-        won = who >= 0 and self.u_referral() < self.win_prob
-        self.contacts.add_row(referrer, now, int(won))
-        if not won:
-            return
-        self.market.claim(who)
-        arrival = now + self.referral_delay()
-        if arrival >= self.horizon:
-            return
-        if arrival < self.batch_end:  # too soon for the next batch: it walks on its own
-            pid = self.prospects.count
-            node = who if self.market.size else -1
-            self.prospects.add_row(arrival, self.referral_channel, referrer, node)
-            if self.net:
-                self.net.place(pid, np.array([who]))
-            luck = self._draw_paths(self.lone_draws, 1)
-            self._hand_over(
-                np.array([pid]),
-                np.array([0]),
-                np.array([arrival]),
-                np.array([True]),
-                0,
-                luck,
-                self.referral_channel,
-            )
-        else:
-            self.pending.append((arrival, referrer, who))

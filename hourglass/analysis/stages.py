@@ -1,0 +1,185 @@
+"""The stage table: entered, passed, lost and still inside, per stage; losses; occupancy.
+
+Everything is counted over the measurement window [warmup_days, horizon_days): visits that
+began and customers first bought in it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from hourglass.log import FIRST_REASON, INSIDE, PASSED, Run
+from hourglass.stages import (
+    ACTIVE_CLASSES,
+    CHURNED,
+    FUNNEL,
+    NOT_ENTHUSIASTIC,
+)
+
+STAGE_COLUMNS = (
+    "stage",
+    "entered",
+    "passed",
+    "lost",
+    "inside",
+    "conversion",
+    "mean_days",
+    "p90_days",
+)
+
+
+def first_purchases(run: Run) -> pd.DataFrame:
+    """Customers first bought in the window: customer, day."""
+    p = run.log.purchases
+    first = p["kind"] == 0
+    df = pd.DataFrame({"customer": p["customer"][first], "day": p["time"][first]})
+    return df[df["day"] >= run.log.warmup_days]
+
+
+def stage_table(run: Run) -> pd.DataFrame:
+    """Entered, passed, lost, still inside, conversion and time in stage, for all seven stages.
+
+    Conversion is passed / (passed + lost): the share of decided visits that went on.
+    Time in stage (mean and 90th percentile, days) is over visits that ended.
+    """
+    rows = [_funnel_row(run, k) for k in range(len(FUNNEL))]
+    rows += [_repeat_row(run), _refer_row(run)]
+    return pd.DataFrame(rows, columns=list(STAGE_COLUMNS))
+
+
+def _row(stage: str, entered: int, passed: int, lost: int, inside: int, days: np.ndarray) -> tuple:
+    decided = passed + lost
+    return (
+        stage,
+        entered,
+        passed,
+        lost,
+        inside,
+        passed / decided if decided else math.nan,
+        float(days.mean()) if len(days) else math.nan,
+        float(np.percentile(days, 90)) if len(days) else math.nan,
+    )
+
+
+def _stage_visits(run: Run, k: int) -> dict[str, np.ndarray]:
+    v = run.log.visits
+    mask = (v["stage"] == k) & (v["enter"] >= run.log.warmup_days)
+    return {name: col[mask] for name, col in v.items()}
+
+
+def _funnel_row(run: Run, k: int) -> tuple:
+    v = _stage_visits(run, k)
+    out = v["outcome"]
+    done = out != INSIDE
+    days = (v["exit"] - v["enter"])[done]
+    return _row(
+        FUNNEL[k],
+        len(out),
+        int((out == PASSED).sum()),
+        int((out >= FIRST_REASON).sum()),
+        int((out == INSIDE).sum()),
+        days,
+    )
+
+
+def _first_after(
+    customers: np.ndarray, times: np.ndarray, of: np.ndarray, after: np.ndarray
+) -> np.ndarray:
+    """For each customer in `of`, the earliest of their `times` not before `after` (or inf)."""
+    events = pd.DataFrame({"who": customers, "t": times})
+    since = pd.Series(after, index=of)
+    events = events[events["t"] >= events["who"].map(since)]
+    first = events.groupby("who")["t"].min()
+    return first.reindex(of).fillna(np.inf).to_numpy()
+
+
+def _lower_row(
+    run: Run, stage: str, ids: np.ndarray, start: np.ndarray, done: np.ndarray, at: np.ndarray
+) -> tuple:
+    """A lower-half row: passed on the first `done` event, lost on lapsing before it."""
+    success = _first_after(done, at, ids, start)
+    m = run.log.moves
+    inactive = ~np.isin(np.asarray(run.log.classes)[m["klass"]], list(ACTIVE_CLASSES))
+    lapse = _first_after(m["customer"][inactive], m["time"][inactive], ids, start)
+    passed = np.isfinite(success) & (success <= lapse)
+    lost = np.isfinite(lapse) & ~passed
+    days = np.concatenate([(success - start)[passed], (lapse - start)[lost]])
+    still = ~np.isfinite(success) & ~np.isfinite(lapse)  # neither happened by the horizon
+    return _row(stage, len(ids), int(passed.sum()), int(lost.sum()), int(still.sum()), days)
+
+
+def _repeat_row(run: Run) -> tuple:
+    """Buyers enter; they pass on their first repeat purchase, are lost if they lapse first."""
+    buyers = first_purchases(run)
+    p = run.log.purchases
+    again = p["kind"] > 0
+    return _lower_row(
+        run,
+        "repeat",
+        buyers["customer"].to_numpy(),
+        buyers["day"].to_numpy(),
+        p["customer"][again],
+        p["time"][again],
+    )
+
+
+def _refer_row(run: Run) -> tuple:
+    """Advocates (buyers who talk) enter on their first contact; a won contact passes them."""
+    ids = first_purchases(run)["customer"].to_numpy()
+    c = run.log.contacts
+    first_talk = pd.Series(c["time"]).groupby(c["referrer"]).min()
+    advocates = ids[np.isin(ids, first_talk.index)]
+    won = c["won"] == 1
+    return _lower_row(
+        run,
+        "refer",
+        advocates,
+        first_talk.reindex(advocates).to_numpy(),
+        c["referrer"][won],
+        c["time"][won],
+    )
+
+
+def loss_table(run: Run) -> pd.DataFrame:
+    """Lost by reason: one row per stage and reason with at least one loss."""
+    rows = []
+    for k, stage in enumerate(FUNNEL):
+        out = _stage_visits(run, k)["outcome"]
+        codes, counts = np.unique(out[out >= FIRST_REASON], return_counts=True)
+        rows += [
+            (stage, run.log.reasons[c - FIRST_REASON], int(n))
+            for c, n in zip(codes, counts, strict=True)
+        ]
+    table = stage_table(run).set_index("stage")
+    rows += [
+        (stage, reason, int(table.loc[stage, "lost"]))
+        for stage, reason in (("repeat", CHURNED), ("refer", NOT_ENTHUSIASTIC))
+        if table.loc[stage, "lost"]
+    ]
+    return pd.DataFrame(rows, columns=["stage", "reason", "lost"])
+
+
+def stage_occupancy(run: Run) -> pd.DataFrame:
+    """People inside each funnel stage at the end of every day (rows: days, columns: stages)."""
+    log = run.log
+    days = math.ceil(log.horizon_days)
+    v = log.visits
+    leave = np.where(np.isnan(v["exit"]), np.inf, v["exit"])
+    counts = {}
+    for k, stage in enumerate(FUNNEL):
+        mask = v["stage"] == k
+        counts[stage] = alive_per_day(v["enter"][mask], leave[mask], days)
+    return pd.DataFrame(counts, index=pd.RangeIndex(days, name="day"))
+
+
+def alive_per_day(start: np.ndarray, end: np.ndarray, days: int) -> np.ndarray:
+    """How many [start, end) stays are under way just before the end of each day.
+
+    "Just before" keeps stocks in step with flows: whoever arrives during day d counts in
+    day d's flow and in the stock at the end of day d.
+    """
+    edges = np.arange(1, days + 1, dtype=float)
+    return np.searchsorted(np.sort(start), edges) - np.searchsorted(np.sort(end), edges)

@@ -1,0 +1,193 @@
+"""The funnel's estimates from a CRM export: stages, channels and sellers, with 95% intervals.
+
+Per stage: the pass probability from the Aalen-Johansen cumulative incidences of passing
+and of being lost, so deals still open at the end count as right-censored (not dropped);
+time in stage by censored maximum likelihood over exponential, gamma and lognormal, the
+family chosen by AIC. Arrivals per channel, loss-reason shares and conversion per seller.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from hourglass.analysis.intervals import Estimate, wilson
+from hourglass.calibration.crm import Deals
+from hourglass.calibration.estimators import (
+    DurationFit,
+    fit_duration,
+    pass_probability,
+    poisson_rate,
+)
+from hourglass.calibration.mapping import CrmMapping
+from hourglass.stages import DISQUALIFIED, FUNNEL, WENT_COLD
+
+
+@dataclass(frozen=True)
+class StageFit:
+    """One funnel stage: visits by status, pass probability, time in stage, loss reasons."""
+
+    stage: str
+    visits: int
+    passed: int
+    lost: int
+    open: int
+    pass_prob: Estimate
+    duration: DurationFit | None
+    loss_reasons: dict[str, Estimate]
+    """Share of the stage's losses per reason, with Wilson intervals."""
+
+
+@dataclass(frozen=True)
+class ChannelFit:
+    """New deals per day from one source, with an exact Poisson 95% interval."""
+
+    channel: str
+    kind: str
+    """paid, organic or referral."""
+    deals: int
+    per_day: Estimate
+
+
+@dataclass(frozen=True)
+class SellerFit:
+    """One seller's deals by outcome and conversion won / (won + lost)."""
+
+    seller: str
+    won: int
+    lost: int
+    open: int
+    conversion: Estimate
+
+
+def slug(text: str, taken: frozenset[str] = frozenset()) -> str:
+    """A scenario name from free text: lower case letters, digits and underscores."""
+    name = re.sub(r"[^a-z0-9]+", "_", text.strip().casefold()).strip("_") or "unnamed"
+    if not name[0].isalpha():
+        name = f"x_{name}"
+    name = name[:36]
+    return f"{name}_crm" if name in taken else name
+
+
+def fit_stages(deals: Deals, rng: np.random.Generator, notes: list[str]) -> list[StageFit]:
+    """Every funnel stage's fit; a stage with no visits passes everyone at once."""
+    v = deals.visits
+    out = []
+    for k, name in enumerate(FUNNEL):
+        mine = v[v["stage"] == k]
+        status = mine["status"].to_numpy(str)
+        counts = {s: int((status == s).sum()) for s in ("passed", "lost", "open")}
+        if mine.empty:
+            notes.append(f"{name}: no visits; the scenario lets everyone pass at once")
+            out.append(StageFit(name, 0, 0, 0, 0, Estimate(math.nan, math.nan, math.nan), None, {}))
+            continue
+        left = mine["left"].to_numpy(float)
+        entered = mine["entered"].to_numpy(float)
+        is_open = status == "open"
+        unknown = ~is_open & np.isnan(left)
+        days = np.where(is_open, deals.until - entered, left - entered)
+        prob = pass_probability(np.where(unknown, 0.0, days), status, rng)
+        if not math.isfinite(prob.value):
+            notes.append(
+                f"{name}: pass probability not estimated: no visit was decided yet "
+                "(the scenario lets everyone pass)"
+            )
+        if unknown.any():
+            notes.append(
+                f"{name}: {int(unknown.sum())} decided visits have no leaving time; "
+                "they count for the pass probability, not for the time in stage"
+            )
+        exact, censored = days[~is_open & ~unknown], days[is_open]
+        duration = None
+        if len(exact) >= 2:
+            duration = fit_duration(np.maximum(exact, 0.0), np.maximum(censored, 0.0))
+        else:
+            notes.append(
+                f"{name}: time in stage not fitted: fewer than 2 visits left it at a known "
+                "time (the scenario uses 0 days)"
+            )
+        reasons = _loss_reasons(mine, status, name, deals, notes)
+        out.append(StageFit(name, len(mine), *counts.values(), prob, duration, reasons))
+    return out
+
+
+def _loss_reasons(
+    mine: pd.DataFrame, status: np.ndarray, name: str, deals: Deals, notes: list[str]
+) -> dict[str, Estimate]:
+    if "loss_reason" not in deals.columns:
+        return {}
+    given = mine.loc[status == "lost", "loss_reason"]
+    if given.empty:
+        return {}
+    named = given.where(given != "", "unspecified").map(
+        lambda r: slug(r, frozenset({WENT_COLD, DISQUALIFIED}))
+    )
+    counts = named.value_counts()
+    return {reason: wilson(int(n), len(named)) for reason, n in counts.items()}
+
+
+def fit_channels(deals: Deals, mapping: CrmMapping, notes: list[str]) -> list[ChannelFit]:
+    """New deals per day per source over the calibration period."""
+    v = deals.visits
+    first = v.groupby("deal").first()
+    span = max(deals.until, 1.0)
+    starts_later = int((first["stage"] > 0).sum())
+    if starts_later:
+        notes.append(
+            f"{starts_later} deals start after know; the scenario starts every prospect at know"
+        )
+    if "source" not in deals.columns:
+        notes.append("no source column: all deals counted as organic arrivals")
+        return [ChannelFit("organic", "organic", len(first), poisson_rate(len(first), span))]
+    organic = {s.strip().casefold() for s in mapping.organic_sources}
+    referral = {s.strip().casefold() for s in mapping.referral_sources}
+    counts: dict[tuple[str, str], int] = {}
+    for source, n in first["source"].value_counts().sort_index().items():
+        key = source.strip().casefold()
+        if key in referral:
+            channel = (source, "referral")
+        elif key in organic or key == "":
+            channel = (source or "(no source)", "organic")
+        else:  # sources that read alike become one paid channel
+            channel = (slug(source, frozenset({"organic", "referral"})), "paid")
+        counts[channel] = counts.get(channel, 0) + int(n)
+    out = [ChannelFit(name, kind, n, poisson_rate(n, span)) for (name, kind), n in counts.items()]
+    if any(c.kind == "referral" for c in out):
+        notes.append(
+            "referral word of mouth not calibrated: referred deals are folded into organic "
+            "arrivals (the scenario's referral block needs contact rates the export lacks)"
+        )
+    if any(c.kind == "paid" for c in out):
+        notes.append(
+            "paid channels: costs are not in the export, so cost_per_prospect is 1 and "
+            "budget_per_month counts prospects a month; set both to price them"
+        )
+    return out
+
+
+def fit_sellers(deals: Deals, notes: list[str]) -> list[SellerFit]:
+    """Conversion per seller over the seller's deals."""
+    if "seller" not in deals.columns:
+        notes.append("sellers: no seller column; conversion per seller not estimated")
+        return []
+    per_deal = deals.visits.groupby("deal")[["seller", "outcome"]].last()
+    per_deal = per_deal[per_deal["seller"] != ""]
+    if per_deal.empty:
+        notes.append("sellers: no deal names a seller; conversion per seller not estimated")
+        return []
+    out = []
+    for seller, group in per_deal.groupby("seller"):
+        won = int((group["outcome"] == "won").sum())
+        lost = int((group["outcome"] == "lost").sum())
+        out.append(
+            SellerFit(str(seller), won, lost, len(group) - won - lost, wilson(won, won + lost))
+        )
+    notes.append(
+        "sales team not put in the scenario: the export does not say which stages sellers "
+        "work or how long leads wait for them (conversion per seller is reported)"
+    )
+    return out

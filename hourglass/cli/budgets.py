@@ -1,0 +1,94 @@
+"""The optimize command: a total budget spread over the lines, the gain confirmed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+import hourglass
+from hourglass.cli import report
+from hourglass.cli.common import (
+    BackendOpt,
+    JsonOpt,
+    SeedOpt,
+    check_backend,
+    computing,
+    dump,
+    fail,
+    load,
+    out,
+)
+
+
+def optimize(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file (YAML) with budget lines.")],
+    budget: Annotated[
+        float, typer.Option(min=0.0, help="Total money per month to allocate over the lines.")
+    ],
+    objective: Annotated[
+        str, typer.Option(help="What to maximise: buyers, revenue, profit or customers.")
+    ] = "profit",
+    lock: Annotated[
+        list[str] | None, typer.Option(help="A line to keep as it is (repeatable).")
+    ] = None,
+    minimum: Annotated[
+        list[str] | None, typer.Option("--min", help="LINE=AMOUNT: a line's least money.")
+    ] = None,
+    maximum: Annotated[
+        list[str] | None, typer.Option("--max", help="LINE=AMOUNT: a line's most money.")
+    ] = None,
+    reps: Annotated[
+        int, typer.Option(min=2, max=10_000, help="Paired replications for the check.")
+    ] = 20,
+    seed: SeedOpt = None,
+    as_json: JsonOpt = False,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write the optimised scenario here.")
+    ] = None,
+    backend: BackendOpt = "processes",
+) -> None:
+    """Allocate a budget over the scenario's lines; confirm the gain by simulation."""
+    spec = load(scenario)
+    check_backend(backend, None)
+    if objective not in hourglass.experiments.OBJECTIVE_KPIS:
+        raise fail(
+            f"--objective {objective}: use one of {', '.join(hourglass.experiments.OBJECTIVE_KPIS)}"
+        )
+    constraints = hourglass.experiments.Constraints(
+        locked=frozenset(lock or []),
+        minimum=_amounts("--min", minimum),
+        maximum=_amounts("--max", maximum),
+    )
+    if output is not None and not output.parent.is_dir():
+        raise fail(f"-o {output}: the folder {output.parent} does not exist")
+    with computing(f"Optimising {spec.name}"):
+        result = hourglass.optimize(
+            spec, budget, objective, constraints, reps=reps, seed=seed, backend=backend
+        )
+    if output is not None:
+        try:
+            hourglass.experiments.write_text(result.scenario.to_yaml(), output)
+        except OSError as e:
+            raise fail(f"-o {output}: cannot write: {e}") from None
+    if as_json:
+        dump(result.to_dict())
+        return
+    report.print_allocation(spec.name, result)
+    if output is not None:
+        out.print(f"Wrote the optimised scenario to {output}", highlight=False)
+
+
+def _amounts(flag: str, items: list[str] | None) -> dict[str, float]:
+    """LINE=AMOUNT options as a mapping; a malformed one is refused."""
+    amounts = {}
+    for item in items or []:
+        line, sep, value = item.partition("=")
+        try:
+            amounts[line.strip()] = float(value)
+        except ValueError:
+            raise fail(f"{flag} {item}: expected LINE=AMOUNT, e.g. ads=5000") from None
+        if not sep or not line.strip():
+            raise fail(f"{flag} {item}: expected LINE=AMOUNT, e.g. ads=5000")
+    return amounts

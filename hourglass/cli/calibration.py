@@ -1,0 +1,180 @@
+"""Commands between the simulator and a CRM: calibrate from an export, export a run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+import hourglass
+from hourglass.cli.common import JsonOpt, SeedOpt, dump, fail, load, out
+
+
+def calibrate(
+    deals: Annotated[Path, typer.Option(help="CRM export of deal-stage history (CSV).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Scenario file to write.")],
+    transactions: Annotated[
+        Path | None, typer.Option(help="Transaction log (CSV): customer, date, amount.")
+    ] = None,
+    mapping: Annotated[Path | None, typer.Option(help="Column mapping file (YAML).")] = None,
+    crm: Annotated[
+        str | None,
+        typer.Option(
+            help="Default mapping: hourglass, bitrix24, hubspot or salesforce "
+            "(default: detected from the columns)."
+        ),
+    ] = None,
+    column: Annotated[
+        list[str] | None, typer.Option(help="FIELD=HEADER, e.g. stage='Deal Stage' (repeat).")
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(
+            help="End of the calibration period (a date); later rows are kept out of the fit."
+        ),
+    ] = None,
+    report: Annotated[Path | None, typer.Option(help="Write the report (Markdown) here.")] = None,
+    name: Annotated[str, typer.Option(help="The scenario's name.")] = "calibrated",
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the bootstrap intervals.")] = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Fit a scenario from a CRM deal-stage history and, optionally, a transaction log."""
+    _check_target(output, report)
+    deals_text = _read_text(deals, "--deals")
+    tx_text = _read_text(transactions, "--transactions") if transactions else None
+    spec = _mapping(deals_text, mapping, crm, column or [])
+    end = _date(until, "--until") if until is not None else None
+    try:
+        read = hourglass.calibration.read_deals(deals_text, spec, end, name=str(deals))
+        tx = (
+            hourglass.calibration.read_transactions(tx_text, spec, name=str(transactions))
+            if tx_text is not None
+            else None
+        )
+        result = hourglass.calibrate(read, tx, spec, end, name=name, seed=seed)
+        scenario = result.scenario
+    except (hourglass.calibration.DataError, hourglass.ScenarioError) as e:
+        raise fail(str(e)) from None
+    header = f"# Calibrated by 'hourglass calibrate' from {deals.name}"
+    header += f" and {transactions.name}\n" if transactions else "\n"
+    _write_text(output, header + scenario.to_yaml())
+    if report is not None:
+        _write_text(report, hourglass.calibration.report_markdown(result))
+    if as_json:
+        dump(result.to_dict())
+        return
+    skipped = sum(s.count for s in result.skipped_rows)
+    out.print(
+        f"Wrote {output}" + (f" and {report}" if report else "") + f": {len(result.stages)} "
+        f"stages, {len(result.channels)} channels, repeat model "
+        f"{'fitted' if result.repeat else 'not fitted'}; {skipped} row{'s' * (skipped != 1)} "
+        "skipped, "
+        f"{len(result.notes)} notes (see the report).",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def export_crm(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file (YAML) to simulate and export.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Deal history (CSV).")],
+    transactions: Annotated[
+        Path | None, typer.Option(help="Also write the purchases as a transaction log (CSV).")
+    ] = None,
+    seed: SeedOpt = None,
+    start: Annotated[str, typer.Option(help="Calendar date of day 0.")] = "2026-01-01",
+) -> None:
+    """Simulate a scenario and write its event log as a CRM deal-stage history."""
+    if scenario.is_dir():
+        raise fail(
+            f"{scenario}: is a folder; saved results hold tables, not the event log: "
+            "give the scenario file"
+        )
+    spec = load(scenario)
+    origin = _date(start, "--start")
+    _check_target(output, transactions)
+    run_ = hourglass.simulate(spec, seed)
+    tables = [(output, hourglass.calibration.export_deals(run_, origin))]
+    if transactions is not None:
+        tables.append((transactions, hourglass.calibration.export_transactions(run_, origin)))
+    for target, frame in tables:
+        _write_text(target, frame.to_csv(index=False))
+    out.print(
+        f"Wrote {len(tables[0][1]):,} stage visits to {output}"
+        + (f" and {len(tables[-1][1]):,} purchases to {transactions}" if transactions else ""),
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _read_text(path: Path, what: str) -> str:
+    """A CSV or mapping file's text, or a clean failure naming the option."""
+    if path.is_dir():
+        raise fail(f"{what} {path}: is a folder, not a file")
+    try:
+        return path.read_text("utf-8-sig")
+    except FileNotFoundError:
+        raise fail(f"{what} {path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise fail(f"{what} {path}: cannot read: {e}") from None
+
+
+def _check_target(*targets: Path | None) -> None:
+    """Refuse an output in a folder that does not exist, before any work."""
+    for target in targets:
+        if target is not None and not target.resolve().parent.is_dir():
+            raise fail(f"{target}: cannot write: no folder {target.parent}")
+
+
+def _write_text(target: Path, text: str) -> None:
+    """Write a file atomically; a clean failure naming it if that cannot be done."""
+    try:
+        hourglass.experiments.write_text(text, target)
+    except OSError as e:
+        raise fail(f"{target}: cannot write: {e.strerror or e}") from None
+
+
+def _date(text: str, option: str) -> pd.Timestamp:
+    """A date option, or a clean failure with an example."""
+    try:
+        return pd.Timestamp(text)
+    except ValueError:
+        raise fail(f"{option} {text}: not a date (use e.g. 2026-03-31)") from None
+
+
+def _mapping(
+    deals_text: str, mapping: Path | None, crm: str | None, columns: list[str]
+) -> hourglass.calibration.CrmMapping:
+    """The mapping file, else the named or detected CRM's default, with --column overrides."""
+    if mapping is not None and crm is not None:
+        raise fail("--crm and --mapping: give one (a mapping file may say 'preset: NAME')")
+    try:
+        if mapping is not None:
+            base = hourglass.calibration.load_mapping(
+                _read_text(mapping, "--mapping"), str(mapping)
+            )
+        else:
+            name = crm or hourglass.calibration.detect_preset(deals_text)
+            if name not in hourglass.calibration.CRM_PRESETS:
+                raise fail(
+                    f"--crm {name}: use one of {', '.join(hourglass.calibration.CRM_PRESETS)}"
+                )
+            base = hourglass.calibration.CRM_PRESETS[name]
+    except hourglass.calibration.DataError as e:
+        raise fail(str(e)) from None
+    data = base.model_dump()
+    tables = {t: type(getattr(base, t)).model_fields for t in ("deals", "transactions")}
+    for item in columns:
+        field, sep, header = item.partition("=")
+        where = next((t for t, fields in tables.items() if field.strip() in fields), None)
+        if not sep or not header.strip() or where is None:
+            known = ", ".join(f for fields in tables.values() for f in fields)
+            raise fail(f"--column {item}: use FIELD=HEADER with FIELD one of {known}")
+        data[where][field.strip()] = header.strip()
+    try:
+        return hourglass.calibration.CrmMapping.model_validate(data)
+    except ValueError as e:
+        wrong = "; ".join(f"{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in e.errors())
+        raise fail(f"--column: {wrong}") from None

@@ -1,0 +1,97 @@
+"""What every command shares: the consoles, common options and clean failures."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+import hourglass
+
+out = Console()
+if not out.is_terminal:
+    out.width = 120
+err = Console(stderr=True)
+
+ScenarioArg = Annotated[
+    Path | None,
+    typer.Argument(help="Scenario file (YAML); leave out for the built-in default scenario."),
+]
+RepsOpt = Annotated[int, typer.Option(min=1, max=100_000, help="Replications.")]
+SeedOpt = Annotated[int | None, typer.Option(min=0, help="Seed (default: the file's).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+BackendOpt = Annotated[
+    str,
+    typer.Option(help="Where replications run: serial, processes (all cores) or dask."),
+]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option(help="Dask scheduler address (default: a local cluster on 127.0.0.1)."),
+]
+
+
+def escape(text: str) -> str:
+    """Text printed as it is, not read as rich markup."""
+    return text.replace("[", r"\[")
+
+
+def fail(message: str) -> typer.Exit:
+    """Say what is wrong on stderr; the exit (code 2) for the caller to raise."""
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    return typer.Exit(code=2)
+
+
+def make_dir(directory: Path) -> None:
+    """Create an output folder before any work, so a bad --out costs nothing."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise fail(f"--out {directory}: cannot create the folder: {e}") from None
+
+
+def load(path: Path | None) -> hourglass.Scenario:
+    """The scenario file (or the default scenario), or a clean failure saying why not."""
+    try:
+        return hourglass.load_scenario(path)
+    except hourglass.ScenarioError as e:
+        raise fail(str(e)) from None
+
+
+def check_backend(backend: str, scheduler: str | None) -> None:
+    """Refuse an unknown backend, or a scheduler without Dask, before any work."""
+    if backend not in hourglass.experiments.BACKENDS:
+        raise fail(f"--backend {backend}: use one of {', '.join(hourglass.experiments.BACKENDS)}")
+    if scheduler and backend != "dask":
+        raise fail("--scheduler needs --backend dask")
+
+
+@contextmanager
+def computing(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on a terminal; clean failures for what the computation raises."""
+    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task(label, total=None)
+
+        def tick(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        try:
+            yield tick
+        except (hourglass.ScenarioError, hourglass.experiments.BackendError, ValueError) as e:
+            raise fail(str(e)) from None
+        except OSError as e:
+            raise fail(f"cannot write results: {e}") from None
+        except hourglass.experiments.ReplicationError as e:
+            err.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False)
+            raise typer.Exit(code=1) from None
+
+
+def dump(doc: dict[str, Any]) -> None:
+    """Print one JSON document (NaN as null)."""
+    print(json.dumps(hourglass.experiments.jsonable(doc), indent=2, allow_nan=False))

@@ -1,0 +1,204 @@
+"""Commands that simulate scenarios: run, check, compare and sweep."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+import hourglass
+from hourglass.cli import report
+from hourglass.cli.common import (
+    BackendOpt,
+    JsonOpt,
+    RepsOpt,
+    ScenarioArg,
+    SchedulerOpt,
+    SeedOpt,
+    check_backend,
+    computing,
+    dump,
+    fail,
+    load,
+    make_dir,
+    out,
+)
+
+
+def run(
+    scenario: ScenarioArg = None,
+    reps: RepsOpt = 1,
+    seed: SeedOpt = None,
+    as_json: JsonOpt = False,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Save tables (Parquet) and a manifest here.")
+    ] = None,
+    backend: BackendOpt = "processes",
+    scheduler: SchedulerOpt = None,
+    precision: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0001,
+            max=1.0,
+            help="Add replications until buyers, revenue and "
+            "customers at the end are known within this relative 95% half-width.",
+        ),
+    ] = None,
+) -> None:
+    """Simulate a scenario and print its stage table and KPIs."""
+    spec = load(scenario)
+    check_backend(backend, scheduler)
+    if out_dir is not None:
+        make_dir(out_dir)
+    with computing(f"Simulating {spec.name}") as tick:
+        result = hourglass.replicate(
+            spec, reps, seed, backend, scheduler=scheduler, precision=precision, progress=tick
+        )
+    stages = report.stage_records(result)
+    kpis = report.kpi_block(result)
+    if out_dir is not None:
+        try:
+            hourglass.experiments.save_replications(result, out_dir, hourglass.__version__)
+        except OSError as e:
+            raise fail(f"--out {out_dir}: cannot write: {e}") from None
+    if as_json:
+        doc = {
+            "scenario": spec.name,
+            "seed": result.seed,
+            "reps": result.reps,
+            "stages": stages,
+            "kpis": kpis,
+        }
+        if spec.committee is not None:
+            doc["committee"] = {
+                "roles": result.role_summary().to_dict("records"),
+                "channels": result.channel_summary().to_dict("records"),
+            }
+        if precision is not None:
+            doc["precision"] = {
+                "target": precision,
+                "met": report.met(result, precision),
+                "half_widths": hourglass.experiments.half_widths(result),
+            }
+        dump(doc)
+        return
+    report.print_run(spec, result, stages, kpis)
+    if precision is not None:
+        shown = ", ".join(
+            f"{k} ±{v:.2%}" for k, v in hourglass.experiments.half_widths(result).items()
+        )
+        verdict = "reached" if report.met(result, precision) else "NOT reached (replication cap)"
+        out.print(
+            f"Precision {precision:.2%} {verdict} with {result.reps} replications: {shown}",
+            highlight=False,
+        )
+    if out_dir is not None:
+        out.print(f"Saved the tables (Parquet) and manifest.json to {out_dir}/", highlight=False)
+
+
+def check(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file (YAML) to validate.")],
+) -> None:
+    """Validate a scenario file: a one-line summary, or what is wrong and where."""
+    spec = load(scenario)
+    channels = [*spec.channels.paid, *(["organic"] if spec.channels.organic else [])]
+    sellers = spec.sales.sellers if spec.sales else 0
+    market = f"{spec.market.size:,}" if spec.market.size else "unlimited"
+    extras = ""
+    if spec.committee is not None:
+        roles = len(spec.committee.roles)
+        extras += f", a committee of {roles} roles at {spec.committee.stage}"
+    if spec.network is not None:
+        kind = next(
+            k
+            for k in ("small_world", "scale_free", "complete", "edge_list")
+            if getattr(spec.network, k) is not None
+        )
+        extras += f", a {kind.replace('_', '-')} graph of {spec.network.nodes:,} people"
+    print(
+        f"{scenario}: ok: '{spec.name}', {spec.horizon_days:g} days, market {market}, "
+        f"channels {', '.join(channels) or 'none'}, {sellers} sellers, "
+        f"referrals {'on' if spec.referral else 'off'}{extras}"
+    )
+
+
+def compare(
+    baseline: Annotated[Path, typer.Argument(help="The baseline scenario file.")],
+    others: Annotated[list[Path], typer.Argument(help="Scenario files to compare with it.")],
+    reps: RepsOpt = 20,
+    seed: SeedOpt = None,
+    as_json: JsonOpt = False,
+    backend: BackendOpt = "processes",
+    scheduler: SchedulerOpt = None,
+) -> None:
+    """Compare scenarios with the baseline on common random numbers: deltas with 95% CIs."""
+    specs = [load(baseline), *(load(p) for p in others)]
+    check_backend(backend, scheduler)
+    if reps < 2:
+        raise fail("--reps: a confidence interval needs at least 2 replications")
+    with computing("Comparing") as tick:
+        result = hourglass.compare(specs, reps, seed, backend, scheduler=scheduler, progress=tick)
+    if as_json:
+        dump(result.to_dict())
+        return
+    out.print(
+        f"[bold]Against {result.baseline}: {reps} paired replications, seed "
+        f"{result.seed}[/] (95% confidence intervals)",
+        highlight=False,
+    )
+    for sentence in result.sentences():
+        out.print(sentence, highlight=False)
+
+
+def sweep(
+    scenario: ScenarioArg = None,
+    vary: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A field and its values: path=start:stop:step or path=a,b,c "
+            "(repeat for a grid), e.g. sales.sellers=5:40:5."
+        ),
+    ] = None,
+    reps: RepsOpt = 10,
+    seed: SeedOpt = None,
+    as_json: JsonOpt = False,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Save each grid point as it finishes, and the table."),
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option(help="Continue an interrupted sweep saved in --out.")
+    ] = False,
+    backend: BackendOpt = "processes",
+    scheduler: SchedulerOpt = None,
+) -> None:
+    """Replicate a grid of overrides; one row per grid point and KPI, with its band."""
+    spec = load(scenario)
+    check_backend(backend, scheduler)
+    if not vary:
+        raise fail("--vary: give at least one field to sweep, e.g. sales.sellers=5:40:5")
+    if resume and out_dir is None:
+        raise fail("--resume needs --out, the folder of the interrupted sweep")
+    if out_dir is not None:
+        make_dir(out_dir)
+    with computing(f"Sweeping {spec.name}") as tick:
+        varies = [hourglass.experiments.parse_vary(v) for v in vary]
+        table = hourglass.sweep(
+            spec,
+            varies,
+            reps,
+            seed,
+            backend,
+            scheduler=scheduler,
+            out=out_dir,
+            resume=resume,
+            progress=tick,
+            version=hourglass.__version__,
+        )
+    if as_json:
+        dump({"scenario": spec.name, "reps": reps, "rows": table.to_dict("records")})
+        return
+    report.print_sweep(spec.name, reps, [v.partition("=")[0].strip() for v in vary], table)
+    if out_dir is not None:
+        out.print(f"Saved the sweep to {out_dir}/sweep.parquet", highlight=False)

@@ -1,0 +1,157 @@
+"""Life after the first purchase: loyalty moves, repeat purchases and referral contacts."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from functools import partial
+
+import numpy as np
+import simpy
+
+from hourglass.config.distributions import draws
+from hourglass.log import PURCHASE_KINDS
+from hourglass.stages import ACTIVE_CLASSES, DAYS_PER_MONTH
+
+
+class Customers:
+    """The engine's customers: each one's life is drawn at the first purchase.
+
+    A part of the engine (`sim.engine`): it works on the engine's state (the plan, the
+    random streams, the market, the log tables) and hands referred prospects back to the
+    funnel.
+    """
+
+    def _setup_after_sale(self) -> None:
+        s = self.s
+        after = s.after_sale
+        rng = self.rng["after_sale"]
+        self.u_after = draws(rng.random)
+        self.e_after = draws(rng.standard_exponential)
+        self.order_value = draws(partial(after.order_value.sampler().draw, rng))
+        self.repeat_boost = self.plan.repeat_skill
+        self.repeat_params = self._repeat_draws(self.plan.repeat, rng)
+        offers = [getattr(after.offers, k) for k in PURCHASE_KINDS[2:]]
+        self.offer_cum = np.cumsum([o.prob if o else 0.0 for o in offers]).tolist()
+        self.offer_factor = [o.value_factor if o else 1.0 for o in offers]
+        self.start_class = self.classes.index(after.loyalty.start)
+        self.class_moves: list[tuple[list[int], list[float], float]] = []
+        for name in self.classes:
+            targets = after.loyalty.transitions_per_month.get(name, {})
+            codes = [self.classes.index(t) for t in targets]
+            rates = np.array(list(targets.values()), dtype=float) / DAYS_PER_MONTH
+            self.class_moves.append((codes, rates.cumsum().tolist(), float(rates.sum())))
+        self.active = [c in ACTIVE_CLASSES for c in self.classes]
+        self.lapsed = self.classes.index("temporarily_lost")
+        self.antagonist = self.classes.index("antagonist")
+        referral = s.referral
+        engage, rates = self.plan.engage_skill, self.plan.contacts_per_month
+        self.refer_rate = [rates.get(c, 0.0) * engage / DAYS_PER_MONTH for c in self.classes]
+        self.win_prob = referral.win_prob if referral else 0.0
+        ref_rng = self.rng["referrals"]
+        self.u_referral = draws(ref_rng.random)
+        self.referral_delay = (
+            draws(partial(referral.delay.sampler().draw, ref_rng)) if referral else None
+        )
+
+    def _repeat_draws(self, repeat, rng: np.random.Generator):
+        """A function giving each new customer's (repeat rate per day, drop-out chance)."""
+        if repeat is None:
+            return lambda: (0.0, 0.0)
+        if repeat.simple is not None:
+            rate = repeat.simple.purchases_per_month / DAYS_PER_MONTH * self.repeat_boost
+            return lambda: (rate, repeat.simple.dropout_prob)
+        g = repeat.bgnbd
+        scale = self.repeat_boost / g.alpha / g.period_days
+        lam = draws(lambda n: rng.gamma(g.r, scale, n))
+        dropout = draws(lambda n: rng.beta(g.a, g.b, n))
+        return lambda: (lam(), dropout())
+
+    # -- the run -----------------------------------------------------------------------------
+
+    def on_purchase(self, pid: int, day: float) -> None:
+        """A first purchase at `day`: draw the customer's life to the horizon, schedule referrals.
+
+        A customer's loyalty moves, repeat purchases and referral contacts depend on no one
+        else, so they are drawn now as competing exponential clocks; only the referral
+        contacts and antagonist changes, which touch shared state, become SimPy events.
+        """
+        u = self.u_after
+        self.purchases.add_row(pid, day, self.order_value(), 0)
+        if self.net:
+            self.net.bought(pid)
+        klass = self.start_class
+        self.moves.add_row(pid, day, klass)
+        rate, dropout = self.repeat_params()
+        t = day
+        while True:
+            codes, cum_rates, move_rate = self.class_moves[klass]
+            buy_rate = rate if self.active[klass] else 0.0
+            refer_rate = self.refer_rate[klass]
+            total = move_rate + buy_rate + refer_rate
+            if total <= 0.0:
+                return
+            t += self.e_after() / total
+            if t >= self.horizon:
+                return
+            pick = u() * total
+            if pick < buy_rate:
+                self._repeat_purchase(pid, t)
+                if u() < dropout:
+                    klass = self._move(pid, t, klass, self.lapsed)
+            elif pick < buy_rate + refer_rate:
+                contact = self.env.timeout(t - self.env.now, value=pid)
+                contact.callbacks.append(self.referral_contact)
+            else:
+                i = bisect_right(cum_rates, pick - buy_rate - refer_rate)
+                klass = self._move(pid, t, klass, codes[min(i, len(codes) - 1)])
+
+    def _repeat_purchase(self, pid: int, t: float) -> None:
+        value = self.order_value()
+        offer = bisect_right(self.offer_cum, self.u_after())
+        if offer < len(self.offer_factor):
+            value *= self.offer_factor[offer]
+            self.purchases.add_row(pid, t, value, 2 + offer)
+        else:
+            self.purchases.add_row(pid, t, value, 1)
+
+    def _move(self, pid: int, t: float, old: int, new: int) -> int:
+        self.moves.add_row(pid, t, new)
+        if self.antagonist in (old, new):
+            change = self.env.timeout(t - self.env.now, value=1 if new == self.antagonist else -1)
+            change.callbacks.append(self._count_antagonist)
+        return new
+
+    def _count_antagonist(self, event: simpy.Event) -> None:
+        self.antagonists += event.value
+
+    def referral_contact(self, event: simpy.Event) -> None:
+        """An advocate talks to someone; a new person won over arrives after a delay."""
+        referrer, now = event.value, self.env.now
+        net = self.net
+        who = self.market.free(net.neighbour(referrer)) if net else self.market.pick_new()
+        won = who >= 0 and self.u_referral() < self.win_prob
+        self.contacts.add_row(referrer, now, int(won))
+        if not won:
+            return
+        self.market.claim(who)
+        arrival = now + self.referral_delay()
+        if arrival >= self.horizon:
+            return
+        if arrival < self.batch_end:  # too soon for the next batch: it walks on its own
+            pid = self.prospects.count
+            node = who if self.market.size else -1
+            self.prospects.add_row(arrival, self.referral_channel, referrer, node)
+            if self.net:
+                self.net.place(pid, np.array([who]))
+            luck = self._draw_paths(self.lone_draws, 1)
+            self._hand_over(
+                np.array([pid]),
+                np.array([0]),
+                np.array([arrival]),
+                np.array([True]),
+                0,
+                luck,
+                self.referral_channel,
+            )
+        else:
+            self.pending.append((arrival, referrer, who))

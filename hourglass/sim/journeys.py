@@ -1,0 +1,236 @@
+"""Journeys through the funnel: blocks of contacts walk the stages no one decides for them,
+and leads meet the sales team, the network and the buying centre one by one."""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+
+import numpy as np
+import simpy
+
+from hourglass.log import INSIDE, PASSED
+from hourglass.sim.streams import (
+    FIELDS,
+    PASS,
+    PATIENCE,
+    PATIENCE_BLOCK,
+    QUICK,
+    QUICK_BLOCK,
+    QUICK_TIME,
+    REASON,
+    STAY,
+    STAY_BLOCK,
+    UNIFORMS,
+)
+from hourglass.sim.team import Lead
+from hourglass.stages import DAYS_PER_MONTH, FUNNEL
+
+
+class Journeys:
+    """The engine's funnel: how contacts become prospects and prospects become buyers.
+
+    A part of the engine (`sim.engine`): it works on the engine's state (plan arrays, the
+    team, the log tables) and hands each first purchase to `on_purchase`.
+    """
+
+    def admit(
+        self,
+        times: np.ndarray,
+        channel: int,
+        referrer: np.ndarray,
+        gens: list[np.random.Generator],
+        who: np.ndarray,
+        new: np.ndarray | None = None,
+    ) -> None:
+        """Contacts with people `who` enter Know (those in `new`, else all); walk the stages
+        no seller works, nor the network boosts.
+
+        Each contact's luck is drawn whether or not it is admitted, row by row from its
+        batch's streams, so a scenario with more contacts leaves the others' luck alone.
+        """
+        if not len(times):
+            return
+        luck = self._draw_paths(gens, len(times))
+        if new is not None:
+            keep = np.flatnonzero(new)
+            times, referrer, luck, who = times[keep], referrer[keep], luck[keep], who[keep]
+        n = len(times)
+        if n == 0:
+            return
+        first = self.prospects.count
+        node = who if self.market.size else np.full(n, -1)
+        self.prospects.add_block(
+            arrival=times, channel=np.full(n, channel, np.int8), referrer=referrer, node=node
+        )
+        if self.net:
+            self.net.place(first, who)
+        ids = np.arange(first, first + n, dtype=np.int32)
+        rows = np.arange(n)
+        referred = referrer >= 0
+        t = times
+        for k in range(len(FUNNEL)):
+            if self.per_lead[k]:
+                self._hand_over(ids, rows, t, referred, k, luck, channel)
+                return
+            if not len(ids):
+                return
+            month = np.minimum((t / DAYS_PER_MONTH).astype(np.int64), self.last_month)
+            prob = np.where(referred, self.pass_prob_referred[month, k], self.pass_prob[month, k])
+            if k == 0 and self.antagonists:
+                prob = prob * (1.0 - self.drag) ** self.antagonists
+            passes = luck[rows, k, PASS] < prob
+            exit_ = t + luck[rows, k, STAY]
+            inside = exit_ >= self.horizon
+            lost = self.loss_codes[k][np.searchsorted(self.loss_cum[k], luck[rows, k, REASON])]
+            outcome = np.where(passes, PASSED, lost).astype(np.int8)
+            outcome[inside] = INSIDE
+            self.visits.add_block(
+                prospect=ids,
+                stage=np.full(len(ids), k, np.int8),
+                enter=t,
+                exit=np.where(inside, np.nan, exit_),
+                wait=np.full(len(ids), np.nan),
+                outcome=outcome,
+            )
+            keep = passes & ~inside
+            ids, rows, t, referred = ids[keep], rows[keep], exit_[keep], referred[keep]
+        for pid, at in zip(ids.tolist(), t.tolist(), strict=True):
+            self.on_purchase(pid, at)
+
+    def _draw_paths(self, gens: list[np.random.Generator], n: int) -> np.ndarray:
+        """Each contact's luck: one row per contact, one line of FIELDS per stage."""
+        stages = len(FUNNEL)
+        luck = np.zeros((n, stages, FIELDS))
+        uniforms = gens[UNIFORMS].random((n, 3, stages))
+        luck[:, :, [PASS, REASON, QUICK]] = uniforms.transpose(0, 2, 1)
+        for k in range(stages):
+            luck[:, k, STAY] = self.duration[k].draw(gens[STAY_BLOCK + k], n)
+        if self.patience is not None:
+            flat = self.patience.draw(gens[PATIENCE_BLOCK], n * stages)
+            luck[:, :, PATIENCE] = flat.reshape(n, stages)
+        if self.qual_duration is not None:
+            flat = self.qual_duration.draw(gens[QUICK_BLOCK], n * stages)
+            luck[:, :, QUICK_TIME] = flat.reshape(n, stages)
+        return luck
+
+    def _hand_over(self, ids, rows, t, referred, k: int, luck: np.ndarray, channel: int) -> None:
+        """Leads reaching the first stage decided lead by lead go on in SimPy, carrying their
+        own luck."""
+        now = self.env.now
+        warm, cold = self.warm_probs, self.cold_probs
+        mine = luck[rows, k:].reshape(len(rows), (len(FUNNEL) - k) * FIELDS).tolist()
+        for pid, at, ref, row in zip(
+            ids.tolist(), t.tolist(), referred.tolist(), mine, strict=True
+        ):
+            lead = Lead(pid, channel, k, at, warm if ref else cold, row)
+            self.env.timeout(at - now, value=lead).callbacks.append(self._arrives)
+
+    def _arrives(self, event: simpy.Event) -> None:
+        """A lead gets to its stage: one the team works, or one it walks alone."""
+        lead = event.value
+        if self.worked[lead.stage]:
+            self._meet_team(lead)
+        else:
+            self._walk_on(lead, lead.stage, lead.at, entering=True)
+
+    def _meet_team(self, lead: Lead) -> None:
+        """A lead reaches a worked stage: it gets the first free seat or goes cold waiting.
+
+        Whoever came earlier has been served already, so the seat, the wait and everything
+        the seller's work decides are known now; the visits are logged at once, up to the
+        next worked stage, the purchase or the end of the lead's journey.
+        """
+        pid, k, t, luck = lead.pid, lead.stage, lead.at, lead.luck
+        base = (k - lead.first) * FIELDS  # where stage k's luck begins
+        visit, horizon, team = self.visits.add_row, self.horizon, self.team
+        start = team.first_free(t)
+        cold = t + luck[base + PATIENCE] if self.patience is not None else math.inf
+        if cold < start:
+            if cold < horizon:
+                visit(pid, k, t, cold, math.nan, self.went_cold)
+            else:
+                visit(pid, k, t, math.nan, math.nan, INSIDE)
+            return
+        if start >= horizon:
+            visit(pid, k, t, math.nan, math.nan, INSIDE)
+            return
+        wait, done = start - t, start
+        while True:  # the seller stays through consecutive worked stages
+            passes, outcome = self._decide(lead, k, base, t)
+            if not passes and luck[base + QUICK] < self.qual_share:
+                outcome = self.disqualified
+                done += luck[base + QUICK_TIME]
+            else:
+                done += luck[base + STAY]
+            if passes and k == self.committee_stage:
+                passes, outcome, done = self._hear_committee(lead, base, done)
+            if done >= horizon:
+                visit(pid, k, t, math.nan, wait, INSIDE)
+                team.take(start, done)
+                return
+            visit(pid, k, t, done, wait, outcome)
+            if not (passes and self.worked[k + 1]):
+                break
+            k, t, wait, base = k + 1, done, 0.0, base + FIELDS
+        team.take(start, done)
+        if passes:
+            self._walk_on(lead, k + 1, done)
+
+    def _walk_on(self, lead: Lead, k: int, t: float, entering: bool = False) -> None:
+        """The lead enters stage `k` (or buys, past the last) at `t`; walk the stages no seller
+        works, logging each visit, until it comes back to the team, buys or leaves.
+
+        A boosted stage is decided when the lead enters it (`entering`: now), since the
+        customers it knows count; one entered later waits for its own event.
+        """
+        luck, visit = lead.luck, self.visits.add_row
+        base = (k - lead.first) * FIELDS  # where stage k's luck begins
+        while not self.worked[k]:
+            if k == len(FUNNEL):
+                self.on_purchase(lead.pid, t)
+                return
+            if self.boosted[k] and not entering:
+                break
+            entering = False
+            passes, outcome = self._decide(lead, k, base, t)
+            done = t + luck[base + STAY]
+            if passes and k == self.committee_stage:
+                passes, outcome, done = self._hear_committee(lead, base, done)
+            if done >= self.horizon:
+                visit(lead.pid, k, t, math.nan, math.nan, INSIDE)
+                return
+            visit(lead.pid, k, t, done, math.nan, outcome)
+            if not passes:
+                return
+            k, t, base = k + 1, done, base + FIELDS
+        lead.stage, lead.at = k, t
+        self.env.timeout(t - self.env.now, value=lead).callbacks.append(self._arrives)
+
+    def _decide(self, lead: Lead, k: int, base: int, t: float) -> tuple[bool, int]:
+        """Whether the lead passes stage `k`, entered at `t` (its luck from `base`), and the
+        visit's outcome."""
+        month = min(int(t / DAYS_PER_MONTH), self.last_month) if self.last_month else 0
+        prob = lead.probs[month][k]
+        if k == 0 and self.antagonists:
+            prob *= (1.0 - self.drag) ** self.antagonists
+        if self.boosted[k]:
+            prob = min(1.0, prob * self.net.trust_factor(lead.pid))
+        if lead.luck[base + PASS] < prob:
+            return True, PASSED
+        reason = bisect_right(self.loss_cum[k], lead.luck[base + REASON])
+        return False, self.loss_code_lists[k][reason]
+
+    def _hear_committee(self, lead: Lead, base: int, start: float) -> tuple[bool, int, float]:
+        """The deal goes to its committee at `start`: whether it passes, the visit's outcome,
+        and when the last answer came.
+
+        The committee's answers come from the deal's loss-reason uniform at this stage, which
+        a deal that passed the stage's own odds has not used.
+        """
+        end, role = self.centre.convene(
+            lead.pid, lead.channel, start, self.horizon, self.answers, lead.luck[base + REASON]
+        )
+        if role < 0:
+            return True, PASSED, end
+        return False, self.refused[role], end

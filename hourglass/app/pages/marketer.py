@@ -99,19 +99,17 @@ def headline(comparison: hg.experiments.Comparison, language: str) -> None:
 
     A change whose 95% interval includes zero is grey: it is within the noise.
     """
-    delta = comparison.table.set_index("kpi")
-    loaded = comparison.runs[comparison.baseline].kpis.mean()
+    table = comparison.table.set_index("kpi")
     for column, kpi in zip(widgets.grid(len(HEADLINE)), HEADLINE, strict=True):
-        row = delta.loc[kpi]
-        noise = not row["ci_low"] > 0 and not row["ci_high"] < 0
+        row = table.loc[kpi]
         widgets.kpi_metric(
             column,
             kpi,
             row["mean"],
             language,
-            change=(row["delta"], loaded[kpi]),
-            noise=noise,
-            help="Within the noise: the 95% interval includes no change." if noise else None,
+            change=(row["delta"], row["base"]),
+            noise=not row["clear"],
+            help=None if row["clear"] else "Within the noise: the 95% interval includes no change.",
         )
 
 

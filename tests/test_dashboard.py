@@ -11,10 +11,10 @@ import plotly.io as pio
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT, make_scenario
 from hourglass import simulate
 from hourglass.calibration import export_deals, export_transactions
 from hourglass.stages import FUNNEL
+from tests.helpers import ROOT, make_scenario
 
 DASHBOARD = str(Path(__file__).parent.parent / "dashboard.py")
 

@@ -7,11 +7,11 @@ import math
 import numpy as np
 import pytest
 
-from conftest import INSTANT, make_scenario
 from hourglass import simulate, theory
 from hourglass.analysis import metrics
 from hourglass.log import INSIDE, PASSED
 from hourglass.stages import DAYS_PER_MONTH, FUNNEL, LOYALTY_CLASSES
+from tests.helpers import INSTANT, make_scenario
 
 SEEDS = np.random.SeedSequence(2024).spawn(40)
 

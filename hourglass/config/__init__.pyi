@@ -1,6 +1,6 @@
 from .budgets import budget_lines, with_budgets
 from .graph import Graph, build_graph
-from .loading import ScenarioError
+from .loading import ScenarioError, shipped_scenarios
 from .network import Network
 from .scenario import (
     Scenario,

@@ -1,8 +1,12 @@
-"""Reading scenario YAML and saying where it is wrong: the file, the line, the field."""
+"""Reading scenario YAML and saying where it is wrong: the file, the line, the field; the
+scenarios shipped with the package, by name."""
 
 from __future__ import annotations
 
 import re
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -13,6 +17,40 @@ from hourglass.config.base import did_you_mean
 
 class ScenarioError(ValueError):
     """A scenario file or override that cannot be used; the message says what and where."""
+
+
+DEFAULT_SCENARIO = "baseline"
+"""The shipped scenario loaded when none is named."""
+
+
+def _shipped_folder() -> Traversable:
+    """The shipped scenarios: package data when installed, else the folder beside the package."""
+    try:
+        return resources.files("hourglass.scenarios")
+    except ModuleNotFoundError:  # imported from a source checkout (or an editable install)
+        return Path(__file__).resolve().parents[2] / "scenarios"
+
+
+def shipped_scenarios() -> list[str]:
+    """The names of the scenarios shipped with hourglass, sorted (`baseline`, ...)."""
+    folder = _shipped_folder()
+    if not folder.is_dir():
+        return []
+    return sorted(
+        f.name.removesuffix(".yaml") for f in folder.iterdir() if f.name.endswith(".yaml")
+    )
+
+
+def shipped_file(name: str) -> Traversable:
+    """A shipped scenario's file, by name with or without `.yaml`; ScenarioError if none."""
+    names = shipped_scenarios()
+    stem = name.removesuffix(".yaml")
+    if stem not in names:
+        hint = did_you_mean(stem, names)
+        raise ScenarioError(
+            f"{name}: no such file, nor a shipped scenario{hint} (shipped: {', '.join(names)})"
+        )
+    return _shipped_folder() / f"{stem}.yaml"
 
 
 class _StrictLoader(yaml.SafeLoader):

@@ -10,7 +10,13 @@ import yaml
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from hourglass.config.base import Model, did_you_mean
-from hourglass.config.loading import ScenarioError, located, read_yaml
+from hourglass.config.loading import (
+    DEFAULT_SCENARIO,
+    ScenarioError,
+    located,
+    read_yaml,
+    shipped_file,
+)
 from hourglass.config.network import SOCIAL_CHANNEL, Network
 from hourglass.config.sections import (
     AfterSale,
@@ -174,24 +180,24 @@ def parse_scenario(
 
 
 def load_scenario(path: str | Path | None = None) -> Scenario:
-    """Load a scenario file (YAML); with no path, the built-in default scenario."""
-    folder = None
+    """Load a scenario file (YAML), or a shipped scenario by name (`seller_bottleneck`) where
+    no such file is; with no path, the shipped baseline."""
     if path is None:
-        text = resources.files("hourglass").joinpath("default.yaml").read_text("utf-8")
-        source = "default scenario"
+        source, file = DEFAULT_SCENARIO, shipped_file(DEFAULT_SCENARIO)
     else:
-        file = Path(path)
-        source = str(path)
+        source, file = str(path), Path(path)
         if file.is_dir():
             raise ScenarioError(f"{source}: is a folder, not a scenario file")
         if not file.is_file():
-            raise ScenarioError(f"{source}: no such file")
+            if file.name != source:  # a path, not a bare name
+                raise ScenarioError(f"{source}: no such file")
+            file = shipped_file(source)
+    with resources.as_file(file) as real:
         try:
-            text = file.read_text("utf-8")
+            text = real.read_text("utf-8")
         except (OSError, UnicodeDecodeError) as err:
             raise ScenarioError(f"{source}: cannot read: {err}") from None
-        folder = file.resolve().parent
-    return parse_scenario_text(text, source, folder)
+        return parse_scenario_text(text, source, real.resolve().parent)
 
 
 def parse_scenario_text(

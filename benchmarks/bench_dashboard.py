@@ -17,18 +17,35 @@ from __future__ import annotations
 
 import argparse
 import json
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-
-from live_dashboard import CHROMIUM, CHROMIUM_FLAGS, free_port, serve, wait_healthy  # noqa: E402
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SERVER = [
+    "--server.headless=true",
+    "--server.address=127.0.0.1",
+    "--browser.gatherUsageStats=false",
+    "--server.fileWatcherType=none",
+]
 
 BASELINE_APP = """
 import plotly.graph_objects as go
@@ -51,6 +68,36 @@ DRAWN = """(n) => {
 # or a picture: an SVG image in the page (the Trainer page's sketch), not one of plotly's
 PICTURE = """() => Array.from(document.querySelectorAll('[data-testid="stMain"] svg[role="img"]'))
     .some((s) => s.getBoundingClientRect().width > 0 && s.querySelector('rect') !== null)"""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(port: int, app: Path) -> subprocess.Popen:
+    """Start a Streamlit app the way the README does, headless, on a port of its own."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(app), *SERVER, "--server.port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def wait_healthy(url: str, seconds: float = 60.0) -> None:
+    """Wait until the server at `url` answers its health check."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
+                if reply.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"the app did not answer at {url} within {seconds:.0f} s")
 
 
 def chart_seconds(browser, url: str, charts: int) -> tuple[float, float, float]:

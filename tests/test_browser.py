@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from live_dashboard import ADDRESSES, CHROMIUM, CHROMIUM_FLAGS, free_port, serve, wait_healthy
+from tests.live_dashboard import ADDRESSES, CHROMIUM, CHROMIUM_FLAGS, free_port, serve, wait_healthy
 
 SHOTS = Path(__file__).parent / "screenshots"
 BAD = Path(__file__).parent / "data" / "bad"

@@ -11,7 +11,6 @@ import yaml
 from scipy import stats
 from typer.testing import CliRunner
 
-from conftest import ROOT, make_scenario
 from hourglass import ScenarioError, load_scenario, optimize, replicate, simulate
 from hourglass.analysis import daily_table, kpis, stage_table
 from hourglass.cli import app
@@ -23,6 +22,7 @@ from hourglass.experiments.allocation import allocate
 from hourglass.plots import response_figure
 from hourglass.stages import DAYS_PER_MONTH, FUNNEL
 from hourglass.theory import expected_outcome
+from tests.helpers import ROOT, make_scenario
 
 runner = CliRunner()
 BUDGETS = ROOT / "scenarios" / "marketing_budgets.yaml"

@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from conftest import ROOT, make_scenario
 from hourglass import calibrate, simulate
 from hourglass.calibration import (
     CrmMapping,
@@ -26,6 +25,7 @@ from hourglass.calibration.estimators import fit_duration, pass_probability
 from hourglass.calibration.mapping import TransactionColumns
 from hourglass.plots import duration_figure, pass_prob_figure, repeat_tracking_figure
 from hourglass.stages import FUNNEL
+from tests.helpers import ROOT, make_scenario
 
 CDNOW = ROOT / "tests" / "data" / "cdnow" / "CDNOW_sample.txt"
 

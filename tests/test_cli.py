@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from conftest import ROOT
 from hourglass.cli import app
 from hourglass.kpis import KPIS
+from tests.helpers import ROOT, exits_2_saying
 
 runner = CliRunner()
 SMALL = ROOT / "scenarios" / "referral_driven.yaml"
@@ -157,21 +155,7 @@ def test_check_summarises_a_good_file():
     ],
 )
 def test_bad_input_exits_2_without_traceback(args, words):
-    _exits_2_saying(args, words)
-
-
-def _exits_2_saying(args: list[str], words: str) -> None:
-    """Run the real command: exit code 2, the words on stderr, no traceback anywhere."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "hourglass.cli", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 2, proc.stderr
-    assert words in proc.stderr
-    assert "Traceback" not in proc.stderr + proc.stdout
+    exits_2_saying(args, words)
 
 
 def test_out_onto_a_file_is_refused(tmp_path):
@@ -281,4 +265,4 @@ def test_sweep_prints_a_grid_and_saves_it(tmp_path):
     ],
 )
 def test_bad_experiment_input_exits_2(args, words):
-    _exits_2_saying(args, words)
+    exits_2_saying(args, words)

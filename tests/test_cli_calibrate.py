@@ -6,13 +6,12 @@ import json
 
 import pandas as pd
 import pytest
-from test_cli import _exits_2_saying
 from typer.testing import CliRunner
 
-from conftest import ROOT, make_scenario
 from hourglass import load_scenario
 from hourglass.cli import app
 from hourglass.stages import FUNNEL
+from tests.helpers import ROOT, exits_2_saying, make_scenario
 
 runner = CliRunner()
 DATA = ROOT / "tests" / "data"
@@ -278,4 +277,4 @@ def test_column_flags_rename_fields(tmp_path):
     ],
 )
 def test_bad_input_exits_2_without_traceback(args, words):
-    _exits_2_saying(args, words)
+    exits_2_saying(args, words)

@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from conftest import ROOT, make_scenario
 from hourglass import load_scenario, parse_scenario, replicate, simulate
 from hourglass.analysis.deals import (
     CHANNEL_COLUMNS,
@@ -21,6 +20,7 @@ from hourglass.analysis.deals import (
 )
 from hourglass.cli import app
 from hourglass.theory import committee_days, committee_pass, expected_entries
+from tests.helpers import ROOT, make_scenario
 
 ROLES = {
     "gatekeeper": {"approval": 0.7, "weight": 0.8, "delay": {"exponential": {"mean_days": 3}}},

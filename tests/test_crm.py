@@ -7,7 +7,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import ROOT
 from hourglass import simulate
 from hourglass.calibration import (
     DataError,
@@ -17,6 +16,7 @@ from hourglass.calibration import (
     read_deals,
     read_transactions,
 )
+from tests.helpers import ROOT, make_scenario
 
 BAD = ROOT / "tests" / "data" / "bad_crm"
 CRM = ROOT / "tests" / "data" / "crm"
@@ -125,8 +125,6 @@ def test_every_row_is_accounted_for():
 
 def test_export_writes_a_run_as_a_deal_history(tmp_path):
     """Every visit becomes a row; a buyer's deal is won, a lost one carries its reason."""
-    from conftest import make_scenario
-
     scenario = make_scenario(
         horizon_days=20.0,
         stages={

@@ -16,12 +16,12 @@ import pytest
 from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT, make_scenario
 from hourglass import simulate
 from hourglass.calibration import export_deals, export_transactions
 from hourglass.kpis import MISSING
 from hourglass.stages import FUNNEL
-from live_dashboard import ADDRESSES
+from tests.helpers import ROOT, make_scenario
+from tests.live_dashboard import ADDRESSES
 
 DASHBOARD = str(ROOT / "dashboard.py")
 SCRIPTS = {  # each page's address and its script, relative to dashboard.py

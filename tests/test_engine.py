@@ -12,11 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import INSTANT, ROOT, make_scenario
 from hourglass import load_scenario, replicate, simulate
 from hourglass.analysis import kpis, stage_table
 from hourglass.log import FIRST_REASON, INSIDE, PASSED
 from hourglass.stages import DAYS_PER_MONTH, FUNNEL, LOYALTY_CLASSES
+from tests.helpers import INSTANT, ROOT, make_scenario
 
 
 def _binomial_close(hits: int, n: int, p: float) -> None:

@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import make_scenario
 from hourglass import ScenarioError, compare, replicate, sweep
 from hourglass.experiments import ReplicationError, compare_runs, half_widths, parse_vary
 from hourglass.experiments import replication as exp
 from hourglass.experiments.comparison import paired_difference
+from tests.helpers import make_scenario
 
 COMPARED = {"mean", "delta", "delta_pct", "ci_low", "ci_high"}
 """The numbers a comparison has always given per KPI (callers rely on them)."""

@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import make_scenario
 from hourglass import Run
 from hourglass.analysis import (
     bands,
@@ -22,6 +21,7 @@ from hourglass.analysis import (
 )
 from hourglass.log import FIRST_REASON, INSIDE, PASSED, EventLog
 from hourglass.stages import DAYS_PER_MONTH, FUNNEL, LOYALTY_CLASSES
+from tests.helpers import make_scenario
 
 NAN = math.nan
 

@@ -13,7 +13,6 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from conftest import INSTANT, ROOT, make_scenario
 from hourglass import ScenarioError, load_scenario, simulate
 from hourglass.analysis import (
     cascades,
@@ -26,6 +25,7 @@ from hourglass.config import parse_scenario_text, well_mixed
 from hourglass.config.graph import build_graph
 from hourglass.config.network import MAX_EDGES, SocialSelling
 from hourglass.plots import network_figure
+from tests.helpers import INSTANT, ROOT, make_scenario
 
 DATA = ROOT / "tests" / "data" / "network"
 WORD_OF_MOUTH = {

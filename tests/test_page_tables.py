@@ -7,11 +7,11 @@ import math
 import pandas as pd
 import pytest
 
-from conftest import ROOT, make_scenario
 from hourglass import calibrate, simulate, theory
 from hourglass.analysis import deal_summary, deal_table, kpis, stage_table, theory_gap
 from hourglass.calibration import export_deals, export_transactions, repeat_fits, stage_fits
 from hourglass.stages import FUNNEL
+from tests.helpers import ROOT, make_scenario
 
 PROBS = (0.6, 0.5, 0.7, 0.4, 0.8)
 

@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import make_scenario
 from hourglass import compare, replicate, simulate, theory
 from hourglass.analysis import daily_table, filling, kpis, loss_table, stage_table
 from hourglass.plots import (
@@ -20,6 +19,7 @@ from hourglass.plots import (
     theory_svg,
 )
 from hourglass.stages import FUNNEL, HOURGLASS
+from tests.helpers import make_scenario
 
 
 @pytest.fixture(scope="module")

@@ -16,10 +16,10 @@ import pytest
 from test_calibration import _cdnow
 from typer.testing import CliRunner
 
-from conftest import ROOT, make_scenario
 from hourglass import simulate
 from hourglass.calibration import fit_bgnbd, fit_gamma_gamma, repeat_tracking, rfm_summary
 from hourglass.cli import app
+from tests.helpers import ROOT, make_scenario
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 PROSE = " ".join(README.split())

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, make_scenario
 from hourglass import ScenarioError, load_scenario
 from hourglass.config import parse_scenario_text
+from tests.helpers import ROOT, make_scenario
 
 BAD = ROOT / "tests" / "data" / "bad"
 

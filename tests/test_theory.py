@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from conftest import INSTANT, make_scenario
 from hourglass import analysis, simulate, theory
 from hourglass.log import INSIDE, PASSED
 from hourglass.stages import DAYS_PER_MONTH, FUNNEL, LOYALTY_CLASSES
+from tests.helpers import INSTANT, make_scenario
 
 SEEDS = np.random.SeedSequence(2024).spawn(40)
 

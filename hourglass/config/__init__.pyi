@@ -1,9 +1,9 @@
 from .budgets import budget_lines, with_budgets
 from .graph import Graph, build_graph
+from .loading import ScenarioError, shipped_scenarios
 from .network import Network
 from .scenario import (
     Scenario,
-    ScenarioError,
     load_scenario,
     parse_scenario,
     parse_scenario_text,

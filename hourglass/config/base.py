@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -17,6 +18,18 @@ def did_you_mean(word: str, choices: list[str]) -> str:
     """A " did you mean 'x'?" hint for a misspelt word, or an empty string."""
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def exactly_one(model: BaseModel, names: Sequence[str], *, count: bool = False) -> str:
+    """The one of the fields `names` that `model` sets; a ValueError unless exactly one is set.
+
+    With `count`, the message says how many were given.
+    """
+    given = [name for name in names if getattr(model, name) is not None]
+    if len(given) != 1:
+        got = f" (got {len(given)})" if count else ""
+        raise ValueError(f"give exactly one of: {', '.join(names)}{got}")
+    return given[0]
 
 
 class Model(BaseModel):

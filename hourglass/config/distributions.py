@@ -11,7 +11,7 @@ from typing import Annotated
 import numpy as np
 from pydantic import Field, model_validator
 
-from hourglass.config.base import Model
+from hourglass.config.base import Model, exactly_one
 
 Mean = Annotated[float, Field(gt=0.0, le=1e9, allow_inf_nan=False)]
 """A mean: positive, and small enough that draws stay finite."""
@@ -91,10 +91,7 @@ class _OneOf(Model):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> _OneOf:
-        given = [name for name in type(self).model_fields if getattr(self, name) is not None]
-        if len(given) != 1:
-            families = ", ".join(type(self).model_fields)
-            raise ValueError(f"give exactly one of: {families} (got {len(given)})")
+        exactly_one(self, list(type(self).model_fields), count=True)
         return self
 
     @property

@@ -7,7 +7,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from hourglass.config.base import Model, NonNegativeFloat, Probability
+from hourglass.config.base import Model, NonNegativeFloat, Probability, exactly_one
 from hourglass.config.graph import MAX_EDGES, MAX_NODES, build_graph, file_keys, load_edge_list
 
 SOCIAL_CHANNEL = "social_selling"
@@ -117,8 +117,7 @@ class SocialSelling(Model):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> SocialSelling:
-        if (self.opportunities_lift is None) == (self.preset is None):
-            raise ValueError("give exactly one of: opportunities_lift, preset")
+        exactly_one(self, ("opportunities_lift", "preset"))
         return self
 
     @property
@@ -146,6 +145,10 @@ PRESETS: dict[str, tuple[float, str]] = {
 """Social-selling presets: lift and the label that says where it comes from."""
 
 
+GRAPHS = ("small_world", "scale_free", "complete", "edge_list")
+"""The ways to give a network's graph; a network gives exactly one."""
+
+
 class Network(Model):
     """Prospects live in a social graph: give exactly one of small_world, scale_free, complete,
     edge_list. Referrals go to neighbours; each customer among a prospect's contacts
@@ -162,9 +165,7 @@ class Network(Model):
 
     @model_validator(mode="after")
     def _one_graph_that_fits(self) -> Network:
-        given = [s for s in (self.small_world, self.scale_free, self.complete, self.edge_list)]
-        if sum(s is not None for s in given) != 1:
-            raise ValueError("give exactly one of: small_world, scale_free, complete, edge_list")
+        exactly_one(self, GRAPHS)
         spec = self.spec
         if not isinstance(spec, EdgeList) and spec.edges > MAX_EDGES:
             raise ValueError(
@@ -176,9 +177,7 @@ class Network(Model):
     @property
     def spec(self) -> SmallWorld | ScaleFree | Complete | EdgeList:
         """The graph source given."""
-        return next(
-            s for s in (self.small_world, self.scale_free, self.complete, self.edge_list) if s
-        )
+        return getattr(self, exactly_one(self, GRAPHS))
 
     @property
     def nodes(self) -> int:

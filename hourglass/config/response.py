@@ -8,12 +8,12 @@ A_t = b_t + decay * A_(t-1), so a steady budget b acts as b / (1 - decay).
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 import numpy as np
 from pydantic import Field, model_validator
 
-from hourglass.config.base import Model, NonNegativeFloat, PositiveFloat
+from hourglass.config.base import Model, NonNegativeFloat, PositiveFloat, exactly_one
 
 Money = Annotated[float, Field(ge=0.0, le=1e12, allow_inf_nan=False)]
 Decay = Annotated[float, Field(ge=0.0, lt=1.0)]
@@ -43,8 +43,7 @@ class Response(Model):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Response:
-        if (self.hill is None) == (self.linear is None):
-            raise ValueError("give exactly one of: hill, linear")
+        exactly_one(self, ("hill", "linear"))
         return self
 
     def effect(self, spend: np.ndarray | float) -> np.ndarray | float:
@@ -129,3 +128,20 @@ class Budget(Model):
         """The effect in each of `months` months, following the plan."""
         effective = effective_spend(self.per_month, self.plan, self.adstock, months)
         return np.asarray(self.response.effect(effective), dtype=float)
+
+
+class SteadyBudget(Model):
+    """A section whose `budget` is spent steadily, month after month: a plan over time is for
+    paid channels and funnel stages. Each such section names its budget line."""
+
+    budget_line: ClassVar[str]
+
+    @model_validator(mode="after")
+    def _steady_budget(self) -> SteadyBudget:
+        budget: Budget | None = getattr(self, "budget", None)
+        if budget is not None and budget.plan is not None:
+            raise ValueError(
+                "budget.plan: a plan over time is for paid channels and funnel stages; "
+                f"give {self.budget_line} a steady per_month"
+            )
+        return self

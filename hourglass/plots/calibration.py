@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from scipy import stats
 
-from hourglass.calibration.estimators import DurationFit
-from hourglass.calibration.fit import Calibration
 from hourglass.plots.style import LOST, PALETTE, UPPER
 from hourglass.stages import FUNNEL
+
+if TYPE_CHECKING:
+    from hourglass.calibration.estimators import DurationFit
+    from hourglass.calibration.fit import Calibration
 
 
 def pass_prob_figure(cal: Calibration, truth: Mapping[str, float] | None = None) -> go.Figure:

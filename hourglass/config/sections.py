@@ -1,0 +1,371 @@
+"""A scenario's sections: channels, market, stages, sales, after the sale, referral, committee."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import numpy as np
+from pydantic import Field, field_validator, model_validator
+
+from hourglass.config.base import (
+    Model,
+    NonNegativeFloat,
+    PositiveFloat,
+    Probability,
+    did_you_mean,
+    exactly_one,
+)
+from hourglass.config.distributions import Amount, Duration
+from hourglass.config.response import (
+    Budget,
+    Decay,
+    Plan,
+    Response,
+    SteadyBudget,
+    effective_spend,
+    spend_by_month,
+)
+from hourglass.stages import (
+    ACTIVE_CLASSES,
+    DAYS_PER_MONTH,
+    DISQUALIFIED,
+    HOURGLASS,
+    REFUSED_BY,
+    WENT_COLD,
+    LoyaltyClass,
+    SellerStageName,
+    StageName,
+)
+
+MAX_MARKET = 500_000_000
+"""Largest addressable market: the engine keeps one bit per person."""
+
+Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
+Reason = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
+Multiplier = Annotated[float, Field(gt=0.0, le=10.0, allow_inf_nan=False)]
+MonthlyRate = Annotated[float, Field(ge=0.0, le=1000.0, allow_inf_nan=False)]
+
+MAX_PROSPECTS_PER_DAY = 1_000_000
+"""A bound on each channel's daily contacts: beyond it a run would not fit in memory."""
+
+
+class PaidChannel(Model):
+    """A paid channel: money buys contacts, at a cost per prospect or along a response curve.
+
+    A response curve gives prospects per day for the effective budget per month (with
+    carry-over `adstock`, a steady budget b acts as b / (1 - adstock)).
+    """
+
+    budget_per_month: NonNegativeFloat
+    cost_per_prospect: PositiveFloat | None = None
+    response: Response | None = None
+    adstock: Decay = 0.0
+    plan: Plan | None = None
+    """Money month by month from the start; later months keep budget_per_month."""
+
+    @model_validator(mode="after")
+    def _affordable_volume(self) -> PaidChannel:
+        exactly_one(self, ("cost_per_prospect", "response"))
+        most = max(self.reach_by_month(len(self.plan) + 1 if self.plan else 1))
+        if most > MAX_PROSPECTS_PER_DAY:
+            raise ValueError(
+                f"buys {most:,.0f} prospects a day; at most "
+                f"{MAX_PROSPECTS_PER_DAY:,} (raise cost_per_prospect or lower the budget)"
+            )
+        return self
+
+    @property
+    def prospects_per_day(self) -> float:
+        """Contacts bought per day at the steady budget."""
+        return self.reach(self.budget_per_month)
+
+    def reach_by_month(self, months: int) -> list[float]:
+        """Contacts bought per day in each of `months` months, following the plan."""
+        if self.response is None:
+            spend = spend_by_month(self.budget_per_month, self.plan, months)
+            return (spend / DAYS_PER_MONTH / self.cost_per_prospect).tolist()
+        acting = effective_spend(self.budget_per_month, self.plan, self.adstock, months)
+        return np.asarray(self.response.effect(acting), dtype=float).tolist()
+
+    def reach(self, budget_per_month: float) -> float:
+        """Contacts per day that a steady budget per month buys."""
+        if self.response is not None:
+            return float(self.response.effect(budget_per_month / (1.0 - self.adstock)))
+        return budget_per_month / DAYS_PER_MONTH / self.cost_per_prospect
+
+
+class Organic(Model):
+    """Organic arrivals: search, word of the street, walk-ins; free."""
+
+    prospects_per_day: Annotated[float, Field(ge=0.0, le=MAX_PROSPECTS_PER_DAY)]
+
+
+class Channels(Model):
+    """Where outside prospects come from (referrals are set under `referral`)."""
+
+    paid: Annotated[dict[Name, PaidChannel], Field(max_length=100)] = {}
+    organic: Organic | None = None
+
+    @field_validator("paid")
+    @classmethod
+    def _reserved_names(cls, paid: dict[str, PaidChannel]) -> dict[str, PaidChannel]:
+        clash = sorted(set(paid) & {"organic", "referral", *HOURGLASS})
+        if clash:
+            raise ValueError(
+                f"'{clash[0]}' is a reserved name (a channel or a stage); call the paid one else"
+            )
+        return paid
+
+
+class Market(Model):
+    """The addressable market; leave `size` out for an unlimited one."""
+
+    size: Annotated[int, Field(ge=1, le=MAX_MARKET)] | None = None
+
+
+class Stage(Model):
+    """One customer stage: who passes, how long they stay, why the others leave."""
+
+    pass_prob: Probability
+    duration: Duration = Duration(exponential={"mean_days": 1.0})
+    loss_reasons: Annotated[dict[Reason, PositiveFloat], Field(max_length=20)] | None = None
+    budget: Budget | None = None
+    """Money on the stage's levers; its effect is added to pass_prob (at most 1)."""
+
+    @field_validator("loss_reasons")
+    @classmethod
+    def _own_reasons(cls, reasons: dict[str, float] | None) -> dict[str, float] | None:
+        taken = sorted(set(reasons or {}) & {WENT_COLD, DISQUALIFIED})
+        taken += [r for r in reasons or {} if r.startswith(REFUSED_BY)]
+        if taken:
+            raise ValueError(f"'{taken[0]}' is a reserved loss reason; name it else")
+        return reasons
+
+
+class Stages(Model):
+    """The funnel stages know, like, trust, try, buy."""
+
+    know: Stage
+    like: Stage
+    trust: Stage
+    try_: Stage = Field(alias="try")
+    buy: Stage
+
+    def __getitem__(self, name: str) -> Stage:
+        return getattr(self, "try_" if name == "try" else name)
+
+
+class Qualification(Model):
+    """Early qualification: a share of the leads a seller would lose get a fast "no"."""
+
+    share: Probability
+    duration: Duration
+
+
+class Sales(Model):
+    """The sales team: sellers work beside the customer stages listed in `stages`.
+
+    A seller carries up to `leads_per_seller` leads at once (B2B deals run side by side);
+    a worked stage's duration is the time a lead holds one of those places.
+    """
+
+    sellers: Annotated[int, Field(ge=1, le=100_000)]
+    leads_per_seller: Annotated[int, Field(ge=1, le=1000)] = 1
+    stages: list[SellerStageName] = ["define", "deliver"]
+    patience: Duration | None = None
+    skill: dict[SellerStageName, Multiplier] = {}
+    qualification: Qualification | None = None
+    cost_per_seller_per_month: NonNegativeFloat = 0.0
+
+    @field_validator("stages")
+    @classmethod
+    def _presale_once(cls, stages: list[str]) -> list[str]:
+        if len(set(stages)) != len(stages):
+            raise ValueError("a seller stage is listed twice")
+        late = [s for s in stages if s in ("measure", "engage")]
+        if late:
+            raise ValueError(
+                f"'{late[0]}' takes no seller time here; set its effect under sales.skill"
+            )
+        return stages
+
+    @model_validator(mode="after")
+    def _skill_where_worked(self) -> Sales:
+        idle = [s for s in self.skill if s not in self.stages and s not in ("measure", "engage")]
+        if idle:
+            raise ValueError(
+                f"skill for '{idle[0]}', but the team does not work it: add it to sales.stages"
+            )
+        return self
+
+
+class BGNBD(Model):
+    """Buy-till-you-die (BG/NBD): purchase rate ~ Gamma(r, alpha), drop-out ~ Beta(a, b)."""
+
+    r: Annotated[float, Field(ge=1e-3, le=1e3)]
+    alpha: Annotated[float, Field(ge=1e-3, le=1e6)]
+    a: Annotated[float, Field(ge=1e-3, le=1e6)]
+    b: Annotated[float, Field(ge=1e-3, le=1e6)]
+    period_days: Annotated[float, Field(ge=0.01, le=3650.0)] = 7.0
+
+    @model_validator(mode="after")
+    def _plausible_rate(self) -> BGNBD:
+        per_month = self.r / self.alpha / self.period_days * DAYS_PER_MONTH
+        if per_month > 1000.0:
+            raise ValueError(f"a mean of {per_month:,.0f} purchases a month; at most 1,000")
+        return self
+
+
+class SimpleRepeat(Model):
+    """The same repeat rate and drop-out chance for every customer."""
+
+    purchases_per_month: MonthlyRate
+    dropout_prob: Probability
+
+
+class Repeat(Model):
+    """Repeat purchases: `bgnbd` parameters or a `simple` rate."""
+
+    bgnbd: BGNBD | None = None
+    simple: SimpleRepeat | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Repeat:
+        exactly_one(self, ("bgnbd", "simple"))
+        return self
+
+
+class Offer(Model):
+    """An offer made at a repeat purchase, and what it does to the order's value."""
+
+    prob: Probability
+    value_factor: Multiplier
+
+
+class Offers(Model):
+    """Upsell (a bigger order), cross-sell (an add-on), down-sell (a smaller order)."""
+
+    upsell: Offer | None = None
+    cross_sell: Offer | None = None
+    down_sell: Offer | None = None
+
+    @model_validator(mode="after")
+    def _at_most_one_offer(self) -> Offers:
+        total = sum(o.prob for o in (self.upsell, self.cross_sell, self.down_sell) if o)
+        if total > 1.0:
+            raise ValueError(f"offer probabilities add up to {total:g}; at most 1")
+        return self
+
+
+class Loyalty(Model):
+    """Loyalty classes after the sale: where a new customer starts and the monthly moves."""
+
+    start: LoyaltyClass = "one_time"
+    transitions_per_month: dict[LoyaltyClass, dict[LoyaltyClass, MonthlyRate]] = {}
+
+    @field_validator("start")
+    @classmethod
+    def _start_active(cls, start: str) -> str:
+        if start not in ACTIVE_CLASSES:
+            raise ValueError(f"a new customer cannot start as '{start}'")
+        return start
+
+    @field_validator("transitions_per_month")
+    @classmethod
+    def _no_self_loops(cls, moves: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        for source, targets in moves.items():
+            if source in targets:
+                raise ValueError(f"'{source}' cannot move to itself")
+        return moves
+
+
+class AfterSale(SteadyBudget):
+    """What happens after the first purchase."""
+
+    budget_line = "repeat"
+
+    order_value: Amount
+    margin: Probability = 1.0
+    repeat: Repeat | None = None
+    offers: Offers = Offers()
+    loyalty: Loyalty = Loyalty()
+    cost_to_serve_per_month: NonNegativeFloat = 0.0
+    """What each active customer costs per month (service, loyalty programme upkeep)."""
+    budget: Budget | None = None
+    """Money on repeat-sales levers; its effect lifts the repeat rate (0.2: 20% more)."""
+
+
+class Referral(SteadyBudget):
+    """Word of mouth: advocates contact the market; won contacts arrive warmer."""
+
+    budget_line = "refer"
+
+    contacts_per_month: dict[LoyaltyClass, MonthlyRate] = {}
+    win_prob: Probability
+    delay: Duration = Duration(fixed={"days": 0.0})
+    boost: dict[StageName, Multiplier] = {}
+    bonus: NonNegativeFloat = 0.0
+    antagonist_drag: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
+    budget: Budget | None = None
+    """Money on word-of-mouth levers; its effect lifts the contact rates (0.2: 20% more)."""
+
+
+MAX_ROLE_PEOPLE = 50.0
+"""The most people a committee role may hold on average."""
+
+
+class Role(Model):
+    """One role in a B2B buying centre: how many people hold it, how likely each agrees, how
+    much a refusal counts, and how long each agreement takes.
+
+    Each deal draws 1 + Poisson(people - 1) people for the role; they are asked one after
+    another. A refusal ends the deal with chance `weight` (1: a veto); otherwise the others
+    overrule it and the deal goes on. Seller work on the stages in `reached_by` adds its lift
+    to `approval` (at most 1).
+    """
+
+    people: Annotated[float, Field(ge=1.0, le=MAX_ROLE_PEOPLE, allow_inf_nan=False)] = 1.0
+    approval: Probability
+    weight: Probability = 1.0
+    delay: Duration = Duration(fixed={"days": 0.0})
+    reached_by: dict[SellerStageName, Probability] = {}
+
+
+class Committee(Model):
+    """B2B mode: a deal that passes `stage` still needs its buying centre's agreements, asked
+    in the order its channel sets (`default` for channels not named)."""
+
+    stage: StageName = "buy"
+    roles: Annotated[dict[Name, Role], Field(min_length=1, max_length=20)]
+    order: Annotated[dict[Name, list[Name]], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _orders_name_roles(self) -> Committee:
+        if "default" not in self.order:
+            raise ValueError("order: give a 'default' order (for channels not named)")
+        roles = list(self.roles)
+        for channel, sequence in self.order.items():
+            if not sequence:
+                raise ValueError(f"order.{channel}: name at least one role")
+            for role in sequence:
+                if role not in self.roles:
+                    hint = did_you_mean(role, roles)
+                    raise ValueError(
+                        f"order.{channel}: '{role}' is not a role{hint} (roles: {', '.join(roles)})"
+                    )
+            twice = next((r for i, r in enumerate(sequence) if r in sequence[:i]), None)
+            if twice:
+                raise ValueError(f"order.{channel}: role '{twice}' is named twice")
+        unasked = [r for r in roles if not any(r in seq for seq in self.order.values())]
+        if unasked:
+            raise ValueError(f"roles.{unasked[0]}: asked in no order; add it to one or drop it")
+        return self
+
+    def sequence(self, channel: str) -> list[str]:
+        """The roles asked, in order, for a deal from `channel`."""
+        return self.order.get(channel, self.order["default"])
+
+    def agreement_prob(self, role: str, worked: set[str]) -> float:
+        """A person's chance to agree, with the lifts of the seller stages in `worked`."""
+        r = self.roles[role]
+        return min(1.0, r.approval + sum(v for k, v in r.reached_by.items() if k in worked))

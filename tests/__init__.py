@@ -1,0 +1,1 @@
+"""The test suite: per layer, theory checks, goldens, the dashboard in AppTest and a browser."""

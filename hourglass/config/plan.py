@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 
 from hourglass.config.budgets import lever_budgets, line_path, months_of
-from hourglass.config.scenario import Repeat, Scenario
+from hourglass.config.scenario import Scenario
+from hourglass.config.sections import Repeat
 from hourglass.stages import FUNNEL
 
 

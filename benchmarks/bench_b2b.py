@@ -1,5 +1,7 @@
-"""B2B committee mode: a run with a given number of deals, against the same run without the
-committee (the baseline: identical funnel, sellers and after-sale, the stage decided at once).
+"""B2B committee mode: a run with a given number of deals, against the same run without it.
+
+The baseline runs without the committee: the funnel, sellers and after-sale are identical, and
+the stage is decided at once.
 
 The shipped b2b_committee scenario is scaled so that about `--deals` deals reach its buying
 centre (arrivals multiplied, market and sales team grown to match). Each measurement runs in
@@ -27,8 +29,10 @@ BUY = 4
 
 
 def scaled(deals: int, committee: bool):
-    """The shipped B2B scenario grown to bring about `deals` deals to its committee: scaled
-    once by a probe run's deals, then once more by the scaled run's own."""
+    """The shipped B2B scenario grown to bring about `deals` deals to its committee.
+
+    It is scaled once by a probe run's deals, then once more by the scaled run's own.
+    """
     from hourglass import load_scenario, simulate
 
     base = load_scenario(SCENARIO)
@@ -86,6 +90,7 @@ def _fresh(deals: int, committee: bool, seed: int) -> dict:
 
 
 def main() -> None:
+    """Measure the baseline and the committee run for each number of deals; print the medians."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--deals", type=int, nargs="+", default=[10_000])
     parser.add_argument("--repeat", type=int, default=3)

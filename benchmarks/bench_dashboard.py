@@ -101,8 +101,11 @@ def wait_healthy(url: str, seconds: float = 60.0) -> None:
 
 
 def chart_seconds(browser, url: str, charts: int) -> tuple[float, float, float]:
-    """Seconds from opening the page to its first chart on screen (a picture or a drawn
-    plotly chart), to its first drawn plotly chart, and to `charts` plotly charts."""
+    """Seconds from opening the page to its first chart, first plotly chart and `charts` charts.
+
+    The first chart is a picture or a drawn plotly chart, whichever is on screen first; the first
+    plotly chart is the first drawn; the last time is to `charts` plotly charts.
+    """
     page = browser.new_page()
     started = time.perf_counter()
     page.goto(url)
@@ -133,6 +136,7 @@ def measure(browser, app: Path, charts: int, address: str = "") -> list[float]:
 
 
 def main() -> None:
+    """Measure the dashboard and a one-chart page over `--repeat` rounds; print the medians."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="rounds (medians are reported)")
     parser.add_argument("--root", action="store_true", help="open the app's root, not /trainer")

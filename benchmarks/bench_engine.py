@@ -169,6 +169,7 @@ def _measure(kind: str, prospects: int, seed: int) -> dict:
 
 
 def main() -> None:
+    """Measure the engine against the plain model at each size; with --worker, one run."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--repeat", type=int, default=3, help="runs per size; medians shown")

@@ -88,6 +88,7 @@ def _in_fresh_process(graph: str, nodes: int, mixed: bool, seed: int) -> dict:
 
 
 def main() -> None:
+    """Measure each graph against the well-mixed market; with --worker, one run."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nodes", type=int, default=100_000)
     parser.add_argument("--graphs", nargs="+", choices=list(GRAPHS), default=list(GRAPHS))

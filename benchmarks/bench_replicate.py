@@ -26,6 +26,7 @@ from hourglass.experiments.replication import Executor
 
 
 def main() -> None:
+    """Measure replications per second on each backend, interleaved over `--rounds` rounds."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--prospects", type=int, default=10_000)
     parser.add_argument("--reps", type=int, default=16)

@@ -84,8 +84,11 @@ class Table:
 
 
 def prospects_table() -> Table:
-    """One row per prospect: arrival day, channel code, referrer (-1 if none), and the person
-    in a finite market (the network's node; -1 in an unlimited market)."""
+    """One row per prospect: arrival day, channel, referrer and, in a finite market, the person.
+
+    The channel is a code; the referrer is -1 if none; the person is the network's node (-1 in an
+    unlimited market).
+    """
     return Table(arrival="f8", channel="i1", referrer="i4", node="i4")
 
 

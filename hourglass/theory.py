@@ -80,8 +80,10 @@ def expected_entries(scenario: Scenarioish, outside: float, referred: float) -> 
 
 
 def _cold_and_warm(plan: Plan) -> tuple[FunnelFlows, FunnelFlows]:
-    """The funnel's flows for an outside prospect, and for a referred one (boosted); a
-    committee's agreement is part of its stage's pass."""
+    """The funnel's flows for an outside prospect, and for a referred one (boosted).
+
+    A committee's agreement is part of its stage's pass.
+    """
     scenario = plan.scenario
     probs = list(plan.mean_pass_prob)
     boost = scenario.referral.boost if scenario.referral else {}
@@ -94,8 +96,11 @@ def _cold_and_warm(plan: Plan) -> tuple[FunnelFlows, FunnelFlows]:
 
 
 def _role_steps(plan: Plan, channel: str) -> list[tuple[float, float, float]]:
-    """Per role asked from `channel`, in order: each person's chance to let the deal go on,
-    the extra people beyond the first (Poisson mean), and each answer's mean delay."""
+    """Per role asked from `channel`, in order: its odds, extra people and answer delay.
+
+    Each person's chance to let the deal go on, the extra people beyond the first (Poisson mean),
+    and each answer's mean delay.
+    """
     committee = plan.scenario.committee
     worked = set(plan.seller_of.values())
     steps = []
@@ -144,8 +149,11 @@ def expected_prospects(scenario: Scenarioish) -> float:
 
 
 def expected_outside_prospects(scenario: Scenarioish) -> float:
-    """Outside prospects a run brings on average: contacts land on random people, and those
-    already reached are not new, so a market of size M yields M (1 - exp(-contacts / M))."""
+    """Outside prospects a run brings on average.
+
+    Contacts land on random people, and those already reached are not new, so a market of size M
+    yields M (1 - exp(-contacts / M)).
+    """
     plan = _plan(scenario)
     scenario = plan.scenario
     contacts = _outside_contacts(plan)

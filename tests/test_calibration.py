@@ -49,8 +49,10 @@ def test_without_open_visits_the_pass_probability_is_passed_over_decided():
 
 
 def test_open_visits_are_censored_not_dropped():
-    """Won deals close slower than lost ones: dropping the open deals overstates losses,
-    Aalen-Johansen does not (3 standard errors)."""
+    """Dropping the open deals overstates losses; Aalen-Johansen does not (3 standard errors).
+
+    Won deals close slower than lost ones.
+    """
     rng = np.random.default_rng(2)
     n, p = 4000, 0.5
     won = rng.random(n) < p
@@ -67,8 +69,10 @@ def test_open_visits_are_censored_not_dropped():
 
 
 def test_censored_time_in_stage_recovers_the_mean():
-    """Open visits enter the likelihood as censored: the mean is recovered, while the mean
-    of finished visits alone is far too short."""
+    """Open visits enter the likelihood as censored: the mean is recovered.
+
+    The mean of finished visits alone is far too short.
+    """
     rng = np.random.default_rng(3)
     stay = rng.gamma(2.0, 5.0, 3000)  # mean 10, cv 0.71
     seen = rng.uniform(0.0, 30.0, 3000)
@@ -106,8 +110,11 @@ def _round_trip_scenario():
 
 @pytest.mark.slow
 def test_round_trip_intervals_cover_the_true_parameters():
-    """simulate -> export-crm -> calibrate, 8 seeds: the true pass probabilities, mean times
-    in stage and arrival rates lie in the 95% intervals about 95% of the time (binomial)."""
+    """Round trip over 8 seeds: the 95% intervals hold the true parameters about 95% of the time.
+
+    Each seed runs simulate -> export-crm -> calibrate; the true pass probabilities, mean times in
+    stage and arrival rates lie in the 95% intervals about 95% of the time (binomial).
+    """
     scenario = _round_trip_scenario()
     misses = {"pass": 0, "mean": 0, "rate": 0}
     families = []
@@ -194,8 +201,10 @@ END = pd.Timestamp("1997-09-30")
 
 
 def test_cdnow_bgnbd_reproduces_fader_hardie_lee():
-    """39-week calibration to 1997-09-30: r, alpha, a, b as published, to half a unit of
-    the published last digit (Fader, Hardie and Lee 2005)."""
+    """39-week calibration to 1997-09-30: r, alpha, a, b as published (Fader, Hardie and Lee 2005).
+
+    Each to half a unit of the published last digit.
+    """
     tx = _cdnow()
     assert tx.rows["customer"].nunique() == 2357 and tx.skipped.count == 0
     summary = rfm_summary(tx.rows, END)
@@ -206,9 +215,12 @@ def test_cdnow_bgnbd_reproduces_fader_hardie_lee():
 
 
 def test_cdnow_gamma_gamma_reproduces_the_published_fit():
-    """Mean value of each customer's calibration-period repeat purchases (a day's purchases
-    summed), customers with at least one repeat: p, q, v = 6.25, 3.74, 15.44. The 21 rows that
-    repeat another row exactly are separate orders: dropping them moves v to 15.35."""
+    """Gamma-Gamma on the mean repeat purchase value: p, q, v = 6.25, 3.74, 15.44.
+
+    The value is the mean of each customer's calibration-period repeat purchases (a day's
+    purchases summed), over customers with at least one repeat. The 21 rows that repeat another
+    row exactly are separate orders: dropping them moves v to 15.35.
+    """
     fit = fit_gamma_gamma(rfm_summary(_cdnow().rows, END))
     assert fit.customers == 946
     for name, published in (("p", 6.25), ("q", 3.74), ("v", 15.44)):
@@ -220,9 +232,11 @@ def test_cdnow_gamma_gamma_reproduces_the_published_fit():
 
 @pytest.mark.slow
 def test_cdnow_holdout_weeks_40_to_78():
-    """The fitted BG/NBD simulated in the engine for the sample cohort: the cumulative repeat
-    purchases by week 78 match the closed form (4 standard errors over 6 seeds), and both
-    fall 4.0% short of the 4,339 actual ones."""
+    """The fitted BG/NBD in the engine: repeat purchases by week 78 match the closed form.
+
+    Simulated for the sample cohort, the cumulative repeat purchases match within 4 standard
+    errors over 6 seeds, and both fall 4.0% short of the 4,339 actual ones.
+    """
     tx = _cdnow()
     summary = rfm_summary(tx.rows, END)
     fit = fit_bgnbd(summary)

@@ -84,8 +84,10 @@ def test_default_scenario_runs_with_a_readable_report():
 
 
 def test_kpi_table_reads_labels_and_formats_from_the_registry():
-    """Every KPI of the JSON output is a row of the report: its label, then its value as the
-    registry writes it; a band is written the same way, mean [p5, p95]."""
+    """Every KPI of the JSON output is a row of the report: its label, then its value.
+
+    The value is written as the registry writes it; a band the same way, mean [p5, p95].
+    """
     args = ["run", str(SMALL), "--seed", "3", "--backend", "serial"]
     doc = _json(*args[1:])
     text = runner.invoke(app, args).stdout

@@ -87,8 +87,11 @@ def _cdnow_csv(tmp_path):
 
 
 def test_calibrate_json_has_stages_channels_and_repeat(tmp_path):
-    """--json: stages (pass probability, duration fit), channels, repeat with r, alpha, a, b,
-    p, q, v as numbers; CDNOW's transactions with a mapping file keeping repeated rows."""
+    """--json: stages, channels and repeat, with their parameters as numbers.
+
+    Stages with pass probability and duration fit; repeat with r, alpha, a, b, p, q, v. Run on
+    CDNOW's transactions with a mapping file keeping repeated rows.
+    """
     deals = tmp_path / "deals.csv"
     deals.write_text((DATA / "crm" / "hourglass.csv").read_text().replace("2026-", "1997-"))
     mapping = tmp_path / "map.yaml"

@@ -195,9 +195,11 @@ def test_cli_reports_the_buying_centre_and_channels():
 
 
 def test_a_change_to_one_role_leaves_other_deals_answers_alone():
-    """Common random numbers: each deal's answers come from its own luck, so asking the
-    purchaser differently changes nothing for trade-show deals, which never meet the
-    purchaser (no sellers or referrals here to couple one deal to another)."""
+    """Common random numbers: each deal's answers come from its own luck.
+
+    So asking the purchaser differently changes nothing for trade-show deals, which never meet the
+    purchaser (no sellers or referrals here to couple one deal to another).
+    """
     data = load_scenario(ROOT / "scenarios" / "b2b_committee.yaml").to_dict()
     for key in ("referral", "sales"):
         del data[key]

@@ -153,8 +153,10 @@ def test_marketer_shows_the_gain_of_a_better_stage():
 
 
 def test_marketer_shows_a_worse_kpi_in_red_and_a_share_in_points():
-    """A bigger referral bonus costs more per buyer: CAC rises, which is worse, and profit
-    falls (grey where its 95% interval includes no change); a share changes in points."""
+    """A bigger referral bonus costs more per buyer: CAC rises, which is worse, and profit falls.
+
+    Profit is grey where its 95% interval includes no change; a share changes in points.
+    """
     at = open_page("marketer")
     widget(at.number_input, "referral bonus per referred buyer").set_value(400.0)
     widget(at.slider, "Know").set_value(0.7)

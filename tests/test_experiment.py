@@ -290,8 +290,10 @@ def _compared(**kpis: tuple[list[float], list[float]]) -> list[str]:
 
 
 def test_shares_change_in_points_and_counts_in_percent():
-    """ROI 0.50 -> 0.55 reads as 5.0 points; buyers 200 -> 210 as 5.0%; CAC and payback,
-    where lower is better, say so; the K-factor (a rate) changes in its own units."""
+    """ROI 0.50 -> 0.55 reads as 5.0 points; buyers 200 -> 210 as 5.0%.
+
+    CAC and payback, where lower is better, say so; the K-factor (a rate) changes in its own units.
+    """
     roi = np.array([0.50, 0.52, 0.48, 0.50])
     buyers = np.array([200.0, 210.0, 190.0, 200.0])
     k = np.array([0.136, 0.140, 0.132, 0.136])
@@ -312,9 +314,11 @@ def test_shares_change_in_points_and_counts_in_percent():
 
 
 def test_unclear_missing_and_directionless_changes():
-    """A change whose interval holds zero is no clear difference, in the KPI's units; a KPI
-    one run lacks cannot be compared; utilisation has no better direction; a count from a
-    zero baseline changes in its own units."""
+    """A change whose interval holds zero is no clear difference, in the KPI's units.
+
+    A KPI one run lacks cannot be compared; utilisation has no better direction; a count from a
+    zero baseline changes in its own units.
+    """
     flat = [0.50, 0.52, 0.48, 0.50]
     said = _compared(
         referral_share=(flat, [0.51, 0.51, 0.49, 0.51]),

@@ -1,6 +1,9 @@
-"""Network mode: the complete graph is the well-mixed market, referrals follow links, customers
-among a prospect's contacts ease Like and Trust by the stated factor, social selling adds its
-lift, and bad graphs are refused with the file and the line."""
+"""Network mode: referrals over links, the trust boost, social selling and bad graphs.
+
+The complete graph is the well-mixed market, referrals follow links, customers among a
+prospect's contacts ease Like and Trust by the stated factor, social selling adds its lift,
+and bad graphs are refused with the file and the line.
+"""
 
 from __future__ import annotations
 
@@ -61,8 +64,10 @@ def _counts(scenario, reps: int) -> np.ndarray:
 
 @pytest.mark.slow
 def test_complete_graph_is_the_well_mixed_market():
-    """On the complete graph a referral reaches a random other person, as in the well-mixed
-    market: mean buyers and referred buyers agree within 4 combined standard errors."""
+    """On the complete graph a referral reaches a random other person, as in a well-mixed market.
+
+    Mean buyers and referred buyers agree within 4 combined standard errors.
+    """
     network = _network_scenario(
         {"complete": {"nodes": 2000}},
         horizon_days=120.0,
@@ -90,8 +95,10 @@ def test_referrals_reach_only_neighbours():
 
 
 def test_people_without_contacts_refer_no_one(tmp_path: Path):
-    """Half the people know no one: customers there talk, but bring no one (in a well-mixed
-    market of the same size they would)."""
+    """Half the people know no one: customers there talk, but bring no one.
+
+    In a well-mixed market of the same size they would.
+    """
     people = tmp_path / "people.csv"
     people.write_text("id\n" + "\n".join(map(str, range(400))) + "\n")
     ring = [f"{i},{(i + 1) % 200}" for i in range(200)]
@@ -112,8 +119,10 @@ def test_people_without_contacts_refer_no_one(tmp_path: Path):
 
 
 def _like_by_customers_known(run) -> tuple[np.ndarray, np.ndarray]:
-    """Per Like visit that ended: customers among the prospect's contacts as it entered, and
-    whether it passed."""
+    """Per Like visit that ended: customers among the prospect's contacts, and whether it passed.
+
+    Customers are counted as the prospect entered.
+    """
     graph, p, v = run.log.graph, run.log.prospects, run.log.visits
     first = np.full(graph.nodes, np.inf)
     buyers = _first_buyers(run)
@@ -129,8 +138,10 @@ def _like_by_customers_known(run) -> tuple[np.ndarray, np.ndarray]:
 
 @pytest.mark.parametrize("boost", [0.0, 0.6])
 def test_customers_known_ease_like_by_the_boost(boost: float):
-    """A prospect entering Like with m customers among its contacts passes with probability
-    min(1, p (1 + boost)^m), within 4 binomial standard errors for each m seen often."""
+    """Like's pass probability with m customers among the contacts is min(1, p (1 + boost)^m).
+
+    Within 4 binomial standard errors for each m seen often.
+    """
     p_like = 0.4
     scenario = _network_scenario(
         {"small_world": {"nodes": 3000, "neighbours": 6, "rewire": 0.05}, "trust_boost": boost},
@@ -149,8 +160,10 @@ def test_customers_known_ease_like_by_the_boost(boost: float):
 
 
 def test_social_selling_adds_its_lift_and_the_preset_says_whose_claim():
-    """With no customers yet, social selling lands on random people: its arrivals are
-    lift x the organic rate x days, within 4 Poisson standard errors."""
+    """With no customers yet, social selling lands on random people.
+
+    Its arrivals are lift x the organic rate x days, within 4 Poisson standard errors.
+    """
     preset = SocialSelling(preset="linkedin_ssi_claim")
     assert preset.lift == 0.45
     assert "LinkedIn's claim" in preset.label and "not a measured effect" in preset.label
@@ -173,8 +186,10 @@ def test_social_selling_adds_its_lift_and_the_preset_says_whose_claim():
 
 
 def test_social_selling_lands_among_customers_contacts():
-    """Once there are customers, each social-selling contact is a contact of someone who had
-    bought before it arrived."""
+    """Once there are customers, each social-selling contact is a contact of an earlier buyer.
+
+    The buyer had bought before the contact arrived.
+    """
     scenario = make_scenario(
         network={
             "small_world": {"nodes": 20_000, "neighbours": 4, "rewire": 0.1},

@@ -56,8 +56,11 @@ def test_compare_example_prints_the_quoted_sentence():
 
 
 def test_skipped_rows_example_is_the_message_for_stages_out_of_order(tmp_path, monkeypatch):
-    """The skipped-rows message the calibration section quotes is the one the report gives
-    for a deal whose stages are out of order (the example file, named deals.csv)."""
+    """The calibration section's skipped-rows message is the report's for stages out of order.
+
+    It is the message the report gives for a deal whose stages are out of order (the example
+    file, named deals.csv).
+    """
     message = _quoted(r"\(`(deals\.csv: \d+ rows? skipped: [^`]+)`\)").group(1)
     shutil.copy(
         ROOT / "tests" / "data" / "bad_crm" / "stages_out_of_order.csv", tmp_path / "deals.csv"
@@ -92,8 +95,11 @@ CDNOW = (
 
 @pytest.mark.slow
 def test_cdnow_paragraph_is_what_the_fit_and_the_engine_give():
-    """Checked on CDNOW: the BG/NBD and Gamma-Gamma fits (and their published values to the
-    published digits), and the cohort simulated in the engine over the holdout weeks."""
+    """Checked on CDNOW: the BG/NBD and Gamma-Gamma fits, and the cohort simulated in the engine.
+
+    The fits with their published values, to the published digits; the cohort over the holdout
+    weeks.
+    """
     quoted = _quoted(CDNOW).groupdict()
     until = pd.Timestamp(quoted["until"])
     mid, end, runs = (int(quoted[k]) for k in ("mid", "end", "runs"))

@@ -56,8 +56,10 @@ def test_a_missing_path_is_not_looked_up_by_name(tmp_path: Path):
 
 
 def test_every_package_is_listed_for_the_wheel():
-    """The scenarios folder is mapped into the package, so pyproject lists the packages: a
-    package left out would be missing from a wheel."""
+    """The scenarios folder is mapped into the package, so pyproject lists the packages.
+
+    A package left out would be missing from a wheel.
+    """
     setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     on_disk = {
         ".".join(init.parent.relative_to(ROOT).parts)

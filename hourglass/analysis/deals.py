@@ -1,5 +1,6 @@
-"""B2B deals from the event log: each deal's cycle, where deals die by role, and each channel's
-win rate; pure functions, counted over deals that reached the committee's stage in the window.
+"""B2B deals from the event log: cycles, where deals die by role, and each channel's win rate.
+
+Pure functions, counted over deals that reached the committee's stage in the window.
 """
 
 from __future__ import annotations
@@ -75,9 +76,10 @@ def _deals_of(index: int, run: Run) -> pd.DataFrame:
 
 
 def role_table(runs: Run | Sequence[Run]) -> pd.DataFrame:
-    """Per committee role, in the scenario's order: deals that reached it, people asked and
-    their answers, deals it ended, its share of the deals the committee ended, and the share
-    of deals reaching it that it let through.
+    """Where deals die, per committee role, in the scenario's order.
+
+    For each role: deals that reached it, people asked and their answers, deals it ended, its share
+    of the deals the committee ended, and the share of deals reaching it that it let through.
 
     Counts are means per run.
     """
@@ -103,9 +105,11 @@ ROLE_COUNTS = ("deals_reached", "asked", "agreed", "overruled", "ended")
 
 
 def pooled_roles(counts: pd.DataFrame, runs: int) -> pd.DataFrame:
-    """Role counts summed over `runs` runs (one row per role and run, or per role), as means
-    per run, with shares of the pooled counts: of the deals the committee ended, and of the
-    deals reaching each role that it let through."""
+    """Role counts summed over `runs` runs, as means per run, with shares of the pooled counts.
+
+    `counts` has one row per role and run, or per role. The shares are of the deals the committee
+    ended, and of the deals reaching each role that it let through.
+    """
     table = counts.groupby("role", sort=False)[list(ROLE_COUNTS)].sum().reset_index()
     all_ended = table["ended"].sum()
     table["share_of_ended"] = table["ended"] / all_ended if all_ended else 0.0
@@ -115,9 +119,11 @@ def pooled_roles(counts: pd.DataFrame, runs: int) -> pd.DataFrame:
 
 
 def channel_table(deals: pd.DataFrame, runs: int = 1) -> pd.DataFrame:
-    """Per channel, from a deal table of `runs` runs: deals, won, lost and open (means per
-    run), the win rate of decided deals with its 95% Wilson interval (pooled over runs), and
-    the cycle of won deals in days."""
+    """Per channel, from a deal table of `runs` runs: deals, win rate and the cycle of won deals.
+
+    Deals, won, lost and open are means per run; the win rate of decided deals comes with its 95%
+    Wilson interval (pooled over runs); the cycle of won deals is in days.
+    """
     n_runs = runs
     rows = []
     for channel, group in deals.groupby("channel", sort=False):

@@ -1,5 +1,7 @@
-"""Pure functions from a network run's event log: adoption, customers' clustering, referral
-chains and each person's stage on a day. Nothing here runs SimPy."""
+"""Pure functions from a network run's event log; nothing here runs SimPy.
+
+Adoption, customers' clustering, referral chains and each person's stage on a day.
+"""
 
 from __future__ import annotations
 
@@ -25,8 +27,10 @@ def _graph(run: Run) -> Graph:
 
 
 def adoption_bands(daily: pd.DataFrame) -> pd.DataFrame:
-    """Customers won so far (first purchases by the end of each day): mean, p5, p50, p95
-    across replications, as `bands` gives them (series "customers").
+    """Customers won by the end of each day: mean, p5, p50, p95 across replications.
+
+    A customer is won at its first purchase. The bands are as `bands` gives them (series
+    "customers").
 
     `daily` holds daily tables stacked with a `rep` column (one replication without it).
     """
@@ -97,8 +101,11 @@ def generation_table(run: Run) -> pd.DataFrame:
 
 
 def cascades(run: Run) -> pd.DataFrame:
-    """Per customer who came from outside (a seed): the buyers its referral chains brought
-    (`size`, the seed left out) and their longest chain (`depth`, generations)."""
+    """Per seed customer (one who came from outside): the size and depth of its referral chains.
+
+    `size` counts the buyers its chains brought, the seed left out; `depth` is their longest chain,
+    in generations.
+    """
     referrer = run.log.prospects["referrer"]
     generation = referral_generations(run)
     root = _roots(referrer)
@@ -153,8 +160,10 @@ def customer_clustering(run: Run, *, sample: int = 2000, seed: int = 0) -> dict[
 
 
 def _clustering(graph: Graph, member: np.ndarray, sample: int, rng: np.random.Generator) -> float:
-    """Mean local clustering coefficient in the subgraph of `member` nodes (networkx's
-    convention: a node with fewer than two neighbours counts 0), over a random sample."""
+    """Mean local clustering coefficient in the subgraph of `member` nodes, over a random sample.
+
+    As in networkx, a node with fewer than two neighbours counts 0.
+    """
     nodes = np.flatnonzero(member)
     if not len(nodes):
         return math.nan

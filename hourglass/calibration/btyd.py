@@ -58,8 +58,11 @@ class GammaGammaFit:
 def rfm_summary(
     transactions: pd.DataFrame, until: pd.Timestamp, period_days: float = 7.0
 ) -> pd.DataFrame:
-    """Per customer first bought by `until`: repeats x, recency t_x, age T (in periods), and
-    the mean value of the repeat purchases m; purchases on one day count as one."""
+    """Per customer first bought by `until`: repeats x, recency t_x, age T, and repeat value m.
+
+    Recency and age are in periods; m is the mean value of the repeat purchases. Purchases on one
+    day count as one.
+    """
     days = transactions.assign(day=transactions["date"].dt.normalize())
     days = days.groupby(["customer", "day"], as_index=False)["amount"].sum()
     first = days.groupby("customer")["day"].min()
@@ -161,8 +164,11 @@ class Holdout:
 
 
 def holdout_repeats(transactions: pd.DataFrame, fit: BGNBDFit, until: pd.Timestamp) -> Holdout:
-    """Repeat purchases after `until` (to the last date in the log) by the customers who
-    first bought by then, against BG/NBD's expectation for them; a day counts once."""
+    """Repeat purchases after `until` by earlier buyers, against BG/NBD's expectation for them.
+
+    Earlier buyers are the customers who first bought by `until`; the period runs to the last date
+    in the log, and a day counts once.
+    """
     days = transactions["date"].dt.normalize()
     per_day = transactions.assign(day=days).drop_duplicates(["customer", "day"])
     first = per_day.groupby("customer")["day"].transform("min")

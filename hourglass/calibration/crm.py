@@ -133,8 +133,10 @@ def detect_preset(data: str | bytes | pd.DataFrame) -> str:
 
 
 def _stage_headers(columns: pd.Index, prefix: str) -> dict[str, str]:
-    """Stage -> column, for columns named '<prefix> <stage>' (quotes and a trailing
-    '(pipeline)' dropped)."""
+    """Stage -> column, for columns named '<prefix> <stage>'.
+
+    Quotes and a trailing '(pipeline)' are dropped from the names.
+    """
     start = prefix.strip().casefold() + " "
     out = {}
     for col in columns:
@@ -147,8 +149,10 @@ def _stage_headers(columns: pd.Index, prefix: str) -> dict[str, str]:
 
 
 def _unpivot(frame: pd.DataFrame, cols: DealColumns, name: str) -> pd.DataFrame:
-    """One row per deal per stage entered, from an export with a column per stage; `_line`
-    keeps each row's line in the file."""
+    """One row per deal per stage entered, from an export with a column per stage.
+
+    `_line` keeps each row's line in the file.
+    """
     entered = _stage_headers(frame.columns, cols.entered)
     if not entered:
         raise DataError(
@@ -170,9 +174,11 @@ def _unpivot(frame: pd.DataFrame, cols: DealColumns, name: str) -> pd.DataFrame:
 
 
 def _dates(values: pd.Series, fmt: str | None, dayfirst: bool) -> pd.Series:
-    """Parsed timestamps in UTC, without a zone (times with no zone are taken as UTC); NaT
-    where a value is empty or unreadable. ISO dates are read fast; whatever is left is read
-    one by one in any common form."""
+    """Parsed timestamps in UTC, without a zone; NaT where a value is empty or unreadable.
+
+    Times with no zone are taken as UTC. ISO dates are read fast; whatever is left is read one by
+    one in any common form.
+    """
     text = values.str.strip()
     if fmt:
         return _naive(pd.to_datetime(text, format=fmt, errors="coerce", utc=True))

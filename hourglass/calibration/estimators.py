@@ -1,5 +1,8 @@
-"""Estimators behind a calibration: pass probabilities with censoring, times in stage by
-censored likelihood, proportions and rates with their 95% intervals."""
+"""Estimators behind a calibration: pass probabilities, times in stage, proportions and rates.
+
+Pass probabilities with censoring, times in stage by censored likelihood, proportions and rates
+with their 95% intervals.
+"""
 
 from __future__ import annotations
 
@@ -43,8 +46,10 @@ class DurationFit:
 def pass_probability(
     days: np.ndarray, status: np.ndarray, rng: np.random.Generator, reps: int = BOOTSTRAP
 ) -> Estimate:
-    """P(pass | the stage is decided) from Aalen-Johansen cumulative incidences; open visits
-    are right-censored at their time so far. 95% interval by Poisson bootstrap."""
+    """P(pass | the stage is decided) from Aalen-Johansen cumulative incidences.
+
+    Open visits are right-censored at their time so far. 95% interval by Poisson bootstrap.
+    """
     order = np.lexsort((status == "open", days))
     passed = (status[order] == "passed").astype(float)
     event = (status[order] != "open").astype(float)
@@ -77,8 +82,10 @@ def _aalen_johansen(weights: np.ndarray, passed: np.ndarray, event: np.ndarray) 
 
 
 def _family_loglik(family: str, log_params: np.ndarray, t: np.ndarray, c: np.ndarray) -> float:
-    """Log-likelihood of exact times `t` and right-censored times `c` (days); times under a
-    minute count as "somewhere below a minute"."""
+    """Log-likelihood of exact times `t` and right-censored times `c` (days).
+
+    Times under a minute count as "somewhere below a minute".
+    """
     mean = math.exp(log_params[0])
     cv = 1.0 if family == "exponential" else math.exp(log_params[1])
     tiny = t < MINUTE

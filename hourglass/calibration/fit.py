@@ -213,9 +213,11 @@ def calibrate(
     period_days: float = 7.0,
     seed: int = 0,
 ) -> Calibration:
-    """Fit a scenario from a deal-stage history (CSV text or bytes, or a DataFrame) and,
-    optionally, a transaction log; `until` ends the calibration period (deals already read
-    with `read_deals` keep the period they were read with)."""
+    """Fit a scenario from a deal-stage history and, optionally, a transaction log.
+
+    The history is CSV text or bytes, or a DataFrame. `until` ends the calibration period (deals
+    already read with `read_deals` keep the period they were read with).
+    """
     end = None if until is None else pd.Timestamp(until)
     if not isinstance(deals, Deals):
         deals = read_deals(deals, mapping, end, name="deals")

@@ -1,5 +1,7 @@
-"""Reading scenario YAML and saying where it is wrong: the file, the line, the field; the
-scenarios shipped with the package, by name."""
+"""Reading scenario YAML, and the scenarios shipped with the package, by name.
+
+Where a file is wrong, the error says where: the file, the line, the field.
+"""
 
 from __future__ import annotations
 
@@ -116,8 +118,10 @@ def _describe(error: dict[str, Any], source: str, root: yaml.Node | None) -> str
 
 
 def _deeper(root: yaml.Node | None, loc: list[str], message: str) -> tuple[list[str], str]:
-    """A model check's message may begin with the dotted path it is about ("order.default: …");
-    where that path is in the file, it joins the error's location."""
+    """A model check's message may begin with the dotted path it is about ("order.default: …").
+
+    Where that path is in the file, it joins the error's location.
+    """
     match = re.match(r"([a-z_][a-z0-9_]*(?:\.[a-z0-9_]+)*): (.+)", message, re.DOTALL)
     if match is None or root is None:
         return loc, message

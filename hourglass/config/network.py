@@ -109,8 +109,11 @@ class EdgeList(Model):
 
 
 class SocialSelling(Model):
-    """Sellers' social selling: an outside channel of `opportunities_lift` x the paid and
-    organic contacts, landing on customers' contacts; a lift of your own or a preset."""
+    """Sellers' social selling: an outside channel landing on customers' contacts.
+
+    It brings `opportunities_lift` x the paid and organic contacts; the lift is your own or a
+    preset.
+    """
 
     opportunities_lift: Annotated[float, Field(ge=0.0, le=10.0)] | None = None
     preset: Literal["linkedin_ssi_claim"] | None = None
@@ -150,9 +153,12 @@ GRAPHS = ("small_world", "scale_free", "complete", "edge_list")
 
 
 class Network(Model):
-    """Prospects live in a social graph: give exactly one of small_world, scale_free, complete,
-    edge_list. Referrals go to neighbours; each customer among a prospect's contacts
-    multiplies its Like and Trust pass probabilities by (1 + trust_boost), at most 1."""
+    """Prospects live in a social graph, and referrals go to neighbours.
+
+    Give exactly one of small_world, scale_free, complete, edge_list. Each customer among a
+    prospect's contacts multiplies its Like and Trust pass probabilities by (1 + trust_boost), at
+    most 1.
+    """
 
     small_world: SmallWorld | None = None
     scale_free: ScaleFree | None = None

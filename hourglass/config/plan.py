@@ -117,8 +117,10 @@ def _lift(levers: Mapping[str, Any], line: str) -> float:
 
 
 def _steady_pass_prob(name: str, pass_prob: float, levers: Mapping[str, Any]) -> float:
-    """A stage's pass probability with its steady budget's lift (at most 1); a planned lift
-    varies by month and is added later."""
+    """A stage's pass probability with its steady budget's lift, at most 1.
+
+    A planned lift varies by month and is added later.
+    """
     budget = levers.get(name)
     if budget is None or budget.plan is not None:
         return pass_prob

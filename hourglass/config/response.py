@@ -131,8 +131,11 @@ class Budget(Model):
 
 
 class SteadyBudget(Model):
-    """A section whose `budget` is spent steadily, month after month: a plan over time is for
-    paid channels and funnel stages. Each such section names its budget line."""
+    """A section whose `budget` is spent steadily, month after month.
+
+    A plan over time is for paid channels and funnel stages. Each such section names its budget
+    line.
+    """
 
     budget_line: ClassVar[str]
 

@@ -185,8 +185,10 @@ def parse_scenario(
 
 
 def load_scenario(path: str | Path | None = None) -> Scenario:
-    """Load a scenario file (YAML), or a shipped scenario by name (`seller_bottleneck`) where
-    no such file is; with no path, the shipped baseline."""
+    """Load a scenario file (YAML), or a shipped scenario by name where no such file is.
+
+    A name is e.g. `seller_bottleneck`; with no path, the shipped baseline is loaded.
+    """
     if path is None:
         source, file = DEFAULT_SCENARIO, shipped_file(DEFAULT_SCENARIO)
     else:
@@ -208,8 +210,10 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
 def parse_scenario_text(
     text: str, source: str = "<scenario>", folder: Path | None = None, *, files: bool = True
 ) -> Scenario:
-    """Parse YAML text (plain YAML only: no object tags) into a Scenario; `folder` and
-    `files` as in `parse_scenario`."""
+    """Parse YAML text into a Scenario; `folder` and `files` as in `parse_scenario`.
+
+    Plain YAML only: no object tags.
+    """
     return parse_scenario(read_yaml(text, source), source, text, folder, files=files)
 
 

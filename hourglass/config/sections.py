@@ -315,8 +315,10 @@ MAX_ROLE_PEOPLE = 50.0
 
 
 class Role(Model):
-    """One role in a B2B buying centre: how many people hold it, how likely each agrees, how
-    much a refusal counts, and how long each agreement takes.
+    """One role in a B2B buying centre: who holds it, how they answer, how long each takes.
+
+    How many people hold it, how likely each agrees, how much a refusal counts, and how long each
+    agreement takes.
 
     Each deal draws 1 + Poisson(people - 1) people for the role; they are asked one after
     another. A refusal ends the deal with chance `weight` (1: a veto); otherwise the others
@@ -332,8 +334,10 @@ class Role(Model):
 
 
 class Committee(Model):
-    """B2B mode: a deal that passes `stage` still needs its buying centre's agreements, asked
-    in the order its channel sets (`default` for channels not named)."""
+    """B2B mode: a deal that passes `stage` still needs its buying centre's agreements.
+
+    They are asked in the order its channel sets (`default` for channels not named).
+    """
 
     stage: StageName = "buy"
     roles: Annotated[dict[Name, Role], Field(min_length=1, max_length=20)]

@@ -164,9 +164,12 @@ def _noun(kpi: Kpi) -> str:
 
 
 def _units(kpi: Kpi, row: dict) -> tuple[tuple[float, float, float], str, str, str]:
-    """The change and its interval as a sentence gives them, the number format, and the unit
-    after the change and after each end of the interval: percent for counts, money and
-    durations; points for shares; the KPI's own units for rates (and from a zero baseline)."""
+    """How a sentence gives a KPI's change: the numbers, their format and their units.
+
+    The change and its interval as the sentence gives them, the number format, and the unit after
+    the change and after each end of the interval: percent for counts, money and durations; points
+    for shares; the KPI's own units for rates (and from a zero baseline).
+    """
     if kpi.relative and math.isfinite(row["delta_pct"]):
         return (row["delta_pct"], row["ci_low_pct"], row["ci_high_pct"]), "{:,.1f}", "%", "%"
     values = (row["delta"], row["ci_low"], row["ci_high"])

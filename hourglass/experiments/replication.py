@@ -127,8 +127,10 @@ class Replications:
         return mean.loc[order].reset_index()
 
     def role_summary(self) -> pd.DataFrame:
-        """B2B mode: the role table over every replication (means per run, pooled shares),
-        in the committee's order."""
+        """B2B mode: the role table over every replication, in the committee's order.
+
+        Means per run, with pooled shares.
+        """
         from hourglass.analysis.deals import ROLE_COUNTS, pooled_roles  # its module needs scipy
 
         self._need_committee()

@@ -70,8 +70,11 @@ def manifest(result: Replications, version: str, **extra: Any) -> dict[str, Any]
 
 
 def save_replications(result: Replications, directory: Path, version: str) -> None:
-    """Stages, losses, daily series and KPIs (one row per replication), the daily series'
-    percentile bands, B2B deals and roles (with a committee), and a manifest."""
+    """Write the replications' tables to `directory` as Parquet files, and a JSON manifest.
+
+    Stages, losses, daily series and KPIs (one row per replication), the daily series' percentile
+    bands, B2B deals and roles (with a committee), and the manifest.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     tables = {
         "stages": result.stages,

@@ -108,8 +108,10 @@ def duration_figure(cal: Calibration, stage: str) -> go.Figure:
 
 
 def repeat_tracking_figure(table: pd.DataFrame, split: float | None = None) -> go.Figure:
-    """Cumulative repeat purchases per period: actual, simulated, BG/NBD's expectation;
-    `split` marks the end of the calibration period."""
+    """Cumulative repeat purchases per period: actual, simulated, BG/NBD's expectation.
+
+    `split` marks the end of the calibration period.
+    """
     fig = go.Figure()
     styles = {
         "actual": {"color": "black"},

@@ -10,8 +10,10 @@ from hourglass.plots.style import LOST, PALETTE, UPPER
 
 
 def role_figure(roles: pd.DataFrame, *, title: str = "Where deals die, by role") -> go.Figure:
-    """Each role a row in asking order: deals that reached it, split into those it let
-    through and those it ended (a role table: `deals.role_table`)."""
+    """Each role a row, in asking order: deals that reached it, split into let through and ended.
+
+    `roles` is a role table (`deals.role_table`).
+    """
     order = list(roles["role"])[::-1]  # the first role asked on top
     rows = roles.set_index("role").loc[order]
     through = rows["deals_reached"] - rows["ended"]
@@ -52,8 +54,11 @@ def role_figure(roles: pd.DataFrame, *, title: str = "Where deals die, by role")
 def cycle_figure(
     deals: pd.DataFrame, channels: pd.DataFrame, *, title: str = "Deals by channel"
 ) -> go.Figure:
-    """Left: the win rate of decided deals with its 95% interval (a channel table); right:
-    the cycle of won deals, first contact to signature, as box plots (a deal table)."""
+    """Deals by channel: win rates on the left, cycles of won deals on the right.
+
+    Left: the win rate of decided deals with its 95% interval (from a channel table); right: the
+    cycle of won deals, first contact to signature, as box plots (from a deal table).
+    """
     fig = make_subplots(
         rows=1,
         cols=2,

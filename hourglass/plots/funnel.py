@@ -73,10 +73,12 @@ def theory_svg(
     title: str = "",
     label: str = "The funnel as theory expects it",
 ) -> str:
-    """The funnel alone as plain SVG text, each stage a centred bar as wide as `entered` says
-    (stage -> people), e.g. the absorbing-chain expectation: a sketch of the hourglass before
-    any run, which the browser draws at once, with no chart library to load first. `label`
-    is what a screen reader says of it."""
+    """The funnel alone as plain SVG text: a sketch of the hourglass before any run.
+
+    Each stage is a centred bar as wide as `entered` says (stage -> people), e.g. the
+    absorbing-chain expectation. The browser draws it at once, with no chart library to load
+    first. `label` is what a screen reader says of it.
+    """
     names = LABELS[labels]
     most = max((entered[s] for s in FUNNEL), default=0.0) or 1.0
     row, left, span = 50, 90, 400

@@ -1,5 +1,7 @@
-"""Figures of network mode: people coloured by state on a day, adoption against the well-mixed
-market, referral chains."""
+"""Figures of network mode: people by state, adoption, referral chains.
+
+People are coloured by their state on a day; adoption is shown against the well-mixed market.
+"""
 
 from __future__ import annotations
 
@@ -92,8 +94,10 @@ def network_figure(
 def _spring_layout(
     graph: Graph, shown: np.ndarray, seed: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Positions of the people `shown` (networkx's spring layout, seeded) and the two ends
-    of each link between them, as indices into `shown`."""
+    """Positions of the people `shown` and the two ends of each link between them.
+
+    Positions come from networkx's spring layout, seeded; the ends are indices into `shown`.
+    """
     import networkx as nx  # here, not above: a quarter second that only this figure needs
 
     keep = np.full(graph.nodes, -1, dtype=np.int64)
@@ -135,8 +139,11 @@ def adoption_figure(bands: Mapping[str, pd.DataFrame], *, title: str = "") -> go
 
 
 def referral_chain_figure(generations: pd.DataFrame, cascades: pd.DataFrame) -> go.Figure:
-    """Referral chains: buyers per generation (from `generation_table`), and how many seed
-    customers started cascades of each size (from `cascades`)."""
+    """Referral chains: buyers per generation, and seed customers by the size of their cascades.
+
+    Buyers per generation come from `generation_table`; how many seed customers started cascades
+    of each size, from `cascades`.
+    """
     fig = make_subplots(
         rows=1,
         cols=2,

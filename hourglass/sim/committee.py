@@ -34,9 +34,11 @@ class BuyingCentre:
     def convene(
         self, deal: int, channel: int, start: float, horizon: float, log: Table, luck: float
     ) -> tuple[float, int]:
-        """Ask the deal's committee from `start`, its answers drawn from `luck` (a uniform of
-        its own); the end time and the role that ended it (-1: all agreed). Answers before
-        `horizon` are logged; a deal open at it ends past it."""
+        """Ask the deal's committee from `start`: the end time and the role that ended it.
+
+        The role is -1 where all agreed. Answers are drawn from `luck` (a uniform of its own);
+        those before `horizon` are logged, and a deal open at it ends past it.
+        """
         rng = np.random.default_rng(int(luck * 2.0**53))
         order = self.order[channel]
         people = (1 + rng.poisson(self.extra_people[order])).tolist()

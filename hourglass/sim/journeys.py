@@ -1,5 +1,8 @@
-"""Journeys through the funnel: blocks of contacts walk the stages no one decides for them,
-and leads meet the sales team, the network and the buying centre one by one."""
+"""Journeys through the funnel: blocks of contacts, then leads one by one.
+
+Blocks of contacts walk the stages no one decides for them; leads meet the sales team, the
+network and the buying centre one by one.
+"""
 
 from __future__ import annotations
 
@@ -43,8 +46,9 @@ class Journeys:
         who: np.ndarray,
         new: np.ndarray | None = None,
     ) -> None:
-        """Contacts with people `who` enter Know (those in `new`, else all); walk the stages
-        no seller works, nor the network boosts.
+        """Contacts with people `who` walk the stages no seller works, nor the network boosts.
+
+        They enter Know (those in `new`, else all).
 
         Each contact's luck is drawn whether or not it is admitted, row by row from its
         batch's streams, so a scenario with more contacts leaves the others' luck alone.
@@ -115,8 +119,10 @@ class Journeys:
         return luck
 
     def _hand_over(self, ids, rows, t, referred, k: int, luck: np.ndarray, channel: int) -> None:
-        """Leads reaching the first stage decided lead by lead go on in SimPy, carrying their
-        own luck."""
+        """Leads reaching the first stage decided lead by lead go on in SimPy.
+
+        Each carries its own luck.
+        """
         now = self.env.now
         warm, cold = self.warm_probs, self.cold_probs
         mine = luck[rows, k:].reshape(len(rows), (len(FUNNEL) - k) * FIELDS).tolist()
@@ -178,8 +184,10 @@ class Journeys:
             self._walk_on(lead, k + 1, done)
 
     def _walk_on(self, lead: Lead, k: int, t: float, entering: bool = False) -> None:
-        """The lead enters stage `k` (or buys, past the last) at `t`; walk the stages no seller
-        works, logging each visit, until it comes back to the team, buys or leaves.
+        """The lead enters stage `k` at `t`; walk the stages no seller works, logging each visit.
+
+        Past the last stage, entering means buying. The walk goes on until the lead comes back to
+        the team, buys or leaves.
 
         A boosted stage is decided when the lead enters it (`entering`: now), since the
         customers it knows count; one entered later waits for its own event.
@@ -208,8 +216,10 @@ class Journeys:
         self.env.timeout(t - self.env.now, value=lead).callbacks.append(self._arrives)
 
     def _decide(self, lead: Lead, k: int, base: int, t: float) -> tuple[bool, int]:
-        """Whether the lead passes stage `k`, entered at `t` (its luck from `base`), and the
-        visit's outcome."""
+        """Whether the lead passes stage `k`, entered at `t`, and the visit's outcome.
+
+        Its luck comes from `base`.
+        """
         month = min(int(t / DAYS_PER_MONTH), self.last_month) if self.last_month else 0
         prob = lead.probs[month][k]
         if k == 0 and self.antagonists:
@@ -222,8 +232,9 @@ class Journeys:
         return False, self.loss_code_lists[k][reason]
 
     def _hear_committee(self, lead: Lead, base: int, start: float) -> tuple[bool, int, float]:
-        """The deal goes to its committee at `start`: whether it passes, the visit's outcome,
-        and when the last answer came.
+        """The deal goes to its committee at `start`: whether it passes, the outcome, the end.
+
+        The outcome is the visit's; the end is when the last answer came.
 
         The committee's answers come from the deal's loss-reason uniform at this stage, which
         a deal that passed the stage's own odds has not used.

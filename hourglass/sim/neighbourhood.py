@@ -60,8 +60,10 @@ class Neighbourhood:
         return self._factor[int(np.count_nonzero(self.customer[near]))]
 
     def near_customers(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """`n` people: each a random customer's random contact (random people while there are
-        no customers); -1 where the customer knows no one."""
+        """`n` people: each a random customer's random contact; -1 where the customer knows no one.
+
+        While there are no customers, random people.
+        """
         if not self._customers:
             return rng.integers(self.graph.nodes, size=n)
         who = self._customer_nodes[rng.integers(self._customers, size=n)]

@@ -6,8 +6,10 @@ from heapq import heappush, heapreplace
 
 
 class Lead:
-    """A prospect on its way to a stage decided one by one: which stage, when it gets there,
-    its channel, and its luck from stage `first` on."""
+    """A prospect on its way to a stage decided one by one.
+
+    It holds which stage, when it gets there, its channel, and its luck from stage `first` on.
+    """
 
     __slots__ = ("at", "channel", "first", "luck", "pid", "probs", "stage")
 

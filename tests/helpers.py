@@ -8,7 +8,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from hourglass import Scenario, parse_scenario
+from hourglass.calibration.crm import Transactions, read_transactions
+from hourglass.calibration.mapping import CrmMapping, TransactionColumns
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -51,3 +55,20 @@ def exits_2_saying(args: list[str], words: str) -> None:
     assert proc.returncode == 2, proc.stderr
     assert words in proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def cdnow_transactions(keep_duplicates: bool = True) -> Transactions:
+    """The CDNOW sample (Fader, Hardie and Lee's 2,357 customers) read as a transaction log."""
+    raw = pd.read_csv(
+        ROOT / "tests" / "data" / "cdnow" / "CDNOW_sample.txt",
+        sep=r"\s+",
+        header=None,
+        names=["customer", "sample_id", "date", "cds", "amount"],
+        dtype=str,
+    )
+    mapping = CrmMapping(
+        transactions=TransactionColumns(customer="customer", date="date", amount="amount"),
+        transaction_date_format="%Y%m%d",
+        keep_duplicate_transactions=keep_duplicates,
+    )
+    return read_transactions(raw, mapping, name="CDNOW_sample.txt")

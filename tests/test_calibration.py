@@ -11,7 +11,6 @@ from scipy import stats
 
 from hourglass import calibrate, simulate
 from hourglass.calibration import (
-    CrmMapping,
     export_deals,
     export_transactions,
     fit_bgnbd,
@@ -22,10 +21,9 @@ from hourglass.calibration import (
     rfm_summary,
 )
 from hourglass.calibration.estimators import fit_duration, pass_probability
-from hourglass.calibration.mapping import TransactionColumns
 from hourglass.plots import duration_figure, pass_prob_figure, repeat_tracking_figure
 from hourglass.stages import FUNNEL
-from tests.helpers import ROOT, make_scenario
+from tests.helpers import ROOT, cdnow_transactions, make_scenario
 
 CDNOW = ROOT / "tests" / "data" / "cdnow" / "CDNOW_sample.txt"
 
@@ -181,23 +179,8 @@ def test_bgnbd_round_trip_covers_the_true_parameters():
 # -- CDNOW ----------------------------------------------------------------------------------
 
 
-def _cdnow(keep_duplicates: bool = True):
-    raw = pd.read_csv(
-        CDNOW,
-        sep=r"\s+",
-        header=None,
-        names=["customer", "sample_id", "date", "cds", "amount"],
-        dtype=str,
-    )
-    mapping = CrmMapping(
-        transactions=TransactionColumns(customer="customer", date="date", amount="amount"),
-        transaction_date_format="%Y%m%d",
-        keep_duplicate_transactions=keep_duplicates,
-    )
-    return read_transactions(raw, mapping, name="CDNOW_sample.txt")
-
-
 END = pd.Timestamp("1997-09-30")
+"""The end of the CDNOW calibration period (week 39)."""
 
 
 def test_cdnow_bgnbd_reproduces_fader_hardie_lee():
@@ -205,7 +188,7 @@ def test_cdnow_bgnbd_reproduces_fader_hardie_lee():
 
     Each to half a unit of the published last digit.
     """
-    tx = _cdnow()
+    tx = cdnow_transactions()
     assert tx.rows["customer"].nunique() == 2357 and tx.skipped.count == 0
     summary = rfm_summary(tx.rows, END)
     fit = fit_bgnbd(summary)
@@ -221,11 +204,11 @@ def test_cdnow_gamma_gamma_reproduces_the_published_fit():
     purchases summed), over customers with at least one repeat. The 21 rows that repeat another
     row exactly are separate orders: dropping them moves v to 15.35.
     """
-    fit = fit_gamma_gamma(rfm_summary(_cdnow().rows, END))
+    fit = fit_gamma_gamma(rfm_summary(cdnow_transactions().rows, END))
     assert fit.customers == 946
     for name, published in (("p", 6.25), ("q", 3.74), ("v", 15.44)):
         assert getattr(fit, name).value == pytest.approx(published, abs=5e-3), name
-    deduplicated = _cdnow(keep_duplicates=False)
+    deduplicated = cdnow_transactions(keep_duplicates=False)
     assert deduplicated.skipped.count == 21
     assert fit_gamma_gamma(rfm_summary(deduplicated.rows, END)).v.value < 15.40
 
@@ -237,7 +220,7 @@ def test_cdnow_holdout_weeks_40_to_78():
     Simulated for the sample cohort, the cumulative repeat purchases match within 4 standard
     errors over 6 seeds, and both fall 4.0% short of the 4,339 actual ones.
     """
-    tx = _cdnow()
+    tx = cdnow_transactions()
     summary = rfm_summary(tx.rows, END)
     fit = fit_bgnbd(summary)
     spend = fit_gamma_gamma(summary)

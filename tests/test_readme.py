@@ -13,13 +13,12 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-from test_calibration import _cdnow
 from typer.testing import CliRunner
 
 from hourglass import simulate
 from hourglass.calibration import fit_bgnbd, fit_gamma_gamma, repeat_tracking, rfm_summary
 from hourglass.cli import app
-from tests.helpers import ROOT, make_scenario
+from tests.helpers import ROOT, cdnow_transactions, make_scenario
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 PROSE = " ".join(README.split())
@@ -103,7 +102,7 @@ def test_cdnow_paragraph_is_what_the_fit_and_the_engine_give():
     quoted = _quoted(CDNOW).groupdict()
     until = pd.Timestamp(quoted["until"])
     mid, end, runs = (int(quoted[k]) for k in ("mid", "end", "runs"))
-    tx, deduplicated = _cdnow(), _cdnow(keep_duplicates=False)
+    tx, deduplicated = cdnow_transactions(), cdnow_transactions(keep_duplicates=False)
     summary = rfm_summary(tx.rows, until)
     fit, spend = fit_bgnbd(summary), fit_gamma_gamma(summary)
     origin = tx.rows["date"].min().normalize()

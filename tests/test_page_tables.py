@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from hourglass import calibrate, simulate, theory
 from hourglass.analysis import deal_summary, deal_table, kpis, stage_table, theory_gap
-from hourglass.calibration import export_deals, export_transactions, repeat_fits, stage_fits
+from hourglass.calibration import export_deals, repeat_fits, stage_fits
 from hourglass.stages import FUNNEL
-from tests.helpers import ROOT, make_scenario
+from tests.helpers import ROOT, make_scenario, repeat_buying_run, varied_spend_transactions
 
 PROBS = (0.6, 0.5, 0.7, 0.4, 0.8)
 
@@ -102,21 +101,8 @@ def test_stage_fits_read_one_row_per_stage_with_its_interval():
 
 
 def test_repeat_fits_list_bgnbd_then_gamma_gamma():
-    shop = make_scenario(
-        horizon_days=240.0,
-        channels={"organic": {"prospects_per_day": 20.0}},
-        stages={name: {"pass_prob": 0.7} for name in FUNNEL},
-        after_sale={
-            "order_value": {"gamma": {"mean": 10.0, "cv": 0.5}},
-            "repeat": {"bgnbd": {"r": 1.0, "alpha": 4.0, "a": 0.5, "b": 3.0}},
-        },
-    )
-    run = simulate(shop, 4)
-    tx = export_transactions(run)
-    # customers who differ in what they spend (the engine draws every order alike), or
-    # Gamma-Gamma's fit may run off to infinite parameters and be left out
-    spend = np.random.default_rng(0).gamma(4.0, 0.25, tx["customer_id"].max() + 1)
-    tx["amount"] = (tx["amount"] * spend[tx["customer_id"]]).round(2)
+    run = repeat_buying_run()
+    tx = varied_spend_transactions(run)
     cal = calibrate(export_deals(run).to_csv(index=False), tx)
     table = repeat_fits(cal).set_index("parameter")
     assert list(table.index) == ["r", "alpha", "a", "b", "p", "q", "v"]

@@ -252,6 +252,7 @@ def test_an_interrupted_sweep_resumes_to_the_same_result(tmp_path):
             progress=kill_in_third_point,
         )
     assert _files(cut) == [
+        ".lock",
         "manifest.json",
         "points/point-00000.parquet",
         "points/point-00001.parquet",
@@ -273,7 +274,7 @@ def test_an_interrupted_sweep_resumes_to_the_same_result(tmp_path):
     )
     pd.testing.assert_frame_equal(resumed, whole)
     pd.testing.assert_frame_equal(pd.read_parquet(cut / "sweep.parquet"), whole)
-    assert len(_files(cut)) == 2 + 6
+    assert len(_files(cut)) == 3 + 6
     assert len(ran) == 2 * 4 + 6, "only the four missing points were simulated"
     assert set(whole["sales.sellers"]) == {1, 2, 3}
     assert len(whole) == 6 * whole["kpi"].nunique()

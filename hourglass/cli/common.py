@@ -84,7 +84,7 @@ def check_backend(backend: str, scheduler: str | None) -> None:
         try:
             check_scheduler(scheduler)
         except hourglass.experiments.BackendError as e:
-            raise fail(f"--scheduler {e}") from None
+            raise fail(str(e)) from None
 
 
 @contextmanager

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from typing import Any, Literal
@@ -282,7 +282,8 @@ def check_scheduler(address: str) -> str:
         scheme, rest = "tcp", address.strip()
     if scheme != "tcp":
         raise BackendError(
-            f"{address}: {scheme}:// schedulers are not supported; give a tcp://HOST:PORT address"
+            f"--scheduler {address}: {scheme}:// schedulers are not supported; "
+            "give a tcp://HOST:PORT address"
         )
     try:
         parts = urlsplit(f"tcp://{rest}")
@@ -291,7 +292,7 @@ def check_scheduler(address: str) -> str:
         port, parts = None, None
     if parts is None or not parts.hostname or port is None or parts.path or port == 0:
         raise BackendError(
-            f"{address}: not a scheduler address; write it as tcp://HOST:PORT, "
+            f"--scheduler {address}: not a scheduler address; write it as tcp://HOST:PORT, "
             "e.g. tcp://10.0.0.5:8786"
         )
     return f"tcp://{rest}"
@@ -309,15 +310,32 @@ def _dask_client(scheduler: str | None, workers: int | None):
         try:
             return Client(address, timeout="5s"), None
         except (OSError, TimeoutError, ValueError) as err:
-            raise BackendError(f"cannot reach the Dask scheduler at {scheduler}: {err}") from None
-    cluster = LocalCluster(
-        n_workers=workers or os.cpu_count(),
-        threads_per_worker=1,
-        host="127.0.0.1",
-        dashboard_address=None,
-        processes=True,
-    )
+            raise BackendError(
+                f"--scheduler {scheduler}: cannot reach the Dask scheduler there: {err}"
+            ) from None
+    with _ctrl_c_ignored():  # the workers inherit it: Ctrl-C is for this process to handle
+        cluster = LocalCluster(
+            n_workers=workers or os.cpu_count(),
+            threads_per_worker=1,
+            host="127.0.0.1",
+            dashboard_address=None,
+            processes=True,
+            silence_logs=logging.ERROR,  # warnings of tasks cancelled when the work is stopped
+        )
     return Client(cluster), cluster
+
+
+@contextmanager
+def _ctrl_c_ignored() -> Iterator[None]:
+    """Ignore Ctrl-C while processes are started (only the main thread can say so)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 # -- replicate ----------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from hourglass.cli.common import (
     load,
     out,
 )
+from hourglass.experiments.results import OutputError, check_writable_file
 
 
 def optimize(
@@ -61,23 +62,29 @@ def optimize(
         minimum=_amounts("--min", minimum),
         maximum=_amounts("--max", maximum),
     )
-    if output is not None and not output.parent.is_dir():
-        raise fail(f"-o {output}: the folder {output.parent} does not exist")
+    if output is not None:
+        try:
+            check_writable_file(output, "-o")
+        except OutputError as e:
+            raise fail(str(e)) from None
     with computing(f"Optimising {spec.name}"):
         result = hourglass.optimize(
             spec, budget, objective, constraints, reps=reps, seed=seed, backend=backend
         )
-    if output is not None:
-        try:
-            hourglass.experiments.write_text(result.scenario.to_yaml(), output)
-        except OSError as e:
-            raise fail(f"-o {output}: cannot write: {e}") from None
     if as_json:
         dump(result.to_dict())
-        return
-    report.print_allocation(spec.name, result)
-    if output is not None:
-        out.print(f"Wrote the optimised scenario to {output}", highlight=False)
+    else:
+        report.print_allocation(spec.name, result)
+    if output is not None:  # after printing: a failed write loses nothing
+        text = result.scenario.to_yaml()
+        try:
+            hourglass.experiments.write_text(text, output)
+        except OSError as e:
+            if not as_json:
+                print(text)
+            raise fail(f"-o {output}: cannot write: {e.strerror or e}") from None
+        if not as_json:
+            out.print(f"Wrote the optimised scenario to {output}", highlight=False)
 
 
 def _amounts(flag: str, items: list[str] | None) -> dict[str, float]:

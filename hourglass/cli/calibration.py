@@ -10,6 +10,7 @@ import typer
 
 import hourglass
 from hourglass.cli.common import JsonOpt, SeedOpt, dump, fail, load, out
+from hourglass.experiments.results import OutputError, check_writable_file
 
 
 def calibrate(
@@ -41,7 +42,7 @@ def calibrate(
     as_json: JsonOpt = False,
 ) -> None:
     """Fit a scenario from a CRM deal-stage history and, optionally, a transaction log."""
-    _check_target(output, report)
+    _check_target(("-o", output), ("--report", report))
     deals_text = _read_text(deals, "--deals")
     tx_text = _read_text(transactions, "--transactions") if transactions else None
     spec = _mapping(deals_text, mapping, crm, column or [])
@@ -59,9 +60,9 @@ def calibrate(
         raise fail(str(e)) from None
     header = f"# Calibrated by 'hourglass calibrate' from {deals.name}"
     header += f" and {transactions.name}\n" if transactions else "\n"
-    _write_text(output, header + scenario.to_yaml())
+    _write_text(output, header + scenario.to_yaml(), "-o")
     if report is not None:
-        _write_text(report, hourglass.calibration.report_markdown(result))
+        _write_text(report, hourglass.calibration.report_markdown(result), "--report")
     if as_json:
         dump(result.to_dict())
         return
@@ -94,13 +95,13 @@ def export_crm(
         )
     spec = load(scenario)
     origin = _date(start, "--start")
-    _check_target(output, transactions)
+    _check_target(("-o", output), ("--transactions", transactions))
     run_ = hourglass.simulate(spec, seed)
     tables = [(output, hourglass.calibration.export_deals(run_, origin))]
     if transactions is not None:
         tables.append((transactions, hourglass.calibration.export_transactions(run_, origin)))
-    for target, frame in tables:
-        _write_text(target, frame.to_csv(index=False))
+    for option, (target, frame) in zip(("-o", "--transactions"), tables, strict=False):
+        _write_text(target, frame.to_csv(index=False), option)
     out.print(
         f"Wrote {len(tables[0][1]):,} stage visits to {output}"
         + (f" and {len(tables[-1][1]):,} purchases to {transactions}" if transactions else ""),
@@ -121,19 +122,23 @@ def _read_text(path: Path, what: str) -> str:
         raise fail(f"{what} {path}: cannot read: {e}") from None
 
 
-def _check_target(*targets: Path | None) -> None:
-    """Refuse an output in a folder that does not exist, before any work."""
-    for target in targets:
-        if target is not None and not target.resolve().parent.is_dir():
-            raise fail(f"{target}: cannot write: no folder {target.parent}")
+def _check_target(*targets: tuple[str, Path | None]) -> None:
+    """Refuse, before any work, an output file that could not be written."""
+    for option, target in targets:
+        if target is not None:
+            try:
+                check_writable_file(target, option)
+            except OutputError as e:
+                raise fail(str(e)) from None
 
 
-def _write_text(target: Path, text: str) -> None:
-    """Write a file atomically; a clean failure naming it if that cannot be done."""
+def _write_text(target: Path, text: str, option: str) -> None:
+    """Write a file atomically; if that fails, print its text (nothing is lost) and fail."""
     try:
         hourglass.experiments.write_text(text, target)
     except OSError as e:
-        raise fail(f"{target}: cannot write: {e.strerror or e}") from None
+        print(text)
+        raise fail(f"{option} {target}: cannot write: {e.strerror or e}") from None
 
 
 def _date(text: str, option: str) -> pd.Timestamp:

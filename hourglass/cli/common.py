@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,11 +49,19 @@ def fail(message: str) -> typer.Exit:
 
 
 def make_dir(directory: Path) -> None:
-    """Create an output folder before any work, so a bad --out costs nothing."""
+    """Create an output folder and write a probe file in it before any work.
+
+    A bad --out (a file, a read-only folder, a name too long) then costs nothing.
+    """
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise fail(f"--out {directory}: cannot create the folder: {e}") from None
+        raise fail(f"--out {directory}: cannot create the folder: {e.strerror or e}") from None
+    try:
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".probe."):
+            pass
+    except OSError as e:
+        raise fail(f"--out {directory}: cannot write there: {e.strerror or e}") from None
 
 
 def load(path: Path | None) -> hourglass.Scenario:
@@ -69,6 +78,13 @@ def check_backend(backend: str, scheduler: str | None) -> None:
         raise fail(f"--backend {backend}: use one of {', '.join(hourglass.experiments.BACKENDS)}")
     if scheduler and backend != "dask":
         raise fail("--scheduler needs --backend dask")
+    if scheduler:
+        from hourglass.experiments.replication import check_scheduler
+
+        try:
+            check_scheduler(scheduler)
+        except hourglass.experiments.BackendError as e:
+            raise fail(str(e)) from None
 
 
 @contextmanager

@@ -24,6 +24,7 @@ from hourglass.cli.common import (
     make_dir,
     out,
 )
+from hourglass.experiments.results import OutputError, check_output_folder
 
 
 def run(
@@ -34,6 +35,7 @@ def run(
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Save tables (Parquet) and a manifest here.")
     ] = None,
+    replace: Annotated[bool, typer.Option(help="Replace the earlier run saved in --out.")] = False,
     backend: BackendOpt = "processes",
     scheduler: SchedulerOpt = None,
     precision: Annotated[
@@ -50,18 +52,13 @@ def run(
     spec = load(scenario)
     check_backend(backend, scheduler)
     if out_dir is not None:
-        make_dir(out_dir)
+        _check_out(out_dir, replace)
     with computing(f"Simulating {spec.name}") as tick:
         result = hourglass.replicate(
             spec, reps, seed, backend, scheduler=scheduler, precision=precision, progress=tick
         )
     stages = report.stage_records(result)
     kpis = report.kpi_block(result)
-    if out_dir is not None:
-        try:
-            hourglass.experiments.save_replications(result, out_dir, hourglass.__version__)
-        except OSError as e:
-            raise fail(f"--out {out_dir}: cannot write: {e}") from None
     if as_json:
         doc = {
             "scenario": spec.name,
@@ -82,6 +79,7 @@ def run(
                 "half_widths": hourglass.experiments.half_widths(result),
             }
         dump(doc)
+        _save_run(result, out_dir, quiet=True)
         return
     report.print_run(spec, result, stages, kpis)
     if precision is not None:
@@ -93,7 +91,28 @@ def run(
             f"Precision {precision:.2%} {verdict} with {result.reps} replications: {shown}",
             highlight=False,
         )
-    if out_dir is not None:
+    _save_run(result, out_dir)
+
+
+def _check_out(out_dir: Path, replace: bool) -> None:
+    """Refuse, before any work, a --out folder the results could not be saved in."""
+    try:
+        check_output_folder(out_dir, "--out", replace)
+    except OutputError as e:
+        raise fail(str(e)) from None
+
+
+def _save_run(
+    result: hourglass.experiments.Replications, out_dir: Path | None, quiet: bool = False
+) -> None:
+    """Save the run's tables once they are printed, so a failed save loses nothing."""
+    if out_dir is None:
+        return
+    try:
+        hourglass.experiments.save_replications(result, out_dir, hourglass.__version__)
+    except OSError as e:
+        raise fail(f"--out {out_dir}: cannot save the results: {e.strerror or e}") from None
+    if not quiet:
         out.print(f"Saved the tables (Parquet) and manifest.json to {out_dir}/", highlight=False)
 
 
@@ -182,23 +201,31 @@ def sweep(
         raise fail("--resume needs --out, the folder of the interrupted sweep")
     if out_dir is not None:
         make_dir(out_dir)
+    unsaved: OutputError | None = None
     with computing(f"Sweeping {spec.name}") as tick:
         varies = [hourglass.experiments.parse_vary(v) for v in vary]
-        table = hourglass.sweep(
-            spec,
-            varies,
-            reps,
-            seed,
-            backend,
-            scheduler=scheduler,
-            out=out_dir,
-            resume=resume,
-            progress=tick,
-            version=hourglass.__version__,
-        )
+        try:
+            table = hourglass.sweep(
+                spec,
+                varies,
+                reps,
+                seed,
+                backend,
+                scheduler=scheduler,
+                out=out_dir,
+                resume=resume,
+                progress=tick,
+                version=hourglass.__version__,
+            )
+        except OutputError as e:
+            if e.unsaved is None:
+                raise fail(str(e)) from None
+            table, unsaved = e.unsaved, e
     if as_json:
         dump({"scenario": spec.name, "reps": reps, "rows": table.to_dict("records")})
-        return
-    report.print_sweep(spec.name, reps, [v.partition("=")[0].strip() for v in vary], table)
-    if out_dir is not None:
+    else:
+        report.print_sweep(spec.name, reps, [v.partition("=")[0].strip() for v in vary], table)
+    if unsaved is not None:  # shown above, so nothing computed is lost
+        raise fail(str(unsaved))
+    if out_dir is not None and not as_json:
         out.print(f"Saved the sweep to {out_dir}/sweep.parquet", highlight=False)

@@ -8,15 +8,20 @@ its own stream, so where two scenarios do not differ their customers meet the sa
 
 from __future__ import annotations
 
+import logging
 import math
 import os
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import numpy as np
 import pandas as pd
@@ -190,18 +195,33 @@ class Executor:
             )
         if self.backend == "processes":
             context = get_context("fork" if os.name == "posix" else "spawn")
-            self._pool = ProcessPoolExecutor(self.workers or os.cpu_count(), mp_context=context)
+            self._pool = ProcessPoolExecutor(
+                self.workers or os.cpu_count(),
+                mp_context=context,
+                initializer=_start_worker,
+                initargs=(os.getpid(),),
+            )
         elif self.backend == "dask":
             self._client, self._cluster = _dask_client(self.scheduler, self.workers)
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        """Stop the workers: at once, without waiting for their tasks, when interrupted."""
+        interrupted = kind is not None and not issubclass(kind, Exception)
         if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
+            if interrupted:
+                for process in list(getattr(self._pool, "_processes", {}).values()):
+                    process.terminate()
+            self._pool.shutdown(wait=not interrupted, cancel_futures=True)
+            self._pool = None
+        if interrupted:  # what Dask logs while it is torn down mid-task is of no use
+            logging.getLogger("distributed").setLevel(logging.CRITICAL + 1)
         if self._client is not None:
             self._client.close()
+            self._client = None
         if self._cluster is not None:
             self._cluster.close()
+            self._cluster = None
 
     def map(
         self, scenario: Scenario, seed: int, reps: Sequence[int]
@@ -220,7 +240,7 @@ class Executor:
                     broken = True
                     yield Failure(futures[future], "a worker process died")
             if broken:  # a fresh pool for whatever comes next
-                self._pool.shutdown(cancel_futures=True)
+                self.__exit__(None)
                 self.__enter__()
         else:
             from distributed import as_completed as dask_completed
@@ -235,6 +255,49 @@ class Executor:
                     yield Failure(-1, f"{type(err).__name__}: {err}")
 
 
+def _start_worker(parent: int) -> None:
+    """Set up a pool worker: Ctrl-C is its parent's to handle, and it ends with its parent.
+
+    A watchdog thread polls the parent's pid, which changes once the parent is gone (even
+    when killed outright, with no chance to stop its workers).
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
+
+
+def check_scheduler(address: str) -> str:
+    """A Dask scheduler address as tcp://HOST:PORT, or a BackendError saying what is wrong.
+
+    Only plain TCP is supported: TLS needs certificates, and UCX and in-process
+    schedulers cannot be reached from a separate command.
+    """
+    scheme, sep, rest = address.strip().partition("://")
+    if not sep:
+        scheme, rest = "tcp", address.strip()
+    if scheme != "tcp":
+        raise BackendError(
+            f"--scheduler {address}: {scheme}:// schedulers are not supported; "
+            "give a tcp://HOST:PORT address"
+        )
+    try:
+        parts = urlsplit(f"tcp://{rest}")
+        port = parts.port
+    except ValueError:
+        port, parts = None, None
+    if parts is None or not parts.hostname or port is None or parts.path or port == 0:
+        raise BackendError(
+            f"--scheduler {address}: not a scheduler address; write it as tcp://HOST:PORT, "
+            "e.g. tcp://10.0.0.5:8786"
+        )
+    return f"tcp://{rest}"
+
+
 def _dask_client(scheduler: str | None, workers: int | None):
     try:
         from distributed import Client, LocalCluster
@@ -243,18 +306,36 @@ def _dask_client(scheduler: str | None, workers: int | None):
             "the dask backend needs the optional extra: pip install 'hourglass[dask]'"
         ) from None
     if scheduler:
+        address = check_scheduler(scheduler)
         try:
-            return Client(scheduler, timeout="5s"), None
-        except (OSError, TimeoutError) as err:
-            raise BackendError(f"cannot reach the Dask scheduler at {scheduler}: {err}") from None
-    cluster = LocalCluster(
-        n_workers=workers or os.cpu_count(),
-        threads_per_worker=1,
-        host="127.0.0.1",
-        dashboard_address=None,
-        processes=True,
-    )
+            return Client(address, timeout="5s"), None
+        except (OSError, TimeoutError, ValueError) as err:
+            raise BackendError(
+                f"--scheduler {scheduler}: cannot reach the Dask scheduler there: {err}"
+            ) from None
+    with _ctrl_c_ignored():  # the workers inherit it: Ctrl-C is for this process to handle
+        cluster = LocalCluster(
+            n_workers=workers or os.cpu_count(),
+            threads_per_worker=1,
+            host="127.0.0.1",
+            dashboard_address=None,
+            processes=True,
+            silence_logs=logging.ERROR,  # warnings of tasks cancelled when the work is stopped
+        )
     return Client(cluster), cluster
+
+
+@contextmanager
+def _ctrl_c_ignored() -> Iterator[None]:
+    """Ignore Ctrl-C while processes are started (only the main thread can say so)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 # -- replicate ----------------------------------------------------------------------------------
@@ -290,9 +371,7 @@ def replicate(
     executor = executor or Executor(backend, scheduler, workers)
     results: dict[int, RepResult] = {}
     target = reps
-    try:
-        if own:
-            executor.__enter__()
+    with executor if own else nullcontext(executor):
         while True:
             _collect(executor, scenario, seed, range(target), results, progress, target)
             if precision is None or target >= max_reps:
@@ -301,9 +380,6 @@ def replicate(
             if needed <= target:
                 break
             target = min(max_reps, max(needed, target + 2))
-    finally:
-        if own:
-            executor.__exit__(None, None, None)
     ordered = [results[r] for r in sorted(results)]
     return Replications(
         scenario=scenario,

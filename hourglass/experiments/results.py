@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +14,21 @@ from typing import Any
 import pandas as pd
 
 from hourglass.experiments.replication import Replications
+
+RUN_TABLES = ("stages", "losses", "daily", "daily_bands", "kpis", "deals", "roles")
+RUN_FILES = frozenset({"manifest.json", *(f"{name}.parquet" for name in RUN_TABLES)})
+"""What a saved run holds: a folder of only these may be replaced."""
+
+
+class OutputError(OSError):
+    """An output that cannot be written; the message names it and says why.
+
+    `unsaved` holds what was computed but could not be saved, for the caller to show.
+    """
+
+    def __init__(self, message: str, unsaved: Any = None) -> None:
+        super().__init__(message)
+        self.unsaved = unsaved
 
 
 def jsonable(value: Any) -> Any:
@@ -28,10 +44,83 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def _umask() -> int:
+    """The process's umask (reading it means setting it, so it is set straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _temporary_file(target: Path) -> str:
+    """An empty temporary file beside `target`, with the mode a new file would get."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        os.chmod(tmp, 0o666 & ~_umask())
+    finally:
+        os.close(fd)
+    return tmp
+
+
+def _temporary_folder(target: Path) -> Path:
+    """An empty temporary folder beside `target`, with the mode a new folder would get."""
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"))
+    tmp.chmod(0o777 & ~_umask())
+    return tmp
+
+
+def _why(error: OSError) -> str:
+    return error.strerror or str(error)
+
+
+def check_writable_file(target: Path, what: str) -> None:
+    """Refuse, before any work, a file that `write_atomic` could not write.
+
+    The probe is the very temporary file the write will use, created and removed, so a
+    read-only folder, a missing one or a name too long are all found now.
+    """
+    if target.is_dir():
+        raise OutputError(f"{what} {target}: is a folder; give a file name")
+    if not target.parent.is_dir():
+        raise OutputError(f"{what} {target}: cannot write: no folder {target.parent}")
+    try:
+        Path(_temporary_file(target)).unlink()
+    except OSError as e:
+        raise OutputError(f"{what} {target}: cannot write: {_why(e)}") from None
+
+
+def check_output_folder(directory: Path, what: str, replace: bool = False) -> None:
+    """Refuse, before any work, a results folder `save_replications` could not fill.
+
+    A folder that holds other files is refused; one that holds a saved run only with
+    `replace`. The parent folder is created, and the temporary sibling folder the save
+    writes into is created and removed there.
+    """
+    if directory.exists() and not directory.is_dir():
+        raise OutputError(f"{what} {directory}: is a file, not a folder")
+    if directory.is_dir():
+        held = {p.name for p in directory.iterdir()}
+        if held and not held <= RUN_FILES:
+            raise OutputError(
+                f"{what} {directory}: the folder holds other files; choose a new or empty folder"
+            )
+        if held and not replace:
+            raise OutputError(
+                f"{what} {directory}: the folder holds an earlier run; add --replace to "
+                "replace it or choose another folder"
+            )
+    try:
+        directory.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OutputError(f"{what} {directory}: cannot create the folder: {_why(e)}") from None
+    try:
+        _temporary_folder(directory).rmdir()
+    except OSError as e:
+        raise OutputError(f"{what} {directory}: cannot write there: {_why(e)}") from None
+
+
 def write_atomic(target: Path, write: Callable[[str], None]) -> None:
     """Write through a temporary file in the same folder, then rename: all or nothing."""
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
+    tmp = _temporary_file(target)
     try:
         write(tmp)
         os.replace(tmp, target)
@@ -73,9 +162,31 @@ def save_replications(result: Replications, directory: Path, version: str) -> No
     """Write the replications' tables to `directory` as Parquet files, and a JSON manifest.
 
     Stages, losses, daily series and KPIs (one row per replication), the daily series' percentile
-    bands, B2B deals and roles (with a committee), and the manifest.
+    bands, B2B deals and roles (with a committee), and the manifest. They are written into a
+    temporary sibling folder renamed into place at the end, so the folder never mixes two runs;
+    an earlier run there is replaced (check_output_folder decides whether it may be).
     """
-    directory.mkdir(parents=True, exist_ok=True)
+    staging = _temporary_folder(directory)
+    try:
+        _write_run(result, staging, version)
+        _swap_into_place(staging, directory)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _swap_into_place(staging: Path, directory: Path) -> None:
+    """Rename `staging` to `directory`; an earlier folder there is moved aside, then removed."""
+    if directory.is_dir() and any(directory.iterdir()):
+        earlier = _temporary_folder(directory)
+        os.replace(directory, earlier)
+        os.replace(staging, directory)
+        shutil.rmtree(earlier, ignore_errors=True)
+    else:
+        os.replace(staging, directory)  # an empty folder is replaced in one step
+
+
+def _write_run(result: Replications, directory: Path, version: str) -> None:
     tables = {
         "stages": result.stages,
         "losses": result.losses,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
+import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,9 +19,11 @@ import yaml
 
 from hourglass.config.scenario import Scenario, ScenarioError
 from hourglass.experiments.replication import Backend, Executor, Progress, replicate, summarize
-from hourglass.experiments.results import write_json, write_parquet
+from hourglass.experiments.results import OutputError, jsonable, write_json, write_parquet
 
 MAX_POINTS = 10_000
+LOCK_FILE = ".lock"
+"""The file a running sweep holds locked in its folder."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,14 @@ def grid(base: Scenario, varies: Sequence[Vary]) -> list[tuple[dict[str, Any], S
     return points
 
 
+class SweepInterrupted(KeyboardInterrupt):
+    """A sweep stopped by Ctrl-C: how many of its points are saved, and where."""
+
+    def __init__(self, saved: int, total: int, out: Path) -> None:
+        super().__init__(f"{saved} of {total} points saved in {out}")
+        self.saved, self.total, self.out = saved, total, out
+
+
 def sweep(
     base: Scenario,
     varies: Sequence[Vary],
@@ -87,38 +100,99 @@ def sweep(
 
     With `out`, each finished point is saved at once (atomically) under out/points/, so
     an interrupted sweep resumes with `resume=True` and computes only the missing points.
+    The folder is locked while the sweep runs; each point file records the sweep it
+    belongs to, and a resumed sweep refuses point files of another. Ctrl-C raises
+    SweepInterrupted; a table that cannot be saved comes back in OutputError.unsaved.
     """
     started = time.perf_counter()
     points = grid(base, varies)
     seed = base.seed if seed is None else seed
-    done_dir = _prepare(out, resume, base, varies, reps, seed, version) if out else None
+    if out is None:
+        return _run_points(points, reps, seed, backend, scheduler, progress, None, "")
+    with _locked(out):
+        sweep_id = _prepare(out, resume, base, varies, reps, seed, version)
+        table = _run_points(points, reps, seed, backend, scheduler, progress, out, sweep_id)
+        try:
+            write_parquet(table, out / "sweep.parquet")
+            manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+            seconds = round(time.perf_counter() - started, 3)
+            write_json(
+                {**manifest, "backend": backend, "points": len(points), "seconds": seconds},
+                out / "manifest.json",
+            )
+        except OSError as e:
+            raise OutputError(
+                f"--out {out}: cannot save the sweep's table: {e.strerror or e}", unsaved=table
+            ) from None
+    return table
+
+
+def _run_points(
+    points: list[tuple[dict[str, Any], Scenario]],
+    reps: int,
+    seed: int,
+    backend: Backend,
+    scheduler: str | None,
+    progress: Progress | None,
+    out: Path | None,
+    sweep_id: str,
+) -> pd.DataFrame:
+    """Every point's summary; with `out`, saved points are read and new ones saved."""
     total = reps * len(points)
     per_point: list[pd.DataFrame] = []
-    with Executor(backend, scheduler) as executor:
-        for i, (overrides, scenario) in enumerate(points):
-            saved = done_dir / f"point-{i:05d}.parquet" if done_dir else None
-            if saved is not None and saved.exists():
-                kpis = pd.read_parquet(saved)
-            else:
-                first = i * reps
-                tick = (lambda d, _t, first=first: progress(first + d, total)) if progress else None
-                result = replicate(scenario, reps, seed, executor=executor, progress=tick)
-                kpis = result.kpis.reset_index()
-                if saved is not None:
-                    write_parquet(kpis, saved)
-            if progress:
-                progress((i + 1) * reps, total)
-            per_point.append(_summarise_point(overrides, kpis))
-    table = pd.concat(per_point, ignore_index=True)
-    if out:
-        write_parquet(table, out / "sweep.parquet")
-        manifest = json.loads((out / "manifest.json").read_text("utf-8"))
-        seconds = time.perf_counter() - started
-        write_json(
-            {**manifest, "backend": backend, "points": len(points), "seconds": round(seconds, 3)},
-            out / "manifest.json",
+    try:
+        with Executor(backend, scheduler) as executor:
+            for i, (overrides, scenario) in enumerate(points):
+                saved = out / "points" / f"point-{i:05d}.parquet" if out else None
+                kpis = _saved_point(saved, sweep_id) if saved else None
+                if kpis is None:
+                    first = i * reps
+                    tick = (lambda d, _t, f=first: progress(f + d, total)) if progress else None
+                    result = replicate(scenario, reps, seed, executor=executor, progress=tick)
+                    kpis = result.kpis.reset_index()
+                    if saved is not None:
+                        _save_point(kpis, saved, sweep_id, i, len(points))
+                if progress:
+                    progress((i + 1) * reps, total)
+                per_point.append(_summarise_point(overrides, kpis))
+    except KeyboardInterrupt:
+        if out is None:
+            raise
+        raise SweepInterrupted(len(per_point), len(points), out) from None
+    return pd.concat(per_point, ignore_index=True)
+
+
+def _save_point(kpis: pd.DataFrame, saved: Path, sweep_id: str, index: int, total: int) -> None:
+    """Save one point's KPIs, marked with the sweep they belong to."""
+    kpis.attrs["sweep"] = sweep_id
+    try:
+        write_parquet(kpis, saved)
+    except OSError as e:
+        raise OutputError(
+            f"{saved}: cannot save the point: {e.strerror or e}; {index} of {total} points are "
+            "saved: make room and run the same command with --resume to continue"
+        ) from None
+
+
+def _saved_point(saved: Path, sweep_id: str) -> pd.DataFrame | None:
+    """A point's KPIs saved earlier by this sweep, None if not saved; a tampered file is refused."""
+    if saved.is_dir():
+        raise ScenarioError(f"{saved}: a folder where a point file should be; remove it")
+    if not saved.exists():
+        return None
+    try:
+        kpis = pd.read_parquet(saved)
+    except (OSError, ValueError):
+        raise ScenarioError(
+            f"{saved}: damaged, it cannot be read; delete it and run the same command "
+            "with --resume to compute that point again"
+        ) from None
+    if kpis.attrs.get("sweep") != sweep_id:
+        raise ScenarioError(
+            f"{saved}: saved by another sweep (or changed since); delete it and run the same "
+            "command with --resume to compute that point again"
         )
-    return table
+    return kpis
 
 
 def _summarise_point(overrides: dict[str, Any], kpis: pd.DataFrame) -> pd.DataFrame:
@@ -126,6 +200,33 @@ def _summarise_point(overrides: dict[str, Any], kpis: pd.DataFrame) -> pd.DataFr
     for kpi in kpis.columns.drop("rep"):
         rows.append({**overrides, "kpi": kpi, **summarize(kpis[kpi].to_numpy(dtype=float))})
     return pd.DataFrame(rows)
+
+
+@contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """Hold the folder's lock file while a sweep writes there; fail at once if another does."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / LOCK_FILE, "a+b") as handle:
+        try:
+            _lock(handle.fileno())
+        except OSError:
+            raise ScenarioError(
+                f"--out {folder}: another sweep is writing to this folder; wait until it "
+                "ends or choose another folder"
+            ) from None
+        yield
+
+
+def _lock(fd: int) -> None:
+    """An exclusive lock on the open file, released when it closes; OSError if taken."""
+    if os.name == "nt":
+        import msvcrt
+
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 def _prepare(
@@ -136,28 +237,50 @@ def _prepare(
     reps: int,
     seed: int,
     version: str,
-) -> Path:
-    """Create out/points, or check that an earlier sweep there is this one when resuming."""
-    spec = {
-        "scenario": base.to_dict(),
-        "vary": {v.path: list(v.values) for v in varies},
-        "reps": reps,
-        "seed": seed,
-    }
+) -> str:
+    """Create out/points, or check that an earlier sweep there is this one when resuming.
+
+    The sweep's id, a hash of what defines it, is what its point files are marked with.
+    """
+    spec = jsonable(
+        {
+            "scenario": base.to_dict(),
+            "vary": {v.path: list(v.values) for v in varies},
+            "reps": reps,
+            "seed": seed,
+        }
+    )
+    sweep_id = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
     manifest = out / "manifest.json"
-    if manifest.exists():
+    if manifest.exists() or manifest.is_symlink():
         if not resume:
             raise ScenarioError(
                 f"--out {out}: holds an earlier sweep; add --resume to "
                 "continue it or choose another folder"
             )
-        earlier = json.loads(manifest.read_text("utf-8"))
-        if {k: earlier.get(k) for k in spec} != json.loads(json.dumps(spec)):
+        earlier = _earlier_manifest(manifest)
+        if {k: earlier.get(k) for k in spec} != spec:
             raise ScenarioError(
                 f"--out {out}: the sweep saved there differs from this one "
                 "(scenario, --vary, --reps or --seed); cannot resume it"
             )
     points = out / "points"
+    if points.exists() and not points.is_dir():
+        raise ScenarioError(f"{points}: a file where the folder of points should be; remove it")
     points.mkdir(parents=True, exist_ok=True)
-    write_json({**spec, "version": version}, manifest)
-    return points
+    write_json({**spec, "sweep_id": sweep_id, "version": version}, manifest)
+    return sweep_id
+
+
+def _earlier_manifest(manifest: Path) -> dict[str, Any]:
+    """The manifest an earlier sweep left, or a ScenarioError if it is not one."""
+    try:
+        earlier = json.loads(manifest.read_text("utf-8"))
+    except (OSError, ValueError) as e:
+        why = e.strerror if isinstance(e, OSError) and e.strerror else "not valid JSON"
+        raise ScenarioError(f"{manifest}: cannot read a sweep's manifest: {why}") from None
+    if not isinstance(earlier, dict):
+        raise ScenarioError(
+            f"{manifest}: not a sweep's manifest (a JSON object is expected); choose another folder"
+        )
+    return earlier

@@ -35,6 +35,8 @@ def report_markdown(cal: Calibration) -> str:
         f"Calibration period: {cal.origin:%Y-%m-%d} to {cal.until_date:%Y-%m-%d} "
         f"({cal.until_days:,.1f} days). Intervals are 95%.",
     ]
+    if cal.warnings:
+        out += ["", "## Warnings", ""] + [f"- {warning}" for warning in cal.warnings]
     for section in (_data_read, _stages, _arrivals_and_sellers, _repeat_buying, _order_value):
         out += section(cal)
     out += ["", "## Skipped or assumed", ""]
@@ -48,9 +50,13 @@ def _data_read(cal: Calibration) -> list[str]:
     for skipped in cal.skipped_rows:
         aside = cal.set_aside.get(skipped.file, 0)
         used = skipped.rows - skipped.count - aside
+        read_as = (
+            f" (read as {skipped.encoding})" if skipped.encoding not in ("text", "table") else ""
+        )
         out.append(
-            f"- {skipped.file}: {skipped.rows:,} rows; {used:,} used, {skipped.count:,} skipped, "
-            f"{aside:,} after the calibration period kept out of the fit for checking."
+            f"- {skipped.file}{read_as}: {skipped.rows:,} rows; {used:,} used, "
+            f"{skipped.count:,} skipped, {aside:,} after the calibration period kept out of the "
+            "fit for checking."
         )
         out += [f"  - {line}" for line in skipped.lines()]
     return out

@@ -64,6 +64,8 @@ def calibration(cal: hg.calibration.Calibration) -> None:
     if len(repeat):
         st.markdown("**Repeat buying (BG/NBD) and order value (Gamma-Gamma)**")
         st.dataframe(repeat, hide_index=True)
+    for warning in cal.warnings:
+        st.warning(warning)
     for note in cal.notes:
         st.caption(f"Note: {note}")
     report = hg.calibration.report_markdown(cal)

@@ -13,51 +13,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from hourglass.calibration.dates import Where, as_utc, outlying_rows, parse_dates
+from hourglass.calibration.dates import Where, as_utc, parse_dates
 from hourglass.calibration.mapping import CRM_PRESETS, CrmMapping, DataError, DealColumns
 from hourglass.calibration.reading import read_table
+from hourglass.calibration.skipped import Skipped, set_apart
 from hourglass.stages import FUNNEL
-
-
-@dataclass
-class Skipped:
-    """Rows left out of the fit, by reason: line numbers in the file (the header is line 1)."""
-
-    file: str
-    rows: int
-    """Data rows in the file."""
-    reasons: dict[tuple[str, str], list[int]] = field(default_factory=dict)
-    encoding: str = "table"
-    """The encoding the file's bytes were read in ("text" or "table" when given decoded)."""
-
-    def add(self, column: str, why: str, lines: np.ndarray | list[int]) -> None:
-        """Count rows left out for `why` in `column`."""
-        if len(lines):
-            self.reasons.setdefault((column, why), []).extend(int(n) for n in lines)
-
-    @property
-    def count(self) -> int:
-        """How many rows were left out."""
-        return sum(len(v) for v in self.reasons.values())
-
-    def lines(self) -> list[str]:
-        """One sentence per reason, naming the column and the first rows."""
-        out = []
-        for (column, why), rows in self.reasons.items():
-            where = f"column '{column}': " if column else ""
-            out.append(f"{self.file}: {_rows(rows)} skipped: {where}{why} (rows {_first(rows)})")
-        return out
-
-
-def _rows(lines: list[int] | pd.Series) -> str:
-    return f"{len(lines)} row{'s' * (len(lines) != 1)}"
-
-
-def _first(lines: list[int] | pd.Series, shown: int = 10) -> str:
-    """The first line numbers, and how many more."""
-    ordered = sorted(int(n) for n in lines)
-    more = f" and {len(ordered) - shown} more" if len(ordered) > shown else ""
-    return ", ".join(str(r) for r in ordered[:shown]) + more
 
 
 @dataclass(frozen=True)
@@ -281,7 +241,7 @@ def read_deals(
         raise DataError(f"{name}: no usable rows\n" + "\n".join(skipped.lines()))
     until = None if until is None else as_utc(pd.Timestamp(until))
     latest = rows[["entered", "left"]].max(axis=1)
-    rows, warnings = _set_apart(
+    rows, warnings = set_apart(
         rows, rows["entered"], latest, until, today, cols["entered"], skipped
     )
     end = _period_end(rows[["entered", "left"]].max().max(), until, name)
@@ -316,41 +276,6 @@ def read_deals(
 
 MAX_QUIET_DAYS = 366
 """The calibration period may end at most this long after the last date in the file."""
-
-
-def _set_apart(
-    rows: pd.DataFrame,
-    first: pd.Series,
-    last: pd.Series,
-    until: pd.Timestamp | None,
-    today: pd.Timestamp | None,
-    column: str,
-    skipped: Skipped,
-) -> tuple[pd.DataFrame, list[str]]:
-    """The rows without those dated far from the rest of the file; a warning per kind left out."""
-    now = pd.Timestamp.now("UTC").tz_convert(None) if today is None else today
-    far = outlying_rows(first, last, until, now + pd.Timedelta(days=1))
-    warnings = []
-    for wrong, why, hint in (
-        (
-            far.early,
-            f"dated before {far.low:%Y-%m-%d}, long before the rest of the file",
-            "correct their dates to use them",
-        ),
-        (
-            far.late,
-            f"dated after {far.high:%Y-%m-%d}, long after the rest of the file or after today",
-            "--until DATE sets the end of the calibration period",
-        ),
-    ):
-        lines = rows.loc[wrong, "line"]
-        if len(lines):
-            skipped.add(column, why, lines)
-            warnings.append(
-                f"{skipped.file}: {_rows(lines)} {why} (rows {_first(lines, 5)}) left out, "
-                f"so that they do not stretch the calibration period; {hint}"
-            )
-    return rows[~(far.early | far.late)], warnings
 
 
 def _period_end(last: pd.Timestamp, until: pd.Timestamp | None, name: str) -> pd.Timestamp:
@@ -476,7 +401,7 @@ def read_transactions(
     if rows.empty:
         raise DataError(f"{name}: no usable rows\n" + "\n".join(skipped.lines()))
     until = None if until is None else as_utc(pd.Timestamp(until))
-    rows, warnings = _set_apart(
+    rows, warnings = set_apart(
         rows, rows["date"], rows["date"], until, today, cols["date"], skipped
     )
     rows = rows.drop(columns="line").reset_index(drop=True)

@@ -14,6 +14,7 @@ from hourglass.calibration import DataError, calibrate, load_mapping, read_bytes
 from hourglass.calibration.crm import read_transactions
 from hourglass.cli import app
 from tests.helpers import exits_2_saying
+from tests.test_dashboard import open_page
 
 TODAY = pd.Timestamp("2026-06-01")
 """A fixed today, so that no result depends on the day the tests run."""
@@ -304,3 +305,17 @@ def test_a_2_gb_file_is_refused_before_it_is_read(tmp_path):
 def test_devices_are_refused_unread():
     with pytest.raises(DataError, match="not a regular file"):
         read_bytes(Path("/dev/zero"))
+
+
+def test_the_dashboard_reads_a_cp1251_upload_and_skips_an_absurd_amount():
+    at = open_page("import")
+    deals = _deals(60).to_csv(index=False).encode("cp1251")
+    tx = "customer_id,date,amount\n" + "".join(f"{c},2024-05-01,10\n" for c in range(20))
+    at.file_uploader(key="deals").upload("deals.csv", deals, "text/csv")
+    at.file_uploader(key="transactions").upload("tx.csv", (tx + "7,2024-05-03,1e300\n").encode())
+    at.button[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    report = next(m.value for m in at.markdown if m.value.startswith("# Calibration report"))
+    assert "- deals (read as cp1251): 90 rows" in report
+    assert "| yandeks_direkt | paid | 20 |" in report
+    assert "amount above 1,000,000,000,000,000 (rows 22)" in report

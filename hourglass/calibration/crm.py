@@ -166,24 +166,21 @@ def _checked_rows(
         names = sorted(set(frame.loc[unknown, cols["stage"]].str.strip()))[:5]
         skipped.add(cols["stage"], f"stage not in the mapping ({', '.join(names)})", line[unknown])
     ok &= ~unknown
-    entered = parse_dates(
-        frame[cols["entered"]],
-        mapping.date_format,
-        mapping.dayfirst,
-        Where(name, cols["entered"], line),
-    )
+    dates = {
+        f: parse_dates(
+            frame[cols[f]], mapping.date_format, mapping.dayfirst, Where(name, cols[f], line)
+        )
+        for f in ("entered", "left")
+        if f in cols
+    }
+    entered = dates["entered"]
     bad = ok & entered.isna()
     skipped.add(cols["entered"], "unparseable date", line[bad])
     ok &= ~bad
     left = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
     if "left" in cols:
         raw = frame[cols["left"]].str.strip()
-        left = parse_dates(
-            frame[cols["left"]],
-            mapping.date_format,
-            mapping.dayfirst,
-            Where(name, cols["left"], line),
-        )
+        left = dates["left"]
         bad = ok & left.isna() & (raw != "")
         skipped.add(cols["left"], "unparseable date", line[bad])
         ok &= ~bad

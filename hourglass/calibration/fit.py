@@ -151,24 +151,7 @@ class Calibration:
             intervals = {k: [e.low, e.high] for k, e in named.items()}
         return {
             "period": {"from": f"{self.origin:%Y-%m-%d}", "until": f"{self.until_date:%Y-%m-%d}"},
-            "stages": {
-                s.stage: {
-                    "pass_prob": s.pass_prob.value,
-                    "pass_prob_ci": [s.pass_prob.low, s.pass_prob.high],
-                    "visits": {"passed": s.passed, "lost": s.lost, "open": s.open},
-                    "duration": None
-                    if s.duration is None
-                    else {
-                        "family": s.duration.family,
-                        "mean_days": s.duration.mean_days.value,
-                        "mean_days_ci": [s.duration.mean_days.low, s.duration.mean_days.high],
-                        "cv": s.duration.cv,
-                        "aic": s.duration.aic,
-                    },
-                    "loss_reasons": {k: v.value for k, v in s.loss_reasons.items()},
-                }
-                for s in self.stages
-            },
+            "stages": {s.stage: _stage_dict(s) for s in self.stages},
             "channels": {
                 c.channel: {
                     "kind": c.kind,
@@ -209,6 +192,25 @@ class Calibration:
             "warnings": self.warnings,
             "encodings": {sk.file: sk.encoding for sk in self.skipped_rows},
         }
+
+
+def _stage_dict(s: StageFit) -> dict[str, Any]:
+    """One stage's fit as plain data."""
+    return {
+        "pass_prob": s.pass_prob.value,
+        "pass_prob_ci": [s.pass_prob.low, s.pass_prob.high],
+        "visits": {"passed": s.passed, "lost": s.lost, "open": s.open},
+        "duration": None
+        if s.duration is None
+        else {
+            "family": s.duration.family,
+            "mean_days": s.duration.mean_days.value,
+            "mean_days_ci": [s.duration.mean_days.low, s.duration.mean_days.high],
+            "cv": s.duration.cv,
+            "aic": s.duration.aic,
+        },
+        "loss_reasons": {k: v.value for k, v in s.loss_reasons.items()},
+    }
 
 
 def _finite(value: float, default: float) -> float:

@@ -65,8 +65,16 @@ def calibrate(
     if as_json:
         dump(result.to_dict())
         return
+    for line in _summary(result, output, report):
+        out.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def _summary(
+    result: hourglass.calibration.Calibration, output: Path, report: Path | None
+) -> list[str]:
+    """What was written and fitted; the encodings other than UTF-8; the warnings."""
     skipped = sum(s.count for s in result.skipped_rows)
-    lines = [
+    return [
         f"Wrote {output}" + (f" and {report}" if report else "") + f": {len(result.stages)} "
         f"stages, {len(result.channels)} channels, repeat model "
         f"{'fitted' if result.repeat else 'not fitted'}; {skipped} row{'s' * (skipped != 1)} "
@@ -78,8 +86,6 @@ def calibrate(
         ),
         *(f"warning: {w}" for w in result.warnings),
     ]
-    for line in lines:
-        out.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def export_crm(

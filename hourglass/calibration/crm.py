@@ -84,9 +84,9 @@ def _locate(
     return found
 
 
-def detect_preset(data: str | bytes | pd.DataFrame) -> str:
+def detect_preset(data: str | bytes | pd.DataFrame, name: str = "deals") -> str:
     """The shipped mapping whose deal, stage and entered columns the export has."""
-    frame = _frame(data, "deals")[0] if not isinstance(data, pd.DataFrame) else data
+    frame = _frame(data, name)[0] if not isinstance(data, pd.DataFrame) else data
     have = {str(c).strip().casefold() for c in frame.columns}
     for name, preset in CRM_PRESETS.items():
         cols = preset.deals

@@ -44,7 +44,7 @@ def calibrate(
     _check_target(output, report)
     deals_data = _read_csv(deals, "--deals")
     tx_data = _read_csv(transactions, "--transactions") if transactions else None
-    spec = _mapping(deals_data, mapping, crm, column or [])
+    spec = _mapping(deals_data, str(deals), mapping, crm, column or [])
     end = _date(until, "--until") if until is not None else None
     try:
         read = hourglass.calibration.read_deals(deals_data, spec, end, name=str(deals))
@@ -170,7 +170,7 @@ def _date(text: str, option: str) -> pd.Timestamp:
 
 
 def _mapping(
-    deals_data: bytes, mapping: Path | None, crm: str | None, columns: list[str]
+    deals_data: bytes, deals_name: str, mapping: Path | None, crm: str | None, columns: list[str]
 ) -> hourglass.calibration.CrmMapping:
     """The mapping file, else the named or detected CRM's default, with --column overrides."""
     if mapping is not None and crm is not None:
@@ -181,7 +181,7 @@ def _mapping(
                 _read_text(mapping, "--mapping"), str(mapping)
             )
         else:
-            name = crm or hourglass.calibration.detect_preset(deals_data)
+            name = crm or hourglass.calibration.detect_preset(deals_data, deals_name)
             if name not in hourglass.calibration.CRM_PRESETS:
                 raise fail(
                     f"--crm {name}: use one of {', '.join(hourglass.calibration.CRM_PRESETS)}"

@@ -10,7 +10,14 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from hourglass.calibration import DataError, calibrate, load_mapping, read_bytes, read_deals
+from hourglass.calibration import (
+    DataError,
+    calibrate,
+    load_mapping,
+    read_bytes,
+    read_deals,
+    report_markdown,
+)
 from hourglass.calibration.crm import read_transactions
 from hourglass.cli import app
 from tests.helpers import exits_2_saying
@@ -85,7 +92,7 @@ def test_a_row_dated_2099_does_not_change_the_arrival_rates():
     assert read.until < 720
     assert read.warnings == [
         f"deals: 1 row dated after {read.origin + pd.Timedelta(days=read.until):%Y-%m-%d}, long "
-        f"after the rest of the file or after today (rows {len(typo) + 1}) left out, so that they "
+        f"after the rest of the file or after today (rows {len(typo) + 1}): left out so that they "
         "do not stretch the calibration period; --until DATE sets the end of the calibration period"
     ]
 
@@ -319,3 +326,11 @@ def test_the_dashboard_reads_a_cp1251_upload_and_skips_an_absurd_amount():
     assert "- deals (read as cp1251): 90 rows" in report
     assert "| yandeks_direkt | paid | 20 |" in report
     assert "amount above 1,000,000,000,000,000 (rows 22)" in report
+
+
+def test_a_seller_named_like_a_markdown_image_is_shown_as_text():
+    frame = _deals(30)
+    frame["seller"] = "![](http://example.com/pixel.png)"
+    report = report_markdown(calibrate(read_deals(frame.to_csv(index=False), today=TODAY)))
+    assert "| !\\[\\](http://example.com/pixel.png) |" in report
+    assert "![](" not in report

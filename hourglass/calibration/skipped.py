@@ -80,7 +80,7 @@ def set_apart(
         if len(lines):
             skipped.add(column, why, lines)
             warnings.append(
-                f"{skipped.file}: {_rows(lines)} {why} (rows {_first(lines, 5)}) left out, "
-                f"so that they do not stretch the calibration period; {hint}"
+                f"{skipped.file}: {_rows(lines)} {why} (rows {_first(lines, 5)}): left out so "
+                f"that they do not stretch the calibration period; {hint}"
             )
     return rows[~(far.early | far.late)], warnings

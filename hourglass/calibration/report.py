@@ -12,7 +12,7 @@ _MARKUP = re.compile(r"([\\\[\]<>|`])")
 """What in user text could make Markdown fetch or link (![](url), <img>) or break a table."""
 
 
-def _md(text: str) -> str:
+def literal_markdown(text: str) -> str:
     """User text (file, source, seller names) as literal Markdown."""
     return _MARKUP.sub(r"\\\1", text)
 
@@ -45,11 +45,13 @@ def report_markdown(cal: Calibration) -> str:
         f"({cal.until_days:,.1f} days). Intervals are 95%.",
     ]
     if cal.warnings:
-        out += ["", "## Warnings", ""] + [f"- {_md(warning)}" for warning in cal.warnings]
+        out += ["", "## Warnings", ""] + [
+            f"- {literal_markdown(warning)}" for warning in cal.warnings
+        ]
     for section in (_data_read, _stages, _arrivals_and_sellers, _repeat_buying, _order_value):
         out += section(cal)
     out += ["", "## Skipped or assumed", ""]
-    out += [f"- {_md(note)}" for note in cal.notes] or ["- nothing"]
+    out += [f"- {literal_markdown(note)}" for note in cal.notes] or ["- nothing"]
     return "\n".join(out) + "\n"
 
 
@@ -63,11 +65,11 @@ def _data_read(cal: Calibration) -> list[str]:
             f" (read as {skipped.encoding})" if skipped.encoding not in ("text", "table") else ""
         )
         out.append(
-            f"- {_md(skipped.file)}{read_as}: {skipped.rows:,} rows; {used:,} used, "
+            f"- {literal_markdown(skipped.file)}{read_as}: {skipped.rows:,} rows; {used:,} used, "
             f"{skipped.count:,} skipped, {aside:,} after the calibration period kept out of the "
             "fit for checking."
         )
-        out += [f"  - {_md(line)}" for line in skipped.lines()]
+        out += [f"  - {literal_markdown(line)}" for line in skipped.lines()]
     return out
 
 
@@ -115,7 +117,7 @@ def _stages(cal: Calibration) -> list[str]:
         "AIC; interval on the mean from the observed information.",
     ]
     reasons = [
-        [s.stage, _md(reason), _ci(e, percent=True)]
+        [s.stage, literal_markdown(reason), _ci(e, percent=True)]
         for s in cal.stages
         for reason, e in s.loss_reasons.items()
     ]
@@ -130,14 +132,23 @@ def _arrivals_and_sellers(cal: Calibration) -> list[str]:
     out = ["", "## Arrivals per channel (new deals per day)", ""]
     out += _table(
         ["channel", "kind", "deals", "per day"],
-        [[_md(c.channel), c.kind, f"{c.deals:,}", _ci(c.per_day)] for c in cal.channels],
+        [
+            [literal_markdown(c.channel), c.kind, f"{c.deals:,}", _ci(c.per_day)]
+            for c in cal.channels
+        ],
     )
     if cal.sellers:
         out += ["", "## Conversion per seller (won / decided deals)", ""]
         out += _table(
             ["seller", "won", "lost", "open", "conversion"],
             [
-                [_md(s.seller), f"{s.won:,}", f"{s.lost:,}", f"{s.open:,}", _ci(s.conversion, True)]
+                [
+                    literal_markdown(s.seller),
+                    f"{s.won:,}",
+                    f"{s.lost:,}",
+                    f"{s.open:,}",
+                    _ci(s.conversion, True),
+                ]
                 for s in cal.sellers
             ],
         )

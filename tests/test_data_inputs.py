@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from hourglass.calibration import (
@@ -334,3 +337,23 @@ def test_a_seller_named_like_a_markdown_image_is_shown_as_text():
     report = report_markdown(calibrate(read_deals(frame.to_csv(index=False), today=TODAY)))
     assert "| !\\[\\](http://example.com/pixel.png) |" in report
     assert "![](" not in report
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(
+    days=st.lists(st.dates(date(2000, 1, 1), date(2030, 12, 31)), min_size=1, max_size=8),
+    order=st.sampled_from(["%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%y"]),
+)
+def test_numeric_dates_are_read_right_or_refused_never_swapped(days, order):
+    text = "deal_id,stage,entered_at\n" + "".join(
+        f"{k},know,{d.strftime(order)}\n" for k, d in enumerate(days)
+    )
+    try:
+        read = read_deals(text, today=pd.Timestamp("2031-01-01"))
+    except DataError as err:
+        assert "dayfirst" in str(err) or "date_format" in str(err)
+        return
+    origin = read.origin
+    got = sorted((origin + pd.to_timedelta(read.visits["entered"], unit="D")).dt.date)
+    kept = read.skipped.count == 0
+    assert got == sorted(days) if kept else set(got) <= set(days)

@@ -141,21 +141,32 @@ def outlying_rows(
 ) -> Outlying:
     """Rows whose dates sit far before or after the bulk of the file, or after today.
 
-    `first` and `last` are each row's earliest and latest date. A few rows (at most 1% of the
-    dates, or 3) are set apart when a gap wider than the rest of the file's span, and than
-    MIN_GAP_DAYS, separates them from it; rows after today are set apart when they are that
-    few. `until`, when given, is never cut off.
+    `first` and `last` are each row's earliest and latest date. A few rows (at most 1% of them,
+    or 3, and at most a tenth) are set apart when a gap wider than the rest of the file's span,
+    and than MIN_GAP_DAYS, separates them from it; rows after today are set apart when they are
+    as few (or fewer than half of a small file). `until`, when given, is never cut off.
     """
-    days = np.sort(pd.concat([first, last]).dropna().to_numpy("datetime64[s]").astype(float))
-    low, high = _fences(days / 86400.0)
-    high_stamp = _stamp(high)
-    after_today = last > today
-    if 0 < int(after_today.sum()) <= _few(len(days)):
-        high_stamp = min(high_stamp, today)
+    first_days, last_days = _days(first), _days(last)
+    low = _fences(first_days)[0]
+    high = _fences(last_days)[1]
+    now = _days(pd.Series([today]))[0]
+    later, dated = int((last_days > now).sum()), int(np.isfinite(last_days).sum())
+    if 0 < later <= _few(dated) and 2 * later < dated:
+        high = min(high, now)
     if until is not None:
-        high_stamp = max(high_stamp, until)
-    low_stamp = _stamp(low)
-    return Outlying(low_stamp, high_stamp, first < low_stamp, last > high_stamp)
+        high = max(high, _days(pd.Series([until]))[0])
+    return Outlying(
+        _stamp(low),
+        _stamp(high),
+        pd.Series(first_days < low, index=first.index),
+        pd.Series(last_days > high, index=last.index),
+    )
+
+
+def _days(stamps: pd.Series) -> np.ndarray:
+    """Days since 1970 as floats; NaN for NaT."""
+    seconds = stamps.to_numpy("datetime64[s]").astype(float)
+    return np.where(stamps.isna().to_numpy(), np.nan, seconds / 86400.0)
 
 
 def _few(n: int) -> int:
@@ -163,9 +174,10 @@ def _few(n: int) -> int:
 
 
 def _fences(days: np.ndarray) -> tuple[float, float]:
-    """The first and last day of the bulk of sorted `days`; ±inf when nothing stands apart."""
+    """The first and last day of the bulk of `days`; ±inf when nothing stands apart."""
+    days = np.sort(days[np.isfinite(days)])
     n = len(days)
-    edge = min(_few(n), (n - 1) // 2)
+    edge = min(_few(n), n // 10)
     low, high = -np.inf, np.inf
     if edge < 1:
         return low, high
@@ -180,6 +192,7 @@ def _fences(days: np.ndarray) -> tuple[float, float]:
 
 
 def _stamp(day: float) -> pd.Timestamp:
+    """The time `day` days after 1970; the farthest times for ±inf (nothing set apart)."""
     if not np.isfinite(day):
         return pd.Timestamp.max if day > 0 else pd.Timestamp.min
     return pd.Timestamp(int(day * 86400.0), unit="s")

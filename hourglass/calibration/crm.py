@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from hourglass.calibration.dates import Where, as_utc, parse_dates
+from hourglass.calibration.dates import STAMP, Where, as_utc, parse_dates
 from hourglass.calibration.mapping import CRM_PRESETS, CrmMapping, DataError, DealColumns
 from hourglass.calibration.reading import read_table
 from hourglass.calibration.skipped import Skipped, set_apart
@@ -177,7 +177,7 @@ def _checked_rows(
     bad = ok & entered.isna()
     skipped.add(cols["entered"], "unparseable date", line[bad])
     ok &= ~bad
-    left = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+    left = pd.Series(pd.NaT, index=frame.index, dtype=STAMP)
     if "left" in cols:
         raw = frame[cols["left"]].str.strip()
         left = dates["left"]

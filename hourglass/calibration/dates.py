@@ -15,6 +15,9 @@ import pandas as pd
 
 from hourglass.calibration.mapping import DataError
 
+STAMP = "datetime64[us]"
+"""Every date column's type: microseconds reach from year -290,000 to 294,000, where
+nanoseconds would wrap around outside 1677 to 2262."""
 MIN_GAP_DAYS = 180.0
 """A gap shorter than this never sets rows apart from the rest of the file."""
 
@@ -121,8 +124,8 @@ def as_utc(stamp: pd.Timestamp) -> pd.Timestamp:
 
 def _naive(stamps: pd.Series) -> pd.Series:
     if not pd.api.types.is_datetime64_any_dtype(stamps):
-        return pd.Series(pd.NaT, index=stamps.index, dtype="datetime64[ns]")
-    return stamps.dt.tz_convert(None)
+        return pd.Series(pd.NaT, index=stamps.index, dtype=STAMP)
+    return stamps.dt.tz_convert(None).astype(STAMP)
 
 
 @dataclass(frozen=True)

@@ -7,46 +7,17 @@ DataError, whose message names the file, the rows, the column and why.
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from hourglass.calibration.dates import STAMP, Where, as_utc, parse_dates
 from hourglass.calibration.mapping import CRM_PRESETS, CrmMapping, DataError, DealColumns
+from hourglass.calibration.reading import read_table
+from hourglass.calibration.skipped import Skipped, set_apart
 from hourglass.stages import FUNNEL
-
-
-@dataclass
-class Skipped:
-    """Rows left out of the fit, by reason: line numbers in the file (the header is line 1)."""
-
-    file: str
-    rows: int
-    """Data rows in the file."""
-    reasons: dict[tuple[str, str], list[int]] = field(default_factory=dict)
-
-    def add(self, column: str, why: str, lines: np.ndarray | list[int]) -> None:
-        """Count rows left out for `why` in `column`."""
-        if len(lines):
-            self.reasons.setdefault((column, why), []).extend(int(n) for n in lines)
-
-    @property
-    def count(self) -> int:
-        """How many rows were left out."""
-        return sum(len(v) for v in self.reasons.values())
-
-    def lines(self) -> list[str]:
-        """One sentence per reason, naming the column and the first rows."""
-        out = []
-        for (column, why), rows in self.reasons.items():
-            shown = ", ".join(str(r) for r in sorted(rows)[:10])
-            more = f" and {len(rows) - 10} more" if len(rows) > 10 else ""
-            where = f"column '{column}': " if column else ""
-            n = f"{len(rows)} row{'s' * (len(rows) != 1)}"
-            out.append(f"{self.file}: {n} skipped: {where}{why} (rows {shown}{more})")
-        return out
 
 
 @dataclass(frozen=True)
@@ -68,6 +39,8 @@ class Deals:
     """What was assumed about rows that were kept."""
     mapping: CrmMapping
     """The mapping the file was read with."""
+    warnings: list[str] = field(default_factory=list)
+    """What the user should look at: rows left out for their dates."""
 
 
 @dataclass(frozen=True)
@@ -76,21 +49,16 @@ class Transactions:
 
     rows: pd.DataFrame
     skipped: Skipped
+    warnings: list[str] = field(default_factory=list)
+    """What the user should look at: rows left out for their dates."""
 
 
-def _frame(data: str | bytes | pd.DataFrame, name: str) -> pd.DataFrame:
-    """The table as strings, from CSV text or bytes, or a DataFrame."""
+def _frame(data: str | bytes | pd.DataFrame, name: str) -> tuple[pd.DataFrame, str]:
+    """The table as strings, from CSV text or bytes, or a DataFrame; and the encoding read."""
     if isinstance(data, pd.DataFrame):
-        return data.astype(str).where(data.notna(), "").reset_index(drop=True)
-    text = data.decode("utf-8-sig", errors="replace") if isinstance(data, bytes) else data
-    header = text.lstrip("\ufeff").split("\n", 1)[0]
-    sep = max((",", ";", "\t"), key=header.count)
-    try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise DataError(f"{name}: not a readable CSV table: {err}") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    return frame
+        return data.astype(str).where(data.notna(), "").reset_index(drop=True), "table"
+    table = read_table(data, name)
+    return table.frame, table.encoding
 
 
 def _locate(
@@ -116,9 +84,9 @@ def _locate(
     return found
 
 
-def detect_preset(data: str | bytes | pd.DataFrame) -> str:
+def detect_preset(data: str | bytes | pd.DataFrame, name: str = "deals") -> str:
     """The shipped mapping whose deal, stage and entered columns the export has."""
-    frame = _frame(data, "deals") if not isinstance(data, pd.DataFrame) else data
+    frame = _frame(data, name)[0] if not isinstance(data, pd.DataFrame) else data
     have = {str(c).strip().casefold() for c in frame.columns}
     for name, preset in CRM_PRESETS.items():
         cols = preset.deals
@@ -172,30 +140,6 @@ def _unpivot(frame: pd.DataFrame, cols: DealColumns, name: str) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def _dates(values: pd.Series, fmt: str | None, dayfirst: bool) -> pd.Series:
-    """Parsed timestamps in UTC, without a zone; NaT where a value is empty or unreadable.
-
-    Times with no zone are taken as UTC. ISO dates are read fast; whatever is left is read one by
-    one in any common form.
-    """
-    text = values.str.strip()
-    if fmt:
-        return _naive(pd.to_datetime(text, format=fmt, errors="coerce", utc=True))
-    parsed = _naive(pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True))
-    rest = parsed.isna() & (text != "")
-    if rest.any():
-        parsed[rest] = _naive(
-            pd.to_datetime(text[rest], format="mixed", errors="coerce", dayfirst=dayfirst, utc=True)
-        )
-    return parsed
-
-
-def _naive(stamps: pd.Series) -> pd.Series:
-    if not pd.api.types.is_datetime64_any_dtype(stamps):
-        return pd.Series(pd.NaT, index=stamps.index, dtype="datetime64[ns]")
-    return stamps.dt.tz_convert(None)
-
-
 def _fold(values: pd.Series) -> pd.Series:
     return values.str.strip().str.casefold()
 
@@ -204,6 +148,7 @@ def _checked_rows(
     frame: pd.DataFrame, cols: dict[str, str], mapping: CrmMapping, skipped: Skipped
 ) -> pd.DataFrame:
     """The deal rows that pass every check; the others are counted in `skipped`."""
+    name = skipped.file
     line = frame["_line"] if "_line" in frame else pd.Series(np.arange(len(frame)) + 2)
     line.index = frame.index
     ok = pd.Series(True, index=frame.index)
@@ -221,14 +166,21 @@ def _checked_rows(
         names = sorted(set(frame.loc[unknown, cols["stage"]].str.strip()))[:5]
         skipped.add(cols["stage"], f"stage not in the mapping ({', '.join(names)})", line[unknown])
     ok &= ~unknown
-    entered = _dates(frame[cols["entered"]], mapping.date_format, mapping.dayfirst)
+    dates = {
+        f: parse_dates(
+            frame[cols[f]], mapping.date_format, mapping.dayfirst, Where(name, cols[f], line)
+        )
+        for f in ("entered", "left")
+        if f in cols
+    }
+    entered = dates["entered"]
     bad = ok & entered.isna()
     skipped.add(cols["entered"], "unparseable date", line[bad])
     ok &= ~bad
-    left = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+    left = pd.Series(pd.NaT, index=frame.index, dtype=STAMP)
     if "left" in cols:
         raw = frame[cols["left"]].str.strip()
-        left = _dates(frame[cols["left"]], mapping.date_format, mapping.dayfirst)
+        left = dates["left"]
         bad = ok & left.isna() & (raw != "")
         skipped.add(cols["left"], "unparseable date", line[bad])
         ok &= ~bad
@@ -267,29 +219,36 @@ def read_deals(
     mapping: CrmMapping | None = None,
     until: pd.Timestamp | None = None,
     name: str = "deals",
+    today: pd.Timestamp | None = None,
 ) -> Deals:
-    """Check a deal-stage history and turn it into stage visits with passed/lost/open status."""
-    frame = _frame(data, name)
+    """Check a deal-stage history and turn it into stage visits with passed/lost/open status.
+
+    Rows dated far from the rest of the file, or after `today` (default: now), are left out
+    with a warning; `until` ends the calibration period.
+    """
+    frame, encoding = _frame(data, name)
     mapping = mapping or CRM_PRESETS[detect_preset(frame)]
     if mapping.deals.stage_columns:
         frame = _unpivot(frame, mapping.deals, name)
     wanted = mapping.deals.model_dump(exclude={"stage_columns"})
     cols = _locate(frame, wanted, {"deal", "stage", "entered"}, name)
-    skipped = Skipped(name, len(frame))
+    skipped = Skipped(name, len(frame), encoding=encoding)
     rows = _checked_rows(frame, cols, mapping, skipped)
     if rows.empty:
         raise DataError(f"{name}: no usable rows\n" + "\n".join(skipped.lines()))
-    set_aside = 0
-    end = until if until is not None else rows[["entered", "left"]].max().max()
-    if until is not None:
-        later = rows["entered"] > until
-        set_aside = int(later.sum())
-        rows = rows[~later].copy()
-        if rows.empty:
-            raise DataError(f"{name}: no rows on or before --until {until.date()}")
-        after = rows["left"] > until
-        rows.loc[after, "left"] = pd.NaT
-        rows.loc[after, "outcome"] = "open"
+    until = None if until is None else as_utc(pd.Timestamp(until))
+    latest = rows[["entered", "left"]].max(axis=1)
+    rows, warnings = set_apart(
+        rows, rows["entered"], latest, until, today, cols["entered"], skipped
+    )
+    end = _period_end(rows[["entered", "left"]].max().max(), until, name)
+    rows, set_aside = _cut(rows, until, name)
+    if rows["target"].isin(["won", "lost"]).all():
+        raise DataError(
+            f"{name}: every usable row closes a deal (won or lost); the fit needs the stages "
+            f"deals went through ({', '.join(FUNNEL)}): map the CRM's stages onto them in "
+            "the mapping's 'stages'"
+        )
     visits, bad_lines, assumed = _visits(rows, end)
     skipped.add(cols["stage"], "stages out of order within the deal", bad_lines)
     notes = [f"{assumed} deals left their last stage with no outcome given: counted as lost"]
@@ -308,7 +267,39 @@ def read_deals(
         columns=present,
         notes=notes if assumed else [],
         mapping=mapping,
+        warnings=warnings,
     )
+
+
+MAX_QUIET_DAYS = 366
+"""The calibration period may end at most this long after the last date in the file."""
+
+
+def _period_end(last: pd.Timestamp, until: pd.Timestamp | None, name: str) -> pd.Timestamp:
+    """The end of the calibration period: `until`, else the file's last date."""
+    if until is None:
+        return last
+    if until > last + pd.Timedelta(days=MAX_QUIET_DAYS):
+        raise DataError(
+            f"{name}: the end of the calibration period (--until) {until:%Y-%m-%d} is more than "
+            f"{MAX_QUIET_DAYS} days after the file's last date, {last:%Y-%m-%d}; the empty time "
+            "would lower every arrival rate: give a date within the data"
+        )
+    return until
+
+
+def _cut(rows: pd.DataFrame, until: pd.Timestamp | None, name: str) -> tuple[pd.DataFrame, int]:
+    """Rows up to `until`, stages left after it reopened; and how many rows came after it."""
+    if until is None:
+        return rows, 0
+    later = rows["entered"] > until
+    rows = rows[~later].copy()
+    if rows.empty:
+        raise DataError(f"{name}: no rows on or before --until {until:%Y-%m-%d}")
+    after = rows["left"] > until
+    rows.loc[after, "left"] = pd.NaT
+    rows.loc[after, "outcome"] = "open"
+    return rows, int(later.sum())
 
 
 def _visits(rows: pd.DataFrame, end: pd.Timestamp) -> tuple[pd.DataFrame, list[int], int]:
@@ -372,12 +363,18 @@ def read_transactions(
     data: str | bytes | pd.DataFrame,
     mapping: CrmMapping | None = None,
     name: str = "transactions",
+    until: pd.Timestamp | None = None,
+    today: pd.Timestamp | None = None,
 ) -> Transactions:
-    """Check a transaction log: customer, date and a non-negative amount on every row."""
-    frame = _frame(data, name)
+    """Check a transaction log: customer, date and a non-negative amount on every row.
+
+    Rows dated far from the rest of the log, or after `today` (default: now), are left out with
+    a warning; `until`, the end of the calibration period, is never cut off.
+    """
+    frame, encoding = _frame(data, name)
     mapping = mapping or CrmMapping()
     cols = _locate(frame, mapping.transactions.model_dump(), {"customer", "date", "amount"}, name)
-    skipped = Skipped(name, len(frame))
+    skipped = Skipped(name, len(frame), encoding=encoding)
     line = pd.Series(np.arange(len(frame)) + 2, index=frame.index)
     ok = pd.Series(True, index=frame.index)
     if not mapping.keep_duplicate_transactions:
@@ -388,18 +385,42 @@ def read_transactions(
     empty = ok & (customer == "")
     skipped.add(cols["customer"], "empty", line[empty])
     ok &= ~empty
-    date = _dates(frame[cols["date"]], mapping.transaction_date_format, mapping.dayfirst)
+    where = Where(name, cols["date"], line)
+    date = parse_dates(
+        frame[cols["date"]], mapping.transaction_date_format, mapping.dayfirst, where
+    )
     bad = ok & date.isna()
     skipped.add(cols["date"], "unparseable date", line[bad])
     ok &= ~bad
-    amount = pd.to_numeric(frame[cols["amount"]].str.strip(), errors="coerce")
-    bad = ok & ~np.isfinite(amount)
-    skipped.add(cols["amount"], "not a number", line[bad])
-    ok &= ~bad
-    negative = ok & (amount < 0)
-    skipped.add(cols["amount"], "negative amount", line[negative])
-    ok &= ~negative
-    rows = pd.DataFrame({"customer": customer, "date": date, "amount": amount})[ok]
+    amount = _amounts(frame[cols["amount"]], cols["amount"], line, ok, skipped)
+    ok &= amount.notna()
+    rows = pd.DataFrame({"line": line, "customer": customer, "date": date, "amount": amount})[ok]
     if rows.empty:
         raise DataError(f"{name}: no usable rows\n" + "\n".join(skipped.lines()))
-    return Transactions(rows=rows.reset_index(drop=True), skipped=skipped)
+    until = None if until is None else as_utc(pd.Timestamp(until))
+    rows, warnings = set_apart(
+        rows, rows["date"], rows["date"], until, today, cols["date"], skipped
+    )
+    rows = rows.drop(columns="line").reset_index(drop=True)
+    return Transactions(rows=rows, skipped=skipped, warnings=warnings)
+
+
+MAX_AMOUNT = 1e15
+"""Larger amounts are taken for errors: no single purchase is worth a quadrillion."""
+
+
+def _amounts(
+    values: pd.Series, column: str, line: pd.Series, ok: pd.Series, skipped: Skipped
+) -> pd.Series:
+    """Amounts as numbers; NaN on rows skipped for theirs (not a number, negative, too large)."""
+    amount = pd.to_numeric(values.str.strip(), errors="coerce")
+    keep = ok.copy()
+    for wrong, why in (
+        (~np.isfinite(amount), "not a number"),
+        (amount < 0, "negative amount"),
+        (amount > MAX_AMOUNT, f"amount above {MAX_AMOUNT:,.0f}"),
+    ):
+        bad = keep & wrong
+        skipped.add(column, why, line[bad])
+        keep &= ~bad
+    return amount.where(keep)

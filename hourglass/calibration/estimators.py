@@ -13,12 +13,17 @@ from typing import Any
 import numpy as np
 from scipy import special, stats
 
-from hourglass.analysis.intervals import Estimate
+from hourglass.analysis.intervals import Estimate, wilson_score
 from hourglass.calibration.mle import maximize
 
 BOOTSTRAP = 400
 """Poisson-bootstrap replicates behind each pass probability's interval."""
+FEW = 20
+"""Fewer observations than this are a small sample: a stage with fewer decided visits is
+warned about, and its time in stage gets the wider exact exponential interval on the mean."""
 MINUTE = 1.0 / 1440.0
+MIN_CV = 1e-6
+"""The likelihoods are not evaluated below this cv (or above its inverse)."""
 """Times in stage shorter than this are read as "under a minute" (interval-censored)."""
 
 
@@ -48,7 +53,9 @@ def pass_probability(
 ) -> Estimate:
     """P(pass | the stage is decided) from Aalen-Johansen cumulative incidences.
 
-    Open visits are right-censored at their time so far. 95% interval by Poisson bootstrap.
+    Open visits are right-censored at their time so far. 95% interval by Poisson bootstrap;
+    with fewer than FEW decided visits, widened to at least the Wilson interval around the
+    estimate (when all of a few visits passed, every bootstrap sample gives 1, a point).
     """
     order = np.lexsort((status == "open", days))
     passed = (status[order] == "passed").astype(float)
@@ -61,7 +68,12 @@ def pass_probability(
         weights = rng.poisson(1.0, size=(min(50, reps - start), len(order))).astype(float)
         draws.append(_aalen_johansen(weights, passed, event))
     low, high = np.clip(np.nanpercentile(np.concatenate(draws), [2.5, 97.5]), 0.0, 1.0)
-    return Estimate(float(np.clip(point, 0.0, 1.0)), float(low), float(high))
+    point = float(np.clip(point, 0.0, 1.0))
+    decided = int(event.sum())
+    if decided < FEW:
+        counted = wilson_score(point, decided)
+        low, high = min(low, counted.low), max(high, counted.high)
+    return Estimate(point, float(low), float(high))
 
 
 def _aalen_johansen(weights: np.ndarray, passed: np.ndarray, event: np.ndarray) -> np.ndarray:
@@ -88,6 +100,8 @@ def _family_loglik(family: str, log_params: np.ndarray, t: np.ndarray, c: np.nda
     """
     mean = math.exp(log_params[0])
     cv = 1.0 if family == "exponential" else math.exp(log_params[1])
+    if not (MIN_CV <= cv <= 1.0 / MIN_CV and 0.0 < mean < math.inf):
+        return -math.inf  # identical times drive cv to 0, where the densities break down
     tiny = t < MINUTE
     exact = t[~tiny]
     if family == "lognormal":
@@ -124,15 +138,33 @@ def fit_duration(exact: np.ndarray, censored: np.ndarray) -> DurationFit:
     best = min(aics, key=aics.get)
     fit = fits[best]
     low, high = fit.intervals()
+    mean = Estimate(float(fit.params[0]), float(low[0]), float(high[0]))
+    if len(exact) < FEW:
+        mean = _widened(mean, exact, censored)
     return DurationFit(
         family=best,
-        mean_days=Estimate(float(fit.params[0]), float(low[0]), float(high[0])),
+        mean_days=mean,
         cv=1.0 if best == "exponential" else float(fit.params[1]),
         loglik=logliks,
         aic=aics,
         observed=len(exact),
         censored=len(censored),
     )
+
+
+def _widened(mean: Estimate, exact: np.ndarray, censored: np.ndarray) -> Estimate:
+    """The interval widened to at least the exact one of an exponential mean.
+
+    With a handful of times the observed information understates the uncertainty (a few equal
+    times give a near-zero cv and a point-like interval); the exponential's chi-square interval,
+    2T / chi2(2r + 2, 0.975) to 2T / chi2(2r, 0.025) for r times totalling T with the censored
+    ones, does not depend on the shape fitted.
+    """
+    total, r = float(exact.sum() + censored.sum()), len(exact)
+    low = 2 * total / stats.chi2.ppf(0.975, 2 * r + 2)
+    high = 2 * total / stats.chi2.ppf(0.025, 2 * r)
+    low, high = min(low, mean.low), max(high, mean.high)
+    return Estimate(mean.value, low if math.isfinite(low) else 0.0, high)
 
 
 def poisson_rate(count: int, exposure: float) -> Estimate:

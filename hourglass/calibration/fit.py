@@ -27,6 +27,8 @@ from hourglass.calibration.btyd import (
     rfm_summary,
 )
 from hourglass.calibration.crm import Deals, Skipped, Transactions, read_deals, read_transactions
+from hourglass.calibration.dates import as_utc
+from hourglass.calibration.estimators import FEW
 from hourglass.calibration.funnel import (
     ChannelFit,
     SellerFit,
@@ -36,12 +38,14 @@ from hourglass.calibration.funnel import (
     fit_stages,
     slug,
 )
-from hourglass.calibration.mapping import CrmMapping
+from hourglass.calibration.mapping import CrmMapping, DataError
 from hourglass.config.scenario import Scenario, parse_scenario
 from hourglass.stages import DAYS_PER_MONTH
 
 MIN_CUSTOMERS = 10
 """Fewer customers than this leave the repeat model unfitted."""
+MAX_PERIOD_DAYS = 36_500.0
+"""The longest calibration period: a scenario's horizon is at most 100 years."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,9 @@ class Calibration:
     """Mean and cv of the calibration period's amounts, the fallback order value."""
     holdout: Holdout | None = None
     """Repeat purchases after the period, kept for checking the fit."""
+    warnings: list[str] = field(default_factory=list)
+    """What the user should look at before using the scenario: rows left out for their dates,
+    stages fitted from few deals."""
 
     @property
     def scenario(self) -> Scenario:
@@ -123,6 +130,8 @@ class Calibration:
             return {"fixed": {"value": 0}}
         if mean <= 0:
             return {"fixed": {"value": 0}}
+        if not math.isfinite(cv):  # one amount: no spread to fit
+            return {"fixed": {"value": mean}}
         return {"gamma": {"mean": mean, "cv": float(np.clip(cv, 0.01, 20.0))}}
 
     @property
@@ -142,24 +151,7 @@ class Calibration:
             intervals = {k: [e.low, e.high] for k, e in named.items()}
         return {
             "period": {"from": f"{self.origin:%Y-%m-%d}", "until": f"{self.until_date:%Y-%m-%d}"},
-            "stages": {
-                s.stage: {
-                    "pass_prob": s.pass_prob.value,
-                    "pass_prob_ci": [s.pass_prob.low, s.pass_prob.high],
-                    "visits": {"passed": s.passed, "lost": s.lost, "open": s.open},
-                    "duration": None
-                    if s.duration is None
-                    else {
-                        "family": s.duration.family,
-                        "mean_days": s.duration.mean_days.value,
-                        "mean_days_ci": [s.duration.mean_days.low, s.duration.mean_days.high],
-                        "cv": s.duration.cv,
-                        "aic": s.duration.aic,
-                    },
-                    "loss_reasons": {k: v.value for k, v in s.loss_reasons.items()},
-                }
-                for s in self.stages
-            },
+            "stages": {s.stage: _stage_dict(s) for s in self.stages},
             "channels": {
                 c.channel: {
                     "kind": c.kind,
@@ -197,7 +189,28 @@ class Calibration:
                 for sk in self.skipped_rows
             },
             "notes": self.notes,
+            "warnings": self.warnings,
+            "encodings": {sk.file: sk.encoding for sk in self.skipped_rows},
         }
+
+
+def _stage_dict(s: StageFit) -> dict[str, Any]:
+    """One stage's fit as plain data."""
+    return {
+        "pass_prob": s.pass_prob.value,
+        "pass_prob_ci": [s.pass_prob.low, s.pass_prob.high],
+        "visits": {"passed": s.passed, "lost": s.lost, "open": s.open},
+        "duration": None
+        if s.duration is None
+        else {
+            "family": s.duration.family,
+            "mean_days": s.duration.mean_days.value,
+            "mean_days_ci": [s.duration.mean_days.low, s.duration.mean_days.high],
+            "cv": s.duration.cv,
+            "aic": s.duration.aic,
+        },
+        "loss_reasons": {k: v.value for k, v in s.loss_reasons.items()},
+    }
 
 
 def _finite(value: float, default: float) -> float:
@@ -218,11 +231,17 @@ def calibrate(
     The history is CSV text or bytes, or a DataFrame. `until` ends the calibration period (deals
     already read with `read_deals` keep the period they were read with).
     """
-    end = None if until is None else pd.Timestamp(until)
+    end = None if until is None else as_utc(pd.Timestamp(until))
     if not isinstance(deals, Deals):
         deals = read_deals(deals, mapping, end, name="deals")
+    if deals.until > MAX_PERIOD_DAYS:
+        raise DataError(
+            f"{deals.skipped.file}: the dates run {deals.until:,.0f} days from "
+            f"{deals.origin:%Y-%m-%d}; a calibration period is at most {MAX_PERIOD_DAYS:,.0f} days "
+            "(100 years): check the dates, or give --until to end the period sooner"
+        )
     mapping = mapping or deals.mapping
-    notes = list(deals.notes)
+    notes, warnings = list(deals.notes), list(deals.warnings)
     rng = np.random.default_rng(seed)
     stages = fit_stages(deals, rng, notes)
     channels = fit_channels(deals, mapping, notes)
@@ -233,8 +252,9 @@ def calibrate(
         notes.append("repeat buying and order value not fitted: no transaction log given")
     else:
         if not isinstance(transactions, Transactions):
-            transactions = read_transactions(transactions, mapping, name="transactions")
+            transactions = read_transactions(transactions, mapping, "transactions", end)
         skipped.append(transactions.skipped)
+        warnings += transactions.warnings
         cut = end or deals.origin + pd.Timedelta(days=deals.until)
         repeat, spend, amounts, aside = _fit_repeat(transactions, cut, period_days, notes)
         set_aside[transactions.skipped.file] = aside
@@ -255,7 +275,19 @@ def calibrate(
         notes=notes,
         amount_mean_cv=amounts,
         holdout=holdout,
+        warnings=warnings + _few_deals(stages),
     )
+
+
+def _few_deals(stages: list[StageFit]) -> list[str]:
+    """A warning for each stage fitted from fewer than FEW decided visits."""
+    return [
+        f"{s.stage}: only {s.passed + s.lost} decided visit{'s' * (s.passed + s.lost != 1)} "
+        f"(fewer than {FEW}): its pass probability and time in stage rest on few deals; "
+        "read their intervals before relying on them"
+        for s in stages
+        if 0 < s.passed + s.lost < FEW
+    ]
 
 
 def _bounded(*estimates: Estimate, top: float) -> bool:

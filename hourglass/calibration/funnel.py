@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,9 +65,33 @@ class SellerFit:
     conversion: Estimate
 
 
+_CYRILLIC = str.maketrans("абвгдеёзийклмнопрстуфыэіґ", "abvgdeeziyklmnoprstufyeig", "ъь") | {
+    ord(letter): latin
+    for letter, latin in (
+        ("ж", "zh"),
+        ("х", "kh"),  # noqa: RUF001 (the Cyrillic letter is meant)
+        ("ц", "ts"),
+        ("ч", "ch"),
+        ("ш", "sh"),
+        ("щ", "shch"),
+        ("ю", "yu"),
+        ("я", "ya"),
+        ("ї", "yi"),
+        ("є", "ye"),
+    )
+}
+"""Cyrillic letters in Latin ones (as in passports), so that channels keep readable names."""
+
+
 def slug(text: str, taken: frozenset[str] = frozenset()) -> str:
-    """A scenario name from free text: lower case letters, digits and underscores."""
-    name = re.sub(r"[^a-z0-9]+", "_", text.strip().casefold()).strip("_") or "unnamed"
+    """A scenario name from free text: lower case letters, digits and underscores.
+
+    Cyrillic is written in Latin letters and accents are dropped: "Яндекс Директ" is
+    yandeks_direkt, "Café" is cafe.
+    """
+    latin = unicodedata.normalize("NFKD", text.strip().casefold().translate(_CYRILLIC))
+    name = re.sub(r"[^a-z0-9]+", "_", latin.encode("ascii", "ignore").decode()).strip("_")
+    name = name or "unnamed"
     if not name[0].isalpha():
         name = f"x_{name}"
     name = name[:36]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import Field, ValidationError
+from pydantic import AfterValidator, Field, ValidationError
 
 from hourglass.config.base import Model
 from hourglass.stages import FUNNEL
@@ -18,6 +19,19 @@ class DataError(ValueError):
 Target = Literal["know", "like", "trust", "try", "buy", "won", "lost"]
 Outcome = Literal["won", "lost", "open"]
 Header = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def _strptime_format(fmt: str) -> str:
+    """A date format that reads back what it writes, such as %d.%m.%Y."""
+    sample = datetime(2001, 2, 3, 4, 5, 6)
+    try:
+        datetime.strptime(sample.strftime(fmt), fmt)
+    except ValueError as e:
+        raise ValueError(f"'{fmt}' is not a date format ({e}); use one such as %d.%m.%Y") from None
+    return fmt
+
+
+DateFormat = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_strptime_format)]
 
 
 class DealColumns(Model):
@@ -58,12 +72,14 @@ class CrmMapping(Model):
     organic_sources: list[str] = ["organic", "seo", "search", "direct", "web"]
     referral_sources: list[str] = ["referral", "referrals", "recommendation"]
     transactions: TransactionColumns = TransactionColumns()
-    date_format: str | None = None
+    date_format: DateFormat | None = None
     """The deal history's strptime format, such as %d.%m.%Y; leave out to read ISO and
     other common forms."""
-    transaction_date_format: str | None = None
+    transaction_date_format: DateFormat | None = None
     """The same for the transaction log, such as %Y%m%d."""
-    dayfirst: bool = False
+    dayfirst: bool | None = None
+    """Whether numeric dates such as 01/02/2026 are day/month (true) or month/day (false); left
+    out, each column is read in the one order that fits all its dates."""
     keep_duplicate_transactions: bool = False
     """Keep identical transaction rows (a log without order ids may hold same-day repeats)."""
 
@@ -165,7 +181,7 @@ def load_mapping(text: str, source: str = "<mapping>") -> CrmMapping:
     if not isinstance(data, dict):
         raise DataError(f"{source}: a mapping file is a mapping of keys to values")
     preset = data.pop("preset", "hourglass")
-    if preset not in CRM_PRESETS:
+    if not isinstance(preset, str) or preset not in CRM_PRESETS:
         raise DataError(f"{source}: preset: '{preset}' is not one of {', '.join(CRM_PRESETS)}")
     base = CRM_PRESETS[preset].model_dump()
     for key in ("deals", "transactions"):
@@ -177,5 +193,6 @@ def load_mapping(text: str, source: str = "<mapping>") -> CrmMapping:
         lines = []
         for e in err.errors():
             loc = ".".join(str(p) for p in e["loc"] if not str(p).startswith("function-"))
-            lines.append(f"{source}: {loc or '(top level)'}: {e['msg']}")
+            message = e["msg"].removeprefix("Value error, ")
+            lines.append(f"{source}: {loc or '(top level)'}: {message}")
         raise DataError("\n".join(lines)) from None

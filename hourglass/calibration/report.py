@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import math
+import re
 
 from hourglass.analysis.intervals import Estimate
 from hourglass.calibration.fit import Calibration
+
+_MARKUP = re.compile(r"([\\\[\]<>|`])")
+"""What in user text could make Markdown fetch or link (![](url), <img>) or break a table."""
+
+
+def literal_markdown(text: str) -> str:
+    """User text (file, source, seller names) as literal Markdown."""
+    return _MARKUP.sub(r"\\\1", text)
 
 
 def _num(x: float) -> str:
@@ -35,10 +44,14 @@ def report_markdown(cal: Calibration) -> str:
         f"Calibration period: {cal.origin:%Y-%m-%d} to {cal.until_date:%Y-%m-%d} "
         f"({cal.until_days:,.1f} days). Intervals are 95%.",
     ]
+    if cal.warnings:
+        out += ["", "## Warnings", ""] + [
+            f"- {literal_markdown(warning)}" for warning in cal.warnings
+        ]
     for section in (_data_read, _stages, _arrivals_and_sellers, _repeat_buying, _order_value):
         out += section(cal)
     out += ["", "## Skipped or assumed", ""]
-    out += [f"- {note}" for note in cal.notes] or ["- nothing"]
+    out += [f"- {literal_markdown(note)}" for note in cal.notes] or ["- nothing"]
     return "\n".join(out) + "\n"
 
 
@@ -48,11 +61,15 @@ def _data_read(cal: Calibration) -> list[str]:
     for skipped in cal.skipped_rows:
         aside = cal.set_aside.get(skipped.file, 0)
         used = skipped.rows - skipped.count - aside
-        out.append(
-            f"- {skipped.file}: {skipped.rows:,} rows; {used:,} used, {skipped.count:,} skipped, "
-            f"{aside:,} after the calibration period kept out of the fit for checking."
+        read_as = (
+            f" (read as {skipped.encoding})" if skipped.encoding not in ("text", "table") else ""
         )
-        out += [f"  - {line}" for line in skipped.lines()]
+        out.append(
+            f"- {literal_markdown(skipped.file)}{read_as}: {skipped.rows:,} rows; {used:,} used, "
+            f"{skipped.count:,} skipped, {aside:,} after the calibration period kept out of the "
+            "fit for checking."
+        )
+        out += [f"  - {literal_markdown(line)}" for line in skipped.lines()]
     return out
 
 
@@ -100,7 +117,7 @@ def _stages(cal: Calibration) -> list[str]:
         "AIC; interval on the mean from the observed information.",
     ]
     reasons = [
-        [s.stage, reason, _ci(e, percent=True)]
+        [s.stage, literal_markdown(reason), _ci(e, percent=True)]
         for s in cal.stages
         for reason, e in s.loss_reasons.items()
     ]
@@ -115,14 +132,23 @@ def _arrivals_and_sellers(cal: Calibration) -> list[str]:
     out = ["", "## Arrivals per channel (new deals per day)", ""]
     out += _table(
         ["channel", "kind", "deals", "per day"],
-        [[c.channel, c.kind, f"{c.deals:,}", _ci(c.per_day)] for c in cal.channels],
+        [
+            [literal_markdown(c.channel), c.kind, f"{c.deals:,}", _ci(c.per_day)]
+            for c in cal.channels
+        ],
     )
     if cal.sellers:
         out += ["", "## Conversion per seller (won / decided deals)", ""]
         out += _table(
             ["seller", "won", "lost", "open", "conversion"],
             [
-                [s.seller, f"{s.won:,}", f"{s.lost:,}", f"{s.open:,}", _ci(s.conversion, True)]
+                [
+                    literal_markdown(s.seller),
+                    f"{s.won:,}",
+                    f"{s.lost:,}",
+                    f"{s.open:,}",
+                    _ci(s.conversion, True),
+                ]
                 for s in cal.sellers
             ],
         )

@@ -43,15 +43,15 @@ def calibrate(
 ) -> None:
     """Fit a scenario from a CRM deal-stage history and, optionally, a transaction log."""
     _check_target(("-o", output), ("--report", report))
-    deals_text = _read_text(deals, "--deals")
-    tx_text = _read_text(transactions, "--transactions") if transactions else None
-    spec = _mapping(deals_text, mapping, crm, column or [])
+    deals_data = _read_csv(deals, "--deals")
+    tx_data = _read_csv(transactions, "--transactions") if transactions else None
+    spec = _mapping(deals_data, str(deals), mapping, crm, column or [])
     end = _date(until, "--until") if until is not None else None
     try:
-        read = hourglass.calibration.read_deals(deals_text, spec, end, name=str(deals))
+        read = hourglass.calibration.read_deals(deals_data, spec, end, name=str(deals))
         tx = (
-            hourglass.calibration.read_transactions(tx_text, spec, name=str(transactions))
-            if tx_text is not None
+            hourglass.calibration.read_transactions(tx_data, spec, str(transactions), end)
+            if tx_data is not None
             else None
         )
         result = hourglass.calibrate(read, tx, spec, end, name=name, seed=seed)
@@ -66,16 +66,27 @@ def calibrate(
     if as_json:
         dump(result.to_dict())
         return
+    for line in _summary(result, output, report):
+        out.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def _summary(
+    result: hourglass.calibration.Calibration, output: Path, report: Path | None
+) -> list[str]:
+    """What was written and fitted; the encodings other than UTF-8; the warnings."""
     skipped = sum(s.count for s in result.skipped_rows)
-    out.print(
+    return [
         f"Wrote {output}" + (f" and {report}" if report else "") + f": {len(result.stages)} "
         f"stages, {len(result.channels)} channels, repeat model "
         f"{'fitted' if result.repeat else 'not fitted'}; {skipped} row{'s' * (skipped != 1)} "
-        "skipped, "
-        f"{len(result.notes)} notes (see the report).",
-        highlight=False,
-        soft_wrap=True,
-    )
+        f"skipped, {len(result.notes)} notes (see the report).",
+        *(
+            f"Read {s.file} as {s.encoding}."
+            for s in result.skipped_rows
+            if s.encoding not in ("utf-8", "text", "table")
+        ),
+        *(f"warning: {w}" for w in result.warnings),
+    ]
 
 
 def export_crm(
@@ -110,16 +121,27 @@ def export_crm(
     )
 
 
-def _read_text(path: Path, what: str) -> str:
-    """A CSV or mapping file's text, or a clean failure naming the option."""
-    if path.is_dir():
-        raise fail(f"{what} {path}: is a folder, not a file")
+MAX_MAPPING_BYTES = 1_000_000
+"""Larger mapping files are refused unread."""
+
+
+def _read_csv(path: Path, what: str) -> bytes:
+    """A data file's bytes (size checked before reading), or a clean failure naming the option."""
     try:
-        return path.read_text("utf-8-sig")
-    except FileNotFoundError:
-        raise fail(f"{what} {path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise fail(f"{what} {path}: cannot read: {e}") from None
+        return hourglass.calibration.read_bytes(path)
+    except hourglass.calibration.DataError as e:
+        raise fail(f"{what} {e}") from None
+
+
+def _read_text(path: Path, what: str) -> str:
+    """A mapping file's text, or a clean failure naming the option."""
+    try:
+        data = hourglass.calibration.read_bytes(path, MAX_MAPPING_BYTES)
+        return data.decode("utf-8-sig")
+    except hourglass.calibration.DataError as e:
+        raise fail(f"{what} {e}") from None
+    except UnicodeDecodeError as e:
+        raise fail(f"{what} {path}: not UTF-8 text: {e}") from None
 
 
 def _check_target(*targets: tuple[str, Path | None]) -> None:
@@ -142,15 +164,18 @@ def _write_text(target: Path, text: str, option: str) -> None:
 
 
 def _date(text: str, option: str) -> pd.Timestamp:
-    """A date option, or a clean failure with an example."""
+    """A date option (a time zone converts to UTC), or a clean failure with an example."""
     try:
-        return pd.Timestamp(text)
-    except ValueError:
+        stamp = pd.Timestamp(text)
+    except (ValueError, OverflowError):
         raise fail(f"{option} {text}: not a date (use e.g. 2026-03-31)") from None
+    if stamp is pd.NaT:
+        raise fail(f"{option} {text}: not a date (use e.g. 2026-03-31)")
+    return stamp.tz_convert(None) if stamp.tzinfo is not None else stamp
 
 
 def _mapping(
-    deals_text: str, mapping: Path | None, crm: str | None, columns: list[str]
+    deals_data: bytes, deals_name: str, mapping: Path | None, crm: str | None, columns: list[str]
 ) -> hourglass.calibration.CrmMapping:
     """The mapping file, else the named or detected CRM's default, with --column overrides."""
     if mapping is not None and crm is not None:
@@ -161,7 +186,7 @@ def _mapping(
                 _read_text(mapping, "--mapping"), str(mapping)
             )
         else:
-            name = crm or hourglass.calibration.detect_preset(deals_text)
+            name = crm or hourglass.calibration.detect_preset(deals_data, deals_name)
             if name not in hourglass.calibration.CRM_PRESETS:
                 raise fail(
                     f"--crm {name}: use one of {', '.join(hourglass.calibration.CRM_PRESETS)}"

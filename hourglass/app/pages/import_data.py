@@ -42,7 +42,7 @@ def show(choice: state.Choice) -> None:
                     seed=choice.seed,
                 )
             except (hg.calibration.DataError, hg.ScenarioError) as err:
-                st.error(str(err))
+                st.error(hg.calibration.literal_markdown(str(err)))
                 return
         st.session_state.calibrated = (key, cal)
     calibration(st.session_state.calibrated[1])
@@ -64,8 +64,10 @@ def calibration(cal: hg.calibration.Calibration) -> None:
     if len(repeat):
         st.markdown("**Repeat buying (BG/NBD) and order value (Gamma-Gamma)**")
         st.dataframe(repeat, hide_index=True)
+    for warning in cal.warnings:
+        st.warning(hg.calibration.literal_markdown(warning))
     for note in cal.notes:
-        st.caption(f"Note: {note}")
+        st.caption(f"Note: {hg.calibration.literal_markdown(note)}")
     report = hg.calibration.report_markdown(cal)
     with st.expander("The calibration report"):
         st.markdown(report)

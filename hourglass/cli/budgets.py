@@ -9,6 +9,7 @@ import typer
 
 import hourglass
 from hourglass.cli import report
+from hourglass.cli.simulation import AllowLargeOpt, refuse_large
 from hourglass.cli.common import (
     BackendOpt,
     JsonOpt,
@@ -48,6 +49,7 @@ def optimize(
         Path | None, typer.Option("-o", "--output", help="Write the optimised scenario here.")
     ] = None,
     backend: BackendOpt = "processes",
+    allow_large: AllowLargeOpt = False,
 ) -> None:
     """Allocate a budget over the scenario's lines; confirm the gain by simulation."""
     spec = load(scenario)
@@ -63,9 +65,17 @@ def optimize(
     )
     if output is not None and not output.parent.is_dir():
         raise fail(f"-o {output}: the folder {output.parent} does not exist")
+    refuse_large(spec, reps, allow_large)
     with computing(f"Optimising {spec.name}"):
         result = hourglass.optimize(
-            spec, budget, objective, constraints, reps=reps, seed=seed, backend=backend
+            spec,
+            budget,
+            objective,
+            constraints,
+            reps=reps,
+            seed=seed,
+            backend=backend,
+            guard=lambda best: refuse_large([spec, best], reps, allow_large),
         )
     if output is not None:
         try:

@@ -9,6 +9,8 @@ import typer
 
 import hourglass
 from hourglass.cli import report
+from hourglass.config.work import TooMuchWork, check_work, estimate_work
+from hourglass.experiments.sweeps import grid
 from hourglass.cli.common import (
     BackendOpt,
     JsonOpt,
@@ -24,6 +26,24 @@ from hourglass.cli.common import (
     make_dir,
     out,
 )
+
+AllowLargeOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-large",
+        help="Run even when the estimated work is over the limits (events or memory).",
+    ),
+]
+
+
+def refuse_large(
+    scenarios: hourglass.Scenario | list[hourglass.Scenario], runs: int, allow_large: bool
+) -> None:
+    """Refuse work over the limits before any of it starts, saying what would fit."""
+    try:
+        check_work(scenarios, runs, allow_large=allow_large)
+    except TooMuchWork as e:
+        raise fail(str(e)) from None
 
 
 def run(
@@ -45,10 +65,12 @@ def run(
             "customers at the end are known within this relative 95% half-width.",
         ),
     ] = None,
+    allow_large: AllowLargeOpt = False,
 ) -> None:
     """Simulate a scenario and print its stage table and KPIs."""
     spec = load(scenario)
     check_backend(backend, scheduler)
+    refuse_large(spec, reps, allow_large)
     if out_dir is not None:
         make_dir(out_dir)
     with computing(f"Simulating {spec.name}") as tick:
@@ -116,11 +138,17 @@ def check(
             if getattr(spec.network, k) is not None
         )
         extras += f", a {kind.replace('_', '-')} graph of {spec.network.nodes:,} people"
+    work = estimate_work(spec)
+    too_large = work.over_limit()
+    verdict = "ok" if too_large is None else "valid, but too large to run"
     print(
-        f"{scenario}: ok: '{spec.name}', {spec.horizon_days:g} days, market {market}, "
+        f"{scenario}: {verdict}: '{spec.name}', {spec.horizon_days:g} days, market {market}, "
         f"channels {', '.join(channels) or 'none'}, {sellers} sellers, "
         f"referrals {'on' if spec.referral else 'off'}{extras}"
     )
+    print(f"  work: {work.summary()}")
+    if too_large is not None:
+        print(f"  over the limits: {too_large}")
 
 
 def compare(
@@ -131,12 +159,14 @@ def compare(
     as_json: JsonOpt = False,
     backend: BackendOpt = "processes",
     scheduler: SchedulerOpt = None,
+    allow_large: AllowLargeOpt = False,
 ) -> None:
     """Compare scenarios with the baseline on common random numbers: deltas with 95% CIs."""
     specs = [load(baseline), *(load(p) for p in others)]
     check_backend(backend, scheduler)
     if reps < 2:
         raise fail("--reps: a confidence interval needs at least 2 replications")
+    refuse_large(specs, reps, allow_large)
     with computing("Comparing") as tick:
         result = hourglass.compare(specs, reps, seed, backend, scheduler=scheduler, progress=tick)
     if as_json:
@@ -172,6 +202,7 @@ def sweep(
     ] = False,
     backend: BackendOpt = "processes",
     scheduler: SchedulerOpt = None,
+    allow_large: AllowLargeOpt = False,
 ) -> None:
     """Replicate a grid of overrides; one row per grid point and KPI, with its band."""
     spec = load(scenario)
@@ -180,10 +211,12 @@ def sweep(
         raise fail("--vary: give at least one field to sweep, e.g. sales.sellers=5:40:5")
     if resume and out_dir is None:
         raise fail("--resume needs --out, the folder of the interrupted sweep")
-    if out_dir is not None:
-        make_dir(out_dir)
     with computing(f"Sweeping {spec.name}") as tick:
         varies = [hourglass.experiments.parse_vary(v) for v in vary]
+        points = grid(spec, varies)
+        refuse_large([point for _, point in points], reps, allow_large)
+        if out_dir is not None:
+            make_dir(out_dir)
         table = hourglass.sweep(
             spec,
             varies,

@@ -35,6 +35,9 @@ CEILING_SLACK = 200_000
 """A run stops past CEILING_FACTOR x its estimated events + CEILING_SLACK: a wrong estimate
 cannot hold a machine for long."""
 
+SAMPLE = 64
+"""Grid points estimated at most; the largest stands for the others."""
+
 STEPS = 128
 """Time steps the estimate follows a horizon in (at least a day each)."""
 
@@ -130,22 +133,27 @@ class WorkEstimate:
         return line
 
     def over_limit(self) -> str | None:
-        """Why this work is over the limits, and what would fit; None if it fits."""
-        memory_over = self.memory_bytes / MAX_MEMORY_BYTES
+        """Why this work is over the limits (events, memory or both); None if it fits."""
         events_over = self.events / MAX_EVENTS
-        if max(memory_over, events_over) <= 1.0:
+        memory_over = self.memory_bytes / MAX_MEMORY_BYTES
+        reasons = []
+        if events_over > 1.0:
+            per_run = f"{_n(self.events_per_run)} per run, " if self.runs > 1 else ""
+            reasons.append(
+                f"about {_n(self.events)} events ({per_run}mostly {self.driver}), "
+                f"{_times(events_over)} the limit of {_n(MAX_EVENTS)}"
+            )
+        if memory_over > 1.0:
+            reasons.append(
+                f"about {_bytes(self.memory_bytes)} of memory per run, "
+                f"{_times(memory_over)} the limit of {_bytes(MAX_MEMORY_BYTES)}"
+            )
+        if not reasons:
             return None
-        what = (
-            f"about {_n(self.events)} events ({_n(self.events_per_run)} per run, mostly "
-            f"{self.driver}), {_times(events_over)} the limit of {_n(MAX_EVENTS)}"
-            if events_over >= memory_over
-            else f"about {_bytes(self.memory_bytes)} of memory per run, "
-            f"{_times(memory_over)} the limit of {_bytes(MAX_MEMORY_BYTES)}"
-        )
         head = f"about {_n(self.prospects)} prospects over {self.horizon_days:g} days"
         if self.runs > 1:
             head += f" in each of {self.runs:,} runs"
-        return f"{head}: {what}"
+        return f"{head}: {' and '.join(reasons)}"
 
 
 def estimate_work(
@@ -155,7 +163,7 @@ def estimate_work(
 
     `known_customers` gives the first-purchase days of customers who join outside the funnel.
     """
-    plan = scenario if isinstance(scenario, Plan) else compile_plan(scenario)
+    plan = _plan(scenario)
     flows = _Flows(plan)
     rows = flows.follow(sorted(known_customers))
     nodes, edges = _graph_size(plan.scenario)
@@ -170,11 +178,26 @@ def estimate_work(
 
 
 def check_work(
-    scenario: Scenario | Plan, runs: int = 1, *, allow_large: bool = False
+    scenarios: Scenario | Plan | Sequence[Scenario | Plan],
+    reps: int = 1,
+    *,
+    allow_large: bool = False,
 ) -> WorkEstimate:
-    """The estimate of `runs` runs; TooMuchWork if over the limits and not `allow_large`."""
-    estimate = estimate_work(scenario, runs)
-    refuse_large(estimate, scenario, allow_large=allow_large)
+    """The work of `reps` runs of each scenario; TooMuchWork if over the limits.
+
+    Unless `allow_large`. Of many scenarios (a grid) at most SAMPLE are estimated, evenly
+    spread; the largest stands for every one, so the total is not understated.
+    """
+    many = scenarios if isinstance(scenarios, Sequence) else [scenarios]
+    if not many:
+        raise ValueError("no scenario to estimate")
+    pick = np.unique(np.linspace(0, len(many) - 1, min(len(many), SAMPLE)).round().astype(int))
+    plans = [_plan(many[i]) for i in pick]
+    estimates = [estimate_work(plan) for plan in plans]
+    largest = max(range(len(plans)), key=lambda i: estimates[i].events_per_run)
+    heaviest = max(estimates, key=lambda e: e.memory_bytes).memory_bytes
+    estimate = _replace(estimates[largest], memory_bytes=heaviest).times(len(many) * reps)
+    refuse_large(estimate, plans[largest], allow_large=allow_large)
     return estimate
 
 
@@ -185,23 +208,24 @@ def refuse_large(
     why = estimate.over_limit()
     if why is None or allow_large:
         return
-    plan = scenario if isinstance(scenario, Plan) else compile_plan(scenario)
-    raise TooMuchWork(f"{why}; {what_would_fit(estimate, plan)}")
+    raise TooMuchWork(f"{why}; {what_would_fit(estimate, _plan(scenario))}")
 
 
 def what_would_fit(estimate: WorkEstimate, plan: Plan) -> str:
     """What to change so that the work fits: fewer runs, a shorter horizon, the driver's field."""
     hints = []
-    one_run_fits = estimate.times(1).over_limit() is None
-    if estimate.runs > 1 and one_run_fits:
+    if estimate.runs > 1 and estimate.times(1).over_limit() is None:
         fit = int(min(MAX_EVENTS / max(estimate.events_per_run, 1.0), estimate.runs - 1))
-        hints.append(f"run at most {fit:,} replications or grid points")
+        hints.append(f"at most {fit:,} runs (replications x grid points)")
     days = _horizon_that_fits(plan, estimate.runs)
     if days is not None:
-        hints.append(f"shorten horizon_days to {days:g} days")
-    hints.append(f"lower {_driver_field(plan, estimate.driver)}")
-    hints.append("or allow it with --allow-large")
-    return ", ".join(hints[:-1]) + " " + hints[-1]
+        hints.append(f"horizon_days of {days:g}")
+    hints.append(f"a lower {_driver_field(plan, estimate.driver)}")
+    return f"what would fit: {', or '.join(hints)}; --allow-large runs it anyway"
+
+
+def _plan(scenario: Scenario | Plan) -> Plan:
+    return scenario if isinstance(scenario, Plan) else compile_plan(scenario)
 
 
 def _horizon_that_fits(plan: Plan, runs: int) -> float | None:
@@ -229,7 +253,7 @@ def _driver_field(plan: Plan, driver: str) -> str:
     """The scenario field that drives `driver`, as written in a scenario file."""
     scenario = plan.scenario
     if driver in ("prospects", "stage visits") and scenario.referral is not None:
-        return _arrivals_field(plan) + " or referral.contacts_per_month"
+        return _arrivals_field(plan) + " (or referral.contacts_per_month)"
     fields = {
         "prospects": _arrivals_field(plan),
         "stage visits": _arrivals_field(plan),
@@ -495,7 +519,10 @@ def _replace(estimate: WorkEstimate, **changes: object) -> WorkEstimate:
 
 def _n(value: float) -> str:
     """A count as people read it: 12,345 or 3.6e10."""
-    return f"{value:,.0f}" if value < 1e7 else f"{value:.2g}".replace("+", "")
+    if value < 1e7:
+        return f"{value:,.0f}"
+    mantissa, exponent = f"{value:.1e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
 
 
 def _times(ratio: float) -> str:

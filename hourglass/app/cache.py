@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 import hourglass as hg
+from hourglass.experiments.replication import Executor
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -18,6 +20,9 @@ CACHE_SIZE = 24
 """Results kept per server, by scenario, seed and replications."""
 
 ResultKey = tuple[str, int, int]
+
+WORKERS = os.cpu_count() or 1
+"""Worker processes the server runs simulations in, for all sessions together."""
 
 
 @st.cache_data
@@ -37,6 +42,12 @@ def parse(text: str, source: str) -> hg.Scenario:
     Scenarios are frozen, so one is shared by all sessions.
     """
     return hg.config.parse_scenario_text(text, source, files=False)
+
+
+@st.cache_resource
+def worker_pool() -> Executor:
+    """The server's one pool of worker processes, shared by every session and page."""
+    return Executor("processes", workers=WORKERS).__enter__()
 
 
 @st.cache_resource

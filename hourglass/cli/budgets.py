@@ -9,7 +9,6 @@ import typer
 
 import hourglass
 from hourglass.cli import report
-from hourglass.cli.simulation import AllowLargeOpt, refuse_large
 from hourglass.cli.common import (
     BackendOpt,
     JsonOpt,
@@ -21,6 +20,7 @@ from hourglass.cli.common import (
     load,
     out,
 )
+from hourglass.cli.simulation import AllowLargeOpt, refuse_large
 
 
 def optimize(

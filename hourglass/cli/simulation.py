@@ -9,8 +9,6 @@ import typer
 
 import hourglass
 from hourglass.cli import report
-from hourglass.config.work import TooMuchWork, check_work, estimate_work
-from hourglass.experiments.sweeps import grid
 from hourglass.cli.common import (
     BackendOpt,
     JsonOpt,
@@ -26,6 +24,8 @@ from hourglass.cli.common import (
     make_dir,
     out,
 )
+from hourglass.config.work import TooMuchWork, check_work, estimate_work
+from hourglass.experiments.sweeps import grid
 
 AllowLargeOpt = Annotated[
     bool,

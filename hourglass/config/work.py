@@ -290,8 +290,10 @@ def _graph_size(scenario: Scenario) -> tuple[int, int]:
 
 
 def _memory(plan: Plan, rows: dict[str, float], flows: _Flows, nodes: int, edges: int) -> float:
-    """Bytes a run is expected to hold at its peak: log columns, batches, events, market, graph."""
-    log = sum(rows[name] * size for name, size in ROW_BYTES.items()) + rows["answers"] * ANSWER_BYTES
+    """Bytes a run is expected to hold at its peak: log, batches, events, market, graph."""
+    log = (
+        sum(rows[name] * size for name, size in ROW_BYTES.items()) + rows["answers"] * ANSWER_BYTES
+    )
     market = plan.scenario.market.size or 0
     graph = nodes * 9 + edges * 2 * 8 + rows["prospects"] * 4
     return (
@@ -323,7 +325,8 @@ class _Flows:
         self.warm = plan.pass_prob_referred.tolist()
         stop = max(self.first_worked, 0)
         self.to_team = [
-            (math.prod(c[:stop]), math.prod(w[:stop])) for c, w in zip(self.cold, self.warm)
+            (math.prod(c[:stop]), math.prod(w[:stop]))
+            for c, w in zip(self.cold, self.warm, strict=True)
         ]
         self._committee(plan)
         self._team(plan)

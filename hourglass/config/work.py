@@ -24,7 +24,7 @@ from hourglass.config.scenario import Scenario
 from hourglass.config.sections import MAX_PROSPECTS_PER_DAY
 from hourglass.stages import ACTIVE_CLASSES, DAYS_PER_MONTH, FUNNEL, LOYALTY_CLASSES
 
-MAX_EVENTS = 400_000_000
+MAX_EVENTS = 500_000_000
 """The most events (log rows and graph links) a command may simulate over all its runs."""
 
 MAX_MEMORY_BYTES = 4 * 2**30
@@ -439,7 +439,7 @@ class _Flows:
             arrives = t + self.referral_delay
             if arrives < self.horizon:
                 referred_in[int(arrives / dt)] += won
-        return total
+        return {name: float(value) for name, value in total.items()}
 
     def _funnel(self, t: float, cold: float, warm: float, drag: float, buyers_in, total) -> None:
         """Prospects entering Know at `t` walk the funnel; their buyers join later."""

@@ -122,7 +122,7 @@ def run(
 def check(
     scenario: Annotated[Path, typer.Argument(help="Scenario file (YAML) to validate.")],
 ) -> None:
-    """Validate a scenario file: a one-line summary, or what is wrong and where."""
+    """Validate a scenario file: a summary and its work per run, or what is wrong and where."""
     spec = load(scenario)
     channels = [*spec.channels.paid, *(["organic"] if spec.channels.organic else [])]
     sellers = spec.sales.sellers if spec.sales else 0

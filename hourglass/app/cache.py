@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 import hourglass as hg
-from hourglass.experiments.replication import Executor
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
+
+    from hourglass.experiments.replication import Executor
 
 CACHE_SIZE = 24
 """Results kept per server, by scenario, seed and replications."""
@@ -47,6 +48,8 @@ def parse(text: str, source: str) -> hg.Scenario:
 @st.cache_resource
 def worker_pool() -> Executor:
     """The server's one pool of worker processes, shared by every session and page."""
+    from hourglass.experiments.replication import Executor  # pandas: not before the sketch
+
     return Executor("processes", workers=WORKERS).__enter__()
 
 

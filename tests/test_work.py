@@ -201,19 +201,19 @@ def test_a_request_within_both_budgets_is_admitted():
 
 def test_a_request_over_the_session_budget_says_how_many_replications_fit():
     why = runs.refusal(_work(4e6, 10), runs.Load(), runs.Load(), 2)
-    assert f"at most {int(runs.SESSION_EVENTS // 4e6)} replications fit" in why
+    assert f"At most {int(runs.SESSION_EVENTS // 4e6)} replications fit: use fewer" in why
     assert "hourglass run SCENARIO" in why
 
 
 def test_heavy_memory_is_refused_though_events_are_few():
     why = runs.refusal(_work(1e3, 4, memory=2 * 2**30), runs.Load(), runs.Load(), 2)
-    assert "3 GB" in why
+    assert "4,096 MB of memory at once; a session may run 12.0 million events and 3 GB" in why
 
 
 def test_a_session_waits_for_its_own_running_work():
     busy = runs.Load(events=runs.SESSION_EVENTS - 1e6)
     why = runs.refusal(_work(2e6), busy, busy, 2)
-    assert why.startswith("this session already has about 29.0 million events running")
+    assert why.startswith("this session already has about 11.0 million events running")
 
 
 def test_the_server_budget_holds_across_sessions():

@@ -19,10 +19,10 @@ import hourglass as hg
 from hourglass.app import cache, state
 from hourglass.config.work import WorkEstimate, check_work
 
-SESSION_EVENTS = 30_000_000
+SESSION_EVENTS = 12_000_000
 """Events one browser session may have running at once: a page answers in about a minute."""
 
-SERVER_EVENTS = 90_000_000
+SERVER_EVENTS = 36_000_000
 """Events all sessions together may have running at once."""
 
 SERVER_MEMORY = 3 * 2**30
@@ -50,11 +50,14 @@ def refusal(work: WorkEstimate, session: Load, server: Load, workers: int) -> st
     events, memory = work.events, work.memory_bytes * min(work.runs, workers)
     fit_runs = int(SESSION_EVENTS // max(work.events_per_run, 1.0))
     if events > SESSION_EVENTS or memory > SERVER_MEMORY:
-        fewer = f"at most {fit_runs} replications fit, " if fit_runs >= 1 else ""
+        fewer = f"At most {fit_runs} replications fit: use fewer, " if fit_runs >= 1 else "Use "
         return (
-            f"this needs {work.summary()}; the dashboard runs at most {_millions(SESSION_EVENTS)} "
-            f"events and {SERVER_MEMORY / 2**30:g} GB for one session. Use {fewer}a shorter "
-            "horizon or fewer arrivals, or the command line: hourglass run SCENARIO"
+            f"this needs about {_millions(events)} events in {work.runs} runs "
+            f"({work.events_per_run:,.0f} each, mostly {work.driver}) and "
+            f"{memory / 2**20:,.0f} MB of memory at once; a session may run "
+            f"{_millions(SESSION_EVENTS)} events and {SERVER_MEMORY / 2**30:g} GB at once. "
+            f"{fewer}a shorter horizon or fewer arrivals, or the command line: "
+            "hourglass run SCENARIO"
         )
     if events + session.events > SESSION_EVENTS:
         return (

@@ -55,6 +55,9 @@ from hourglass.stages import (
     WENT_COLD,
 )
 
+CHECK_EVERY = 64
+"""First purchases between two checks of a run's work against its ceiling."""
+
 
 def simulate(
     scenario: Scenario,
@@ -146,6 +149,7 @@ class _Engine(Journeys, Customers):
         self.antagonists = 0
         self.ceiling: float = CEILING_SLACK  # raised to the estimate's once a run gets there
         self.estimated = False
+        self.until_check = CHECK_EVERY
 
     # -- set-up: turn the scenario into arrays the processes index ---------------------------
 
@@ -273,9 +277,16 @@ class _Engine(Journeys, Customers):
             day += 1
 
     def on_purchase(self, pid: int, day: float) -> None:
-        """A first purchase: its customer's life is drawn unless the run is past its ceiling."""
-        self.within_ceiling()  # buyers drive the work that feeds back: repeats, referrals
-        super().on_purchase(pid, day)
+        """A first purchase: its customer's life is drawn unless the run is past its ceiling.
+
+        Buyers drive the work that feeds back (repeats, referrals); every CHECK_EVERY-th is
+        checked, which keeps the check's cost out of sight.
+        """
+        self.until_check -= 1
+        if not self.until_check:
+            self.until_check = CHECK_EVERY
+            self.within_ceiling()
+        Customers.on_purchase(self, pid, day)
 
     def within_ceiling(self) -> None:
         """Stop a run that has gone far past its estimated work.

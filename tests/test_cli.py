@@ -140,8 +140,9 @@ def test_out_saves_parquet_tables_and_manifest(tmp_path):
 def test_check_summarises_a_good_file():
     result = runner.invoke(app, ["check", str(SMALL)])
     assert result.exit_code == 0
-    assert result.stdout.count("\n") == 1
+    assert result.stdout.count("\n") == 2
     assert "ok: 'referral_driven', 540 days, market 60,000" in result.stdout
+    assert "work: about 27,313 prospects, 42,653 purchases" in result.stdout
 
 
 @pytest.mark.parametrize(

@@ -324,8 +324,8 @@ def test_run_caps_refuse_huge_runs(page):
         assert not at.error  # one run is within the cap
         assert figures(at)
     else:
-        assert "50 runs would simulate" in at.error[0].value
-        assert "about 33 runs of it" in at.error[0].value
+        assert "16.4 million events in 50 runs (328,473 each" in at.error[0].value
+        assert "At most 36 replications fit" in at.error[0].value
         assert not figures(at)
 
 

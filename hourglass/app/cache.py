@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -14,10 +15,15 @@ import hourglass as hg
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
+    from hourglass.experiments.replication import Executor
+
 CACHE_SIZE = 24
 """Results kept per server, by scenario, seed and replications."""
 
 ResultKey = tuple[str, int, int]
+
+WORKERS = os.cpu_count() or 1
+"""Worker processes the server runs simulations in, for all sessions together."""
 
 
 @st.cache_data
@@ -37,6 +43,14 @@ def parse(text: str, source: str) -> hg.Scenario:
     Scenarios are frozen, so one is shared by all sessions.
     """
     return hg.config.parse_scenario_text(text, source, files=False)
+
+
+@st.cache_resource
+def worker_pool() -> Executor:
+    """The server's one pool of worker processes, shared by every session and page."""
+    from hourglass.experiments.replication import Executor  # pandas: not before the sketch
+
+    return Executor("processes", workers=WORKERS).__enter__()
 
 
 @st.cache_resource

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +50,11 @@ def add_scenario(text: str, source: str) -> str:
     name = cache.parse(text, source).name
     library()[name] = text
     return name
+
+
+def session_key() -> str:
+    """This browser session's own key: its share of the server's work is counted by it."""
+    return st.session_state.setdefault("session_key", uuid.uuid4().hex)
 
 
 def choose(choice: Choice) -> None:

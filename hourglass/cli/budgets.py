@@ -20,6 +20,7 @@ from hourglass.cli.common import (
     load,
     out,
 )
+from hourglass.cli.simulation import AllowLargeOpt, refuse_large
 from hourglass.experiments.results import OutputError, check_writable_file
 
 
@@ -49,6 +50,7 @@ def optimize(
         Path | None, typer.Option("-o", "--output", help="Write the optimised scenario here.")
     ] = None,
     backend: BackendOpt = "processes",
+    allow_large: AllowLargeOpt = False,
 ) -> None:
     """Allocate a budget over the scenario's lines; confirm the gain by simulation."""
     spec = load(scenario)
@@ -67,9 +69,17 @@ def optimize(
             check_writable_file(output, "-o")
         except OutputError as e:
             raise fail(str(e)) from None
+    refuse_large(spec, reps, allow_large)
     with computing(f"Optimising {spec.name}"):
         result = hourglass.optimize(
-            spec, budget, objective, constraints, reps=reps, seed=seed, backend=backend
+            spec,
+            budget,
+            objective,
+            constraints,
+            reps=reps,
+            seed=seed,
+            backend=backend,
+            guard=lambda best: refuse_large([spec, best], reps, allow_large),
         )
     if as_json:
         dump(result.to_dict())

@@ -24,7 +24,27 @@ from hourglass.cli.common import (
     make_dir,
     out,
 )
+from hourglass.config.work import TooMuchWork, check_work, estimate_work
 from hourglass.experiments.results import OutputError, check_output_folder
+from hourglass.experiments.sweeps import grid
+
+AllowLargeOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-large",
+        help="Run even when the estimated work is over the limits (events or memory).",
+    ),
+]
+
+
+def refuse_large(
+    scenarios: hourglass.Scenario | list[hourglass.Scenario], runs: int, allow_large: bool
+) -> None:
+    """Refuse work over the limits before any of it starts, saying what would fit."""
+    try:
+        check_work(scenarios, runs, allow_large=allow_large)
+    except TooMuchWork as e:
+        raise fail(str(e)) from None
 
 
 def run(
@@ -47,10 +67,12 @@ def run(
             "customers at the end are known within this relative 95% half-width.",
         ),
     ] = None,
+    allow_large: AllowLargeOpt = False,
 ) -> None:
     """Simulate a scenario and print its stage table and KPIs."""
     spec = load(scenario)
     check_backend(backend, scheduler)
+    refuse_large(spec, reps, allow_large)
     if out_dir is not None:
         _check_out(out_dir, replace)
     with computing(f"Simulating {spec.name}") as tick:
@@ -119,7 +141,7 @@ def _save_run(
 def check(
     scenario: Annotated[Path, typer.Argument(help="Scenario file (YAML) to validate.")],
 ) -> None:
-    """Validate a scenario file: a one-line summary, or what is wrong and where."""
+    """Validate a scenario file: a summary and its work per run, or what is wrong and where."""
     spec = load(scenario)
     channels = [*spec.channels.paid, *(["organic"] if spec.channels.organic else [])]
     sellers = spec.sales.sellers if spec.sales else 0
@@ -135,11 +157,17 @@ def check(
             if getattr(spec.network, k) is not None
         )
         extras += f", a {kind.replace('_', '-')} graph of {spec.network.nodes:,} people"
+    work = estimate_work(spec)
+    too_large = work.over_limit()
+    verdict = "ok" if too_large is None else "valid, but too large to run"
     print(
-        f"{scenario}: ok: '{spec.name}', {spec.horizon_days:g} days, market {market}, "
+        f"{scenario}: {verdict}: '{spec.name}', {spec.horizon_days:g} days, market {market}, "
         f"channels {', '.join(channels) or 'none'}, {sellers} sellers, "
         f"referrals {'on' if spec.referral else 'off'}{extras}"
     )
+    print(f"  work: {work.summary()}")
+    if too_large is not None:
+        print(f"  over the limits: {too_large}")
 
 
 def compare(
@@ -150,12 +178,14 @@ def compare(
     as_json: JsonOpt = False,
     backend: BackendOpt = "processes",
     scheduler: SchedulerOpt = None,
+    allow_large: AllowLargeOpt = False,
 ) -> None:
     """Compare scenarios with the baseline on common random numbers: deltas with 95% CIs."""
     specs = [load(baseline), *(load(p) for p in others)]
     check_backend(backend, scheduler)
     if reps < 2:
         raise fail("--reps: a confidence interval needs at least 2 replications")
+    refuse_large(specs, reps, allow_large)
     with computing("Comparing") as tick:
         result = hourglass.compare(specs, reps, seed, backend, scheduler=scheduler, progress=tick)
     if as_json:
@@ -191,6 +221,7 @@ def sweep(
     ] = False,
     backend: BackendOpt = "processes",
     scheduler: SchedulerOpt = None,
+    allow_large: AllowLargeOpt = False,
 ) -> None:
     """Replicate a grid of overrides; one row per grid point and KPI, with its band."""
     spec = load(scenario)
@@ -199,11 +230,12 @@ def sweep(
         raise fail("--vary: give at least one field to sweep, e.g. sales.sellers=5:40:5")
     if resume and out_dir is None:
         raise fail("--resume needs --out, the folder of the interrupted sweep")
-    if out_dir is not None:
-        make_dir(out_dir)
-    unsaved: OutputError | None = None
     with computing(f"Sweeping {spec.name}") as tick:
         varies = [hourglass.experiments.parse_vary(v) for v in vary]
+        refuse_large([point for _, point in grid(spec, varies)], reps, allow_large)
+        if out_dir is not None:
+            make_dir(out_dir)
+        unsaved: OutputError | None = None
         try:
             table = hourglass.sweep(
                 spec,

@@ -9,3 +9,4 @@ from .scenario import (
     parse_scenario_text,
     well_mixed,
 )
+from .work import TooMuchWork, WorkCeilingError, WorkEstimate, check_work, estimate_work

@@ -20,6 +20,7 @@ from hourglass.config.graph import build_graph
 from hourglass.config.network import SOCIAL_CHANNEL
 from hourglass.config.plan import Plan, compile_plan
 from hourglass.config.scenario import Scenario
+from hourglass.config.work import CEILING_SLACK, WorkCeilingError, estimate_work
 from hourglass.log import (
     FIRST_REASON,
     EventLog,
@@ -53,6 +54,9 @@ from hourglass.stages import (
     REFUSED_BY,
     WENT_COLD,
 )
+
+CHECK_EVERY = 64
+"""First purchases between two checks of a run's work against its ceiling."""
 
 
 def simulate(
@@ -143,6 +147,9 @@ class _Engine(Journeys, Customers):
         self.pending: list[tuple[float, int, int]] = []
         self.batch_end = 0.0
         self.antagonists = 0
+        self.ceiling: float = CEILING_SLACK  # raised to the estimate's once a run gets there
+        self.estimated = False
+        self.until_check = CHECK_EVERY
 
     # -- set-up: turn the scenario into arrays the processes index ---------------------------
 
@@ -244,6 +251,7 @@ class _Engine(Journeys, Customers):
         social = self.s.network.social_selling if self.s.network else None
         day = 0
         while day < self.horizon:
+            self.within_ceiling()
             end = min(day + 1.0, self.horizon)
             self.batch_end = end
             due = [item for item in self.pending if item[0] < end]
@@ -267,6 +275,45 @@ class _Engine(Journeys, Customers):
                 self.social_selling(day, end, social.lift * sum(today))
             yield env.timeout(end - day)
             day += 1
+
+    def on_purchase(self, pid: int, day: float) -> None:
+        """A first purchase: its customer's life is drawn unless the run is past its ceiling.
+
+        Buyers drive the work that feeds back (repeats, referrals); every CHECK_EVERY-th is
+        checked, which keeps the check's cost out of sight.
+        """
+        self.until_check -= 1
+        if not self.until_check:
+            self.until_check = CHECK_EVERY
+            self.within_ceiling()
+        Customers.on_purchase(self, pid, day)
+
+    def within_ceiling(self) -> None:
+        """Stop a run that has gone far past its estimated work.
+
+        The estimate is made only once a run passes the slack, so that small runs never pay
+        for it.
+        """
+        done = (
+            self.prospects.count
+            + self.visits.count
+            + self.purchases.count
+            + self.moves.count
+            + self.contacts.count
+            + self.answers.count
+        )
+        if done <= self.ceiling:
+            return
+        if not self.estimated:
+            self.estimated = True
+            self.ceiling = estimate_work(self.plan, known_customers=self.cohort).ceiling
+            if done <= self.ceiling:
+                return
+        raise WorkCeilingError(
+            f"'{self.s.name}' stopped at day {self.env.now:g}: {done:,} events, past its "
+            f"ceiling of {self.ceiling:,.0f} (a multiple of the estimate); the estimate "
+            "misjudges this scenario, please report it"
+        )
 
     def social_selling(self, day: int, end: float, rate: float) -> None:
         """Sellers' social selling reaches `rate` people a day among customers' contacts."""

@@ -70,7 +70,7 @@ def optimisation(choice: state.Choice, lines: dict[str, float]) -> tuple:
         locked = right.multiselect("Keep as they are", list(lines), key=f"locked-{tag}")
         asked = st.form_submit_button("Optimise", type="primary")
     key = (scenario.to_yaml(), seed, reps, total, objective, tuple(locked))
-    if asked and runs.measured_size(scenario, seed, 2 * reps):
+    if asked and runs.fits(scenario, 2 * reps):
         bar = st.progress(0.0, text="Checking the allocation by simulation")
         try:
             st.session_state.optimised = (

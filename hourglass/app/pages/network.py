@@ -23,6 +23,8 @@ def show(choice: state.Choice) -> None:
         return
     if network.social_selling is not None:
         st.caption(f"Social selling: {network.social_selling.label}.")
+    if not runs.fits(scenario, 1):
+        return
     text = scenario.to_yaml()
     with st.spinner("Simulating one run of the network…"):
         single = cache.one_run(text, seed)

@@ -10,7 +10,7 @@ import pytest
 
 import hourglass.config.work as limits
 import hourglass.sim.engine as engine
-from hourglass import load_scenario, simulate
+from hourglass import load_scenario, replicate, simulate
 from hourglass.app import cache, runs
 from hourglass.config.work import (
     MAX_EVENTS,
@@ -179,6 +179,22 @@ def test_the_engine_stops_a_run_far_past_its_estimate(monkeypatch):
     monkeypatch.setattr(engine, "estimate_work", lambda *_, **__: tiny)
     with pytest.raises(WorkCeilingError, match=r"'test' stopped at day 2: 1,\d{3} events, past"):
         simulate(scenario, 1)
+
+
+def test_replications_stopped_by_the_ceiling_are_not_retried(monkeypatch):
+    tiny = WorkEstimate(100.0, 10.0, 0.0, 10.0, 0.0, 1.0, 1.0, 1.0, 0.0, 0.0)
+    calls = []
+
+    def estimate(*args, **kwargs):
+        calls.append(1)
+        return tiny
+
+    monkeypatch.setattr(engine, "CEILING_SLACK", 1000)
+    monkeypatch.setattr(limits, "CEILING_SLACK", 1000)
+    monkeypatch.setattr(engine, "estimate_work", estimate)
+    with pytest.raises(WorkCeilingError, match="'test' stopped at day 2"):
+        replicate(make_scenario(), 3, backend="serial")
+    assert len(calls) == 1
 
 
 def test_a_run_within_its_ceiling_is_untouched(monkeypatch):

@@ -17,7 +17,7 @@ import streamlit as st
 
 import hourglass as hg
 from hourglass.app import cache, state
-from hourglass.config.work import WorkEstimate, check_work
+from hourglass.config.work import WorkCeilingError, WorkEstimate, check_work
 
 SESSION_EVENTS = 12_000_000
 """Events one browser session may have running at once: a page answers in about a minute."""
@@ -140,7 +140,7 @@ def run(scenario: hg.Scenario, reps: int, seed: int) -> hg.experiments.Replicati
     except TooBig as err:
         st.error(f"'{scenario.name}' is not simulated: {err}")
         return None
-    except hg.experiments.ReplicationError as err:
+    except (hg.experiments.ReplicationError, WorkCeilingError) as err:
         st.error(f"The simulation failed: {err}")
         return None
     finally:

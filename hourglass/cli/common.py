@@ -99,7 +99,12 @@ def computing(label: str) -> Iterator[Callable[[int, int], None]]:
 
         try:
             yield tick
-        except (hourglass.ScenarioError, hourglass.experiments.BackendError, ValueError) as e:
+        except (
+            hourglass.ScenarioError,
+            hourglass.experiments.BackendError,
+            hourglass.config.WorkCeilingError,
+            ValueError,
+        ) as e:
             raise fail(str(e)) from None
         except OSError as e:
             raise fail(f"cannot write results: {e}") from None

@@ -28,6 +28,7 @@ import pandas as pd
 
 from hourglass.analysis import metrics, series, stages
 from hourglass.config.scenario import Scenario
+from hourglass.config.work import WorkCeilingError
 from hourglass.sim.engine import simulate
 
 Backend = Literal["serial", "processes", "dask"]
@@ -86,6 +87,8 @@ def _attempt(scenario: Scenario, seed: int, rep: int) -> RepResult | Failure:
     """One replication; an exception comes back as a Failure instead of breaking the batch."""
     try:
         return run_replication(scenario, seed, rep)
+    except WorkCeilingError as err:  # the same seed would stop at the same place again
+        return Failure(rep, str(err), final=True)
     except Exception as err:
         return Failure(rep, f"{type(err).__name__}: {err}")
 
@@ -96,6 +99,7 @@ class Failure:
 
     rep: int
     reason: str
+    final: bool = False
 
 
 @dataclass(frozen=True)
@@ -416,6 +420,8 @@ def _collect(
         failures = {}
         for outcome in executor.map(scenario, seed, todo):
             if isinstance(outcome, Failure):
+                if outcome.final:
+                    raise WorkCeilingError(outcome.reason)
                 failures[outcome.rep] = outcome.reason
                 continue
             results[outcome.rep] = outcome

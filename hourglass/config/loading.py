@@ -65,6 +65,9 @@ under 4 kB, and YAML takes seconds for each hundred kilobytes."""
 MAX_NESTING = 64
 """Deepest nesting of lists and mappings in a scenario; a real one nests fewer than ten."""
 
+NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+"""What a name in a scenario (its own, a channel's, a loss reason's) may be."""
+
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -240,6 +243,11 @@ def _describe(error: dict[str, Any], source: str, root: yaml.Node | None) -> str
         message += did_you_mean(error["input"], expected)
     elif error["type"] == "missing":
         message = "required, but missing"
+    elif error["type"] == "string_pattern_mismatch" and ctx.get("pattern") == NAME_PATTERN:
+        message = (
+            f"'{error['input']}' is not a name: use lower-case letters, digits and _, "
+            "beginning with a letter (e.g. ads_search)"
+        )
     elif message.startswith("Value error, "):
         message = message.removeprefix("Value error, ")
         loc, message = _deeper(root, loc, message)

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from hourglass import ScenarioError, load_scenario
+from hourglass.config import parse_scenario_text
 from hourglass.config.graph import MAX_EDGE_FILE_BYTES
 from hourglass.config.loading import MAX_NESTING, MAX_SCENARIO_BYTES
 from hourglass.experiments import parse_vary
@@ -75,6 +76,26 @@ def test_merge_keys_work_and_the_keys_beside_them_win(tmp_path):
     scenario = load_scenario(_write(tmp_path, text))
     assert scenario.stages["like"].pass_prob == 0.7
     assert scenario.stages["trust"].pass_prob == 0.5
+
+
+def test_a_number_too_long_to_read_is_refused_with_its_line():
+    text = SMALL.replace("horizon_days: 20", "horizon_days: 1" + "0" * 5000)
+    with pytest.raises(ScenarioError) as err:
+        parse_scenario_text(text, "big")
+    assert str(err.value) == "big: line 2: not valid YAML: a whole number too long to read"
+
+
+def test_a_nan_horizon_is_called_not_finite():
+    text = SMALL.replace("horizon_days: 20", "horizon_days: .nan")
+    with pytest.raises(ScenarioError) as err:
+        parse_scenario_text(text, "nan")
+    assert str(err.value) == "nan: line 2: horizon_days: must be a finite number, not nan"
+
+
+def test_a_nul_character_names_its_line():
+    with pytest.raises(ScenarioError) as err:
+        parse_scenario_text("name: shop\ndescription: a\x00b\n", "nul")
+    assert str(err.value).startswith("nul: line 2: not valid YAML: unacceptable character")
 
 
 # What is read as a scenario file

@@ -5,6 +5,7 @@ Where a file is wrong, the error says where: the file, the line, the field.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import stat
@@ -184,6 +185,14 @@ class _StrictLoader(yaml.SafeLoader):
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        try:
+            return super().construct_yaml_int(node)
+        except ValueError:  # Python refuses to read ints of more than 4,300 digits
+            raise yaml.constructor.ConstructorError(
+                None, None, "a whole number too long to read", node.start_mark
+            ) from None
+
     def construct_scalar(self, node: yaml.ScalarNode) -> str:
         value = super().construct_scalar(node)
         if isinstance(value, str) and _SURROGATE.search(value):
@@ -194,6 +203,9 @@ class _StrictLoader(yaml.SafeLoader):
                 node.start_mark,
             )
         return value
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _StrictLoader.construct_yaml_int)
 
 
 def read_yaml(text: str, source: str) -> Any:
@@ -210,7 +222,12 @@ def read_yaml(text: str, source: str) -> Any:
         return yaml.load(text, Loader=_StrictLoader)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
-        where = f": line {mark.line + 1}" if mark else ""
+        if mark is not None:
+            where = f": line {mark.line + 1}"
+        elif isinstance(err, yaml.reader.ReaderError):
+            where = f": line {text.count(chr(10), 0, err.position) + 1}"
+        else:
+            where = ""
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
         raise ScenarioError(f"{source}{where}: not valid YAML: {problem}") from None
 
@@ -243,6 +260,8 @@ def _describe(error: dict[str, Any], source: str, root: yaml.Node | None) -> str
         message += did_you_mean(error["input"], expected)
     elif error["type"] == "missing":
         message = "required, but missing"
+    elif isinstance(error.get("input"), float) and not math.isfinite(error["input"]):
+        message = f"must be a finite number, not {error['input']}"
     elif error["type"] == "string_pattern_mismatch" and ctx.get("pattern") == NAME_PATTERN:
         message = (
             f"'{error['input']}' is not a name: use lower-case letters, digits and _, "

@@ -176,6 +176,8 @@ def parse_scenario(
     with `files` false, a scenario that names any file is refused (e.g. an upload to a
     server, which must not open paths it is given).
     """
+    if data is None:
+        raise ScenarioError(f"{source}: holds nothing but comments; a scenario is a mapping")
     if not isinstance(data, dict):
         raise ScenarioError(
             f"{source}: a scenario is a mapping of keys to values, not {type(data).__name__}"

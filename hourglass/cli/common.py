@@ -56,7 +56,7 @@ def make_dir(directory: Path) -> None:
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise fail(f"--out {directory}: cannot create the folder: {e}") from None
+        raise fail(f"--out {directory}: cannot create the folder: {e.strerror or e}") from None
 
 
 def load(path: Path | None) -> hourglass.Scenario:

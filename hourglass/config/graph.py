@@ -187,8 +187,12 @@ def _rows(path: str) -> Iterator[tuple[int, list[str]]]:
                 cells = [c.strip() for c in row]
                 if any(cells):
                     yield reader.line_num, cells
-    except (OSError, UnicodeDecodeError) as err:
-        raise ValueError(f"{path}: cannot read: {err}") from None
+    except OSError as err:
+        raise ValueError(f"{path}: cannot read: {err.strerror or err}") from None
+    except UnicodeDecodeError as err:
+        raise ValueError(
+            f"{path}: not UTF-8 text (byte 0x{err.object[err.start]:02x}); save the file as UTF-8"
+        ) from None
     except csv.Error as err:
         line = f": line {reader.line_num}" if reader is not None else ""
         problem = str(err)

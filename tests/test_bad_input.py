@@ -6,6 +6,7 @@ Scenario files, --vary, rich markup in user text, edge lists and optimize's amou
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -14,13 +15,15 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hourglass import ScenarioError, load_scenario
 from hourglass.config import parse_scenario_text
 from hourglass.config.graph import MAX_EDGE_FILE_BYTES
 from hourglass.config.loading import MAX_NESTING, MAX_SCENARIO_BYTES
 from hourglass.experiments import parse_vary
-from hourglass.experiments.sweeps import grid
+from hourglass.experiments.sweeps import MAX_POINTS, grid
 from tests.helpers import ROOT, exits_2_saying, make_scenario
 
 NETWORK = ROOT / "tests" / "data" / "network"
@@ -312,3 +315,36 @@ def test_an_oversized_edge_list_is_refused_unread(tmp_path):
 )
 def test_optimize_names_the_flag_and_what_to_change(args, words):
     exits_2_saying(["optimize", BUDGETS, *args, "--reps", "2", "--backend", "serial"], words)
+
+
+# Fuzzing: whatever is written, a scenario or a message naming the source, never a traceback
+
+_YAML_BITS = st.sampled_from(
+    [
+        *("[", "]", "{", "}", ":", ",", "? ", "- ", "&a ", "*a", "<<: ", "!!", "\\ud800", '"'),
+        *("'", "\n", "  ", "\t", "#", "~", ".inf", "1e400", "0x1F", "10:30", "yes", "---"),
+    ]
+)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(st.integers(0, len(SMALL)), st.lists(_YAML_BITS | st.text(max_size=4), max_size=6))
+def test_fuzzed_scenario_text_gets_a_scenario_or_a_message(at, bits):
+    text = SMALL[:at] + "".join(bits) + SMALL[at:]
+    try:
+        parse_scenario_text(text, "fuzz.yaml")
+    except ScenarioError as err:
+        assert str(err).startswith("fuzz.yaml")
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.text(alphabet="0123456789.:,-+eE infatrulsxyz[]{}!&*=_/", max_size=16))
+def test_fuzzed_vary_gets_values_or_a_message(values):
+    try:
+        vary = parse_vary(f"sales.sellers={values}")
+    except ScenarioError as err:
+        assert str(err).startswith(f"--vary sales.sellers={values}")
+    else:
+        assert 1 <= len(vary.values) <= MAX_POINTS
+        assert all(isinstance(v, bool | int | float | str) for v in vary.values)
+        assert all(math.isfinite(v) for v in vary.values if isinstance(v, float))

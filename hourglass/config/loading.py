@@ -76,8 +76,8 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 def read_scenario_file(path: Path, source: str) -> str:
     """A scenario file's text, refused before it is read whole if it cannot be a scenario.
 
-    Devices, FIFOs and sockets are refused without being opened for reading (a FIFO would
-    block), and so is a file over MAX_SCENARIO_BYTES.
+    Devices, FIFOs and sockets are refused unopened (a FIFO would block), and so is a file
+    over MAX_SCENARIO_BYTES.
     """
     data = read_capped(path, source, MAX_SCENARIO_BYTES, "a scenario file")
     if not data.strip():
@@ -95,34 +95,32 @@ def read_scenario_file(path: Path, source: str) -> str:
 def read_capped(path: Path | str, source: str, limit: int, what: str) -> bytes:
     """A regular file's bytes, at most `limit` of them; ScenarioError naming `source` if not.
 
-    The file is opened without blocking and checked on the open descriptor, so a FIFO or
-    a device named in its place is refused, not read or waited on.
+    Folders, devices, FIFOs and sockets are refused before they are opened; the file is
+    then opened without blocking and checked again, so nothing swapped in is waited on.
     """
     try:
+        _check_file(os.stat(path), source, limit, what)
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as file:
+            _check_file(os.fstat(fd), source, limit, what)
+            data = file.read(limit + 1)
     except FileNotFoundError:
         raise ScenarioError(f"{source}: no such file") from None
     except OSError as err:
         raise ScenarioError(f"{source}: cannot read: {err.strerror or err}") from None
-    try:
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise ScenarioError(f"{source}: is a folder, not {what}")
-        if not stat.S_ISREG(info.st_mode):
-            raise ScenarioError(f"{source}: {_kind(info)}, not {what}; give a regular file")
-        if info.st_size > limit:
-            raise ScenarioError(
-                f"{source}: {info.st_size:,} bytes; {what} may hold at most {limit:,}"
-            )
-        with os.fdopen(os.dup(fd), "rb") as file:
-            data = file.read(limit + 1)
-    except OSError as err:
-        raise ScenarioError(f"{source}: cannot read: {err.strerror or err}") from None
-    finally:
-        os.close(fd)
-    if len(data) > limit:  # grew since it was opened
+    if len(data) > limit:  # grew since it was checked
         raise ScenarioError(f"{source}: more than {limit:,} bytes; {what} may hold at most that")
     return data
+
+
+def _check_file(info: os.stat_result, source: str, limit: int, what: str) -> None:
+    """Refuse what is not a regular file of at most `limit` bytes, saying what it is."""
+    if stat.S_ISDIR(info.st_mode):
+        raise ScenarioError(f"{source}: is a folder, not {what}")
+    if not stat.S_ISREG(info.st_mode):
+        raise ScenarioError(f"{source}: {_kind(info)}, not {what}; give a regular file")
+    if info.st_size > limit:
+        raise ScenarioError(f"{source}: {info.st_size:,} bytes; {what} may hold at most {limit:,}")
 
 
 def _kind(info: os.stat_result) -> str:

@@ -317,6 +317,23 @@ def test_optimize_names_the_flag_and_what_to_change(args, words):
     exits_2_saying(["optimize", BUDGETS, *args, "--reps", "2", "--backend", "serial"], words)
 
 
+# Dask scheduler addresses
+
+
+@pytest.mark.parametrize(
+    ("address", "words"),
+    [
+        ("tls://127.0.0.1:9", "--scheduler tls://127.0.0.1:9: only tcp:// addresses are supported"),
+        ("ucx://127.0.0.1:9", "--scheduler ucx://127.0.0.1:9: only tcp:// addresses are supported"),
+        ("inproc://x", "--scheduler inproc://x: only tcp:// addresses are supported"),
+        ("tcp://:9", "--scheduler tcp://:9: give the scheduler's address as tcp://HOST:PORT"),
+    ],
+)
+def test_a_scheduler_address_hourglass_cannot_use_is_refused(address, words):
+    args = ["run", "scenarios/no_referrals.yaml", "--reps", "2", "--backend", "dask"]
+    exits_2_saying([*args, "--scheduler", address], words)
+
+
 # Fuzzing: whatever is written, a scenario or a message naming the source, never a traceback
 
 _YAML_BITS = st.sampled_from(

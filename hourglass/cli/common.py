@@ -73,6 +73,26 @@ def check_backend(backend: str, scheduler: str | None) -> None:
         raise fail(f"--backend {backend}: use one of {', '.join(hourglass.experiments.BACKENDS)}")
     if scheduler and backend != "dask":
         raise fail("--scheduler needs --backend dask")
+    if scheduler:
+        _check_scheduler(scheduler)
+
+
+def _check_scheduler(address: str) -> None:
+    """Refuse a Dask scheduler address other than tcp://HOST:PORT (or HOST:PORT)."""
+    scheme, sep, rest = address.partition("://")
+    if not sep:
+        scheme, rest = "tcp", address
+    if scheme != "tcp":
+        raise fail(
+            f"--scheduler {address}: only tcp:// addresses are supported ({scheme}:// needs "
+            "settings hourglass does not pass); give tcp://HOST:PORT"
+        )
+    host, colon, port = rest.rpartition(":")
+    if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise fail(
+            f"--scheduler {address}: give the scheduler's address as tcp://HOST:PORT, "
+            "e.g. tcp://127.0.0.1:8786"
+        )
 
 
 @contextmanager

@@ -157,6 +157,20 @@ def test_vary_range_is_not_read_as_base_60():
     assert parse_vary("sales.sellers=2:12:5").values == (2, 7, 12)
 
 
+def test_a_sweep_over_a_range_runs_the_values_written(tmp_path):
+    args = ["sweep", _write(tmp_path, SMALL), "--vary", "horizon_days=20:21", "--reps", "1"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "hourglass.cli", *args, "--backend", "serial", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(proc.stdout)["rows"]
+    assert sorted({row["horizon_days"] for row in rows}) == [20, 21]  # not 1221 (base 60)
+
+
 def test_vary_values_are_numbers_booleans_or_words_not_yaml():
     values = parse_vary("x=3,0.5,1e3,true,False,on,en").values
     assert values == (3, 0.5, 1000.0, True, False, "on", "en")

@@ -149,6 +149,11 @@ def test_a_malformed_name_says_what_a_name_may_be(tmp_path):
     )
 
 
+def test_a_file_name_holding_nul_is_refused(tmp_path):
+    with pytest.raises(ScenarioError, match="not a file name: embedded null byte"):
+        load_scenario(tmp_path / "a\0b.yaml")
+
+
 # --vary
 
 
@@ -278,6 +283,10 @@ def test_an_edge_list_outside_the_scenario_folder_is_refused(tmp_path, edges):
         f"edges: {edges}: outside the scenario's folder ({home.resolve()}); put the file "
         "beside the scenario file",
     )
+
+
+def test_an_edge_list_name_holding_nul_is_refused(tmp_path):
+    _refused(_town(tmp_path, '"links\\0.csv"'), "not a file name (it holds a NUL character)")
 
 
 def test_an_edge_list_in_a_folder_below_the_scenario_is_read(tmp_path):

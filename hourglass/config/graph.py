@@ -222,8 +222,7 @@ def _check_regular(path: str, info: os.stat_result) -> None:
         raise ValueError(f"{path}: {kind}; an edge list is a CSV file")
     if info.st_size > MAX_EDGE_FILE_BYTES:
         raise ValueError(
-            f"{path}: {info.st_size:,} bytes; an edge list may hold at most "
-            f"{MAX_EDGE_FILE_BYTES:,}"
+            f"{path}: {info.st_size:,} bytes; an edge list may hold at most {MAX_EDGE_FILE_BYTES:,}"
         )
 
 
@@ -233,6 +232,8 @@ def beside(folder: Path, path: str) -> str:
     The path is resolved (`..` and symbolic links followed) before it is checked.
     """
     home = folder.resolve()
+    if "\0" in path:
+        raise ValueError(f"{path!r}: not a file name (it holds a NUL character)")
     target = (home / path).resolve()
     if not target.is_relative_to(home):
         raise ValueError(

@@ -108,6 +108,8 @@ def read_capped(path: Path | str, source: str, limit: int, what: str) -> bytes:
         raise ScenarioError(f"{source}: no such file") from None
     except OSError as err:
         raise ScenarioError(f"{source}: cannot read: {err.strerror or err}") from None
+    except ValueError as err:  # a path no system accepts: an embedded NUL
+        raise ScenarioError(f"{source}: not a file name: {err}") from None
     if len(data) > limit:  # grew since it was checked
         raise ScenarioError(f"{source}: more than {limit:,} bytes; {what} may hold at most that")
     return data

@@ -64,6 +64,7 @@ def optimize(
         minimum=_amounts("--min", minimum),
         maximum=_amounts("--max", maximum),
     )
+    _check_bounds(budget, constraints)
     if output is not None:
         try:
             check_writable_file(output, "-o")
@@ -97,15 +98,45 @@ def optimize(
             out.print(f"Wrote the optimised scenario to {output}", highlight=False)
 
 
+MAX_AMOUNT = 1e12
+"""The most money a month a scenario's budget fields hold (config's Money)."""
+
+
 def _amounts(flag: str, items: list[str] | None) -> dict[str, float]:
-    """LINE=AMOUNT options as a mapping; a malformed one is refused."""
+    """LINE=AMOUNT options as a mapping; a malformed one, or an amount out of range, is refused."""
     amounts = {}
     for item in items or []:
         line, sep, value = item.partition("=")
-        try:
-            amounts[line.strip()] = float(value)
-        except ValueError:
-            raise fail(f"{flag} {item}: expected LINE=AMOUNT, e.g. ads=5000") from None
         if not sep or not line.strip():
             raise fail(f"{flag} {item}: expected LINE=AMOUNT, e.g. ads=5000")
+        try:
+            amount = float(value)
+        except ValueError:
+            raise fail(
+                f"{flag} {item}: '{value}' is not an amount; expected LINE=AMOUNT, e.g. ads=5000"
+            ) from None
+        if not 0.0 <= amount <= MAX_AMOUNT:
+            raise fail(f"{flag} {item}: the amount must be from 0 to {MAX_AMOUNT:,.0f} a month")
+        amounts[line.strip()] = amount
     return amounts
+
+
+def _check_bounds(budget: float, constraints: hourglass.experiments.Constraints) -> None:
+    """Refuse a budget out of range, or bounds that contradict each other or the budget."""
+    if budget > MAX_AMOUNT:
+        raise fail(
+            f"--budget {budget:g}: at most {MAX_AMOUNT:,.0f} a month; give the total money "
+            "per month for all the lines together"
+        )
+    for line, least in constraints.minimum.items():
+        most = constraints.maximum.get(line)
+        if most is not None and least > most:
+            raise fail(
+                f"--min {line}={least:g} is above --max {line}={most:g}; lower the one or raise "
+                "the other"
+            )
+        if least > budget:
+            raise fail(
+                f"--min {line}={least:g} is more than the whole --budget {budget:g}; lower "
+                "--min or raise --budget"
+            )

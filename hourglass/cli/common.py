@@ -12,13 +12,16 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from rich.text import Text
 
 import hourglass
 
-out = Console()
+# No rich markup: what the consoles print holds user text (scenario, channel and file
+# names, descriptions) that may contain brackets such as "[/]"; styles are given as styles.
+out = Console(markup=False)
 if not out.is_terminal:
     out.width = 120
-err = Console(stderr=True)
+err = Console(stderr=True, markup=False)
 
 ScenarioArg = Annotated[
     Path | None,
@@ -37,14 +40,15 @@ SchedulerOpt = Annotated[
 ]
 
 
-def escape(text: str) -> str:
-    """Text printed as it is, not read as rich markup."""
-    return text.replace("[", r"\[")
+def say_error(message: str) -> None:
+    """Print `error: message` on stderr, the message as written (no markup, any text)."""
+    printable = message.encode("utf-8", "backslashreplace").decode("utf-8")
+    err.print(Text.assemble(("error:", "bold red"), " ", printable), soft_wrap=True)
 
 
 def fail(message: str) -> typer.Exit:
     """Say what is wrong on stderr; the exit (code 2) for the caller to raise."""
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    say_error(message)
     return typer.Exit(code=2)
 
 
@@ -109,7 +113,7 @@ def computing(label: str) -> Iterator[Callable[[int, int], None]]:
         except OSError as e:
             raise fail(f"cannot write results: {e}") from None
         except hourglass.experiments.ReplicationError as e:
-            err.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False)
+            say_error(str(e))
             raise typer.Exit(code=1) from None
 
 

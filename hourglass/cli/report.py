@@ -56,7 +56,7 @@ def print_run(
     """A run's title, its stage table, its KPIs and, with a committee, its buying centre."""
     reps = result.reps
     title = f"{spec.name}: {spec.horizon_days:g} days, seed {result.seed}, {reps} replication"
-    out.print(f"[bold]{title}{'s' if reps > 1 else ''}[/]", highlight=False)
+    out.print(f"{title}{'s' if reps > 1 else ''}", style="bold", highlight=False)
     if spec.description:
         out.print(spec.description, highlight=False)
     if spec.network is not None and spec.network.social_selling is not None:
@@ -84,8 +84,7 @@ def print_run(
 
 def _kpi_table(kpis: dict[str, Any], *, banded: bool) -> Table:
     """Each KPI by its label, written as the registry writes it (mean [p5, p95] if banded)."""
-    band = r" (mean \[p5, p95])" if banded else ""  # escaped: rich reads [p5, p95] as a style
-    table = Table(title=f"KPIs{band}")
+    table = Table(title="KPIs (mean [p5, p95])" if banded else "KPIs")
     table.add_column("kpi")
     table.add_column("value", justify="right")
     for name, value in kpis.items():

@@ -192,8 +192,9 @@ def compare(
         dump(result.to_dict())
         return
     out.print(
-        f"[bold]Against {result.baseline}: {reps} paired replications, seed "
-        f"{result.seed}[/] (95% confidence intervals)",
+        f"Against {result.baseline}: {reps} paired replications, seed "
+        f"{result.seed} (95% confidence intervals)",
+        style="bold",
         highlight=False,
     )
     for sentence in result.sentences():

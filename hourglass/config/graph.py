@@ -9,9 +9,11 @@ from __future__ import annotations
 import csv
 import functools
 import os
+import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 import numpy as np
 
@@ -25,6 +27,9 @@ link: 5 million links take about half a gigabyte while the graph is built."""
 
 MAX_NODES = 20_000_000
 """Largest graph, in people: a run keeps a few bytes per person beside the links."""
+
+MAX_EDGE_FILE_BYTES = 200_000_000
+"""Largest edge list or people file: MAX_EDGES links of two ids up to about 18 characters."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -171,29 +176,86 @@ def load_edge_list(edges: tuple[str, int, int], nodes: tuple[str, int, int] | No
     return Graph(graph.indptr, graph.indices, tuple(index))
 
 
-def _rows(path: str):
+def _rows(path: str) -> Iterator[tuple[int, list[str]]]:
     """A CSV file's non-empty rows after the header, with their line numbers (from 1)."""
+    reader = None
     try:
-        with open(path, newline="", encoding="utf-8") as f:
+        with _open_regular(path) as f:
             reader = csv.reader(f)
             next(reader, None)
             for row in reader:
                 cells = [c.strip() for c in row]
                 if any(cells):
                     yield reader.line_num, cells
-    except (OSError, UnicodeDecodeError) as err:
-        raise ValueError(f"{path}: cannot read: {err}") from None
+    except OSError as err:
+        raise ValueError(f"{path}: cannot read: {err.strerror or err}") from None
+    except UnicodeDecodeError as err:
+        raise ValueError(
+            f"{path}: not UTF-8 text (byte 0x{err.object[err.start]:02x}); save the file as UTF-8"
+        ) from None
+    except csv.Error as err:
+        line = f": line {reader.line_num}" if reader is not None else ""
+        problem = str(err)
+        if "field larger than field limit" in problem:
+            problem = (
+                f"a field longer than {csv.field_size_limit():,} characters; an id is a short "
+                "name (is a quote left open?)"
+            )
+        raise ValueError(f"{path}{line}: not a CSV file: {problem}") from None
+
+
+def _open_regular(path: str) -> TextIO:
+    """A regular file opened for reading as text; a FIFO or device is refused, not waited on."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        _check_regular(path, os.fstat(fd))
+        return os.fdopen(fd, newline="", encoding="utf-8")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _check_regular(path: str, info: os.stat_result) -> None:
+    """Refuse what is not a regular file, or one over MAX_EDGE_FILE_BYTES."""
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file (a device or pipe)"
+        raise ValueError(f"{path}: {kind}; an edge list is a CSV file")
+    if info.st_size > MAX_EDGE_FILE_BYTES:
+        raise ValueError(
+            f"{path}: {info.st_size:,} bytes; an edge list may hold at most {MAX_EDGE_FILE_BYTES:,}"
+        )
+
+
+def beside(folder: Path, path: str) -> str:
+    """The absolute path of a file the scenario in `folder` names; refused outside the folder.
+
+    The path is resolved (`..` and symbolic links followed) before it is checked.
+    """
+    home = folder.resolve()
+    if "\0" in path:
+        raise ValueError(f"{path!r}: not a file name (it holds a NUL character)")
+    target = (home / path).resolve()
+    if not target.is_relative_to(home):
+        raise ValueError(
+            f"{path}: outside the scenario's folder ({home}); put the file beside the "
+            "scenario file, or in a folder below it"
+        )
+    return str(target)
 
 
 def file_keys(edges: str, nodes: str | None) -> tuple[tuple[str, int, int], ...]:
-    """Each file's path, modification time and size: a cache key that sees edits."""
+    """Each file's path, modification time and size: a cache key that sees edits.
+
+    A path that is no regular file, or one too large, is refused here, before it is read.
+    """
     keys = []
     for path in (edges, nodes):
         if path is None:
             continue
         try:
-            stat = os.stat(path)
+            info = os.stat(path)
         except OSError as err:
             raise ValueError(f"{path}: cannot read: {err.strerror or err}") from None
-        keys.append((path, stat.st_mtime_ns, stat.st_size))
+        _check_regular(path, info)
+        keys.append((path, info.st_mtime_ns, info.st_size))
     return tuple(keys)

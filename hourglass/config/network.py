@@ -8,7 +8,14 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from hourglass.config.base import Model, NonNegativeFloat, Probability, exactly_one
-from hourglass.config.graph import MAX_EDGES, MAX_NODES, build_graph, file_keys, load_edge_list
+from hourglass.config.graph import (
+    MAX_EDGES,
+    MAX_NODES,
+    beside,
+    build_graph,
+    file_keys,
+    load_edge_list,
+)
 
 SOCIAL_CHANNEL = "social_selling"
 """The channel of contacts that sellers' social selling brings."""
@@ -92,15 +99,15 @@ class EdgeList(Model):
                 f"{path}: a scenario given here may not name files; run one with an edge "
                 "list from its file: hourglass run SCENARIO"
             )
-        if path is None or Path(path).is_absolute():
-            return path
         folder = context.get("folder")
+        if path is None or (folder is None and Path(path).is_absolute()):
+            return path
         if folder is None:
             raise ValueError(
                 f"{path}: an edge list must sit beside a scenario file; load the scenario "
                 "from its file (an uploaded scenario has no folder to find it in)"
             )
-        return str((Path(folder) / path).resolve())
+        return beside(Path(folder), path)
 
     @model_validator(mode="after")
     def _readable(self) -> EdgeList:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,6 +15,7 @@ from hourglass.config.loading import (
     DEFAULT_SCENARIO,
     ScenarioError,
     located,
+    read_scenario_file,
     read_yaml,
     shipped_file,
 )
@@ -174,6 +176,8 @@ def parse_scenario(
     with `files` false, a scenario that names any file is refused (e.g. an upload to a
     server, which must not open paths it is given).
     """
+    if data is None:
+        raise ScenarioError(f"{source}: holds nothing but comments; a scenario is a mapping")
     if not isinstance(data, dict):
         raise ScenarioError(
             f"{source}: a scenario is a mapping of keys to values, not {type(data).__name__}"
@@ -193,17 +197,10 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         source, file = DEFAULT_SCENARIO, shipped_file(DEFAULT_SCENARIO)
     else:
         source, file = str(path), Path(path)
-        if file.is_dir():
-            raise ScenarioError(f"{source}: is a folder, not a scenario file")
-        if not file.is_file():
-            if file.name != source:  # a path, not a bare name
-                raise ScenarioError(f"{source}: no such file")
+        if not os.path.lexists(file) and file.name == source:  # a bare name: a shipped one
             file = shipped_file(source)
     with resources.as_file(file) as real:
-        try:
-            text = real.read_text("utf-8")
-        except (OSError, UnicodeDecodeError) as err:
-            raise ScenarioError(f"{source}: cannot read: {err}") from None
+        text = read_scenario_file(real, source)
         return parse_scenario_text(text, source, real.resolve().parent)
 
 

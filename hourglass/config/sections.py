@@ -16,6 +16,7 @@ from hourglass.config.base import (
     exactly_one,
 )
 from hourglass.config.distributions import Amount, Duration
+from hourglass.config.loading import NAME_PATTERN
 from hourglass.config.response import (
     Budget,
     Decay,
@@ -40,8 +41,8 @@ from hourglass.stages import (
 MAX_MARKET = 500_000_000
 """Largest addressable market: the engine keeps one bit per person."""
 
-Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
-Reason = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
+Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=40)]
+Reason = Annotated[str, Field(pattern=NAME_PATTERN, max_length=40)]
 Multiplier = Annotated[float, Field(gt=0.0, le=10.0, allow_inf_nan=False)]
 MonthlyRate = Annotated[float, Field(ge=0.0, le=1000.0, allow_inf_nan=False)]
 

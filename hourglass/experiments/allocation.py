@@ -200,7 +200,16 @@ def allocate(
     high = np.array([constraints.maximum.get(k, left) for k in free])
     bad = [k for k, lo, hi in zip(free, low, high, strict=True) if lo > hi]
     if bad:
-        raise OptimizeError(f"'{bad[0]}': its minimum is above its maximum")
+        line, least = bad[0], constraints.minimum[bad[0]]
+        most = (
+            f"its maximum of {constraints.maximum[line]:,.2f}"
+            if line in constraints.maximum
+            else f"the {left:,.2f} a month the budget leaves after the locked lines"
+        )
+        raise OptimizeError(
+            f"'{line}': its minimum of {least:,.2f} is above {most}; lower the minimum "
+            "or raise the budget"
+        )
     if low.sum() > left:
         raise OptimizeError(
             f"the free lines' minima add up to {low.sum():,.2f}, more than the "

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 import os
+import re
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -13,9 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
-import yaml
 
 from hourglass.config.scenario import Scenario, ScenarioError
 from hourglass.experiments.replication import Backend, Executor, Progress, replicate, summarize
@@ -34,44 +34,116 @@ class Vary:
     values: tuple[Any, ...]
 
 
+_INT = re.compile(r"[+-]?\d+")
+_FLOAT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_WORD = re.compile(r"[^\W\d][\w.\-/ ]*")  # begins with a letter or _, as names do
+_PATH = re.compile(r"[A-Za-z_]\w*(\.\w+)*")
+_NOT_FINITE = {"inf", "+inf", "-inf", "infinity", "+infinity", "-infinity", "nan"}
+
+
 def parse_vary(spec: str) -> Vary:
-    """Parse "path=start:stop:step" (stop included), "path=a,b,c" or "path=value"."""
+    """Parse "path=start:stop:step" (stop included), "path=start:stop" (step 1), "path=a,b,c".
+
+    Values have a grammar of their own, not YAML's: a number (an int where written as
+    one), true or false, or a plain word. A range is counted before it is built.
+    """
     path, sep, values = spec.partition("=")
     path, values = path.strip(), values.strip()
     if not sep or not path or not values:
         raise ScenarioError(f"--vary {spec}: write it as path=start:stop:step or path=a,b,c")
-    if values.count(":") == 2:
-        try:
-            start, stop, step = (float(v) for v in values.split(":"))
-        except ValueError:
-            raise ScenarioError(f"--vary {spec}: start:stop:step must be numbers") from None
-        if step <= 0 or stop < start:
-            raise ScenarioError(f"--vary {spec}: an empty range (need step > 0, stop >= start)")
-        count = int(np.floor((stop - start) / step + 1e-9)) + 1
-        grid = [start + i * step for i in range(count)]
-        as_int = all(float(x).is_integer() for x in (start, stop, step))
-        return Vary(path, tuple(round(v) if as_int else round(v, 12) for v in grid))
+    if not _PATH.fullmatch(path):
+        raise ScenarioError(
+            f"--vary {spec}: '{path}' is not a field path; write the scenario file's keys "
+            "joined by dots, e.g. sales.sellers"
+        )
+    if ":" in values:
+        return Vary(path, _range(spec, values))
     items = [v.strip() for v in values.split(",")]
     if not all(items):
         raise ScenarioError(f"--vary {spec}: an empty value in the list")
-    return Vary(path, tuple(yaml.safe_load(v) for v in items))
+    if len(items) > MAX_POINTS:
+        raise ScenarioError(f"--vary {spec}: {len(items):,} values; at most {MAX_POINTS:,}")
+    return Vary(path, tuple(_value(spec, item) for item in items))
+
+
+def _value(spec: str, text: str) -> Any:
+    """One listed value: a finite number, true/false or a plain word."""
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    if _INT.fullmatch(text) or _FLOAT.fullmatch(text) or text.lower() in _NOT_FINITE:
+        return _number(spec, text)
+    if _WORD.fullmatch(text):
+        return text
+    raise ScenarioError(
+        f"--vary {spec}: '{text}' is not a number, true/false or a plain word "
+        "(letters, digits, spaces and _ - . /, beginning with a letter)"
+    )
+
+
+def _number(spec: str, text: str) -> int | float:
+    """A finite number as written: an int without a point or exponent, else a float."""
+    if _INT.fullmatch(text):
+        return int(text)
+    if _FLOAT.fullmatch(text) and math.isfinite(number := float(text)):
+        return number
+    if text.lower() in _NOT_FINITE or _FLOAT.fullmatch(text):
+        raise ScenarioError(f"--vary {spec}: '{text}' is not a finite number")
+    raise ScenarioError(f"--vary {spec}: start:stop:step must be numbers, not '{text}'")
+
+
+def _range(spec: str, values: str) -> tuple[int | float, ...]:
+    """The values of start:stop[:step], stop included, refused above MAX_POINTS unbuilt."""
+    parts = [p.strip() for p in values.split(":")]
+    if len(parts) not in (2, 3):
+        raise ScenarioError(f"--vary {spec}: a range is start:stop or start:stop:step")
+    numbers = [_number(spec, p) for p in parts]
+    start, stop, step = (*numbers, 1)[:3]
+    if step <= 0 or stop < start:
+        raise ScenarioError(f"--vary {spec}: an empty range (need step > 0, stop >= start)")
+    if all(isinstance(n, int) for n in numbers):
+        count = (stop - start) // step + 1
+    else:
+        ratio = (stop - start) / step
+        count = math.floor(ratio + 1e-9) + 1 if math.isfinite(ratio) else math.inf
+    if count > MAX_POINTS:
+        many = f"{count:,}" if math.isfinite(count) else "countless"
+        raise ScenarioError(
+            f"--vary {spec}: {many} values; a sweep has at most {MAX_POINTS:,} points: "
+            "take a larger step or a shorter range"
+        )
+    if isinstance(count, int) and all(isinstance(n, int) for n in numbers):
+        return tuple(range(start, stop + 1, step))
+    return tuple(round(start + i * step, 12) for i in range(count))
 
 
 def grid(base: Scenario, varies: Sequence[Vary]) -> list[tuple[dict[str, Any], Scenario]]:
-    """Every combination of the varied values, each validated into a scenario."""
+    """Every combination of the varied values, each validated into a scenario.
+
+    The points are counted before any is built.
+    """
     paths = [v.path for v in varies]
     if len(set(paths)) != len(paths):
         raise ScenarioError("--vary: a field is varied twice")
-    combos = list(itertools.product(*(v.values for v in varies)))
-    if len(combos) > MAX_POINTS:
-        raise ScenarioError(f"--vary: {len(combos):,} grid points; at most {MAX_POINTS:,}")
+    total = math.prod(len(v.values) for v in varies)
+    if total > MAX_POINTS:
+        sizes = " x ".join(f"{len(v.values):,}" for v in varies)
+        raise ScenarioError(
+            f"--vary: {total:,} grid points ({sizes}); at most {MAX_POINTS:,}: "
+            "vary fewer fields or fewer values"
+        )
     points = []
-    for combo in combos:
+    for combo in itertools.product(*(v.values for v in varies)):
         overrides = dict(zip(paths, combo, strict=True))
         try:
             points.append((overrides, base.with_overrides(overrides)))
         except ScenarioError as err:
-            raise ScenarioError(f"--vary {overrides}: {err}") from None
+            point = ", ".join(f"{k}={v}" for k, v in overrides.items())
+            raise ScenarioError(
+                "\n".join(
+                    f"--vary {point}: {line.removeprefix('overrides: ')}"
+                    for line in str(err).splitlines()
+                )
+            ) from None
     return points
 
 

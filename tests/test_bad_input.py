@@ -150,7 +150,7 @@ def test_a_malformed_name_says_what_a_name_may_be(tmp_path):
 
 
 def test_a_file_name_holding_nul_is_refused(tmp_path):
-    with pytest.raises(ScenarioError, match="not a file name: embedded null byte"):
+    with pytest.raises(ScenarioError, match=r"not a file name \(it holds a NUL character\)"):
         load_scenario(tmp_path / "a\0b.yaml")
 
 

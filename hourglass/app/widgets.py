@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,23 @@ if TYPE_CHECKING:
 LANGUAGES = {"English": "en", "Русский": "ru"}
 IMPROVEMENT_COLOURS = {True: "green", False: "red", None: "gray"}
 """A change's colour, by whether it makes the KPI better."""
+MAX_CSV_MB = 50
+"""The largest CSV export an uploader takes, in Streamlit's megabytes (MiB)."""
+MAX_SCENARIO_MB = 1
+"""The largest scenario file an uploader takes, and the editor's cap, in MiB."""
+BYTES_PER_MB = 1024 * 1024  # Streamlit's uploader and server count a megabyte so
+MARKUP = re.compile(r"([!-/:-@\[-`{-~])")
+"""ASCII punctuation: Markdown, HTML, LaTeX and Streamlit's directives are all written in it."""
+
+
+def escape(text: object) -> str:
+    """User text made literal for Streamlit's Markdown: no link, image, HTML, LaTeX or style.
+
+    CommonMark lets a backslash escape any ASCII punctuation, so every one is escaped; each
+    line keeps its words (spaces run together) and ends in a hard line break.
+    """
+    lines = (" ".join(line.split()) for line in str(text).splitlines())
+    return "  \n".join(MARKUP.sub(r"\\\1", line) for line in lines)
 
 
 def sidebar() -> state.Choice:
@@ -125,7 +143,7 @@ def overridden(scenario: hg.Scenario, overrides: dict) -> hg.Scenario | None:
     try:
         return scenario.with_overrides(overrides)
     except hg.ScenarioError as err:
-        st.error(str(err))
+        st.error(escape(err))
         return None
 
 

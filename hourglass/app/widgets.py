@@ -28,16 +28,21 @@ MAX_SCENARIO_MB = 1
 BYTES_PER_MB = 1024 * 1024  # Streamlit's uploader and server count a megabyte so
 MARKUP = re.compile(r"([!-/:-@\[-`{-~])")
 """ASCII punctuation: Markdown, HTML, LaTeX and Streamlit's directives are all written in it."""
+BARE_LINK = re.compile(r"(?i)(https?|ftp|mailto|xmpp|www)(?=[:.])|(?<=@)")
+"""Where GitHub-flavoured Markdown starts a link in plain text: `http:`, `www.`, `a@b.c`."""
+WORD_JOINER = "\u2060"  # invisible; it stands between a word and what would make it a link
 
 
 def escape(text: object) -> str:
     """User text made literal for Streamlit's Markdown: no link, image, HTML, LaTeX or style.
 
-    CommonMark lets a backslash escape any ASCII punctuation, so every one is escaped; each
-    line keeps its words (spaces run together) and ends in a hard line break.
+    CommonMark lets a backslash escape any ASCII punctuation, so every one is escaped. Bare
+    addresses are linked after escapes are read, so an invisible word joiner breaks them.
+    Each line keeps its words (spaces run together) and ends in a hard line break.
     """
     lines = (" ".join(line.split()) for line in str(text).splitlines())
-    return "  \n".join(MARKUP.sub(r"\\\1", line) for line in lines)
+    unlinked = (BARE_LINK.sub(lambda m: m.group() + WORD_JOINER, line) for line in lines)
+    return "  \n".join(MARKUP.sub(r"\\\1", line) for line in unlinked)
 
 
 def sidebar() -> state.Choice:

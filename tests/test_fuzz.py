@@ -11,6 +11,7 @@ unbounded work has examples of its own at the end, with the defects found so far
 from __future__ import annotations
 
 import copy
+import json
 import math
 import subprocess
 import sys
@@ -44,59 +45,25 @@ FUZZ = settings(
 SHIPPED_TEXT = {p.name: p.read_text(encoding="utf-8") for p in SCENARIOS}
 SHIPPED_DATA = [yaml.safe_load(text) for text in SHIPPED_TEXT.values()]
 NAN, INF = math.nan, math.inf
+# inputs, several to a line
+# fmt: off
 JUNK_VALUES = (
-    0,
-    -1,
-    1e300,
-    -1e300,
-    1e-300,
-    NAN,
-    INF,
-    -INF,
-    2**64,
-    -(2**63),
-    "",
-    "x" * 100_000,
-    "é☃\u202e\U0001f600",
-    "![](http://example.invalid/x.png)",
-    "1:2",
-    None,
-    True,
-    [],
-    {},
-    [1, "a", None],
-    {"a": {"b": None}},
+    0, -1, 1e300, -1e300, 1e-300, NAN, INF, -INF, 2**64, -(2**63), "", "x" * 100_000,
+    "é☃\u202e\U0001f600", "![](http://example.invalid/x.png)", "1:2", None, True, [], {},
+    [1, "a", None], {"a": {"b": None}},
 )
 JUNK_KEYS = ("", "x" * 10_000, "é☃\u202e", "![](http://example.invalid/x.png)", "<<", "1", 1, None)
 YAML_EDGES = (
-    "? [a]\n: 1\n",
-    "[" * 500 + "\n",
-    '"\\ud800": 1\n',
-    "<<: *x\n",
-    "base: &x {name: anchored}\nother:\n  <<: *x\n",
-    "!!python/object/apply:os.system [echo]\n",
-    "a: !!binary AAAA\n",
-    "a: !!set {b, c}\n",
-    "a: !custom 1\n",
-    "a: *undefined\n",
-    "---\nname: second\n",
-    "...\n",
-    "%YAML 1.1\n---\n",
-    "\ta: tab\n",
-    "a: {b: [c, {d: e}]\n",
-    "'unterminated\n",
-    "a:\n  - b\n - c\n",
-    "horizon_days: 0x1F\n",
-    "horizon_days: .nan\n",
-    "horizon_days: 1_0\n",
-    "horizon_days: 2:12\n",
-    "seed: 99999999999999999999999999\n",
-    "description: " + "é" * 100_000 + "\n",
-    "\ufeff",
-    "\x00",
-    "\r\n",
+    "? [a]\n: 1\n", "[" * 500 + "\n", '"\\ud800": 1\n', "<<: *x\n",
+    "base: &x {name: anchored}\nother:\n  <<: *x\n", "!!python/object/apply:os.system [echo]\n",
+    "a: !!binary AAAA\n", "a: !!set {b, c}\n", "a: !custom 1\n", "a: *undefined\n",
+    "---\nname: second\n", "...\n", "%YAML 1.1\n---\n", "\ta: tab\n", "a: {b: [c, {d: e}]\n",
+    "'unterminated\n", "a:\n  - b\n - c\n", "horizon_days: 0x1F\n", "horizon_days: .nan\n",
+    "horizon_days: 1_0\n", "horizon_days: 2:12\n", "seed: 99999999999999999999999999\n",
+    "description: " + "é" * 100_000 + "\n", "\ufeff", "\x00", "\r\n",
 )
 ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "cp1251", "latin-1")
+# fmt: on
 
 
 def known(reason: str, *errors: type[BaseException]) -> pytest.MarkDecorator:
@@ -235,42 +202,18 @@ TINY = make_scenario(
 NUMBERS = ("0", "-1", "1", "2", "1e3", "2.5", "", "x", "nan", "inf", "-inf", "1e300", "0x10")
 BIG_INTS = (str(2**32), str(2**64), str(2**128), "-" + str(2**64))
 SCHEDULERS = ("tls://127.0.0.1:1", "ucx://x", "inproc://x", "tcp://[::1", "", "junk")
+# fmt: off
 VARY_PATHS = ("horizon_days", "stages.know.pass_prob", "seed", "nope", "", "stages..x", "stages")
 VARY_VALUES = (
-    "1:3:1",
-    "0.2:0.8:0.3",
-    "2,3",
-    "0.5",
-    "2:12",
-    "5:1:1",
-    "1:2:0",
-    "1:2:-1",
-    "1,,2",
-    "inf",
-    "nan",
-    "-1",
-    "1e300",
-    "{a: 1}",
-    "[1, 2",
-    "!!python/object:os.system",
-    "",
-    ":",
-    "::",
-    "a:b:c",
-    "1:2:3:4",
-    "é",
+    "1:3:1", "0.2:0.8:0.3", "2,3", "0.5", "2:12", "5:1:1", "1:2:0", "1:2:-1", "1,,2", "inf",
+    "nan", "-1", "1e300", "{a: 1}", "[1, 2", "!!python/object:os.system", "", ":", "::",
+    "a:b:c", "1:2:3:4", "é",
 )
 DATES = (
-    "2026-03-01",
-    "2026-03-01T00:00:00+03:00",
-    "01/03/2026",
-    "9999-01-01",
-    "1500-01-01",
-    "2026-13-45",
-    "",
-    "junk",
-    "1767225600",
+    "2026-03-01", "2026-03-01T00:00:00+03:00", "01/03/2026", "9999-01-01", "1500-01-01",
+    "2026-13-45", "", "junk", "1767225600",
 )
+# fmt: on
 
 
 @pytest.fixture(scope="module")
@@ -299,15 +242,8 @@ def flags(draw: st.DrawFn, command: str, tiny: Path) -> list[str]:
         return ["run", str(tiny), "--reps", reps, *seed, *serial, *precision]
     if command == "compare":
         other = str(tiny.parent / "other.yaml")
-        return [
-            "compare",
-            str(tiny),
-            rarely(draw, other, (str(tiny),)),
-            "--reps",
-            reps,
-            *seed,
-            *serial,
-        ]
+        pair = [str(tiny), rarely(draw, other, (str(tiny),))]
+        return ["compare", *pair, "--reps", reps, *seed, *serial]
     if command == "sweep":
         varies = []
         for _ in range(draw(st.integers(0, 2))):
@@ -511,11 +447,12 @@ def test_check_of_an_unhashable_key_gives_a_message():
 
 @known("--vary reads 2:12 as the YAML 1.1 base-60 number 132", AssertionError)
 def test_vary_start_stop_is_not_read_as_base_60(tiny):
-    result = RUNNER.invoke(
-        app, ["sweep", str(tiny), "--vary", "horizon_days=2:12", "--reps", "2", "--json"]
-    )
+    args = ["sweep", str(tiny), "--vary", "horizon_days=2:12", "--reps", "2", "--json"]
+    result = RUNNER.invoke(app, [*args, "--backend", "serial"])
     assert result.exit_code in (0, 2), result.output
-    assert "132" not in result.output
+    if result.exit_code == 0:  # a range from 2 to 12, or refused as unclear; never 132
+        swept = {row["horizon_days"] for row in json.loads(result.stdout)["rows"]}
+        assert swept <= set(range(2, 13)), swept
 
 
 @pytest.mark.parametrize("vary", ["horizon_days=1:1e12:1", "stages.know.pass_prob=0:1:1e-8"])
@@ -535,10 +472,7 @@ def test_a_huge_grid_is_refused_before_it_is_built(tiny, vary):
     assert proc.returncode == 2 and "--vary" in proc.stderr, proc.stderr
 
 
-@pytest.mark.parametrize(
-    "until",
-    ["2026-03-01T00:00:00+03:00", "junk", "2026-13-45", "1767225600"],
-)
+@pytest.mark.parametrize("until", ["2026-03-01T00:00:00+03:00", "junk", "2026-13-45", "1767225600"])
 @known(
     "calibrate lets TypeError or pandas' DateParseError out for an odd --until",
     TypeError,
@@ -575,11 +509,11 @@ def test_a_far_future_deal_is_refused_or_noted():
         "2,know,2026-01-01,2026-01-02,lost\n"
     )
     cal = outcome(lambda: hourglass.calibrate(export), CLEAN)
-    assert cal is None or any("2099" in note for note in cal.notes)
+    assert cal is None or cal.until_date.year == 2026  # not a period of 73 years
 
 
 @known("a year outside pandas' range (1677-2262) lets OutOfBoundsDatetime out", ValueError)
 def test_a_year_3000_is_refused_or_left_out_cleanly():
     export = "deal_id,stage,entered_at\n1,know,2026-01-01\n2,know,3000-12-31\n"
     deals = outcome(lambda: hourglass.calibration.read_deals(export), CLEAN)
-    assert deals is None or deals.skipped.count == 1
+    assert deals is None or deals.until < 365  # not a period of ten centuries

@@ -383,7 +383,7 @@ def mappings(draw: st.DrawFn) -> CrmMapping | None:
 
 
 @known(
-    "a date_format of '%', or a year 3000 beside 2026, lets ValueError or OutOfBoundsDatetime out",
+    "a date_format of '%' or '%Q', or a year 3000 beside 2026, lets ValueError out",
     ValueError,
 )
 @settings(FUZZ, max_examples=100)
@@ -494,9 +494,10 @@ def test_an_export_of_only_closing_rows_is_refused_cleanly():
         hourglass.calibrate(export)
 
 
-@known("a date_format of '%' lets ValueError out", ValueError)
-def test_a_date_format_of_a_lone_percent_is_refused_cleanly():
-    mapping = CrmMapping(date_format="%")
+@pytest.mark.parametrize("fmt", ["%", "%Q"])
+@known("a date_format of '%' or with an unknown directive lets ValueError out", ValueError)
+def test_a_date_format_python_cannot_read_is_refused_cleanly(fmt):
+    mapping = CrmMapping(date_format=fmt)
     with pytest.raises(CLEAN, match="date_format"):
         hourglass.calibrate(CRM_EXAMPLE.read_bytes(), mapping=mapping)
 

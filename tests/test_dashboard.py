@@ -37,7 +37,7 @@ SCRIPTS = {  # each page's address and its script, relative to dashboard.py
     "scenario": "scenario.py",
     "import": "import_data.py",
 }
-SCRIPTS_CSV = ("deals", "transactions")  # the import page's uploaders
+CSV_UPLOADERS = ("deals", "transactions")  # the import page's uploaders
 
 
 def script(address: str) -> str:
@@ -454,7 +454,7 @@ def test_uploaders_show_the_limit_they_enforce():
         scenario.error[0].value
     )
     csv_page = open_page("import")
-    limits = [csv_page.file_uploader(key=k).proto.max_upload_size_mb for k in SCRIPTS_CSV]
+    limits = [csv_page.file_uploader(key=k).proto.max_upload_size_mb for k in CSV_UPLOADERS]
     assert limits == [50, 50]
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert config["server"]["maxUploadSize"] == max(limits) == widgets.MAX_CSV_MB

@@ -33,7 +33,7 @@ from hourglass.calibration import CrmMapping, DataError
 from hourglass.cli import app
 from tests.helpers import ROOT, SCENARIOS, make_scenario
 
-pytestmark = pytest.mark.slow  # about a minute on one core
+pytestmark = pytest.mark.slow  # 40 to 50 seconds on one core
 
 FUZZ = settings(
     derandomize=True,

@@ -167,15 +167,16 @@ def test_budget_planner_and_compare_draw_their_charts(page):
 
 def test_a_bad_upload_shows_the_message_and_the_app_goes_on(page):
     go_to(page, "scenario", "Scenario files", 0)
+    assert page.get_by_text("1MB per file").is_visible()  # the limit the page enforces
     page.locator('input[type="file"]').set_input_files(str(BAD / "unknown_key.yaml"))
     message = page.get_by_text("did you mean 'pass_prob'?")
     message.wait_for()
     assert "unknown_key.yaml: line 5" in message.inner_text()
     page.locator('input[type="file"]').set_input_files(str(BAD / "object_tag.yaml"))
     page.get_by_text("not valid YAML").wait_for()
-    huge = {"name": "huge.yaml", "mimeType": "application/yaml", "buffer": b"#" * 300_000}
+    huge = {"name": "huge.yaml", "mimeType": "application/yaml", "buffer": b"#" * 1_100_000}
     page.locator('input[type="file"]').set_input_files(huge)
-    page.get_by_text("huge.yaml: 300,000 bytes; the limit is 256,000.").wait_for()
+    page.get_by_text("File must be 1.0MB or smaller.").wait_for()  # refused before it is sent
     shoot(page, "6-scenario-bad-upload")
     page.get_by_role("link", name="Trainer").click()
     arrived(page, "trainer", "The hourglass · baseline", 3)

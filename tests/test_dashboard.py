@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import ast
 import base64
+import re
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +18,7 @@ import pytest
 from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from streamlit.testing.v1 import AppTest
 
+from hourglass.app import widgets
 from hourglass.calibration import export_deals
 from hourglass.kpis import MISSING
 from hourglass.stages import FUNNEL
@@ -34,6 +37,7 @@ SCRIPTS = {  # each page's address and its script, relative to dashboard.py
     "scenario": "scenario.py",
     "import": "import_data.py",
 }
+CSV_UPLOADERS = ("deals", "transactions")  # the import page's uploaders
 
 
 def script(address: str) -> str:
@@ -73,6 +77,11 @@ def metric(at: AppTest, label: str):
 def widget(widgets, label: str):
     """The widget of a kind with this label (their keys carry the scenario's version)."""
     return next(w for w in widgets if w.label == label)
+
+
+def shown(text: str) -> str:
+    """Markdown escaped by the page as the reader sees it: without its backslashes."""
+    return re.sub(r"\\(.)", r"\1", text)
 
 
 def number(text: str) -> float:
@@ -134,7 +143,7 @@ def test_trainer_follows_the_seed_and_the_scenario():
     assert at.dataframe[0].value["simulated"].tolist() != first
     at.selectbox(key="chosen").set_value("b2b_long_cycle").run()
     assert not at.exception
-    assert "b2b_long_cycle" in at.header[0].value
+    assert "b2b_long_cycle" in shown(at.header[0].value)
     assert widget(at.number_input, "Seed").value == 7  # the file's own seed
 
 
@@ -240,7 +249,7 @@ def test_compare_shows_deltas_for_each_chosen_scenario():
     at = open_page("compare")
     deltas = figures(at)[0]
     assert [t.name for t in deltas.data] == ["no_referrals"]
-    assert any("no_referrals" in m.value for m in at.markdown)
+    assert any("no_referrals" in shown(m.value) for m in at.markdown)
     at.multiselect[0].set_value(["baseline", "no_referrals", "seller_bottleneck"])
     at.button[0].click().run()
     assert not at.exception
@@ -307,7 +316,7 @@ def test_scenario_editor_refuses_bad_yaml_and_takes_good():
     at.text_area[0].set_value(bad)
     at.button(key="check").click().run()
     assert not at.exception
-    assert f"line {line}: stages.know.pass_prob" in at.error[0].value
+    assert f"line {line}: stages.know.pass_prob" in shown(at.error[0].value)
 
     good = at.text_area[0].value.replace("pass_prob: 1.60", "pass_prob: 0.65")
     at.text_area[0].set_value(good.replace("name: baseline", "name: my_shop"))
@@ -355,7 +364,7 @@ def test_import_page_shows_what_is_wrong_with_a_bad_export():
     at.file_uploader(key="deals").upload("deals.csv", bad, "text/csv")
     at.button[0].click().run()
     assert not at.exception
-    assert "deals.csv" in at.error[0].value or "missing" in at.error[0].value.lower()
+    assert "deals.csv" in shown(at.error[0].value) or "missing" in at.error[0].value.lower()
     at.switch_page(script("trainer")).run()
     assert not at.exception and figures(at)
 
@@ -405,3 +414,47 @@ def test_only_the_app_imports_streamlit():
         if any(m.split(".")[0] == "streamlit" for m in imported(path))
     }
     assert importers == {"app"}
+
+
+def test_scenario_editor_refuses_text_over_the_upload_cap():
+    at = open_page("scenario")
+    text = at.text_area[0].value.replace("name: baseline", "name: padded")
+    padded = text + "# " + "x" * widgets.MAX_SCENARIO_MB * widgets.BYTES_PER_MB + "\n"
+    at.text_area[0].set_value(padded)
+    at.button(key="check").click().run()
+    assert not at.exception
+    size = len(padded.encode())
+    assert at.error[0].value == widgets.escape(
+        f"baseline.yaml: {size:,} bytes; a scenario may have at most 1,048,576 (1 MB). "
+        "Nothing was changed."
+    )
+    assert "padded" not in at.selectbox(key="chosen").options
+    assert at.text_area[0].value == padded  # the edit is still there to shorten
+
+
+def test_uploaders_show_the_limit_they_enforce():
+    """Each uploader's shown limit is its real one, and the server's is the largest."""
+    scenario = open_page("scenario")
+    upload = scenario.file_uploader(key="upload")
+    assert upload.proto.max_upload_size_mb == 1
+    assert "kB" not in upload.label and "MB" not in upload.label  # the widget says it
+    padded = (
+        (ROOT / "scenarios" / "no_referrals.yaml")
+        .read_text()
+        .replace("name: no_referrals", "name: padded_shop")
+        + "# "
+        + "x" * 300_000
+        + "\n"
+    )  # over the old 256,000-byte cap, under 1 MB
+    upload.upload("padded.yaml", padded.encode(), "text/yaml").run()
+    assert scenario.selectbox(key="chosen").value == "padded_shop"
+    too_big = b"x" * (widgets.BYTES_PER_MB + 1)
+    scenario.file_uploader(key="upload").upload("big.yaml", too_big, "text/yaml").run()
+    assert "big.yaml: 1,048,577 bytes; a scenario may have at most 1,048,576" in shown(
+        scenario.error[0].value
+    )
+    csv_page = open_page("import")
+    limits = [csv_page.file_uploader(key=k).proto.max_upload_size_mb for k in CSV_UPLOADERS]
+    assert limits == [50, 50]
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["maxUploadSize"] == max(limits) == widgets.MAX_CSV_MB

@@ -11,6 +11,7 @@ import streamlit as st
 import hourglass as hg
 from hourglass.app import state
 from hourglass.kpis import KPIS
+from hourglass.markdown import literal
 
 if TYPE_CHECKING:
     import pandas as pd  # imported where used: the theory sketch goes out before it loads
@@ -20,6 +21,16 @@ if TYPE_CHECKING:
 LANGUAGES = {"English": "en", "Русский": "ru"}
 IMPROVEMENT_COLOURS = {True: "green", False: "red", None: "gray"}
 """A change's colour, by whether it makes the KPI better."""
+MAX_CSV_MB = 50
+"""The largest CSV export an uploader takes, in Streamlit's megabytes (MiB)."""
+MAX_SCENARIO_MB = 1
+"""The largest scenario file an uploader takes, and the editor's cap, in MiB."""
+BYTES_PER_MB = 1024 * 1024  # Streamlit's uploader and server count a megabyte so
+
+
+def escape(text: object) -> str:
+    """User text made literal for Streamlit's Markdown (see hourglass.markdown.literal)."""
+    return literal(text)
 
 
 def sidebar() -> state.Choice:
@@ -125,7 +136,7 @@ def overridden(scenario: hg.Scenario, overrides: dict) -> hg.Scenario | None:
     try:
         return scenario.with_overrides(overrides)
     except hg.ScenarioError as err:
-        st.error(str(err))
+        st.error(escape(err))
         return None
 
 

@@ -4,5 +4,5 @@ from .export import export_deals, export_transactions
 from .fit import Calibration, calibrate
 from .mapping import CRM_PRESETS, CrmMapping, DataError, load_mapping
 from .reading import MAX_CSV_BYTES, decode, read_bytes, read_table
-from .report import literal_markdown, report_markdown
+from .report import report_markdown
 from .tables import repeat_fits, stage_fits

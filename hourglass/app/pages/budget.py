@@ -12,7 +12,7 @@ from hourglass.kpis import KPIS
 def show(choice: state.Choice) -> None:
     """Each budget line's response curve; on Optimise, the best allocation and its check."""
     scenario = choice.scenario
-    st.header(f"Budget · {scenario.name}")
+    st.header(f"Budget · {widgets.escape(scenario.name)}")
     lines = hg.config.budget_lines(scenario)
     if not lines:
         st.info("This scenario has no budget lines: give a paid channel or a stage a budget.")
@@ -30,9 +30,9 @@ def show(choice: state.Choice) -> None:
     widgets.chart(hg.plots.response_figure(curves, marginal, optimal), "response-curves")
     if result is None:
         return
-    (st.success if result.confirmed else st.warning)(result.verdict())
+    (st.success if result.confirmed else st.warning)(widgets.escape(result.verdict()))
     for note in result.notes:
-        st.info(note)
+        st.info(widgets.escape(note))
     widgets.chart(hg.plots.allocation_figure(result.current, result.optimal), "allocation")
     widgets.download(
         "Optimised scenario (YAML)",
@@ -87,7 +87,7 @@ def optimisation(choice: state.Choice, lines: dict[str, float]) -> tuple:
                 ),
             )
         except (hg.experiments.OptimizeError, hg.ScenarioError, runs.TooBig) as err:
-            st.error(str(err))
+            st.error(widgets.escape(err))
         finally:
             bar.empty()
     return key

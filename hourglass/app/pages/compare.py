@@ -38,7 +38,7 @@ def show(choice: state.Choice) -> None:
     said = [
         s for row, s in zip(rows, comparison.sentences(), strict=True) if row["kpi"] in HEADLINE
     ]
-    st.markdown("\n".join(f"- {sentence}" for sentence in said))
+    st.markdown("\n".join(f"- {widgets.escape(sentence)}" for sentence in said))
     kpi_names = {k: KPIS[k].label(choice.language) for k in HEADLINE}
     widgets.chart(
         hg.plots.delta_figure(comparison.table, HEADLINE, names=kpi_names), "compare-deltas"

@@ -29,12 +29,13 @@ CHANNEL_COLUMNS = {  # the channel table: means per run, shares, days
 def show(choice: state.Choice) -> None:
     """For a scenario with a buying committee: its deals in numbers, by role and by channel."""
     scenario, seed = choice.scenario, choice.seed
-    st.header(f"B2B deals · {scenario.name}")
+    st.header(f"B2B deals · {widgets.escape(scenario.name)}")
     committee = scenario.committee
     if committee is None:
         st.info(
-            f"'{scenario.name}' has no buying committee. Choose b2b_committee, or add a "
-            "committee: section to the scenario (roles, and the order each channel asks them)."
+            f"'{widgets.escape(scenario.name)}' has no buying committee. Choose "
+            "b2b_committee, or add a committee: section to the scenario (roles, and the order "
+            "each channel asks them)."
         )
         return
     result = runs.run(scenario, choice.reps, seed)
@@ -52,8 +53,9 @@ def show(choice: state.Choice) -> None:
         column.metric(label, value)
     st.caption(
         f"{result.reps} runs (seed {seed}). Deals reach the committee when they pass "
-        f"{committee.stage}; its roles are asked one after another, in the order the "
-        "deal's channel sets. A refusal ends the deal with the role's weight as its chance."
+        f"{widgets.escape(committee.stage)}; its roles are asked one after another, in the "
+        "order the deal's channel sets. A refusal ends the deal with the role's weight as its "
+        "chance."
     )
     widgets.chart(hg.plots.role_figure(roles), "deal-roles")
     widgets.chart(hg.plots.cycle_figure(deals, channels), "deal-channels")

@@ -7,7 +7,7 @@ import streamlit as st
 import hourglass as hg
 from hourglass.app import state, widgets
 
-MAX_CSV_BYTES = 50_000_000  # larger CSV exports are refused unread
+MAX_CSV_BYTES = widgets.MAX_CSV_MB * widgets.BYTES_PER_MB  # larger ones are refused unread
 
 
 def show(choice: state.Choice) -> None:
@@ -19,8 +19,18 @@ def show(choice: state.Choice) -> None:
         "log (customer, date, amount). Every row that cannot be used is counted, with why."
     )
     with st.form("calibrate"):
-        deals = st.file_uploader("Deal-stage history (CSV)", type=["csv"], key="deals")
-        transactions = st.file_uploader("Transactions (CSV)", type=["csv"], key="transactions")
+        deals = st.file_uploader(
+            "Deal-stage history (CSV)",
+            type=["csv"],
+            key="deals",
+            max_upload_size=widgets.MAX_CSV_MB,
+        )
+        transactions = st.file_uploader(
+            "Transactions (CSV)",
+            type=["csv"],
+            key="transactions",
+            max_upload_size=widgets.MAX_CSV_MB,
+        )
         until = st.date_input("End of the calibration period (optional)", value=None)
         st.form_submit_button("Calibrate", type="primary")
     if deals is None:
@@ -31,7 +41,8 @@ def show(choice: state.Choice) -> None:
     if not found or found[0] != key:
         big = [f for f in files if f.size > MAX_CSV_BYTES]
         if big:
-            st.error(f"{big[0].name}: {big[0].size:,} bytes; the limit is {MAX_CSV_BYTES:,}.")
+            too_big = f"{big[0].name}: {big[0].size:,} bytes; the limit is {MAX_CSV_BYTES:,}."
+            st.error(widgets.escape(too_big))
             return
         with st.spinner("Fitting stages, durations, channels and repeat buying"):
             try:
@@ -42,7 +53,7 @@ def show(choice: state.Choice) -> None:
                     seed=choice.seed,
                 )
             except (hg.calibration.DataError, hg.ScenarioError) as err:
-                st.error(hg.calibration.literal_markdown(str(err)))
+                st.error(widgets.escape(err))
                 return
         st.session_state.calibrated = (key, cal)
     calibration(st.session_state.calibrated[1])
@@ -65,12 +76,12 @@ def calibration(cal: hg.calibration.Calibration) -> None:
         st.markdown("**Repeat buying (BG/NBD) and order value (Gamma-Gamma)**")
         st.dataframe(repeat, hide_index=True)
     for warning in cal.warnings:
-        st.warning(hg.calibration.literal_markdown(warning))
+        st.warning(widgets.escape(warning))
     for note in cal.notes:
-        st.caption(f"Note: {hg.calibration.literal_markdown(note)}")
+        st.caption(f"Note: {widgets.escape(note)}")
     report = hg.calibration.report_markdown(cal)
     with st.expander("The calibration report"):
-        st.markdown(report)
+        st.markdown(report)  # the report escapes the export's own names
     widgets.download("Report (Markdown)", report, f"{cal.name}_report.md", "text/markdown")
     st.button(
         "Open the calibrated scenario",
@@ -80,7 +91,7 @@ def calibration(cal: hg.calibration.Calibration) -> None:
     )
     kind, message = state.told()
     if kind == "success":
-        st.success(message)
+        st.success(widgets.escape(message))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from hourglass.kpis import HEADLINE
 def show(choice: state.Choice) -> None:
     """The levers in a form; on Run, the KPIs' change on common random numbers."""
     scenario, seed, reps = choice.scenario, choice.seed, choice.reps
-    st.header(f"Tune the levers · {scenario.name}")
+    st.header(f"Tune the levers · {widgets.escape(scenario.name)}")
     overrides, amounts = levers(scenario, choice.labels)
     tuned = widgets.overridden(scenario, {"name": f"{scenario.name}_tuned", **overrides})
     if tuned is None:
@@ -20,7 +20,7 @@ def show(choice: state.Choice) -> None:
     try:
         tuned = hg.config.with_budgets(tuned, amounts)
     except hg.ScenarioError as err:
-        st.error(str(err))
+        st.error(widgets.escape(err))
         return
     loaded, changed = runs.run(scenario, reps, seed), runs.run(tuned, reps, seed)
     if loaded is None or changed is None:
@@ -82,16 +82,17 @@ def levers(scenario: hg.Scenario, labels: str) -> tuple[dict[str, float], dict[s
 
 def budgets(scenario: hg.Scenario, tag: str) -> dict[str, float]:
     """A money input per budget line: paid channels, then stage budgets."""
-    return {
-        line: st.number_input(
-            line if line in scenario.channels.paid else f"{line} (stage budget)",
+    amounts = {}
+    for line, amount in hg.config.budget_lines(scenario).items():
+        label = widgets.escape(line)
+        amounts[line] = st.number_input(
+            label if line in scenario.channels.paid else f"{label} (stage budget)",
             min_value=0.0,
             value=float(amount),
             step=500.0,
             key=f"budget-{tag}-{line}",
         )
-        for line, amount in hg.config.budget_lines(scenario).items()
-    }
+    return amounts
 
 
 def headline(comparison: hg.experiments.Comparison, language: str) -> None:

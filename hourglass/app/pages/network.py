@@ -13,16 +13,17 @@ from hourglass.app import cache, runs, state, widgets
 def show(choice: state.Choice) -> None:
     """For a scenario with a social graph: one run's picture and clustering, then bands."""
     scenario, seed, reps = choice.scenario, choice.seed, choice.reps
-    st.header(f"Network · {scenario.name}")
+    st.header(f"Network · {widgets.escape(scenario.name)}")
     network = scenario.network
     if network is None:
         st.info(
-            f"'{scenario.name}' has no social graph. Choose social_network, or add a "
-            "network: section to the scenario (small_world, scale_free, complete or edge_list)."
+            f"'{widgets.escape(scenario.name)}' has no social graph. Choose social_network, "
+            "or add a network: section to the scenario (small_world, scale_free, complete or "
+            "edge_list)."
         )
         return
     if network.social_selling is not None:
-        st.caption(f"Social selling: {network.social_selling.label}.")
+        st.caption(f"Social selling: {widgets.escape(network.social_selling.label)}.")
     if not runs.fits(scenario, 1):
         return
     text = scenario.to_yaml()

@@ -19,7 +19,7 @@ SHOWN = ("customers_end", "buyers", "revenue", "k_factor")
 def show(choice: state.Choice) -> None:
     """A horizon slider; the forecast's KPIs, active customers and monthly growth."""
     scenario, seed, reps = choice.scenario, choice.seed, choice.reps
-    st.header(f"Forecast · {scenario.name}")
+    st.header(f"Forecast · {widgets.escape(scenario.name)}")
     horizon = st.slider(
         "Forecast horizon (days)",
         min_value=90,

@@ -6,7 +6,8 @@ import streamlit as st
 
 from hourglass.app import state, widgets
 
-MAX_UPLOAD_BYTES = 256_000  # larger scenario uploads are refused unread
+MAX_SCENARIO_BYTES = widgets.MAX_SCENARIO_MB * widgets.BYTES_PER_MB
+"""The largest scenario text taken, uploaded or edited; a larger one is refused unread."""
 
 
 def show(choice: state.Choice) -> None:
@@ -14,18 +15,20 @@ def show(choice: state.Choice) -> None:
     name = choice.scenario.name
     st.header("Scenario files")
     st.file_uploader(
-        "Upload a scenario (YAML, up to 250 kB)",
+        "Upload a scenario (YAML)",
         type=["yaml", "yml"],
+        max_upload_size=widgets.MAX_SCENARIO_MB,
         key="upload",
         on_change=take_upload,
     )
     kind, message = state.told()
     if kind == "error":
-        st.error(message)
+        st.error(widgets.escape(message))
     elif kind == "success":
-        st.success(message)
-    st.subheader(f"Edit · {name}")
+        st.success(widgets.escape(message))
+    st.subheader(f"Edit · {widgets.escape(name)}")
     key = f"edit-{name}-{state.version_tag(choice.scenario)}"
+    # no max_chars: Streamlit would cut a longer paste short without a word; Check says why
     text = st.text_area("Scenario (YAML)", state.library()[name], height=480, key=key)
     check, download = st.columns(2)
     check.button("Check and use", type="primary", key="check", on_click=take_edit, args=(key,))
@@ -39,7 +42,10 @@ def show(choice: state.Choice) -> None:
 
 def take_edit(key: str) -> None:
     """Validate the edited text; use it on every page, or say what is wrong."""
-    state.keep(st.session_state[key], f"{st.session_state.chosen}.yaml")
+    text, source = st.session_state[key], f"{st.session_state.chosen}.yaml"
+    if too_big(source, len(text.encode("utf-8"))):
+        return
+    state.keep(text, source)
 
 
 def take_upload() -> None:
@@ -48,10 +54,7 @@ def take_upload() -> None:
     if upload is None:
         return
     data = upload.getvalue()
-    if len(data) > MAX_UPLOAD_BYTES:
-        state.tell(
-            "error", f"{upload.name}: {len(data):,} bytes; the limit is {MAX_UPLOAD_BYTES:,}."
-        )
+    if too_big(upload.name, len(data)):
         return
     try:
         text = data.decode("utf-8")
@@ -59,6 +62,18 @@ def take_upload() -> None:
         state.tell("error", f"{upload.name}: not UTF-8 text (byte {err.start}).")
         return
     state.keep(text, upload.name)
+
+
+def too_big(source: str, size: int) -> bool:
+    """Whether a scenario text is over the cap; if so, the message gives its size and the cap."""
+    if size <= MAX_SCENARIO_BYTES:
+        return False
+    state.tell(
+        "error",
+        f"{source}: {size:,} bytes; a scenario may have at most {MAX_SCENARIO_BYTES:,} "
+        f"({widgets.MAX_SCENARIO_MB} MB). Nothing was changed.",
+    )
+    return True
 
 
 if __name__ == "__main__":

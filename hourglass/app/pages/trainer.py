@@ -26,10 +26,11 @@ GAP_COLUMNS = {
 def show(choice: state.Choice) -> None:
     """The theory's sketch at once, then one run's hourglass, filling and flows."""
     scenario, seed, labels = choice.scenario, choice.seed, choice.labels
-    st.header(f"The hourglass · {scenario.name}")
+    st.header(f"The hourglass · {widgets.escape(scenario.name)}")
     st.caption(
-        f"{scenario.description} One simulated run of {scenario.horizon_days:g} days "
-        f"(seed {seed}); the Planner page shows the spread across runs."
+        f"{widgets.escape(scenario.description)} One simulated run of "
+        f"{scenario.horizon_days:g} days (seed {seed}); the Planner page shows the spread "
+        "across runs."
     )
     left, right = st.columns([3, 2])
     with right:

@@ -21,3 +21,16 @@ def literal(text: object) -> str:
     lines = (" ".join(line.split()) for line in str(text).splitlines())
     unlinked = (BARE_LINK.sub(lambda m: m.group() + WORD_JOINER, line) for line in lines)
     return "  \n".join(MARKUP.sub(r"\\\1", line) for line in unlinked)
+
+
+DOCUMENT_MARKUP = re.compile(r"([\\\[\]<>|`])")
+"""What in user text could link or fetch (![](url), <img>) or break a table in a document."""
+
+
+def inert(text: str) -> str:
+    """User text inert in a Markdown document: no link, image, HTML or broken table cell.
+
+    Lighter than `literal`, so a saved report still reads as plain text: only brackets,
+    angle brackets, bars, backticks and backslashes are escaped.
+    """
+    return DOCUMENT_MARKUP.sub(r"\\\1", text)

@@ -135,6 +135,14 @@ def test_an_oversized_scenario_is_refused_before_it_is_read(tmp_path):
     )
 
 
+def test_a_file_of_many_tiny_values_is_refused_at_the_value_cap(tmp_path):
+    path = tmp_path / "many.yaml"
+    path.write_text("name: shop\nlist: [" + ",".join(["1"] * 200_000) + "]\n")
+    words = r"line 2: not valid YAML: more than 20,000 values; a scenario holds far fewer"
+    with pytest.raises(ScenarioError, match=words):
+        load_scenario(path)
+
+
 def test_a_file_not_in_utf8_names_the_line(tmp_path):
     path = tmp_path / "latin.yaml"
     path.write_bytes(b"name: shop\ndescription: caf\xe9\n")

@@ -328,7 +328,7 @@ def test_the_dashboard_reads_a_cp1251_upload_and_skips_an_absurd_amount():
     at.file_uploader(key="transactions").upload("tx.csv", (tx + "7,2024-05-03,1e300\n").encode())
     at.button[0].click().run()
     assert not at.exception, [e.value for e in at.exception]
-    report = next(m.value for m in at.markdown if m.value.startswith("# Calibration report"))
+    report = next(c.value for c in at.code if c.value.startswith("# Calibration report"))
     assert "- deals (read as cp1251): 90 rows" in report
     assert "| yandeks_direkt | paid | 20 |" in report
     assert "amount above 1,000,000,000,000,000 (rows 22)" in report

@@ -10,6 +10,7 @@ import streamlit as st
 
 import hourglass as hg
 from hourglass.app import state
+from hourglass.config.loading import MAX_SCENARIO_BYTES
 from hourglass.kpis import KPIS
 from hourglass.markdown import literal
 
@@ -23,9 +24,9 @@ IMPROVEMENT_COLOURS = {True: "green", False: "red", None: "gray"}
 """A change's colour, by whether it makes the KPI better."""
 MAX_CSV_MB = 50
 """The largest CSV export an uploader takes, in Streamlit's megabytes (MiB)."""
-MAX_SCENARIO_MB = 1
-"""The largest scenario file an uploader takes, and the editor's cap, in MiB."""
 BYTES_PER_MB = 1024 * 1024  # Streamlit's uploader and server count a megabyte so
+MAX_SCENARIO_MB = MAX_SCENARIO_BYTES // BYTES_PER_MB
+"""The largest scenario file an uploader takes, and the editor's cap, in MiB."""
 
 
 def escape(text: object) -> str:

@@ -6,7 +6,7 @@ import math
 
 from hourglass.analysis.intervals import Estimate
 from hourglass.calibration.fit import Calibration
-from hourglass.markdown import literal
+from hourglass.markdown import inert
 
 
 def _num(x: float) -> str:
@@ -38,12 +38,12 @@ def report_markdown(cal: Calibration) -> str:
     ]
     if cal.warnings:
         out += ["", "## Warnings", ""] + [
-            f"- {literal(warning)}" for warning in cal.warnings
+            f"- {inert(warning)}" for warning in cal.warnings
         ]
     for section in (_data_read, _stages, _arrivals_and_sellers, _repeat_buying, _order_value):
         out += section(cal)
     out += ["", "## Skipped or assumed", ""]
-    out += [f"- {literal(note)}" for note in cal.notes] or ["- nothing"]
+    out += [f"- {inert(note)}" for note in cal.notes] or ["- nothing"]
     return "\n".join(out) + "\n"
 
 
@@ -57,11 +57,11 @@ def _data_read(cal: Calibration) -> list[str]:
             f" (read as {skipped.encoding})" if skipped.encoding not in ("text", "table") else ""
         )
         out.append(
-            f"- {literal(skipped.file)}{read_as}: {skipped.rows:,} rows; {used:,} used, "
+            f"- {inert(skipped.file)}{read_as}: {skipped.rows:,} rows; {used:,} used, "
             f"{skipped.count:,} skipped, {aside:,} after the calibration period kept out of the "
             "fit for checking."
         )
-        out += [f"  - {literal(line)}" for line in skipped.lines()]
+        out += [f"  - {inert(line)}" for line in skipped.lines()]
     return out
 
 
@@ -109,7 +109,7 @@ def _stages(cal: Calibration) -> list[str]:
         "AIC; interval on the mean from the observed information.",
     ]
     reasons = [
-        [s.stage, literal(reason), _ci(e, percent=True)]
+        [s.stage, inert(reason), _ci(e, percent=True)]
         for s in cal.stages
         for reason, e in s.loss_reasons.items()
     ]
@@ -125,7 +125,7 @@ def _arrivals_and_sellers(cal: Calibration) -> list[str]:
     out += _table(
         ["channel", "kind", "deals", "per day"],
         [
-            [literal(c.channel), c.kind, f"{c.deals:,}", _ci(c.per_day)]
+            [inert(c.channel), c.kind, f"{c.deals:,}", _ci(c.per_day)]
             for c in cal.channels
         ],
     )
@@ -135,7 +135,7 @@ def _arrivals_and_sellers(cal: Calibration) -> list[str]:
             ["seller", "won", "lost", "open", "conversion"],
             [
                 [
-                    literal(s.seller),
+                    inert(s.seller),
                     f"{s.won:,}",
                     f"{s.lost:,}",
                     f"{s.open:,}",

@@ -59,9 +59,13 @@ def shipped_file(name: str) -> Traversable:
     return _shipped_folder() / f"{stem}.yaml"
 
 
-MAX_SCENARIO_BYTES = 256_000
+MAX_SCENARIO_BYTES = 1024 * 1024
 """Largest scenario read (bytes of a file, characters of a text): the shipped ones hold
-under 4 kB, and YAML takes seconds for each hundred kilobytes."""
+under 4 kB; a megabyte is the smallest cap the dashboard's uploader can show."""
+
+MAX_VALUES = 20_000
+"""Most values (scalars, lists, mappings) a scenario may hold; the shipped ones hold under
+500. Reading stops there, so a file of many tiny values is refused in about a second."""
 
 MAX_NESTING = 64
 """Deepest nesting of lists and mappings in a scenario; a real one nests fewer than ten."""
@@ -142,17 +146,26 @@ def _kind(info: os.stat_result) -> str:
 class _StrictLoader(yaml.SafeLoader):
     """Safe YAML, stricter: no key twice, no list as a key, no lone surrogate, no deep nesting.
 
-    Nesting stops at MAX_NESTING levels. Merge keys (`<<: *defaults`) work as in YAML 1.1:
-    the keys written beside them win.
+    Nesting stops at MAX_NESTING levels, reading at MAX_VALUES values. Merge keys
+    (`<<: *defaults`) work as in YAML 1.1: the keys written beside them win.
     """
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self._depth = 0
+        self._values = 0
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
         self._depth += 1
+        self._values += 1
         try:
+            if self._values > MAX_VALUES:
+                raise yaml.composer.ComposerError(
+                    None,
+                    None,
+                    f"more than {MAX_VALUES:,} values; a scenario holds far fewer",
+                    self.peek_event().start_mark,
+                )
             if self._depth > MAX_NESTING:
                 raise yaml.composer.ComposerError(
                     None,

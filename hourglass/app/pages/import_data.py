@@ -81,7 +81,8 @@ def calibration(cal: hg.calibration.Calibration) -> None:
         st.caption(f"Note: {widgets.escape(note)}")
     report = hg.calibration.report_markdown(cal)
     with st.expander("The calibration report"):
-        st.markdown(report)  # the report escapes the export's own names
+        # shown as text: Streamlit reads more Markdown than a document does
+        st.code(report, language="markdown", wrap_lines=True)
     widgets.download("Report (Markdown)", report, f"{cal.name}_report.md", "text/markdown")
     st.button(
         "Open the calibrated scenario",

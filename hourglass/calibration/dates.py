@@ -117,6 +117,17 @@ def _day_first(text: pd.Series, first: pd.Series, second: pd.Series, where: Wher
     )
 
 
+def read_date(value: str | pd.Timestamp, name: str) -> pd.Timestamp:
+    """A date given by the user (a time zone converts to UTC); DataError naming `name` if not."""
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError, OverflowError):
+        stamp = pd.NaT
+    if stamp is pd.NaT:
+        raise DataError(f"{name} {value}: not a date (use e.g. 2026-03-31)")
+    return as_utc(stamp)
+
+
 def as_utc(stamp: pd.Timestamp) -> pd.Timestamp:
     """A time without a zone, in UTC: as the files' times are read."""
     return stamp.tz_convert(None) if stamp.tzinfo is not None else stamp
@@ -147,14 +158,14 @@ def outlying_rows(
     `first` and `last` are each row's earliest and latest date. A few rows (at most 1% of them,
     or 3, and at most a tenth) are set apart when a gap wider than the rest of the file's span,
     and than MIN_GAP_DAYS, separates them from it; rows after today are set apart when they are
-    as few (or fewer than half of a small file). `until`, when given, is never cut off.
+    as few (or at most half of a small file). `until`, when given, is never cut off.
     """
     first_days, last_days = _days(first), _days(last)
     low = _fences(first_days)[0]
     high = _fences(last_days)[1]
     now = _days(pd.Series([today]))[0]
     later, dated = int((last_days > now).sum()), int(np.isfinite(last_days).sum())
-    if 0 < later <= _few(dated) and 2 * later < dated:
+    if 0 < later <= _few(dated) and 2 * later <= dated:
         high = min(high, now)
     if until is not None:
         high = max(high, _days(pd.Series([until]))[0])

@@ -27,7 +27,7 @@ from hourglass.calibration.btyd import (
     rfm_summary,
 )
 from hourglass.calibration.crm import Deals, Skipped, Transactions, read_deals, read_transactions
-from hourglass.calibration.dates import as_utc
+from hourglass.calibration.dates import read_date
 from hourglass.calibration.estimators import FEW
 from hourglass.calibration.funnel import (
     ChannelFit,
@@ -231,7 +231,7 @@ def calibrate(
     The history is CSV text or bytes, or a DataFrame. `until` ends the calibration period (deals
     already read with `read_deals` keep the period they were read with).
     """
-    end = None if until is None else as_utc(pd.Timestamp(until))
+    end = None if until is None else read_date(until, "until")
     if not isinstance(deals, Deals):
         deals = read_deals(deals, mapping, end, name="deals")
     if deals.until > MAX_PERIOD_DAYS:

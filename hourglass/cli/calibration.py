@@ -9,6 +9,8 @@ import pandas as pd
 import typer
 
 import hourglass
+from hourglass.calibration.dates import read_date
+from hourglass.calibration.mapping import DataError
 from hourglass.cli.common import JsonOpt, SeedOpt, dump, fail, load, out
 from hourglass.experiments.results import OutputError, check_writable_file
 
@@ -166,12 +168,9 @@ def _write_text(target: Path, text: str, option: str) -> None:
 def _date(text: str, option: str) -> pd.Timestamp:
     """A date option (a time zone converts to UTC), or a clean failure with an example."""
     try:
-        stamp = pd.Timestamp(text)
-    except (ValueError, OverflowError):
-        raise fail(f"{option} {text}: not a date (use e.g. 2026-03-31)") from None
-    if stamp is pd.NaT:
-        raise fail(f"{option} {text}: not a date (use e.g. 2026-03-31)")
-    return stamp.tz_convert(None) if stamp.tzinfo is not None else stamp
+        return read_date(text, option)
+    except DataError as e:
+        raise fail(str(e)) from None
 
 
 def _mapping(

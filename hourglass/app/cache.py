@@ -50,7 +50,8 @@ def worker_pool() -> Executor:
     """The server's one pool of worker processes, shared by every session and page."""
     from hourglass.experiments.replication import Executor  # pandas: not before the sketch
 
-    return Executor("processes", workers=WORKERS).__enter__()
+    # spawned, not forked: a fork of the running server left its downloads and charts unanswered
+    return Executor("processes", workers=WORKERS, start_method="spawn").__enter__()
 
 
 @st.cache_resource

@@ -188,6 +188,8 @@ class Executor:
     backend: Backend = "processes"
     scheduler: str | None = None
     workers: int | None = None
+    start_method: str | None = None
+    """How pool workers start: fork (the default on POSIX) or spawn (a fresh interpreter)."""
     _pool: Any = field(default=None, init=False, repr=False)
     _client: Any = field(default=None, init=False, repr=False)
     _cluster: Any = field(default=None, init=False, repr=False)
@@ -198,7 +200,7 @@ class Executor:
                 f"unknown backend '{self.backend}'; use one of {', '.join(BACKENDS)}"
             )
         if self.backend == "processes":
-            context = get_context("fork" if os.name == "posix" else "spawn")
+            context = get_context(self.start_method or ("fork" if os.name == "posix" else "spawn"))
             self._pool = ProcessPoolExecutor(
                 self.workers or os.cpu_count(),
                 mp_context=context,

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from hourglass import simulate
 from hourglass.calibration import fit_bgnbd, fit_gamma_gamma, repeat_tracking, rfm_summary
 from hourglass.cli import app
+from hourglass.config import work
 from tests.helpers import ROOT, cdnow_transactions, make_scenario
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -41,6 +42,23 @@ def _as_quoted(quoted: str, value: float) -> str:
     sign = "+" if number.startswith(("+", "-")) else ""
     comma = "," if "," in number else ""
     return f"{value:{sign}{comma}.{decimals}f}" + ("%" if quoted.endswith("%") else "")
+
+
+def test_check_example_prints_the_quoted_estimate():
+    """The `check` output under "Work is estimated before it runs" is what check prints."""
+    block = _quoted(r"^```\n(scenarios/baseline\.yaml: ok: .+\n  work: .+)\n```$", README)
+    result = runner.invoke(app, ["check", "scenarios/baseline.yaml"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == block.group(1)
+
+
+def test_the_quoted_work_limits_are_the_code_s():
+    sentence = _quoted(r"refuse work over (\d+) million events or (\d+) GiB a run")
+    assert int(sentence.group(1)) * 1e6 == work.MAX_EVENTS
+    assert int(sentence.group(2)) * 2**30 == work.MAX_MEMORY_BYTES
+    ceiling = _quoted(r"far past its estimate \((\w+) times, plus ([\d,]+) events\)")
+    assert {"three": 3.0}[ceiling.group(1)] == work.CEILING_FACTOR
+    assert int(ceiling.group(2).replace(",", "")) == work.CEILING_SLACK
 
 
 @pytest.mark.slow

@@ -19,6 +19,7 @@ from hourglass.config.budgets import spend_per_day
 from hourglass.config.response import Budget, Response, effective_spend
 from hourglass.experiments import Constraints, OptimizeError, line_curves, marginal_roi
 from hourglass.experiments.allocation import allocate
+from hourglass.experiments.replication import Executor
 from hourglass.plots import response_figure
 from hourglass.stages import DAYS_PER_MONTH, FUNNEL
 from hourglass.theory import expected_outcome
@@ -227,6 +228,9 @@ def test_a_real_gain_is_confirmed():
     assert result.optimal["like"] < 10.0
     assert result.confirmed and result.gain.ci_low > 0
     assert result.verdict().startswith("Confirmed")
+    with Executor("processes", workers=2) as pool:  # as the dashboard's shared pool runs it
+        shared = optimize(scenario, 10_000.0, "buyers", reps=6, seed=2, executor=pool)
+    assert shared.gain == result.gain
 
 
 # -- the command line --------------------------------------------------------------------------

@@ -266,3 +266,14 @@ def test_the_estimate_is_a_pure_function_of_the_plan():
     first, again = estimate_work(scenario), estimate_work(scenario)
     assert first == again
     assert np.isfinite(first.memory_bytes) and first.memory_bytes > 0
+
+
+def test_precision_adds_replications_only_as_far_as_the_limit():
+    from hourglass.cli.simulation import MAX_PRECISION_REPS, _most_reps
+
+    heavy = make_scenario(channels__organic__prospects_per_day=5000.0)
+    per_run = estimate_work(heavy).events_per_run
+    assert 100 < limits.MAX_EVENTS // per_run < MAX_PRECISION_REPS
+    assert _most_reps(heavy, 2, allow_large=False) == int(limits.MAX_EVENTS // per_run)
+    assert _most_reps(heavy, 2, allow_large=True) == MAX_PRECISION_REPS
+    assert _most_reps(make_scenario(), 2, allow_large=False) == MAX_PRECISION_REPS

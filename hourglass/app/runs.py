@@ -149,8 +149,8 @@ def run(scenario: hg.Scenario, reps: int, seed: int) -> hg.experiments.Replicati
     return result
 
 
-def estimate(scenario: hg.Scenario, runs: int) -> WorkEstimate:
-    """The work of `runs` runs of the scenario, limits left to the dashboard's budgets."""
+def estimate(scenario: hg.Scenario | list[hg.Scenario], runs: int) -> WorkEstimate:
+    """The work of `runs` runs of the scenario (of each), limits left to the dashboard's budgets."""
     return check_work(scenario, runs, allow_large=True)
 
 

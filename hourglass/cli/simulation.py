@@ -24,9 +24,12 @@ from hourglass.cli.common import (
     make_dir,
     out,
 )
-from hourglass.config.work import TooMuchWork, check_work, estimate_work
+from hourglass.config.work import MAX_EVENTS, TooMuchWork, check_work, estimate_work
 from hourglass.experiments.results import OutputError, check_output_folder
 from hourglass.experiments.sweeps import grid
+
+MAX_PRECISION_REPS = 1000
+"""The most replications --precision adds, where the work limit allows that many."""
 
 AllowLargeOpt = Annotated[
     bool,
@@ -45,6 +48,14 @@ def refuse_large(
         check_work(scenarios, runs, allow_large=allow_large)
     except TooMuchWork as e:
         raise fail(str(e)) from None
+
+
+def _most_reps(spec: hourglass.Scenario, reps: int, allow_large: bool) -> int:
+    """How far --precision may add replications: 1,000, or fewer where the work limit is."""
+    if allow_large:
+        return MAX_PRECISION_REPS
+    fit = int(MAX_EVENTS // max(estimate_work(spec).events_per_run, 1.0))
+    return max(reps, min(MAX_PRECISION_REPS, fit))
 
 
 def run(
@@ -77,7 +88,14 @@ def run(
         _check_out(out_dir, replace)
     with computing(f"Simulating {spec.name}") as tick:
         result = hourglass.replicate(
-            spec, reps, seed, backend, scheduler=scheduler, precision=precision, progress=tick
+            spec,
+            reps,
+            seed,
+            backend,
+            scheduler=scheduler,
+            precision=precision,
+            max_reps=_most_reps(spec, reps, allow_large),
+            progress=tick,
         )
     stages = report.stage_records(result)
     kpis = report.kpi_block(result)

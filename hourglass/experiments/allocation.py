@@ -29,7 +29,7 @@ from hourglass.config.budgets import (
 from hourglass.config.plan import compile_plan
 from hourglass.config.scenario import Scenario, ScenarioError
 from hourglass.experiments.comparison import compare_runs
-from hourglass.experiments.replication import Backend, Progress, replicate
+from hourglass.experiments.replication import Backend, Executor, Progress, replicate
 from hourglass.kpis import KPIS, Better
 from hourglass.stages import DAYS_PER_MONTH, FUNNEL
 from hourglass.theory import expected_outcome
@@ -132,10 +132,12 @@ def optimize(
     backend: Backend = "processes",
     progress: Progress | None = None,
     guard: Callable[[Scenario], None] | None = None,
+    executor: Executor | None = None,
 ) -> Optimization:
     """Allocate `total_budget` per month over the budget lines; confirm the gain by simulation.
 
     `guard`, if given, sees the optimal scenario before it is simulated and may raise to stop.
+    `executor`, if given, runs the confirming replications on its workers (not `backend`).
     """
     if objective not in OBJECTIVE_KPIS:
         raise OptimizeError(
@@ -152,7 +154,7 @@ def optimize(
     runs = {}
     for i, (name, spec) in enumerate((("current", scenario), ("optimal", best))):
         tick = (lambda d, _t, i=i: progress(i * reps + d, 2 * reps)) if progress else None
-        runs[name] = replicate(spec, reps, seed, backend, progress=tick)
+        runs[name] = replicate(spec, reps, seed, backend, progress=tick, executor=executor)
     row = compare_runs(runs).table.set_index("kpi").loc[kpi]
     gain = Gain(
         mean=float(row["delta"]),

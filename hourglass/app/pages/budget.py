@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+
 import streamlit as st
 
 import hourglass as hg
-from hourglass.app import runs, state, widgets
+from hourglass.app import cache, runs, state, widgets
 from hourglass.kpis import KPIS
 
 
@@ -73,9 +75,14 @@ def optimisation(choice: state.Choice, lines: dict[str, float]) -> tuple:
     if asked and runs.fits(scenario, 2 * reps):
         bar = st.progress(0.0, text="Checking the allocation by simulation")
         try:
-            st.session_state.optimised = (
-                key,
-                hg.optimize(
+            with ExitStack() as claim:
+
+                def admit(best: hg.Scenario) -> None:
+                    """Hold the server's budgets for the current and the optimal allocation."""
+                    work = runs.estimate([scenario, best], reps)
+                    claim.enter_context(runs.ledger().admitted(state.session_key(), work))
+
+                optimised = hg.optimize(
                     scenario,
                     total,
                     objective,
@@ -83,9 +90,10 @@ def optimisation(choice: state.Choice, lines: dict[str, float]) -> tuple:
                     reps=reps,
                     seed=seed,
                     progress=lambda d, t: bar.progress(d / t, text=f"Simulating: {d} of {t}"),
-                    guard=lambda best: runs.within_cap(best, reps),
-                ),
-            )
+                    guard=admit,
+                    executor=cache.worker_pool(),
+                )
+            st.session_state.optimised = (key, optimised)
         except (hg.experiments.OptimizeError, hg.ScenarioError, runs.TooBig) as err:
             st.error(widgets.escape(err))
         finally:

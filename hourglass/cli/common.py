@@ -25,7 +25,10 @@ err = Console(stderr=True, markup=False)
 
 ScenarioArg = Annotated[
     Path | None,
-    typer.Argument(help="Scenario file (YAML); leave out for the built-in default scenario."),
+    typer.Argument(
+        help="Scenario file (YAML), or a shipped scenario's name such as seller_bottleneck; "
+        "leave out for the baseline."
+    ),
 ]
 RepsOpt = Annotated[int, typer.Option(min=1, max=100_000, help="Replications.")]
 SeedOpt = Annotated[int | None, typer.Option(min=0, help="Seed (default: the file's).")]

@@ -66,7 +66,9 @@ def run(
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Save tables (Parquet) and a manifest here.")
     ] = None,
-    replace: Annotated[bool, typer.Option(help="Replace the earlier run saved in --out.")] = False,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Replace the earlier run saved in --out.")
+    ] = False,
     backend: BackendOpt = "processes",
     scheduler: SchedulerOpt = None,
     precision: Annotated[

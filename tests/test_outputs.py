@@ -358,3 +358,42 @@ def test_ctrl_c_stops_a_run_with_one_word():
         proc.kill()
     assert (proc.returncode, stdout, stderr) == (130, "", "interrupted\n")
     assert _wait_for(lambda: not _alive(workers), 5)
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (
+            ["optimize", "{mb}", "--budget", "22000", "-o", "{mb}"],
+            "-o {mb}: the same file as {mb}; writing there would lose it",
+        ),
+        (
+            ["export-crm", "{mb}", "-o", "{tmp}/same.csv", "--transactions", "{tmp}/same.csv"],
+            "--transactions {tmp}/same.csv: the same file as -o {tmp}/same.csv",
+        ),
+        (
+            ["calibrate", "--deals", "{deals}", "-o", "{tmp}/s.yaml", "--report", "{deals}"],
+            "--report {deals}: the same file as --deals {deals}",
+        ),
+    ],
+)
+def test_an_output_that_is_an_input_is_refused(tmp_path, args, words):
+    shutil.copy(ROOT / "scenarios" / "marketing_budgets.yaml", tmp_path / "mb.yaml")
+    shutil.copy(ROOT / "tests" / "data" / "crm" / "hourglass.csv", tmp_path / "deals.csv")
+    names = {"mb": tmp_path / "mb.yaml", "deals": tmp_path / "deals.csv", "tmp": tmp_path}
+    before = (tmp_path / "mb.yaml").read_bytes(), (tmp_path / "deals.csv").read_bytes()
+    exits_2_saying([a.format(**names) for a in args], words.format(**names))
+    assert ((tmp_path / "mb.yaml").read_bytes(), (tmp_path / "deals.csv").read_bytes()) == before
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["run", "scenarios/no_referrals.yaml", "--backend", "serial", "--out", "{long}"],
+        ["export-crm", "scenarios/no_referrals.yaml", "-o", "{long}.csv"],
+        ["calibrate", "--deals", "tests/data/crm/hourglass.csv", "-o", "{long}.yaml"],
+    ],
+)
+def test_a_name_too_long_for_the_system_is_refused_before_the_work(tmp_path, args):
+    long = str(tmp_path / ("a" * 300))
+    exits_2_saying([a.format(long=long) for a in args], "File name too long")

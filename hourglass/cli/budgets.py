@@ -17,6 +17,7 @@ from hourglass.cli.common import (
     computing,
     dump,
     fail,
+    keep_inputs,
     load,
     out,
 )
@@ -65,6 +66,7 @@ def optimize(
         maximum=_amounts("--max", maximum),
     )
     _check_bounds(budget, constraints)
+    keep_inputs({"-o": output}, {"": scenario})
     if output is not None:
         try:
             check_writable_file(output, "-o")

@@ -11,7 +11,7 @@ import typer
 import hourglass
 from hourglass.calibration.dates import read_date
 from hourglass.calibration.mapping import DataError
-from hourglass.cli.common import JsonOpt, SeedOpt, dump, fail, load, out
+from hourglass.cli.common import JsonOpt, SeedOpt, dump, fail, keep_inputs, load, out
 from hourglass.experiments.results import OutputError, check_writable_file
 
 
@@ -44,6 +44,10 @@ def calibrate(
     as_json: JsonOpt = False,
 ) -> None:
     """Fit a scenario from a CRM deal-stage history and, optionally, a transaction log."""
+    keep_inputs(
+        {"-o": output, "--report": report},
+        {"--deals": deals, "--transactions": transactions, "--mapping": mapping},
+    )
     _check_target(("-o", output), ("--report", report))
     deals_data = _read_csv(deals, "--deals")
     tx_data = _read_csv(transactions, "--transactions") if transactions else None
@@ -108,6 +112,7 @@ def export_crm(
         )
     spec = load(scenario)
     origin = _date(start, "--start")
+    keep_inputs({"-o": output, "--transactions": transactions}, {"": scenario})
     _check_target(("-o", output), ("--transactions", transactions))
     run_ = hourglass.simulate(spec, seed)
     tables = [(output, hourglass.calibration.export_deals(run_, origin))]

@@ -55,6 +55,21 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
+def keep_inputs(outputs: dict[str, Path | None], inputs: dict[str, Path | None]) -> None:
+    """Refuse an output that is one of the inputs, or another output: it would be lost."""
+    seen: dict[Path, str] = {}
+    for option, path in [*inputs.items(), *outputs.items()]:
+        if path is None:
+            continue
+        where = path.resolve()
+        if where in seen:
+            raise fail(
+                f"{option} {path}: the same file as {seen[where]}; writing there would lose "
+                "it: choose another name"
+            )
+        seen[where] = f"{option} {path}".strip()
+
+
 def make_dir(directory: Path) -> None:
     """Create an output folder and write a probe file in it before any work.
 

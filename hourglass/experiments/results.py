@@ -6,6 +6,7 @@ import json
 import math
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -72,15 +73,25 @@ def _why(error: OSError) -> str:
     return error.strerror or str(error)
 
 
+def _looked_up(path: Path, what: str) -> str | None:
+    """Whether `path` is a "folder", a "file" or nothing yet; OutputError if it cannot be."""
+    try:
+        return "folder" if stat.S_ISDIR(path.stat().st_mode) else "file"
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as e:  # a name too long, a loop of links, no permission
+        raise OutputError(f"{what} {path}: cannot write: {_why(e)}") from None
+
+
 def check_writable_file(target: Path, what: str) -> None:
     """Refuse, before any work, a file that `write_atomic` could not write.
 
     The probe is the very temporary file the write will use, created and removed, so a
     read-only folder, a missing one or a name too long are all found now.
     """
-    if target.is_dir():
+    if _looked_up(target, what) == "folder":
         raise OutputError(f"{what} {target}: is a folder; give a file name")
-    if not target.parent.is_dir():
+    if _looked_up(target.parent, what) != "folder":
         raise OutputError(f"{what} {target}: cannot write: no folder {target.parent}")
     try:
         Path(_temporary_file(target)).unlink()
@@ -95,9 +106,10 @@ def check_output_folder(directory: Path, what: str, replace: bool = False) -> No
     `replace`. The parent folder is created, and the temporary sibling folder the save
     writes into is created and removed there.
     """
-    if directory.exists() and not directory.is_dir():
+    found = _looked_up(directory, what)
+    if found == "file":
         raise OutputError(f"{what} {directory}: is a file, not a folder")
-    if directory.is_dir():
+    if found == "folder":
         held = {p.name for p in directory.iterdir()}
         if held and not held <= RUN_FILES:
             raise OutputError(

@@ -12,11 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hourglass import ScenarioError, compare, replicate, sweep
+from hourglass import ScenarioError, compare, load_scenario, replicate, sweep
 from hourglass.experiments import ReplicationError, compare_runs, half_widths, parse_vary
 from hourglass.experiments import replication as exp
 from hourglass.experiments.comparison import paired_difference
-from tests.helpers import make_scenario
+from tests.helpers import ROOT, make_scenario
 
 COMPARED = {"mean", "delta", "delta_pct", "ci_low", "ci_high"}
 """The numbers a comparison has always given per KPI (callers rely on them)."""
@@ -349,3 +349,13 @@ def test_unclear_missing_and_directionless_changes():
         "b: seller utilisation is 10.0 points higher than a [8.7, 11.3]",
         "b has 12 more referred buyers than a [11, 13], better",
     ]
+
+
+def test_scenarios_with_different_paid_channels_compare_on_what_they_share():
+    short = {"horizon_days": 20.0}
+    base = load_scenario(ROOT / "scenarios" / "baseline.yaml").with_overrides(short)
+    other = load_scenario(ROOT / "scenarios" / "social_network.yaml").with_overrides(short)
+    assert "cac_ads" in replicate(base, 1, backend="serial").kpis
+    table = compare([base, other], reps=2, backend="serial").table
+    assert "cac_ads" not in set(table["kpi"])
+    assert {"buyers", "revenue", "profit"} <= set(table["kpi"])

@@ -114,7 +114,8 @@ def _table(baseline: str, runs: dict[str, Replications]) -> pd.DataFrame:
     for name, result in runs.items():
         if name == baseline:
             continue
-        for kpi in base.columns:
+        # a KPI one of the two lacks (the CAC of a channel only one has) is not compared
+        for kpi in [k for k in base.columns if k in result.kpis.columns]:
             b = base[kpi].to_numpy(dtype=float)
             o = result.kpis[kpi].to_numpy(dtype=float)
             delta, low, high = paired_difference(b, o)

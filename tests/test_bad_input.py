@@ -379,3 +379,15 @@ def test_fuzzed_vary_gets_values_or_a_message(values):
         assert 1 <= len(vary.values) <= MAX_POINTS
         assert all(isinstance(v, bool | int | float | str) for v in vary.values)
         assert all(math.isfinite(v) for v in vary.values if isinstance(v, float))
+
+
+def test_a_seed_beyond_what_a_browser_holds_exactly_is_refused():
+    make_scenario(seed=2**53 - 1)
+    words = r"seed: Input should be less than or equal to 9007199254740991"
+    with pytest.raises(ScenarioError, match=words):
+        make_scenario(seed=2**53)
+
+
+def test_vary_of_the_seed_is_refused_for_it_would_be_ignored():
+    with pytest.raises(ScenarioError, match="a sweep runs every point on the same seeds"):
+        parse_vary("seed=1,2")

@@ -360,3 +360,18 @@ def test_numeric_dates_are_read_right_or_refused_never_swapped(days, order):
     got = sorted((origin + pd.to_timedelta(read.visits["entered"], unit="D")).dt.date)
     kept = read.skipped.count == 0
     assert got == sorted(days) if kept else set(got) <= set(days)
+
+
+def test_an_until_that_could_be_two_days_is_refused(tmp_path):
+    exits_2_saying(
+        [
+            "calibrate",
+            "--deals",
+            "tests/data/crm/hourglass.csv",
+            "-o",
+            str(tmp_path / "s.yaml"),
+            "--until",
+            "01/02/2026",
+        ],
+        "--until 01/02/2026: not a date written year first, e.g. 2026-03-31",
+    )

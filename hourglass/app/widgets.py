@@ -11,6 +11,7 @@ import streamlit as st
 import hourglass as hg
 from hourglass.app import state
 from hourglass.config.loading import MAX_SCENARIO_BYTES
+from hourglass.config.scenario import MAX_SEED
 from hourglass.kpis import KPIS
 from hourglass.markdown import literal
 
@@ -47,6 +48,7 @@ def sidebar() -> state.Choice:
         seed = st.number_input(
             "Seed",
             min_value=0,
+            max_value=MAX_SEED,
             value=scenario.seed,
             step=1,
             key=f"seed-{state.version_tag(scenario)}",

@@ -8,6 +8,7 @@ so that a typo (2099 for 2024) cannot stretch the calibration period.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -117,8 +118,17 @@ def _day_first(text: pd.Series, first: pd.Series, second: pd.Series, where: Wher
     )
 
 
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+"""How a date the user types must start: year, month, day."""
+
+
 def read_date(value: str | pd.Timestamp, name: str) -> pd.Timestamp:
-    """A date given by the user (a time zone converts to UTC); DataError naming `name` if not."""
+    """A date given by the user (a time zone converts to UTC); DataError naming `name` if not.
+
+    Text must start year first (2026-03-31): "01/02/2026" could be either of two days.
+    """
+    if isinstance(value, str) and not ISO_DATE.match(value.strip()):
+        raise DataError(f"{name} {value}: not a date written year first, e.g. 2026-03-31")
     try:
         stamp = pd.Timestamp(value)
     except (ValueError, TypeError, OverflowError):

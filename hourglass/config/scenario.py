@@ -33,6 +33,9 @@ from hourglass.config.sections import (
 )
 from hourglass.stages import FUNNEL, SELLER_BESIDE, LabelSet
 
+MAX_SEED = 2**53 - 1
+"""The largest seed a scenario may name: the largest whole number a browser holds exactly."""
+
 
 class Scenario(Model):
     """A business, described well enough to simulate its hourglass."""
@@ -42,7 +45,7 @@ class Scenario(Model):
     labels: LabelSet = "en"
     horizon_days: Annotated[float, Field(gt=0.0, le=36_500.0)]
     warmup_days: Annotated[float, Field(ge=0.0, le=36_500.0)] = 0.0
-    seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 0
     network: Network | None = None
     market: Annotated[Market, Field(validate_default=True)] = Market()  # sized by a network
     channels: Channels

@@ -163,6 +163,10 @@ class Qualification(Model):
     duration: Duration
 
 
+MAX_SELLERS = 100_000
+"""The largest sales team a scenario may have."""
+
+
 class Sales(Model):
     """The sales team: sellers work beside the customer stages listed in `stages`.
 
@@ -170,7 +174,7 @@ class Sales(Model):
     a worked stage's duration is the time a lead holds one of those places.
     """
 
-    sellers: Annotated[int, Field(ge=1, le=100_000)]
+    sellers: Annotated[int, Field(ge=1, le=MAX_SELLERS)]
     leads_per_seller: Annotated[int, Field(ge=1, le=1000)] = 1
     stages: list[SellerStageName] = ["define", "deliver"]
     patience: Duration | None = None

@@ -56,6 +56,11 @@ def parse_vary(spec: str) -> Vary:
             f"--vary {spec}: '{path}' is not a field path; write the scenario file's keys "
             "joined by dots, e.g. sales.sellers"
         )
+    if path == "seed":  # every point runs on the sweep's own seed children
+        raise ScenarioError(
+            f"--vary {spec}: a sweep runs every point on the same seeds; give --seed "
+            "instead, or more --reps"
+        )
     if ":" in values:
         return Vary(path, _range(spec, values))
     items = [v.strip() for v in values.split(",")]

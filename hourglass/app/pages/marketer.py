@@ -6,6 +6,7 @@ import streamlit as st
 
 import hourglass as hg
 from hourglass.app import runs, state, widgets
+from hourglass.config.sections import MAX_SELLERS
 from hourglass.kpis import HEADLINE
 
 
@@ -70,7 +71,7 @@ def levers(scenario: hg.Scenario, labels: str) -> tuple[dict[str, float], dict[s
                 overrides["sales.sellers"] = st.number_input(
                     "sellers",
                     min_value=1,
-                    max_value=10_000,
+                    max_value=MAX_SELLERS,
                     value=scenario.sales.sellers,
                     key=f"sellers-{tag}",
                 )

@@ -375,3 +375,23 @@ def test_an_until_that_could_be_two_days_is_refused(tmp_path):
         ],
         "--until 01/02/2026: not a date written year first, e.g. 2026-03-31",
     )
+
+
+def test_a_fit_from_a_small_part_of_the_file_warns_first():
+    text = "deal_id,stage,entered_at,left_at,outcome\n" + "".join(
+        f"{d},know,{'junk' if d % 4 else '2026-01-05'},2026-01-09,won\n" for d in range(1, 41)
+    )
+    cal = calibrate(read_deals(text, today=TODAY))
+    assert cal.warnings[0] == (
+        "deals: 30 of 40 rows skipped, most for column 'entered_at': unparseable date; "
+        "the fit rests on the other 10"
+    )
+
+
+def test_a_stage_missing_from_the_mapping_warns_that_the_stage_before_reads_low():
+    text = "deal_id,stage,entered_at,left_at,outcome\n" + "".join(
+        f"{d},know,2026-01-01,2026-01-03,\n{d},demo,2026-01-03,2026-01-05,won\n"
+        for d in range(1, 31)
+    )
+    warnings = calibrate(read_deals(text, today=TODAY)).warnings
+    assert any("rows of stages not in the mapping were skipped" in w for w in warnings)

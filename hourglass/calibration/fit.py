@@ -275,7 +275,7 @@ def calibrate(
         notes=notes,
         amount_mean_cv=amounts,
         holdout=holdout,
-        warnings=warnings + _few_deals(stages),
+        warnings=[w for s in skipped for w in s.warnings()] + warnings + _few_deals(stages),
     )
 
 

@@ -31,6 +31,24 @@ class Skipped:
         """How many rows were left out."""
         return sum(len(v) for v in self.reasons.values())
 
+    def warnings(self) -> list[str]:
+        """What a reader must know before trusting a fit from this file's remaining rows."""
+        out = []
+        if self.count > self.rows / 10:
+            column, why = max(self.reasons, key=lambda reason: len(self.reasons[reason]))
+            where = f"column '{column}': " if column else ""
+            out.append(
+                f"{self.file}: {self.count:,} of {self.rows:,} rows skipped, most for "
+                f"{where}{why}; the fit rests on the other {self.rows - self.count:,}"
+            )
+        if any(why.startswith("stage not in the mapping") for _, why in self.reasons):
+            out.append(
+                f"{self.file}: rows of stages not in the mapping were skipped, so deals that went "
+                "through them read as lost at the stage before; map every stage (stages: in a "
+                "mapping file) for unbiased pass probabilities"
+            )
+        return out
+
     def lines(self) -> list[str]:
         """One sentence per reason, naming the column and the first rows."""
         out = []

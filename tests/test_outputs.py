@@ -277,6 +277,10 @@ def _point_of_another_sweep(out: Path, other: Path) -> None:
     shutil.copyfile(other / name, out / name)
 
 
+def _point_copied_from_another(out: Path, _other: Path) -> None:
+    shutil.copyfile(out / "points/point-00000.parquet", out / "points/point-00001.parquet")
+
+
 @pytest.mark.parametrize(
     ("tamper", "words"),
     [
@@ -284,6 +288,7 @@ def _point_of_another_sweep(out: Path, other: Path) -> None:
         (_folder_for_a_point, "point-00001.parquet: a folder where a point file should be"),
         (_truncate_a_point, "point-00001.parquet: damaged, it cannot be read; delete it"),
         (_point_of_another_sweep, "point-00001.parquet: saved by another sweep"),
+        (_point_copied_from_another, "point-00001.parquet: holds another point of this sweep"),
     ],
 )
 def test_a_tampered_sweep_folder_is_not_resumed(tamper, words, tiny, tmp_path):

@@ -221,7 +221,7 @@ def _run_points(
         with Executor(backend, scheduler) as executor:
             for i, (overrides, scenario) in enumerate(points):
                 saved = out / "points" / f"point-{i:05d}.parquet" if out else None
-                kpis = _saved_point(saved, sweep_id) if saved else None
+                kpis = _saved_point(saved, sweep_id, i) if saved else None
                 if kpis is None:
                     first = i * reps
                     tick = (lambda d, _t, f=first: progress(f + d, total)) if progress else None
@@ -240,8 +240,8 @@ def _run_points(
 
 
 def _save_point(kpis: pd.DataFrame, saved: Path, sweep_id: str, index: int, total: int) -> None:
-    """Save one point's KPIs, marked with the sweep they belong to."""
-    kpis.attrs["sweep"] = sweep_id
+    """Save one point's KPIs, marked with the sweep and the point they belong to."""
+    kpis.attrs["sweep"], kpis.attrs["point"] = sweep_id, index
     try:
         write_parquet(kpis, saved)
     except OSError as e:
@@ -251,7 +251,7 @@ def _save_point(kpis: pd.DataFrame, saved: Path, sweep_id: str, index: int, tota
         ) from None
 
 
-def _saved_point(saved: Path, sweep_id: str) -> pd.DataFrame | None:
+def _saved_point(saved: Path, sweep_id: str, index: int) -> pd.DataFrame | None:
     """A point's KPIs saved earlier by this sweep, None if not saved; a tampered file is refused."""
     if saved.is_dir():
         raise ScenarioError(f"{saved}: a folder where a point file should be; remove it")
@@ -268,6 +268,11 @@ def _saved_point(saved: Path, sweep_id: str) -> pd.DataFrame | None:
         raise ScenarioError(
             f"{saved}: saved by another sweep (or changed since); delete it and run the same "
             "command with --resume to compute that point again"
+        )
+    if kpis.attrs.get("point") != index:
+        raise ScenarioError(
+            f"{saved}: holds another point of this sweep; delete it and run the same command "
+            "with --resume to compute that point again"
         )
     return kpis
 

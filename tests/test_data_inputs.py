@@ -395,3 +395,16 @@ def test_a_stage_missing_from_the_mapping_warns_that_the_stage_before_reads_low(
     )
     warnings = calibrate(read_deals(text, today=TODAY)).warnings
     assert any("rows of stages not in the mapping were skipped" in w for w in warnings)
+
+
+@pytest.mark.parametrize(
+    ("columns", "words"),
+    [
+        (["deal=stage"], "--column deal=stage: the column 'stage' is already read as stage"),
+        (["deal=deal_id", "deal=stage"], "--column deal=stage: deal is given twice"),
+    ],
+)
+def test_a_column_given_twice_or_for_two_fields_is_refused(tmp_path, columns, words):
+    flags = [flag for column in columns for flag in ("--column", column)]
+    deals = "tests/data/crm/hourglass.csv"
+    exits_2_saying(["calibrate", "--deals", deals, "-o", str(tmp_path / "s.yaml"), *flags], words)

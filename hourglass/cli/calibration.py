@@ -200,13 +200,23 @@ def _mapping(
         raise fail(str(e)) from None
     data = base.model_dump()
     tables = {t: type(getattr(base, t)).model_fields for t in ("deals", "transactions")}
+    given: set[str] = set()
     for item in columns:
-        field, sep, header = item.partition("=")
-        where = next((t for t, fields in tables.items() if field.strip() in fields), None)
-        if not sep or not header.strip() or where is None:
+        field, sep, header = (part.strip() for part in item.partition("="))
+        where = next((t for t, fields in tables.items() if field in fields), None)
+        if not sep or not header or where is None:
             known = ", ".join(f for fields in tables.values() for f in fields)
             raise fail(f"--column {item}: use FIELD=HEADER with FIELD one of {known}")
-        data[where][field.strip()] = header.strip()
+        if field in given:
+            raise fail(f"--column {item}: {field} is given twice; give each field once")
+        given.add(field)
+        data[where][field] = header
+        twin = next((f for f, h in data[where].items() if h == header and f != field), None)
+        if twin is not None:
+            raise fail(
+                f"--column {item}: the column '{header}' is already read as {twin}; "
+                "each column serves one field"
+            )
     try:
         return hourglass.calibration.CrmMapping.model_validate(data)
     except ValueError as e:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from contextlib import ExitStack
 
 import numpy as np
 import pytest
@@ -277,3 +278,20 @@ def test_precision_adds_replications_only_as_far_as_the_limit():
     assert _most_reps(heavy, 2, allow_large=False) == int(limits.MAX_EVENTS // per_run)
     assert _most_reps(heavy, 2, allow_large=True) == MAX_PRECISION_REPS
     assert _most_reps(make_scenario(), 2, allow_large=False) == MAX_PRECISION_REPS
+
+
+def test_the_network_page_holds_its_one_run_within_the_server_budget():
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_dashboard import DASHBOARD, script
+
+    full = WorkEstimate(100.0, runs.SESSION_EVENTS, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1e6, 1)
+    at = AppTest.from_file(DASHBOARD, default_timeout=180)
+    at.session_state["chosen"] = "social_network"
+    at.switch_page(script("scenario")).run()
+    others = [f"session {n}" for n in range(int(runs.SERVER_EVENTS // runs.SESSION_EVENTS))]
+    with ExitStack() as held:
+        for other in others:
+            held.enter_context(runs.ledger().admitted(other, full))
+        at.switch_page(script("network")).run()
+    assert "the server is busy with other sessions" in at.error[0].value

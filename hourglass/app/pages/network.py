@@ -24,11 +24,16 @@ def show(choice: state.Choice) -> None:
         return
     if network.social_selling is not None:
         st.caption(f"Social selling: {widgets.escape(network.social_selling.label)}.")
-    if not runs.fits(scenario, 1):
-        return
     text = scenario.to_yaml()
-    with st.spinner("Simulating one run of the network…"):
-        single = cache.one_run(text, seed)
+    try:  # the one run with its event log is held in the server's budgets while it runs
+        with (
+            runs.ledger().admitted(state.session_key(), runs.estimate(scenario, 1)),
+            st.spinner("Simulating one run of the network…"),
+        ):
+            single = cache.one_run(text, seed)
+    except runs.TooBig as err:
+        st.error(f"'{widgets.escape(scenario.name)}' is not simulated: {widgets.escape(err)}")
+        return
     picture(scenario, text, seed, choice.labels)
     clustering(cache.clustering_of(text, seed))
     mixed = hg.config.well_mixed(scenario)

@@ -391,3 +391,16 @@ def test_a_seed_beyond_what_a_browser_holds_exactly_is_refused():
 def test_vary_of_the_seed_is_refused_for_it_would_be_ignored():
     with pytest.raises(ScenarioError, match="a sweep runs every point on the same seeds"):
         parse_vary("seed=1,2")
+
+
+@pytest.mark.parametrize(
+    ("changes", "words"),
+    [
+        ({"horizon_days": True}, "horizon_days: a number is expected, not true"),
+        ({"seed": False}, "seed: a number is expected, not false"),
+        ({"channels__organic__prospects_per_day": True}, "prospects_per_day: a number is expected"),
+    ],
+)
+def test_true_or_false_where_a_number_belongs_is_refused(changes, words):
+    with pytest.raises(ScenarioError, match=words):
+        make_scenario(**changes)

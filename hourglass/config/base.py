@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
-from typing import Annotated, Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
@@ -44,7 +45,8 @@ class Model(BaseModel):
             return data
         allowed = [f.alias or name for name, f in cls.model_fields.items()]
         known = set(allowed) | set(cls.model_fields)
-        for key in data:
+        fields = {f.alias or name: f for name, f in cls.model_fields.items()} | cls.model_fields
+        for key, value in data.items():
             if key not in known:
                 hint = did_you_mean(str(key), allowed)
                 raise PydanticCustomError(
@@ -52,4 +54,20 @@ class Model(BaseModel):
                     "unknown key '{key}'{hint} (allowed: {allowed})",
                     {"key": str(key), "hint": hint, "allowed": ", ".join(allowed)},
                 )
+            # pydantic reads true as 1 where a number is expected; YAML's yes/on are true
+            if isinstance(value, bool) and _numeric(fields[key].annotation):
+                raise PydanticCustomError(
+                    "bool_as_number",
+                    "{key}: a number is expected, not {value}",
+                    {"key": str(key), "value": str(value).lower()},
+                )
         return data
+
+
+def _numeric(annotation: Any) -> bool:
+    """Whether a field holds a number (int or float, perhaps optional), not a true/false."""
+    if annotation in (int, float):
+        return True
+    return get_origin(annotation) in (Union, UnionType) and any(
+        a in (int, float) for a in get_args(annotation)
+    )

@@ -46,15 +46,20 @@ def make_scenario(**changes: Any) -> Scenario:
     return parse_scenario(data, source="test")
 
 
-def exits_2_saying(args: list[str], words: str) -> None:
-    """Run the real command: exit code 2, the words on stderr, no traceback anywhere."""
-    proc = subprocess.run(
+def run_cli(args: list[str]) -> subprocess.CompletedProcess[str]:
+    """Run the real command from the project's folder, its output captured as text."""
+    return subprocess.run(
         [sys.executable, "-m", "hourglass.cli", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+def exits_2_saying(args: list[str], words: str) -> None:
+    """Run the real command: exit code 2, the words on stderr, no traceback anywhere."""
+    proc = run_cli(args)
     assert proc.returncode == 2, proc.stderr
     assert words in proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout

@@ -24,7 +24,7 @@ from hourglass.config.graph import MAX_EDGE_FILE_BYTES
 from hourglass.config.loading import MAX_NESTING, MAX_SCENARIO_BYTES
 from hourglass.experiments import parse_vary
 from hourglass.experiments.sweeps import MAX_POINTS, grid
-from tests.helpers import ROOT, exits_2_saying, make_scenario
+from tests.helpers import ROOT, exits_2_saying, make_scenario, run_cli
 
 NETWORK = ROOT / "tests" / "data" / "network"
 BUDGETS = "scenarios/marketing_budgets.yaml"
@@ -231,13 +231,7 @@ def test_brackets_in_user_text_are_printed_as_written(tmp_path):
     text = SMALL.replace("horizon_days", f"description: {json.dumps(description)}\nhorizon_days")
     out = tmp_path / "results [/] [bold]"
     args = ["run", _write(tmp_path, text), "--reps", "2", "--backend", "serial", "--out", str(out)]
-    proc = subprocess.run(
-        [sys.executable, "-m", "hourglass.cli", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = run_cli(args)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert description in lines

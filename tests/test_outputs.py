@@ -229,13 +229,18 @@ def _wait_for(condition, seconds: float) -> bool:
     return False
 
 
+def _run_with_workers() -> tuple[subprocess.Popen, list[int]]:
+    """A baseline run on pool workers, once its workers have started; and their pids."""
+    proc = _start(["run", BASELINE, "--reps", "40", "--backend", "processes"])
+    assert _wait_for(lambda: _children(proc.pid), 30), "no workers started"
+    time.sleep(1.0)
+    return proc, _children(proc.pid)
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
 def test_workers_end_with_their_killed_parent():
-    proc = _start(["run", BASELINE, "--reps", "40", "--backend", "processes"])
+    proc, workers = _run_with_workers()
     try:
-        assert _wait_for(lambda: _children(proc.pid), 30), "no workers started"
-        time.sleep(1.0)
-        workers = _children(proc.pid)
         proc.kill()
         proc.wait()
         assert _wait_for(lambda: not _alive(workers), 5), "workers outlived their parent"
@@ -352,11 +357,8 @@ def test_ctrl_c_stops_a_dask_sweep_without_tracebacks(tmp_path):
 
 
 def test_ctrl_c_stops_a_run_with_one_word():
-    proc = _start(["run", BASELINE, "--reps", "40", "--backend", "processes"])
+    proc, workers = _run_with_workers()
     try:
-        assert _wait_for(lambda: _children(proc.pid), 30), "no workers started"
-        time.sleep(1.0)
-        workers = _children(proc.pid)
         os.killpg(proc.pid, signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=30)
     finally:

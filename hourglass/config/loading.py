@@ -155,24 +155,18 @@ class _StrictLoader(yaml.SafeLoader):
         self._depth = 0
         self._values = 0
 
+    def _refuse(self, problem: str) -> None:
+        """Stop reading, with `problem` at the place reached."""
+        raise yaml.composer.ComposerError(None, None, problem, self.peek_event().start_mark)
+
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
         self._depth += 1
         self._values += 1
         try:
             if self._values > MAX_VALUES:
-                raise yaml.composer.ComposerError(
-                    None,
-                    None,
-                    f"more than {MAX_VALUES:,} values; a scenario holds far fewer",
-                    self.peek_event().start_mark,
-                )
+                self._refuse(f"more than {MAX_VALUES:,} values; a scenario holds far fewer")
             if self._depth > MAX_NESTING:
-                raise yaml.composer.ComposerError(
-                    None,
-                    None,
-                    f"lists and mappings nested more than {MAX_NESTING} deep",
-                    self.peek_event().start_mark,
-                )
+                self._refuse(f"lists and mappings nested more than {MAX_NESTING} deep")
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1

@@ -220,7 +220,7 @@ def _run_points(
     try:
         with Executor(backend, scheduler) as executor:
             for i, (overrides, scenario) in enumerate(points):
-                saved = out / "points" / f"point-{i:05d}.parquet" if out else None
+                saved = _point_file(out, i) if out else None
                 kpis = _saved_point(saved, sweep_id, i) if saved else None
                 if kpis is None:
                     first = i * reps
@@ -235,8 +235,15 @@ def _run_points(
     except KeyboardInterrupt:
         if out is None:
             raise
-        raise SweepInterrupted(len(per_point), len(points), out) from None
+        # Counted on disk: Ctrl-C may land after a point's file is saved but before it is tallied.
+        on_disk = sum(_point_file(out, i).exists() for i in range(len(points)))
+        raise SweepInterrupted(on_disk, len(points), out) from None
     return pd.concat(per_point, ignore_index=True)
+
+
+def _point_file(out: Path, index: int) -> Path:
+    """Where point `index` of a sweep saved in `out` is kept."""
+    return out / "points" / f"point-{index:05d}.parquet"
 
 
 def _save_point(kpis: pd.DataFrame, saved: Path, sweep_id: str, index: int, total: int) -> None:

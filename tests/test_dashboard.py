@@ -105,7 +105,7 @@ def test_trainer_shows_the_hourglass_with_theory_and_switches_labels():
     assert values(filling.frames[-1].data[0].x) == values(bars.x)
     assert "Buy: price" in flows.data[0].node.label
 
-    at.radio(key="language").set_value("Русский").run()
+    at.radio(key="language").set_value("ru").run()
     assert figures(at)[0].data[0].y[0] == "Знать"
     at.toggle(key="seven").set_value(True).run()
     assert list(figures(at)[0].data[0].y[:2]) == ["Охват", "Захват"]
@@ -179,7 +179,7 @@ def test_marketer_shows_a_worse_kpi_in_red_and_a_share_in_points():
 
 
 def test_kpi_labels_follow_the_language():
-    at = open_page("planner", language="Русский")
+    at = open_page("planner", language="ru")
     assert metric(at, "Клиенты на конец периода").value
 
 
@@ -458,3 +458,34 @@ def test_uploaders_show_the_limit_they_enforce():
     assert limits == [50, 50]
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert config["server"]["maxUploadSize"] == max(limits) == widgets.MAX_CSV_MB
+
+
+def test_the_address_chooses_russian_and_presentation_mode():
+    at = AppTest.from_file(DASHBOARD, default_timeout=180)
+    at.session_state["reps"] = 2
+    at.query_params["lang"] = "ru"
+    at.query_params["present"] = "1"
+    at.switch_page(script("scenario")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.radio(key="language").value == "ru"
+    assert widget(at.slider, "Число прогонов").value == 2
+    assert any("stSidebar" in m.value for m in at.markdown)  # the sidebar is hidden
+    leave = next(b for b in at.button if b.label == "Выйти из презентации")
+    leave.click().run()
+    assert not any("stSidebar" in m.value for m in at.markdown)
+    assert at.query_params["present"] == "0"
+
+
+def test_a_projected_figure_is_large_and_an_exported_one_says_what_it_shows():
+    fig = go.Figure(go.Bar(x=[1, 2], y=["Know", "Like"]))
+    big = hg_plots().for_projector(fig)
+    assert big.layout.font.size >= 18 and big.layout.yaxis.tickfont.size >= 18
+    assert fig.layout.font.size is None  # the page's own figure is left as it was
+    footed = hg_plots().footed(fig, "baseline · seed 1 · 8 replications")
+    assert footed.layout.annotations[-1].text == "baseline · seed 1 · 8 replications"
+
+
+def hg_plots():
+    import hourglass as hg
+
+    return hg.plots

@@ -15,17 +15,19 @@ from hourglass.app import cache
 
 @dataclass(frozen=True)
 class Choice:
-    """What the sidebar chose for every page: scenario, seed, replications, stage labels."""
+    """What the sidebar chose for every page: scenario, seed, replications, labels, layout."""
 
     scenario: hg.Scenario
     seed: int
     reps: int
     labels: str
     """A key of `hourglass.stages.LABELS`: en, ru, seven_en or seven_ru."""
+    presenting: bool = False
+    """Whether the page is laid out for a projector."""
 
     @property
     def language(self) -> str:
-        """The labels' language, en or ru; KPI names follow it."""
+        """The reader's language, en or ru; stage labels and KPI names follow it."""
         return self.labels.removeprefix("seven_")
 
 

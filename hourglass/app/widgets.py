@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 import hourglass as hg
-from hourglass.app import state
+from hourglass.app import shell, state
 from hourglass.config.loading import MAX_SCENARIO_BYTES
 from hourglass.config.scenario import MAX_SEED
+from hourglass.i18n import _, get_language
 from hourglass.kpis import KPIS
 from hourglass.markdown import literal
 
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
     import plotly.graph_objects as go
     from streamlit.delta_generator import DeltaGenerator
 
-LANGUAGES = {"English": "en", "Русский": "ru"}
 IMPROVEMENT_COLOURS = {True: "green", False: "red", None: "gray"}
 """A change's colour, by whether it makes the KPI better."""
 MAX_CSV_MB = 50
@@ -35,36 +35,46 @@ def escape(text: object) -> str:
     return literal(text)
 
 
-def sidebar() -> state.Choice:
-    """The scenario, stage labels, seed and replications every page uses."""
+def sidebar(presenting: bool = False) -> state.Choice:
+    """The scenario, language, stage vocabulary, seed and replications every page uses."""
     with st.sidebar:
         names = list(state.library())
         if st.session_state.get("chosen") not in names:
             st.session_state.chosen = "baseline" if "baseline" in names else names[0]
-        name = st.selectbox("Scenario", names, key="chosen")
+        name = st.selectbox(_("Scenario"), names, key="chosen")
         scenario = state.scenario_of(name)
-        language = st.radio("Stage labels", list(LANGUAGES), horizontal=True, key="language")
-        seven = st.toggle("Seven-stage vocabulary (reach, capture, warm-up…)", key="seven")
+        shell.language_choice()
+        seven = st.toggle(_("Seven-stage vocabulary (K. Alekseev's)"), key="seven")
         seed = st.number_input(
-            "Seed",
+            _("Seed"),
             min_value=0,
             max_value=MAX_SEED,
             value=scenario.seed,
             step=1,
             key=f"seed-{state.version_tag(scenario)}",
         )
-        reps = st.slider("Replications", 2, 50, 8, key="reps")
+        reps = st.slider(_("Replications"), 2, 50, 8, key="reps")
+        shell.presentation_choice()
         st.caption(f"hourglass {hg.__version__}")
-    labels = ("seven_" if seven else "") + LANGUAGES[language]
-    return state.Choice(scenario, int(seed), int(reps), labels)
+    labels = ("seven_" if seven else "") + get_language()
+    return state.Choice(scenario, int(seed), int(reps), labels, presenting)
 
 
-def chart(fig: go.Figure, name: str) -> None:
-    """A figure with a PNG download (drawn by kaleido only when asked for)."""
-    st.plotly_chart(fig, width="stretch", key=f"chart-{name}")
+def chart(fig: go.Figure, name: str, band: str | None = None) -> None:
+    """A figure with a PNG download (drawn by kaleido only when asked for).
+
+    The PNG carries a line saying the scenario, seed and replications, and what the
+    figure's band means when `band` says it; on a projector the figure is drawn large.
+    """
+    choice = state.choice()
+    shown = hg.plots.for_projector(fig) if choice.presenting else fig
+    st.plotly_chart(shown, width="stretch", key=f"chart-{name}")
+    footer = _("{scenario} · seed {seed} · {reps} replications").format(
+        scenario=choice.scenario.name, seed=choice.seed, reps=choice.reps
+    )
     st.download_button(
         "PNG",
-        data=png_of(fig),
+        data=png_of(fig, f"{footer} · {band}" if band else footer),
         file_name=f"{name}.png",
         mime="image/png",
         key=f"png-{name}",
@@ -73,9 +83,11 @@ def chart(fig: go.Figure, name: str) -> None:
     )
 
 
-def png_of(fig: go.Figure) -> Callable[[], bytes]:
-    """A deferred PNG rendering of the figure."""
-    return lambda: fig.to_image(format="png", width=1400, height=800, scale=1)
+def png_of(fig: go.Figure, footer: str) -> Callable[[], bytes]:
+    """A deferred PNG rendering of the figure with its footer line."""
+    return lambda: hg.plots.footed(fig, footer).to_image(
+        format="png", width=1400, height=800, scale=1
+    )
 
 
 def csv_button(frame: pd.DataFrame, label: str, name: str) -> None:

@@ -1,0 +1,119 @@
+"""The dashboard's frame: its pages, the reader's language and the projector's presentation mode.
+
+The language comes from `?lang=ru` / `?lang=en` in the address, else the sidebar's earlier
+choice in this session, else the browser's language. Presentation mode (`?present=1`, or the
+sidebar's toggle) hides the sidebar and Streamlit's toolbar and sets large, dark type.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from hourglass.i18n import LANGUAGES, _
+
+PAGE_DIR = Path("hourglass", "app", "pages")  # relative to dashboard.py, as st.Page wants it
+LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
+PRESENTATION_CSS = """
+<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
+[data-testid="stToolbar"], [data-testid="stAppDeployButton"], [data-testid="stDecoration"] {
+  display: none !important;
+}
+.block-container { padding: 1.2rem 1.6rem 1rem 1.6rem !important; max-width: 100% !important; }
+.stMarkdown p, .stMarkdown li, .stCaption, [data-testid="stCaptionContainer"] {
+  font-size: 1.35rem !important; color: #111 !important;
+}
+h1 { font-size: 2.6rem !important; } h2 { font-size: 2.1rem !important; }
+h3 { font-size: 1.8rem !important; }
+[data-testid="stMetricLabel"] p { font-size: 1.3rem !important; }
+[data-testid="stMetricValue"] { font-size: 2.6rem !important; }
+</style>
+"""
+
+
+def page_list() -> tuple[tuple[str, str, str, str], ...]:
+    """Each page's address, title (in the active language), icon and script."""
+    return (
+        ("trainer", _("Trainer"), ":material/hourglass_empty:", "trainer.py"),
+        ("marketer", _("Marketer"), ":material/tune:", "marketer.py"),
+        ("budget", _("Budget"), ":material/payments:", "budget.py"),
+        ("planner", _("Planner"), ":material/timeline:", "planner.py"),
+        ("compare", _("Compare"), ":material/compare_arrows:", "compare.py"),
+        ("deals", _("B2B deals"), ":material/handshake:", "deals.py"),
+        ("network", _("Network"), ":material/hub:", "network.py"),
+        ("scenario", _("Scenario"), ":material/edit_document:", "scenario.py"),
+        ("import", _("Import data"), ":material/upload_file:", "import_data.py"),
+    )
+
+
+def pages() -> list[st.Page]:
+    """Every page at its address; the app's root opens the first one."""
+    shown = [
+        st.Page(PAGE_DIR / script, url_path=path, title=title, icon=icon)
+        for path, title, icon, script in page_list()
+    ]
+    # the default page would be served at "/" only, so the root passes on to /trainer
+    root = st.Page(
+        lambda: st.switch_page(shown[0]),
+        url_path="home",
+        title="hourglass",
+        default=True,
+        visibility="hidden",
+    )
+    return [root, *shown]
+
+
+def reader_language() -> str:
+    """The language to show this run in: the address's, the session's, or the browser's."""
+    asked = st.query_params.get("lang")
+    if asked in LANGUAGES:
+        st.session_state.language = asked
+    elif st.session_state.get("language") not in LANGUAGES:
+        browser = st.context.locale or ""
+        st.session_state.language = "ru" if browser.lower().startswith("ru") else "en"
+    return st.session_state.language
+
+
+def presenting() -> bool:
+    """Whether this run is in presentation mode (`?present=1`, or the sidebar's toggle)."""
+    asked = st.query_params.get("present")
+    if asked is not None:
+        st.session_state.present = asked in ("1", "true", "yes")
+    return bool(st.session_state.get("present", False))
+
+
+def language_choice() -> None:
+    """The sidebar's language switch; the address follows it, so a shared link keeps it."""
+    st.radio(
+        _("Language"),
+        list(LANGUAGES),
+        format_func=LANGUAGE_NAMES.__getitem__,
+        horizontal=True,
+        key="language",
+        on_change=lambda: st.query_params.update(lang=st.session_state.language),
+    )
+
+
+def presentation_choice() -> None:
+    """The sidebar's presentation-mode switch."""
+    st.toggle(
+        _("Presentation mode (large type, no sidebar)"),
+        key="present",
+        on_change=lambda: st.query_params.update(present="1" if st.session_state.present else "0"),
+    )
+
+
+def present() -> None:
+    """Lay the page out for a projector, with one button back to the normal layout."""
+    st.markdown(PRESENTATION_CSS, unsafe_allow_html=True)
+    right = st.columns([6, 1])[1]
+    right.button(
+        _("Leave presentation"), key="leave-presentation", on_click=_leave, width="stretch"
+    )
+
+
+def _leave() -> None:
+    st.session_state.present = False
+    st.query_params["present"] = "0"

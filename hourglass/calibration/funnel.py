@@ -114,7 +114,8 @@ def fit_stages(deals: Deals, rng: np.random.Generator, notes: list[str]) -> list
         entered = mine["entered"].to_numpy(float)
         is_open = status == "open"
         unknown = ~is_open & np.isnan(left)
-        days = np.where(is_open, deals.until - entered, left - entered)
+        # an open visit with a leaving time left for an unmapped stage: censored then
+        days = np.where(is_open & np.isnan(left), deals.until - entered, left - entered)
         prob = pass_probability(np.where(unknown, 0.0, days), status, rng)
         if not math.isfinite(prob.value):
             notes.append(

@@ -40,6 +40,7 @@ from hourglass.calibration.funnel import (
 )
 from hourglass.calibration.mapping import CrmMapping, DataError
 from hourglass.config.scenario import Scenario, parse_scenario
+from hourglass.i18n import _
 from hourglass.stages import DAYS_PER_MONTH
 
 MIN_CUSTOMERS = 10
@@ -244,7 +245,7 @@ def calibrate(
     notes, warnings = list(deals.notes), list(deals.warnings)
     rng = np.random.default_rng(seed)
     stages = fit_stages(deals, rng, notes)
-    channels = fit_channels(deals, mapping, notes)
+    channels = fit_channels(deals, mapping, notes, warnings)
     sellers = fit_sellers(deals, notes)
     skipped, set_aside = [deals.skipped], {deals.skipped.file: deals.set_aside}
     repeat = spend = amounts = holdout = None
@@ -255,6 +256,7 @@ def calibrate(
             transactions = read_transactions(transactions, mapping, "transactions", end)
         skipped.append(transactions.skipped)
         warnings += transactions.warnings
+        warnings += _shared_dates(deals, transactions)
         cut = end or deals.origin + pd.Timedelta(days=deals.until)
         repeat, spend, amounts, aside = _fit_repeat(transactions, cut, period_days, notes)
         set_aside[transactions.skipped.file] = aside
@@ -277,6 +279,45 @@ def calibrate(
         holdout=holdout,
         warnings=[w for s in skipped for w in s.warnings()] + warnings + _few_deals(stages),
     )
+
+
+MIN_SHARED = 0.5
+"""Deals and transactions sharing less of the shorter file's span than this are warned about."""
+
+
+def _shared_dates(deals: Deals, transactions: Transactions) -> list[str]:
+    """A warning when the two files share few dates; DataError when they share none."""
+    first, last = deals.origin, deals.origin + pd.Timedelta(days=deals.until)
+    dates = transactions.rows["date"].dt.normalize()
+    tx_first, tx_last = dates.min(), dates.max()
+    words = {
+        "deals": deals.skipped.file,
+        "transactions": transactions.skipped.file,
+        "from": f"{first:%Y-%m-%d}",
+        "to": f"{last:%Y-%m-%d}",
+        "tx_from": f"{tx_first:%Y-%m-%d}",
+        "tx_to": f"{tx_last:%Y-%m-%d}",
+    }
+    shared = (min(last, tx_last) - max(first, tx_first)) / pd.Timedelta(days=1)
+    if shared < 0:
+        raise DataError(
+            _(
+                "{transactions}: the transactions run from {tx_from} to {tx_to} and the deals "
+                "({deals}) from {from} to {to}: the two files share no dates, so they cannot "
+                "describe one business over one period; check the years (and the order of day "
+                "and month) in both files"
+            ).format(**words)
+        )
+    shorter = max(1.0, min(deals.until, (tx_last - tx_first) / pd.Timedelta(days=1)))
+    if shared / shorter >= MIN_SHARED:
+        return []
+    return [
+        _(
+            "{transactions}: the transactions run from {tx_from} to {tx_to} and the deals "
+            "({deals}) from {from} to {to}: they share only {share} of the shorter period; "
+            "check the years in both files before relying on a fit that joins them"
+        ).format(share=f"{shared / shorter:.0%}", **words)
+    ]
 
 
 def _few_deals(stages: list[StageFit]) -> list[str]:

@@ -25,6 +25,7 @@ from hourglass.calibration.estimators import (
     poisson_rate,
 )
 from hourglass.calibration.mapping import CrmMapping
+from hourglass.i18n import _
 from hourglass.stages import DISQUALIFIED, FUNNEL, WENT_COLD
 
 
@@ -156,8 +157,14 @@ def _loss_reasons(
     return {reason: wilson(int(n), len(named)) for reason, n in counts.items()}
 
 
-def fit_channels(deals: Deals, mapping: CrmMapping, notes: list[str]) -> list[ChannelFit]:
-    """New deals per day per source over the calibration period."""
+def fit_channels(
+    deals: Deals, mapping: CrmMapping, notes: list[str], warnings: list[str]
+) -> list[ChannelFit]:
+    """New deals per day per source over the calibration period.
+
+    Sources written differently that read alike as channel names are counted as one, with
+    a warning naming them.
+    """
     v = deals.visits
     first = v.groupby("deal").first()
     span = max(deals.until, 1.0)
@@ -172,6 +179,7 @@ def fit_channels(deals: Deals, mapping: CrmMapping, notes: list[str]) -> list[Ch
     organic = {s.strip().casefold() for s in mapping.organic_sources}
     referral = {s.strip().casefold() for s in mapping.referral_sources}
     counts: dict[tuple[str, str], int] = {}
+    originals: dict[str, dict[str, str]] = {}
     for source, n in first["source"].value_counts().sort_index().items():
         key = source.strip().casefold()
         if key in referral:
@@ -180,7 +188,9 @@ def fit_channels(deals: Deals, mapping: CrmMapping, notes: list[str]) -> list[Ch
             channel = (source or "(no source)", "organic")
         else:  # sources that read alike become one paid channel
             channel = (slug(source, frozenset({"organic", "referral"})), "paid")
+            originals.setdefault(channel[0], {}).setdefault(key, source.strip())
         counts[channel] = counts.get(channel, 0) + int(n)
+    warnings += _merged_sources(originals)
     out = [ChannelFit(name, kind, n, poisson_rate(n, span)) for (name, kind), n in counts.items()]
     if any(c.kind == "referral" for c in out):
         notes.append(
@@ -193,6 +203,18 @@ def fit_channels(deals: Deals, mapping: CrmMapping, notes: list[str]) -> list[Ch
             "budget_per_month counts prospects a month; set both to price them"
         )
     return out
+
+
+def _merged_sources(originals: dict[str, dict[str, str]]) -> list[str]:
+    """A note for each paid channel made of sources written differently."""
+    return [
+        _(
+            "sources {sources} read alike and are counted as one paid channel, {channel}; if "
+            "they are different channels, name them apart in the export"
+        ).format(sources=", ".join(f"'{s}'" for s in names.values()), channel=channel)
+        for channel, names in originals.items()
+        if len(names) > 1
+    ]
 
 
 def fit_sellers(deals: Deals, notes: list[str]) -> list[SellerFit]:

@@ -37,9 +37,7 @@ def report_markdown(cal: Calibration) -> str:
         f"({cal.until_days:,.1f} days). Intervals are 95%.",
     ]
     if cal.warnings:
-        out += ["", "## Warnings", ""] + [
-            f"- {inert(warning)}" for warning in cal.warnings
-        ]
+        out += ["", "## Warnings", ""] + [f"- {inert(warning)}" for warning in cal.warnings]
     for section in (_data_read, _stages, _arrivals_and_sellers, _repeat_buying, _order_value):
         out += section(cal)
     out += ["", "## Skipped or assumed", ""]
@@ -124,10 +122,7 @@ def _arrivals_and_sellers(cal: Calibration) -> list[str]:
     out = ["", "## Arrivals per channel (new deals per day)", ""]
     out += _table(
         ["channel", "kind", "deals", "per day"],
-        [
-            [inert(c.channel), c.kind, f"{c.deals:,}", _ci(c.per_day)]
-            for c in cal.channels
-        ],
+        [[inert(c.channel), c.kind, f"{c.deals:,}", _ci(c.per_day)] for c in cal.channels],
     )
     if cal.sellers:
         out += ["", "## Conversion per seller (won / decided deals)", ""]

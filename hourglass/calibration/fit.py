@@ -41,7 +41,7 @@ from hourglass.calibration.funnel import (
 from hourglass.calibration.mapping import CrmMapping, DataError
 from hourglass.config.scenario import Scenario, parse_scenario
 from hourglass.i18n import _
-from hourglass.stages import DAYS_PER_MONTH
+from hourglass.stages import DAYS_PER_MONTH, FUNNEL
 
 MIN_CUSTOMERS = 10
 """Fewer customers than this leave the repeat model unfitted."""
@@ -54,8 +54,8 @@ class Calibration:
     """Everything fitted, what was skipped and why, and the scenario it makes."""
 
     name: str
-    deals: Deals
-    """The checked deal history the fit used."""
+    deals: Deals | None
+    """The checked deal history the fit used (None: calibrated from transactions alone)."""
     origin: pd.Timestamp
     until_days: float
     stages: list[StageFit]
@@ -94,7 +94,10 @@ class Calibration:
         channels: dict[str, Any] = {"paid": paid} if paid else {}
         if organic > 0 or not paid:
             channels["organic"] = {"prospects_per_day": organic}
-        stages = {}
+        # with no deal history, the funnel lets everyone through at once (nobody arrives)
+        stages: dict[str, Any] = {
+            stage: {"pass_prob": 1.0, "duration": {"fixed": {"days": 0}}} for stage in FUNNEL
+        }
         for fit in self.stages:
             entry: dict[str, Any] = {"pass_prob": _finite(fit.pass_prob.value, 1.0)}
             entry["duration"] = fit.duration.spec() if fit.duration else {"fixed": {"days": 0}}
@@ -219,7 +222,7 @@ def _finite(value: float, default: float) -> float:
 
 
 def calibrate(
-    deals: str | bytes | pd.DataFrame | Deals,
+    deals: str | bytes | pd.DataFrame | Deals | None,
     transactions: str | bytes | pd.DataFrame | Transactions | None = None,
     mapping: CrmMapping | None = None,
     until: str | pd.Timestamp | None = None,
@@ -230,9 +233,16 @@ def calibrate(
     """Fit a scenario from a deal-stage history and, optionally, a transaction log.
 
     The history is CSV text or bytes, or a DataFrame. `until` ends the calibration period (deals
-    already read with `read_deals` keep the period they were read with).
+    already read with `read_deals` keep the period they were read with). Without deals
+    (None), only the repeat buying and order value are fitted, from the transactions.
     """
     end = None if until is None else read_date(until, "until")
+    if deals is None:
+        if transactions is None:
+            raise DataError(
+                _("nothing to calibrate from: give a deal history, a transaction log or both")
+            )
+        return _from_transactions(transactions, mapping, end, slug(name), period_days)
     if not isinstance(deals, Deals):
         deals = read_deals(deals, mapping, end, name="deals")
     if deals.until > MAX_PERIOD_DAYS:
@@ -318,6 +328,47 @@ def _shared_dates(deals: Deals, transactions: Transactions) -> list[str]:
             "check the years in both files before relying on a fit that joins them"
         ).format(share=f"{shared / shorter:.0%}", **words)
     ]
+
+
+def _from_transactions(
+    transactions: str | bytes | pd.DataFrame | Transactions,
+    mapping: CrmMapping | None,
+    end: pd.Timestamp | None,
+    name: str,
+    period_days: float,
+) -> Calibration:
+    """Repeat buying and order value from a transaction log alone; no funnel, no arrivals."""
+    if not isinstance(transactions, Transactions):
+        transactions = read_transactions(transactions, mapping, "transactions", end)
+    dates = transactions.rows["date"].dt.normalize()
+    origin, cut = dates.min(), end if end is not None else dates.max()
+    if cut < origin:
+        raise DataError(
+            _("{file}: no purchase on or before --until {until}; the log starts on {first}").format(
+                file=transactions.skipped.file, until=f"{cut:%Y-%m-%d}", first=f"{origin:%Y-%m-%d}"
+            )
+        )
+    notes = [_("funnel not fitted: no deal history given; the scenario has no arrivals")]
+    repeat, spend, amounts, aside = _fit_repeat(transactions, cut, period_days, notes)
+    holdout = holdout_repeats(transactions.rows, repeat, cut) if repeat and aside else None
+    skipped = transactions.skipped
+    return Calibration(
+        name=name,
+        deals=None,
+        origin=origin,
+        until_days=(cut - origin) / pd.Timedelta(days=1),
+        stages=[],
+        channels=[],
+        sellers=[],
+        repeat=repeat,
+        spend=spend,
+        skipped_rows=[skipped],
+        set_aside={skipped.file: aside},
+        notes=notes,
+        amount_mean_cv=amounts,
+        holdout=holdout,
+        warnings=skipped.warnings() + transactions.warnings,
+    )
 
 
 def _few_deals(stages: list[StageFit]) -> list[str]:

@@ -38,7 +38,8 @@ def report_markdown(cal: Calibration) -> str:
     ]
     if cal.warnings:
         out += ["", "## Warnings", ""] + [f"- {inert(warning)}" for warning in cal.warnings]
-    for section in (_data_read, _stages, _arrivals_and_sellers, _repeat_buying, _order_value):
+    funnel = (_stages, _arrivals_and_sellers) if cal.deals is not None else ()
+    for section in (_data_read, *funnel, _repeat_buying, _order_value):
         out += section(cal)
     out += ["", "## Skipped or assumed", ""]
     out += [f"- {inert(note)}" for note in cal.notes] or ["- nothing"]

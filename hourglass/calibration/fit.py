@@ -79,9 +79,10 @@ class Calibration:
     @property
     def scenario(self) -> Scenario:
         """The calibrated scenario."""
-        return parse_scenario(self._scenario_data(), source="calibration")
+        return parse_scenario(self.scenario_data(), source="calibration")
 
-    def _scenario_data(self) -> dict[str, Any]:
+    def scenario_data(self) -> dict[str, Any]:
+        """The calibrated scenario as plain data, before it is checked."""
         organic = sum(c.per_day.value for c in self.channels if c.kind != "paid")
         paid = {
             c.channel: {

@@ -71,10 +71,10 @@ def forecast_command(
     try:
         log = hourglass.calibration.read_transactions(data, rules, str(transactions))
         result = forecast(log, end, months, spec, reps, seed, fixed_parameters, allow_large)
-    except (hourglass.calibration.DataError, hourglass.ScenarioError) as e:
-        raise fail(f"--transactions {e}") from None
     except (ForecastError, TooMuchWork) as e:
         raise fail(str(e)) from None
+    except (hourglass.calibration.DataError, hourglass.ScenarioError) as e:
+        raise fail(f"--transactions {e}") from None
     if csv is not None:
         _write_text(csv, _monthly_frame(result).to_csv(index=False), "--out")
     if as_json:

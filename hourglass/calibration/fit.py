@@ -39,6 +39,7 @@ from hourglass.calibration.funnel import (
     slug,
 )
 from hourglass.calibration.mapping import CrmMapping, DataError
+from hourglass.calibration.sources import fit_sources
 from hourglass.config.scenario import Scenario, parse_scenario
 from hourglass.i18n import _
 from hourglass.stages import DAYS_PER_MONTH, FUNNEL
@@ -215,6 +216,15 @@ def _stage_dict(s: StageFit) -> dict[str, Any]:
             "aic": s.duration.aic,
         },
         "loss_reasons": {k: v.value for k, v in s.loss_reasons.items()},
+        "by_source": {
+            name: {
+                "pass_prob": f.pass_prob.value,
+                "pass_prob_ci": [f.pass_prob.low, f.pass_prob.high],
+                "visits": {"passed": f.passed, "lost": f.lost, "open": f.open},
+            }
+            for name, f in s.by_source.items()
+        },
+        "by_source_difference_p": s.source_difference,
     }
 
 
@@ -255,7 +265,7 @@ def calibrate(
     mapping = mapping or deals.mapping
     notes, warnings = list(deals.notes), list(deals.warnings)
     rng = np.random.default_rng(seed)
-    stages = fit_stages(deals, rng, notes)
+    stages = fit_sources(deals, mapping, fit_stages(deals, rng, notes), rng)
     channels = fit_channels(deals, mapping, notes, warnings)
     sellers = fit_sellers(deals, notes)
     skipped, set_aside = [deals.skipped], {deals.skipped.file: deals.set_aside}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -42,6 +42,20 @@ class StageFit:
     duration: DurationFit | None
     loss_reasons: dict[str, Estimate]
     """Share of the stage's losses per reason, with Wilson intervals."""
+    by_source: dict[str, SourceFit] = field(default_factory=dict)
+    """The pass probability per channel (sources.py), where the export names sources."""
+    source_difference: float | None = None
+    """P-value of the test that every channel passes the stage alike (None: under two)."""
+
+
+@dataclass(frozen=True)
+class SourceFit:
+    """One channel's visits to a stage by status and its pass probability there."""
+
+    passed: int
+    lost: int
+    open: int
+    pass_prob: Estimate
 
 
 @dataclass(frozen=True)
@@ -157,6 +171,16 @@ def _loss_reasons(
     return {reason: wilson(int(n), len(named)) for reason, n in counts.items()}
 
 
+def channel_of(source: str, mapping: CrmMapping) -> tuple[str, str]:
+    """The channel a deal's source counts under, and its kind (paid, organic or referral)."""
+    key = source.strip().casefold()
+    if key in {s.strip().casefold() for s in mapping.referral_sources}:
+        return source, "referral"
+    if key == "" or key in {s.strip().casefold() for s in mapping.organic_sources}:
+        return source or "(no source)", "organic"
+    return slug(source, frozenset({"organic", "referral"})), "paid"
+
+
 def fit_channels(
     deals: Deals, mapping: CrmMapping, notes: list[str], warnings: list[str]
 ) -> list[ChannelFit]:
@@ -176,19 +200,14 @@ def fit_channels(
     if "source" not in deals.columns:
         notes.append("no source column: all deals counted as organic arrivals")
         return [ChannelFit("organic", "organic", len(first), poisson_rate(len(first), span))]
-    organic = {s.strip().casefold() for s in mapping.organic_sources}
-    referral = {s.strip().casefold() for s in mapping.referral_sources}
     counts: dict[tuple[str, str], int] = {}
     originals: dict[str, dict[str, str]] = {}
     for source, n in first["source"].value_counts().sort_index().items():
-        key = source.strip().casefold()
-        if key in referral:
-            channel = (source, "referral")
-        elif key in organic or key == "":
-            channel = (source or "(no source)", "organic")
-        else:  # sources that read alike become one paid channel
-            channel = (slug(source, frozenset({"organic", "referral"})), "paid")
-            originals.setdefault(channel[0], {}).setdefault(key, source.strip())
+        channel = channel_of(source, mapping)
+        if channel[1] == "paid":  # sources that read alike become one paid channel
+            originals.setdefault(channel[0], {}).setdefault(
+                source.strip().casefold(), source.strip()
+            )
         counts[channel] = counts.get(channel, 0) + int(n)
     warnings += _merged_sources(originals)
     out = [ChannelFit(name, kind, n, poisson_rate(n, span)) for (name, kind), n in counts.items()]

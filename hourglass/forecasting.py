@@ -141,6 +141,7 @@ def forecast(
 ) -> Forecast:
     """Forecast the log's customers (and, with a scenario, new ones) for `months` months."""
     rows = transactions.rows.assign(day=transactions.rows["date"].dt.normalize())
+    until = until.normalize()
     window = _window(rows, until, months, transactions.skipped.file)
     first = rows.groupby("customer")["day"].min()
     known = first[first <= until]

@@ -39,7 +39,9 @@ from hourglass.calibration.funnel import (
     slug,
 )
 from hourglass.calibration.mapping import CrmMapping, DataError
+from hourglass.config.arguments import kind_of
 from hourglass.config.scenario import Scenario, parse_scenario
+from hourglass.i18n import _
 from hourglass.stages import DAYS_PER_MONTH
 
 MIN_CUSTOMERS = 10
@@ -231,6 +233,12 @@ def calibrate(
     The history is CSV text or bytes, or a DataFrame. `until` ends the calibration period (deals
     already read with `read_deals` keep the period they were read with).
     """
+    if not isinstance(deals, str | bytes | pd.DataFrame | Deals):
+        raise TypeError(
+            _(
+                "deals: give the deal-stage history as CSV text, bytes or a DataFrame, not {kind}"
+            ).format(kind=kind_of(deals))
+        )
     end = None if until is None else read_date(until, "until")
     if not isinstance(deals, Deals):
         deals = read_deals(deals, mapping, end, name="deals")

@@ -97,12 +97,16 @@ class Executor:
         elif self.backend == "processes":
             futures = {self._pool.submit(task, scenario, seed, r): r for r in reps}
             broken = False
-            for future in as_completed(futures):
-                try:
-                    yield future.result()
-                except BrokenProcessPool:
-                    broken = True
-                    yield Failure(futures[future], "a worker process died")
+            try:
+                for future in as_completed(futures):
+                    try:
+                        yield future.result()
+                    except BrokenProcessPool:
+                        broken = True
+                        yield Failure(futures[future], "a worker process died")
+            finally:  # results no longer wanted (the caller stopped) leave the shared pool free
+                for future in futures:
+                    future.cancel()
             if broken:  # a fresh pool for whatever comes next
                 self.__exit__(None)
                 self.__enter__()

@@ -11,13 +11,14 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from contextlib import nullcontext
+from contextlib import closing, nullcontext
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from hourglass.analysis import metrics, series, stages
+from hourglass.config.arguments import as_scenario, whole_number
 from hourglass.config.scenario import Scenario
 from hourglass.config.work import WorkCeilingError
 from hourglass.experiments.backends import BACKENDS as BACKENDS
@@ -181,9 +182,8 @@ def replicate(
     until then or until `max_reps`. Failed replications are retried once; if any fails
     again a ReplicationError says which.
     """
-    if reps < 1:
-        raise ValueError(f"reps must be at least 1, got {reps}")
-    seed = scenario.seed if seed is None else seed
+    scenario, reps = as_scenario(scenario), whole_number(reps, "reps", least=1)
+    seed = scenario.seed if seed is None else whole_number(seed, "seed")
     started = time.perf_counter()
     own = executor is None
     if own and reps == 1 and precision is None and backend == "processes":
@@ -234,15 +234,16 @@ def _collect(
         if not todo:
             return
         failures = {}
-        for outcome in executor.map(_attempt, scenario, seed, todo):
-            if isinstance(outcome, Failure):
-                if outcome.final:
-                    raise WorkCeilingError(outcome.reason)
-                failures[outcome.rep] = outcome.reason
-                continue
-            results[outcome.rep] = outcome
-            if progress:
-                progress(len(results), total)
+        with closing(executor.map(_attempt, scenario, seed, todo)) as outcomes:
+            for outcome in outcomes:
+                if isinstance(outcome, Failure):
+                    if outcome.final:
+                        raise WorkCeilingError(outcome.reason)
+                    failures[outcome.rep] = outcome.reason
+                    continue
+                results[outcome.rep] = outcome
+                if progress:
+                    progress(len(results), total)
         if not failures:
             return
     reasons = "; ".join(f"replication {r}: {why}" for r, why in sorted(failures.items()))

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import threading
+import time
 from contextlib import ExitStack
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -372,3 +376,22 @@ def test_the_import_page_calibrates_only_within_the_server_budget():
             held.enter_context(runs.ledger().admitted(other, full))
         at.button[0].click().run()
     assert "Not calibrated: the server is busy with other sessions" in shown(at.error[0].value)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_dask_workers_end_with_their_killed_parent():
+    from tests.test_outputs import _alive, _children, _start, _wait_for
+
+    proc = _start(["run", "baseline", "--reps", "40", "--backend", "dask"])
+    workers: set[int] = set()
+    try:
+        assert _wait_for(lambda: len(_children(proc.pid)) >= 2, 60), "no workers started"
+        time.sleep(3.0)  # the workers are busy with their first replications
+        workers = _children(proc.pid)
+        proc.kill()
+        proc.wait()
+        assert _wait_for(lambda: not _alive(workers), 10), "workers outlived their parent"
+    finally:
+        proc.kill()
+        for pid in _alive(workers):
+            os.kill(pid, signal.SIGKILL)

@@ -9,6 +9,7 @@ its own stream, so where two scenarios do not differ their customers meet the sa
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable, Sequence
 from contextlib import closing, nullcontext
@@ -163,7 +164,7 @@ def summarize(values: np.ndarray) -> dict[str, float]:
 
 
 def replicate(
-    scenario: Scenario,
+    scenario: Scenario | str | os.PathLike,
     reps: int = 10,
     seed: int | None = None,
     backend: Backend = "processes",
@@ -180,7 +181,8 @@ def replicate(
     The precision target is met when, for each of MAIN_KPIS, the 95% confidence half-width
     of the mean is within `precision` times the mean; replications are added in rounds
     until then or until `max_reps`. Failed replications are retried once; if any fails
-    again a ReplicationError says which.
+    again a ReplicationError says which. A scenario may be given as a file's path or a
+    shipped scenario's name.
     """
     scenario, reps = as_scenario(scenario), whole_number(reps, "reps", least=1)
     seed = scenario.seed if seed is None else whole_number(seed, "seed")

@@ -206,7 +206,7 @@ def _listed(path: Any, values: Any) -> Vary:
 
 
 def sweep(
-    base: Scenario,
+    base: Scenario | str | os.PathLike,
     varies: Sequence[Vary] | Mapping[str, Any] | str,
     reps: int = 10,
     seed: int | None = None,
@@ -219,6 +219,9 @@ def sweep(
     version: str = "",
 ) -> pd.DataFrame:
     """Replicate every grid point; a tidy table, one row per point and KPI, with its band.
+
+    `varies` is a list of Vary, of "path=values" texts (as --vary takes), or a dict of
+    paths to their values; `base` may be a scenario file's path or a shipped one's name.
 
     With `out`, each finished point is saved at once (atomically) under out/points/, so
     an interrupted sweep resumes with `resume=True` and computes only the missing points.

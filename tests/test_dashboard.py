@@ -333,8 +333,8 @@ def test_run_caps_refuse_huge_runs(page):
         assert not at.error  # one run is within the cap
         assert figures(at)
     else:
-        assert "16.4 million events in 50 runs (328,473 each" in at.error[0].value
-        assert "At most 36 replications fit" in at.error[0].value
+        assert "17.7 million events in 50 runs (354,023 each" in at.error[0].value
+        assert "At most 33 replications fit" in at.error[0].value
         assert not figures(at)
 
 

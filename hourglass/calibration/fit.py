@@ -40,6 +40,7 @@ from hourglass.calibration.funnel import (
 )
 from hourglass.calibration.mapping import CrmMapping, DataError
 from hourglass.calibration.sources import fit_sources
+from hourglass.config.arguments import kind_of
 from hourglass.config.scenario import Scenario, parse_scenario
 from hourglass.i18n import _
 from hourglass.stages import DAYS_PER_MONTH, FUNNEL
@@ -247,6 +248,12 @@ def calibrate(
     already read with `read_deals` keep the period they were read with). Without deals
     (None), only the repeat buying and order value are fitted, from the transactions.
     """
+    if deals is not None and not isinstance(deals, str | bytes | pd.DataFrame | Deals):
+        raise TypeError(
+            _(
+                "deals: give the deal-stage history as CSV text, bytes or a DataFrame, not {kind}"
+            ).format(kind=kind_of(deals))
+        )
     end = None if until is None else read_date(until, "until")
     if deals is None:
         if transactions is None:

@@ -10,6 +10,7 @@ import hourglass as hg
 from hourglass.analysis.money import allocation_table, money
 from hourglass.analysis.month_plan import month_grid, plan_changes, steady_note, with_plan
 from hourglass.app import cache, runs, state, widgets
+from hourglass.config.budgets import planned_lines
 from hourglass.experiments.next_money import DAYS_PER_YEAR
 from hourglass.i18n import _
 from hourglass.kpis import KPIS, Kind
@@ -51,7 +52,7 @@ def outcome(
     """The optimiser's table, its check by simulation, its chart and the optimised scenario."""
     scenario = choice.scenario
     (st.success if result.confirmed else st.warning)(widgets.escape(verdict(scenario, result)))
-    for line in hg.config.planned_lines(scenario):
+    for line in planned_lines(scenario):
         if result.optimal[line] == result.current[line]:
             st.info(
                 _(
@@ -180,7 +181,7 @@ def optimise(
 def plan_editor(choice: state.Choice, names: dict[str, str]) -> None:
     """The planned lines' money month by month, editable; on Show, what the edit changes."""
     scenario = choice.scenario
-    planned = hg.config.planned_lines(scenario)
+    planned = planned_lines(scenario)
     if not planned:
         return
     st.subheader(_("Month plan"))

@@ -187,7 +187,8 @@ def test_budget_page_optimises_and_tables_the_change_with_its_period():
     titles = [a.text for a in curves.layout.annotations]
     # at the optimum the free lines share one marginal ROI, but for a line past its cap,
     # where one more unit brings nothing back (-1); the current allocation's differ widely
-    free = [float(t.rsplit(" ", 1)[1]) for t in titles if not t.startswith("display_ads")]
+    roi = re.compile(r"marginal ROI ([+-][\d.]+)")
+    free = [float(roi.search(t)[1]) for t in titles if not t.startswith("display_ads")]
     inside = [v for v in free if v > -0.99]
     assert len(inside) >= 4 and max(inside) - min(inside) < 0.05
     assert max(marginal_roi(load_scenario(BUDGETS)).values()) > max(free) + 5

@@ -43,6 +43,10 @@ def response_figure(
     names = {line: (names or {}).get(line, line) for line in lines}
     cols = min(3, len(lines)) or 1
     rows = math.ceil(len(lines) / cols) or 1
+    units = {
+        line: effect_unit(curves.loc[curves["line"] == line, "unit"].iloc[0]) for line in lines
+    }
+    # the unit goes under the panel's title: a y-axis title that long is cut on a projector
     titles = [
         names[line]
         + (
@@ -50,14 +54,21 @@ def response_figure(
             if marginal and line in marginal
             else ""
         )
+        + f"<br><sup>{units[line]}</sup>"
         for line in lines
     ]
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.08)
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        subplot_titles=titles,
+        horizontal_spacing=0.08,
+        vertical_spacing=0.36 / rows if rows > 1 else 0.0,
+    )
     a_month = _("{money} a month")
     for i, line in enumerate(lines):
         mine = curves[curves["line"] == line]
         row, col = i // cols + 1, i % cols + 1
-        unit = effect_unit(mine["unit"].iloc[0])
+        unit = units[line]
         fig.add_trace(
             go.Scatter(
                 x=mine["money"],
@@ -95,7 +106,6 @@ def response_figure(
                 row=row,
                 col=col,
             )
-        fig.update_yaxes(title_text=unit, row=row, col=col)
     fig.update_xaxes(automargin=True)
     fig.update_yaxes(automargin=True)
     fig.update_layout(

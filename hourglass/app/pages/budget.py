@@ -135,7 +135,11 @@ def optimisation(choice: state.Choice, lines: dict[str, float], names: dict[str,
             key="objective",
         )
         locked = right.multiselect(
-            _("Keep as they are"), list(lines), format_func=names.__getitem__, key=f"locked-{tag}"
+            _("Keep as they are"),
+            list(lines),
+            format_func=names.__getitem__,
+            placeholder=_("Choose lines"),
+            key=f"locked-{tag}",
         )
         asked = st.form_submit_button(_("Optimise"), type="primary")
     key = (scenario.to_yaml(), seed, reps, total, objective, tuple(locked))

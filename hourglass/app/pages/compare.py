@@ -23,8 +23,9 @@ def show(choice: state.Choice) -> None:
             names,
             default=default,
             max_selections=4,
+            placeholder=_("Choose scenarios"),
         )
-        st.form_submit_button(_("Compare"), type="primary")
+        st.form_submit_button(_("Compare them"), type="primary")
     if len(chosen) < 2:
         st.info(_("Choose at least two scenarios."))
         return

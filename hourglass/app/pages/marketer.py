@@ -34,7 +34,8 @@ def show(choice: state.Choice) -> None:
     changed = runs.run(tuned, reps, seed)
     if changed is None:
         return
-    comparison = hg.experiments.compare_runs({scenario.name: loaded, tuned.name: changed})
+    # the runs are named for the reader: the charts' legends and the table show these names
+    comparison = hg.experiments.compare_runs({_("as loaded"): loaded, _("tuned"): changed})
     st.caption(
         _(
             "Mean of {reps} replications on common random numbers (seed {seed}); the change "
@@ -164,6 +165,7 @@ def budgets(scenario: hg.Scenario, tag: str, labels: str) -> dict[str, float]:
             min_value=0.0,
             value=float(hg.config.budget_lines(scenario)[line]),
             step=500.0,
+            format="%.0f",
             key=f"budget-{tag}-{line}",
         )
     return amounts

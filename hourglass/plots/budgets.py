@@ -109,10 +109,17 @@ def response_figure(
     fig.update_xaxes(automargin=True)
     fig.update_yaxes(automargin=True)
     fig.update_layout(
-        title={"text": _("Response curves: effect of money per month"), "automargin": True},
+        title={
+            "text": _("Response curves: effect of money per month"),
+            "automargin": True,
+            "yref": "container",
+            "y": 0.99,
+            "yanchor": "top",
+        },
         template="plotly_white",
         height=max(420, 320 * rows),
-        legend={"orientation": "h", "x": 1.0, "xanchor": "right", "y": 1.0, "yanchor": "bottom"},
+        # under the panels: above them it would cover a panel's title
+        legend={"orientation": "h", "x": 0.5, "xanchor": "center", "y": -0.25 / rows},
     )
     return fig
 
@@ -157,7 +164,13 @@ def allocation_figure(
             )
         )
     fig.update_layout(
-        title={"text": _("Money per month by line"), "automargin": True},
+        title={
+            "text": _("Money per month by line"),
+            "automargin": True,
+            "yref": "container",
+            "y": 0.99,
+            "yanchor": "top",
+        },
         barmode="group",
         yaxis={"title": _("money per month"), "automargin": True},
         xaxis={"automargin": True},

@@ -36,7 +36,8 @@ def show(choice: state.Choice) -> None:
         _(
             "Each panel: what money per month on one line does. Marginal ROI is the expected "
             "profit of one more unit of money on that line (analytic expectation, costs "
-            "netted), {where}."
+            "netted), {where}; -1.00 means the line is past its cap: one more unit brings "
+            "nothing back."
         ).format(where=_("at the optimum") if result else _("at the current allocation"))
     )
     curves = hg.experiments.line_curves(scenario, reach=optimal)

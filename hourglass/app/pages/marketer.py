@@ -18,10 +18,10 @@ def show(choice: state.Choice) -> None:
     """The next money's answer; the levers in a form; on Run, the KPIs' change on common seeds."""
     scenario, seed, reps = choice.scenario, choice.seed, choice.reps
     st.header(_("Tune the levers · {scenario}").format(scenario=widgets.escape(scenario.name)))
+    next_money_answer(choice)
     loaded = runs.run(scenario, reps, seed)
     if loaded is None:
         return
-    next_money_answer(choice, loaded)
     overrides, amounts = levers(scenario, choice.labels)
     tuned = widgets.overridden(scenario, {"name": f"{scenario.name}_tuned", **overrides})
     if tuned is None:
@@ -57,7 +57,7 @@ def show(choice: state.Choice) -> None:
     widgets.csv_button(per_replication, _("KPIs per replication (CSV)"), "tuned-kpis")
 
 
-def next_money_answer(choice: state.Choice, loaded: hg.experiments.Replications) -> None:
+def next_money_answer(choice: state.Choice) -> None:
     """One sentence: the line where the next money does most, its gain confirmed by simulation.
 
     The expectation shows at once; the simulated gain (scenario with the money against the
@@ -74,17 +74,23 @@ def next_money_answer(choice: state.Choice, loaded: hg.experiments.Replications)
     names = line_names(scenario, choice.labels)
     top = next(iter(ranking))
     answer = st.empty()
+    try:
+        more_money = next_money.with_more(scenario, top)
+    except hg.ScenarioError as err:  # e.g. more reach than a channel may bring
+        answer.warning(widgets.escape(err))
+        return
     answer.info(sentence(next_money.expected_next_money(scenario, top), names))
-    more = runs.run(next_money.with_more(scenario, top), choice.reps, choice.seed)
-    if more is not None:
-        paired = hg.experiments.compare_runs({scenario.name: loaded, "more": more})
-        found = next_money.simulated_next_money(scenario, top, paired)
-        answer.success(sentence(found, names))
     st.caption(
         _("Marginal ROI, the expected profit of one more unit of money, by line: {lines}.").format(
             lines=", ".join(f"{names[line]} {roi:+.2f}" for line, roi in ranking.items())
         )
     )
+    loaded = runs.run(scenario, choice.reps, choice.seed)
+    more = runs.run(more_money, choice.reps, choice.seed)
+    if loaded is not None and more is not None:
+        paired = hg.experiments.compare_runs({scenario.name: loaded, "more": more})
+        found = next_money.simulated_next_money(scenario, top, paired)
+        answer.success(sentence(found, names))
 
 
 def sentence(found: next_money.NextMoney, names: dict[str, str]) -> str:

@@ -79,7 +79,11 @@ def next_money_answer(choice: state.Choice) -> None:
     except hg.ScenarioError as err:  # e.g. more reach than a channel may bring
         answer.warning(widgets.escape(err))
         return
-    answer.info(sentence(next_money.expected_next_money(scenario, top), names))
+    # Markdown, not an alert box: presentation mode sets paragraphs, not alerts, in large type
+    answer.markdown(
+        ":material/hourglass_top: "
+        + widgets.escape(sentence(next_money.expected_next_money(scenario, top), names))
+    )
     st.caption(
         _("Marginal ROI, the expected profit of one more unit of money, by line: {lines}.").format(
             lines=", ".join(f"{names[line]} {roi:+.2f}" for line, roi in ranking.items())
@@ -90,7 +94,9 @@ def next_money_answer(choice: state.Choice) -> None:
     if loaded is not None and more is not None:
         paired = hg.experiments.compare_runs({scenario.name: loaded, "more": more})
         found = next_money.simulated_next_money(scenario, top, paired)
-        answer.success(sentence(found, names))
+        answer.markdown(
+            ":material/check_circle: **" + widgets.escape(sentence(found, names)) + "**"
+        )
 
 
 def sentence(found: next_money.NextMoney, names: dict[str, str]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import ExitStack
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
@@ -15,6 +16,9 @@ from hourglass.experiments.next_money import DAYS_PER_YEAR
 from hourglass.i18n import _
 from hourglass.kpis import KPIS, Kind
 from hourglass.plots.budgets import line_names
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def show(choice: state.Choice) -> None:
@@ -206,6 +210,11 @@ def plan_editor(choice: state.Choice, names: dict[str, str]) -> None:
             width="stretch",
         )
         st.form_submit_button(_("Show what the change does"))
+    plan_effect(scenario, edited, names)
+
+
+def plan_effect(scenario: hg.Scenario, edited: pd.DataFrame, names: dict[str, str]) -> None:
+    """What an edit of the month plan changes: the expected totals and the months it moves."""
     changes = plan_changes(scenario, edited)
     if changes.empty:
         st.caption(_("Change a month's money and press the button to see which months it moves."))

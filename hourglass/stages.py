@@ -64,10 +64,23 @@ DISQUALIFIED = "disqualified"
 """Loss reason of a lead that early qualification turned away fast."""
 
 CHURNED = "churned"
-"""Loss reason at repeat: the customer lapsed before buying again."""
+"""Loss reason at repeat: a customer who bought again lapsed before bringing anyone."""
 
-NOT_ENTHUSIASTIC = "not_enthusiastic"
-"""Loss reason at refer: the advocate cooled down before bringing anyone."""
+LOST_IN_FUNNEL = "lost_in_funnel"
+"""Loss reason at refer: a referred prospect left the funnel (its stage's row says why)."""
+
+REPEAT_AND_REFER = {
+    "repeat": "customers who bought again: people, each once, from their second purchase",
+    "refer": "prospects that customers brought: people who entered Know through a referral",
+}
+"""What the lower half counts, the same in the CLI's report, `run --json` and the dashboard.
+
+Both count people, as the funnel above does, so the seven stages share one scale. Refer counts
+the prospects brought rather than the customers who brought them: one customer may bring many,
+and that is how the hourglass widens again below the waist (K-factor is this over buyers).
+A repeat customer passes on to Refer by bringing a prospect; a referred prospect passes Refer
+by buying.
+"""
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {

@@ -16,7 +16,7 @@ from hourglass.stages import (
     ACTIVE_CLASSES,
     CHURNED,
     FUNNEL,
-    NOT_ENTHUSIASTIC,
+    LOST_IN_FUNNEL,
 )
 
 STAGE_COLUMNS = (
@@ -112,34 +112,52 @@ def _lower_row(
 
 
 def _repeat_row(run: Run) -> tuple:
-    """Buyers enter; they pass on their first repeat purchase, are lost if they lapse first."""
+    """Customers who bought again enter; bringing a prospect passes them, lapsing first loses.
+
+    Repeat counts people, each once (see hourglass.stages.REPEAT_AND_REFER), from the day of
+    their first purchase after the first.
+    """
     buyers = first_purchases(run)
     p = run.log.purchases
     again = p["kind"] > 0
+    ids = buyers["customer"].to_numpy()
+    first_again = _first_after(
+        p["customer"][again], p["time"][again], ids, buyers["day"].to_numpy()
+    )
+    bought_again = np.isfinite(first_again)
+    c = run.log.contacts
+    won = c["won"] == 1
     return _lower_row(
         run,
         "repeat",
-        buyers["customer"].to_numpy(),
-        buyers["day"].to_numpy(),
-        p["customer"][again],
-        p["time"][again],
+        ids[bought_again],
+        first_again[bought_again],
+        c["referrer"][won],
+        c["time"][won],
     )
 
 
 def _refer_row(run: Run) -> tuple:
-    """Advocates (buyers who talk) enter on their first contact; a won contact passes them."""
-    ids = first_purchases(run)["customer"].to_numpy()
-    c = run.log.contacts
-    first_talk = pd.Series(c["time"]).groupby(c["referrer"]).min()
-    advocates = ids[np.isin(ids, first_talk.index)]
-    won = c["won"] == 1
-    return _lower_row(
-        run,
-        "refer",
-        advocates,
-        first_talk.reindex(advocates).to_numpy(),
-        c["referrer"][won],
-        c["time"][won],
+    """The prospects customers brought enter; buying passes them, a loss in the funnel loses them.
+
+    Refer counts the referred prospects who arrived in the window (see
+    hourglass.stages.REPEAT_AND_REFER); time in stage is from arrival to buying or leaving.
+    """
+    log = run.log
+    arrival = log.prospects["arrival"]
+    ids = np.flatnonzero((log.prospects["referrer"] >= 0) & (arrival >= log.warmup_days))
+    p = log.purchases
+    first = p["kind"] == 0
+    bought = pd.Series(p["time"][first], index=p["customer"][first]).reindex(ids).to_numpy()
+    v = log.visits
+    out = v["outcome"] >= FIRST_REASON
+    left = pd.Series(v["exit"][out], index=v["prospect"][out]).groupby(level=0).min()
+    left = left.reindex(ids).to_numpy()
+    passed = np.isfinite(bought)
+    lost = ~passed & np.isfinite(left)
+    days = np.concatenate([(bought - arrival[ids])[passed], (left - arrival[ids])[lost]])
+    return _row(
+        "refer", len(ids), int(passed.sum()), int(lost.sum()), int((~passed & ~lost).sum()), days
     )
 
 
@@ -156,7 +174,7 @@ def loss_table(run: Run) -> pd.DataFrame:
     table = stage_table(run).set_index("stage")
     rows += [
         (stage, reason, int(table.loc[stage, "lost"]))
-        for stage, reason in (("repeat", CHURNED), ("refer", NOT_ENTHUSIASTIC))
+        for stage, reason in (("repeat", CHURNED), ("refer", LOST_IN_FUNNEL))
         if table.loc[stage, "lost"]
     ]
     return pd.DataFrame(rows, columns=["stage", "reason", "lost"])

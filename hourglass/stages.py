@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from hourglass.i18n import _
+
 FUNNEL: tuple[str, ...] = ("know", "like", "trust", "try", "buy")
 """Customer stages before and at the sale, in order; each has a pass probability."""
 
@@ -113,7 +115,7 @@ LABELS: dict[str, dict[str, str]] = {
     "seven_ru": {
         "know": "Охват",
         "like": "Захват",
-        "trust": "Прогрев",
+        "trust": "Разогрев",
         "try": "Сделка: проба",
         "buy": "Сделка",
         "repeat": "Повторные продажи",
@@ -130,3 +132,38 @@ DAYS_PER_MONTH = 365.25 / 12
 
 REFUSED_BY = "refused_by_"
 """Loss reasons of deals a committee role turned down: this prefix and the role's name."""
+
+
+def reason_label(reason: str) -> str:
+    """A loss reason in the reader's language: the shipped ones translated, others as written."""
+    if reason.startswith(REFUSED_BY):
+        return _("refused by the {role}").format(role=role_label(reason.removeprefix(REFUSED_BY)))
+    names = {
+        "not_interested": _("not interested"),
+        "no_action": _("took no action"),
+        "not_convinced": _("not convinced"),
+        "trial_disappointed": _("disappointed by the trial"),
+        "lost_to_competitor": _("lost to a competitor"),
+        "price": _("price"),
+        "timing": _("timing"),
+        "no_budget": _("no budget"),
+        WENT_COLD: _("went cold waiting for a seller"),
+        DISQUALIFIED: _("disqualified"),
+        CHURNED: _("lapsed"),
+        LOST_IN_FUNNEL: _("lost in the funnel"),
+    }
+    return names.get(reason, reason.replace("_", " "))
+
+
+def role_label(role: str) -> str:
+    """A buying-committee role in the reader's language: the shipped ones translated."""
+    names = {
+        "purchaser": _("purchaser"),
+        "gatekeeper": _("gatekeeper"),
+        "user": _("user"),
+        "expert": _("expert"),
+        "guru": _("guru"),
+        "treasurer": _("treasurer"),
+        "big_boss": _("big boss"),
+    }
+    return names.get(role, role.replace("_", " "))

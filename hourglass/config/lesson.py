@@ -11,7 +11,8 @@ A shipped scenario says what it shows, what to try and which scenario to hold it
 
 The scenario's `description` is English and `description_ru` its Russian twin, so files
 written before either language was asked for still load; `described` picks the reader's.
-Neither changes the numbers a run gives.
+Neither changes the numbers a run gives. In a lesson, what is written in `backticks`
+(a field, a command) is shown as code.
 """
 
 from __future__ import annotations

@@ -20,7 +20,8 @@ def for_projector(fig: go.Figure) -> go.Figure:
     big.update_xaxes(tickfont_size=PROJECTOR_FONT, title_font_size=PROJECTOR_FONT + 2)
     big.update_yaxes(tickfont_size=PROJECTOR_FONT, title_font_size=PROJECTOR_FONT + 2)
     big.update_annotations(font_size=PROJECTOR_FONT)
-    big.update_traces(textfont_size=PROJECTOR_FONT, selector={"type": "sankey"})
+    for kind in ("sankey", "bar", "scatter"):  # the figures' own text: bar values, node labels
+        big.update_traces(textfont_size=PROJECTOR_FONT, selector={"type": kind})
     return big
 
 

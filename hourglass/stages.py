@@ -167,3 +167,17 @@ def role_label(role: str) -> str:
         "big_boss": _("big boss"),
     }
     return names.get(role, role.replace("_", " "))
+
+
+def channel_label(channel: str) -> str:
+    """A channel in the reader's language: the built-in and shipped ones translated."""
+    names = {
+        "organic": _("organic"),
+        "referral": _("referral"),
+        "social_selling": _("social selling"),
+        "ads": _("ads"),
+        "display_ads": _("display ads"),
+        "search_ads": _("search ads"),
+        "trade_shows": _("trade shows"),
+    }
+    return names.get(channel, channel.replace("_", " "))

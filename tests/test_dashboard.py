@@ -91,8 +91,8 @@ def number(text: str) -> float:
 def test_trainer_shows_the_hourglass_with_theory_and_switches_labels():
     at = open_page("trainer")
     assert not at.error
-    sketch = next(m.value for m in at.markdown if m.value.startswith("<svg"))
-    assert sketch.count("<rect") == 5 and "Know" in sketch  # theory's funnel, drawn first
+    # theory's sketch went out first; the run's table of simulated and expected took its place
+    assert not any(m.value.startswith("<svg") for m in at.markdown)
     hourglass, filling, flows = figures(at)
     bars = hourglass.data[0]
     assert list(bars.y) == ["Know", "Like", "Trust", "Try", "Buy", "Repeat", "Refer"]
@@ -103,7 +103,7 @@ def test_trainer_shows_the_hourglass_with_theory_and_switches_labels():
     assert (table["gap"].abs() < 0.1).all()
     assert len(filling.frames) == 53  # weekly frames over a year, the last one partial
     assert values(filling.frames[-1].data[0].x) == values(bars.x)
-    assert "Buy: price" in flows.data[0].node.label
+    assert any(label.startswith("price: ") for label in flows.data[0].node.label)
 
     at.radio(key="language").set_value("ru").run()
     assert figures(at)[0].data[0].y[0] == "Знать"

@@ -96,45 +96,42 @@ def _first_after(
     return first.reindex(of).fillna(np.inf).to_numpy()
 
 
-def _lower_row(
-    run: Run, stage: str, ids: np.ndarray, start: np.ndarray, done: np.ndarray, at: np.ndarray
-) -> tuple:
-    """A lower-half row: passed on the first `done` event, lost on lapsing before it."""
-    success = _first_after(done, at, ids, start)
-    m = run.log.moves
-    inactive = ~np.isin(np.asarray(run.log.classes)[m["klass"]], list(ACTIVE_CLASSES))
-    lapse = _first_after(m["customer"][inactive], m["time"][inactive], ids, start)
-    passed = np.isfinite(success) & (success <= lapse)
-    lost = np.isfinite(lapse) & ~passed
-    days = np.concatenate([(success - start)[passed], (lapse - start)[lost]])
-    still = ~np.isfinite(success) & ~np.isfinite(lapse)  # neither happened by the horizon
-    return _row(stage, len(ids), int(passed.sum()), int(lost.sum()), int(still.sum()), days)
-
-
 def _repeat_row(run: Run) -> tuple:
-    """Customers who bought again enter; bringing a prospect passes them, lapsing first loses.
+    """Customers who bought again enter; having brought a prospect passes them; lapsing loses.
 
     Repeat counts people, each once (see hourglass.stages.REPEAT_AND_REFER), from the day of
-    their first purchase after the first.
+    their first purchase after the first. A prospect brought since the first purchase counts,
+    even before the repeat; one who lapses after buying again and before bringing anyone is
+    lost. Time in stage runs from the repeat to passing or lapsing (nought if already passed).
     """
+    ids, bought, start = _first_repeats(run)
+    c, m = run.log.contacts, run.log.moves
+    won = c["won"] == 1
+    brought = _first_after(c["referrer"][won], c["time"][won], ids, bought)
+    inactive = ~np.isin(np.asarray(run.log.classes)[m["klass"]], list(ACTIVE_CLASSES))
+    lapse = _first_after(m["customer"][inactive], m["time"][inactive], ids, start)
+    passed = np.isfinite(brought) & (brought <= lapse)
+    lost = np.isfinite(lapse) & ~passed
+    days = np.maximum(0.0, np.concatenate([(brought - start)[passed], (lapse - start)[lost]]))
+    still = ~passed & ~lost  # neither happened by the horizon
+    return _row("repeat", len(ids), int(passed.sum()), int(lost.sum()), int(still.sum()), days)
+
+
+def _first_repeats(run: Run) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Customers (first bought in the window) who bought again: who, first bought, bought again."""
     buyers = first_purchases(run)
+    ids, bought = buyers["customer"].to_numpy(), buyers["day"].to_numpy()
     p = run.log.purchases
     again = p["kind"] > 0
-    ids = buyers["customer"].to_numpy()
-    first_again = _first_after(
-        p["customer"][again], p["time"][again], ids, buyers["day"].to_numpy()
-    )
-    bought_again = np.isfinite(first_again)
-    c = run.log.contacts
-    won = c["won"] == 1
-    return _lower_row(
-        run,
-        "repeat",
-        ids[bought_again],
-        first_again[bought_again],
-        c["referrer"][won],
-        c["time"][won],
-    )
+    start = _first_after(p["customer"][again], p["time"][again], ids, bought)
+    entered = np.isfinite(start)
+    return ids[entered], bought[entered], start[entered]
+
+
+def repeat_customers_per_day(run: Run, days: int) -> np.ndarray:
+    """Per day: customers who bought again for the first time (the Repeat row's entries)."""
+    start = _first_repeats(run)[2]
+    return np.bincount(start.astype(np.int64), minlength=days)[:days]
 
 
 def _refer_row(run: Run) -> tuple:

@@ -118,7 +118,8 @@ def test_the_lower_half_is_people_on_the_funnels_scale(run):
     bars = fig.data[0]
     assert list(bars.x[5:]) == [table.loc["repeat", "entered"], table.loc["refer", "entered"]]
     assert table.loc["refer", "entered"] == referred  # Refer: the prospects customers brought
-    assert "Widths: people, one scale" in fig.layout.annotations[0].text
+    assert "Widths: people, one scale" in fig.layout.legend.title.text
+    assert "Refer: prospects customers brought." in fig.layout.legend.title.text
 
 
 def test_referral_driven_shows_the_hourglass_turned_over():

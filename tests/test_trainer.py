@@ -89,7 +89,7 @@ def test_the_trainer_page_in_english_draws_the_lower_half_in_people():
     table = at.dataframe[0].value
     assert values(bars.x)[:5] == table["simulated"].tolist()
     assert values(referred.x)[0] == values(bars.x)[6]  # Refer: the referred prospects at Know
-    assert "one scale" in hourglass.layout.annotations[0].text
+    assert "one scale" in hourglass.layout.legend.title.text
 
 
 def test_the_network_page_speaks_russian_and_labels_its_log_axis_once_per_tick():

@@ -54,23 +54,17 @@ def hourglass_figure(
         )
     if expected:
         fig.add_trace(_expected_marks(expected, names))
-    _hourglass_layout(fig, title or _("The hourglass"))
-    fig.add_annotation(
-        text=_(
-            "Widths: people, one scale. Repeat: customers who bought again. "
-            "Refer: prospects customers brought."
-        ),
-        xref="paper",
-        yref="paper",
-        x=0,
-        y=1,
-        yshift=4,
-        xanchor="left",
-        yanchor="bottom",
-        showarrow=False,
-        font={"size": 13, "color": "#444444"},
+    scale = (
+        _("Widths: people, one scale for all seven stages."),
+        _("{repeat}: customers who bought again.").format(repeat=names["repeat"]),
+        _("{refer}: prospects customers brought.").format(refer=names["refer"]),
     )
-    fig.update_layout(showlegend=bool(expected) or referred > 0, legend={"orientation": "h"})
+    _hourglass_layout(fig, title or _("The hourglass"))
+    # the scale heads the legend, which the figure always makes room for, on screen and in PNGs
+    fig.update_layout(
+        showlegend=True,
+        legend={"orientation": "h", "title": {"text": "<br>".join(scale), "side": "top"}},
+    )
     return fig
 
 
@@ -243,7 +237,6 @@ def _hourglass_layout(fig: go.Figure, title: str) -> None:
         yaxis={"autorange": "reversed", "title": None, "automargin": True},
         xaxis={"visible": False},
         template="plotly_white",
-        margin={"t": 80},
     )
 
 
@@ -257,11 +250,11 @@ def sankey_figure(
     """
     names = LABELS[labels]
     table = stages.set_index("stage")
-    step = 1.0 / len(FUNNEL)
+    step = 0.18  # stages' spacing; the customers sit at the right edge, above the flow
     nodes = [f"{names[s]}: {table.loc[s, 'entered']:,.0f}" for s in FUNNEL]
     nodes.append(_("Customers") + f": {table.loc[FUNNEL[-1], 'passed']:,.0f}")
-    xs = [0.01 + k * step for k in range(len(FUNNEL) + 1)]
-    ys = [0.2] * len(nodes)
+    xs = [0.01 + k * step for k in range(len(FUNNEL))] + [0.99]
+    ys = [0.25] * len(FUNNEL) + [0.08]
     colors = [UPPER] * len(FUNNEL) + [LOWER]
     source, target, value, link_color = [], [], [], []
     for k, stage in enumerate(FUNNEL):
@@ -273,7 +266,7 @@ def sankey_figure(
         for i, (reason, lost) in enumerate(zip(mine["reason"], mine["lost"], strict=True)):
             nodes.append(f"{reason_label(reason)}: {lost:,.0f}")
             xs.append(xs[k] + step / 2)
-            ys.append(0.75 + 0.08 * i)
+            ys.append((0.66 if k % 2 == 0 else 0.84) + 0.07 * i)  # neighbours' labels apart
             colors.append(LOST)
             source.append(k)
             target.append(len(nodes) - 1)
@@ -284,7 +277,7 @@ def sankey_figure(
             arrangement="fixed",
             node={
                 "label": nodes,
-                "x": [min(x, 0.99) for x in xs],
+                "x": xs,
                 "y": ys,
                 "color": colors,
                 "pad": 18,
@@ -301,5 +294,5 @@ def sankey_figure(
             textfont={"size": 14, "color": "#111111"},
         )
     )
-    fig.update_layout(title=title or _("Flows and losses"), template="plotly_white", height=520)
+    fig.update_layout(title=title or _("Flows and losses"), template="plotly_white", height=600)
     return fig

@@ -21,10 +21,11 @@ from hourglass.stages import LABELS, reason_label
 if TYPE_CHECKING:
     import pandas as pd
 
+# a page script's bare strings are drawn by Streamlit, so these are described in comments:
+# the KPIs the lesson's before and after show, and what a sales team's lesson shows of its
+# sellers (hourglass.analysis.metrics computes them)
 SIDE_BY_SIDE = ("buyers", "revenue", "profit", "cac", "referred_prospects")
-"""The KPIs the lesson's before and after show."""
 SELLER_KPIS = ("seller_utilization", "mean_wait_days", "lost_waiting")
-"""What a sales team's lesson shows of its sellers (computed in hourglass.analysis.metrics)."""
 
 
 def show(choice: state.Choice) -> None:

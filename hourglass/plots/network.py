@@ -56,7 +56,7 @@ def network_figure(
             x=ex.ravel(),
             y=ey.ravel(),
             mode="lines",
-            line={"color": "rgba(70,70,70,0.18)", "width": 0.8},
+            line={"color": "rgba(70,70,70,0.35)", "width": 0.8},
             hoverinfo="skip",
             showlegend=False,
         )

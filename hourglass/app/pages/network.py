@@ -8,6 +8,7 @@ import streamlit as st
 
 import hourglass as hg
 from hourglass.app import cache, runs, state, widgets
+from hourglass.config.network import SocialSelling
 from hourglass.i18n import _
 
 
@@ -68,6 +69,18 @@ def show(choice: state.Choice) -> None:
         generations.rename(columns=generation_headers()),
         _("Referral generations (CSV)"),
         "referral-generations",
+    )
+
+
+def social_selling_label(social: SocialSelling) -> str:
+    """Where social selling's lift comes from, in the reader's language."""
+    if social.preset == "linkedin_ssi_claim":
+        return _(
+            "LinkedIn's claim: sellers with a high Social Selling Index create {lift:.0%} more "
+            "opportunities; a vendor's marketing figure, not a measured effect"
+        ).format(lift=social.lift)
+    return _("Your assumption: social selling brings {lift:.0%} more opportunities").format(
+        lift=social.lift
     )
 
 

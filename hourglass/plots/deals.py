@@ -47,6 +47,7 @@ def role_figure(roles: pd.DataFrame, *, title: str = "") -> go.Figure:
         barmode="stack",
         title=title or _("Where deals die, by role"),
         xaxis_title=_("deals that reached the role"),
+        xaxis_range=[0, 1.3 * float(rows["deals_reached"].max() or 1.0)],  # room for the shares
         yaxis_automargin=True,
         legend={"orientation": "h", "y": -0.2},
         template="plotly_white",
@@ -90,7 +91,7 @@ def cycle_figure(deals: pd.DataFrame, channels: pd.DataFrame, *, title: str = ""
         )
         won = deals[(deals["channel"] == row.channel) & (deals["outcome"] == "won")]
         fig.add_box(
-            x=won["cycle_days"],
+            y=won["cycle_days"],
             name=name,
             marker_color=color,
             legendgroup=row.channel,
@@ -101,6 +102,7 @@ def cycle_figure(deals: pd.DataFrame, channels: pd.DataFrame, *, title: str = ""
         )
     fig.update_yaxes(tickformat=".0%", range=[0, 1], row=1, col=1)
     fig.update_yaxes(automargin=True)
+    fig.update_xaxes(automargin=True)
     fig.update_layout(
         title=title or _("Deals by channel"),
         showlegend=False,

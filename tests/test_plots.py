@@ -68,7 +68,7 @@ def test_sankey_flows_conserve_people(run):
     assert out_of_know == know["passed"] + know["lost"]
     node = fig.data[0].node
     price = int(losses.set_index(["stage", "reason"]).loc[("buy", "price"), "lost"])
-    at = node.label.index(f"price: {price:,}")
+    at = next(i for i, label in enumerate(node.label) if f"price: {price:,}" in label)
     buy, customers = FUNNEL.index("buy"), len(FUNNEL)
     assert node.x[buy] < node.x[at] < node.x[customers]  # beside Buy, between it and after
     assert node.y[at] > node.y[buy]  # below the flow, so no loss crosses it
@@ -81,7 +81,7 @@ def test_sankey_names_loss_reasons_in_russian(run):
     labels = fig.data[0].node.label
     assert labels[0].startswith("Охват: ")
     assert any(label.startswith("нет интереса: ") for label in labels)
-    assert any(label.startswith("цена: ") for label in labels)
+    assert any("<br>цена: " in label or label.startswith("цена: ") for label in labels)
     assert fig.layout.title.text == "Потоки и потери"
 
 

@@ -15,6 +15,8 @@ def for_projector(fig: go.Figure) -> go.Figure:
         font={"size": PROJECTOR_FONT, "color": "#111111"},
         title_font_size=PROJECTOR_FONT + 6,
         legend_font_size=PROJECTOR_FONT,
+        legend_title_font_size=PROJECTOR_FONT - 2,
+        uniformtext={"minsize": PROJECTOR_FONT - 4, "mode": "show"},  # bar text never shrinks away
         hoverlabel_font_size=PROJECTOR_FONT,
     )
     big.update_xaxes(tickfont_size=PROJECTOR_FONT, title_font_size=PROJECTOR_FONT + 2)

@@ -64,6 +64,7 @@ def hourglass_figure(
     fig.update_layout(
         showlegend=True,
         legend={"orientation": "h", "title": {"text": "<br>".join(scale), "side": "top"}},
+        height=560,
     )
     return fig
 
@@ -250,7 +251,7 @@ def sankey_figure(
     """
     names = LABELS[labels]
     table = stages.set_index("stage")
-    step = 0.18  # stages' spacing; the customers sit at the right edge, above the flow
+    step = 0.15  # stages' spacing; the customers sit at the right edge, above the flow
     nodes = [f"{names[s]}: {table.loc[s, 'entered']:,.0f}" for s in FUNNEL]
     nodes.append(_("Customers") + f": {table.loc[FUNNEL[-1], 'passed']:,.0f}")
     xs = [0.01 + k * step for k in range(len(FUNNEL))] + [0.99]
@@ -263,15 +264,19 @@ def sankey_figure(
         value.append(float(table.loc[stage, "passed"]))
         link_color.append("rgba(47,109,181,0.35)")
         mine = losses[losses["stage"] == stage].sort_values("lost", ascending=False)
-        for i, (reason, lost) in enumerate(zip(mine["reason"], mine["lost"], strict=True)):
-            nodes.append(f"{reason_label(reason)}: {lost:,.0f}")
-            xs.append(xs[k] + step / 2)
-            ys.append((0.66 if k % 2 == 0 else 0.84) + 0.07 * i)  # neighbours' labels apart
-            colors.append(LOST)
-            source.append(k)
-            target.append(len(nodes) - 1)
-            value.append(float(lost))
-            link_color.append("rgba(200,85,61,0.30)")
+        if not mine["lost"].sum():
+            continue
+        # one node per stage for its losses, each reason on a line of its own, so that
+        # neighbouring stages' losses (in rows of their own) never meet
+        reasons = zip(mine["reason"], mine["lost"], strict=True)
+        nodes.append("<br>".join(f"{reason_label(r)}: {n:,.0f}" for r, n in reasons))
+        xs.append(xs[k] + step / 2)
+        ys.append(0.62 if k % 2 == 0 else 0.9)
+        colors.append(LOST)
+        source.append(k)
+        target.append(len(nodes) - 1)
+        value.append(float(mine["lost"].sum()))
+        link_color.append("rgba(200,85,61,0.30)")
     fig = go.Figure(
         go.Sankey(
             arrangement="fixed",
@@ -294,5 +299,5 @@ def sankey_figure(
             textfont={"size": 14, "color": "#111111"},
         )
     )
-    fig.update_layout(title=title or _("Flows and losses"), template="plotly_white", height=600)
+    fig.update_layout(title=title or _("Flows and losses"), template="plotly_white", height=640)
     return fig

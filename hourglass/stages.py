@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from hourglass.i18n import _
+
 FUNNEL: tuple[str, ...] = ("know", "like", "trust", "try", "buy")
 """Customer stages before and at the sale, in order; each has a pass probability."""
 
@@ -64,10 +66,23 @@ DISQUALIFIED = "disqualified"
 """Loss reason of a lead that early qualification turned away fast."""
 
 CHURNED = "churned"
-"""Loss reason at repeat: the customer lapsed before buying again."""
+"""Loss reason at repeat: a customer who bought again lapsed before bringing anyone."""
 
-NOT_ENTHUSIASTIC = "not_enthusiastic"
-"""Loss reason at refer: the advocate cooled down before bringing anyone."""
+LOST_IN_FUNNEL = "lost_in_funnel"
+"""Loss reason at refer: a referred prospect left the funnel (its stage's row says why)."""
+
+REPEAT_AND_REFER = {
+    "repeat": "customers who bought again: people, each once, from their second purchase",
+    "refer": "prospects that customers brought: people who entered Know through a referral",
+}
+"""What the lower half counts, the same in the CLI's report, `run --json` and the dashboard.
+
+Both count people, as the funnel above does, so the seven stages share one scale. Refer counts
+the prospects brought rather than the customers who brought them: one customer may bring many,
+and that is how the hourglass widens again below the waist (K-factor is this over buyers).
+A repeat customer passes on to Refer by bringing a prospect; a referred prospect passes Refer
+by buying.
+"""
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
@@ -100,7 +115,7 @@ LABELS: dict[str, dict[str, str]] = {
     "seven_ru": {
         "know": "Охват",
         "like": "Захват",
-        "trust": "Прогрев",
+        "trust": "Разогрев",
         "try": "Сделка: проба",
         "buy": "Сделка",
         "repeat": "Повторные продажи",
@@ -117,3 +132,52 @@ DAYS_PER_MONTH = 365.25 / 12
 
 REFUSED_BY = "refused_by_"
 """Loss reasons of deals a committee role turned down: this prefix and the role's name."""
+
+
+def reason_label(reason: str) -> str:
+    """A loss reason in the reader's language: the shipped ones translated, others as written."""
+    if reason.startswith(REFUSED_BY):
+        return _("refused by the {role}").format(role=role_label(reason.removeprefix(REFUSED_BY)))
+    names = {
+        "not_interested": _("not interested"),
+        "no_action": _("took no action"),
+        "not_convinced": _("not convinced"),
+        "trial_disappointed": _("disappointed by the trial"),
+        "lost_to_competitor": _("lost to a competitor"),
+        "price": _("price"),
+        "timing": _("timing"),
+        "no_budget": _("no budget"),
+        WENT_COLD: _("went cold waiting for a seller"),
+        DISQUALIFIED: _("disqualified"),
+        CHURNED: _("lapsed"),
+        LOST_IN_FUNNEL: _("lost in the funnel"),
+    }
+    return names.get(reason, reason.replace("_", " "))
+
+
+def role_label(role: str) -> str:
+    """A buying-committee role in the reader's language: the shipped ones translated."""
+    names = {
+        "purchaser": _("purchaser"),
+        "gatekeeper": _("gatekeeper"),
+        "user": _("user"),
+        "expert": _("expert"),
+        "guru": _("guru"),
+        "treasurer": _("treasurer"),
+        "big_boss": _("big boss"),
+    }
+    return names.get(role, role.replace("_", " "))
+
+
+def channel_label(channel: str) -> str:
+    """A channel in the reader's language: the built-in and shipped ones translated."""
+    names = {
+        "organic": _("organic"),
+        "referral": _("referral"),
+        "social_selling": _("social selling"),
+        "ads": _("ads"),
+        "display_ads": _("display ads"),
+        "search_ads": _("search ads"),
+        "trade_shows": _("trade shows"),
+    }
+    return names.get(channel, channel.replace("_", " "))

@@ -91,8 +91,8 @@ def number(text: str) -> float:
 def test_trainer_shows_the_hourglass_with_theory_and_switches_labels():
     at = open_page("trainer")
     assert not at.error
-    sketch = next(m.value for m in at.markdown if m.value.startswith("<svg"))
-    assert sketch.count("<rect") == 5 and "Know" in sketch  # theory's funnel, drawn first
+    # theory's sketch went out first; the run's table of simulated and expected took its place
+    assert not any(m.value.startswith("<svg") for m in at.markdown)
     hourglass, filling, flows = figures(at)
     bars = hourglass.data[0]
     assert list(bars.y) == ["Know", "Like", "Trust", "Try", "Buy", "Repeat", "Refer"]
@@ -103,7 +103,7 @@ def test_trainer_shows_the_hourglass_with_theory_and_switches_labels():
     assert (table["gap"].abs() < 0.1).all()
     assert len(filling.frames) == 53  # weekly frames over a year, the last one partial
     assert values(filling.frames[-1].data[0].x) == values(bars.x)
-    assert "Buy: price" in flows.data[0].node.label
+    assert any("price: " in label for label in flows.data[0].node.label)
 
     at.radio(key="language").set_value("ru").run()
     assert figures(at)[0].data[0].y[0] == "Знать"
@@ -266,12 +266,12 @@ def test_b2b_page_shows_where_deals_die_and_channels():
     at.selectbox(key="chosen").set_value("b2b_committee").run()
     assert not at.exception
     roles, channels = figures(at)
-    asked = ["purchaser", "gatekeeper", "user", "expert", "treasurer", "big_boss", "guru"]
+    asked = ["purchaser", "gatekeeper", "user", "expert", "treasurer", "big boss", "guru"]
     assert list(roles.data[0].y) == asked[::-1]  # the first role asked on top
     ended = values(roles.data[1].x)
     assert sum(ended) > 0
     table = at.dataframe[0].value.set_index("channel")
-    assert set(table.index) == {"search_ads", "trade_shows", "organic", "referral"}
+    assert set(table.index) == {"search ads", "trade shows", "organic", "referral"}
     assert ((table["win_rate_low"] <= table["win_rate"]) & (table["win_rate"] <= 1)).all()
     assert len(channels.data) == 2 * len(table)  # a win-rate bar and a cycle box each
 
@@ -297,7 +297,7 @@ def test_network_page_colours_people_by_day_and_compares_with_well_mixed():
     early = {t.name: len(values(t.x)) for t in figures(at)[0].data[1:]}
     assert "day 0" in figures(at)[0].layout.title.text
     assert early.get("customer", 0) < late["customer"]
-    assert early["not reached"] > late["not reached"]
+    assert early["not reached yet"] > late["not reached yet"]
 
 
 def test_compare_needs_two_scenarios():

@@ -8,6 +8,8 @@ import pytest
 
 from hourglass import compare, replicate, simulate, theory
 from hourglass.analysis import daily_table, filling, kpis, loss_table, stage_table
+from hourglass.config import load_scenario
+from hourglass.i18n import language
 from hourglass.plots import (
     band_figure,
     conversion_bars,
@@ -18,6 +20,8 @@ from hourglass.plots import (
     sankey_figure,
     theory_svg,
 )
+from hourglass.plots.network import log_ticks
+from hourglass.plots.style import LOWER
 from hourglass.stages import FUNNEL, HOURGLASS
 from tests.helpers import make_scenario
 
@@ -62,7 +66,23 @@ def test_sankey_flows_conserve_people(run):
     out_of_know = sum(v for s, v in zip(link.source, link.value, strict=True) if s == 0)
     know = table.set_index("stage").loc["know"]
     assert out_of_know == know["passed"] + know["lost"]
-    assert "Buy: price" in fig.data[0].node.label
+    node = fig.data[0].node
+    price = int(losses.set_index(["stage", "reason"]).loc[("buy", "price"), "lost"])
+    at = next(i for i, label in enumerate(node.label) if f"price: {price:,}" in label)
+    buy, customers = FUNNEL.index("buy"), len(FUNNEL)
+    assert node.x[buy] < node.x[at] < node.x[customers]  # beside Buy, between it and after
+    assert node.y[at] > node.y[buy]  # below the flow, so no loss crosses it
+    assert node.label[0] == f"Know: {know['entered']:,.0f}"
+
+
+def test_sankey_names_loss_reasons_in_russian(run):
+    with language("ru"):
+        fig = sankey_figure(stage_table(run), loss_table(run), labels="seven_ru")
+    labels = fig.data[0].node.label
+    assert labels[0].startswith("Охват: ")
+    assert any(label.startswith("нет интереса: ") for label in labels)
+    assert any("<br>цена: " in label or label.startswith("цена: ") for label in labels)
+    assert fig.layout.title.text == "Потоки и потери"
 
 
 def test_bands_draw_p5_p95_and_median():
@@ -91,13 +111,33 @@ def test_comparison_figures_show_each_scenario():
     assert isinstance(pd.DataFrame(result.table), pd.DataFrame)
 
 
-def test_lower_half_widths_replace_repeat_and_refer(run):
+def test_the_lower_half_is_people_on_the_funnels_scale(run):
+    table = stage_table(run).set_index("stage")
+    referred = float(kpis(run)["referred_prospects"])
+    fig = hourglass_figure(stage_table(run), referred=referred)
+    bars = fig.data[0]
+    assert list(bars.x[5:]) == [table.loc["repeat", "entered"], table.loc["refer", "entered"]]
+    assert table.loc["refer", "entered"] == referred  # Refer: the prospects customers brought
+    assert "Widths: people, one scale" in fig.layout.legend.title.text
+    assert "Refer: prospects customers brought." in fig.layout.legend.title.text
+
+
+def test_referral_driven_shows_the_hourglass_turned_over():
+    """Know's referred part, drawn in the lower half's colour, outweighs its outside part."""
+    run = simulate(load_scenario("referral_driven").with_overrides({"horizon_days": 360}), 3)
     k = kpis(run)
-    lower = {"repeat": k["repeat_purchases"], "refer": k["referred_prospects"]}
-    bars = hourglass_figure(stage_table(run), lower=lower).data[0]
-    assert list(bars.x[5:]) == [lower["repeat"], lower["refer"]]
-    assert bars.text[5] == f"{lower['repeat']:,.0f}"  # no conversion for a count of events
-    assert bars.x[4] == stage_table(run).set_index("stage").loc["buy", "entered"]
+    fig = hourglass_figure(stage_table(run), referred=k["referred_prospects"])
+    referred_part = fig.data[1]
+    assert referred_part.marker.color == LOWER
+    assert referred_part.x[0] == k["referred_prospects"] > k["outside_prospects"]
+    know = fig.data[0].x[0]
+    assert referred_part.base[0] + referred_part.x[0] == pytest.approx(know / 2)  # right edge
+    assert fig.data[0].x[-1] > k["buyers"]  # Refer wider than the waist
+
+
+def test_log_ticks_are_labelled_once_each():
+    assert log_ticks(1) == [1, 2]
+    assert log_ticks(120) == [1, 2, 5, 10, 20, 50, 100, 200]
 
 
 def test_animation_frames_grow_to_the_final_hourglass(run):

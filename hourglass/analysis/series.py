@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from hourglass.analysis.stages import alive_per_day
+from hourglass.analysis.stages import alive_per_day, repeat_customers_per_day
 from hourglass.config.budgets import spend_per_day
 from hourglass.log import Run
 from hourglass.stages import (
@@ -46,6 +46,7 @@ def daily_table(run: Run) -> pd.DataFrame:
     out["cost"] = _cost_per_day(run, out["referred_buyers"], out["active_customers"])
     for stage, entries in _entries_per_day(run, days).items():
         out[f"entered_{stage}"] = entries
+    out["repeat_customers"] = repeat_customers_per_day(run, days)
     return out
 
 
@@ -89,12 +90,12 @@ def _entries_per_day(run: Run, days: int) -> dict[str, np.ndarray]:
 def filling(daily: pd.DataFrame) -> pd.DataFrame:
     """The hourglass by the end of each day (rows: days; columns: the seven stages).
 
-    Funnel stages count the people who had entered them; Repeat counts repeat purchases and
-    Refer the prospects referrals had brought, the widths `hourglass_figure` takes as
-    `lower`. `daily` is a daily table, or the mean of several over replications.
+    Every stage counts the people who had entered it, as the stage table does: Repeat the
+    customers who had bought again, Refer the prospects referrals had brought
+    (hourglass.stages.REPEAT_AND_REFER). `daily` is a daily table, or the mean of several.
     """
     counts = daily[[f"entered_{s}" for s in FUNNEL]].set_axis(list(FUNNEL), axis=1)
-    counts["repeat"] = daily["repeat_purchases"]
+    counts["repeat"] = daily["repeat_customers"]
     counts["refer"] = daily["arrivals_referral"]
     return counts.cumsum()
 

@@ -16,7 +16,7 @@ from hourglass.stages import (
     ACTIVE_CLASSES,
     CHURNED,
     FUNNEL,
-    NOT_ENTHUSIASTIC,
+    LOST_IN_FUNNEL,
 )
 
 STAGE_COLUMNS = (
@@ -96,50 +96,65 @@ def _first_after(
     return first.reindex(of).fillna(np.inf).to_numpy()
 
 
-def _lower_row(
-    run: Run, stage: str, ids: np.ndarray, start: np.ndarray, done: np.ndarray, at: np.ndarray
-) -> tuple:
-    """A lower-half row: passed on the first `done` event, lost on lapsing before it."""
-    success = _first_after(done, at, ids, start)
-    m = run.log.moves
+def _repeat_row(run: Run) -> tuple:
+    """Customers who bought again enter; having brought a prospect passes them; lapsing loses.
+
+    Repeat counts people, each once (see hourglass.stages.REPEAT_AND_REFER), from the day of
+    their first purchase after the first. A prospect brought since the first purchase counts,
+    even before the repeat; one who lapses after buying again and before bringing anyone is
+    lost. Time in stage runs from the repeat to passing or lapsing (nought if already passed).
+    """
+    ids, bought, start = _first_repeats(run)
+    c, m = run.log.contacts, run.log.moves
+    won = c["won"] == 1
+    brought = _first_after(c["referrer"][won], c["time"][won], ids, bought)
     inactive = ~np.isin(np.asarray(run.log.classes)[m["klass"]], list(ACTIVE_CLASSES))
     lapse = _first_after(m["customer"][inactive], m["time"][inactive], ids, start)
-    passed = np.isfinite(success) & (success <= lapse)
+    passed = np.isfinite(brought) & (brought <= lapse)
     lost = np.isfinite(lapse) & ~passed
-    days = np.concatenate([(success - start)[passed], (lapse - start)[lost]])
-    still = ~np.isfinite(success) & ~np.isfinite(lapse)  # neither happened by the horizon
-    return _row(stage, len(ids), int(passed.sum()), int(lost.sum()), int(still.sum()), days)
+    days = np.maximum(0.0, np.concatenate([(brought - start)[passed], (lapse - start)[lost]]))
+    still = ~passed & ~lost  # neither happened by the horizon
+    return _row("repeat", len(ids), int(passed.sum()), int(lost.sum()), int(still.sum()), days)
 
 
-def _repeat_row(run: Run) -> tuple:
-    """Buyers enter; they pass on their first repeat purchase, are lost if they lapse first."""
+def _first_repeats(run: Run) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Customers (first bought in the window) who bought again: who, first bought, bought again."""
     buyers = first_purchases(run)
+    ids, bought = buyers["customer"].to_numpy(), buyers["day"].to_numpy()
     p = run.log.purchases
     again = p["kind"] > 0
-    return _lower_row(
-        run,
-        "repeat",
-        buyers["customer"].to_numpy(),
-        buyers["day"].to_numpy(),
-        p["customer"][again],
-        p["time"][again],
-    )
+    start = _first_after(p["customer"][again], p["time"][again], ids, bought)
+    entered = np.isfinite(start)
+    return ids[entered], bought[entered], start[entered]
+
+
+def repeat_customers_per_day(run: Run, days: int) -> np.ndarray:
+    """Per day: customers who bought again for the first time (the Repeat row's entries)."""
+    start = _first_repeats(run)[2]
+    return np.bincount(start.astype(np.int64), minlength=days)[:days]
 
 
 def _refer_row(run: Run) -> tuple:
-    """Advocates (buyers who talk) enter on their first contact; a won contact passes them."""
-    ids = first_purchases(run)["customer"].to_numpy()
-    c = run.log.contacts
-    first_talk = pd.Series(c["time"]).groupby(c["referrer"]).min()
-    advocates = ids[np.isin(ids, first_talk.index)]
-    won = c["won"] == 1
-    return _lower_row(
-        run,
-        "refer",
-        advocates,
-        first_talk.reindex(advocates).to_numpy(),
-        c["referrer"][won],
-        c["time"][won],
+    """The prospects customers brought enter; buying passes them, a loss in the funnel loses them.
+
+    Refer counts the referred prospects who arrived in the window (see
+    hourglass.stages.REPEAT_AND_REFER); time in stage is from arrival to buying or leaving.
+    """
+    log = run.log
+    arrival = log.prospects["arrival"]
+    ids = np.flatnonzero((log.prospects["referrer"] >= 0) & (arrival >= log.warmup_days))
+    p = log.purchases
+    first = p["kind"] == 0
+    bought = pd.Series(p["time"][first], index=p["customer"][first]).reindex(ids).to_numpy()
+    v = log.visits
+    out = v["outcome"] >= FIRST_REASON
+    left = pd.Series(v["exit"][out], index=v["prospect"][out]).groupby(level=0).min()
+    left = left.reindex(ids).to_numpy()
+    passed = np.isfinite(bought)
+    lost = ~passed & np.isfinite(left)
+    days = np.concatenate([(bought - arrival[ids])[passed], (left - arrival[ids])[lost]])
+    return _row(
+        "refer", len(ids), int(passed.sum()), int(lost.sum()), int((~passed & ~lost).sum()), days
     )
 
 
@@ -156,7 +171,7 @@ def loss_table(run: Run) -> pd.DataFrame:
     table = stage_table(run).set_index("stage")
     rows += [
         (stage, reason, int(table.loc[stage, "lost"]))
-        for stage, reason in (("repeat", CHURNED), ("refer", NOT_ENTHUSIASTIC))
+        for stage, reason in (("repeat", CHURNED), ("refer", LOST_IN_FUNNEL))
         if table.loc[stage, "lost"]
     ]
     return pd.DataFrame(rows, columns=["stage", "reason", "lost"])

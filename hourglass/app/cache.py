@@ -61,8 +61,9 @@ def result_store() -> tuple[OrderedDict, threading.Lock]:
 
 
 def result_key(scenario: hg.Scenario, reps: int, seed: int) -> ResultKey:
-    """What a result is cached by; name and description do not change the numbers."""
-    content = scenario.model_copy(update={"name": "scenario", "description": ""})
+    """What a result is cached by; name, description and lesson do not change the numbers."""
+    words = {"name": "scenario", "description": "", "description_ru": "", "lesson": None}
+    content = scenario.model_copy(update=words)
     return content.to_yaml(), seed, reps
 
 

@@ -11,6 +11,7 @@ import yaml
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from hourglass.config.base import Model, did_you_mean
+from hourglass.config.lesson import Lesson
 from hourglass.config.loading import (
     DEFAULT_SCENARIO,
     ScenarioError,
@@ -43,6 +44,8 @@ class Scenario(Model):
 
     name: Name
     description: str = ""
+    description_ru: str = ""
+    lesson: Lesson | None = None
     labels: LabelSet = "en"
     horizon_days: Annotated[float, Field(gt=0.0, le=36_500.0)]
     warmup_days: Annotated[float, Field(ge=0.0, le=36_500.0)] = 0.0

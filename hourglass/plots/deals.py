@@ -6,10 +6,12 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from hourglass.i18n import _
 from hourglass.plots.style import LOST, PALETTE, UPPER
+from hourglass.stages import channel_label, role_label
 
 
-def role_figure(roles: pd.DataFrame, *, title: str = "Where deals die, by role") -> go.Figure:
+def role_figure(roles: pd.DataFrame, *, title: str = "") -> go.Figure:
     """Each role a row, in asking order: deals that reached it, split into let through and ended.
 
     `roles` is a role table (`deals.role_table`).
@@ -17,43 +19,43 @@ def role_figure(roles: pd.DataFrame, *, title: str = "Where deals die, by role")
     order = list(roles["role"])[::-1]  # the first role asked on top
     rows = roles.set_index("role").loc[order]
     through = rows["deals_reached"] - rows["ended"]
+    names = [role_label(role) for role in order]
     fig = go.Figure()
     fig.add_bar(
-        y=order,
+        y=names,
         x=through,
         orientation="h",
-        name="let through",
+        name=_("let through"),
         marker_color=UPPER,
-        hovertemplate="%{y}: %{x:,.1f} deals went on<extra></extra>",
+        hovertemplate=_("%{y}: %{x:,.1f} deals went on") + "<extra></extra>",
     )
     fig.add_bar(
-        y=order,
+        y=names,
         x=rows["ended"],
         orientation="h",
-        name="ended the deal",
+        name=_("ended the deal"),
         marker_color=LOST,
         text=[
-            f"{s:.0%} of ended" if e > 0 else ""
+            _("{share:.0%} of ended").format(share=s) if e > 0 else ""
             for s, e in zip(rows["share_of_ended"], rows["ended"], strict=True)
         ],
         textposition="outside",
         cliponaxis=False,
-        hovertemplate="%{y}: ended %{x:,.1f} deals<extra></extra>",
+        hovertemplate=_("%{y}: ended %{x:,.1f} deals") + "<extra></extra>",
     )
     fig.update_layout(
         barmode="stack",
-        title=title,
-        xaxis_title="deals that reached the role",
+        title=title or _("Where deals die, by role"),
+        xaxis_title=_("deals that reached the role"),
+        xaxis_range=[0, 1.3 * float(rows["deals_reached"].max() or 1.0)],  # room for the shares
+        yaxis_automargin=True,
         legend={"orientation": "h", "y": -0.2},
-        margin={"l": 10, "r": 90, "t": 60, "b": 10},
         template="plotly_white",
     )
     return fig
 
 
-def cycle_figure(
-    deals: pd.DataFrame, channels: pd.DataFrame, *, title: str = "Deals by channel"
-) -> go.Figure:
+def cycle_figure(deals: pd.DataFrame, channels: pd.DataFrame, *, title: str = "") -> go.Figure:
     """Deals by channel: win rates on the left, cycles of won deals on the right.
 
     Left: the win rate of decided deals with its 95% interval (from a channel table); right: the
@@ -63,12 +65,13 @@ def cycle_figure(
         rows=1,
         cols=2,
         column_widths=[0.4, 0.6],
-        subplot_titles=("Win rate (95% CI)", "Cycle of won deals, days"),
+        subplot_titles=(_("Win rate (95% CI)"), _("Cycle of won deals, days")),
     )
     for i, row in enumerate(channels.itertuples()):
         color = PALETTE[i % len(PALETTE)]
+        name = channel_label(row.channel)
         fig.add_bar(
-            x=[row.channel],
+            x=[name],
             y=[row.win_rate],
             error_y={
                 "type": "data",
@@ -77,17 +80,19 @@ def cycle_figure(
                 "arrayminus": [row.win_rate - row.win_rate_low],
             },
             marker_color=color,
-            name=row.channel,
+            name=name,
             legendgroup=row.channel,
-            hovertemplate=f"{row.channel}: %{{y:.1%}} of {row.won + row.lost:,.1f} decided "
-            "deals per run<extra></extra>",
+            hovertemplate=_("{channel}: %{{y:.1%}} of {decided:,.1f} decided deals per run").format(
+                channel=name, decided=row.won + row.lost
+            )
+            + "<extra></extra>",
             row=1,
             col=1,
         )
         won = deals[(deals["channel"] == row.channel) & (deals["outcome"] == "won")]
         fig.add_box(
-            x=won["cycle_days"],
-            name=row.channel,
+            y=won["cycle_days"],
+            name=name,
             marker_color=color,
             legendgroup=row.channel,
             showlegend=False,
@@ -96,10 +101,12 @@ def cycle_figure(
             col=2,
         )
     fig.update_yaxes(tickformat=".0%", range=[0, 1], row=1, col=1)
+    fig.update_yaxes(automargin=True)
+    fig.update_xaxes(automargin=True)
     fig.update_layout(
-        title=title,
+        title=title or _("Deals by channel"),
         showlegend=False,
-        margin={"l": 10, "r": 10, "t": 80, "b": 10},
+        margin={"t": 80},
         template="plotly_white",
     )
     return fig

@@ -15,12 +15,15 @@ def for_projector(fig: go.Figure) -> go.Figure:
         font={"size": PROJECTOR_FONT, "color": "#111111"},
         title_font_size=PROJECTOR_FONT + 6,
         legend_font_size=PROJECTOR_FONT,
+        legend_title_font_size=PROJECTOR_FONT - 2,
+        uniformtext={"minsize": PROJECTOR_FONT - 4, "mode": "show"},  # bar text never shrinks away
         hoverlabel_font_size=PROJECTOR_FONT,
     )
     big.update_xaxes(tickfont_size=PROJECTOR_FONT, title_font_size=PROJECTOR_FONT + 2)
     big.update_yaxes(tickfont_size=PROJECTOR_FONT, title_font_size=PROJECTOR_FONT + 2)
     big.update_annotations(font_size=PROJECTOR_FONT)
-    big.update_traces(textfont_size=PROJECTOR_FONT, selector={"type": "sankey"})
+    for kind in ("sankey", "bar", "scatter"):  # the figures' own text: bar values, node labels
+        big.update_traces(textfont_size=PROJECTOR_FONT, selector={"type": kind})
     return big
 
 

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
 
+from hourglass.i18n import _
 from hourglass.plots.style import LOST, LOWER, UPPER
-from hourglass.stages import FUNNEL, HOURGLASS, LABELS
+from hourglass.stages import FUNNEL, HOURGLASS, LABELS, reason_label
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -23,47 +24,70 @@ def hourglass_figure(
     *,
     labels: str = "en",
     expected: Mapping[str, float] | None = None,
-    lower: Mapping[str, float] | None = None,
-    title: str = "The hourglass",
+    referred: float = 0.0,
+    title: str = "",
 ) -> go.Figure:
     """The hourglass: each stage a bar as wide as the people who entered it, centred.
 
-    The funnel narrows to Buy; Repeat and Refer widen again below it. `lower` replaces the
-    widths of those two, e.g. with repeat purchases and referred prospects. `expected`
-    (stage -> people), e.g. the absorbing-chain expectation, is drawn as an outline.
+    All seven stages share one scale, in people (hourglass.stages.REPEAT_AND_REFER): the
+    funnel narrows to Buy; Repeat (customers who bought again) and Refer (prospects customers
+    brought) widen again below it. `referred`, the referred prospects among Know's, is drawn
+    in the lower half's colour at the top, so a business fed by its referrals shows the
+    hourglass turned over. `expected` (funnel stage -> people) is drawn as an outline.
     """
     names = LABELS[labels]
     table = stages.set_index("stage").reindex(HOURGLASS)
     widths = table["entered"].fillna(0.0)
-    conversion = table["conversion"]
-    if lower:
-        widths = widths.copy()
-        conversion = conversion.copy()
-        for stage, value in lower.items():
-            widths[stage], conversion[stage] = value, math.nan
-    fig = go.Figure(_hourglass_bars(widths.tolist(), names, conversion.tolist()))
-    if expected:
-        xs, ys = [], []
-        for stage in HOURGLASS:
-            value = expected.get(stage)
-            if value is None:
-                continue
-            xs += [-value / 2, value / 2, None]
-            ys += [names[stage], names[stage], None]
+    fig = go.Figure(_hourglass_bars(widths.tolist(), names, table["conversion"].tolist()))
+    know = float(widths[FUNNEL[0]])
+    if referred > 0:
         fig.add_trace(
-            go.Scatter(
-                x=xs,
-                y=ys,
-                mode="markers",
-                marker={"symbol": "line-ns-open", "size": 26, "line": {"width": 3}},
-                marker_color="#222222",
-                name="expected (theory)",
-                hoverinfo="skip",
+            go.Bar(
+                x=[referred],
+                y=[names[FUNNEL[0]]],
+                base=[know / 2 - referred],
+                orientation="h",
+                marker_color=LOWER,
+                name=_("of them brought by referrals"),
+                hovertemplate=_("brought by referrals: %{x:,.0f} people") + "<extra></extra>",
             )
         )
-    _hourglass_layout(fig, title)
-    fig.update_layout(showlegend=bool(expected))
+    if expected:
+        fig.add_trace(_expected_marks(expected, names))
+    scale = (
+        _("Widths: people, one scale for all seven stages."),
+        _("{repeat}: customers who bought again.").format(repeat=names["repeat"]),
+        _("{refer}: prospects customers brought.").format(refer=names["refer"]),
+    )
+    _hourglass_layout(fig, title or _("The hourglass"))
+    # the scale heads the legend, which the figure always makes room for, on screen and in PNGs
+    fig.update_layout(
+        showlegend=True,
+        legend={"orientation": "h", "title": {"text": "<br>".join(scale), "side": "top"}},
+        height=560,
+    )
     return fig
+
+
+def _expected_marks(expected: Mapping[str, float], names: Mapping[str, str]) -> go.Scatter:
+    """The expectation's edges, one pair of ticks per funnel stage."""
+    xs: list[float | None] = []
+    ys: list[str | None] = []
+    for stage in FUNNEL:
+        value = expected.get(stage)
+        if value is None:
+            continue
+        xs += [-value / 2, value / 2, None]
+        ys += [names[stage], names[stage], None]
+    return go.Scatter(
+        x=xs,
+        y=ys,
+        mode="markers",
+        marker={"symbol": "line-ns-open", "size": 26, "line": {"width": 3}},
+        marker_color="#222222",
+        name=_("expected: the chain fed the simulated prospects"),
+        hoverinfo="skip",
+    )
 
 
 def theory_svg(
@@ -71,7 +95,7 @@ def theory_svg(
     *,
     labels: str = "en",
     title: str = "",
-    label: str = "The funnel as theory expects it",
+    label: str = "",
 ) -> str:
     """The funnel alone as plain SVG text: a sketch of the hourglass before any run.
 
@@ -105,7 +129,8 @@ def theory_svg(
     height = top + len(FUNNEL) * row + 6
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {left + span + 20} {height}" '
-        f'font-family="sans-serif" font-size="17" role="img" aria-label="{_escape(label)}">'
+        f'font-family="sans-serif" font-size="17" role="img" '
+        f'aria-label="{_escape(label or _("The funnel as theory expects it"))}">'
         f"{heading}{''.join(rows)}</svg>"
     )
 
@@ -135,7 +160,7 @@ def hourglass_animation(
         for d in days
     ]
     fig = go.Figure(data=frames[-1].data, frames=frames)
-    _hourglass_layout(fig, title or "How the hourglass fills")
+    _hourglass_layout(fig, title or _("How the hourglass fills"))
     widest = float(filled[list(HOURGLASS)].to_numpy().max()) or 1.0
     slider_steps = [
         {
@@ -151,7 +176,7 @@ def hourglass_animation(
         sliders=[
             {
                 "active": len(frames) - 1,
-                "currentvalue": {"prefix": "day "},
+                "currentvalue": {"prefix": _("day") + " "},
                 "steps": slider_steps,
                 "pad": {"t": 30},
             }
@@ -165,7 +190,7 @@ def hourglass_animation(
                 "xanchor": "right",
                 "buttons": [
                     {
-                        "label": "Play",
+                        "label": _("Play"),
                         "method": "animate",
                         "args": [
                             None,
@@ -201,8 +226,8 @@ def _hourglass_bars(
         insidetextanchor="middle",
         textangle=0,
         textfont={"size": 14},
-        name="simulated",
-        hovertemplate="%{y}: %{x:,.0f} people<extra></extra>",
+        name=_("simulated"),
+        hovertemplate=_("%{y}: %{x:,.0f} people") + "<extra></extra>",
     )
 
 
@@ -210,20 +235,27 @@ def _hourglass_layout(fig: go.Figure, title: str) -> None:
     fig.update_layout(
         title=title,
         barmode="overlay",
-        yaxis={"autorange": "reversed", "title": None},
+        yaxis={"autorange": "reversed", "title": None, "automargin": True},
         xaxis={"visible": False},
         template="plotly_white",
-        margin={"l": 10, "r": 10, "t": 50, "b": 10},
     )
 
 
 def sankey_figure(
-    stages: pd.DataFrame, losses: pd.DataFrame, *, labels: str = "en", title: str = "Flows"
+    stages: pd.DataFrame, losses: pd.DataFrame, *, labels: str = "en", title: str = ""
 ) -> go.Figure:
-    """Flows through the funnel: stage to stage, and out to each loss reason."""
+    """Flows through the funnel, left to right, with each stage's losses just below it.
+
+    Every node says how many people it holds; losses sit beside the stage they leave, so no
+    loss crosses the flow. Loss reasons read in the reader's language (`reason_label`).
+    """
     names = LABELS[labels]
     table = stages.set_index("stage")
-    nodes = [names[s] for s in FUNNEL] + ["Customers"]
+    step = 0.15  # stages' spacing; the customers sit at the right edge, above the flow
+    nodes = [f"{names[s]}: {table.loc[s, 'entered']:,.0f}" for s in FUNNEL]
+    nodes.append(_("Customers") + f": {table.loc[FUNNEL[-1], 'passed']:,.0f}")
+    xs = [0.01 + k * step for k in range(len(FUNNEL))] + [0.99]
+    ys = [0.25] * len(FUNNEL) + [0.08]
     colors = [UPPER] * len(FUNNEL) + [LOWER]
     source, target, value, link_color = [], [], [], []
     for k, stage in enumerate(FUNNEL):
@@ -231,22 +263,41 @@ def sankey_figure(
         target.append(k + 1)
         value.append(float(table.loc[stage, "passed"]))
         link_color.append("rgba(47,109,181,0.35)")
-        mine = losses[losses["stage"] == stage]
-        for reason, lost in zip(mine["reason"], mine["lost"], strict=True):
-            nodes.append(f"{names[stage]}: {reason.replace('_', ' ')}")
-            colors.append(LOST)
-            source.append(k)
-            target.append(len(nodes) - 1)
-            value.append(float(lost))
-            link_color.append("rgba(200,85,61,0.30)")
+        mine = losses[losses["stage"] == stage].sort_values("lost", ascending=False)
+        if not mine["lost"].sum():
+            continue
+        # one node per stage for its losses, each reason on a line of its own, so that
+        # neighbouring stages' losses (in rows of their own) never meet
+        reasons = zip(mine["reason"], mine["lost"], strict=True)
+        nodes.append("<br>".join(f"{reason_label(r)}: {n:,.0f}" for r, n in reasons))
+        xs.append(xs[k] + step / 2)
+        ys.append(0.62 if k % 2 == 0 else 0.9)
+        colors.append(LOST)
+        source.append(k)
+        target.append(len(nodes) - 1)
+        value.append(float(mine["lost"].sum()))
+        link_color.append("rgba(200,85,61,0.30)")
     fig = go.Figure(
         go.Sankey(
-            arrangement="snap",
-            node={"label": nodes, "color": colors, "pad": 14, "thickness": 16},
-            link={"source": source, "target": target, "value": value, "color": link_color},
+            arrangement="fixed",
+            node={
+                "label": nodes,
+                "x": xs,
+                "y": ys,
+                "color": colors,
+                "pad": 18,
+                "thickness": 16,
+                "hovertemplate": "%{label}<extra></extra>",
+            },
+            link={
+                "source": source,
+                "target": target,
+                "value": value,
+                "color": link_color,
+                "hovertemplate": _("%{source.label} → %{target.label}") + "<extra></extra>",
+            },
+            textfont={"size": 14, "color": "#111111"},
         )
     )
-    fig.update_layout(
-        title=title, template="plotly_white", font={"size": 13}, margin={"l": 10, "r": 10, "t": 50}
-    )
+    fig.update_layout(title=title or _("Flows and losses"), template="plotly_white", height=640)
     return fig

@@ -14,6 +14,7 @@ from plotly.subplots import make_subplots
 
 from hourglass.analysis.network import NODE_STATES, node_states
 from hourglass.config.graph import Graph
+from hourglass.i18n import _
 from hourglass.log import Run
 from hourglass.plots.series import overlay_figure
 from hourglass.plots.style import LOST, LOWER, UPPER
@@ -55,12 +56,17 @@ def network_figure(
             x=ex.ravel(),
             y=ey.ravel(),
             mode="lines",
-            line={"color": "rgba(70,70,70,0.55)", "width": 1.0},
+            line={"color": "rgba(70,70,70,0.35)", "width": 0.8},
             hoverinfo="skip",
             showlegend=False,
         )
     )
-    names = LABELS[labels]
+    names = {
+        **LABELS[labels],
+        "not_reached": _("not reached yet"),
+        "customer": _("customer"),
+        "lost": _("lost"),
+    }
     shown_states = states[shown]
     for code, state in enumerate(NODE_STATES):
         here = shown_states == code
@@ -71,22 +77,24 @@ def network_figure(
                 x=xy[here, 0],
                 y=xy[here, 1],
                 mode="markers",
-                marker={"color": NODE_COLORS[state], "size": 6, "line": {"width": 0}},
-                name=names.get(state, state.replace("_", " ")),
-                text=[f"person {v}" for v in shown[here].tolist()],
+                marker={"color": NODE_COLORS[state], "size": 8, "line": {"width": 0}},
+                name=names[state],
+                text=[_("person {number}").format(number=v) for v in shown[here].tolist()],
                 hoverinfo="text+name",
             )
         )
-    sampled = (
-        f" (a sample of {len(shown):,} of {graph.nodes:,})" if len(shown) < graph.nodes else ""
-    )
+    title = _("The network on day {day:g}").format(day=day)
+    if len(shown) < graph.nodes:
+        title = _("The network on day {day:g}: {shown:,} people of {nodes:,}").format(
+            day=day, shown=len(shown), nodes=graph.nodes
+        )
     fig.update_layout(
-        title=f"The network on day {day:g}{sampled}",
+        title=title,
         template="plotly_white",
         xaxis={"visible": False},
         yaxis={"visible": False, "scaleanchor": "x"},
         height=650,
-        legend={"orientation": "h", "y": -0.05},
+        legend={"orientation": "h", "y": -0.05, "itemsizing": "constant"},
     )
     return fig
 
@@ -133,9 +141,14 @@ def _sample_nodes(
 
 def adoption_figure(bands: Mapping[str, pd.DataFrame], *, title: str = "") -> go.Figure:
     """Customers won over time, one line and p5-p95 band per model (from `adoption_bands`)."""
-    return overlay_figure(
-        bands, "customers", title=title or "Adoption: customers won so far", y_title="customers"
+    fig = overlay_figure(
+        bands,
+        "customers",
+        title=title or _("Adoption: customers won so far"),
+        y_title=_("customers"),
     )
+    fig.update_xaxes(title_text=_("day"))
+    return fig
 
 
 def referral_chain_figure(generations: pd.DataFrame, cascades: pd.DataFrame) -> go.Figure:
@@ -147,7 +160,7 @@ def referral_chain_figure(generations: pd.DataFrame, cascades: pd.DataFrame) -> 
     fig = make_subplots(
         rows=1,
         cols=2,
-        subplot_titles=("Buyers by referral generation", "Seed customers by cascade size"),
+        subplot_titles=(_("Buyers by referral generation"), _("Seed customers by cascade size")),
     )
     fig.add_trace(
         go.Bar(x=generations["generation"], y=generations["buyers"], marker_color=UPPER),
@@ -156,9 +169,26 @@ def referral_chain_figure(generations: pd.DataFrame, cascades: pd.DataFrame) -> 
     )
     sizes = cascades["size"].value_counts().sort_index()
     fig.add_trace(go.Bar(x=sizes.index, y=sizes.to_numpy(), marker_color=LOWER), row=1, col=2)
-    fig.update_xaxes(title_text="generation (0: from outside)", dtick=1, row=1, col=1)
-    fig.update_xaxes(title_text="buyers a seed's chains brought", dtick=1, row=1, col=2)
-    fig.update_yaxes(title_text="buyers", row=1, col=1)
-    fig.update_yaxes(title_text="seed customers", type="log", row=1, col=2)
+    fig.update_xaxes(title_text=_("generation (0: from outside)"), dtick=1, row=1, col=1)
+    fig.update_xaxes(title_text=_("buyers a seed's chains brought"), row=1, col=2)
+    fig.update_yaxes(title_text=_("buyers"), row=1, col=1)
+    most = int(sizes.max()) if len(sizes) else 1
+    fig.update_yaxes(
+        title_text=_("seed customers"),
+        type="log",
+        tickvals=log_ticks(most),
+        tickformat=",d",
+        row=1,
+        col=2,
+    )
     fig.update_layout(template="plotly_white", showlegend=False)
     return fig
+
+
+def log_ticks(most: float) -> list[int]:
+    """Ticks for a log axis up to `most`: 1, 2, 5, 10, 20, 50 ..., each labelled once."""
+    ticks, decade = [], 1
+    while not ticks or ticks[-1] < most:
+        ticks += [decade, 2 * decade, 5 * decade]
+        decade *= 10
+    return [t for t in ticks if t <= max(most, 1) * 2]

@@ -8,31 +8,39 @@ import streamlit as st
 
 import hourglass as hg
 from hourglass.app import cache, runs, state, widgets
+from hourglass.config.network import SocialSelling
+from hourglass.i18n import _
 
 
 def show(choice: state.Choice) -> None:
     """For a scenario with a social graph: one run's picture and clustering, then bands."""
     scenario, seed, reps = choice.scenario, choice.seed, choice.reps
-    st.header(f"Network · {widgets.escape(scenario.name)}")
+    name = widgets.escape(scenario.name)
+    st.header(_("Network · {name}").format(name=name))
     network = scenario.network
     if network is None:
         st.info(
-            f"'{widgets.escape(scenario.name)}' has no social graph. Choose social_network, "
-            "or add a network: section to the scenario (small_world, scale_free, complete or "
-            "edge_list)."
+            _(
+                "'{name}' has no social graph. Choose social_network, or add a `network:` section "
+                "to the scenario (`small_world`, `scale_free`, `complete` or `edge_list`)."
+            ).format(name=name)
         )
         return
     if network.social_selling is not None:
-        st.caption(f"Social selling: {widgets.escape(network.social_selling.label)}.")
+        st.caption(
+            _("Social selling: {label}.").format(label=widgets.escape(network.social_selling.label))
+        )
     text = scenario.to_yaml()
     try:  # the one run with its event log is held in the server's budgets while it runs
         with (
             runs.ledger().admitted(state.session_key(), runs.estimate(scenario, 1)),
-            st.spinner("Simulating one run of the network…"),
+            st.spinner(_("Simulating one run of the network…")),
         ):
             single = cache.one_run(text, seed)
     except runs.TooBig as err:
-        st.error(f"'{widgets.escape(scenario.name)}' is not simulated: {widgets.escape(err)}")
+        st.error(
+            _("'{name}' is not simulated: {reason}").format(name=name, reason=widgets.escape(err))
+        )
         return
     picture(scenario, text, seed, choice.labels)
     clustering(cache.clustering_of(text, seed))
@@ -41,21 +49,44 @@ def show(choice: state.Choice) -> None:
     if result is None or baseline is None:
         return
     bands = {
-        "social graph": hg.analysis.adoption_bands(result.daily),
-        "well mixed": hg.analysis.adoption_bands(baseline.daily),
+        _("social graph"): hg.analysis.adoption_bands(result.daily),
+        _("well mixed"): hg.analysis.adoption_bands(baseline.daily),
     }
     widgets.chart(hg.plots.adoption_figure(bands), "adoption")
-    st.caption(
-        f"{reps} runs of each (seed {seed}): the same market, once in its graph and once "
-        "well mixed, where anyone may meet anyone"
-        + (" (without social selling, which needs the graph)." if network.social_selling else ".")
-    )
+    caption = _(
+        "{reps} runs of each (seed {seed}): the same market, once in its graph and once "
+        "well mixed, where anyone may meet anyone."
+    ).format(reps=reps, seed=seed)
+    if network.social_selling:
+        caption += " " + _("The well-mixed market has no social selling, which needs the graph.")
+    st.caption(caption)
     generations = hg.analysis.generation_table(single)
     widgets.chart(
         hg.plots.referral_chain_figure(generations, hg.analysis.cascades(single)),
         "referral-chains",
     )
-    widgets.csv_button(generations, "Referral generations (CSV)", "referral-generations")
+    widgets.csv_button(
+        generations.rename(columns=generation_headers()),
+        _("Referral generations (CSV)"),
+        "referral-generations",
+    )
+
+
+def social_selling_label(social: SocialSelling) -> str:
+    """Where social selling's lift comes from, in the reader's language."""
+    if social.preset == "linkedin_ssi_claim":
+        return _(
+            "LinkedIn's claim: sellers with a high Social Selling Index create {lift:.0%} more "
+            "opportunities; a vendor's marketing figure, not a measured effect"
+        ).format(lift=social.lift)
+    return _("Your assumption: social selling brings {lift:.0%} more opportunities").format(
+        lift=social.lift
+    )
+
+
+def generation_headers() -> dict[str, str]:
+    """The referral generation table's headers in the reader's language."""
+    return {"generation": _("generation"), "prospects": _("prospects"), "buyers": _("buyers")}
 
 
 def picture(scenario: hg.Scenario, text: str, seed: int, labels: str) -> None:
@@ -64,40 +95,47 @@ def picture(scenario: hg.Scenario, text: str, seed: int, labels: str) -> None:
     day = last
     if last > 0:
         day = st.slider(
-            "Day",
+            _("Day"),
             min_value=0,
             max_value=last,
             value=last,
             step=7,
             key=f"network-day-{state.version_tag(scenario)}",
         )
-    with st.spinner("Laying out the network…"):
+    with st.spinner(_("Laying out the network…")):
         widgets.chart(cache.network_picture(text, seed, day, labels), "network")
     st.caption(
-        "A sample of the people (customers and those they know first), placed so that "
-        "people who know each other sit close; the colour is where each one was that day."
+        _(
+            "A sample of the people (customers and those they know first), placed so that "
+            "people who know each other sit close; the colour is where each one was that day."
+        )
     )
 
 
 def clustering(measured: dict[str, float]) -> None:
     """Customers' clustering in four numbers, each with what it means."""
     shown = (
-        ("Customers", f"{measured['customer_share']:.1%}", "Share of all people who bought."),
         (
-            "Their contacts who bought",
+            _("Customers"),
+            f"{measured['customer_share']:.1%}",
+            _("Share of all people who bought."),
+        ),
+        (
+            _("Their contacts who bought"),
             f"{measured['neighbour_customer_share']:.1%}",
-            "Share of customers' contacts who are customers too.",
+            _("Share of customers' contacts who are customers too."),
         ),
         (
-            "Homophily",
-            f"{measured['homophily']:.1f} times",
-            "Their contacts' share over the customer share: 1 means no clustering.",
+            _("Homophily"),
+            _("{times:.1f} times").format(times=measured["homophily"]),
+            _("Their contacts' share over the customer share: 1 means no clustering."),
         ),
         (
-            "Clustering coefficient",
+            _("Clustering coefficient"),
             f"{measured['clustering_customers']:.2f}",
-            "Among customers, against "
-            f"{measured['clustering_graph']:.2f} for the whole graph (a sample of people).",
+            _(
+                "Among customers, against {whole:.2f} for the whole graph (a sample of people)."
+            ).format(whole=measured["clustering_graph"]),
         ),
     )
     for column, (label, value, help_text) in zip(st.columns(len(shown)), shown, strict=True):

@@ -151,7 +151,7 @@ class Customers:
                 np.array([True]),
                 0,
                 luck,
-                self.referral_channel,
+                np.array([self.referral_channel]),
             )
         else:
             self.pending.append((arrival, referrer, who))

@@ -34,7 +34,7 @@ from hourglass.log import (
 )
 from hourglass.sim.committee import BuyingCentre
 from hourglass.sim.customers import Customers
-from hourglass.sim.journeys import Journeys
+from hourglass.sim.journeys import Contacts, Journeys
 from hourglass.sim.market import Market
 from hourglass.sim.neighbourhood import Neighbourhood
 from hourglass.sim.streams import (
@@ -254,12 +254,14 @@ class _Engine(Journeys, Customers):
             self.within_ceiling()
             end = min(day + 1.0, self.horizon)
             self.batch_end = end
+            batches = []
             due = [item for item in self.pending if item[0] < end]
             if due:
                 self.pending = [item for item in self.pending if item[0] >= end]
                 times, referrers, who = (np.array(c) for c in zip(*due, strict=True))
                 gens = self.streams.batch(self.referral_channel, day)
-                self.admit(times, self.referral_channel, referrers.astype(np.int32), gens, who)
+                referrers = referrers.astype(np.int32)
+                batches.append(self.batch_of(gens, times, self.referral_channel, referrers, who))
             month = int(day / DAYS_PER_MONTH)
             today = [by_month[min(month, len(by_month) - 1)] for by_month in rates]
             for code, rate in enumerate(today):
@@ -270,9 +272,10 @@ class _Engine(Journeys, Customers):
                 times = day + gens[TIMES].random(n) * (end - day)
                 who = gens[MARKET].integers(self.market.size or 1, size=n)
                 new = self.market.claim_block(who)
-                self.admit(times, code, np.full(n, -1, np.int32), gens, who, new)
+                batches.append(self.batch_of(gens, times, code, np.full(n, -1, np.int32), who, new))
             if social is not None and social.lift * sum(today) > 0:
-                self.social_selling(day, end, social.lift * sum(today))
+                batches.append(self.social_selling(day, end, social.lift * sum(today)))
+            self.admit(batches)
             yield env.timeout(end - day)
             day += 1
 
@@ -315,7 +318,7 @@ class _Engine(Journeys, Customers):
             "misjudges this scenario, please report it"
         )
 
-    def social_selling(self, day: int, end: float, rate: float) -> None:
+    def social_selling(self, day: int, end: float, rate: float) -> Contacts:
         """Sellers' social selling reaches `rate` people a day among customers' contacts."""
         code = self.channels.index(SOCIAL_CHANNEL)
         gens = self.streams.batch(code, day)
@@ -325,4 +328,4 @@ class _Engine(Journeys, Customers):
         known = np.flatnonzero(who >= 0)
         new = np.zeros(n, dtype=bool)
         new[known] = self.market.claim_block(who[known])
-        self.admit(times, code, np.full(n, -1, np.int32), gens, who, new)
+        return self.batch_of(gens, times, code, np.full(n, -1, np.int32), who, new)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from itertools import count
 
 import numpy as np
 import simpy
@@ -44,7 +45,7 @@ from hourglass.sim.streams import (
     Streams,
     child,
 )
-from hourglass.sim.team import Team
+from hourglass.sim.team import Lead, Team
 from hourglass.stages import (
     DAYS_PER_MONTH,
     DEFAULT_LOSS_REASON,
@@ -145,6 +146,9 @@ class _Engine(Journeys, Customers):
         self.contacts = contacts_table()
         self.answers = answers_table()
         self.pending: list[tuple[float, int, int]] = []
+        self.lead_queue: list[tuple[float, int, Lead]] = []  # a heap
+        self.lead_order = count()  # ties in time go first come, first served
+        self.desk_wakes: list[float] = []  # a heap: when the desk's wake-ups are due
         self.batch_end = 0.0
         self.antagonists = 0
         self.ceiling: float = CEILING_SLACK  # raised to the estimate's once a run gets there

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
+from heapq import heappop, heappush
 from typing import NamedTuple
 
 import numpy as np
@@ -141,18 +142,42 @@ class Journeys:
 
         Each carries its own luck; `channel` holds each lead's.
         """
-        now = self.env.now
         warm, cold = self.warm_probs, self.cold_probs
         mine = luck[rows, k:].reshape(len(rows), (len(FUNNEL) - k) * FIELDS).tolist()
         for pid, at, ref, row, code in zip(
             ids.tolist(), t.tolist(), referred.tolist(), mine, channel.tolist(), strict=True
         ):
-            lead = Lead(pid, code, k, at, warm if ref else cold, row)
-            self.env.timeout(at - now, value=lead).callbacks.append(self._arrives)
+            self._queue_lead(Lead(pid, code, k, at, warm if ref else cold, row))
 
-    def _arrives(self, event: simpy.Event) -> None:
+    def _queue_lead(self, lead: Lead) -> None:
+        """The lead gets to its stage at `lead.at`: it waits in the desk's queue till then.
+
+        One SimPy event wakes the desk for its earliest lead, however many are queued.
+        """
+        heappush(self.lead_queue, (lead.at, next(self.lead_order), lead))
+        self._wake_desk()
+
+    def _wake_desk(self) -> None:
+        """Have the desk woken when its first lead is due, unless a wake-up comes by then."""
+        queue, wakes = self.lead_queue, self.desk_wakes
+        if queue and (not wakes or queue[0][0] < wakes[0]):
+            heappush(wakes, queue[0][0])
+            self.env.timeout(queue[0][0] - self.env.now).callbacks.append(self._open_desk)
+
+    def _open_desk(self, event: simpy.Event) -> None:
+        """Serve the queued leads in time order, up to the next other event; then sleep.
+
+        Leads touch nothing another event reads before its time, so serving every lead due
+        before the next event, without waking SimPy for each, keeps the order of the run.
+        """
+        env, queue = self.env, self.lead_queue
+        heappop(self.desk_wakes)  # this wake-up, the earliest
+        while queue and queue[0][0] < env.peek():
+            self._arrives(heappop(queue)[2])
+        self._wake_desk()
+
+    def _arrives(self, lead: Lead) -> None:
         """A lead gets to its stage: one the team works, or one it walks alone."""
-        lead = event.value
         if self.worked[lead.stage]:
             self._meet_team(lead)
         else:
@@ -231,7 +256,7 @@ class Journeys:
                 return
             k, t, base = k + 1, done, base + FIELDS
         lead.stage, lead.at = k, t
-        self.env.timeout(t - self.env.now, value=lead).callbacks.append(self._arrives)
+        self._queue_lead(lead)
 
     def _decide(self, lead: Lead, k: int, base: int, t: float) -> tuple[bool, int]:
         """Whether the lead passes stage `k`, entered at `t`, and the visit's outcome.

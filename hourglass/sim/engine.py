@@ -280,6 +280,7 @@ class _Engine(Journeys, Customers):
             if social is not None and social.lift * sum(today) > 0:
                 batches.append(self.social_selling(day, end, social.lift * sum(today)))
             self.admit(batches)
+            self.talk(day)
             yield env.timeout(end - day)
             day += 1
 

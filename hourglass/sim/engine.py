@@ -1,10 +1,12 @@
 """The SimPy engine: arrivals, journeys, the sales team, life after the sale, referrals.
 
-Whatever does not depend on shared state is drawn in numpy blocks when a prospect arrives
-(its pass/fail path through stages no seller works). SimPy sees only what interacts: leads
-reaching the sales team (first come, first served, so a lead's wait and its seller's work
-are settled when it arrives), referral contacts with the market, and changes in the
-antagonist count. The engine writes the event log and counts nothing itself.
+Whatever does not depend on shared state is drawn in numpy blocks when a day's contacts
+arrive (their pass/fail paths through stages no seller works). What interacts is ordered in
+time: leads reaching the sales team wait in one queue, served first come, first served, so
+a lead's wait and its seller's work are settled when it arrives; a day's referral contacts
+with the market are made in time order when the day's batches arrive; changes in the
+antagonist count are SimPy events. The engine writes the event log and counts nothing
+itself.
 """
 
 from __future__ import annotations

@@ -85,12 +85,13 @@ def run_engine(prospects: int, seed: int) -> dict:
 
     scenario = parse_scenario(scenario_data(prospects))
     base = _rss_mb()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     run = simulate(scenario, seed)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
         "seconds": seconds,
+        "cpu_seconds": cpu,
         "peak_mb": peak,
         "added_mb": peak - base,
         "prospects": len(run.log.prospects["arrival"]),
@@ -145,10 +146,10 @@ def run_plain(prospects: int, seed: int) -> dict:
             env.process(customer(env, pid))
             pid += 1
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     env.process(arrivals(env))
     env.run(until=HORIZON)
-    return {"seconds": time.perf_counter() - started}
+    return {"seconds": time.perf_counter() - started, "cpu_seconds": time.process_time() - cpu}
 
 
 def _measure(kind: str, prospects: int, seed: int, root: Path | None = None) -> dict:
@@ -214,9 +215,13 @@ def main() -> None:
                 round(max(plain_s) / min(engine_s), 2),
             ],
         }
+        p_cpu = statistics.median(r["cpu_seconds"] for r in plain)
+        row["cpu_ratio"] = round(p_cpu / statistics.median(r["cpu_seconds"] for r in engine), 2)
         if before:
             b_s = statistics.median(r["seconds"] for r in before)
             row["before_ratio"] = round(p_s / b_s, 2)
+            b_cpu = statistics.median(r["cpu_seconds"] for r in before)
+            row["before_cpu_ratio"] = round(p_cpu / b_cpu, 2)
             row["before_added_bytes_per_prospect"] = round(
                 statistics.median(r["added_mb"] * 2**20 / r["prospects"] for r in before)
             )

@@ -6,6 +6,7 @@ measurement runs in a fresh process so that peak memory is its own.
 
     python benchmarks/bench_engine.py                 # 10k, 100k, 1M prospects
     python benchmarks/bench_engine.py --sizes 10000 100000 --repeat 3 --json
+    python benchmarks/bench_engine.py --sizes 1000000 --before ../other   # and another checkout
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import resource
 import statistics
 import subprocess
@@ -83,12 +85,13 @@ def run_engine(prospects: int, seed: int) -> dict:
 
     scenario = parse_scenario(scenario_data(prospects))
     base = _rss_mb()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     run = simulate(scenario, seed)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
         "seconds": seconds,
+        "cpu_seconds": cpu,
         "peak_mb": peak,
         "added_mb": peak - base,
         "prospects": len(run.log.prospects["arrival"]),
@@ -143,13 +146,15 @@ def run_plain(prospects: int, seed: int) -> dict:
             env.process(customer(env, pid))
             pid += 1
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     env.process(arrivals(env))
     env.run(until=HORIZON)
-    return {"seconds": time.perf_counter() - started}
+    return {"seconds": time.perf_counter() - started, "cpu_seconds": time.process_time() - cpu}
 
 
-def _measure(kind: str, prospects: int, seed: int) -> dict:
+def _measure(kind: str, prospects: int, seed: int, root: Path | None = None) -> dict:
+    """One run in a fresh process; `root` is the checkout whose engine runs (default: this)."""
+    env = dict(os.environ, PYTHONPATH=str(root)) if root else None
     out = subprocess.run(
         [
             sys.executable,
@@ -164,6 +169,7 @@ def _measure(kind: str, prospects: int, seed: int) -> dict:
         check=True,
         capture_output=True,
         text=True,
+        env=env,
     )
     return json.loads(out.stdout)
 
@@ -175,6 +181,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs per size; medians shown")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", action="store_true", help="one JSON object per size")
+    parser.add_argument("--before", type=Path, help="another checkout's engine, run interleaved")
     parser.add_argument("--worker", choices=["engine", "plain"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -184,12 +191,15 @@ def main() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     for size in args.sizes:
         reps = args.repeat
-        engine, plain = [], []
-        for i in range(reps):  # interleaved, so both meet the same machine load
+        engine, plain, before = [], [], []
+        for i in range(reps):  # interleaved, so all meet the same machine load
             engine.append(_measure("engine", size, args.seed + i))
             plain.append(_measure("plain", size, args.seed + i))
-        e_s = statistics.median(r["seconds"] for r in engine)
-        p_s = statistics.median(r["seconds"] for r in plain)
+            if args.before:
+                before.append(_measure("engine", size, args.seed + i, args.before.resolve()))
+        engine_s = [r["seconds"] for r in engine]
+        plain_s = [r["seconds"] for r in plain]
+        e_s, p_s = statistics.median(engine_s), statistics.median(plain_s)
         row = {
             "prospects": size,
             "engine_per_s": round(size / e_s),
@@ -197,8 +207,25 @@ def main() -> None:
             "ratio": round(p_s / e_s, 2),
             "peak_mb": round(statistics.median(r["peak_mb"] for r in engine), 1),
             "added_mb": round(statistics.median(r["added_mb"] for r in engine), 1),
+            "added_bytes_per_prospect": round(
+                statistics.median(r["added_mb"] * 2**20 / r["prospects"] for r in engine)
+            ),
+            "ratio_range": [
+                round(min(plain_s) / max(engine_s), 2),
+                round(max(plain_s) / min(engine_s), 2),
+            ],
         }
-        if args.json:
+        p_cpu = statistics.median(r["cpu_seconds"] for r in plain)
+        row["cpu_ratio"] = round(p_cpu / statistics.median(r["cpu_seconds"] for r in engine), 2)
+        if before:
+            b_s = statistics.median(r["seconds"] for r in before)
+            row["before_ratio"] = round(p_s / b_s, 2)
+            b_cpu = statistics.median(r["cpu_seconds"] for r in before)
+            row["before_cpu_ratio"] = round(p_cpu / b_cpu, 2)
+            row["before_added_bytes_per_prospect"] = round(
+                statistics.median(r["added_mb"] * 2**20 / r["prospects"] for r in before)
+            )
+        if args.json or before:
             print(json.dumps(row), flush=True)
         else:
             print(

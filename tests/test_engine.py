@@ -6,6 +6,7 @@ import gc
 import math
 import subprocess
 import sys
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -408,3 +409,25 @@ def test_a_cohort_leaves_the_other_channels_luck_alone():
         np.sort(joined.prospects["arrival"][outside]), np.sort(plain.prospects["arrival"])
     )
     assert len(joined.visits["stage"]) == len(plain.visits["stage"])
+
+
+def test_one_seat_never_works_two_leads_at_once():
+    """Leads served from the queue ahead of SimPy's clock still take the seat in time order.
+
+    One seller works Try and Buy for the shipped baseline's leads (referrals, lone referred
+    prospects and all): each lead holds the seat from the start of its work at Try to the end
+    of its last worked visit, and no two such spans overlap.
+    """
+    scenario = load_scenario().with_overrides({"horizon_days": 120.0, "sales.sellers": 1})
+    log = simulate(scenario, 4).log
+    v = log.visits
+    worked = np.isfinite(v["wait"]) & (v["stage"] >= 3)
+    pid, stage = v["prospect"][worked], v["stage"][worked]
+    start = (v["enter"] + v["wait"])[worked]
+    end = np.where(np.isnan(v["exit"]), log.horizon_days, v["exit"])[worked]
+    first = stage == 3
+    last_end = dict(zip(pid.tolist(), end.tolist(), strict=True))  # Buy, if reached, last
+    firsts = zip(pid[first].tolist(), start[first].tolist(), strict=True)
+    spans = sorted((s, last_end[p]) for p, s in firsts)
+    assert len(spans) > 500
+    assert all(nxt >= end for (_, end), (nxt, _) in pairwise(spans))

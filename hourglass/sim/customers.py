@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections import defaultdict
 from functools import partial
 
 import numpy as np
@@ -47,6 +48,7 @@ class Customers:
         engage, rates = self.plan.engage_skill, self.plan.contacts_per_month
         self.refer_rate = [rates.get(c, 0.0) * engage / DAYS_PER_MONTH for c in self.classes]
         self.win_prob = referral.win_prob if referral else 0.0
+        self.talks: defaultdict[int, list[tuple[float, int]]] = defaultdict(list)
         ref_rng = self.rng["referrals"]
         self.u_referral = draws(ref_rng.random)
         self.referral_delay = (
@@ -99,8 +101,7 @@ class Customers:
                 if u() < dropout:
                     klass = self._move(pid, t, klass, self.lapsed)
             elif pick < buy_rate + refer_rate:
-                contact = self.env.timeout(t - self.env.now, value=pid)
-                contact.callbacks.append(self.referral_contact)
+                self._will_talk(pid, t)
             else:
                 i = bisect_right(cum_rates, pick - buy_rate - refer_rate)
                 klass = self._move(pid, t, klass, codes[min(i, len(codes) - 1)])
@@ -124,9 +125,29 @@ class Customers:
     def _count_antagonist(self, event: simpy.Event) -> None:
         self.antagonists += event.value
 
-    def referral_contact(self, event: simpy.Event) -> None:
-        """An advocate talks to someone; a new person won over arrives after a delay."""
-        referrer, now = event.value, self.env.now
+    def _will_talk(self, referrer: int, t: float) -> None:
+        """Customer `referrer` will talk to someone at `t`: on that day's list, or an event.
+
+        A contact touches only the market and the people it brings, which nothing else
+        touches between one day's batches, so the day's contacts are made, in time order,
+        when its batches arrive; only one due before the next batch is an event of its own.
+        """
+        if t < self.batch_end:
+            contact = self.env.timeout(t - self.env.now, value=referrer)
+            contact.callbacks.append(self._talks_now)
+        else:
+            self.talks[int(t)].append((t, referrer))
+
+    def _talks_now(self, event: simpy.Event) -> None:
+        self.referral_contact(event.value, self.env.now)
+
+    def talk(self, day: int) -> None:
+        """The referral contacts of day `day`, in time order."""
+        for t, referrer in sorted(self.talks.pop(day, ())):
+            self.referral_contact(referrer, t)
+
+    def referral_contact(self, referrer: int, now: float) -> None:
+        """An advocate talks to someone at `now`; a new person won over arrives after a delay."""
         net = self.net
         who = self.market.free(net.neighbour(referrer)) if net else self.market.pick_new()
         won = who >= 0 and self.u_referral() < self.win_prob
@@ -151,7 +172,7 @@ class Customers:
                 np.array([True]),
                 0,
                 luck,
-                self.referral_channel,
+                np.array([self.referral_channel]),
             )
         else:
             self.pending.append((arrival, referrer, who))

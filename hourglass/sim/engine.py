@@ -1,10 +1,12 @@
 """The SimPy engine: arrivals, journeys, the sales team, life after the sale, referrals.
 
-Whatever does not depend on shared state is drawn in numpy blocks when a prospect arrives
-(its pass/fail path through stages no seller works). SimPy sees only what interacts: leads
-reaching the sales team (first come, first served, so a lead's wait and its seller's work
-are settled when it arrives), referral contacts with the market, and changes in the
-antagonist count. The engine writes the event log and counts nothing itself.
+Whatever does not depend on shared state is drawn in numpy blocks when a day's contacts
+arrive (their pass/fail paths through stages no seller works). What interacts is ordered in
+time: leads reaching the sales team wait in one queue, served first come, first served, so
+a lead's wait and its seller's work are settled when it arrives; a day's referral contacts
+with the market are made in time order when the day's batches arrive; changes in the
+antagonist count are SimPy events. The engine writes the event log and counts nothing
+itself.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from itertools import count
 
 import numpy as np
 import simpy
@@ -35,7 +38,7 @@ from hourglass.log import (
 )
 from hourglass.sim.committee import BuyingCentre
 from hourglass.sim.customers import Customers
-from hourglass.sim.journeys import Journeys
+from hourglass.sim.journeys import Contacts, Journeys
 from hourglass.sim.market import Market
 from hourglass.sim.neighbourhood import Neighbourhood
 from hourglass.sim.streams import (
@@ -45,7 +48,7 @@ from hourglass.sim.streams import (
     Streams,
     child,
 )
-from hourglass.sim.team import Team
+from hourglass.sim.team import Lead, Team
 from hourglass.stages import (
     DAYS_PER_MONTH,
     DEFAULT_LOSS_REASON,
@@ -148,6 +151,9 @@ class _Engine(Journeys, Customers):
         self.contacts = contacts_table()
         self.answers = answers_table()
         self.pending: list[tuple[float, int, int]] = []
+        self.lead_queue: list[tuple[float, int, Lead]] = []  # a heap
+        self.lead_order = count()  # ties in time go first come, first served
+        self.desk_wakes: list[float] = []  # a heap: when the desk's wake-ups are due
         self.batch_end = 0.0
         self.antagonists = 0
         self.ceiling: float = CEILING_SLACK  # raised to the estimate's once a run gets there
@@ -257,12 +263,14 @@ class _Engine(Journeys, Customers):
             self.within_ceiling()
             end = min(day + 1.0, self.horizon)
             self.batch_end = end
+            batches = []
             due = [item for item in self.pending if item[0] < end]
             if due:
                 self.pending = [item for item in self.pending if item[0] >= end]
                 times, referrers, who = (np.array(c) for c in zip(*due, strict=True))
                 gens = self.streams.batch(self.referral_channel, day)
-                self.admit(times, self.referral_channel, referrers.astype(np.int32), gens, who)
+                referrers = referrers.astype(np.int32)
+                batches.append(self.batch_of(gens, times, self.referral_channel, referrers, who))
             month = int(day / DAYS_PER_MONTH)
             today = [by_month[min(month, len(by_month) - 1)] for by_month in rates]
             for code, rate in enumerate(today):
@@ -273,9 +281,11 @@ class _Engine(Journeys, Customers):
                 times = day + gens[TIMES].random(n) * (end - day)
                 who = gens[MARKET].integers(self.market.size or 1, size=n)
                 new = self.market.claim_block(who)
-                self.admit(times, code, np.full(n, -1, np.int32), gens, who, new)
+                batches.append(self.batch_of(gens, times, code, np.full(n, -1, np.int32), who, new))
             if social is not None and social.lift * sum(today) > 0:
-                self.social_selling(day, end, social.lift * sum(today))
+                batches.append(self.social_selling(day, end, social.lift * sum(today)))
+            self.admit(batches)
+            self.talk(day)
             yield env.timeout(end - day)
             day += 1
 
@@ -318,7 +328,7 @@ class _Engine(Journeys, Customers):
             "misjudges this scenario, please report it"
         )
 
-    def social_selling(self, day: int, end: float, rate: float) -> None:
+    def social_selling(self, day: int, end: float, rate: float) -> Contacts:
         """Sellers' social selling reaches `rate` people a day among customers' contacts."""
         code = self.channels.index(SOCIAL_CHANNEL)
         gens = self.streams.batch(code, day)
@@ -328,4 +338,4 @@ class _Engine(Journeys, Customers):
         known = np.flatnonzero(who >= 0)
         new = np.zeros(n, dtype=bool)
         new[known] = self.market.claim_block(who[known])
-        self.admit(times, code, np.full(n, -1, np.int32), gens, who, new)
+        return self.batch_of(gens, times, code, np.full(n, -1, np.int32), who, new)

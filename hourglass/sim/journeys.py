@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
+from heapq import heappop, heappush
+from typing import NamedTuple
 
 import numpy as np
 import simpy
@@ -30,6 +32,16 @@ from hourglass.sim.team import Lead
 from hourglass.stages import DAYS_PER_MONTH, FUNNEL
 
 
+class Contacts(NamedTuple):
+    """A batch of contacts that reached someone new: arrival, channel, referrer, person, luck."""
+
+    times: np.ndarray
+    channel: np.ndarray
+    referrer: np.ndarray
+    who: np.ndarray
+    luck: np.ndarray
+
+
 class Journeys:
     """The engine's funnel: how contacts become prospects and prospects become buyers.
 
@@ -37,36 +49,43 @@ class Journeys:
     team, the log tables) and hands each first purchase to `on_purchase`.
     """
 
-    def admit(
+    def batch_of(
         self,
+        gens: list[np.random.Generator],
         times: np.ndarray,
         channel: int,
         referrer: np.ndarray,
-        gens: list[np.random.Generator],
         who: np.ndarray,
         new: np.ndarray | None = None,
-    ) -> None:
-        """Contacts with people `who` walk the stages no seller works, nor the network boosts.
+    ) -> Contacts:
+        """One batch's contacts with people `who`, and their luck; those in `new` (else all).
 
-        They enter Know (those in `new`, else all).
-
-        Each contact's luck is drawn whether or not it is admitted, row by row from its
-        batch's streams, so a scenario with more contacts leaves the others' luck alone.
+        Each contact's luck is drawn whether or not it is kept, row by row from its batch's
+        streams, so a scenario with more contacts leaves the others' luck alone.
         """
-        if not len(times):
-            return
         luck = self._draw_paths(gens, len(times))
         if new is not None:
             keep = np.flatnonzero(new)
             times, referrer, luck, who = times[keep], referrer[keep], luck[keep], who[keep]
-        n = len(times)
-        if n == 0:
+        return Contacts(times, np.full(len(times), channel, np.int8), referrer, who, luck)
+
+    def admit(self, batches: list[Contacts]) -> None:
+        """The day's contacts enter Know and walk the stages no seller works nor the network boosts.
+
+        Those reaching a stage decided lead by lead are handed over. The batches walk together,
+        so a day's stages cost one set of array operations whatever the channels.
+        """
+        batches = [b for b in batches if len(b.times)]
+        if not batches:
             return
+        times, channel, referrer, who, luck = (
+            np.concatenate(column) if len(batches) > 1 else column[0]
+            for column in zip(*batches, strict=True)
+        )
+        n = len(times)
         first = self.prospects.count
         node = who if self.market.size else np.full(n, -1)
-        self.prospects.add_block(
-            arrival=times, channel=np.full(n, channel, np.int8), referrer=referrer, node=node
-        )
+        self.prospects.add_block(arrival=times, channel=channel, referrer=referrer, node=node)
         if self.net:
             self.net.place(first, who)
         ids = np.arange(first, first + n, dtype=np.int32)
@@ -75,7 +94,7 @@ class Journeys:
         t = times
         for k in range(len(FUNNEL)):
             if self.per_lead[k]:
-                self._hand_over(ids, rows, t, referred, k, luck, channel)
+                self._hand_over(ids, rows, t, referred, k, luck, channel[rows])
                 return
             if not len(ids):
                 return
@@ -118,23 +137,47 @@ class Journeys:
             luck[:, :, QUICK_TIME] = flat.reshape(n, stages)
         return luck
 
-    def _hand_over(self, ids, rows, t, referred, k: int, luck: np.ndarray, channel: int) -> None:
+    def _hand_over(self, ids, rows, t, referred, k: int, luck: np.ndarray, channel) -> None:
         """Leads reaching the first stage decided lead by lead go on in SimPy.
 
-        Each carries its own luck.
+        Each carries its own luck; `channel` holds each lead's.
         """
-        now = self.env.now
         warm, cold = self.warm_probs, self.cold_probs
         mine = luck[rows, k:].reshape(len(rows), (len(FUNNEL) - k) * FIELDS).tolist()
-        for pid, at, ref, row in zip(
-            ids.tolist(), t.tolist(), referred.tolist(), mine, strict=True
+        for pid, at, ref, row, code in zip(
+            ids.tolist(), t.tolist(), referred.tolist(), mine, channel.tolist(), strict=True
         ):
-            lead = Lead(pid, channel, k, at, warm if ref else cold, row)
-            self.env.timeout(at - now, value=lead).callbacks.append(self._arrives)
+            self._queue_lead(Lead(pid, code, k, at, warm if ref else cold, row))
 
-    def _arrives(self, event: simpy.Event) -> None:
+    def _queue_lead(self, lead: Lead) -> None:
+        """The lead gets to its stage at `lead.at`: it waits in the desk's queue till then.
+
+        One SimPy event wakes the desk for its earliest lead, however many are queued.
+        """
+        heappush(self.lead_queue, (lead.at, next(self.lead_order), lead))
+        self._wake_desk()
+
+    def _wake_desk(self) -> None:
+        """Have the desk woken when its first lead is due, unless a wake-up comes by then."""
+        queue, wakes = self.lead_queue, self.desk_wakes
+        if queue and (not wakes or queue[0][0] < wakes[0]):
+            heappush(wakes, queue[0][0])
+            self.env.timeout(queue[0][0] - self.env.now).callbacks.append(self._open_desk)
+
+    def _open_desk(self, event: simpy.Event) -> None:
+        """Serve the queued leads in time order, up to the next other event; then sleep.
+
+        Leads touch nothing another event reads before its time, so serving every lead due
+        before the next event, without waking SimPy for each, keeps the order of the run.
+        """
+        env, queue = self.env, self.lead_queue
+        heappop(self.desk_wakes)  # this wake-up, the earliest
+        while queue and queue[0][0] < env.peek():
+            self._arrives(heappop(queue)[2])
+        self._wake_desk()
+
+    def _arrives(self, lead: Lead) -> None:
         """A lead gets to its stage: one the team works, or one it walks alone."""
-        lead = event.value
         if self.worked[lead.stage]:
             self._meet_team(lead)
         else:
@@ -213,7 +256,7 @@ class Journeys:
                 return
             k, t, base = k + 1, done, base + FIELDS
         lead.stage, lead.at = k, t
-        self.env.timeout(t - self.env.now, value=lead).callbacks.append(self._arrives)
+        self._queue_lead(lead)
 
     def _decide(self, lead: Lead, k: int, base: int, t: float) -> tuple[bool, int]:
         """Whether the lead passes stage `k`, entered at `t`, and the visit's outcome.

@@ -16,8 +16,8 @@ FIELDS = 6
 """A contact's luck, stage after stage: pass, loss-reason and qualification uniforms, time in
 stage, patience, and the time a fast "no" takes."""
 
-WORDS_PER_USE = 4
-"""64-bit seed words per use: a 128-bit PCG64 state and a 128-bit increment."""
+KEY_WORDS = 2
+"""64-bit words in a Philox key."""
 
 
 class Streams:
@@ -25,31 +25,33 @@ class Streams:
 
     A change in one channel or on one day leaves every other batch's luck alone, for common
     random numbers.
+
+    Each use (and lone referrals' each use) has its own Philox key, drawn once from the
+    run's seed; a batch's stream is that key's counter range starting at (channel, day).
+    Philox is a keyed block cipher on its counter, so distinct keys and disjoint counter
+    ranges give independent streams, and setting a batch up costs one counter write per
+    use instead of seeding a fresh generator.
     """
 
     def __init__(self, seq: np.random.SeedSequence) -> None:
-        self._entropy, self._key = seq.entropy, tuple(seq.spawn_key)
-        self._gens = [np.random.Generator(np.random.PCG64(0)) for _ in range(BLOCKS)]
+        keys = np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, 7919))
+        words = keys.generate_state(2 * BLOCKS * KEY_WORDS, np.uint64).reshape(2, BLOCKS, 2)
+        self._gens = [
+            [np.random.Generator(np.random.Philox(key=key)) for key in by_use] for by_use in words
+        ]
+        self._states = [[gen.bit_generator.state for gen in gens] for gens in self._gens]
 
     def batch(self, channel: int, day: int, lone: bool = False) -> list[np.random.Generator]:
-        """Generators for one batch, one per use; valid until the next call.
-
-        Each use's PCG64 starts from its own state and increment, four words of the batch's
-        SeedSequence, so the uses are independent streams. One state advanced by multiples
-        of 2**96 per use would be cheaper, but such streams' draws correlate.
-        """
-        key = (*self._key, 7919, int(lone), channel, day)
-        seq = np.random.SeedSequence(self._entropy, spawn_key=key)
-        words = seq.generate_state(WORDS_PER_USE * BLOCKS, np.uint64).tolist()
-        for use, gen in enumerate(self._gens):
-            s_hi, s_lo, i_hi, i_lo = words[WORDS_PER_USE * use : WORDS_PER_USE * (use + 1)]
-            gen.bit_generator.state = {
-                "bit_generator": "PCG64",
-                "state": {"state": s_hi << 64 | s_lo, "inc": i_hi << 64 | i_lo | 1},
-                "has_uint32": 0,
-                "uinteger": 0,
-            }
-        return self._gens
+        """Generators for one batch, one per use; valid until the next call."""
+        gens, states = self._gens[int(lone)], self._states[int(lone)]
+        for gen, state in zip(gens, states, strict=True):
+            counter = state["state"]["counter"]
+            counter[0] = counter[1] = 0
+            counter[2], counter[3] = channel, day
+            state["buffer_pos"] = len(state["buffer"])  # the buffer is spent: draw afresh
+            state["has_uint32"] = 0
+            gen.bit_generator.state = state
+        return gens
 
 
 def child(seq: np.random.SeedSequence, index: int) -> np.random.SeedSequence:

@@ -1,0 +1,142 @@
+"""The planner: calendar months, the fixed-window K-factor, the spend plan, and its page."""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import hourglass as hg
+from hourglass.analysis import forecast
+from hourglass.app import runs
+from hourglass.app.pages import planner
+from hourglass.plots.forecast import month_label
+from tests.helpers import ROOT
+from tests.test_dashboard import figures, open_page
+
+START = datetime.date(2027, 3, 1)
+BASELINE = (ROOT / "scenarios" / "baseline.yaml").read_text(encoding="utf-8")
+DATED = (
+    BASELINE.replace("name: baseline", "name: dated")
+    .replace("budget_per_month: 15000", "budget_per_month: 3000")
+    .replace("prospects_per_day: 40", "prospects_per_day: 8")
+    .replace("seed: 1\n", "seed: 1\nstart_date: 2027-03-01\n")
+)
+"""A fifth of the baseline's arrivals, dated: 36 months of it simulate in seconds."""
+RANGE = re.compile(r"^[\d,.]+M? \([\d,.]+M?\N{EN DASH}[\d,.]+M?\)$")
+
+
+def test_referrals_count_only_within_the_window_on_the_referrers_day():
+    referrer = np.array([0.5, 0.5, 2.2, 2.9])
+    referred = np.array([10.0, 200.0, 2.9, 185.6])  # 199.5 and 182.7 days: outside 182.625
+    counts = forecast.referrals_in_window(referrer, referred, 4, forecast.REFERRAL_WINDOW_DAYS)
+    assert counts.tolist() == [1, 0, 1, 0]
+
+
+def test_a_months_k_factor_is_complete_once_its_window_ends_in_the_simulation():
+    daily = pd.DataFrame(
+        {
+            "rep": 0,
+            "day": np.arange(120),
+            "buyers": 2,
+            "revenue": 10.0,
+            "referred_buyers": 0,
+            "brought_in_window": np.where(np.arange(120) < 31, 1, 0),
+            "active_customers": np.arange(120),
+        }
+    )
+    months = forecast.calendar_months(daily, START, 92)  # March, April, May 2027
+    assert [str(m) for m in months["month"]] == ["2027-03", "2027-04", "2027-05"]
+    assert months["buyers"].tolist() == [62, 60, 62]
+    assert months["active_customers"].tolist() == [30, 60, 91]
+    # March's last buyer's window ends on day 31 + 182.625; April's on day 61 + 182.625
+    k = forecast.monthly_k_factor(months, START, simulated_days=31 + 182.625)
+    assert k["k_factor"].tolist() == [pytest.approx(0.5), 0.0, 0.0]
+    assert k["complete"].tolist() == [True, False, False]
+    assert forecast.pooled_k_factor(months, k).tolist() == [pytest.approx(0.5)]
+
+
+def test_the_spend_plan_is_split_into_calendar_months():
+    scenario = hg.config.parse_scenario_text(DATED, "dated.yaml")
+    spend = forecast.monthly_spend(scenario, START, forecast.days_in_months(START, 2))
+    per_day = 3000 / hg.stages.DAYS_PER_MONTH
+    assert list(spend.columns) == ["month", "ads", forecast.SELLERS]
+    assert spend["ads"].tolist() == pytest.approx([31 * per_day, 30 * per_day])
+    assert spend[forecast.SELLERS].iloc[1] == pytest.approx(30 * 12 * 2500 / (365.25 / 12))
+
+
+def test_months_are_written_as_the_reader_writes_them():
+    march = pd.Period("2027-03", "M")
+    assert month_label(march, "en") == "2027-03"
+    assert month_label(march, "ru") == "март 2027"
+
+
+def test_an_undated_forecast_starts_on_the_first_of_next_month():
+    assert forecast.next_month_start(datetime.date(2026, 11, 27)) == datetime.date(2026, 12, 1)
+    assert forecast.next_month_start(datetime.date(2026, 12, 1)) == datetime.date(2027, 1, 1)
+    assert forecast.days_in_months(START, 12) == 366  # March 2027 to March 2028, a leap day
+
+
+def test_replications_are_cut_to_what_the_work_budget_admits():
+    three_years = hg.load_scenario().with_overrides({"horizon_days": 1096.0})
+    per_run = runs.estimate(three_years, 1).events_per_run
+    assert planner.affordable_reps(three_years, 50) == int(runs.SESSION_EVENTS // per_run) == 11
+    assert planner.affordable_reps(three_years, 8) == 8
+
+
+def dated_page(**state: object):
+    return open_page("planner", library={"dated": DATED}, chosen="dated", **state)
+
+
+def test_the_planner_shows_months_with_ranges_and_slices_one_simulation():
+    at = dated_page()
+    assert [h.value for h in at.header] == ["Forecast · dated"]
+    buyers = next(m for m in at.metric if m.label == "Buyers")
+    assert RANGE.match(buyers.value), buyers.value
+    band = "p5-p95 of 2 runs: simulation noise only; parameter uncertainty is not included"
+    assert band in [c.value for c in at.caption]
+    assert any("March 1, 2027, the scenario's start date" in c.value for c in at.caption)
+    year = at.dataframe[0].value
+    assert year["Month"].tolist()[:2] == ["2027-03", "2027-04"] and len(year) == 12
+    spend = year["Planned spend"].tolist()
+    assert spend[0] == f"{(3000 + 30000) * 31 / (365.25 / 12):,.0f}"  # ads and sellers
+    simulated = len(runs.cache.result_store()[0])
+    at.slider(key="horizon-dated").set_value(24).run()
+    assert not at.exception
+    two_years = at.dataframe[0].value
+    assert len(two_years) == 24
+    # the same simulation cut longer: the first year's months are the same numbers
+    pd.testing.assert_frame_equal(two_years.iloc[:12], year)
+    assert len(runs.cache.result_store()[0]) == simulated  # nothing simulated anew
+    forecast_chart = figures(at)[0]
+    assert [a.text for a in forecast_chart.layout.annotations][2].startswith("Planned spend")
+    at.slider(key="horizon-dated").set_value(36).run()
+    hollow = next(t for t in figures(at)[1].data if t.marker.symbol == "circle-open")
+    # the months whose buyers' 6-month window runs past the 36 simulated ones
+    assert list(hollow.x) == [f"2029-{m:02d}" for m in range(8, 13)] + ["2030-01", "2030-02"]
+
+
+def test_the_planner_speaks_russian():
+    at = dated_page(language="ru")
+    assert [h.value for h in at.header] == ["Прогноз · dated"]
+    assert {"Клиенты на конец периода", "K-фактор (рекомендации за 6 месяцев)"} <= {
+        m.label for m in at.metric
+    }
+    table = at.dataframe[0].value
+    assert table["Месяц"].tolist()[:2] == ["март 2027", "апрель 2027"]
+    assert any(c.value.startswith("p5\N{EN DASH}p95 по 2 прогонам") for c in at.caption)
+
+
+def test_the_planner_cuts_replications_with_a_note_instead_of_refusing(monkeypatch):
+    per_run = runs.estimate(
+        hg.config.parse_scenario_text(DATED).with_overrides({"horizon_days": 1096.0}), 1
+    ).events_per_run
+    monkeypatch.setattr(runs, "SESSION_EVENTS", 3.5 * per_run)
+    at = dated_page(reps=8)
+    assert not at.error
+    assert "8 replications of 36 months are more work" in at.info[0].value
+    assert "3 are simulated" in at.info[0].value
+    assert any(c.value.startswith("p5-p95 of 3 runs") for c in at.caption)

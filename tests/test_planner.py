@@ -13,6 +13,7 @@ import hourglass as hg
 from hourglass.analysis import forecast
 from hourglass.app import runs
 from hourglass.app.pages import planner
+from hourglass.config.business import days_in_months
 from hourglass.plots.forecast import month_label
 from tests.helpers import ROOT
 from tests.test_dashboard import figures, open_page
@@ -61,7 +62,7 @@ def test_a_months_k_factor_is_complete_once_its_window_ends_in_the_simulation():
 
 def test_the_spend_plan_is_split_into_calendar_months():
     scenario = hg.config.parse_scenario_text(DATED, "dated.yaml")
-    spend = forecast.monthly_spend(scenario, START, forecast.days_in_months(START, 2))
+    spend = forecast.monthly_spend(scenario, START, days_in_months(START, 2))
     per_day = 3000 / hg.stages.DAYS_PER_MONTH
     assert list(spend.columns) == ["month", "ads", forecast.SELLERS]
     assert spend["ads"].tolist() == pytest.approx([31 * per_day, 30 * per_day])
@@ -77,7 +78,7 @@ def test_months_are_written_as_the_reader_writes_them():
 def test_an_undated_forecast_starts_on_the_first_of_next_month():
     assert forecast.next_month_start(datetime.date(2026, 11, 27)) == datetime.date(2026, 12, 1)
     assert forecast.next_month_start(datetime.date(2026, 12, 1)) == datetime.date(2027, 1, 1)
-    assert forecast.days_in_months(START, 12) == 366  # March 2027 to March 2028, a leap day
+    assert days_in_months(START, 12) == 366  # March 2027 to March 2028, a leap day
 
 
 def test_replications_are_cut_to_what_the_work_budget_admits():

@@ -29,12 +29,6 @@ def next_month_start(today: datetime.date) -> datetime.date:
     return (pd.Timestamp(today) + pd.offsets.MonthBegin(1)).date()
 
 
-def days_in_months(start: datetime.date, months: int) -> int:
-    """Days from `start` to the same day `months` calendar months later."""
-    end = pd.Timestamp(start) + pd.DateOffset(months=months)
-    return (end - pd.Timestamp(start)).days
-
-
 def referrals_in_window(
     referrer_bought: np.ndarray, referred_bought: np.ndarray, days: int, window_days: float
 ) -> np.ndarray:

@@ -17,6 +17,7 @@ import hourglass as hg
 from hourglass.analysis import forecast
 from hourglass.app import cache, runs, state, widgets
 from hourglass.app.runs import Load
+from hourglass.config.business import days_in_months
 from hourglass.experiments.replication import summarize
 from hourglass.i18n import _
 from hourglass.kpis import KPIS
@@ -49,7 +50,7 @@ def show(choice: state.Choice) -> None:
     if simulated is None:
         return
     result, simulated_days = simulated
-    days = forecast.days_in_months(start, horizon)
+    days = days_in_months(start, horizon)
     months = forecast.calendar_months(result.daily, start, days)
     k = forecast.monthly_k_factor(months, start, simulated_days)
     band = _("p5-p95 of {n} runs: simulation noise only; parameter uncertainty is not included")
@@ -111,7 +112,7 @@ def simulate(
     The longest horizon when two or more of its runs fit the work budget, else the chosen one.
     """
     for months in (LONGEST_MONTHS, horizon):
-        days = float(forecast.days_in_months(start, months))
+        days = float(days_in_months(start, months))
         longest = widgets.overridden(choice.scenario, {"horizon_days": days})
         if longest is None:
             return None

@@ -103,3 +103,18 @@ def test_the_page_speaks_russian():
     at.button[0].click().run()
     assert "«my_business» проверен" in shown(at.success[0].value)
     assert metric(at, "Покупатели").value
+
+
+def test_the_scenario_page_speaks_russian():
+    at = open_page("scenario", language="ru")
+    assert [h.value for h in at.header] == ["Файлы сценариев"]
+    assert [shown(h.value) for h in at.subheader] == ["Правка · baseline"]
+    edited = at.text_area[0].value.replace("name: baseline", "name: my_shop")
+    at.text_area[0].set_value(edited)
+    at.button(key="check").click().run()
+    assert shown(at.success[0].value) == "«my_shop» проверен и выбран на всех страницах."
+    at.file_uploader(key="upload").upload("big.yaml", b"#" * (2**20 + 1), "text/yaml").run()
+    assert shown(at.error[0].value) == (
+        "big.yaml: 1,048,577 байт; сценарий может занимать не больше 1,048,576 байт "
+        "(1 МБ). Ничего не изменено."
+    )

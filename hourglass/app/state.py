@@ -11,6 +11,7 @@ import streamlit as st
 
 import hourglass as hg
 from hourglass.app import cache
+from hourglass.i18n import _
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ def keep(text: str, source: str) -> None:
         tell("error", str(err))
         return
     st.session_state.chosen = name
-    tell("success", f"'{name}' is valid and chosen on every page.")
+    tell("success", _("'{name}' is valid and chosen on every page.").format(name=name))
 
 
 def tell(kind: str, message: str) -> None:

@@ -14,6 +14,7 @@ from hourglass.analysis import forecast
 from hourglass.app import runs
 from hourglass.app.pages import planner
 from hourglass.config.business import days_in_months
+from hourglass.i18n import language
 from hourglass.plots.forecast import month_label
 from tests.helpers import ROOT
 from tests.test_dashboard import figures, open_page
@@ -141,3 +142,16 @@ def test_the_planner_cuts_replications_with_a_note_instead_of_refusing(monkeypat
     assert "8 replications of 36 months are more work" in at.info[0].value
     assert "3 are simulated" in at.info[0].value
     assert any(c.value.startswith("p5-p95 of 3 runs") for c in at.caption)
+
+
+def test_time_series_and_conversion_figures_speak_the_readers_language():
+    bands = pd.DataFrame(
+        {"series": "x", "day": [0, 1], "p5": [1.0, 2.0], "p50": [2.0, 3.0], "p95": [3.0, 4.0]}
+    )
+    stages = pd.DataFrame({"stage": ["know"], "conversion": [0.5]})
+    with language("ru"):
+        band = hg.plots.band_figure(bands, ["x"], names={"x": "клиенты"})
+        bars = hg.plots.conversion_bars({"baseline": stages}, labels="ru")
+    assert band.layout.xaxis.title.text == "день"
+    assert band.data[0].name == "клиенты: p5–p95"
+    assert bars.layout.title.text == "Конверсия по этапам"

@@ -153,5 +153,5 @@ def test_time_series_and_conversion_figures_speak_the_readers_language():
         band = hg.plots.band_figure(bands, ["x"], names={"x": "клиенты"})
         bars = hg.plots.conversion_bars({"baseline": stages}, labels="ru")
     assert band.layout.xaxis.title.text == "день"
-    assert band.data[0].name == "клиенты: p5–p95"
+    assert band.data[0].name == "клиенты: p5\N{EN DASH}p95"
     assert bars.layout.title.text == "Конверсия по этапам"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import re
 
 import pytest
 
@@ -103,12 +104,19 @@ def test_the_page_speaks_russian():
     at.button[0].click().run()
     assert "«my_business» проверен" in shown(at.success[0].value)
     assert metric(at, "Покупатели").value
+    assert not latin_prose(at)
+
+
+def latin_prose(at) -> list[str]:
+    """Text the page shows that reads as English (a word of four Latin letters or more)."""
+    return [m.value for m in at.markdown if re.search("[A-Za-z]{4,}", shown(m.value))]
 
 
 def test_the_scenario_page_speaks_russian():
     at = open_page("scenario", language="ru")
     assert [h.value for h in at.header] == ["Файлы сценариев"]
     assert [shown(h.value) for h in at.subheader] == ["Правка · baseline"]
+    assert not latin_prose(at)  # no constant's note shown by Streamlit's magic
     edited = at.text_area[0].value.replace("name: baseline", "name: my_shop")
     at.text_area[0].set_value(edited)
     at.button(key="check").click().run()

@@ -14,14 +14,14 @@ from hourglass.i18n import _, language
 from hourglass.kpis import KPIS
 from hourglass.stages import FUNNEL, LABELS
 
+# Paid channels the form offers; a row without a name is left out.
 CHANNEL_ROWS = 3
-"""Paid channels the form offers; a row without a name is left out."""
+# The session's last answers: the form opens with them (widgets forget theirs off the page).
 ANSWERS = "business-answers"
-"""The session's last answers: the form opens with them (widgets forget theirs off the page)."""
+# The name of the scenario the form made last.
 MADE = "business-made"
-"""The name of the scenario the form made last."""
+# What the form's check said, for the run after it: its kind and message.
 TOLD = "business-told"
-"""What the form's check said, for the run after it: its kind and message."""
 EXPECTED = ("buyers", "revenue", "customers_end")
 
 

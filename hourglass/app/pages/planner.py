@@ -1,8 +1,9 @@
 """Planner: customers and revenue month by month, with the simulation's p5-p95 in words.
 
-The scenario is simulated once to the longest horizon the slider offers and cut to the
-chosen one, so moving the slider simulates nothing. Replications are cut to what the
-dashboard's work budget admits, with a note, rather than the page being refused.
+The scenario is simulated once to the end of the chosen horizon's year (12, 24 or 36
+months) and cut to the chosen horizon, so moving the slider within a year simulates
+nothing. Replications are cut to what the dashboard's work budget admits, with a note,
+rather than the page being refused.
 """
 
 from __future__ import annotations
@@ -24,13 +25,15 @@ from hourglass.kpis import KPIS
 from hourglass.plots.forecast import forecast_figure, k_factor_figure, month_label
 from hourglass.stages import DAYS_PER_MONTH, LABELS
 
+# The longest horizon offered, in months.
 LONGEST_MONTHS = 36
-"""The longest horizon offered, in months: what is simulated, then cut."""
+# Horizons are simulated to the end of their block of this many months, then cut.
+SIMULATED_BLOCK = 12
 SHORTEST_MONTHS = 3
+# Between a range's ends: a hyphen could read as a minus sign.
 RANGE_DASH = "\N{EN DASH}"
-"""Between a range's ends: a hyphen could read as a minus sign."""
+# Marks a K-factor whose window is not yet complete.
 AT_LEAST_LOWER_BOUND = "≥ "
-"""Marks a K-factor whose window is not yet complete."""
 
 
 def show(choice: state.Choice) -> None:
@@ -109,9 +112,10 @@ def simulate(
 ) -> tuple[hg.experiments.Replications, float] | None:
     """The replications to cut the forecast from, and the days they span; None if refused.
 
-    The longest horizon when two or more of its runs fit the work budget, else the chosen one.
+    To the end of the horizon's year when two or more of its runs fit the work budget,
+    else to the horizon itself.
     """
-    for months in (LONGEST_MONTHS, horizon):
+    for months in (-(-horizon // SIMULATED_BLOCK) * SIMULATED_BLOCK, horizon):
         days = float(days_in_months(start, months))
         longest = widgets.overridden(choice.scenario, {"horizon_days": days})
         if longest is None:
@@ -166,8 +170,8 @@ def ranged(kpi: str, stats: dict[str, float]) -> str:
     return f"{p50} ({p5}{RANGE_DASH}{p95})"
 
 
+# The monthly table's measures, as KPIs format them.
 MEASURES = ("buyers", "revenue", "active_customers", "k_factor")
-"""The monthly table's measures, as KPIs format them."""
 MEASURE_KPI = {"active_customers": "customers_end"}
 
 

@@ -9,8 +9,8 @@ import streamlit as st
 from hourglass.app import state, widgets
 from hourglass.i18n import _, language
 
+# The largest scenario text taken, uploaded or edited; a larger one is refused unread.
 MAX_SCENARIO_BYTES = widgets.MAX_SCENARIO_MB * widgets.BYTES_PER_MB
-"""The largest scenario text taken, uploaded or edited; a larger one is refused unread."""
 
 
 def show(choice: state.Choice) -> None:

@@ -157,10 +157,18 @@ def headline(
     }
     for column, (name, per_rep) in zip(st.columns(len(values)), values.items(), strict=True):
         s = summarize(per_rep.to_numpy(dtype=float))
-        label = KPIS[name].label(language)
-        if name == "k_factor":
-            label = _("K-factor (referrals within 6 months)")
-        column.metric(label, ranged(name, s))
+        fmt = KPIS[name].format
+        # the range under the median: beside it, a projector's column cuts it off
+        column.metric(
+            KPIS[name].label(language) if name != "k_factor" else _("K-factor, 6 months"),
+            fmt(s["p50"], compact=True),
+            delta=f"{fmt(s['p5'], compact=True)}{RANGE_DASH}{fmt(s['p95'], compact=True)}",
+            delta_color="gray",
+            delta_arrow="off",
+            help=_("Buyers referred within 6 months of a buyer's first purchase, per buyer")
+            if name == "k_factor"
+            else None,
+        )
 
 
 def ranged(kpi: str, stats: dict[str, float]) -> str:

@@ -66,8 +66,8 @@ def forecast_figure(
         template="plotly_white",
         hovermode="x unified",
         height=720,
-        legend={"orientation": "h", "y": -0.08, "yanchor": "top"},
-        margin={"t": 40},
+        # above the plots: below, it would cover the months' labels, which tilt on a projector
+        legend={"orientation": "h", "y": 1.04, "yanchor": "bottom", "x": 0},
     )
     fig.update_xaxes(type="category", automargin=True)
     fig.update_yaxes(automargin=True, rangemode="tozero")
@@ -141,9 +141,10 @@ def k_factor_figure(bands: pd.DataFrame, complete: list[bool], months: list[str]
         )
     fig.update_layout(
         title=_("K-factor of each month's new buyers (referrals within 6 months)"),
-        yaxis_title=_("buyers referred per buyer"),
+        yaxis_title=_("per buyer"),
         template="plotly_white",
-        legend={"orientation": "h", "y": -0.2, "yanchor": "top"},
+        # the top right, where the last months' K-factor, still to come, is low
+        legend={"y": 1, "yanchor": "top", "x": 1, "xanchor": "right", "bgcolor": "white"},
     )
     fig.update_xaxes(type="category", automargin=True)
     fig.update_yaxes(automargin=True, rangemode="tozero")

@@ -154,3 +154,17 @@ def test_time_series_and_conversion_figures_speak_the_readers_language():
     assert band.layout.xaxis.title.text == "день"
     assert band.data[0].name == "клиенты: p5\N{EN DASH}p95"
     assert bars.layout.title.text == "Конверсия по этапам"
+
+
+def test_within_a_horizon_shorter_than_the_window_every_referral_counts():
+    scenario = hg.config.parse_scenario_text(DATED).with_overrides({"horizon_days": 150.0})
+    daily = hg.analysis.daily_table(hg.simulate(scenario, 3))
+    assert daily["brought_buyers"].sum() > 0
+    assert daily["brought_in_window"].tolist() == daily["brought_buyers"].tolist()
+
+
+def test_over_a_longer_horizon_late_referrals_fall_outside_the_window():
+    scenario = hg.config.parse_scenario_text(DATED).with_overrides({"horizon_days": 600.0})
+    daily = hg.analysis.daily_table(hg.simulate(scenario, 3))
+    assert (daily["brought_in_window"] <= daily["brought_buyers"]).all()
+    assert daily["brought_in_window"].sum() < daily["brought_buyers"].sum()

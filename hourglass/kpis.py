@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from hourglass.i18n import _
+
 
 class Kind(StrEnum):
     """What a KPI measures, which decides how two values of it compare."""
@@ -37,6 +39,15 @@ MISSING = "-"
 RELATIVE_KINDS = frozenset({Kind.COUNT, Kind.MONEY, Kind.DURATION})
 """Kinds whose changes read in percent of the baseline; the others change in their own units."""
 
+KIND_BOUNDS = {
+    Kind.COUNT: (0.0, math.inf),
+    Kind.MONEY: (0.0, math.inf),
+    Kind.DURATION: (0.0, math.inf),
+    Kind.RATE: (0.0, math.inf),
+    Kind.SHARE: (0.0, 1.0),
+}
+"""The values a KPI of each kind can take."""
+
 
 @dataclass(frozen=True)
 class Kpi:
@@ -50,6 +61,8 @@ class Kpi:
     better: Better = Better.UP
     unit: str = ""
     """What one unit of it is: people, purchases, money, days, or '' for a plain number."""
+    bounds: tuple[float, float] | None = None
+    """The least and most the KPI can be, where its kind's (`KIND_BOUNDS`) do not hold."""
 
     def label(self, language: str = "en") -> str:
         """The KPI's name as people read it, in `language` (en or ru)."""
@@ -75,8 +88,22 @@ class Kpi:
         if self.relative:
             return f"{delta / abs(base):+.1%}" if base else MISSING
         if self.kind is Kind.SHARE:
-            return f"{delta * 100:+.1f} pp"
+            return _("{points} pp").format(points=f"{delta * 100:+.1f}")
         return self.fmt.replace("{:", "{:+", 1).format(delta)
+
+    def format_interval(self, low: float, high: float, base: float) -> str:
+        """A change's 95% interval in the units of `format_delta`, within the KPI's bounds.
+
+        The interval of a mean change is symmetric, so near a bound it can reach past it
+        (a count 103% lower); it is cut at the most the KPI can change from `base`.
+        """
+        if not (math.isfinite(low) and math.isfinite(high)):
+            return MISSING
+        least, most = (edge - base for edge in self.bounds or KIND_BOUNDS[self.kind])
+        low, high = max(low, least), min(high, most)
+        return _("{low} to {high}").format(
+            low=self.format_delta(low, base), high=self.format_delta(high, base)
+        )
 
     def is_improvement(self, delta: float) -> bool | None:
         """Whether a change of `delta` is better (None where neither way is)."""
@@ -130,10 +157,19 @@ _KPIS = (
     ),
     Kpi("revenue", "Revenue", "Выручка", Kind.MONEY, "{:,.0f}", unit="money"),
     Kpi("cost", "Cost", "Затраты", Kind.MONEY, "{:,.0f}", Better.DOWN, unit="money"),
-    Kpi("profit", "Profit", "Прибыль", Kind.MONEY, "{:,.0f}", unit="money"),
+    Kpi(
+        "profit",
+        "Profit",
+        "Прибыль",
+        Kind.MONEY,
+        "{:,.0f}",
+        unit="money",
+        bounds=(-math.inf, math.inf),
+    ),
     Kpi("cac", "CAC", "Стоимость привлечения (CAC)", Kind.MONEY, "{:,.2f}", Better.DOWN, "money"),
     Kpi("ltv", "LTV", "Ценность клиента (LTV)", Kind.MONEY, "{:,.2f}", unit="money"),
-    Kpi("roi", "ROI", "ROI", Kind.SHARE, "{:+.1%}"),
+    # margin on revenue less costs, over costs: a rate that reaches -100% and has no top
+    Kpi("roi", "ROI", "ROI", Kind.SHARE, "{:+.1%}", bounds=(-1.0, math.inf)),
     Kpi(
         "payback_days",
         "Payback",
@@ -234,3 +270,14 @@ KPIS = Registry(_KPIS)
 
 HEADLINE = ("buyers", "revenue", "profit", "cac", "ltv", "roi", "referral_share", "k_factor")
 """The KPIs a comparison leads with."""
+PROFIT_FIRST = (
+    "profit",
+    "payback_days",
+    "roi",
+    "buyers",
+    "revenue",
+    "cac",
+    "ltv",
+    "referral_share",
+)
+"""The KPIs a marketer's change leads with: what it earns and how soon it pays back."""

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from hourglass import ScenarioError, load_scenario
 from hourglass.config import parse_scenario_text
-from hourglass.config.graph import MAX_EDGE_FILE_BYTES
+from hourglass.config.graph import MAX_EDGE_FILE_BYTES, file_keys, load_edge_list
 from hourglass.config.loading import MAX_NESTING, MAX_SCENARIO_BYTES
 from hourglass.experiments import parse_vary
 from hourglass.experiments.sweeps import MAX_POINTS, grid
@@ -398,3 +398,58 @@ def test_vary_of_the_seed_is_refused_for_it_would_be_ignored():
 def test_true_or_false_where_a_number_belongs_is_refused(changes, words):
     with pytest.raises(ScenarioError, match=words):
         make_scenario(**changes)
+
+
+def test_varying_a_section_the_scenario_lacks_is_refused_not_ignored():
+    exits_2_saying(
+        ["sweep", "no_referrals", "--vary", "referral.win_prob=0.1,0.2", "--reps", "2"],
+        "referral.win_prob: the scenario has no 'referral' section; add it to the scenario first",
+    )
+
+
+def test_loss_reason_shares_that_do_not_add_up_to_one_are_refused_naming_the_stage():
+    stages = {name: {"pass_prob": 0.5} for name in ("know", "like", "trust", "try", "buy")}
+    stages["buy"]["loss_reasons"] = {"price": 0.5, "timing": 0.2}
+    with pytest.raises(ScenarioError, match=r"stages.buy.loss_reasons: the shares add up to 0.7"):
+        make_scenario(stages=stages)
+    stages["buy"]["loss_reasons"] = {"price": 0.3333333, "timing": 0.6666667}
+    assert make_scenario(stages=stages).stages.buy.loss_reasons["price"] == 0.3333333
+
+
+@pytest.mark.parametrize("header", ["", "source,target\n"])
+@pytest.mark.parametrize("links", ["1,2\n2,3\n3,1\n", "ann,bob\nbob,cat\ncat,ann\n"])
+def test_an_edge_list_is_read_whole_with_or_without_a_header(tmp_path, header, links):
+    path = tmp_path / "links.csv"
+    path.write_text(header + links)
+    graph = load_edge_list(*file_keys(str(path), None))
+    assert (graph.nodes, graph.edges) == (3, 3)
+
+
+def test_a_scenario_named_as_a_shipped_one_is_kept_beside_it():
+    from tests.test_dashboard import open_page, shown
+
+    at = open_page("scenario")
+    shipped = at.session_state["library"]["baseline"]
+    mine = shipped.replace("pass_prob: 0.60", "pass_prob: 0.65")
+    at.file_uploader(key="upload").upload("mine.yaml", mine.encode(), "application/yaml").run()
+    assert at.selectbox(key="chosen").value == "baseline_2"
+    assert at.session_state["library"]["baseline"] == shipped
+    assert "'baseline' is the name of a shipped scenario, so this one is kept beside it as " in (
+        shown(at.success[0].value)
+    )
+
+
+def test_the_import_page_takes_a_column_mapping_where_the_command_line_takes_flags():
+    from tests.test_dashboard import open_page, shown
+
+    deals = (ROOT / "tests" / "data" / "crm" / "hourglass.csv").read_text()
+    renamed = deals.replace("stage,", "phase,", 1).encode()
+    at = open_page("import")
+    at.file_uploader(key="deals").upload("deals.csv", renamed, "text/csv")
+    at.button[0].click().run()
+    assert "give a column mapping file under 'Column mapping'" in shown(at.info[0].value)
+    mapping = b"deals: {stage: phase}\n"
+    at.file_uploader(key="mapping").upload("columns.yaml", mapping, "application/yaml")
+    at.button[0].click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert list(at.dataframe[0].value["stage"])[:1] == ["know"]

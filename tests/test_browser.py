@@ -145,7 +145,7 @@ def test_every_address_answers_with_its_page(page, address):
 
 def test_marketer_runs_with_more_sellers(page):
     go_to(page, "marketer", "Tune the levers · baseline", 1)
-    sellers = page.get_by_label("sellers", exact=True)
+    sellers = page.get_by_label("Sellers", exact=True)
     sellers.fill("20")
     page.get_by_role("button", name="Run").click()
     page.locator('[data-testid="stMetricDelta"]').first.wait_for()

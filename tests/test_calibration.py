@@ -267,3 +267,40 @@ def test_sellers_and_channels_from_a_hubspot_export():
     kinds = {c.channel: (c.kind, c.deals) for c in cal.channels}
     assert kinds == {"paid_search": ("paid", 2), "ORGANIC_SEARCH": ("organic", 1)}
     assert set(cal.scenario.channels.paid) == {"paid_search"}
+
+
+def _export_by_source(pass_know: dict[str, float], n: int = 600, seed: int = 3) -> str:
+    """Deals enter know from each source in turn and pass it with that source's probability."""
+    rng = np.random.default_rng(seed)
+    sources = list(pass_know)
+    lines = ["deal_id,stage,entered_at,left_at,outcome,source"]
+    for deal in range(n):
+        source = sources[deal % len(sources)]
+        day = pd.Timestamp("2025-01-01") + pd.Timedelta(days=float(rng.uniform(0, 300)))
+        out = day + pd.Timedelta(days=float(rng.exponential(3)))
+        won = rng.random() < pass_know[source]
+        lines.append(
+            f"{deal},know,{day:%Y-%m-%d %H:%M},{out:%Y-%m-%d %H:%M},"
+            f"{'won' if won else 'lost'},{source}"
+        )
+        if won:
+            done = out + pd.Timedelta(days=1)
+            lines.append(f"{deal},like,{out:%Y-%m-%d %H:%M},{done:%Y-%m-%d %H:%M},won,{source}")
+    return "\n".join(lines) + "\n"
+
+
+def test_pass_probabilities_per_source_hold_the_truth_and_their_difference_is_tested():
+    """Referred deals pass know 80% of the time, ads 50%: each interval holds its truth.
+
+    The chi-square test finds the difference (p < 0.001); with both at 60% it does not.
+    """
+    cal = calibrate(_export_by_source({"referral": 0.8, "ads": 0.5}))
+    doc = cal.to_dict()["stages"]["know"]
+    for source, truth in (("referral", 0.8), ("ads", 0.5)):
+        fit = doc["by_source"][source]
+        assert fit["pass_prob_ci"][0] < truth < fit["pass_prob_ci"][1], source
+        assert fit["visits"]["passed"] + fit["visits"]["lost"] == 300
+    assert doc["by_source_difference_p"] < 1e-3
+    assert "| know | referral | " in report_markdown(cal)
+    alike = calibrate(_export_by_source({"referral": 0.6, "ads": 0.6})).to_dict()
+    assert alike["stages"]["know"]["by_source_difference_p"] > 0.01

@@ -281,3 +281,33 @@ def test_column_flags_rename_fields(tmp_path):
 )
 def test_bad_input_exits_2_without_traceback(args, words):
     exits_2_saying(args, words)
+
+
+def test_calibrate_from_transactions_alone_fits_the_repeat_model(tmp_path):
+    """--transactions without --deals: BG/NBD and Gamma-Gamma on CDNOW, a scenario and a report.
+
+    The scenario has the published BG/NBD parameters and no arrivals; the report checks the fit
+    on the 1,882 repeat purchases after 1997-09-30.
+    """
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text("keep_duplicate_transactions: true\n")
+    scenario, report = tmp_path / "s.yaml", tmp_path / "r.md"
+    args = ["calibrate", "--transactions", str(_cdnow_csv(tmp_path)), "--mapping", str(mapping)]
+    args += ["--until", "1997-09-30", "-o", str(scenario), "--report", str(report), "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["repeat"]["r"] == pytest.approx(0.243, abs=5e-4)
+    assert doc["repeat"]["v"] == pytest.approx(15.44, abs=5e-3)
+    assert (doc["stages"], doc["channels"], doc["holdout"]["actual_repeats"]) == ({}, {}, 1882)
+    assert scenario.read_text().startswith("# Calibrated by 'hourglass calibrate' from cdnow.csv\n")
+    fitted = load_scenario(scenario)
+    assert fitted.after_sale.repeat.bgnbd.alpha == pytest.approx(4.414, abs=5e-4)
+    assert fitted.channels.organic.prospects_per_day == 0
+    text = report.read_text()
+    assert "## Repeat buying" in text and "## Stages" not in text
+    assert "funnel not fitted: no deal history given" in text
+
+
+def test_calibrate_without_deals_or_transactions_names_both():
+    exits_2_saying(["calibrate", "-o", "s.yaml"], "give --deals, --transactions or both")

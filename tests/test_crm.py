@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from hourglass import simulate
+from hourglass import calibrate, simulate
 from hourglass.calibration import (
     DataError,
     export_deals,
@@ -159,3 +160,50 @@ def test_a_column_per_stage_keeps_the_file_lines():
     assert deals.skipped.lines() == [
         "deals: 1 row skipped: column 'Date exited': unparseable date (rows 3)"
     ]
+
+
+def _export_with_an_unmapped_stage(n: int, seed: int) -> str:
+    """Deals know -> like -> demo (not in the mapping) -> trust -> won, with losses at each.
+
+    Like passes 60% of its decided deals; half the deals that reach demo are lost there, a
+    few are still in it, and one in ten deals is still open at like.
+    """
+    rng = np.random.default_rng(seed)
+    lines = ["deal_id,stage,entered_at,left_at,outcome"]
+    start = pd.Timestamp("2025-01-01")
+    for deal in range(n):
+        day = start + pd.Timedelta(days=float(rng.uniform(0, 300)))
+        path, outcome = ["know"], "lost"
+        if rng.random() < 0.7:
+            path.append("like")
+            fate = rng.random()
+            if fate < 0.1:
+                outcome = "open"
+            elif fate < 0.1 + 0.9 * 0.6:
+                path.append("demo")
+                step = rng.random()
+                outcome = "won" if step < 0.45 else ("open" if step < 0.55 else "lost")
+                if outcome == "won":
+                    path.append("trust")
+        stamps = [day + pd.Timedelta(days=float(d)) for d in np.cumsum(rng.exponential(3, 5))]
+        for k, stage in enumerate(path):
+            still = outcome == "open" and k == len(path) - 1
+            left = "" if still else f"{stamps[k + 1]:%Y-%m-%d %H:%M}"
+            lines.append(f"{deal},{stage},{stamps[k]:%Y-%m-%d %H:%M},{left},{outcome}")
+    return "\n".join(lines) + "\n"
+
+
+def test_a_stage_left_out_of_the_mapping_does_not_bias_the_stage_before():
+    """Deals that went on to an unmapped stage passed like: its pass probability stays 0.6.
+
+    Before, those lost in the unmapped stage counted as lost at like (about 0.43).
+    """
+    text = _export_with_an_unmapped_stage(2000, seed=5)
+    cal = calibrate(read_deals(text, today=pd.Timestamp("2026-06-01")))
+    like = next(s for s in cal.stages if s.stage == "like")
+    se = (0.6 * 0.4 / (like.passed + like.lost)) ** 0.5
+    assert abs(like.pass_prob.value - 0.6) < 4 * se
+    assert any(
+        "moved on from their last mapped stage to stages the mapping leaves out (demo)" in note
+        for note in cal.notes
+    )

@@ -408,3 +408,68 @@ def test_a_column_given_twice_or_for_two_fields_is_refused(tmp_path, columns, wo
     flags = [flag for column in columns for flag in ("--column", column)]
     deals = "tests/data/crm/hourglass.csv"
     exits_2_saying(["calibrate", "--deals", deals, "-o", str(tmp_path / "s.yaml"), *flags], words)
+
+
+# -- deals and transactions from different years ---------------------------------------------
+
+
+def _purchases(first: str, days: int, n: int = 200) -> pd.DataFrame:
+    """Purchases (n) by 40 customers spread over `days` days from `first`."""
+    rng = np.random.default_rng(3)
+    dates = pd.Timestamp(first) + pd.to_timedelta(np.sort(rng.integers(0, days, n)), unit="D")
+    return pd.DataFrame(
+        {"customer_id": rng.integers(0, 40, n), "date": dates.strftime("%Y-%m-%d"), "amount": 10}
+    )
+
+
+def test_transactions_that_mostly_miss_the_deals_years_are_named_in_the_warnings(tmp_path):
+    """Deals of 2024-2025 and a log of mid-2023 to February 2024: both ranges in the warnings.
+
+    Before, the two were fitted together without a word.
+    """
+    deals, tx = tmp_path / "deals.csv", tmp_path / "tx.csv"
+    _deals().to_csv(deals, index=False)
+    _purchases("2023-06-01", 260).to_csv(tx, index=False)
+    args = ["calibrate", "--deals", str(deals), "--transactions", str(tx)]
+    result = runner.invoke(app, [*args, "-o", str(tmp_path / "s.yaml"), "--json"])
+    assert result.exit_code == 0, result.output
+    warning = next(w for w in json.loads(result.stdout)["warnings"] if "share only" in w)
+    assert warning.startswith(f"{tx}: the transactions run from 2023-06-01 to 2024-02-")
+    assert f"and the deals ({deals}) from 2024-01-0" in warning
+    assert "of the shorter period; check the years in both files" in warning
+    old = _write(_purchases("2019-01-01", 300), tmp_path / "old.csv")
+    exits_2_saying(
+        [*args[:-1], str(old), "-o", str(tmp_path / "s.yaml")],
+        "old.csv: the transactions run from 2019-01-0",
+    )
+
+
+def _write(frame: pd.DataFrame, path: Path) -> Path:
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_sources_that_read_alike_are_merged_with_a_warning_naming_both(tmp_path):
+    """'Yandex Direct' and 'yandex-direct' make one channel, yandex_direct, and the CLI says so.
+
+    Before, their deals were added together without a word.
+    """
+    frame = _deals()
+    frame["source"] = np.where(frame["deal_id"] % 2 == 0, "Yandex Direct", "yandex-direct")
+    deals = _write(frame, tmp_path / "deals.csv")
+    result = runner.invoke(
+        app, ["calibrate", "--deals", str(deals), "-o", str(tmp_path / "s.yaml")]
+    )
+    assert result.exit_code == 0, result.output
+    assert (
+        "warning: sources 'Yandex Direct', 'yandex-direct' read alike and are counted as one "
+        "paid channel, yandex_direct; if they are different channels, name them apart in the export"
+    ) in result.output
+    assert (
+        json.loads(
+            runner.invoke(
+                app, ["calibrate", "--deals", str(deals), "-o", str(tmp_path / "s.yaml"), "--json"]
+            ).stdout
+        )["channels"]["yandex_direct"]["deals"]
+        == 300
+    )

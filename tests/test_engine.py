@@ -195,9 +195,9 @@ def _funnel(p: float = 0.5, **stage_extra) -> dict:
     }
 
 
-def test_loss_reasons_split_by_their_weights():
+def test_loss_reasons_split_by_their_shares():
     stages = _funnel()
-    stages["buy"]["loss_reasons"] = {"price": 3.0, "timing": 1.0}
+    stages["buy"]["loss_reasons"] = {"price": 0.75, "timing": 0.25}
     run = simulate(make_scenario(stages=stages, horizon_days=400.0), 1)
     v, reasons = run.log.visits, run.log.reasons
     lost = v["outcome"][(v["stage"] == 4) & (v["outcome"] >= FIRST_REASON)]

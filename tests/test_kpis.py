@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from hourglass.i18n import language
 from hourglass.kpis import KPIS, Better, Kind
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -41,3 +42,12 @@ def test_per_channel_kpis_follow_their_family() -> None:
     kpi = KPIS["cac_ads"]
     assert (kpi.label("en"), kpi.kind, kpi.better) == ("CAC (ads)", Kind.MONEY, Better.DOWN)
     assert "cac_ads" in KPIS and "nonsense" not in KPIS
+
+
+def test_intervals_stop_at_what_a_kpi_can_reach_and_points_are_russian() -> None:
+    """A count cannot fall by more than all of it; ROI cannot fall below -100%."""
+    assert KPIS["buyers"].format_interval(-206.0, -190.0, 200.0) == "-100.0% to -95.0%"
+    assert KPIS["roi"].format_interval(-1.8, -1.2, 0.5) == "-150.0 pp to -120.0 pp"
+    assert KPIS["profit"].format_interval(-300.0, -100.0, 100.0) == "-300.0% to -100.0%"
+    with language("ru"):
+        assert KPIS["referral_share"].format_delta(0.012, 0.07) == "+1.2 п. п."

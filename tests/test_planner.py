@@ -84,9 +84,12 @@ def test_an_undated_forecast_starts_on_the_first_of_next_month():
 
 def test_replications_are_cut_to_what_the_work_budget_admits():
     three_years = hg.load_scenario().with_overrides({"horizon_days": 1096.0})
-    per_run = runs.estimate(three_years, 1).events_per_run
-    assert planner.affordable_reps(three_years, 50) == int(runs.SESSION_EVENTS // per_run) == 11
-    assert planner.affordable_reps(three_years, 8) == 8
+    one = runs.estimate(three_years, 1)
+    most = planner.affordable_reps(three_years, 50)
+    assert 2 <= most < 50
+    assert runs.refusal(one.times(most), runs.Load(), runs.Load(), runs.cache.WORKERS) is None
+    assert runs.refusal(one.times(most + 1), runs.Load(), runs.Load(), runs.cache.WORKERS)
+    assert planner.affordable_reps(three_years, 2) == 2
 
 
 def dated_page(**state: object):
@@ -132,15 +135,15 @@ def test_the_planner_speaks_russian():
 
 
 def test_the_planner_cuts_replications_with_a_note_instead_of_refusing(monkeypatch):
-    per_run = runs.estimate(
-        hg.config.parse_scenario_text(DATED).with_overrides({"horizon_days": 366.0}), 1
-    ).events_per_run
-    monkeypatch.setattr(runs, "SESSION_EVENTS", 3.5 * per_run)
+    year = hg.config.parse_scenario_text(DATED).with_overrides({"horizon_days": 366.0})
+    monkeypatch.setattr(runs, "SESSION_EVENTS", 3.5 * runs.estimate(year, 1).events_per_run)
+    fit = planner.affordable_reps(year, 8)
+    assert 1 <= fit < 8
     at = dated_page(reps=8)
     assert not at.error
     assert "8 replications of 12 months are more work" in at.info[0].value
-    assert "3 are simulated" in at.info[0].value
-    assert any(c.value.startswith("p5-p95 of 3 runs") for c in at.caption)
+    assert f"{fit} are simulated" in at.info[0].value
+    assert any(c.value.startswith(f"p5-p95 of {fit} runs") for c in at.caption)
 
 
 def test_time_series_and_conversion_figures_speak_the_readers_language():

@@ -28,7 +28,7 @@ def run():
         n: {"pass_prob": p, "duration": {"exponential": {"mean_days": 1.0}}}
         for n, p in zip(FUNNEL, (0.6, 0.5, 0.5, 0.6, 0.7), strict=True)
     }
-    stages["buy"]["loss_reasons"] = {"price": 2.0, "timing": 1.0}
+    stages["buy"]["loss_reasons"] = {"price": 0.6, "timing": 0.4}
     return simulate(
         make_scenario(
             stages=stages,

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 from contextlib import ExitStack
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -295,3 +300,98 @@ def test_the_network_page_holds_its_one_run_within_the_server_budget():
             held.enter_context(runs.ledger().admitted(other, full))
         at.switch_page(script("network")).run()
     assert "the server is busy with other sessions" in at.error[0].value
+
+
+def test_a_superseded_page_run_releases_its_share_at_once():
+    ledger = runs.Ledger(workers=2)
+    big = _work(runs.SESSION_EVENTS * 0.9)
+    holding, done = threading.Event(), threading.Event()
+    claims = []
+
+    def first_run() -> None:  # a page run, still simulating when its page runs again
+        with ledger.admitted("a", big) as claim:
+            claims.append(claim)
+            holding.set()
+            done.wait(10)
+
+    thread = threading.Thread(target=first_run)
+    thread.start()
+    holding.wait(10)
+    try:
+        with ledger.admitted("a", big):
+            assert ledger.load("a").events == big.events
+            with pytest.raises(runs.Superseded):
+                claims[0].check()
+    finally:
+        done.set()
+        thread.join()
+    assert ledger.load() == runs.Load()
+
+
+def test_a_century_long_horizon_is_counted_by_its_days():
+    """One run of b2b_committee over 36,500 days took 26 s, though it logs 95,000 events."""
+    scenario = load_scenario(ROOT / "scenarios" / "b2b_committee.yaml")
+    century = scenario.with_overrides({"horizon_days": 36_500.0})
+    assert runs.refusal(runs.estimate(scenario, 10), runs.Load(), runs.Load(), 2) is None
+    why = runs.refusal(runs.estimate(century, 10), runs.Load(), runs.Load(), 2)
+    assert "mostly the 36,500 days of its horizon" in why
+    assert "At most 3 replications fit" in why
+
+
+def test_the_estimate_of_referrals_grows_with_the_horizon():
+    """Referrals won in a long step arrive in a later one instead of being lost."""
+    scenario = load_scenario(ROOT / "scenarios" / "referral_driven.yaml")
+    events = [
+        estimate_work(scenario.with_overrides({"horizon_days": days})).events_per_run
+        for days in (365.0, 730.0, 1825.0, 3650.0)
+    ]
+    assert events == sorted(events)
+    assert events[2] > 3e6
+
+
+def test_a_calibration_is_held_in_the_budgets_by_its_rows():
+    rows = int(runs.SESSION_EVENTS / runs.CALIBRATION_ROW_EVENTS) + 1
+    why = runs.calibration_refusal(rows, runs.Load(), runs.Load())
+    assert f"these files hold {rows:,} rows" in why
+    assert "hourglass calibrate --deals FILE" in why
+    ledger = runs.Ledger(workers=2)
+    with ledger.calibration_admitted("a", 1000):
+        assert ledger.load("a").events == 1000 * runs.CALIBRATION_ROW_EVENTS
+
+
+def test_the_import_page_calibrates_only_within_the_server_budget():
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_dashboard import DASHBOARD, script, shown
+
+    full = WorkEstimate(100.0, runs.SESSION_EVENTS, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1e6, 1)
+    deals = (ROOT / "tests" / "data" / "crm" / "hourglass.csv").read_bytes()
+    at = AppTest.from_file(DASHBOARD, default_timeout=180)
+    at.switch_page(script("scenario")).run()
+    at.switch_page(script("import")).run()
+    at.file_uploader(key="deals").upload("deals.csv", deals, "text/csv")
+    others = [f"session {n}" for n in range(int(runs.SERVER_EVENTS // runs.SESSION_EVENTS))]
+    with ExitStack() as held:
+        for other in others:
+            held.enter_context(runs.ledger().admitted(other, full))
+        at.button[0].click().run()
+    assert "Not calibrated: the server is busy with other sessions" in shown(at.error[0].value)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_dask_workers_end_with_their_killed_parent():
+    from tests.test_outputs import _alive, _children, _start, _wait_for
+
+    proc = _start(["run", "baseline", "--reps", "40", "--backend", "dask"])
+    workers: set[int] = set()
+    try:
+        assert _wait_for(lambda: len(_children(proc.pid)) >= 2, 60), "no workers started"
+        time.sleep(3.0)  # the workers are busy with their first replications
+        workers = _children(proc.pid)
+        proc.kill()
+        proc.wait()
+        assert _wait_for(lambda: not _alive(workers), 10), "workers outlived their parent"
+    finally:
+        proc.kill()
+        for pid in _alive(workers):
+            os.kill(pid, signal.SIGKILL)

@@ -3,21 +3,26 @@
 Every request's work is estimated before it runs (`hourglass.config.work`). A session may
 have SESSION_EVENTS of work running at once, the server SERVER_EVENTS and SERVER_MEMORY;
 a request over them is refused with a message on the page, and there is no override (the
-command line has one).
+command line has one). Work counts the days a run steps through as well as its events, so
+a century-long horizon is refused though few customers arrive in it.
+
+A page rerun while its simulation runs (a control changed) supersedes it: the new run's
+request releases the old one's share at once, and the old run stops at its next replication.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 
 import streamlit as st
 
 import hourglass as hg
 from hourglass.app import cache, state
-from hourglass.config.work import WorkCeilingError, WorkEstimate, check_work
+from hourglass.config.work import DAY_BATCH_EVENTS, WorkCeilingError, WorkEstimate, check_work
+from hourglass.i18n import _
 
 SESSION_EVENTS = 12_000_000
 """Events one browser session may have running at once: a page answers in about a minute."""
@@ -31,6 +36,10 @@ SERVER_MEMORY = 3 * 2**30
 
 class TooBig(Exception):
     """A run the dashboard will not simulate; the message says why."""
+
+
+class Superseded(Exception):
+    """A run whose page was run again while it ran; its share of the budgets is released."""
 
 
 @dataclass(frozen=True)
@@ -47,18 +56,59 @@ def refusal(work: WorkEstimate, session: Load, server: Load, workers: int) -> st
     `session` and `server` are what is already running; at most `workers` runs of the work
     hold memory at once.
     """
-    events, memory = work.events, work.memory_bytes * min(work.runs, workers)
-    fit_runs = int(SESSION_EVENTS // max(work.events_per_run, 1.0))
+    events, memory = work.effort, work.memory_bytes * min(work.runs, workers)
+    fit_runs = int(SESSION_EVENTS // max(work.effort_per_run, 1.0))
     if events > SESSION_EVENTS or memory > SERVER_MEMORY:
-        fewer = f"At most {fit_runs} replications fit: use fewer, " if fit_runs >= 1 else "Use "
-        return (
-            f"this needs about {_millions(events)} events in {work.runs} runs "
-            f"({work.events_per_run:,.0f} each, mostly {work.driver}) and "
-            f"{memory / 2**20:,.0f} MB of memory at once; a session may run "
-            f"{_millions(SESSION_EVENTS)} events and {SERVER_MEMORY / 2**30:g} GB at once. "
-            f"{fewer}a shorter horizon or fewer arrivals, or the command line: "
-            "hourglass run SCENARIO"
+        fewer = (
+            _("At most {fit} replications fit: use fewer, ").format(fit=fit_runs)
+            if fit_runs >= 1
+            else _("Use ")
         )
+        return _(
+            "this needs about {events} events in {runs} runs ({each} each, mostly {driver}) "
+            "and {memory} MB of memory at once; a session may run {budget} events and "
+            "{gigabytes} GB at once. {fewer}a shorter horizon or fewer arrivals, or the "
+            "command line: hourglass run SCENARIO"
+        ).format(
+            events=_millions(events),
+            runs=work.runs,
+            each=f"{work.effort_per_run:,.0f}",
+            driver=_driver(work),
+            memory=f"{memory / 2**20:,.0f}",
+            budget=_millions(SESSION_EVENTS),
+            gigabytes=f"{SERVER_MEMORY / 2**30:g}",
+            fewer=fewer,
+        )
+    return _busy(Load(events, memory), session, server)
+
+
+CALIBRATION_ROW_EVENTS = 33.0
+"""The time one CSV row takes to calibrate, in events: 157 us a row where an event took 4.8 us."""
+
+CALIBRATION_ROW_BYTES = 1_000
+"""Memory one CSV row takes while it is calibrated (read, cleaned and fitted)."""
+
+
+def calibration_load(rows: int) -> Load:
+    """The work of calibrating `rows` rows of CSV, in events and bytes."""
+    return Load(rows * CALIBRATION_ROW_EVENTS, rows * CALIBRATION_ROW_BYTES)
+
+
+def calibration_refusal(rows: int, session: Load, server: Load) -> str | None:
+    """Why the dashboard will not calibrate `rows` rows now, or None if they fit the budgets."""
+    load = calibration_load(rows)
+    if load.events > SESSION_EVENTS or load.memory > SERVER_MEMORY:
+        return _(
+            "these files hold {rows} rows; calibrating them is about {events} events of work, "
+            "over a session's {budget}. Upload a shorter period, or calibrate on the command "
+            "line: hourglass calibrate --deals FILE"
+        ).format(rows=f"{rows:,}", events=_millions(load.events), budget=_millions(SESSION_EVENTS))
+    return _busy(load, session, server)
+
+
+def _busy(load: Load, session: Load, server: Load) -> str | None:
+    """Why `load` must wait for what this session or the server is running, or None."""
+    events = load.events
     if events + session.events > SESSION_EVENTS:
         return (
             f"this session already has about {_millions(session.events)} events running; "
@@ -66,7 +116,7 @@ def refusal(work: WorkEstimate, session: Load, server: Load, workers: int) -> st
             f"{_millions(SESSION_EVENTS)}. Wait for "
             "the running simulation to finish, then try again."
         )
-    if events + server.events > SERVER_EVENTS or memory + server.memory > SERVER_MEMORY:
+    if events + server.events > SERVER_EVENTS or load.memory + server.memory > SERVER_MEMORY:
         return (
             "the server is busy with other sessions' simulations; try again in a minute "
             f"(this needs about {_millions(events)} events)."
@@ -74,36 +124,77 @@ def refusal(work: WorkEstimate, session: Load, server: Load, workers: int) -> st
     return None
 
 
+def _driver(work: WorkEstimate) -> str:
+    """What drives the work most: a kind of event, or the days of a long horizon."""
+    if DAY_BATCH_EVENTS * work.day_batches > max(work.parts.values()):
+        return _("the {days} days of its horizon").format(days=f"{work.horizon_days:,.0f}")
+    return work.driver
+
+
+@dataclass
+class Claim:
+    """One admitted request's place in the budgets, held by one page run of one session."""
+
+    session: str
+    load: Load
+    thread: int = field(default_factory=threading.get_ident)
+    active: bool = True
+
+    def check(self) -> None:
+        """Raise Superseded once a newer run of the session's page has taken this place."""
+        if not self.active:
+            raise Superseded
+
+
 @dataclass
 class Ledger:
     """The work running now on the server, by session; admits work within the budgets."""
 
     workers: int
-    _running: dict[int, tuple[str, Load]] = field(default_factory=dict)
+    _running: dict[int, Claim] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def load(self, session: str | None = None) -> Load:
         """What is running now: one session's, or the whole server's."""
         with self._lock:
-            return _total([x for who, x in self._running.values() if session in (None, who)])
+            return _total([c.load for c in self._running.values() if session in (None, c.session)])
+
+    def admitted(self, session: str, work: WorkEstimate) -> AbstractContextManager[Claim]:
+        """Hold the work's place while it runs; TooBig, saying why, if it does not fit."""
+        load = Load(work.effort, work.memory_bytes * min(work.runs, self.workers))
+        return self._held(session, load, lambda mine, all_: refusal(work, mine, all_, self.workers))
+
+    def calibration_admitted(self, session: str, rows: int) -> AbstractContextManager[Claim]:
+        """Hold a calibration's place while it runs; TooBig, saying why, if it does not fit."""
+        load = calibration_load(rows)
+        return self._held(session, load, lambda mine, all_: calibration_refusal(rows, mine, all_))
 
     @contextmanager
-    def admitted(self, session: str, work: WorkEstimate) -> Iterator[None]:
-        """Hold the work's place while it runs; TooBig, saying why, if it does not fit."""
-        load = Load(work.events, work.memory_bytes * min(work.runs, self.workers))
+    def _held(
+        self, session: str, load: Load, why_not: Callable[[Load, Load], str | None]
+    ) -> Iterator[Claim]:
+        """Hold `load` in the budgets while the block runs, unless `why_not` says why not.
+
+        A page run is one thread: the session's claims held by another thread belong to a
+        run this request supersedes, and are released first.
+        """
+        claim = Claim(session, load)
         with self._lock:
-            running = self._running.values()
-            mine = _total([load for who, load in running if who == session])
-            why = refusal(work, mine, _total([load for _, load in running]), self.workers)
+            for ticket, old in list(self._running.items()):
+                if old.session == session and old.thread != claim.thread:
+                    old.active = False
+                    del self._running[ticket]
+            claims = self._running.values()
+            mine = _total([c.load for c in claims if c.session == session])
+            why = why_not(mine, _total([c.load for c in claims]))
             if why is not None:
                 raise TooBig(why)
-            ticket = id(load)
-            self._running[ticket] = (session, load)
+            self._running[id(claim)] = claim
         try:
-            yield
+            yield claim
         finally:
             with self._lock:
-                del self._running[ticket]
+                self._running.pop(id(claim), None)
 
 
 @st.cache_resource
@@ -117,7 +208,7 @@ def _total(loads: list[Load]) -> Load:
 
 
 def _millions(events: float) -> str:
-    return f"{events / 1e6:,.1f} million"
+    return _("{n} million").format(n=f"{events / 1e6:,.1f}")
 
 
 def run(scenario: hg.Scenario, reps: int, seed: int) -> hg.experiments.Replications | None:
@@ -130,13 +221,17 @@ def run(scenario: hg.Scenario, reps: int, seed: int) -> hg.experiments.Replicati
     if found is not None:
         return found
     bar = st.progress(0.0, text=f"Simulating {scenario.name}: 0 of {reps} replications")
+    claim: Claim | None = None
 
     def tick(done: int, total: int) -> None:
+        claim.check()
         bar.progress(done / total, text=f"Simulating {scenario.name}: {done} of {total}")
 
     try:
-        with ledger().admitted(state.session_key(), estimate(scenario, reps)):
+        with ledger().admitted(state.session_key(), estimate(scenario, reps)) as claim:
             result = hg.replicate(scenario, reps, seed, executor=cache.worker_pool(), progress=tick)
+    except Superseded:  # the page is running again with the user's new choice
+        return None
     except TooBig as err:
         st.error(f"'{scenario.name}' is not simulated: {err}")
         return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,8 +50,19 @@ def scenario_of(name: str) -> hg.Scenario:
 
 
 def add_scenario(text: str, source: str) -> str:
-    """Validate a scenario text and keep it in this session; its name is returned."""
-    name = cache.parse(text, source).name
+    """Validate a scenario text and keep it in this session; the name it is kept by is returned.
+
+    A text named as a shipped scenario but differing from it is kept beside it, its name
+    given a suffix (baseline_2): a shipped scenario is never replaced.
+    """
+    scenario = cache.parse(text, source)
+    name = scenario.name
+    if name in hg.config.shipped_scenarios() and library().get(name, text) != text:
+        for n in itertools.count(2):
+            text = scenario.model_copy(update={"name": f"{name}_{n}"}).to_yaml()
+            if library().get(f"{name}_{n}", text) == text:
+                name = f"{name}_{n}"
+                break
     library()[name] = text
     return name
 
@@ -83,6 +95,16 @@ def keep(text: str, source: str) -> None:
         tell("error", str(err))
         return
     st.session_state.chosen = name
+    written = cache.parse(text, source).name
+    if name != written:
+        tell(
+            "success",
+            _(
+                "'{written}' is the name of a shipped scenario, so this one is kept beside it "
+                "as '{name}' and chosen on every page."
+            ).format(written=written, name=name),
+        )
+        return
     tell("success", _("'{name}' is valid and chosen on every page.").format(name=name))
 
 

@@ -12,7 +12,7 @@ import hourglass as hg
 from hourglass.app import shell, state
 from hourglass.config.loading import MAX_SCENARIO_BYTES
 from hourglass.config.scenario import MAX_SEED
-from hourglass.i18n import _, get_language
+from hourglass.i18n import _, get_language, ngettext
 from hourglass.kpis import KPIS
 from hourglass.markdown import literal
 
@@ -137,9 +137,12 @@ def kpi_metric(
     if change is not None and change[0] and math.isfinite(change[0]):
         delta = kpi.format_delta(*change)
         colour = "gray" if noise else IMPROVEMENT_COLOURS[kpi.is_improvement(change[0])]
+    shown = kpi.format(value, compact=True)
+    if kpi.unit == "days" and math.isfinite(value):
+        shown = ngettext("{count} day", "{count} days", round(value)).format(count=shown)
     column.metric(
         kpi.label(language),
-        kpi.format(value, compact=True),
+        shown,
         delta=delta,
         delta_color=colour,
         help=help,
@@ -155,7 +158,10 @@ def overridden(scenario: hg.Scenario, overrides: dict) -> hg.Scenario | None:
         return None
 
 
-def comparison_table(comparison: hg.experiments.Comparison) -> pd.DataFrame:
-    """The comparison's KPI rows, rounded for reading."""
-    table = comparison.table
-    return table[["scenario", "kpi", "mean", "delta", "ci_low", "ci_high", "delta_pct"]].round(4)
+def comparison_table(
+    comparison: hg.experiments.Comparison, kpis: tuple[str, ...] | None = None
+) -> pd.DataFrame:
+    """The comparison's KPI rows (only `kpis` when given) as the registry writes them."""
+    from hourglass.analysis.changes import change_table  # pandas: not before the sketch
+
+    return change_table(comparison.table, kpis)

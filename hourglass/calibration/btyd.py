@@ -30,6 +30,8 @@ class BGNBDFit:
     customers: int
     repeats: int
     loglik: float
+    cov: np.ndarray | None = None
+    """Covariance of the log parameters (log r, log alpha, log a, log b), from the Hessian."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class GammaGammaFit:
     v: Estimate
     customers: int
     loglik: float
+    cov: np.ndarray | None = None
+    """Covariance of the log parameters (log p, log q, log v), from the Hessian."""
 
     @property
     def mean_spend(self) -> float:
@@ -119,6 +123,7 @@ def fit_bgnbd(summary: pd.DataFrame, period_days: float = 7.0) -> BGNBDFit:
         customers=len(x),
         repeats=int(x.sum()),
         loglik=fit.loglik,
+        cov=fit.cov,
     )
 
 
@@ -145,7 +150,9 @@ def fit_gamma_gamma(summary: pd.DataFrame) -> GammaGammaFit:
     x, m = summary.loc[keep, "x"].to_numpy(float), summary.loc[keep, "m"].to_numpy(float)
     start = np.log([1.0, 1.0, max(float(np.mean(m)), 1e-6)])
     fit = maximize(lambda p: gamma_gamma_loglik(p, x, m), start)
-    return GammaGammaFit(**_estimates(fit, ("p", "q", "v")), customers=len(x), loglik=fit.loglik)
+    return GammaGammaFit(
+        **_estimates(fit, ("p", "q", "v")), customers=len(x), loglik=fit.loglik, cov=fit.cov
+    )
 
 
 @dataclass(frozen=True)

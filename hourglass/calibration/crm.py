@@ -17,6 +17,7 @@ from hourglass.calibration.dates import STAMP, Where, as_utc, parse_dates
 from hourglass.calibration.mapping import CRM_PRESETS, CrmMapping, DataError, DealColumns
 from hourglass.calibration.reading import read_table
 from hourglass.calibration.skipped import Skipped, set_apart
+from hourglass.calibration.unmapped import earliest, moved_on
 from hourglass.stages import FUNNEL
 
 
@@ -166,6 +167,7 @@ def _checked_rows(
         names = sorted(set(frame.loc[unknown, cols["stage"]].str.strip()))[:5]
         skipped.add(cols["stage"], f"stage not in the mapping ({', '.join(names)})", line[unknown])
     ok &= ~unknown
+    unmapped = unknown.copy()
     dates = {
         f: parse_dates(
             frame[cols[f]], mapping.date_format, mapping.dayfirst, Where(name, cols[f], line)
@@ -177,6 +179,7 @@ def _checked_rows(
     bad = ok & entered.isna()
     skipped.add(cols["entered"], "unparseable date", line[bad])
     ok &= ~bad
+    unmapped &= entered.notna()
     left = pd.Series(pd.NaT, index=frame.index, dtype=STAMP)
     if "left" in cols:
         raw = frame[cols["left"]].str.strip()
@@ -197,11 +200,13 @@ def _checked_rows(
         skipped.add(cols["outcome"], f"outcome is not one of {allowed}", line[bad])
         ok &= ~bad
 
+    # rows of unmapped stages are skipped from the fit, but say where a deal went next
     return pd.DataFrame(
         {
             "line": line,
             "deal": frame[cols["deal"]].str.strip(),
-            "target": stage,
+            "target": stage.where(~unmapped, UNMAPPED),
+            "stage_name": frame[cols["stage"]].str.strip(),
             "entered": entered,
             "left": left,
             "outcome": outcome,
@@ -211,7 +216,11 @@ def _checked_rows(
                 if f in cols
             },
         }
-    )[ok]
+    )[ok | unmapped]
+
+
+UNMAPPED = "?"
+"""The target of a row whose stage the mapping leaves out."""
 
 
 def read_deals(
@@ -234,6 +243,8 @@ def read_deals(
     cols = _locate(frame, wanted, {"deal", "stage", "entered"}, name)
     skipped = Skipped(name, len(frame), encoding=encoding)
     rows = _checked_rows(frame, cols, mapping, skipped)
+    unmapped = rows[rows["target"] == UNMAPPED]
+    rows = rows[rows["target"] != UNMAPPED].drop(columns="stage_name")
     if rows.empty:
         raise DataError(f"{name}: no usable rows\n" + "\n".join(skipped.lines()))
     until = None if until is None else as_utc(pd.Timestamp(until))
@@ -249,9 +260,11 @@ def read_deals(
             f"deals went through ({', '.join(FUNNEL)}): map the CRM's stages onto them in "
             "the mapping's 'stages'"
         )
-    visits, bad_lines, assumed = _visits(rows, end)
+    unmapped = unmapped[unmapped["entered"] <= end]
+    visits, bad_lines, assumed, onward = _visits(rows, unmapped, end)
     skipped.add(cols["stage"], "stages out of order within the deal", bad_lines)
     notes = [f"{assumed} deals left their last stage with no outcome given: counted as lost"]
+    notes = (notes if assumed else []) + onward
     if visits.empty:
         raise DataError(f"{name}: no usable deals\n" + "\n".join(skipped.lines()))
     origin = rows["entered"].min().normalize()
@@ -265,7 +278,7 @@ def read_deals(
         skipped=skipped,
         set_aside=set_aside,
         columns=present,
-        notes=notes if assumed else [],
+        notes=notes,
         mapping=mapping,
         warnings=warnings,
     )
@@ -302,11 +315,14 @@ def _cut(rows: pd.DataFrame, until: pd.Timestamp | None, name: str) -> tuple[pd.
     return rows, int(later.sum())
 
 
-def _visits(rows: pd.DataFrame, end: pd.Timestamp) -> tuple[pd.DataFrame, list[int], int]:
+def _visits(
+    rows: pd.DataFrame, unmapped: pd.DataFrame, end: pd.Timestamp
+) -> tuple[pd.DataFrame, list[int], int, list[str]]:
     """Funnel visits per deal, in order (a stage's repeats merged), each passed/lost/open.
 
-    Also the lines of deals whose stages run out of order, and how many deals left their
-    last stage with no outcome given (counted as lost).
+    Also the lines of deals whose stages run out of order, how many deals left their
+    last stage with no outcome given (counted as lost), and a note on deals whose last
+    mapped stage led to an unmapped one (unmapped.py).
     """
     rows = rows.sort_values(["deal", "entered", "line"], kind="stable")
     closes = rows["target"].isin(["won", "lost"])
@@ -334,17 +350,25 @@ def _visits(rows: pd.DataFrame, end: pd.Timestamp) -> tuple[pd.DataFrame, list[i
         )
         .reset_index()
     )
-    visits["left"] = visits["left"].fillna(visits.groupby("deal")["entered"].shift(-1))
+    moved = moved_on(visits, rows, unmapped)
+    following = visits.groupby("deal")["entered"].shift(-1)
+    visits["left"] = visits["left"].fillna(earliest(following, moved.at))
     last = visits["deal"].ne(visits["deal"].shift(-1))
+    onward = last & moved.at.notna()
     closed = last & visits["result"].notna()
     visits.loc[closed, "outcome"] = visits.loc[closed, "result"]
     visits.loc[closed, "left"] = visits.loc[closed, "left"].fillna(visits.loc[closed, "close"])
     unsaid = last & visits["outcome"].isna()
-    assumed = int((unsaid & visits["left"].notna()).sum())
-    visits.loc[unsaid, "outcome"] = np.where(visits.loc[unsaid, "left"].isna(), "open", "lost")
+    assumed = int((unsaid & ~onward & visits["left"].notna()).sum())
+    visits.loc[unsaid, "outcome"] = np.where(
+        visits.loc[unsaid, "left"].isna() | onward[unsaid], "open", "lost"
+    )
     visits["outcome"] = visits.groupby("deal")["outcome"].transform("last")
     visits["status"] = np.where(last, visits["outcome"].map(_STATUS), "passed")
     visits.loc[last & (visits["outcome"] == "open"), "left"] = pd.NaT
+    ahead = moved.ahead | (visits["outcome"] == "won")
+    visits.loc[onward, "status"] = np.where(ahead[onward], "passed", "open")
+    visits.loc[onward, "left"] = moved.at[onward]
     for f, pick in (("source", "first"), ("loss_reason", "last"), ("seller", "last")):
         if f in rows:
             given = rows[~bad & (rows[f] != "")]
@@ -353,7 +377,7 @@ def _visits(rows: pd.DataFrame, end: pd.Timestamp) -> tuple[pd.DataFrame, list[i
             visits[f] = [lookup.get(d, "") for d in visits["deal"]]
     visits = visits.drop(columns=["close", "result"])
     visits = visits[visits["entered"] <= end].reset_index(drop=True)
-    return visits, rows.loc[bad, "line"].tolist(), assumed
+    return visits, rows.loc[bad, "line"].tolist(), assumed, moved.note(onward, ahead)
 
 
 _STATUS = {"won": "passed", "lost": "lost", "open": "open"}

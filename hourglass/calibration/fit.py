@@ -39,8 +39,11 @@ from hourglass.calibration.funnel import (
     slug,
 )
 from hourglass.calibration.mapping import CrmMapping, DataError
+from hourglass.calibration.sources import fit_sources
+from hourglass.config.arguments import kind_of
 from hourglass.config.scenario import Scenario, parse_scenario
-from hourglass.stages import DAYS_PER_MONTH
+from hourglass.i18n import _
+from hourglass.stages import DAYS_PER_MONTH, FUNNEL
 
 MIN_CUSTOMERS = 10
 """Fewer customers than this leave the repeat model unfitted."""
@@ -53,8 +56,8 @@ class Calibration:
     """Everything fitted, what was skipped and why, and the scenario it makes."""
 
     name: str
-    deals: Deals
-    """The checked deal history the fit used."""
+    deals: Deals | None
+    """The checked deal history the fit used (None: calibrated from transactions alone)."""
     origin: pd.Timestamp
     until_days: float
     stages: list[StageFit]
@@ -78,9 +81,10 @@ class Calibration:
     @property
     def scenario(self) -> Scenario:
         """The calibrated scenario."""
-        return parse_scenario(self._scenario_data(), source="calibration")
+        return parse_scenario(self.scenario_data(), source="calibration")
 
-    def _scenario_data(self) -> dict[str, Any]:
+    def scenario_data(self) -> dict[str, Any]:
+        """The calibrated scenario as plain data, before it is checked."""
         organic = sum(c.per_day.value for c in self.channels if c.kind != "paid")
         paid = {
             c.channel: {
@@ -93,7 +97,10 @@ class Calibration:
         channels: dict[str, Any] = {"paid": paid} if paid else {}
         if organic > 0 or not paid:
             channels["organic"] = {"prospects_per_day": organic}
-        stages = {}
+        # with no deal history, the funnel lets everyone through at once (nobody arrives)
+        stages: dict[str, Any] = {
+            stage: {"pass_prob": 1.0, "duration": {"fixed": {"days": 0}}} for stage in FUNNEL
+        }
         for fit in self.stages:
             entry: dict[str, Any] = {"pass_prob": _finite(fit.pass_prob.value, 1.0)}
             entry["duration"] = fit.duration.spec() if fit.duration else {"fixed": {"days": 0}}
@@ -210,6 +217,15 @@ def _stage_dict(s: StageFit) -> dict[str, Any]:
             "aic": s.duration.aic,
         },
         "loss_reasons": {k: v.value for k, v in s.loss_reasons.items()},
+        "by_source": {
+            name: {
+                "pass_prob": f.pass_prob.value,
+                "pass_prob_ci": [f.pass_prob.low, f.pass_prob.high],
+                "visits": {"passed": f.passed, "lost": f.lost, "open": f.open},
+            }
+            for name, f in s.by_source.items()
+        },
+        "by_source_difference_p": s.source_difference,
     }
 
 
@@ -218,7 +234,7 @@ def _finite(value: float, default: float) -> float:
 
 
 def calibrate(
-    deals: str | bytes | pd.DataFrame | Deals,
+    deals: str | bytes | pd.DataFrame | Deals | None,
     transactions: str | bytes | pd.DataFrame | Transactions | None = None,
     mapping: CrmMapping | None = None,
     until: str | pd.Timestamp | None = None,
@@ -229,9 +245,22 @@ def calibrate(
     """Fit a scenario from a deal-stage history and, optionally, a transaction log.
 
     The history is CSV text or bytes, or a DataFrame. `until` ends the calibration period (deals
-    already read with `read_deals` keep the period they were read with).
+    already read with `read_deals` keep the period they were read with). Without deals
+    (None), only the repeat buying and order value are fitted, from the transactions.
     """
+    if deals is not None and not isinstance(deals, str | bytes | pd.DataFrame | Deals):
+        raise TypeError(
+            _(
+                "deals: give the deal-stage history as CSV text, bytes or a DataFrame, not {kind}"
+            ).format(kind=kind_of(deals))
+        )
     end = None if until is None else read_date(until, "until")
+    if deals is None:
+        if transactions is None:
+            raise DataError(
+                _("nothing to calibrate from: give a deal history, a transaction log or both")
+            )
+        return _from_transactions(transactions, mapping, end, slug(name), period_days)
     if not isinstance(deals, Deals):
         deals = read_deals(deals, mapping, end, name="deals")
     if deals.until > MAX_PERIOD_DAYS:
@@ -243,8 +272,8 @@ def calibrate(
     mapping = mapping or deals.mapping
     notes, warnings = list(deals.notes), list(deals.warnings)
     rng = np.random.default_rng(seed)
-    stages = fit_stages(deals, rng, notes)
-    channels = fit_channels(deals, mapping, notes)
+    stages = fit_sources(deals, mapping, fit_stages(deals, rng, notes), rng)
+    channels = fit_channels(deals, mapping, notes, warnings)
     sellers = fit_sellers(deals, notes)
     skipped, set_aside = [deals.skipped], {deals.skipped.file: deals.set_aside}
     repeat = spend = amounts = holdout = None
@@ -255,6 +284,7 @@ def calibrate(
             transactions = read_transactions(transactions, mapping, "transactions", end)
         skipped.append(transactions.skipped)
         warnings += transactions.warnings
+        warnings += _shared_dates(deals, transactions)
         cut = end or deals.origin + pd.Timedelta(days=deals.until)
         repeat, spend, amounts, aside = _fit_repeat(transactions, cut, period_days, notes)
         set_aside[transactions.skipped.file] = aside
@@ -276,6 +306,86 @@ def calibrate(
         amount_mean_cv=amounts,
         holdout=holdout,
         warnings=[w for s in skipped for w in s.warnings()] + warnings + _few_deals(stages),
+    )
+
+
+MIN_SHARED = 0.5
+"""Deals and transactions sharing less of the shorter file's span than this are warned about."""
+
+
+def _shared_dates(deals: Deals, transactions: Transactions) -> list[str]:
+    """A warning when the two files share few dates; DataError when they share none."""
+    first, last = deals.origin, deals.origin + pd.Timedelta(days=deals.until)
+    dates = transactions.rows["date"].dt.normalize()
+    tx_first, tx_last = dates.min(), dates.max()
+    words = {
+        "deals": deals.skipped.file,
+        "transactions": transactions.skipped.file,
+        "from": f"{first:%Y-%m-%d}",
+        "to": f"{last:%Y-%m-%d}",
+        "tx_from": f"{tx_first:%Y-%m-%d}",
+        "tx_to": f"{tx_last:%Y-%m-%d}",
+    }
+    shared = (min(last, tx_last) - max(first, tx_first)) / pd.Timedelta(days=1)
+    if shared < 0:
+        raise DataError(
+            _(
+                "{transactions}: the transactions run from {tx_from} to {tx_to} and the deals "
+                "({deals}) from {from} to {to}: the two files share no dates, so they cannot "
+                "describe one business over one period; check the years (and the order of day "
+                "and month) in both files"
+            ).format(**words)
+        )
+    shorter = max(1.0, min(deals.until, (tx_last - tx_first) / pd.Timedelta(days=1)))
+    if shared / shorter >= MIN_SHARED:
+        return []
+    return [
+        _(
+            "{transactions}: the transactions run from {tx_from} to {tx_to} and the deals "
+            "({deals}) from {from} to {to}: they share only {share} of the shorter period; "
+            "check the years in both files before relying on a fit that joins them"
+        ).format(share=f"{shared / shorter:.0%}", **words)
+    ]
+
+
+def _from_transactions(
+    transactions: str | bytes | pd.DataFrame | Transactions,
+    mapping: CrmMapping | None,
+    end: pd.Timestamp | None,
+    name: str,
+    period_days: float,
+) -> Calibration:
+    """Repeat buying and order value from a transaction log alone; no funnel, no arrivals."""
+    if not isinstance(transactions, Transactions):
+        transactions = read_transactions(transactions, mapping, "transactions", end)
+    dates = transactions.rows["date"].dt.normalize()
+    origin, cut = dates.min(), end if end is not None else dates.max()
+    if cut < origin:
+        raise DataError(
+            _("{file}: no purchase on or before --until {until}; the log starts on {first}").format(
+                file=transactions.skipped.file, until=f"{cut:%Y-%m-%d}", first=f"{origin:%Y-%m-%d}"
+            )
+        )
+    notes = [_("funnel not fitted: no deal history given; the scenario has no arrivals")]
+    repeat, spend, amounts, aside = _fit_repeat(transactions, cut, period_days, notes)
+    holdout = holdout_repeats(transactions.rows, repeat, cut) if repeat and aside else None
+    skipped = transactions.skipped
+    return Calibration(
+        name=name,
+        deals=None,
+        origin=origin,
+        until_days=(cut - origin) / pd.Timedelta(days=1),
+        stages=[],
+        channels=[],
+        sellers=[],
+        repeat=repeat,
+        spend=spend,
+        skipped_rows=[skipped],
+        set_aside={skipped.file: aside},
+        notes=notes,
+        amount_mean_cv=amounts,
+        holdout=holdout,
+        warnings=skipped.warnings() + transactions.warnings,
     )
 
 

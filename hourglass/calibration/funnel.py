@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,7 @@ from hourglass.calibration.estimators import (
     poisson_rate,
 )
 from hourglass.calibration.mapping import CrmMapping
+from hourglass.i18n import _
 from hourglass.stages import DISQUALIFIED, FUNNEL, WENT_COLD
 
 
@@ -41,6 +42,20 @@ class StageFit:
     duration: DurationFit | None
     loss_reasons: dict[str, Estimate]
     """Share of the stage's losses per reason, with Wilson intervals."""
+    by_source: dict[str, SourceFit] = field(default_factory=dict)
+    """The pass probability per channel (sources.py), where the export names sources."""
+    source_difference: float | None = None
+    """P-value of the test that every channel passes the stage alike (None: under two)."""
+
+
+@dataclass(frozen=True)
+class SourceFit:
+    """One channel's visits to a stage by status and its pass probability there."""
+
+    passed: int
+    lost: int
+    open: int
+    pass_prob: Estimate
 
 
 @dataclass(frozen=True)
@@ -114,7 +129,8 @@ def fit_stages(deals: Deals, rng: np.random.Generator, notes: list[str]) -> list
         entered = mine["entered"].to_numpy(float)
         is_open = status == "open"
         unknown = ~is_open & np.isnan(left)
-        days = np.where(is_open, deals.until - entered, left - entered)
+        # an open visit with a leaving time left for an unmapped stage: censored then
+        days = np.where(is_open & np.isnan(left), deals.until - entered, left - entered)
         prob = pass_probability(np.where(unknown, 0.0, days), status, rng)
         if not math.isfinite(prob.value):
             notes.append(
@@ -155,8 +171,24 @@ def _loss_reasons(
     return {reason: wilson(int(n), len(named)) for reason, n in counts.items()}
 
 
-def fit_channels(deals: Deals, mapping: CrmMapping, notes: list[str]) -> list[ChannelFit]:
-    """New deals per day per source over the calibration period."""
+def channel_of(source: str, mapping: CrmMapping) -> tuple[str, str]:
+    """The channel a deal's source counts under, and its kind (paid, organic or referral)."""
+    key = source.strip().casefold()
+    if key in {s.strip().casefold() for s in mapping.referral_sources}:
+        return source, "referral"
+    if key == "" or key in {s.strip().casefold() for s in mapping.organic_sources}:
+        return source or "(no source)", "organic"
+    return slug(source, frozenset({"organic", "referral"})), "paid"
+
+
+def fit_channels(
+    deals: Deals, mapping: CrmMapping, notes: list[str], warnings: list[str]
+) -> list[ChannelFit]:
+    """New deals per day per source over the calibration period.
+
+    Sources written differently that read alike as channel names are counted as one, with
+    a warning naming them.
+    """
     v = deals.visits
     first = v.groupby("deal").first()
     span = max(deals.until, 1.0)
@@ -168,18 +200,16 @@ def fit_channels(deals: Deals, mapping: CrmMapping, notes: list[str]) -> list[Ch
     if "source" not in deals.columns:
         notes.append("no source column: all deals counted as organic arrivals")
         return [ChannelFit("organic", "organic", len(first), poisson_rate(len(first), span))]
-    organic = {s.strip().casefold() for s in mapping.organic_sources}
-    referral = {s.strip().casefold() for s in mapping.referral_sources}
     counts: dict[tuple[str, str], int] = {}
+    originals: dict[str, dict[str, str]] = {}
     for source, n in first["source"].value_counts().sort_index().items():
-        key = source.strip().casefold()
-        if key in referral:
-            channel = (source, "referral")
-        elif key in organic or key == "":
-            channel = (source or "(no source)", "organic")
-        else:  # sources that read alike become one paid channel
-            channel = (slug(source, frozenset({"organic", "referral"})), "paid")
+        channel = channel_of(source, mapping)
+        if channel[1] == "paid":  # sources that read alike become one paid channel
+            originals.setdefault(channel[0], {}).setdefault(
+                source.strip().casefold(), source.strip()
+            )
         counts[channel] = counts.get(channel, 0) + int(n)
+    warnings += _merged_sources(originals)
     out = [ChannelFit(name, kind, n, poisson_rate(n, span)) for (name, kind), n in counts.items()]
     if any(c.kind == "referral" for c in out):
         notes.append(
@@ -192,6 +222,18 @@ def fit_channels(deals: Deals, mapping: CrmMapping, notes: list[str]) -> list[Ch
             "budget_per_month counts prospects a month; set both to price them"
         )
     return out
+
+
+def _merged_sources(originals: dict[str, dict[str, str]]) -> list[str]:
+    """A note for each paid channel made of sources written differently."""
+    return [
+        _(
+            "sources {sources} read alike and are counted as one paid channel, {channel}; if "
+            "they are different channels, name them apart in the export"
+        ).format(sources=", ".join(f"'{s}'" for s in names.values()), channel=channel)
+        for channel, names in originals.items()
+        if len(names) > 1
+    ]
 
 
 def fit_sellers(deals: Deals, notes: list[str]) -> list[SellerFit]:

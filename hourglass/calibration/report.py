@@ -6,6 +6,7 @@ import math
 
 from hourglass.analysis.intervals import Estimate
 from hourglass.calibration.fit import Calibration
+from hourglass.i18n import _
 from hourglass.markdown import inert
 
 
@@ -38,7 +39,8 @@ def report_markdown(cal: Calibration) -> str:
     ]
     if cal.warnings:
         out += ["", "## Warnings", ""] + [f"- {inert(warning)}" for warning in cal.warnings]
-    for section in (_data_read, _stages, _arrivals_and_sellers, _repeat_buying, _order_value):
+    funnel = (_stages, _by_source, _arrivals_and_sellers) if cal.deals is not None else ()
+    for section in (_data_read, *funnel, _repeat_buying, _order_value):
         out += section(cal)
     out += ["", "## Skipped or assumed", ""]
     out += [f"- {inert(note)}" for note in cal.notes] or ["- nothing"]
@@ -115,6 +117,47 @@ def _stages(cal: Calibration) -> list[str]:
         out += ["", "## Loss reasons (share of each stage's losses)", ""]
         out += _table(["stage", "reason", "share"], reasons)
     return out
+
+
+def _by_source(cal: Calibration) -> list[str]:
+    """Each stage's pass probability per channel, and the p-value of their difference."""
+    rows = [
+        [
+            s.stage,
+            inert(name),
+            f"{f.passed:,}",
+            f"{f.lost:,}",
+            f"{f.open:,}",
+            _ci(f.pass_prob, percent=True),
+            "" if s.source_difference is None else f"{s.source_difference:.3g}",
+        ]
+        for s in cal.stages
+        for name, f in s.by_source.items()
+    ]
+    if not rows:
+        return []
+    out = ["", _("## Pass probability per channel"), ""]
+    out += _table(
+        [
+            _("stage"),
+            _("channel"),
+            _("passed"),
+            _("lost"),
+            _("open"),
+            _("pass probability"),
+            _("p (channels alike)"),
+        ],
+        rows,
+    )
+    return [
+        *out,
+        "",
+        _(
+            "p (channels alike): Pearson's chi-square on each channel's passed and lost "
+            "visits (open ones left out); a small p says the channels pass the stage "
+            "differently."
+        ),
+    ]
 
 
 def _arrivals_and_sellers(cal: Calibration) -> list[str]:

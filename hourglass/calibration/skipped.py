@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from hourglass.calibration.dates import outlying_rows
+from hourglass.i18n import _
 
 
 @dataclass
@@ -43,9 +44,12 @@ class Skipped:
             )
         if any(why.startswith("stage not in the mapping") for _, why in self.reasons):
             out.append(
-                f"{self.file}: rows of stages not in the mapping were skipped, so deals that went "
-                "through them read as lost at the stage before; map every stage (stages: in a "
-                "mapping file) for unbiased pass probabilities"
+                _(
+                    "{file}: rows of stages not in the mapping were skipped; a deal that moved "
+                    "on to one counts as passed at the stage before where that stage leads on "
+                    "to mapped ones, else as undecided (censored), never as lost; map every "
+                    "stage (stages: in a mapping file) to fit them too"
+                ).format(file=self.file)
             )
         return out
 

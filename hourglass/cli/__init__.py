@@ -6,7 +6,7 @@ from typing import Any
 
 import typer
 
-from hourglass.cli import budgets, calibration, simulation
+from hourglass.cli import budgets, calibration, forecast, simulation
 from hourglass.cli.common import err
 
 app = typer.Typer(
@@ -52,5 +52,6 @@ for command in (
 ):
     app.command()(interruptible(command))
 app.command(name="export-crm")(interruptible(calibration.export_crm))
+app.command(name="forecast")(interruptible(forecast.forecast_command))
 
 __all__ = ["app"]

@@ -13,11 +13,14 @@ from hourglass.calibration.dates import read_date
 from hourglass.calibration.mapping import DataError
 from hourglass.cli.common import JsonOpt, SeedOpt, dump, fail, keep_inputs, load, out
 from hourglass.experiments.results import OutputError, check_writable_file
+from hourglass.i18n import _
 
 
 def calibrate(
-    deals: Annotated[Path, typer.Option(help="CRM export of deal-stage history (CSV).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Scenario file to write.")],
+    deals: Annotated[
+        Path | None, typer.Option(help="CRM export of deal-stage history (CSV).")
+    ] = None,
     transactions: Annotated[
         Path | None, typer.Option(help="Transaction log (CSV): customer, date, amount.")
     ] = None,
@@ -48,13 +51,19 @@ def calibrate(
         {"-o": output, "--report": report},
         {"--deals": deals, "--transactions": transactions, "--mapping": mapping},
     )
+    if deals is None and transactions is None:
+        raise fail(_("give --deals, --transactions or both"))
     _check_target(("-o", output), ("--report", report))
-    deals_data = _read_csv(deals, "--deals")
+    deals_data = _read_csv(deals, "--deals") if deals else None
     tx_data = _read_csv(transactions, "--transactions") if transactions else None
     spec = _mapping(deals_data, str(deals), mapping, crm, column or [])
     end = _date(until, "--until") if until is not None else None
     try:
-        read = hourglass.calibration.read_deals(deals_data, spec, end, name=str(deals))
+        read = (
+            hourglass.calibration.read_deals(deals_data, spec, end, name=str(deals))
+            if deals_data is not None
+            else None
+        )
         tx = (
             hourglass.calibration.read_transactions(tx_data, spec, str(transactions), end)
             if tx_data is not None
@@ -64,8 +73,8 @@ def calibrate(
         scenario = result.scenario
     except (hourglass.calibration.DataError, hourglass.ScenarioError) as e:
         raise fail(str(e)) from None
-    header = f"# Calibrated by 'hourglass calibrate' from {deals.name}"
-    header += f" and {transactions.name}\n" if transactions else "\n"
+    files = " and ".join(path.name for path in (deals, transactions) if path is not None)
+    header = f"# Calibrated by 'hourglass calibrate' from {files}\n"
     _write_text(output, header + scenario.to_yaml(), "-o")
     if report is not None:
         _write_text(report, hourglass.calibration.report_markdown(result), "--report")
@@ -179,7 +188,11 @@ def _date(text: str, option: str) -> pd.Timestamp:
 
 
 def _mapping(
-    deals_data: bytes, deals_name: str, mapping: Path | None, crm: str | None, columns: list[str]
+    deals_data: bytes | None,
+    deals_name: str,
+    mapping: Path | None,
+    crm: str | None,
+    columns: list[str],
 ) -> hourglass.calibration.CrmMapping:
     """The mapping file, else the named or detected CRM's default, with --column overrides."""
     if mapping is not None and crm is not None:
@@ -190,7 +203,11 @@ def _mapping(
                 _read_text(mapping, "--mapping"), str(mapping)
             )
         else:
-            name = crm or hourglass.calibration.detect_preset(deals_data, deals_name)
+            name = crm or (
+                hourglass.calibration.detect_preset(deals_data, deals_name)
+                if deals_data is not None
+                else "hourglass"
+            )
             if name not in hourglass.calibration.CRM_PRESETS:
                 raise fail(
                     f"--crm {name}: use one of {', '.join(hourglass.calibration.CRM_PRESETS)}"

@@ -145,29 +145,25 @@ def load_edge_list(edges: tuple[str, int, int], nodes: tuple[str, int, int] | No
     """
     index: dict[str, int] = {}
     if nodes is not None:
-        for line, row in _rows(nodes[0]):
+        rows = _rows(nodes[0])
+        first = next(rows, None)
+        listed = ([first] if first and _numeric(first[1][:1]) else []) + list(rows)
+        for line, row in listed:
             if row[0] in index:
                 raise ValueError(f"{nodes[0]}: line {line}: '{row[0]}' is listed twice")
             index[row[0]] = len(index)
     a: list[int] = []
     b: list[int] = []
-    for line, row in _rows(edges[0]):
-        if len(row) < 2:
-            raise ValueError(f"{edges[0]}: line {line}: a link needs two ids")
-        for who in row[:2]:
-            if who not in index:
-                if nodes is not None:
-                    raise ValueError(
-                        f"{edges[0]}: line {line}: unknown node '{who}' "
-                        f"(not in {Path(nodes[0]).name})"
-                    )
-                index[who] = len(index)
-        a.append(index[row[0]])
-        b.append(index[row[1]])
-        if len(a) > MAX_EDGES:
-            raise ValueError(
-                f"{edges[0]}: more than {MAX_EDGES:,} links; at most that many fit in memory"
-            )
+    rows = _rows(edges[0])
+    first = next(rows, None)
+    if first is not None and _numeric(first[1][:2]):  # no header: numeric ids are a link
+        _link(first, edges[0], nodes, index, a, b)
+        first = None
+    for row in rows:
+        _link(row, edges[0], nodes, index, a, b)
+    # a first row whose ids other links name is a link too, not a header
+    if first is not None and len(first[1]) >= 2 and all(who in index for who in first[1][:2]):
+        _link(first, edges[0], nodes, index, a, b)
     if len(index) < 2:
         raise ValueError(f"{edges[0]}: a graph needs at least two people")
     if len(index) > MAX_NODES:
@@ -176,13 +172,42 @@ def load_edge_list(edges: tuple[str, int, int], nodes: tuple[str, int, int] | No
     return Graph(graph.indptr, graph.indices, tuple(index))
 
 
+def _numeric(ids: list[str]) -> bool:
+    """Whether every one of the ids is a whole number: data, not a header's names."""
+    return bool(ids) and all(who.isdigit() for who in ids)
+
+
+def _link(
+    numbered: tuple[int, list[str]],
+    path: str,
+    nodes: tuple[str, int, int] | None,
+    index: dict[str, int],
+    a: list[int],
+    b: list[int],
+) -> None:
+    """Add one row's link, indexing people the links name (unless a people file lists them)."""
+    line, row = numbered
+    if len(row) < 2:
+        raise ValueError(f"{path}: line {line}: a link needs two ids")
+    for who in row[:2]:
+        if who not in index:
+            if nodes is not None:
+                raise ValueError(
+                    f"{path}: line {line}: unknown node '{who}' (not in {Path(nodes[0]).name})"
+                )
+            index[who] = len(index)
+    a.append(index[row[0]])
+    b.append(index[row[1]])
+    if len(a) > MAX_EDGES:
+        raise ValueError(f"{path}: more than {MAX_EDGES:,} links; at most that many fit in memory")
+
+
 def _rows(path: str) -> Iterator[tuple[int, list[str]]]:
-    """A CSV file's non-empty rows after the header, with their line numbers (from 1)."""
+    """A CSV file's non-empty rows, the first (perhaps a header) too, with their line numbers."""
     reader = None
     try:
         with _open_regular(path) as f:
             reader = csv.reader(f)
-            next(reader, None)
             for row in reader:
                 cells = [c.strip() for c in row]
                 if any(cells):

@@ -80,8 +80,9 @@ class Complete(Model):
 class EdgeList(Model):
     """A graph from CSV files beside the scenario: links (two ids a row), people (optional).
 
-    Each file opens with a header row. `edges` rows give two people's ids in their first two
-    columns; `nodes` rows give one id in the first column. Without `nodes`, the people are
+    Each file may open with a header row: a first row of whole-number ids, or one whose ids
+    the other links name, is read as data. `edges` rows give two people's ids in their first
+    two columns; `nodes` rows give one id in the first column. Without `nodes`, the people are
     those the links name. Self-links and repeated links are dropped.
     """
 

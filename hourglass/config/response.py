@@ -51,8 +51,10 @@ class Response(Model):
         a = np.maximum(np.asarray(spend, dtype=float), 0.0)
         if self.hill:
             h = self.hill
-            ratio = (a / h.half_saturation) ** h.shape
-            out = h.max_effect * ratio / (1.0 + ratio)
+            ratio = _hill_ratio(a, h)
+            # far past saturation the ratio overflows to inf: the effect is then the maximum
+            with np.errstate(invalid="ignore"):
+                out = np.where(np.isinf(ratio), h.max_effect, h.max_effect * ratio / (1.0 + ratio))
         else:
             out = np.minimum(self.linear.cap, self.linear.per_unit * a)
         return float(out) if out.ndim == 0 else out
@@ -62,10 +64,12 @@ class Response(Model):
         a = np.maximum(np.asarray(spend, dtype=float), 0.0)
         if self.hill:
             h = self.hill
-            ratio = (a / h.half_saturation) ** h.shape
-            with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = _hill_ratio(a, h)
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 out = np.where(
-                    a > 0, h.max_effect * h.shape * ratio / (a * (1.0 + ratio) ** 2), 0.0
+                    (a > 0) & np.isfinite(ratio),
+                    h.max_effect * h.shape * ratio / (a * (1.0 + ratio) ** 2),
+                    0.0,
                 )
             if h.shape < 1.0:
                 out = np.where(a > 0, out, np.inf)
@@ -75,6 +79,12 @@ class Response(Model):
             lin = self.linear
             out = np.where(lin.per_unit * a < lin.cap, lin.per_unit, 0.0)
         return float(out) if np.ndim(out) == 0 else out
+
+
+def _hill_ratio(spend: np.ndarray, hill: Hill) -> np.ndarray:
+    """(spend / half_saturation) ^ shape; inf, without a warning, where it overflows."""
+    with np.errstate(over="ignore"):
+        return (spend / hill.half_saturation) ** hill.shape
 
 
 Plan = Annotated[list[Money], Field(min_length=1, max_length=1200)]

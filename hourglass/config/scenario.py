@@ -32,6 +32,7 @@ from hourglass.config.sections import (
     Stage,
     Stages,
 )
+from hourglass.i18n import _
 from hourglass.stages import FUNNEL, SELLER_BESIDE, LabelSet
 
 MAX_SEED = 2**53 - 1
@@ -156,13 +157,26 @@ class Scenario(Model):
 
 
 def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
+    """Set one dotted field; a section the scenario does not have is refused, not built.
+
+    A section made here from its defaults would hold one field and do nothing a user
+    meant (an empty referral section sends no one), so the user is asked to add it.
+    """
     parts = path.split(".")
     node: Any = data
     for depth, part in enumerate(parts[:-1]):
         if not isinstance(node, dict):
             where = ".".join(parts[:depth])
             raise ScenarioError(f"overrides: {path}: '{where}' holds no fields")
-        node = node.setdefault(part, {})
+        if part not in node:
+            section = ".".join(parts[: depth + 1])
+            raise ScenarioError(
+                _(
+                    "overrides: {path}: the scenario has no '{section}' section; add it to the "
+                    "scenario first, then change its fields"
+                ).format(path=path, section=section)
+            )
+        node = node[part]
     if not isinstance(node, dict):
         raise ScenarioError(f"overrides: {path}: '{'.'.join(parts[:-1])}' holds no fields")
     node[parts[-1]] = value

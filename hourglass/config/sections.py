@@ -26,6 +26,7 @@ from hourglass.config.response import (
     effective_spend,
     spend_by_month,
 )
+from hourglass.i18n import _
 from hourglass.stages import (
     ACTIVE_CLASSES,
     DAYS_PER_MONTH,
@@ -124,6 +125,10 @@ class Market(Model):
     size: Annotated[int, Field(ge=1, le=MAX_MARKET)] | None = None
 
 
+SHARES_TOLERANCE = 1e-6
+"""How far shares written to 6 decimals may add up from 1."""
+
+
 class Stage(Model):
     """One customer stage: who passes, how long they stay, why the others leave."""
 
@@ -140,6 +145,14 @@ class Stage(Model):
         taken += [r for r in reasons or {} if r.startswith(REFUSED_BY)]
         if taken:
             raise ValueError(f"'{taken[0]}' is a reserved loss reason; name it else")
+        total = sum((reasons or {}).values())
+        if reasons and abs(total - 1.0) > SHARES_TOLERANCE:
+            raise ValueError(
+                _(
+                    "the shares add up to {total}, not 1; give each reason's share of the "
+                    "stage's losses (e.g. price: 0.5, timing: 0.5)"
+                ).format(total=f"{total:.9g}")
+            )
         return reasons
 
 

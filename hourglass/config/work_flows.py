@@ -151,8 +151,8 @@ class Flows:
                 won = min(won * max(0.0, 1.0 - reached / self.market), self.market - reached)
                 reached += won
             arrives = t + self.referral_delay
-            if arrives < self.horizon:
-                referred_in[int(arrives / dt)] += won
+            if arrives < self.horizon:  # in a later step: this one's arrivals are counted
+                referred_in[max(int(arrives / dt), i + 1)] += won
         return {name: float(value) for name, value in total.items()}
 
     def _funnel(self, t: float, cold: float, warm: float, drag: float, buyers_in, total) -> None:

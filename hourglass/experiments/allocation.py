@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize as scipy_optimize
 
+from hourglass.config.arguments import as_scenario, whole_number
 from hourglass.config.budgets import (
     budget_lines,
     lever_budgets,
@@ -30,6 +31,7 @@ from hourglass.config.plan import compile_plan
 from hourglass.config.scenario import Scenario, ScenarioError
 from hourglass.experiments.comparison import compare_runs
 from hourglass.experiments.replication import Backend, Executor, Progress, replicate
+from hourglass.i18n import _
 from hourglass.kpis import KPIS, Better
 from hourglass.stages import DAYS_PER_MONTH, FUNNEL
 from hourglass.theory import expected_outcome
@@ -143,6 +145,15 @@ def optimize(
         raise OptimizeError(
             f"unknown objective '{objective}'; use one of {', '.join(OBJECTIVE_KPIS)}"
         )
+    scenario = as_scenario(scenario)
+    if whole_number(reps, "reps") < 2:
+        raise OptimizeError(
+            _(
+                "reps: {reps} given; confirming a gain takes a confidence interval, which needs "
+                "at least 2 paired replications (20 by default)"
+            ).format(reps=reps)
+        )
+    seed = scenario.seed if seed is None else whole_number(seed, "seed")
     constraints = constraints or Constraints()
     current = budget_lines(scenario)
     optimal, notes = allocate(scenario, total_budget, objective, constraints)
@@ -150,7 +161,6 @@ def optimize(
     if guard is not None:
         guard(best)
     kpi = OBJECTIVE_KPIS[objective]
-    seed = scenario.seed if seed is None else seed
     runs = {}
     for i, (name, spec) in enumerate((("current", scenario), ("optimal", best))):
         tick = (lambda d, _t, i=i: progress(i * reps + d, 2 * reps)) if progress else None
@@ -317,7 +327,7 @@ def _starts(
 def _feasible(x: np.ndarray, low: np.ndarray, high: np.ndarray, spend: float) -> np.ndarray:
     """Move x into the box [low, high] with sum `spend` (water-filling on the slack)."""
     x = np.clip(x, low, high)
-    for _ in range(len(x) + 1):
+    for _step in range(len(x) + 1):
         gap = spend - x.sum()
         if abs(gap) < 1e-9 * max(spend, 1.0):
             break

@@ -8,40 +8,31 @@ its own stream, so where two scenarios do not differ their customers meet the sa
 
 from __future__ import annotations
 
-import logging
 import math
 import os
-import signal
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field
-from multiprocessing import get_context
-from typing import Any, Literal
-from urllib.parse import urlsplit
+from collections.abc import Callable, Sequence
+from contextlib import closing, nullcontext
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from hourglass.analysis import metrics, series, stages
+from hourglass.config.arguments import as_scenario, whole_number
 from hourglass.config.scenario import Scenario
 from hourglass.config.work import WorkCeilingError
+from hourglass.experiments.backends import BACKENDS as BACKENDS
+from hourglass.experiments.backends import Backend, Executor, Failure
+from hourglass.experiments.backends import BackendError as BackendError
+from hourglass.experiments.backends import check_scheduler as check_scheduler
 from hourglass.sim.engine import simulate
 
-Backend = Literal["serial", "processes", "dask"]
-BACKENDS: tuple[str, ...] = ("serial", "processes", "dask")
 Progress = Callable[[int, int], None]
 """Called as progress(done, total) after each replication."""
 
 MAIN_KPIS: tuple[str, ...] = ("buyers", "revenue", "customers_end")
 """The KPIs a precision target is checked on."""
-
-
-class BackendError(RuntimeError):
-    """A backend that cannot run: a missing extra, an unreachable scheduler."""
 
 
 class ReplicationError(RuntimeError):
@@ -91,15 +82,6 @@ def _attempt(scenario: Scenario, seed: int, rep: int) -> RepResult | Failure:
         return Failure(rep, str(err), final=True)
     except Exception as err:
         return Failure(rep, f"{type(err).__name__}: {err}")
-
-
-@dataclass(frozen=True)
-class Failure:
-    """A replication that raised, or whose worker died."""
-
-    rep: int
-    reason: str
-    final: bool = False
 
 
 @dataclass(frozen=True)
@@ -178,177 +160,11 @@ def summarize(values: np.ndarray) -> dict[str, float]:
     }
 
 
-# -- backends ----------------------------------------------------------------------------------
-
-
-@dataclass
-class Executor:
-    """Runs replications on one backend; a context manager that owns its workers."""
-
-    backend: Backend = "processes"
-    scheduler: str | None = None
-    workers: int | None = None
-    start_method: str | None = None
-    """How pool workers start: fork (the default on POSIX) or spawn (a fresh interpreter)."""
-    _pool: Any = field(default=None, init=False, repr=False)
-    _client: Any = field(default=None, init=False, repr=False)
-    _cluster: Any = field(default=None, init=False, repr=False)
-
-    def __enter__(self) -> Executor:
-        if self.backend not in BACKENDS:
-            raise BackendError(
-                f"unknown backend '{self.backend}'; use one of {', '.join(BACKENDS)}"
-            )
-        if self.backend == "processes":
-            context = get_context(self.start_method or ("fork" if os.name == "posix" else "spawn"))
-            self._pool = ProcessPoolExecutor(
-                self.workers or os.cpu_count(),
-                mp_context=context,
-                initializer=_start_worker,
-                initargs=(os.getpid(),),
-            )
-        elif self.backend == "dask":
-            self._client, self._cluster = _dask_client(self.scheduler, self.workers)
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
-        """Stop the workers: at once, without waiting for their tasks, when interrupted."""
-        interrupted = kind is not None and not issubclass(kind, Exception)
-        if self._pool is not None:
-            if interrupted:
-                for process in list(getattr(self._pool, "_processes", {}).values()):
-                    process.terminate()
-            self._pool.shutdown(wait=not interrupted, cancel_futures=True)
-            self._pool = None
-        if interrupted:  # what Dask logs while it is torn down mid-task is of no use
-            logging.getLogger("distributed").setLevel(logging.CRITICAL + 1)
-        if self._client is not None:
-            self._client.close()
-            self._client = None
-        if self._cluster is not None:
-            self._cluster.close()
-            self._cluster = None
-
-    def map(
-        self, scenario: Scenario, seed: int, reps: Sequence[int]
-    ) -> Iterator[RepResult | Failure]:
-        """Results of the given replications, in completion order."""
-        if self.backend == "serial":
-            for rep in reps:
-                yield _attempt(scenario, seed, rep)
-        elif self.backend == "processes":
-            futures = {self._pool.submit(_attempt, scenario, seed, r): r for r in reps}
-            broken = False
-            for future in as_completed(futures):
-                try:
-                    yield future.result()
-                except BrokenProcessPool:
-                    broken = True
-                    yield Failure(futures[future], "a worker process died")
-            if broken:  # a fresh pool for whatever comes next
-                self.__exit__(None)
-                self.__enter__()
-        else:
-            from distributed import as_completed as dask_completed
-
-            futures = self._client.map(
-                _attempt, [scenario] * len(reps), [seed] * len(reps), list(reps), pure=False
-            )
-            for future in dask_completed(futures):
-                try:
-                    yield future.result()
-                except Exception as err:  # a lost worker surfaces here
-                    yield Failure(-1, f"{type(err).__name__}: {err}")
-
-
-def _start_worker(parent: int) -> None:
-    """Set up a pool worker: Ctrl-C is its parent's to handle, and it ends with its parent.
-
-    A watchdog thread polls the parent's pid, which changes once the parent is gone (even
-    when killed outright, with no chance to stop its workers).
-    """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
-
-
-def check_scheduler(address: str) -> str:
-    """A Dask scheduler address as tcp://HOST:PORT, or a BackendError saying what is wrong.
-
-    Only plain TCP is supported: TLS needs certificates, and UCX and in-process
-    schedulers cannot be reached from a separate command.
-    """
-    scheme, sep, rest = address.strip().partition("://")
-    if not sep:
-        scheme, rest = "tcp", address.strip()
-    if scheme != "tcp":
-        raise BackendError(
-            f"--scheduler {address}: {scheme}:// schedulers are not supported; "
-            "give a tcp://HOST:PORT address"
-        )
-    try:
-        parts = urlsplit(f"tcp://{rest}")
-        port = parts.port
-    except ValueError:
-        port, parts = None, None
-    if parts is None or not parts.hostname or port is None or parts.path or port == 0:
-        raise BackendError(
-            f"--scheduler {address}: not a scheduler address; write it as tcp://HOST:PORT, "
-            "e.g. tcp://10.0.0.5:8786"
-        )
-    return f"tcp://{rest}"
-
-
-def _dask_client(scheduler: str | None, workers: int | None):
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError:
-        raise BackendError(
-            "the dask backend needs the optional extra: pip install 'hourglass[dask]'"
-        ) from None
-    if scheduler:
-        address = check_scheduler(scheduler)
-        try:
-            return Client(address, timeout="5s"), None
-        except (OSError, TimeoutError, ValueError) as err:
-            raise BackendError(
-                f"--scheduler {scheduler}: cannot reach the Dask scheduler there: {err}"
-            ) from None
-    with _ctrl_c_ignored():  # the workers inherit it: Ctrl-C is for this process to handle
-        cluster = LocalCluster(
-            n_workers=workers or os.cpu_count(),
-            threads_per_worker=1,
-            host="127.0.0.1",
-            dashboard_address=None,
-            processes=True,
-            silence_logs=logging.ERROR,  # warnings of tasks cancelled when the work is stopped
-        )
-    return Client(cluster), cluster
-
-
-@contextmanager
-def _ctrl_c_ignored() -> Iterator[None]:
-    """Ignore Ctrl-C while processes are started (only the main thread can say so)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
 # -- replicate ----------------------------------------------------------------------------------
 
 
 def replicate(
-    scenario: Scenario,
+    scenario: Scenario | str | os.PathLike,
     reps: int = 10,
     seed: int | None = None,
     backend: Backend = "processes",
@@ -365,11 +181,11 @@ def replicate(
     The precision target is met when, for each of MAIN_KPIS, the 95% confidence half-width
     of the mean is within `precision` times the mean; replications are added in rounds
     until then or until `max_reps`. Failed replications are retried once; if any fails
-    again a ReplicationError says which.
+    again a ReplicationError says which. A scenario may be given as a file's path or a
+    shipped scenario's name.
     """
-    if reps < 1:
-        raise ValueError(f"reps must be at least 1, got {reps}")
-    seed = scenario.seed if seed is None else seed
+    scenario, reps = as_scenario(scenario), whole_number(reps, "reps", least=1)
+    seed = scenario.seed if seed is None else whole_number(seed, "seed")
     started = time.perf_counter()
     own = executor is None
     if own and reps == 1 and precision is None and backend == "processes":
@@ -420,15 +236,16 @@ def _collect(
         if not todo:
             return
         failures = {}
-        for outcome in executor.map(scenario, seed, todo):
-            if isinstance(outcome, Failure):
-                if outcome.final:
-                    raise WorkCeilingError(outcome.reason)
-                failures[outcome.rep] = outcome.reason
-                continue
-            results[outcome.rep] = outcome
-            if progress:
-                progress(len(results), total)
+        with closing(executor.map(_attempt, scenario, seed, todo)) as outcomes:
+            for outcome in outcomes:
+                if isinstance(outcome, Failure):
+                    if outcome.final:
+                        raise WorkCeilingError(outcome.reason)
+                    failures[outcome.rep] = outcome.reason
+                    continue
+                results[outcome.rep] = outcome
+                if progress:
+                    progress(len(results), total)
         if not failures:
             return
     reasons = "; ".join(f"replication {r}: {why}" for r, why in sorted(failures.items()))

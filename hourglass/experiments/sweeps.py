@@ -9,7 +9,7 @@ import math
 import os
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +17,11 @@ from typing import Any
 
 import pandas as pd
 
+from hourglass.config.arguments import as_scenario, kind_of, whole_number
 from hourglass.config.scenario import Scenario, ScenarioError
 from hourglass.experiments.replication import Backend, Executor, Progress, replicate, summarize
 from hourglass.experiments.results import OutputError, jsonable, write_json, write_parquet
+from hourglass.i18n import _
 
 MAX_POINTS = 10_000
 LOCK_FILE = ".lock"
@@ -160,9 +162,52 @@ class SweepInterrupted(KeyboardInterrupt):
         self.saved, self.total, self.out = saved, total, out
 
 
+def as_varies(varies: Any) -> list[Vary]:
+    """The swept fields as Vary: given as Vary, as "path=values" text, or as {path: values}."""
+    if isinstance(varies, Vary | str):
+        varies = [varies]
+    if isinstance(varies, Mapping):
+        return [_listed(path, values) for path, values in varies.items()]
+    if not isinstance(varies, Iterable):
+        raise _not_varies(varies)
+    found = []
+    for vary in varies:
+        if isinstance(vary, str):
+            vary = parse_vary(vary)
+        if not isinstance(vary, Vary):
+            raise _not_varies(vary)
+        found.append(vary)
+    return found
+
+
+def _not_varies(given: Any) -> TypeError:
+    """What to give as the fields to vary, saying what was given instead."""
+    return TypeError(
+        _(
+            "varies: give the fields to vary as a dict of paths to values (e.g. "
+            "sales.sellers to [4, 8]), as path=start:stop:step text, or as Vary(path, values); "
+            "not {kind}"
+        ).format(kind=kind_of(given))
+    )
+
+
+def _listed(path: Any, values: Any) -> Vary:
+    """One {path: values} entry as a Vary; a text of values is read as --vary reads it."""
+    if not isinstance(path, str):
+        raise _not_varies(path)
+    if isinstance(values, str) or path == "seed":
+        return parse_vary(f"{path}={values}")
+    if not isinstance(values, Iterable):
+        values = [values]
+    values = tuple(values)
+    if not values:
+        raise ValueError(_("varies: {path}: no values to sweep").format(path=path))
+    return Vary(path, values)
+
+
 def sweep(
-    base: Scenario,
-    varies: Sequence[Vary],
+    base: Scenario | str | os.PathLike,
+    varies: Sequence[Vary] | Mapping[str, Any] | str,
     reps: int = 10,
     seed: int | None = None,
     backend: Backend = "processes",
@@ -175,6 +220,9 @@ def sweep(
 ) -> pd.DataFrame:
     """Replicate every grid point; a tidy table, one row per point and KPI, with its band.
 
+    `varies` is a list of Vary, of "path=values" texts (as --vary takes), or a dict of
+    paths to their values; `base` may be a scenario file's path or a shipped one's name.
+
     With `out`, each finished point is saved at once (atomically) under out/points/, so
     an interrupted sweep resumes with `resume=True` and computes only the missing points.
     The folder is locked while the sweep runs; each point file records the sweep it
@@ -182,8 +230,10 @@ def sweep(
     SweepInterrupted; a table that cannot be saved comes back in OutputError.unsaved.
     """
     started = time.perf_counter()
+    base, varies = as_scenario(base, "base"), as_varies(varies)
+    reps = whole_number(reps, "reps", least=1)
+    seed = base.seed if seed is None else whole_number(seed, "seed")
     points = grid(base, varies)
-    seed = base.seed if seed is None else seed
     if out is None:
         return _run_points(points, reps, seed, backend, scheduler, progress, None, "")
     with _locked(out):

@@ -10,51 +10,85 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from hourglass.config.budgets import budget_lines
+from hourglass.i18n import _
 from hourglass.plots.style import LOST, PALETTE, UPPER
+from hourglass.stages import LABELS
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from hourglass.config.scenario import Scenario
+
+
+def line_names(scenario: Scenario, labels: str = "en") -> dict[str, str]:
+    """Each budget line's name as people read it: a channel's own, a stage's label."""
+    stage_names = LABELS[labels]
+    return {line: stage_names.get(line, line) for line in budget_lines(scenario)}
 
 
 def response_figure(
     curves: pd.DataFrame,
     marginal: Mapping[str, float] | None = None,
     optimal: Mapping[str, float] | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> go.Figure:
     """One panel per budget line: its response curve, the current point, and the optimal one.
 
     `curves` is `line_curves`'s table; `marginal` (line -> marginal ROI) goes in the panel
-    titles; `optimal` (line -> money) marks where an optimiser would put the line.
+    titles; `optimal` (line -> money) marks where an optimiser would put the line; `names`
+    (line -> name) says how each line is called.
     """
     lines = list(dict.fromkeys(curves["line"]))
+    names = {line: (names or {}).get(line, line) for line in lines}
     cols = min(3, len(lines)) or 1
     rows = math.ceil(len(lines) / cols) or 1
+    units = {
+        line: effect_unit(curves.loc[curves["line"] == line, "unit"].iloc[0]) for line in lines
+    }
+    # the unit goes under the panel's title: a y-axis title that long is cut on a projector
     titles = [
-        line + (f" · marginal ROI {marginal[line]:+.2f}" if marginal and line in marginal else "")
+        names[line]
+        + (
+            " · " + _("marginal ROI {roi}").format(roi=f"{marginal[line]:+.2f}")
+            if marginal and line in marginal
+            else ""
+        )
+        + f"<br><sup>{units[line]}</sup>"
         for line in lines
     ]
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.08)
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        subplot_titles=titles,
+        horizontal_spacing=0.08,
+        vertical_spacing=0.36 / rows if rows > 1 else 0.0,
+    )
+    a_month = _("{money} a month")
     for i, line in enumerate(lines):
         mine = curves[curves["line"] == line]
         row, col = i // cols + 1, i % cols + 1
-        unit = mine["unit"].iloc[0]
+        unit = units[line]
         fig.add_trace(
             go.Scatter(
                 x=mine["money"],
                 y=mine["effect"],
                 line={"color": UPPER},
-                name=line,
+                name=names[line],
                 showlegend=False,
-                hovertemplate="%{x:,.0f} a month: %{y:.3g} " + unit + "<extra></extra>",
+                hovertemplate=a_month.format(money="%{x:,.0f}")
+                + ": %{y:.3g} "
+                + unit
+                + "<extra></extra>",
             ),
             row=row,
             col=col,
         )
         now = mine[mine["current"]].iloc[0]
-        points = [("current", now["money"], now["effect"], "#222222")]
+        points = [(_("current"), now["money"], now["effect"], "#222222")]
         if optimal and line in optimal:
             effect = np.interp(optimal[line], mine["money"], mine["effect"])
-            points.append(("optimal", optimal[line], effect, LOST))
+            points.append((_("optimal"), optimal[line], effect, LOST))
         for label, x, y, color in points:
             fig.add_trace(
                 go.Scatter(
@@ -65,40 +99,81 @@ def response_figure(
                     name=label,
                     legendgroup=label,
                     showlegend=i == 0,
-                    hovertemplate=f"{label}: %{{x:,.0f}} a month<extra></extra>",
+                    hovertemplate=f"{label}: "
+                    + a_month.format(money="%{x:,.0f}")
+                    + "<extra></extra>",
                 ),
                 row=row,
                 col=col,
             )
-        fig.update_yaxes(title_text=unit, title_font={"size": 11}, row=row, col=col)
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
     fig.update_layout(
-        title="Response curves: effect of money per month",
+        title={
+            "text": _("Response curves: effect of money per month"),
+            "automargin": True,
+            "yref": "container",
+            "y": 0.99,
+            "yanchor": "top",
+        },
         template="plotly_white",
         height=max(420, 320 * rows),
-        legend={"orientation": "h", "x": 1.0, "xanchor": "right", "y": 1.12},
-        margin={"t": 110},
+        # under the panels: above them it would cover a panel's title
+        legend={"orientation": "h", "x": 0.5, "xanchor": "center", "y": -0.25 / rows},
     )
     return fig
 
 
-def allocation_figure(current: Mapping[str, float], optimal: Mapping[str, float]) -> go.Figure:
+def effect_unit(unit: str) -> str:
+    """A response curve's unit (as `line_curves` gives it) in the active language."""
+    units = {
+        "prospects per day": _("prospects per day"),
+        "lift in pass probability": _("lift in pass probability"),
+        "relative lift": _("relative lift"),
+    }
+    return units.get(unit, unit)
+
+
+def allocation_figure(
+    current: Mapping[str, float],
+    optimal: Mapping[str, float],
+    names: Mapping[str, str] | None = None,
+) -> go.Figure:
     """Money per month by line: the current allocation beside the optimal one."""
     lines = list(current)
+    shown = [(names or {}).get(line, line) for line in lines]
     fig = go.Figure()
-    for name, amounts, color in (("current", current, PALETTE[0]), ("optimal", optimal, LOST)):
+    for name, amounts, color in (
+        (_("current"), current, PALETTE[0]),
+        (_("optimal"), optimal, LOST),
+    ):
         fig.add_trace(
             go.Bar(
-                x=lines,
+                x=shown,
                 y=[amounts[k] for k in lines],
                 name=name,
                 marker_color=color,
-                hovertemplate="%{x}: %{y:,.0f} a month<extra>" + name + "</extra>",
+                text=[f"{amounts[k]:,.0f}" for k in lines],
+                textposition="outside",
+                cliponaxis=False,
+                hovertemplate="%{x}: "
+                + _("{money} a month").format(money="%{y:,.0f}")
+                + "<extra>"
+                + name
+                + "</extra>",
             )
         )
     fig.update_layout(
-        title="Money per month by line",
+        title={
+            "text": _("Money per month by line"),
+            "automargin": True,
+            "yref": "container",
+            "y": 0.99,
+            "yanchor": "top",
+        },
         barmode="group",
-        yaxis_title="money per month",
+        yaxis={"title": _("money per month"), "automargin": True},
+        xaxis={"automargin": True},
         template="plotly_white",
     )
     return fig

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 import numpy as np
 import simpy
 
+from hourglass.config.arguments import as_scenario, checked_seed
 from hourglass.config.graph import build_graph
 from hourglass.config.network import SOCIAL_CHANNEL
 from hourglass.config.plan import Plan, compile_plan
@@ -70,7 +71,9 @@ def simulate(
     Budgets act through their response curves, as the scenario's plan resolves them.
     `cohort` gives the days of first purchases of known customers (e.g. from a transaction
     log): they join as buyers on those days, outside the funnel, from channel "cohort".
+    A scenario may also be given as a file's path or a shipped scenario's name.
     """
+    scenario, seed = as_scenario(scenario), checked_seed(seed)
     seq = (
         seed
         if isinstance(seed, np.random.SeedSequence)

@@ -5,23 +5,29 @@ from __future__ import annotations
 import streamlit as st
 
 import hourglass as hg
+from hourglass.analysis.changes import change_sentence, number_table
 from hourglass.app import runs, state, widgets
+from hourglass.i18n import _
 from hourglass.kpis import HEADLINE, KPIS
 
 
 def show(choice: state.Choice) -> None:
     """The changes against the first scenario in sentences and charts, and the table."""
     seed, reps = choice.seed, choice.reps
-    st.header("Compare scenarios")
+    st.header(_("Compare scenarios"))
     names = list(state.library())
     default = [n for n in ("baseline", "no_referrals") if n in names] or names[:2]
     with st.form("compare"):
         chosen = st.multiselect(
-            "Scenarios (the first is the baseline)", names, default=default, max_selections=4
+            _("Scenarios (the first is the baseline)"),
+            names,
+            default=default,
+            max_selections=4,
+            placeholder=_("Choose scenarios"),
         )
-        st.form_submit_button("Compare", type="primary")
+        st.form_submit_button(_("Compare them"), type="primary")
     if len(chosen) < 2:
-        st.info("Choose at least two scenarios.")
+        st.info(_("Choose at least two scenarios."))
         return
     results = {}
     for name in chosen:
@@ -31,13 +37,13 @@ def show(choice: state.Choice) -> None:
         results[name] = result
     comparison = hg.experiments.compare_runs(results)
     st.caption(
-        f"{reps} replications each, on the same seed children (seed {seed}): differences "
-        "are paired, so they show the scenarios' effect rather than luck."
+        _(
+            "{reps} replications each, on the same seed children (seed {seed}): differences "
+            "are paired, so they show the scenarios' effect rather than luck."
+        ).format(reps=reps, seed=seed)
     )
-    rows = comparison.table.to_dict("records")
-    said = [
-        s for row, s in zip(rows, comparison.sentences(), strict=True) if row["kpi"] in HEADLINE
-    ]
+    rows = [r for r in comparison.table.to_dict("records") if r["kpi"] in HEADLINE]
+    said = [change_sentence(row, comparison.baseline) for row in rows]
     st.markdown("\n".join(f"- {widgets.escape(sentence)}" for sentence in said))
     kpi_names = {k: KPIS[k].label(choice.language) for k in HEADLINE}
     widgets.chart(
@@ -46,7 +52,7 @@ def show(choice: state.Choice) -> None:
     bands = {n: r.daily_bands() for n, r in results.items()}
     widgets.chart(
         hg.plots.overlay_figure(
-            bands, "active_customers", title="Active customers", y_title="customers"
+            bands, "active_customers", title=_("Active customers"), y_title=_("customers")
         ),
         "compare-customers",
     )
@@ -55,7 +61,7 @@ def show(choice: state.Choice) -> None:
         hg.plots.conversion_bars(stage_tables, labels=choice.labels), "compare-conversion"
     )
     st.dataframe(widgets.comparison_table(comparison), hide_index=True, width="stretch")
-    widgets.csv_button(comparison.table, "Comparison table (CSV)", "comparison")
+    widgets.csv_button(number_table(comparison.table), _("Comparison table (CSV)"), "comparison")
 
 
 if __name__ == "__main__":

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import datetime
+
 import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 import hourglass as hg
-from hourglass.app import state, widgets
+from hourglass.app import runs, state, widgets
+from hourglass.i18n import _
 
 MAX_CSV_BYTES = widgets.MAX_CSV_MB * widgets.BYTES_PER_MB  # larger ones are refused unread
+MAX_MAPPING_BYTES = 64 * 1024
+"""The largest mapping file read: a real one holds well under a kilobyte."""
 
 
 def show(choice: state.Choice) -> None:
@@ -31,32 +37,90 @@ def show(choice: state.Choice) -> None:
             key="transactions",
             max_upload_size=widgets.MAX_CSV_MB,
         )
+        mapping = st.file_uploader(
+            _("Column mapping (YAML, optional)"),
+            type=["yaml", "yml"],
+            key="mapping",
+            help=_(
+                "Names the columns and stages of an export that is not recognised, e.g. "
+                "transactions: {customer: Client, date: Day, amount: Total}; the README's "
+                "mapping file section lists every key."
+            ),
+        )
         until = st.date_input("End of the calibration period (optional)", value=None)
         st.form_submit_button("Calibrate", type="primary")
     if deals is None:
         return
-    files = [f for f in (deals, transactions) if f is not None]
+    files = [f for f in (deals, transactions, mapping) if f is not None]
     key = (*(f.file_id for f in files), until, choice.seed)
     found = st.session_state.get("calibrated")
     if not found or found[0] != key:
-        big = [f for f in files if f.size > MAX_CSV_BYTES]
-        if big:
-            too_big = f"{big[0].name}: {big[0].size:,} bytes; the limit is {MAX_CSV_BYTES:,}."
-            st.error(widgets.escape(too_big))
+        cal = _calibrated(deals, transactions, mapping, until, choice.seed)
+        if cal is None:
             return
-        with st.spinner("Fitting stages, durations, channels and repeat buying"):
-            try:
-                cal = hg.calibrate(
-                    deals.getvalue(),
-                    transactions.getvalue() if transactions else None,
-                    until=until,
-                    seed=choice.seed,
-                )
-            except (hg.calibration.DataError, hg.ScenarioError) as err:
-                st.error(widgets.escape(err))
-                return
         st.session_state.calibrated = (key, cal)
     calibration(st.session_state.calibrated[1])
+
+
+def _calibrated(
+    deals: UploadedFile,
+    transactions: UploadedFile | None,
+    mapping: UploadedFile | None,
+    until: datetime.date | None,
+    seed: int,
+) -> hg.calibration.Calibration | None:
+    """The uploads calibrated within the server's budgets, or None after saying why not."""
+    tables = [f for f in (deals, transactions) if f is not None]
+    big = [f for f in tables if f.size > MAX_CSV_BYTES]
+    if big:
+        too_big = f"{big[0].name}: {big[0].size:,} bytes; the limit is {MAX_CSV_BYTES:,}."
+        st.error(widgets.escape(too_big))
+        return None
+    rows = sum(f.getvalue().count(b"\n") + 1 for f in tables)
+    try:
+        columns = _mapping(mapping)
+        with (
+            runs.ledger().calibration_admitted(state.session_key(), rows),
+            st.spinner("Fitting stages, durations, channels and repeat buying"),
+        ):
+            return hg.calibrate(
+                deals.getvalue(),
+                transactions.getvalue() if transactions else None,
+                mapping=columns,
+                until=until,
+                seed=seed,
+            )
+    except runs.TooBig as err:
+        st.error(widgets.escape(_("Not calibrated: {why}").format(why=err)))
+    except (hg.calibration.DataError, hg.ScenarioError) as err:
+        st.error(widgets.escape(err))
+        if "--mapping" in str(err) or "--column" in str(err):
+            st.info(
+                _(
+                    "On this page, give a column mapping file under 'Column mapping': it "
+                    "names the columns as --mapping and --column do on the command line."
+                )
+            )
+    return None
+
+
+def _mapping(upload: UploadedFile | None) -> hg.calibration.CrmMapping | None:
+    """The uploaded column mapping, read; None when none is given."""
+    if upload is None:
+        return None
+    if upload.size > MAX_MAPPING_BYTES:
+        raise hg.calibration.DataError(
+            _("{name}: {size} bytes; a mapping file may hold at most {limit}").format(
+                name=upload.name, size=f"{upload.size:,}", limit=f"{MAX_MAPPING_BYTES:,}"
+            )
+        )
+    try:
+        text = upload.getvalue().decode("utf-8")
+    except UnicodeDecodeError:
+        raise hg.calibration.DataError(
+            _("{name}: not UTF-8 text; save the mapping file as UTF-8").format(name=upload.name)
+        ) from None
+    return hg.calibration.load_mapping(text, upload.name)
 
 
 def calibration(cal: hg.calibration.Calibration) -> None:

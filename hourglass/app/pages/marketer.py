@@ -1,19 +1,27 @@
-"""Marketer: budgets, pass probabilities, sellers and bonus against the scenario as loaded."""
+"""Marketer: where the next money does most, then the levers against the scenario as loaded."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 import hourglass as hg
+from hourglass.analysis.money import money
 from hourglass.app import runs, state, widgets
 from hourglass.config.sections import MAX_SELLERS
-from hourglass.kpis import HEADLINE
+from hourglass.experiments import next_money
+from hourglass.i18n import _, ngettext
+from hourglass.kpis import KPIS, PROFIT_FIRST
+from hourglass.plots.budgets import line_names
 
 
 def show(choice: state.Choice) -> None:
-    """The levers in a form; on Run, the KPIs' change on common random numbers."""
+    """The next money's answer; the levers in a form; on Run, the KPIs' change on common seeds."""
     scenario, seed, reps = choice.scenario, choice.seed, choice.reps
-    st.header(f"Tune the levers · {widgets.escape(scenario.name)}")
+    st.header(_("Tune the levers · {scenario}").format(scenario=widgets.escape(scenario.name)))
+    next_money_answer(choice)
+    loaded = runs.run(scenario, reps, seed)
+    if loaded is None:
+        return
     overrides, amounts = levers(scenario, choice.labels)
     tuned = widgets.overridden(scenario, {"name": f"{scenario.name}_tuned", **overrides})
     if tuned is None:
@@ -23,22 +31,101 @@ def show(choice: state.Choice) -> None:
     except hg.ScenarioError as err:
         st.error(widgets.escape(err))
         return
-    loaded, changed = runs.run(scenario, reps, seed), runs.run(tuned, reps, seed)
-    if loaded is None or changed is None:
+    changed = runs.run(tuned, reps, seed)
+    if changed is None:
         return
-    comparison = hg.experiments.compare_runs({scenario.name: loaded, tuned.name: changed})
+    # the runs are named for the reader: the charts' legends and the table show these names
+    comparison = hg.experiments.compare_runs({_("as loaded"): loaded, _("tuned"): changed})
     st.caption(
-        f"Mean of {reps} replications on common random numbers (seed {seed}); the change is "
-        "against the scenario as loaded, with its 95% confidence interval below."
+        _(
+            "Mean of {reps} replications on common random numbers (seed {seed}); the change "
+            "is against the scenario as loaded, with its 95% confidence interval below."
+        ).format(reps=reps, seed=seed)
     )
     headline(comparison, choice.language)
-    with st.expander("Every KPI, with 95% confidence intervals"):
+    with st.expander(_("Every KPI, with 95% confidence intervals")):
         st.dataframe(widgets.comparison_table(comparison), hide_index=True, width="stretch")
     stage_tables = {n: r.stage_summary() for n, r in comparison.runs.items()}
     widgets.chart(
         hg.plots.conversion_bars(stage_tables, labels=choice.labels), "marketer-conversion"
     )
-    widgets.csv_button(changed.kpis.reset_index(), "KPIs per replication (CSV)", "tuned-kpis")
+    per_replication = changed.kpis.reset_index()
+    per_replication.columns = [
+        KPIS[c].label(choice.language) if c in KPIS else _("Replication")
+        for c in per_replication.columns
+    ]
+    widgets.csv_button(per_replication, _("KPIs per replication (CSV)"), "tuned-kpis")
+
+
+def next_money_answer(choice: state.Choice) -> None:
+    """One sentence: the line where the next money does most, its gain confirmed by simulation.
+
+    The expectation shows at once; the simulated gain (scenario with the money against the
+    scenario as loaded, on common random numbers) replaces it when it arrives.
+    """
+    scenario = choice.scenario
+    st.subheader(
+        _("Where does my next {step} a month do most?").format(step=f"{next_money.STEP:,.0f}")
+    )
+    if not hg.config.budget_lines(scenario):
+        st.info(_("This scenario has no budget lines: give a paid channel or a stage a budget."))
+        return
+    ranking = next_money.ranked_lines(scenario)
+    names = line_names(scenario, choice.labels)
+    top = next(iter(ranking))
+    answer = st.empty()
+    try:
+        more_money = next_money.with_more(scenario, top)
+    except hg.ScenarioError as err:  # e.g. more reach than a channel may bring
+        answer.warning(widgets.escape(err))
+        return
+    # Markdown, not an alert box: presentation mode sets paragraphs, not alerts, in large type
+    answer.markdown(
+        ":material/hourglass_top: "
+        + widgets.escape(sentence(next_money.expected_next_money(scenario, top), names))
+    )
+    st.caption(
+        _("Marginal ROI, the expected profit of one more unit of money, by line: {lines}.").format(
+            lines=", ".join(f"{names[line]} {roi:+.2f}" for line, roi in ranking.items())
+        )
+    )
+    loaded = runs.run(scenario, choice.reps, choice.seed)
+    more = runs.run(more_money, choice.reps, choice.seed)
+    if loaded is not None and more is not None:
+        paired = hg.experiments.compare_runs({scenario.name: loaded, "more": more})
+        found = next_money.simulated_next_money(scenario, top, paired)
+        answer.markdown(
+            ":material/check_circle: **" + widgets.escape(sentence(found, names)) + "**"
+        )
+
+
+def sentence(found: next_money.NextMoney, names: dict[str, str]) -> str:
+    """The answer in words: the line, buyers and profit per year, with intervals if simulated."""
+    buyers = found.buyers
+    count = ngettext("{n} buyer", "{n} buyers", round(abs(buyers.mean))).format(
+        n=f"{buyers.mean:+,.0f}"
+    )
+    values = {
+        "step": f"{found.step:,.0f}",
+        "line": names[found.line],
+        "buyers": count,
+        "profit": money(found.profit_per_year.mean, "year", signed=True),
+    }
+    if not found.simulated:
+        return _(
+            "The next {step} a month does most in {line}: about {buyers} and profit {profit} "
+            "(expected; the simulation is on its way)."
+        ).format(**values)
+    return _(
+        "The next {step} a month does most in {line}: {buyers} ({low} to {high}) and "
+        "profit {profit} ({profit_low} to {profit_high}), on common random numbers."
+    ).format(
+        **values,
+        low=f"{buyers.low:+,.0f}",
+        high=f"{buyers.high:+,.0f}",
+        profit_low=money(found.profit_per_year.low, signed=True),
+        profit_high=money(found.profit_per_year.high, signed=True),
+    )
 
 
 def levers(scenario: hg.Scenario, labels: str) -> tuple[dict[str, float], dict[str, float]]:
@@ -48,61 +135,61 @@ def levers(scenario: hg.Scenario, labels: str) -> tuple[dict[str, float], dict[s
     with st.form("levers"):
         money, funnel, team = st.columns(3)
         with money:
-            st.markdown("**Budgets per month**")
-            amounts = budgets(scenario, tag)
+            st.markdown("**" + _("Budgets per month") + "**")
+            amounts = budgets(scenario, tag, labels)
             if scenario.referral:
                 overrides["referral.bonus"] = st.number_input(
-                    "referral bonus per referred buyer",
+                    _("Referral bonus per referred buyer"),
                     min_value=0.0,
                     value=float(scenario.referral.bonus),
                     step=5.0,
                     key=f"bonus-{tag}",
                 )
         with funnel:
-            st.markdown("**Pass probability**")
+            st.markdown("**" + _("Pass probability") + "**")
             names = hg.stages.LABELS[labels]
             for stage, spec in scenario.funnel:
                 overrides[f"stages.{stage}.pass_prob"] = st.slider(
                     names[stage], 0.0, 1.0, float(spec.pass_prob), 0.01, key=f"pass-{tag}-{stage}"
                 )
         with team:
-            st.markdown("**Sales team**")
+            st.markdown("**" + _("Sales team") + "**")
             if scenario.sales:
                 overrides["sales.sellers"] = st.number_input(
-                    "sellers",
+                    _("Sellers"),
                     min_value=1,
                     max_value=MAX_SELLERS,
                     value=scenario.sales.sellers,
                     key=f"sellers-{tag}",
                 )
             else:
-                st.caption("This scenario has no sales team.")
-        st.form_submit_button("Run", type="primary")
+                st.caption(_("This scenario has no sales team."))
+        st.form_submit_button(_("Run"), type="primary")
     return overrides, amounts
 
 
-def budgets(scenario: hg.Scenario, tag: str) -> dict[str, float]:
+def budgets(scenario: hg.Scenario, tag: str, labels: str) -> dict[str, float]:
     """A money input per budget line: paid channels, then stage budgets."""
     amounts = {}
-    for line, amount in hg.config.budget_lines(scenario).items():
-        label = widgets.escape(line)
+    for line, name in line_names(scenario, labels).items():
         amounts[line] = st.number_input(
-            label if line in scenario.channels.paid else f"{label} (stage budget)",
+            widgets.escape(name),
             min_value=0.0,
-            value=float(amount),
+            value=float(hg.config.budget_lines(scenario)[line]),
             step=500.0,
+            format="%.0f",
             key=f"budget-{tag}-{line}",
         )
     return amounts
 
 
 def headline(comparison: hg.experiments.Comparison, language: str) -> None:
-    """The headline KPIs of the tuned scenario, each with its change against the loaded one.
+    """The tuned scenario's KPIs, profit and payback first, each with its change.
 
     A change whose 95% interval includes zero is grey: it is within the noise.
     """
     table = comparison.table.set_index("kpi")
-    for column, kpi in zip(widgets.grid(len(HEADLINE)), HEADLINE, strict=True):
+    for column, kpi in zip(widgets.grid(len(PROFIT_FIRST)), PROFIT_FIRST, strict=True):
         row = table.loc[kpi]
         widgets.kpi_metric(
             column,
@@ -111,7 +198,9 @@ def headline(comparison: hg.experiments.Comparison, language: str) -> None:
             language,
             change=(row["delta"], row["base"]),
             noise=not row["clear"],
-            help=None if row["clear"] else "Within the noise: the 95% interval includes no change.",
+            help=None
+            if row["clear"]
+            else _("Within the noise: the 95% interval includes no change."),
         )
 
 

@@ -1,0 +1,148 @@
+"""Forecasts from a transaction log: CDNOW against BG/NBD's closed form, the band's sources."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from hourglass.calibration import calibrate
+from hourglass.cli import app
+from hourglass.forecasting import forecast
+from hourglass.theory import bgnbd_expected_repeats
+from tests.helpers import ROOT, cdnow_transactions, exits_2_saying, make_scenario
+
+runner = CliRunner()
+UNTIL = "1997-09-30"
+"""The end of the CDNOW calibration period (week 39)."""
+
+
+@pytest.fixture(scope="module")
+def cdnow_csv(tmp_path_factory) -> str:
+    """CDNOW as a transaction log with the default columns (customer_id, date, amount)."""
+    raw = pd.read_csv(
+        ROOT / "tests" / "data" / "cdnow" / "CDNOW_sample.txt",
+        sep=r"\s+",
+        header=None,
+        dtype=str,
+        names=["customer_id", "sample", "date", "cds", "amount"],
+    )
+    raw["date"] = pd.to_datetime(raw["date"], format="%Y%m%d").dt.strftime("%Y-%m-%d")
+    path = tmp_path_factory.mktemp("cdnow") / "cdnow.csv"
+    raw.to_csv(path, index=False)
+    (path.parent / "map.yaml").write_text("keep_duplicate_transactions: true\n")
+    return str(path)
+
+
+def _forecast_json(cdnow_csv: str, *flags: str) -> dict:
+    mapping = str(ROOT / cdnow_csv).replace("cdnow.csv", "map.yaml")
+    args = ["forecast", "--transactions", cdnow_csv, "--until", UNTIL, "--months", "9"]
+    result = runner.invoke(app, [*args, "--mapping", mapping, "--seed", "1", "--json", *flags])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_cdnow_october_to_june_matches_bgnbd_and_the_band_holds_parameter_doubt(cdnow_csv):
+    """Weeks 40-78: the engine's mean within 1% of BG/NBD's 1,664 expected; 1,882 were made.
+
+    With the parameters fixed the 90% band (simulation alone) misses the actual; with them
+    drawn from the fit's sampling distribution it holds it.
+    """
+    fixed = _forecast_json(cdnow_csv, "--reps", "40", "--fixed-parameters")
+    total = fixed["total"]["repeat_purchases"]
+    assert total["closed_form"] == pytest.approx(1664.1, abs=0.1)
+    assert total["mean"] == pytest.approx(total["closed_form"], rel=0.01)
+    assert total["actual"] == 1882 > total["p95"]
+    assert fixed["uncertainty"] == ["simulation"]
+    assert [m["month"] for m in fixed["monthly"]] == [
+        *(f"1997-{m}" for m in ("10", "11", "12")),
+        *(f"1998-0{m}" for m in range(1, 7)),
+    ]
+    assert fixed["monthly"][0]["actual_repeat_purchases"] == 236
+    assert set(fixed["monthly"][0]["revenue"]) == {"mean", "p5", "p50", "p95"}
+    drawn = _forecast_json(cdnow_csv, "--reps", "40")
+    band = drawn["total"]["repeat_purchases"]
+    assert drawn["uncertainty"] == ["simulation", "parameters"]
+    assert band["p5"] < 1882 < band["p95"]
+    assert band["p95"] - band["p5"] > 1.2 * (total["p95"] - total["p5"])
+
+
+def _closed_form_spread(until: pd.Timestamp, end: pd.Timestamp, draws: int = 4000) -> float:
+    """SD of BG/NBD's expected repeat purchases in [until + 1 day, end) over the fit's draws."""
+    tx = cdnow_transactions()
+    fit = calibrate(None, tx, until=until).repeat
+    first = tx.rows.groupby("customer")["date"].min().dt.normalize()
+    days = ((first - first.min()).dt.days).value_counts()
+    edges = np.array([(until + pd.Timedelta(days=1) - first.min()).days, (end - first.min()).days])
+    age = np.clip(edges[:, None] - days.index.to_numpy(float)[None, :], 0.0, None) / 7.0
+    centre = np.log([fit.r.value, fit.alpha.value, fit.a.value, fit.b.value])
+    rng = np.random.default_rng(0)
+    totals = [
+        float((np.diff(bgnbd_expected_repeats(age, *theta), axis=0) @ days.to_numpy()).item())
+        for theta in np.exp(rng.multivariate_normal(centre, fit.cov, draws))
+    ]
+    return float(np.std(totals))
+
+
+@pytest.mark.slow
+def test_parameter_draws_widen_the_band_as_the_sampling_distribution_implies():
+    """Twelve months after a one-month calibration: Var(draws) = Var(fixed) + Var(closed form).
+
+    The closed form's spread is BG/NBD's expectation over the fit's asymptotic normal; with
+    the parameters fixed every replication runs the fitted ones (simulation noise only).
+    """
+    tx, until = cdnow_transactions(), pd.Timestamp("1997-04-30")
+    fixed = forecast(tx, until, 12, reps=120, seed=2, fixed_parameters=True)
+    drawn = forecast(tx, until, 12, reps=120, seed=2)
+    assert np.ptp(fixed.parameters, axis=0).max() == 0.0
+    assert np.ptp(drawn.parameters, axis=0).min() > 0.0
+    sd_fixed = fixed.totals["repeat_purchases"].std(ddof=1)
+    sd_drawn = drawn.totals["repeat_purchases"].std(ddof=1)
+    sd_parameters = _closed_form_spread(until, pd.Timestamp("1998-05-01"))
+    assert sd_drawn == pytest.approx(np.hypot(sd_fixed, sd_parameters), rel=0.15)
+    assert sd_drawn > 2 * sd_fixed
+
+
+def test_a_scenario_brings_new_customers_and_referrals_month_by_month():
+    """With a scenario, its channels add new customers from the day after --until."""
+    shop = make_scenario(
+        channels={"organic": {"prospects_per_day": 2.0}},
+        market={"size": 100_000},
+        referral={"contacts_per_month": {"one_time": 0.5}, "win_prob": 0.5},
+        after_sale={
+            "order_value": {"fixed": {"value": 10.0}},
+            "repeat": {"bgnbd": {"r": 1.0, "alpha": 4.0, "a": 0.5, "b": 3.0}},
+        },
+    )
+    result = forecast(cdnow_transactions(), pd.Timestamp(UNTIL), 3, shop, reps=3, seed=1)
+    doc = result.to_dict()
+    assert doc["uncertainty"] == ["simulation"]
+    october = doc["monthly"][0]
+    referred = october["referrals"]["mean"]
+    assert 0 < referred < october["new_customers"]["mean"]
+    assert 31 * 2 * 0.9 < october["new_customers"]["mean"] - referred < 31 * 2 * 1.1
+    assert "actual_new_customers" in october
+
+
+@pytest.mark.parametrize(
+    ("flags", "words"),
+    [
+        (["--until", "1998-07-01"], "--until 1998-07-01: the log"),
+        (["--until", UNTIL, "--months", "0"], "--months 0: give a whole number of months"),
+        (["--until", UNTIL, "--reps", "100000"], "--allow-large runs it anyway"),
+    ],
+)
+def test_bad_forecast_options_are_named(cdnow_csv, flags, words):
+    exits_2_saying(["forecast", "--transactions", cdnow_csv, *flags], words)
+
+
+def test_a_log_without_a_customer_column_is_named(tmp_path):
+    log = tmp_path / "log.csv"
+    log.write_text("client,date,amount\n1,2026-01-01,10\n")
+    exits_2_saying(
+        ["forecast", "--transactions", str(log), "--until", "2026-01-01"],
+        "missing column(s) 'customer_id' (customer)",
+    )

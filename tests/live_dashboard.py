@@ -15,10 +15,11 @@ ADDRESSES = {  # each page's address: its heading and its plotly charts on the b
     "trainer": ("The hourglass · baseline", 3),
     "marketer": ("Tune the levers · baseline", 1),
     "budget": ("Budget · baseline", 1),
-    "planner": ("Forecast · baseline", 3),
+    "planner": ("Forecast · baseline", 2),
     "compare": ("Compare scenarios", 3),
     "deals": ("B2B deals · baseline", 0),
     "network": ("Network · baseline", 0),
+    "business": ("My business", 0),
     "scenario": ("Scenario files", 0),
     "import": ("Import data", 0),
 }

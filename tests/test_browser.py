@@ -158,7 +158,7 @@ def test_marketer_runs_with_more_sellers(page):
 def test_budget_planner_and_compare_draw_their_charts(page):
     go_to(page, "budget", "Budget · baseline", 1)
     shoot(page, "3-budget")
-    go_to(page, "planner", "Forecast · baseline", 3)
+    go_to(page, "planner", "Forecast · baseline", 2)
     shoot(page, "4-planner")
     go_to(page, "compare", "Compare scenarios", 3)
     assert page.get_by_text("no_referrals").first.is_visible()

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from hourglass.analysis.forecast import REFERRAL_WINDOW_DAYS, referrals_in_window
 from hourglass.analysis.stages import alive_per_day, repeat_customers_per_day
 from hourglass.config.budgets import spend_per_day
 from hourglass.log import Run
@@ -39,7 +40,7 @@ def daily_table(run: Run) -> pd.DataFrame:
         log.purchases["time"][~first].astype(np.int64), minlength=days
     )
     out["referred_buyers"] = np.bincount(buy_day[referred], minlength=days)
-    out["brought_buyers"] = _brought_by_cohort(run, days)
+    out["brought_buyers"], out["brought_in_window"] = _brought_by_cohort(run, days)
     for klass, counts in _class_counts(run, days).items():
         out[f"customers_{klass}"] = counts
     out["active_customers"] = sum(out[f"customers_{c}"] for c in log.classes if c in ACTIVE_CLASSES)
@@ -66,15 +67,28 @@ def _cost_per_day(run: Run, referred_buyers: np.ndarray, active: np.ndarray) -> 
     )
 
 
-def _brought_by_cohort(run: Run, days: int) -> np.ndarray:
-    """Per day: buyers referred by the customers who first bought that day (by the horizon)."""
+def _brought_by_cohort(run: Run, days: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per day: buyers referred by the customers who first bought that day.
+
+    Two counts: all by the horizon, and those within REFERRAL_WINDOW_DAYS of the referrer's
+    first purchase.
+    """
     purchases, p = run.log.purchases, run.log.prospects
     first = purchases["kind"] == 0
-    first_day = np.full(len(p["arrival"]), -1, dtype=np.int64)
-    first_day[purchases["customer"][first]] = purchases["time"][first].astype(np.int64)
+    first_time = np.full(len(p["arrival"]), -1.0)
+    first_time[purchases["customer"][first]] = purchases["time"][first]
     referrer = p["referrer"][purchases["customer"][first]]
-    cohort = first_day[referrer[referrer >= 0]]
-    return np.bincount(cohort[cohort >= 0], minlength=days)[:days]
+    referred = referrer >= 0
+    referrer_bought = first_time[referrer[referred]]
+    bought = referrer_bought >= 0
+    cohort = referrer_bought[bought].astype(np.int64)
+    windowed = referrals_in_window(
+        referrer_bought[bought],
+        purchases["time"][first][referred][bought],
+        days,
+        REFERRAL_WINDOW_DAYS,
+    )
+    return np.bincount(cohort, minlength=days)[:days], windowed
 
 
 def _entries_per_day(run: Run, days: int) -> dict[str, np.ndarray]:

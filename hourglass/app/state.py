@@ -105,7 +105,7 @@ def keep(text: str, source: str) -> None:
             ).format(written=written, name=name),
         )
         return
-    tell("success", f"'{name}' is valid and chosen on every page.")
+    tell("success", _("'{name}' is valid and chosen on every page.").format(name=name))
 
 
 def tell(kind: str, message: str) -> None:

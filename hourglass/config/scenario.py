@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 from importlib import resources
 from pathlib import Path
@@ -50,6 +51,8 @@ class Scenario(Model):
     horizon_days: Annotated[float, Field(gt=0.0, le=36_500.0)]
     warmup_days: Annotated[float, Field(ge=0.0, le=36_500.0)] = 0.0
     seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 0
+    start_date: datetime.date | None = None
+    """The calendar date of day 0, which monthly forecasts are dated from."""
     network: Network | None = None
     market: Annotated[Market, Field(validate_default=True)] = Market()  # sized by a network
     channels: Channels

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import plotly.graph_objects as go
 
+from hourglass.i18n import _
 from hourglass.plots.style import PALETTE, transparent
 from hourglass.stages import HOURGLASS, LABELS
 
@@ -61,7 +62,7 @@ def _add_band(fig: go.Figure, rows: pd.DataFrame, label: str, color: str, x: str
             fillcolor=transparent(color),
             line={"width": 0},
             hoverinfo="skip",
-            name=f"{label} p5-p95",
+            name=_("{name} p5-p95").format(name=label),
             showlegend=False,
         )
     )
@@ -69,9 +70,10 @@ def _add_band(fig: go.Figure, rows: pd.DataFrame, label: str, color: str, x: str
 
 
 def _time_layout(fig: go.Figure, title: str, x: str, y_title: str, percent: bool) -> None:
+    axis_names = {"day": _("day"), "month": _("month")}
     fig.update_layout(
         title=title,
-        xaxis_title=x,
+        xaxis_title=axis_names.get(x, x),
         yaxis_title=y_title,
         yaxis_tickformat=".0%" if percent else None,
         template="plotly_white",
@@ -96,7 +98,7 @@ def conversion_bars(stage_tables: Mapping[str, pd.DataFrame], *, labels: str = "
             )
         )
     fig.update_layout(
-        title="Conversion by stage",
+        title=_("Conversion by stage"),
         barmode="group",
         yaxis={"tickformat": ".0%", "range": [0, 1]},
         template="plotly_white",
@@ -127,7 +129,7 @@ def delta_figure(
             )
         )
     fig.update_layout(
-        title="Change against the baseline (95% CI)",
+        title=_("Change against the baseline (95% CI)"),
         yaxis_title="%",
         barmode="group",
         template="plotly_white",

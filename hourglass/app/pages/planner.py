@@ -1,95 +1,260 @@
-"""Planner: customers, referral share and K-factor over a forecast horizon, with p5-p95 bands."""
+"""Planner: customers and revenue month by month, with the simulation's p5-p95 in words.
+
+The scenario is simulated once to the end of the chosen horizon's year (12, 24 or 36
+months) and cut to the chosen horizon, so moving the slider within a year simulates
+nothing. Replications are cut to what the dashboard's work budget admits, with a note,
+rather than the page being refused.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import datetime
 
+import pandas as pd
 import streamlit as st
+from babel.dates import format_date
 
 import hourglass as hg
-from hourglass.app import runs, state, widgets
+from hourglass.analysis import forecast
+from hourglass.app import cache, runs, state, widgets
+from hourglass.app.runs import Load
+from hourglass.config.business import days_in_months
+from hourglass.experiments.replication import summarize
+from hourglass.i18n import _
 from hourglass.kpis import KPIS
+from hourglass.plots.forecast import forecast_figure, k_factor_figure, month_label
+from hourglass.stages import DAYS_PER_MONTH, LABELS
 
-if TYPE_CHECKING:
-    import pandas as pd
-
-SHOWN = ("customers_end", "buyers", "revenue", "k_factor")
+# The longest horizon offered, in months.
+LONGEST_MONTHS = 36
+# Horizons are simulated to the end of their block of this many months, then cut.
+SIMULATED_BLOCK = 12
+SHORTEST_MONTHS = 3
+# Between a range's ends: a hyphen could read as a minus sign.
+RANGE_DASH = "\N{EN DASH}"
+# Marks a K-factor whose window is not yet complete.
+AT_LEAST_LOWER_BOUND = "≥ "
 
 
 def show(choice: state.Choice) -> None:
-    """A horizon slider; the forecast's KPIs, active customers and monthly growth."""
-    scenario, seed, reps = choice.scenario, choice.seed, choice.reps
-    st.header(f"Forecast · {widgets.escape(scenario.name)}")
+    """A horizon in months; the forecast's headline, monthly chart, table and spend plan."""
+    scenario = choice.scenario
+    st.header(_("Forecast · {name}").format(name=widgets.escape(scenario.name)))
+    start = scenario.start_date or forecast.next_month_start(datetime.date.today())
     horizon = st.slider(
-        "Forecast horizon (days)",
-        min_value=90,
-        max_value=1095,
-        value=int(min(max(scenario.horizon_days, 90), 1095)),
-        step=30,
+        _("Forecast horizon (months)"),
+        min_value=SHORTEST_MONTHS,
+        max_value=LONGEST_MONTHS,
+        value=default_months(scenario),
         key=f"horizon-{scenario.name}",  # each scenario starts at its own horizon
     )
-    forecast = widgets.overridden(scenario, {"horizon_days": float(horizon)})
-    if forecast is None:
+    st.caption(starts_on(start, choice.language, dated=scenario.start_date is not None))
+    simulated = simulate(choice, start, horizon)
+    if simulated is None:
         return
-    result = runs.run(forecast, reps, seed)
-    if result is None:
-        return
-    st.caption(
-        f"{reps} simulated futures (seed {seed}): the line is the median, the band holds "
-        "the middle 90% of them (p5 to p95)."
-    )
-    summary = result.kpi_summary()
-    for column, kpi in zip(st.columns(len(SHOWN)), SHOWN, strict=True):
-        s = summary[kpi]
-        low, high = (KPIS[kpi].format(s[p], compact=True) for p in ("p5", "p95"))
-        widgets.kpi_metric(column, kpi, s["p50"], choice.language, help=f"p5 {low} to p95 {high}")
-    daily = result.daily_bands()
+    result, simulated_days = simulated
+    days = days_in_months(start, horizon)
+    months = forecast.calendar_months(result.daily, start, days)
+    k = forecast.monthly_k_factor(months, start, simulated_days)
+    band = _("p5-p95 of {n} runs: simulation noise only; parameter uncertainty is not included")
+    band = band.format(n=result.reps)
+    headline(result.daily, months, k, days, choice.language)
+    st.caption(band)
+    monthly = month_bands(months, k)
+    labels = [month_label(m, choice.language) for m in monthly.index]
+    spend = forecast.monthly_spend(scenario, start, days)
     widgets.chart(
-        hg.plots.band_figure(
-            daily,
-            ["active_customers"],
-            title="Active customers",
-            y_title="customers",
-            names={"active_customers": "active customers"},
+        forecast_figure(
+            tidy(monthly, ["active_customers", "revenue"]),
+            spend,
+            labels,
+            spend_names(choice) | series_names(),
         ),
-        "customers",
+        "forecast",
+        band=band,
     )
-    monthly = hg.analysis.monthly_growth(result.daily)
-    growth_charts(hg.analysis.bands(monthly, "month", ["referral_share", "k_factor"]))
-    widgets.csv_button(daily, "Daily series with bands (CSV)", "daily-bands")
-    widgets.csv_button(monthly, "Monthly growth per replication (CSV)", "monthly-growth")
-
-
-def growth_charts(growth: pd.DataFrame) -> None:
-    """Referral share and K-factor by month, side by side."""
-    left, right = st.columns(2)
-    with left:
-        widgets.chart(
-            hg.plots.band_figure(
-                growth,
-                ["referral_share"],
-                title="Referral share of new buyers, by month",
-                x="month",
-                percent=True,
-                names={"referral_share": "referral share"},
-            ),
-            "referral-share",
-        )
-    with right:
-        widgets.chart(
-            hg.plots.band_figure(
-                growth,
-                ["k_factor"],
-                title="K-factor of each month's new buyers",
-                x="month",
-                names={"k_factor": "K-factor"},
-            ),
-            "k-factor",
-        )
+    table = month_table(monthly, spend, labels)
+    st.dataframe(table, hide_index=True, width="stretch")
     st.caption(
-        "A month's K-factor counts the buyers that month's new customers went on to refer "
-        "by the horizon; the last months have had less time, so theirs are lower bounds."
+        _(
+            "Each cell: the median, then p5-p95 in brackets. ≥: the month's buyers had less "
+            "than 6 months to refer before the simulation ended, so their K-factor is a "
+            "lower bound."
+        )
     )
+    widgets.csv_button(month_csv(monthly, spend), _("Monthly forecast (CSV)"), "monthly-forecast")
+    widgets.chart(
+        k_factor_figure(monthly["k_factor"], list(monthly["complete", ""]), labels),
+        "k-factor",
+        band=band,
+    )
+
+
+def default_months(scenario: hg.Scenario) -> int:
+    """The scenario's own horizon in whole months, within the slider's range."""
+    months = round(scenario.horizon_days / DAYS_PER_MONTH)
+    return min(max(months, SHORTEST_MONTHS), LONGEST_MONTHS)
+
+
+def starts_on(start: datetime.date, language: str, *, dated: bool) -> str:
+    """Where the forecast's calendar starts, and why there when the scenario names no date."""
+    day = format_date(start, "long", locale=language)
+    if dated:
+        return _("Month 1 starts on {date}, the scenario's start date.").format(date=day)
+    return _(
+        "The scenario names no start date (`start_date`), so month 1 starts on the first of "
+        "next month: {date}."
+    ).format(date=day)
+
+
+def simulate(
+    choice: state.Choice, start: datetime.date, horizon: int
+) -> tuple[hg.experiments.Replications, float] | None:
+    """The replications to cut the forecast from, and the days they span; None if refused.
+
+    To the end of the horizon's year when two or more of its runs fit the work budget,
+    else to the horizon itself.
+    """
+    for months in (-(-horizon // SIMULATED_BLOCK) * SIMULATED_BLOCK, horizon):
+        days = float(days_in_months(start, months))
+        longest = widgets.overridden(choice.scenario, {"horizon_days": days})
+        if longest is None:
+            return None
+        reps = affordable_reps(longest, choice.reps)
+        if reps >= min(2, choice.reps) or months == horizon:
+            break
+    if reps < choice.reps:
+        st.info(
+            _(
+                "{wanted} replications of {months} months are more work than the dashboard "
+                "runs at once; {reps} are simulated. For more, use the command line: "
+                "`hourglass run`."
+            ).format(wanted=choice.reps, months=months, reps=max(reps, 1))
+        )
+    result = runs.run(longest, max(reps, 1), choice.seed)
+    return None if result is None else (result, days)
+
+
+def affordable_reps(scenario: hg.Scenario, wanted: int) -> int:
+    """The most replications, up to `wanted`, that the dashboard's work budget admits."""
+    one = runs.estimate(scenario, 1)
+    for reps in range(wanted, 0, -1):
+        if runs.refusal(one.times(reps), Load(), Load(), cache.WORKERS) is None:
+            return reps
+    return 0
+
+
+def headline(
+    daily: pd.DataFrame, months: pd.DataFrame, k: pd.DataFrame, days: int, language: str
+) -> None:
+    """Customers at the horizon, buyers, revenue and the window K-factor, each with its range."""
+    cut = daily[daily["day"] < days].groupby("rep")
+    values = {
+        "customers_end": cut["active_customers"].last(),
+        "buyers": cut["buyers"].sum(),
+        "revenue": cut["revenue"].sum(),
+        "k_factor": forecast.pooled_k_factor(months, k),
+    }
+    for column, (name, per_rep) in zip(st.columns(len(values)), values.items(), strict=True):
+        s = summarize(per_rep.to_numpy(dtype=float))
+        fmt = KPIS[name].format
+        # the range under the median: beside it, a projector's column cuts it off
+        column.metric(
+            KPIS[name].label(language) if name != "k_factor" else _("K-factor, 6 months"),
+            fmt(s["p50"], compact=True),
+            delta=f"{fmt(s['p5'], compact=True)}{RANGE_DASH}{fmt(s['p95'], compact=True)}",
+            delta_color="gray",
+            delta_arrow="off",
+            help=_("Buyers referred within 6 months of a buyer's first purchase, per buyer")
+            if name == "k_factor"
+            else None,
+        )
+
+
+def ranged(kpi: str, stats: dict[str, float]) -> str:
+    """The median with its p5-p95 range, as the KPI writes them: 6,186 (5,912 to 6,430)."""
+    fmt = KPIS[kpi].format
+    p5, p50, p95 = (fmt(stats[p], compact=True) for p in ("p5", "p50", "p95"))
+    return f"{p50} ({p5}{RANGE_DASH}{p95})"
+
+
+# The monthly table's measures, as KPIs format them.
+MEASURES = ("buyers", "revenue", "active_customers", "k_factor")
+MEASURE_KPI = {"active_customers": "customers_end"}
+
+
+def month_bands(months: pd.DataFrame, k: pd.DataFrame) -> pd.DataFrame:
+    """Per month (index) and measure: p5, p50, p95 across replications; and `complete`.
+
+    Columns are (measure, statistic) pairs; `complete` says whether the month's K-factor
+    window ended within the simulation.
+    """
+    grouped = months.assign(k_factor=k["k_factor"]).groupby("month")
+    parts = {
+        measure: pd.DataFrame(
+            {m: summarize(v.to_numpy(dtype=float)) for m, v in grouped[measure]}
+        ).T
+        for measure in MEASURES
+    }
+    out = pd.concat(parts, axis=1)
+    out["complete", ""] = k.groupby(months["month"])["complete"].all()
+    return out
+
+
+def tidy(monthly: pd.DataFrame, measures: list[str]) -> pd.DataFrame:
+    """Month bands as the figures take them: one row per series and month."""
+    return pd.concat(
+        [monthly[m].assign(series=m).rename_axis("month").reset_index() for m in measures],
+        ignore_index=True,
+    )
+
+
+def series_names() -> dict[str, str]:
+    """The measures' names in the reader's language."""
+    return {
+        "buyers": _("New buyers"),
+        "revenue": _("Revenue"),
+        "active_customers": _("Active customers"),
+        "k_factor": _("K-factor"),
+    }
+
+
+def spend_names(choice: state.Choice) -> dict[str, str]:
+    """The spend lines' names: channels as the scenario names them, stages in their words."""
+    names = {line: _("channel {name}").format(name=line) for line in choice.scenario.channels.paid}
+    names |= LABELS[choice.labels]
+    names[forecast.SELLERS] = _("sellers' pay")
+    return names
+
+
+def month_table(monthly: pd.DataFrame, spend: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
+    """The monthly forecast as read: each cell the median with its range."""
+    names = series_names()
+    table = pd.DataFrame({_("Month"): labels})
+    for measure in MEASURES:
+        kpi = MEASURE_KPI.get(measure, measure)
+        cells = [ranged(kpi, row) for row in monthly[measure].to_dict("records")]
+        if measure == "k_factor":
+            cells = [
+                c if done else AT_LEAST_LOWER_BOUND + c
+                for c, done in zip(cells, monthly["complete", ""], strict=True)
+            ]
+        table[names[measure]] = cells
+    total = spend.drop(columns="month").sum(axis=1).to_numpy()
+    table[_("Planned spend")] = [KPIS["cost"].format(v) for v in total]
+    return table
+
+
+def month_csv(monthly: pd.DataFrame, spend: pd.DataFrame) -> pd.DataFrame:
+    """The monthly forecast as numbers: each measure's p5, p50 and p95, and the spend."""
+    names = series_names()
+    table = pd.DataFrame({_("Month"): [str(m) for m in monthly.index]})
+    for measure in MEASURES:
+        for p in ("p50", "p5", "p95"):
+            table[f"{names[measure]} {p}"] = monthly[measure][p].to_numpy()
+    table[_("K-factor window complete")] = monthly["complete", ""].to_numpy()
+    table[_("Planned spend")] = spend.drop(columns="month").sum(axis=1).to_numpy()
+    return table
 
 
 if __name__ == "__main__":

@@ -2,18 +2,49 @@
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
-from hourglass.cli import budgets, calibration, simulation
-from hourglass.cli.common import err
+from hourglass.cli import lang
+from hourglass.i18n import _, set_language
+
+lang.use_early()  # the commands' help below is written in the language asked for
+
+from hourglass.cli import budgets, calibration, simulation  # noqa: E402
+from hourglass.cli.common import err, fail  # noqa: E402
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
-    help="Simulate the marketing-sales hourglass: know, like, trust, try, buy, repeat, refer.",
+    help=_("Simulate the marketing-sales hourglass: know, like, trust, try, buy, repeat, refer."),
 )
+
+
+@app.callback()
+def choose_language(
+    language: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            metavar="en|ru",
+            show_default=False,
+            help=_("Language of the messages (default: {variable}, else the locale).").format(
+                variable=lang.ENV_VAR
+            ),
+        ),
+    ] = None,
+) -> None:
+    """Set the language of every message; machine output (JSON, tables saved) keeps one."""
+    chosen, where = lang.chosen(language)
+    if not lang.usable(chosen):
+        given = f"--lang {chosen}" if where == "--lang" else f"{where}={chosen}"
+        raise fail(
+            _("{given}: the language must be one of {choices}").format(
+                given=given, choices=", ".join(lang.LANGUAGES)
+            )
+        )
+    set_language(chosen)
 
 
 def interruptible(command: Callable[..., None]) -> Callable[..., None]:
@@ -30,12 +61,12 @@ def interruptible(command: Callable[..., None]) -> Callable[..., None]:
         except KeyboardInterrupt as stop:
             from hourglass.experiments.sweeps import SweepInterrupted
 
-            message = "interrupted"
+            message = _("interrupted")
             if isinstance(stop, SweepInterrupted):
-                message += (
-                    f"; {stop.saved} of {stop.total} points saved in {stop.out}; "
+                message += _(
+                    "; {saved} of {total} points saved in {out}; "
                     "run the same command with --resume to continue"
-                )
+                ).format(saved=stop.saved, total=stop.total, out=stop.out)
             err.print(message, highlight=False, markup=False, soft_wrap=True)
             raise typer.Exit(code=130) from None
 

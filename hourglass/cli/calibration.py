@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 
 import hourglass
-from hourglass.calibration.dates import read_date
-from hourglass.calibration.mapping import DataError
 from hourglass.cli.common import JsonOpt, SeedOpt, dump, fail, keep_inputs, load, out
-from hourglass.experiments.results import OutputError, check_writable_file
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def calibrate(
@@ -153,6 +152,8 @@ def _read_text(path: Path, what: str) -> str:
 
 def _check_target(*targets: tuple[str, Path | None]) -> None:
     """Refuse, before any work, an output file that could not be written."""
+    from hourglass.experiments.results import OutputError, check_writable_file
+
     for option, target in targets:
         if target is not None:
             try:
@@ -172,6 +173,9 @@ def _write_text(target: Path, text: str, option: str) -> None:
 
 def _date(text: str, option: str) -> pd.Timestamp:
     """A date option (a time zone converts to UTC), or a clean failure with an example."""
+    from hourglass.calibration.dates import read_date
+    from hourglass.calibration.mapping import DataError
+
     try:
         return read_date(text, option)
     except DataError as e:

@@ -57,10 +57,14 @@ def kpi_block(result: hourglass.experiments.Replications) -> dict[str, Any]:
 
 
 def table(title: str, left: tuple[str, ...], right: tuple[str, ...]) -> Table:
-    """A table that fits 80 columns: `left` columns (names) first, then `right` ones (numbers)."""
+    """A table that fits 80 columns: `left` columns (names) first, then `right` ones (numbers).
+
+    The first column, the name of each row, is never wrapped; the others wrap their headings
+    at spaces, and fold a word that still does not fit.
+    """
     grid = Table(title=title, box=box.SIMPLE_HEAD, padding=(0, 0))
-    for heading in left:
-        grid.add_column(heading, overflow="fold")
+    for i, heading in enumerate(left):
+        grid.add_column(heading, overflow="fold", no_wrap=i == 0)
     for heading in right:
         grid.add_column(heading, justify="right", overflow="fold")
     return grid
@@ -76,6 +80,11 @@ def stage_label(labels: str, stage: str) -> str:
 def loss_reason(reason: str) -> str:
     """A loss reason as people read it: the built-in ones translated, the scenario's as written."""
     built_in = {
+        "not_interested": _("not interested"),
+        "no_action": _("took no action"),
+        "not_convinced": _("not convinced"),
+        "trial_disappointed": _("disappointed by the trial"),
+        "lost_to_competitor": _("lost to a competitor"),
         WENT_COLD: _("went cold waiting"),
         DISQUALIFIED: _("disqualified"),
         CHURNED: _("churned"),
@@ -310,6 +319,15 @@ def _work_summary(work: Any) -> str:
     """One line of the work estimate: prospects, purchases, events and memory per run."""
     from hourglass.config.work import _bytes, _n
 
+    drivers = {
+        "prospects": _("prospects"),
+        "stage visits": _("stage visits"),
+        "purchases": _("purchases"),
+        "loyalty moves": _("loyalty moves"),
+        "referral contacts": _("referral contacts"),
+        "committee answers": _("committee answers"),
+        "graph links": _("graph links"),
+    }
     return _(
         "about {prospects} prospects, {purchases} purchases, {events} events and {memory} "
         "per run (mostly {driver})"
@@ -318,5 +336,5 @@ def _work_summary(work: Any) -> str:
         purchases=_n(work.purchases),
         events=_n(work.events_per_run),
         memory=_bytes(work.memory_bytes),
-        driver=work.driver,
+        driver=drivers.get(work.driver, work.driver),
     )

@@ -93,13 +93,11 @@ def test_kpi_table_reads_labels_and_formats_from_the_registry():
     text = runner.invoke(app, args).stdout
     for name, value in doc["kpis"].items():
         kpi = KPIS[name]
-        row = rf"^ {re.escape(kpi.label())} +{re.escape(kpi.format(value))} *$"
-        assert re.search(row, text, flags=re.MULTILINE), row
+        assert re.search(rf"│ {re.escape(kpi.label())} +│ +{re.escape(kpi.format(value))} │", text)
     assert "seller_utilization" not in text and "Seller utilisation" in text
     banded = runner.invoke(app, [*args, "--reps", "2"]).stdout
     assert "KPIs (mean [p5, p95])" in banded
-    band = r"^ ROI +[+-][\d.]+%  \[[+-][\d.]+%, [+-][\d.]+%\] *$"
-    assert re.search(band, banded, flags=re.MULTILINE)
+    assert re.search(r"│ ROI +│ +[+-][\d.]+%  \[[+-][\d.]+%, [+-][\d.]+%\] │", banded)
 
 
 def test_help_lists_every_command_in_order():

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from hourglass.cli import lang
-from hourglass.i18n import _, set_language
+from hourglass.i18n import _, language
 
 lang.use_early()  # the commands' help below is written in the language asked for
 
@@ -23,7 +23,8 @@ app = typer.Typer(
 
 @app.callback()
 def choose_language(
-    language: Annotated[
+    context: typer.Context,
+    asked: Annotated[
         str | None,
         typer.Option(
             "--lang",
@@ -35,8 +36,11 @@ def choose_language(
         ),
     ] = None,
 ) -> None:
-    """Set the language of every message; machine output (JSON, tables saved) keeps one."""
-    chosen, where = lang.chosen(language)
+    """Set the language of every message; machine output (JSON, tables saved) keeps one.
+
+    The language holds until the command ends, so commands run in one process keep their own.
+    """
+    chosen, where = lang.chosen(asked)
     if not lang.usable(chosen):
         given = f"--lang {chosen}" if where == "--lang" else f"{where}={chosen}"
         raise fail(
@@ -44,7 +48,7 @@ def choose_language(
                 given=given, choices=", ".join(lang.LANGUAGES)
             )
         )
-    set_language(chosen)
+    context.with_resource(language(chosen))
 
 
 def interruptible(command: Callable[..., None]) -> Callable[..., None]:

@@ -159,7 +159,9 @@ def print_precision(result: hourglass.experiments.Replications, precision: float
 
 def _kpi_table(kpis: dict[str, Any], *, banded: bool) -> Table:
     """Each KPI by its label, written as the registry writes it (mean [p5, p95] if banded)."""
-    grid = table(_("KPIs (mean [p5, p95])") if banded else _("KPIs"), (_("KPI"),), (_("value"),))
+    grid = Table(title=_("KPIs (mean [p5, p95])") if banded else _("KPIs"))  # two columns fit
+    grid.add_column(_("KPI"), overflow="fold")
+    grid.add_column(_("value"), justify="right", overflow="fold")
     for name, value in kpis.items():
         kpi = KPIS[name]
         if isinstance(value, dict):

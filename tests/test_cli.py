@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from hourglass.cli import app
+from hourglass.cli import app, report
 from hourglass.kpis import KPIS
 from tests.helpers import ROOT, exits_2_saying
 
@@ -113,6 +113,7 @@ def test_help_lists_every_command_in_order():
         "optimize",
         "calibrate",
         "export-crm",
+        "forecast",
     ]
 
 
@@ -242,10 +243,8 @@ def test_sweep_prints_a_grid_and_saves_it(tmp_path):
     again = runner.invoke(app, [*args, "--resume"])  # every point is saved: nothing to run
     assert again.exit_code == 0, again.output
     header = next(line for line in again.stdout.splitlines() if "referral.win_prob" in line)
-    assert [cell.strip() for cell in header.strip("┃ ").split("┃")] == [
-        "referral.win_prob",
-        *(KPIS[k].label() for k in ("buyers", "revenue", "roi", "lost_waiting")),
-    ]
+    headings = ["referral.win_prob", *(KPIS[k].label() for k in report.SWEPT_KPIS)]
+    assert re.fullmatch(" +".join(map(re.escape, headings)), header.strip())
 
 
 @pytest.mark.parametrize(
@@ -269,3 +268,54 @@ def test_sweep_prints_a_grid_and_saves_it(tmp_path):
 )
 def test_bad_experiment_input_exits_2(args, words):
     exits_2_saying(args, words)
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["run", "--precision", "nan"], "--precision nan: not a number; give one from 0.0001 to 1"),
+        (
+            ["optimize", "scenarios/marketing_budgets.yaml", "--budget", "nan"],
+            "--budget nan: not a number; give one from 0 to 1,000,000,000,000 a month",
+        ),
+    ],
+)
+def test_nan_for_a_number_option_is_told_the_range(args, words):
+    exits_2_saying(args, words)
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (
+            ["optimize", "scenarios/marketing_budgets.yaml", "--budget", "1,5"],
+            "--budget 1,5: '1,5' is not a number; the decimal separator is a point: 1.5",
+        ),
+        (
+            ["sweep", "--vary", "x=0,5:1"],
+            "--vary x=0,5:1: start:stop:step must be numbers, not '0,5'; the decimal separator "
+            "is a point: 0.5",
+        ),
+        (
+            ["optimize", "scenarios/marketing_budgets.yaml", "--budget", "9", "--min", "ads=0,5"],
+            "--min ads=0,5: '0,5' is not a number; the decimal separator is a point: 0.5",
+        ),
+    ],
+)
+def test_a_decimal_comma_gets_the_number_with_a_point(args, words):
+    exits_2_saying(args, words)
+
+
+def test_compare_of_two_files_with_one_name_names_both_files(tmp_path):
+    twin = tmp_path / "twin.yaml"
+    text = SMALL.read_text(encoding="utf-8").replace("win_prob: 0.5", "win_prob: 0.8")
+    assert text != SMALL.read_text(encoding="utf-8")
+    twin.write_text(text, encoding="utf-8")
+    args = ["compare", str(SMALL), str(twin), "--reps", "2", "--seed", "1", "--backend", "serial"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    head = f"Against referral_driven ({SMALL}): 2 paired replications, seed 1"
+    assert result.stdout.startswith(head)
+    assert f"referral_driven ({twin}) has " in result.stdout
+    doc = json.loads(runner.invoke(app, [*args, "--json"]).stdout)
+    assert list(doc["scenarios"]) == [f"referral_driven ({twin})"]

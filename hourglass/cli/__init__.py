@@ -2,18 +2,53 @@
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
-from hourglass.cli import budgets, calibration, forecast, simulation
-from hourglass.cli.common import err
+from hourglass.cli import lang
+from hourglass.i18n import _, language
+
+lang.use_early()  # the commands' help below is written in the language asked for
+
+from hourglass.cli import budgets, calibration, forecast, simulation  # noqa: E402
+from hourglass.cli.common import err, fail  # noqa: E402
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
-    help="Simulate the marketing-sales hourglass: know, like, trust, try, buy, repeat, refer.",
+    help=_("Simulate the marketing-sales hourglass: know, like, trust, try, buy, repeat, refer."),
 )
+
+
+@app.callback()
+def choose_language(
+    context: typer.Context,
+    asked: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            metavar="en|ru",
+            show_default=False,
+            help=_("Language of the messages (default: {variable}, else the locale).").format(
+                variable=lang.ENV_VAR
+            ),
+        ),
+    ] = None,
+) -> None:
+    """Set the language of every message; machine output (JSON, tables saved) keeps one.
+
+    The language holds until the command ends, so commands run in one process keep their own.
+    """
+    chosen, where = lang.chosen(asked)
+    if not lang.usable(chosen):
+        given = f"--lang {chosen}" if where == "--lang" else f"{where}={chosen}"
+        raise fail(
+            _("{given}: the language must be one of {choices}").format(
+                given=given, choices=", ".join(lang.LANGUAGES)
+            )
+        )
+    context.with_resource(language(chosen))
 
 
 def interruptible(command: Callable[..., None]) -> Callable[..., None]:
@@ -30,17 +65,37 @@ def interruptible(command: Callable[..., None]) -> Callable[..., None]:
         except KeyboardInterrupt as stop:
             from hourglass.experiments.sweeps import SweepInterrupted
 
-            message = "interrupted"
+            message = _("interrupted")
             if isinstance(stop, SweepInterrupted):
-                message += (
-                    f"; {stop.saved} of {stop.total} points saved in {stop.out}; "
+                message += _(
+                    "; {saved} of {total} points saved in {out}; "
                     "run the same command with --resume to continue"
-                )
+                ).format(saved=stop.saved, total=stop.total, out=stop.out)
             err.print(message, highlight=False, markup=False, soft_wrap=True)
             raise typer.Exit(code=130) from None
 
     return run
 
+
+HELP = {
+    "run": _("Simulate a scenario and print its stage table and KPIs."),
+    "check": _(
+        "Validate a scenario file: a summary and its work per run, or what is wrong and where."
+    ),
+    "compare": _(
+        "Compare scenarios with the baseline on common random numbers: deltas with 95% CIs."
+    ),
+    "sweep": _("Replicate a grid of overrides; one row per grid point and KPI, with its band."),
+    "optimize": _("Allocate a budget over the scenario's lines; confirm the gain by simulation."),
+    "calibrate": _(
+        "Fit a scenario from a CRM deal-stage history and, optionally, a transaction log."
+    ),
+    "export_crm": _("Simulate a scenario and write its event log as a CRM deal-stage history."),
+    "forecast_command": _(
+        "Forecast a customer base month by month from its transaction log (and a scenario)."
+    ),
+}
+"""Each command's help in the language asked for (a command missing here shows its docstring)."""
 
 for command in (
     simulation.run,
@@ -50,8 +105,10 @@ for command in (
     budgets.optimize,
     calibration.calibrate,
 ):
-    app.command()(interruptible(command))
-app.command(name="export-crm")(interruptible(calibration.export_crm))
-app.command(name="forecast")(interruptible(forecast.forecast_command))
+    app.command(help=HELP.get(command.__name__))(interruptible(command))
+app.command(name="export-crm", help=HELP["export_crm"])(interruptible(calibration.export_crm))
+app.command(name="forecast", help=HELP["forecast_command"])(
+    interruptible(forecast.forecast_command)
+)
 
 __all__ = ["app"]

@@ -3,47 +3,50 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 
 import hourglass
-from hourglass.calibration.dates import read_date
-from hourglass.calibration.mapping import DataError
 from hourglass.cli.common import JsonOpt, SeedOpt, dump, fail, keep_inputs, load, out
-from hourglass.experiments.results import OutputError, check_writable_file
-from hourglass.i18n import _
+from hourglass.i18n import _, ngettext
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def calibrate(
-    output: Annotated[Path, typer.Option("--output", "-o", help="Scenario file to write.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help=_("Scenario file to write."))],
     deals: Annotated[
-        Path | None, typer.Option(help="CRM export of deal-stage history (CSV).")
+        Path | None, typer.Option(help=_("CRM export of deal-stage history (CSV)."))
     ] = None,
     transactions: Annotated[
-        Path | None, typer.Option(help="Transaction log (CSV): customer, date, amount.")
+        Path | None, typer.Option(help=_("Transaction log (CSV): customer, date, amount."))
     ] = None,
-    mapping: Annotated[Path | None, typer.Option(help="Column mapping file (YAML).")] = None,
+    mapping: Annotated[Path | None, typer.Option(help=_("Column mapping file (YAML)."))] = None,
     crm: Annotated[
         str | None,
         typer.Option(
-            help="Default mapping: hourglass, bitrix24, hubspot or salesforce "
-            "(default: detected from the columns)."
+            help=_(
+                "Default mapping: hourglass, bitrix24, hubspot or salesforce "
+                "(default: detected from the columns)."
+            )
         ),
     ] = None,
     column: Annotated[
-        list[str] | None, typer.Option(help="FIELD=HEADER, e.g. stage='Deal Stage' (repeat).")
+        list[str] | None, typer.Option(help=_("FIELD=HEADER, e.g. stage='Deal Stage' (repeat)."))
     ] = None,
     until: Annotated[
         str | None,
         typer.Option(
-            help="End of the calibration period (a date); later rows are kept out of the fit."
+            help=_("End of the calibration period (a date); later rows are kept out of the fit.")
         ),
     ] = None,
-    report: Annotated[Path | None, typer.Option(help="Write the report (Markdown) here.")] = None,
-    name: Annotated[str, typer.Option(help="The scenario's name.")] = "calibrated",
-    seed: Annotated[int, typer.Option(min=0, help="Seed of the bootstrap intervals.")] = 0,
+    report: Annotated[
+        Path | None, typer.Option(help=_("Write the report (Markdown) here."))
+    ] = None,
+    name: Annotated[str, typer.Option(help=_("The scenario's name."))] = "calibrated",
+    seed: Annotated[int, typer.Option(min=0, help=_("Seed of the bootstrap intervals."))] = 0,
     as_json: JsonOpt = False,
 ) -> None:
     """Fit a scenario from a CRM deal-stage history and, optionally, a transaction log."""
@@ -90,34 +93,48 @@ def _summary(
 ) -> list[str]:
     """What was written and fitted; the encodings other than UTF-8; the warnings."""
     skipped = sum(s.count for s in result.skipped_rows)
+    files = _("{output} and {report}") if report else "{output}"
+    repeat = _("repeat model fitted") if result.repeat else _("repeat model not fitted")
+    rows = ngettext("{n} row skipped", "{n} rows skipped", skipped).format(n=skipped)
     return [
-        f"Wrote {output}" + (f" and {report}" if report else "") + f": {len(result.stages)} "
-        f"stages, {len(result.channels)} channels, repeat model "
-        f"{'fitted' if result.repeat else 'not fitted'}; {skipped} row{'s' * (skipped != 1)} "
-        f"skipped, {len(result.notes)} notes (see the report).",
+        _(
+            "Wrote {files}: {stages} stages, {channels} channels, {repeat}; {rows}, "
+            "{notes} notes (see the report)."
+        ).format(
+            files=files.format(output=output, report=report),
+            stages=len(result.stages),
+            channels=len(result.channels),
+            repeat=repeat,
+            rows=rows,
+            notes=len(result.notes),
+        ),
         *(
-            f"Read {s.file} as {s.encoding}."
+            _("Read {file} as {encoding}.").format(file=s.file, encoding=s.encoding)
             for s in result.skipped_rows
             if s.encoding not in ("utf-8", "text", "table")
         ),
-        *(f"warning: {w}" for w in result.warnings),
+        *(_("warning: {warning}").format(warning=w) for w in result.warnings),
     ]
 
 
 def export_crm(
-    scenario: Annotated[Path, typer.Argument(help="Scenario file (YAML) to simulate and export.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Deal history (CSV).")],
+    scenario: Annotated[
+        Path, typer.Argument(help=_("Scenario file (YAML) to simulate and export."))
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help=_("Deal history (CSV)."))],
     transactions: Annotated[
-        Path | None, typer.Option(help="Also write the purchases as a transaction log (CSV).")
+        Path | None, typer.Option(help=_("Also write the purchases as a transaction log (CSV)."))
     ] = None,
     seed: SeedOpt = None,
-    start: Annotated[str, typer.Option(help="Calendar date of day 0.")] = "2026-01-01",
+    start: Annotated[str, typer.Option(help=_("Calendar date of day 0."))] = "2026-01-01",
 ) -> None:
     """Simulate a scenario and write its event log as a CRM deal-stage history."""
     if scenario.is_dir():
         raise fail(
-            f"{scenario}: is a folder; saved results hold tables, not the event log: "
-            "give the scenario file"
+            _(
+                "{folder}: is a folder; saved results hold tables, not the event log: "
+                "give the scenario file"
+            ).format(folder=scenario)
         )
     spec = load(scenario)
     origin = _date(start, "--start")
@@ -129,12 +146,14 @@ def export_crm(
         tables.append((transactions, hourglass.calibration.export_transactions(run_, origin)))
     for option, (target, frame) in zip(("-o", "--transactions"), tables, strict=False):
         _write_text(target, frame.to_csv(index=False), option)
-    out.print(
-        f"Wrote {len(tables[0][1]):,} stage visits to {output}"
-        + (f" and {len(tables[-1][1]):,} purchases to {transactions}" if transactions else ""),
-        highlight=False,
-        soft_wrap=True,
+    said = _("Wrote {visits} stage visits to {file}").format(
+        visits=f"{len(tables[0][1]):,}", file=output
     )
+    if transactions:
+        said += _(" and {purchases} purchases to {file}").format(
+            purchases=f"{len(tables[-1][1]):,}", file=transactions
+        )
+    out.print(said, highlight=False, soft_wrap=True)
 
 
 MAX_MAPPING_BYTES = 1_000_000
@@ -157,11 +176,15 @@ def _read_text(path: Path, what: str) -> str:
     except hourglass.calibration.DataError as e:
         raise fail(f"{what} {e}") from None
     except UnicodeDecodeError as e:
-        raise fail(f"{what} {path}: not UTF-8 text: {e}") from None
+        raise fail(
+            _("{given}: not UTF-8 text: {reason}").format(given=f"{what} {path}", reason=e)
+        ) from None
 
 
 def _check_target(*targets: tuple[str, Path | None]) -> None:
     """Refuse, before any work, an output file that could not be written."""
+    from hourglass.experiments.results import OutputError, check_writable_file
+
     for option, target in targets:
         if target is not None:
             try:
@@ -176,11 +199,18 @@ def _write_text(target: Path, text: str, option: str) -> None:
         hourglass.experiments.write_text(text, target)
     except OSError as e:
         print(text)
-        raise fail(f"{option} {target}: cannot write: {e.strerror or e}") from None
+        raise fail(
+            _("{given}: cannot write: {reason}").format(
+                given=f"{option} {target}", reason=e.strerror or e
+            )
+        ) from None
 
 
 def _date(text: str, option: str) -> pd.Timestamp:
     """A date option (a time zone converts to UTC), or a clean failure with an example."""
+    from hourglass.calibration.dates import read_date
+    from hourglass.calibration.mapping import DataError
+
     try:
         return read_date(text, option)
     except DataError as e:
@@ -196,7 +226,7 @@ def _mapping(
 ) -> hourglass.calibration.CrmMapping:
     """The mapping file, else the named or detected CRM's default, with --column overrides."""
     if mapping is not None and crm is not None:
-        raise fail("--crm and --mapping: give one (a mapping file may say 'preset: NAME')")
+        raise fail(_("--crm and --mapping: give one (a mapping file may say 'preset: NAME')"))
     try:
         if mapping is not None:
             base = hourglass.calibration.load_mapping(
@@ -210,7 +240,9 @@ def _mapping(
             )
             if name not in hourglass.calibration.CRM_PRESETS:
                 raise fail(
-                    f"--crm {name}: use one of {', '.join(hourglass.calibration.CRM_PRESETS)}"
+                    _("--crm {name}: use one of {choices}").format(
+                        name=name, choices=", ".join(hourglass.calibration.CRM_PRESETS)
+                    )
                 )
             base = hourglass.calibration.CRM_PRESETS[name]
     except hourglass.calibration.DataError as e:
@@ -223,16 +255,26 @@ def _mapping(
         where = next((t for t, fields in tables.items() if field in fields), None)
         if not sep or not header or where is None:
             known = ", ".join(f for fields in tables.values() for f in fields)
-            raise fail(f"--column {item}: use FIELD=HEADER with FIELD one of {known}")
+            raise fail(
+                _("{given}: use FIELD=HEADER with FIELD one of {known}").format(
+                    given=f"--column {item}", known=known
+                )
+            )
         if field in given:
-            raise fail(f"--column {item}: {field} is given twice; give each field once")
+            raise fail(
+                _("{given}: {field} is given twice; give each field once").format(
+                    given=f"--column {item}", field=field
+                )
+            )
         given.add(field)
         data[where][field] = header
         twin = next((f for f, h in data[where].items() if h == header and f != field), None)
         if twin is not None:
             raise fail(
-                f"--column {item}: the column '{header}' is already read as {twin}; "
-                "each column serves one field"
+                _(
+                    "{given}: the column '{header}' is already read as {twin}; "
+                    "each column serves one field"
+                ).format(given=f"--column {item}", header=header, twin=twin)
             )
     try:
         return hourglass.calibration.CrmMapping.model_validate(data)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
+import os
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -11,42 +14,44 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.text import Text
 
 import hourglass
+from hourglass.i18n import _
 
 # No rich markup: what the consoles print holds user text (scenario, channel and file
 # names, descriptions) that may contain brackets such as "[/]"; styles are given as styles.
 out = Console(markup=False)
-if not out.is_terminal:
+if not out.is_terminal and not os.environ.get("COLUMNS"):  # a pipe or file: wide, unless told
     out.width = 120
 err = Console(stderr=True, markup=False)
 
 ScenarioArg = Annotated[
     Path | None,
     typer.Argument(
-        help="Scenario file (YAML), or a shipped scenario's name such as seller_bottleneck; "
-        "leave out for the baseline."
+        help=_(
+            "Scenario file (YAML), or a shipped scenario's name such as seller_bottleneck; "
+            "leave out for the baseline."
+        )
     ),
 ]
-RepsOpt = Annotated[int, typer.Option(min=1, max=100_000, help="Replications.")]
-SeedOpt = Annotated[int | None, typer.Option(min=0, help="Seed (default: the file's).")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+RepsOpt = Annotated[int, typer.Option(min=1, max=100_000, help=_("Replications."))]
+SeedOpt = Annotated[int | None, typer.Option(min=0, help=_("Seed (default: the file's)."))]
+JsonOpt = Annotated[bool, typer.Option("--json", help=_("Print one JSON object."))]
 BackendOpt = Annotated[
     str,
-    typer.Option(help="Where replications run: serial, processes (all cores) or dask."),
+    typer.Option(help=_("Where replications run: serial, processes (all cores) or dask.")),
 ]
 SchedulerOpt = Annotated[
     str | None,
-    typer.Option(help="Dask scheduler address (default: a local cluster on 127.0.0.1)."),
+    typer.Option(help=_("Dask scheduler address (default: a local cluster on 127.0.0.1).")),
 ]
 
 
 def say_error(message: str) -> None:
     """Print `error: message` on stderr, the message as written (no markup, any text)."""
     printable = message.encode("utf-8", "backslashreplace").decode("utf-8")
-    err.print(Text.assemble(("error:", "bold red"), " ", printable), soft_wrap=True)
+    err.print(Text.assemble((_("error:"), "bold red"), " ", printable), soft_wrap=True)
 
 
 def fail(message: str) -> typer.Exit:
@@ -64,8 +69,10 @@ def keep_inputs(outputs: dict[str, Path | None], inputs: dict[str, Path | None])
         where = path.resolve()
         if where in seen:
             raise fail(
-                f"{option} {path}: the same file as {seen[where]}; writing there would lose "
-                "it: choose another name"
+                _(
+                    "{given}: the same file as {other}; writing there would lose it: "
+                    "choose another name"
+                ).format(given=f"{option} {path}", other=seen[where])
             )
         seen[where] = f"{option} {path}".strip()
 
@@ -78,12 +85,20 @@ def make_dir(directory: Path) -> None:
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise fail(f"--out {directory}: cannot create the folder: {e.strerror or e}") from None
+        raise fail(
+            _("--out {folder}: cannot create the folder: {reason}").format(
+                folder=directory, reason=e.strerror or e
+            )
+        ) from None
     try:
         with tempfile.NamedTemporaryFile(dir=directory, prefix=".probe."):
             pass
     except OSError as e:
-        raise fail(f"--out {directory}: cannot write there: {e.strerror or e}") from None
+        raise fail(
+            _("--out {folder}: cannot write there: {reason}").format(
+                folder=directory, reason=e.strerror or e
+            )
+        ) from None
 
 
 def load(path: Path | None) -> hourglass.Scenario:
@@ -97,9 +112,13 @@ def load(path: Path | None) -> hourglass.Scenario:
 def check_backend(backend: str, scheduler: str | None) -> None:
     """Refuse an unknown backend, or a scheduler without Dask, before any work."""
     if backend not in hourglass.experiments.BACKENDS:
-        raise fail(f"--backend {backend}: use one of {', '.join(hourglass.experiments.BACKENDS)}")
+        raise fail(
+            _("--backend {backend}: use one of {choices}").format(
+                backend=backend, choices=", ".join(hourglass.experiments.BACKENDS)
+            )
+        )
     if scheduler and backend != "dask":
-        raise fail("--scheduler needs --backend dask")
+        raise fail(_("--scheduler needs --backend dask"))
     if scheduler:
         from hourglass.experiments.replication import check_scheduler
 
@@ -112,6 +131,8 @@ def check_backend(backend: str, scheduler: str | None) -> None:
 @contextmanager
 def computing(label: str) -> Iterator[Callable[[int, int], None]]:
     """A progress bar on a terminal; clean failures for what the computation raises."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
     columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task(label, total=None)
@@ -129,7 +150,7 @@ def computing(label: str) -> Iterator[Callable[[int, int], None]]:
         ) as e:
             raise fail(str(e)) from None
         except OSError as e:
-            raise fail(f"cannot write results: {e}") from None
+            raise fail(_("cannot write results: {reason}").format(reason=e)) from None
         except hourglass.experiments.ReplicationError as e:
             say_error(str(e))
             raise typer.Exit(code=1) from None
@@ -138,3 +159,50 @@ def computing(label: str) -> Iterator[Callable[[int, int], None]]:
 def dump(doc: dict[str, Any]) -> None:
     """Print one JSON document (NaN as null)."""
     print(json.dumps(hourglass.experiments.jsonable(doc), indent=2, allow_nan=False))
+
+
+DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+")
+"""A number written with a comma before its fraction, as in 1,5."""
+
+
+def not_a_number(text: str) -> str:
+    """Why `text` is not a number; a decimal comma gets the number written with a point."""
+    return _("'{text}' is not a number").format(text=text) + comma_hint(text)
+
+
+def comma_hint(text: str) -> str:
+    """For a number written with a decimal comma, the same number with a point; else ""."""
+    if not DECIMAL_COMMA.fullmatch(text.strip()):
+        return ""
+    fixed = text.strip().replace(",", ".")
+    return _("; the decimal separator is a point: {fixed}").format(fixed=fixed)
+
+
+def number_from(flag: str, low: float, high: float, unit: str = "") -> Callable[[str], float]:
+    """A parser of a number option: from `low` to `high`, or a clean failure naming `flag`.
+
+    The range is checked here rather than by the option's own bounds, which told NaN that
+    it was above the maximum (or below the minimum); `unit` follows the bounds it names.
+    """
+    shown = {
+        "low": f"{low:,.0f}" if low >= 1000 else f"{low:g}",
+        "high": f"{high:,.0f}" if high >= 1000 else f"{high:g}",
+        "unit": unit,
+    }
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise fail(f"{flag} {text}: {not_a_number(text)}") from None
+        if value > high:
+            message = _("{given}: at most {high}{unit}")
+        elif value < low:
+            message = _("{given}: at least {low}{unit}")
+        elif math.isnan(value):
+            message = _("{given}: not a number; give one from {low} to {high}{unit}")
+        else:
+            return value
+        raise fail(message.format(given=f"{flag} {value:g}", **shown))
+
+    return parse

@@ -3,50 +3,55 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
-from rich.table import Table
 
 import hourglass
 from hourglass.cli.calibration import _date, _read_csv, _read_text, _write_text
 from hourglass.cli.common import JsonOpt, ScenarioArg, dump, fail, keep_inputs, load, out
 from hourglass.cli.simulation import AllowLargeOpt
-from hourglass.config.work import TooMuchWork
-from hourglass.experiments.results import OutputError, check_writable_file
-from hourglass.forecasting import METRICS, Forecast, ForecastError, forecast
 from hourglass.i18n import _
+
+if TYPE_CHECKING:  # loaded when the command runs, so that --help starts fast
+    import pandas as pd
+    from rich.table import Table
+
+    from hourglass.forecasting import Forecast
 
 
 def forecast_command(
     scenario: ScenarioArg = None,
     transactions: Annotated[
         Path | None,
-        typer.Option(help="Transaction log (CSV): customer, date, amount.", show_default=False),
+        typer.Option(help=_("Transaction log (CSV): customer, date, amount."), show_default=False),
     ] = None,
     until: Annotated[
         str | None,
-        typer.Option(help="The last day of known data: customers who bought by then are known."),
+        typer.Option(help=_("The last day of known data: customers who bought by then are known.")),
     ] = None,
-    months: Annotated[int, typer.Option(help="Calendar months to forecast after --until.")] = 12,
-    reps: Annotated[int, typer.Option(min=1, max=100_000, help="Replications.")] = 20,
-    seed: Annotated[int, typer.Option(min=0, help="Seed.")] = 0,
+    months: Annotated[int, typer.Option(help=_("Calendar months to forecast after --until."))] = 12,
+    reps: Annotated[int, typer.Option(min=1, max=100_000, help=_("Replications."))] = 20,
+    seed: Annotated[int, typer.Option(min=0, help=_("Seed."))] = 0,
     fixed_parameters: Annotated[
         bool,
         typer.Option(
             "--fixed-parameters",
-            help="Hold the fitted parameters fixed: the band holds simulation noise only.",
+            help=_("Hold the fitted parameters fixed: the band holds simulation noise only."),
         ),
     ] = False,
-    mapping: Annotated[Path | None, typer.Option(help="Column mapping file (YAML).")] = None,
+    mapping: Annotated[Path | None, typer.Option(help=_("Column mapping file (YAML)."))] = None,
     as_json: JsonOpt = False,
     csv: Annotated[
-        Path | None, typer.Option("--out", help="Write the monthly table here (CSV).")
+        Path | None, typer.Option("--out", help=_("Write the monthly table here (CSV)."))
     ] = None,
     allow_large: AllowLargeOpt = False,
 ) -> None:
     """Forecast a customer base month by month from its transaction log (and a scenario)."""
+    from hourglass.config.work import TooMuchWork
+    from hourglass.experiments.results import OutputError, check_writable_file
+    from hourglass.forecasting import ForecastError, forecast
+
     if transactions is None:
         raise fail(_("--transactions: give the transaction log to forecast from"))
     if until is None:
@@ -108,6 +113,10 @@ def _sources() -> dict[str, str]:
 
 def _monthly_frame(result: Forecast) -> pd.DataFrame:
     """One row per month: each metric's mean, p5, p50, p95, and the actual where known."""
+    import pandas as pd
+
+    from hourglass.forecasting import METRICS
+
     doc = result.to_dict()
     rows = []
     for month in doc["monthly"]:
@@ -121,6 +130,10 @@ def _monthly_frame(result: Forecast) -> pd.DataFrame:
 
 def _table(result: Forecast) -> Table:
     """Month by month: each metric's mean [p5, p95], the actual repeat purchases beside them."""
+    from rich.table import Table
+
+    from hourglass.forecasting import METRICS
+
     doc = result.to_dict()
     table = Table(title=_("Forecast (mean [p5, p95])"))
     table.add_column(_("month"))

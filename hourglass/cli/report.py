@@ -1,17 +1,26 @@
-"""The tables the commands print: a run's stages, KPIs and buying centre, a sweep, a budget."""
+"""The tables the commands print: a run's stages, KPIs and buying centre, a sweep, a budget.
+
+Every table fits an 80-column terminal: short headings, no vertical rules, and columns that
+fold what does not fit onto a second line rather than cut it.
+"""
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+from rich import box
 from rich.table import Table
 
 import hourglass
 from hourglass.cli.common import out
+from hourglass.i18n import _, get_language, ngettext
 from hourglass.kpis import KPIS, MISSING
-from hourglass.stages import LABELS
+from hourglass.stages import CHURNED, DISQUALIFIED, LABELS, NOT_ENTHUSIASTIC, REFUSED_BY, WENT_COLD
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def number(value: float | None, fmt: str) -> str:
@@ -47,6 +56,45 @@ def kpi_block(result: hourglass.experiments.Replications) -> dict[str, Any]:
     }
 
 
+def table(title: str, left: tuple[str, ...], right: tuple[str, ...]) -> Table:
+    """A table that fits 80 columns: `left` columns (names) first, then `right` ones (numbers).
+
+    The first column, the name of each row, is never wrapped; the others wrap their headings
+    at spaces, and fold a word that still does not fit.
+    """
+    grid = Table(title=title, box=box.SIMPLE_HEAD, padding=(0, 0))
+    for i, heading in enumerate(left):
+        grid.add_column(heading, overflow="fold", no_wrap=i == 0)
+    for heading in right:
+        grid.add_column(heading, justify="right", overflow="fold")
+    return grid
+
+
+def stage_label(labels: str, stage: str) -> str:
+    """A stage's label in the scenario's family of labels, in the active language."""
+    if get_language() == "ru":
+        labels = "seven_ru" if labels.startswith("seven") else "ru"
+    return LABELS[labels][stage]
+
+
+def loss_reason(reason: str) -> str:
+    """A loss reason as people read it: the built-in ones translated, the scenario's as written."""
+    built_in = {
+        "not_interested": _("not interested"),
+        "no_action": _("took no action"),
+        "not_convinced": _("not convinced"),
+        "trial_disappointed": _("disappointed by the trial"),
+        "lost_to_competitor": _("lost to a competitor"),
+        WENT_COLD: _("went cold waiting"),
+        DISQUALIFIED: _("disqualified"),
+        CHURNED: _("churned"),
+        NOT_ENTHUSIASTIC: _("not enthusiastic"),
+    }
+    if reason.startswith(REFUSED_BY):
+        return _("refused by {role}").format(role=reason.removeprefix(REFUSED_BY))
+    return built_in.get(reason, reason)
+
+
 def print_run(
     spec: hourglass.Scenario,
     result: hourglass.experiments.Replications,
@@ -55,38 +103,65 @@ def print_run(
 ) -> None:
     """A run's title, its stage table, its KPIs and, with a committee, its buying centre."""
     reps = result.reps
-    title = f"{spec.name}: {spec.horizon_days:g} days, seed {result.seed}, {reps} replication"
-    out.print(f"{title}{'s' if reps > 1 else ''}", style="bold", highlight=False)
+    title = ngettext(
+        "{name}: {days} days, seed {seed}, {reps} replication",
+        "{name}: {days} days, seed {seed}, {reps} replications",
+        reps,
+    ).format(name=spec.name, days=f"{spec.horizon_days:g}", seed=result.seed, reps=reps)
+    out.print(title, style="bold", highlight=False)
     if spec.description:
         out.print(spec.description, highlight=False)
     if spec.network is not None and spec.network.social_selling is not None:
-        out.print(f"Social selling: {spec.network.social_selling.label}", highlight=False)
-    table = Table(title="Stages" + (" (mean over replications)" if reps > 1 else ""))
-    headers = (*(c.replace("_", " ") for c in hourglass.analysis.STAGE_COLUMNS), "main loss")
-    for col in headers:
-        table.add_column(col, justify="left" if col in ("stage", "main loss") else "right")
+        out.print(
+            _("Social selling: {label}").format(label=spec.network.social_selling.label),
+            highlight=False,
+        )
+    stage_table = table(
+        _("Stages (mean over replications)") if reps > 1 else _("Stages"),
+        (_("stage"),),
+        (_("entered"), _("passed"), _("lost"), _("inside"), _("passed %"), _("mean days")),
+    )
+    stage_table.add_column(_("p90 days"), justify="right", overflow="fold")
+    stage_table.add_column(_("main loss"), overflow="fold")
     for row in stages:
         reasons = row["lost_by_reason"]
-        top = max(reasons, key=reasons.get) if reasons else ""
-        table.add_row(
-            LABELS[spec.labels][row["name"]],
+        top = loss_reason(max(reasons, key=reasons.get)) if reasons else ""
+        stage_table.add_row(
+            stage_label(spec.labels, row["name"]),
             *(f"{row[c]:,.0f}" for c in ("entered", "passed", "lost", "inside")),
             number(row["conversion"], "{:.1%}"),
             number(row["mean_days"], "{:.1f}"),
             number(row["p90_days"], "{:.1f}"),
             top,
         )
-    out.print(table)
+    out.print(stage_table)
     out.print(_kpi_table(kpis, banded=reps > 1))
     if spec.committee is not None:
         _print_committee(result)
 
 
+def print_precision(result: hourglass.experiments.Replications, precision: float) -> None:
+    """Whether --precision was reached, and each target's relative half-width."""
+    shown = ", ".join(
+        f"{KPIS[k].label(get_language())} ±{v:.2%}"
+        for k, v in hourglass.experiments.half_widths(result).items()
+    )
+    if met(result, precision):
+        said = _("Precision {target} reached with {reps} replications: {widths}")
+    else:
+        said = _(
+            "Precision {target} NOT reached (replication cap) with {reps} replications: {widths}"
+        )
+    out.print(
+        said.format(target=f"{precision:.2%}", reps=result.reps, widths=shown), highlight=False
+    )
+
+
 def _kpi_table(kpis: dict[str, Any], *, banded: bool) -> Table:
     """Each KPI by its label, written as the registry writes it (mean [p5, p95] if banded)."""
-    table = Table(title="KPIs (mean [p5, p95])" if banded else "KPIs")
-    table.add_column("kpi")
-    table.add_column("value", justify="right")
+    grid = Table(title=_("KPIs (mean [p5, p95])") if banded else _("KPIs"))  # two columns fit
+    grid.add_column(_("KPI"), overflow="fold")
+    grid.add_column(_("value"), justify="right", overflow="fold")
     for name, value in kpis.items():
         kpi = KPIS[name]
         if isinstance(value, dict):
@@ -94,25 +169,30 @@ def _kpi_table(kpis: dict[str, Any], *, banded: bool) -> Table:
             text += f"{kpi.format(value['p95'])}]"
         else:
             text = kpi.format(value)
-        table.add_row(kpi.label(), text)
-    return table
-
-
-def _named_rows(title: str, columns: tuple[str, ...]) -> Table:
-    """A table whose rows begin with a name (left) followed by numbers (right)."""
-    table = Table(title=title)
-    table.add_column(columns[0])
-    for col in columns[1:]:
-        table.add_column(col, justify="right")
-    return table
+        grid.add_row(kpi.label(get_language()), text)
+    return grid
 
 
 def _print_committee(result: hourglass.experiments.Replications) -> None:
     """Where deals die by role, and win rates and cycles by channel."""
-    per_run = " (mean per run)" if result.reps > 1 else ""
-    roles = _named_rows(
-        f"Buying centre at {result.scenario.committee.stage}{per_run}",
-        ("role", "deals reached", "people asked", "deals ended", "share of ended", "let through"),
+    per_run = result.reps > 1
+    stage = result.scenario.committee.stage
+    if get_language() != "en":  # English names the stage as the scenario file does
+        stage = stage_label(result.scenario.labels, stage)
+    roles = table(
+        (
+            _("Buying centre at {stage} (mean per run)")
+            if per_run
+            else _("Buying centre at {stage}")
+        ).format(stage=stage),
+        (_("role"),),
+        (
+            _("deals reached"),
+            _("people asked"),
+            _("deals ended"),
+            _("share of ended"),
+            _("let through"),
+        ),
     )
     for row in result.role_summary().itertuples():
         roles.add_row(
@@ -124,17 +204,17 @@ def _print_committee(result: hourglass.experiments.Replications) -> None:
             number(row.let_through, "{:.1%}"),
         )
     out.print(roles)
-    deals = _named_rows(
-        f"Deals by channel{per_run}",
+    deals = table(
+        _("Deals by channel (mean per run)") if per_run else _("Deals by channel"),
+        (_("channel"),),
         (
-            "channel",
-            "deals",
-            "won",
-            "lost",
-            "open",
-            "win rate [95% CI]",
-            "cycle p50 days",
-            "cycle p90 days",
+            _("deals"),
+            _("won"),
+            _("lost"),
+            _("open"),
+            _("win rate [95% CI]"),
+            _("cycle p50 days"),
+            _("cycle p90 days"),
         ),
     )
     for row in result.channel_summary().itertuples():
@@ -153,13 +233,15 @@ SWEPT_KPIS = ("buyers", "revenue", "roi", "lost_waiting")
 """The KPIs a sweep's table shows, one column each (the JSON and Parquet hold them all)."""
 
 
-def print_sweep(name: str, reps: int, paths: list[str], table: pd.DataFrame) -> None:
+def print_sweep(name: str, reps: int, paths: list[str], frame: pd.DataFrame) -> None:
     """A sweep's grid: one row per point, the mean of each shown KPI."""
-    shown = table[table["kpi"].isin(SWEPT_KPIS)]
+    shown = frame[frame["kpi"].isin(SWEPT_KPIS)]
     wide = shown.pivot_table(index=paths, columns="kpi", values="mean", sort=False)
-    grid = Table(title=f"{name}: mean over {reps} replications per point")
-    for col in [*paths, *(KPIS[c].label() for c in wide.columns)]:
-        grid.add_column(col, justify="right")
+    grid = table(
+        _("{name}: mean over {reps} replications per point").format(name=name, reps=reps),
+        (),
+        (*paths, *(KPIS[c].label(get_language()) for c in wide.columns)),
+    )
     for key, row in wide.iterrows():
         keys = key if isinstance(key, tuple) else (key,)
         grid.add_row(*(str(k) for k in keys), *(KPIS[c].format(row[c]) for c in wide.columns))
@@ -168,13 +250,93 @@ def print_sweep(name: str, reps: int, paths: list[str], table: pd.DataFrame) -> 
 
 def print_allocation(name: str, result: hourglass.experiments.Optimization) -> None:
     """The money per line now and at the optimum, the notes and the verdict."""
-    table = Table(title=f"{name}: money per month by line, to maximise {result.objective}")
-    for col in ("line", "current", "optimal", "change"):
-        table.add_column(col, justify="left" if col == "line" else "right")
+    objective = (
+        KPIS[result.objective].label(get_language())
+        if result.objective in KPIS
+        else (result.objective)
+    )
+    grid = table(
+        _("{name}: money per month by line, to maximise {objective}").format(
+            name=name, objective=objective
+        ),
+        (_("line"),),
+        (_("current"), _("optimal"), _("change")),
+    )
     for line, now in result.current.items():
         best = result.optimal[line]
-        table.add_row(line, f"{now:,.0f}", f"{best:,.0f}", f"{best - now:+,.0f}")
-    out.print(table)
+        grid.add_row(line, f"{now:,.0f}", f"{best:,.0f}", f"{best - now:+,.0f}")
+    out.print(grid)
     for note in result.notes:
-        out.print(f"Note: {note}", highlight=False)
+        out.print(_("Note: {note}").format(note=note), highlight=False)
     out.print(result.verdict(), highlight=False)
+
+
+def check_lines(path: Path, spec: hourglass.Scenario) -> list[str]:
+    """What `check` prints: the verdict and summary, the work per run, what is over the limits."""
+    from hourglass.config.work import estimate_work
+
+    work = estimate_work(spec)
+    too_large = work.over_limit()
+    channels = [*spec.channels.paid, *(["organic"] if spec.channels.organic else [])]
+    sellers = spec.sales.sellers if spec.sales else 0
+    summary = _(
+        "{file}: {verdict}: '{name}', {days} days, market {market}, channels {channels}, "
+        "{sellers} sellers, referrals {referrals}"
+    ).format(
+        file=path,
+        verdict=_("ok") if too_large is None else _("valid, but too large to run"),
+        name=spec.name,
+        days=f"{spec.horizon_days:g}",
+        market=f"{spec.market.size:,}" if spec.market.size else _("unlimited"),
+        channels=", ".join(channels) or _("none"),
+        sellers=sellers,
+        referrals=_("on") if spec.referral else _("off"),
+    )
+    if spec.committee is not None:
+        summary += _(", a committee of {roles} roles at {stage}").format(
+            roles=len(spec.committee.roles), stage=spec.committee.stage
+        )
+    if spec.network is not None:
+        summary += _(", a {kind} graph of {people} people").format(
+            kind=_network_kind(spec.network), people=f"{spec.network.nodes:,}"
+        )
+    lines = [summary, "  " + _("work: {summary}").format(summary=_work_summary(work))]
+    if too_large is not None:
+        lines.append("  " + _("over the limits: {why}").format(why=too_large))
+    return lines
+
+
+def _network_kind(network: Any) -> str:
+    """The kind of a scenario's social graph, as a reader names it."""
+    kinds = {
+        "small_world": _("small-world"),
+        "scale_free": _("scale-free"),
+        "complete": _("complete"),
+        "edge_list": _("edge-list"),
+    }
+    return next(text for kind, text in kinds.items() if getattr(network, kind) is not None)
+
+
+def _work_summary(work: Any) -> str:
+    """One line of the work estimate: prospects, purchases, events and memory per run."""
+    from hourglass.config.work import _bytes, _n
+
+    drivers = {
+        "prospects": _("prospects"),
+        "stage visits": _("stage visits"),
+        "purchases": _("purchases"),
+        "loyalty moves": _("loyalty moves"),
+        "referral contacts": _("referral contacts"),
+        "committee answers": _("committee answers"),
+        "graph links": _("graph links"),
+    }
+    return _(
+        "about {prospects} prospects, {purchases} purchases, {events} events and {memory} "
+        "per run (mostly {driver})"
+    ).format(
+        prospects=_n(work.prospects),
+        purchases=_n(work.purchases),
+        events=_n(work.events_per_run),
+        memory=_bytes(work.memory_bytes),
+        driver=drivers.get(work.driver, work.driver),
+    )

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 import hourglass
-from hourglass.cli import report
 from hourglass.cli.common import (
     BackendOpt,
     JsonOpt,
@@ -17,16 +17,19 @@ from hourglass.cli.common import (
     SchedulerOpt,
     SeedOpt,
     check_backend,
+    comma_hint,
     computing,
     dump,
     fail,
     load,
     make_dir,
+    number_from,
     out,
 )
-from hourglass.config.work import MAX_EVENTS, TooMuchWork, check_work, estimate_work
-from hourglass.experiments.results import OutputError, check_output_folder
-from hourglass.experiments.sweeps import grid
+from hourglass.i18n import _
+
+MIN_PRECISION = 0.0001
+"""The finest --precision: a relative 95% half-width of 0.01%."""
 
 MAX_PRECISION_REPS = 1000
 """The most replications --precision adds, where the work limit allows that many."""
@@ -35,7 +38,7 @@ AllowLargeOpt = Annotated[
     bool,
     typer.Option(
         "--allow-large",
-        help="Run even when the estimated work is over the limits (events or memory).",
+        help=_("Run even when the estimated work is over the limits (events or memory)."),
     ),
 ]
 
@@ -44,6 +47,8 @@ def refuse_large(
     scenarios: hourglass.Scenario | list[hourglass.Scenario], runs: int, allow_large: bool
 ) -> None:
     """Refuse work over the limits before any of it starts, saying what would fit."""
+    from hourglass.config.work import TooMuchWork, check_work
+
     try:
         check_work(scenarios, runs, allow_large=allow_large)
     except TooMuchWork as e:
@@ -52,6 +57,8 @@ def refuse_large(
 
 def _most_reps(spec: hourglass.Scenario, reps: int, allow_large: bool) -> int:
     """How far --precision may add replications: 1,000, or fewer where the work limit is."""
+    from hourglass.config.work import MAX_EVENTS, estimate_work
+
     if allow_large:
         return MAX_PRECISION_REPS
     fit = int(MAX_EVENTS // max(estimate_work(spec).events_per_run, 1.0))
@@ -64,20 +71,22 @@ def run(
     seed: SeedOpt = None,
     as_json: JsonOpt = False,
     out_dir: Annotated[
-        Path | None, typer.Option("--out", help="Save tables (Parquet) and a manifest here.")
+        Path | None, typer.Option("--out", help=_("Save tables (Parquet) and a manifest here."))
     ] = None,
     replace: Annotated[
-        bool, typer.Option("--replace", help="Replace the earlier run saved in --out.")
+        bool, typer.Option("--replace", help=_("Replace the earlier run saved in --out."))
     ] = False,
     backend: BackendOpt = "processes",
     scheduler: SchedulerOpt = None,
     precision: Annotated[
         float | None,
         typer.Option(
-            min=0.0001,
-            max=1.0,
-            help="Add replications until buyers, revenue and "
-            "customers at the end are known within this relative 95% half-width.",
+            parser=number_from("--precision", MIN_PRECISION, 1.0),
+            metavar=_("NUMBER"),
+            help=_(
+                "Add replications until buyers, revenue and customers at the end are known "
+                "within this relative 95% half-width."
+            ),
         ),
     ] = None,
     allow_large: AllowLargeOpt = False,
@@ -88,7 +97,7 @@ def run(
     refuse_large(spec, reps, allow_large)
     if out_dir is not None:
         _check_out(out_dir, replace)
-    with computing(f"Simulating {spec.name}") as tick:
+    with computing(_("Simulating {name}").format(name=spec.name)) as tick:
         result = hourglass.replicate(
             spec,
             reps,
@@ -99,6 +108,8 @@ def run(
             max_reps=_most_reps(spec, reps, allow_large),
             progress=tick,
         )
+    from hourglass.cli import report
+
     stages = report.stage_records(result)
     kpis = report.kpi_block(result)
     if as_json:
@@ -125,19 +136,14 @@ def run(
         return
     report.print_run(spec, result, stages, kpis)
     if precision is not None:
-        shown = ", ".join(
-            f"{k} ±{v:.2%}" for k, v in hourglass.experiments.half_widths(result).items()
-        )
-        verdict = "reached" if report.met(result, precision) else "NOT reached (replication cap)"
-        out.print(
-            f"Precision {precision:.2%} {verdict} with {result.reps} replications: {shown}",
-            highlight=False,
-        )
+        report.print_precision(result, precision)
     _save_run(result, out_dir)
 
 
 def _check_out(out_dir: Path, replace: bool) -> None:
     """Refuse, before any work, a --out folder the results could not be saved in."""
+    from hourglass.experiments.results import OutputError, check_output_folder
+
     try:
         check_output_folder(out_dir, "--out", replace)
     except OutputError as e:
@@ -153,46 +159,32 @@ def _save_run(
     try:
         hourglass.experiments.save_replications(result, out_dir, hourglass.__version__)
     except OSError as e:
-        raise fail(f"--out {out_dir}: cannot save the results: {e.strerror or e}") from None
+        raise fail(
+            _("--out {folder}: cannot save the results: {reason}").format(
+                folder=out_dir, reason=e.strerror or e
+            )
+        ) from None
     if not quiet:
-        out.print(f"Saved the tables (Parquet) and manifest.json to {out_dir}/", highlight=False)
+        out.print(
+            _("Saved the tables (Parquet) and manifest.json to {folder}/").format(folder=out_dir),
+            highlight=False,
+        )
 
 
 def check(
-    scenario: Annotated[Path, typer.Argument(help="Scenario file (YAML) to validate.")],
+    scenario: Annotated[Path, typer.Argument(help=_("Scenario file (YAML) to validate."))],
 ) -> None:
     """Validate a scenario file: a summary and its work per run, or what is wrong and where."""
+    from hourglass.cli import report
+
     spec = load(scenario)
-    channels = [*spec.channels.paid, *(["organic"] if spec.channels.organic else [])]
-    sellers = spec.sales.sellers if spec.sales else 0
-    market = f"{spec.market.size:,}" if spec.market.size else "unlimited"
-    extras = ""
-    if spec.committee is not None:
-        roles = len(spec.committee.roles)
-        extras += f", a committee of {roles} roles at {spec.committee.stage}"
-    if spec.network is not None:
-        kind = next(
-            k
-            for k in ("small_world", "scale_free", "complete", "edge_list")
-            if getattr(spec.network, k) is not None
-        )
-        extras += f", a {kind.replace('_', '-')} graph of {spec.network.nodes:,} people"
-    work = estimate_work(spec)
-    too_large = work.over_limit()
-    verdict = "ok" if too_large is None else "valid, but too large to run"
-    print(
-        f"{scenario}: {verdict}: '{spec.name}', {spec.horizon_days:g} days, market {market}, "
-        f"channels {', '.join(channels) or 'none'}, {sellers} sellers, "
-        f"referrals {'on' if spec.referral else 'off'}{extras}"
-    )
-    print(f"  work: {work.summary()}")
-    if too_large is not None:
-        print(f"  over the limits: {too_large}")
+    for line in report.check_lines(scenario, spec):
+        print(line)
 
 
 def compare(
-    baseline: Annotated[Path, typer.Argument(help="The baseline scenario file.")],
-    others: Annotated[list[Path], typer.Argument(help="Scenario files to compare with it.")],
+    baseline: Annotated[Path, typer.Argument(help=_("The baseline scenario file."))],
+    others: Annotated[list[Path], typer.Argument(help=_("Scenario files to compare with it."))],
     reps: RepsOpt = 20,
     seed: SeedOpt = None,
     as_json: JsonOpt = False,
@@ -201,19 +193,21 @@ def compare(
     allow_large: AllowLargeOpt = False,
 ) -> None:
     """Compare scenarios with the baseline on common random numbers: deltas with 95% CIs."""
-    specs = [load(baseline), *(load(p) for p in others)]
+    paths = [baseline, *others]
+    specs = _told_apart(paths, [load(p) for p in paths])
     check_backend(backend, scheduler)
     if reps < 2:
-        raise fail("--reps: a confidence interval needs at least 2 replications")
+        raise fail(_("--reps: a confidence interval needs at least 2 replications"))
     refuse_large(specs, reps, allow_large)
-    with computing("Comparing") as tick:
+    with computing(_("Comparing")) as tick:
         result = hourglass.compare(specs, reps, seed, backend, scheduler=scheduler, progress=tick)
     if as_json:
         dump(result.to_dict())
         return
     out.print(
-        f"Against {result.baseline}: {reps} paired replications, seed "
-        f"{result.seed} (95% confidence intervals)",
+        _(
+            "Against {baseline}: {reps} paired replications, seed {seed} (95% confidence intervals)"
+        ).format(baseline=result.baseline, reps=reps, seed=result.seed),
         style="bold",
         highlight=False,
     )
@@ -221,13 +215,26 @@ def compare(
         out.print(sentence, highlight=False)
 
 
+def _told_apart(paths: list[Path], specs: list[hourglass.Scenario]) -> list[hourglass.Scenario]:
+    """The scenarios, those that share a name called by name and file, so each is known."""
+    names = [spec.name for spec in specs]
+    return [
+        spec.model_copy(update={"name": f"{spec.name} ({path})"})
+        if names.count(spec.name) > 1
+        else spec
+        for path, spec in zip(paths, specs, strict=True)
+    ]
+
+
 def sweep(
     scenario: ScenarioArg = None,
     vary: Annotated[
         list[str] | None,
         typer.Option(
-            help="A field and its values: path=start:stop:step or path=a,b,c "
-            "(repeat for a grid), e.g. sales.sellers=5:40:5."
+            help=_(
+                "A field and its values: path=start:stop:step or path=a,b,c "
+                "(repeat for a grid), e.g. sales.sellers=5:40:5."
+            )
         ),
     ] = None,
     reps: RepsOpt = 10,
@@ -235,24 +242,28 @@ def sweep(
     as_json: JsonOpt = False,
     out_dir: Annotated[
         Path | None,
-        typer.Option("--out", help="Save each grid point as it finishes, and the table."),
+        typer.Option("--out", help=_("Save each grid point as it finishes, and the table.")),
     ] = None,
     resume: Annotated[
-        bool, typer.Option(help="Continue an interrupted sweep saved in --out.")
+        bool, typer.Option(help=_("Continue an interrupted sweep saved in --out."))
     ] = False,
     backend: BackendOpt = "processes",
     scheduler: SchedulerOpt = None,
     allow_large: AllowLargeOpt = False,
 ) -> None:
     """Replicate a grid of overrides; one row per grid point and KPI, with its band."""
+    from hourglass.cli import report
+    from hourglass.experiments.results import OutputError
+    from hourglass.experiments.sweeps import grid
+
     spec = load(scenario)
     check_backend(backend, scheduler)
     if not vary:
-        raise fail("--vary: give at least one field to sweep, e.g. sales.sellers=5:40:5")
+        raise fail(_("--vary: give at least one field to sweep, e.g. sales.sellers=5:40:5"))
     if resume and out_dir is None:
-        raise fail("--resume needs --out, the folder of the interrupted sweep")
-    with computing(f"Sweeping {spec.name}") as tick:
-        varies = [hourglass.experiments.parse_vary(v) for v in vary]
+        raise fail(_("--resume needs --out, the folder of the interrupted sweep"))
+    with computing(_("Sweeping {name}").format(name=spec.name)) as tick:
+        varies = [_parsed_vary(v) for v in vary]
         refuse_large([point for _, point in grid(spec, varies)], reps, allow_large)
         if out_dir is not None:
             make_dir(out_dir)
@@ -281,4 +292,18 @@ def sweep(
     if unsaved is not None:  # shown above, so nothing computed is lost
         raise fail(str(unsaved))
     if out_dir is not None and not as_json:
-        out.print(f"Saved the sweep to {out_dir}/sweep.parquet", highlight=False)
+        out.print(
+            _("Saved the sweep to {file}").format(file=f"{out_dir}/sweep.parquet"),
+            highlight=False,
+        )
+
+
+def _parsed_vary(text: str) -> hourglass.experiments.Vary:
+    """One --vary; one refused for a number written with a decimal comma says so."""
+    from hourglass.experiments.sweeps import parse_vary
+
+    try:
+        return parse_vary(text)
+    except hourglass.ScenarioError as e:
+        hints = "".join(comma_hint(value) for value in re.split(r"[=:]", text)[1:])
+        raise fail(f"{e}{hints}") from None

@@ -12,6 +12,7 @@ from scipy import stats
 
 from hourglass.config.scenario import Scenario
 from hourglass.experiments.replication import Backend, Executor, Progress, Replications, replicate
+from hourglass.i18n import _, get_language
 from hourglass.kpis import KPIS, MISSING, Kind, Kpi
 
 _ROW_KEYS = ("mean", "base", "delta", "delta_pct", "ci_low", "ci_high", "clear", "improvement")
@@ -147,19 +148,18 @@ def _mean(values: np.ndarray) -> float:
     return float(finite.mean()) if len(finite) else math.nan
 
 
-_WORDS = {
-    Kind.COUNT: ("more", "fewer"),
-    Kind.MONEY: ("higher", "lower"),
-    Kind.DURATION: ("longer", "shorter"),
-    Kind.RATE: ("higher", "lower"),
-    Kind.SHARE: ("higher", "lower"),
-}
-"""How a KPI of each kind goes up and down in a sentence."""
+def _words(kind: Kind) -> tuple[str, str]:
+    """How a KPI of this kind goes up and down in a sentence, in the active language."""
+    if kind is Kind.COUNT:
+        return _("more"), _("fewer")
+    if kind is Kind.DURATION:
+        return _("longer"), _("shorter")
+    return _("higher"), _("lower")
 
 
 def _noun(kpi: Kpi) -> str:
     """The KPI's label inside a sentence: 'buyers', 'mean wait for a seller'; CAC, K-factor."""
-    label = kpi.label()
+    label = kpi.label(get_language())
     first = label.split(" ", 1)[0]
     return label[0].lower() + label[1:] if first.isalpha() and first[1:].islower() else label
 
@@ -175,7 +175,7 @@ def _units(kpi: Kpi, row: dict) -> tuple[tuple[float, float, float], str, str, s
         return (row["delta_pct"], row["ci_low_pct"], row["ci_high_pct"]), "{:,.1f}", "%", "%"
     values = (row["delta"], row["ci_low"], row["ci_high"])
     if kpi.kind is Kind.SHARE:
-        return tuple(100 * v for v in values), "{:,.1f}", " points", ""
+        return tuple(100 * v for v in values), "{:,.1f}", _(" points"), ""
     return values, kpi.fmt.replace("{:+", "{:"), "", ""
 
 
@@ -190,20 +190,27 @@ def _sentence(baseline: str, row: dict) -> str:
     kpi, name = KPIS[row["kpi"]], row["scenario"]
     what = _noun(kpi)
     if not math.isfinite(row["delta"]):
-        return f"{name}: {what} cannot be compared with {baseline} (one of them has none)"
+        return _("{name}: {what} cannot be compared with {baseline} (one of them has none)").format(
+            name=name, what=what, baseline=baseline
+        )
     (value, low, high), fmt, unit, end = _units(kpi, row)
     if not row["clear"]:
         change = _number(fmt, value, unit, signed=True)
         low, high = (_number(fmt, v, end, signed=True) for v in (low, high))
-        return f"{name}: no clear difference in {what} from {baseline} ({change} [{low}, {high}])"
-    up, down = _WORDS[kpi.kind]
+        return _(
+            "{name}: no clear difference in {what} from {baseline} ({change} [{low}, {high}])"
+        ).format(name=name, what=what, baseline=baseline, change=change, low=low, high=high)
+    up, down = _words(kpi.kind)
     word = up if value > 0 else down
     change = _number(fmt, abs(value), unit)
     low, high = (_number(fmt, v, end) for v in sorted((abs(low), abs(high))))
     if kpi.relative:
-        said = f"{name} has {change} {word} {what} than {baseline} [{low}, {high}]"
+        said = _("{name} has {change} {word} {what} than {baseline} [{low}, {high}]")
     else:
-        said = f"{name}: {what} is {change} {word} than {baseline} [{low}, {high}]"
+        said = _("{name}: {what} is {change} {word} than {baseline} [{low}, {high}]")
+    said = said.format(
+        name=name, change=change, word=word, what=what, baseline=baseline, low=low, high=high
+    )
     if row["improvement"] is None:
         return said
-    return f"{said}, {'better' if row['improvement'] else 'worse'}"
+    return (_("{said}, better") if row["improvement"] else _("{said}, worse")).format(said=said)

@@ -312,7 +312,7 @@ def test_compare_of_two_files_with_one_name_names_both_files(tmp_path):
     assert text != SMALL.read_text(encoding="utf-8")
     twin.write_text(text, encoding="utf-8")
     args = ["compare", str(SMALL), str(twin), "--reps", "2", "--seed", "1", "--backend", "serial"]
-    result = runner.invoke(app, args)
+    result = runner.invoke(app, args, env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.output
     head = f"Against referral_driven ({SMALL}): 2 paired replications, seed 1"
     assert result.stdout.startswith(head)

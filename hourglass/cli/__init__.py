@@ -12,7 +12,7 @@ from hourglass.i18n import _, language
 lang.use_early()  # the commands' help below is written in the language asked for
 
 from hourglass.cli import budgets, calibration, forecast, simulation  # noqa: E402
-from hourglass.cli.common import err, fail  # noqa: E402
+from hourglass.cli.common import err, fail, fit_width  # noqa: E402
 
 app = typer.Typer(
     add_completion=False,
@@ -49,6 +49,7 @@ def choose_language(
             )
         )
     context.with_resource(language(chosen))
+    fit_width()
 
 
 def interruptible(command: Callable[..., None]) -> Callable[..., None]:

@@ -22,9 +22,20 @@ from hourglass.i18n import _
 # No rich markup: what the consoles print holds user text (scenario, channel and file
 # names, descriptions) that may contain brackets such as "[/]"; styles are given as styles.
 out = Console(markup=False)
-if not out.is_terminal and not os.environ.get("COLUMNS"):  # a pipe or file: wide, unless told
-    out.width = 120
 err = Console(stderr=True, markup=False)
+PIPE_COLUMNS = 120
+"""The width of what is written to a pipe or a file, unless COLUMNS says otherwise."""
+
+
+def fit_width() -> None:
+    """Set the output's width for this command: COLUMNS, else the terminal's, else a pipe's."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        out.width = int(columns)
+    elif out.is_terminal:
+        out.width = os.get_terminal_size(out.file.fileno()).columns
+    else:
+        out.width = PIPE_COLUMNS
 
 ScenarioArg = Annotated[
     Path | None,

@@ -17,7 +17,7 @@ import hourglass
 from hourglass.cli.common import out
 from hourglass.i18n import _, get_language, ngettext
 from hourglass.kpis import KPIS, MISSING
-from hourglass.stages import CHURNED, DISQUALIFIED, LABELS, NOT_ENTHUSIASTIC, REFUSED_BY, WENT_COLD
+from hourglass.stages import LABELS, reason_label
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -77,24 +77,6 @@ def stage_label(labels: str, stage: str) -> str:
     return LABELS[labels][stage]
 
 
-def loss_reason(reason: str) -> str:
-    """A loss reason as people read it: the built-in ones translated, the scenario's as written."""
-    built_in = {
-        "not_interested": _("not interested"),
-        "no_action": _("took no action"),
-        "not_convinced": _("not convinced"),
-        "trial_disappointed": _("disappointed by the trial"),
-        "lost_to_competitor": _("lost to a competitor"),
-        WENT_COLD: _("went cold waiting"),
-        DISQUALIFIED: _("disqualified"),
-        CHURNED: _("churned"),
-        NOT_ENTHUSIASTIC: _("not enthusiastic"),
-    }
-    if reason.startswith(REFUSED_BY):
-        return _("refused by {role}").format(role=reason.removeprefix(REFUSED_BY))
-    return built_in.get(reason, reason)
-
-
 def print_run(
     spec: hourglass.Scenario,
     result: hourglass.experiments.Replications,
@@ -125,7 +107,7 @@ def print_run(
     stage_table.add_column(_("main loss"), overflow="fold")
     for row in stages:
         reasons = row["lost_by_reason"]
-        top = loss_reason(max(reasons, key=reasons.get)) if reasons else ""
+        top = reason_label(max(reasons, key=reasons.get)) if reasons else ""
         stage_table.add_row(
             stage_label(spec.labels, row["name"]),
             *(f"{row[c]:,.0f}" for c in ("entered", "passed", "lost", "inside")),

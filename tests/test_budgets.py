@@ -261,7 +261,7 @@ def test_optimize_cli_json_and_output(tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--budget", "-5"], "Invalid value for '--budget'"),
+        (["--budget", "-5"], "--budget -5: at least 0 a month"),
         (["--budget", "1000", "--lock", "displayads"], "did you mean 'display_ads'"),
         (["--budget", "1000", "--min", "like=900", "--min", "trust=900"], "minima add up to"),
         (["--budget", "1000", "--max", "like"], "--max like: expected LINE=AMOUNT"),

@@ -167,7 +167,7 @@ def test_budget_planner_and_compare_draw_their_charts(page):
 
 def test_a_bad_upload_shows_the_message_and_the_app_goes_on(page):
     go_to(page, "scenario", "Scenario files", 0)
-    assert page.get_by_text("1MB per file").is_visible()  # the limit the page enforces
+    assert page.get_by_text("YAML, at most 1 MB").is_visible()  # the limit the page enforces
     page.locator('input[type="file"]').set_input_files(str(BAD / "unknown_key.yaml"))
     message = page.get_by_text("did you mean 'pass_prob'?")
     message.wait_for()
@@ -189,7 +189,7 @@ def test_import_page_calibrates_an_uploaded_export(page):
     page.get_by_role("button", name="Calibrate").click()
     page.get_by_text("Fitted from").wait_for()
     settle(page)
-    assert page.locator(".js-plotly-plot").count() >= 1
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 1")
     shoot(page, "7-import-data")
 
 

@@ -43,7 +43,8 @@ RUSSIAN_PAGES = (
 """The pages whose every word is translated (the test covers each)."""
 VISIBLE_TEXT = """() => {
     const hide = document.createElement('style');
-    hide.textContent = '[data-testid="stIconMaterial"], code { display: none !important; }';
+    hide.textContent = '[data-testid="stIconMaterial"], [role="img"][translate="no"], code '
+        + '{ display: none !important; }';
     document.head.appendChild(hide);
     const text = document.querySelector('[data-testid="stApp"]').innerText;
     hide.remove();

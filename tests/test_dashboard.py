@@ -21,7 +21,7 @@ from streamlit.testing.v1 import AppTest
 from hourglass.app import widgets
 from hourglass.calibration import export_deals
 from hourglass.kpis import MISSING
-from hourglass.stages import FUNNEL
+from hourglass.stages import FUNNEL, LABELS
 from tests.helpers import ROOT, repeat_buying_run, varied_spend_transactions
 from tests.live_dashboard import ADDRESSES
 
@@ -328,8 +328,8 @@ def test_import_page_fits_uploaded_exports_and_opens_the_scenario():
     at.button[0].click().run()
     assert not at.exception, [e.value for e in at.exception]
     table = at.dataframe[0].value.set_index("stage")
-    assert list(table.index) == list(FUNNEL)
-    assert table.loc["know", "pass prob"] == pytest.approx(0.7, abs=0.05)
+    assert list(table.index) == [LABELS["en"][stage] for stage in FUNNEL]
+    assert table.loc["Know", "pass probability"] == pytest.approx(0.7, abs=0.05)
     assert {"r", "alpha", "a", "b", "p", "q", "v"} == set(at.dataframe[1].value["parameter"])
     assert len(figures(at)) == 2
     at.button(key="open-calibrated").click().run()
@@ -468,3 +468,19 @@ def hg_plots():
     import hourglass as hg
 
     return hg.plots
+
+
+def test_the_import_page_speaks_russian():
+    deals = (ROOT / "tests" / "data" / "crm" / "hourglass.csv").read_bytes()
+    at = AppTest.from_file(DASHBOARD, default_timeout=180)
+    at.query_params["lang"] = "ru"
+    at.switch_page(script("scenario")).run()
+    at.switch_page(script("import")).run()
+    assert at.header[0].value == "Загрузка данных"
+    at.file_uploader(key="deals").upload("deals.csv", deals, "text/csv")
+    at.button[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe[0].value
+    assert list(table.columns[:2]) == ["этап", "вероятность прохода"]
+    assert table.iloc[0, 0] == "Знать"
+    assert at.subheader[0].value.startswith("Оценено по данным с ")  # noqa: RUF001

@@ -10,7 +10,8 @@ import pytest
 from hourglass import calibrate, simulate, theory
 from hourglass.analysis import deal_summary, deal_table, kpis, stage_table, theory_gap
 from hourglass.calibration import export_deals, repeat_fits, stage_fits
-from hourglass.stages import FUNNEL
+from hourglass.i18n import language
+from hourglass.stages import FUNNEL, LABELS
 from tests.helpers import ROOT, make_scenario, repeat_buying_run, varied_spend_transactions
 
 PROBS = (0.6, 0.5, 0.7, 0.4, 0.8)
@@ -87,10 +88,10 @@ def test_deal_summary_agrees_with_the_channel_table():
 def test_stage_fits_read_one_row_per_stage_with_its_interval():
     cal = calibrate((ROOT / "tests" / "data" / "crm" / "hourglass.csv").read_text())
     table = stage_fits(cal).set_index("stage")
-    assert list(table.index) == list(FUNNEL)
+    assert list(table.index) == [LABELS["en"][stage] for stage in FUNNEL]
     for fit in cal.stages:
-        row = table.loc[fit.stage]
-        assert row["pass prob"] == fit.pass_prob.value
+        row = table.loc[LABELS["en"][fit.stage]]
+        assert row["pass probability"] == fit.pass_prob.value
         assert row["95% CI"] == f"{fit.pass_prob.low:.3f} to {fit.pass_prob.high:.3f}"
         assert (row["passed"], row["lost"], row["open"]) == (fit.passed, fit.lost, fit.open)
     assert repeat_fits(cal).empty and list(repeat_fits(cal).columns) == [
@@ -108,3 +109,13 @@ def test_repeat_fits_list_bgnbd_then_gamma_gamma():
     assert list(table.index) == ["r", "alpha", "a", "b", "p", "q", "v"]
     assert table.loc["r", "value"] == cal.repeat.r.value
     assert table.loc["v", "95% CI"] == f"{cal.spend.v.low:.4g} to {cal.spend.v.high:.4g}"
+
+
+def test_calibration_tables_read_in_russian():
+    cal = calibrate((ROOT / "tests" / "data" / "crm" / "hourglass.csv").read_text())
+    with language("ru"):
+        table = stage_fits(cal)
+    assert list(table.columns[:3]) == ["этап", "вероятность прохода", "95% ДИ"]
+    assert table.iloc[0, 0] == LABELS["ru"]["know"]
+    low, high = cal.stages[0].pass_prob.low, cal.stages[0].pass_prob.high
+    assert table.iloc[0, 2] == f"от {low:.3f} до {high:.3f}"

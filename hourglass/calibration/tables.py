@@ -5,6 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from hourglass.calibration.fit import Calibration
+from hourglass.i18n import _, get_language
+from hourglass.stages import LABELS
 
 BGNBD = ("r", "alpha", "a", "b")
 """Repeat buying's parameters."""
@@ -14,26 +16,34 @@ GAMMA_GAMMA = ("p", "q", "v")
 
 
 def stage_fits(cal: Calibration) -> pd.DataFrame:
-    """Per funnel stage: pass probability (95% CI), visits by status, time in stage."""
-    return pd.DataFrame(
+    """Per funnel stage: pass probability (95% CI), visits by status, time in stage.
+
+    Headers and words are in the active language; the stage is its label in that language.
+    """
+    names = LABELS[get_language()]
+    headers = [_("stage"), _("pass probability"), _("95% CI"), _("passed"), _("lost")]
+    headers += [_("open"), _("time in stage")]
+    rows = [
         [
-            {
-                "stage": s.stage,
-                "pass prob": s.pass_prob.value,
-                "95% CI": f"{s.pass_prob.low:.3f} to {s.pass_prob.high:.3f}",
-                "passed": s.passed,
-                "lost": s.lost,
-                "open": s.open,
-                "time in stage": (
-                    f"{s.duration.family}, mean {s.duration.mean_days.value:.1f} days"
-                    if s.duration is not None
-                    else "not fitted"
-                ),
-            }
-            for s in cal.stages
-        ],
-        columns=["stage", "pass prob", "95% CI", "passed", "lost", "open", "time in stage"],
-    )
+            names.get(s.stage, s.stage),
+            s.pass_prob.value,
+            _("{low} to {high}").format(
+                low=f"{s.pass_prob.low:.3f}", high=f"{s.pass_prob.high:.3f}"
+            ),
+            s.passed,
+            s.lost,
+            s.open,
+            (
+                _("{family}, mean {days} days").format(
+                    family=s.duration.family, days=f"{s.duration.mean_days.value:.1f}"
+                )
+                if s.duration is not None
+                else _("not fitted")
+            ),
+        ]
+        for s in cal.stages
+    ]
+    return pd.DataFrame(rows, columns=headers)
 
 
 def repeat_fits(cal: Calibration) -> pd.DataFrame:
@@ -47,10 +57,8 @@ def repeat_fits(cal: Calibration) -> pd.DataFrame:
         named = {k: getattr(cal.repeat, k) for k in BGNBD}
         if cal.spend is not None:
             named |= {k: getattr(cal.spend, k) for k in GAMMA_GAMMA}
-    return pd.DataFrame(
-        [
-            {"parameter": k, "value": e.value, "95% CI": f"{e.low:.4g} to {e.high:.4g}"}
-            for k, e in named.items()
-        ],
-        columns=["parameter", "value", "95% CI"],
-    )
+    rows = [
+        [k, e.value, _("{low} to {high}").format(low=f"{e.low:.4g}", high=f"{e.high:.4g}")]
+        for k, e in named.items()
+    ]
+    return pd.DataFrame(rows, columns=[_("parameter"), _("value"), _("95% CI")])

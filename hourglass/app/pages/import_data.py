@@ -12,27 +12,29 @@ from hourglass.app import runs, state, widgets
 from hourglass.i18n import _
 
 MAX_CSV_BYTES = widgets.MAX_CSV_MB * widgets.BYTES_PER_MB  # larger ones are refused unread
-MAX_MAPPING_BYTES = 64 * 1024
-"""The largest mapping file read: a real one holds well under a kilobyte."""
+MAX_MAPPING_BYTES = 64 * 1024  # the largest mapping file read: a real one is under a kilobyte
 
 
 def show(choice: state.Choice) -> None:
     """The two uploads; on Calibrate, the fits, kept in this session for these files."""
-    st.header("Import data")
+    st.header(_("Import data"))
     st.caption(
-        "A CRM export of deal-stage history (one row per deal and stage; Bitrix24, HubSpot and "
-        "Salesforce exports are recognised by their columns) and, optionally, a transaction "
-        "log (customer, date, amount). Every row that cannot be used is counted, with why."
+        _(
+            "A CRM export of deal-stage history (one row per deal and stage; Bitrix24, HubSpot "
+            "and Salesforce exports are recognised by their columns) and, optionally, a "
+            "transaction log (customer, date, amount). Every row that cannot be used is "
+            "counted, with why."
+        )
     )
     with st.form("calibrate"):
         deals = st.file_uploader(
-            "Deal-stage history (CSV)",
+            _("Deal-stage history (CSV)"),
             type=["csv"],
             key="deals",
             max_upload_size=widgets.MAX_CSV_MB,
         )
         transactions = st.file_uploader(
-            "Transactions (CSV)",
+            _("Transactions (CSV)"),
             type=["csv"],
             key="transactions",
             max_upload_size=widgets.MAX_CSV_MB,
@@ -47,8 +49,8 @@ def show(choice: state.Choice) -> None:
                 "mapping file section lists every key."
             ),
         )
-        until = st.date_input("End of the calibration period (optional)", value=None)
-        st.form_submit_button("Calibrate", type="primary")
+        until = st.date_input(_("End of the calibration period (optional)"), value=None)
+        st.form_submit_button(_("Calibrate"), type="primary")
     if deals is None:
         return
     files = [f for f in (deals, transactions, mapping) if f is not None]
@@ -73,7 +75,9 @@ def _calibrated(
     tables = [f for f in (deals, transactions) if f is not None]
     big = [f for f in tables if f.size > MAX_CSV_BYTES]
     if big:
-        too_big = f"{big[0].name}: {big[0].size:,} bytes; the limit is {MAX_CSV_BYTES:,}."
+        too_big = _("{name}: {size} bytes; the limit is {limit}.").format(
+            name=big[0].name, size=f"{big[0].size:,}", limit=f"{MAX_CSV_BYTES:,}"
+        )
         st.error(widgets.escape(too_big))
         return None
     rows = sum(f.getvalue().count(b"\n") + 1 for f in tables)
@@ -81,7 +85,7 @@ def _calibrated(
         columns = _mapping(mapping)
         with (
             runs.ledger().calibration_admitted(state.session_key(), rows),
-            st.spinner("Fitting stages, durations, channels and repeat buying"),
+            st.spinner(_("Fitting stages, durations, channels and repeat buying")),
         ):
             return hg.calibrate(
                 deals.getvalue(),
@@ -123,9 +127,18 @@ def _mapping(upload: UploadedFile | None) -> hg.calibration.CrmMapping | None:
     return hg.calibration.load_mapping(text, upload.name)
 
 
+def choice_labels() -> str:
+    """The sidebar's stage labels (en, ru, seven_en or seven_ru)."""
+    return state.choice().labels
+
+
 def calibration(cal: hg.calibration.Calibration) -> None:
     """What was fitted, the fit plots, the report, and a way to use the scenario."""
-    st.subheader(f"Fitted from {cal.origin:%Y-%m-%d} to {cal.until_date:%Y-%m-%d}")
+    st.subheader(
+        _("Fitted from {start} to {end}").format(
+            start=f"{cal.origin:%Y-%m-%d}", end=f"{cal.until_date:%Y-%m-%d}"
+        )
+    )
     st.dataframe(hg.calibration.stage_fits(cal), hide_index=True, width="stretch")
     left, right = st.columns(2)
     with left:
@@ -133,23 +146,28 @@ def calibration(cal: hg.calibration.Calibration) -> None:
     with right:
         fitted_stages = [s.stage for s in cal.stages if s.duration is not None]
         if fitted_stages:
-            stage = st.selectbox("Time in stage", fitted_stages, key="duration-stage")
+            stage = st.selectbox(
+                _("Time in stage"),
+                fitted_stages,
+                format_func=hg.stages.LABELS[choice_labels()].get,
+                key="duration-stage",
+            )
             widgets.chart(hg.plots.duration_figure(cal, stage), "calibrated-durations")
     repeat = hg.calibration.repeat_fits(cal)
     if len(repeat):
-        st.markdown("**Repeat buying (BG/NBD) and order value (Gamma-Gamma)**")
+        st.markdown("**" + _("Repeat buying (BG/NBD) and order value (Gamma-Gamma)") + "**")
         st.dataframe(repeat, hide_index=True)
     for warning in cal.warnings:
         st.warning(widgets.escape(warning))
     for note in cal.notes:
-        st.caption(f"Note: {widgets.escape(note)}")
+        st.caption(_("Note: {note}").format(note=widgets.escape(note)))
     report = hg.calibration.report_markdown(cal)
-    with st.expander("The calibration report"):
+    with st.expander(_("The calibration report")):
         # shown as text: Streamlit reads more Markdown than a document does
         st.code(report, language="markdown", wrap_lines=True)
-    widgets.download("Report (Markdown)", report, f"{cal.name}_report.md", "text/markdown")
+    widgets.download(_("Report (Markdown)"), report, f"{cal.name}_report.md", "text/markdown")
     st.button(
-        "Open the calibrated scenario",
+        _("Open the calibrated scenario"),
         key="open-calibrated",
         on_click=state.keep,
         args=(cal.scenario.to_yaml(), f"{cal.name}.yaml"),

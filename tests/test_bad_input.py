@@ -452,4 +452,4 @@ def test_the_import_page_takes_a_column_mapping_where_the_command_line_takes_fla
     at.file_uploader(key="mapping").upload("columns.yaml", mapping, "application/yaml")
     at.button[0].click().run()
     assert not at.error, [e.value for e in at.error]
-    assert list(at.dataframe[0].value["stage"])[:1] == ["know"]
+    assert list(at.dataframe[0].value["stage"])[:1] == ["Know"]

@@ -1,6 +1,7 @@
 """The dashboard in a real browser: Debian's chromium, driven by Playwright, against a live server.
 
-Every page is visited at its own address. Screenshots of every page land in tests/screenshots/.
+Pages are driven as users drive them (every address is visited by tests/test_browser_lang.py).
+Screenshots land in tests/screenshots/.
 Without /usr/bin/chromium the test is skipped, unless HOURGLASS_REQUIRE_BROWSER is set (as CI
 does), when it fails instead.
 """
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.live_dashboard import ADDRESSES, CHROMIUM, CHROMIUM_FLAGS, free_port, serve, wait_healthy
+from tests.live_dashboard import CHROMIUM, CHROMIUM_FLAGS, free_port, serve, wait_healthy
 
 SHOTS = Path(__file__).parent / "screenshots"
 BAD = Path(__file__).parent / "data" / "bad"
@@ -135,12 +136,6 @@ def test_the_root_opens_the_trainer_and_a_new_seed_redraws_the_hourglass(page):
     assert russian[0] == "Знать"
     page.get_by_text("English").click()
     assert wait_for_change(page, 0, russian, axis="y") == english
-
-
-@pytest.mark.parametrize("address", ADDRESSES)
-def test_every_address_answers_with_its_page(page, address):
-    heading, charts = ADDRESSES[address]
-    go_to(page, address, heading, charts)
 
 
 def test_marketer_runs_with_more_sellers(page):

@@ -84,9 +84,17 @@ def tab() -> Iterator[object]:
 
 
 def opened(page, address: str, query: str) -> None:
-    """The page at `address?query`, its run finished and its charts drawn."""
+    """The page at `address?query`, its run finished and its charts drawn.
+
+    In English the page's own heading is awaited, and the address must hold.
+    """
     page.goto(f"{page.base_url}/{address}?{query}")
-    page.locator("h1, h2, h3").first.wait_for()
+    if "lang=en" in query:
+        page.get_by_role("heading", name=ADDRESSES[address][0]).wait_for()
+        assert page.url.split("?")[0] == f"{page.base_url}/{address}"
+        assert not page.get_by_text("Page not found").count()
+    else:
+        page.locator("h1, h2, h3").first.wait_for()
     running = page.locator('[data-testid="stStatusWidget"]')
     with contextlib.suppress(sync_api.TimeoutError):  # a quick run may end before it shows
         running.wait_for(state="attached", timeout=2_000)

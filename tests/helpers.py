@@ -46,7 +46,7 @@ def make_scenario(**changes: Any) -> Scenario:
     return parse_scenario(data, source="test")
 
 
-def run_cli(args: list[str]) -> subprocess.CompletedProcess[str]:
+def run_cli(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run the real command from the project's folder, its output captured as text."""
     return subprocess.run(
         [sys.executable, "-m", "hourglass.cli", *args],
@@ -54,6 +54,7 @@ def run_cli(args: list[str]) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         timeout=120,
+        env=env,
     )
 
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DASHBOARD = ROOT / "dashboard.py"
@@ -80,3 +85,26 @@ def wait_healthy(url: str, seconds: float = 60.0) -> None:
         except OSError:
             time.sleep(0.3)
     raise TimeoutError(f"the dashboard did not answer at {url} within {seconds:.0f} s")
+
+
+def require_chromium() -> None:
+    """Skip the calling test module without Debian's chromium; fail instead where CI asks."""
+    if Path(CHROMIUM).exists():
+        return
+    if os.environ.get("HOURGLASS_REQUIRE_BROWSER"):
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium", pytrace=False)
+    pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)", allow_module_level=True)
+
+
+@contextmanager
+def live_server() -> Iterator[str]:
+    """A live dashboard on a port of its own: its address while the block runs."""
+    port = free_port()
+    process = serve(port)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -9,21 +9,17 @@ does), when it fails instead.
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.live_dashboard import CHROMIUM, CHROMIUM_FLAGS, free_port, serve, wait_healthy
+from tests.live_dashboard import CHROMIUM, CHROMIUM_FLAGS, live_server, require_chromium
 
 SHOTS = Path(__file__).parent / "screenshots"
 BAD = Path(__file__).parent / "data" / "bad"
 
-if not Path(CHROMIUM).exists():
-    if os.environ.get("HOURGLASS_REQUIRE_BROWSER"):
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium", pytrace=False)
-    pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)", allow_module_level=True)
+require_chromium()
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -31,15 +27,8 @@ sync_api = pytest.importorskip("playwright.sync_api")
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
     """The dashboard's address on a live server of its own."""
-    port = free_port()
-    process = serve(port)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url)
+    with live_server() as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ mode (both languages) land in tests/screenshots/.
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +17,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.live_dashboard import ADDRESSES, CHROMIUM, CHROMIUM_FLAGS, free_port, serve, wait_healthy
+from tests.live_dashboard import (
+    ADDRESSES,
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    live_server,
+    require_chromium,
+)
 
 SHOTS = Path(__file__).parent / "screenshots"
 SHIPPED = sorted((Path(__file__).parent.parent / "scenarios").glob("*.yaml"))
@@ -55,10 +60,7 @@ VISIBLE_TEXT = """() => {
 STREAMLIT_OWN = ("Skip to main content",)
 """Streamlit's own text for screen readers, which the app cannot translate."""
 
-if not Path(CHROMIUM).exists():
-    if os.environ.get("HOURGLASS_REQUIRE_BROWSER"):
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium", pytrace=False)
-    pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)", allow_module_level=True)
+require_chromium()
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -66,21 +68,13 @@ sync_api = pytest.importorskip("playwright.sync_api")
 @pytest.fixture(scope="module")
 def tab() -> Iterator[object]:
     """A 1280x720 browser tab and the address of a live dashboard of its own."""
-    port = free_port()
-    process = serve(port)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url)
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 720}, locale="en-US")
-            page.set_default_timeout(180_000)
-            page.base_url = url
-            yield page
-            browser.close()
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with live_server() as url, sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 720}, locale="en-US")
+        page.set_default_timeout(180_000)
+        page.base_url = url
+        yield page
+        browser.close()
 
 
 def opened(page, address: str, query: str) -> None:

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.helpers import ROOT, exits_2_saying
+from tests.helpers import ROOT, exits_2_saying, run_cli
 
 BASELINE = "scenarios/baseline.yaml"
 COMMITTEE = "scenarios/b2b_committee.yaml"
@@ -24,14 +24,7 @@ def hourglass(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     """Run the real command with `env` added to (or, when empty, removed from) the environment."""
     environ = {k: v for k, v in os.environ.items() if k not in env and k != "HOURGLASS_LANG"}
     environ.update({k: v for k, v in env.items() if v})
-    return subprocess.run(
-        [sys.executable, "-m", "hourglass.cli", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=environ,
-    )
+    return run_cli(list(args), environ)
 
 
 def english_words(text: str, *scenario_files: str, typed: frozenset[str] = frozenset()) -> set[str]:

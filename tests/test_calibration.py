@@ -258,12 +258,13 @@ def test_cdnow_holdout_weeks_40_to_78():
 
 
 def test_sellers_and_channels_from_a_hubspot_export():
-    """Conversion per seller is won / decided deals; paid sources become paid channels."""
+    """Each seller's deals by outcome and stages; paid sources become paid channels."""
     cal = calibrate((ROOT / "tests" / "data" / "crm" / "hubspot.csv").read_text())
     sellers = {s.seller: s for s in cal.sellers}
     assert (sellers["Ann"].won, sellers["Ann"].lost, sellers["Ann"].open) == (1, 0, 1)
-    assert sellers["Bob"].conversion.value == 0.0
-    assert 0.0 < sellers["Bob"].conversion.high < 1.0
+    like = sellers["Bob"].stages["like"].fit
+    assert like.pass_prob.value == 0.0
+    assert 0.0 < like.pass_prob.high < 1.0
     kinds = {c.channel: (c.kind, c.deals) for c in cal.channels}
     assert kinds == {"paid_search": ("paid", 2), "ORGANIC_SEARCH": ("organic", 1)}
     assert set(cal.scenario.channels.paid) == {"paid_search"}

@@ -5,4 +5,4 @@ from .fit import Calibration, calibrate
 from .mapping import CRM_PRESETS, CrmMapping, DataError, load_mapping
 from .reading import MAX_CSV_BYTES, decode, read_bytes, read_table
 from .report import report_markdown
-from .tables import repeat_fits, stage_fits
+from .tables import repeat_fits, seller_fits, stage_fits

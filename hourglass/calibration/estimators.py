@@ -57,23 +57,40 @@ def pass_probability(
     with fewer than FEW decided visits, widened to at least the Wilson interval around the
     estimate (when all of a few visits passed, every bootstrap sample gives 1, a point).
     """
+    return pass_probability_draws(days, status, rng, reps).estimate
+
+
+@dataclass(frozen=True)
+class PassDraws:
+    """A pass probability, its Poisson-bootstrap draws and its 95% interval."""
+
+    estimate: Estimate
+    draws: np.ndarray
+    """The bootstrap replicates (NaN where a replicate had no decided visit)."""
+
+
+def pass_probability_draws(
+    days: np.ndarray, status: np.ndarray, rng: np.random.Generator, reps: int = BOOTSTRAP
+) -> PassDraws:
+    """The pass probability as in `pass_probability`, with the bootstrap draws behind it."""
     order = np.lexsort((status == "open", days))
     passed = (status[order] == "passed").astype(float)
     event = (status[order] != "open").astype(float)
     point = _aalen_johansen(np.ones((1, len(order))), passed, event)[0]
     if not np.isfinite(point):
-        return Estimate(math.nan, math.nan, math.nan)
+        return PassDraws(Estimate(math.nan, math.nan, math.nan), np.full(reps, math.nan))
     draws = []
     for start in range(0, reps, 50):
         weights = rng.poisson(1.0, size=(min(50, reps - start), len(order))).astype(float)
         draws.append(_aalen_johansen(weights, passed, event))
-    low, high = np.clip(np.nanpercentile(np.concatenate(draws), [2.5, 97.5]), 0.0, 1.0)
+    drawn = np.concatenate(draws)
+    low, high = np.clip(np.nanpercentile(drawn, [2.5, 97.5]), 0.0, 1.0)
     point = float(np.clip(point, 0.0, 1.0))
     decided = int(event.sum())
     if decided < FEW:
         counted = wilson_score(point, decided)
         low, high = min(low, counted.low), max(high, counted.high)
-    return Estimate(point, float(low), float(high))
+    return PassDraws(Estimate(point, float(low), float(high)), drawn)
 
 
 def _aalen_johansen(weights: np.ndarray, passed: np.ndarray, event: np.ndarray) -> np.ndarray:

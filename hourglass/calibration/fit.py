@@ -3,8 +3,9 @@
 Per stage: the pass probability from the Aalen-Johansen cumulative incidences of passing
 and of being lost, so deals still open at the end count as right-censored (not dropped);
 time in stage by censored maximum likelihood over exponential, gamma and lognormal, the
-family chosen by AIC. Arrivals per channel, loss-reason shares and conversion per seller
-with 95% intervals. Repeat buying by BG/NBD and order value by Gamma-Gamma (btyd.py).
+family chosen by AIC. Arrivals per channel, loss-reason shares and each seller's pass
+probability per stage (sellers.py), with 95% intervals. Repeat buying by BG/NBD and order
+value by Gamma-Gamma (btyd.py).
 """
 
 from __future__ import annotations
@@ -31,14 +32,13 @@ from hourglass.calibration.dates import read_date
 from hourglass.calibration.estimators import FEW
 from hourglass.calibration.funnel import (
     ChannelFit,
-    SellerFit,
     StageFit,
     fit_channels,
-    fit_sellers,
     fit_stages,
     slug,
 )
 from hourglass.calibration.mapping import CrmMapping, DataError
+from hourglass.calibration.sellers import SellerFit, fit_sellers
 from hourglass.calibration.sources import fit_sources
 from hourglass.config.arguments import kind_of
 from hourglass.config.scenario import Scenario, parse_scenario
@@ -63,6 +63,7 @@ class Calibration:
     stages: list[StageFit]
     channels: list[ChannelFit]
     sellers: list[SellerFit]
+    """Each seller's pass probability per stage, tested against the rest of the team."""
     repeat: BGNBDFit | None
     spend: GammaGammaFit | None
     skipped_rows: list[Skipped]
@@ -77,6 +78,8 @@ class Calibration:
     warnings: list[str] = field(default_factory=list)
     """What the user should look at before using the scenario: rows left out for their dates,
     stages fitted from few deals."""
+    sellers_alike_p: dict[str, float | None] = field(default_factory=dict)
+    """Stage -> the chi-square p-value that every seller passes it alike."""
 
     @property
     def scenario(self) -> Scenario:
@@ -178,16 +181,8 @@ class Calibration:
                 "actual_repeats": self.holdout.actual,
                 "expected_repeats": self.holdout.expected,
             },
-            "sellers": {
-                s.seller: {
-                    "conversion": s.conversion.value,
-                    "conversion_ci": [s.conversion.low, s.conversion.high],
-                    "won": s.won,
-                    "lost": s.lost,
-                    "open": s.open,
-                }
-                for s in self.sellers
-            },
+            "sellers": {s.seller: s.to_dict() for s in self.sellers},
+            "sellers_alike_p": self.sellers_alike_p,
             "skipped_rows": {
                 sk.file: {
                     f"{col}: {why}" if col else why: len(rows)
@@ -274,7 +269,7 @@ def calibrate(
     rng = np.random.default_rng(seed)
     stages = fit_sources(deals, mapping, fit_stages(deals, rng, notes), rng)
     channels = fit_channels(deals, mapping, notes, warnings)
-    sellers = fit_sellers(deals, notes)
+    team = fit_sellers(deals, rng, notes)
     skipped, set_aside = [deals.skipped], {deals.skipped.file: deals.set_aside}
     repeat = spend = amounts = holdout = None
     if transactions is None:
@@ -297,7 +292,7 @@ def calibrate(
         until_days=deals.until,
         stages=stages,
         channels=channels,
-        sellers=sellers,
+        sellers=team.sellers,
         repeat=repeat,
         spend=spend,
         skipped_rows=skipped,
@@ -306,6 +301,7 @@ def calibrate(
         amount_mean_cv=amounts,
         holdout=holdout,
         warnings=[w for s in skipped for w in s.warnings()] + warnings + _few_deals(stages),
+        sellers_alike_p=team.alike_p,
     )
 
 

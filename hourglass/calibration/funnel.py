@@ -1,9 +1,9 @@
-"""The funnel's estimates from a CRM export: stages, channels and sellers, with 95% intervals.
+"""The funnel's estimates from a CRM export: stages and channels, with 95% intervals.
 
 Per stage: the pass probability from the Aalen-Johansen cumulative incidences of passing
 and of being lost, so deals still open at the end count as right-censored (not dropped);
 time in stage by censored maximum likelihood over exponential, gamma and lognormal, the
-family chosen by AIC. Arrivals per channel, loss-reason shares and conversion per seller.
+family chosen by AIC. Arrivals per channel and loss-reason shares (sellers: sellers.py).
 """
 
 from __future__ import annotations
@@ -67,17 +67,6 @@ class ChannelFit:
     """paid, organic or referral."""
     deals: int
     per_day: Estimate
-
-
-@dataclass(frozen=True)
-class SellerFit:
-    """One seller's deals by outcome and conversion won / (won + lost)."""
-
-    seller: str
-    won: int
-    lost: int
-    open: int
-    conversion: Estimate
 
 
 _CYRILLIC = str.maketrans("абвгдеёзийклмнопрстуфыэіґ", "abvgdeeziyklmnoprstufyeig", "ъь") | {
@@ -234,27 +223,3 @@ def _merged_sources(originals: dict[str, dict[str, str]]) -> list[str]:
         for channel, names in originals.items()
         if len(names) > 1
     ]
-
-
-def fit_sellers(deals: Deals, notes: list[str]) -> list[SellerFit]:
-    """Conversion per seller over the seller's deals."""
-    if "seller" not in deals.columns:
-        notes.append("sellers: no seller column; conversion per seller not estimated")
-        return []
-    per_deal = deals.visits.groupby("deal")[["seller", "outcome"]].last()
-    per_deal = per_deal[per_deal["seller"] != ""]
-    if per_deal.empty:
-        notes.append("sellers: no deal names a seller; conversion per seller not estimated")
-        return []
-    out = []
-    for seller, group in per_deal.groupby("seller"):
-        won = int((group["outcome"] == "won").sum())
-        lost = int((group["outcome"] == "lost").sum())
-        out.append(
-            SellerFit(str(seller), won, lost, len(group) - won - lost, wilson(won, won + lost))
-        )
-    notes.append(
-        "sales team not put in the scenario: the export does not say which stages sellers "
-        "work or how long leads wait for them (conversion per seller is reported)"
-    )
-    return out

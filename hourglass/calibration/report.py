@@ -161,28 +161,79 @@ def _by_source(cal: Calibration) -> list[str]:
 
 
 def _arrivals_and_sellers(cal: Calibration) -> list[str]:
-    """New deals per day per channel; conversion per seller."""
+    """New deals per day per channel; each seller's pass probability per stage."""
     out = ["", "## Arrivals per channel (new deals per day)", ""]
     out += _table(
         ["channel", "kind", "deals", "per day"],
         [[inert(c.channel), c.kind, f"{c.deals:,}", _ci(c.per_day)] for c in cal.channels],
     )
-    if cal.sellers:
-        out += ["", "## Conversion per seller (won / decided deals)", ""]
-        out += _table(
-            ["seller", "won", "lost", "open", "conversion"],
-            [
+    return out + _sellers(cal)
+
+
+def _sellers(cal: Calibration) -> list[str]:
+    """Each seller's pass probability per stage, against the rest of the team."""
+    if not cal.sellers:
+        return []
+    rows = []
+    for seller in cal.sellers:
+        for stage, s in seller.stages.items():
+            diff, alike = s.versus_rest, cal.sellers_alike_p.get(stage)
+            rows.append(
                 [
-                    inert(s.seller),
-                    f"{s.won:,}",
-                    f"{s.lost:,}",
-                    f"{s.open:,}",
-                    _ci(s.conversion, True),
+                    inert(seller.seller),
+                    stage,
+                    f"{s.fit.passed:,}",
+                    f"{s.fit.lost:,}",
+                    f"{s.fit.open:,}",
+                    _ci(s.fit.pass_prob, percent=True),
+                    "" if diff is None else _signed(diff),
+                    "" if s.p_value is None else f"{s.p_value:.3g}",
+                    _verdict(s.verdict),
+                    "" if alike is None else f"{alike:.3g}",
                 ]
-                for s in cal.sellers
-            ],
-        )
-    return out
+            )
+    out = ["", _("## Pass probability per seller"), ""]
+    out += _table(
+        [
+            _("seller"),
+            _("stage"),
+            _("passed"),
+            _("lost"),
+            _("open"),
+            _("pass probability"),
+            _("minus the rest"),
+            _("p (Holm)"),
+            _("verdict"),
+            _("p (sellers alike)"),
+        ],
+        rows,
+    )
+    return [
+        *out,
+        "",
+        _(
+            "Each seller's deals (the seller last named on a deal) with the stages' estimator: "
+            "open visits are right-censored, not dropped. Minus the rest: the seller's pass "
+            "probability minus the rest of the team's, with a 95% interval; p (Holm): its "
+            "p-value adjusted for every seller and stage tested; a seller is better or worse "
+            "where it is below 0.05. p (sellers alike): Pearson's chi-square on every "
+            "seller's passed and lost visits."
+        ),
+    ]
+
+
+def _signed(e: Estimate) -> str:
+    return f"{e.value:+.1%} [{e.low:+.1%}, {e.high:+.1%}]"
+
+
+def _verdict(verdict: str) -> str:
+    """A seller's verdict at a stage, in the reader's language."""
+    return {
+        "better": _("better"),
+        "worse": _("worse"),
+        "alike": _("alike"),
+        "untested": _("untested"),
+    }[verdict]
 
 
 def _repeat_buying(cal: Calibration) -> list[str]:

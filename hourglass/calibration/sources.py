@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import replace
 
 import numpy as np
@@ -10,7 +11,7 @@ import pandas as pd
 from scipy import stats
 
 from hourglass.calibration.crm import Deals
-from hourglass.calibration.estimators import pass_probability
+from hourglass.calibration.estimators import PassDraws, pass_probability_draws
 from hourglass.calibration.funnel import SourceFit, StageFit, channel_of
 from hourglass.calibration.mapping import CrmMapping
 
@@ -32,31 +33,35 @@ def fit_sources(
     for k, fit in enumerate(stages):
         mine = v[v["stage"] == k]
         by_source = {
-            name: _source_fit(group, deals.until, rng)
+            name: visits_fit(group, deals.until, rng)[0]
             for name, group in mine.groupby(channel[mine.index], sort=True)
         }
         out.append(
-            replace(fit, by_source=by_source, source_difference=_difference(by_source.values()))
+            replace(fit, by_source=by_source, source_difference=difference_p(by_source.values()))
         )
     return out
 
 
-def _source_fit(visits: pd.DataFrame, until: float, rng: np.random.Generator) -> SourceFit:
-    """One channel's visits to a stage: counts and the censored pass probability."""
+def visits_fit(
+    visits: pd.DataFrame, until: float, rng: np.random.Generator
+) -> tuple[SourceFit, PassDraws]:
+    """Some visits to a stage: counts, the censored pass probability and its bootstrap draws."""
     status = visits["status"].to_numpy(str)
     left, entered = visits["left"].to_numpy(float), visits["entered"].to_numpy(float)
     is_open = status == "open"
     days = np.where(is_open & np.isnan(left), until - entered, left - entered)
-    return SourceFit(
+    drawn = pass_probability_draws(np.nan_to_num(days), status, rng)
+    fit = SourceFit(
         passed=int((status == "passed").sum()),
         lost=int((status == "lost").sum()),
         open=int(is_open.sum()),
-        pass_prob=pass_probability(np.nan_to_num(days), status, rng),
+        pass_prob=drawn.estimate,
     )
+    return fit, drawn
 
 
-def _difference(fits) -> float | None:
-    """P-value of Pearson's chi-square that the channels pass alike (None: fewer than two)."""
+def difference_p(fits: Iterable[SourceFit]) -> float | None:
+    """P-value of Pearson's chi-square that the groups pass alike (None: fewer than two)."""
     table = np.array([[f.passed, f.lost] for f in fits if f.passed + f.lost > 0])
     if len(table) < 2 or (table.sum(axis=0) == 0).any():
         return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from hourglass.calibration.fit import Calibration
@@ -44,6 +46,36 @@ def stage_fits(cal: Calibration) -> pd.DataFrame:
         for s in cal.stages
     ]
     return pd.DataFrame(rows, columns=headers)
+
+
+def seller_fits(cal: Calibration) -> pd.DataFrame:
+    """Per seller and stage: pass probability (95% CI), visits, the difference from the rest.
+
+    Headers and words are in the active language; no rows when the export names no sellers.
+    """
+    names = LABELS[get_language()]
+    headers = [_("seller"), _("stage"), _("pass probability"), _("95% CI"), _("passed")]
+    headers += [_("lost"), _("open"), _("minus the rest"), _("p (Holm)")]
+    rows = [
+        [
+            seller.seller,
+            names.get(stage, stage),
+            s.fit.pass_prob.value,
+            _interval(s.fit.pass_prob.low, s.fit.pass_prob.high),
+            s.fit.passed,
+            s.fit.lost,
+            s.fit.open,
+            math.nan if s.versus_rest is None else s.versus_rest.value,
+            math.nan if s.p_value is None else s.p_value,
+        ]
+        for seller in cal.sellers
+        for stage, s in seller.stages.items()
+    ]
+    return pd.DataFrame(rows, columns=headers)
+
+
+def _interval(low: float, high: float) -> str:
+    return _("{low} to {high}").format(low=f"{low:.3f}", high=f"{high:.3f}")
 
 
 def repeat_fits(cal: Calibration) -> pd.DataFrame:

@@ -1,0 +1,204 @@
+"""Each seller's pass probability per stage, and which sellers pass a stage better or worse.
+
+A deal counts for the seller the export last names on it. Per seller and stage, the pass
+probability comes from the same censoring-aware estimator as the stage's (Aalen-Johansen,
+open visits right-censored, Poisson-bootstrap interval), so open deals are not dropped.
+Two tests per stage: Pearson's chi-square on each seller's passed and lost visits (do the
+sellers pass it alike?), and each seller against the rest of the team: the difference in
+pass probability with a 95% interval from the two bootstraps, its two-sided p-value
+adjusted by Holm's method for every seller and stage tested, so that the chance of calling
+any seller better or worse by luck alone stays at 5%.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from hourglass.analysis.intervals import Z95, Estimate
+from hourglass.calibration.crm import Deals
+from hourglass.calibration.estimators import PassDraws
+from hourglass.calibration.funnel import SourceFit
+from hourglass.calibration.sources import difference_p, visits_fit
+from hourglass.i18n import _
+from hourglass.stages import FUNNEL
+
+SIGNIFICANT = 0.05
+"""A seller differs from the rest at a stage when the adjusted p-value is below this."""
+
+
+@dataclass(frozen=True)
+class SellerStage:
+    """One seller at one stage: visits by status, pass probability, the test against the rest."""
+
+    fit: SourceFit
+    versus_rest: Estimate | None = None
+    """This seller's pass probability minus the rest of the team's, with a 95% interval."""
+    p_value: float | None = None
+    """P-value that this seller passes the stage like the rest, Holm-adjusted over every
+    seller and stage tested (None: untested)."""
+
+    @property
+    def verdict(self) -> str:
+        """better, worse or alike (the rest of the team), or untested."""
+        if self.p_value is None or self.versus_rest is None:
+            return "untested"
+        if self.p_value >= SIGNIFICANT:
+            return "alike"
+        return "better" if self.versus_rest.value > 0 else "worse"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stage's fit as plain data."""
+        f = self.fit
+        diff = self.versus_rest
+        return {
+            "pass_prob": f.pass_prob.value,
+            "pass_prob_ci": [f.pass_prob.low, f.pass_prob.high],
+            "visits": {"passed": f.passed, "lost": f.lost, "open": f.open},
+            "versus_rest": None if diff is None else diff.value,
+            "versus_rest_ci": None if diff is None else [diff.low, diff.high],
+            "versus_rest_p": self.p_value,
+            "verdict": self.verdict,
+        }
+
+
+@dataclass(frozen=True)
+class SellerFit:
+    """One seller: deals by final outcome, and the pass probability at each stage worked."""
+
+    seller: str
+    won: int
+    lost: int
+    open: int
+    stages: dict[str, SellerStage] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The seller's fit as plain data."""
+        return {
+            "deals": {"won": self.won, "lost": self.lost, "open": self.open},
+            "stages": {name: s.to_dict() for name, s in self.stages.items()},
+        }
+
+
+@dataclass(frozen=True)
+class SellerFits:
+    """Every seller's fit, and per stage the p-value that all sellers pass it alike."""
+
+    sellers: list[SellerFit] = field(default_factory=list)
+    alike_p: dict[str, float | None] = field(default_factory=dict)
+    """Stage -> Pearson's chi-square p-value over the sellers (None: fewer than two)."""
+
+
+def fit_sellers(deals: Deals, rng: np.random.Generator, notes: list[str]) -> SellerFits:
+    """Each seller's stages, and the tests of difference between the sellers."""
+    if "seller" not in deals.columns:
+        notes.append(_("sellers: no seller column; pass probabilities per seller not estimated"))
+        return SellerFits()
+    v = deals.visits[deals.visits["seller"] != ""]
+    if v.empty:
+        notes.append(
+            _("sellers: no deal names a seller; pass probabilities per seller not estimated")
+        )
+        return SellerFits()
+    names = sorted(v["seller"].unique())
+    per_stage: dict[str, dict[str, SellerStage]] = {}
+    alike: dict[str, float | None] = {}
+    for k, stage in enumerate(FUNNEL):
+        mine = v[v["stage"] == k]
+        if mine.empty:
+            continue
+        per_stage[stage] = _stage_sellers(mine, deals.until, rng)
+        alike[stage] = difference_p(s.fit for s in per_stage[stage].values())
+    per_stage = _adjusted(per_stage)
+    outcomes = v.groupby("deal")[["seller", "outcome"]].last()
+    out = []
+    for name in names:
+        mine = outcomes[outcomes["seller"] == name]["outcome"]
+        won, lost = int((mine == "won").sum()), int((mine == "lost").sum())
+        stages = {s: by[name] for s, by in per_stage.items() if name in by}
+        out.append(SellerFit(str(name), won, lost, len(mine) - won - lost, stages))
+    notes.append(
+        _(
+            "sales team not put in the scenario: the export does not say which stages sellers "
+            "work or how long leads wait for them (pass probabilities per seller are reported)"
+        )
+    )
+    return SellerFits(out, alike)
+
+
+def _stage_sellers(
+    visits: pd.DataFrame, until: float, rng: np.random.Generator
+) -> dict[str, SellerStage]:
+    """One stage's fit per seller, each tested against the rest of the team there."""
+    fits: dict[str, tuple[SourceFit, PassDraws]] = {
+        str(name): visits_fit(group, until, rng) for name, group in visits.groupby("seller")
+    }
+    if len(fits) < 2:
+        return {name: SellerStage(fit) for name, (fit, _drawn) in fits.items()}
+    differences: dict[str, tuple[Estimate, float]] = {}
+    for name, (_fit, drawn) in fits.items():
+        rest = visits_fit(visits[visits["seller"] != name], until, rng)[1]
+        tested = _versus(drawn, rest)
+        if tested is not None:
+            differences[name] = tested
+    return {
+        name: SellerStage(fit, *differences.get(name, (None, None)))
+        for name, (fit, _drawn) in fits.items()
+    }
+
+
+def _adjusted(per_stage: dict[str, dict[str, SellerStage]]) -> dict[str, dict[str, SellerStage]]:
+    """The stages' fits with every p-value adjusted by Holm's method over all of them."""
+    tested = [
+        (stage, name)
+        for stage, by in per_stage.items()
+        for name, s in by.items()
+        if s.p_value is not None
+    ]
+    adjusted = _holm([per_stage[stage][name].p_value for stage, name in tested])
+    out = {stage: dict(by) for stage, by in per_stage.items()}
+    for (stage, name), p in zip(tested, adjusted, strict=True):
+        out[stage][name] = replace(out[stage][name], p_value=p)
+    return out
+
+
+def _versus(mine: PassDraws, rest: PassDraws) -> tuple[Estimate, float] | None:
+    """One pass probability minus another, with a normal 95% interval, and its p-value.
+
+    Each side's standard error is its bootstrap's, or a quarter of its 95% interval's width
+    where that is wider (an interval widened for few decided visits).
+    """
+    a, b = mine.estimate, rest.estimate
+    if not (math.isfinite(a.value) and math.isfinite(b.value)):
+        return None
+    se = math.hypot(_standard_error(mine), _standard_error(rest))
+    diff = a.value - b.value
+    if se == 0.0:
+        return Estimate(diff, diff, diff), 1.0 if diff == 0.0 else 0.0
+    p = float(2.0 * stats.norm.sf(abs(diff) / se))
+    low, high = max(-1.0, diff - Z95 * se), min(1.0, diff + Z95 * se)
+    return Estimate(diff, low, high), p
+
+
+def _standard_error(drawn: PassDraws) -> float:
+    finite = drawn.draws[np.isfinite(drawn.draws)]
+    spread = float(np.std(finite, ddof=1)) if len(finite) > 1 else 0.0
+    e = drawn.estimate
+    return max(spread, (e.high - e.low) / (2.0 * Z95))
+
+
+def _holm(p_values: list[float]) -> list[float]:
+    """Holm's step-down adjustment: the family's chance of any false difference stays 5%."""
+    if not p_values:
+        return []
+    p = np.asarray(p_values, dtype=float)
+    order = np.argsort(p)
+    steps = (len(p) - np.arange(len(p))) * p[order]
+    adjusted = np.empty_like(p)
+    adjusted[order] = np.minimum(np.maximum.accumulate(steps), 1.0)
+    return adjusted.tolist()

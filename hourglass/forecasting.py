@@ -5,7 +5,8 @@ cohort=)`) and buy again by BG/NBD: the scenario's repeat model, or one calibrat
 log up to the forecast's start. Unless the parameters are held fixed, each replication draws
 BG/NBD's (and Gamma-Gamma's) parameters from the fit's asymptotic normal on the log scale, so
 the band holds what the data leave unknown as well as the simulation's noise. With a scenario,
-new customers come from its channels in a run of their own that starts with the forecast.
+new customers come from its channels in a run of their own that starts with the forecast; its
+parameters given with bounds (a pass probability's interval) are drawn per replication too.
 Where the log goes on after the start, the actual figures stand beside the forecast.
 
 The engine draws each customer's history afresh from the first purchase: the forecast is
@@ -14,7 +15,7 @@ the population's, not conditioned on each customer's purchases so far.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,7 @@ import pandas as pd
 
 from hourglass.calibration.crm import Transactions
 from hourglass.calibration.fit import Calibration, calibrate
+from hourglass.config.distributions import uncertain_parameters, with_drawn_parameters
 from hourglass.config.scenario import Scenario, parse_scenario
 from hourglass.config.work import estimate_work, refuse_large
 from hourglass.i18n import _
@@ -61,6 +63,8 @@ class Forecast:
     uncertainty: list[str]
     parameters: np.ndarray
     """The BG/NBD parameters (r, alpha, a, b) each replication ran with."""
+    not_estimated: list[str] = field(default_factory=list)
+    """The scenario's parts its data could not estimate (from its `not_estimated`)."""
 
     def band(self, values: np.ndarray) -> dict[str, float]:
         """Mean, 5th, 50th and 95th percentiles of replications."""
@@ -96,6 +100,7 @@ class Forecast:
             "until": f"{self.until:%Y-%m-%d}",
             "reps": len(self.parameters),
             "uncertainty": self.uncertainty,
+            **({"not_estimated": self.not_estimated} if self.not_estimated else {}),
             "monthly": monthly,
             "total": total,
             "backtest": {
@@ -162,7 +167,9 @@ def forecast(
         run = simulate(cohort_scenario, cohort_seq, cohort=first_days)
         _add(draws, totals, rep, run, window.edges, 0.0)
         if outside is not None:
-            _add(draws, totals, rep, simulate(outside, outside_seq), window.edges, window.edges[0])
+            drawn = outside if fixed_parameters else with_drawn_parameters(outside, rng)
+            newcomers = simulate(drawn, outside_seq)
+            _add(draws, totals, rep, newcomers, window.edges, window.edges[0])
     whose = None if scenario is not None else set(known.index)
     actual, actual_totals = _actual(rows, window, whose)
     return Forecast(
@@ -173,9 +180,17 @@ def forecast(
         actual=actual,
         actual_totals=actual_totals,
         closed_form=model.closed_form(first_days, window.edges),
-        uncertainty=model.uncertainty,
+        uncertainty=_sources(model.uncertainty, None if fixed_parameters else scenario),
         parameters=parameters,
+        not_estimated=list(scenario.not_estimated or []) if scenario is not None else [],
     )
+
+
+def _sources(cohort: list[str], scenario: Scenario | None) -> list[str]:
+    """What the band holds: the cohort's sources, and the scenario's parameters with bounds."""
+    if scenario is not None and uncertain_parameters(scenario) and "parameters" not in cohort:
+        return [*cohort, "parameters"]
+    return cohort
 
 
 def _window(rows: pd.DataFrame, until: pd.Timestamp, months: int, file: str) -> _Window:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from scipy import special, stats
 
-from hourglass.analysis.intervals import Estimate, wilson_score
+from hourglass.analysis.intervals import Z95, Estimate, wilson_score
 from hourglass.calibration.mle import maximize
 
 BOOTSTRAP = 400
@@ -22,9 +22,11 @@ FEW = 20
 """Fewer observations than this are a small sample: a stage with fewer decided visits is
 warned about, and its time in stage gets the wider exact exponential interval on the mean."""
 MINUTE = 1.0 / 1440.0
+"""Times in stage shorter than this are read as "under a minute" (interval-censored)."""
+MAX_LOG = 700.0
+"""The likelihoods are not evaluated where a log-parameter is beyond this (exp overflows)."""
 MIN_CV = 1e-6
 """The likelihoods are not evaluated below this cv (or above its inverse)."""
-"""Times in stage shorter than this are read as "under a minute" (interval-censored)."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,44 @@ def pass_probability_draws(
     return PassDraws(Estimate(point, float(low), float(high)), drawn)
 
 
+def difference(mine: PassDraws, rest: PassDraws) -> tuple[Estimate, float] | None:
+    """One pass probability minus another, with a normal 95% interval, and its p-value.
+
+    Each side's standard error is its bootstrap's, or a quarter of its 95% interval's width
+    where that is wider (an interval widened for few decided visits).
+    """
+    a, b = mine.estimate, rest.estimate
+    if not (math.isfinite(a.value) and math.isfinite(b.value)):
+        return None
+    se = math.hypot(standard_error(mine), standard_error(rest))
+    diff = a.value - b.value
+    if se == 0.0:
+        return Estimate(diff, diff, diff), 1.0 if diff == 0.0 else 0.0
+    p = float(2.0 * stats.norm.sf(abs(diff) / se))
+    low, high = max(-1.0, diff - Z95 * se), min(1.0, diff + Z95 * se)
+    return Estimate(diff, low, high), p
+
+
+def standard_error(drawn: PassDraws) -> float:
+    """A pass probability's standard error: its bootstrap's, or its interval's if wider."""
+    finite = drawn.draws[np.isfinite(drawn.draws)]
+    spread = float(np.std(finite, ddof=1)) if len(finite) > 1 else 0.0
+    e = drawn.estimate
+    return max(spread, (e.high - e.low) / (2.0 * Z95))
+
+
+def holm(p_values: list[float]) -> list[float]:
+    """Holm's step-down adjustment: the family's chance of any false difference stays 5%."""
+    if not p_values:
+        return []
+    p = np.asarray(p_values, dtype=float)
+    order = np.argsort(p)
+    steps = (len(p) - np.arange(len(p))) * p[order]
+    adjusted = np.empty_like(p)
+    adjusted[order] = np.minimum(np.maximum.accumulate(steps), 1.0)
+    return adjusted.tolist()
+
+
 def _aalen_johansen(weights: np.ndarray, passed: np.ndarray, event: np.ndarray) -> np.ndarray:
     """CIF(pass) / (CIF(pass) + CIF(lost)) at the last time, per row of case weights.
 
@@ -115,6 +155,8 @@ def _family_loglik(family: str, log_params: np.ndarray, t: np.ndarray, c: np.nda
 
     Times under a minute count as "somewhere below a minute".
     """
+    if np.abs(log_params).max() > MAX_LOG:
+        return -math.inf  # times all under a minute, and open ones, drive the mean to infinity
     mean = math.exp(log_params[0])
     cv = 1.0 if family == "exponential" else math.exp(log_params[1])
     if not (MIN_CV <= cv <= 1.0 / MIN_CV and 0.0 < mean < math.inf):

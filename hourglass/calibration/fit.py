@@ -38,12 +38,13 @@ from hourglass.calibration.funnel import (
     slug,
 )
 from hourglass.calibration.mapping import CrmMapping, DataError
+from hourglass.calibration.referrals import ReferralFit, fit_referrals
 from hourglass.calibration.sellers import SellerFit, fit_sellers
 from hourglass.calibration.sources import fit_sources
+from hourglass.calibration.writing import scenario_data
 from hourglass.config.arguments import kind_of
 from hourglass.config.scenario import Scenario, parse_scenario
 from hourglass.i18n import _
-from hourglass.stages import DAYS_PER_MONTH, FUNNEL
 
 MIN_CUSTOMERS = 10
 """Fewer customers than this leave the repeat model unfitted."""
@@ -80,6 +81,8 @@ class Calibration:
     stages fitted from few deals."""
     sellers_alike_p: dict[str, float | None] = field(default_factory=dict)
     """Stage -> the chi-square p-value that every seller passes it alike."""
+    referral: ReferralFit | None = None
+    """Word of mouth: the referral rate and boosts (None: no referral source in the export)."""
 
     @property
     def scenario(self) -> Scenario:
@@ -88,61 +91,7 @@ class Calibration:
 
     def scenario_data(self) -> dict[str, Any]:
         """The calibrated scenario as plain data, before it is checked."""
-        organic = sum(c.per_day.value for c in self.channels if c.kind != "paid")
-        paid = {
-            c.channel: {
-                "budget_per_month": c.per_day.value * DAYS_PER_MONTH,
-                "cost_per_prospect": 1,
-            }
-            for c in self.channels
-            if c.kind == "paid"
-        }
-        channels: dict[str, Any] = {"paid": paid} if paid else {}
-        if organic > 0 or not paid:
-            channels["organic"] = {"prospects_per_day": organic}
-        # with no deal history, the funnel lets everyone through at once (nobody arrives)
-        stages: dict[str, Any] = {
-            stage: {"pass_prob": 1.0, "duration": {"fixed": {"days": 0}}} for stage in FUNNEL
-        }
-        for fit in self.stages:
-            entry: dict[str, Any] = {"pass_prob": _finite(fit.pass_prob.value, 1.0)}
-            entry["duration"] = fit.duration.spec() if fit.duration else {"fixed": {"days": 0}}
-            if fit.loss_reasons:
-                entry["loss_reasons"] = {k: max(v.value, 1e-9) for k, v in fit.loss_reasons.items()}
-            stages[fit.stage] = entry
-        after: dict[str, Any] = {"order_value": self._order_value()}
-        if self.repeat is not None:
-            rep = self.repeat
-            after["repeat"] = {
-                "bgnbd": {
-                    "r": rep.r.value,
-                    "alpha": rep.alpha.value,
-                    "a": rep.a.value,
-                    "b": rep.b.value,
-                    "period_days": rep.period_days,
-                }
-            }
-        return {
-            "name": self.name,
-            "description": f"Calibrated from data up to {self.until_date:%Y-%m-%d}.",
-            "horizon_days": max(1.0, math.ceil(self.until_days)),
-            "channels": channels,
-            "stages": stages,
-            "after_sale": after,
-        }
-
-    def _order_value(self) -> dict[str, Any]:
-        if self.spend is not None and math.isfinite(self.spend.spend_cv):
-            mean, cv = self.spend.mean_spend, self.spend.spend_cv
-        elif self.amount_mean_cv is not None:
-            mean, cv = self.amount_mean_cv
-        else:
-            return {"fixed": {"value": 0}}
-        if mean <= 0:
-            return {"fixed": {"value": 0}}
-        if not math.isfinite(cv):  # one amount: no spread to fit
-            return {"fixed": {"value": mean}}
-        return {"gamma": {"mean": mean, "cv": float(np.clip(cv, 0.01, 20.0))}}
+        return scenario_data(self)
 
     @property
     def until_date(self) -> pd.Timestamp:
@@ -183,6 +132,7 @@ class Calibration:
             },
             "sellers": {s.seller: s.to_dict() for s in self.sellers},
             "sellers_alike_p": self.sellers_alike_p,
+            "referral": None if self.referral is None else self.referral.to_dict(),
             "skipped_rows": {
                 sk.file: {
                     f"{col}: {why}" if col else why: len(rows)
@@ -285,6 +235,7 @@ def calibrate(
         set_aside[transactions.skipped.file] = aside
         if repeat is not None and aside:
             holdout = holdout_repeats(transactions.rows, repeat, cut)
+    referral = fit_referrals(deals, mapping, transactions, rng)
     return Calibration(
         name=slug(name),
         deals=deals,
@@ -302,6 +253,7 @@ def calibrate(
         holdout=holdout,
         warnings=[w for s in skipped for w in s.warnings()] + warnings + _few_deals(stages),
         sellers_alike_p=team.alike_p,
+        referral=referral,
     )
 
 

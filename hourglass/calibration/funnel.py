@@ -69,6 +69,9 @@ class ChannelFit:
     per_day: Estimate
 
 
+MAX_MEAN_DAYS = 36_500.0
+"""A time in stage whose mean's interval reaches past this (a century) is left unfitted."""
+
 _CYRILLIC = str.maketrans("абвгдеёзийклмнопрстуфыэіґ", "abvgdeeziyklmnoprstufyeig", "ъь") | {
     ord(letter): latin
     for letter, latin in (
@@ -135,6 +138,15 @@ def fit_stages(deals: Deals, rng: np.random.Generator, notes: list[str]) -> list
         duration = None
         if len(exact) >= 2:
             duration = fit_duration(np.maximum(exact, 0.0), np.maximum(censored, 0.0))
+            if not duration.mean_days.high <= MAX_MEAN_DAYS:
+                notes.append(
+                    _(
+                        "{stage}: time in stage not fitted: its fit runs off to a mean beyond "
+                        "{most} days (visits left at once while others stay open for long); "
+                        "the scenario uses 0 days"
+                    ).format(stage=name, most=f"{MAX_MEAN_DAYS:,.0f}")
+                )
+                duration = None
         else:
             notes.append(
                 f"{name}: time in stage not fitted: fewer than 2 visits left it at a known "
@@ -200,11 +212,6 @@ def fit_channels(
         counts[channel] = counts.get(channel, 0) + int(n)
     warnings += _merged_sources(originals)
     out = [ChannelFit(name, kind, n, poisson_rate(n, span)) for (name, kind), n in counts.items()]
-    if any(c.kind == "referral" for c in out):
-        notes.append(
-            "referral word of mouth not calibrated: referred deals are folded into organic "
-            "arrivals (the scenario's referral block needs contact rates the export lacks)"
-        )
     if any(c.kind == "paid" for c in out):
         notes.append(
             "paid channels: costs are not in the export, so cost_per_prospect is 1 and "

@@ -12,17 +12,15 @@ any seller better or worse by luck alone stays at 5%.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from hourglass.analysis.intervals import Z95, Estimate
+from hourglass.analysis.intervals import Estimate
 from hourglass.calibration.crm import Deals
-from hourglass.calibration.estimators import PassDraws
+from hourglass.calibration.estimators import PassDraws, difference, holm
 from hourglass.calibration.funnel import SourceFit
 from hourglass.calibration.sources import difference_p, visits_fit
 from hourglass.i18n import _
@@ -143,7 +141,7 @@ def _stage_sellers(
     differences: dict[str, tuple[Estimate, float]] = {}
     for name, (_fit, drawn) in fits.items():
         rest = visits_fit(visits[visits["seller"] != name], until, rng)[1]
-        tested = _versus(drawn, rest)
+        tested = difference(drawn, rest)
         if tested is not None:
             differences[name] = tested
     return {
@@ -160,45 +158,8 @@ def _adjusted(per_stage: dict[str, dict[str, SellerStage]]) -> dict[str, dict[st
         for name, s in by.items()
         if s.p_value is not None
     ]
-    adjusted = _holm([per_stage[stage][name].p_value for stage, name in tested])
+    adjusted = holm([per_stage[stage][name].p_value for stage, name in tested])
     out = {stage: dict(by) for stage, by in per_stage.items()}
     for (stage, name), p in zip(tested, adjusted, strict=True):
         out[stage][name] = replace(out[stage][name], p_value=p)
     return out
-
-
-def _versus(mine: PassDraws, rest: PassDraws) -> tuple[Estimate, float] | None:
-    """One pass probability minus another, with a normal 95% interval, and its p-value.
-
-    Each side's standard error is its bootstrap's, or a quarter of its 95% interval's width
-    where that is wider (an interval widened for few decided visits).
-    """
-    a, b = mine.estimate, rest.estimate
-    if not (math.isfinite(a.value) and math.isfinite(b.value)):
-        return None
-    se = math.hypot(_standard_error(mine), _standard_error(rest))
-    diff = a.value - b.value
-    if se == 0.0:
-        return Estimate(diff, diff, diff), 1.0 if diff == 0.0 else 0.0
-    p = float(2.0 * stats.norm.sf(abs(diff) / se))
-    low, high = max(-1.0, diff - Z95 * se), min(1.0, diff + Z95 * se)
-    return Estimate(diff, low, high), p
-
-
-def _standard_error(drawn: PassDraws) -> float:
-    finite = drawn.draws[np.isfinite(drawn.draws)]
-    spread = float(np.std(finite, ddof=1)) if len(finite) > 1 else 0.0
-    e = drawn.estimate
-    return max(spread, (e.high - e.low) / (2.0 * Z95))
-
-
-def _holm(p_values: list[float]) -> list[float]:
-    """Holm's step-down adjustment: the family's chance of any false difference stays 5%."""
-    if not p_values:
-        return []
-    p = np.asarray(p_values, dtype=float)
-    order = np.argsort(p)
-    steps = (len(p) - np.arange(len(p))) * p[order]
-    adjusted = np.empty_like(p)
-    adjusted[order] = np.minimum(np.maximum.accumulate(steps), 1.0)
-    return adjusted.tolist()

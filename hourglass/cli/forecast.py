@@ -10,7 +10,7 @@ import typer
 import hourglass
 from hourglass.cli.calibration import _date, _read_csv, _read_text, _write_text
 from hourglass.cli.common import JsonOpt, ScenarioArg, dump, fail, keep_inputs, load, out
-from hourglass.cli.simulation import AllowLargeOpt
+from hourglass.cli.simulation import AllowLargeOpt, warn_not_estimated
 from hourglass.i18n import _
 
 if TYPE_CHECKING:  # loaded when the command runs, so that --help starts fast
@@ -63,6 +63,8 @@ def forecast_command(
         except OutputError as e:
             raise fail(str(e)) from None
     spec = load(scenario) if scenario is not None else None
+    if spec is not None:
+        warn_not_estimated(spec)
     end = _date(until, "--until")
     data = _read_csv(transactions, "--transactions")
     rules = None

@@ -20,6 +20,7 @@ from hourglass.cli.common import (
     comma_hint,
     computing,
     dump,
+    err,
     fail,
     load,
     make_dir,
@@ -92,11 +93,15 @@ def run(
     allow_large: AllowLargeOpt = False,
 ) -> None:
     """Simulate a scenario and print its stage table and KPIs."""
+    from hourglass.config.distributions import uncertain_parameters
+
     spec = load(scenario)
     check_backend(backend, scheduler)
     refuse_large(spec, reps, allow_large)
     if out_dir is not None:
         _check_out(out_dir, replace)
+    warn_not_estimated(spec)
+    drawn = uncertain_parameters(spec)
     with computing(_("Simulating {name}").format(name=spec.name)) as tick:
         result = hourglass.replicate(
             spec,
@@ -120,6 +125,10 @@ def run(
             "stages": stages,
             "kpis": kpis,
         }
+        if spec.not_estimated:
+            doc["not_estimated"] = spec.not_estimated
+        if drawn:
+            doc["uncertainty"] = {"sources": ["simulation", "parameters"], "parameters": drawn}
         if spec.committee is not None:
             doc["committee"] = {
                 "roles": result.role_summary().to_dict("records"),
@@ -135,9 +144,28 @@ def run(
         _save_run(result, out_dir, quiet=True)
         return
     report.print_run(spec, result, stages, kpis)
+    if drawn:
+        out.print(
+            _(
+                "Each replication draws the parameters given with bounds ({fields}): the band "
+                "holds their uncertainty as well as the simulation's noise."
+            ).format(fields=", ".join(drawn)),
+            highlight=False,
+            soft_wrap=True,
+        )
     if precision is not None:
         report.print_precision(result, precision)
     _save_run(result, out_dir)
+
+
+def warn_not_estimated(spec: hourglass.Scenario) -> None:
+    """A warning line on stderr for each part of the scenario its data could not estimate."""
+    for part in spec.not_estimated or []:
+        err.print(
+            _("warning: not estimated from the data: {part}").format(part=part),
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def _check_out(out_dir: Path, replace: bool) -> None:

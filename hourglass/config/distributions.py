@@ -6,12 +6,16 @@ import math
 from collections.abc import Callable
 from functools import partial
 from itertools import chain, count
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
 from pydantic import Field, model_validator
 
 from hourglass.config.base import Model, exactly_one
+from hourglass.i18n import _
+
+if TYPE_CHECKING:
+    from hourglass.config.scenario import Scenario
 
 Mean = Annotated[float, Field(gt=0.0, le=1e9, allow_inf_nan=False)]
 """A mean: positive, and small enough that draws stay finite."""
@@ -163,3 +167,125 @@ def draws(fill: Callable[[int], np.ndarray]) -> Callable[[], float]:
 
 
 _BLOCK = 512
+
+
+Shape = Annotated[float, Field(gt=0.0, le=1e6, allow_inf_nan=False)]
+Chance = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+
+
+class _Beta(Model):
+    a: Shape
+    b: Shape
+
+
+class UncertainProbability(Model):
+    """A probability known only within bounds: a mean with its 95% interval, or a beta.
+
+    `{mean: 0.5, ci: [0.4, 0.6]}` is read as the beta distribution with that mean whose
+    central 95% interval is as wide as the one given; `{beta: {a: 20, b: 20}}` as written.
+    Each replication of a run draws the probability from it.
+    """
+
+    mean: Chance | None = None
+    ci: tuple[Chance, Chance] | None = None
+    beta: _Beta | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> UncertainProbability:
+        if (self.beta is None) == (self.mean is None or self.ci is None):
+            raise ValueError(
+                _(
+                    "give a number, or a mean with its ci (mean: 0.5, ci: [0.4, 0.6]), or a "
+                    "beta's a and b (beta: a: 20, b: 20)"
+                )
+            )
+        if self.beta is not None and (self.mean is not None or self.ci is not None):
+            raise ValueError(_("give mean and ci, or beta, not both"))
+        if self.ci is not None and not self.ci[0] < self.mean < self.ci[1]:
+            raise ValueError(
+                _("ci: [{low}, {high}] must hold the mean {mean} strictly inside it").format(
+                    low=f"{self.ci[0]:g}", high=f"{self.ci[1]:g}", mean=f"{self.mean:g}"
+                )
+            )
+        return self
+
+    @property
+    def shapes(self) -> tuple[float, float]:
+        """The beta distribution's a and b."""
+        if self.beta is not None:
+            return self.beta.a, self.beta.b
+        return _beta_of(self.mean, self.ci[1] - self.ci[0])
+
+    @property
+    def expected(self) -> float:
+        """The probability's mean."""
+        a, b = self.shapes
+        return a / (a + b)
+
+    def draw(self, rng: np.random.Generator) -> float:
+        """One draw of the probability."""
+        return float(rng.beta(*self.shapes))
+
+    def to_data(self) -> dict:
+        """As a scenario file holds it."""
+        if self.beta is not None:
+            return {"beta": {"a": self.beta.a, "b": self.beta.b}}
+        return {"mean": self.mean, "ci": list(self.ci)}
+
+
+def _beta_of(mean: float, width: float) -> tuple[float, float]:
+    """The beta with this mean whose central 95% interval has this width.
+
+    The width falls as the concentration a + b grows, so one root is found between a
+    concentration of 1e-3 (wider than any interval in [0, 1]) and 1e9 (a point).
+    """
+    from scipy import optimize, stats
+
+    def excess(log_size: float) -> float:
+        size = math.exp(log_size)
+        low, high = stats.beta.ppf([0.025, 0.975], mean * size, (1.0 - mean) * size)
+        return high - low - width
+
+    if excess(math.log(1e-3)) <= 0.0:
+        size = 1e-3
+    elif excess(math.log(1e9)) >= 0.0:
+        size = 1e9
+    else:
+        size = math.exp(optimize.brentq(excess, math.log(1e-3), math.log(1e9), xtol=1e-10))
+    return mean * size, (1.0 - mean) * size
+
+
+PARAMETER_STREAM = 104_729
+"""The spawn key, under a replication's seed, of the stream its parameters are drawn from."""
+
+
+def uncertain_parameters(scenario: Scenario) -> list[str]:
+    """The fields given with bounds, which each replication draws (e.g. stages.buy.pass_prob)."""
+    return [
+        f"stages.{name}.pass_prob"
+        for name, stage in scenario.funnel
+        if stage.pass_prob_interval is not None
+    ]
+
+
+def parameter_rng(seed: int, rep: int) -> np.random.Generator:
+    """The generator replication `rep` of `seed` draws its parameters from.
+
+    A stream apart from the run's own, so that drawing parameters leaves the run's luck as
+    it was.
+    """
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(rep, PARAMETER_STREAM)))
+
+
+def with_drawn_parameters(scenario: Scenario, rng: np.random.Generator) -> Scenario:
+    """The scenario with each parameter given with bounds drawn once; the others as they are."""
+    drawn = {}
+    for name, stage in scenario.funnel:
+        interval = stage.pass_prob_interval
+        if interval is not None:
+            fixed = stage.model_copy(update={"pass_prob": interval.draw(rng)})
+            fixed._interval = None
+            drawn["try_" if name == "try" else name] = fixed
+    if not drawn:
+        return scenario
+    return scenario.model_copy(update={"stages": scenario.stages.model_copy(update=drawn)})

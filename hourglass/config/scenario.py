@@ -36,6 +36,9 @@ from hourglass.config.sections import (
 from hourglass.i18n import _
 from hourglass.stages import FUNNEL, SELLER_BESIDE, LabelSet
 
+NoteText = Annotated[str, Field(min_length=1, max_length=1000)]
+"""One line of a scenario's notes."""
+
 MAX_SEED = 2**53 - 1
 """The largest seed a scenario may name: the largest whole number a browser holds exactly."""
 
@@ -61,6 +64,9 @@ class Scenario(Model):
     after_sale: AfterSale
     referral: Referral | None = None
     committee: Committee | None = None
+    not_estimated: Annotated[list[NoteText], Field(max_length=100)] | None = None
+    """Parts the data could not estimate, each with what the scenario assumes instead (a
+    calibration writes them); every run of the scenario warns of them."""
 
     @model_validator(mode="after")
     def _committee_fits(self) -> Scenario:

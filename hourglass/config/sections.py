@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import numpy as np
-from pydantic import Field, field_validator, model_validator
+from pydantic import (
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from hourglass.config.base import (
     Model,
@@ -15,7 +24,7 @@ from hourglass.config.base import (
     did_you_mean,
     exactly_one,
 )
-from hourglass.config.distributions import Amount, Duration
+from hourglass.config.distributions import Amount, Duration, UncertainProbability
 from hourglass.config.loading import NAME_PATTERN
 from hourglass.config.response import (
     Budget,
@@ -130,13 +139,47 @@ SHARES_TOLERANCE = 1e-6
 
 
 class Stage(Model):
-    """One customer stage: who passes, how long they stay, why the others leave."""
+    """One customer stage: who passes, how long they stay, why the others leave.
+
+    `pass_prob` is a number, or a probability known within bounds (`UncertainProbability`):
+    then `pass_prob` holds its mean and `pass_prob_interval` the distribution each
+    replication draws it from.
+    """
 
     pass_prob: Probability
     duration: Duration = Duration(exponential={"mean_days": 1.0})
     loss_reasons: Annotated[dict[Reason, PositiveFloat], Field(max_length=20)] | None = None
     budget: Budget | None = None
     """Money on the stage's levers; its effect is added to pass_prob (at most 1)."""
+    _interval: UncertainProbability | None = PrivateAttr(default=None)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _uncertain_pass_prob(cls, data: Any, handler: ModelWrapValidatorHandler[Stage]) -> Stage:
+        given = data.get("pass_prob") if isinstance(data, dict) else None
+        if not isinstance(given, dict):
+            return handler(data)
+        try:
+            interval = UncertainProbability.model_validate(given)
+        except ValidationError as err:
+            first = err.errors()[0]
+            where = ".".join(["pass_prob", *map(str, first["loc"])])
+            raise ValueError(f"{where}: {first['msg'].removeprefix('Value error, ')}") from None
+        stage = handler({**data, "pass_prob": interval.expected})
+        stage._interval = interval
+        return stage
+
+    @model_serializer(mode="wrap")
+    def _write_interval(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data = handler(self)
+        if self._interval is not None and data.get("pass_prob") == self.pass_prob:
+            data["pass_prob"] = self._interval.to_data()
+        return data
+
+    @property
+    def pass_prob_interval(self) -> UncertainProbability | None:
+        """The distribution of a pass probability given with bounds (None: a plain number)."""
+        return self._interval
 
     @field_validator("loss_reasons")
     @classmethod

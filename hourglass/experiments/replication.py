@@ -20,6 +20,11 @@ import pandas as pd
 
 from hourglass.analysis import metrics, series, stages
 from hourglass.config.arguments import as_scenario, whole_number
+from hourglass.config.distributions import (
+    parameter_rng,
+    uncertain_parameters,
+    with_drawn_parameters,
+)
 from hourglass.config.scenario import Scenario
 from hourglass.config.work import WorkCeilingError
 from hourglass.experiments.backends import BACKENDS as BACKENDS
@@ -58,7 +63,13 @@ class RepResult:
 
 
 def run_replication(scenario: Scenario, seed: int, rep: int) -> RepResult:
-    """Simulate replication `rep` and keep its tables."""
+    """Simulate replication `rep` and keep its tables.
+
+    Parameters given with bounds (e.g. a pass probability's interval) are drawn for the
+    replication first, from a stream of their own.
+    """
+    if uncertain_parameters(scenario):
+        scenario = with_drawn_parameters(scenario, parameter_rng(seed, rep))
     run = simulate(scenario, seed_child(seed, rep))
     b2b = scenario.committee is not None
     if b2b:

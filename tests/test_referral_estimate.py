@@ -117,3 +117,18 @@ def test_a_forecast_carries_the_scenario_s_gaps_and_its_parameter_bounds():
     assert "parameters" in doc["uncertainty"]
     fixed = forecast(log, pd.Timestamp("2026-06-30"), 1, shop, 2, 1, fixed_parameters=True)
     assert fixed.to_dict()["uncertainty"] == ["simulation"]
+
+
+def test_a_stage_left_at_once_by_some_and_open_long_for_others_is_left_unfitted():
+    """Times all under a minute beside weeks-long open visits: no crash, no endless mean.
+
+    The likelihood runs the mean off to infinity (it overflowed before); the stage's time is
+    left unfitted, with a note, and the scenario lists it as not estimated.
+    """
+    lines = ["deal_id,stage,entered_at,left_at,outcome,source"]
+    lines += [f"d{k},know,2025-01-01,2025-01-01,lost,organic" for k in range(20)]
+    lines += [f"o{k},know,2025-01-{1 + k:02d},,open,organic" for k in range(12)]
+    cal = calibrate("\n".join(lines) + "\n", until="2025-02-01")
+    assert cal.stages[0].duration is None
+    assert any("know: time in stage not fitted: its fit runs off" in n for n in cal.notes)
+    assert any(g.startswith("know: the time in stage") for g in cal.scenario.not_estimated)

@@ -39,7 +39,11 @@ def report_markdown(cal: Calibration) -> str:
     ]
     if cal.warnings:
         out += ["", "## Warnings", ""] + [f"- {inert(warning)}" for warning in cal.warnings]
-    funnel = (_stages, _by_source, _arrivals_and_sellers) if cal.deals is not None else ()
+    gaps = cal.scenario_data().get("not_estimated", [])
+    if gaps:
+        out += ["", _("## Not estimated from the data"), ""] + [f"- {inert(g)}" for g in gaps]
+    funnel = (_stages, _by_source, _arrivals_and_sellers, _word_of_mouth)
+    funnel = funnel if cal.deals is not None else ()
     for section in (_data_read, *funnel, _repeat_buying, _order_value):
         out += section(cal)
     out += ["", "## Skipped or assumed", ""]
@@ -234,6 +238,55 @@ def _verdict(verdict: str) -> str:
         "alike": _("alike"),
         "untested": _("untested"),
     }[verdict]
+
+
+def _word_of_mouth(cal: Calibration) -> list[str]:
+    """The referral rate per customer-month and the boost per stage."""
+    fit = cal.referral
+    if fit is None:
+        return []
+    base = _("the transaction log") if fit.base == "transactions" else _("the deals won")
+    rate = (
+        _ci(fit.rate) if fit.rate is not None else _("not estimated: {why}").format(why=fit.why_not)
+    )
+    out = [
+        "",
+        _("## Word of mouth"),
+        "",
+        _(
+            "{referred} of {deals} deals came by referral ({share}); {customers} customers "
+            "(from {base}) over {months} customer-months. Referred deals per customer-month "
+            "(contacts times the chance a contact comes): {rate}."
+        ).format(
+            referred=f"{fit.referred:,}",
+            deals=f"{fit.deals:,}",
+            share=_ci(fit.share, percent=True),
+            customers=f"{fit.customers:,}",
+            base=base,
+            months=f"{fit.customer_months:,.1f}",
+            rate=rate,
+        ),
+    ]
+    rows = [
+        [
+            stage,
+            _ci(b.referred, percent=True),
+            _ci(b.others, percent=True),
+            _ci(b.ratio),
+            f"{b.p_value:.3g}",
+            _("yes") if b.significant else _("no"),
+        ]
+        for stage, b in fit.boosts.items()
+    ]
+    if rows:
+        out += [
+            "",
+            *_table(
+                [_("stage"), _("referred"), _("others"), _("boost"), _("p (Holm)"), _("written")],
+                rows,
+            ),
+        ]
+    return out
 
 
 def _repeat_buying(cal: Calibration) -> list[str]:

@@ -46,12 +46,9 @@ def show(choice: state.Choice) -> None:
     """The forecast from the scenario, or from the reader's own transaction log."""
     scenario = choice.scenario
     st.header(_("Forecast · {name}").format(name=widgets.escape(scenario.name)))
+    modes = mode_names()
     mode = st.segmented_control(
-        _("Forecast"),
-        list(MODES),
-        default="scenario",
-        format_func=lambda m: MODES[m](),
-        key="planner-mode",
+        _("Forecast"), list(modes), default="scenario", format_func=modes.get, key="planner-mode"
     )
     if mode == "log":
         from hourglass.app.pages import planner_forecast  # the forecast's fitting: when asked
@@ -121,13 +118,13 @@ def from_scenario(choice: state.Choice) -> None:
     )
 
 
-MODES = {
-    "scenario": lambda: _("From the scenario"),
-    "log": lambda: _("My customers (transaction log)"),
-}
-"""The Planner's two modes, named in the reader's language."""
 NO_BANDS = pd.DataFrame(columns=["series", "month", "p5", "p50", "p95"])
 """The forecast figure before the simulation arrives: the theory alone."""
+
+
+def mode_names() -> dict[str, str]:
+    """The Planner's two modes, named in the reader's language."""
+    return {"scenario": _("From the scenario"), "log": _("My customers (transaction log)")}
 
 
 def with_theory(fig: go.Figure, expected: pd.DataFrame, labels: list[str]) -> go.Figure:

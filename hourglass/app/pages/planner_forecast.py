@@ -23,7 +23,7 @@ from hourglass.i18n import _
 from hourglass.plots.forecast import month_label
 from hourglass.plots.style import LOWER, PALETTE, UPPER, transparent
 
-RESULT = "planner-forecast"
+RESULT = "planner-forecast-result"
 """The session's last forecast: what it was made of, and the result."""
 COLOURS = {"repeat_purchases": PALETTE[2], "active_customers": UPPER, "revenue": LOWER}
 ACTUAL_COLOUR = "#111111"
@@ -81,9 +81,8 @@ def show(choice: state.Choice) -> None:
     kept = s.get(RESULT)
     if asked and (kept is None or kept[0] != request):
         result = run_forecast(log, request, upload.name)
-        if result is None:
-            return
-        s[RESULT] = (request, result)
+        if result is not None:
+            s[RESULT] = (request, result)
     if s.get(RESULT) and s[RESULT][0][0] == upload.file_id:
         answer(s[RESULT][1], choice)
 
@@ -111,10 +110,13 @@ def read_log(upload: UploadedFile) -> hg.calibration.Transactions | None:
         keep_duplicate_transactions=st.session_state["forecast-keep-duplicates"],
     )
     try:
-        return hg.calibration.read_transactions(table.frame, mapping, upload.name)
+        log = hg.calibration.read_transactions(table.frame, mapping, upload.name)
     except (hg.calibration.DataError, hg.ScenarioError) as err:
         st.error(widgets.escape(err))
         return None
+    for line in log.skipped.lines():
+        st.warning(widgets.escape(line))
+    return log
 
 
 def column_roles() -> dict[str, str]:
@@ -164,9 +166,23 @@ def run_forecast(log: hg.calibration.Transactions, request: tuple, file: str) ->
             return forecast(log, end, int(months), None, int(reps), seed, fixed, allow_large=True)
     except runs.TooBig as err:
         st.error(widgets.escape(_("Not forecast: {why}").format(why=err)))
-    except (ForecastError, TooMuchWork, hg.calibration.DataError, hg.ScenarioError) as err:
+    except ForecastError as err:
+        st.error(widgets.escape(in_page_words(str(err), file)))
+    except (TooMuchWork, hg.calibration.DataError, hg.ScenarioError) as err:
         st.error(widgets.escape(f"{file}: {err}"))
     return None
+
+
+def in_page_words(message: str, file: str) -> str:
+    """A forecast's message with the command line's options named as this page's fields."""
+    fields = {
+        f"--transactions {file}: ": f"{file}: ",
+        "--until": _("Cut-off date"),
+        "--months": _("Months to forecast"),
+    }
+    for option, field in fields.items():
+        message = message.replace(option, field)
+    return message
 
 
 def forecast_work(

@@ -9,7 +9,9 @@ import re
 import pytest
 
 import hourglass as hg
+from hourglass.calibration import export_deals
 from hourglass.config.business import Business, PaidLine, Step
+from tests.helpers import repeat_buying_run
 from tests.test_dashboard import metric, open_page, script, shown
 
 PASSES = {"know": 0.5, "like": 0.5, "trust": 0.5, "try": 0.5, "buy": 0.8}
@@ -127,3 +129,35 @@ def test_the_scenario_page_speaks_russian():
         "big.yaml: 1,048,577 байт; сценарий может занимать не больше 1,048,576 байт "
         "(1 МБ). Ничего не изменено."
     )
+
+
+def imported_then(address: str, **state: object):
+    """A CRM export imported and its scenario opened, then another page of the dashboard."""
+    run = repeat_buying_run()
+    at = open_page("import", **state)
+    at.file_uploader(key="deals").upload(
+        "deals.csv", export_deals(run).to_csv(index=False).encode()
+    )
+    at.button[0].click().run()
+    at.button(key="open-calibrated").click().run()
+    at.switch_page(script(address)).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_after_an_import_the_marketer_page_warns_of_what_the_data_could_not_estimate():
+    at = imported_then("marketer")
+    warning = at.warning[0].value.replace("\\", "")
+    assert warning.startswith(
+        "'calibrated' was calibrated from your data, which could not estimate repeat buying, "
+        "referrals (word of mouth): the scenario leaves them out"
+    )
+    at.selectbox(key="chosen").set_value("baseline").run()
+    assert not [w for w in at.warning if "calibrated from your data" in w.value]
+
+
+def test_the_warning_after_an_import_speaks_russian():
+    at = imported_then("planner", language="ru")
+    warning = at.warning[0].value.replace("\\", "")
+    assert warning.startswith("Сценарий «calibrated» откалиброван по вашим данным")
+    assert "повторные покупки, рекомендации (сарафанное радио)" in warning

@@ -161,3 +161,55 @@ def test_the_warning_after_an_import_speaks_russian():
     warning = at.warning[0].value.replace("\\", "")
     assert warning.startswith("Сценарий «calibrated» откалиброван по вашим данным")
     assert "повторные покупки, рекомендации (сарафанное радио)" in warning
+
+
+REACH_ONLY = Business(
+    name="reach_shop",
+    months=12,
+    market_size=100_000_000,  # so large that nobody is reached twice
+    paid=(PaidLine("ads", 3000.0, 1.0, most_prospects_per_month=3000.0, half_reach_budget=3000.0),),
+    organic_per_month=0.0,
+    referral_contacts_per_month=0.0,
+)
+"""A channel whose reach saturates: the budget that buys half its most, nothing else."""
+
+
+def test_a_channel_by_reach_becomes_a_saturating_response_curve():
+    ads = REACH_ONLY.to_scenario().channels.paid["ads"]
+    per_day = 3000.0 / hg.stages.DAYS_PER_MONTH
+    assert ads.cost_per_prospect is None
+    assert ads.prospects_per_day == pytest.approx(per_day / 2)  # half the most, by definition
+    assert ads.reach(9000.0) == pytest.approx(per_day * 0.75)  # three times the money: 3/4
+
+
+def test_a_channel_by_reach_brings_its_prospects_into_the_simulation():
+    scenario = REACH_ONLY.to_scenario()
+    expected = 1500.0 / hg.stages.DAYS_PER_MONTH * scenario.horizon_days  # half of 3,000 a month
+    simulated = hg.analysis.kpis(hg.simulate(scenario, 1))["outside_prospects"]
+    assert abs(simulated - expected) < 4 * math.sqrt(expected)
+
+
+def test_the_page_takes_a_channel_by_reach():
+    at = open_page("business")
+    fill(at, {"biz-name": "reach_shop", "biz-most-0": 3000.0, "biz-half-0": 5000.0})
+    at.button[0].click().run()
+    assert not at.exception and not at.error
+    ads = ads_scenario(at).channels
+    assert ads.paid["ads"].prospects_per_day == pytest.approx(
+        3000.0 / hg.stages.DAYS_PER_MONTH * 5000.0 / (5000.0 + 5000.0)
+    )
+    buyers = hg.theory.expected_outcome(ads_scenario(at))["buyers"]
+    assert metric(at, "Buyers").value == f"{buyers:,.0f}"
+
+
+def ads_scenario(at) -> hg.Scenario:
+    return hg.config.parse_scenario_text(at.session_state["library"]["reach_shop"])
+
+
+def test_the_reach_fields_speak_russian():
+    at = open_page("business", language="ru")
+    labels = {n.label for n in at.number_input}
+    assert {
+        "Самое большее потенциальных клиентов в месяц (0 — без предела)",
+        "Бюджет на половину из них",
+    } <= labels

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -12,8 +13,10 @@ from hourglass.analysis.forecast import forecast_table
 from hourglass.calibration import CrmMapping
 from hourglass.forecasting import forecast
 from tests.helpers import ROOT
+from tests.live_dashboard import CHROMIUM, CHROMIUM_FLAGS, live_server
 from tests.test_dashboard import figures, open_page
 
+SHOTS = Path(__file__).parent / "screenshots"
 UNTIL = datetime.date(1997, 9, 30)
 SEED = 1  # the baseline's, which the sidebar starts with
 
@@ -45,7 +48,7 @@ def asked(at, months: int = 9, reps: int = 4):
     at.date_input(key="forecast-until").set_value(UNTIL)
     at.number_input(key="forecast-months").set_value(months)
     at.number_input(key="forecast-reps").set_value(reps)
-    next(b for b in at.button if b.label in ("Forecast", "Прогноз")).click().run()
+    next(b for b in at.button if b.label in ("Forecast", "Построить прогноз")).click().run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -135,3 +138,33 @@ def test_a_cut_off_too_early_to_fit_is_refused_and_keeps_the_last_forecast(cdnow
         "cdnow.csv: the repeat buying could not be fitted from the purchases up to Cut-off date"
     )
     pd.testing.assert_frame_equal(at.dataframe[0].value, before)
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_the_forecast_mode_in_a_browser(cdnow_csv, tmp_path, lang):
+    """Upload, forecast, and a screenshot at a projector's size (tests/screenshots/)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)")
+    log = tmp_path / "cdnow.csv"
+    log.write_bytes(cdnow_csv)
+    words = {
+        "en": ("My customers (transaction log)", "Rows alike", "Forecast"),
+        "ru": ("Мои клиенты (журнал покупок)", "Строки, совпадающие", "Построить прогноз"),
+    }[lang]
+    with live_server() as url, sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        tab = browser.new_page(viewport={"width": 1280, "height": 720})
+        tab.set_default_timeout(180_000)
+        tab.goto(f"{url}/planner?lang={lang}")
+        tab.get_by_role("button", name=words[0]).click()
+        tab.locator('input[type="file"]').set_input_files(str(log))
+        tab.get_by_text(words[1]).click()
+        tab.get_by_role("button", name=words[2], exact=True).click()
+        tab.wait_for_selector('[data-testid="stDataFrame"]')
+        tab.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 1")
+        tab.wait_for_timeout(1500)
+        SHOTS.mkdir(exist_ok=True)
+        tab.screenshot(path=str(SHOTS / f"planner-forecast-{lang}.png"), full_page=True)
+        assert " / " in tab.locator('[data-testid="stMetricValue"]').first.inner_text()
+        browser.close()

@@ -48,7 +48,11 @@ def show(choice: state.Choice) -> None:
     st.header(_("Forecast · {name}").format(name=widgets.escape(scenario.name)))
     modes = mode_names()
     mode = st.segmented_control(
-        _("Forecast"), list(modes), default="scenario", format_func=modes.get, key="planner-mode"
+        _("Forecast from"),
+        list(modes),
+        default="scenario",
+        format_func=modes.get,
+        key="planner-mode",
     )
     if mode == "log":
         from hourglass.app.pages import planner_forecast  # the forecast's fitting: when asked
@@ -118,8 +122,8 @@ def from_scenario(choice: state.Choice) -> None:
     )
 
 
+# The forecast figure before the simulation arrives: the theory alone.
 NO_BANDS = pd.DataFrame(columns=["series", "month", "p5", "p50", "p95"])
-"""The forecast figure before the simulation arrives: the theory alone."""
 
 
 def mode_names() -> dict[str, str]:

@@ -23,16 +23,16 @@ from hourglass.i18n import _
 from hourglass.plots.forecast import month_label
 from hourglass.plots.style import LOWER, PALETTE, UPPER, transparent
 
+# The session's last forecast: what it was made of, and the result.
 RESULT = "planner-forecast-result"
-"""The session's last forecast: what it was made of, and the result."""
 COLOURS = {"repeat_purchases": PALETTE[2], "active_customers": UPPER, "revenue": LOWER}
 ACTUAL_COLOUR = "#111111"
+# Header names each column is first looked for under (case-insensitive).
 COLUMN_GUESSES = {
     "customer": ("customer_id", "customer", "client", "клиент"),
     "date": ("date", "day", "дата"),
     "amount": ("amount", "total", "sum", "сумма"),
 }
-"""Header names each column is first looked for under (case-insensitive)."""
 
 
 def show(choice: state.Choice) -> None:

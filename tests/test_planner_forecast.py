@@ -10,6 +10,7 @@ import pytest
 
 import hourglass as hg
 from hourglass.analysis.forecast import forecast_table
+from hourglass.app.pages import planner_forecast
 from hourglass.calibration import CrmMapping
 from hourglass.forecasting import forecast
 from tests.helpers import ROOT
@@ -64,6 +65,7 @@ def library_forecast(data: bytes, months: int = 9, reps: int = 4) -> dict:
 def test_the_forecast_mode_gives_the_librarys_months_with_the_actuals_beside(cdnow_csv):
     at = asked(forecast_page(cdnow_csv))
     doc = library_forecast(cdnow_csv)
+    assert [h.value for h in at.header] == ["Forecast · my customers"]
     table = at.dataframe[0].value
     assert table["Month"].tolist()[:2] == ["1997-10", "1997-11"] and len(table) == 9
     first = doc["monthly"][0]["repeat_purchases"]
@@ -154,10 +156,10 @@ def test_the_forecast_mode_in_a_browser(cdnow_csv, tmp_path, lang):
     }[lang]
     with live_server() as url, sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        tab = browser.new_page(viewport={"width": 1280, "height": 720})
+        tab = browser.new_page(viewport={"width": 1280, "height": 2400})  # the whole answer
         tab.set_default_timeout(180_000)
         tab.goto(f"{url}/planner?lang={lang}")
-        tab.get_by_role("button", name=words[0]).click()
+        tab.get_by_role("radio", name=words[0]).click()
         tab.locator('input[type="file"]').set_input_files(str(log))
         tab.get_by_text(words[1]).click()
         tab.get_by_role("button", name=words[2], exact=True).click()
@@ -168,3 +170,11 @@ def test_the_forecast_mode_in_a_browser(cdnow_csv, tmp_path, lang):
         tab.screenshot(path=str(SHOTS / f"planner-forecast-{lang}.png"), full_page=True)
         assert " / " in tab.locator('[data-testid="stMetricValue"]').first.inner_text()
         browser.close()
+
+
+def test_the_cut_off_offered_first_ends_a_month_two_thirds_into_the_log():
+    first, last = datetime.date(1997, 1, 1), datetime.date(1998, 6, 30)
+    assert planner_forecast.default_until(first, last) == datetime.date(1997, 11, 30)
+    assert planner_forecast.default_until(first, datetime.date(1997, 1, 10)) == datetime.date(
+        1997, 1, 7
+    )

@@ -45,9 +45,13 @@ THEORY_COLOUR = "#444444"
 def show(choice: state.Choice) -> None:
     """The forecast from the scenario, or from the reader's own transaction log."""
     scenario = choice.scenario
-    st.header(_("Forecast · {name}").format(name=widgets.escape(scenario.name)))
+    if st.session_state.get("planner-mode") == "log":
+        st.header(_("Forecast · my customers"))
+    else:
+        st.header(_("Forecast · {name}").format(name=widgets.escape(scenario.name)))
     modes = mode_names()
-    mode = st.segmented_control(
+    left, right = st.columns(2)
+    mode = left.segmented_control(
         _("Forecast from"),
         list(modes),
         default="scenario",
@@ -59,6 +63,8 @@ def show(choice: state.Choice) -> None:
 
         planner_forecast.show(choice)
         return
+    with right:
+        horizon_form(scenario)
     from_scenario(choice)
 
 
@@ -69,15 +75,6 @@ def from_scenario(choice: state.Choice) -> None:
     """
     scenario = choice.scenario
     start = scenario.start_date or forecast.next_month_start(datetime.date.today())
-    with st.form("horizon", border=False):
-        st.slider(
-            _("Forecast horizon (months)"),
-            min_value=SHORTEST_MONTHS,
-            max_value=LONGEST_MONTHS,
-            value=default_months(scenario),
-            key=f"horizon-{scenario.name}",  # each scenario starts at its own horizon
-        )
-        st.form_submit_button(_("Show the forecast"))
     horizon = st.session_state[f"horizon-{scenario.name}"]
     st.caption(starts_on(start, choice.language, dated=scenario.start_date is not None))
     days = days_in_months(start, horizon)
@@ -124,6 +121,20 @@ def from_scenario(choice: state.Choice) -> None:
 
 # The forecast figure before the simulation arrives: the theory alone.
 NO_BANDS = pd.DataFrame(columns=["series", "month", "p5", "p50", "p95"])
+
+
+def horizon_form(scenario: hg.Scenario) -> None:
+    """The horizon in months, applied when its button is pressed (not at every step)."""
+    with st.form("horizon", border=False):
+        slider, button = st.columns([4, 1], vertical_alignment="bottom")
+        slider.slider(
+            _("Forecast horizon (months)"),
+            min_value=SHORTEST_MONTHS,
+            max_value=LONGEST_MONTHS,
+            value=default_months(scenario),
+            key=f"horizon-{scenario.name}",  # each scenario starts at its own horizon
+        )
+        button.form_submit_button(_("Show the forecast"), width="stretch")
 
 
 def mode_names() -> dict[str, str]:

@@ -25,7 +25,7 @@ from hourglass.plots.style import LOWER, PALETTE, UPPER, transparent
 
 # The session's last forecast: what it was made of, and the result.
 RESULT = "planner-forecast-result"
-COLOURS = {"repeat_purchases": PALETTE[2], "active_customers": UPPER, "revenue": LOWER}
+COLOURS = {"repeat_purchases": PALETTE[3], "active_customers": UPPER, "revenue": LOWER}
 ACTUAL_COLOUR = "#111111"
 # Header names each column is first looked for under (case-insensitive).
 COLUMN_GUESSES = {
@@ -59,7 +59,7 @@ def show(choice: state.Choice) -> None:
     dates = log.rows["date"]
     first, last = dates.min().date(), dates.max().date()
     with st.form("planner-forecast"):
-        until, months, reps, fixed = st.columns(4)
+        until, months, reps = st.columns(3)
         until.date_input(
             _("Cut-off date (the last day of known data)"),
             value=default_until(first, last),
@@ -69,7 +69,7 @@ def show(choice: state.Choice) -> None:
         )
         months.number_input(_("Months to forecast"), 1, MAX_MONTHS, 12, key="forecast-months")
         reps.number_input(_("Replications"), 2, 200, max(choice.reps, 20), key="forecast-reps")
-        fixed.checkbox(
+        st.checkbox(
             _("Hold the fitted parameters fixed"),
             key="forecast-fixed",
             help=_("Then the band holds simulation noise only."),
@@ -147,8 +147,13 @@ def columns_key() -> tuple:
 
 
 def default_until(first: datetime.date, last: datetime.date) -> datetime.date:
-    """Two thirds into the log: the rest of it is a backtest of the forecast."""
-    return first + (last - first) * 2 // 3
+    """The end of a month two thirds into the log: the rest of it backtests the forecast.
+
+    At a month's end, so that the forecast's first month is a whole one.
+    """
+    two_thirds = first + (last - first) * 2 // 3
+    month_end = two_thirds.replace(day=1) - datetime.timedelta(days=1)
+    return month_end if month_end >= first else two_thirds
 
 
 def run_forecast(log: hg.calibration.Transactions, request: tuple, file: str) -> Forecast | None:

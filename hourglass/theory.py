@@ -327,7 +327,7 @@ def expected_daily(scenario: Scenarioish, days: int) -> dict[str, np.ndarray]:
     cold, warm = (flows.bought for flows in _cold_and_warm(plan))
     lag = round(sum(s.stages[stage].duration.mean for stage in FUNNEL))
     outside = _outside_per_day(plan, days)
-    shares = _daily_loyalty_shares(s, days)
+    shares = _daily_loyalty_shares(s, days, _lapse_per_day(plan))
     contacts = np.zeros(days)
     if s.referral:
         rates = np.array([plan.contacts_per_month.get(c, 0.0) for c in LOYALTY_CLASSES])
@@ -349,14 +349,33 @@ def expected_daily(scenario: Scenarioish, days: int) -> dict[str, np.ndarray]:
     }
 
 
-def _daily_loyalty_shares(scenario: Scenario, days: int) -> np.ndarray:
+def _lapse_per_day(plan: Plan) -> float:
+    """The daily chance an active customer stops buying: the mean repeat rate times drop-out."""
+    repeat, skill = plan.repeat, plan.repeat_skill
+    if repeat is None:
+        return 0.0
+    if repeat.bgnbd:
+        g = repeat.bgnbd
+        return g.r / (g.alpha / skill) / g.period_days * g.a / (g.a + g.b)
+    return repeat.simple.purchases_per_month * skill / DAYS_PER_MONTH * repeat.simple.dropout_prob
+
+
+def _daily_loyalty_shares(scenario: Scenario, days: int, lapse: float = 0.0) -> np.ndarray:
     """`loyalty_shares` on days 0, 1, ..., stepped a day at a time (one matrix exponential).
+
+    `lapse` moves active customers to temporarily lost each day: a drop-out after a repeat.
 
     The day's exponential is a Taylor series of the generator scaled down and squared back
     (numpy only: scipy's import would hold up the dashboard's first chart).
     """
+    generator = loyalty_generator(scenario)
+    lapsed = LOYALTY_CLASSES.index("temporarily_lost")
+    for klass in ACTIVE_CLASSES:
+        row = LOYALTY_CLASSES.index(klass)
+        generator[row, lapsed] += lapse
+        generator[row, row] -= lapse
     halvings = 10
-    scaled = loyalty_generator(scenario) / 2**halvings
+    scaled = generator / 2**halvings
     step, term = np.eye(len(LOYALTY_CLASSES)), np.eye(len(LOYALTY_CLASSES))
     for k in range(1, 12):
         term = term @ scaled / k

@@ -102,6 +102,13 @@ def from_scenario(choice: state.Choice) -> None:
     figure = forecast_figure(tidy(monthly, ["active_customers", "revenue"]), spend, labels, names)
     with chart_slot.container():
         widgets.chart(with_theory(figure, expected, labels), "forecast", band=band)
+        st.caption(
+            _(
+                "Dashed: the theory's expectation from the rates alone, without queues for "
+                "sellers, antagonists or a market running short of new people; where the "
+                "simulated band parts from it, those are at work."
+            )
+        )
     table = month_table(monthly, spend, labels)
     st.dataframe(table, hide_index=True, width="stretch")
     st.caption(
@@ -134,7 +141,7 @@ def horizon_form(scenario: hg.Scenario) -> None:
             value=default_months(scenario),
             key=f"horizon-{scenario.name}",  # each scenario starts at its own horizon
         )
-        button.form_submit_button(_("Show the forecast"), width="stretch")
+        button.form_submit_button(_("Show"), width="stretch")
 
 
 def mode_names() -> dict[str, str]:

@@ -223,3 +223,16 @@ def test_the_planners_theory_speaks_russian():
     name, _ = theory_line(at)
     assert name == "теория, без шума"
     assert at.button[0].label == "Показать"
+
+
+def test_the_theory_follows_the_simulation_where_queues_do_not_bind():
+    """Buyers, revenue and active customers (lapsing as repeat buyers drop out), year one."""
+    scenario = hg.config.parse_scenario_text(DATED).with_overrides({"sales.sellers": 40})
+    expected = hg.theory.expected_daily(scenario, 365)
+    daily = hg.replicate(scenario, 4, 1).daily
+    simulated = daily[daily["day"] < 365].groupby("rep")[["buyers", "revenue"]].sum().mean()
+    assert expected["buyers"].sum() == pytest.approx(simulated["buyers"], rel=0.05)
+    assert expected["revenue"].sum() == pytest.approx(simulated["revenue"], rel=0.08)
+    at_end = daily[daily["day"] == 364]["active_customers"].mean()
+    # first order: 10% under the simulation here (customers lapsed for a while come back)
+    assert expected["active_customers"][364] == pytest.approx(at_end, rel=0.15)

@@ -213,3 +213,9 @@ def test_the_reach_fields_speak_russian():
         "Самое большее потенциальных клиентов в месяц (0 — без предела)",
         "Бюджет на половину из них",
     } <= labels
+
+
+def test_a_reach_without_the_budget_for_half_is_refused_by_its_field():
+    bad = Business(paid=(PaidLine("ads", 5000.0, 2.5, most_prospects_per_month=3000.0),))
+    with pytest.raises(hg.ScenarioError, match=r"channels\.paid\.ads\.response\.hill\.half_sat"):
+        bad.to_scenario()

@@ -234,5 +234,5 @@ def test_the_theory_follows_the_simulation_where_queues_do_not_bind():
     assert expected["buyers"].sum() == pytest.approx(simulated["buyers"], rel=0.05)
     assert expected["revenue"].sum() == pytest.approx(simulated["revenue"], rel=0.08)
     at_end = daily[daily["day"] == 364]["active_customers"].mean()
-    # first order: 10% under the simulation here (customers lapsed for a while come back)
+    # a first-order expectation: about 10% under the simulation on this scenario
     assert expected["active_customers"][364] == pytest.approx(at_end, rel=0.15)

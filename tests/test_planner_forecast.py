@@ -10,6 +10,7 @@ import pytest
 
 import hourglass as hg
 from hourglass.analysis.forecast import forecast_table
+from hourglass.app import runs
 from hourglass.app.pages import planner_forecast
 from hourglass.calibration import CrmMapping
 from hourglass.forecasting import forecast
@@ -178,3 +179,12 @@ def test_the_cut_off_offered_first_ends_a_month_two_thirds_into_the_log():
     assert planner_forecast.default_until(first, datetime.date(1997, 1, 10)) == datetime.date(
         1997, 1, 7
     )
+
+
+def test_a_forecast_over_the_work_budget_is_refused_with_why(cdnow_csv, monkeypatch):
+    monkeypatch.setattr(runs, "SESSION_EVENTS", 1_000)
+    at = asked(forecast_page(cdnow_csv), months=3, reps=2)
+    message = at.error[0].value.replace("\\", "")
+    assert message.startswith("Not forecast: this needs about")
+    assert "a session may run 0.0 million events" in message
+    assert not at.dataframe

@@ -109,6 +109,13 @@ def from_scenario(choice: state.Choice) -> None:
                 "simulated band parts from it, those are at work."
             )
         )
+    month_by_month(monthly, spend, labels, band)
+
+
+def month_by_month(
+    monthly: pd.DataFrame, spend: pd.DataFrame, labels: list[str], band: str
+) -> None:
+    """The monthly table with its CSV, and each month's K-factor."""
     table = month_table(monthly, spend, labels)
     st.dataframe(table, hide_index=True, width="stretch")
     st.caption(

@@ -33,6 +33,7 @@ def main() -> None:
     state.choose(widgets.sidebar(presenting))
     if presenting:
         shell.present()
+    widgets.calibration_warning(state.choice())
     page.run()
 
 

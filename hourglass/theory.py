@@ -311,3 +311,116 @@ def _expected_repeats(plan: Plan, days: float) -> float:
     p = repeat.simple.dropout_prob
     # purchases until the first drop-out, on a Poisson clock: (1 - e^(-rate p)) / p
     return rate if p == 0 else float(-np.expm1(-rate * p) / p)
+
+
+def expected_daily(scenario: Scenarioish, days: int) -> dict[str, np.ndarray]:
+    """Day by day, what the funnel's theory expects: buyers, active customers, revenue.
+
+    Outside prospects arrive at their planned rates month by month (the market caps their
+    number) and buy after the funnel's mean time, with the absorbing chain's chance; buyers
+    stay active as the loyalty chain says, buy again as the repeat model says, and bring
+    referred prospects, who buy with the warm chance (every generation). Queues for sellers,
+    antagonists and noise are left out: the simulation's band is drawn around it.
+    """
+    plan = _plan(scenario)
+    s = plan.scenario
+    cold, warm = (flows.bought for flows in _cold_and_warm(plan))
+    lag = round(sum(s.stages[stage].duration.mean for stage in FUNNEL))
+    outside = _outside_per_day(plan, days)
+    shares = _daily_loyalty_shares(s, days, _lapse_per_day(plan))
+    contacts = np.zeros(days)
+    if s.referral:
+        rates = np.array([plan.contacts_per_month.get(c, 0.0) for c in LOYALTY_CLASSES])
+        contacts = shares @ rates / DAYS_PER_MONTH * s.referral.win_prob
+    buyers = _delayed(outside * cold, lag)
+    generation = buyers
+    for _generation in range(20):  # each generation of referrals, until they vanish
+        generation = _delayed(_convolved(generation, contacts) * warm, lag)
+        buyers = buyers + generation
+        if generation.sum() < 1e-6 * max(buyers.sum(), 1.0):
+            break
+    active = sum(shares[:, LOYALTY_CLASSES.index(c)] for c in ACTIVE_CLASSES)
+    cumulative = _expected_repeats_by_age(plan, np.arange(days + 1, dtype=float))
+    repeats = _convolved(buyers, np.diff(cumulative))
+    return {
+        "buyers": buyers,
+        "active_customers": _convolved(buyers, active),
+        "revenue": (buyers + repeats) * s.after_sale.order_value.mean,
+    }
+
+
+def _lapse_per_day(plan: Plan) -> float:
+    """The daily chance an active customer stops buying: the mean repeat rate times drop-out."""
+    repeat, skill = plan.repeat, plan.repeat_skill
+    if repeat is None:
+        return 0.0
+    if repeat.bgnbd:
+        g = repeat.bgnbd
+        return g.r / (g.alpha / skill) / g.period_days * g.a / (g.a + g.b)
+    return repeat.simple.purchases_per_month * skill / DAYS_PER_MONTH * repeat.simple.dropout_prob
+
+
+def _daily_loyalty_shares(scenario: Scenario, days: int, lapse: float = 0.0) -> np.ndarray:
+    """`loyalty_shares` on days 0, 1, ..., stepped a day at a time (one matrix exponential).
+
+    `lapse` moves active customers to temporarily lost each day: a drop-out after a repeat.
+
+    The day's exponential is a Taylor series of the generator scaled down and squared back
+    (numpy only: scipy's import would hold up the dashboard's first chart).
+    """
+    generator = loyalty_generator(scenario)
+    lapsed = LOYALTY_CLASSES.index("temporarily_lost")
+    for klass in ACTIVE_CLASSES:
+        row = LOYALTY_CLASSES.index(klass)
+        generator[row, lapsed] += lapse
+        generator[row, row] -= lapse
+    halvings = 10
+    scaled = generator / 2**halvings
+    step, term = np.eye(len(LOYALTY_CLASSES)), np.eye(len(LOYALTY_CLASSES))
+    for k in range(1, 12):
+        term = term @ scaled / k
+        step = step + term
+    for _halving in range(halvings):
+        step = step @ step
+    shares = np.zeros((days, len(LOYALTY_CLASSES)))
+    shares[0, LOYALTY_CLASSES.index(scenario.after_sale.loyalty.start)] = 1.0
+    for day in range(1, days):
+        shares[day] = shares[day - 1] @ step
+    return shares
+
+
+def _outside_per_day(plan: Plan, days: int) -> np.ndarray:
+    """New outside prospects expected each day: planned contacts, fewer as the market fills."""
+    month = (np.arange(days) / DAYS_PER_MONTH).astype(int)
+    per_day = np.zeros(days)
+    for rates in plan.outside_per_day:  # a steady line has one month, a plan one per month
+        per_day += np.asarray(rates)[np.minimum(month, len(rates) - 1)]
+    contacts = np.concatenate([[0.0], np.cumsum(per_day)])
+    size = plan.scenario.market.size if plan.scenario.market else None
+    reached = size * -np.expm1(-contacts / size) if size else contacts
+    return np.diff(reached)
+
+
+def _delayed(series: np.ndarray, lag: int) -> np.ndarray:
+    """The series `lag` days later, cut to its length."""
+    return np.concatenate([np.zeros(min(lag, len(series))), series[: max(len(series) - lag, 0)]])
+
+
+def _convolved(events: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """Per day, the sum over earlier days' events of the kernel at their age."""
+    return np.convolve(events, kernel)[: len(events)]
+
+
+def _expected_repeats_by_age(plan: Plan, days: np.ndarray) -> np.ndarray:
+    """Repeat purchases a buyer makes by each age in days, seller skill included."""
+    repeat, skill = plan.repeat, plan.repeat_skill
+    if repeat is None:
+        return np.zeros(len(days))
+    if repeat.bgnbd:
+        g = repeat.bgnbd
+        return np.asarray(
+            bgnbd_expected_repeats(days / g.period_days, g.r, g.alpha / skill, g.a, g.b)
+        )
+    rate = repeat.simple.purchases_per_month * skill / DAYS_PER_MONTH * days
+    p = repeat.simple.dropout_prob
+    return rate if p == 0 else -np.expm1(-rate * p) / p

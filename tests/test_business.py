@@ -9,7 +9,9 @@ import re
 import pytest
 
 import hourglass as hg
+from hourglass.calibration import export_deals
 from hourglass.config.business import Business, PaidLine, Step
+from tests.helpers import repeat_buying_run
 from tests.test_dashboard import metric, open_page, script, shown
 
 PASSES = {"know": 0.5, "like": 0.5, "trust": 0.5, "try": 0.5, "buy": 0.8}
@@ -127,3 +129,93 @@ def test_the_scenario_page_speaks_russian():
         "big.yaml: 1,048,577 байт; сценарий может занимать не больше 1,048,576 байт "
         "(1 МБ). Ничего не изменено."
     )
+
+
+def imported_then(address: str, **state: object):
+    """A CRM export imported and its scenario opened, then another page of the dashboard."""
+    run = repeat_buying_run()
+    at = open_page("import", **state)
+    at.file_uploader(key="deals").upload(
+        "deals.csv", export_deals(run).to_csv(index=False).encode()
+    )
+    at.button[0].click().run()
+    at.button(key="open-calibrated").click().run()
+    at.switch_page(script(address)).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_after_an_import_the_marketer_page_warns_of_what_the_data_could_not_estimate():
+    at = imported_then("marketer")
+    warning = at.warning[0].value.replace("\\", "")
+    assert warning.startswith(
+        "'calibrated' was calibrated from your data, which could not estimate repeat buying, "
+        "referrals (word of mouth): the scenario leaves them out"
+    )
+    at.selectbox(key="chosen").set_value("baseline").run()
+    assert not [w for w in at.warning if "calibrated from your data" in w.value]
+
+
+def test_the_warning_after_an_import_speaks_russian():
+    at = imported_then("planner", language="ru")
+    warning = at.warning[0].value.replace("\\", "")
+    assert warning.startswith("Сценарий «calibrated» откалиброван по вашим данным")
+    assert "повторные покупки, рекомендации (сарафанное радио)" in warning
+
+
+REACH_ONLY = Business(
+    name="reach_shop",
+    months=12,
+    market_size=100_000_000,  # so large that nobody is reached twice
+    paid=(PaidLine("ads", 3000.0, 1.0, most_prospects_per_month=3000.0, half_reach_budget=3000.0),),
+    organic_per_month=0.0,
+    referral_contacts_per_month=0.0,
+)
+"""A channel whose reach saturates: the budget that buys half its most, nothing else."""
+
+
+def test_a_channel_by_reach_becomes_a_saturating_response_curve():
+    ads = REACH_ONLY.to_scenario().channels.paid["ads"]
+    per_day = 3000.0 / hg.stages.DAYS_PER_MONTH
+    assert ads.cost_per_prospect is None
+    assert ads.prospects_per_day == pytest.approx(per_day / 2)  # half the most, by definition
+    assert ads.reach(9000.0) == pytest.approx(per_day * 0.75)  # three times the money: 3/4
+
+
+def test_a_channel_by_reach_brings_its_prospects_into_the_simulation():
+    scenario = REACH_ONLY.to_scenario()
+    expected = 1500.0 / hg.stages.DAYS_PER_MONTH * scenario.horizon_days  # half of 3,000 a month
+    simulated = hg.analysis.kpis(hg.simulate(scenario, 1))["outside_prospects"]
+    assert abs(simulated - expected) < 4 * math.sqrt(expected)
+
+
+def test_the_page_takes_a_channel_by_reach():
+    at = open_page("business")
+    fill(at, {"biz-name": "reach_shop", "biz-most-0": 3000.0, "biz-half-0": 5000.0})
+    at.button[0].click().run()
+    assert not at.exception and not at.error
+    ads = ads_scenario(at).channels
+    assert ads.paid["ads"].prospects_per_day == pytest.approx(
+        3000.0 / hg.stages.DAYS_PER_MONTH * 5000.0 / (5000.0 + 5000.0)
+    )
+    buyers = hg.theory.expected_outcome(ads_scenario(at))["buyers"]
+    assert metric(at, "Buyers").value == f"{buyers:,.0f}"
+
+
+def ads_scenario(at) -> hg.Scenario:
+    return hg.config.parse_scenario_text(at.session_state["library"]["reach_shop"])
+
+
+def test_the_reach_fields_speak_russian():
+    at = open_page("business", language="ru")
+    labels = {n.label for n in at.number_input}
+    assert {
+        "Самое большее потенциальных клиентов в месяц (0 — без предела)",
+        "Бюджет на половину из них",
+    } <= labels
+
+
+def test_a_reach_without_the_budget_for_half_is_refused_by_its_field():
+    bad = Business(paid=(PaidLine("ads", 5000.0, 2.5, most_prospects_per_month=3000.0),))
+    with pytest.raises(hg.ScenarioError, match=r"channels\.paid\.ads\.response\.hill\.half_sat"):
+        bad.to_scenario()

@@ -17,7 +17,7 @@ from hourglass.config.business import days_in_months
 from hourglass.i18n import language
 from hourglass.plots.forecast import month_label
 from tests.helpers import ROOT
-from tests.test_dashboard import figures, open_page
+from tests.test_dashboard import figures, open_page, values
 
 START = datetime.date(2027, 3, 1)
 BASELINE = (ROOT / "scenarios" / "baseline.yaml").read_text(encoding="utf-8")
@@ -111,7 +111,8 @@ def test_the_planner_shows_months_with_ranges_and_slices_one_simulation():
     spend = year["Planned spend"].tolist()
     assert spend[0] == f"{(3000 + 30000) * 31 / (365.25 / 12):,.0f}"  # ads and sellers
     simulated = len(runs.cache.result_store()[0])
-    at.slider(key="horizon-dated").set_value(7).run()
+    at.slider(key="horizon-dated").set_value(7)
+    at.button[0].click().run()
     assert not at.exception
     seven = at.dataframe[0].value
     # the same simulation cut shorter: its months are the same numbers
@@ -119,7 +120,8 @@ def test_the_planner_shows_months_with_ranges_and_slices_one_simulation():
     assert len(runs.cache.result_store()[0]) == simulated  # nothing simulated anew
     forecast_chart = figures(at)[0]
     assert [a.text for a in forecast_chart.layout.annotations][2].startswith("Planned spend")
-    at.slider(key="horizon-dated").set_value(36).run()
+    at.slider(key="horizon-dated").set_value(36)
+    at.button[0].click().run()
     hollow = next(t for t in figures(at)[1].data if t.marker.symbol == "circle-open")
     # the months whose buyers' 6-month window runs past the 36 simulated ones
     assert list(hollow.x) == [f"2029-{m:02d}" for m in range(8, 13)] + ["2030-01", "2030-02"]
@@ -171,3 +173,66 @@ def test_over_a_longer_horizon_late_referrals_fall_outside_the_window():
     daily = hg.analysis.daily_table(hg.simulate(scenario, 3))
     assert (daily["brought_in_window"] <= daily["brought_buyers"]).all()
     assert daily["brought_in_window"].sum() < daily["brought_buyers"].sum()
+
+
+def test_the_theory_expects_a_plain_funnels_buyers_and_customers_by_hand():
+    """Organic arrivals only, no repeats or referrals: buyers = rate * p^5 after the lag."""
+    data = hg.config.parse_scenario_text(DATED).model_dump(by_alias=True, exclude_none=True)
+    for part in ("market", "referral", "sales"):
+        data.pop(part, None)
+    data["channels"].pop("paid")
+    data["after_sale"].pop("repeat")
+    plain = hg.config.parse_scenario(data)
+    daily = hg.theory.expected_daily(plain, 200)
+    chance = np.prod([plain.stages[s].pass_prob for s in hg.stages.FUNNEL])
+    lag = round(sum(plain.stages[s].duration.mean for s in hg.stages.FUNNEL))
+    rate = plain.channels.organic.prospects_per_day
+    assert daily["buyers"][:lag].sum() == 0
+    assert daily["buyers"][lag:] == pytest.approx(rate * chance)
+    order = plain.after_sale.order_value.mean
+    assert daily["revenue"][lag:] == pytest.approx(rate * chance * order)
+    # nobody leaves the active classes within days of a first purchase
+    assert daily["active_customers"][lag + 1] == pytest.approx(2 * rate * chance, rel=0.01)
+    months = forecast.expected_months(daily, START, 92)
+    assert [str(m) for m in months["month"]] == ["2027-03", "2027-04", "2027-05"]
+    assert months["revenue"].sum() == pytest.approx(daily["revenue"][:92].sum())
+    assert months["active_customers"][0] == daily["active_customers"][30]
+
+
+def theory_line(at) -> tuple:
+    """The forecast figure's dashed theory line on its first plot: its name and values."""
+    line = next(t for t in figures(at)[0].data if t.type == "scatter" and t.line.dash == "dash")
+    return line.name, values(line.y)
+
+
+def test_the_planner_draws_the_theory_beside_the_simulated_bands():
+    at = dated_page()
+    name, line = theory_line(at)
+    scenario = hg.config.parse_scenario_text(DATED)
+    days = days_in_months(START, 12)
+    expected = forecast.expected_months(hg.theory.expected_daily(scenario, days), START, days)
+    assert name == "theory, no noise"
+    assert line[0] == pytest.approx(expected["active_customers"][0])
+    assert len(line) == 12 and line[-1] == pytest.approx(expected["active_customers"].iloc[-1])
+    bands = [t for t in figures(at)[0].data if t.type == "scatter" and t.fill == "toself"]
+    assert len(bands) == 2  # the simulation's, around the theory
+
+
+def test_the_planners_theory_speaks_russian():
+    at = dated_page(language="ru")
+    name, _ = theory_line(at)
+    assert name == "теория, без шума"
+    assert at.button[0].label == "Показать"
+
+
+def test_the_theory_follows_the_simulation_where_queues_do_not_bind():
+    """Buyers, revenue and active customers (lapsing as repeat buyers drop out), year one."""
+    scenario = hg.config.parse_scenario_text(DATED).with_overrides({"sales.sellers": 40})
+    expected = hg.theory.expected_daily(scenario, 365)
+    daily = hg.replicate(scenario, 4, 1).daily
+    simulated = daily[daily["day"] < 365].groupby("rep")[["buyers", "revenue"]].sum().mean()
+    assert expected["buyers"].sum() == pytest.approx(simulated["buyers"], rel=0.05)
+    assert expected["revenue"].sum() == pytest.approx(simulated["revenue"], rel=0.08)
+    at_end = daily[daily["day"] == 364]["active_customers"].mean()
+    # a first-order expectation: about 10% under the simulation on this scenario
+    assert expected["active_customers"][364] == pytest.approx(at_end, rel=0.15)

@@ -94,3 +94,45 @@ def monthly_spend(scenario: Scenario, start: datetime.date, days: int) -> pd.Dat
     dates = pd.date_range(pd.Timestamp(start), periods=days, freq="D")
     frame = pd.DataFrame(spend, index=dates.to_period("M"))
     return frame.groupby(level=0).sum().rename_axis("month").reset_index()
+
+
+def expected_months(daily: dict[str, np.ndarray], start: datetime.date, days: int) -> pd.DataFrame:
+    """An expectation day by day, per calendar month of the first `days` days.
+
+    `daily` is `hourglass.theory.expected_daily`'s: arrays of at least `days` days. Columns:
+    `month`, `active_customers` at the month's end and `revenue` in the month.
+    """
+    month = pd.date_range(pd.Timestamp(start), periods=days, freq="D").to_period("M")
+    frame = pd.DataFrame(
+        {"active_customers": daily["active_customers"][:days], "revenue": daily["revenue"][:days]},
+        index=month,
+    )
+    grouped = frame.groupby(level=0)
+    out = pd.DataFrame(
+        {
+            "active_customers": grouped["active_customers"].last(),
+            "revenue": grouped["revenue"].sum(),
+        }
+    )
+    return out.rename_axis("month").reset_index()
+
+
+FORECAST_MEASURES = ("repeat_purchases", "active_customers", "revenue")
+"""What a customer forecast shows month by month."""
+
+
+def forecast_table(doc: dict) -> pd.DataFrame:
+    """A customer forecast's months as numbers: each measure's bands and actual figure.
+
+    `doc` is `hourglass.forecasting.Forecast.to_dict()`'s. Columns: `month` ("YYYY-MM"),
+    and per measure `<measure>_mean`, `_p5`, `_p50`, `_p95` and `_actual` (NaN where the
+    log does not cover the month).
+    """
+    rows = []
+    for month in doc["monthly"]:
+        row: dict = {"month": month["month"]}
+        for measure in FORECAST_MEASURES:
+            row |= {f"{measure}_{stat}": value for stat, value in month[measure].items()}
+            row[f"{measure}_actual"] = month.get(f"actual_{measure}", np.nan)
+        rows.append(row)
+    return pd.DataFrame(rows)

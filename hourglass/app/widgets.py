@@ -165,3 +165,37 @@ def comparison_table(
     from hourglass.analysis.changes import change_table  # pandas: not before the sketch
 
     return change_table(comparison.table, kpis)
+
+
+CALIBRATED = "calibrated"
+"""Where the Import page keeps its last calibration: (what it was made of, the result)."""
+
+
+def calibration_warning(choice: state.Choice) -> None:
+    """On every page, when the chosen scenario is the imported one: what the data left out."""
+    found = st.session_state.get(CALIBRATED)
+    if not found:
+        return
+    fitted = found[1].scenario
+    chosen = choice.scenario.model_copy(update={"name": fitted.name})
+    if chosen.to_yaml() != fitted.to_yaml():
+        return
+    missing = unestimated_parts(fitted)
+    if missing:
+        st.warning(
+            _(
+                "'{name}' was calibrated from your data, which could not estimate {parts}: the "
+                "scenario leaves them out, so every forecast from it counts none. Enter them "
+                "on the Scenario page (after_sale.repeat, referral)."
+            ).format(name=escape(choice.scenario.name), parts=", ".join(missing))
+        )
+
+
+def unestimated_parts(scenario: hg.Scenario) -> list[str]:
+    """The parts of a calibrated scenario its data could not estimate, in words."""
+    parts = []
+    if scenario.after_sale.repeat is None:
+        parts.append(_("repeat buying"))
+    if scenario.referral is None or not any(scenario.referral.contacts_per_month.values()):
+        parts.append(_("referrals (word of mouth)"))
+    return parts

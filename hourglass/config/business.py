@@ -25,11 +25,34 @@ def days_in_months(start: datetime.date, months: int) -> int:
 
 @dataclass(frozen=True)
 class PaidLine:
-    """A paid channel: its name, money per month and what one prospect costs."""
+    """A paid channel: its name, money per month, and what its money buys.
+
+    With `most_prospects_per_month` the channel's reach saturates (a Hill curve): the budget
+    `half_reach_budget` buys half of that most, and twice the money never buys twice the
+    prospects. Without it each prospect costs `cost_per_prospect`.
+    """
 
     name: str
     budget_per_month: float
     cost_per_prospect: float
+    most_prospects_per_month: float = 0.0
+    """The most prospects a month any budget buys; 0: no ceiling (a cost per prospect)."""
+    half_reach_budget: float = 0.0
+    """The money a month that buys half of `most_prospects_per_month`."""
+
+    def to_data(self) -> dict[str, Any]:
+        """The channel as a scenario file holds it: a cost per prospect or a response curve."""
+        data: dict[str, Any] = {"budget_per_month": self.budget_per_month}
+        if self.most_prospects_per_month > 0:
+            data["response"] = {
+                "hill": {
+                    "max_effect": self.most_prospects_per_month / DAYS_PER_MONTH,
+                    "half_saturation": self.half_reach_budget,
+                }
+            }
+        else:
+            data["cost_per_prospect"] = self.cost_per_prospect
+        return data
 
 
 @dataclass(frozen=True)
@@ -81,13 +104,7 @@ class Business:
             "horizon_days": float(self.horizon_days),
             "market": {"size": self.market_size},
             "channels": {
-                "paid": {
-                    line.name: {
-                        "budget_per_month": line.budget_per_month,
-                        "cost_per_prospect": line.cost_per_prospect,
-                    }
-                    for line in self.paid
-                },
+                "paid": {line.name: line.to_data() for line in self.paid},
                 "organic": {"prospects_per_day": self.organic_per_month / DAYS_PER_MONTH},
             },
             "stages": {

@@ -64,17 +64,40 @@ def about(answers: Business) -> None:
 
 
 def channels(answers: Business) -> None:
-    """Paid channels (name, money per month, cost per prospect) and free prospects a month."""
+    """Paid channels (name, money a month, and a cost per prospect or a reach curve); free ones."""
     st.subheader(_("Where prospects come from"))
+    st.caption(
+        _(
+            "A channel buys prospects at a cost each, or along a reach curve: give the most "
+            "prospects a month it can bring and the budget that brings half of them (then "
+            "the cost per prospect is not used)."
+        )
+    )
     lines = [*answers.paid, *[PaidLine("", 0.0, 1.0)] * CHANNEL_ROWS][:CHANNEL_ROWS]
     for row, line in enumerate(lines):
-        name, budget, cost = st.columns(3)
+        name, budget, cost, most, half = st.columns(5)
         name.text_input(_("Paid channel"), line.name, key=f"biz-channel-{row}")
         budget.number_input(
             _("Budget per month"), 0.0, None, line.budget_per_month, 100.0, key=f"biz-budget-{row}"
         )
         cost.number_input(
             _("Cost per prospect"), 0.0, None, line.cost_per_prospect, 0.1, key=f"biz-cost-{row}"
+        )
+        most.number_input(
+            _("Most prospects a month (0: no ceiling)"),
+            0.0,
+            None,
+            line.most_prospects_per_month,
+            100.0,
+            key=f"biz-most-{row}",
+        )
+        half.number_input(
+            _("Budget for half of them"),
+            0.0,
+            None,
+            line.half_reach_budget,
+            100.0,
+            key=f"biz-half-{row}",
         )
     st.number_input(
         _("Free prospects per month (search, walk-ins)"),
@@ -148,7 +171,13 @@ def read_form() -> Business:
     """The answers the form holds now."""
     s = st.session_state
     paid = tuple(
-        PaidLine(s[f"biz-channel-{r}"].strip(), s[f"biz-budget-{r}"], s[f"biz-cost-{r}"])
+        PaidLine(
+            s[f"biz-channel-{r}"].strip(),
+            s[f"biz-budget-{r}"],
+            s[f"biz-cost-{r}"],
+            s[f"biz-most-{r}"],
+            s[f"biz-half-{r}"],
+        )
         for r in range(CHANNEL_ROWS)
         if s[f"biz-channel-{r}"].strip()
     )

@@ -1,5 +1,9 @@
 """Planner: customers and revenue month by month, with the simulation's p5-p95 in words.
 
+The theory's expectation is drawn at once, the simulated bands when they arrive. The
+horizon applies when its button is pressed, not at every step of the slider. A second mode
+forecasts the reader's own customers from an uploaded transaction log.
+
 The scenario is simulated once to the end of the chosen horizon's year (12, 24 or 36
 months) and cut to the chosen horizon, so moving the slider within a year simulates
 nothing. Replications are cut to what the dashboard's work budget admits, with a note,
@@ -11,6 +15,7 @@ from __future__ import annotations
 import datetime
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 from babel.dates import format_date
 
@@ -34,45 +39,83 @@ SHORTEST_MONTHS = 3
 RANGE_DASH = "\N{EN DASH}"
 # Marks a K-factor whose window is not yet complete.
 AT_LEAST_LOWER_BOUND = "≥ "
+THEORY_COLOUR = "#444444"
 
 
 def show(choice: state.Choice) -> None:
-    """A horizon in months; the forecast's headline, monthly chart, table and spend plan."""
+    """The forecast from the scenario, or from the reader's own transaction log."""
     scenario = choice.scenario
-    st.header(_("Forecast · {name}").format(name=widgets.escape(scenario.name)))
-    start = scenario.start_date or forecast.next_month_start(datetime.date.today())
-    horizon = st.slider(
-        _("Forecast horizon (months)"),
-        min_value=SHORTEST_MONTHS,
-        max_value=LONGEST_MONTHS,
-        value=default_months(scenario),
-        key=f"horizon-{scenario.name}",  # each scenario starts at its own horizon
+    if st.session_state.get("planner-mode") == "log":
+        st.header(_("Forecast · my customers"))
+    else:
+        st.header(_("Forecast · {name}").format(name=widgets.escape(scenario.name)))
+    modes = mode_names()
+    left, right = st.columns(2)
+    mode = left.segmented_control(
+        _("Forecast from"),
+        list(modes),
+        default="scenario",
+        format_func=modes.get,
+        key="planner-mode",
     )
+    if mode == "log":
+        from hourglass.app.pages import planner_forecast  # the forecast's fitting: when asked
+
+        planner_forecast.show(choice)
+        return
+    with right:
+        horizon_form(scenario)
+    from_scenario(choice)
+
+
+def from_scenario(choice: state.Choice) -> None:
+    """A horizon in months; the forecast's headline, monthly chart, table and spend plan.
+
+    The theory's expectation is drawn at once; the simulated bands replace it when they come.
+    """
+    scenario = choice.scenario
+    start = scenario.start_date or forecast.next_month_start(datetime.date.today())
+    horizon = st.session_state[f"horizon-{scenario.name}"]
     st.caption(starts_on(start, choice.language, dated=scenario.start_date is not None))
+    days = days_in_months(start, horizon)
+    expected = forecast.expected_months(hg.theory.expected_daily(scenario, days), start, days)
+    labels = [month_label(m, choice.language) for m in expected["month"]]
+    spend = forecast.monthly_spend(scenario, start, days)
+    names = spend_names(choice) | series_names()
+    headline_slot, chart_slot = st.empty(), st.empty()
+    chart_slot.plotly_chart(
+        with_theory(forecast_figure(NO_BANDS, spend, labels, names), expected, labels),
+        width="stretch",
+    )
     simulated = simulate(choice, start, horizon)
     if simulated is None:
         return
     result, simulated_days = simulated
-    days = days_in_months(start, horizon)
     months = forecast.calendar_months(result.daily, start, days)
     k = forecast.monthly_k_factor(months, start, simulated_days)
     band = _("p5-p95 of {n} runs: simulation noise only; parameter uncertainty is not included")
     band = band.format(n=result.reps)
-    headline(result.daily, months, k, days, choice.language)
-    st.caption(band)
+    with headline_slot.container():
+        headline(result.daily, months, k, days, choice.language)
+        st.caption(band)
     monthly = month_bands(months, k)
-    labels = [month_label(m, choice.language) for m in monthly.index]
-    spend = forecast.monthly_spend(scenario, start, days)
-    widgets.chart(
-        forecast_figure(
-            tidy(monthly, ["active_customers", "revenue"]),
-            spend,
-            labels,
-            spend_names(choice) | series_names(),
-        ),
-        "forecast",
-        band=band,
-    )
+    figure = forecast_figure(tidy(monthly, ["active_customers", "revenue"]), spend, labels, names)
+    with chart_slot.container():
+        widgets.chart(with_theory(figure, expected, labels), "forecast", band=band)
+        st.caption(
+            _(
+                "Dashed: the theory's expectation from the rates alone, without queues for "
+                "sellers, antagonists or a market running short of new people; where the "
+                "simulated band parts from it, those are at work."
+            )
+        )
+    month_by_month(monthly, spend, labels, band)
+
+
+def month_by_month(
+    monthly: pd.DataFrame, spend: pd.DataFrame, labels: list[str], band: str
+) -> None:
+    """The monthly table with its CSV, and each month's K-factor."""
     table = month_table(monthly, spend, labels)
     st.dataframe(table, hide_index=True, width="stretch")
     st.caption(
@@ -88,6 +131,49 @@ def show(choice: state.Choice) -> None:
         "k-factor",
         band=band,
     )
+
+
+# The forecast figure before the simulation arrives: the theory alone.
+NO_BANDS = pd.DataFrame(columns=["series", "month", "p5", "p50", "p95"])
+
+
+def horizon_form(scenario: hg.Scenario) -> None:
+    """The horizon in months, applied when its button is pressed (not at every step)."""
+    with st.form("horizon", border=False):
+        slider, button = st.columns([4, 1], vertical_alignment="bottom")
+        slider.slider(
+            _("Forecast horizon (months)"),
+            min_value=SHORTEST_MONTHS,
+            max_value=LONGEST_MONTHS,
+            value=default_months(scenario),
+            key=f"horizon-{scenario.name}",  # each scenario starts at its own horizon
+        )
+        button.form_submit_button(_("Show"), width="stretch")
+
+
+def mode_names() -> dict[str, str]:
+    """The Planner's two modes, named in the reader's language."""
+    return {"scenario": _("From the scenario"), "log": _("My customers (transaction log)")}
+
+
+def with_theory(fig: go.Figure, expected: pd.DataFrame, labels: list[str]) -> go.Figure:
+    """The forecast figure with the theory's expectation as dashed lines over its two plots."""
+    name = _("theory, no noise")
+    for row, series in enumerate(("active_customers", "revenue"), start=1):
+        fig.add_trace(
+            go.Scatter(
+                x=labels,
+                y=expected[series],
+                name=name,
+                line={"dash": "dash", "color": THEORY_COLOUR},
+                showlegend=row == 1,
+                legendgroup="theory",
+                hovertemplate="%{y:,.0f}<extra>" + name + "</extra>",
+            ),
+            row=row,
+            col=1,
+        )
+    return fig
 
 
 def default_months(scenario: hg.Scenario) -> int:

@@ -103,7 +103,7 @@ def test_one_role_waits_match_erlang_c_and_losses_erlang_a():
         horizon=800.0,
     )
     shares = []
-    for seq in SEEDS[:20]:
+    for seq in SEEDS:  # 40 replications: 4 standard errors are 1.3% of the share
         k = analysis.kpis(simulate(impatient, seq))
         shares.append(k["lost_waiting"] / k["leads_to_sellers"])
     _stat_close(shares, theory.erlang_a_abandon(lam, mu, c, 1.0 / patience))
@@ -180,7 +180,7 @@ def test_speed_to_lead_table_holds_each_factor_from_its_hours_on():
     )
 
 
-# -- routing --------------------------------------------------------------------------------------
+# -- routing --------------------------------------------------------------------------------
 
 
 def _two_sellers(routing: str):
@@ -222,7 +222,7 @@ def test_routing_by_skill_beats_first_free_by_the_hand_computed_amount(routing, 
         assert abs(np.mean(v["seller"][know] == 1) - 0.5) < 1e-3
 
 
-# -- bad input --------------------------------------------------------------------------------------
+# -- bad input ------------------------------------------------------------------------------
 
 
 def _write(tmp_path: Path, sales: dict) -> str:

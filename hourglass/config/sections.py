@@ -36,6 +36,7 @@ from hourglass.config.sellers import (
     Routing,
     SalesRole,
     SpeedToLead,
+    check_roles_form,
 )
 from hourglass.i18n import _
 from hourglass.stages import (
@@ -223,7 +224,7 @@ class Sales(Model):
             if self.sellers is None:
                 raise ValueError(_("give sales.sellers (one role of alike sellers) or sales.roles"))
         else:
-            self._roles_alone()
+            check_roles_form(self)
         worked = self.worked_stages
         idle = [s for s in self.skill if s not in worked and s not in ("measure", "engage")]
         if idle:
@@ -231,38 +232,6 @@ class Sales(Model):
                 f"skill for '{idle[0]}', but the team does not work it: add it to sales.stages"
             )
         return self
-
-    def _roles_alone(self) -> None:
-        """In the roles form, the old form's fields are the roles' own; a stage has one role."""
-        for field in ("sellers", "leads_per_seller", "stages", "cost_per_seller_per_month"):
-            if getattr(self, field) is not None:
-                raise ValueError(
-                    _("{field}: set it on each role under sales.roles, not beside them").format(
-                        field=field
-                    )
-                )
-        if self.qualification is not None:
-            raise ValueError(
-                _("qualification: set it on the role that qualifies (roles.<name>.qualification)")
-            )
-        if not self.roles:
-            raise ValueError(_("roles: name at least one role"))
-        owner: dict[str, str] = {}
-        for name, role in self.roles.items():
-            for stage in role.stages:
-                if stage in owner:
-                    raise ValueError(
-                        _(
-                            "roles.{role}.stages: '{stage}' is worked by role '{other}' "
-                            "already; each stage has one role"
-                        ).format(role=name, stage=stage, other=owner[stage])
-                    )
-                owner[stage] = name
-        worked = [s for s in self.skill if s not in ("measure", "engage")]
-        if worked:
-            raise ValueError(
-                _("skill.{stage}: set it on the role that works the stage").format(stage=worked[0])
-            )
 
     @property
     def team(self) -> dict[str, SalesRole]:

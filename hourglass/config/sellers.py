@@ -20,7 +20,7 @@ The old form (`sales.sellers`, `leads_per_seller`, `stages`, `skill`) is one rol
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -28,6 +28,9 @@ from hourglass.config.base import Model, NonNegativeFloat, PositiveFloat, exactl
 from hourglass.config.distributions import Duration
 from hourglass.i18n import _
 from hourglass.stages import SellerStageName
+
+if TYPE_CHECKING:
+    from hourglass.config.sections import Sales
 
 MAX_SELLERS = 100_000
 """The largest sales team a scenario may have."""
@@ -174,3 +177,36 @@ class SpeedToLead(Model):
             return math.exp(-self.decay_per_day * wait_days)
         hours = wait_days * HOURS_PER_DAY
         return next(f for h, f in reversed(self.table) if hours >= h)
+
+
+def check_roles_form(sales: Sales) -> None:
+    """In `sales.roles`' form the old form's fields are the roles' own; a stage has one role."""
+    for field in ("sellers", "leads_per_seller", "stages", "cost_per_seller_per_month"):
+        if getattr(sales, field) is not None:
+            raise ValueError(
+                _("{field}: set it on each role under sales.roles, not beside them").format(
+                    field=field
+                )
+            )
+    if sales.qualification is not None:
+        raise ValueError(
+            _("qualification: set it on the role that qualifies (roles.<name>.qualification)")
+        )
+    if not sales.roles:
+        raise ValueError(_("roles: name at least one role"))
+    owner: dict[str, str] = {}
+    for name, role in sales.roles.items():
+        for stage in role.stages:
+            if stage in owner:
+                raise ValueError(
+                    _(
+                        "roles.{role}.stages: '{stage}' is worked by role '{other}' "
+                        "already; each stage has one role"
+                    ).format(role=name, stage=stage, other=owner[stage])
+                )
+            owner[stage] = name
+    worked = [s for s in sales.skill if s not in ("measure", "engage")]
+    if worked:
+        raise ValueError(
+            _("skill.{stage}: set it on the role that works the stage").format(stage=worked[0])
+        )

@@ -233,16 +233,11 @@ class _Engine(Journeys, Customers):
                 k = HOURGLASS.index(SELLER_BESIDE[stage])
                 self.team_of[k] = team
                 self.qual_share[k] = qual.share if qual else 0.0
-        if sales.roles is None:
-            self.qual_duration = (
-                sales.qualification.duration.sampler() if sales.qualification else None
-            )
-        elif any(role.qualification for role in roles.values()):
-            self.qual_durations = [None] * len(FUNNEL)
-            for role in roles.values():
-                for stage in role.stages if role.qualification else ():
-                    k = HOURGLASS.index(SELLER_BESIDE[stage])
-                    self.qual_durations[k] = role.qualification.duration.sampler()
+                if qual and sales.roles:  # each role's own fast "no", drawn stage by stage
+                    self.qual_durations = self.qual_durations or [None] * len(FUNNEL)
+                    self.qual_durations[k] = qual.duration.sampler()
+        if sales.roles is None and sales.qualification:  # one draw for all stages, as ever
+            self.qual_duration = sales.qualification.duration.sampler()
 
     def _role_team(self, role: SalesRole, first: int, routing: str) -> Team | RoutedTeam:
         """A role's seats: a heap where first-free routing suffices, else each seller's."""

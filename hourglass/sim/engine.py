@@ -214,12 +214,14 @@ class _Engine(Journeys, Customers):
         self.qual_duration = self.qual_durations = self.patience = self.decay = None
         self.skill_of: list[list[float]] | None = None
         self.first_worked = self.worked.index(True) if any(self.worked) else -1
+        self.decay_at = -1  # the stage whose chance falls with the wait: the first worked
         self.sellers: tuple[tuple[str, str], ...] = ()
         self.seller_capacity: tuple[int, ...] = ()
         if sales is None:
             return
         self.patience = sales.patience.sampler() if sales.patience else None
         self.decay = sales.speed_to_lead
+        self.decay_at = self.first_worked if self.decay else -1
         roles = sales.team
         self.skill_of = self._seller_skills(roles)
         for name, role in roles.items():

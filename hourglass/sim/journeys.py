@@ -199,7 +199,7 @@ class Journeys:
         base = (k - lead.first) * FIELDS  # where stage k's luck begins
         visit, horizon, team = self.visits.add_row, self.horizon, self.team_of[k]
         ready = math.ceil(t / team.batch) * team.batch if team.batch else t
-        start = team.first_free(ready)
+        start, seller = team.seat(ready, k)
         cold = t + luck[base + PATIENCE] if self.patience is not None else math.inf
         if cold < start:
             if cold < horizon:
@@ -210,12 +210,11 @@ class Journeys:
         if start >= horizon:
             visit(pid, k, t, math.nan, math.nan, INSIDE, -1)
             return
-        seller = team.seller_at(start, k)
         skill = self.skill_of[seller] if self.skill_of else None
-        wait, done = start - t, start
+        wait, done, decay_at = start - t, start, self.decay_at
         while True:  # the seller stays through the consecutive stages his role works
             scale = skill[k] if skill else 1.0
-            if k == self.first_worked and self.decay is not None:
+            if k == decay_at:
                 scale *= self.decay.factor(wait)
             passes, outcome = self._decide(lead, k, base, t, scale)
             if not passes and luck[base + QUICK] < self.qual_share[k]:

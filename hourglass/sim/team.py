@@ -45,20 +45,19 @@ class Team:
         self.batch = 0.0
         self.free_at: list[tuple[float, int]] = []  # a heap of (free at, seller)
 
-    def first_free(self, now: float) -> float:
-        """When a lead that comes now gets a seat: now, or when the first taken seat frees."""
-        if self.idle or self.free_at[0][0] <= now:
-            return now
-        return self.free_at[0][0]
+    def seat(self, now: float, stage: int) -> tuple[float, int]:
+        """When a lead that comes now to `stage` gets a seat, and whose seat it is.
 
-    def seller_at(self, start: float, stage: int) -> int:
-        """The seller whose seat a lead starting at `start` (from `first_free`) takes."""
-        if self.free_at and self.free_at[0][0] <= start:
-            return self.free_at[0][1]
-        return self.first + (self.capacity - self.idle) // self.per_seller
+        Now, or when the first taken seat frees; a seat freed by then goes before one never
+        taken.
+        """
+        free_at = self.free_at
+        if free_at and (free_at[0][0] <= now or not self.idle):
+            return max(now, free_at[0][0]), free_at[0][1]
+        return now, self.first + (self.capacity - self.idle) // self.per_seller
 
     def take(self, start: float, until: float, seller: int) -> None:
-        """Hold `seller`'s seat free at `start` (from `seller_at`) until `until`."""
+        """Hold `seller`'s seat free at `start` (from `seat`) until `until`."""
         if self.free_at and self.free_at[0][0] <= start:
             heapreplace(self.free_at, (until, seller))
         else:
@@ -90,12 +89,9 @@ class RoutedTeam:
         self.skill, self.batch, self.next_up = skill, 0.0, 0
         self.seats = [[0.0] * per_seller for _ in range(sellers)]  # when each seat frees
 
-    def first_free(self, now: float) -> float:
-        """When a lead that comes now gets a seat: now, or when the first taken seat frees."""
-        return max(now, min(min(seats) for seats in self.seats))
-
-    def seller_at(self, start: float, stage: int) -> int:
-        """The seller a lead starting at `start` (from `first_free`) at `stage` is routed to."""
+    def seat(self, now: float, stage: int) -> tuple[float, int]:
+        """When a lead that comes now to `stage` gets a seat, and the seller it is routed to."""
+        start = max(now, min(min(seats) for seats in self.seats))
         free = [i for i, seats in enumerate(self.seats) if min(seats) <= start]
         if self.routing == "round_robin":
             n = len(self.seats)
@@ -107,9 +103,9 @@ class RoutedTeam:
             chosen = free[0]
         else:  # by skill; among equals, the first
             chosen = max(free, key=lambda i: (self.skill[self.first + i][stage], -i))
-        return self.first + chosen
+        return start, self.first + chosen
 
     def take(self, start: float, until: float, seller: int) -> None:
-        """Hold `seller`'s seat free at `start` (from `seller_at`) until `until`."""
+        """Hold `seller`'s seat free at `start` (from `seat`) until `until`."""
         seats = self.seats[seller - self.first]
         seats[seats.index(min(seats))] = until

@@ -6,6 +6,7 @@ import numpy as np
 
 from hourglass import simulate
 from hourglass.stages import FUNNEL
+from tests.helpers import make_scenario
 
 
 def test_each_worked_visit_names_its_seller_and_no_seller_holds_more_than_his_seats():
@@ -26,3 +27,38 @@ def test_each_worked_visit_names_its_seller_and_no_seller_holds_more_than_his_se
         order = np.argsort(start, kind="stable")
         # one seat: each visit starts once the one before it (continuity included) is over
         assert (start[order][1:] >= v["exit"][mine][order][:-1] - 1e-9).all()
+
+
+def test_a_role_taking_leads_in_daily_batches_starts_each_at_the_end_of_its_day():
+    """SDRs with batch_days 1 and seats to spare: every lead waits until its day is over."""
+    sales = {
+        "roles": {"sdr": {"headcount": 50, "stages": ["explore"], "batch_days": 1}},
+    }
+    log = simulate(make_scenario(sales=sales, horizon_days=30.0), 2).log
+    v = log.visits
+    know = (v["stage"] == 0) & np.isfinite(v["wait"])
+    assert know.sum() > 1000
+    np.testing.assert_allclose(v["wait"][know], np.ceil(v["enter"][know]) - v["enter"][know])
+
+
+def test_a_roles_fast_no_is_its_own():
+    """Only the SDRs qualify: their losses are disqualified, the closers' are not."""
+    sales = {
+        "roles": {
+            "sdr": {
+                "headcount": 50,
+                "stages": ["explore"],
+                "qualification": {"share": 1.0, "duration": {"fixed": {"days": 0.0}}},
+            },
+            "ae": {"headcount": 50, "stages": ["collaborate"]},
+        },
+    }
+    scenario = make_scenario(sales=sales, horizon_days=30.0).with_overrides(
+        {"stages.know.pass_prob": 0.5, "stages.like.pass_prob": 0.5}
+    )
+    log = simulate(scenario, 2).log
+    v, disqualified = log.visits, 2 + log.reasons.index("disqualified")
+    lost = (v["outcome"] >= 2) & np.isfinite(v["exit"])
+    assert (v["outcome"][lost & (v["stage"] == 0)] == disqualified).all()
+    assert not (v["outcome"][lost & (v["stage"] == 1)] == disqualified).any()
+    assert (lost & (v["stage"] == 1)).sum() > 100

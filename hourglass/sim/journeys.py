@@ -115,6 +115,7 @@ class Journeys:
                 exit=np.where(inside, np.nan, exit_),
                 wait=np.full(len(ids), np.nan),
                 outcome=outcome,
+                seller=np.full(len(ids), -1, np.int16),
             )
             keep = passes & ~inside
             ids, rows, t, referred = ids[keep], rows[keep], exit_[keep], referred[keep]
@@ -135,6 +136,9 @@ class Journeys:
         if self.qual_duration is not None:
             flat = self.qual_duration.draw(gens[QUICK_BLOCK], n * stages)
             luck[:, :, QUICK_TIME] = flat.reshape(n, stages)
+        for k, sampler in enumerate(self.qual_durations or ()):
+            if sampler is not None:  # each role's own fast "no"
+                luck[:, k, QUICK_TIME] = sampler.draw(gens[QUICK_BLOCK], n)
         return luck
 
     def _hand_over(self, ids, rows, t, referred, k: int, luck: np.ndarray, channel) -> None:
@@ -188,26 +192,32 @@ class Journeys:
 
         Whoever came earlier has been served already, so the seat, the wait and everything
         the seller's work decides are known now; the visits are logged at once, up to the
-        next worked stage, the purchase or the end of the lead's journey.
+        next stage another role works or no one does, the purchase or the end of the lead's
+        journey.
         """
         pid, k, t, luck = lead.pid, lead.stage, lead.at, lead.luck
         base = (k - lead.first) * FIELDS  # where stage k's luck begins
-        visit, horizon, team = self.visits.add_row, self.horizon, self.team
-        start = team.first_free(t)
+        visit, horizon, team = self.visits.add_row, self.horizon, self.team_of[k]
+        ready = math.ceil(t / team.batch) * team.batch if team.batch else t
+        start, seller = team.seat(ready, k)
         cold = t + luck[base + PATIENCE] if self.patience is not None else math.inf
         if cold < start:
             if cold < horizon:
-                visit(pid, k, t, cold, math.nan, self.went_cold)
+                visit(pid, k, t, cold, math.nan, self.went_cold, -1)
             else:
-                visit(pid, k, t, math.nan, math.nan, INSIDE)
+                visit(pid, k, t, math.nan, math.nan, INSIDE, -1)
             return
         if start >= horizon:
-            visit(pid, k, t, math.nan, math.nan, INSIDE)
+            visit(pid, k, t, math.nan, math.nan, INSIDE, -1)
             return
-        wait, done = start - t, start
-        while True:  # the seller stays through consecutive worked stages
-            passes, outcome = self._decide(lead, k, base, t)
-            if not passes and luck[base + QUICK] < self.qual_share:
+        skill = self.skill_of[seller] if self.skill_of else None
+        wait, done, decay_at = start - t, start, self.decay_at
+        while True:  # the seller stays through the consecutive stages his role works
+            scale = skill[k] if skill else 1.0
+            if k == decay_at:
+                scale *= self.decay.factor(wait)
+            passes, outcome = self._decide(lead, k, base, t, scale)
+            if not passes and luck[base + QUICK] < self.qual_share[k]:
                 outcome = self.disqualified
                 done += luck[base + QUICK_TIME]
             else:
@@ -215,14 +225,14 @@ class Journeys:
             if passes and k == self.committee_stage:
                 passes, outcome, done = self._hear_committee(lead, base, done)
             if done >= horizon:
-                visit(pid, k, t, math.nan, wait, INSIDE)
-                team.take(start, done)
+                visit(pid, k, t, math.nan, wait, INSIDE, seller)
+                team.take(start, done, seller)
                 return
-            visit(pid, k, t, done, wait, outcome)
-            if not (passes and self.worked[k + 1]):
+            visit(pid, k, t, done, wait, outcome, seller)
+            if not (passes and self.team_of[k + 1] is team):
                 break
             k, t, wait, base = k + 1, done, 0.0, base + FIELDS
-        team.take(start, done)
+        team.take(start, done, seller)
         if passes:
             self._walk_on(lead, k + 1, done)
 
@@ -249,22 +259,25 @@ class Journeys:
             if passes and k == self.committee_stage:
                 passes, outcome, done = self._hear_committee(lead, base, done)
             if done >= self.horizon:
-                visit(lead.pid, k, t, math.nan, math.nan, INSIDE)
+                visit(lead.pid, k, t, math.nan, math.nan, INSIDE, -1)
                 return
-            visit(lead.pid, k, t, done, math.nan, outcome)
+            visit(lead.pid, k, t, done, math.nan, outcome, -1)
             if not passes:
                 return
             k, t, base = k + 1, done, base + FIELDS
         lead.stage, lead.at = k, t
         self._queue_lead(lead)
 
-    def _decide(self, lead: Lead, k: int, base: int, t: float) -> tuple[bool, int]:
+    def _decide(
+        self, lead: Lead, k: int, base: int, t: float, scale: float = 1.0
+    ) -> tuple[bool, int]:
         """Whether the lead passes stage `k`, entered at `t`, and the visit's outcome.
 
-        Its luck comes from `base`.
+        Its luck comes from `base`; `scale` multiplies its chance (the seller's own skill,
+        the decay with its wait).
         """
         month = min(int(t / DAYS_PER_MONTH), self.last_month) if self.last_month else 0
-        prob = lead.probs[month][k]
+        prob = lead.probs[month][k] * scale
         if k == 0 and self.antagonists:
             prob *= (1.0 - self.drag) ** self.antagonists
         if self.boosted[k]:

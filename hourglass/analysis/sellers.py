@@ -1,0 +1,315 @@
+"""The sales team person by person: each seller's and each role's leads, wins, losses and time.
+
+Counted over the measurement window [warmup_days, horizon_days), as the other KPIs are: the
+visits that began in it and the first purchases made in it. Per seller, the numbers sum to
+the team's; a role's are the sum of its sellers'.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from hourglass.analysis.intervals import wilson
+from hourglass.log import FIRST_REASON, INSIDE, PASSED, EventLog, Run
+from hourglass.stages import FUNNEL, WENT_COLD
+
+SUMMED = (
+    "capacity",
+    "seat_days",
+    "leads",
+    "visits",
+    "won",
+    "lost",
+    "inside",
+    "revenue",
+    "busy_days",
+    "wait_days",
+    "cycles",
+    "cycle_days",
+)
+"""The seller table's columns that add up over sellers (to a role's, to the team's)."""
+
+REPORTED = ("leads", "visits", "won", "lost", "revenue", "utilization", "mean_wait_days")
+"""A seller's headline numbers, the ones `run --json` bands over replications."""
+
+
+@dataclass(frozen=True)
+class SellerReport:
+    """One run's sales team, person by person (tables stack over replications with a `rep`)."""
+
+    sellers: pd.DataFrame
+    """One row per seller: who (`seller`, `name`, `role`) and the SUMMED columns, with
+    `utilization`, `mean_wait_days` and `mean_cycle_days` derived from them."""
+    stages: pd.DataFrame
+    """One row per seller and stage the seller worked: visits, passed, lost, inside."""
+    losses: pd.DataFrame
+    """Losses while a seller worked the lead: seller, stage, reason, lost."""
+    cold: pd.DataFrame
+    """Leads that went cold waiting, by the role they waited for: role, stage, lost_waiting."""
+
+
+def seller_report(run: Run) -> SellerReport:
+    """Each seller's leads, visits, wins, losses, revenue, time and waits in one run.
+
+    - leads: distinct prospects the seller worked in a visit that began in the window;
+    - won and revenue: first purchases in the window, credited to the closer, the seller of
+      the lead's last worked visit before buying (whoever worked the last worked stage), with
+      the value of that first purchase;
+    - lost: visits the seller worked that ended in a loss (any reason, disqualified included);
+    - utilisation: the seller's busy seat-time inside the window over capacity x window;
+    - mean wait: over the seller's visits, the time the lead waited before work began (a stage
+      the same seller goes on working costs no wait);
+    - cycle: per lead, from entering the seller's first visit to leaving the last, over leads
+      whose visits with the seller have all ended.
+    """
+    log = run.log
+    start, end = log.warmup_days, log.horizon_days
+    v = log.visits
+    served = v["seller"] >= 0
+    counted = served & (v["enter"] >= start)
+    n = len(log.sellers)
+    who = v["seller"][counted].astype(np.int64)
+    outcome = v["outcome"][counted]
+    lost = outcome >= FIRST_REASON
+    won, revenue = _closed(log, start, n)
+    cycles, cycle_days = _cycles(log, counted, n)
+    table = pd.DataFrame(
+        {
+            "seller": np.arange(n),
+            "name": [name for name, _ in log.sellers],
+            "role": [role for _, role in log.sellers],
+            "capacity": np.asarray(log.seller_capacity, dtype=np.int64),
+            "seat_days": np.asarray(log.seller_capacity, dtype=float) * (end - start),
+            "leads": _distinct_leads(v["prospect"][counted], who, n),
+            "visits": np.bincount(who, minlength=n),
+            "won": won,
+            "lost": np.bincount(who[lost], minlength=n),
+            "inside": np.bincount(who[outcome == INSIDE], minlength=n),
+            "revenue": revenue,
+            "busy_days": _busy_days(log, served, n),
+            "wait_days": np.bincount(who, weights=v["wait"][counted], minlength=n),
+            "cycles": cycles,
+            "cycle_days": cycle_days,
+        }
+    )
+    return SellerReport(
+        sellers=with_ratios(table),
+        stages=_stage_rows(log, counted),
+        losses=_loss_rows(log, counted),
+        cold=_cold_rows(log, start),
+    )
+
+
+def with_ratios(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with utilisation, mean wait and mean cycle worked out from its sums."""
+    return table.assign(
+        utilization=_share(table["busy_days"], table["seat_days"]),
+        mean_wait_days=_share(table["wait_days"], table["visits"]),
+        mean_cycle_days=_share(table["cycle_days"], table["cycles"]),
+    )
+
+
+def _share(num: pd.Series, den: pd.Series) -> pd.Series:
+    return num.div(den.where(den > 0))
+
+
+def _distinct_leads(prospects: np.ndarray, who: np.ndarray, n: int) -> np.ndarray:
+    pairs = np.unique(np.stack([who, prospects.astype(np.int64)]), axis=1)
+    return np.bincount(pairs[0], minlength=n)
+
+
+def _closed(log: EventLog, start: float, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per seller: first purchases in the window they closed, and those purchases' value."""
+    v, p = log.visits, log.purchases
+    served = np.flatnonzero(v["seller"] >= 0)
+    order = served[np.lexsort((v["enter"][served], v["prospect"][served]))]
+    last = np.append(v["prospect"][order][1:] != v["prospect"][order][:-1], True)
+    closer = pd.Series(v["seller"][order][last], index=v["prospect"][order][last])
+    first = (p["kind"] == 0) & (p["time"] >= start)
+    by = closer.reindex(p["customer"][first]).to_numpy()
+    credited = np.isfinite(by)
+    sellers = by[credited].astype(np.int64)
+    return (
+        np.bincount(sellers, minlength=n),
+        np.bincount(sellers, weights=p["value"][first][credited], minlength=n),
+    )
+
+
+def _cycles(log: EventLog, counted: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per seller: leads whose visits with them have all ended, and those spans' total days."""
+    v = log.visits
+    spans = pd.DataFrame(
+        {
+            "seller": v["seller"][counted],
+            "prospect": v["prospect"][counted],
+            "enter": v["enter"][counted],
+            "exit": v["exit"][counted],
+        }
+    ).groupby(["seller", "prospect"])
+    first, last, open_ = spans["enter"].min(), spans["exit"].max(), spans["exit"].count()
+    ended = open_ == spans["exit"].size()  # count() leaves out the visits still inside
+    days = (last - first)[ended].groupby(level="seller").agg(["count", "sum"])
+    days = days.reindex(range(n), fill_value=0)
+    return days["count"].to_numpy(), days["sum"].to_numpy(dtype=float)
+
+
+def _busy_days(log: EventLog, served: np.ndarray, n: int) -> np.ndarray:
+    """Seat-time each seller spent working inside the window, also on work begun before it."""
+    v = log.visits
+    start, end = log.warmup_days, log.horizon_days
+    began = np.maximum(v["enter"][served] + v["wait"][served], start)
+    until = np.where(np.isnan(v["exit"][served]), end, v["exit"][served])
+    busy = np.clip(until - began, 0.0, None)
+    return np.bincount(v["seller"][served].astype(np.int64), weights=busy, minlength=n)
+
+
+def _stage_rows(log: EventLog, counted: np.ndarray) -> pd.DataFrame:
+    v = log.visits
+    outcome = v["outcome"][counted]
+    visits = pd.DataFrame(
+        {
+            "seller": v["seller"][counted].astype(np.int64),
+            "stage": np.asarray(FUNNEL)[v["stage"][counted]],
+            "visits": 1,
+            "passed": (outcome == PASSED).astype(np.int64),
+            "lost": (outcome >= FIRST_REASON).astype(np.int64),
+            "inside": (outcome == INSIDE).astype(np.int64),
+        }
+    )
+    return visits.groupby(["seller", "stage"], as_index=False).sum()
+
+
+def _loss_rows(log: EventLog, counted: np.ndarray) -> pd.DataFrame:
+    v = log.visits
+    lost = counted & (v["outcome"] >= FIRST_REASON)
+    rows = pd.DataFrame(
+        {
+            "seller": v["seller"][lost].astype(np.int64),
+            "stage": np.asarray(FUNNEL)[v["stage"][lost]],
+            "reason": np.asarray(log.reasons)[v["outcome"][lost] - FIRST_REASON],
+        }
+    )
+    return rows.groupby(["seller", "stage", "reason"]).size().rename("lost").reset_index()
+
+
+def _cold_rows(log: EventLog, start: float) -> pd.DataFrame:
+    """Leads lost waiting, by stage, put down to the role that works the stage.
+
+    A stage's role is the role of most of the sellers' visits to it in the run (one role per
+    stage in every shipped team); a stage no seller reached goes to the first role.
+    """
+    v = log.visits
+    columns = ["role", "stage", "lost_waiting"]
+    if WENT_COLD not in log.reasons or not log.sellers:
+        return pd.DataFrame(columns=columns)
+    cold = (v["outcome"] == FIRST_REASON + log.reasons.index(WENT_COLD)) & (v["enter"] >= start)
+    stages, counts = np.unique(v["stage"][cold], return_counts=True)
+    roles = np.asarray([role for _, role in log.sellers])
+    served = v["seller"] >= 0
+    rows = []
+    for stage, count in zip(stages, counts, strict=True):
+        working = roles[v["seller"][served & (v["stage"] == stage)]]
+        names, seen = np.unique(working, return_counts=True)
+        role = names[seen.argmax()] if len(names) else roles[0]
+        rows.append((str(role), FUNNEL[stage], int(count)))
+    return pd.DataFrame(rows, columns=columns)
+
+
+def role_table(report: SellerReport, reps: int = 1) -> pd.DataFrame:
+    """Per role, in the team's order: its sellers' sums (mean per run), ratios, leads lost waiting."""
+    table = report.sellers
+    order = list(dict.fromkeys(table["role"]))
+    sums = table.groupby("role", sort=False)[list(SUMMED)].sum() / reps
+    sums["sellers"] = table.groupby("role", sort=False)["seller"].nunique()
+    cold = report.cold.groupby("role")["lost_waiting"].sum() / reps
+    sums["lost_waiting"] = cold.reindex(sums.index, fill_value=0)
+    return with_ratios(sums.loc[order].reset_index())
+
+
+def stage_conversion(report: SellerReport, by: str = "seller") -> pd.DataFrame:
+    """Conversion per seller, role or the whole team (`by`) and stage, with 95% Wilson intervals.
+
+    Conversion is passed / (passed + lost) over the visits worked, pooled over replications.
+    Rows come in the team's order, then in the stages' order.
+    """
+    who = {"seller": ["seller", "name", "role"], "role": ["role"], "team": []}[by]
+    team = report.sellers[["seller", "name", "role"]].drop_duplicates("seller")
+    rows = report.stages.merge(team, on="seller")
+    rank = {stage: k for k, stage in enumerate(FUNNEL)}
+    rows = rows.assign(
+        order=rows[who[0]].map({x: i for i, x in enumerate(dict.fromkeys(team[who[0]]))})
+        if who
+        else 0,
+        rank=rows["stage"].map(rank),
+    )
+    keys = ["order", *who, "rank", "stage"]
+    pooled = rows.groupby(keys)[["visits", "passed", "lost", "inside"]].sum().reset_index()
+    intervals = [
+        wilson(int(p), int(p + x)) for p, x in zip(pooled["passed"], pooled["lost"], strict=True)
+    ]
+    return pooled.drop(columns=["order", "rank"]).assign(
+        conversion=[e.value for e in intervals],
+        low=[e.low for e in intervals],
+        high=[e.high for e in intervals],
+    )
+
+
+def stacked(reports: list[tuple[int, SellerReport]]) -> SellerReport:
+    """Replications' reports as one, each row marked with its replication's `rep`."""
+
+    def stack(tables: list[pd.DataFrame]) -> pd.DataFrame:
+        marked = [t.assign(rep=rep) for (rep, _), t in zip(reports, tables, strict=True)]
+        return pd.concat(marked, ignore_index=True)
+
+    return SellerReport(
+        *(stack([getattr(r, name) for _, r in reports]) for name in SellerReport.__annotations__)
+    )
+
+
+def seller_records(report: SellerReport, reps: int) -> list[dict]:
+    """Each seller as a record: who, the REPORTED numbers and `by_stage`.
+
+    Over replications each number is its mean, p5 and p95 across them; the stages' counts are
+    means per run and their conversions pooled.
+    """
+    records = []
+    stages = stage_conversion(report)
+    losses = report.losses.groupby(["seller", "stage", "reason"])["lost"].sum() / reps
+    for seller, rows in report.sellers.groupby("seller", sort=True):
+        first = rows.iloc[0]
+        record = {"name": first["name"], "role": first["role"], "capacity": int(first["capacity"])}
+        for column in REPORTED:
+            values = rows[column].to_numpy(dtype=float)
+            record[column] = values[0] if reps == 1 else _band(values)
+        mine = stages[stages["seller"] == seller]
+        record["by_stage"] = {
+            row.stage: {
+                **{k: getattr(row, k) / reps for k in ("visits", "passed", "lost", "inside")},
+                **{k: getattr(row, k) for k in ("conversion", "low", "high")},
+                "lost_by_reason": dict(losses[seller][row.stage].items())
+                if (seller, row.stage) in losses.index.droplevel("reason")
+                else {},
+            }
+            for row in mine.itertuples()
+        }
+        records.append(record)
+    return records
+
+
+def _band(values: np.ndarray) -> dict[str, float]:
+    """Mean, 5th and 95th percentiles, NaNs left out."""
+    finite = values[np.isfinite(values)]
+    if not len(finite):
+        return dict.fromkeys(("mean", "p5", "p95"), float("nan"))
+    p5, p95 = np.percentile(finite, [5, 95])
+    return {"mean": float(finite.mean()), "p5": float(p5), "p95": float(p95)}
+
+
+def role_records(report: SellerReport, reps: int) -> list[dict]:
+    """Each role as a record, means per run: its sellers' sums, utilisation, waits."""
+    shown = ["role", "sellers", "leads", "visits", "won", "lost", "revenue", "utilization"]
+    table = role_table(report, reps)
+    return table[[*shown, "mean_wait_days", "lost_waiting"]].to_dict("records")

@@ -1,0 +1,196 @@
+"""Reports per seller and per role: a hand-built log with known answers, sums and the CLI."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import hourglass as hg
+from hourglass.analysis import metrics
+from hourglass.analysis.sellers import (
+    role_table,
+    seller_records,
+    seller_report,
+    stacked,
+    stage_conversion,
+)
+from hourglass.cli import app
+from hourglass.log import FIRST_REASON, INSIDE, PASSED, EventLog, Run
+
+NAN = math.nan
+REASONS = ("no_action", "went_cold", "lost_to_competitor")
+NO_ACTION, COLD, COMPETITOR = (FIRST_REASON + k for k in range(3))
+TRY, BUY = 3, 4
+# prospect, stage, enter, exit, wait, outcome, seller (0 Ann the SDR; 1 Bob, 2 Cy the AEs)
+VISITS = [
+    (0, 0, 12, 20, NAN, PASSED, -1),
+    (0, TRY, 20, 25, 1, PASSED, 1),
+    (0, BUY, 25, 30, 0, PASSED, 1),
+    (1, TRY, 5, 15, 2, PASSED, 2),  # began before the window: its busy time counts from day 10
+    (1, BUY, 15, 18, 0, PASSED, 2),
+    (2, TRY, 40, 45, 3, NO_ACTION, 0),
+    (3, TRY, 50, 52, NAN, COLD, -1),
+    (4, TRY, 100, NAN, 4, INSIDE, 1),
+    (5, BUY, 60, 70, 0, COMPETITOR, 0),
+    (6, TRY, 70, 71, 0.5, PASSED, 0),
+    (6, BUY, 71, 73, 0, PASSED, 1),  # handed to Bob, who closes it
+    (7, BUY, 3, 8, 0, PASSED, 2),  # bought before the window
+]
+# customer, day, value, kind (0: first purchase)
+PURCHASES = [(0, 30, 100, 0), (1, 18, 50, 0), (6, 73, 30, 0), (7, 8, 20, 0), (0, 80, 40, 1)]
+
+
+def columns(rows: list[tuple], **dtypes: str) -> dict[str, np.ndarray]:
+    """Rows as the log's columns."""
+    return {
+        name: np.array([row[i] for row in rows], dtype=dtype)
+        for i, (name, dtype) in enumerate(dtypes.items())
+    }
+
+
+def hand_built() -> Run:
+    """The baseline's scenario over a log of 8 prospects and a team of three, window 10-110."""
+    scenario = hg.load_scenario("baseline").model_copy(update={"horizon_days": 110.0})
+    log = EventLog(
+        horizon_days=110.0,
+        warmup_days=10.0,
+        seats=4,
+        channels=("organic",),
+        reasons=REASONS,
+        classes=("one_time",),
+        prospects=columns(
+            [(1.0 + i, 0, -1, -1) for i in range(8)],
+            arrival="f8",
+            channel="i1",
+            referrer="i4",
+            node="i4",
+        ),
+        visits=columns(
+            VISITS,
+            prospect="i4",
+            stage="i1",
+            enter="f8",
+            exit="f8",
+            wait="f8",
+            outcome="i1",
+            seller="i2",
+        ),
+        purchases=columns(PURCHASES, customer="i4", time="f8", value="f8", kind="i1"),
+        moves=columns([], customer="i4", time="f8", klass="i1"),
+        contacts=columns([], referrer="i4", time="f8", won="i1"),
+        sellers=(("Ann", "sdr"), ("Bob", "ae"), ("Cy", "ae")),
+        seller_capacity=(1, 2, 1),
+    )
+    return Run(scenario, 1, log)
+
+
+@pytest.fixture(scope="module")
+def report() -> hg.analysis.sellers.SellerReport:
+    """The hand-built run's report."""
+    return seller_report(hand_built())
+
+
+def test_each_seller_matches_the_hand_count(report) -> None:
+    """Leads, visits, wins, losses, revenue, busy time, waits and cycles, worked out by hand."""
+    table = report.sellers.set_index("name")
+    expected = {
+        "leads": [3, 3, 1],
+        "visits": [3, 4, 1],
+        "won": [0, 2, 1],
+        "lost": [2, 0, 0],
+        "inside": [0, 1, 0],
+        "revenue": [0.0, 130.0, 50.0],
+        "busy_days": [12.5, 17.0, 8.0],
+        "utilization": [0.125, 0.085, 0.08],
+        "mean_wait_days": [3.5 / 3, 1.25, 0.0],
+        "cycles": [3, 2, 1],
+        "mean_cycle_days": [16 / 3, 6.0, 3.0],
+    }
+    for column, values in expected.items():
+        assert table.loc[["Ann", "Bob", "Cy"], column].tolist() == pytest.approx(values), column
+
+
+def test_losses_by_stage_and_reason(report) -> None:
+    """Ann lost one lead at Try for no action and one at Buy to a competitor."""
+    rows = report.losses.sort_values("stage").to_dict("records")
+    assert rows == [
+        {"seller": 0, "stage": "buy", "reason": "lost_to_competitor", "lost": 1},
+        {"seller": 0, "stage": "try", "reason": "no_action", "lost": 1},
+    ]
+
+
+def test_a_lead_lost_waiting_goes_to_the_role_working_its_stage(report) -> None:
+    """Try is worked mostly by the AEs (3 visits of 5), so the cold lead there is theirs."""
+    roles = role_table(report).set_index("role")
+    assert roles["lost_waiting"].to_dict() == {"sdr": 0, "ae": 1}
+    assert roles.loc["ae", "sellers"] == 2
+
+
+def test_roles_are_the_sum_of_their_sellers(report) -> None:
+    """The AEs' leads, wins and revenue add up; their utilisation is over their joint seats."""
+    ae = role_table(report).set_index("role").loc["ae"]
+    assert (ae["leads"], ae["won"], ae["revenue"]) == (4, 3, 180.0)
+    assert ae["utilization"] == pytest.approx(25.0 / 300.0)
+
+
+def test_sellers_sum_to_the_team_kpis() -> None:
+    """Wins are the buyers; waits and utilisation are the team's as the KPIs count them."""
+    run = hand_built()
+    team, sellers = metrics.kpis(run), seller_report(run).sellers
+    assert sellers["won"].sum() == team["buyers"] == 3
+    assert sellers["wait_days"].sum() / sellers["visits"].sum() == pytest.approx(
+        team["mean_wait_days"]
+    )
+    weighted = (sellers["utilization"] * sellers["capacity"]).sum() / sellers["capacity"].sum()
+    assert weighted == pytest.approx(team["seller_utilization"]) == pytest.approx(0.09375)
+
+
+def test_conversion_by_stage_has_wilson_intervals(report) -> None:
+    """The team passed 2 of the 3 decided at Try in the window: 67% [20.8%, 93.9%]."""
+    team = stage_conversion(report, by="team").set_index("stage")
+    assert team.loc["try", ["passed", "lost", "inside"]].tolist() == [2, 1, 1]
+    assert team.loc["try", "conversion"] == pytest.approx(2 / 3)
+    assert team.loc["try", ["low", "high"]].tolist() == pytest.approx([0.2077, 0.9385], abs=1e-4)
+    ann = stage_conversion(report).query("name == 'Ann'").set_index("stage")
+    assert ann["conversion"].to_dict() == {"try": 0.5, "buy": 0.0}
+
+
+def test_replications_give_a_mean_and_a_band(report) -> None:
+    """Two identical replications: every band collapses onto the one run's value."""
+    both = stacked([(0, report), (1, report)])
+    bob = next(r for r in seller_records(both, 2) if r["name"] == "Bob")
+    assert bob["won"] == {"mean": 2.0, "p5": 2.0, "p95": 2.0}
+    assert bob["by_stage"]["buy"]["passed"] == 2.0
+    assert bob["by_stage"]["try"]["conversion"] == 1.0
+
+
+def test_baseline_sellers_sum_to_its_kpis() -> None:
+    """In a real run too: wins are the buyers, and utilisation the capacity-weighted mean."""
+    run = hg.simulate(hg.load_scenario("baseline"), 1)
+    team, sellers = metrics.kpis(run), seller_report(run).sellers
+    assert sellers["won"].sum() == team["buyers"]
+    weighted = (sellers["busy_days"].sum()) / sellers["seat_days"].sum()
+    assert weighted == pytest.approx(team["seller_utilization"], rel=1e-12)
+    assert (
+        sellers["visits"].sum() + role_table(seller_report(run))["lost_waiting"].sum()
+        <= (team["leads_to_sellers"])
+    )
+
+
+def test_run_json_has_a_seller_per_member_of_the_team() -> None:
+    """`run --json` lists every seller with the agreed keys, and the roles."""
+    result = CliRunner().invoke(app, ["run", "seller_bottleneck", "--json", "--seed", "1"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    spec = hg.load_scenario("seller_bottleneck")
+    assert len(doc["sellers"]) == spec.sales.sellers
+    first = doc["sellers"][0]
+    assert {"name", "role", "leads", "won", "lost", "revenue", "utilization", "by_stage"} <= set(
+        first
+    )
+    assert first["name"] == "Seller 1" and first["role"] == "seller"
+    assert sum(s["won"] for s in doc["sellers"]) == doc["kpis"]["buyers"]

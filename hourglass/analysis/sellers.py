@@ -219,7 +219,7 @@ def _cold_rows(log: EventLog, start: float) -> pd.DataFrame:
 
 
 def role_table(report: SellerReport, reps: int = 1) -> pd.DataFrame:
-    """Per role, in the team's order: its sellers' sums (mean per run), ratios, leads lost waiting."""
+    """Per role, in the team's order: its sellers' sums (mean per run), ratios, lost waiting."""
     table = report.sellers
     order = list(dict.fromkeys(table["role"]))
     sums = table.groupby("role", sort=False)[list(SUMMED)].sum() / reps

@@ -93,11 +93,14 @@ def prospects_table() -> Table:
 
 
 def visits_table() -> Table:
-    """One row per stage visit: who, stage, enter, exit (NaN: inside), wait, outcome.
+    """One row per stage visit: who, stage, enter, exit (NaN: inside), wait, outcome, seller.
 
-    `wait` is the time waited for a seller before work began (NaN if no seller worked it).
+    `wait` is the time waited for a seller before work began (NaN if no seller worked it);
+    `seller` indexes `EventLog.sellers` (-1 if no seller worked it).
     """
-    return Table(prospect="i4", stage="i1", enter="f8", exit="f8", wait="f8", outcome="i1")
+    return Table(
+        prospect="i4", stage="i1", enter="f8", exit="f8", wait="f8", outcome="i1", seller="i2"
+    )
 
 
 def purchases_table() -> Table:
@@ -138,6 +141,10 @@ class EventLog:
     contacts: dict[str, np.ndarray]
     roles: tuple[str, ...] = ()
     """The committee's roles (B2B mode), in the scenario's order; empty without a committee."""
+    sellers: tuple[tuple[str, str], ...] = ()
+    """Each seller's name and role, in the order the visits' `seller` column indexes."""
+    seller_capacity: tuple[int, ...] = ()
+    """Leads each seller (as in `sellers`) can hold at once."""
     answers: dict[str, np.ndarray] | None = None
     graph: Graph | None = None
     """The social graph the run's people live in (network mode), shared, not copied."""

@@ -204,7 +204,10 @@ class _Engine(Journeys, Customers):
     def _setup_sales(self) -> None:
         sales = self.s.sales
         capacity = sales.sellers * sales.leads_per_seller if sales else 0
-        self.team = Team(capacity) if sales else None
+        self.team = Team(capacity, sales.leads_per_seller) if sales else None
+        people = sales.sellers if sales else 0
+        self.sellers = tuple((f"Seller {i + 1}", "seller") for i in range(people))
+        self.seller_capacity = (sales.leads_per_seller,) * people if sales else ()
         patience = sales.patience if sales else None
         self.patience = patience.sampler() if patience else None
         qual = sales.qualification if sales else None
@@ -242,6 +245,8 @@ class _Engine(Journeys, Customers):
             moves=self.moves.freeze(),
             contacts=self.contacts.freeze(),
             roles=self.roles,
+            sellers=self.sellers,
+            seller_capacity=self.seller_capacity,
             answers=self.answers.freeze() if self.centre else None,
         )
 

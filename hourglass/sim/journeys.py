@@ -115,6 +115,7 @@ class Journeys:
                 exit=np.where(inside, np.nan, exit_),
                 wait=np.full(len(ids), np.nan),
                 outcome=outcome,
+                seller=np.full(len(ids), -1, np.int16),
             )
             keep = passes & ~inside
             ids, rows, t, referred = ids[keep], rows[keep], exit_[keep], referred[keep]
@@ -197,13 +198,14 @@ class Journeys:
         cold = t + luck[base + PATIENCE] if self.patience is not None else math.inf
         if cold < start:
             if cold < horizon:
-                visit(pid, k, t, cold, math.nan, self.went_cold)
+                visit(pid, k, t, cold, math.nan, self.went_cold, -1)
             else:
-                visit(pid, k, t, math.nan, math.nan, INSIDE)
+                visit(pid, k, t, math.nan, math.nan, INSIDE, -1)
             return
         if start >= horizon:
-            visit(pid, k, t, math.nan, math.nan, INSIDE)
+            visit(pid, k, t, math.nan, math.nan, INSIDE, -1)
             return
+        seller = team.seller_at(start)
         wait, done = start - t, start
         while True:  # the seller stays through consecutive worked stages
             passes, outcome = self._decide(lead, k, base, t)
@@ -215,14 +217,14 @@ class Journeys:
             if passes and k == self.committee_stage:
                 passes, outcome, done = self._hear_committee(lead, base, done)
             if done >= horizon:
-                visit(pid, k, t, math.nan, wait, INSIDE)
-                team.take(start, done)
+                visit(pid, k, t, math.nan, wait, INSIDE, seller)
+                team.take(start, done, seller)
                 return
-            visit(pid, k, t, done, wait, outcome)
+            visit(pid, k, t, done, wait, outcome, seller)
             if not (passes and self.worked[k + 1]):
                 break
             k, t, wait, base = k + 1, done, 0.0, base + FIELDS
-        team.take(start, done)
+        team.take(start, done, seller)
         if passes:
             self._walk_on(lead, k + 1, done)
 
@@ -249,9 +251,9 @@ class Journeys:
             if passes and k == self.committee_stage:
                 passes, outcome, done = self._hear_committee(lead, base, done)
             if done >= self.horizon:
-                visit(lead.pid, k, t, math.nan, math.nan, INSIDE)
+                visit(lead.pid, k, t, math.nan, math.nan, INSIDE, -1)
                 return
-            visit(lead.pid, k, t, done, math.nan, outcome)
+            visit(lead.pid, k, t, done, math.nan, outcome, -1)
             if not passes:
                 return
             k, t, base = k + 1, done, base + FIELDS

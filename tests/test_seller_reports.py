@@ -20,6 +20,7 @@ from hourglass.analysis.sellers import (
 )
 from hourglass.cli import app
 from hourglass.log import FIRST_REASON, INSIDE, PASSED, EventLog, Run
+from tests.helpers import make_scenario
 
 NAN = math.nan
 REASONS = ("no_action", "went_cold", "lost_to_competitor")
@@ -181,16 +182,75 @@ def test_baseline_sellers_sum_to_its_kpis() -> None:
     )
 
 
-def test_run_json_has_a_seller_per_member_of_the_team() -> None:
-    """`run --json` lists every seller with the agreed keys, and the roles."""
-    result = CliRunner().invoke(app, ["run", "seller_bottleneck", "--json", "--seed", "1"])
-    assert result.exit_code == 0, result.output
-    doc = json.loads(result.stdout)
-    spec = hg.load_scenario("seller_bottleneck")
-    assert len(doc["sellers"]) == spec.sales.sellers
+def test_run_json_has_a_seller_per_member_of_the_team(tmp_path) -> None:
+    """`run --json` lists every seller with the agreed keys; their wins are the buyers."""
+    doc = json.loads(invoke("run", team_file(tmp_path, 4), "--json", "--seed", "1"))
+    assert [s["name"] for s in doc["sellers"]] == [f"Seller {i}" for i in range(1, 5)]
     first = doc["sellers"][0]
     assert {"name", "role", "leads", "won", "lost", "revenue", "utilization", "by_stage"} <= set(
         first
     )
-    assert first["name"] == "Seller 1" and first["role"] == "seller"
+    assert first["role"] == "seller" and set(first["by_stage"]) == {"try", "buy"}
     assert sum(s["won"] for s in doc["sellers"]) == doc["kpis"]["buyers"]
+    assert doc["seller_roles"][0]["sellers"] == 4
+
+
+def team_file(tmp_path, sellers: int) -> str:
+    """A small scenario with a team of `sellers` at Try and Buy, saved as YAML."""
+    spec = make_scenario(
+        sales={"sellers": sellers, "stages": ["define", "deliver"]},
+        stages__try__pass_prob=0.6,
+        stages__buy__pass_prob=0.5,
+        stages__try__duration={"exponential": {"mean_days": 0.5}},
+    )
+    path = tmp_path / "team.yaml"
+    path.write_text(spec.to_yaml(), encoding="utf-8")
+    return str(path)
+
+
+def invoke(*args: str) -> str:
+    """The command's output, once it has succeeded."""
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_report_lists_each_seller_with_the_numbers_of_the_json(tmp_path) -> None:
+    """The "Sales team" table has a line per seller saying the leads and wins the JSON has."""
+    path = team_file(tmp_path, 3)
+    doc = json.loads(invoke("run", path, "--seed", "1", "--json"))
+    text = invoke("run", path, "--seed", "1")
+    assert "Sales team" in text and "Sales roles" not in text  # one role: no roles table
+    for seller in doc["sellers"]:
+        line = next(x for x in text.splitlines() if x.strip().startswith(seller["name"] + " "))
+        assert line.split()[3:5] == [f"{seller['leads']:,}", f"{seller['won']:,}"]
+    team = text[text.index("Sales team") :].splitlines()
+    assert max(len(line) for line in team) <= 80
+
+
+def test_a_long_team_shows_its_roles_and_both_ends(tmp_path) -> None:
+    """15 sellers: the roles' line, the 6 best and 6 worst closers, and 3 left out."""
+    text = invoke("run", team_file(tmp_path, 15), "--seed", "1")
+    assert "Sales roles" in text
+    assert sum(line.strip().startswith("Seller ") for line in text.splitlines()) == 12
+    assert "3 sellers between the best and the worst closers are not shown" in text
+
+
+def test_report_speaks_russian(tmp_path) -> None:
+    """In Russian the table, the default names and the role are Russian."""
+    text = invoke("--lang", "ru", "run", team_file(tmp_path, 3), "--seed", "1")
+    assert "Отдел продаж" in text
+    assert any(line.split()[:3] == ["Продавец", "1", "продавец"] for line in text.splitlines())
+
+
+def test_replications_band_each_seller_in_the_json(tmp_path) -> None:
+    """With --reps the numbers are a mean with p5 and p95; the roles are means per run."""
+    path = team_file(tmp_path, 2)
+    doc = json.loads(
+        invoke("run", path, "--seed", "1", "--reps", "3", "--backend", "serial", "--json")
+    )
+    won = doc["sellers"][0]["won"]
+    assert set(won) == {"mean", "p5", "p95"} and won["p5"] <= won["mean"] <= won["p95"]
+    total = sum(s["won"]["mean"] for s in doc["sellers"])
+    assert total == pytest.approx(doc["kpis"]["buyers"]["mean"])
+    assert doc["seller_roles"][0]["won"] == pytest.approx(total)

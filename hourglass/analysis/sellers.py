@@ -7,12 +7,14 @@ the team's; a role's are the sum of its sellers'.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from hourglass.analysis.intervals import wilson
+from hourglass.i18n import _
 from hourglass.log import FIRST_REASON, INSIDE, PASSED, EventLog, Run
 from hourglass.stages import FUNNEL, WENT_COLD
 
@@ -32,8 +34,32 @@ SUMMED = (
 )
 """The seller table's columns that add up over sellers (to a role's, to the team's)."""
 
-REPORTED = ("leads", "visits", "won", "lost", "revenue", "utilization", "mean_wait_days")
+REPORTED = (
+    "leads",
+    "visits",
+    "won",
+    "lost",
+    "revenue",
+    "utilization",
+    "mean_wait_days",
+    "mean_cycle_days",
+)
 """A seller's headline numbers, the ones `run --json` bands over replications."""
+
+
+DEFAULT_NAME = re.compile(r"Seller (\d+)")
+"""How the engine names the people of a team the scenario does not name."""
+
+
+def seller_name(name: str) -> str:
+    """A seller's name to show: the engine's default names in the reader's language."""
+    numbered = DEFAULT_NAME.fullmatch(name)
+    return _("Seller {number}").format(number=numbered[1]) if numbered else name
+
+
+def role_name(role: str) -> str:
+    """A sales role to show: the default role of an unnamed team in the reader's language."""
+    return _("seller") if role == "seller" else role.replace("_", " ")
 
 
 @dataclass(frozen=True)
@@ -75,7 +101,7 @@ def seller_report(run: Run) -> SellerReport:
     outcome = v["outcome"][counted]
     lost = outcome >= FIRST_REASON
     won, revenue = _closed(log, start, n)
-    cycles, cycle_days = _cycles(log, counted, n)
+    leads, cycles, cycle_days = _leads_and_cycles(log, counted, n)
     table = pd.DataFrame(
         {
             "seller": np.arange(n),
@@ -83,7 +109,7 @@ def seller_report(run: Run) -> SellerReport:
             "role": [role for _, role in log.sellers],
             "capacity": np.asarray(log.seller_capacity, dtype=np.int64),
             "seat_days": np.asarray(log.seller_capacity, dtype=float) * (end - start),
-            "leads": _distinct_leads(v["prospect"][counted], who, n),
+            "leads": leads,
             "visits": np.bincount(who, minlength=n),
             "won": won,
             "lost": np.bincount(who[lost], minlength=n),
@@ -116,18 +142,15 @@ def _share(num: pd.Series, den: pd.Series) -> pd.Series:
     return num.div(den.where(den > 0))
 
 
-def _distinct_leads(prospects: np.ndarray, who: np.ndarray, n: int) -> np.ndarray:
-    pairs = np.unique(np.stack([who, prospects.astype(np.int64)]), axis=1)
-    return np.bincount(pairs[0], minlength=n)
-
-
 def _closed(log: EventLog, start: float, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Per seller: first purchases in the window they closed, and those purchases' value."""
     v, p = log.visits, log.purchases
     served = np.flatnonzero(v["seller"] >= 0)
     order = served[np.lexsort((v["enter"][served], v["prospect"][served]))]
-    last = np.append(v["prospect"][order][1:] != v["prospect"][order][:-1], True)
-    closer = pd.Series(v["seller"][order][last], index=v["prospect"][order][last])
+    prospect = v["prospect"][order]
+    last = np.ones(len(order), dtype=bool)  # each prospect's last worked visit
+    last[:-1] = prospect[1:] != prospect[:-1]
+    closer = pd.Series(v["seller"][order][last], index=prospect[last])
     first = (p["kind"] == 0) & (p["time"] >= start)
     by = closer.reindex(p["customer"][first]).to_numpy()
     credited = np.isfinite(by)
@@ -138,22 +161,29 @@ def _closed(log: EventLog, start: float, n: int) -> tuple[np.ndarray, np.ndarray
     )
 
 
-def _cycles(log: EventLog, counted: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per seller: leads whose visits with them have all ended, and those spans' total days."""
+def _leads_and_cycles(log: EventLog, counted: np.ndarray, n: int) -> tuple[np.ndarray, ...]:
+    """Per seller: distinct leads, the leads done with (all their visits ended), their days.
+
+    A lead's days run from entering its first visit with the seller to leaving its last.
+    """
     v = log.visits
-    spans = pd.DataFrame(
-        {
-            "seller": v["seller"][counted],
-            "prospect": v["prospect"][counted],
-            "enter": v["enter"][counted],
-            "exit": v["exit"][counted],
-        }
-    ).groupby(["seller", "prospect"])
-    first, last, open_ = spans["enter"].min(), spans["exit"].max(), spans["exit"].count()
-    ended = open_ == spans["exit"].size()  # count() leaves out the visits still inside
-    days = (last - first)[ended].groupby(level="seller").agg(["count", "sum"])
-    days = days.reindex(range(n), fill_value=0)
-    return days["count"].to_numpy(), days["sum"].to_numpy(dtype=float)
+    people = len(log.prospects["arrival"]) + 1
+    pair = v["seller"][counted].astype(np.int64) * people + v["prospect"][counted]
+    order = np.argsort(pair, kind="stable")
+    keys, starts = np.unique(pair[order], return_index=True)
+    seller = keys // people
+    exits = v["exit"][counted][order]
+    if not len(keys):
+        return np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n)
+    ended = np.logical_and.reduceat(np.isfinite(exits), starts)
+    span = np.maximum.reduceat(exits, starts) - np.minimum.reduceat(
+        v["enter"][counted][order], starts
+    )
+    return (
+        np.bincount(seller, minlength=n),
+        np.bincount(seller[ended], minlength=n),
+        np.bincount(seller[ended], weights=span[ended], minlength=n),
+    )
 
 
 def _busy_days(log: EventLog, served: np.ndarray, n: int) -> np.ndarray:
@@ -167,32 +197,44 @@ def _busy_days(log: EventLog, served: np.ndarray, n: int) -> np.ndarray:
 
 
 def _stage_rows(log: EventLog, counted: np.ndarray) -> pd.DataFrame:
+    """Per seller and stage they worked: visits, passed, lost, still inside."""
     v = log.visits
+    stages = len(FUNNEL)
+    cell = v["seller"][counted].astype(np.int64) * stages + v["stage"][counted]
+    size = len(log.sellers) * stages
     outcome = v["outcome"][counted]
-    visits = pd.DataFrame(
+    counts = {
+        "visits": np.bincount(cell, minlength=size),
+        "passed": np.bincount(cell[outcome == PASSED], minlength=size),
+        "lost": np.bincount(cell[outcome >= FIRST_REASON], minlength=size),
+        "inside": np.bincount(cell[outcome == INSIDE], minlength=size),
+    }
+    worked = np.flatnonzero(counts["visits"])
+    return pd.DataFrame(
         {
-            "seller": v["seller"][counted].astype(np.int64),
-            "stage": np.asarray(FUNNEL)[v["stage"][counted]],
-            "visits": 1,
-            "passed": (outcome == PASSED).astype(np.int64),
-            "lost": (outcome >= FIRST_REASON).astype(np.int64),
-            "inside": (outcome == INSIDE).astype(np.int64),
+            "seller": worked // stages,
+            "stage": np.asarray(FUNNEL)[worked % stages],
+            **{name: column[worked] for name, column in counts.items()},
         }
     )
-    return visits.groupby(["seller", "stage"], as_index=False).sum()
 
 
 def _loss_rows(log: EventLog, counted: np.ndarray) -> pd.DataFrame:
+    """Per seller, stage and reason: the leads lost while the seller worked them."""
     v = log.visits
     lost = counted & (v["outcome"] >= FIRST_REASON)
-    rows = pd.DataFrame(
+    stages, reasons = len(FUNNEL), len(log.reasons)
+    cell = v["seller"][lost].astype(np.int64) * stages + v["stage"][lost]
+    cell = cell * reasons + v["outcome"][lost] - FIRST_REASON
+    cells, counts = np.unique(cell, return_counts=True)
+    return pd.DataFrame(
         {
-            "seller": v["seller"][lost].astype(np.int64),
-            "stage": np.asarray(FUNNEL)[v["stage"][lost]],
-            "reason": np.asarray(log.reasons)[v["outcome"][lost] - FIRST_REASON],
+            "seller": cells // (stages * reasons),
+            "stage": np.asarray(FUNNEL)[cells // reasons % stages],
+            "reason": np.asarray(log.reasons)[cells % reasons],
+            "lost": counts,
         }
     )
-    return rows.groupby(["seller", "stage", "reason"]).size().rename("lost").reset_index()
 
 
 def _cold_rows(log: EventLog, start: float) -> pd.DataFrame:
@@ -216,6 +258,12 @@ def _cold_rows(log: EventLog, start: float) -> pd.DataFrame:
         role = names[seen.argmax()] if len(names) else roles[0]
         rows.append((str(role), FUNNEL[stage], int(count)))
     return pd.DataFrame(rows, columns=columns)
+
+
+def seller_table(report: SellerReport, reps: int = 1) -> pd.DataFrame:
+    """Per seller, in the team's order: the sums (mean per run over `reps`) and ratios."""
+    table = report.sellers.groupby(["seller", "name", "role"], sort=True)[list(SUMMED)].sum()
+    return with_ratios(table.div(reps).reset_index())
 
 
 def role_table(report: SellerReport, reps: int = 1) -> pd.DataFrame:
@@ -282,8 +330,8 @@ def seller_records(report: SellerReport, reps: int) -> list[dict]:
         first = rows.iloc[0]
         record = {"name": first["name"], "role": first["role"], "capacity": int(first["capacity"])}
         for column in REPORTED:
-            values = rows[column].to_numpy(dtype=float)
-            record[column] = values[0] if reps == 1 else _band(values)
+            values = rows[column]
+            record[column] = values.iloc[0].item() if reps == 1 else _band(values.to_numpy(float))
         mine = stages[stages["seller"] == seller]
         record["by_stage"] = {
             row.stage: {

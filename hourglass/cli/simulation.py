@@ -119,6 +119,7 @@ def run(
             "reps": result.reps,
             "stages": stages,
             "kpis": kpis,
+            **report.seller_block(result),
         }
         if spec.committee is not None:
             doc["committee"] = {

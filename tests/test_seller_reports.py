@@ -12,15 +12,19 @@ from typer.testing import CliRunner
 import hourglass as hg
 from hourglass.analysis import metrics
 from hourglass.analysis.sellers import (
-    role_table,
+    Standout,
+    sales_roles,
     seller_records,
     seller_report,
     stacked,
     stage_conversion,
+    standout,
 )
 from hourglass.cli import app
+from hourglass.i18n import language
 from hourglass.log import FIRST_REASON, INSIDE, PASSED, EventLog, Run
 from tests.helpers import make_scenario
+from tests.test_dashboard import figures, open_page, values
 
 NAN = math.nan
 REASONS = ("no_action", "went_cold", "lost_to_competitor")
@@ -111,8 +115,8 @@ def test_each_seller_matches_the_hand_count(report) -> None:
         "cycles": [3, 2, 1],
         "mean_cycle_days": [16 / 3, 6.0, 3.0],
     }
-    for column, values in expected.items():
-        assert table.loc[["Ann", "Bob", "Cy"], column].tolist() == pytest.approx(values), column
+    for column, numbers in expected.items():
+        assert table.loc[["Ann", "Bob", "Cy"], column].tolist() == pytest.approx(numbers), column
 
 
 def test_losses_by_stage_and_reason(report) -> None:
@@ -126,14 +130,14 @@ def test_losses_by_stage_and_reason(report) -> None:
 
 def test_a_lead_lost_waiting_goes_to_the_role_working_its_stage(report) -> None:
     """Try is worked mostly by the AEs (3 visits of 5), so the cold lead there is theirs."""
-    roles = role_table(report).set_index("role")
+    roles = sales_roles(report).set_index("role")
     assert roles["lost_waiting"].to_dict() == {"sdr": 0, "ae": 1}
     assert roles.loc["ae", "sellers"] == 2
 
 
 def test_roles_are_the_sum_of_their_sellers(report) -> None:
     """The AEs' leads, wins and revenue add up; their utilisation is over their joint seats."""
-    ae = role_table(report).set_index("role").loc["ae"]
+    ae = sales_roles(report).set_index("role").loc["ae"]
     assert (ae["leads"], ae["won"], ae["revenue"]) == (4, 3, 180.0)
     assert ae["utilization"] == pytest.approx(25.0 / 300.0)
 
@@ -177,7 +181,7 @@ def test_baseline_sellers_sum_to_its_kpis() -> None:
     weighted = (sellers["busy_days"].sum()) / sellers["seat_days"].sum()
     assert weighted == pytest.approx(team["seller_utilization"], rel=1e-12)
     assert (
-        sellers["visits"].sum() + role_table(seller_report(run))["lost_waiting"].sum()
+        sellers["visits"].sum() + sales_roles(seller_report(run))["lost_waiting"].sum()
         <= (team["leads_to_sellers"])
     )
 
@@ -254,3 +258,58 @@ def test_replications_band_each_seller_in_the_json(tmp_path) -> None:
     total = sum(s["won"]["mean"] for s in doc["sellers"])
     assert total == pytest.approx(doc["kpis"]["buyers"]["mean"])
     assert doc["seller_roles"][0]["won"] == pytest.approx(total)
+
+
+def test_the_standout_seller_is_compared_with_the_rest(report) -> None:
+    """At Buy Bob passed 2 of 2 and the others 1 of 2: 50 points up, too few to be sure."""
+    best = standout(report, "buy")
+    assert (best.name, best.gap) == ("Bob", 0.5)
+    assert best.low < 0 < best.high
+
+
+def test_the_page_answers_short_of_time_or_with_the_best_closer() -> None:
+    """A busy team is the answer before skill; a clear closer is named with the interval."""
+    from hourglass.app.pages.sales_team import answer
+
+    busy = {"seller_utilization": 0.97, "lost_waiting": 640.0}
+    assert answer(busy, None, "en") == (
+        "Sellers are busy 97% of the time; leads lost waiting: 640 per run"
+    )
+    calm = {"seller_utilization": 0.6, "lost_waiting": 0.0}
+    best = Standout("Seller 3", "buy", 0.12, 0.05, 0.19)
+    assert answer(calm, best, "en") == (
+        "Best closer: Seller 3, +12.0 pp against the rest of the team at Buy [+5.0, +19.0]"
+    )
+    with language("ru"):
+        assert answer(calm, best, "ru") == (
+            "Лучше всех закрывает сделки Продавец 3: +12.0 п. п. к остальным на этапе "
+            "«Купить» [+5.0, +19.0]"
+        )
+
+
+def test_the_page_shows_the_team_in_english() -> None:
+    """Baseline: 12 identical sellers, so no one stands out; the busy metric is their mean."""
+    at = open_page("sales-team")
+    assert [h.value for h in at.header] == ["Sales team · baseline"]
+    assert at.subheader[0].value.startswith("No seller stands out at Buy: the best, Seller ")
+    table = at.dataframe[0].value
+    assert list(table["name"]) == [f"Seller {i}" for i in range(1, 13)]
+    busy = next(m for m in at.metric if m.label == "Seller utilisation")
+    assert busy.value == f"{table['utilization'].mean():.1%}"  # one seat each
+    conversion, utilization = figures(at)
+    assert [t.name for t in conversion.data] == ["Try", "Buy"]
+    assert list(conversion.data[0].x) == ["Team", *table["name"]]
+    assert len(values(utilization.data[0].y)) == 12
+
+
+def test_the_page_speaks_russian() -> None:
+    """In Russian: the heading, the answer, the KPI's label, the names and the figures."""
+    at = open_page("sales-team", language="ru")
+    assert [h.value for h in at.header] == ["Отдел продаж · baseline"]
+    assert at.subheader[0].value.startswith("На этапе «Купить» никто не")  # noqa: RUF001
+    assert "Загрузка продавцов" in [m.label for m in at.metric]
+    assert at.dataframe[0].value["role"].unique().tolist() == ["продавец"]
+    conversion, utilization = figures(at)
+    assert conversion.layout.title.text.startswith("Конверсия по продавцам")
+    assert list(conversion.data[1].x)[:2] == ["Отдел", "Продавец 1"]
+    assert utilization.layout.title.text == "Загрузка каждого продавца"

@@ -266,7 +266,7 @@ def seller_table(report: SellerReport, reps: int = 1) -> pd.DataFrame:
     return with_ratios(table.div(reps).reset_index())
 
 
-def role_table(report: SellerReport, reps: int = 1) -> pd.DataFrame:
+def sales_roles(report: SellerReport, reps: int = 1) -> pd.DataFrame:
     """Per role, in the team's order: its sellers' sums (mean per run), ratios, lost waiting."""
     table = report.sellers
     order = list(dict.fromkeys(table["role"]))
@@ -359,5 +359,35 @@ def _band(values: np.ndarray) -> dict[str, float]:
 def role_records(report: SellerReport, reps: int) -> list[dict]:
     """Each role as a record, means per run: its sellers' sums, utilisation, waits."""
     shown = ["role", "sellers", "leads", "visits", "won", "lost", "revenue", "utilization"]
-    table = role_table(report, reps)
+    table = sales_roles(report, reps)
     return table[[*shown, "mean_wait_days", "lost_waiting"]].to_dict("records")
+
+
+@dataclass(frozen=True)
+class Standout:
+    """The seller who converts best at a stage, against the rest of the team."""
+
+    name: str
+    stage: str
+    gap: float
+    """The seller's conversion minus the rest of the team's (a share: 0.12 is 12 points)."""
+    low: float
+    high: float
+    """The gap's 95% interval (Newcombe's hybrid score interval, from Wilson intervals)."""
+
+
+def standout(report: SellerReport, stage: str) -> Standout | None:
+    """The seller with the highest conversion at `stage`, against the others pooled.
+
+    None if fewer than two sellers decided leads there.
+    """
+    rows = stage_conversion(report).query("stage == @stage and passed + lost > 0")
+    if len(rows) < 2:
+        return None
+    best = rows.loc[rows["conversion"].idxmax()]
+    rest = rows.drop(index=best.name)
+    other = wilson(int(rest["passed"].sum()), int(rest["passed"].sum() + rest["lost"].sum()))
+    gap = best["conversion"] - other.value
+    below = np.hypot(best["conversion"] - best["low"], other.high - other.value)
+    above = np.hypot(best["high"] - best["conversion"], other.value - other.low)
+    return Standout(str(best["name"]), stage, float(gap), float(gap - below), float(gap + above))

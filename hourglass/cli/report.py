@@ -143,7 +143,7 @@ def print_sellers(report: hourglass.analysis.sellers.SellerReport, reps: int) ->
     """One line per seller; a long team shows its roles, its best and worst closers."""
     import pandas as pd
 
-    from hourglass.analysis.sellers import role_name, role_table, seller_name, seller_table
+    from hourglass.analysis.sellers import role_name, sales_roles, seller_name, seller_table
 
     sellers = seller_table(report, reps)
     headings = (_("leads"), _("won"), _("lost"), _("revenue"), _("busy"), _("wait hours"))
@@ -154,7 +154,7 @@ def print_sellers(report: hourglass.analysis.sellers.SellerReport, reps: int) ->
             (_("role"),),
             (_("sellers"), *headings[:-1], _("lost waiting")),
         )
-        for row in role_table(report, reps).itertuples():
+        for row in sales_roles(report, reps).itertuples():
             roles.add_row(
                 role_name(row.role),
                 str(row.sellers),

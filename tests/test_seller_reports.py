@@ -282,8 +282,8 @@ def test_the_page_answers_short_of_time_or_with_the_best_closer() -> None:
     )
     with language("ru"):
         assert answer(calm, best, "ru") == (
-            "Лучше всех закрывает сделки Продавец 3: +12.0 п. п. к остальным на этапе "
-            "«Купить» [+5.0, +19.0]"
+            "Лучше всех закрывает сделки Продавец 3: +12.0 п. п. в сравнении с остальными на "  # noqa: RUF001
+            "этапе «Купить» [+5.0, +19.0]"
         )
 
 
@@ -295,10 +295,10 @@ def test_the_page_shows_the_team_in_english() -> None:
     table = at.dataframe[0].value
     assert list(table["name"]) == [f"Seller {i}" for i in range(1, 13)]
     busy = next(m for m in at.metric if m.label == "Seller utilisation")
-    assert busy.value == f"{table['utilization'].mean():.1%}"  # one seat each
+    assert busy.value == f"{table['utilization'].mean() / 100:.1%}"  # one seat each
     conversion, utilization = figures(at)
     assert [t.name for t in conversion.data] == ["Try", "Buy"]
-    assert list(conversion.data[0].x) == ["Team", *table["name"]]
+    assert list(conversion.data[0].x) == ["<b>Team</b>", *table["name"]]
     assert len(values(utilization.data[0].y)) == 12
 
 
@@ -311,5 +311,5 @@ def test_the_page_speaks_russian() -> None:
     assert at.dataframe[0].value["role"].unique().tolist() == ["продавец"]
     conversion, utilization = figures(at)
     assert conversion.layout.title.text.startswith("Конверсия по продавцам")
-    assert list(conversion.data[1].x)[:2] == ["Отдел", "Продавец 1"]
-    assert utilization.layout.title.text == "Загрузка каждого продавца"
+    assert list(conversion.data[1].x)[:2] == ["<b>Отдел</b>", "Продавец 1"]
+    assert utilization.layout.title.text.startswith("Загрузка каждого продавца (пунктир")

@@ -7,8 +7,11 @@ import plotly.graph_objects as go
 
 from hourglass.analysis.sellers import seller_name
 from hourglass.i18n import _
-from hourglass.plots.style import LOST, PALETTE, UPPER
+from hourglass.plots.style import LOST, UPPER
 from hourglass.stages import LABELS
+
+STAGE_COLOURS = ("#2f6db5", "#8e6bbf", "#d4a017", "#5b8c99", "#2e9e6a")
+"""A colour per worked stage; none is red, the colour of what is lost."""
 
 
 def seller_conversion_figure(
@@ -18,7 +21,8 @@ def seller_conversion_figure(
 
     `sellers` and `team` are `analysis.sellers.stage_conversion` tables, by seller and by team.
     """
-    everyone = pd.concat([team.assign(name=_("Team")), sellers], ignore_index=True)
+    team_name = "<b>" + _("Team") + "</b>"  # the team's bars stand apart from its people's
+    everyone = pd.concat([team.assign(name=team_name), sellers], ignore_index=True)
     order = list(dict.fromkeys(everyone["name"]))
     fig = go.Figure()
     for i, (stage, rows) in enumerate(everyone.groupby("stage", sort=False)):
@@ -28,7 +32,7 @@ def seller_conversion_figure(
             x=[seller_name(name) for name in rows.index],
             y=rows["conversion"],
             name=label,
-            marker_color=PALETTE[i % len(PALETTE)],
+            marker_color=STAGE_COLOURS[i % len(STAGE_COLOURS)],
             error_y={
                 "type": "data",
                 "symmetric": False,
@@ -82,15 +86,10 @@ def utilization_figure(sellers: pd.DataFrame, team: float, *, title: str = "") -
         )
         + "<extra></extra>",
     )
-    fig.add_hline(
-        y=team,
-        line_dash="dash",
-        line_color="#333333",
-        annotation_text=_("team {share:.0%}").format(share=team),
-        annotation_position="top left",
-    )
+    fig.add_hline(y=team, line_dash="dash", line_color="#333333")
     fig.update_layout(
-        title=title or _("How busy each seller is"),
+        title=title
+        or _("How busy each seller is (dashed: the team, {share:.0%})").format(share=team),
         yaxis={"title": _("share of seat-time working"), "tickformat": ".0%"},
         yaxis_range=[0, 1.15],  # room for the bars' values above 100%
         xaxis={"automargin": True, "title": None},

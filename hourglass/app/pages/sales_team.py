@@ -49,10 +49,6 @@ def show(choice: state.Choice) -> None:
     st.subheader(answer(kpis, hg.analysis.standout(report, closing), choice.labels))
     for column, kpi in zip(st.columns(len(TEAM_KPIS)), TEAM_KPIS, strict=True):
         widgets.kpi_metric(column, kpi, kpis[kpi], choice.language)
-    sellers = hg.analysis.seller_table(report, reps)
-    st.dataframe(
-        shown_table(sellers), hide_index=True, width="stretch", column_config=table_columns()
-    )
     st.caption(
         _(
             "Means per run over {reps} runs (seed {seed}), counted after the warm-up. A sale "
@@ -60,6 +56,7 @@ def show(choice: state.Choice) -> None:
             "busy is the share of the seller's seat-time spent working."
         ).format(reps=reps, seed=seed)
     )
+    sellers = hg.analysis.seller_table(report, reps)
     conversion = hg.analysis.stage_conversion(report)
     team = hg.analysis.stage_conversion(report, by="team")
     widgets.chart(
@@ -69,6 +66,9 @@ def show(choice: state.Choice) -> None:
     )
     widgets.chart(
         hg.plots.utilization_figure(sellers, kpis["seller_utilization"]), "seller-utilization"
+    )
+    st.dataframe(
+        shown_table(sellers), hide_index=True, width="stretch", column_config=table_columns()
     )
     widgets.csv_button(
         shown_table(sellers).rename(columns=headers()), _("Sales team (CSV)"), "sales-team"
@@ -100,11 +100,12 @@ def answer(kpis: dict, best: Standout | None, labels: str) -> str:
 
 
 def shown_table(sellers: pd.DataFrame) -> pd.DataFrame:
-    """The seller table to read: names and roles in the reader's language, waits in hours."""
+    """The seller table to read: names in the reader's language, busy in %, waits in hours."""
     return sellers.assign(
         name=sellers["name"].map(seller_name),
         role=sellers["role"].map(role_name),
         revenue=sellers["revenue"].round(),
+        utilization=100 * sellers["utilization"],
         wait_hours=sellers["mean_wait_days"] * HOURS_PER_DAY,
     )[list(headers())]
 
@@ -130,7 +131,7 @@ def table_columns() -> dict:
     formats = {
         **dict.fromkeys(("leads", "won", "lost"), "%.0f"),
         "revenue": "localized",
-        "utilization": "percent",
+        "utilization": "%.0f%%",
         "wait_hours": "%.1f",
         "mean_cycle_days": "%.1f",
     }

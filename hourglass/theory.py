@@ -311,3 +311,16 @@ def _expected_repeats(plan: Plan, days: float) -> float:
     p = repeat.simple.dropout_prob
     # purchases until the first drop-out, on a Poisson clock: (1 - e^(-rate p)) / p
     return rate if p == 0 else float(-np.expm1(-rate * p) / p)
+
+
+def erlang_c_decay(lam: float, mu: float, c: int, k: float) -> float:
+    """M/M/c, first come first served: the mean of e^(-k W) over the waits W.
+
+    From the Erlang C wait distribution, P(W = 0) = 1 - C and P(W > t) = C e^(-(c mu - lam) t):
+    E[e^(-k W)] = 1 - C + C (c mu - lam) / (c mu - lam + k). It is the share of a stage's
+    chance that a lead keeps when its chance decays as e^(-k w) with its wait w.
+    """
+    if lam >= c * mu:
+        return 0.0
+    waiting, drain = erlang_c(lam, mu, c), c * mu - lam
+    return 1.0 - waiting + waiting * drain / (drain + k)

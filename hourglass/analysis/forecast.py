@@ -88,8 +88,8 @@ def monthly_spend(scenario: Scenario, start: datetime.date, days: int) -> pd.Dat
     The lines are the paid channels and levers with a budget, then the sellers' pay.
     """
     spend = {line: line_spend_per_day(scenario, line, days) for line in budget_lines(scenario)}
-    if scenario.sales is not None and scenario.sales.cost_per_seller_per_month:
-        pay = scenario.sales.sellers * scenario.sales.cost_per_seller_per_month
+    if scenario.sales is not None and scenario.sales.pay_per_month:
+        pay = scenario.sales.pay_per_month
         spend[SELLERS] = np.full(days, pay / DAYS_PER_MONTH)
     dates = pd.date_range(pd.Timestamp(start), periods=days, freq="D")
     frame = pd.DataFrame(spend, index=dates.to_period("M"))

@@ -337,7 +337,7 @@ def check_lines(path: Path, spec: hourglass.Scenario) -> list[str]:
     work = estimate_work(spec)
     too_large = work.over_limit()
     channels = [*spec.channels.paid, *(["organic"] if spec.channels.organic else [])]
-    sellers = spec.sales.sellers if spec.sales else 0
+    sellers = spec.sales.headcount if spec.sales else 0
     summary = _(
         "{file}: {verdict}: '{name}', {days} days, market {market}, channels {channels}, "
         "{sellers} sellers, referrals {referrals}"

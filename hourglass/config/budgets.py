@@ -70,9 +70,7 @@ def spend_per_day(scenario: Scenario, days: int) -> np.ndarray:
     for per_month, plan in _money_specs(scenario).values():
         monthly += spend_by_month(per_month, plan, months)
     month = (np.arange(days) / DAYS_PER_MONTH).astype(np.int64)
-    sellers = (
-        scenario.sales.sellers * scenario.sales.cost_per_seller_per_month if scenario.sales else 0
-    )
+    sellers = scenario.sales.pay_per_month if scenario.sales else 0
     return (monthly[month] + sellers) / DAYS_PER_MONTH
 
 

@@ -156,7 +156,7 @@ class Scenario(Model):
     @property
     def worked(self) -> dict[str, str]:
         """Each funnel stage a seller works, with the seller stage working it."""
-        return {SELLER_BESIDE[w]: w for w in self.sales.stages} if self.sales else {}
+        return {SELLER_BESIDE[w]: w for w in self.sales.worked_stages} if self.sales else {}
 
 
 def _set_path(data: dict[str, Any], path: str, value: Any) -> None:

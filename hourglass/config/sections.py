@@ -26,6 +26,18 @@ from hourglass.config.response import (
     effective_spend,
     spend_by_month,
 )
+from hourglass.config.sellers import (
+    MAX_SELLERS as MAX_SELLERS,
+)
+from hourglass.config.sellers import (
+    Headcount,
+    LeadsAtOnce,
+    Qualification,
+    Routing,
+    SalesRole,
+    SpeedToLead,
+    check_roles_form,
+)
 from hourglass.i18n import _
 from hourglass.stages import (
     ACTIVE_CLASSES,
@@ -33,11 +45,15 @@ from hourglass.stages import (
     DISQUALIFIED,
     HOURGLASS,
     REFUSED_BY,
+    SELLER_STAGES,
     WENT_COLD,
     LoyaltyClass,
     SellerStageName,
     StageName,
 )
+
+DEFAULT_SELLER_STAGES = ("define", "deliver")
+"""The stages a team of the old form works unless it lists its own."""
 
 MAX_MARKET = 500_000_000
 """Largest addressable market: the engine keeps one bit per person."""
@@ -169,35 +185,30 @@ class Stages(Model):
         return getattr(self, "try_" if name == "try" else name)
 
 
-class Qualification(Model):
-    """Early qualification: a share of the leads a seller would lose get a fast "no"."""
-
-    share: Probability
-    duration: Duration
-
-
-MAX_SELLERS = 100_000
-"""The largest sales team a scenario may have."""
-
-
 class Sales(Model):
     """The sales team: sellers work beside the customer stages listed in `stages`.
 
     A seller carries up to `leads_per_seller` leads at once (B2B deals run side by side);
-    a worked stage's duration is the time a lead holds one of those places.
+    a worked stage's duration is the time a lead holds one of those places. The team is
+    either one role of `sellers` alike, or people in `roles` (see `config.sellers`).
     """
 
-    sellers: Annotated[int, Field(ge=1, le=MAX_SELLERS)]
-    leads_per_seller: Annotated[int, Field(ge=1, le=1000)] = 1
-    stages: list[SellerStageName] = ["define", "deliver"]
+    sellers: Headcount | None = None
+    leads_per_seller: LeadsAtOnce | None = None
+    stages: list[SellerStageName] | None = None
     patience: Duration | None = None
     skill: dict[SellerStageName, Multiplier] = {}
     qualification: Qualification | None = None
-    cost_per_seller_per_month: NonNegativeFloat = 0.0
+    cost_per_seller_per_month: NonNegativeFloat | None = None
+    roles: dict[Name, SalesRole] | None = None
+    routing: Routing = "first_free"
+    speed_to_lead: SpeedToLead | None = None
 
     @field_validator("stages")
     @classmethod
-    def _presale_once(cls, stages: list[str]) -> list[str]:
+    def _presale_once(cls, stages: list[str] | None) -> list[str] | None:
+        if stages is None:
+            return stages
         if len(set(stages)) != len(stages):
             raise ValueError("a seller stage is listed twice")
         late = [s for s in stages if s in ("measure", "engage")]
@@ -208,13 +219,70 @@ class Sales(Model):
         return stages
 
     @model_validator(mode="after")
-    def _skill_where_worked(self) -> Sales:
-        idle = [s for s in self.skill if s not in self.stages and s not in ("measure", "engage")]
+    def _one_team(self) -> Sales:
+        if self.roles is None:
+            if self.sellers is None:
+                raise ValueError(_("give sales.sellers (one role of alike sellers) or sales.roles"))
+        else:
+            check_roles_form(self)
+        worked = self.worked_stages
+        idle = [s for s in self.skill if s not in worked and s not in ("measure", "engage")]
         if idle:
             raise ValueError(
                 f"skill for '{idle[0]}', but the team does not work it: add it to sales.stages"
             )
         return self
+
+    @property
+    def team(self) -> dict[str, SalesRole]:
+        """The roles by name; the old form is one role, "seller"."""
+        if self.roles is not None:
+            return self.roles
+        one = SalesRole(
+            headcount=self.sellers,
+            leads_per_seller=self.leads_per_seller or 1,
+            stages=self.worked_stages,
+            skill={s: m for s, m in self.skill.items() if s not in ("measure", "engage")},
+            cost_per_month=self.cost_per_seller_per_month or 0.0,
+        )
+        return {"seller": one}
+
+    @property
+    def worked_stages(self) -> list[str]:
+        """The seller stages the team works, in the hourglass's order."""
+        if self.roles is None:
+            return list(self.stages if self.stages is not None else DEFAULT_SELLER_STAGES)
+        worked = {s for role in self.roles.values() for s in role.stages}
+        return [s for s in SELLER_STAGES if s in worked]
+
+    @property
+    def stage_skill(self) -> dict[str, float]:
+        """The whole team's multiplier per seller stage, the roles' own included."""
+        merged = dict(self.skill)
+        for role in (self.roles or {}).values():
+            merged.update(role.skill)
+        return merged
+
+    @property
+    def headcount(self) -> int:
+        """Sellers in the team, all roles together."""
+        if self.roles is None:
+            return self.sellers
+        return sum(role.headcount for role in self.roles.values())
+
+    @property
+    def seats(self) -> int:
+        """Leads the team can hold at once, all roles together."""
+        if self.roles is None:
+            return self.sellers * (self.leads_per_seller or 1)
+        return sum(role.headcount * role.leads_per_seller for role in self.roles.values())
+
+    @property
+    def pay_per_month(self) -> float:
+        """What the team costs per month, all roles together."""
+        if self.roles is None:
+            return self.sellers * (self.cost_per_seller_per_month or 0.0)
+        return sum(role.headcount * role.cost_per_month for role in self.roles.values())
 
 
 class BGNBD(Model):

@@ -82,7 +82,7 @@ class Flows:
                 break
             held += reach * self.stay[k]
             reach *= float(plan.mean_pass_prob[k])
-        self.capacity = sales.sellers * sales.leads_per_seller / max(held, 1e-9)
+        self.capacity = sales.seats / max(held, 1e-9)
 
     def _customers(self, plan: Plan) -> None:
         """Loyalty moves as a generator; repeat, referral and move rates per class and day."""

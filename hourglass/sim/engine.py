@@ -12,6 +12,7 @@ itself.
 from __future__ import annotations
 
 import gc
+import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from itertools import count
@@ -24,6 +25,7 @@ from hourglass.config.graph import build_graph
 from hourglass.config.network import SOCIAL_CHANNEL
 from hourglass.config.plan import Plan, compile_plan
 from hourglass.config.scenario import Scenario
+from hourglass.config.sellers import SalesRole
 from hourglass.config.work import CEILING_SLACK, WorkCeilingError, estimate_work
 from hourglass.log import (
     FIRST_REASON,
@@ -48,14 +50,16 @@ from hourglass.sim.streams import (
     Streams,
     child,
 )
-from hourglass.sim.team import Lead, Team
+from hourglass.sim.team import Lead, RoutedTeam, Team
 from hourglass.stages import (
     DAYS_PER_MONTH,
     DEFAULT_LOSS_REASON,
     DISQUALIFIED,
     FUNNEL,
+    HOURGLASS,
     LOYALTY_CLASSES,
     REFUSED_BY,
+    SELLER_BESIDE,
     WENT_COLD,
 )
 
@@ -118,7 +122,7 @@ class _Engine(Journeys, Customers):
     """Holds the SimPy environment and the state that processes share."""
 
     def __init__(self, plan: Plan, seq: np.random.SeedSequence, cohort: list[float]) -> None:
-        self.plan = plan
+        self.plan, self.seq = plan, seq
         self.s = scenario = plan.scenario
         self.cohort = cohort
         rngs = [np.random.default_rng(child(seq, i)) for i in range(len(RUN_STREAMS))]
@@ -203,18 +207,68 @@ class _Engine(Journeys, Customers):
 
     def _setup_sales(self) -> None:
         sales = self.s.sales
-        capacity = sales.sellers * sales.leads_per_seller if sales else 0
-        self.team = Team(capacity, sales.leads_per_seller) if sales else None
-        people = sales.sellers if sales else 0
-        self.sellers = tuple((f"Seller {i + 1}", "seller") for i in range(people))
-        self.seller_capacity = (sales.leads_per_seller,) * people if sales else ()
-        patience = sales.patience if sales else None
-        self.patience = patience.sampler() if patience else None
-        qual = sales.qualification if sales else None
-        self.qual_share = qual.share if qual else 0.0
-        self.qual_duration = qual.duration.sampler() if qual else None
         self.went_cold = FIRST_REASON + self.reasons.index(WENT_COLD)
         self.disqualified = FIRST_REASON + self.reasons.index(DISQUALIFIED)
+        self.team_of: list[Team | RoutedTeam | None] = [None] * (len(FUNNEL) + 1)
+        self.qual_share = [0.0] * len(FUNNEL)
+        self.qual_duration = self.qual_durations = self.patience = self.decay = None
+        self.skill_of: list[list[float]] | None = None
+        self.first_worked = self.worked.index(True) if any(self.worked) else -1
+        self.sellers: tuple[tuple[str, str], ...] = ()
+        self.seller_capacity: tuple[int, ...] = ()
+        if sales is None:
+            return
+        self.patience = sales.patience.sampler() if sales.patience else None
+        self.decay = sales.speed_to_lead
+        roles = sales.team
+        self.skill_of = self._seller_skills(roles)
+        for name, role in roles.items():
+            team = self._role_team(role, len(self.sellers), sales.routing)
+            team.batch = role.batch_days or 0.0
+            prefix = name if sales.roles else "Seller"  # the old form's "Seller 1", ...
+            self.sellers += tuple((who, name) for who in role.names(prefix))
+            self.seller_capacity += (role.leads_per_seller,) * role.headcount
+            qual = sales.qualification if sales.roles is None else role.qualification
+            for stage in role.stages:
+                k = HOURGLASS.index(SELLER_BESIDE[stage])
+                self.team_of[k] = team
+                self.qual_share[k] = qual.share if qual else 0.0
+                if qual and sales.roles:  # each role's own fast "no", drawn stage by stage
+                    self.qual_durations = self.qual_durations or [None] * len(FUNNEL)
+                    self.qual_durations[k] = qual.duration.sampler()
+        if sales.roles is None and sales.qualification:  # one draw for all stages, as ever
+            self.qual_duration = sales.qualification.duration.sampler()
+
+    def _role_team(self, role: SalesRole, first: int, routing: str) -> Team | RoutedTeam:
+        """A role's seats: a heap where first-free routing suffices, else each seller's."""
+        if routing == "first_free":
+            return Team(role.headcount * role.leads_per_seller, role.leads_per_seller, first)
+        return RoutedTeam(role.headcount, role.leads_per_seller, first, routing, self.skill_of)
+
+    def _seller_skills(self, roles: dict[str, SalesRole]) -> list[list[float]] | None:
+        """Each seller's skill per funnel stage, over the role's (folded into the plan).
+
+        None where all sellers of every role are alike. A named seller's skill replaces the
+        role's; a spread draws each unnamed seller's from the run's own stream.
+        """
+        if all(role.identical for role in roles.values()):
+            return None
+        spread_rng = np.random.default_rng(child(self.seq, len(RUN_STREAMS) + 1))
+        skills: list[list[float]] = []
+        for role in roles.values():
+            mine = [HOURGLASS.index(SELLER_BESIDE[stage]) for stage in role.stages]
+            factors = np.ones((role.headcount, len(FUNNEL) + 1))
+            if role.skill_spread is not None:
+                sigma2 = math.log1p(role.skill_spread.cv**2)
+                draws = spread_rng.lognormal(-sigma2 / 2, math.sqrt(sigma2), role.headcount)
+                factors[:, mine] = draws[:, None]
+            for i, seller in enumerate(role.sellers):
+                factors[i, mine] = 1.0
+                for stage, own in seller.skill.items():
+                    k = HOURGLASS.index(SELLER_BESIDE[stage])
+                    factors[i, k] = own / role.skill.get(stage, 1.0)
+            skills += factors.tolist()
+        return skills
 
     def _setup_committee(self) -> None:
         committee = self.s.committee
@@ -235,7 +289,7 @@ class _Engine(Journeys, Customers):
             graph=self.net.graph if self.net else None,
             horizon_days=self.horizon,
             warmup_days=self.s.warmup_days,
-            seats=self.team.capacity if self.team else 0,
+            seats=self.s.sales.seats if self.s.sales else 0,
             channels=self.channels,
             reasons=self.reasons,
             classes=self.classes,

@@ -136,6 +136,9 @@ class Journeys:
         if self.qual_duration is not None:
             flat = self.qual_duration.draw(gens[QUICK_BLOCK], n * stages)
             luck[:, :, QUICK_TIME] = flat.reshape(n, stages)
+        for k, sampler in enumerate(self.qual_durations or ()):
+            if sampler is not None:  # each role's own fast "no"
+                luck[:, k, QUICK_TIME] = sampler.draw(gens[QUICK_BLOCK], n)
         return luck
 
     def _hand_over(self, ids, rows, t, referred, k: int, luck: np.ndarray, channel) -> None:
@@ -189,12 +192,14 @@ class Journeys:
 
         Whoever came earlier has been served already, so the seat, the wait and everything
         the seller's work decides are known now; the visits are logged at once, up to the
-        next worked stage, the purchase or the end of the lead's journey.
+        next stage another role works or no one does, the purchase or the end of the lead's
+        journey.
         """
         pid, k, t, luck = lead.pid, lead.stage, lead.at, lead.luck
         base = (k - lead.first) * FIELDS  # where stage k's luck begins
-        visit, horizon, team = self.visits.add_row, self.horizon, self.team
-        start = team.first_free(t)
+        visit, horizon, team = self.visits.add_row, self.horizon, self.team_of[k]
+        ready = math.ceil(t / team.batch) * team.batch if team.batch else t
+        start = team.first_free(ready)
         cold = t + luck[base + PATIENCE] if self.patience is not None else math.inf
         if cold < start:
             if cold < horizon:
@@ -205,11 +210,15 @@ class Journeys:
         if start >= horizon:
             visit(pid, k, t, math.nan, math.nan, INSIDE, -1)
             return
-        seller = team.seller_at(start)
+        seller = team.seller_at(start, k)
+        skill = self.skill_of[seller] if self.skill_of else None
         wait, done = start - t, start
-        while True:  # the seller stays through consecutive worked stages
-            passes, outcome = self._decide(lead, k, base, t)
-            if not passes and luck[base + QUICK] < self.qual_share:
+        while True:  # the seller stays through the consecutive stages his role works
+            scale = skill[k] if skill else 1.0
+            if k == self.first_worked and self.decay is not None:
+                scale *= self.decay.factor(wait)
+            passes, outcome = self._decide(lead, k, base, t, scale)
+            if not passes and luck[base + QUICK] < self.qual_share[k]:
                 outcome = self.disqualified
                 done += luck[base + QUICK_TIME]
             else:
@@ -221,7 +230,7 @@ class Journeys:
                 team.take(start, done, seller)
                 return
             visit(pid, k, t, done, wait, outcome, seller)
-            if not (passes and self.worked[k + 1]):
+            if not (passes and self.team_of[k + 1] is team):
                 break
             k, t, wait, base = k + 1, done, 0.0, base + FIELDS
         team.take(start, done, seller)
@@ -260,13 +269,16 @@ class Journeys:
         lead.stage, lead.at = k, t
         self._queue_lead(lead)
 
-    def _decide(self, lead: Lead, k: int, base: int, t: float) -> tuple[bool, int]:
+    def _decide(
+        self, lead: Lead, k: int, base: int, t: float, scale: float = 1.0
+    ) -> tuple[bool, int]:
         """Whether the lead passes stage `k`, entered at `t`, and the visit's outcome.
 
-        Its luck comes from `base`.
+        Its luck comes from `base`; `scale` multiplies its chance (the seller's own skill,
+        the decay with its wait).
         """
         month = min(int(t / DAYS_PER_MONTH), self.last_month) if self.last_month else 0
-        prob = lead.probs[month][k]
+        prob = lead.probs[month][k] * scale
         if k == 0 and self.antagonists:
             prob *= (1.0 - self.drag) ** self.antagonists
         if self.boosted[k]:

@@ -33,14 +33,16 @@ class Team:
     Leads reach the team in time order and are served first come, first served, so each
     takes the seat that comes free first, or goes cold before it does; a seat needs no
     event of its own. Seats never taken go to the sellers in order, `per_seller` each;
-    `first` is the role's first seller's index in the run's list of sellers.
+    `first` is the role's first seller's index in the run's list of sellers. With `batch`
+    days, leads are handed to the role in batches, at the end of each such span.
     """
 
-    __slots__ = ("capacity", "first", "free_at", "idle", "per_seller")
+    __slots__ = ("batch", "capacity", "first", "free_at", "idle", "per_seller")
 
     def __init__(self, capacity: int, per_seller: int = 1, first: int = 0) -> None:
         self.capacity = self.idle = capacity
         self.per_seller, self.first = per_seller, first
+        self.batch = 0.0
         self.free_at: list[tuple[float, int]] = []  # a heap of (free at, seller)
 
     def first_free(self, now: float) -> float:
@@ -49,7 +51,7 @@ class Team:
             return now
         return self.free_at[0][0]
 
-    def seller_at(self, start: float) -> int:
+    def seller_at(self, start: float, stage: int) -> int:
         """The seller whose seat a lead starting at `start` (from `first_free`) takes."""
         if self.free_at and self.free_at[0][0] <= start:
             return self.free_at[0][1]
@@ -62,3 +64,52 @@ class Team:
         else:
             self.idle -= 1
             heappush(self.free_at, (until, seller))
+
+
+class RoutedTeam:
+    """One role's sellers, when a lead that finds several free is routed to one of them.
+
+    Leads are still served first come, first served: a lead starts when the first seat
+    comes free; `routing` only picks among the sellers free then (round_robin: the next
+    in turn; least_loaded: the one holding fewest leads; by_skill: the best at the stage,
+    by `skill[seller][stage]`). Each seller's seats are scanned, which costs time with
+    the team's size, so the engine uses `Team` where first-free routing suffices.
+    """
+
+    __slots__ = ("batch", "capacity", "first", "next_up", "routing", "seats", "skill")
+
+    def __init__(
+        self,
+        sellers: int,
+        per_seller: int,
+        first: int,
+        routing: str,
+        skill: list[list[float]] | None,
+    ) -> None:
+        self.capacity, self.first, self.routing = sellers * per_seller, first, routing
+        self.skill, self.batch, self.next_up = skill, 0.0, 0
+        self.seats = [[0.0] * per_seller for _ in range(sellers)]  # when each seat frees
+
+    def first_free(self, now: float) -> float:
+        """When a lead that comes now gets a seat: now, or when the first taken seat frees."""
+        return max(now, min(min(seats) for seats in self.seats))
+
+    def seller_at(self, start: float, stage: int) -> int:
+        """The seller a lead starting at `start` (from `first_free`) at `stage` is routed to."""
+        free = [i for i, seats in enumerate(self.seats) if min(seats) <= start]
+        if self.routing == "round_robin":
+            n = len(self.seats)
+            chosen = min(free, key=lambda i: (i - self.next_up) % n)
+            self.next_up = (chosen + 1) % n
+        elif self.routing == "least_loaded":
+            chosen = max(free, key=lambda i: (sum(t <= start for t in self.seats[i]), -i))
+        elif self.skill is None:  # by skill, but all are alike
+            chosen = free[0]
+        else:  # by skill; among equals, the first
+            chosen = max(free, key=lambda i: (self.skill[self.first + i][stage], -i))
+        return self.first + chosen
+
+    def take(self, start: float, until: float, seller: int) -> None:
+        """Hold `seller`'s seat free at `start` (from `seller_at`) until `until`."""
+        seats = self.seats[seller - self.first]
+        seats[seats.index(min(seats))] = until

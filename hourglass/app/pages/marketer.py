@@ -154,7 +154,7 @@ def levers(scenario: hg.Scenario, labels: str) -> tuple[dict[str, float], dict[s
                 )
         with team:
             st.markdown("**" + _("Sales team") + "**")
-            if scenario.sales:
+            if scenario.sales and scenario.sales.sellers:
                 overrides["sales.sellers"] = st.number_input(
                     _("Sellers"),
                     min_value=1,

@@ -1,0 +1,212 @@
+"""The sales team as people: roles, their sellers, how leads are routed, and speed to lead.
+
+A scenario's `sales.roles` names the roles, for example SDRs who qualify and account
+executives who close:
+
+    sales:
+      routing: by_skill
+      speed_to_lead: {exponential: {half_life_hours: 2}}
+      roles:
+        sdr: {headcount: 4, stages: [design], batch_days: 1,
+              qualification: {share: 0.6, duration: {fixed: {days: 0.02}}}}
+        ae:
+          headcount: 2
+          stages: [define, deliver]
+          sellers: [{name: Anna, skill: {define: 1.3}}, {name: Boris, skill: {define: 0.9}}]
+
+The old form (`sales.sellers`, `leads_per_seller`, `stages`, `skill`) is one role.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from hourglass.config.base import Model, NonNegativeFloat, PositiveFloat, exactly_one
+from hourglass.config.distributions import Duration
+from hourglass.i18n import _
+from hourglass.stages import SellerStageName
+
+if TYPE_CHECKING:
+    from hourglass.config.sections import Sales
+
+MAX_SELLERS = 100_000
+"""The largest sales team a scenario may have."""
+
+Multiplier = Annotated[float, Field(gt=0.0, le=10.0, allow_inf_nan=False)]
+Headcount = Annotated[int, Field(ge=1, le=MAX_SELLERS)]
+LeadsAtOnce = Annotated[int, Field(ge=1, le=1000)]
+SellerName = Annotated[str, Field(min_length=1, max_length=40)]
+Routing = Literal["first_free", "round_robin", "least_loaded", "by_skill"]
+HOURS_PER_DAY = 24.0
+
+
+class Qualification(Model):
+    """Early qualification: a share of the leads a seller would lose get a fast "no"."""
+
+    share: Annotated[float, Field(ge=0.0, le=1.0)]
+    duration: Duration
+
+
+class NamedSeller(Model):
+    """One seller of a role, by name; `skill` replaces the role's for the stages it lists."""
+
+    name: SellerName
+    skill: dict[SellerStageName, Multiplier] = {}
+
+
+class SkillSpread(Model):
+    """Sellers of a role differ: each one's skill is the role's times a draw of mean 1.
+
+    The draws are lognormal with coefficient of variation `cv`, one per seller, fixed for
+    the run by its seed.
+    """
+
+    cv: Annotated[float, Field(gt=0.0, le=2.0, allow_inf_nan=False)]
+
+
+class SalesRole(Model):
+    """A role in the sales team: its people, the stages it works and how well."""
+
+    headcount: Headcount
+    leads_per_seller: LeadsAtOnce = 1
+    stages: Annotated[list[SellerStageName], Field(min_length=1)]
+    skill: dict[SellerStageName, Multiplier] = {}
+    skill_spread: SkillSpread | None = None
+    sellers: list[NamedSeller] = []
+    """Named sellers; the rest of the headcount are "<role> 1", "<role> 2"..."""
+    cost_per_month: NonNegativeFloat = 0.0
+    """Pay per seller and month."""
+    qualification: Qualification | None = None
+    batch_days: PositiveFloat | None = None
+    """Leads reach this role in batches: those that came within each `batch_days` days are
+    handed over together at its end (1: a day's leads, worked from the next morning)."""
+
+    @field_validator("stages")
+    @classmethod
+    def _works_before_the_sale(cls, stages: list[str]) -> list[str]:
+        twice = sorted({s for s in stages if stages.count(s) > 1})
+        if twice:
+            raise ValueError(_("'{stage}' is listed twice").format(stage=twice[0]))
+        late = [s for s in stages if s in ("measure", "engage")]
+        if late:
+            raise ValueError(
+                _("'{stage}' takes no seller time here; set its effect under sales.skill").format(
+                    stage=late[0]
+                )
+            )
+        return stages
+
+    @model_validator(mode="after")
+    def _people_fit(self) -> SalesRole:
+        idle = [s for s in self.skill if s not in self.stages]
+        if idle:
+            raise ValueError(
+                _("skill.{stage}: the role does not work this stage; add it to stages").format(
+                    stage=idle[0]
+                )
+            )
+        if len(self.sellers) > self.headcount:
+            raise ValueError(
+                _("sellers: {named} named, but the headcount is {headcount}").format(
+                    named=len(self.sellers), headcount=self.headcount
+                )
+            )
+        names = [s.name for s in self.sellers]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(_("sellers: '{name}' is named twice").format(name=twice[0]))
+        for i, seller in enumerate(self.sellers):
+            idle = [s for s in seller.skill if s not in self.stages]
+            if idle:
+                raise ValueError(
+                    _("sellers.{i}.skill.{stage}: the role does not work this stage").format(
+                        i=i, stage=idle[0]
+                    )
+                )
+        return self
+
+    def names(self, role: str) -> list[str]:
+        """Each seller's name: the named ones, then "<role> 1", "<role> 2"... for the rest."""
+        named = [s.name for s in self.sellers]
+        return named + [f"{role} {i}" for i in range(len(named) + 1, self.headcount + 1)]
+
+    @property
+    def identical(self) -> bool:
+        """Whether every seller of the role works every stage equally well."""
+        return self.skill_spread is None and not any(s.skill for s in self.sellers)
+
+
+class Exponential(Model):
+    """A decay by half every `half_life_hours` of waiting."""
+
+    half_life_hours: PositiveFloat
+
+
+class SpeedToLead(Model):
+    """How a lead's chance at the first worked stage falls with its wait for a seller.
+
+    Either halves every `exponential.half_life_hours`, or follows `table`: rows of
+    [hours, factor], each factor holding from its hours on (the first row at 0 hours).
+    """
+
+    exponential: Exponential | None = None
+    table: list[tuple[NonNegativeFloat, Annotated[float, Field(ge=0.0, le=1.0)]]] | None = None
+
+    @model_validator(mode="after")
+    def _one_curve(self) -> SpeedToLead:
+        exactly_one(self, ("exponential", "table"))
+        rows = self.table or []
+        if self.table is not None and (not rows or rows[0][0] != 0.0):
+            raise ValueError(_("table: the first row is for 0 hours, e.g. [0, 1.0]"))
+        for i in range(1, len(rows)):
+            if rows[i][0] <= rows[i - 1][0]:
+                raise ValueError(_("table.{i}: the hours must grow from row to row").format(i=i))
+        return self
+
+    @property
+    def decay_per_day(self) -> float:
+        """K in e^(-k w), w the wait in days (exponential curves only)."""
+        return math.log(2.0) * HOURS_PER_DAY / self.exponential.half_life_hours
+
+    def factor(self, wait_days: float) -> float:
+        """The multiplier of the pass probability for a lead that waited `wait_days`."""
+        if self.exponential is not None:
+            return math.exp(-self.decay_per_day * wait_days)
+        hours = wait_days * HOURS_PER_DAY
+        return next(f for h, f in reversed(self.table) if hours >= h)
+
+
+def check_roles_form(sales: Sales) -> None:
+    """In `sales.roles`' form the old form's fields are the roles' own; a stage has one role."""
+    for field in ("sellers", "leads_per_seller", "stages", "cost_per_seller_per_month"):
+        if getattr(sales, field) is not None:
+            raise ValueError(
+                _("{field}: set it on each role under sales.roles, not beside them").format(
+                    field=field
+                )
+            )
+    if sales.qualification is not None:
+        raise ValueError(
+            _("qualification: set it on the role that qualifies (roles.<name>.qualification)")
+        )
+    if not sales.roles:
+        raise ValueError(_("roles: name at least one role"))
+    owner: dict[str, str] = {}
+    for name, role in sales.roles.items():
+        for stage in role.stages:
+            if stage in owner:
+                raise ValueError(
+                    _(
+                        "roles.{role}.stages: '{stage}' is worked by role '{other}' "
+                        "already; each stage has one role"
+                    ).format(role=name, stage=stage, other=owner[stage])
+                )
+            owner[stage] = name
+    worked = [s for s in sales.skill if s not in ("measure", "engage")]
+    if worked:
+        raise ValueError(
+            _("skill.{stage}: set it on the role that works the stage").format(stage=worked[0])
+        )

@@ -313,3 +313,25 @@ def test_the_page_speaks_russian() -> None:
     assert conversion.layout.title.text.startswith("Конверсия по продавцам")
     assert list(conversion.data[1].x)[:2] == ["<b>Отдел</b>", "Продавец 1"]
     assert utilization.layout.title.text.startswith("Загрузка каждого продавца (пунктир")
+
+
+def test_a_team_of_roles_sums_to_the_team() -> None:
+    """sales_team: SDRs close nothing, the AEs every sale; seats of two weigh twice."""
+    run = hg.simulate(hg.load_scenario("sales_team"), 1)
+    team, report = metrics.kpis(run), seller_report(run)
+    roles = sales_roles(report).set_index("role")
+    assert roles.loc["sdr", "won"] == 0 and roles.loc["ae", "won"] == team["buyers"]
+    sellers = report.sellers
+    assert list(sellers["capacity"]) == [1, 1, 2, 2, 2]
+    weighted = (sellers["utilization"] * sellers["capacity"]).sum() / sellers["capacity"].sum()
+    assert weighted == pytest.approx(team["seller_utilization"], rel=1e-12)
+    assert roles["lost_waiting"].sum() == team["lost_waiting"]
+
+
+def test_the_page_names_the_best_closer_of_sales_team() -> None:
+    """Anna's Buy skill is 1.15 on a pass chance of 0.6: 9 points above the other AEs."""
+    at = open_page("sales-team", chosen="sales_team")
+    said = at.subheader[0].value
+    assert said.startswith("Best closer: Anna, +")
+    low, high = (float(x) for x in said[said.index("[") + 1 : -1].split(", "))
+    assert low <= 0.6 * 1.15 * 100 - 60 <= high

@@ -14,7 +14,7 @@ import hourglass as hg
 from hourglass.analysis.sellers import Standout, role_name, seller_name
 from hourglass.app import runs, state, widgets
 from hourglass.i18n import _
-from hourglass.stages import LABELS
+from hourglass.stages import FUNNEL, LABELS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,8 +35,8 @@ def show(choice: state.Choice) -> None:
     if scenario.sales is None:
         st.info(
             _(
-                "'{name}' has no sales team. Choose baseline or seller_bottleneck, or add a "
-                "`sales:` section to the scenario (sellers, and the stages they work)."
+                "'{name}' has no sales team. Choose sales_team, or add a `sales:` section to "
+                "the scenario (sellers, and the stages they work)."
             ).format(name=name)
         )
         return
@@ -45,7 +45,7 @@ def show(choice: state.Choice) -> None:
         return
     report, reps = result.sellers, result.reps
     kpis = result.kpis.mean()
-    closing = list(scenario.worked)[-1]
+    closing = max(scenario.worked, key=FUNNEL.index)  # the last stage a seller works
     st.subheader(answer(kpis, hg.analysis.standout(report, closing), choice.labels))
     for column, kpi in zip(st.columns(len(TEAM_KPIS)), TEAM_KPIS, strict=True):
         widgets.kpi_metric(column, kpi, kpis[kpi], choice.language)

@@ -60,7 +60,7 @@ def seller_conversion_figure(
         yaxis={"title": _("passed of decided"), "tickformat": ".0%", "rangemode": "tozero"},
         xaxis={"automargin": True, "title": None},
         yaxis_automargin=True,
-        legend={"orientation": "h", "y": -0.2},
+        legend_title_text=_("stage"),  # at the right, clear of the sellers' rotated names
         template="plotly_white",
     )
     return fig

@@ -335,3 +335,7 @@ def test_the_page_names_the_best_closer_of_sales_team() -> None:
     assert said.startswith("Best closer: Anna, +")
     low, high = (float(x) for x in said[said.index("[") + 1 : -1].split(", "))
     assert low <= 0.6 * 1.15 * 100 - 60 <= high
+    sellers, roles = (frame.value for frame in at.dataframe)
+    roles = roles.set_index("role")
+    assert list(roles.index) == ["sdr", "ae"] and roles.loc["sdr", "won"] == 0
+    assert roles.loc["ae", "won"] == sellers.query("role == 'ae'")["won"].sum()

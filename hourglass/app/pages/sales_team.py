@@ -70,6 +70,11 @@ def show(choice: state.Choice) -> None:
     st.dataframe(
         shown_table(sellers), hide_index=True, width="stretch", column_config=table_columns()
     )
+    roles = hg.analysis.sales_roles(report, reps)
+    if len(roles) > 1:
+        st.dataframe(
+            shown_table(roles), hide_index=True, width="stretch", column_config=table_columns()
+        )
     widgets.csv_button(
         shown_table(sellers).rename(columns=headers()), _("Sales team (CSV)"), "sales-team"
     )
@@ -99,22 +104,25 @@ def answer(kpis: dict, best: Standout | None, labels: str) -> str:
     ).format(name=name, stage=stage, **points)
 
 
-def shown_table(sellers: pd.DataFrame) -> pd.DataFrame:
-    """The seller table to read: names in the reader's language, busy in %, waits in hours."""
-    return sellers.assign(
-        name=sellers["name"].map(seller_name),
-        role=sellers["role"].map(role_name),
-        revenue=sellers["revenue"].round(),
-        utilization=100 * sellers["utilization"],
-        wait_hours=sellers["mean_wait_days"] * HOURS_PER_DAY,
-    )[list(headers())]
+def shown_table(table: pd.DataFrame) -> pd.DataFrame:
+    """A seller or role table to read: names in the reader's language, busy in %, waits in hours."""
+    shown = table.assign(
+        role=table["role"].map(role_name),
+        revenue=table["revenue"].round(),
+        utilization=100 * table["utilization"],
+        wait_hours=table["mean_wait_days"] * HOURS_PER_DAY,
+    )
+    if "name" in shown:
+        shown["name"] = shown["name"].map(seller_name)
+    return shown[[column for column in headers() if column in shown]]
 
 
 def headers() -> dict[str, str]:
-    """The seller table's columns, named in the reader's language."""
+    """The seller and role tables' columns, named in the reader's language."""
     return {
         "name": _("seller"),
         "role": _("role"),
+        "sellers": _("sellers"),
         "leads": _("leads"),
         "won": _("won"),
         "lost": _("lost"),
@@ -122,14 +130,15 @@ def headers() -> dict[str, str]:
         "utilization": _("busy"),
         "wait_hours": _("wait hours"),
         "mean_cycle_days": _("mean cycle, days"),
+        "lost_waiting": _("lost waiting"),
     }
 
 
 def table_columns() -> dict:
-    """The seller table's formats: counts, money, a share and durations."""
+    """The seller and role tables' formats: counts, money, a share and durations."""
     names = headers()
     formats = {
-        **dict.fromkeys(("leads", "won", "lost"), "%.0f"),
+        **dict.fromkeys(("sellers", "leads", "won", "lost", "lost_waiting"), "%.0f"),
         "revenue": "localized",
         "utilization": "%.0f%%",
         "wait_hours": "%.1f",

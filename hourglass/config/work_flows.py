@@ -71,11 +71,20 @@ class Flows:
             self.committee[kind] = (passed, days, answers)
 
     def _team(self, plan: Plan) -> None:
-        """Leads the team can start per day: seats over the days a lead holds one."""
+        """Leads the team can start per day: seats over the days a lead holds one.
+
+        Also the share of the first worked stage's chance that speed to lead leaves, at the
+        mean wait a role's batches make (half a batch).
+        """
         sales = self.s.sales
+        self.first_decay = 1.0
         if sales is None or self.first_worked < 0:
             self.capacity = math.inf
             return
+        if sales.speed_to_lead is not None:
+            first = plan.seller_of[FUNNEL[self.first_worked]]
+            role = next(r for r in sales.team.values() if first in r.stages)
+            self.first_decay = sales.speed_to_lead.factor((role.batch_days or 0.0) / 2)
         held, reach = 0.0, 1.0
         for k in range(self.first_worked, len(FUNNEL)):
             if not self.worked[k]:
@@ -175,7 +184,7 @@ class Flows:
                 if self.worked[k]:
                     total["worked_visits"] += entering
                 passing = probs[k] * (drag if k == 0 else 1.0)
-                passing *= served if k == self.first_worked else 1.0
+                passing *= served * self.first_decay if k == self.first_worked else 1.0
                 at += self.stay[k]
                 if k == self.committee_stage:
                     passed, days, answers = self.committee[kind]

@@ -58,8 +58,18 @@ def columns(rows: list[tuple], **dtypes: str) -> dict[str, np.ndarray]:
 
 
 def hand_built() -> Run:
-    """The baseline's scenario over a log of 8 prospects and a team of three, window 10-110."""
-    scenario = hg.load_scenario("baseline").model_copy(update={"horizon_days": 110.0})
+    """A log of 8 prospects and a team of three, window 10-110; the AEs work Try and Buy."""
+    scenario = hg.load_scenario("baseline").with_overrides(
+        {
+            "horizon_days": 110.0,
+            "sales": {
+                "roles": {
+                    "sdr": {"headcount": 1, "stages": ["design"]},
+                    "ae": {"headcount": 2, "stages": ["define", "deliver"]},
+                }
+            },
+        }
+    )
     log = EventLog(
         horizon_days=110.0,
         warmup_days=10.0,
@@ -129,7 +139,7 @@ def test_losses_by_stage_and_reason(report) -> None:
 
 
 def test_a_lead_lost_waiting_goes_to_the_role_working_its_stage(report) -> None:
-    """Try is worked mostly by the AEs (3 visits of 5), so the cold lead there is theirs."""
+    """The AEs work Try, so the lead that went cold there is theirs."""
     roles = sales_roles(report).set_index("role")
     assert roles["lost_waiting"].to_dict() == {"sdr": 0, "ae": 1}
     assert roles.loc["ae", "sellers"] == 2

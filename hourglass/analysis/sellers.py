@@ -16,7 +16,7 @@ import pandas as pd
 from hourglass.analysis.intervals import wilson
 from hourglass.i18n import _
 from hourglass.log import FIRST_REASON, INSIDE, PASSED, EventLog, Run
-from hourglass.stages import FUNNEL, WENT_COLD
+from hourglass.stages import FUNNEL, SELLER_BESIDE, WENT_COLD
 
 SUMMED = (
     "capacity",
@@ -125,7 +125,7 @@ def seller_report(run: Run) -> SellerReport:
         sellers=with_ratios(table),
         stages=_stage_rows(log, counted),
         losses=_loss_rows(log, counted),
-        cold=_cold_rows(log, start),
+        cold=_cold_rows(run),
     )
 
 
@@ -237,26 +237,21 @@ def _loss_rows(log: EventLog, counted: np.ndarray) -> pd.DataFrame:
     )
 
 
-def _cold_rows(log: EventLog, start: float) -> pd.DataFrame:
-    """Leads lost waiting, by stage, put down to the role that works the stage.
-
-    A stage's role is the role of most of the sellers' visits to it in the run (one role per
-    stage in every shipped team); a stage no seller reached goes to the first role.
-    """
-    v = log.visits
+def _cold_rows(run: Run) -> pd.DataFrame:
+    """Leads lost waiting, by stage, put down to the role the scenario gives the stage."""
+    log, v = run.log, run.log.visits
     columns = ["role", "stage", "lost_waiting"]
-    if WENT_COLD not in log.reasons or not log.sellers:
+    if WENT_COLD not in log.reasons or run.scenario.sales is None:
         return pd.DataFrame(columns=columns)
-    cold = (v["outcome"] == FIRST_REASON + log.reasons.index(WENT_COLD)) & (v["enter"] >= start)
+    role_of = {
+        SELLER_BESIDE[stage]: role
+        for role, people in run.scenario.sales.team.items()
+        for stage in people.stages
+    }
+    went_cold = FIRST_REASON + log.reasons.index(WENT_COLD)
+    cold = (v["outcome"] == went_cold) & (v["enter"] >= log.warmup_days)
     stages, counts = np.unique(v["stage"][cold], return_counts=True)
-    roles = np.asarray([role for _, role in log.sellers])
-    served = v["seller"] >= 0
-    rows = []
-    for stage, count in zip(stages, counts, strict=True):
-        working = roles[v["seller"][served & (v["stage"] == stage)]]
-        names, seen = np.unique(working, return_counts=True)
-        role = names[seen.argmax()] if len(names) else roles[0]
-        rows.append((str(role), FUNNEL[stage], int(count)))
+    rows = [(role_of[FUNNEL[k]], FUNNEL[k], int(n)) for k, n in zip(stages, counts, strict=True)]
     return pd.DataFrame(rows, columns=columns)
 
 

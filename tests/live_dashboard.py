@@ -23,6 +23,7 @@ ADDRESSES = {  # each page's address: its heading and its plotly charts on the b
     "planner": ("Forecast · baseline", 2),
     "compare": ("Compare scenarios", 3),
     "deals": ("B2B deals · baseline", 0),
+    "sales-team": ("Sales team · baseline", 2),
     "network": ("Network · baseline", 0),
     "business": ("My business", 0),
     "scenario": ("Scenario files", 0),

@@ -33,6 +33,7 @@ SCRIPTS = {  # each page's address and its script, relative to dashboard.py
     "planner": "planner.py",
     "compare": "compare.py",
     "deals": "deals.py",
+    "sales-team": "sales_team.py",
     "network": "network.py",
     "business": "business.py",
     "scenario": "scenario.py",

@@ -9,6 +9,14 @@ from .network import (
     node_states,
     referral_generations,
 )
+from .sellers import (
+    SellerReport,
+    sales_roles,
+    seller_report,
+    seller_table,
+    stage_conversion,
+    standout,
+)
 from .series import bands, daily_table, filling, monthly_growth
 from .stages import STAGE_COLUMNS, loss_table, stage_occupancy, stage_table
 from .theory_gap import theory_gap

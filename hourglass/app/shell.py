@@ -43,6 +43,7 @@ def page_list() -> tuple[tuple[str, str, str, str], ...]:
         ("planner", _("Planner"), ":material/timeline:", "planner.py"),
         ("compare", _("Compare"), ":material/compare_arrows:", "compare.py"),
         ("deals", _("B2B deals"), ":material/handshake:", "deals.py"),
+        ("sales-team", _("Sales team"), ":material/groups:", "sales_team.py"),
         ("network", _("Network"), ":material/hub:", "network.py"),
         ("business", _("My business"), ":material/storefront:", "business.py"),
         ("scenario", _("Scenario"), ":material/edit_document:", "scenario.py"),

@@ -56,6 +56,16 @@ def kpi_block(result: hourglass.experiments.Replications) -> dict[str, Any]:
     }
 
 
+def seller_block(result: hourglass.experiments.Replications) -> dict[str, list[dict]]:
+    """Each seller (`sellers`: banded over replications) and each role (`seller_roles`)."""
+    from hourglass.analysis.sellers import role_records, seller_records
+
+    return {
+        "sellers": seller_records(result.sellers, result.reps),
+        "seller_roles": role_records(result.sellers, result.reps),
+    }
+
+
 def table(title: str, left: tuple[str, ...], right: tuple[str, ...]) -> Table:
     """A table that fits 80 columns: `left` columns (names) first, then `right` ones (numbers).
 
@@ -118,8 +128,75 @@ def print_run(
         )
     out.print(stage_table)
     out.print(_kpi_table(kpis, banded=reps > 1))
+    if result.sellers is not None and len(result.sellers.sellers):
+        print_sellers(result.sellers, reps)
     if spec.committee is not None:
         _print_committee(result)
+
+
+HOURS_PER_DAY = 24
+LONGEST_TEAM = 12
+"""The most sellers the team's table lists one by one; a larger team shows its ends."""
+
+
+def print_sellers(report: hourglass.analysis.sellers.SellerReport, reps: int) -> None:
+    """One line per seller; a long team shows its roles, its best and worst closers."""
+    import pandas as pd
+
+    from hourglass.analysis.sellers import role_name, sales_roles, seller_name, seller_table
+
+    sellers = seller_table(report, reps)
+    headings = (_("leads"), _("won"), _("lost"), _("revenue"), _("busy"), _("wait hours"))
+    per_run = reps > 1
+    if len(sellers) > LONGEST_TEAM or sellers["role"].nunique() > 1:
+        roles = table(
+            _("Sales roles (mean per run)") if per_run else _("Sales roles"),
+            (_("role"),),
+            (_("sellers"), *headings[:-1], _("lost waiting")),
+        )
+        for row in sales_roles(report, reps).itertuples():
+            roles.add_row(
+                role_name(row.role),
+                str(row.sellers),
+                *_team_numbers(row)[:-1],
+                f"{row.lost_waiting:,.0f}",
+            )
+        out.print(roles)
+    shown = sellers
+    if len(sellers) > LONGEST_TEAM:
+        ranked = sellers.sort_values("won", ascending=False, kind="stable")
+        half = LONGEST_TEAM // 2
+        shown = pd.concat([ranked.head(half), ranked.tail(half)])
+    grid = table(
+        _("Sales team (mean per run)") if per_run else _("Sales team"),
+        (_("seller"), _("role")),
+        headings,
+    )
+    for row in shown.itertuples():
+        grid.add_row(seller_name(row.name), role_name(row.role), *_team_numbers(row))
+    out.print(grid)
+    if len(shown) < len(sellers):
+        hidden = len(sellers) - len(shown)
+        out.print(
+            ngettext(
+                "{count} seller between the best and the worst closers is not shown",
+                "{count} sellers between the best and the worst closers are not shown",
+                hidden,
+            ).format(count=hidden),
+            highlight=False,
+        )
+
+
+def _team_numbers(row: Any) -> tuple[str, ...]:
+    """A seller's or role's leads, wins, losses, revenue, utilisation and mean wait, written."""
+    return (
+        f"{row.leads:,.0f}",
+        f"{row.won:,.0f}",
+        f"{row.lost:,.0f}",
+        f"{row.revenue:,.0f}",
+        number(row.utilization, "{:.0%}"),
+        number(row.mean_wait_days * HOURS_PER_DAY, "{:.1f}"),
+    )
 
 
 def print_precision(result: hourglass.experiments.Replications, precision: float) -> None:

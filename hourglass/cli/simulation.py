@@ -124,6 +124,7 @@ def run(
             "reps": result.reps,
             "stages": stages,
             "kpis": kpis,
+            **report.seller_block(result),
         }
         if spec.not_estimated:
             doc["not_estimated"] = spec.not_estimated

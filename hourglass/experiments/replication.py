@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from hourglass.analysis import metrics, series, stages
+from hourglass.analysis.sellers import SellerReport, seller_report, stacked
 from hourglass.config.arguments import as_scenario, whole_number
 from hourglass.config.distributions import (
     parameter_rng,
@@ -60,6 +61,7 @@ class RepResult:
     daily: pd.DataFrame
     deals: pd.DataFrame
     roles: pd.DataFrame
+    sellers: SellerReport
 
 
 def run_replication(scenario: Scenario, seed: int, rep: int) -> RepResult:
@@ -82,6 +84,7 @@ def run_replication(scenario: Scenario, seed: int, rep: int) -> RepResult:
         daily=series.daily_table(run).reset_index(),
         deals=deals.deal_table(run) if b2b else pd.DataFrame(),
         roles=deals.role_table(run) if b2b else pd.DataFrame(),
+        sellers=seller_report(run),
     )
 
 
@@ -116,6 +119,8 @@ class Replications:
     """B2B mode: every replication's role table (`deals.role_table`), stacked; else empty."""
     backend: str = "serial"
     seconds: float = 0.0
+    sellers: SellerReport | None = None
+    """Every replication's seller report (`analysis.sellers`), stacked."""
 
     def kpi_summary(self) -> dict[str, dict[str, float]]:
         """KPI -> mean, p5, p50, p95 and standard error across replications."""
@@ -228,6 +233,7 @@ def replicate(
         roles=pd.concat([r.roles.assign(rep=r.rep) for r in ordered], ignore_index=True),
         backend=executor.backend,
         seconds=time.perf_counter() - started,
+        sellers=stacked([(r.rep, r.sellers) for r in ordered]),
     )
 
 

@@ -115,6 +115,15 @@ def moves_table() -> Table:
     return Table(customer="i4", time="f8", klass="i1")
 
 
+def levels_table() -> Table:
+    """One row per service-level entry: customer, day, level code (LEFT_SERVICE: left it)."""
+    return Table(customer="i4", time="f8", level="i1")
+
+
+LEFT_SERVICE = -1
+"""Level code of a customer who has left the service ladder."""
+
+
 def answers_table() -> Table:
     """One row per committee answer: deal (prospect), role code, day, answer (AGREED...)."""
     return Table(deal="i4", role="i1", time="f8", answer="i1")
@@ -141,12 +150,17 @@ class EventLog:
     answers: dict[str, np.ndarray] | None = None
     graph: Graph | None = None
     """The social graph the run's people live in (network mode), shared, not copied."""
+    levels: tuple[str, ...] = ()
+    """The service ladder's levels, lowest first; empty without a ladder."""
+    level_moves: dict[str, np.ndarray] | None = None
+    """The service-level entries (`levels_table`); None without a ladder."""
 
     @property
     def nbytes(self) -> int:
         """Memory held by the columns."""
         tables = (self.prospects, self.visits, self.purchases, self.moves, self.contacts)
         tables += (self.answers,) if self.answers else ()
+        tables += (self.level_moves,) if self.level_moves else ()
         return sum(col.nbytes for table in tables for col in table.values())
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hourglass.config.budgets import spend_per_day
+from hourglass.config.ladder import ServiceLadder
 from hourglass.config.plan import Plan, compile_plan
 from hourglass.config.scenario import Scenario
 from hourglass.stages import ACTIVE_CLASSES, DAYS_PER_MONTH, FUNNEL, LOYALTY_CLASSES
@@ -251,6 +252,20 @@ def loyalty_shares(scenario: Scenario, days: np.ndarray | float) -> np.ndarray:
     start[LOYALTY_CLASSES.index(scenario.after_sale.loyalty.start)] = 1.0
     days = np.atleast_1d(np.asarray(days, dtype=float))
     return start @ linalg.expm(g * days[:, None, None])
+
+
+def ladder_occupancy(ladder: ServiceLadder, days: np.ndarray | float) -> np.ndarray:
+    """The chance of each service level, then of having left it, `days` after the first purchase.
+
+    The ladder is a continuous-time Markov chain: p(t) = p(0) expm(Q t), one row per time.
+    """
+    from scipy import linalg
+
+    q = ladder.generator()
+    start = np.zeros(len(q))
+    start[ladder.start_index] = 1.0
+    days = np.atleast_1d(np.asarray(days, dtype=float))
+    return start @ linalg.expm(q * days[:, None, None])
 
 
 def expected_outcome(scenario: Scenarioish) -> dict[str, float]:

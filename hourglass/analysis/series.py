@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from hourglass.analysis.accounts import ladder_per_day
 from hourglass.analysis.forecast import REFERRAL_WINDOW_DAYS, referrals_in_window
 from hourglass.analysis.stages import alive_per_day, repeat_customers_per_day
 from hourglass.config.budgets import spend_per_day
@@ -45,6 +46,10 @@ def daily_table(run: Run) -> pd.DataFrame:
         out[f"customers_{klass}"] = counts
     out["active_customers"] = sum(out[f"customers_{c}"] for c in log.classes if c in ACTIVE_CLASSES)
     out["cost"] = _cost_per_day(run, out["referred_buyers"], out["active_customers"])
+    if log.level_moves is not None:  # service fees and their cost to serve, as levels are held
+        fees, serve = ladder_per_day(run, days)
+        out["revenue"] += fees
+        out["cost"] += serve
     for stage, entries in _entries_per_day(run, days).items():
         out[f"entered_{stage}"] = entries
     out["repeat_customers"] = repeat_customers_per_day(run, days)

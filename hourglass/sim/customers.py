@@ -10,7 +10,8 @@ import numpy as np
 import simpy
 
 from hourglass.config.distributions import draws
-from hourglass.log import PURCHASE_KINDS
+from hourglass.log import LEFT_SERVICE, PURCHASE_KINDS
+from hourglass.sim.streams import LADDER_STREAM, child
 from hourglass.stages import ACTIVE_CLASSES, DAYS_PER_MONTH
 
 
@@ -55,6 +56,23 @@ class Customers:
             draws(partial(referral.delay.sampler().draw, ref_rng)) if referral else None
         )
 
+    def _setup_ladder(self, seq: np.random.SeedSequence) -> None:
+        """The service ladder's moves out of each level, drawn from the ladder's own stream."""
+        self.ladder = self.s.after_sale.service_ladder
+        if self.ladder is None:
+            return
+        rng = np.random.default_rng(child(seq, LADDER_STREAM))
+        self.u_ladder = draws(rng.random)
+        self.e_ladder = draws(rng.standard_exponential)
+        q = self.ladder.generator()
+        n = len(self.ladder.levels)
+        self.level_exits: list[tuple[list[int], list[float], float]] = []
+        for level in range(n):
+            targets = [j for j in range(n + 1) if j != level and q[level, j] > 0.0]
+            codes = [j if j < n else LEFT_SERVICE for j in targets]
+            rates = q[level, targets]
+            self.level_exits.append((codes, rates.cumsum().tolist(), float(rates.sum())))
+
     def _repeat_draws(self, repeat, rng: np.random.Generator):
         """A function giving each new customer's (repeat rate per day, drop-out chance)."""
         if repeat is None:
@@ -79,6 +97,8 @@ class Customers:
         """
         u = self.u_after
         self.purchases.add_row(pid, day, self.order_value(), 0)
+        if self.ladder:
+            self._climb(pid, day)
         if self.net:
             self.net.bought(pid)
         klass = self.start_class
@@ -105,6 +125,21 @@ class Customers:
             else:
                 i = bisect_right(cum_rates, pick - buy_rate - refer_rate)
                 klass = self._move(pid, t, klass, codes[min(i, len(codes) - 1)])
+
+    def _climb(self, pid: int, day: float) -> None:
+        """A new customer's service levels to the horizon: competing clocks up, down and out."""
+        level, t = self.ladder.start_index, day
+        self.level_moves.add_row(pid, t, level)
+        while level != LEFT_SERVICE:
+            codes, cum_rates, total = self.level_exits[level]
+            if total <= 0.0:
+                return
+            t += self.e_ladder() / total
+            if t >= self.horizon:
+                return
+            i = bisect_right(cum_rates, self.u_ladder() * total)
+            level = codes[min(i, len(codes) - 1)]
+            self.level_moves.add_row(pid, t, level)
 
     def _repeat_purchase(self, pid: int, t: float) -> None:
         value = self.order_value()

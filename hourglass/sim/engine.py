@@ -31,6 +31,7 @@ from hourglass.log import (
     Run,
     answers_table,
     contacts_table,
+    levels_table,
     moves_table,
     prospects_table,
     purchases_table,
@@ -142,6 +143,7 @@ class _Engine(Journeys, Customers):
         self._setup_funnel()
         self._setup_sales()
         self._setup_after_sale()
+        self._setup_ladder(seq)
         self._setup_committee()
         self.lone_draws = Streams(seq).batch(self.referral_channel, 0, lone=True)
         self.prospects = prospects_table()
@@ -150,6 +152,7 @@ class _Engine(Journeys, Customers):
         self.moves = moves_table()
         self.contacts = contacts_table()
         self.answers = answers_table()
+        self.level_moves = levels_table()
         self.pending: list[tuple[float, int, int]] = []
         self.lead_queue: list[tuple[float, int, Lead]] = []  # a heap
         self.lead_order = count()  # ties in time go first come, first served
@@ -243,6 +246,8 @@ class _Engine(Journeys, Customers):
             contacts=self.contacts.freeze(),
             roles=self.roles,
             answers=self.answers.freeze() if self.centre else None,
+            levels=tuple(self.ladder.names) if self.ladder else (),
+            level_moves=self.level_moves.freeze() if self.ladder else None,
         )
 
     def join_cohort(self) -> None:

@@ -1,3 +1,14 @@
+from .accounts import (
+    KINDS,
+    accounts_record,
+    accounts_summary,
+    customer_table,
+    kind_label,
+    kind_table,
+    level_spells,
+    whale_curve,
+    whale_summary,
+)
 from .deals import channel_table, deal_summary, deal_table, role_table
 from .metrics import kpis
 from .network import (

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from hourglass.analysis.stages import first_purchases
+from hourglass.i18n import _
 from hourglass.log import LEFT_SERVICE, Run
 from hourglass.stages import ACTIVE_CLASSES, DAYS_PER_MONTH
 
@@ -51,6 +52,35 @@ LOYALTY_SCORE = {
 
 TOP_SHARE = 0.2
 """The share of customers, the most profitable, whose share of the profit is reported."""
+
+
+def kind_label(kind: str) -> str:
+    """A kind of client's name in the active language."""
+    return {
+        "key": _("key"),
+        "developing_key": _("developing key"),
+        "maintained": _("maintained"),
+        "occasional": _("occasional"),
+    }[kind]
+
+
+def accounts_record(summaries: pd.DataFrame) -> dict | None:
+    """Key accounts as `run --json` gives them, means over runs; None if no one bought.
+
+    `summaries` holds one `accounts_summary` per run.
+    """
+    if summaries.empty or not summaries["customers"].mean():
+        return None
+    mean = summaries.mean()
+    fields = ("customers", "revenue", "cost_to_serve", "profit")
+    return {
+        "customers": float(mean["customers"]),
+        "total_profit": float(mean["total_profit"]),
+        "kinds": [
+            {"kind": kind, **{f: float(mean[f"{kind}_{f}"]) for f in fields}} for kind in KINDS
+        ],
+        "whale": {k: float(mean[k]) for k in ("top20_share", "peak_share", "peak_at")},
+    }
 
 
 def level_spells(run: Run) -> pd.DataFrame:
@@ -259,7 +289,7 @@ def accounts_summary(run: Run) -> dict[str, float]:
         "total_profit": float(customers["profit"].sum()),
     }
     for row in kind_table(customers).to_dict("records"):
-        for field in ("customers", "revenue", "profit"):
+        for field in ("customers", "revenue", "cost_to_serve", "profit"):
             out[f"{row['kind']}_{field}"] = float(row[field])
     out |= whale_summary(whale_curve(customers))
     return out

@@ -118,8 +118,42 @@ def print_run(
         )
     out.print(stage_table)
     out.print(_kpi_table(kpis, banded=reps > 1))
+    _print_accounts(result)
     if spec.committee is not None:
         _print_committee(result)
+
+
+def _print_accounts(result: hourglass.experiments.Replications) -> None:
+    """The four kinds of client with their money, and the whale curve in one sentence."""
+    record = hourglass.analysis.accounts_record(result.accounts)
+    if record is None:
+        return
+    grid = table(
+        _("Key accounts (mean per run)") if result.reps > 1 else _("Key accounts"),
+        (_("kind of client"),),
+        (_("customers"), _("revenue"), _("cost to serve"), _("profit")),
+    )
+    money = KPIS["revenue"].format
+    for row in record["kinds"]:
+        grid.add_row(
+            hourglass.analysis.kind_label(row["kind"]),
+            f"{row['customers']:,.0f}",
+            *(money(row[f]) for f in ("revenue", "cost_to_serve", "profit")),
+        )
+    out.print(grid)
+    whale = record["whale"]
+    if math.isfinite(whale["top20_share"]):
+        out.print(
+            _(
+                "Whale curve: the top 20% of customers earn {top} of the profit; the curve "
+                "peaks at {peak} with {at} of the customers."
+            ).format(
+                top=f"{whale['top20_share']:.0%}",
+                peak=f"{whale['peak_share']:.0%}",
+                at=f"{whale['peak_at']:.0%}",
+            ),
+            highlight=False,
+        )
 
 
 def print_precision(result: hourglass.experiments.Replications, precision: float) -> None:

@@ -120,6 +120,9 @@ def run(
             "stages": stages,
             "kpis": kpis,
         }
+        accounts = hourglass.analysis.accounts_record(result.accounts)
+        if accounts is not None:
+            doc["accounts"] = accounts
         if spec.committee is not None:
             doc["committee"] = {
                 "roles": result.role_summary().to_dict("records"),

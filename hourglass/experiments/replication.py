@@ -13,12 +13,12 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from contextlib import closing, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from hourglass.analysis import metrics, series, stages
+from hourglass.analysis import accounts, metrics, series, stages
 from hourglass.config.arguments import as_scenario, whole_number
 from hourglass.config.scenario import Scenario
 from hourglass.config.work import WorkCeilingError
@@ -55,6 +55,7 @@ class RepResult:
     daily: pd.DataFrame
     deals: pd.DataFrame
     roles: pd.DataFrame
+    accounts: dict[str, float] = field(default_factory=dict)
 
 
 def run_replication(scenario: Scenario, seed: int, rep: int) -> RepResult:
@@ -71,6 +72,7 @@ def run_replication(scenario: Scenario, seed: int, rep: int) -> RepResult:
         daily=series.daily_table(run).reset_index(),
         deals=deals.deal_table(run) if b2b else pd.DataFrame(),
         roles=deals.role_table(run) if b2b else pd.DataFrame(),
+        accounts=accounts.accounts_summary(run),
     )
 
 
@@ -105,6 +107,8 @@ class Replications:
     """B2B mode: every replication's role table (`deals.role_table`), stacked; else empty."""
     backend: str = "serial"
     seconds: float = 0.0
+    accounts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Key accounts: one row per replication (`accounts.accounts_summary`)."""
 
     def kpi_summary(self) -> dict[str, dict[str, float]]:
         """KPI -> mean, p5, p50, p95 and standard error across replications."""
@@ -217,6 +221,7 @@ def replicate(
         roles=pd.concat([r.roles.assign(rep=r.rep) for r in ordered], ignore_index=True),
         backend=executor.backend,
         seconds=time.perf_counter() - started,
+        accounts=pd.DataFrame([r.accounts for r in ordered]).rename_axis("rep"),
     )
 
 

@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.helpers import ROOT, exits_2_saying, make_scenario, run_cli
 from hourglass import simulate
 from hourglass.analysis import metrics
 from hourglass.analysis.accounts import (
@@ -21,6 +20,7 @@ from hourglass.analysis.accounts import (
 from hourglass.log import LEFT_SERVICE
 from hourglass.stages import DAYS_PER_MONTH
 from hourglass.theory import ladder_occupancy
+from tests.helpers import ROOT, exits_2_saying, make_scenario, run_cli
 
 LADDER = {
     "levels": [

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hourglass import simulate
+from hourglass import load_scenario, simulate
 from hourglass.analysis import metrics
 from hourglass.analysis.accounts import (
     customer_table,
@@ -159,8 +159,6 @@ def test_the_whale_summary_of_a_hand_made_curve():
 
 
 def test_the_key_accounts_lesson_has_key_clients_who_lose_money():
-    from hourglass import load_scenario
-
     run = simulate(load_scenario("key_accounts"), seed=1)
     kinds = kind_table(customer_table(run)).set_index("kind")
     assert kinds.loc["key", "profit"] < 0 < kinds.loc["occasional", "profit"]
@@ -212,3 +210,45 @@ def test_the_json_of_a_run_holds_its_key_accounts():
     assert sum(row["profit"] for row in kinds.values()) == pytest.approx(accounts["total_profit"])
     assert kinds["key"]["profit"] < 0
     assert set(accounts["whale"]) == {"top20_share", "peak_share", "peak_at"}
+
+
+def test_the_page_answers_first_and_draws_both_figures():
+    from tests.test_dashboard import figures, open_page
+
+    at = open_page("accounts", chosen="key_accounts")
+    assert at.header[0].value == "Key accounts · key\\_accounts"
+    run = simulate(load_scenario("key_accounts"), seed=1)
+    customers = customer_table(run)
+    key = customers[customers["kind"] == "key"]
+    losing = key[key["profit"] < 0]
+    top = whale_summary(whale_curve(customers))["top20_share"]
+    assert at.subheader[0].value == (
+        f"The top 20% of customers earn {top:.0%} of the profit; {len(losing)} key clients "
+        f"lose {-losing['profit'].sum():,.0f} after cost to serve."
+    )
+    table = at.dataframe[0].value
+    assert table["kind"].tolist() == ["key", "developing key", "maintained", "occasional"]
+    assert table["customers"].sum() == len(customers)
+    account_map, whale = figures(at)
+    assert [t.name for t in account_map.data] == table["kind"].tolist()
+    assert whale.data[0].y is not None and len(whale.layout.shapes) == 1  # the 100% line
+
+
+def test_the_page_speaks_russian():
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_dashboard import DASHBOARD, figures, script
+
+    at = AppTest.from_file(DASHBOARD, default_timeout=180)
+    at.query_params["lang"] = "ru"
+    at.session_state["chosen"] = "key_accounts"
+    at.switch_page(script("scenario")).run()
+    at.switch_page(script("accounts")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.header[0].value == "Ключевые клиенты · key\\_accounts"
+    assert at.subheader[0].value.startswith("20% самых прибыльных клиентов приносят ")
+    assert "ключевых клиент" in at.subheader[0].value
+    assert at.dataframe[0].value["kind"].tolist()[:2] == ["ключевые", "развивающиеся ключевые"]
+    account_map, whale = figures(at)
+    assert account_map.layout.xaxis.title.text == "привлекательность клиента для нас"
+    assert whale.layout.yaxis.title.text == "доля всей прибыли (%)"

@@ -34,6 +34,7 @@ SCRIPTS = {  # each page's address and its script, relative to dashboard.py
     "compare": "compare.py",
     "deals": "deals.py",
     "network": "network.py",
+    "accounts": "accounts.py",
     "business": "business.py",
     "scenario": "scenario.py",
     "import": "import_data.py",

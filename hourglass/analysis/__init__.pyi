@@ -6,6 +6,7 @@ from .accounts import (
     kind_label,
     kind_table,
     level_spells,
+    loyalty_label,
     whale_curve,
     whale_summary,
 )

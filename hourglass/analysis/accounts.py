@@ -64,6 +64,20 @@ def kind_label(kind: str) -> str:
     }[kind]
 
 
+def loyalty_label(klass: str) -> str:
+    """A loyalty class's name in the active language (G. Chernovalova's classes)."""
+    return {
+        "one_time": _("one-time"),
+        "regular": _("regular"),
+        "loyal": _("loyal"),
+        "committed": _("committed"),
+        "fan": _("fan"),
+        "temporarily_lost": _("temporarily lost"),
+        "former": _("former"),
+        "antagonist": _("antagonist"),
+    }[klass]
+
+
 def accounts_record(summaries: pd.DataFrame) -> dict | None:
     """Key accounts as `run --json` gives them, means over runs; None if no one bought.
 

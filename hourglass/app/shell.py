@@ -44,6 +44,7 @@ def page_list() -> tuple[tuple[str, str, str, str], ...]:
         ("compare", _("Compare"), ":material/compare_arrows:", "compare.py"),
         ("deals", _("B2B deals"), ":material/handshake:", "deals.py"),
         ("network", _("Network"), ":material/hub:", "network.py"),
+        ("accounts", _("Key accounts"), ":material/diamond:", "accounts.py"),
         ("business", _("My business"), ":material/storefront:", "business.py"),
         ("scenario", _("Scenario"), ":material/edit_document:", "scenario.py"),
         ("import", _("Import data"), ":material/upload_file:", "import_data.py"),

@@ -1,3 +1,4 @@
+from .accounts import account_map_figure, whale_figure
 from .budgets import allocation_figure, response_figure
 from .calibration import duration_figure, pass_prob_figure, repeat_tracking_figure
 from .deals import cycle_figure, role_figure

@@ -250,5 +250,5 @@ def test_the_page_speaks_russian():
     assert "ключевых клиент" in at.subheader[0].value
     assert at.dataframe[0].value["kind"].tolist()[:2] == ["ключевые", "развивающиеся ключевые"]
     account_map, whale = figures(at)
-    assert account_map.layout.xaxis.title.text == "привлекательность клиента для нас"
+    assert account_map.layout.xaxis.title.text == "привлекательность для нас"
     assert whale.layout.yaxis.title.text == "доля всей прибыли (%)"

@@ -22,6 +22,9 @@ QUADRANT_CORNERS = {
 }
 """Where each kind's quadrant is named: x, y and the text's anchors."""
 
+SPREAD = 0.07
+"""How far customers on one level of the vertical axis are spread, so none hides another."""
+
 
 def account_map_figure(customers: pd.DataFrame, *, title: str = "") -> go.Figure:
     """Each customer placed by its attractiveness to us (x) and ours to it (y), by kind.
@@ -33,9 +36,11 @@ def account_map_figure(customers: pd.DataFrame, *, title: str = "") -> go.Figure
     for kind in KINDS:
         mine = customers[customers["kind"] == kind]
         losing = (mine["profit"] < 0).to_numpy()
+        # a fixed, even spread (golden-ratio steps by customer id), the same on every redraw
+        offset = ((mine["customer"].to_numpy() * 0.6180339887) % 1.0 - 0.5) * SPREAD
         fig.add_scatter(
             x=mine["attractiveness_to_us"],
-            y=mine["attractiveness_to_them"],
+            y=mine["attractiveness_to_them"] + offset,
             mode="markers",
             name=kind_label(kind),
             marker={
@@ -70,14 +75,20 @@ def account_map_figure(customers: pd.DataFrame, *, title: str = "") -> go.Figure
             xanchor=xanchor,
             yanchor=yanchor,
             font={"color": KIND_COLOURS[kind], "size": 14},
+            bgcolor="rgba(255,255,255,0.85)",
         )
     fig.update_layout(
         title=title or _("Customers on the two axes (a cross: loses money after cost to serve)"),
-        xaxis={"title": _("their attractiveness to us"), "range": [-0.03, 1.03]},
-        yaxis={"title": _("our attractiveness to them"), "range": [-0.05, 1.08]},
+        xaxis={"title": _("attractiveness to us"), "range": [-0.03, 1.03]},
+        yaxis={
+            "title": _("our attractiveness to them"),
+            "range": [-0.2, 1.2],  # room above and below for the quadrants' names
+            "tickvals": [0.0, 0.2, 0.4, 0.6, 0.8, 1.0],
+        },
         xaxis_automargin=True,
         yaxis_automargin=True,
-        legend={"orientation": "h", "y": -0.2},
+        showlegend=False,  # the quadrants are named on the chart, in the kinds' colours
+        height=470,
         template="plotly_white",
     )
     return fig

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
 import numpy as np
+import pytest
 import yaml
 
-from hourglass import simulate
-from hourglass.stages import FUNNEL
-from tests.helpers import exits_2_saying, make_scenario
+from hourglass import analysis, simulate
+from hourglass.stages import DAYS_PER_MONTH, FUNNEL
+from tests.helpers import exits_2_saying, make_scenario, run_cli
 
 # two segments meeting the funnel differently: their own pass probabilities or multipliers
 SEGMENTS = {
@@ -153,3 +155,54 @@ def test_a_stage_takes_a_probability_or_a_multiplier_not_both(tmp_path: Path):
         ["check", _written(tmp_path, {**SEGMENTS, "small": small})],
         "segments.small.stages.buy: give pass_prob or pass_mult, not both",
     )
+
+
+def test_segments_add_up_to_the_totals():
+    """Prospects, buyers, revenue, cost and profit of the segments sum to the run's KPIs."""
+    scenario = _segmented(horizon_days=60.0, warmup_days=10.5).with_overrides(
+        {"after_sale.margin": 0.6}
+    )
+    run = simulate(scenario, seed=6)
+    table = analysis.segment_table(run)
+    totals = analysis.kpis(run)
+    assert list(table["name"]) == ["small", "large"]
+    for column in ("prospects", "buyers"):
+        assert table[column].sum() == totals[column]
+    assert table["revenue"].sum() == pytest.approx(totals["revenue"], rel=1e-12)
+    cost = table["acquisition_cost"].sum() + table["cost_to_serve"].sum()
+    assert cost == pytest.approx(totals["cost"], rel=1e-12)
+    assert table["profit"].sum() == pytest.approx(totals["profit"], rel=1e-12)
+    stages = analysis.segment_stages(run).groupby("stage", sort=False)["entered"].sum()
+    assert stages.tolist() == analysis.stage_table(run)["entered"].tolist()
+
+
+def test_cost_to_serve_is_each_segments_rate_times_its_active_customer_months():
+    """No one lapses here, so every buyer is active from the first purchase to the horizon."""
+    run = simulate(_segmented(horizon_days=40.0), seed=7)
+    table = analysis.segment_table(run)
+    p = run.log.purchases
+    first = p["kind"] == 0
+    segment = run.log.prospects["segment"][p["customer"][first]]
+    horizon = run.log.horizon_days
+    for code, name in enumerate(run.log.segments):
+        # served from the close of the day of the first purchase
+        days = (horizon - np.floor(p["time"][first][segment == code])).sum()
+        rate = SEGMENTS[name]["cost_to_serve_per_month"]
+        assert table["cost_to_serve"][code] == pytest.approx(rate * days / DAYS_PER_MONTH)
+    small, large = table["cost_to_serve"] / table["buyers"]
+    assert large / small == pytest.approx(30.0, rel=0.05)  # 90 against 3 a month
+
+
+def test_run_json_lists_the_segments(tmp_path: Path):
+    path = _written(tmp_path, SEGMENTS)
+    doc = json.loads(run_cli(["run", path, "--json", "--seed", "1"]).stdout)
+    names = [s["name"] for s in doc["segments"]]
+    assert names == ["small", "large"]
+    assert sum(s["buyers"] for s in doc["segments"]) == doc["kpis"]["buyers"]
+    assert {"prospects", "revenue", "cost_to_serve", "profit", "cac", "ltv"} <= set(
+        doc["segments"][0]
+    )
+    banded = json.loads(
+        run_cli(["run", path, "--json", "--reps", "3", "--backend", "serial"]).stdout
+    )
+    assert set(banded["segments"][1]["buyers"]) == {"mean", "p5", "p95"}

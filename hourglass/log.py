@@ -84,12 +84,12 @@ class Table:
 
 
 def prospects_table() -> Table:
-    """One row per prospect: arrival day, channel, referrer and, in a finite market, the person.
+    """One row per prospect: arrival day, channel, referrer, the person, the segment.
 
     The channel is a code; the referrer is -1 if none; the person is the network's node (-1 in an
-    unlimited market).
+    unlimited market); the segment indexes `EventLog.segments` (0 without segments).
     """
-    return Table(arrival="f8", channel="i1", referrer="i4", node="i4")
+    return Table(arrival="f8", channel="i1", referrer="i4", node="i4", segment="i1")
 
 
 def visits_table() -> Table:
@@ -150,6 +150,8 @@ class EventLog:
     answers: dict[str, np.ndarray] | None = None
     graph: Graph | None = None
     """The social graph the run's people live in (network mode), shared, not copied."""
+    segments: tuple[str, ...] = ()
+    """The customer segments, in the scenario's order; empty without segments."""
     levels: tuple[str, ...] = ()
     """The service ladder's levels, lowest first; empty without a ladder."""
     level_moves: dict[str, np.ndarray] | None = None

@@ -156,7 +156,11 @@ def ladder_money(run: Run, start: float, customers: np.ndarray | None = None) ->
 
 
 def customer_table(run: Run) -> pd.DataFrame:
-    """One row per customer won in the window: money, growth, loyalty, level, both axes, kind."""
+    """One row per customer won in the window: money, growth, loyalty, segment, both axes, kind.
+
+    The flat cost to serve is charged for the time spent in active loyalty classes, at the
+    customer's segment's rate; a service level's for the time it is held.
+    """
     buyers = first_purchases(run)
     ids = buyers["customer"].to_numpy()
     first = buyers["day"].to_numpy(float)
@@ -167,7 +171,8 @@ def customer_table(run: Run) -> pd.DataFrame:
     n = len(ids)
     revenue, late, serve = _purchase_money(run, pos, mid, n)
     klass, active_days = _loyalty_of(run, pos, n)
-    serve += active_days * run.scenario.after_sale.cost_to_serve_per_month / DAYS_PER_MONTH
+    segment = run.log.prospects["segment"][ids].astype(np.int64)
+    serve += active_days * _serving_rates(run)[segment] / DAYS_PER_MONTH
     wallet = np.full(n, np.nan)
     if run.log.level_moves is not None:
         fees, late_fees, level_cost, wallet = _ladder_of(run, pos, mid, n)
@@ -182,10 +187,23 @@ def customer_table(run: Run) -> pd.DataFrame:
             "profit": run.scenario.after_sale.margin * revenue - serve,
             "growth": (2.0 * late - revenue) / half_months,
             "loyalty": np.asarray(run.log.classes)[klass],
+            "segment": np.asarray(run.log.segments or ("",), dtype=object)[segment],
             "share_of_wallet": wallet,
         }
     )
     return placed(table)
+
+
+def _serving_rates(run: Run) -> np.ndarray:
+    """The flat cost to serve an active customer per month, by segment (one without segments)."""
+    after, segments = run.scenario.after_sale, run.scenario.segments or {}
+    rates = [
+        after.cost_to_serve_per_month
+        if seg.cost_to_serve_per_month is None
+        else seg.cost_to_serve_per_month
+        for seg in segments.values()
+    ]
+    return np.array(rates or [after.cost_to_serve_per_month], dtype=float)
 
 
 def placed(table: pd.DataFrame) -> pd.DataFrame:

@@ -118,6 +118,8 @@ def print_run(
         )
     out.print(stage_table)
     out.print(_kpi_table(kpis, banded=reps > 1))
+    if spec.segments is not None:
+        out.print(_segment_table(result))
     _print_accounts(result)
     if spec.committee is not None:
         _print_committee(result)
@@ -186,6 +188,25 @@ def _kpi_table(kpis: dict[str, Any], *, banded: bool) -> Table:
         else:
             text = kpi.format(value)
         grid.add_row(kpi.label(get_language()), text)
+    return grid
+
+
+def _segment_table(result: hourglass.experiments.Replications) -> Table:
+    """Each segment's buyers, money, CAC and LTV (means over replications); whole units fit."""
+    from hourglass.analysis.segments import segment_records
+
+    grid = table(
+        _("Segments (mean over replications)") if result.reps > 1 else _("Segments"),
+        (_("segment"),),
+        (_("buyers"), _("revenue"), _("cost to serve"), _("profit")),
+    )
+    for heading in ("CAC", "LTV", "LTV:CAC"):
+        grid.add_column(heading, justify="right", overflow="fold")
+    columns = ("buyers", "revenue", "cost_to_serve", "profit", "cac", "ltv")
+    for record in segment_records(result.segments):
+        mean = {k: v["mean"] if isinstance(v, dict) else v for k, v in record.items()}
+        cells = [number(mean[c], "{:,.0f}") for c in columns]
+        grid.add_row(mean["name"], *cells, number(mean["ltv_cac"], "{:.1f}"))
     return grid
 
 

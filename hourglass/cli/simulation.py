@@ -108,6 +108,7 @@ def run(
             max_reps=_most_reps(spec, reps, allow_large),
             progress=tick,
         )
+    from hourglass.analysis.segments import segment_records
     from hourglass.cli import report
 
     stages = report.stage_records(result)
@@ -128,6 +129,8 @@ def run(
                 "roles": result.role_summary().to_dict("records"),
                 "channels": result.channel_summary().to_dict("records"),
             }
+        if spec.segments is not None:
+            doc["segments"] = segment_records(result.segments)
         if precision is not None:
             doc["precision"] = {
                 "target": precision,

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from hourglass.analysis import accounts, metrics, series, stages
+from hourglass.analysis.segments import segment_table
 from hourglass.config.arguments import as_scenario, whole_number
 from hourglass.config.scenario import Scenario
 from hourglass.config.work import WorkCeilingError
@@ -55,6 +56,7 @@ class RepResult:
     daily: pd.DataFrame
     deals: pd.DataFrame
     roles: pd.DataFrame
+    segments: pd.DataFrame = field(default_factory=pd.DataFrame)
     accounts: dict[str, float] = field(default_factory=dict)
 
 
@@ -72,6 +74,7 @@ def run_replication(scenario: Scenario, seed: int, rep: int) -> RepResult:
         daily=series.daily_table(run).reset_index(),
         deals=deals.deal_table(run) if b2b else pd.DataFrame(),
         roles=deals.role_table(run) if b2b else pd.DataFrame(),
+        segments=segment_table(run) if scenario.segments else pd.DataFrame(),
         accounts=accounts.accounts_summary(run),
     )
 
@@ -107,6 +110,8 @@ class Replications:
     """B2B mode: every replication's role table (`deals.role_table`), stacked; else empty."""
     backend: str = "serial"
     seconds: float = 0.0
+    segments: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """With segments: every replication's segment table (`segments.segment_table`), stacked."""
     accounts: pd.DataFrame = field(default_factory=pd.DataFrame)
     """Key accounts: one row per replication (`accounts.accounts_summary`)."""
 
@@ -221,6 +226,7 @@ def replicate(
         roles=pd.concat([r.roles.assign(rep=r.rep) for r in ordered], ignore_index=True),
         backend=executor.backend,
         seconds=time.perf_counter() - started,
+        segments=pd.concat([r.segments.assign(rep=r.rep) for r in ordered], ignore_index=True),
         accounts=pd.DataFrame([r.accounts for r in ordered]).rename_axis("rep"),
     )
 

@@ -252,3 +252,26 @@ def test_the_page_speaks_russian():
     account_map, whale = figures(at)
     assert account_map.layout.xaxis.title.text == "привлекательность для нас"
     assert whale.layout.yaxis.title.text == "доля всей прибыли (%)"
+
+
+def test_segments_count_their_customers_service_fees_and_costs():
+    """With segments and a ladder, the segments' money still adds up to the run's."""
+    from hourglass.analysis.segments import segment_table
+
+    scenario = make_scenario(
+        horizon_days=120.0,
+        warmup_days=10.0,
+        channels__organic__prospects_per_day=20.0,
+        after_sale__service_ladder=LADDER,
+        after_sale__cost_to_serve_per_month=5.0,
+        segments={
+            "small": {"share": {"organic": 0.6}, "cost_to_serve_per_month": 2.0},
+            "large": {"share": {"organic": 0.4}, "cost_to_serve_per_month": 40.0},
+        },
+    )
+    run = simulate(scenario, seed=5)
+    k, table = metrics.kpis(run), segment_table(run)
+    assert table["revenue"].sum() == pytest.approx(k["revenue"], rel=1e-9)
+    assert table["profit"].sum() == pytest.approx(k["profit"], rel=1e-9)
+    large = customer_table(run).query("segment == 'large'")
+    assert len(large) and large["cost_to_serve"].gt(0).all()

@@ -146,13 +146,26 @@ def ladder_per_day(run: Run, days: int) -> tuple[np.ndarray, np.ndarray]:
 
 def ladder_money(run: Run, start: float, customers: np.ndarray | None = None) -> float:
     """Service-level revenue from `start` to the horizon (of `customers` only, if given)."""
+    return float(ladder_by_segment(run, start, customers=customers).sum())
+
+
+def ladder_by_segment(
+    run: Run, since: float, kind: str = "value", customers: np.ndarray | None = None
+) -> np.ndarray:
+    """Per segment: the levels' fees (`kind` value) or costs (cost) from `since` to the horizon.
+
+    Only `customers`' levels count, if given; a run without segments has one.
+    """
     spells = level_spells(run)
     if customers is not None:
         spells = spells[np.isin(spells["customer"], customers)]
-    value, _ = _level_rates(run)
-    begin = np.maximum(spells["start"].to_numpy(float), start)
+    value, cost = _level_rates(run)
+    rate = (value if kind == "value" else cost)[spells["level"].to_numpy(np.int64)]
+    begin = np.maximum(spells["start"].to_numpy(float), since)
     length = np.clip(spells["end"].to_numpy(float) - begin, 0.0, None)
-    return float((length * value[spells["level"].to_numpy(np.int64)]).sum())
+    segment = run.log.prospects["segment"][spells["customer"].to_numpy(np.int64)]
+    count = max(len(run.log.segments), 1)
+    return np.bincount(segment.astype(np.int64), weights=length * rate, minlength=count)
 
 
 def customer_table(run: Run) -> pd.DataFrame:

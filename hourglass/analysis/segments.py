@@ -23,6 +23,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from hourglass.analysis.accounts import ladder_by_segment
 from hourglass.analysis.series import day_shares, serving_by_segment
 from hourglass.analysis.stages import first_purchases, stage_table
 from hourglass.config.budgets import line_spend_per_day, spend_per_day
@@ -64,6 +65,10 @@ def segment_table(run: Run) -> pd.DataFrame:
     n_buyers = np.bincount(segment_of[buyers], minlength=count)
     first_day = math.floor(start)
     serve = serving_by_segment(run, math.ceil(log.horizon_days))[:, first_day:].sum(axis=1)
+    if log.level_moves is not None:  # service levels' fees and costs, by their holders' segment
+        revenue = revenue + ladder_by_segment(run, start)
+        lifetime = lifetime + ladder_by_segment(run, start, customers=buyers)
+        serve = serve + ladder_by_segment(run, first_day, "cost")
     acquisition = _spend_by_segment(run) + _bonus_by_segment(run)
     margin = s.after_sale.margin
     arrived = log.prospects["arrival"] >= start

@@ -295,12 +295,13 @@ def expected_outcome(scenario: Scenarioish) -> dict[str, float]:
     referred = first * per_buyer
     buyers = first + referred
     repeats = _expected_repeats(plan, tenure)
-    revenue = buyers * s.after_sale.order_value.mean * (1.0 + repeats)
+    fees, level_costs = _expected_ladder(s.after_sale.service_ladder, tenure)
+    revenue = buyers * (s.after_sale.order_value.mean * (1.0 + repeats) + fees)
     active = sum(shares[-1][LOYALTY_CLASSES.index(c)] for c in ACTIVE_CLASSES)
     serve = s.after_sale.cost_to_serve_per_month / DAYS_PER_MONTH * buyers * tenure
     bonus = (s.referral.bonus if s.referral else 0.0) * referred
     fixed = float(spend_per_day(s, math.ceil(horizon)).sum())  # every line, plans too
-    cost = fixed + bonus + serve
+    cost = fixed + bonus + serve + buyers * level_costs
     outcome = {
         "outside_prospects": outside,
         "referred_prospects": first * contacts * (s.referral.win_prob if s.referral else 0.0),
@@ -311,6 +312,20 @@ def expected_outcome(scenario: Scenarioish) -> dict[str, float]:
         "customers_end": buyers * active,
     }
     return {k: float(v) for k, v in outcome.items()}
+
+
+def _expected_ladder(ladder: ServiceLadder | None, days: float) -> tuple[float, float]:
+    """A buyer's expected service fees and level costs in its first `days` (0 without a ladder)."""
+    if ladder is None:
+        return 0.0, 0.0
+    grid = np.linspace(0.0, days, 25)
+    held = ladder_occupancy(ladder, grid)[:, :-1]  # the last column: left the service
+    per_day = (
+        np.array([(lv.value_per_month, lv.cost_to_serve_per_month) for lv in ladder.levels])
+        / DAYS_PER_MONTH
+    )
+    fees, costs = np.trapezoid(held @ per_day, grid, axis=0)
+    return float(fees), float(costs)
 
 
 def _expected_repeats(plan: Plan, days: float) -> float:

@@ -275,3 +275,21 @@ def test_segments_count_their_customers_service_fees_and_costs():
     assert table["profit"].sum() == pytest.approx(k["profit"], rel=1e-9)
     large = customer_table(run).query("segment == 'large'")
     assert len(large) and large["cost_to_serve"].gt(0).all()
+
+
+def test_theory_expects_the_fees_and_costs_of_the_levels_held():
+    """One level held for good: each buyer pays for half the horizon on average."""
+    from hourglass.theory import expected_outcome
+
+    still = {
+        "levels": [
+            {"name": "audit", "value_per_month": DAYS_PER_MONTH, "cost_to_serve_per_month": 3.0},
+            {"name": "support", "value_per_month": 0.0},
+        ],
+        "upgrade_per_month": [0.0],
+    }
+    plain = expected_outcome(make_scenario())
+    laddered = expected_outcome(make_scenario(after_sale__service_ladder=still))
+    buyers = plain["buyers"]
+    assert laddered["revenue"] - plain["revenue"] == pytest.approx(buyers * 50.0)
+    assert laddered["cost"] - plain["cost"] == pytest.approx(buyers * 50.0 * 3.0 / DAYS_PER_MONTH)

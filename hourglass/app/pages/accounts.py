@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import streamlit as st
@@ -65,7 +66,7 @@ def headline(customers: pd.DataFrame, summary: dict[str, float]) -> str:
     top = summary["top20_share"]
     first = (
         _("The top 20% of customers earn {share:.0%} of the profit").format(share=top)
-        if top == top  # NaN when the customers' total profit is not positive
+        if not math.isnan(top)  # NaN when the customers' total profit is not positive
         else _("The customers together make no profit")
     )
     key = customers[customers["kind"] == "key"]

@@ -120,7 +120,9 @@ def _level_rates(run: Run) -> tuple[np.ndarray, np.ndarray]:
     return value, cost
 
 
-def _exposure_until(start: np.ndarray, end: np.ndarray, weight: np.ndarray, x: np.ndarray):
+def _exposure_until(
+    start: np.ndarray, end: np.ndarray, weight: np.ndarray, x: np.ndarray
+) -> np.ndarray:
     """Sum of weight x the part of each [start, end) stay before each time in `x`."""
 
     def before(points: np.ndarray) -> np.ndarray:
@@ -182,10 +184,10 @@ def customer_table(run: Run) -> pd.DataFrame:
     pos = np.full(len(run.log.prospects["arrival"]), -1)
     pos[ids] = np.arange(len(ids))
     n = len(ids)
-    revenue, late, serve = _purchase_money(run, pos, mid, n)
+    revenue, late = _purchase_money(run, pos, mid, n)
     klass, active_days = _loyalty_of(run, pos, n)
     segment = run.log.prospects["segment"][ids].astype(np.int64)
-    serve += active_days * _serving_rates(run)[segment] / DAYS_PER_MONTH
+    serve = active_days * _serving_rates(run)[segment] / DAYS_PER_MONTH
     wallet = np.full(n, np.nan)
     if run.log.level_moves is not None:
         fees, late_fees, level_cost, wallet = _ladder_of(run, pos, mid, n)
@@ -235,15 +237,15 @@ def placed(table: pd.DataFrame) -> pd.DataFrame:
 
 def _purchase_money(
     run: Run, pos: np.ndarray, mid: np.ndarray, n: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per customer: purchase revenue, its part in the second half of their time, no cost yet."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per customer: purchase revenue, and its part in the second half of their time."""
     p = run.log.purchases
     who = pos[p["customer"]]
     mine = who >= 0
     who, time, value = who[mine], p["time"][mine], p["value"][mine]
     revenue = np.bincount(who, weights=value, minlength=n)
     late = np.bincount(who, weights=value * (time >= mid[who]), minlength=n)
-    return revenue, late, np.zeros(n)
+    return revenue, late
 
 
 def _loyalty_of(run: Run, pos: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -12,7 +12,7 @@ import yaml
 
 from hourglass import analysis, simulate
 from hourglass.stages import DAYS_PER_MONTH, FUNNEL
-from tests.helpers import exits_2_saying, make_scenario, run_cli
+from tests.helpers import ROOT, exits_2_saying, make_scenario, run_cli
 
 # two segments meeting the funnel differently: their own pass probabilities or multipliers
 SEGMENTS = {
@@ -206,3 +206,19 @@ def test_run_json_lists_the_segments(tmp_path: Path):
         run_cli(["run", path, "--json", "--reps", "3", "--backend", "serial"]).stdout
     )
     assert set(banded["segments"][1]["buyers"]) == {"mean", "p5", "p95"}
+
+
+def test_the_shipped_lesson_holds_in_its_golden_run():
+    """The b2b_segments lesson is what its golden run shows.
+
+    Enterprises have the best LTV:CAC but the least profit; the mid-market, about a quarter
+    of the buyers, brings about three quarters of the profit.
+    """
+    doc = json.loads((ROOT / "tests" / "golden" / "b2b_segments.json").read_text())
+    by_name = {s["name"]: s for s in doc["segments"]}
+    best_ratio = max(by_name, key=lambda n: by_name[n]["ltv_cac"])
+    least_profit = min(by_name, key=lambda n: by_name[n]["profit"])
+    assert best_ratio == least_profit == "enterprise"
+    mid = by_name["mid_market"]
+    assert 0.2 < mid["buyers"] / doc["kpis"]["buyers"] < 0.3
+    assert 0.7 < mid["profit"] / doc["kpis"]["profit"] < 0.8

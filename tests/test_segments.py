@@ -7,10 +7,12 @@ import math
 from pathlib import Path
 
 import numpy as np
+import plotly.io as pio
 import pytest
 import yaml
+from streamlit.testing.v1 import AppTest
 
-from hourglass import analysis, simulate
+from hourglass import analysis, load_scenario, replicate, simulate
 from hourglass.stages import DAYS_PER_MONTH, FUNNEL
 from tests.helpers import ROOT, exits_2_saying, make_scenario, run_cli
 
@@ -222,3 +224,42 @@ def test_the_shipped_lesson_holds_in_its_golden_run():
     mid = by_name["mid_market"]
     assert 0.2 < mid["buyers"] / doc["kpis"]["buyers"] < 0.3
     assert 0.7 < mid["profit"] / doc["kpis"]["profit"] < 0.8
+
+
+def _marketer(language: str) -> AppTest:
+    """The Marketer page on the shipped segments scenario, in `language`."""
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=180)
+    at.session_state["reps"] = 2
+    at.session_state["chosen"] = "b2b_segments"
+    at.query_params["lang"] = language
+    at.switch_page("hourglass/app/pages/scenario.py").run()
+    at.switch_page("hourglass/app/pages/marketer.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "profit"),
+    [
+        ("en", "Where the profit is, by segment", "Profit"),
+        ("ru", "Где прибыль: по сегментам", "Прибыль"),
+    ],
+)
+def test_the_marketer_page_shows_profit_by_segment(language: str, title: str, profit: str):
+    """The segments table and chart show the simulated means, in the reader's language."""
+    at = _marketer(language)
+    assert title in [s.value for s in at.subheader]
+    table = at.dataframe[0].value
+    expected = analysis.segment_summary(
+        replicate(load_scenario("b2b_segments"), 2, 1, "serial").segments
+    )
+    assert list(table.iloc[:, 0]) == ["smb", "mid_market", "enterprise"]
+    assert table[profit].tolist() == pytest.approx(expected["profit"].tolist())
+    chart = next(
+        pio.from_json(c.proto.spec)
+        for c in at.get("plotly_chart")
+        if "segment" in pio.from_json(c.proto.spec).layout.title.text.lower()
+        or "сегмент" in pio.from_json(c.proto.spec).layout.title.text
+    )
+    assert chart.layout.yaxis.title.text == profit
+    assert len(chart.data[0].x) == 3

@@ -7,12 +7,15 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import plotly.io as pio
 import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
 
+import hourglass as hg
 from hourglass import analysis, load_scenario, replicate, simulate
+from hourglass.plots.style import LOST, LOWER
 from hourglass.stages import DAYS_PER_MONTH, FUNNEL
 from tests.helpers import ROOT, exits_2_saying, make_scenario, run_cli
 
@@ -263,3 +266,18 @@ def test_the_marketer_page_shows_profit_by_segment(language: str, title: str, pr
     )
     assert chart.layout.yaxis.title.text == profit
     assert len(chart.data[0].x) == 3
+
+
+def test_the_profit_figure_draws_each_segments_mean_and_marks_a_loss():
+    frame = pd.DataFrame(
+        {
+            "name": ["a", "b", "a", "b"],
+            "profit": [100.0, -50.0, 300.0, -150.0],
+            "rep": [0, 0, 1, 1],
+        }
+    )
+    fig = hg.plots.segment_profit_figure(frame)
+    assert list(fig.data[0].y) == [200.0, -100.0]
+    assert fig.data[0].marker.color == (LOWER, LOST)
+    assert [a.text for a in fig.layout.annotations] == ["200", "-100"]
+    assert fig.layout.yaxis.range[0] < -150.0 < 300.0 < fig.layout.yaxis.range[1]

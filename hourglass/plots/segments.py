@@ -27,9 +27,6 @@ def segment_profit_figure(segments: pd.DataFrame) -> go.Figure:
             x=list(mean.index),
             y=mean,
             marker_color=[LOWER if value >= 0 else LOST for value in mean],
-            text=[money(value) for value in mean],
-            textposition="inside",
-            insidetextanchor="middle",
             error_y={
                 "type": "data",
                 "symmetric": False,
@@ -39,6 +36,19 @@ def segment_profit_figure(segments: pd.DataFrame) -> go.Figure:
             hovertemplate="%{x}: %{y:,.0f}<extra></extra>",
         )
     )
+    # each value beyond its whisker's end, where neither a short bar nor the whisker hides it
+    for name, value in mean.items():
+        gain = value >= 0
+        fig.add_annotation(
+            x=name,
+            y=high[name] if gain else low[name],
+            text=money(value),
+            showarrow=False,
+            yanchor="bottom" if gain else "top",
+            yshift=4 if gain else -4,
+        )
+    top, bottom = max(0.0, high.max()), min(0.0, low.min())
+    room = 0.15 * (top - bottom or 1.0)
     fig.update_layout(
         title=_("Profit by segment (mean, whiskers from p5 to p95)"),
         yaxis_title=_("Profit"),
@@ -46,5 +56,9 @@ def segment_profit_figure(segments: pd.DataFrame) -> go.Figure:
         showlegend=False,
     )
     fig.update_xaxes(automargin=True)
-    fig.update_yaxes(automargin=True, tickformat=",.0f")
+    fig.update_yaxes(
+        automargin=True,
+        tickformat=",.0f",
+        range=[bottom - (room if bottom < 0 else 0.0), top + room],
+    )
     return fig

@@ -281,3 +281,14 @@ def test_the_profit_figure_draws_each_segments_mean_and_marks_a_loss():
     assert fig.data[0].marker.color == (LOWER, LOST)
     assert [a.text for a in fig.layout.annotations] == ["200", "-100"]
     assert fig.layout.yaxis.range[0] < -150.0 < 300.0 < fig.layout.yaxis.range[1]
+
+
+def test_the_expected_funnel_mixes_the_segments_by_their_shares_of_the_contacts():
+    """Expected buyers per outside prospect: Σ_c rate_c Σ_s share_{c,s} ∏_k p_{s,k} / Σ_c rate_c."""
+    scenario = _segmented()
+    rates = {"ads": 30_000.0 / DAYS_PER_MONTH / 2.0, "organic": 700.0}
+    mix = sum(
+        rate * sum(s["share"][channel] * _pass_through(s) for s in SEGMENTS.values())
+        for channel, rate in rates.items()
+    ) / sum(rates.values())
+    assert hg.theory.expected_entries(scenario, 1.0, 0.0)["buyers"] == pytest.approx(mix)

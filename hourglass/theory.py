@@ -83,17 +83,34 @@ def expected_entries(scenario: Scenarioish, outside: float, referred: float) -> 
 def _cold_and_warm(plan: Plan) -> tuple[FunnelFlows, FunnelFlows]:
     """The funnel's flows for an outside prospect, and for a referred one (boosted).
 
-    A committee's agreement is part of its stage's pass.
+    A committee's agreement is part of its stage's pass. With segments, the flows are the
+    segments' flows weighted by their shares of the outside contacts and of referrals.
     """
     scenario = plan.scenario
-    probs = list(plan.mean_pass_prob)
-    boost = scenario.referral.boost if scenario.referral else {}
-    warm = [min(1.0, p * boost.get(n, 1.0)) for n, p in zip(FUNNEL, probs, strict=True)]
-    if scenario.committee is not None:
-        k = FUNNEL.index(scenario.committee.stage)
-        probs[k] *= _outside_committee_pass(plan)
-        warm[k] *= committee_pass(plan, "referral")
-    return funnel_flows(probs), funnel_flows(warm)
+    pairs = []
+    for segment in plan.segments:
+        probs = list(segment.mean_pass_prob)
+        boost = scenario.referral.boost if scenario.referral else {}
+        warm = [min(1.0, p * boost.get(n, 1.0)) for n, p in zip(FUNNEL, probs, strict=True)]
+        if scenario.committee is not None:
+            k = FUNNEL.index(scenario.committee.stage)
+            probs[k] *= _outside_committee_pass(plan)
+            warm[k] *= committee_pass(plan, "referral")
+        pairs.append((funnel_flows(probs), funnel_flows(warm)))
+    if not scenario.segments:
+        return pairs[0]
+    rates = plan.mean_outside_per_day()
+    shares = [list(seg.share.items()) for seg in scenario.segments.values()]
+    cold = np.array([sum(rates.get(c, 0.0) * v for c, v in mine) for mine in shares])
+    warm = np.array([dict(mine).get("referral", 0.0) for mine in shares])
+    return tuple(  # type: ignore[return-value]
+        FunnelFlows(
+            reach=sum(w * f[i].reach for w, f in zip(weights, pairs, strict=True)),
+            lost=sum(w * f[i].lost for w, f in zip(weights, pairs, strict=True)),
+            bought=float(sum(w * f[i].bought for w, f in zip(weights, pairs, strict=True))),
+        )
+        for i, weights in enumerate((cold / (cold.sum() or 1.0), warm / (warm.sum() or 1.0)))
+    )
 
 
 def _role_steps(plan: Plan, channel: str) -> list[tuple[float, float, float]]:

@@ -7,12 +7,17 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
+import plotly.io as pio
 import pytest
 import yaml
+from streamlit.testing.v1 import AppTest
 
-from hourglass import analysis, simulate
+import hourglass as hg
+from hourglass import analysis, load_scenario, replicate, simulate
+from hourglass.plots.style import LOST, LOWER
 from hourglass.stages import DAYS_PER_MONTH, FUNNEL
-from tests.helpers import exits_2_saying, make_scenario, run_cli
+from tests.helpers import ROOT, exits_2_saying, make_scenario, run_cli
 
 # two segments meeting the funnel differently: their own pass probabilities or multipliers
 SEGMENTS = {
@@ -206,3 +211,84 @@ def test_run_json_lists_the_segments(tmp_path: Path):
         run_cli(["run", path, "--json", "--reps", "3", "--backend", "serial"]).stdout
     )
     assert set(banded["segments"][1]["buyers"]) == {"mean", "p5", "p95"}
+
+
+def test_the_shipped_lesson_holds_in_its_golden_run():
+    """The b2b_segments lesson is what its golden run shows.
+
+    Enterprises have the best LTV:CAC but the least profit; the mid-market, about a quarter
+    of the buyers, brings about three quarters of the profit.
+    """
+    doc = json.loads((ROOT / "tests" / "golden" / "b2b_segments.json").read_text())
+    by_name = {s["name"]: s for s in doc["segments"]}
+    best_ratio = max(by_name, key=lambda n: by_name[n]["ltv_cac"])
+    least_profit = min(by_name, key=lambda n: by_name[n]["profit"])
+    assert best_ratio == least_profit == "enterprise"
+    mid = by_name["mid_market"]
+    assert 0.2 < mid["buyers"] / doc["kpis"]["buyers"] < 0.3
+    assert 0.7 < mid["profit"] / doc["kpis"]["profit"] < 0.8
+
+
+def _marketer(language: str) -> AppTest:
+    """The Marketer page on the shipped segments scenario, in `language`."""
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=180)
+    at.session_state["reps"] = 2
+    at.session_state["chosen"] = "b2b_segments"
+    at.query_params["lang"] = language
+    at.switch_page("hourglass/app/pages/scenario.py").run()
+    at.switch_page("hourglass/app/pages/marketer.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "profit"),
+    [
+        ("en", "Where the profit is, by segment", "Profit"),
+        ("ru", "Где прибыль: по сегментам", "Прибыль"),
+    ],
+)
+def test_the_marketer_page_shows_profit_by_segment(language: str, title: str, profit: str):
+    """The segments table and chart show the simulated means, in the reader's language."""
+    at = _marketer(language)
+    assert title in [s.value for s in at.subheader]
+    table = at.dataframe[0].value
+    expected = analysis.segment_summary(
+        replicate(load_scenario("b2b_segments"), 2, 1, "serial").segments
+    )
+    assert list(table.iloc[:, 0]) == ["smb", "mid_market", "enterprise"]
+    assert table[profit].tolist() == pytest.approx(expected["profit"].tolist())
+    chart = next(
+        pio.from_json(c.proto.spec)
+        for c in at.get("plotly_chart")
+        if "segment" in pio.from_json(c.proto.spec).layout.title.text.lower()
+        or "сегмент" in pio.from_json(c.proto.spec).layout.title.text
+    )
+    assert chart.layout.yaxis.title.text == profit
+    assert len(chart.data[0].x) == 3
+
+
+def test_the_profit_figure_draws_each_segments_mean_and_marks_a_loss():
+    frame = pd.DataFrame(
+        {
+            "name": ["a", "b", "a", "b"],
+            "profit": [100.0, -50.0, 300.0, -150.0],
+            "rep": [0, 0, 1, 1],
+        }
+    )
+    fig = hg.plots.segment_profit_figure(frame)
+    assert list(fig.data[0].y) == [200.0, -100.0]
+    assert fig.data[0].marker.color == (LOWER, LOST)
+    assert [a.text for a in fig.layout.annotations] == ["200", "-100"]
+    assert fig.layout.yaxis.range[0] < -150.0 < 300.0 < fig.layout.yaxis.range[1]
+
+
+def test_the_expected_funnel_mixes_the_segments_by_their_shares_of_the_contacts():
+    """Expected buyers per outside prospect: Σ_c rate_c Σ_s share_{c,s} ∏_k p_{s,k} / Σ_c rate_c."""
+    scenario = _segmented()
+    rates = {"ads": 30_000.0 / DAYS_PER_MONTH / 2.0, "organic": 700.0}
+    mix = sum(
+        rate * sum(s["share"][channel] * _pass_through(s) for s in SEGMENTS.values())
+        for channel, rate in rates.items()
+    ) / sum(rates.values())
+    assert hg.theory.expected_entries(scenario, 1.0, 0.0)["buyers"] == pytest.approx(mix)

@@ -21,7 +21,13 @@ from .network import (
     node_states,
     referral_generations,
 )
-from .segments import SEGMENT_COLUMNS, segment_records, segment_stages, segment_table
+from .segments import (
+    SEGMENT_COLUMNS,
+    segment_records,
+    segment_stages,
+    segment_summary,
+    segment_table,
+)
 from .series import bands, daily_table, filling, monthly_growth
 from .stages import STAGE_COLUMNS, loss_table, stage_occupancy, stage_table
 from .theory_gap import theory_gap

@@ -196,3 +196,8 @@ def segment_records(frame: pd.DataFrame) -> list[dict[str, object]]:
             record[column] = {"mean": mean, "p5": float(stats[0]), "p95": float(stats[1])}
         records.append(record)
     return records
+
+
+def segment_summary(frame: pd.DataFrame) -> pd.DataFrame:
+    """Stacked segment tables (a `rep` column) averaged over replications, segments in order."""
+    return frame.drop(columns="rep").groupby("name", sort=False).mean().reset_index()

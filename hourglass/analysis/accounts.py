@@ -148,7 +148,7 @@ def ladder_per_day(run: Run, days: int) -> tuple[np.ndarray, np.ndarray]:
 
 def ladder_money(run: Run, start: float, customers: np.ndarray | None = None) -> float:
     """Service-level revenue from `start` to the horizon (of `customers` only, if given)."""
-    return float(ladder_by_segment(run, start, customers=customers).sum())
+    return float(_held_money(run, start, "value", customers)[1].sum())
 
 
 def ladder_by_segment(
@@ -158,6 +158,14 @@ def ladder_by_segment(
 
     Only `customers`' levels count, if given; a run without segments has one.
     """
+    segment, money = _held_money(run, since, kind, customers)
+    return np.bincount(segment, weights=money, minlength=max(len(run.log.segments), 1))
+
+
+def _held_money(
+    run: Run, since: float, kind: str, customers: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each level stay's holder's segment, and its fees or costs from `since` to the horizon."""
     spells = level_spells(run)
     if customers is not None:
         spells = spells[np.isin(spells["customer"], customers)]
@@ -166,8 +174,7 @@ def ladder_by_segment(
     begin = np.maximum(spells["start"].to_numpy(float), since)
     length = np.clip(spells["end"].to_numpy(float) - begin, 0.0, None)
     segment = run.log.prospects["segment"][spells["customer"].to_numpy(np.int64)]
-    count = max(len(run.log.segments), 1)
-    return np.bincount(segment.astype(np.int64), weights=length * rate, minlength=count)
+    return segment.astype(np.int64), length * rate
 
 
 def customer_table(run: Run) -> pd.DataFrame:

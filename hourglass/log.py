@@ -84,12 +84,12 @@ class Table:
 
 
 def prospects_table() -> Table:
-    """One row per prospect: arrival day, channel, referrer and, in a finite market, the person.
+    """One row per prospect: arrival day, channel, referrer, the person, the segment.
 
     The channel is a code; the referrer is -1 if none; the person is the network's node (-1 in an
-    unlimited market).
+    unlimited market); the segment indexes `EventLog.segments` (0 without segments).
     """
-    return Table(arrival="f8", channel="i1", referrer="i4", node="i4")
+    return Table(arrival="f8", channel="i1", referrer="i4", node="i4", segment="i1")
 
 
 def visits_table() -> Table:
@@ -116,6 +116,15 @@ def contacts_table() -> Table:
 def moves_table() -> Table:
     """One row per loyalty-class entry: customer, day, class code (first entry included)."""
     return Table(customer="i4", time="f8", klass="i1")
+
+
+def levels_table() -> Table:
+    """One row per service-level entry: customer, day, level code (LEFT_SERVICE: left it)."""
+    return Table(customer="i4", time="f8", level="i1")
+
+
+LEFT_SERVICE = -1
+"""Level code of a customer who has left the service ladder."""
 
 
 def answers_table() -> Table:
@@ -148,12 +157,19 @@ class EventLog:
     answers: dict[str, np.ndarray] | None = None
     graph: Graph | None = None
     """The social graph the run's people live in (network mode), shared, not copied."""
+    segments: tuple[str, ...] = ()
+    """The customer segments, in the scenario's order; empty without segments."""
+    levels: tuple[str, ...] = ()
+    """The service ladder's levels, lowest first; empty without a ladder."""
+    level_moves: dict[str, np.ndarray] | None = None
+    """The service-level entries (`levels_table`); None without a ladder."""
 
     @property
     def nbytes(self) -> int:
         """Memory held by the columns."""
         tables = (self.prospects, self.visits, self.purchases, self.moves, self.contacts)
         tables += (self.answers,) if self.answers else ()
+        tables += (self.level_moves,) if self.level_moves else ()
         return sum(col.nbytes for table in tables for col in table.values())
 
 

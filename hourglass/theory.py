@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hourglass.config.budgets import spend_per_day
+from hourglass.config.ladder import ServiceLadder
 from hourglass.config.plan import Plan, compile_plan
 from hourglass.config.scenario import Scenario
 from hourglass.stages import ACTIVE_CLASSES, DAYS_PER_MONTH, FUNNEL, LOYALTY_CLASSES
@@ -82,17 +83,34 @@ def expected_entries(scenario: Scenarioish, outside: float, referred: float) -> 
 def _cold_and_warm(plan: Plan) -> tuple[FunnelFlows, FunnelFlows]:
     """The funnel's flows for an outside prospect, and for a referred one (boosted).
 
-    A committee's agreement is part of its stage's pass.
+    A committee's agreement is part of its stage's pass. With segments, the flows are the
+    segments' flows weighted by their shares of the outside contacts and of referrals.
     """
     scenario = plan.scenario
-    probs = list(plan.mean_pass_prob)
-    boost = scenario.referral.boost if scenario.referral else {}
-    warm = [min(1.0, p * boost.get(n, 1.0)) for n, p in zip(FUNNEL, probs, strict=True)]
-    if scenario.committee is not None:
-        k = FUNNEL.index(scenario.committee.stage)
-        probs[k] *= _outside_committee_pass(plan)
-        warm[k] *= committee_pass(plan, "referral")
-    return funnel_flows(probs), funnel_flows(warm)
+    pairs = []
+    for segment in plan.segments:
+        probs = list(segment.mean_pass_prob)
+        boost = scenario.referral.boost if scenario.referral else {}
+        warm = [min(1.0, p * boost.get(n, 1.0)) for n, p in zip(FUNNEL, probs, strict=True)]
+        if scenario.committee is not None:
+            k = FUNNEL.index(scenario.committee.stage)
+            probs[k] *= _outside_committee_pass(plan)
+            warm[k] *= committee_pass(plan, "referral")
+        pairs.append((funnel_flows(probs), funnel_flows(warm)))
+    if not scenario.segments:
+        return pairs[0]
+    rates = plan.mean_outside_per_day()
+    shares = [list(seg.share.items()) for seg in scenario.segments.values()]
+    cold = np.array([sum(rates.get(c, 0.0) * v for c, v in mine) for mine in shares])
+    warm = np.array([dict(mine).get("referral", 0.0) for mine in shares])
+    return tuple(  # type: ignore[return-value]
+        FunnelFlows(
+            reach=sum(w * f[i].reach for w, f in zip(weights, pairs, strict=True)),
+            lost=sum(w * f[i].lost for w, f in zip(weights, pairs, strict=True)),
+            bought=float(sum(w * f[i].bought for w, f in zip(weights, pairs, strict=True))),
+        )
+        for i, weights in enumerate((cold / (cold.sum() or 1.0), warm / (warm.sum() or 1.0)))
+    )
 
 
 def _role_steps(plan: Plan, channel: str) -> list[tuple[float, float, float]]:
@@ -253,6 +271,20 @@ def loyalty_shares(scenario: Scenario, days: np.ndarray | float) -> np.ndarray:
     return start @ linalg.expm(g * days[:, None, None])
 
 
+def ladder_occupancy(ladder: ServiceLadder, days: np.ndarray | float) -> np.ndarray:
+    """The chance of each service level, then of having left it, `days` after the first purchase.
+
+    The ladder is a continuous-time Markov chain: p(t) = p(0) expm(Q t), one row per time.
+    """
+    from scipy import linalg
+
+    q = ladder.generator()
+    start = np.zeros(len(q))
+    start[ladder.start_index] = 1.0
+    days = np.atleast_1d(np.asarray(days, dtype=float))
+    return start @ linalg.expm(q * days[:, None, None])
+
+
 def expected_outcome(scenario: Scenarioish) -> dict[str, float]:
     """A first-order expectation of a run's headline numbers, budgets' effects included.
 
@@ -280,12 +312,13 @@ def expected_outcome(scenario: Scenarioish) -> dict[str, float]:
     referred = first * per_buyer
     buyers = first + referred
     repeats = _expected_repeats(plan, tenure)
-    revenue = buyers * s.after_sale.order_value.mean * (1.0 + repeats)
+    fees, level_costs = _expected_ladder(s.after_sale.service_ladder, tenure)
+    revenue = buyers * (s.after_sale.order_value.mean * (1.0 + repeats) + fees)
     active = sum(shares[-1][LOYALTY_CLASSES.index(c)] for c in ACTIVE_CLASSES)
     serve = s.after_sale.cost_to_serve_per_month / DAYS_PER_MONTH * buyers * tenure
     bonus = (s.referral.bonus if s.referral else 0.0) * referred
     fixed = float(spend_per_day(s, math.ceil(horizon)).sum())  # every line, plans too
-    cost = fixed + bonus + serve
+    cost = fixed + bonus + serve + buyers * level_costs
     outcome = {
         "outside_prospects": outside,
         "referred_prospects": first * contacts * (s.referral.win_prob if s.referral else 0.0),
@@ -296,6 +329,20 @@ def expected_outcome(scenario: Scenarioish) -> dict[str, float]:
         "customers_end": buyers * active,
     }
     return {k: float(v) for k, v in outcome.items()}
+
+
+def _expected_ladder(ladder: ServiceLadder | None, days: float) -> tuple[float, float]:
+    """A buyer's expected service fees and level costs in its first `days` (0 without a ladder)."""
+    if ladder is None:
+        return 0.0, 0.0
+    grid = np.linspace(0.0, days, 25)
+    held = ladder_occupancy(ladder, grid)[:, :-1]  # the last column: left the service
+    per_day = (
+        np.array([(lv.value_per_month, lv.cost_to_serve_per_month) for lv in ladder.levels])
+        / DAYS_PER_MONTH
+    )
+    fees, costs = np.trapezoid(held @ per_day, grid, axis=0)
+    return float(fees), float(costs)
 
 
 def _expected_repeats(plan: Plan, days: float) -> float:

@@ -25,6 +25,7 @@ ADDRESSES = {  # each page's address: its heading and its plotly charts on the b
     "deals": ("B2B deals · baseline", 0),
     "sales-team": ("Sales team · baseline", 2),
     "network": ("Network · baseline", 0),
+    "accounts": ("Key accounts · baseline", 2),
     "business": ("My business", 0),
     "scenario": ("Scenario files", 0),
     "import": ("Import data", 0),

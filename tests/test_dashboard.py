@@ -35,6 +35,7 @@ SCRIPTS = {  # each page's address and its script, relative to dashboard.py
     "deals": "deals.py",
     "sales-team": "sales_team.py",
     "network": "network.py",
+    "accounts": "accounts.py",
     "business": "business.py",
     "scenario": "scenario.py",
     "import": "import_data.py",

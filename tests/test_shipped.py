@@ -68,3 +68,10 @@ def test_every_package_is_listed_for_the_wheel():
     assert set(setuptools["packages"]) == on_disk | {"hourglass.scenarios"}
     assert setuptools["package-dir"] == {"hourglass.scenarios": "scenarios"}
     assert setuptools["package-data"]["hourglass.scenarios"] == ["*.yaml"]
+
+
+def test_the_key_accounts_lesson_ships_with_its_service_ladder():
+    ladder = load_scenario("key_accounts").after_sale.service_ladder
+    assert ladder.names == ["audit", "support", "outsourcing", "full_partnership"]
+    top = ladder.levels[-1]
+    assert top.cost_to_serve_per_month > top.value_per_month  # the partnership loses money

@@ -116,3 +116,10 @@ def test_the_deals_page_speaks_russian():
     assert roles.layout.title.text == "Где гибнут сделки, по ролям"
     table = at.dataframe[0].value
     assert {"поисковая реклама", "выставки"} <= set(table["channel"])
+
+
+def test_the_key_accounts_lesson_names_the_cost_to_serve_in_both_languages():
+    lesson = load_scenario("key_accounts").lesson
+    assert "cost to serve" in lesson.title.en
+    assert "стоимость их обслуживания" in lesson.title.ru
+    assert lesson.compare_with == "baseline"

@@ -1,3 +1,15 @@
+from .accounts import (
+    KINDS,
+    accounts_record,
+    accounts_summary,
+    customer_table,
+    kind_label,
+    kind_table,
+    level_spells,
+    loyalty_label,
+    whale_curve,
+    whale_summary,
+)
 from .deals import channel_table, deal_summary, deal_table, role_table
 from .metrics import kpis
 from .network import (
@@ -8,6 +20,13 @@ from .network import (
     generation_table,
     node_states,
     referral_generations,
+)
+from .segments import (
+    SEGMENT_COLUMNS,
+    segment_records,
+    segment_stages,
+    segment_summary,
+    segment_table,
 )
 from .sellers import (
     SellerReport,

@@ -10,6 +10,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from hourglass.analysis.accounts import ladder_money
 from hourglass.analysis.series import daily_table
 from hourglass.analysis.stages import first_purchases
 from hourglass.config.budgets import line_spend_per_day
@@ -43,6 +44,9 @@ def kpis(run: Run) -> dict[str, float]:
     revenue = float(purchases["value"][in_window].sum())
     own = np.isin(purchases["customer"], ids)
     customer_revenue = float(purchases["value"][own].sum())
+    if log.level_moves is not None:  # service fees, for the time each level is held
+        revenue += ladder_money(run, start)
+        customer_revenue += ladder_money(run, start, ids)
     margin = s.after_sale.margin
 
     daily = daily_table(run).iloc[math.floor(start) :]

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from hourglass.analysis.accounts import ladder_per_day
 from hourglass.analysis.forecast import REFERRAL_WINDOW_DAYS, referrals_in_window
 from hourglass.analysis.stages import alive_per_day, repeat_customers_per_day
 from hourglass.config.budgets import spend_per_day
@@ -44,27 +45,57 @@ def daily_table(run: Run) -> pd.DataFrame:
     for klass, counts in _class_counts(run, days).items():
         out[f"customers_{klass}"] = counts
     out["active_customers"] = sum(out[f"customers_{c}"] for c in log.classes if c in ACTIVE_CLASSES)
-    out["cost"] = _cost_per_day(run, out["referred_buyers"], out["active_customers"])
+    out["cost"] = _cost_per_day(run, out["referred_buyers"], out["active_customers"], days)
+    if log.level_moves is not None:  # service fees and their cost to serve, as levels are held
+        fees, serve = ladder_per_day(run, days)
+        out["revenue"] += fees
+        out["cost"] += serve
     for stage, entries in _entries_per_day(run, days).items():
         out[f"entered_{stage}"] = entries
     out["repeat_customers"] = repeat_customers_per_day(run, days)
     return out
 
 
-def _cost_per_day(run: Run, referred_buyers: np.ndarray, active: np.ndarray) -> np.ndarray:
+def _cost_per_day(
+    run: Run, referred_buyers: np.ndarray, active: np.ndarray, days: int
+) -> np.ndarray:
     """Per day: budgets and sellers, referral bonuses, and the cost to serve customers.
 
-    Customers are served at the day's closing count of active ones.
+    Customers are served at the day's closing count of active ones, at their segment's cost.
     """
-    s, horizon = run.scenario, run.log.horizon_days
-    share_of_day = np.minimum(1.0, horizon - np.arange(len(active)))  # the last may be part
+    s = run.scenario
+    share_of_day = day_shares(run, days)
     bonus = s.referral.bonus if s.referral else 0.0
-    serve = s.after_sale.cost_to_serve_per_month / DAYS_PER_MONTH
-    return (
-        spend_per_day(s, len(active)) * share_of_day
-        + bonus * np.asarray(referred_buyers)
-        + serve * np.asarray(active) * share_of_day
-    )
+    if s.segments:
+        serving = serving_by_segment(run, days).sum(axis=0)
+    else:
+        serve = s.after_sale.cost_to_serve_per_month / DAYS_PER_MONTH
+        serving = serve * np.asarray(active) * share_of_day
+    return spend_per_day(s, days) * share_of_day + bonus * np.asarray(referred_buyers) + serving
+
+
+def day_shares(run: Run, days: int) -> np.ndarray:
+    """The part of each day inside the run (the last may be a part)."""
+    return np.minimum(1.0, run.log.horizon_days - np.arange(days))
+
+
+def serving_by_segment(run: Run, days: int) -> np.ndarray:
+    """Per segment (rows) and day: the cost to serve its active customers at its own rate."""
+    s = run.scenario
+    default = s.after_sale.cost_to_serve_per_month
+    rates = [
+        default if seg.cost_to_serve_per_month is None else seg.cost_to_serve_per_month
+        for seg in (s.segments or {}).values()
+    ]
+    who, when, klass, leave = _spans(run)
+    active = np.isin(klass, [run.log.classes.index(c) for c in ACTIVE_CLASSES])
+    segment = run.log.prospects["segment"][who]
+    counts = [
+        alive_per_day(when[active & (segment == code)], leave[active & (segment == code)], days)
+        for code in range(len(rates))
+    ]
+    per_day = np.array(rates)[:, None] / DAYS_PER_MONTH * day_shares(run, days)
+    return np.array(counts, dtype=float).reshape(len(rates), days) * per_day
 
 
 def _brought_by_cohort(run: Run, days: int) -> tuple[np.ndarray, np.ndarray]:
@@ -162,12 +193,18 @@ def bands(frame: pd.DataFrame, by: str, columns: Sequence[str]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def _class_counts(run: Run, days: int) -> dict[str, np.ndarray]:
+def _spans(run: Run) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each loyalty-class entry: customer, day entered, class, day left (inf: still in it)."""
     m = run.log.moves
     order = np.lexsort((m["time"], m["customer"]))
     who, when, klass = m["customer"][order], m["time"][order], m["klass"][order]
     same_next = np.append(who[1:] == who[:-1], False)
     leave = np.where(same_next, np.append(when[1:], np.inf), np.inf)
+    return who, when, klass, leave
+
+
+def _class_counts(run: Run, days: int) -> dict[str, np.ndarray]:
+    _, when, klass, leave = _spans(run)
     return {
         name: alive_per_day(when[klass == code], leave[klass == code], days)
         for code, name in enumerate(run.log.classes)

@@ -45,6 +45,7 @@ def page_list() -> tuple[tuple[str, str, str, str], ...]:
         ("deals", _("B2B deals"), ":material/handshake:", "deals.py"),
         ("sales-team", _("Sales team"), ":material/groups:", "sales_team.py"),
         ("network", _("Network"), ":material/hub:", "network.py"),
+        ("accounts", _("Key accounts"), ":material/diamond:", "accounts.py"),
         ("business", _("My business"), ":material/storefront:", "business.py"),
         ("scenario", _("Scenario"), ":material/edit_document:", "scenario.py"),
         ("import", _("Import data"), ":material/upload_file:", "import_data.py"),

@@ -130,6 +130,9 @@ def print_run(
     out.print(_kpi_table(kpis, banded=reps > 1))
     if result.sellers is not None and len(result.sellers.sellers):
         print_sellers(result.sellers, reps)
+    if spec.segments is not None:
+        out.print(_segment_table(result))
+    _print_accounts(result)
     if spec.committee is not None:
         _print_committee(result)
 
@@ -199,6 +202,39 @@ def _team_numbers(row: Any) -> tuple[str, ...]:
     )
 
 
+def _print_accounts(result: hourglass.experiments.Replications) -> None:
+    """The four kinds of client with their money, and the whale curve in one sentence."""
+    record = hourglass.analysis.accounts_record(result.accounts)
+    if record is None:
+        return
+    grid = table(
+        _("Key accounts (mean per run)") if result.reps > 1 else _("Key accounts"),
+        (_("kind of client"),),
+        (_("customers"), _("revenue"), _("cost to serve"), _("profit")),
+    )
+    money = KPIS["revenue"].format
+    for row in record["kinds"]:
+        grid.add_row(
+            hourglass.analysis.kind_label(row["kind"]),
+            f"{row['customers']:,.0f}",
+            *(money(row[f]) for f in ("revenue", "cost_to_serve", "profit")),
+        )
+    out.print(grid)
+    whale = record["whale"]
+    if math.isfinite(whale["top20_share"]):
+        out.print(
+            _(
+                "Whale curve: the top 20% of customers earn {top} of the profit; the curve "
+                "peaks at {peak} with {at} of the customers."
+            ).format(
+                top=f"{whale['top20_share']:.0%}",
+                peak=f"{whale['peak_share']:.0%}",
+                at=f"{whale['peak_at']:.0%}",
+            ),
+            highlight=False,
+        )
+
+
 def print_precision(result: hourglass.experiments.Replications, precision: float) -> None:
     """Whether --precision was reached, and each target's relative half-width."""
     shown = ", ".join(
@@ -229,6 +265,25 @@ def _kpi_table(kpis: dict[str, Any], *, banded: bool) -> Table:
         else:
             text = kpi.format(value)
         grid.add_row(kpi.label(get_language()), text)
+    return grid
+
+
+def _segment_table(result: hourglass.experiments.Replications) -> Table:
+    """Each segment's buyers, money, CAC and LTV (means over replications); whole units fit."""
+    from hourglass.analysis.segments import segment_records
+
+    grid = table(
+        _("Segments (mean over replications)") if result.reps > 1 else _("Segments"),
+        (_("segment"),),
+        (_("buyers"), _("revenue"), _("cost to serve"), _("profit")),
+    )
+    for heading in ("CAC", "LTV", "LTV:CAC"):
+        grid.add_column(heading, justify="right", overflow="fold")
+    columns = ("buyers", "revenue", "cost_to_serve", "profit", "cac", "ltv")
+    for record in segment_records(result.segments):
+        mean = {k: v["mean"] if isinstance(v, dict) else v for k, v in record.items()}
+        cells = [number(mean[c], "{:,.0f}") for c in columns]
+        grid.add_row(mean["name"], *cells, number(mean["ltv_cac"], "{:.1f}"))
     return grid
 
 

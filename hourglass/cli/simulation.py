@@ -113,6 +113,7 @@ def run(
             max_reps=_most_reps(spec, reps, allow_large),
             progress=tick,
         )
+    from hourglass.analysis.segments import segment_records
     from hourglass.cli import report
 
     stages = report.stage_records(result)
@@ -130,11 +131,16 @@ def run(
             doc["not_estimated"] = spec.not_estimated
         if drawn:
             doc["uncertainty"] = {"sources": ["simulation", "parameters"], "parameters": drawn}
+        accounts = hourglass.analysis.accounts_record(result.accounts)
+        if accounts is not None:
+            doc["accounts"] = accounts
         if spec.committee is not None:
             doc["committee"] = {
                 "roles": result.role_summary().to_dict("records"),
                 "channels": result.channel_summary().to_dict("records"),
             }
+        if spec.segments is not None:
+            doc["segments"] = segment_records(result.segments)
         if precision is not None:
             doc["precision"] = {
                 "target": precision,

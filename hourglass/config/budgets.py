@@ -1,7 +1,8 @@
 """Budget lines: the money a scenario spends per month, by lever, and what it buys.
 
 A line is a paid channel (named as the channel), a funnel stage with a budget (know ...
-buy), `repeat` (after_sale.budget) or `refer` (referral.budget). The scenario's plan
+buy), `repeat` (after_sale.budget), `refer` (referral.budget) or `expand`
+(after_sale.service_ladder.budget). The scenario's plan
 (`config.plan`) turns them into the rates the engine runs on.
 """
 
@@ -16,7 +17,11 @@ from hourglass.config.response import Budget, spend_by_month
 from hourglass.config.scenario import Scenario, ScenarioError
 from hourglass.stages import DAYS_PER_MONTH
 
-LOWER_LINES = {"repeat": "after_sale", "refer": "referral"}
+LOWER_LINES = {
+    "repeat": "after_sale",
+    "refer": "referral",
+    "expand": "after_sale.service_ladder",
+}
 """The lower half's lines and the scenario section holding their budget."""
 
 
@@ -32,7 +37,9 @@ def lever_budgets(scenario: Scenario) -> dict[str, Budget]:
     """The budgets on stages and on the lower half (not channels), by line name."""
     out = {name: st.budget for name, st in scenario.funnel if st.budget is not None}
     for line, section in LOWER_LINES.items():
-        part = getattr(scenario, section)
+        part = scenario
+        for name in section.split("."):
+            part = getattr(part, name) if part is not None else None
         if part is not None and part.budget is not None:
             out[line] = part.budget
     return out

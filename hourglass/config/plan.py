@@ -16,9 +16,27 @@ from typing import Any
 import numpy as np
 
 from hourglass.config.budgets import lever_budgets, line_path, months_of
+from hourglass.config.distributions import Amount, Duration
 from hourglass.config.scenario import Scenario
 from hourglass.config.sections import Repeat
 from hourglass.stages import FUNNEL
+
+
+@dataclass(frozen=True, eq=False)
+class SegmentPlan:
+    """One customer segment's rates: the scenario's, changed where the segment says."""
+
+    name: str
+    pass_prob: np.ndarray
+    """As Plan.pass_prob, the segment's own probabilities or multipliers applied."""
+    pass_prob_referred: np.ndarray
+    mean_pass_prob: tuple[float, ...]
+    durations: tuple[Duration, ...]
+    """Time in each funnel stage."""
+    order_value: Amount
+    repeat: Repeat | None
+    contacts_per_month: Mapping[str, float]
+    cost_to_serve_per_month: float
 
 
 @dataclass(frozen=True, eq=False)
@@ -46,6 +64,8 @@ class Plan:
     """Referral contacts per customer and month, by loyalty class, the refer budget's lift in."""
     engage_skill: float
     """The `engage` skill: multiplies the referral contact rates in a run."""
+    segments: tuple[SegmentPlan, ...] = ()
+    """Each customer segment's rates; one, the scenario's own, without segments."""
 
     @property
     def worked(self) -> tuple[bool, ...]:
@@ -97,6 +117,23 @@ def compile_plan(scenario: Scenario, amounts: Mapping[str, float] | None = None)
         min(1.0, min(1.0, p + mean_lift.get(name, 0.0)) * s)
         for name, p, s in zip(FUNNEL, steady, skills, strict=True)
     )
+    repeat = _lifted_repeat(scenario.after_sale.repeat, _lift(levers, "repeat"))
+    contacts = _lifted_contacts(scenario, _lift(levers, "refer"))
+    common = SegmentPlan(
+        name="",
+        pass_prob=pass_prob,
+        pass_prob_referred=referred,
+        mean_pass_prob=mean_pass,
+        durations=tuple(stage.duration for _, stage in scenario.funnel),
+        order_value=scenario.after_sale.order_value,
+        repeat=repeat,
+        contacts_per_month=contacts,
+        cost_to_serve_per_month=scenario.after_sale.cost_to_serve_per_month,
+    )
+    segments = [
+        _segment_plan(scenario, name, common, (levers, planned, mean_lift, np.array(skills)))
+        for name in scenario.segments or {}
+    ]
     return Plan(
         scenario=scenario,
         outside_per_day=outside,
@@ -104,10 +141,56 @@ def compile_plan(scenario: Scenario, amounts: Mapping[str, float] | None = None)
         pass_prob=pass_prob,
         pass_prob_referred=referred,
         mean_pass_prob=mean_pass,
-        repeat=_lifted_repeat(scenario.after_sale.repeat, _lift(levers, "repeat")),
+        repeat=repeat,
         repeat_skill=skill.get("measure", 1.0),
-        contacts_per_month=_lifted_contacts(scenario, _lift(levers, "refer")),
+        contacts_per_month=contacts,
         engage_skill=skill.get("engage", 1.0),
+        segments=tuple(segments) or (common,),
+    )
+
+
+def _segment_plan(scenario: Scenario, name: str, common: SegmentPlan, lifts: tuple) -> SegmentPlan:
+    """A segment's rates: its own pass probabilities go through the budget lifts and skill.
+
+    A multiplier scales the scenario's final pass probability (at most 1).
+    """
+    levers, planned, mean_lift, skills = lifts
+    segment = scenario.segments[name]
+    changes = [segment.stages.get(stage) for stage in FUNNEL]
+    own = [
+        stage.pass_prob if c.pass_prob is None else c.pass_prob
+        for c, (_, stage) in zip(changes, scenario.funnel, strict=True)
+    ]
+    steady = [_steady_pass_prob(n, p, levers) for n, p in zip(FUNNEL, own, strict=True)]
+    mult = np.array([c.pass_mult or 1.0 for c in changes])
+    pass_prob = (_pass_prob_by_month(steady, planned, skills) * mult).clip(0.0, 1.0)
+    boost = scenario.referral.boost if scenario.referral else {}
+    referred = (pass_prob * np.array([boost.get(n, 1.0) for n in FUNNEL])).clip(0.0, 1.0)
+    mean_pass = tuple(
+        min(1.0, min(1.0, min(1.0, p + mean_lift.get(n, 0.0)) * s) * m)
+        for n, p, s, m in zip(FUNNEL, steady, skills, mult, strict=True)
+    )
+    lift = _lift(levers, "refer")
+    talk = segment.referral.contacts_per_month if segment.referral else None
+    serve = segment.cost_to_serve_per_month
+    return SegmentPlan(
+        name=name,
+        pass_prob=pass_prob,
+        pass_prob_referred=referred,
+        mean_pass_prob=mean_pass,
+        durations=tuple(c.duration or d for c, d in zip(changes, common.durations, strict=True)),
+        order_value=segment.order_value or common.order_value,
+        repeat=(
+            _lifted_repeat(segment.repeat, _lift(levers, "repeat"))
+            if segment.repeat
+            else common.repeat
+        ),
+        contacts_per_month=(
+            {k: v * (1.0 + lift) for k, v in talk.items()}
+            if talk is not None
+            else common.contacts_per_month
+        ),
+        cost_to_serve_per_month=common.cost_to_serve_per_month if serve is None else serve,
     )
 
 

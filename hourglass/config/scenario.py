@@ -33,6 +33,7 @@ from hourglass.config.sections import (
     Stage,
     Stages,
 )
+from hourglass.config.segments import Segments, check_segments
 from hourglass.i18n import _
 from hourglass.stages import FUNNEL, SELLER_BESIDE, LabelSet
 
@@ -67,6 +68,23 @@ class Scenario(Model):
     not_estimated: Annotated[list[NoteText], Field(max_length=100)] | None = None
     """Parts the data could not estimate, each with what the scenario assumes instead (a
     calibration writes them); every run of the scenario warns of them."""
+    segments: Segments | None = None
+    """Customer segments (config.segments); without them every prospect is alike."""
+
+    @model_validator(mode="after")
+    def _segments_share_channels(self) -> Scenario:
+        if self.segments is None:
+            return self
+        paid = list(self.channels.paid)
+        organic = ["organic"] if self.channels.organic else []
+        referral = ["referral"] if self.referral else []
+        check_segments(
+            self.segments,
+            [*paid, "organic", "referral"],
+            [*paid, *organic, *referral],
+            self.referral is not None,
+        )
+        return self
 
     @model_validator(mode="after")
     def _committee_fits(self) -> Scenario:

@@ -25,6 +25,7 @@ from hourglass.config.base import (
     exactly_one,
 )
 from hourglass.config.distributions import Amount, Duration, UncertainProbability
+from hourglass.config.ladder import ServiceLadder
 from hourglass.config.loading import NAME_PATTERN
 from hourglass.config.response import (
     Budget,
@@ -422,6 +423,8 @@ class AfterSale(SteadyBudget):
     """What each active customer costs per month (service, loyalty programme upkeep)."""
     budget: Budget | None = None
     """Money on repeat-sales levers; its effect lifts the repeat rate (0.2: 20% more)."""
+    service_ladder: ServiceLadder | None = None
+    """Service levels a customer climbs after the first purchase (land and expand)."""
 
 
 class Referral(SteadyBudget):

@@ -13,12 +13,13 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from contextlib import closing, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from hourglass.analysis import metrics, series, stages
+from hourglass.analysis import accounts, metrics, series, stages
+from hourglass.analysis.segments import segment_table
 from hourglass.analysis.sellers import SellerReport, seller_report, stacked
 from hourglass.config.arguments import as_scenario, whole_number
 from hourglass.config.distributions import (
@@ -62,6 +63,8 @@ class RepResult:
     deals: pd.DataFrame
     roles: pd.DataFrame
     sellers: SellerReport
+    segments: pd.DataFrame = field(default_factory=pd.DataFrame)
+    accounts: dict[str, float] = field(default_factory=dict)
 
 
 def run_replication(scenario: Scenario, seed: int, rep: int) -> RepResult:
@@ -85,6 +88,8 @@ def run_replication(scenario: Scenario, seed: int, rep: int) -> RepResult:
         deals=deals.deal_table(run) if b2b else pd.DataFrame(),
         roles=deals.role_table(run) if b2b else pd.DataFrame(),
         sellers=seller_report(run),
+        segments=segment_table(run) if scenario.segments else pd.DataFrame(),
+        accounts=accounts.accounts_summary(run),
     )
 
 
@@ -121,6 +126,10 @@ class Replications:
     seconds: float = 0.0
     sellers: SellerReport | None = None
     """Every replication's seller report (`analysis.sellers`), stacked."""
+    segments: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """With segments: every replication's segment table (`segments.segment_table`), stacked."""
+    accounts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Key accounts: one row per replication (`accounts.accounts_summary`)."""
 
     def kpi_summary(self) -> dict[str, dict[str, float]]:
         """KPI -> mean, p5, p50, p95 and standard error across replications."""
@@ -234,6 +243,8 @@ def replicate(
         backend=executor.backend,
         seconds=time.perf_counter() - started,
         sellers=stacked([(r.rep, r.sellers) for r in ordered]),
+        segments=pd.concat([r.segments.assign(rep=r.rep) for r in ordered], ignore_index=True),
+        accounts=pd.DataFrame([r.accounts for r in ordered]).rename_axis("rep"),
     )
 
 

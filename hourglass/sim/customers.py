@@ -10,7 +10,8 @@ import numpy as np
 import simpy
 
 from hourglass.config.distributions import draws
-from hourglass.log import PURCHASE_KINDS
+from hourglass.log import LEFT_SERVICE, PURCHASE_KINDS
+from hourglass.sim.streams import LADDER_STREAM, child
 from hourglass.stages import ACTIVE_CLASSES, DAYS_PER_MONTH
 
 
@@ -28,9 +29,11 @@ class Customers:
         rng = self.rng["after_sale"]
         self.u_after = draws(rng.random)
         self.e_after = draws(rng.standard_exponential)
-        self.order_value = draws(partial(after.order_value.sampler().draw, rng))
+        segments = self.plan.segments
+        # by segment: order values, (repeat rate, drop-out) and referral rates by class
+        self.order_values = [draws(partial(s.order_value.sampler().draw, rng)) for s in segments]
         self.repeat_boost = self.plan.repeat_skill
-        self.repeat_params = self._repeat_draws(self.plan.repeat, rng)
+        self.repeat_params = [self._repeat_draws(s.repeat, rng) for s in segments]
         offers = [getattr(after.offers, k) for k in PURCHASE_KINDS[2:]]
         self.offer_cum = np.cumsum([o.prob if o else 0.0 for o in offers]).tolist()
         self.offer_factor = [o.value_factor if o else 1.0 for o in offers]
@@ -45,8 +48,11 @@ class Customers:
         self.lapsed = self.classes.index("temporarily_lost")
         self.antagonist = self.classes.index("antagonist")
         referral = s.referral
-        engage, rates = self.plan.engage_skill, self.plan.contacts_per_month
-        self.refer_rate = [rates.get(c, 0.0) * engage / DAYS_PER_MONTH for c in self.classes]
+        engage = self.plan.engage_skill
+        self.refer_rates = [
+            [s.contacts_per_month.get(c, 0.0) * engage / DAYS_PER_MONTH for c in self.classes]
+            for s in segments
+        ]
         self.win_prob = referral.win_prob if referral else 0.0
         self.talks: defaultdict[int, list[tuple[float, int]]] = defaultdict(list)
         ref_rng = self.rng["referrals"]
@@ -54,6 +60,23 @@ class Customers:
         self.referral_delay = (
             draws(partial(referral.delay.sampler().draw, ref_rng)) if referral else None
         )
+
+    def _setup_ladder(self, seq: np.random.SeedSequence) -> None:
+        """The service ladder's moves out of each level, drawn from the ladder's own stream."""
+        self.ladder = self.s.after_sale.service_ladder
+        if self.ladder is None:
+            return
+        rng = np.random.default_rng(child(seq, LADDER_STREAM))
+        self.u_ladder = draws(rng.random)
+        self.e_ladder = draws(rng.standard_exponential)
+        q = self.ladder.generator()
+        n = len(self.ladder.levels)
+        self.level_exits: list[tuple[list[int], list[float], float]] = []
+        for level in range(n):
+            targets = [j for j in range(n + 1) if j != level and q[level, j] > 0.0]
+            codes = [j if j < n else LEFT_SERVICE for j in targets]
+            rates = q[level, targets]
+            self.level_exits.append((codes, rates.cumsum().tolist(), float(rates.sum())))
 
     def _repeat_draws(self, repeat, rng: np.random.Generator):
         """A function giving each new customer's (repeat rate per day, drop-out chance)."""
@@ -70,25 +93,30 @@ class Customers:
 
     # -- the run -----------------------------------------------------------------------------
 
-    def on_purchase(self, pid: int, day: float) -> None:
+    def on_purchase(self, pid: int, day: float, segment: int = 0) -> None:
         """A first purchase at `day`: draw the customer's life to the horizon, schedule referrals.
+
+        Order values, repeat buying and talk follow the customer's `segment`.
 
         A customer's loyalty moves, repeat purchases and referral contacts depend on no one
         else, so they are drawn now as competing exponential clocks; only the referral
         contacts and antagonist changes, which touch shared state, become SimPy events.
         """
         u = self.u_after
-        self.purchases.add_row(pid, day, self.order_value(), 0)
+        order_value, refer_rates = self.order_values[segment], self.refer_rates[segment]
+        self.purchases.add_row(pid, day, order_value(), 0)
+        if self.ladder:
+            self._climb(pid, day)
         if self.net:
             self.net.bought(pid)
         klass = self.start_class
         self.moves.add_row(pid, day, klass)
-        rate, dropout = self.repeat_params()
+        rate, dropout = self.repeat_params[segment]()
         t = day
         while True:
             codes, cum_rates, move_rate = self.class_moves[klass]
             buy_rate = rate if self.active[klass] else 0.0
-            refer_rate = self.refer_rate[klass]
+            refer_rate = refer_rates[klass]
             total = move_rate + buy_rate + refer_rate
             if total <= 0.0:
                 return
@@ -97,7 +125,7 @@ class Customers:
                 return
             pick = u() * total
             if pick < buy_rate:
-                self._repeat_purchase(pid, t)
+                self._repeat_purchase(pid, t, order_value)
                 if u() < dropout:
                     klass = self._move(pid, t, klass, self.lapsed)
             elif pick < buy_rate + refer_rate:
@@ -106,8 +134,23 @@ class Customers:
                 i = bisect_right(cum_rates, pick - buy_rate - refer_rate)
                 klass = self._move(pid, t, klass, codes[min(i, len(codes) - 1)])
 
-    def _repeat_purchase(self, pid: int, t: float) -> None:
-        value = self.order_value()
+    def _climb(self, pid: int, day: float) -> None:
+        """A new customer's service levels to the horizon: competing clocks up, down and out."""
+        level, t = self.ladder.start_index, day
+        self.level_moves.add_row(pid, t, level)
+        while level != LEFT_SERVICE:
+            codes, cum_rates, total = self.level_exits[level]
+            if total <= 0.0:
+                return
+            t += self.e_ladder() / total
+            if t >= self.horizon:
+                return
+            i = bisect_right(cum_rates, self.u_ladder() * total)
+            level = codes[min(i, len(codes) - 1)]
+            self.level_moves.add_row(pid, t, level)
+
+    def _repeat_purchase(self, pid: int, t: float, order_value) -> None:
+        value = order_value()
         offer = bisect_right(self.offer_cum, self.u_after())
         if offer < len(self.offer_factor):
             value *= self.offer_factor[offer]
@@ -161,10 +204,11 @@ class Customers:
         if arrival < self.batch_end:  # too soon for the next batch: it walks on its own
             pid = self.prospects.count
             node = who if self.market.size else -1
-            self.prospects.add_row(arrival, self.referral_channel, referrer, node)
+            segment = self.segments_of(self.referral_channel, 1, lone=True)
+            self.prospects.add_row(arrival, self.referral_channel, referrer, node, segment[0])
             if self.net:
                 self.net.place(pid, np.array([who]))
-            luck = self._draw_paths(self.lone_draws, 1)
+            luck = self._draw_paths(self.lone_draws, 1, segment)
             self._hand_over(
                 np.array([pid]),
                 np.array([0]),
@@ -173,6 +217,7 @@ class Customers:
                 0,
                 luck,
                 np.array([self.referral_channel]),
+                segment,
             )
         else:
             self.pending.append((arrival, referrer, who))

@@ -33,6 +33,7 @@ from hourglass.log import (
     Run,
     answers_table,
     contacts_table,
+    levels_table,
     moves_table,
     prospects_table,
     purchases_table,
@@ -47,6 +48,7 @@ from hourglass.sim.streams import (
     MARKET,
     RUN_STREAMS,
     TIMES,
+    UNIFORMS,
     Streams,
     child,
 )
@@ -65,6 +67,10 @@ from hourglass.stages import (
 
 CHECK_EVERY = 64
 """First purchases between two checks of a run's work against its ceiling."""
+
+SEGMENT_STREAMS = 7927
+"""The child of the run's seed whose streams draw each contact's segment (none without
+segments, so runs without them draw as before)."""
 
 
 def simulate(
@@ -143,9 +149,11 @@ class _Engine(Journeys, Customers):
         self.streams = Streams(seq)
         self.market = Market(scenario.market.size, self.rng["referrals"])
         self._setup_vocabulary()
+        self._setup_segments(seq)
         self._setup_funnel()
         self._setup_sales()
         self._setup_after_sale()
+        self._setup_ladder(seq)
         self._setup_committee()
         self.lone_draws = Streams(seq).batch(self.referral_channel, 0, lone=True)
         self.prospects = prospects_table()
@@ -154,6 +162,7 @@ class _Engine(Journeys, Customers):
         self.moves = moves_table()
         self.contacts = contacts_table()
         self.answers = answers_table()
+        self.level_moves = levels_table()
         self.pending: list[tuple[float, int, int]] = []
         self.lead_queue: list[tuple[float, int, Lead]] = []  # a heap
         self.lead_order = count()  # ties in time go first come, first served
@@ -181,6 +190,27 @@ class _Engine(Journeys, Customers):
         self.reasons = tuple(dict.fromkeys(reasons))
         self.classes = LOYALTY_CLASSES
 
+    def _setup_segments(self, seq: np.random.SeedSequence) -> None:
+        """Each channel's cut points: a contact's segment is where its uniform falls.
+
+        A channel the segments do not share out (social selling, known customers) goes to
+        the first segment.
+        """
+        segments = self.s.segments or {}
+        self.segment_names = tuple(segments)
+        self.segmented = bool(segments)
+        if not segments:
+            return
+        self.segment_cuts = []
+        for channel in self.channels:
+            shares = np.array([seg.share.get(channel, 0.0) for seg in segments.values()])
+            if not shares.sum():
+                shares[0] = 1.0
+            self.segment_cuts.append(np.cumsum(shares / shares.sum())[:-1])
+        self.segment_streams = Streams(child(seq, SEGMENT_STREAMS))
+        lone = Streams(child(seq, SEGMENT_STREAMS)).batch(self.referral_channel, 0, lone=True)
+        self.lone_segments = lone[UNIFORMS]
+
     def _setup_funnel(self) -> None:
         s, plan = self.s, self.plan
         self.worked = [*plan.worked, False]  # the purchase after Buy
@@ -188,9 +218,19 @@ class _Engine(Journeys, Customers):
         self.boosted = [trusting and name in ("like", "trust") for name in FUNNEL] + [False]
         # stages decided one lead at a time, when it enters them: the worked and boosted ones
         self.per_lead = [w or b for w, b in zip(self.worked, self.boosted, strict=True)]
-        self.pass_prob, self.pass_prob_referred = plan.pass_prob, plan.pass_prob_referred
-        self.last_month = len(self.pass_prob) - 1
+        # by segment, month and stage
+        self.pass_prob = np.stack([seg.pass_prob for seg in plan.segments])
+        self.pass_prob_referred = np.stack([seg.pass_prob_referred for seg in plan.segments])
+        self.last_month = self.pass_prob.shape[1] - 1
         self.duration = [st.duration.sampler() for _, st in s.funnel]
+        self.own_durations = [
+            [
+                (code, seg.durations[k].sampler())
+                for code, seg in enumerate(plan.segments)
+                if seg.durations[k] != stage.duration
+            ]
+            for k, (_, stage) in enumerate(s.funnel)
+        ]
         self.loss_codes: list[np.ndarray] = []
         self.loss_cum: list[np.ndarray] = []
         for name, stage in s.funnel:
@@ -304,6 +344,9 @@ class _Engine(Journeys, Customers):
             sellers=self.sellers,
             seller_capacity=self.seller_capacity,
             answers=self.answers.freeze() if self.centre else None,
+            segments=self.segment_names,
+            levels=tuple(self.ladder.names) if self.ladder else (),
+            level_moves=self.level_moves.freeze() if self.ladder else None,
         )
 
     def join_cohort(self) -> None:
@@ -311,8 +354,8 @@ class _Engine(Journeys, Customers):
         code = len(self.channels) - 1
         for day in self.cohort:
             pid = self.prospects.count
-            self.prospects.add_row(day, code, -1, -1)
-            self.on_purchase(pid, day)
+            self.prospects.add_row(day, code, -1, -1, 0)
+            self.on_purchase(pid, day, 0)
 
     def outside_arrivals(self):
         """Paid and organic contacts land on the market day by day; new people enter Know."""
@@ -350,7 +393,7 @@ class _Engine(Journeys, Customers):
             yield env.timeout(end - day)
             day += 1
 
-    def on_purchase(self, pid: int, day: float) -> None:
+    def on_purchase(self, pid: int, day: float, segment: int = 0) -> None:
         """A first purchase: its customer's life is drawn unless the run is past its ceiling.
 
         Buyers drive the work that feeds back (repeats, referrals); every CHECK_EVERY-th is
@@ -360,7 +403,7 @@ class _Engine(Journeys, Customers):
         if not self.until_check:
             self.until_check = CHECK_EVERY
             self.within_ceiling()
-        Customers.on_purchase(self, pid, day)
+        Customers.on_purchase(self, pid, day, segment)
 
     def within_ceiling(self) -> None:
         """Stop a run that has gone far past its estimated work.

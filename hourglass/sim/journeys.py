@@ -40,6 +40,7 @@ class Contacts(NamedTuple):
     referrer: np.ndarray
     who: np.ndarray
     luck: np.ndarray
+    segment: np.ndarray
 
 
 class Journeys:
@@ -63,11 +64,29 @@ class Journeys:
         Each contact's luck is drawn whether or not it is kept, row by row from its batch's
         streams, so a scenario with more contacts leaves the others' luck alone.
         """
-        luck = self._draw_paths(gens, len(times))
+        segment = self.segments_of(channel, len(times))
+        luck = self._draw_paths(gens, len(times), segment)
         if new is not None:
             keep = np.flatnonzero(new)
             times, referrer, luck, who = times[keep], referrer[keep], luck[keep], who[keep]
-        return Contacts(times, np.full(len(times), channel, np.int8), referrer, who, luck)
+            segment = segment[keep]
+        channels = np.full(len(times), channel, np.int8)
+        return Contacts(times, channels, referrer, who, luck, segment)
+
+    def segments_of(self, channel: int, n: int, lone: bool = False) -> np.ndarray:
+        """The segments of `n` contacts from `channel` in the day's batch (or lone ones).
+
+        Drawn from streams of their own, keyed like the batch's, so the segments leave every
+        other draw alone.
+        """
+        if not self.segmented:
+            return np.zeros(n, np.int8)
+        if lone:
+            uniforms = self.lone_segments.random(n)
+        else:
+            day = math.ceil(self.batch_end) - 1  # batches are drawn for the day ending then
+            uniforms = self.segment_streams.batch(channel, day)[UNIFORMS].random(n)
+        return np.searchsorted(self.segment_cuts[channel], uniforms, side="right").astype(np.int8)
 
     def admit(self, batches: list[Contacts]) -> None:
         """The day's contacts enter Know and walk the stages no seller works nor the network boosts.
@@ -78,14 +97,16 @@ class Journeys:
         batches = [b for b in batches if len(b.times)]
         if not batches:
             return
-        times, channel, referrer, who, luck = (
+        times, channel, referrer, who, luck, segment = (
             np.concatenate(column) if len(batches) > 1 else column[0]
             for column in zip(*batches, strict=True)
         )
         n = len(times)
         first = self.prospects.count
         node = who if self.market.size else np.full(n, -1)
-        self.prospects.add_block(arrival=times, channel=channel, referrer=referrer, node=node)
+        self.prospects.add_block(
+            arrival=times, channel=channel, referrer=referrer, node=node, segment=segment
+        )
         if self.net:
             self.net.place(first, who)
         ids = np.arange(first, first + n, dtype=np.int32)
@@ -94,12 +115,15 @@ class Journeys:
         t = times
         for k in range(len(FUNNEL)):
             if self.per_lead[k]:
-                self._hand_over(ids, rows, t, referred, k, luck, channel[rows])
+                self._hand_over(ids, rows, t, referred, k, luck, channel[rows], segment[rows])
                 return
             if not len(ids):
                 return
             month = np.minimum((t / DAYS_PER_MONTH).astype(np.int64), self.last_month)
-            prob = np.where(referred, self.pass_prob_referred[month, k], self.pass_prob[month, k])
+            seg = segment[rows] if self.segmented else 0
+            prob = np.where(
+                referred, self.pass_prob_referred[seg, month, k], self.pass_prob[seg, month, k]
+            )
             if k == 0 and self.antagonists:
                 prob = prob * (1.0 - self.drag) ** self.antagonists
             passes = luck[rows, k, PASS] < prob
@@ -119,17 +143,25 @@ class Journeys:
             )
             keep = passes & ~inside
             ids, rows, t, referred = ids[keep], rows[keep], exit_[keep], referred[keep]
-        for pid, at in zip(ids.tolist(), t.tolist(), strict=True):
-            self.on_purchase(pid, at)
+        for pid, at, seg in zip(ids.tolist(), t.tolist(), segment[rows].tolist(), strict=True):
+            self.on_purchase(pid, at, seg)
 
-    def _draw_paths(self, gens: list[np.random.Generator], n: int) -> np.ndarray:
-        """Each contact's luck: one row per contact, one line of FIELDS per stage."""
+    def _draw_paths(
+        self, gens: list[np.random.Generator], n: int, segment: np.ndarray
+    ) -> np.ndarray:
+        """Each contact's luck: one row per contact, one line of FIELDS per stage.
+
+        A segment with its own time in a stage draws it after the scenario's draws.
+        """
         stages = len(FUNNEL)
         luck = np.zeros((n, stages, FIELDS))
         uniforms = gens[UNIFORMS].random((n, 3, stages))
         luck[:, :, [PASS, REASON, QUICK]] = uniforms.transpose(0, 2, 1)
         for k in range(stages):
             luck[:, k, STAY] = self.duration[k].draw(gens[STAY_BLOCK + k], n)
+            for code, own in self.own_durations[k]:
+                mine = segment == code
+                luck[mine, k, STAY] = own.draw(gens[STAY_BLOCK + k], n)[mine]
         if self.patience is not None:
             flat = self.patience.draw(gens[PATIENCE_BLOCK], n * stages)
             luck[:, :, PATIENCE] = flat.reshape(n, stages)
@@ -141,17 +173,26 @@ class Journeys:
                 luck[:, k, QUICK_TIME] = sampler.draw(gens[QUICK_BLOCK], n)
         return luck
 
-    def _hand_over(self, ids, rows, t, referred, k: int, luck: np.ndarray, channel) -> None:
+    def _hand_over(
+        self, ids, rows, t, referred, k: int, luck: np.ndarray, channel, segment
+    ) -> None:
         """Leads reaching the first stage decided lead by lead go on in SimPy.
 
-        Each carries its own luck; `channel` holds each lead's.
+        Each carries its own luck; `channel` and `segment` hold each lead's.
         """
         warm, cold = self.warm_probs, self.cold_probs
         mine = luck[rows, k:].reshape(len(rows), (len(FUNNEL) - k) * FIELDS).tolist()
-        for pid, at, ref, row, code in zip(
-            ids.tolist(), t.tolist(), referred.tolist(), mine, channel.tolist(), strict=True
+        for pid, at, ref, row, code, seg in zip(
+            ids.tolist(),
+            t.tolist(),
+            referred.tolist(),
+            mine,
+            channel.tolist(),
+            segment.tolist(),
+            strict=True,
         ):
-            self._queue_lead(Lead(pid, code, k, at, warm if ref else cold, row))
+            probs = warm[seg] if ref else cold[seg]
+            self._queue_lead(Lead(pid, code, k, at, probs, row, seg))
 
     def _queue_lead(self, lead: Lead) -> None:
         """The lead gets to its stage at `lead.at`: it waits in the desk's queue till then.
@@ -249,7 +290,7 @@ class Journeys:
         base = (k - lead.first) * FIELDS  # where stage k's luck begins
         while not self.worked[k]:
             if k == len(FUNNEL):
-                self.on_purchase(lead.pid, t)
+                self.on_purchase(lead.pid, t, lead.segment)
                 return
             if self.boosted[k] and not entering:
                 break

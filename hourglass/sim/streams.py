@@ -7,6 +7,9 @@ import numpy as np
 from hourglass.stages import FUNNEL
 
 RUN_STREAMS = ("after_sale", "referrals")
+LADDER_STREAM = 8101
+"""The child index of the service ladder's stream: far from the others, so a run without a
+ladder draws as before, and one with it draws everything else as before too."""
 TIMES, MARKET, UNIFORMS, PATIENCE_BLOCK, QUICK_BLOCK, STAY_BLOCK = range(6)
 BLOCKS = STAY_BLOCK + len(FUNNEL)
 """Random streams of a batch: one per use, so each use's draws keep their order."""

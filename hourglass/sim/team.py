@@ -11,7 +11,7 @@ class Lead:
     It holds which stage, when it gets there, its channel, and its luck from stage `first` on.
     """
 
-    __slots__ = ("at", "channel", "first", "luck", "pid", "probs", "stage")
+    __slots__ = ("at", "channel", "first", "luck", "pid", "probs", "segment", "stage")
 
     def __init__(
         self,
@@ -21,9 +21,10 @@ class Lead:
         at: float,
         probs: list[list[float]],
         luck: list[float],
+        segment: int = 0,
     ) -> None:
         self.pid, self.channel, self.stage, self.at = pid, channel, stage, at
-        self.probs, self.luck = probs, luck
+        self.probs, self.luck, self.segment = probs, luck, segment
         self.first = stage
 
 

@@ -22,6 +22,8 @@ def show(choice: state.Choice) -> None:
     loaded = runs.run(scenario, reps, seed)
     if loaded is None:
         return
+    if scenario.segments:
+        segments_section(loaded, choice.language)
     overrides, amounts = levers(scenario, choice.labels)
     tuned = widgets.overridden(scenario, {"name": f"{scenario.name}_tuned", **overrides})
     if tuned is None:
@@ -126,6 +128,34 @@ def sentence(found: next_money.NextMoney, names: dict[str, str]) -> str:
         profit_low=money(found.profit_per_year.low, signed=True),
         profit_high=money(found.profit_per_year.high, signed=True),
     )
+
+
+def segments_section(result: hg.experiments.Replications, language: str) -> None:
+    """Where the profit is: each segment's KPIs (means) and a bar chart of its profit."""
+    st.subheader(_("Where the profit is, by segment"))
+    table = hg.analysis.segment_summary(result.segments)
+    names = {
+        "name": _("Segment"),
+        **{kpi: KPIS[kpi].label(language) for kpi in ("buyers", "revenue", "profit")},
+        "cost_to_serve": _("Cost to serve"),
+        "cac": "CAC",
+        "ltv": "LTV",
+        "ltv_cac": "LTV:CAC",
+        "margin_after_serve": _("Margin after cost to serve"),
+    }
+    shown = table[list(names)].rename(columns=names)
+    formats = {names[c]: "{:,.0f}" for c in names if c not in ("name", "ltv_cac")}
+    st.dataframe(
+        shown.style.format({**formats, "LTV:CAC": "{:.1f}"}), hide_index=True, width="stretch"
+    )
+    st.caption(
+        _(
+            "Means over the replications. CAC counts each segment's share of the spend on "
+            "the channels that brought it; LTV is the margin on its buyers' purchases, before "
+            "the cost to serve them."
+        )
+    )
+    widgets.chart(hg.plots.segment_profit_figure(result.segments), "marketer-segments")
 
 
 def levers(scenario: hg.Scenario, labels: str) -> tuple[dict[str, float], dict[str, float]]:

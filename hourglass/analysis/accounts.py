@@ -1,0 +1,349 @@
+"""Key accounts: each customer's worth to us and our worth to them, the four kinds, the whale curve.
+
+Every customer who first bought in the measurement window is placed on two axes, each a
+number from 0 to 1:
+
+- **attractiveness to us**: the mean of three percentile ranks among the customers: revenue
+  (purchases and service fees), margin after cost to serve (`profit`: margin x revenue minus
+  the cost to serve the customer, flat and by service level) and `growth` (revenue per month
+  in the second half of the customer's time with us minus that in the first half);
+- **our attractiveness to them**: the mean of the share of wallet and the loyalty score.
+  The share of wallet is the service level held at the horizon over the ladder's top level
+  ((k + 1) / levels; 0 once the customer has left the service); a scenario without a
+  service ladder has none, and the loyalty score alone counts. The loyalty score is the
+  customer's last loyalty class: one_time 0.2, regular 0.4, loyal 0.6, committed 0.8, fan 1,
+  temporarily_lost 0.1, former and antagonist 0.
+
+The four kinds (V. and D. Kevorkov) split both axes at KIND_THRESHOLD: key (high, high),
+developing key (attractive to us, not yet won: high, low), maintained (low, high) and
+occasional (low, low). The whale curve (Kaplan and Narayanan 2001) is the cumulative profit of
+customers ranked from the most profitable down; it ends at the total customer profit.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from hourglass.analysis.stages import first_purchases
+from hourglass.i18n import _
+from hourglass.log import LEFT_SERVICE, Run
+from hourglass.stages import ACTIVE_CLASSES, DAYS_PER_MONTH
+
+KINDS: tuple[str, ...] = ("key", "developing_key", "maintained", "occasional")
+"""The four kinds of client, from the most valued relationship down."""
+
+KIND_THRESHOLD = 0.5
+"""Where each axis splits into high and low: the median rank on ours, half way on theirs."""
+
+LOYALTY_SCORE = {
+    "one_time": 0.2,
+    "regular": 0.4,
+    "loyal": 0.6,
+    "committed": 0.8,
+    "fan": 1.0,
+    "temporarily_lost": 0.1,
+    "former": 0.0,
+    "antagonist": 0.0,
+}
+"""How much each loyalty class says the customer values us, from 0 to 1."""
+
+TOP_SHARE = 0.2
+"""The share of customers, the most profitable, whose share of the profit is reported."""
+
+
+def kind_label(kind: str) -> str:
+    """A kind of client's name in the active language."""
+    return {
+        "key": _("key"),
+        "developing_key": _("developing key"),
+        "maintained": _("maintained"),
+        "occasional": _("occasional"),
+    }[kind]
+
+
+def loyalty_label(klass: str) -> str:
+    """A loyalty class's name in the active language (G. Chernovalova's classes)."""
+    return {
+        "one_time": _("one-time"),
+        "regular": _("regular"),
+        "loyal": _("loyal"),
+        "committed": _("committed"),
+        "fan": _("fan"),
+        "temporarily_lost": _("temporarily lost"),
+        "former": _("former"),
+        "antagonist": _("antagonist"),
+    }[klass]
+
+
+def accounts_record(summaries: pd.DataFrame) -> dict | None:
+    """Key accounts as `run --json` gives them, means over runs; None if no one bought.
+
+    `summaries` holds one `accounts_summary` per run.
+    """
+    if summaries.empty or not summaries["customers"].mean():
+        return None
+    mean = summaries.mean()
+    fields = ("customers", "revenue", "cost_to_serve", "profit")
+    return {
+        "customers": float(mean["customers"]),
+        "total_profit": float(mean["total_profit"]),
+        "kinds": [
+            {"kind": kind, **{f: float(mean[f"{kind}_{f}"]) for f in fields}} for kind in KINDS
+        ],
+        "whale": {k: float(mean[k]) for k in ("top20_share", "peak_share", "peak_at")},
+    }
+
+
+def level_spells(run: Run) -> pd.DataFrame:
+    """Each stay at a service level: customer, level (code), start, end (the horizon if held)."""
+    moves = run.log.level_moves
+    if moves is None or not len(moves["customer"]):
+        return pd.DataFrame({"customer": [], "level": [], "start": [], "end": []})
+    order = np.lexsort((moves["time"], moves["customer"]))
+    who, when, level = (moves[k][order] for k in ("customer", "time", "level"))
+    same_next = np.append(who[1:] == who[:-1], False)
+    end = np.where(same_next, np.append(when[1:], np.inf), run.log.horizon_days)
+    held = level != LEFT_SERVICE
+    return pd.DataFrame(
+        {"customer": who[held], "level": level[held], "start": when[held], "end": end[held]}
+    )
+
+
+def _level_rates(run: Run) -> tuple[np.ndarray, np.ndarray]:
+    """Each level's value and cost to serve per day."""
+    ladder = run.scenario.after_sale.service_ladder
+    value = np.array([lv.value_per_month for lv in ladder.levels]) / DAYS_PER_MONTH
+    cost = np.array([lv.cost_to_serve_per_month for lv in ladder.levels]) / DAYS_PER_MONTH
+    return value, cost
+
+
+def _exposure_until(
+    start: np.ndarray, end: np.ndarray, weight: np.ndarray, x: np.ndarray
+) -> np.ndarray:
+    """Sum of weight x the part of each [start, end) stay before each time in `x`."""
+
+    def before(points: np.ndarray) -> np.ndarray:
+        order = np.argsort(points)
+        p, w = points[order], weight[order]
+        n = np.searchsorted(p, x)
+        cum_w = np.concatenate(([0.0], np.cumsum(w)))
+        cum_wp = np.concatenate(([0.0], np.cumsum(w * p)))
+        return x * cum_w[n] - cum_wp[n]
+
+    return before(start) - before(end)
+
+
+def ladder_per_day(run: Run, days: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per day: the service levels' revenue and cost to serve, for the time each is held."""
+    spells = level_spells(run)
+    value, cost = _level_rates(run)
+    edges = np.minimum(np.arange(days + 1, dtype=float), run.log.horizon_days)
+    start, end = spells["start"].to_numpy(float), spells["end"].to_numpy(float)
+    level = spells["level"].to_numpy(np.int64)
+    return tuple(np.diff(_exposure_until(start, end, rate[level], edges)) for rate in (value, cost))
+
+
+def ladder_money(run: Run, start: float, customers: np.ndarray | None = None) -> float:
+    """Service-level revenue from `start` to the horizon (of `customers` only, if given)."""
+    return float(_held_money(run, start, "value", customers)[1].sum())
+
+
+def ladder_by_segment(
+    run: Run, since: float, kind: str = "value", customers: np.ndarray | None = None
+) -> np.ndarray:
+    """Per segment: the levels' fees (`kind` value) or costs (cost) from `since` to the horizon.
+
+    Only `customers`' levels count, if given; a run without segments has one.
+    """
+    segment, money = _held_money(run, since, kind, customers)
+    return np.bincount(segment, weights=money, minlength=max(len(run.log.segments), 1))
+
+
+def _held_money(
+    run: Run, since: float, kind: str, customers: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each level stay's holder's segment, and its fees or costs from `since` to the horizon."""
+    spells = level_spells(run)
+    if customers is not None:
+        spells = spells[np.isin(spells["customer"], customers)]
+    value, cost = _level_rates(run)
+    rate = (value if kind == "value" else cost)[spells["level"].to_numpy(np.int64)]
+    begin = np.maximum(spells["start"].to_numpy(float), since)
+    length = np.clip(spells["end"].to_numpy(float) - begin, 0.0, None)
+    segment = run.log.prospects["segment"][spells["customer"].to_numpy(np.int64)]
+    return segment.astype(np.int64), length * rate
+
+
+def customer_table(run: Run) -> pd.DataFrame:
+    """One row per customer won in the window: money, growth, loyalty, segment, both axes, kind.
+
+    The flat cost to serve is charged for the time spent in active loyalty classes, at the
+    customer's segment's rate; a service level's for the time it is held.
+    """
+    buyers = first_purchases(run)
+    ids = buyers["customer"].to_numpy()
+    first = buyers["day"].to_numpy(float)
+    horizon = run.log.horizon_days
+    mid = (first + horizon) / 2.0
+    pos = np.full(len(run.log.prospects["arrival"]), -1)
+    pos[ids] = np.arange(len(ids))
+    n = len(ids)
+    revenue, late = _purchase_money(run, pos, mid, n)
+    klass, active_days = _loyalty_of(run, pos, n)
+    segment = run.log.prospects["segment"][ids].astype(np.int64)
+    serve = active_days * _serving_rates(run)[segment] / DAYS_PER_MONTH
+    wallet = np.full(n, np.nan)
+    if run.log.level_moves is not None:
+        fees, late_fees, level_cost, wallet = _ladder_of(run, pos, mid, n)
+        revenue, late, serve = revenue + fees, late + late_fees, serve + level_cost
+    half_months = (horizon - first) / 2.0 / DAYS_PER_MONTH
+    table = pd.DataFrame(
+        {
+            "customer": ids,
+            "first_day": first,
+            "revenue": revenue,
+            "cost_to_serve": serve,
+            "profit": run.scenario.after_sale.margin * revenue - serve,
+            "growth": (2.0 * late - revenue) / half_months,
+            "loyalty": np.asarray(run.log.classes)[klass],
+            "segment": np.asarray(run.log.segments or ("",), dtype=object)[segment],
+            "share_of_wallet": wallet,
+        }
+    )
+    return placed(table)
+
+
+def _serving_rates(run: Run) -> np.ndarray:
+    """The flat cost to serve an active customer per month, by segment (one without segments)."""
+    after, segments = run.scenario.after_sale, run.scenario.segments or {}
+    rates = [
+        after.cost_to_serve_per_month
+        if seg.cost_to_serve_per_month is None
+        else seg.cost_to_serve_per_month
+        for seg in segments.values()
+    ]
+    return np.array(rates or [after.cost_to_serve_per_month], dtype=float)
+
+
+def placed(table: pd.DataFrame) -> pd.DataFrame:
+    """Customers with both axes and their kind, from revenue, profit, growth, loyalty, wallet."""
+    ranks = table[["revenue", "profit", "growth"]].rank(pct=True, method="average")
+    loyalty = table["loyalty"].map(LOYALTY_SCORE)
+    wallet = table["share_of_wallet"]
+    ours = ranks.mean(axis=1) if len(table) else pd.Series(dtype=float)
+    theirs = loyalty.where(wallet.isna(), (loyalty + wallet) / 2.0)
+    high_ours, high_theirs = ours >= KIND_THRESHOLD, theirs >= KIND_THRESHOLD
+    kind = np.select(
+        [high_ours & high_theirs, high_ours, high_theirs], list(KINDS[:3]), default=KINDS[3]
+    )
+    return table.assign(attractiveness_to_us=ours, attractiveness_to_them=theirs, kind=kind)
+
+
+def _purchase_money(
+    run: Run, pos: np.ndarray, mid: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per customer: purchase revenue, and its part in the second half of their time."""
+    p = run.log.purchases
+    who = pos[p["customer"]]
+    mine = who >= 0
+    who, time, value = who[mine], p["time"][mine], p["value"][mine]
+    revenue = np.bincount(who, weights=value, minlength=n)
+    late = np.bincount(who, weights=value * (time >= mid[who]), minlength=n)
+    return revenue, late
+
+
+def _loyalty_of(run: Run, pos: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per customer: the last loyalty class (code) and the days spent in active classes."""
+    m = run.log.moves
+    order = np.lexsort((m["time"], m["customer"]))
+    who, when, klass = pos[m["customer"][order]], m["time"][order], m["klass"][order]
+    same_next = np.append(m["customer"][order][1:] == m["customer"][order][:-1], False)
+    leave = np.where(same_next, np.append(when[1:], np.inf), run.log.horizon_days)
+    active = np.isin(np.asarray(run.log.classes)[klass], list(ACTIVE_CLASSES))
+    mine = who >= 0
+    days = np.bincount(who[mine], weights=((leave - when) * active)[mine], minlength=n)
+    last = np.zeros(n, dtype=np.int64)
+    ends = mine & ~same_next
+    last[who[ends]] = klass[ends]
+    return last, days
+
+
+def _ladder_of(
+    run: Run, pos: np.ndarray, mid: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per customer: service fees, their part in the second half, level costs, share of wallet."""
+    spells = level_spells(run)
+    who = pos[spells["customer"].to_numpy(np.int64)]
+    mine = who >= 0
+    who = who[mine]
+    start, end = spells["start"].to_numpy(float)[mine], spells["end"].to_numpy(float)[mine]
+    level = spells["level"].to_numpy(np.int64)[mine]
+    value, cost = _level_rates(run)
+    held = end - start
+    late = np.clip(end - np.maximum(start, mid[who]), 0.0, None)
+    fees = np.bincount(who, weights=held * value[level], minlength=n)
+    late_fees = np.bincount(who, weights=late * value[level], minlength=n)
+    level_cost = np.bincount(who, weights=held * cost[level], minlength=n)
+    wallet = np.zeros(n)
+    at_end = end >= run.log.horizon_days
+    wallet[who[at_end]] = (level[at_end] + 1) / len(value)
+    return fees, late_fees, level_cost, wallet
+
+
+def kind_table(customers: pd.DataFrame) -> pd.DataFrame:
+    """Per kind of client, in KINDS order: customers, revenue, cost to serve and profit."""
+    grouped = customers.groupby("kind")[["revenue", "cost_to_serve", "profit"]].sum()
+    counts = customers["kind"].value_counts()
+    table = grouped.reindex(list(KINDS), fill_value=0.0)
+    table.insert(0, "customers", counts.reindex(list(KINDS), fill_value=0).astype(int))
+    return table.rename_axis("kind").reset_index()
+
+
+def whale_curve(customers: pd.DataFrame) -> pd.DataFrame:
+    """Cumulative profit by customer rank, the most profitable first.
+
+    Columns: rank (1 = the most profitable), share_of_customers, cumulative_profit and
+    share_of_profit (cumulative profit over the total; NaN when the total is not positive).
+    """
+    profit = np.sort(customers["profit"].to_numpy(float))[::-1]
+    cumulative = np.cumsum(profit)
+    total = cumulative[-1] if len(cumulative) else 0.0
+    rank = np.arange(1, len(profit) + 1)
+    return pd.DataFrame(
+        {
+            "rank": rank,
+            "share_of_customers": rank / max(len(profit), 1),
+            "cumulative_profit": cumulative,
+            "share_of_profit": cumulative / total if total > 0 else np.nan,
+        }
+    )
+
+
+def whale_summary(curve: pd.DataFrame) -> dict[str, float]:
+    """The whale curve's top-20% share, its peak share and where it peaks (share of customers)."""
+    if not len(curve):
+        return dict.fromkeys(("top20_share", "peak_share", "peak_at"), math.nan)
+    top = curve.iloc[max(math.ceil(TOP_SHARE * len(curve)), 1) - 1]
+    peak = curve.iloc[int(curve["cumulative_profit"].to_numpy().argmax())]
+    return {
+        "top20_share": float(top["share_of_profit"]),
+        "peak_share": float(peak["share_of_profit"]),
+        "peak_at": float(peak["share_of_customers"]),
+    }
+
+
+def accounts_summary(run: Run) -> dict[str, float]:
+    """One run's key-account numbers, flat: per kind customers/revenue/profit, the whale curve."""
+    customers = customer_table(run)
+    out: dict[str, float] = {
+        "customers": len(customers),
+        "total_profit": float(customers["profit"].sum()),
+    }
+    for row in kind_table(customers).to_dict("records"):
+        for field in ("customers", "revenue", "cost_to_serve", "profit"):
+            out[f"{row['kind']}_{field}"] = float(row[field])
+    out |= whale_summary(whale_curve(customers))
+    return out

@@ -1,0 +1,132 @@
+"""Key accounts: where the profit really is, by kind of client and along the whale curve."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import streamlit as st
+
+import hourglass as hg
+from hourglass.app import cache, runs, state, widgets
+from hourglass.i18n import _, ngettext
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def show(choice: state.Choice) -> None:
+    """One run's customers on the two axes, the four kinds, the whale curve and the answer."""
+    scenario, seed = choice.scenario, choice.seed
+    name = widgets.escape(scenario.name)
+    st.header(_("Key accounts · {name}").format(name=name))
+    text = scenario.to_yaml()
+    try:  # the one run with its event log is held in the server's budgets while it runs
+        with (
+            runs.ledger().admitted(state.session_key(), runs.estimate(scenario, 1)),
+            st.spinner(_("Simulating one run…")),
+        ):
+            single = cache.one_run(text, seed)
+    except runs.TooBig as err:
+        st.error(
+            _("'{name}' is not simulated: {reason}").format(name=name, reason=widgets.escape(err))
+        )
+        return
+    customers = hg.analysis.customer_table(single)
+    if customers.empty:
+        st.info(
+            _("'{name}' won no customers in this run: there are no accounts to weigh.").format(
+                name=name
+            )
+        )
+        return
+    kinds = hg.analysis.kind_table(customers)
+    curve = hg.analysis.whale_curve(customers)
+    st.subheader(headline(customers, hg.analysis.whale_summary(curve)))
+    widgets.chart(hg.plots.account_map_figure(customers), "account-map")
+    st.dataframe(
+        kinds.assign(kind=kinds["kind"].map(hg.analysis.kind_label)),
+        hide_index=True,
+        column_config=kind_columns(),
+    )
+    widgets.chart(hg.plots.whale_figure(curve), "whale-curve")
+    st.caption(definitions(scenario, seed))
+    headers = customer_headers()
+    shown = customers.assign(
+        kind=customers["kind"].map(hg.analysis.kind_label),
+        loyalty=customers["loyalty"].map(hg.analysis.loyalty_label),
+    )
+    widgets.csv_button(
+        shown[list(headers)].rename(columns=headers), _("Every customer (CSV)"), "customers"
+    )
+
+
+def headline(customers: pd.DataFrame, summary: dict[str, float]) -> str:
+    """The answer first: the top fifth's share of the profit, and what key clients lose."""
+    top = summary["top20_share"]
+    first = (
+        _("The top 20% of customers earn {share:.0%} of the profit").format(share=top)
+        if not math.isnan(top)  # NaN when the customers' total profit is not positive
+        else _("The customers together make no profit")
+    )
+    key = customers[customers["kind"] == "key"]
+    losing = key[key["profit"] < 0]
+    if len(losing):
+        second = ngettext(
+            "{n} key client loses {money} after cost to serve",
+            "{n} key clients lose {money} after cost to serve",
+            len(losing),
+        ).format(n=len(losing), money=f"{-losing['profit'].sum():,.0f}")
+    else:
+        second = _("no key client loses money after cost to serve")
+    return f"{first}; {second}."
+
+
+def definitions(scenario: hg.Scenario, seed: int) -> str:
+    """What the axes and the kinds mean, in one caption."""
+    wallet = (
+        _("the service level held at the end over the top level, with the loyalty class")
+        if scenario.after_sale.service_ladder
+        else _("the loyalty class (this scenario has no service ladder to measure a wallet by)")
+    )
+    return _(
+        "One run (seed {seed}). Their attractiveness to us: the mean rank of revenue, profit "
+        "after cost to serve and growth. Our attractiveness to them: {wallet}. Both split at "
+        "the middle: key (high, high), developing key (high, low), maintained (low, high), "
+        "occasional (low, low)."
+    ).format(seed=seed, wallet=wallet)
+
+
+def kind_columns() -> dict:
+    """The kinds table's columns, named for the reader, money without decimals."""
+    money = {
+        "revenue": _("revenue"),
+        "cost_to_serve": _("cost to serve"),
+        "profit": _("profit"),
+    }
+    return {
+        "kind": st.column_config.TextColumn(_("kind of client")),
+        "customers": st.column_config.NumberColumn(_("customers"), format="%d"),
+        **{k: st.column_config.NumberColumn(v, format="%,.0f") for k, v in money.items()},
+    }
+
+
+def customer_headers() -> dict[str, str]:
+    """The exported customer table's columns and their headers in the reader's language."""
+    return {
+        "customer": _("customer"),
+        "first_day": _("first purchase (day)"),
+        "revenue": _("revenue"),
+        "cost_to_serve": _("cost to serve"),
+        "profit": _("profit"),
+        "growth": _("growth per month"),
+        "loyalty": _("loyalty class"),
+        "share_of_wallet": _("share of wallet"),
+        "attractiveness_to_us": _("their attractiveness to us"),
+        "attractiveness_to_them": _("our attractiveness to them"),
+        "kind": _("kind of client"),
+    }
+
+
+if __name__ == "__main__":
+    show(state.choice())

@@ -252,7 +252,7 @@ def test_the_marketer_page_shows_profit_by_segment(language: str, title: str, pr
     """The segments table and chart show the simulated means, in the reader's language."""
     at = _marketer(language)
     assert title in [s.value for s in at.subheader]
-    table = at.dataframe[0].value
+    table = at.table[0].value
     expected = analysis.segment_summary(
         replicate(load_scenario("b2b_segments"), 2, 1, "serial").segments
     )

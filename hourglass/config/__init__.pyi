@@ -9,4 +9,5 @@ from .scenario import (
     parse_scenario_text,
     well_mixed,
 )
+from .segments import Segment, SegmentStage
 from .work import TooMuchWork, WorkCeilingError, WorkEstimate, check_work, estimate_work

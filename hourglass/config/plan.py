@@ -64,7 +64,7 @@ class Plan:
     """Referral contacts per customer and month, by loyalty class, the refer budget's lift in."""
     engage_skill: float
     """The `engage` skill: multiplies the referral contact rates in a run."""
-    segments: tuple[SegmentPlan, ...] = ()
+    segments: tuple[SegmentPlan, ...]
     """Each customer segment's rates; one, the scenario's own, without segments."""
 
     @property

@@ -136,18 +136,18 @@ def segments_section(result: hg.experiments.Replications, language: str) -> None
     table = hg.analysis.segment_summary(result.segments)
     names = {
         "name": _("Segment"),
-        **{kpi: KPIS[kpi].label(language) for kpi in ("buyers", "revenue", "profit")},
+        **{kpi: KPIS[kpi].label(language) for kpi in ("buyers", "revenue")},
         "cost_to_serve": _("Cost to serve"),
+        "margin_after_serve": _("Margin after cost to serve"),
+        "profit": KPIS["profit"].label(language),
         "cac": "CAC",
         "ltv": "LTV",
         "ltv_cac": "LTV:CAC",
-        "margin_after_serve": _("Margin after cost to serve"),
     }
     shown = table[list(names)].rename(columns=names)
     formats = {names[c]: "{:,.0f}" for c in names if c not in ("name", "ltv_cac")}
-    st.dataframe(
-        shown.style.format({**formats, "LTV:CAC": "{:.1f}"}), hide_index=True, width="stretch"
-    )
+    # a static table wraps its headings, so none is cut off however many columns there are
+    st.table(shown.style.format({**formats, "LTV:CAC": "{:.1f}"}).hide(axis="index"))
     st.caption(
         _(
             "Means over the replications. CAC counts each segment's share of the spend on "

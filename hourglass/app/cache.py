@@ -9,8 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import streamlit as st
-from streamlit import runtime
-from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 import hourglass as hg
 
@@ -49,32 +47,11 @@ def parse(text: str, source: str) -> hg.Scenario:
 
 @st.cache_resource
 def worker_pool() -> Executor:
-    """The server's one pool of worker processes, shared by every session and page.
-
-    Its workers start, and import the simulator, as soon as the pool is made.
-    """
-    from hourglass.experiments.replication import Executor, ready  # pandas: not before the sketch
+    """The server's one pool of worker processes, shared by every session and page."""
+    from hourglass.experiments.replication import Executor  # pandas: not before the sketch
 
     # spawned, not forked: a fork of the running server left its downloads and charts unanswered
-    pool = Executor("processes", workers=WORKERS, start_method="spawn").__enter__()
-    for _ in pool.map(ready, None, 0, range(WORKERS)):  # one task each starts every worker
-        pass
-    return pool
-
-
-def start_workers() -> None:
-    """Make the worker pool in the background, so the first simulation finds it started.
-
-    A spawned worker takes seconds to import the simulator; started when the server's first
-    page loads, that overlaps the page's own imports instead of delaying its first chart.
-    """
-    thread = threading.Thread(target=worker_pool, name="start-workers", daemon=True)
-    add_script_run_ctx(thread, get_script_run_ctx())  # the page's context: one cache for both
-    thread.start()
-
-
-if runtime.exists():  # a served app, not a page under test
-    start_workers()
+    return Executor("processes", workers=WORKERS, start_method="spawn").__enter__()
 
 
 @st.cache_resource

@@ -74,11 +74,6 @@ def run_replication(scenario: Scenario, seed: int, rep: int) -> RepResult:
     )
 
 
-def ready(*_: object) -> int:
-    """Nothing but this module's imports, done: a task that starts a pool worker ahead of work."""
-    return os.getpid()
-
-
 def _attempt(scenario: Scenario, seed: int, rep: int) -> RepResult | Failure:
     """One replication; an exception comes back as a Failure instead of breaking the batch."""
     try:

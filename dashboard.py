@@ -37,4 +37,7 @@ def main() -> None:
     page.run()
 
 
-main()
+# Streamlit runs this file as __main__; a spawned worker imports it as __mp_main__ and must
+# not lay out the app
+if __name__ == "__main__":
+    main()

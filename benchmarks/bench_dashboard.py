@@ -11,6 +11,15 @@ filling, the flows). The baseline app draws one fixed plotly chart, the floor th
 Streamlit, plotly and the browser cost by themselves.
 
     python benchmarks/bench_dashboard.py --repeat 5 [--root] [--json]
+
+With --actions, each round starts a fresh server and times what a user does, each from the
+click (or the address) to the page's run ending with its answer on screen: the cold first
+plotly chart of the Trainer page, a Marketer Run with one more seller, Optimise on
+marketing_budgets, a Planner horizon change within the simulated year and one into the next,
+Compare of baseline and no_referrals, and calibrating a 100k-row export (upload included).
+
+    python benchmarks/bench_dashboard.py --actions --repeat 3 [--json]
+    python benchmarks/bench_dashboard.py --actions --only trainer_cold_chart --before main
 """
 
 from __future__ import annotations
@@ -141,7 +150,16 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="rounds (medians are reported)")
     parser.add_argument("--root", action="store_true", help="open the app's root, not /trainer")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--actions", action="store_true", help="time the users' actions")
+    parser.add_argument("--only", nargs="*", help="with --actions: these actions only")
+    parser.add_argument("--before", help="with --actions: a git revision to interleave with")
     args = parser.parse_args()
+    if args.actions:
+        from bench_actions import TARGETS, report_actions
+
+        only = args.only or list(TARGETS)
+        report_actions(args.repeat, only=only, before=args.before, as_json=args.json)
+        return
     keys = ("cold", "cold_plotly", "cold_all", "warm", "warm_plotly", "warm_all")
     times: dict[str, list[float]] = {k: [] for k in keys}
     floor: dict[str, list[float]] = {k: [] for k in keys}

@@ -24,6 +24,7 @@ from hourglass.cli.common import (
     fail,
     load,
     make_dir,
+    not_a_number,
     number_from,
     out,
 )
@@ -56,13 +57,16 @@ def refuse_large(
         raise fail(str(e)) from None
 
 
-def _most_reps(spec: hourglass.Scenario, reps: int, allow_large: bool) -> int:
+def _most_reps(
+    specs: hourglass.Scenario | list[hourglass.Scenario], reps: int, allow_large: bool
+) -> int:
     """How far --precision may add replications: 1,000, or fewer where the work limit is."""
     from hourglass.config.work import MAX_EVENTS, estimate_work
 
     if allow_large:
         return MAX_PRECISION_REPS
-    fit = int(MAX_EVENTS // max(estimate_work(spec).events_per_run, 1.0))
+    each = [specs] if isinstance(specs, hourglass.Scenario) else specs
+    fit = int(MAX_EVENTS // max(sum(estimate_work(s).events_per_run for s in each), 1.0))
     return max(reps, min(MAX_PRECISION_REPS, fit))
 
 
@@ -225,6 +229,16 @@ def compare(
     as_json: JsonOpt = False,
     backend: BackendOpt = "processes",
     scheduler: SchedulerOpt = None,
+    precision: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="KPI=NUMBER",
+            help=_(
+                "Add paired replications until the 95% interval of this KPI's difference is "
+                "within this half-width, in the KPI's units, e.g. buyers=50 (repeatable)."
+            ),
+        ),
+    ] = None,
     allow_large: AllowLargeOpt = False,
 ) -> None:
     """Compare scenarios with the baseline on common random numbers: deltas with 95% CIs."""
@@ -233,21 +247,73 @@ def compare(
     check_backend(backend, scheduler)
     if reps < 2:
         raise fail(_("--reps: a confidence interval needs at least 2 replications"))
+    targets = dict(_parsed_precision(text) for text in precision) if precision else None
     refuse_large(specs, reps, allow_large)
     with computing(_("Comparing")) as tick:
-        result = hourglass.compare(specs, reps, seed, backend, scheduler=scheduler, progress=tick)
+        result = hourglass.compare(
+            specs,
+            reps,
+            seed,
+            backend,
+            scheduler=scheduler,
+            progress=tick,
+            precision=targets,
+            max_reps=_most_reps(specs, reps, allow_large),
+        )
     if as_json:
         dump(result.to_dict())
         return
     out.print(
         _(
             "Against {baseline}: {reps} paired replications, seed {seed} (95% confidence intervals)"
-        ).format(baseline=result.baseline, reps=reps, seed=result.seed),
+        ).format(baseline=result.baseline, reps=result.reps, seed=result.seed),
         style="bold",
         highlight=False,
     )
     for sentence in result.sentences():
         out.print(sentence, highlight=False)
+    if result.precision is not None:
+        out.print(_precision_line(result.precision), highlight=False)
+
+
+def _parsed_precision(text: str) -> tuple[str, float]:
+    """One --precision KPI=NUMBER, or a clean failure saying what is wrong with it."""
+    from hourglass.kpis import KPIS
+
+    kpi, sign, number = (part.strip() for part in text.partition("="))
+    given = f"--precision {text}"
+    if not sign or not kpi:
+        raise fail(_("{given}: write KPI=NUMBER, e.g. buyers=50").format(given=given))
+    if kpi not in KPIS:
+        raise fail(
+            _("{given}: unknown KPI '{kpi}'; use one of {choices}").format(
+                given=given, kpi=kpi, choices=", ".join(KPIS.names())
+            )
+        )
+    try:
+        width = float(number)
+    except ValueError:
+        raise fail(f"{given}: {not_a_number(number)}") from None
+    if not (width > 0 and width != float("inf")):
+        raise fail(_("{given}: the half-width must be a positive number").format(given=given))
+    return kpi, width
+
+
+def _precision_line(precision: hourglass.experiments.Precision) -> str:
+    """Whether each KPI's half-width reached its target, and after how many replications."""
+    widths = ", ".join(
+        _("{kpi} ±{reached} (target ±{target})").format(
+            kpi=kpi, reached=f"{precision.reached[kpi]:,.4g}", target=f"{target:,.4g}"
+        )
+        for kpi, target in precision.target.items()
+    )
+    if precision.met:
+        said = _("Precision reached after {reps} paired replications: {widths}")
+    else:
+        said = _(
+            "Precision NOT reached after {reps} paired replications, the most allowed: {widths}"
+        )
+    return said.format(reps=precision.reps, widths=widths)
 
 
 def _told_apart(paths: list[Path], specs: list[hourglass.Scenario]) -> list[hourglass.Scenario]:

@@ -7,7 +7,7 @@ from .allocation import (
     marginal_roi,
     optimize,
 )
-from .comparison import Comparison, compare, compare_runs
+from .comparison import Comparison, Precision, compare, compare_runs, stop_when_precise
 from .replication import (
     BACKENDS,
     BackendError,

@@ -3,20 +3,49 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from hourglass.config.scenario import Scenario
-from hourglass.experiments.replication import Backend, Executor, Progress, Replications, replicate
+from hourglass.experiments.replication import (
+    Backend,
+    Executor,
+    Progress,
+    Replications,
+    RepResult,
+    collect,
+    gathered,
+)
 from hourglass.i18n import _, get_language
 from hourglass.kpis import KPIS, MISSING, Kind, Kpi
 
 _ROW_KEYS = ("mean", "base", "delta", "delta_pct", "ci_low", "ci_high", "clear", "improvement")
 """What `Comparison.to_dict` gives for each scenario and KPI."""
+
+
+@dataclass(frozen=True)
+class Precision:
+    """What sequential stopping asked for and reached, after how many paired replications."""
+
+    target: dict[str, float]
+    """KPI -> the 95% half-width asked for its difference from the baseline, in its units."""
+    reached: dict[str, float]
+    """KPI -> the widest half-width over the compared scenarios when the replications stopped."""
+    reps: int
+
+    @property
+    def met(self) -> bool:
+        """Whether every KPI reached its target (else the replications hit their maximum)."""
+        return all(self.reached[kpi] <= width for kpi, width in self.target.items())
+
+    def to_dict(self) -> dict:
+        """The targets, the half-widths reached, whether all are met and after how many reps."""
+        return {"target": self.target, "reached": self.reached, "met": self.met, "reps": self.reps}
 
 
 @dataclass(frozen=True)
@@ -31,6 +60,8 @@ class Comparison:
     """scenario, kpi, mean, base (the baseline's mean), delta, delta_pct, ci_low, ci_high,
     ci_low_pct, ci_high_pct, clear (the 95% CI excludes no change) and improvement (True or
     False for a clear change of a KPI with a better direction, else None)."""
+    precision: Precision | None = field(default=None)
+    """With a precision target: what was reached, and after how many replications."""
 
     def sentences(self) -> list[str]:
         """One plain sentence per scenario and KPI."""
@@ -42,12 +73,15 @@ class Comparison:
         for row in self.table.to_dict("records"):
             kpis = scenarios.setdefault(row["scenario"], {"kpis": {}})["kpis"]
             kpis[row["kpi"]] = {k: row[k] for k in _ROW_KEYS}
-        return {
+        doc = {
             "baseline": self.baseline,
             "reps": self.reps,
             "seed": self.seed,
             "scenarios": scenarios,
         }
+        if self.precision is not None:
+            doc["precision"] = self.precision.to_dict()
+        return doc
 
 
 def paired_difference(base: np.ndarray, other: np.ndarray) -> tuple[float, float, float]:
@@ -70,22 +104,125 @@ def compare(
     *,
     scheduler: str | None = None,
     progress: Progress | None = None,
+    precision: Mapping[str, float] | None = None,
+    max_reps: int = 1000,
 ) -> Comparison:
-    """Run every scenario on the same seed children; the first is the baseline."""
+    """Run every scenario on the same seed children; the first is the baseline.
+
+    With `precision` ({KPI: half-width}), paired replications are added in rounds, from `reps`
+    up to at most `max_reps`, until the 95% interval of each named KPI's difference from the
+    baseline is within its half-width, in the KPI's own units; `Comparison.precision` says
+    what was reached and after how many replications.
+    """
     if len(scenarios) < 2:
         raise ValueError("compare needs a baseline and at least one other scenario")
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
         raise ValueError(f"scenario names must differ to be compared: {', '.join(names)}")
+    targets = _checked_targets(precision, reps, max_reps)
     seed = scenarios[0].seed if seed is None else seed
-    total = reps * len(scenarios)
-    runs: dict[str, Replications] = {}
+    started = time.perf_counter()
+    results: dict[str, dict[int, RepResult]] = {s.name: {} for s in scenarios}
     with Executor(backend, scheduler) as executor:
-        for i, scenario in enumerate(scenarios):
-            done = i * reps
-            tick = (lambda d, _t, done=done: progress(done + d, total)) if progress else None
-            runs[scenario.name] = replicate(scenario, reps, seed, executor=executor, progress=tick)
-    return compare_runs(runs)
+
+        def run_to(wanted: int) -> dict[str, list[np.ndarray]]:
+            total = wanted * len(scenarios)
+            for i, scenario in enumerate(scenarios):
+                done = i * wanted
+                tick = (lambda d, _t, done=done: progress(done + d, total)) if progress else None
+                own = results[scenario.name]
+                collect(executor, scenario, seed, range(wanted), own, tick, wanted)
+            return _differences(results, targets)
+
+        reached = None
+        if targets:
+            reached = stop_when_precise(run_to, reps, targets, max_reps)
+        else:
+            run_to(reps)
+        seconds = time.perf_counter() - started
+        runs = {
+            s.name: gathered(s, seed, results[s.name], executor.backend, seconds) for s in scenarios
+        }
+    return replace(compare_runs(runs), precision=reached)
+
+
+def _checked_targets(
+    precision: Mapping[str, float] | None, reps: int, max_reps: int
+) -> dict[str, float]:
+    """The precision targets by KPI, each a known KPI with a positive half-width."""
+    if precision is None:
+        return {}
+    if not precision:
+        raise ValueError("precision: name at least one KPI and its half-width")
+    for kpi, width in precision.items():
+        if kpi not in KPIS:
+            raise ValueError(
+                f"precision: unknown KPI '{kpi}'; use one of {', '.join(KPIS.names())}"
+            )
+        if not (isinstance(width, int | float) and math.isfinite(width) and width > 0):
+            raise ValueError(f"precision: the half-width of {kpi} must be a positive number")
+    if max_reps < max(reps, 2):
+        raise ValueError(f"max_reps ({max_reps}) must be at least reps ({reps}) and 2")
+    return {kpi: float(width) for kpi, width in precision.items()}
+
+
+def _differences(
+    results: dict[str, dict[int, RepResult]], kpis: Iterable[str]
+) -> dict[str, list[np.ndarray]]:
+    """Per KPI, each scenario's paired differences from the baseline (the first), by rep."""
+    baseline, *others = results.values()
+    reps = sorted(baseline)
+    out: dict[str, list[np.ndarray]] = {}
+    for kpi in kpis:
+        base = np.array([baseline[r].kpis.get(kpi, math.nan) for r in reps], dtype=float)
+        out[kpi] = [
+            np.array([other[r].kpis.get(kpi, math.nan) for r in reps], dtype=float) - base
+            for other in others
+        ]
+    return out
+
+
+def half_width(differences: np.ndarray) -> float:
+    """The 95% t-interval half-width of the mean of paired differences (NaN under 2)."""
+    finite = differences[np.isfinite(differences)]
+    if len(finite) < 2:
+        return math.nan
+    return float(stats.t.ppf(0.975, len(finite) - 1) * finite.std(ddof=1) / math.sqrt(len(finite)))
+
+
+def stop_when_precise(
+    run_to: Callable[[int], Mapping[str, Sequence[np.ndarray]]],
+    start: int,
+    targets: Mapping[str, float],
+    max_reps: int,
+) -> Precision:
+    """Add paired replications in rounds until every KPI's half-width is within its target.
+
+    `run_to(n)` runs replications up to n and gives, per KPI, the paired differences of each
+    compared scenario. After each round the replications still needed are estimated as
+    (t * sd / target)^2 from the differences so far; a round at most doubles the count, so an
+    early, noisy spread cannot overshoot far.
+    """
+    n = max(start, 2)
+    while True:
+        differences = run_to(n)
+        widths = {kpi: max(half_width(d) for d in differences[kpi]) for kpi in targets}
+        for kpi, width in widths.items():
+            if math.isnan(width):
+                raise ValueError(
+                    f"precision: {kpi} has no value to compare in at least one scenario"
+                )
+        if all(widths[k] <= targets[k] for k in targets) or n >= max_reps:
+            return Precision(dict(targets), widths, n)
+        needed = max(_reps_needed(d, targets[kpi]) for kpi in targets for d in differences[kpi])
+        n = min(max_reps, max(n + 2, min(needed, 2 * n)))
+
+
+def _reps_needed(differences: np.ndarray, target: float) -> int:
+    """Paired replications whose 95% half-width would be `target`, at the spread seen so far."""
+    finite = differences[np.isfinite(differences)]
+    t = stats.t.ppf(0.975, len(finite) - 1)
+    return math.ceil((t * finite.std(ddof=1) / target) ** 2)
 
 
 def compare_runs(runs: dict[str, Replications]) -> Comparison:

@@ -220,13 +220,20 @@ def replicate(
     target = reps
     with executor if own else nullcontext(executor):
         while True:
-            _collect(executor, scenario, seed, range(target), results, progress, target)
+            collect(executor, scenario, seed, range(target), results, progress, target)
             if precision is None or target >= max_reps:
                 break
             needed = _reps_for_precision(results, precision)
             if needed <= target:
                 break
             target = min(max_reps, max(needed, target + 2))
+    return gathered(scenario, seed, results, executor.backend, time.perf_counter() - started)
+
+
+def gathered(
+    scenario: Scenario, seed: int, results: dict[int, RepResult], backend: str, seconds: float
+) -> Replications:
+    """The replications run so far of one scenario, as tidy tables in replication order."""
     ordered = [results[r] for r in sorted(results)]
     return Replications(
         scenario=scenario,
@@ -240,15 +247,15 @@ def replicate(
         ),
         deals=pd.concat([r.deals.assign(rep=r.rep) for r in ordered], ignore_index=True),
         roles=pd.concat([r.roles.assign(rep=r.rep) for r in ordered], ignore_index=True),
-        backend=executor.backend,
-        seconds=time.perf_counter() - started,
+        backend=backend,
+        seconds=seconds,
         sellers=stacked([(r.rep, r.sellers) for r in ordered]),
         segments=pd.concat([r.segments.assign(rep=r.rep) for r in ordered], ignore_index=True),
         accounts=pd.DataFrame([r.accounts for r in ordered]).rename_axis("rep"),
     )
 
 
-def _collect(
+def collect(
     executor: Executor,
     scenario: Scenario,
     seed: int,
@@ -257,7 +264,10 @@ def _collect(
     progress: Progress | None,
     total: int,
 ) -> None:
-    """Run the wanted replications not yet in `results`; retry failures once, then raise."""
+    """Run the wanted replications not yet in `results`; retry failures once, then raise.
+
+    Results arrive in `results` as they finish, so a caller may add replications in rounds.
+    """
     failures: dict[int, str] = {}
     for _ in range(2):
         todo = [r for r in wanted if r not in results]

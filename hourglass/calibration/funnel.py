@@ -122,7 +122,9 @@ def fit_stages(deals: Deals, rng: np.random.Generator, notes: list[str]) -> list
         status = mine["status"].to_numpy(str)
         counts = {s: int((status == s).sum()) for s in ("passed", "lost", "open")}
         if mine.empty:
-            notes.append(f"{name}: no visits; the scenario lets everyone pass at once")
+            notes.append(
+                _("{stage}: no visits; the scenario lets everyone pass at once").format(stage=name)
+            )
             out.append(StageFit(name, 0, 0, 0, 0, Estimate(math.nan, math.nan, math.nan), None, {}))
             continue
         left = mine["left"].to_numpy(float)
@@ -134,13 +136,17 @@ def fit_stages(deals: Deals, rng: np.random.Generator, notes: list[str]) -> list
         prob = pass_probability(np.where(unknown, 0.0, days), status, rng)
         if not math.isfinite(prob.value):
             notes.append(
-                f"{name}: pass probability not estimated: no visit was decided yet "
-                "(the scenario lets everyone pass)"
+                _(
+                    "{stage}: pass probability not estimated: no visit was decided yet "
+                    "(the scenario lets everyone pass)"
+                ).format(stage=name)
             )
         if unknown.any():
             notes.append(
-                f"{name}: {int(unknown.sum())} decided visits have no leaving time; "
-                "they count for the pass probability, not for the time in stage"
+                _(
+                    "{stage}: {n} decided visits have no leaving time; they count for the "
+                    "pass probability, not for the time in stage"
+                ).format(stage=name, n=int(unknown.sum()))
             )
         exact, censored = days[~is_open & ~unknown], days[is_open]
         duration = None
@@ -148,8 +154,10 @@ def fit_stages(deals: Deals, rng: np.random.Generator, notes: list[str]) -> list
             duration = fit_duration(np.maximum(exact, 0.0), np.maximum(censored, 0.0))
         else:
             notes.append(
-                f"{name}: time in stage not fitted: fewer than 2 visits left it at a known "
-                "time (the scenario uses 0 days)"
+                _(
+                    "{stage}: time in stage not fitted: fewer than 2 visits left it at a known "
+                    "time (the scenario uses 0 days)"
+                ).format(stage=name)
             )
         reasons = _loss_reasons(mine, status, name, deals, notes)
         out.append(StageFit(name, len(mine), *counts.values(), prob, duration, reasons))
@@ -195,10 +203,12 @@ def fit_channels(
     starts_later = int((first["stage"] > 0).sum())
     if starts_later:
         notes.append(
-            f"{starts_later} deals start after know; the scenario starts every prospect at know"
+            _("{n} deals start after know; the scenario starts every prospect at know").format(
+                n=starts_later
+            )
         )
     if "source" not in deals.columns:
-        notes.append("no source column: all deals counted as organic arrivals")
+        notes.append(_("no source column: all deals counted as organic arrivals"))
         return [ChannelFit("organic", "organic", len(first), poisson_rate(len(first), span))]
     counts: dict[tuple[str, str], int] = {}
     originals: dict[str, dict[str, str]] = {}
@@ -213,13 +223,17 @@ def fit_channels(
     out = [ChannelFit(name, kind, n, poisson_rate(n, span)) for (name, kind), n in counts.items()]
     if any(c.kind == "referral" for c in out):
         notes.append(
-            "referral word of mouth not calibrated: referred deals are folded into organic "
-            "arrivals (the scenario's referral block needs contact rates the export lacks)"
+            _(
+                "referral word of mouth not calibrated: referred deals are folded into organic "
+                "arrivals (the scenario's referral block needs contact rates the export lacks)"
+            )
         )
     if any(c.kind == "paid" for c in out):
         notes.append(
-            "paid channels: costs are not in the export, so cost_per_prospect is 1 and "
-            "budget_per_month counts prospects a month; set both to price them"
+            _(
+                "paid channels: costs are not in the export, so cost_per_prospect is 1 and "
+                "budget_per_month counts prospects a month; set both to price them"
+            )
         )
     return out
 
@@ -239,12 +253,12 @@ def _merged_sources(originals: dict[str, dict[str, str]]) -> list[str]:
 def fit_sellers(deals: Deals, notes: list[str]) -> list[SellerFit]:
     """Conversion per seller over the seller's deals."""
     if "seller" not in deals.columns:
-        notes.append("sellers: no seller column; conversion per seller not estimated")
+        notes.append(_("sellers: no seller column; conversion per seller not estimated"))
         return []
     per_deal = deals.visits.groupby("deal")[["seller", "outcome"]].last()
     per_deal = per_deal[per_deal["seller"] != ""]
     if per_deal.empty:
-        notes.append("sellers: no deal names a seller; conversion per seller not estimated")
+        notes.append(_("sellers: no deal names a seller; conversion per seller not estimated"))
         return []
     out = []
     for seller, group in per_deal.groupby("seller"):
@@ -254,7 +268,9 @@ def fit_sellers(deals: Deals, notes: list[str]) -> list[SellerFit]:
             SellerFit(str(seller), won, lost, len(group) - won - lost, wilson(won, won + lost))
         )
     notes.append(
-        "sales team not put in the scenario: the export does not say which stages sellers "
-        "work or how long leads wait for them (conversion per seller is reported)"
+        _(
+            "sales team not put in the scenario: the export does not say which stages sellers "
+            "work or how long leads wait for them (conversion per seller is reported)"
+        )
     )
     return out

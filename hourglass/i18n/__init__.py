@@ -11,6 +11,7 @@ thread of its own) and each command keeps its own.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -71,6 +72,23 @@ def translations(lang: str) -> NullTranslations:
     write_mo(compiled, book)
     compiled.seek(0)
     return GNUTranslations(compiled)
+
+
+def grouped(number: float, digits: int = 0, *, sign: bool = False, grouping: bool = True) -> str:
+    """`number` as a reader of the active language writes it, with `digits` decimals.
+
+    English: ``12,345.6``; Russian: ``12 345,6`` (a no-break space, a decimal comma).
+    `sign` puts a + before a positive number; `grouping` False leaves thousands ungrouped.
+    """
+    lang = _active.get()
+    if lang == "en" or not math.isfinite(number):
+        return f"{number:{'+' if sign else ''}{',' if grouping else ''}.{digits}f}"
+    from babel.numbers import format_decimal
+
+    pattern = ("#,##0" if grouping else "0") + ("." + "0" * digits if digits else "")
+    if sign:
+        pattern = f"+{pattern};-{pattern}"
+    return format_decimal(number, format=pattern, locale=lang)
 
 
 def _checked(lang: str) -> str:

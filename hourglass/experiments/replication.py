@@ -234,7 +234,7 @@ def _collect(
 ) -> None:
     """Run the wanted replications not yet in `results`; retry failures once, then raise."""
     failures: dict[int, str] = {}
-    for _attempt in range(2):
+    for _round in range(2):
         todo = [r for r in wanted if r not in results]
         if not todo:
             return

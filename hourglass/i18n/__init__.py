@@ -58,16 +58,19 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 
 
 @cache
-def translations(lang: str) -> NullTranslations:
-    """The translations into `lang`, read from its catalogue once."""
+def translations(lang: str, domain: str = DOMAIN) -> NullTranslations:
+    """The translations into `lang` of a catalogue (`domain`), read from its file once.
+
+    Besides the project's own, the `click` catalogue holds the command line library's words.
+    """
     if lang == "en":
         return NullTranslations()
     # Babel loads only when a translation is first needed, so English commands start fast
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
-    with (CATALOGUES / lang / "LC_MESSAGES" / f"{DOMAIN}.po").open("rb") as po:
-        book = read_po(po, locale=lang, domain=DOMAIN)
+    with (CATALOGUES / lang / "LC_MESSAGES" / f"{domain}.po").open("rb") as po:
+        book = read_po(po, locale=lang, domain=domain)
     compiled = BytesIO()
     write_mo(compiled, book)
     compiled.seek(0)

@@ -66,8 +66,8 @@ def test_a_share_interval_stays_between_0_and_100_percent_in_points():
     table = pd.DataFrame([row("referral_share", -0.07, -0.09, -0.05, 0.075)])
     with language("ru"):
         words = change_table(table).iloc[0]
-    assert words["Изменение"] == "-7.0 п. п."
-    assert words["95% интервал"] == "от -7.5 п. п. до -5.0 п. п."
+    assert words["Изменение"] == "-7,0 п. п."
+    assert words["95% интервал"] == "от -7,5 п. п. до -5,0 п. п."
     assert words["Показатель"] == "Доля рекомендаций"
 
 

@@ -94,6 +94,16 @@ def grouped(number: float, digits: int = 0, *, sign: bool = False, grouping: boo
     return format_decimal(number, format=pattern, locale=lang)
 
 
+def significant(number: float, digits: int) -> str:
+    """`number` to `digits` significant digits (Python's ``{:.4g}``) in the active language."""
+    lang = _active.get()
+    if lang == "en" or not math.isfinite(number):
+        return f"{number:.{digits}g}"
+    from babel.numbers import format_decimal
+
+    return format_decimal(number, format="@" + "#" * (digits - 1), locale=lang)
+
+
 def _checked(lang: str) -> str:
     if lang not in LANGUAGES:
         raise ValueError(f"language {lang!r}: choose one of {', '.join(LANGUAGES)}")

@@ -112,6 +112,13 @@ def test_an_unknown_option_is_refused_in_russian():
     assert "Использование: python -m hourglass.cli run [ПАРАМЕТРЫ]" in refused.stderr
 
 
+def test_a_number_out_of_its_range_is_refused_in_russian_inside_and_out():
+    exits_2_saying(
+        ["--lang", "ru", "run", "--reps", "0"],
+        "Недопустимое значение '--reps': значение должно быть не меньше 1",
+    )
+
+
 def test_a_missing_argument_is_refused_in_russian():
     missing = "Не задан параметр '--output' / '-o'."  # noqa: RUF001
     exits_2_saying(["--lang", "ru", "calibrate"], missing)

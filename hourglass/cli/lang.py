@@ -1,4 +1,8 @@
-"""The language of the command line: --lang, else HOURGLASS_LANG, else the locale."""
+"""The language of the command line: --lang, else HOURGLASS_LANG, else the locale.
+
+The command line library's own words (the usage line, the help option, panel titles, usage
+errors) come from a catalogue of their own, `click`, beside the project's.
+"""
 
 from __future__ import annotations
 
@@ -94,13 +98,17 @@ def click_words(message: str) -> str:
 def click_message(english: str) -> str:
     """A message click or typer wrote in English, in the active language.
 
-    It is matched against the catalogue's templates ("No such option: {name}"); a message
-    that fits none stays as it is.
+    It is matched against the catalogue's templates ("Invalid value for {name}: {message}"),
+    and so is each part it fills in; a message that fits none stays as it is.
     """
+    whole = click_words(english)
+    if whole != english:
+        return whole
     for template, pattern in _templates(get_language()):
         found = pattern.fullmatch(english)
         if found:
-            return click_words(template).format(**found.groupdict())
+            parts = {name: click_message(part) for name, part in found.groupdict().items()}
+            return click_words(template).format(**parts)
     return english
 
 

@@ -206,5 +206,6 @@ def test_compare_in_russian_bounds_intervals_and_prints_no_nan():
     table = at.dataframe[0].value.set_index("Показатель")
     assert "nan" not in table.to_string().lower()
     low = table.loc["Покупатели по рекомендации", "95% интервал"]
-    assert number(low.split(" ")[1]) >= -100.0
+    russian = low.split(" ")[1].removesuffix("\N{NO-BREAK SPACE}%").replace(",", ".")
+    assert float(russian) >= -100.0
     assert any("относительно baseline" in shown(m.value) for m in at.markdown)

@@ -8,11 +8,12 @@ counts, money and durations change in percent.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from hourglass.i18n import _
+from hourglass.i18n import _, get_language, grouped, significant
 
 
 class Kind(StrEnum):
@@ -48,6 +49,33 @@ KIND_BOUNDS = {
 }
 """The values a KPI of each kind can take."""
 
+_SPEC = re.compile(
+    r"(?P<before>.*?)\{:(?P<sign>\+)?(?P<group>,)?(?:\.(?P<digits>\d+))?(?P<kind>[fg%])\}(?P<after>.*)",
+    re.DOTALL,
+)
+"""A Python number format of one field: sign, thousands, decimals; fixed, general or percent."""
+
+
+def written(value: float, fmt: str) -> str:
+    """A number in a Python format ("{:,.1f}", "{:+.1%}"), as the active language writes it.
+
+    English is the format itself (12,345.6); Russian groups thousands with a no-break space
+    and writes a decimal comma (12 345,6), and a percent sign after a no-break space.
+    """
+    spec = _SPEC.fullmatch(fmt)
+    if get_language() == "en" or spec is None or not math.isfinite(value):
+        return fmt.format(value)
+    if spec["kind"] == "g":
+        return spec["before"] + significant(value, int(spec["digits"] or 6)) + spec["after"]
+    percent = spec["kind"] == "%"
+    text = grouped(
+        value * 100 if percent else value,
+        int(spec["digits"] or 6),
+        sign=bool(spec["sign"]),
+        grouping=bool(spec["group"]),
+    )
+    return spec["before"] + text + ("\u00a0%" if percent else "") + spec["after"]
+
 
 @dataclass(frozen=True)
 class Kpi:
@@ -73,8 +101,8 @@ class Kpi:
         if value is None or not math.isfinite(value):
             return MISSING
         if compact and self.kind in RELATIVE_KINDS and abs(value) >= 1e6:
-            return f"{value / 1e6:,.2f}M"
-        return self.fmt.format(value)
+            return _("{amount}M").format(amount=written(value / 1e6, "{:,.2f}"))
+        return written(value, self.fmt)
 
     @property
     def relative(self) -> bool:
@@ -86,10 +114,10 @@ class Kpi:
         if not math.isfinite(delta):
             return MISSING
         if self.relative:
-            return f"{delta / abs(base):+.1%}" if base else MISSING
+            return written(delta / abs(base), "{:+.1%}") if base else MISSING
         if self.kind is Kind.SHARE:
-            return _("{points} pp").format(points=f"{delta * 100:+.1f}")
-        return self.fmt.replace("{:", "{:+", 1).format(delta)
+            return _("{points} pp").format(points=written(delta * 100, "{:+.1f}"))
+        return written(delta, self.fmt.replace("{:", "{:+", 1))
 
     def format_interval(self, low: float, high: float, base: float) -> str:
         """A change's 95% interval in the units of `format_delta`, within the KPI's bounds.

@@ -38,12 +38,13 @@ ALLOWED = {
     *(word for name in SCENARIOS for word in re.findall(r"[A-Za-z]+", name)),
     *("CAC", "LTV", "ROI", "CSV", "PNG", "YAML", "JSON", "MB", "B2B", "SVG", "BG", "NBD"),
     *("hourglass", "Excel", "Bitrix24", "amoCRM", "UTF", "cp1251", "English"),
+    *("Bitrix", "HubSpot", "Salesforce", "CRM", "YML"),
     *(word for name in CHANNELS for word in re.findall(r"[A-Za-z]+", name)),
 }
 """Words a Russian page may still show in Latin letters."""
 RUSSIAN_PAGES = (
     *("trainer", "network", "deals", "marketer", "budget", "compare"),
-    *("planner", "business", "scenario", "sales-team", "accounts"),
+    *("planner", "business", "scenario", "sales-team", "accounts", "import"),
 )
 """The pages whose every word is translated (the test covers each)."""
 VISIBLE_TEXT = """() => {
@@ -57,8 +58,9 @@ VISIBLE_TEXT = """() => {
         .map(t => t.textContent);
     return [text, ...charts].join('\\n');
 }"""
-STREAMLIT_OWN = ("Skip to main content",)
-"""Streamlit's own text for screen readers, which the app cannot translate."""
+STREAMLIT_OWN = ("Skip to main content", "Upload", "per file", "yyyy\n/\nmm\n/\ndd")
+"""Streamlit's own text, which the app cannot translate: for screen readers, the file
+uploader's button and size limit, the date input's empty format."""
 
 require_chromium()
 

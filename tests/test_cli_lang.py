@@ -49,8 +49,8 @@ def test_russian_run_check_compare_and_an_error_hold_no_english_words():
     assert "Покупатели" in run.stdout and "Знать" in run.stdout
     check = hourglass("--lang", "ru", "check", COMMITTEE)
     assert check.returncode == 0, check.stderr
-    assert "в порядке: 'b2b_committee', 730 дн., рынок 4,000" in check.stdout
-    assert "работа: на прогон около 1,705 потенц. клиентов" in check.stdout
+    assert "в порядке: 'b2b_committee', 730 дн., рынок 4\N{NO-BREAK SPACE}000" in check.stdout
+    assert "работа: на прогон около 1\N{NO-BREAK SPACE}705 потенц. клиентов" in check.stdout
     others = ("scenarios/no_referrals.yaml",)
     compare = hourglass(
         "--lang", "ru", "compare", BASELINE, *others, "--reps", "2", "--seed", "1",

@@ -88,6 +88,8 @@ def shown(text: str) -> str:
 
 
 def number(text: str) -> float:
+    """A whole or English-written number as shown; a Russian one groups with no-break spaces."""
+    text = text.replace("\N{NO-BREAK SPACE}", "")
     return float(text.replace(",", "").replace("%", "").replace("+", ""))
 
 

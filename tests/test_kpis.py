@@ -50,4 +50,4 @@ def test_intervals_stop_at_what_a_kpi_can_reach_and_points_are_russian() -> None
     assert KPIS["roi"].format_interval(-1.8, -1.2, 0.5) == "-150.0 pp to -120.0 pp"
     assert KPIS["profit"].format_interval(-300.0, -100.0, 100.0) == "-300.0% to -100.0%"
     with language("ru"):
-        assert KPIS["referral_share"].format_delta(0.012, 0.07) == "+1.2 п. п."
+        assert KPIS["referral_share"].format_delta(0.012, 0.07) == "+1,2 п. п."

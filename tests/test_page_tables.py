@@ -118,4 +118,5 @@ def test_calibration_tables_read_in_russian():
     assert list(table.columns[:3]) == ["этап", "вероятность прохода", "95% ДИ"]
     assert table.iloc[0, 0] == LABELS["ru"]["know"]
     low, high = cal.stages[0].pass_prob.low, cal.stages[0].pass_prob.high
-    assert table.iloc[0, 2] == f"от {low:.3f} до {high:.3f}"
+    comma = str.maketrans(".", ",")  # a Russian reader's decimal comma
+    assert table.iloc[0, 2] == f"от {low:.3f} до {high:.3f}".translate(comma)

@@ -21,8 +21,14 @@ import streamlit as st
 
 import hourglass as hg
 from hourglass.app import cache, state
-from hourglass.config.work import DAY_BATCH_EVENTS, WorkCeilingError, WorkEstimate, check_work
-from hourglass.i18n import _
+from hourglass.config.work import (
+    DAY_BATCH_EVENTS,
+    WorkCeilingError,
+    WorkEstimate,
+    check_work,
+    driver_words,
+)
+from hourglass.i18n import _, grouped
 
 SESSION_EVENTS = 12_000_000
 """Events one browser session may have running at once: a page answers in about a minute."""
@@ -72,9 +78,9 @@ def refusal(work: WorkEstimate, session: Load, server: Load, workers: int) -> st
         ).format(
             events=_millions(events),
             runs=work.runs,
-            each=f"{work.effort_per_run:,.0f}",
+            each=grouped(work.effort_per_run),
             driver=_driver(work),
-            memory=f"{memory / 2**20:,.0f}",
+            memory=grouped(memory / 2**20),
             budget=_millions(SESSION_EVENTS),
             gigabytes=f"{SERVER_MEMORY / 2**30:g}",
             fewer=fewer,
@@ -102,7 +108,9 @@ def calibration_refusal(rows: int, session: Load, server: Load) -> str | None:
             "these files hold {rows} rows; calibrating them is about {events} events of work, "
             "over a session's {budget}. Upload a shorter period, or calibrate on the command "
             "line: hourglass calibrate --deals FILE"
-        ).format(rows=f"{rows:,}", events=_millions(load.events), budget=_millions(SESSION_EVENTS))
+        ).format(
+            rows=grouped(rows), events=_millions(load.events), budget=_millions(SESSION_EVENTS)
+        )
     return _busy(load, session, server)
 
 
@@ -110,25 +118,28 @@ def _busy(load: Load, session: Load, server: Load) -> str | None:
     """Why `load` must wait for what this session or the server is running, or None."""
     events = load.events
     if events + session.events > SESSION_EVENTS:
-        return (
-            f"this session already has about {_millions(session.events)} events running; "
-            f"this needs {_millions(events)} more, over the session's "
-            f"{_millions(SESSION_EVENTS)}. Wait for "
-            "the running simulation to finish, then try again."
+        return _(
+            "this session already has about {running} events running; this needs {events} "
+            "more, over the session's {budget}. Wait for the running simulation to finish, "
+            "then try again."
+        ).format(
+            running=_millions(session.events),
+            events=_millions(events),
+            budget=_millions(SESSION_EVENTS),
         )
     if events + server.events > SERVER_EVENTS or load.memory + server.memory > SERVER_MEMORY:
-        return (
+        return _(
             "the server is busy with other sessions' simulations; try again in a minute "
-            f"(this needs about {_millions(events)} events)."
-        )
+            "(this needs about {events} events)."
+        ).format(events=_millions(events))
     return None
 
 
 def _driver(work: WorkEstimate) -> str:
     """What drives the work most: a kind of event, or the days of a long horizon."""
     if DAY_BATCH_EVENTS * work.day_batches > max(work.parts.values()):
-        return _("the {days} days of its horizon").format(days=f"{work.horizon_days:,.0f}")
-    return work.driver
+        return _("the {days} days of its horizon").format(days=grouped(work.horizon_days))
+    return driver_words(work.driver)
 
 
 @dataclass
@@ -208,7 +219,7 @@ def _total(loads: list[Load]) -> Load:
 
 
 def _millions(events: float) -> str:
-    return _("{n} million").format(n=f"{events / 1e6:,.1f}")
+    return _("{n} million").format(n=grouped(events / 1e6, 1))
 
 
 def run(scenario: hg.Scenario, reps: int, seed: int) -> hg.experiments.Replications | None:
@@ -220,12 +231,16 @@ def run(scenario: hg.Scenario, reps: int, seed: int) -> hg.experiments.Replicati
     found = cache.cached(key)
     if found is not None:
         return found
-    bar = st.progress(0.0, text=f"Simulating {scenario.name}: 0 of {reps} replications")
+    bar = st.progress(
+        0.0,
+        text=_("Simulating {name}: 0 of {reps} replications").format(name=scenario.name, reps=reps),
+    )
     claim: Claim | None = None
 
     def tick(done: int, total: int) -> None:
         claim.check()
-        bar.progress(done / total, text=f"Simulating {scenario.name}: {done} of {total}")
+        text = _("Simulating {name}: {done} of {total}")
+        bar.progress(done / total, text=text.format(name=scenario.name, done=done, total=total))
 
     try:
         with ledger().admitted(state.session_key(), estimate(scenario, reps)) as claim:
@@ -233,10 +248,10 @@ def run(scenario: hg.Scenario, reps: int, seed: int) -> hg.experiments.Replicati
     except Superseded:  # the page is running again with the user's new choice
         return None
     except TooBig as err:
-        st.error(f"'{scenario.name}' is not simulated: {err}")
+        st.error(_("'{name}' is not simulated: {reason}").format(name=scenario.name, reason=err))
         return None
     except (hg.experiments.ReplicationError, WorkCeilingError) as err:
-        st.error(f"The simulation failed: {err}")
+        st.error(_("The simulation failed: {reason}").format(reason=err))
         return None
     finally:
         bar.empty()
@@ -254,7 +269,7 @@ def fits(scenario: hg.Scenario, runs: int) -> bool:
     try:
         within_cap(scenario, runs)
     except TooBig as err:
-        st.error(f"'{scenario.name}' is not simulated: {err}")
+        st.error(_("'{name}' is not simulated: {reason}").format(name=scenario.name, reason=err))
         return False
     return True
 

@@ -16,8 +16,9 @@ import pandas as pd
 from hourglass.calibration.dates import STAMP, Where, as_utc, parse_dates
 from hourglass.calibration.mapping import CRM_PRESETS, CrmMapping, DataError, DealColumns
 from hourglass.calibration.reading import read_table
-from hourglass.calibration.skipped import Skipped, set_apart
+from hourglass.calibration.skipped import NOT_IN_MAPPING, Skipped, set_apart
 from hourglass.calibration.unmapped import earliest, moved_on
+from hourglass.i18n import _, grouped
 from hourglass.stages import FUNNEL
 
 
@@ -77,10 +78,12 @@ def _locate(
         elif fld in required:
             missing.append(f"'{header}' ({fld})")
     if missing:
-        have = ", ".join(f"'{c}'" for c in frame.columns) or "none"
+        have = ", ".join(f"'{c}'" for c in frame.columns) or _("none")
         raise DataError(
-            f"{name}: missing column(s) {', '.join(missing)}; the file has {have}. "
-            "Name the columns in a mapping file (--mapping) or with --column FIELD=HEADER."
+            _(
+                "{file}: missing column(s) {missing}; the file has {have}. Name the columns in "
+                "a mapping file (--mapping) or with --column FIELD=HEADER."
+            ).format(file=name, missing=", ".join(missing), have=have)
         )
     return found
 
@@ -124,8 +127,9 @@ def _unpivot(frame: pd.DataFrame, cols: DealColumns, name: str) -> pd.DataFrame:
     entered = _stage_headers(frame.columns, cols.entered)
     if not entered:
         raise DataError(
-            f"{name}: no columns named '{cols.entered} <stage>'; the file has "
-            + ", ".join(f"'{c}'" for c in frame.columns)
+            _("{file}: no columns named '{prefix} <stage>'; the file has {have}").format(
+                file=name, prefix=cols.entered, have=", ".join(f"'{c}'" for c in frame.columns)
+            )
         )
     left = _stage_headers(frame.columns, cols.left) if cols.left else {}
     wide = {*entered.values(), *left.values()}
@@ -154,18 +158,19 @@ def _checked_rows(
     line.index = frame.index
     ok = pd.Series(True, index=frame.index)
     dup = frame.drop(columns="_line", errors="ignore").duplicated()
-    skipped.add("", "duplicate of an earlier row", line[dup])
+    skipped.add("", _("duplicate of an earlier row"), line[dup])
     ok &= ~dup
     for fld in ("deal", "stage", "entered"):
         empty = ok & (frame[cols[fld]].str.strip() == "")
-        skipped.add(cols[fld], "empty", line[empty])
+        skipped.add(cols[fld], _("empty"), line[empty])
         ok &= ~empty
     targets = {k.strip().casefold(): v for k, v in mapping.stages.items()}
     stage = _fold(frame[cols["stage"]]).map(targets)
     unknown = ok & stage.isna()
     if unknown.any():
         names = sorted(set(frame.loc[unknown, cols["stage"]].str.strip()))[:5]
-        skipped.add(cols["stage"], f"stage not in the mapping ({', '.join(names)})", line[unknown])
+        why = f"{NOT_IN_MAPPING()} ({', '.join(names)})"
+        skipped.add(cols["stage"], why, line[unknown])
     ok &= ~unknown
     unmapped = unknown.copy()
     dates = {
@@ -177,7 +182,7 @@ def _checked_rows(
     }
     entered = dates["entered"]
     bad = ok & entered.isna()
-    skipped.add(cols["entered"], "unparseable date", line[bad])
+    skipped.add(cols["entered"], _("unparseable date"), line[bad])
     ok &= ~bad
     unmapped &= entered.notna()
     left = pd.Series(pd.NaT, index=frame.index, dtype=STAMP)
@@ -185,10 +190,10 @@ def _checked_rows(
         raw = frame[cols["left"]].str.strip()
         left = dates["left"]
         bad = ok & left.isna() & (raw != "")
-        skipped.add(cols["left"], "unparseable date", line[bad])
+        skipped.add(cols["left"], _("unparseable date"), line[bad])
         ok &= ~bad
         early = ok & (left < entered)
-        skipped.add(cols["left"], "leaves the stage before entering it", line[early])
+        skipped.add(cols["left"], _("leaves the stage before entering it"), line[early])
         ok &= ~early
     outcome = pd.Series(None, index=frame.index, dtype=object)
     if "outcome" in cols:
@@ -197,7 +202,8 @@ def _checked_rows(
         outcome = raw.map(words)
         bad = ok & outcome.isna() & (raw != "")
         allowed = ", ".join(mapping.outcomes)
-        skipped.add(cols["outcome"], f"outcome is not one of {allowed}", line[bad])
+        why = _("outcome is not one of {allowed}").format(allowed=allowed)
+        skipped.add(cols["outcome"], why, line[bad])
         ok &= ~bad
 
     # rows of unmapped stages are skipped from the fit, but say where a deal went next
@@ -246,7 +252,9 @@ def read_deals(
     unmapped = rows[rows["target"] == UNMAPPED]
     rows = rows[rows["target"] != UNMAPPED].drop(columns="stage_name")
     if rows.empty:
-        raise DataError(f"{name}: no usable rows\n" + "\n".join(skipped.lines()))
+        raise DataError(
+            "\n".join([_("{file}: no usable rows").format(file=name), *skipped.lines()])
+        )
     until = None if until is None else as_utc(pd.Timestamp(until))
     latest = rows[["entered", "left"]].max(axis=1)
     rows, warnings = set_apart(
@@ -256,17 +264,25 @@ def read_deals(
     rows, set_aside = _cut(rows, until, name)
     if rows["target"].isin(["won", "lost"]).all():
         raise DataError(
-            f"{name}: every usable row closes a deal (won or lost); the fit needs the stages "
-            f"deals went through ({', '.join(FUNNEL)}): map the CRM's stages onto them in "
-            "the mapping's 'stages'"
+            _(
+                "{file}: every usable row closes a deal (won or lost); the fit needs the stages "
+                "deals went through ({stages}): map the CRM's stages onto them in the "
+                "mapping's 'stages'"
+            ).format(file=name, stages=", ".join(FUNNEL))
         )
     unmapped = unmapped[unmapped["entered"] <= end]
     visits, bad_lines, assumed, onward = _visits(rows, unmapped, end)
-    skipped.add(cols["stage"], "stages out of order within the deal", bad_lines)
-    notes = [f"{assumed} deals left their last stage with no outcome given: counted as lost"]
+    skipped.add(cols["stage"], _("stages out of order within the deal"), bad_lines)
+    notes = [
+        _("{n} deals left their last stage with no outcome given: counted as lost").format(
+            n=assumed
+        )
+    ]
     notes = (notes if assumed else []) + onward
     if visits.empty:
-        raise DataError(f"{name}: no usable deals\n" + "\n".join(skipped.lines()))
+        raise DataError(
+            "\n".join([_("{file}: no usable deals").format(file=name), *skipped.lines()])
+        )
     origin = rows["entered"].min().normalize()
     for col in ("entered", "left"):
         visits[col] = (visits[col] - origin) / pd.Timedelta(days=1)
@@ -294,9 +310,13 @@ def _period_end(last: pd.Timestamp, until: pd.Timestamp | None, name: str) -> pd
         return last
     if until > last + pd.Timedelta(days=MAX_QUIET_DAYS):
         raise DataError(
-            f"{name}: the end of the calibration period (--until) {until:%Y-%m-%d} is more than "
-            f"{MAX_QUIET_DAYS} days after the file's last date, {last:%Y-%m-%d}; the empty time "
-            "would lower every arrival rate: give a date within the data"
+            _(
+                "{file}: the end of the calibration period (--until) {until} is more than "
+                "{days} days after the file's last date, {last}; the empty time would lower "
+                "every arrival rate: give a date within the data"
+            ).format(
+                file=name, until=f"{until:%Y-%m-%d}", days=MAX_QUIET_DAYS, last=f"{last:%Y-%m-%d}"
+            )
         )
     return until
 
@@ -308,7 +328,11 @@ def _cut(rows: pd.DataFrame, until: pd.Timestamp | None, name: str) -> tuple[pd.
     later = rows["entered"] > until
     rows = rows[~later].copy()
     if rows.empty:
-        raise DataError(f"{name}: no rows on or before --until {until:%Y-%m-%d}")
+        raise DataError(
+            _("{file}: no rows on or before --until {until}").format(
+                file=name, until=f"{until:%Y-%m-%d}"
+            )
+        )
     after = rows["left"] > until
     rows.loc[after, "left"] = pd.NaT
     rows.loc[after, "outcome"] = "open"
@@ -403,24 +427,26 @@ def read_transactions(
     ok = pd.Series(True, index=frame.index)
     if not mapping.keep_duplicate_transactions:
         dup = frame.duplicated()
-        skipped.add("", "duplicate of an earlier row", line[dup])
+        skipped.add("", _("duplicate of an earlier row"), line[dup])
         ok &= ~dup
     customer = frame[cols["customer"]].str.strip()
     empty = ok & (customer == "")
-    skipped.add(cols["customer"], "empty", line[empty])
+    skipped.add(cols["customer"], _("empty"), line[empty])
     ok &= ~empty
     where = Where(name, cols["date"], line)
     date = parse_dates(
         frame[cols["date"]], mapping.transaction_date_format, mapping.dayfirst, where
     )
     bad = ok & date.isna()
-    skipped.add(cols["date"], "unparseable date", line[bad])
+    skipped.add(cols["date"], _("unparseable date"), line[bad])
     ok &= ~bad
     amount = _amounts(frame[cols["amount"]], cols["amount"], line, ok, skipped)
     ok &= amount.notna()
     rows = pd.DataFrame({"line": line, "customer": customer, "date": date, "amount": amount})[ok]
     if rows.empty:
-        raise DataError(f"{name}: no usable rows\n" + "\n".join(skipped.lines()))
+        raise DataError(
+            "\n".join([_("{file}: no usable rows").format(file=name), *skipped.lines()])
+        )
     until = None if until is None else as_utc(pd.Timestamp(until))
     rows, warnings = set_apart(
         rows, rows["date"], rows["date"], until, today, cols["date"], skipped
@@ -440,9 +466,9 @@ def _amounts(
     amount = pd.to_numeric(values.str.strip(), errors="coerce")
     keep = ok.copy()
     for wrong, why in (
-        (~np.isfinite(amount), "not a number"),
-        (amount < 0, "negative amount"),
-        (amount > MAX_AMOUNT, f"amount above {MAX_AMOUNT:,.0f}"),
+        (~np.isfinite(amount), _("not a number")),
+        (amount < 0, _("negative amount")),
+        (amount > MAX_AMOUNT, _("amount above {limit}").format(limit=grouped(MAX_AMOUNT))),
     ):
         bad = keep & wrong
         skipped.add(column, why, line[bad])

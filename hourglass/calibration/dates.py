@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from hourglass.calibration.mapping import DataError
+from hourglass.i18n import _
 
 STAMP = "datetime64[us]"
 """Every date column's type: microseconds reach from year -290,000 to 294,000, where
@@ -96,25 +97,36 @@ def _day_first(text: pd.Series, first: pd.Series, second: pd.Series, where: Wher
     month_first = bool(((first <= 12) & (second <= 31)).all())
     day_first = bool(((second <= 12) & (first <= 31)).all())
     lines = where.lines[text.index]
-    at = f"{where.file}: column '{where.column}'"
+    at = _("{file}: column '{column}'").format(file=where.file, column=where.column)
     if month_first and day_first:
         differ = first != second
         if not differ.any() or text.str.contains(".", regex=False).all():
             return True
         row = differ.idxmax()
         raise DataError(
-            f"{at}: dates such as {text[row]} (row {lines[row]}) read both as day/month and as "
-            "month/day. Say which in a mapping file (--mapping): 'dayfirst: true' for day/month, "
-            "'dayfirst: false' for month/day, or a 'date_format' such as '%d/%m/%Y'"
+            _(
+                "{at}: dates such as {date} (row {row}) read both as day/month and as "
+                "month/day. Say which in a mapping file (--mapping): 'dayfirst: true' for "
+                "day/month, 'dayfirst: false' for month/day, or a 'date_format' such as "
+                "'%d/%m/%Y'"
+            ).format(at=at, date=text[row], row=lines[row])
         )
     if month_first or day_first:
         return day_first
     big_first, big_second = (first > 12).idxmax(), (second > 12).idxmax()
     raise DataError(
-        f"{at}: no one day/month order fits every date: {text[big_first]} (row "
-        f"{lines[big_first]}) is day/month, {text[big_second]} (row {lines[big_second]}) is "
-        "month/day. Correct the column, or give a 'date_format' such as '%d/%m/%Y' in a "
-        "mapping file (--mapping); rows that do not fit it are then skipped"
+        _(
+            "{at}: no one day/month order fits every date: {first} (row {first_row}) is "
+            "day/month, {second} (row {second_row}) is month/day. Correct the column, or give "
+            "a 'date_format' such as '%d/%m/%Y' in a mapping file (--mapping); rows that do "
+            "not fit it are then skipped"
+        ).format(
+            at=at,
+            first=text[big_first],
+            first_row=lines[big_first],
+            second=text[big_second],
+            second_row=lines[big_second],
+        )
     )
 
 
@@ -128,13 +140,19 @@ def read_date(value: str | pd.Timestamp, name: str) -> pd.Timestamp:
     Text must start year first (2026-03-31): "01/02/2026" could be either of two days.
     """
     if isinstance(value, str) and not ISO_DATE.match(value.strip()):
-        raise DataError(f"{name} {value}: not a date written year first, e.g. 2026-03-31")
+        raise DataError(
+            _("{name} {value}: not a date written year first, e.g. 2026-03-31").format(
+                name=name, value=value
+            )
+        )
     try:
         stamp = pd.Timestamp(value)
     except (ValueError, TypeError, OverflowError):
         stamp = pd.NaT
     if stamp is pd.NaT:
-        raise DataError(f"{name} {value}: not a date (use e.g. 2026-03-31)")
+        raise DataError(
+            _("{name} {value}: not a date (use e.g. 2026-03-31)").format(name=name, value=value)
+        )
     return as_utc(stamp)
 
 

@@ -44,7 +44,7 @@ from hourglass.calibration.sources import fit_sources
 from hourglass.calibration.writing import scenario_data
 from hourglass.config.arguments import kind_of
 from hourglass.config.scenario import Scenario, parse_scenario
-from hourglass.i18n import _
+from hourglass.i18n import _, grouped, ngettext
 
 MIN_CUSTOMERS = 10
 """Fewer customers than this leave the repeat model unfitted."""
@@ -210,9 +210,16 @@ def calibrate(
         deals = read_deals(deals, mapping, end, name="deals")
     if deals.until > MAX_PERIOD_DAYS:
         raise DataError(
-            f"{deals.skipped.file}: the dates run {deals.until:,.0f} days from "
-            f"{deals.origin:%Y-%m-%d}; a calibration period is at most {MAX_PERIOD_DAYS:,.0f} days "
-            "(100 years): check the dates, or give --until to end the period sooner"
+            _(
+                "{file}: the dates run {days} days from {start}; a calibration period is at "
+                "most {limit} days (100 years): check the dates, or give --until to end the "
+                "period sooner"
+            ).format(
+                file=deals.skipped.file,
+                days=grouped(deals.until),
+                start=f"{deals.origin:%Y-%m-%d}",
+                limit=grouped(MAX_PERIOD_DAYS),
+            )
         )
     mapping = mapping or deals.mapping
     notes, warnings = list(deals.notes), list(deals.warnings)
@@ -223,7 +230,7 @@ def calibrate(
     skipped, set_aside = [deals.skipped], {deals.skipped.file: deals.set_aside}
     repeat = spend = amounts = holdout = None
     if transactions is None:
-        notes.append("repeat buying and order value not fitted: no transaction log given")
+        notes.append(_("repeat buying and order value not fitted: no transaction log given"))
     else:
         if not isinstance(transactions, Transactions):
             transactions = read_transactions(transactions, mapping, "transactions", end)
@@ -340,9 +347,13 @@ def _from_transactions(
 def _few_deals(stages: list[StageFit]) -> list[str]:
     """A warning for each stage fitted from fewer than FEW decided visits."""
     return [
-        f"{s.stage}: only {s.passed + s.lost} decided visit{'s' * (s.passed + s.lost != 1)} "
-        f"(fewer than {FEW}): its pass probability and time in stage rest on few deals; "
-        "read their intervals before relying on them"
+        ngettext(
+            "{stage}: only {n} decided visit (fewer than {few}): its pass probability and "
+            "time in stage rest on few deals; read their intervals before relying on them",
+            "{stage}: only {n} decided visits (fewer than {few}): its pass probability and "
+            "time in stage rest on few deals; read their intervals before relying on them",
+            s.passed + s.lost,
+        ).format(stage=s.stage, n=s.passed + s.lost, few=FEW)
         for s in stages
         if 0 < s.passed + s.lost < FEW
     ]
@@ -365,36 +376,46 @@ def _fit_repeat(
     amounts = (float(calib.mean()), float(calib.std() / calib.mean())) if calib.mean() > 0 else None
     if len(summary) < MIN_CUSTOMERS:
         notes.append(
-            f"repeat buying not fitted: {len(summary)} customers bought by the end of the "
-            f"period; at least {MIN_CUSTOMERS} needed"
+            _(
+                "repeat buying not fitted: {n} customers bought by the end of the period; "
+                "at least {least} needed"
+            ).format(n=len(summary), least=MIN_CUSTOMERS)
         )
         return None, None, amounts, aside
     repeat = fit_bgnbd(summary, period_days)
     if not (_bounded(repeat.r, top=1e3) and _bounded(repeat.alpha, repeat.a, repeat.b, top=1e6)):
         notes.append(
-            f"repeat buying not fitted: BG/NBD runs off to the edge of its parameters on "
-            f"{repeat.customers:,} customers with {repeat.repeats:,} repeat purchases "
-            "(too few repeats to tell how customers differ)"
+            _(
+                "repeat buying not fitted: BG/NBD runs off to the edge of its parameters on "
+                "{customers} customers with {repeats} repeat purchases (too few repeats to "
+                "tell how customers differ)"
+            ).format(customers=grouped(repeat.customers), repeats=grouped(repeat.repeats))
         )
         return None, None, amounts, aside
     buyers = int(((summary["x"] > 0) & (summary["m"] > 0)).sum())
     if buyers < MIN_CUSTOMERS:
         notes.append(
-            f"order value by Gamma-Gamma not fitted: {buyers} customers bought again; "
-            f"at least {MIN_CUSTOMERS} needed (the mean and cv of all amounts are used)"
+            _(
+                "order value by Gamma-Gamma not fitted: {n} customers bought again; at least "
+                "{least} needed (the mean and cv of all amounts are used)"
+            ).format(n=buyers, least=MIN_CUSTOMERS)
         )
         return repeat, None, amounts, aside
     spend = fit_gamma_gamma(summary)
     if not (_bounded(spend.p, spend.q, top=1e3) and _bounded(spend.v, top=math.inf)):
         notes.append(
-            "order value by Gamma-Gamma not fitted: the fit runs off to infinite parameters, "
-            "as when customers do not differ in what they spend (the mean and cv of all "
-            "amounts are used)"
+            _(
+                "order value by Gamma-Gamma not fitted: the fit runs off to infinite "
+                "parameters, as when customers do not differ in what they spend (the mean and "
+                "cv of all amounts are used)"
+            )
         )
         return repeat, None, amounts, aside
     if spend.q.value <= 2:
         notes.append(
-            "Gamma-Gamma q <= 2: one order's value has no finite variance; the scenario "
-            "uses the mean and cv of all amounts"
+            _(
+                "Gamma-Gamma q <= 2: one order's value has no finite variance; the scenario "
+                "uses the mean and cv of all amounts"
+            )
         )
     return repeat, spend, amounts, aside

@@ -114,7 +114,9 @@ def fit_stages(deals: Deals, rng: np.random.Generator, notes: list[str]) -> list
         status = mine["status"].to_numpy(str)
         counts = {s: int((status == s).sum()) for s in ("passed", "lost", "open")}
         if mine.empty:
-            notes.append(f"{name}: no visits; the scenario lets everyone pass at once")
+            notes.append(
+                _("{stage}: no visits; the scenario lets everyone pass at once").format(stage=name)
+            )
             out.append(StageFit(name, 0, 0, 0, 0, Estimate(math.nan, math.nan, math.nan), None, {}))
             continue
         left = mine["left"].to_numpy(float)
@@ -126,13 +128,17 @@ def fit_stages(deals: Deals, rng: np.random.Generator, notes: list[str]) -> list
         prob = pass_probability(np.where(unknown, 0.0, days), status, rng)
         if not math.isfinite(prob.value):
             notes.append(
-                f"{name}: pass probability not estimated: no visit was decided yet "
-                "(the scenario lets everyone pass)"
+                _(
+                    "{stage}: pass probability not estimated: no visit was decided yet "
+                    "(the scenario lets everyone pass)"
+                ).format(stage=name)
             )
         if unknown.any():
             notes.append(
-                f"{name}: {int(unknown.sum())} decided visits have no leaving time; "
-                "they count for the pass probability, not for the time in stage"
+                _(
+                    "{stage}: {n} decided visits have no leaving time; they count for the "
+                    "pass probability, not for the time in stage"
+                ).format(stage=name, n=int(unknown.sum()))
             )
         exact, censored = days[~is_open & ~unknown], days[is_open]
         duration = None
@@ -149,8 +155,10 @@ def fit_stages(deals: Deals, rng: np.random.Generator, notes: list[str]) -> list
                 duration = None
         else:
             notes.append(
-                f"{name}: time in stage not fitted: fewer than 2 visits left it at a known "
-                "time (the scenario uses 0 days)"
+                _(
+                    "{stage}: time in stage not fitted: fewer than 2 visits left it at a known "
+                    "time (the scenario uses 0 days)"
+                ).format(stage=name)
             )
         reasons = _loss_reasons(mine, status, name, deals, notes)
         out.append(StageFit(name, len(mine), *counts.values(), prob, duration, reasons))
@@ -196,10 +204,12 @@ def fit_channels(
     starts_later = int((first["stage"] > 0).sum())
     if starts_later:
         notes.append(
-            f"{starts_later} deals start after know; the scenario starts every prospect at know"
+            _("{n} deals start after know; the scenario starts every prospect at know").format(
+                n=starts_later
+            )
         )
     if "source" not in deals.columns:
-        notes.append("no source column: all deals counted as organic arrivals")
+        notes.append(_("no source column: all deals counted as organic arrivals"))
         return [ChannelFit("organic", "organic", len(first), poisson_rate(len(first), span))]
     counts: dict[tuple[str, str], int] = {}
     originals: dict[str, dict[str, str]] = {}
@@ -214,8 +224,10 @@ def fit_channels(
     out = [ChannelFit(name, kind, n, poisson_rate(n, span)) for (name, kind), n in counts.items()]
     if any(c.kind == "paid" for c in out):
         notes.append(
-            "paid channels: costs are not in the export, so cost_per_prospect is 1 and "
-            "budget_per_month counts prospects a month; set both to price them"
+            _(
+                "paid channels: costs are not in the export, so cost_per_prospect is 1 and "
+                "budget_per_month counts prospects a month; set both to price them"
+            )
         )
     return out
 

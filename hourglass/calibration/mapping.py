@@ -9,6 +9,8 @@ import yaml
 from pydantic import AfterValidator, Field, ValidationError
 
 from hourglass.config.base import Model
+from hourglass.config.loading import pydantic_message
+from hourglass.i18n import _
 from hourglass.stages import FUNNEL
 
 
@@ -27,7 +29,11 @@ def _strptime_format(fmt: str) -> str:
     try:
         datetime.strptime(sample.strftime(fmt), fmt)
     except ValueError as e:
-        raise ValueError(f"'{fmt}' is not a date format ({e}); use one such as %d.%m.%Y") from None
+        raise ValueError(
+            _("'{format}' is not a date format ({problem}); use one such as %d.%m.%Y").format(
+                format=fmt, problem=e
+            )
+        ) from None
     return fmt
 
 
@@ -177,12 +183,22 @@ def load_mapping(text: str, source: str = "<mapping>") -> CrmMapping:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:
-        raise DataError(f"{source}: not valid YAML: {str(err).splitlines()[0]}") from None
+        raise DataError(
+            _("{source}{where}: not valid YAML: {problem}").format(
+                source=source, where="", problem=str(err).splitlines()[0]
+            )
+        ) from None
     if not isinstance(data, dict):
-        raise DataError(f"{source}: a mapping file is a mapping of keys to values")
+        raise DataError(
+            _("{source}: a mapping file is a mapping of keys to values").format(source=source)
+        )
     preset = data.pop("preset", "hourglass")
     if not isinstance(preset, str) or preset not in CRM_PRESETS:
-        raise DataError(f"{source}: preset: '{preset}' is not one of {', '.join(CRM_PRESETS)}")
+        raise DataError(
+            _("{source}: preset: '{preset}' is not one of {choices}").format(
+                source=source, preset=preset, choices=", ".join(CRM_PRESETS)
+            )
+        )
     base = CRM_PRESETS[preset].model_dump()
     for key in ("deals", "transactions"):
         if isinstance(data.get(key), dict):
@@ -193,6 +209,6 @@ def load_mapping(text: str, source: str = "<mapping>") -> CrmMapping:
         lines = []
         for e in err.errors():
             loc = ".".join(str(p) for p in e["loc"] if not str(p).startswith("function-"))
-            message = e["msg"].removeprefix("Value error, ")
-            lines.append(f"{source}: {loc or '(top level)'}: {message}")
+            message = pydantic_message(e).removeprefix("Value error, ")
+            lines.append(f"{source}: {loc or _('(top level)')}: {message}")
         raise DataError("\n".join(lines)) from None

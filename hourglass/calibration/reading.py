@@ -15,6 +15,7 @@ import charset_normalizer
 import pandas as pd
 
 from hourglass.calibration.mapping import DataError
+from hourglass.i18n import _, grouped
 
 MAX_CSV_BYTES = 500_000_000
 """Larger CSV files are refused before they are read."""
@@ -46,27 +47,35 @@ def read_bytes(path: Path, limit: int = MAX_CSV_BYTES) -> bytes:
     """A data file's bytes: a regular file of at most `limit` bytes, else DataError."""
     try:
         if not path.exists():
-            raise DataError(f"{path}: no such file")
+            raise DataError(_("{source}: no such file").format(source=path))
         if path.is_dir():
-            raise DataError(f"{path}: is a folder, not a file")
+            raise DataError(_("{path}: is a folder, not a file").format(path=path))
         if not path.is_file():
-            raise DataError(f"{path}: not a regular file (a device or a pipe); give a CSV file")
+            raise DataError(
+                _("{path}: not a regular file (a device or a pipe); give a CSV file").format(
+                    path=path
+                )
+            )
         size = path.stat().st_size
         if size > limit:
             raise DataError(_too_big(path, size, limit))
         with path.open("rb") as handle:
             data = handle.read(limit + 1)  # a file that grows while read stops at the limit
     except OSError as e:
-        raise DataError(f"{path}: cannot read: {e.strerror or e}") from None
+        raise DataError(
+            _("{source}: cannot read: {reason}").format(source=path, reason=e.strerror or e)
+        ) from None
     if len(data) > limit:
         raise DataError(_too_big(path, len(data), limit))
     return data
 
 
 def _too_big(path: Path | str, size: int, limit: int) -> str:
-    return (
-        f"{path}: {size:,} bytes; the limit is {limit:,} bytes ({limit // 1_000_000:,} MB): "
-        "export a shorter period, or split the file"
+    return _(
+        "{path}: {size} bytes; the limit is {limit} bytes ({megabytes} MB): export a shorter "
+        "period, or split the file"
+    ).format(
+        path=path, size=grouped(size), limit=grouped(limit), megabytes=grouped(limit // 1_000_000)
     )
 
 
@@ -82,7 +91,11 @@ def decode(data: bytes, name: str) -> tuple[str, str]:
     guess = charset_normalizer.from_bytes(data[:_SAMPLE], cp_isolation=list(ENCODINGS)).best()
     if guess is None:
         tried = ", ".join(("utf-8", *ENCODINGS))
-        raise DataError(f"{name}: not text in any encoding tried ({tried}); save it as UTF-8 CSV")
+        raise DataError(
+            _("{file}: not text in any encoding tried ({tried}); save it as UTF-8 CSV").format(
+                file=name, tried=tried
+            )
+        )
     codec = codecs.lookup(guess.encoding).name
     return _decoded(data, codec, name), codec
 
@@ -92,7 +105,9 @@ def _decoded(data: bytes, codec: str, name: str) -> str:
         return data.decode(codec)
     except UnicodeDecodeError as e:
         raise DataError(
-            f"{name}: read as {codec}, but byte {e.start:,} is not {codec}; save it as UTF-8 CSV"
+            _(
+                "{file}: read as {codec}, but byte {byte} is not {codec}; save it as UTF-8 CSV"
+            ).format(file=name, codec=codec, byte=grouped(e.start))
         ) from None
 
 
@@ -110,6 +125,8 @@ def read_table(data: str | bytes, name: str) -> Table:
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise DataError(f"{name}: not a readable CSV table: {err}") from None
+        raise DataError(
+            _("{file}: not a readable CSV table: {problem}").format(file=name, problem=err)
+        ) from None
     frame.columns = [str(c).strip() for c in frame.columns]
     return Table(frame, encoding)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from hourglass.calibration.dates import outlying_rows
-from hourglass.i18n import _
+from hourglass.i18n import _, grouped, ngettext
 
 
 @dataclass
@@ -37,12 +37,20 @@ class Skipped:
         out = []
         if self.count > self.rows / 10:
             column, why = max(self.reasons, key=lambda reason: len(self.reasons[reason]))
-            where = f"column '{column}': " if column else ""
             out.append(
-                f"{self.file}: {self.count:,} of {self.rows:,} rows skipped, most for "
-                f"{where}{why}; the fit rests on the other {self.rows - self.count:,}"
+                _(
+                    "{file}: {count} of {rows} rows skipped, most for {where}{why}; the fit "
+                    "rests on the other {rest}"
+                ).format(
+                    file=self.file,
+                    count=grouped(self.count),
+                    rows=grouped(self.rows),
+                    where=_in_column(column),
+                    why=why,
+                    rest=grouped(self.rows - self.count),
+                )
             )
-        if any(why.startswith("stage not in the mapping") for _, why in self.reasons):
+        if any(why.startswith(NOT_IN_MAPPING()) for _column, why in self.reasons):
             out.append(
                 _(
                     "{file}: rows of stages not in the mapping were skipped; a deal that moved "
@@ -57,19 +65,38 @@ class Skipped:
         """One sentence per reason, naming the column and the first rows."""
         out = []
         for (column, why), rows in self.reasons.items():
-            where = f"column '{column}': " if column else ""
-            out.append(f"{self.file}: {_rows(rows)} skipped: {where}{why} (rows {_first(rows)})")
+            out.append(
+                _("{file}: {rows} skipped: {where}{why} (rows {lines})").format(
+                    file=self.file,
+                    rows=_rows(rows),
+                    where=_in_column(column),
+                    why=why,
+                    lines=_first(rows),
+                )
+            )
         return out
 
 
+def NOT_IN_MAPPING() -> str:
+    """The reason of rows whose stage the mapping leaves out, in the active language."""
+    return _("stage not in the mapping")
+
+
+def _in_column(column: str) -> str:
+    """Where a reason applies: "column 'x': ", or nothing for a whole row."""
+    return _("column '{column}': ").format(column=column) if column else ""
+
+
 def _rows(lines: list[int] | pd.Series) -> str:
-    return f"{len(lines)} row{'s' * (len(lines) != 1)}"
+    return ngettext("{n} row", "{n} rows", len(lines)).format(n=len(lines))
 
 
 def _first(lines: list[int] | pd.Series, shown: int = 10) -> str:
     """The first line numbers, and how many more."""
     ordered = sorted(int(n) for n in lines)
-    more = f" and {len(ordered) - shown} more" if len(ordered) > shown else ""
+    more = ""
+    if len(ordered) > shown:
+        more = _(" and {n} more").format(n=len(ordered) - shown)
     return ", ".join(str(r) for r in ordered[:shown]) + more
 
 
@@ -89,20 +116,28 @@ def set_apart(
     for wrong, why, hint in (
         (
             far.early,
-            f"dated before {far.low:%Y-%m-%d}, long before the rest of the file",
-            "correct their dates to use them",
+            _("dated before {date}, long before the rest of the file").format(
+                date=f"{far.low:%Y-%m-%d}"
+            ),
+            _("correct their dates to use them"),
         ),
         (
             far.late,
-            f"dated after {far.high:%Y-%m-%d}, long after the rest of the file or after today",
-            "--until DATE sets the end of the calibration period",
+            _("dated after {date}, long after the rest of the file or after today").format(
+                date=f"{far.high:%Y-%m-%d}"
+            ),
+            _("--until DATE sets the end of the calibration period"),
         ),
     ):
         lines = rows.loc[wrong, "line"]
         if len(lines):
             skipped.add(column, why, lines)
             warnings.append(
-                f"{skipped.file}: {_rows(lines)} {why} (rows {_first(lines, 5)}): left out so "
-                f"that they do not stretch the calibration period; {hint}"
+                _(
+                    "{file}: {rows} {why} (rows {lines}): left out so that they do not "
+                    "stretch the calibration period; {hint}"
+                ).format(
+                    file=skipped.file, rows=_rows(lines), why=why, lines=_first(lines, 5), hint=hint
+                )
             )
     return rows[~(far.early | far.late)], warnings

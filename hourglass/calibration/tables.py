@@ -8,6 +8,7 @@ import pandas as pd
 
 from hourglass.calibration.fit import Calibration
 from hourglass.i18n import _, get_language
+from hourglass.kpis import written
 from hourglass.stages import LABELS
 
 BGNBD = ("r", "alpha", "a", "b")
@@ -30,14 +31,14 @@ def stage_fits(cal: Calibration) -> pd.DataFrame:
             names.get(s.stage, s.stage),
             s.pass_prob.value,
             _("{low} to {high}").format(
-                low=f"{s.pass_prob.low:.3f}", high=f"{s.pass_prob.high:.3f}"
+                low=written(s.pass_prob.low, "{:.3f}"), high=written(s.pass_prob.high, "{:.3f}")
             ),
             s.passed,
             s.lost,
             s.open,
             (
                 _("{family}, mean {days} days").format(
-                    family=s.duration.family, days=f"{s.duration.mean_days.value:.1f}"
+                    family=s.duration.family, days=written(s.duration.mean_days.value, "{:.1f}")
                 )
                 if s.duration is not None
                 else _("not fitted")
@@ -90,7 +91,13 @@ def repeat_fits(cal: Calibration) -> pd.DataFrame:
         if cal.spend is not None:
             named |= {k: getattr(cal.spend, k) for k in GAMMA_GAMMA}
     rows = [
-        [k, e.value, _("{low} to {high}").format(low=f"{e.low:.4g}", high=f"{e.high:.4g}")]
+        [
+            k,
+            e.value,
+            _("{low} to {high}").format(
+                low=written(e.low, "{:.4g}"), high=written(e.high, "{:.4g}")
+            ),
+        ]
         for k, e in named.items()
     ]
     return pd.DataFrame(rows, columns=[_("parameter"), _("value"), _("95% CI")])

@@ -15,6 +15,7 @@ from hourglass.cli import budgets, calibration, forecast, simulation  # noqa: E4
 from hourglass.cli.common import err, fail, fit_width  # noqa: E402
 
 app = typer.Typer(
+    cls=lang.SpeakingGroup,
     add_completion=False,
     no_args_is_help=True,
     help=_("Simulate the marketing-sales hourglass: know, like, trust, try, buy, repeat, refer."),
@@ -106,9 +107,11 @@ for command in (
     budgets.optimize,
     calibration.calibrate,
 ):
-    app.command(help=HELP.get(command.__name__))(interruptible(command))
-app.command(name="export-crm", help=HELP["export_crm"])(interruptible(calibration.export_crm))
-app.command(name="forecast", help=HELP["forecast_command"])(
+    app.command(cls=lang.SpeakingCommand, help=HELP.get(command.__name__))(interruptible(command))
+app.command(cls=lang.SpeakingCommand, name="export-crm", help=HELP["export_crm"])(
+    interruptible(calibration.export_crm)
+)
+app.command(cls=lang.SpeakingCommand, name="forecast", help=HELP["forecast_command"])(
     interruptible(forecast.forecast_command)
 )
 

@@ -16,7 +16,7 @@ from rich.table import Table
 import hourglass
 from hourglass.cli.common import out
 from hourglass.i18n import _, get_language, ngettext
-from hourglass.kpis import KPIS, MISSING
+from hourglass.kpis import KPIS, MISSING, written
 from hourglass.stages import LABELS, reason_label
 
 if TYPE_CHECKING:
@@ -24,8 +24,11 @@ if TYPE_CHECKING:
 
 
 def number(value: float | None, fmt: str) -> str:
-    """A number that is not a KPI (a conversion, days in stage); missing as the KPIs write it."""
-    return MISSING if value is None or not math.isfinite(value) else fmt.format(value)
+    """A number that is not a KPI (a conversion, days in stage), as the reader's language writes it.
+
+    Missing as the KPIs write it.
+    """
+    return MISSING if value is None or not math.isfinite(value) else written(value, fmt)
 
 
 def met(result: hourglass.experiments.Replications, precision: float) -> bool:
@@ -120,7 +123,7 @@ def print_run(
         top = reason_label(max(reasons, key=reasons.get)) if reasons else ""
         stage_table.add_row(
             stage_label(spec.labels, row["name"]),
-            *(f"{row[c]:,.0f}" for c in ("entered", "passed", "lost", "inside")),
+            *(number(row[c], "{:,.0f}") for c in ("entered", "passed", "lost", "inside")),
             number(row["conversion"], "{:.1%}"),
             number(row["mean_days"], "{:.1f}"),
             number(row["p90_days"], "{:.1f}"),
@@ -311,9 +314,7 @@ def _print_committee(result: hourglass.experiments.Replications) -> None:
     for row in result.role_summary().itertuples():
         roles.add_row(
             row.role,
-            f"{row.deals_reached:,.1f}",
-            f"{row.asked:,.1f}",
-            f"{row.ended:,.1f}",
+            *(number(v, "{:,.1f}") for v in (row.deals_reached, row.asked, row.ended)),
             number(row.share_of_ended, "{:.1%}"),
             number(row.let_through, "{:.1%}"),
         )
@@ -334,7 +335,7 @@ def _print_committee(result: hourglass.experiments.Replications) -> None:
     for row in result.channel_summary().itertuples():
         deals.add_row(
             row.channel,
-            *(f"{v:,.1f}" for v in (row.deals, row.won, row.lost, row.open)),
+            *(number(v, "{:,.1f}") for v in (row.deals, row.won, row.lost, row.open)),
             f"{number(row.win_rate, '{:.1%}')} [{number(row.win_rate_low, '{:.0%}')}, "
             f"{number(row.win_rate_high, '{:.0%}')}]",
             number(row.cycle_p50_days, "{:,.0f}"),
@@ -378,7 +379,9 @@ def print_allocation(name: str, result: hourglass.experiments.Optimization) -> N
     )
     for line, now in result.current.items():
         best = result.optimal[line]
-        grid.add_row(line, f"{now:,.0f}", f"{best:,.0f}", f"{best - now:+,.0f}")
+        grid.add_row(
+            line, number(now, "{:,.0f}"), number(best, "{:,.0f}"), number(best - now, "{:+,.0f}")
+        )
     out.print(grid)
     for note in result.notes:
         out.print(_("Note: {note}").format(note=note), highlight=False)
@@ -401,7 +404,7 @@ def check_lines(path: Path, spec: hourglass.Scenario) -> list[str]:
         verdict=_("ok") if too_large is None else _("valid, but too large to run"),
         name=spec.name,
         days=f"{spec.horizon_days:g}",
-        market=f"{spec.market.size:,}" if spec.market.size else _("unlimited"),
+        market=number(spec.market.size, "{:,.0f}") if spec.market.size else _("unlimited"),
         channels=", ".join(channels) or _("none"),
         sellers=sellers,
         referrals=_("on") if spec.referral else _("off"),
@@ -412,7 +415,7 @@ def check_lines(path: Path, spec: hourglass.Scenario) -> list[str]:
         )
     if spec.network is not None:
         summary += _(", a {kind} graph of {people} people").format(
-            kind=_network_kind(spec.network), people=f"{spec.network.nodes:,}"
+            kind=_network_kind(spec.network), people=number(spec.network.nodes, "{:,.0f}")
         )
     lines = [summary, "  " + _("work: {summary}").format(summary=_work_summary(work))]
     if too_large is not None:

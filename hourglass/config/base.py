@@ -10,6 +10,8 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from hourglass.i18n import _
+
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 PositiveFloat = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
 NonNegativeFloat = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
@@ -18,7 +20,7 @@ NonNegativeFloat = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
 def did_you_mean(word: str, choices: list[str]) -> str:
     """A " did you mean 'x'?" hint for a misspelt word, or an empty string."""
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
+    return _("; did you mean '{word}'?").format(word=close[0]) if close else ""
 
 
 def exactly_one(model: BaseModel, names: Sequence[str], *, count: bool = False) -> str:
@@ -28,8 +30,10 @@ def exactly_one(model: BaseModel, names: Sequence[str], *, count: bool = False) 
     """
     given = [name for name in names if getattr(model, name) is not None]
     if len(given) != 1:
-        got = f" (got {len(given)})" if count else ""
-        raise ValueError(f"give exactly one of: {', '.join(names)}{got}")
+        got = _(" (got {count})").format(count=len(given)) if count else ""
+        raise ValueError(
+            _("give exactly one of: {names}{got}").format(names=", ".join(names), got=got)
+        )
     return given[0]
 
 
@@ -51,14 +55,14 @@ class Model(BaseModel):
                 hint = did_you_mean(str(key), allowed)
                 raise PydanticCustomError(
                     "unknown_key",
-                    "unknown key '{key}'{hint} (allowed: {allowed})",
+                    _("unknown key '{key}'{hint} (allowed: {allowed})"),
                     {"key": str(key), "hint": hint, "allowed": ", ".join(allowed)},
                 )
             # pydantic reads true as 1 where a number is expected; YAML's yes/on are true
             if isinstance(value, bool) and _numeric(fields[key].annotation):
                 raise PydanticCustomError(
                     "bool_as_number",
-                    "{key}: a number is expected, not {value}",
+                    _("{key}: a number is expected, not {value}"),
                     {"key": str(key), "value": str(value).lower()},
                 )
         return data

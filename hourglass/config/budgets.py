@@ -15,6 +15,7 @@ import numpy as np
 from hourglass.config.base import did_you_mean
 from hourglass.config.response import Budget, spend_by_month
 from hourglass.config.scenario import Scenario, ScenarioError
+from hourglass.i18n import _
 from hourglass.stages import DAYS_PER_MONTH
 
 LOWER_LINES = {
@@ -55,8 +56,9 @@ def line_path(scenario: Scenario, line: str) -> str:
         return f"{section}.budget.per_month"
     known = list(budget_lines(scenario))
     raise ScenarioError(
-        f"unknown budget line '{line}'{did_you_mean(line, known)} "
-        f"(this scenario's lines: {', '.join(known) or 'none'})"
+        _("unknown budget line '{line}'{hint} (this scenario's lines: {lines})").format(
+            line=line, hint=did_you_mean(line, known), lines=", ".join(known) or _("none")
+        )
     )
 
 

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, TextIO
 
 import numpy as np
 
+from hourglass.i18n import _, grouped
+
 if TYPE_CHECKING:
     from hourglass.config.network import Complete, EdgeList, ScaleFree, SmallWorld
 
@@ -150,7 +152,11 @@ def load_edge_list(edges: tuple[str, int, int], nodes: tuple[str, int, int] | No
         listed = ([first] if first and _numeric(first[1][:1]) else []) + list(rows)
         for line, row in listed:
             if row[0] in index:
-                raise ValueError(f"{nodes[0]}: line {line}: '{row[0]}' is listed twice")
+                raise ValueError(
+                    _("{path}: line {line}: '{id}' is listed twice").format(
+                        path=nodes[0], line=line, id=row[0]
+                    )
+                )
             index[row[0]] = len(index)
     a: list[int] = []
     b: list[int] = []
@@ -165,9 +171,13 @@ def load_edge_list(edges: tuple[str, int, int], nodes: tuple[str, int, int] | No
     if first is not None and len(first[1]) >= 2 and all(who in index for who in first[1][:2]):
         _link(first, edges[0], nodes, index, a, b)
     if len(index) < 2:
-        raise ValueError(f"{edges[0]}: a graph needs at least two people")
+        raise ValueError(_("{path}: a graph needs at least two people").format(path=edges[0]))
     if len(index) > MAX_NODES:
-        raise ValueError(f"{edges[0]}: {len(index):,} people; at most {MAX_NODES:,}")
+        raise ValueError(
+            _("{path}: {count} people; at most {limit}").format(
+                path=edges[0], count=grouped(len(index)), limit=grouped(MAX_NODES)
+            )
+        )
     graph = _csr(len(index), np.array(a, dtype=np.int64), np.array(b, dtype=np.int64))
     return Graph(graph.indptr, graph.indices, tuple(index))
 
@@ -188,18 +198,26 @@ def _link(
     """Add one row's link, indexing people the links name (unless a people file lists them)."""
     line, row = numbered
     if len(row) < 2:
-        raise ValueError(f"{path}: line {line}: a link needs two ids")
+        raise ValueError(
+            _("{path}: line {line}: a link needs two ids").format(path=path, line=line)
+        )
     for who in row[:2]:
         if who not in index:
             if nodes is not None:
                 raise ValueError(
-                    f"{path}: line {line}: unknown node '{who}' (not in {Path(nodes[0]).name})"
+                    _("{path}: line {line}: unknown node '{id}' (not in {nodes})").format(
+                        path=path, line=line, id=who, nodes=Path(nodes[0]).name
+                    )
                 )
             index[who] = len(index)
     a.append(index[row[0]])
     b.append(index[row[1]])
     if len(a) > MAX_EDGES:
-        raise ValueError(f"{path}: more than {MAX_EDGES:,} links; at most that many fit in memory")
+        raise ValueError(
+            _("{path}: more than {limit} links; at most that many fit in memory").format(
+                path=path, limit=grouped(MAX_EDGES)
+            )
+        )
 
 
 def _rows(path: str) -> Iterator[tuple[int, list[str]]]:
@@ -213,20 +231,28 @@ def _rows(path: str) -> Iterator[tuple[int, list[str]]]:
                 if any(cells):
                     yield reader.line_num, cells
     except OSError as err:
-        raise ValueError(f"{path}: cannot read: {err.strerror or err}") from None
+        raise ValueError(
+            _("{source}: cannot read: {reason}").format(source=path, reason=err.strerror or err)
+        ) from None
     except UnicodeDecodeError as err:
         raise ValueError(
-            f"{path}: not UTF-8 text (byte 0x{err.object[err.start]:02x}); save the file as UTF-8"
+            _("{path}: not UTF-8 text (byte 0x{byte:02x}); save the file as UTF-8").format(
+                path=path, byte=err.object[err.start]
+            )
         ) from None
     except csv.Error as err:
-        line = f": line {reader.line_num}" if reader is not None else ""
+        line = _(": line {line}").format(line=reader.line_num) if reader is not None else ""
         problem = str(err)
         if "field larger than field limit" in problem:
-            problem = (
-                f"a field longer than {csv.field_size_limit():,} characters; an id is a short "
-                "name (is a quote left open?)"
+            problem = _(
+                "a field longer than {limit} characters; an id is a short name "
+                "(is a quote left open?)"
+            ).format(limit=grouped(csv.field_size_limit()))
+        raise ValueError(
+            _("{path}{line}: not a CSV file: {problem}").format(
+                path=path, line=line, problem=problem
             )
-        raise ValueError(f"{path}{line}: not a CSV file: {problem}") from None
+        ) from None
 
 
 def _open_regular(path: str) -> TextIO:
@@ -243,11 +269,18 @@ def _open_regular(path: str) -> TextIO:
 def _check_regular(path: str, info: os.stat_result) -> None:
     """Refuse what is not a regular file, or one over MAX_EDGE_FILE_BYTES."""
     if not stat.S_ISREG(info.st_mode):
-        kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file (a device or pipe)"
-        raise ValueError(f"{path}: {kind}; an edge list is a CSV file")
+        if stat.S_ISDIR(info.st_mode):
+            raise ValueError(_("{path}: a folder; an edge list is a CSV file").format(path=path))
+        raise ValueError(
+            _("{path}: not a regular file (a device or pipe); an edge list is a CSV file").format(
+                path=path
+            )
+        )
     if info.st_size > MAX_EDGE_FILE_BYTES:
         raise ValueError(
-            f"{path}: {info.st_size:,} bytes; an edge list may hold at most {MAX_EDGE_FILE_BYTES:,}"
+            _("{path}: {size} bytes; an edge list may hold at most {limit}").format(
+                path=path, size=grouped(info.st_size), limit=grouped(MAX_EDGE_FILE_BYTES)
+            )
         )
 
 
@@ -258,12 +291,16 @@ def beside(folder: Path, path: str) -> str:
     """
     home = folder.resolve()
     if "\0" in path:
-        raise ValueError(f"{path!r}: not a file name (it holds a NUL character)")
+        raise ValueError(
+            _("{source}: not a file name (it holds a NUL character)").format(source=repr(path))
+        )
     target = (home / path).resolve()
     if not target.is_relative_to(home):
         raise ValueError(
-            f"{path}: outside the scenario's folder ({home}); put the file beside the "
-            "scenario file, or in a folder below it"
+            _(
+                "{path}: outside the scenario's folder ({folder}); put the file beside the "
+                "scenario file, or in a folder below it"
+            ).format(path=path, folder=home)
         )
     return str(target)
 
@@ -280,7 +317,9 @@ def file_keys(edges: str, nodes: str | None) -> tuple[tuple[str, int, int], ...]
         try:
             info = os.stat(path)
         except OSError as err:
-            raise ValueError(f"{path}: cannot read: {err.strerror or err}") from None
+            raise ValueError(
+                _("{source}: cannot read: {reason}").format(source=path, reason=err.strerror or err)
+            ) from None
         _check_regular(path, info)
         keys.append((path, info.st_mtime_ns, info.st_size))
     return tuple(keys)

@@ -19,6 +19,7 @@ import yaml
 from pydantic import ValidationError
 
 from hourglass.config.base import did_you_mean
+from hourglass.i18n import _, get_language, grouped, ngettext
 
 
 class ScenarioError(ValueError):
@@ -54,7 +55,9 @@ def shipped_file(name: str) -> Traversable:
     if stem not in names:
         hint = did_you_mean(stem, names)
         raise ScenarioError(
-            f"{name}: no such file, nor a shipped scenario{hint} (shipped: {', '.join(names)})"
+            _("{name}: no such file, nor a shipped scenario{hint} (shipped: {names})").format(
+                name=name, hint=hint, names=", ".join(names)
+            )
         )
     return _shipped_folder() / f"{stem}.yaml"
 
@@ -83,16 +86,21 @@ def read_scenario_file(path: Path, source: str) -> str:
     Devices, FIFOs and sockets are refused unopened (a FIFO would block), and so is a file
     over MAX_SCENARIO_BYTES.
     """
-    data = read_capped(path, source, MAX_SCENARIO_BYTES, "a scenario file")
+    data = read_capped(path, source, MAX_SCENARIO_BYTES, _("a scenario file"))
     if not data.strip():
-        raise ScenarioError(f"{source}: empty file; a scenario is a YAML mapping (name: ...)")
+        raise ScenarioError(
+            _("{source}: empty file; a scenario is a YAML mapping (name: ...)").format(
+                source=source
+            )
+        )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
         raise ScenarioError(
-            f"{source}: line {line}: not UTF-8 text (byte 0x{data[err.start]:02x}); "
-            "save the file as UTF-8"
+            _(
+                "{source}: line {line}: not UTF-8 text (byte 0x{byte:02x}); save the file as UTF-8"
+            ).format(source=source, line=line, byte=data[err.start])
         ) from None
 
 
@@ -103,7 +111,9 @@ def read_capped(path: Path | str, source: str, limit: int, what: str) -> bytes:
     then opened without blocking and checked again, so nothing swapped in is waited on.
     """
     if "\0" in str(path):
-        raise ScenarioError(f"{source}: not a file name (it holds a NUL character)")
+        raise ScenarioError(
+            _("{source}: not a file name (it holds a NUL character)").format(source=source)
+        )
     try:
         _check_file(os.stat(path), source, limit, what)
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
@@ -111,22 +121,36 @@ def read_capped(path: Path | str, source: str, limit: int, what: str) -> bytes:
             _check_file(os.fstat(fd), source, limit, what)
             data = file.read(limit + 1)
     except FileNotFoundError:
-        raise ScenarioError(f"{source}: no such file") from None
+        raise ScenarioError(_("{source}: no such file").format(source=source)) from None
     except OSError as err:
-        raise ScenarioError(f"{source}: cannot read: {err.strerror or err}") from None
+        raise ScenarioError(
+            _("{source}: cannot read: {reason}").format(source=source, reason=err.strerror or err)
+        ) from None
     if len(data) > limit:  # grew since it was checked
-        raise ScenarioError(f"{source}: more than {limit:,} bytes; {what} may hold at most that")
+        raise ScenarioError(
+            _("{source}: more than {limit} bytes; {what} may hold at most that").format(
+                source=source, limit=grouped(limit), what=what
+            )
+        )
     return data
 
 
 def _check_file(info: os.stat_result, source: str, limit: int, what: str) -> None:
     """Refuse what is not a regular file of at most `limit` bytes, saying what it is."""
     if stat.S_ISDIR(info.st_mode):
-        raise ScenarioError(f"{source}: is a folder, not {what}")
+        raise ScenarioError(_("{source}: is a folder, not {what}").format(source=source, what=what))
     if not stat.S_ISREG(info.st_mode):
-        raise ScenarioError(f"{source}: {_kind(info)}, not {what}; give a regular file")
+        raise ScenarioError(
+            _("{source}: {kind}, not {what}; give a regular file").format(
+                source=source, kind=_kind(info), what=what
+            )
+        )
     if info.st_size > limit:
-        raise ScenarioError(f"{source}: {info.st_size:,} bytes; {what} may hold at most {limit:,}")
+        raise ScenarioError(
+            _("{source}: {size} bytes; {what} may hold at most {limit}").format(
+                source=source, size=grouped(info.st_size), what=what, limit=grouped(limit)
+            )
+        )
 
 
 def _kind(info: os.stat_result) -> str:
@@ -134,13 +158,13 @@ def _kind(info: os.stat_result) -> str:
     if stat.S_ISCHR(info.st_mode):
         null = os.stat(os.devnull)
         if stat.S_ISCHR(null.st_mode) and info.st_rdev == null.st_rdev:
-            return "an empty file (the null device)"
-        return "a device"
+            return _("an empty file (the null device)")
+        return _("a device")
     if stat.S_ISFIFO(info.st_mode):
-        return "a named pipe (FIFO)"
+        return _("a named pipe (FIFO)")
     if stat.S_ISSOCK(info.st_mode):
-        return "a socket"
-    return "a device" if stat.S_ISBLK(info.st_mode) else "not a regular file"
+        return _("a socket")
+    return _("a device") if stat.S_ISBLK(info.st_mode) else _("not a regular file")
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -164,16 +188,22 @@ class _StrictLoader(yaml.SafeLoader):
         self._values += 1
         try:
             if self._values > MAX_VALUES:
-                self._refuse(f"more than {MAX_VALUES:,} values; a scenario holds far fewer")
+                self._refuse(
+                    _("more than {count} values; a scenario holds far fewer").format(
+                        count=grouped(MAX_VALUES)
+                    )
+                )
             if self._depth > MAX_NESTING:
-                self._refuse(f"lists and mappings nested more than {MAX_NESTING} deep")
+                self._refuse(
+                    _("lists and mappings nested more than {depth} deep").format(depth=MAX_NESTING)
+                )
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
         seen: set[Any] = set()
-        for key_node, _ in node.value:
+        for key_node, _value in node.value:
             if key_node.tag == _MERGE_TAG:
                 continue
             key = self.construct_object(key_node, deep=deep)
@@ -181,13 +211,14 @@ class _StrictLoader(yaml.SafeLoader):
                 raise yaml.constructor.ConstructorError(
                     None,
                     None,
-                    f"a key must be a single value (a name or a number), not a "
-                    f"{'list' if isinstance(key, list) else 'mapping'}",
+                    _("a key must be a single value (a name or a number), not a list")
+                    if isinstance(key, list)
+                    else _("a key must be a single value (a name or a number), not a mapping"),
                     key_node.start_mark,
                 )
             if key in seen:
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"key '{key}' appears twice", key_node.start_mark
+                    None, None, _("key '{key}' appears twice").format(key=key), key_node.start_mark
                 )
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
@@ -197,7 +228,7 @@ class _StrictLoader(yaml.SafeLoader):
             return super().construct_yaml_int(node)
         except ValueError:  # Python refuses to read ints of more than 4,300 digits
             raise yaml.constructor.ConstructorError(
-                None, None, "a whole number too long to read", node.start_mark
+                None, None, _("a whole number too long to read"), node.start_mark
             ) from None
 
     def construct_scalar(self, node: yaml.ScalarNode) -> str:
@@ -206,7 +237,7 @@ class _StrictLoader(yaml.SafeLoader):
             raise yaml.constructor.ConstructorError(
                 None,
                 None,
-                "a \\ud800 to \\udfff escape alone is no character; write the character itself",
+                _("a \\ud800 to \\udfff escape alone is no character; write the character itself"),
                 node.start_mark,
             )
         return value
@@ -222,21 +253,26 @@ def read_yaml(text: str, source: str) -> Any:
     """
     if len(text) > MAX_SCENARIO_BYTES:
         raise ScenarioError(
-            f"{source}: {len(text):,} characters; a scenario may hold at most "
-            f"{MAX_SCENARIO_BYTES:,}"
+            _("{source}: {count} characters; a scenario may hold at most {limit}").format(
+                source=source, count=grouped(len(text)), limit=grouped(MAX_SCENARIO_BYTES)
+            )
         )
     try:
         return yaml.load(text, Loader=_StrictLoader)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         if mark is not None:
-            where = f": line {mark.line + 1}"
+            where = _(": line {line}").format(line=mark.line + 1)
         elif isinstance(err, yaml.reader.ReaderError):
-            where = f": line {text.count(chr(10), 0, err.position) + 1}"
+            where = _(": line {line}").format(line=text.count(chr(10), 0, err.position) + 1)
         else:
             where = ""
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
-        raise ScenarioError(f"{source}{where}: not valid YAML: {problem}") from None
+        raise ScenarioError(
+            _("{source}{where}: not valid YAML: {problem}").format(
+                source=source, where=where, problem=problem
+            )
+        ) from None
 
 
 def located(err: ValidationError, source: str, text: str | None) -> ScenarioError:
@@ -257,30 +293,105 @@ def _composed(text: str | None) -> yaml.Node | None:
 
 def _describe(error: dict[str, Any], source: str, root: yaml.Node | None) -> str:
     loc = [str(p) for p in error["loc"] if not str(p).startswith(("function-", "["))]
-    message = error["msg"]
+    message = pydantic_message(error)
     ctx = error.get("ctx") or {}
     if error["type"] == "unknown_key":
         loc.append(ctx["key"])
     elif error["type"] == "literal_error" and isinstance(error.get("input"), str):
         expected = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
-        message = f"'{error['input']}' is not one of {', '.join(expected)}"
+        message = _("'{value}' is not one of {choices}").format(
+            value=error["input"], choices=", ".join(expected)
+        )
         message += did_you_mean(error["input"], expected)
     elif error["type"] == "missing":
-        message = "required, but missing"
+        message = _("required, but missing")
     elif isinstance(error.get("input"), float) and not math.isfinite(error["input"]):
-        message = f"must be a finite number, not {error['input']}"
+        message = _("must be a finite number, not {value}").format(value=error["input"])
     elif error["type"] == "string_pattern_mismatch" and ctx.get("pattern") == NAME_PATTERN:
-        message = (
-            f"'{error['input']}' is not a name: use lower-case letters, digits and _, "
+        message = _(
+            "'{value}' is not a name: use lower-case letters, digits and _, "
             "beginning with a letter (e.g. ads_search)"
-        )
-    elif message.startswith("Value error, "):
-        message = message.removeprefix("Value error, ")
+        ).format(value=error["input"])
+    elif error["type"] == "value_error":
+        message = str(ctx.get("error", message))
         loc, message = _deeper(root, loc, message)
     line = _line_of(root, loc)
-    where = f": line {line}" if line else ""
-    field = ".".join(loc) or "(top level)"
+    where = _(": line {line}").format(line=line) if line else ""
+    field = ".".join(loc) or _("(top level)")
     return f"{source}{where}: {field}: {message}"
+
+
+def pydantic_message(error: dict[str, Any]) -> str:
+    """The message for a pydantic error, in the active language (pydantic's own in English).
+
+    The values come from the error's context, shown as pydantic shows them.
+    """
+    if get_language() == "en":
+        return error["msg"]
+    kind, ctx = error["type"], error.get("ctx") or {}
+    shown = {name: _shown(value) for name, value in ctx.items()}
+    if kind == "too_short":
+        return ngettext(
+            "should have at least {min_length} item, not {actual_length}",
+            "should have at least {min_length} items, not {actual_length}",
+            int(ctx["min_length"]),
+        ).format(**shown)
+    if kind == "too_long":
+        return ngettext(
+            "should have at most {max_length} item, not {actual_length}",
+            "should have at most {max_length} items, not {actual_length}",
+            int(ctx["max_length"]),
+        ).format(**shown)
+    template = _pydantic_templates().get(kind)
+    return error["msg"] if template is None else template.format(**shown)
+
+
+def _shown(value: Any) -> str:
+    """A context value as pydantic's message shows it: 1.0 as 1."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _pydantic_templates() -> dict[str, str]:
+    """The messages of pydantic by error type, in the active language, to fill from the context."""
+    return {
+        "missing": _("Field required"),
+        "extra_forbidden": _("Extra inputs are not permitted"),
+        "greater_than": _("Input should be greater than {gt}"),
+        "greater_than_equal": _("Input should be greater than or equal to {ge}"),
+        "less_than": _("Input should be less than {lt}"),
+        "less_than_equal": _("Input should be less than or equal to {le}"),
+        "multiple_of": _("Input should be a multiple of {multiple_of}"),
+        "finite_number": _("Input should be a finite number"),
+        "float_type": _("Input should be a valid number"),
+        "float_parsing": _("Input should be a valid number, unable to parse string as a number"),
+        "int_type": _("Input should be a valid integer"),
+        "int_parsing": _("Input should be a valid integer, unable to parse string as an integer"),
+        "int_parsing_size": _("Unable to parse input string as an integer, exceeded maximum size"),
+        "int_from_float": _("Input should be a valid integer, got a number with a fractional part"),
+        "bool_type": _("Input should be a valid boolean"),
+        "bool_parsing": _("Input should be a valid boolean, unable to interpret input"),
+        "string_type": _("Input should be a valid string"),
+        "string_pattern_mismatch": _("String should match pattern '{pattern}'"),
+        "dict_type": _("Input should be a valid dictionary"),
+        "model_type": _("Input should be a valid dictionary or instance of {class_name}"),
+        "model_attributes_type": _(
+            "Input should be a valid dictionary or object to extract fields from"
+        ),
+        "list_type": _("Input should be a valid list"),
+        "tuple_type": _("Input should be a valid tuple"),
+        "none_required": _("Input should be None"),
+        "literal_error": _("Input should be {expected}"),
+        "enum": _("Input should be {expected}"),
+        "date_type": _("Input should be a valid date"),
+        "date_parsing": _("Input should be a valid date in the format YYYY-MM-DD, {error}"),
+        "union_tag_invalid": _(
+            "Input tag '{tag}' found using {discriminator} does not match any of the expected "
+            "tags: {expected_tags}"
+        ),
+        "union_tag_not_found": _("Unable to extract tag using discriminator {discriminator}"),
+    }
 
 
 def _deeper(root: yaml.Node | None, loc: list[str], message: str) -> tuple[list[str], str]:

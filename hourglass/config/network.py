@@ -16,6 +16,7 @@ from hourglass.config.graph import (
     file_keys,
     load_edge_list,
 )
+from hourglass.i18n import _, grouped
 
 SOCIAL_CHANNEL = "social_selling"
 """The channel of contacts that sellers' social selling brings."""
@@ -35,7 +36,9 @@ class SmallWorld(Model):
     @model_validator(mode="after")
     def _fewer_neighbours_than_people(self) -> SmallWorld:
         if self.neighbours >= self.nodes:
-            raise ValueError(f"neighbours ({self.neighbours}) must be fewer than nodes")
+            raise ValueError(
+                _("neighbours ({count}) must be fewer than nodes").format(count=self.neighbours)
+            )
         return self
 
     @property
@@ -55,7 +58,11 @@ class ScaleFree(Model):
     @model_validator(mode="after")
     def _fewer_links_than_people(self) -> ScaleFree:
         if self.links_per_node >= self.nodes:
-            raise ValueError(f"links_per_node ({self.links_per_node}) must be fewer than nodes")
+            raise ValueError(
+                _("links_per_node ({count}) must be fewer than nodes").format(
+                    count=self.links_per_node
+                )
+            )
         return self
 
     @property
@@ -97,16 +104,20 @@ class EdgeList(Model):
         context = info.context or {}
         if path is not None and not context.get("files", True):
             raise ValueError(
-                f"{path}: a scenario given here may not name files; run one with an edge "
-                "list from its file: hourglass run SCENARIO"
+                _(
+                    "{path}: a scenario given here may not name files; run one with an edge "
+                    "list from its file: hourglass run SCENARIO"
+                ).format(path=path)
             )
         folder = context.get("folder")
         if path is None or (folder is None and Path(path).is_absolute()):
             return path
         if folder is None:
             raise ValueError(
-                f"{path}: an edge list must sit beside a scenario file; load the scenario "
-                "from its file (an uploaded scenario has no folder to find it in)"
+                _(
+                    "{path}: an edge list must sit beside a scenario file; load the scenario "
+                    "from its file (an uploaded scenario has no folder to find it in)"
+                ).format(path=path)
             )
         return beside(Path(folder), path)
 
@@ -183,8 +194,12 @@ class Network(Model):
         spec = self.spec
         if not isinstance(spec, EdgeList) and spec.edges > MAX_EDGES:
             raise ValueError(
-                f"a graph of {spec.nodes:,} nodes has {spec.edges:,} links; at most "
-                f"{MAX_EDGES:,} fit in memory (fewer nodes, or fewer links per node)"
+                _(
+                    "a graph of {nodes} nodes has {links} links; at most {limit} fit in memory "
+                    "(fewer nodes, or fewer links per node)"
+                ).format(
+                    nodes=grouped(spec.nodes), links=grouped(spec.edges), limit=grouped(MAX_EDGES)
+                )
             )
         return self
 

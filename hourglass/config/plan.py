@@ -19,6 +19,7 @@ from hourglass.config.budgets import lever_budgets, line_path, months_of
 from hourglass.config.distributions import Amount, Duration
 from hourglass.config.scenario import Scenario
 from hourglass.config.sections import Repeat
+from hourglass.i18n import _
 from hourglass.stages import FUNNEL
 
 
@@ -249,7 +250,11 @@ def _with_amounts(scenario: Scenario, amounts: Mapping[str, float]) -> Scenario:
     """The scenario with some lines' money per month set, the models copied, not re-parsed."""
     for line, amount in amounts.items():
         if not (math.isfinite(amount) and amount >= 0.0):
-            raise ValueError(f"budget line '{line}': money per month must be >= 0, got {amount}")
+            raise ValueError(
+                _("budget line '{line}': money per month must be >= 0, got {amount}").format(
+                    line=line, amount=amount
+                )
+            )
         scenario = _replaced(scenario, line_path(scenario, line).split("."), float(amount))
     return scenario
 

@@ -14,6 +14,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from hourglass.config.base import Model, NonNegativeFloat, PositiveFloat, exactly_one
+from hourglass.i18n import _
 
 Money = Annotated[float, Field(ge=0.0, le=1e12, allow_inf_nan=False)]
 Decay = Annotated[float, Field(ge=0.0, lt=1.0)]
@@ -154,7 +155,9 @@ class SteadyBudget(Model):
         budget: Budget | None = getattr(self, "budget", None)
         if budget is not None and budget.plan is not None:
             raise ValueError(
-                "budget.plan: a plan over time is for paid channels and funnel stages; "
-                f"give {self.budget_line} a steady per_month"
+                _(
+                    "budget.plan: a plan over time is for paid channels and funnel stages; "
+                    "give {line} a steady per_month"
+                ).format(line=self.budget_line)
             )
         return self

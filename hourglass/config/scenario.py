@@ -34,7 +34,7 @@ from hourglass.config.sections import (
     Stages,
 )
 from hourglass.config.segments import Segments, check_segments
-from hourglass.i18n import _
+from hourglass.i18n import _, grouped
 from hourglass.stages import FUNNEL, SELLER_BESIDE, LabelSet
 
 NoteText = Annotated[str, Field(min_length=1, max_length=1000)]
@@ -95,16 +95,20 @@ class Scenario(Model):
             if name != "default" and name not in channels:
                 hint = did_you_mean(name, channels)
                 raise ValueError(
-                    f"committee.order.{name}: not a channel{hint} "
-                    f"(channels: {', '.join(channels)}, or default)"
+                    _(
+                        "committee.order.{name}: not a channel{hint} "
+                        "(channels: {channels}, or default)"
+                    ).format(name=name, hint=hint, channels=", ".join(channels))
                 )
         worked = set(self.worked.values())
         for role, spec in self.committee.roles.items():
             idle = [s for s in spec.reached_by if s not in worked]
             if idle:
                 raise ValueError(
-                    f"committee.roles.{role}.reached_by.{idle[0]}: the team does not work "
-                    "this stage; add it to sales.stages"
+                    _(
+                        "committee.roles.{role}.reached_by.{stage}: the team does not work "
+                        "this stage; add it to sales.stages"
+                    ).format(role=role, stage=idle[0])
                 )
         return self
 
@@ -117,8 +121,10 @@ class Scenario(Model):
         nodes = network.nodes
         if market.size is not None and market.size != nodes:
             raise ValueError(
-                f"size {market.size:,} differs from the network's {nodes:,} people; "
-                "leave it out (the network is the market)"
+                _(
+                    "size {size} differs from the network's {nodes} people; "
+                    "leave it out (the network is the market)"
+                ).format(size=grouped(market.size), nodes=grouped(nodes))
             )
         return Market(size=nodes)
 
@@ -127,11 +133,13 @@ class Scenario(Model):
         if self.network is None or self.network.social_selling is None:
             return self
         if self.sales is None:
-            raise ValueError("network.social_selling: sellers do it; add a sales section")
+            raise ValueError(_("network.social_selling: sellers do it; add a sales section"))
         if SOCIAL_CHANNEL in self.channels.paid:
             raise ValueError(
-                f"channels.paid.{SOCIAL_CHANNEL}: the name of social selling's own channel; "
-                "call the paid one else"
+                _(
+                    "channels.paid.{channel}: the name of social selling's own channel; "
+                    "call the paid one else"
+                ).format(channel=SOCIAL_CHANNEL)
             )
         return self
 
@@ -144,8 +152,10 @@ class Scenario(Model):
         market = info.data.get("market")
         if talks and market is not None and market.size is None:
             raise ValueError(
-                "word of mouth needs a finite market: set market.size (in an unlimited "
-                "market referrals grow without end)"
+                _(
+                    "word of mouth needs a finite market: set market.size (in an unlimited "
+                    "market referrals grow without end)"
+                )
             )
         return referral
 
@@ -154,7 +164,11 @@ class Scenario(Model):
     def _warmup_before_horizon(cls, warmup: float, info: ValidationInfo) -> float:
         horizon = info.data.get("horizon_days")
         if horizon is not None and warmup >= horizon:
-            raise ValueError(f"must be shorter than horizon_days ({horizon:g}), got {warmup:g}")
+            raise ValueError(
+                _("must be shorter than horizon_days ({horizon}), got {warmup}").format(
+                    horizon=f"{horizon:g}", warmup=f"{warmup:g}"
+                )
+            )
         return warmup
 
     def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
@@ -194,7 +208,9 @@ def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
     for depth, part in enumerate(parts[:-1]):
         if not isinstance(node, dict):
             where = ".".join(parts[:depth])
-            raise ScenarioError(f"overrides: {path}: '{where}' holds no fields")
+            raise ScenarioError(
+                _("overrides: {path}: '{where}' holds no fields").format(path=path, where=where)
+            )
         if part not in node:
             section = ".".join(parts[: depth + 1])
             raise ScenarioError(
@@ -205,7 +221,11 @@ def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
             )
         node = node[part]
     if not isinstance(node, dict):
-        raise ScenarioError(f"overrides: {path}: '{'.'.join(parts[:-1])}' holds no fields")
+        raise ScenarioError(
+            _("overrides: {path}: '{where}' holds no fields").format(
+                path=path, where=".".join(parts[:-1])
+            )
+        )
     node[parts[-1]] = value
 
 
@@ -224,10 +244,14 @@ def parse_scenario(
     server, which must not open paths it is given).
     """
     if data is None:
-        raise ScenarioError(f"{source}: holds nothing but comments; a scenario is a mapping")
+        raise ScenarioError(
+            _("{source}: holds nothing but comments; a scenario is a mapping").format(source=source)
+        )
     if not isinstance(data, dict):
         raise ScenarioError(
-            f"{source}: a scenario is a mapping of keys to values, not {type(data).__name__}"
+            _("{source}: a scenario is a mapping of keys to values, not {kind}").format(
+                source=source, kind=type(data).__name__
+            )
         )
     try:
         return Scenario.model_validate(data, context={"folder": folder, "files": files})

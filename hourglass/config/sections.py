@@ -48,7 +48,7 @@ from hourglass.config.sellers import (
     SpeedToLead,
     check_roles_form,
 )
-from hourglass.i18n import _
+from hourglass.i18n import _, grouped
 from hourglass.stages import (
     ACTIVE_CLASSES,
     DAYS_PER_MONTH,
@@ -97,8 +97,10 @@ class PaidChannel(Model):
         most = max(self.reach_by_month(len(self.plan) + 1 if self.plan else 1))
         if most > MAX_PROSPECTS_PER_DAY:
             raise ValueError(
-                f"buys {most:,.0f} prospects a day; at most "
-                f"{MAX_PROSPECTS_PER_DAY:,} (raise cost_per_prospect or lower the budget)"
+                _(
+                    "buys {count} prospects a day; at most {limit} "
+                    "(raise cost_per_prospect or lower the budget)"
+                ).format(count=grouped(most), limit=grouped(MAX_PROSPECTS_PER_DAY))
             )
         return self
 
@@ -140,7 +142,9 @@ class Channels(Model):
         clash = sorted(set(paid) & {"organic", "referral", *HOURGLASS})
         if clash:
             raise ValueError(
-                f"'{clash[0]}' is a reserved name (a channel or a stage); call the paid one else"
+                _(
+                    "'{name}' is a reserved name (a channel or a stage); call the paid one else"
+                ).format(name=clash[0])
             )
         return paid
 
@@ -204,7 +208,9 @@ class Stage(Model):
         taken = sorted(set(reasons or {}) & {WENT_COLD, DISQUALIFIED})
         taken += [r for r in reasons or {} if r.startswith(REFUSED_BY)]
         if taken:
-            raise ValueError(f"'{taken[0]}' is a reserved loss reason; name it else")
+            raise ValueError(
+                _("'{reason}' is a reserved loss reason; name it else").format(reason=taken[0])
+            )
         total = sum((reasons or {}).values())
         if reasons and abs(total - 1.0) > SHARES_TOLERANCE:
             raise ValueError(
@@ -342,7 +348,11 @@ class BGNBD(Model):
     def _plausible_rate(self) -> BGNBD:
         per_month = self.r / self.alpha / self.period_days * DAYS_PER_MONTH
         if per_month > 1000.0:
-            raise ValueError(f"a mean of {per_month:,.0f} purchases a month; at most 1,000")
+            raise ValueError(
+                _("a mean of {count} purchases a month; at most {limit}").format(
+                    count=grouped(per_month), limit=grouped(1000)
+                )
+            )
         return self
 
 
@@ -383,7 +393,9 @@ class Offers(Model):
     def _at_most_one_offer(self) -> Offers:
         total = sum(o.prob for o in (self.upsell, self.cross_sell, self.down_sell) if o)
         if total > 1.0:
-            raise ValueError(f"offer probabilities add up to {total:g}; at most 1")
+            raise ValueError(
+                _("offer probabilities add up to {total}; at most 1").format(total=f"{total:g}")
+            )
         return self
 
 
@@ -397,7 +409,7 @@ class Loyalty(Model):
     @classmethod
     def _start_active(cls, start: str) -> str:
         if start not in ACTIVE_CLASSES:
-            raise ValueError(f"a new customer cannot start as '{start}'")
+            raise ValueError(_("a new customer cannot start as '{start}'").format(start=start))
         return start
 
     @field_validator("transitions_per_month")
@@ -405,7 +417,7 @@ class Loyalty(Model):
     def _no_self_loops(cls, moves: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
         for source, targets in moves.items():
             if source in targets:
-                raise ValueError(f"'{source}' cannot move to itself")
+                raise ValueError(_("'{source}' cannot move to itself").format(source=source))
         return moves
 
 
@@ -478,23 +490,35 @@ class Committee(Model):
     @model_validator(mode="after")
     def _orders_name_roles(self) -> Committee:
         if "default" not in self.order:
-            raise ValueError("order: give a 'default' order (for channels not named)")
+            raise ValueError(_("order: give a 'default' order (for channels not named)"))
         roles = list(self.roles)
         for channel, sequence in self.order.items():
             if not sequence:
-                raise ValueError(f"order.{channel}: name at least one role")
+                raise ValueError(
+                    _("order.{channel}: name at least one role").format(channel=channel)
+                )
             for role in sequence:
                 if role not in self.roles:
                     hint = did_you_mean(role, roles)
                     raise ValueError(
-                        f"order.{channel}: '{role}' is not a role{hint} (roles: {', '.join(roles)})"
+                        _("order.{channel}: '{role}' is not a role{hint} (roles: {roles})").format(
+                            channel=channel, role=role, hint=hint, roles=", ".join(roles)
+                        )
                     )
             twice = next((r for i, r in enumerate(sequence) if r in sequence[:i]), None)
             if twice:
-                raise ValueError(f"order.{channel}: role '{twice}' is named twice")
+                raise ValueError(
+                    _("order.{channel}: role '{role}' is named twice").format(
+                        channel=channel, role=twice
+                    )
+                )
         unasked = [r for r in roles if not any(r in seq for seq in self.order.values())]
         if unasked:
-            raise ValueError(f"roles.{unasked[0]}: asked in no order; add it to one or drop it")
+            raise ValueError(
+                _("roles.{role}: asked in no order; add it to one or drop it").format(
+                    role=unasked[0]
+                )
+            )
         return self
 
     def sequence(self, channel: str) -> list[str]:

@@ -22,6 +22,7 @@ from hourglass.config.loading import ScenarioError
 from hourglass.config.plan import Plan, compile_plan
 from hourglass.config.scenario import Scenario
 from hourglass.config.work_flows import Flows
+from hourglass.i18n import _, grouped
 
 MAX_EVENTS = 500_000_000
 """The most events (log rows and graph links) a command may simulate over all its runs."""
@@ -134,13 +135,20 @@ class WorkEstimate:
 
     def summary(self) -> str:
         """One line: prospects, purchases, events and memory (per run, and in all)."""
-        line = (
-            f"about {_n(self.prospects)} prospects, {_n(self.purchases)} purchases, "
-            f"{_n(self.events_per_run)} events and {_bytes(self.memory_bytes)} per run "
-            f"(mostly {self.driver})"
+        line = _(
+            "about {prospects} prospects, {purchases} purchases, {events} events and "
+            "{memory} per run (mostly {driver})"
+        ).format(
+            prospects=_n(self.prospects),
+            purchases=_n(self.purchases),
+            events=_n(self.events_per_run),
+            memory=_bytes(self.memory_bytes),
+            driver=driver_words(self.driver),
         )
         if self.runs > 1:
-            line += f"; {_n(self.events)} events in {self.runs:,} runs"
+            line += _("; {events} events in {runs} runs").format(
+                events=_n(self.events), runs=grouped(self.runs)
+            )
         return line
 
     def over_limit(self) -> str | None:
@@ -149,22 +157,37 @@ class WorkEstimate:
         memory_over = self.memory_bytes / MAX_MEMORY_BYTES
         reasons = []
         if events_over > 1.0:
-            per_run = f"{_n(self.events_per_run)} per run, " if self.runs > 1 else ""
+            per_run = ""
+            if self.runs > 1:
+                per_run = _("{events} per run, ").format(events=_n(self.events_per_run))
             reasons.append(
-                f"about {_n(self.events)} events ({per_run}mostly {self.driver}), "
-                f"{_times(events_over)} the limit of {_n(MAX_EVENTS)}"
+                _(
+                    "about {events} events ({per_run}mostly {driver}), {times} the limit of {limit}"
+                ).format(
+                    events=_n(self.events),
+                    per_run=per_run,
+                    driver=driver_words(self.driver),
+                    times=_times(events_over),
+                    limit=_n(MAX_EVENTS),
+                )
             )
         if memory_over > 1.0:
             reasons.append(
-                f"about {_bytes(self.memory_bytes)} of memory per run, "
-                f"{_times(memory_over)} the limit of {_bytes(MAX_MEMORY_BYTES)}"
+                _("about {memory} of memory per run, {times} the limit of {limit}").format(
+                    memory=_bytes(self.memory_bytes),
+                    times=_times(memory_over),
+                    limit=_bytes(MAX_MEMORY_BYTES),
+                )
             )
         if not reasons:
             return None
-        head = f"about {_n(self.prospects)} prospects over {self.horizon_days:g} days"
+        head = _("about {prospects} prospects over {days} days").format(
+            prospects=_n(self.prospects), days=f"{self.horizon_days:g}"
+        )
         if self.runs > 1:
-            head += f" in each of {self.runs:,} runs"
-        return f"{head}: {' and '.join(reasons)}"
+            head += _(" in each of {runs} runs").format(runs=grouped(self.runs))
+        joined = _(" and ").join(reasons)
+        return f"{head}: {joined}"
 
 
 def estimate_work(
@@ -202,7 +225,7 @@ def check_work(
     """
     many = scenarios if isinstance(scenarios, Sequence) else [scenarios]
     if not many:
-        raise ValueError("no scenario to estimate")
+        raise ValueError(_("no scenario to estimate"))
     pick = np.unique(np.linspace(0, len(many) - 1, min(len(many), SAMPLE)).round().astype(int))
     plans = [_plan(many[i]) for i in pick]
     estimates = [estimate_work(plan) for plan in plans]
@@ -228,12 +251,16 @@ def what_would_fit(estimate: WorkEstimate, plan: Plan) -> str:
     hints = []
     if estimate.runs > 1 and estimate.times(1).over_limit() is None:
         fit = int(min(MAX_EVENTS / max(estimate.events_per_run, 1.0), estimate.runs - 1))
-        hints.append(f"at most {fit:,} runs (replications x grid points)")
+        hints.append(
+            _("at most {runs} runs (replications x grid points)").format(runs=grouped(fit))
+        )
     days = _horizon_that_fits(plan, estimate.runs)
     if days is not None:
-        hints.append(f"horizon_days of {days:g}")
-    hints.append(f"a lower {_driver_field(plan, estimate.driver)}")
-    return f"what would fit: {', or '.join(hints)}; --allow-large runs it anyway"
+        hints.append(_("horizon_days of {days}").format(days=f"{days:g}"))
+    hints.append(_("a lower {field}").format(field=_driver_field(plan, estimate.driver)))
+    return _("what would fit: {hints}; --allow-large runs it anyway").format(
+        hints=_(", or ").join(hints)
+    )
 
 
 def _plan(scenario: Scenario | Plan) -> Plan:
@@ -265,17 +292,30 @@ def _driver_field(plan: Plan, driver: str) -> str:
     """The scenario field that drives `driver`, as written in a scenario file."""
     scenario = plan.scenario
     if driver in ("prospects", "stage visits") and scenario.referral is not None:
-        return _arrivals_field(plan) + " (or referral.contacts_per_month)"
+        return _arrivals_field(plan) + _(" (or referral.contacts_per_month)")
     fields = {
         "prospects": _arrivals_field(plan),
         "stage visits": _arrivals_field(plan),
-        "purchases": "after_sale.repeat (repeat purchases per customer)",
+        "purchases": _("after_sale.repeat (repeat purchases per customer)"),
         "loyalty moves": "after_sale.loyalty.transitions_per_month",
         "referral contacts": "referral.contacts_per_month",
         "committee answers": "committee.roles.*.people",
-        "graph links": "the network's size (nodes or links per node)",
+        "graph links": _("the network's size (nodes or links per node)"),
     }
     return fields[driver]
+
+
+def driver_words(driver: str) -> str:
+    """A part of the work (a key of WorkEstimate.parts) in the active language."""
+    return {
+        "prospects": _("prospects"),
+        "stage visits": _("stage visits"),
+        "purchases": _("purchases"),
+        "loyalty moves": _("loyalty moves"),
+        "referral contacts": _("referral contacts"),
+        "committee answers": _("committee answers"),
+        "graph links": _("graph links"),
+    }[driver]
 
 
 def _arrivals_field(plan: Plan) -> str:
@@ -321,18 +361,18 @@ def _memory(plan: Plan, rows: dict[str, float], flows: Flows, nodes: int, edges:
 def _n(value: float) -> str:
     """A count as people read it: 12,345 or 3.6e10."""
     if value < 1e7:
-        return f"{value:,.0f}"
+        return grouped(value)
     mantissa, exponent = f"{value:.1e}".split("e")
     return f"{mantissa}e{int(exponent)}"
 
 
 def _times(ratio: float) -> str:
-    return f"about {ratio:,.0f}x" if ratio >= 10 else f"about {ratio:.1f}x"
+    return _("about {ratio}x").format(ratio=grouped(ratio, 0 if ratio >= 10 else 1))
 
 
 def _bytes(value: float) -> str:
     """Memory as people read it: 350 MB, 4.2 GB."""
     for unit, size in (("TB", 2**40), ("GB", 2**30), ("MB", 2**20)):
         if value >= size:
-            return f"{value / size:,.1f} {unit}"
-    return f"{value / 2**10:,.0f} kB"
+            return f"{grouped(value / size, 1)} {unit}"
+    return f"{grouped(value / 2**10)} kB"

@@ -31,7 +31,7 @@ from hourglass.config.plan import compile_plan
 from hourglass.config.scenario import Scenario, ScenarioError
 from hourglass.experiments.comparison import compare_runs
 from hourglass.experiments.replication import Backend, Executor, Progress, replicate
-from hourglass.i18n import _
+from hourglass.i18n import _, grouped
 from hourglass.kpis import KPIS, Better
 from hourglass.stages import DAYS_PER_MONTH, FUNNEL
 from hourglass.theory import expected_outcome
@@ -88,14 +88,23 @@ class Optimization:
     def verdict(self) -> str:
         """One plain sentence on the gain."""
         g = self.gain
-        what = f"{self.objective} {g.pct:+.1f}% ({g.mean:+,.1f}), 95% CI [{g.ci_low:+,.1f}, "
-        what += f"{g.ci_high:+,.1f}] over {self.reps} paired replications"
-        if self.confirmed:
-            return f"Confirmed by simulation: {what}."
-        return (
-            f"Not confirmed: the simulated gain's interval includes zero or lies below it "
-            f"({what}); keep the current allocation."
+        what = _(
+            "{objective} {pct}% ({mean}), 95% CI [{low}, {high}] over {reps} paired replications"
         )
+        what = what.format(
+            objective=self.objective,
+            pct=grouped(g.pct, 1, sign=True, grouping=False),
+            mean=grouped(g.mean, 1, sign=True),
+            low=grouped(g.ci_low, 1, sign=True),
+            high=grouped(g.ci_high, 1, sign=True),
+            reps=self.reps,
+        )
+        if self.confirmed:
+            return _("Confirmed by simulation: {what}.").format(what=what)
+        return _(
+            "Not confirmed: the simulated gain's interval includes zero or lies below it "
+            "({what}); keep the current allocation."
+        ).format(what=what)
 
     def to_dict(self) -> dict:
         """Plain data: objective, budget, current, optimal, gain, confirmed, and the rest."""
@@ -143,7 +152,9 @@ def optimize(
     """
     if objective not in OBJECTIVE_KPIS:
         raise OptimizeError(
-            f"unknown objective '{objective}'; use one of {', '.join(OBJECTIVE_KPIS)}"
+            _("unknown objective '{objective}'; use one of {choices}").format(
+                objective=objective, choices=", ".join(OBJECTIVE_KPIS)
+            )
         )
     scenario = as_scenario(scenario)
     if whole_number(reps, "reps") < 2:
@@ -198,15 +209,18 @@ def allocate(
     current = budget_lines(scenario)
     _check_lines(scenario, constraints)
     if not math.isfinite(total_budget) or total_budget < 0:
-        raise OptimizeError(f"the budget must be a non-negative amount, got {total_budget}")
+        raise OptimizeError(
+            _("the budget must be a non-negative amount, got {budget}").format(budget=total_budget)
+        )
     planned = [k for k in planned_lines(scenario) if k not in constraints.locked]
     locked = {k: current[k] for k in current if k in constraints.locked or k in planned}
     free = [k for k in current if k not in locked]
     left = total_budget - sum(locked.values())
     if left < 0:
         raise OptimizeError(
-            f"the locked lines take {sum(locked.values()):,.2f} a month, more than the "
-            f"budget of {total_budget:,.2f}"
+            _("the locked lines take {locked} a month, more than the budget of {budget}").format(
+                locked=grouped(sum(locked.values()), 2), budget=grouped(total_budget, 2)
+            )
         )
     low = np.array([constraints.minimum.get(k, 0.0) for k in free])
     high = np.array([constraints.maximum.get(k, left) for k in free])
@@ -214,31 +228,41 @@ def allocate(
     if bad:
         line, least = bad[0], constraints.minimum[bad[0]]
         most = (
-            f"its maximum of {constraints.maximum[line]:,.2f}"
+            _("its maximum of {amount}").format(amount=grouped(constraints.maximum[line], 2))
             if line in constraints.maximum
-            else f"the {left:,.2f} a month the budget leaves after the locked lines"
+            else _("the {amount} a month the budget leaves after the locked lines").format(
+                amount=grouped(left, 2)
+            )
         )
         raise OptimizeError(
-            f"'{line}': its minimum of {least:,.2f} is above {most}; lower the minimum "
-            "or raise the budget"
+            _(
+                "'{line}': its minimum of {least} is above {most}; lower the minimum or raise "
+                "the budget"
+            ).format(line=line, least=grouped(least, 2), most=most)
         )
     if low.sum() > left:
         raise OptimizeError(
-            f"the free lines' minima add up to {low.sum():,.2f}, more than the "
-            f"{left:,.2f} a month left to allocate"
+            _(
+                "the free lines' minima add up to {total}, more than the {left} a month left "
+                "to allocate"
+            ).format(total=grouped(low.sum(), 2), left=grouped(left, 2))
         )
     notes = [
-        f"'{k}' follows a month-by-month plan, which the optimiser keeps as it is" for k in planned
+        _("'{line}' follows a month-by-month plan, which the optimiser keeps as it is").format(
+            line=k
+        )
+        for k in planned
     ]
     if not free:
-        notes.append("every line is locked: nothing to allocate")
+        notes.append(_("every line is locked: nothing to allocate"))
         return dict(current), notes
     spend = left
     if high.sum() < left:
         spend = float(high.sum())
         notes.append(
-            f"the free lines' maxima add up to {spend:,.2f}: {left - spend:,.2f} of the "
-            "budget is left unspent"
+            _(
+                "the free lines' maxima add up to {total}: {unspent} of the budget is left unspent"
+            ).format(total=grouped(spend, 2), unspent=grouped(left - spend, 2))
         )
     amounts = _search(scenario, free, locked, low, np.minimum(high, spend), spend, objective)
     optimal = {k: locked.get(k, 0.0) for k in current}
@@ -274,7 +298,9 @@ def _check_lines(scenario: Scenario, constraints: Constraints) -> None:
     for bound in (constraints.minimum, constraints.maximum):
         for line, value in bound.items():
             if not math.isfinite(value) or value < 0:
-                raise OptimizeError(f"'{line}': a bound must be a non-negative amount")
+                raise OptimizeError(
+                    _("'{line}': a bound must be a non-negative amount").format(line=line)
+                )
 
 
 def _search(

@@ -20,6 +20,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from hourglass.config.scenario import Scenario
+from hourglass.i18n import _
 
 Backend = Literal["serial", "processes", "dask"]
 BACKENDS: tuple[str, ...] = ("serial", "processes", "dask")
@@ -57,7 +58,9 @@ class Executor:
     def __enter__(self) -> Executor:
         if self.backend not in BACKENDS:
             raise BackendError(
-                f"unknown backend '{self.backend}'; use one of {', '.join(BACKENDS)}"
+                _("unknown backend '{backend}'; use one of {choices}").format(
+                    backend=self.backend, choices=", ".join(BACKENDS)
+                )
             )
         if self.backend == "processes":
             context = get_context(self.start_method or ("fork" if os.name == "posix" else "spawn"))
@@ -150,8 +153,10 @@ def check_scheduler(address: str) -> str:
         scheme, rest = "tcp", address.strip()
     if scheme != "tcp":
         raise BackendError(
-            f"--scheduler {address}: {scheme}:// schedulers are not supported; "
-            "give a tcp://HOST:PORT address"
+            _(
+                "--scheduler {address}: {scheme}:// schedulers are not supported; give a "
+                "tcp://HOST:PORT address"
+            ).format(address=address, scheme=scheme)
         )
     try:
         parts = urlsplit(f"tcp://{rest}")
@@ -160,8 +165,10 @@ def check_scheduler(address: str) -> str:
         port, parts = None, None
     if parts is None or not parts.hostname or port is None or parts.path or port == 0:
         raise BackendError(
-            f"--scheduler {address}: not a scheduler address; write it as tcp://HOST:PORT, "
-            "e.g. tcp://10.0.0.5:8786"
+            _(
+                "--scheduler {address}: not a scheduler address; write it as tcp://HOST:PORT, "
+                "e.g. tcp://10.0.0.5:8786"
+            ).format(address=address)
         )
     return f"tcp://{rest}"
 
@@ -171,7 +178,7 @@ def _dask_client(scheduler: str | None, workers: int | None):
         from distributed import Client, LocalCluster
     except ImportError:
         raise BackendError(
-            "the dask backend needs the optional extra: pip install 'hourglass[dask]'"
+            _("the dask backend needs the optional extra: pip install 'hourglass[dask]'")
         ) from None
     if scheduler:
         address = check_scheduler(scheduler)
@@ -179,7 +186,9 @@ def _dask_client(scheduler: str | None, workers: int | None):
             return Client(address, timeout="5s"), None
         except (OSError, TimeoutError, ValueError) as err:
             raise BackendError(
-                f"--scheduler {scheduler}: cannot reach the Dask scheduler there: {err}"
+                _("--scheduler {address}: cannot reach the Dask scheduler there: {problem}").format(
+                    address=scheduler, problem=err
+                )
             ) from None
     with _ctrl_c_ignored():  # the workers inherit it: Ctrl-C is for this process to handle
         cluster = LocalCluster(

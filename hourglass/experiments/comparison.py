@@ -115,10 +115,12 @@ def compare(
     what was reached and after how many replications.
     """
     if len(scenarios) < 2:
-        raise ValueError("compare needs a baseline and at least one other scenario")
+        raise ValueError(_("compare needs a baseline and at least one other scenario"))
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
-        raise ValueError(f"scenario names must differ to be compared: {', '.join(names)}")
+        raise ValueError(
+            _("scenario names must differ to be compared: {names}").format(names=", ".join(names))
+        )
     targets = _checked_targets(precision, reps, max_reps)
     seed = scenarios[0].seed if seed is None else seed
     started = time.perf_counter()
@@ -228,13 +230,22 @@ def _reps_needed(differences: np.ndarray, target: float) -> int:
 def compare_runs(runs: dict[str, Replications]) -> Comparison:
     """Compare replications already run on the same seed; the first one is the baseline."""
     if len(runs) < 2:
-        raise ValueError("compare needs a baseline and at least one other scenario")
+        raise ValueError(_("compare needs a baseline and at least one other scenario"))
     first = next(iter(runs.values()))
     for name, result in runs.items():
         if (result.seed, result.reps) != (first.seed, first.reps):
             raise ValueError(
-                f"'{name}' ran {result.reps} replications on seed {result.seed}, the baseline "
-                f"{first.reps} on seed {first.seed}: paired differences need the same both"
+                _(
+                    "'{name}' ran {reps} replications on seed {seed}, the baseline "
+                    "{baseline_reps} on seed {baseline_seed}: paired differences need the "
+                    "same both"
+                ).format(
+                    name=name,
+                    reps=result.reps,
+                    seed=result.seed,
+                    baseline_reps=first.reps,
+                    baseline_seed=first.seed,
+                )
             )
     baseline = next(iter(runs))
     return Comparison(

@@ -33,6 +33,7 @@ from hourglass.experiments.backends import BACKENDS as BACKENDS
 from hourglass.experiments.backends import Backend, Executor, Failure
 from hourglass.experiments.backends import BackendError as BackendError
 from hourglass.experiments.backends import check_scheduler as check_scheduler
+from hourglass.i18n import _
 from hourglass.sim.engine import simulate
 
 Progress = Callable[[int, int], None]
@@ -161,7 +162,9 @@ class Replications:
 
     def _need_committee(self) -> None:
         if self.scenario.committee is None:
-            raise ValueError(f"scenario '{self.scenario.name}' has no committee (B2B mode)")
+            raise ValueError(
+                _("scenario '{name}' has no committee (B2B mode)").format(name=self.scenario.name)
+            )
 
     def daily_bands(self) -> pd.DataFrame:
         """Per day and series: mean, p5, p50, p95 across replications (tidy)."""
@@ -269,7 +272,7 @@ def collect(
     Results arrive in `results` as they finish, so a caller may add replications in rounds.
     """
     failures: dict[int, str] = {}
-    for _ in range(2):
+    for _round in range(2):
         todo = [r for r in wanted if r not in results]
         if not todo:
             return
@@ -286,8 +289,11 @@ def collect(
                     progress(len(results), total)
         if not failures:
             return
-    reasons = "; ".join(f"replication {r}: {why}" for r, why in sorted(failures.items()))
-    raise ReplicationError(f"failed twice: {reasons}")
+    reasons = "; ".join(
+        _("replication {rep}: {reason}").format(rep=r, reason=why)
+        for r, why in sorted(failures.items())
+    )
+    raise ReplicationError(_("failed twice: {reasons}").format(reasons=reasons))
 
 
 def _reps_for_precision(results: dict[int, RepResult], precision: float) -> int:

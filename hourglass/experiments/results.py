@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from hourglass.experiments.replication import Replications
+from hourglass.i18n import _
 
 RUN_TABLES = ("stages", "losses", "daily", "daily_bands", "kpis", "deals", "roles")
 RUN_FILES = frozenset({"manifest.json", *(f"{name}.parquet" for name in RUN_TABLES)})
@@ -80,7 +81,13 @@ def _looked_up(path: Path, what: str) -> str | None:
     except (FileNotFoundError, NotADirectoryError):
         return None
     except OSError as e:  # a name too long, a loop of links, no permission
-        raise OutputError(f"{what} {path}: cannot write: {_why(e)}") from None
+        raise OutputError(_cannot_write(what, path, e)) from None
+
+
+def _cannot_write(what: str, path: Path, error: OSError) -> str:
+    return _("{what} {path}: cannot write: {reason}").format(
+        what=what, path=path, reason=_why(error)
+    )
 
 
 def check_writable_file(target: Path, what: str) -> None:
@@ -90,13 +97,19 @@ def check_writable_file(target: Path, what: str) -> None:
     read-only folder, a missing one or a name too long are all found now.
     """
     if _looked_up(target, what) == "folder":
-        raise OutputError(f"{what} {target}: is a folder; give a file name")
+        raise OutputError(
+            _("{what} {path}: is a folder; give a file name").format(what=what, path=target)
+        )
     if _looked_up(target.parent, what) != "folder":
-        raise OutputError(f"{what} {target}: cannot write: no folder {target.parent}")
+        raise OutputError(
+            _("{what} {path}: cannot write: no folder {folder}").format(
+                what=what, path=target, folder=target.parent
+            )
+        )
     try:
         Path(_temporary_file(target)).unlink()
     except OSError as e:
-        raise OutputError(f"{what} {target}: cannot write: {_why(e)}") from None
+        raise OutputError(_cannot_write(what, target, e)) from None
 
 
 def check_output_folder(directory: Path, what: str, replace: bool = False) -> None:
@@ -108,26 +121,40 @@ def check_output_folder(directory: Path, what: str, replace: bool = False) -> No
     """
     found = _looked_up(directory, what)
     if found == "file":
-        raise OutputError(f"{what} {directory}: is a file, not a folder")
+        raise OutputError(
+            _("{what} {path}: is a file, not a folder").format(what=what, path=directory)
+        )
     if found == "folder":
         held = {p.name for p in directory.iterdir()}
         if held and not held <= RUN_FILES:
             raise OutputError(
-                f"{what} {directory}: the folder holds other files; choose a new or empty folder"
+                _(
+                    "{what} {path}: the folder holds other files; choose a new or empty folder"
+                ).format(what=what, path=directory)
             )
         if held and not replace:
             raise OutputError(
-                f"{what} {directory}: the folder holds an earlier run; add --replace to "
-                "replace it or choose another folder"
+                _(
+                    "{what} {path}: the folder holds an earlier run; add --replace to replace "
+                    "it or choose another folder"
+                ).format(what=what, path=directory)
             )
     try:
         directory.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise OutputError(f"{what} {directory}: cannot create the folder: {_why(e)}") from None
+        raise OutputError(
+            _("{what} {path}: cannot create the folder: {reason}").format(
+                what=what, path=directory, reason=_why(e)
+            )
+        ) from None
     try:
         _temporary_folder(directory).rmdir()
     except OSError as e:
-        raise OutputError(f"{what} {directory}: cannot write there: {_why(e)}") from None
+        raise OutputError(
+            _("{what} {path}: cannot write there: {reason}").format(
+                what=what, path=directory, reason=_why(e)
+            )
+        ) from None
 
 
 def write_atomic(target: Path, write: Callable[[str], None]) -> None:

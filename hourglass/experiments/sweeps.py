@@ -21,7 +21,7 @@ from hourglass.config.arguments import as_scenario, kind_of, whole_number
 from hourglass.config.scenario import Scenario, ScenarioError
 from hourglass.experiments.replication import Backend, Executor, Progress, replicate, summarize
 from hourglass.experiments.results import OutputError, jsonable, write_json, write_parquet
-from hourglass.i18n import _
+from hourglass.i18n import _, grouped
 
 MAX_POINTS = 10_000
 LOCK_FILE = ".lock"
@@ -52,24 +52,34 @@ def parse_vary(spec: str) -> Vary:
     path, sep, values = spec.partition("=")
     path, values = path.strip(), values.strip()
     if not sep or not path or not values:
-        raise ScenarioError(f"--vary {spec}: write it as path=start:stop:step or path=a,b,c")
+        raise ScenarioError(
+            _("--vary {spec}: write it as path=start:stop:step or path=a,b,c").format(spec=spec)
+        )
     if not _PATH.fullmatch(path):
         raise ScenarioError(
-            f"--vary {spec}: '{path}' is not a field path; write the scenario file's keys "
-            "joined by dots, e.g. sales.sellers"
+            _(
+                "--vary {spec}: '{path}' is not a field path; write the scenario file's keys "
+                "joined by dots, e.g. sales.sellers"
+            ).format(spec=spec, path=path)
         )
     if path == "seed":  # every point runs on the sweep's own seed children
         raise ScenarioError(
-            f"--vary {spec}: a sweep runs every point on the same seeds; give --seed "
-            "instead, or more --reps"
+            _(
+                "--vary {spec}: a sweep runs every point on the same seeds; give --seed "
+                "instead, or more --reps"
+            ).format(spec=spec)
         )
     if ":" in values:
         return Vary(path, _range(spec, values))
     items = [v.strip() for v in values.split(",")]
     if not all(items):
-        raise ScenarioError(f"--vary {spec}: an empty value in the list")
+        raise ScenarioError(_("--vary {spec}: an empty value in the list").format(spec=spec))
     if len(items) > MAX_POINTS:
-        raise ScenarioError(f"--vary {spec}: {len(items):,} values; at most {MAX_POINTS:,}")
+        raise ScenarioError(
+            _("--vary {spec}: {count} values; at most {limit}").format(
+                spec=spec, count=grouped(len(items)), limit=grouped(MAX_POINTS)
+            )
+        )
     return Vary(path, tuple(_value(spec, item) for item in items))
 
 
@@ -82,8 +92,10 @@ def _value(spec: str, text: str) -> Any:
     if _WORD.fullmatch(text):
         return text
     raise ScenarioError(
-        f"--vary {spec}: '{text}' is not a number, true/false or a plain word "
-        "(letters, digits, spaces and _ - . /, beginning with a letter)"
+        _(
+            "--vary {spec}: '{text}' is not a number, true/false or a plain word "
+            "(letters, digits, spaces and _ - . /, beginning with a letter)"
+        ).format(spec=spec, text=text)
     )
 
 
@@ -94,29 +106,41 @@ def _number(spec: str, text: str) -> int | float:
     if _FLOAT.fullmatch(text) and math.isfinite(number := float(text)):
         return number
     if text.lower() in _NOT_FINITE or _FLOAT.fullmatch(text):
-        raise ScenarioError(f"--vary {spec}: '{text}' is not a finite number")
-    raise ScenarioError(f"--vary {spec}: start:stop:step must be numbers, not '{text}'")
+        raise ScenarioError(
+            _("--vary {spec}: '{text}' is not a finite number").format(spec=spec, text=text)
+        )
+    raise ScenarioError(
+        _("--vary {spec}: start:stop:step must be numbers, not '{text}'").format(
+            spec=spec, text=text
+        )
+    )
 
 
 def _range(spec: str, values: str) -> tuple[int | float, ...]:
     """The values of start:stop[:step], stop included, refused above MAX_POINTS unbuilt."""
     parts = [p.strip() for p in values.split(":")]
     if len(parts) not in (2, 3):
-        raise ScenarioError(f"--vary {spec}: a range is start:stop or start:stop:step")
+        raise ScenarioError(
+            _("--vary {spec}: a range is start:stop or start:stop:step").format(spec=spec)
+        )
     numbers = [_number(spec, p) for p in parts]
     start, stop, step = (*numbers, 1)[:3]
     if step <= 0 or stop < start:
-        raise ScenarioError(f"--vary {spec}: an empty range (need step > 0, stop >= start)")
+        raise ScenarioError(
+            _("--vary {spec}: an empty range (need step > 0, stop >= start)").format(spec=spec)
+        )
     if all(isinstance(n, int) for n in numbers):
         count = (stop - start) // step + 1
     else:
         ratio = (stop - start) / step
         count = math.floor(ratio + 1e-9) + 1 if math.isfinite(ratio) else math.inf
     if count > MAX_POINTS:
-        many = f"{count:,}" if math.isfinite(count) else "countless"
+        many = grouped(count) if math.isfinite(count) else _("countless")
         raise ScenarioError(
-            f"--vary {spec}: {many} values; a sweep has at most {MAX_POINTS:,} points: "
-            "take a larger step or a shorter range"
+            _(
+                "--vary {spec}: {count} values; a sweep has at most {limit} points: take a "
+                "larger step or a shorter range"
+            ).format(spec=spec, count=many, limit=grouped(MAX_POINTS))
         )
     if isinstance(count, int) and all(isinstance(n, int) for n in numbers):
         return tuple(range(start, stop + 1, step))
@@ -130,13 +154,15 @@ def grid(base: Scenario, varies: Sequence[Vary]) -> list[tuple[dict[str, Any], S
     """
     paths = [v.path for v in varies]
     if len(set(paths)) != len(paths):
-        raise ScenarioError("--vary: a field is varied twice")
+        raise ScenarioError(_("--vary: a field is varied twice"))
     total = math.prod(len(v.values) for v in varies)
     if total > MAX_POINTS:
-        sizes = " x ".join(f"{len(v.values):,}" for v in varies)
+        sizes = " x ".join(grouped(len(v.values)) for v in varies)
         raise ScenarioError(
-            f"--vary: {total:,} grid points ({sizes}); at most {MAX_POINTS:,}: "
-            "vary fewer fields or fewer values"
+            _(
+                "--vary: {total} grid points ({sizes}); at most {limit}: vary fewer fields or "
+                "fewer values"
+            ).format(total=grouped(total), sizes=sizes, limit=grouped(MAX_POINTS))
         )
     points = []
     for combo in itertools.product(*(v.values for v in varies)):
@@ -249,7 +275,10 @@ def sweep(
             )
         except OSError as e:
             raise OutputError(
-                f"--out {out}: cannot save the sweep's table: {e.strerror or e}", unsaved=table
+                _("--out {out}: cannot save the sweep's table: {reason}").format(
+                    out=out, reason=e.strerror or e
+                ),
+                unsaved=table,
             ) from None
     return table
 
@@ -303,33 +332,43 @@ def _save_point(kpis: pd.DataFrame, saved: Path, sweep_id: str, index: int, tota
         write_parquet(kpis, saved)
     except OSError as e:
         raise OutputError(
-            f"{saved}: cannot save the point: {e.strerror or e}; {index} of {total} points are "
-            "saved: make room and run the same command with --resume to continue"
+            _(
+                "{saved}: cannot save the point: {reason}; {index} of {total} points are "
+                "saved: make room and run the same command with --resume to continue"
+            ).format(saved=saved, reason=e.strerror or e, index=index, total=total)
         ) from None
 
 
 def _saved_point(saved: Path, sweep_id: str, index: int) -> pd.DataFrame | None:
     """A point's KPIs saved earlier by this sweep, None if not saved; a tampered file is refused."""
     if saved.is_dir():
-        raise ScenarioError(f"{saved}: a folder where a point file should be; remove it")
+        raise ScenarioError(
+            _("{saved}: a folder where a point file should be; remove it").format(saved=saved)
+        )
     if not saved.exists():
         return None
     try:
         kpis = pd.read_parquet(saved)
     except (OSError, ValueError):
         raise ScenarioError(
-            f"{saved}: damaged, it cannot be read; delete it and run the same command "
-            "with --resume to compute that point again"
+            _(
+                "{saved}: damaged, it cannot be read; delete it and run the same command "
+                "with --resume to compute that point again"
+            ).format(saved=saved)
         ) from None
     if kpis.attrs.get("sweep") != sweep_id:
         raise ScenarioError(
-            f"{saved}: saved by another sweep (or changed since); delete it and run the same "
-            "command with --resume to compute that point again"
+            _(
+                "{saved}: saved by another sweep (or changed since); delete it and run the "
+                "same command with --resume to compute that point again"
+            ).format(saved=saved)
         )
     if kpis.attrs.get("point") != index:
         raise ScenarioError(
-            f"{saved}: holds another point of this sweep; delete it and run the same command "
-            "with --resume to compute that point again"
+            _(
+                "{saved}: holds another point of this sweep; delete it and run the same "
+                "command with --resume to compute that point again"
+            ).format(saved=saved)
         )
     return kpis
 
@@ -350,8 +389,10 @@ def _locked(folder: Path) -> Iterator[None]:
             _lock(handle.fileno())
         except OSError:
             raise ScenarioError(
-                f"--out {folder}: another sweep is writing to this folder; wait until it "
-                "ends or choose another folder"
+                _(
+                    "--out {out}: another sweep is writing to this folder; wait until it ends "
+                    "or choose another folder"
+                ).format(out=folder)
             ) from None
         yield
 
@@ -394,18 +435,26 @@ def _prepare(
     if manifest.exists() or manifest.is_symlink():
         if not resume:
             raise ScenarioError(
-                f"--out {out}: holds an earlier sweep; add --resume to "
-                "continue it or choose another folder"
+                _(
+                    "--out {out}: holds an earlier sweep; add --resume to continue it or "
+                    "choose another folder"
+                ).format(out=out)
             )
         earlier = _earlier_manifest(manifest)
         if {k: earlier.get(k) for k in spec} != spec:
             raise ScenarioError(
-                f"--out {out}: the sweep saved there differs from this one "
-                "(scenario, --vary, --reps or --seed); cannot resume it"
+                _(
+                    "--out {out}: the sweep saved there differs from this one (scenario, "
+                    "--vary, --reps or --seed); cannot resume it"
+                ).format(out=out)
             )
     points = out / "points"
     if points.exists() and not points.is_dir():
-        raise ScenarioError(f"{points}: a file where the folder of points should be; remove it")
+        raise ScenarioError(
+            _("{points}: a file where the folder of points should be; remove it").format(
+                points=points
+            )
+        )
     points.mkdir(parents=True, exist_ok=True)
     write_json({**spec, "sweep_id": sweep_id, "version": version}, manifest)
     return sweep_id
@@ -416,10 +465,17 @@ def _earlier_manifest(manifest: Path) -> dict[str, Any]:
     try:
         earlier = json.loads(manifest.read_text("utf-8"))
     except (OSError, ValueError) as e:
-        why = e.strerror if isinstance(e, OSError) and e.strerror else "not valid JSON"
-        raise ScenarioError(f"{manifest}: cannot read a sweep's manifest: {why}") from None
+        why = e.strerror if isinstance(e, OSError) and e.strerror else _("not valid JSON")
+        raise ScenarioError(
+            _("{manifest}: cannot read a sweep's manifest: {reason}").format(
+                manifest=manifest, reason=why
+            )
+        ) from None
     if not isinstance(earlier, dict):
         raise ScenarioError(
-            f"{manifest}: not a sweep's manifest (a JSON object is expected); choose another folder"
+            _(
+                "{manifest}: not a sweep's manifest (a JSON object is expected); choose "
+                "another folder"
+            ).format(manifest=manifest)
         )
     return earlier

@@ -11,6 +11,7 @@ thread of its own) and each command keeps its own.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -57,20 +58,50 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 
 
 @cache
-def translations(lang: str) -> NullTranslations:
-    """The translations into `lang`, read from its catalogue once."""
+def translations(lang: str, domain: str = DOMAIN) -> NullTranslations:
+    """The translations into `lang` of a catalogue (`domain`), read from its file once.
+
+    Besides the project's own, the `click` catalogue holds the command line library's words.
+    """
     if lang == "en":
         return NullTranslations()
     # Babel loads only when a translation is first needed, so English commands start fast
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
-    with (CATALOGUES / lang / "LC_MESSAGES" / f"{DOMAIN}.po").open("rb") as po:
-        book = read_po(po, locale=lang, domain=DOMAIN)
+    with (CATALOGUES / lang / "LC_MESSAGES" / f"{domain}.po").open("rb") as po:
+        book = read_po(po, locale=lang, domain=domain)
     compiled = BytesIO()
     write_mo(compiled, book)
     compiled.seek(0)
     return GNUTranslations(compiled)
+
+
+def grouped(number: float, digits: int = 0, *, sign: bool = False, grouping: bool = True) -> str:
+    """`number` as a reader of the active language writes it, with `digits` decimals.
+
+    English: ``12,345.6``; Russian: ``12 345,6`` (a no-break space, a decimal comma).
+    `sign` puts a + before a positive number; `grouping` False leaves thousands ungrouped.
+    """
+    lang = _active.get()
+    if lang == "en" or not math.isfinite(number):
+        return f"{number:{'+' if sign else ''}{',' if grouping else ''}.{digits}f}"
+    from babel.numbers import format_decimal
+
+    pattern = ("#,##0" if grouping else "0") + ("." + "0" * digits if digits else "")
+    if sign:
+        pattern = f"+{pattern};-{pattern}"
+    return format_decimal(number, format=pattern, locale=lang)
+
+
+def significant(number: float, digits: int) -> str:
+    """`number` to `digits` significant digits (Python's ``{:.4g}``) in the active language."""
+    lang = _active.get()
+    if lang == "en" or not math.isfinite(number):
+        return f"{number:.{digits}g}"
+    from babel.numbers import format_decimal
+
+    return format_decimal(number, format="@" + "#" * (digits - 1), locale=lang)
 
 
 def _checked(lang: str) -> str:

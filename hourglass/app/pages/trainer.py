@@ -15,7 +15,7 @@ import hourglass as hg
 from hourglass.app import runs, state, widgets
 from hourglass.config.lesson import described
 from hourglass.i18n import _
-from hourglass.kpis import KPIS
+from hourglass.kpis import KPIS, written
 from hourglass.stages import LABELS, reason_label
 
 if TYPE_CHECKING:
@@ -186,13 +186,14 @@ def main_cause(before: hg.experiments.Replications, after: hg.experiments.Replic
             if referred > 0
             else _("{count} fewer referred prospects")
         )
-        return template.format(count=f"{abs(referred):,.0f}")
+        return template.format(count=written(abs(referred), "{:,.0f}"))
     template = (
         _("{count} more lost ({reason})")
         if losses[reason] > 0
         else _("{count} fewer lost ({reason})")
     )
-    return template.format(count=f"{abs(losses[reason]):,.0f}", reason=reason_label(reason))
+    count = written(abs(losses[reason]), "{:,.0f}")
+    return template.format(count=count, reason=reason_label(reason))
 
 
 def sellers(kpis: pd.Series, language: str) -> None:

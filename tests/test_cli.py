@@ -39,7 +39,10 @@ def _json(*args: str) -> dict:
 
 def test_run_json_has_the_promised_shape():
     doc = _json(str(SMALL), "--seed", "4")
-    assert set(doc) == {"scenario", "seed", "reps", "stages", "kpis", "accounts"}
+    assert set(doc) == {"scenario", "seed", "reps", "stages", "kpis", "accounts"} | {
+        "sellers",
+        "seller_roles",
+    }
     assert (doc["scenario"], doc["seed"], doc["reps"]) == ("referral_driven", 4, 1)
     assert [s["name"] for s in doc["stages"]] == [
         "know",

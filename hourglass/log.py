@@ -154,6 +154,12 @@ class EventLog:
     """Each seller's name and role, in the order the visits' `seller` column indexes."""
     seller_capacity: tuple[int, ...] = ()
     """Leads each seller (as in `sellers`) can hold at once."""
+    seller_days: tuple[float, ...] = ()
+    """Days each seller was on the team and not away, within the measurement window; empty
+    when no role's people change (each was there all the window)."""
+    seller_spans: tuple[tuple[float, float], ...] = ()
+    """When each seller joined and left the payroll (the horizon if they stayed); empty
+    when no role's people change."""
     answers: dict[str, np.ndarray] | None = None
     graph: Graph | None = None
     """The social graph the run's people live in (network mode), shared, not copied."""

@@ -85,7 +85,8 @@ def seller_report(run: Run) -> SellerReport:
       the lead's last worked visit before buying (whoever worked the last worked stage), with
       the value of that first purchase;
     - lost: visits the seller worked that ended in a loss (any reason, disqualified included);
-    - utilisation: the seller's busy seat-time inside the window over capacity x window;
+    - utilisation: the seller's busy seat-time inside the window over capacity x window
+      (only the days they were on the team and not away, when the team changes);
     - mean wait: over the seller's visits, the time the lead waited before work began (a stage
       the same seller goes on working costs no wait);
     - cycle: per lead, from entering the seller's first visit to leaving the last, over leads
@@ -108,7 +109,8 @@ def seller_report(run: Run) -> SellerReport:
             "name": [name for name, _ in log.sellers],
             "role": [role for _, role in log.sellers],
             "capacity": np.asarray(log.seller_capacity, dtype=np.int64),
-            "seat_days": np.asarray(log.seller_capacity, dtype=float) * (end - start),
+            "seat_days": np.asarray(log.seller_capacity, dtype=float)
+            * (np.asarray(log.seller_days) if log.seller_days else end - start),
             "leads": leads,
             "visits": np.bincount(who, minlength=n),
             "won": won,

@@ -34,6 +34,7 @@ from hourglass.config.sections import (
     Stages,
 )
 from hourglass.config.segments import Segments, check_segments
+from hourglass.config.sellers import check_hiring_in_run
 from hourglass.i18n import _, grouped
 from hourglass.stages import FUNNEL, SELLER_BESIDE, LabelSet
 
@@ -127,6 +128,12 @@ class Scenario(Model):
                 ).format(size=grouped(market.size), nodes=grouped(nodes))
             )
         return Market(size=nodes)
+
+    @model_validator(mode="after")
+    def _hiring_in_run(self) -> Scenario:
+        if self.sales is not None and self.sales.roles:
+            check_hiring_in_run(self.sales.roles, self.horizon_days)
+        return self
 
     @model_validator(mode="after")
     def _sellers_do_social_selling(self) -> Scenario:

@@ -15,11 +15,20 @@ executives who close:
           sellers: [{name: Anna, skill: {define: 1.3}}, {name: Boris, skill: {define: 0.9}}]
 
 The old form (`sales.sellers`, `leads_per_seller`, `stages`, `skill`) is one role.
+
+A role's team may change over the run: `hiring` adds (or, negative, lets go) people at the
+start of a month counted from the scenario's start, the latest hired leaving first; new
+hires work at `ramp[m]` of full speed in their month m of tenure (their time per lead is
+divided by it); `attrition_per_year` makes each seller leave at that yearly rate, their
+seat empty for `replacement_days` before a new hire takes it; `vacation_days_per_year`
+keeps each seller away in blocks of at most `VACATION_BLOCK_DAYS` days, one block in each
+equal part of every year, starting at random in it. Pay follows the people on the payroll.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -27,7 +36,7 @@ from pydantic import Field, field_validator, model_validator
 from hourglass.config.base import Model, NonNegativeFloat, PositiveFloat, exactly_one
 from hourglass.config.distributions import Duration
 from hourglass.i18n import _
-from hourglass.stages import SellerStageName
+from hourglass.stages import DAYS_PER_MONTH, SellerStageName
 
 if TYPE_CHECKING:
     from hourglass.config.sections import Sales
@@ -41,6 +50,9 @@ LeadsAtOnce = Annotated[int, Field(ge=1, le=1000)]
 SellerName = Annotated[str, Field(min_length=1, max_length=40)]
 Routing = Literal["first_free", "round_robin", "least_loaded", "by_skill"]
 HOURS_PER_DAY = 24.0
+VACATION_BLOCK_DAYS = 10.0
+"""The longest a seller is away at once; a year's vacation is split into such blocks."""
+Productivity = Annotated[float, Field(allow_inf_nan=False)]
 
 
 class Qualification(Model):
@@ -67,6 +79,23 @@ class SkillSpread(Model):
     cv: Annotated[float, Field(gt=0.0, le=2.0, allow_inf_nan=False)]
 
 
+class Hire(Model):
+    """People joining a role (or leaving it, when `add` is negative) at a month's start."""
+
+    month: Annotated[int, Field(ge=0)]
+    """Months from the scenario's start: 0 is the first month."""
+    add: int
+
+    @field_validator("add")
+    @classmethod
+    def _someone(cls, add: int) -> int:
+        if add == 0 or abs(add) > MAX_SELLERS:
+            raise ValueError(
+                _("add {add}: give the people who join (or, negative, leave)").format(add=add)
+            )
+        return add
+
+
 class SalesRole(Model):
     """A role in the sales team: its people, the stages it works and how well."""
 
@@ -83,6 +112,37 @@ class SalesRole(Model):
     batch_days: PositiveFloat | None = None
     """Leads reach this role in batches: those that came within each `batch_days` days are
     handed over together at its end (1: a day's leads, worked from the next morning)."""
+    hiring: list[Hire] = []
+    ramp: list[Productivity] = []
+    """A new hire's share of full speed in each month of tenure; 1 after the list."""
+    attrition_per_year: Annotated[float, Field(ge=0.0, le=12.0, allow_inf_nan=False)] = 0.0
+    replacement_days: NonNegativeFloat = 0.0
+    vacation_days_per_year: Annotated[float, Field(ge=0.0, le=180.0, allow_inf_nan=False)] = 0.0
+
+    @field_validator("ramp")
+    @classmethod
+    def _shares_of_full_speed(cls, ramp: list[float]) -> list[float]:
+        for i, share in enumerate(ramp):
+            if not 0.0 < share <= 1.0:
+                raise ValueError(
+                    _("ramp.{i}: {share} is not a share of full speed; give one in (0, 1]").format(
+                        i=i, share=f"{share:g}"
+                    )
+                )
+        return ramp
+
+    @model_validator(mode="after")
+    def _never_fewer_than_none(self) -> SalesRole:
+        on_team = self.headcount
+        for i, hire in sorted(enumerate(self.hiring), key=lambda pair: pair[1].month):
+            on_team += hire.add
+            if on_team < 0:
+                raise ValueError(
+                    _("hiring.{i}: {n} leave in month {month}, but {left} are on the team").format(
+                        i=i, n=-hire.add, month=hire.month, left=on_team - hire.add
+                    )
+                )
+        return self
 
     @field_validator("stages")
     @classmethod
@@ -132,6 +192,22 @@ class SalesRole(Model):
         """Each seller's name: the named ones, then "<role> 1", "<role> 2"... for the rest."""
         named = [s.name for s in self.sellers]
         return named + [f"{role} {i}" for i in range(len(named) + 1, self.headcount + 1)]
+
+    @property
+    def staffed(self) -> bool:
+        """Whether the role's people change over the run (hires, leavers or vacations)."""
+        return bool(self.hiring) or self.attrition_per_year > 0 or self.vacation_days_per_year > 0
+
+    def planned_headcount(self, days: int) -> list[int]:
+        """People on the role's payroll on each of `days` days, by the hiring plan alone.
+
+        Attrition is left out: it is chance, and the run's own pay counts it.
+        """
+        on_day = [self.headcount] * days
+        for hire in self.hiring:
+            for day in range(math.ceil(hire.month * DAYS_PER_MONTH), days):
+                on_day[day] += hire.add
+        return on_day
 
     @property
     def identical(self) -> bool:
@@ -210,3 +286,19 @@ def check_roles_form(sales: Sales) -> None:
         raise ValueError(
             _("skill.{stage}: set it on the role that works the stage").format(stage=worked[0])
         )
+
+
+def check_hiring_in_run(roles: Mapping[str, SalesRole], horizon_days: float) -> None:
+    """Each hiring month starts before the run ends."""
+    last = math.ceil(horizon_days / DAYS_PER_MONTH) - 1
+    for name, role in roles.items():
+        for i, hire in enumerate(role.hiring):
+            if hire.month > last:
+                raise ValueError(
+                    _(
+                        "sales.roles.{role}.hiring.{i}.month: month {month} is past the "
+                        "horizon ({horizon} days: months 0 to {last})"
+                    ).format(
+                        role=name, i=i, month=hire.month, horizon=f"{horizon_days:g}", last=last
+                    )
+                )

@@ -45,14 +45,16 @@ from hourglass.sim.journeys import Contacts, Journeys
 from hourglass.sim.market import Market
 from hourglass.sim.neighbourhood import Neighbourhood
 from hourglass.sim.streams import (
+    LEAVING_STREAM,
     MARKET,
     RUN_STREAMS,
     TIMES,
     UNIFORMS,
+    VACATION_STREAM,
     Streams,
     child,
 )
-from hourglass.sim.team import Lead, RoutedTeam, Team
+from hourglass.sim.team import Lead, Person, RoutedTeam, StaffedTeam, Team, staff_role
 from hourglass.stages import (
     DAYS_PER_MONTH,
     DEFAULT_LOSS_REASON,
@@ -257,19 +259,23 @@ class _Engine(Journeys, Customers):
         self.decay_at = -1  # the stage whose chance falls with the wait: the first worked
         self.sellers: tuple[tuple[str, str], ...] = ()
         self.seller_capacity: tuple[int, ...] = ()
+        self.seller_days: tuple[float, ...] = ()
+        self.seller_spans: tuple[tuple[float, float], ...] = ()
         if sales is None:
             return
         self.patience = sales.patience.sampler() if sales.patience else None
         self.decay = sales.speed_to_lead
         self.decay_at = self.first_worked if self.decay else -1
         roles = sales.team
-        self.skill_of = self._seller_skills(roles)
-        for name, role in roles.items():
-            team = self._role_team(role, len(self.sellers), sales.routing)
+        prefixes = [name if sales.roles else "Seller" for name in roles]  # old form: "Seller 1"
+        people = [self._people(i, p, r) for i, (p, r) in enumerate(zip(prefixes, roles.values()))]
+        self.skill_of = self._seller_skills(roles, people)
+        for (name, role), prefix, staff in zip(roles.items(), prefixes, people, strict=True):
+            team = self._role_team(role, staff, len(self.sellers), sales.routing)
             team.batch = role.batch_days or 0.0
-            prefix = name if sales.roles else "Seller"  # the old form's "Seller 1", ...
-            self.sellers += tuple((who, name) for who in role.names(prefix))
-            self.seller_capacity += (role.leads_per_seller,) * role.headcount
+            names = role.names(prefix) if staff is None else [p.name for p in staff]
+            self.sellers += tuple((who, name) for who in names)
+            self.seller_capacity += (role.leads_per_seller,) * len(names)
             qual = sales.qualification if sales.roles is None else role.qualification
             for stage in role.stages:
                 k = HOURGLASS.index(SELLER_BESIDE[stage])
@@ -280,14 +286,42 @@ class _Engine(Journeys, Customers):
                     self.qual_durations[k] = qual.duration.sampler()
         if sales.roles is None and sales.qualification:  # one draw for all stages, as ever
             self.qual_duration = sales.qualification.duration.sampler()
+        if any(people):
+            self._record_staffing(roles, people)
 
-    def _role_team(self, role: SalesRole, first: int, routing: str) -> Team | RoutedTeam:
+    def _people(self, index: int, prefix: str, role: SalesRole) -> list[Person] | None:
+        """Everyone who works in a changing role, from its own streams; None if it never does."""
+        if not role.staffed:
+            return None
+        leaving = np.random.default_rng(child(self.seq, LEAVING_STREAM + index))
+        vacations = np.random.default_rng(child(self.seq, VACATION_STREAM + index))
+        return staff_role(prefix, role, self.horizon, leaving, vacations)
+
+    def _record_staffing(
+        self, roles: dict[str, SalesRole], people: list[list[Person] | None]
+    ) -> None:
+        """Each seller's days present in the window, and when they joined and left."""
+        start, end = self.s.warmup_days, self.horizon
+        for role, staff in zip(roles.values(), people, strict=True):
+            staff = staff or [Person(n, None, present=[(0.0, math.inf)]) for n in role.names("")]
+            self.seller_days += tuple(p.days_within(start, end) for p in staff)
+            self.seller_spans += tuple((p.hired or 0.0, min(p.left, end)) for p in staff)
+
+    def _role_team(
+        self, role: SalesRole, people: list[Person] | None, first: int, routing: str
+    ) -> Team | RoutedTeam:
         """A role's seats: a heap where first-free routing suffices, else each seller's."""
+        if people is not None:
+            return StaffedTeam(
+                people, role.leads_per_seller, first, routing, self.skill_of, role.ramp
+            )
         if routing == "first_free":
             return Team(role.headcount * role.leads_per_seller, role.leads_per_seller, first)
         return RoutedTeam(role.headcount, role.leads_per_seller, first, routing, self.skill_of)
 
-    def _seller_skills(self, roles: dict[str, SalesRole]) -> list[list[float]] | None:
+    def _seller_skills(
+        self, roles: dict[str, SalesRole], people: list[list[Person] | None]
+    ) -> list[list[float]] | None:
         """Each seller's skill per funnel stage, over the role's (folded into the plan).
 
         None where all sellers of every role are alike. A named seller's skill replaces the
@@ -297,12 +331,13 @@ class _Engine(Journeys, Customers):
             return None
         spread_rng = np.random.default_rng(child(self.seq, len(RUN_STREAMS) + 1))
         skills: list[list[float]] = []
-        for role in roles.values():
+        for role, staff in zip(roles.values(), people, strict=True):
             mine = [HOURGLASS.index(SELLER_BESIDE[stage]) for stage in role.stages]
-            factors = np.ones((role.headcount, len(FUNNEL) + 1))
+            size = role.headcount if staff is None else len(staff)
+            factors = np.ones((size, len(FUNNEL) + 1))
             if role.skill_spread is not None:
                 sigma2 = math.log1p(role.skill_spread.cv**2)
-                draws = spread_rng.lognormal(-sigma2 / 2, math.sqrt(sigma2), role.headcount)
+                draws = spread_rng.lognormal(-sigma2 / 2, math.sqrt(sigma2), size)
                 factors[:, mine] = draws[:, None]
             for i, seller in enumerate(role.sellers):
                 factors[i, mine] = 1.0
@@ -343,6 +378,8 @@ class _Engine(Journeys, Customers):
             roles=self.roles,
             sellers=self.sellers,
             seller_capacity=self.seller_capacity,
+            seller_days=self.seller_days,
+            seller_spans=self.seller_spans,
             answers=self.answers.freeze() if self.centre else None,
             segments=self.segment_names,
             levels=tuple(self.ladder.names) if self.ladder else (),

@@ -252,6 +252,7 @@ class Journeys:
             visit(pid, k, t, math.nan, math.nan, INSIDE, -1)
             return
         skill = self.skill_of[seller] if self.skill_of else None
+        pace = team.pace(seller, start) if team.ramped else 1.0  # a new hire is slower
         wait, done, decay_at = start - t, start, self.decay_at
         while True:  # the seller stays through the consecutive stages his role works
             scale = skill[k] if skill else 1.0
@@ -260,9 +261,9 @@ class Journeys:
             passes, outcome = self._decide(lead, k, base, t, scale)
             if not passes and luck[base + QUICK] < self.qual_share[k]:
                 outcome = self.disqualified
-                done += luck[base + QUICK_TIME]
+                done += luck[base + QUICK_TIME] / pace
             else:
-                done += luck[base + STAY]
+                done += luck[base + STAY] / pace
             if passes and k == self.committee_stage:
                 passes, outcome, done = self._hear_committee(lead, base, done)
             if done >= horizon:

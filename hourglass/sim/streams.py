@@ -10,6 +10,9 @@ RUN_STREAMS = ("after_sale", "referrals")
 LADDER_STREAM = 8101
 """The child index of the service ladder's stream: far from the others, so a run without a
 ladder draws as before, and one with it draws everything else as before too."""
+LEAVING_STREAM, VACATION_STREAM = 8201, 8301
+"""The child indices of the sellers' attrition and vacation streams (plus the role's place):
+far from the others, so a team that never changes draws nothing from them."""
 TIMES, MARKET, UNIFORMS, PATIENCE_BLOCK, QUICK_BLOCK, STAY_BLOCK = range(6)
 BLOCKS = STAY_BLOCK + len(FUNNEL)
 """Random streams of a batch: one per use, so each use's draws keep their order."""

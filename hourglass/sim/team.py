@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from heapq import heappush, heapreplace
+import math
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from heapq import heappop, heappush, heapreplace
+from itertools import count
+
+import numpy as np
+
+from hourglass.config.sellers import VACATION_BLOCK_DAYS, SalesRole
+from hourglass.stages import DAYS_PER_MONTH
+
+DAYS_PER_YEAR = 365.25
 
 
 class Lead:
@@ -39,6 +50,8 @@ class Team:
     """
 
     __slots__ = ("batch", "capacity", "first", "free_at", "idle", "per_seller")
+    ramped = False
+    """Whether some seller works below full speed (see `StaffedTeam.pace`)."""
 
     def __init__(self, capacity: int, per_seller: int = 1, first: int = 0) -> None:
         self.capacity = self.idle = capacity
@@ -77,6 +90,7 @@ class RoutedTeam:
     """
 
     __slots__ = ("batch", "capacity", "first", "next_up", "routing", "seats", "skill")
+    ramped = False
 
     def __init__(
         self,
@@ -94,6 +108,10 @@ class RoutedTeam:
         """When a lead that comes now to `stage` gets a seat, and the seller it is routed to."""
         start = max(now, min(min(seats) for seats in self.seats))
         free = [i for i, seats in enumerate(self.seats) if min(seats) <= start]
+        return start, self.first + self._pick(free, start, stage)
+
+    def _pick(self, free: list[int], start: float, stage: int) -> int:
+        """The one of the `free` sellers (by place in the role) the lead is routed to."""
         if self.routing == "round_robin":
             n = len(self.seats)
             chosen = min(free, key=lambda i: (i - self.next_up) % n)
@@ -104,9 +122,147 @@ class RoutedTeam:
             chosen = free[0]
         else:  # by skill; among equals, the first
             chosen = max(free, key=lambda i: (self.skill[self.first + i][stage], -i))
-        return start, self.first + chosen
+        return chosen
 
     def take(self, start: float, until: float, seller: int) -> None:
         """Hold `seller`'s seat free at `start` (from `seat`) until `until`."""
         seats = self.seats[seller - self.first]
         seats[seats.index(min(seats))] = until
+
+
+@dataclass
+class Person:
+    """A seller over the run: when they joined (None: before it began) and left."""
+
+    name: str
+    hired: float | None
+    left: float = math.inf
+    present: list[tuple[float, float]] = field(default_factory=list)
+    """The spans they are on the team and not away, in time order."""
+
+    def days_within(self, start: float, end: float) -> float:
+        """Days they were on the team and not away within [start, end)."""
+        return sum(max(0.0, min(to, end) - max(since, start)) for since, to in self.present)
+
+
+class StaffedTeam(RoutedTeam):
+    """One role's sellers when its people change over the run: hires, leavers, vacations.
+
+    A lead starts only while its seller is present, and a lead once begun is finished,
+    whatever comes after. A new hire works at the ramp's share of full speed in each
+    month of tenure (`pace`); those there from the start work at full speed.
+    """
+
+    __slots__ = ("ends", "hired", "present", "ramp", "ramped")
+
+    def __init__(
+        self,
+        people: list[Person],
+        per_seller: int,
+        first: int,
+        routing: str,
+        skill: list[list[float]] | None,
+        ramp: list[float],
+    ) -> None:
+        super().__init__(len(people), per_seller, first, routing, skill)
+        self.present = [p.present for p in people]
+        self.ends = [[to for _, to in p.present] for p in people]
+        self.hired = [p.hired for p in people]
+        self.ramp = ramp
+        self.ramped = bool(ramp)
+
+    def _ready(self, i: int, t: float) -> float:
+        """The first time from `t` on that seller `i` is present (inf: never again)."""
+        j = bisect_right(self.ends[i], t)
+        return max(t, self.present[i][j][0]) if j < len(self.ends[i]) else math.inf
+
+    def seat(self, now: float, stage: int) -> tuple[float, int]:
+        """When a lead that comes now to `stage` gets a present seller, and which one."""
+        ready = [self._ready(i, max(now, min(seats))) for i, seats in enumerate(self.seats)]
+        start = min(ready)
+        if start == math.inf:
+            return start, self.first
+        free = [i for i, at in enumerate(ready) if at <= start]
+        return start, self.first + self._pick(free, start, stage)
+
+    def pace(self, seller: int, at: float) -> float:
+        """The seller's share of full speed at day `at`, by their month of tenure."""
+        hired = self.hired[seller - self.first]
+        if hired is None:
+            return 1.0
+        month = int((at - hired) / DAYS_PER_MONTH)
+        return self.ramp[month] if month < len(self.ramp) else 1.0
+
+
+def staff_role(
+    prefix: str,
+    role: SalesRole,
+    horizon: float,
+    leaving: np.random.Generator,
+    vacations: np.random.Generator,
+) -> list[Person]:
+    """Everyone who works in the role during the run, in the order they joined.
+
+    The hiring plan's leavers are the latest hired still there; a seller lost to attrition
+    is replaced by a new hire `replacement_days` later. Draws come from `leaving` (each
+    joiner's time to leave, as they join) and `vacations` (each person's blocks).
+    """
+    people = [Person(name, None) for name in role.names(prefix)]
+    rate = role.attrition_per_year / DAYS_PER_YEAR
+    order = count()
+    events: list[tuple[float, int, int, Person | None]] = []  # (day, order, change, who)
+
+    def track(person: Person, since: float) -> None:
+        if rate:
+            heappush(events, (since + leaving.exponential(1.0 / rate), next(order), -1, person))
+
+    for person in people:
+        track(person, 0.0)
+    for hire in sorted(role.hiring, key=lambda h: h.month):
+        heappush(events, (hire.month * DAYS_PER_MONTH, next(order), hire.add, None))
+    while events and events[0][0] < horizon:
+        day, _, change, who = heappop(events)
+        if who is not None:  # attrition: replaced after the seat stood empty
+            if who.left == math.inf:
+                who.left = day
+                heappush(events, (day + role.replacement_days, next(order), 1, None))
+        elif change < 0:
+            staying = [p for p in people if p.left == math.inf]
+            for person in staying[max(0, len(staying) + change) :]:
+                person.left = day
+        else:
+            for _ in range(change):
+                people.append(Person(f"{prefix} {len(people) + 1}", day))
+                track(people[-1], day)
+    for person in people:
+        away = _vacation_blocks(role.vacation_days_per_year, horizon, vacations)
+        person.present = _present(person.hired or 0.0, person.left, away)
+    return people
+
+
+def _vacation_blocks(
+    days_per_year: float, horizon: float, rng: np.random.Generator
+) -> list[tuple[float, float]]:
+    """A seller's time away: each year split into equal parts, one block in each at random."""
+    if not days_per_year:
+        return []
+    blocks = math.ceil(days_per_year / VACATION_BLOCK_DAYS)
+    block, part = days_per_year / blocks, DAYS_PER_YEAR / blocks
+    years = math.ceil(horizon / DAYS_PER_YEAR)
+    starts = rng.uniform(0.0, part - block, size=(years, blocks))
+    starts += np.arange(years)[:, None] * DAYS_PER_YEAR + np.arange(blocks) * part
+    return [(float(s), float(s) + block) for s in starts.ravel()]
+
+
+def _present(since: float, left: float, away: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The spans from `since` to `left` outside the blocks `away` (in time order)."""
+    spans: list[tuple[float, float]] = []
+    for start, end in away:
+        if start >= left:
+            break
+        if start > since:
+            spans.append((since, start))
+        since = max(since, end)
+    if since < left:
+        spans.append((since, left))
+    return spans

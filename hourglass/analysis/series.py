@@ -71,7 +71,25 @@ def _cost_per_day(
     else:
         serve = s.after_sale.cost_to_serve_per_month / DAYS_PER_MONTH
         serving = serve * np.asarray(active) * share_of_day
-    return spend_per_day(s, days) * share_of_day + bonus * np.asarray(referred_buyers) + serving
+    fixed = spend_per_day(s, days) * share_of_day + _pay_change_per_day(run, share_of_day)
+    return fixed + bonus * np.asarray(referred_buyers) + serving
+
+
+def _pay_change_per_day(run: Run, share_of_day: np.ndarray) -> np.ndarray | float:
+    """Per day: the team's pay for the people on the payroll, less the steady pay counted.
+
+    `spend_per_day` pays the starting headcount all along; a team that changes is paid for
+    each seller's days between joining and leaving instead.
+    """
+    spans, sales = run.log.seller_spans, run.scenario.sales
+    if not spans:
+        return 0.0
+    day = np.arange(len(share_of_day))
+    pay = np.zeros(len(share_of_day))
+    for (joined, left), (_, role) in zip(spans, run.log.sellers, strict=True):
+        on_payroll = np.clip(np.minimum(left, day + 1) - np.maximum(joined, day), 0.0, 1.0)
+        pay += sales.team[role].cost_per_month / DAYS_PER_MONTH * on_payroll
+    return pay - sales.pay_per_month / DAYS_PER_MONTH * share_of_day
 
 
 def day_shares(run: Run, days: int) -> np.ndarray:

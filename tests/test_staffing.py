@@ -75,11 +75,11 @@ def test_a_new_hire_at_half_speed_takes_twice_as_long():
 
 
 def test_leavers_over_a_year_follow_the_attrition_rate():
-    """50 sellers at 20% a year: leavers are Poisson in the years served; replaced 60 days on."""
-    sdr = {"headcount": 50, "attrition_per_year": 0.2, "replacement_days": 60}
+    """100 sellers at 20% a year: leavers are Poisson in the years served; replaced 60 days on."""
+    sdr = {"headcount": 100, "attrition_per_year": 0.2, "replacement_days": 60}
     scenario = _scenario(0.1, sdr, None, horizon=365.25)
     leavers, expected = 0, 0.0
-    for seed in range(20):
+    for seed in range(10):
         log = simulate(scenario, seed=seed).log
         spans = np.array(log.seller_spans)
         left = spans[:, 1] < scenario.horizon_days

@@ -153,8 +153,11 @@ def _seller_kpis(run: Run) -> dict[str, float]:
     busy = float(np.clip(busy_to - busy_from, 0.0, None).sum())
     cold = v["outcome"] == FIRST_REASON + log.reasons.index(WENT_COLD)
     waits = v["wait"][np.isfinite(v["wait"]) & entered].astype(float)
+    seat_days = log.seats * (end - start)
+    if log.seller_days:  # a team that changes: only the days each seller was there
+        seat_days = float(np.dot(log.seller_capacity, log.seller_days))
     return {
-        "seller_utilization": _ratio(busy, log.seats * (end - start)),
+        "seller_utilization": _ratio(busy, seat_days),
         "mean_wait_days": float(waits.mean()) if len(waits) else math.nan,
         "lost_waiting": int((cold & entered).sum()),
         "leads_to_sellers": int(entered.sum()),

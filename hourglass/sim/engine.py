@@ -45,16 +45,22 @@ from hourglass.sim.journeys import Contacts, Journeys
 from hourglass.sim.market import Market
 from hourglass.sim.neighbourhood import Neighbourhood
 from hourglass.sim.streams import (
-    LEAVING_STREAM,
     MARKET,
     RUN_STREAMS,
     TIMES,
     UNIFORMS,
-    VACATION_STREAM,
     Streams,
     child,
 )
-from hourglass.sim.team import Lead, Person, RoutedTeam, StaffedTeam, Team, staff_role
+from hourglass.sim.team import (
+    Lead,
+    Person,
+    RoutedTeam,
+    StaffedTeam,
+    Team,
+    presence,
+    staff_roles,
+)
 from hourglass.stages import (
     DAYS_PER_MONTH,
     DEFAULT_LOSS_REASON,
@@ -268,7 +274,7 @@ class _Engine(Journeys, Customers):
         self.decay_at = self.first_worked if self.decay else -1
         roles = sales.team
         prefixes = [name if sales.roles else "Seller" for name in roles]  # old form: "Seller 1"
-        people = [self._people(i, p, r) for i, (p, r) in enumerate(zip(prefixes, roles.values()))]
+        people = staff_roles(roles, prefixes, self.seq, self.horizon)
         self.skill_of = self._seller_skills(roles, people)
         for (name, role), prefix, staff in zip(roles.items(), prefixes, people, strict=True):
             team = self._role_team(role, staff, len(self.sellers), sales.routing)
@@ -287,25 +293,8 @@ class _Engine(Journeys, Customers):
         if sales.roles is None and sales.qualification:  # one draw for all stages, as ever
             self.qual_duration = sales.qualification.duration.sampler()
         if any(people):
-            self._record_staffing(roles, people)
-
-    def _people(self, index: int, prefix: str, role: SalesRole) -> list[Person] | None:
-        """Everyone who works in a changing role, from its own streams; None if it never does."""
-        if not role.staffed:
-            return None
-        leaving = np.random.default_rng(child(self.seq, LEAVING_STREAM + index))
-        vacations = np.random.default_rng(child(self.seq, VACATION_STREAM + index))
-        return staff_role(prefix, role, self.horizon, leaving, vacations)
-
-    def _record_staffing(
-        self, roles: dict[str, SalesRole], people: list[list[Person] | None]
-    ) -> None:
-        """Each seller's days present in the window, and when they joined and left."""
-        start, end = self.s.warmup_days, self.horizon
-        for role, staff in zip(roles.values(), people, strict=True):
-            staff = staff or [Person(n, None, present=[(0.0, math.inf)]) for n in role.names("")]
-            self.seller_days += tuple(p.days_within(start, end) for p in staff)
-            self.seller_spans += tuple((p.hired or 0.0, min(p.left, end)) for p in staff)
+            window = (self.s.warmup_days, self.horizon)
+            self.seller_days, self.seller_spans = presence(roles, people, *window)
 
     def _role_team(
         self, role: SalesRole, people: list[Person] | None, first: int, routing: str

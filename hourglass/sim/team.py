@@ -11,6 +11,7 @@ from itertools import count
 import numpy as np
 
 from hourglass.config.sellers import VACATION_BLOCK_DAYS, SalesRole
+from hourglass.sim.streams import LEAVING_STREAM, VACATION_STREAM, child
 from hourglass.stages import DAYS_PER_MONTH
 
 DAYS_PER_YEAR = 365.25
@@ -194,6 +195,38 @@ class StaffedTeam(RoutedTeam):
         return self.ramp[month] if month < len(self.ramp) else 1.0
 
 
+def staff_roles(
+    roles: dict[str, SalesRole], prefixes: list[str], seq: np.random.SeedSequence, horizon: float
+) -> list[list[Person] | None]:
+    """Per role, everyone who works in it if its people change (else None).
+
+    Each role draws from its own attrition and vacation streams, so a team that never
+    changes draws nothing and keeps every other number of the run.
+    """
+    people: list[list[Person] | None] = []
+    for index, (prefix, role) in enumerate(zip(prefixes, roles.values(), strict=True)):
+        if not role.staffed:
+            people.append(None)
+            continue
+        leaving = np.random.default_rng(child(seq, LEAVING_STREAM + index))
+        vacations = np.random.default_rng(child(seq, VACATION_STREAM + index))
+        people.append(staff_role(prefix, role, horizon, leaving, vacations))
+    return people
+
+
+def presence(
+    roles: dict[str, SalesRole], people: list[list[Person] | None], start: float, end: float
+) -> tuple[tuple[float, ...], tuple[tuple[float, float], ...]]:
+    """Each seller's days present within [start, end), and when they joined and left."""
+    days: tuple[float, ...] = ()
+    spans: tuple[tuple[float, float], ...] = ()
+    for role, staff in zip(roles.values(), people, strict=True):
+        staff = staff or [Person(n, None, present=[(0.0, math.inf)]) for n in role.names("")]
+        days += tuple(p.days_within(start, end) for p in staff)
+        spans += tuple((p.hired or 0.0, min(p.left, end)) for p in staff)
+    return days, spans
+
+
 def staff_role(
     prefix: str,
     role: SalesRole,
@@ -254,7 +287,9 @@ def _vacation_blocks(
     return [(float(s), float(s) + block) for s in starts.ravel()]
 
 
-def _present(since: float, left: float, away: list[tuple[float, float]]) -> list[tuple[float, float]]:
+def _present(
+    since: float, left: float, away: list[tuple[float, float]]
+) -> list[tuple[float, float]]:
     """The spans from `since` to `left` outside the blocks `away` (in time order)."""
     spans: list[tuple[float, float]] = []
     for start, end in away:

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import yaml
 
-from hourglass import analysis, simulate, theory
+from hourglass import ScenarioError, analysis, simulate, theory
+from hourglass.sim.team import Person, StaffedTeam
 from hourglass.stages import DAYS_PER_MONTH, FUNNEL
 from tests.helpers import INSTANT, ROOT, exits_2_saying, make_scenario
 
@@ -116,6 +117,17 @@ def test_vacations_take_the_days_off_utilisation():
     assert len(log.sellers) == 3
 
 
+def test_a_seller_away_is_routed_no_lead_but_finishes_the_one_begun():
+    """Away from day 10 to 20: a lead begun at 9 runs on to 15; the next waits for day 20."""
+    away = Person("sdr 1", None, present=[(0.0, 10.0), (20.0, math.inf)])
+    team = StaffedTeam([away], 1, 0, "first_free", None, [])
+    assert team.seat(9.0, TRUST) == (9.0, 0)
+    team.take(9.0, 15.0, 0)
+    assert team.seat(12.0, TRUST) == (20.0, 0)
+    team.take(20.0, 25.0, 0)
+    assert team.seat(21.0, TRUST) == (25.0, 0)
+
+
 # -- bad input ------------------------------------------------------------------------------
 
 
@@ -142,3 +154,11 @@ def test_a_ramp_share_outside_zero_to_one_is_refused(tmp_path):
         ["check", _write(tmp_path, {"ramp": [0.5, 1.5]})],
         "ramp.1: 1.5 is not a share of full speed; give one in (0, 1]",
     )
+
+
+def test_more_leavers_than_people_are_refused():
+    sdr = {"headcount": 2, "hiring": [{"month": 1, "add": 1}, {"month": 2, "add": -4}]}
+    with pytest.raises(
+        ScenarioError, match=r"hiring\.1: 4 leave in month 2, but 3 are on the team"
+    ):
+        _scenario(1.0, sdr, None, horizon=100.0)

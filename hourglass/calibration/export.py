@@ -12,7 +12,8 @@ from hourglass.stages import FUNNEL
 def export_deals(run: Run, start: str | pd.Timestamp = "2026-01-01") -> pd.DataFrame:
     """A run's stage visits as a deal-stage history in the shipped `hourglass` format."""
     log = run.log
-    v = log.visits
+    deal = log.visits["stage"] < len(FUNNEL)  # a follow-up after the sale is no deal stage
+    v = {name: column[deal] for name, column in log.visits.items()}
     origin = pd.Timestamp(start)
     order = np.lexsort((v["stage"], v["prospect"]))
     who, stage, outcome = v["prospect"][order], v["stage"][order], v["outcome"][order]

@@ -120,7 +120,8 @@ class Customers:
 
         A customer's loyalty moves, repeat purchases and referral contacts depend on no one
         else, so they are drawn now as competing exponential clocks; only the referral
-        contacts and antagonist changes, which touch shared state, become SimPy events.
+        contacts, antagonist changes and the follow-up (due `follow_after` days on, for a
+        customer who still buys then), which touch shared state, become SimPy events.
         """
         u = self.u_after
         order_value, refer_rates = self.order_values[segment], self.refer_rates[segment]

@@ -9,6 +9,7 @@ import numpy as np
 import yaml
 
 from hourglass import analysis, simulate, theory
+from hourglass.calibration.export import export_deals
 from hourglass.stages import FUNNEL
 from tests.helpers import ROOT, exits_2_saying, make_scenario
 
@@ -119,3 +120,12 @@ def test_a_follow_up_for_a_role_that_does_not_exist_says_did_you_mean(tmp_path: 
         "follow_up.role: there is no role 'acount_manager' under sales.roles; "
         "did you mean 'account_manager'?",
     )
+
+
+def test_follow_ups_stay_out_of_the_exported_deal_history():
+    run = simulate(_follow_ups(50, 10, {"fixed": {"days": 0.1}}, 120.0), seed=4)
+    deals = export_deals(run)
+    v = run.log.visits
+    assert (v["stage"] == REPEAT).sum() > 0
+    assert len(deals) == (v["stage"] < REPEAT).sum()
+    assert set(deals["stage"]) == set(FUNNEL)

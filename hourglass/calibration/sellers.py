@@ -1,6 +1,10 @@
 """Each seller's pass probability per stage, and which sellers pass a stage better or worse.
 
-A deal counts for the seller the export last names on it. Per seller and stage, the pass
+A visit counts for the seller its own rows name, else the seller the export last names on
+the deal (owners.py). Sellers work the stages at which at least half the visits name a
+seller on their own rows: all of them where the export gives the deal's owner on every row,
+only the worked ones where it names a seller just where one worked. Per seller and worked
+stage, the pass
 probability comes from the same censoring-aware estimator as the stage's (Aalen-Johansen,
 open visits right-censored, Poisson-bootstrap interval), so open deals are not dropped.
 Two tests per stage: Pearson's chi-square on each seller's passed and lost visits (do the
@@ -28,6 +32,8 @@ from hourglass.stages import FUNNEL
 
 SIGNIFICANT = 0.05
 """A seller differs from the rest at a stage when the adjusted p-value is below this."""
+WORKED_SHARE = 0.5
+"""Sellers work a stage when at least this share of its visits name one on their own rows."""
 
 
 @dataclass(frozen=True)
@@ -106,10 +112,8 @@ def fit_sellers(deals: Deals, rng: np.random.Generator, notes: list[str]) -> Sel
     names = sorted(v["seller"].unique())
     per_stage: dict[str, dict[str, SellerStage]] = {}
     alike: dict[str, float | None] = {}
-    for k, stage in enumerate(FUNNEL):
-        mine = v[v["stage"] == k]
-        if mine.empty:
-            continue
+    for k in worked_stages(deals):
+        stage, mine = FUNNEL[k], v[v["stage"] == k]
         per_stage[stage] = _stage_sellers(mine, deals.until, rng)
         alike[stage] = difference_p(s.fit for s in per_stage[stage].values())
     per_stage = _adjusted(per_stage)
@@ -120,13 +124,34 @@ def fit_sellers(deals: Deals, rng: np.random.Generator, notes: list[str]) -> Sel
         won, lost = int((mine == "won").sum()), int((mine == "lost").sum())
         stages = {s: by[name] for s, by in per_stage.items() if name in by}
         out.append(SellerFit(str(name), won, lost, len(mine) - won - lost, stages))
-    notes.append(
-        _(
-            "sales team not put in the scenario: the export does not say which stages sellers "
-            "work or how long leads wait for them (pass probabilities per seller are reported)"
+    kept = _kept_alike(per_stage)
+    if kept:
+        notes.append(
+            _(
+                "sellers: skill kept at 1.0 (the team's rate) where the data do not show a "
+                "seller passing the stage differently from the rest (Holm-adjusted p of 0.05 "
+                "or more, or too few visits to test): {kept}"
+            ).format(kept=", ".join(kept))
         )
-    )
     return SellerFits(out, alike)
+
+
+def worked_stages(deals: Deals) -> list[int]:
+    """The funnel stages sellers work: where at least half the visits name a seller."""
+    v = deals.visits
+    named = v["named"] if "named" in v else v["seller"] != ""
+    share = named.groupby(v["stage"]).mean()
+    return [k for k in range(len(FUNNEL)) if share.get(k, 0.0) >= WORKED_SHARE]
+
+
+def _kept_alike(per_stage: dict[str, dict[str, SellerStage]]) -> list[str]:
+    """'seller at stage' wherever the fit does not support a skill apart from the team's."""
+    return [
+        f"{name} ({stage})"
+        for stage, by in per_stage.items()
+        for name, s in sorted(by.items())
+        if s.verdict in ("alike", "untested")
+    ]
 
 
 def _stage_sellers(

@@ -8,19 +8,23 @@ from pathlib import Path
 
 import numpy as np
 import yaml
+from streamlit.testing.v1 import AppTest
 
 from hourglass import calibrate, simulate
 from hourglass.calibration import seller_fits
 from hourglass.calibration.export import export_deals
 from hourglass.config.scenario import parse_scenario
 from hourglass.i18n import language
-from tests.helpers import run_cli
+from tests.helpers import ROOT, run_cli
+from tests.test_dashboard import DASHBOARD, script
 
 SKILL = {"Anna": 1.3, "Boris": 0.7, "Clara": 1.0}
 """Each seller's true skill at Buy (deliver); their mean is 1, so it is also the skill over
 the team's rate when leads are dealt to them in turn."""
 BUY = 0.5
 """Buy's pass probability before the seller's skill."""
+CRM = ROOT / "tests" / "data" / "crm" / "hourglass.csv"
+"""A small export that names the deal's owner on every row."""
 
 
 def _team_scenario() -> dict:
@@ -161,3 +165,58 @@ def test_calibrate_json_and_the_written_scenario_run_with_the_named_sellers(tmp_
     assert {s["role"] for s in sellers} == {"sellers"}
     won = {s["name"]: s["won"] for s in sellers}
     assert won["Anna"] > won["Clara"] > won["Boris"]
+
+
+def test_one_won_deal_against_one_lost_is_no_skill():
+    """Ann won her one deal at Like and Bob lost his: too few to test, both keep 1.0."""
+    cal = calibrate(CRM.read_text())
+    sellers = cal.to_dict()["sellers"]
+    assert sellers["ann"]["stages"]["like"]["verdict"] == "untested"
+    assert sellers["bob"]["stages"]["like"]["skill_written"] == 1.0
+    written = cal.scenario_data()["sales"]["roles"]["sellers"]["sellers"]
+    assert written == [{"name": "ann"}, {"name": "bob"}]
+
+
+def _import_page(lang: str) -> AppTest:
+    """The Import page, in `lang`, after calibrating the small shipped export."""
+    at = AppTest.from_file(DASHBOARD, default_timeout=180)
+    at.query_params["lang"] = lang
+    at.switch_page(script("scenario")).run()
+    at.switch_page(script("import")).run()
+    at.file_uploader(key="deals").upload("deals.csv", CRM.read_bytes(), "text/csv")
+    at.button[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_the_import_page_shows_each_seller_fit():
+    """Below the stages: a row per seller and stage, Bob's Like passed by none of one."""
+    at = _import_page("en")
+    assert "Pass probability per seller" in [m.value.strip("*") for m in at.markdown]
+    table = at.dataframe[1].value
+    assert list(table.columns[:3]) == ["seller", "stage", "pass probability"]
+    bob = table[(table["seller"] == "bob") & (table["stage"] == "Like")].iloc[0]
+    assert bob["pass probability"] == 0.0 and bob["lost"] == 1
+    assert bob["skill in the scenario"] == 1.0
+
+
+def test_the_import_page_shows_each_seller_fit_in_russian():
+    """The same table in Russian: headers, stage names and the heading above it."""
+    at = _import_page("ru")
+    assert "Вероятность прохода по продавцам" in [m.value.strip("*") for m in at.markdown]
+    table = at.dataframe[1].value
+    assert list(table.columns) == [
+        "продавец",
+        "этап",
+        "вероятность прохода",
+        "95% ДИ",
+        "прошли",
+        "потеряны",
+        "открыты",
+        "минус остальные",
+        "p (Холм)",
+        "навык",
+        "навык в сценарии",
+    ]
+    assert table.iloc[1, 1] == "Нравиться"
+    assert table.iloc[1, 9] == 2.0  # Ann passed Like, the team one of two

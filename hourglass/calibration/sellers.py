@@ -8,7 +8,8 @@ stage, the pass
 probability comes from the same censoring-aware estimator as the stage's (Aalen-Johansen,
 open visits right-censored, Poisson-bootstrap interval), so open deals are not dropped.
 Two tests per stage: Pearson's chi-square on each seller's passed and lost visits (do the
-sellers pass it alike?), and each seller against the rest of the team: the difference in
+sellers pass it alike?), and each seller with at least MIN_TESTED decided visits there
+against the rest of the team: the difference in
 pass probability with a 95% interval from the two bootstraps, its two-sided p-value
 adjusted by Holm's method for every seller and stage tested, so that the chance of calling
 any seller better or worse by luck alone stays at 5%.
@@ -32,6 +33,10 @@ from hourglass.stages import FUNNEL
 
 SIGNIFICANT = 0.05
 """A seller differs from the rest at a stage when the adjusted p-value is below this."""
+MIN_TESTED = 10
+"""A seller with fewer decided visits at a stage (passed or lost) is not tested there: the
+normal approximation of the difference would call one won deal against one lost
+significant."""
 WORKED_SHARE = 0.5
 """Sellers work a stage when at least this share of its visits name one on their own rows."""
 
@@ -164,7 +169,9 @@ def _stage_sellers(
     if len(fits) < 2:
         return {name: SellerStage(fit) for name, (fit, _drawn) in fits.items()}
     differences: dict[str, tuple[Estimate, float]] = {}
-    for name, (_fit, drawn) in fits.items():
+    for name, (fit, drawn) in fits.items():
+        if fit.passed + fit.lost < MIN_TESTED:
+            continue
         rest = visits_fit(visits[visits["seller"] != name], until, rng)[1]
         tested = difference(drawn, rest)
         if tested is not None:

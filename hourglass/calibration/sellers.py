@@ -28,8 +28,8 @@ from hourglass.calibration.crm import Deals
 from hourglass.calibration.estimators import PassDraws, difference, holm
 from hourglass.calibration.funnel import SourceFit
 from hourglass.calibration.sources import difference_p, visits_fit
-from hourglass.i18n import _
-from hourglass.stages import FUNNEL
+from hourglass.i18n import _, get_language
+from hourglass.stages import FUNNEL, LABELS
 
 SIGNIFICANT = 0.05
 """A seller differs from the rest at a stage when the adjusted p-value is below this."""
@@ -151,8 +151,9 @@ def worked_stages(deals: Deals) -> list[int]:
 
 def _kept_alike(per_stage: dict[str, dict[str, SellerStage]]) -> list[str]:
     """'seller at stage' wherever the fit does not support a skill apart from the team's."""
+    labels = LABELS.get(get_language(), LABELS["en"])
     return [
-        f"{name} ({stage})"
+        f"{name} ({labels[stage]})"
         for stage, by in per_stage.items()
         for name, s in sorted(by.items())
         if s.verdict in ("alike", "untested")

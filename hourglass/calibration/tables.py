@@ -58,22 +58,22 @@ def seller_fits(cal: Calibration) -> pd.DataFrame:
     rows when the export names no sellers.
     """
     names = LABELS[get_language()]
-    headers = [_("seller"), _("stage"), _("pass probability"), _("95% CI"), _("passed")]
-    headers += [_("lost"), _("open"), _("minus the rest"), _("p (Holm)")]
-    headers += [_("skill"), _("skill in the scenario")]
+    headers = [_("seller"), _("stage"), _("pass probability"), _("95% CI"), _("skill")]
+    headers += [_("skill in the scenario"), _("minus the rest"), _("p (Holm)"), _("passed")]
+    headers += [_("lost"), _("open")]
     rows = [
         [
             seller.seller,
             names.get(stage, stage),
             s.fit.pass_prob.value,
             _interval(s.fit.pass_prob.low, s.fit.pass_prob.high),
+            _skill_value(cal, seller.seller, stage),
+            written_skill(cal, seller.seller, stage),
+            math.nan if s.versus_rest is None else s.versus_rest.value,
+            math.nan if s.p_value is None else s.p_value,
             s.fit.passed,
             s.fit.lost,
             s.fit.open,
-            math.nan if s.versus_rest is None else s.versus_rest.value,
-            math.nan if s.p_value is None else s.p_value,
-            _skill_value(cal, seller.seller, stage),
-            written_skill(cal, seller.seller, stage),
         ]
         for seller in cal.sellers
         for stage, s in seller.stages.items()

@@ -141,7 +141,13 @@ def _seller_fits(cal: hg.calibration.Calibration) -> None:
             "significant, and 1.0 elsewhere."
         )
     )
-    st.dataframe(table, hide_index=True, width="stretch")
+    numbers = table.select_dtypes("float").columns
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={c: st.column_config.NumberColumn(format="%.3f") for c in numbers},
+    )
 
 
 def choice_labels() -> str:

@@ -109,15 +109,23 @@ def test_each_seller_skill_comes_back_within_its_interval_and_without_bias():
 
 
 def test_the_calibrated_team_is_one_role_with_capacity_and_routing_not_estimated():
-    """Headcount 3, Try and Buy worked (define, deliver), in turn; the gap is said."""
+    """Headcount 3, Try and Buy worked (define, deliver), in turn; the gap is said.
+
+    Each seller may hold four times the most deals a seller held at once in the export.
+    """
     cal = _calibrated(1)
     sales = cal.scenario.sales
     role = sales.roles["sellers"]
     assert role.headcount == 3 and role.stages == ["define", "deliver"]
     assert [s.name for s in role.sellers] == ["Anna", "Boris", "Clara"]
-    assert sales.routing == "round_robin" and role.leads_per_seller == 1000
+    assert sales.routing == "round_robin"
+    held = role.leads_per_seller // 4  # the most deals a seller held at once, four times over
+    assert role.leads_per_seller == 4 * held and 5 < held < 100
     gaps = cal.scenario.not_estimated
-    assert any("capacity and routing (not in the export)" in gap for gap in gaps)
+    assert any(
+        f"may hold {4 * held} leads at once, 4 times the most deals a seller held" in gap
+        for gap in gaps
+    )
     assert not any("has no sales section" in gap for gap in gaps)
 
 
@@ -145,6 +153,7 @@ def test_long_seller_names_stay_apart_in_the_scenario():
     written = [s.name for s in role.sellers]
     assert len(set(written)) == 2 and all(len(n) <= 40 for n in written)
     assert written[0] == names[0][:40]
+    assert role.leads_per_seller == 4 * 20  # each held their 20 deals at once in late January
 
 
 def test_calibrate_json_and_the_written_scenario_run_with_the_named_sellers(tmp_path: Path):
@@ -163,6 +172,7 @@ def test_calibrate_json_and_the_written_scenario_run_with_the_named_sellers(tmp_
     sellers = json.loads(proc.stdout)["sellers"]
     assert [s["name"] for s in sellers] == ["Anna", "Boris", "Clara"]
     assert {s["role"] for s in sellers} == {"sellers"}
+    assert all(s["mean_wait_days"] == 0.0 for s in sellers)  # room enough: nobody waits
     won = {s["name"]: s["won"] for s in sellers}
     assert won["Anna"] > won["Clara"] > won["Boris"]
 

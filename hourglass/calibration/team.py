@@ -6,9 +6,9 @@ seller's own rate. Its interval is the seller's interval over the team's rate, t
 known (it pools every seller's visits). The scenario gets the skill only where the
 seller's difference from the rest of the team is significant (sellers.py); elsewhere the
 seller keeps 1.0, the team's rate. The export says nothing of how many leads a seller can
-hold or how leads are routed: each seller holds up to LEADS_AT_ONCE leads, so that leads
-do not wait for a seller on top of the stage times the data show (those already hold any
-wait), and leads are dealt to the sellers in turn.
+hold or how leads are routed: each seller may hold HEADROOM times the most deals any seller
+held at once in the data, so that leads seldom wait for a seller on top of the stage times
+the data show (those already hold any wait), and leads are dealt to the sellers in turn.
 """
 
 from __future__ import annotations
@@ -27,8 +27,10 @@ if TYPE_CHECKING:
 
 ROLE = "sellers"
 """The one role the calibrated sellers fill."""
+HEADROOM = 4
+"""Each calibrated seller may hold this many times the most deals a seller held at once."""
 LEADS_AT_ONCE = 1000
-"""Leads each calibrated seller may hold at once: the most a scenario allows."""
+"""The most leads a seller may hold at once in a scenario."""
 SKILL_RANGE = (0.01, 10.0)
 """A skill is written within these bounds (the scenario's)."""
 LONGEST_NAME = 40
@@ -92,7 +94,7 @@ def sales_section(cal: Calibration) -> dict[str, Any]:
         sellers.append(entry)
     role = {
         "headcount": len(sellers),
-        "leads_per_seller": LEADS_AT_ONCE,
+        "leads_per_seller": _leads_at_once(cal, worked),
         "stages": [SELLER_STAGE[stage] for stage in worked],
         "sellers": sellers,
     }
@@ -101,16 +103,31 @@ def sales_section(cal: Calibration) -> dict[str, Any]:
 
 def team_gaps(cal: Calibration) -> list[str]:
     """What the sales section assumes for lack of data, when the scenario has one."""
-    if not sales_section(cal):
+    section = sales_section(cal)
+    if not section:
         return []
+    leads = section["sales"]["roles"][ROLE]["leads_per_seller"]
     return [
         _(
             "the sales team's capacity and routing (not in the export): each seller may hold "
-            "{leads} leads at once, so leads do not wait for a seller beyond the stage times "
-            "the data show, and leads go to the sellers in turn, each an equal share; set "
-            "both to your team's"
-        ).format(leads=LEADS_AT_ONCE)
+            "{leads} leads at once, {headroom} times the most deals a seller held at once in "
+            "the data, so leads seldom wait for a seller beyond the stage times the data show, "
+            "and leads go to the sellers in turn, each an equal share; set both to your team's"
+        ).format(leads=leads, headroom=HEADROOM)
     ]
+
+
+def _leads_at_once(cal: Calibration, worked: list[str]) -> int:
+    """HEADROOM times the most visits at worked stages any seller held open at once."""
+    v = cal.deals.visits
+    mine = v[(v["seller"] != "") & v["stage"].isin([FUNNEL.index(s) for s in worked])]
+    held = 1
+    for _name, group in mine.groupby("seller"):
+        times = np.concatenate([group["entered"], group["left"].fillna(cal.deals.until)])
+        steps = np.concatenate([np.ones(len(group)), -np.ones(len(group))])
+        order = np.lexsort((steps, times))  # at equal times, a visit ends before one starts
+        held = max(held, int(np.cumsum(steps[order]).max()))
+    return min(HEADROOM * held, LEADS_AT_ONCE)
 
 
 def _scenario_names(names: list[str]) -> list[str]:

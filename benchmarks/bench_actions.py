@@ -119,7 +119,10 @@ def optimise(tab: Page, url: str) -> float:
 
 
 def planner(key: str) -> Callable[[Page, str], float]:
-    """A Planner horizon change by one arrow key: left stays in the year, right leaves it."""
+    """A Planner horizon change by an arrow key and Show: left stays in the year, right leaves it.
+
+    The horizon is in a form, so the key alone changes nothing until Show is pressed.
+    """
 
     def change(tab: Page, url: str) -> float:
         opened(tab, f"{url}/planner", "Forecast · baseline", 2)
@@ -128,6 +131,7 @@ def planner(key: str) -> Callable[[Page, str], float]:
 
         def press() -> None:
             tab.keyboard.press(key)
+            tab.get_by_role("button", name="Show", exact=True).click()
             settle(tab)
             charts(tab, 2)
 

@@ -484,3 +484,16 @@ def erlang_c_decay(lam: float, mu: float, c: int, k: float) -> float:
         return 0.0
     waiting, drain = erlang_c(lam, mu, c), c * mu - lam
     return 1.0 - waiting + waiting * drain / (drain + k)
+
+
+def erlang_b(lam: float, mu: float, c: int) -> float:
+    """M/G/c/c: the share of arrivals that find all `c` servers busy and are lost (Erlang B).
+
+    A follow-up that no account manager takes at once does not happen, so with no patience
+    the follow-ups are a loss system; the share blocked depends on the duration's mean only.
+    Computed by the stable recursion B(k) = a B(k-1) / (k + a B(k-1)), a = lam / mu.
+    """
+    offered, blocked = lam / mu, 1.0
+    for k in range(1, c + 1):
+        blocked = offered * blocked / (k + offered * blocked)
+    return blocked

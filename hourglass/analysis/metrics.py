@@ -146,7 +146,7 @@ def _seller_kpis(run: Run) -> dict[str, float]:
     worked = [FUNNEL.index(stage) for stage in run.scenario.worked]
     at_worked = np.isin(v["stage"], worked)
     entered = (v["enter"] >= start) & at_worked
-    served = np.isfinite(v["wait"]) & at_worked
+    served = np.isfinite(v["wait"])  # follow-ups after the sale hold seats too
     # seller time inside the window, also for work that began before the warm-up ended
     busy_from = np.maximum(v["enter"][served] + v["wait"][served], start)
     busy_to = np.where(np.isnan(v["exit"][served]), end, v["exit"][served])

@@ -16,7 +16,7 @@ import pandas as pd
 from hourglass.analysis.intervals import wilson
 from hourglass.i18n import _
 from hourglass.log import FIRST_REASON, INSIDE, PASSED, EventLog, Run
-from hourglass.stages import FUNNEL, SELLER_BESIDE, WENT_COLD
+from hourglass.stages import FUNNEL, HOURGLASS, SELLER_BESIDE, WENT_COLD
 
 SUMMED = (
     "capacity",
@@ -147,7 +147,7 @@ def _share(num: pd.Series, den: pd.Series) -> pd.Series:
 def _closed(log: EventLog, start: float, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Per seller: first purchases in the window they closed, and those purchases' value."""
     v, p = log.visits, log.purchases
-    served = np.flatnonzero(v["seller"] >= 0)
+    served = np.flatnonzero((v["seller"] >= 0) & (v["stage"] < len(FUNNEL)))  # not follow-ups
     order = served[np.lexsort((v["enter"][served], v["prospect"][served]))]
     prospect = v["prospect"][order]
     last = np.ones(len(order), dtype=bool)  # each prospect's last worked visit
@@ -201,7 +201,7 @@ def _busy_days(log: EventLog, served: np.ndarray, n: int) -> np.ndarray:
 def _stage_rows(log: EventLog, counted: np.ndarray) -> pd.DataFrame:
     """Per seller and stage they worked: visits, passed, lost, still inside."""
     v = log.visits
-    stages = len(FUNNEL)
+    stages = len(HOURGLASS)  # follow-ups are visits to Repeat
     cell = v["seller"][counted].astype(np.int64) * stages + v["stage"][counted]
     size = len(log.sellers) * stages
     outcome = v["outcome"][counted]
@@ -215,7 +215,7 @@ def _stage_rows(log: EventLog, counted: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "seller": worked // stages,
-            "stage": np.asarray(FUNNEL)[worked % stages],
+            "stage": np.asarray(HOURGLASS)[worked % stages],
             **{name: column[worked] for name, column in counts.items()},
         }
     )
@@ -225,14 +225,14 @@ def _loss_rows(log: EventLog, counted: np.ndarray) -> pd.DataFrame:
     """Per seller, stage and reason: the leads lost while the seller worked them."""
     v = log.visits
     lost = counted & (v["outcome"] >= FIRST_REASON)
-    stages, reasons = len(FUNNEL), len(log.reasons)
+    stages, reasons = len(HOURGLASS), len(log.reasons)
     cell = v["seller"][lost].astype(np.int64) * stages + v["stage"][lost]
     cell = cell * reasons + v["outcome"][lost] - FIRST_REASON
     cells, counts = np.unique(cell, return_counts=True)
     return pd.DataFrame(
         {
             "seller": cells // (stages * reasons),
-            "stage": np.asarray(FUNNEL)[cells // reasons % stages],
+            "stage": np.asarray(HOURGLASS)[cells // reasons % stages],
             "reason": np.asarray(log.reasons)[cells % reasons],
             "lost": counts,
         }
@@ -283,7 +283,7 @@ def stage_conversion(report: SellerReport, by: str = "seller") -> pd.DataFrame:
     who = {"seller": ["seller", "name", "role"], "role": ["role"], "team": []}[by]
     team = report.sellers[["seller", "name", "role"]].drop_duplicates("seller")
     rows = report.stages.merge(team, on="seller")
-    rank = {stage: k for k, stage in enumerate(FUNNEL)}
+    rank = {stage: k for k, stage in enumerate(HOURGLASS)}
     rows = rows.assign(
         order=rows[who[0]].map({x: i for i, x in enumerate(dict.fromkeys(team[who[0]]))})
         if who

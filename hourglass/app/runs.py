@@ -13,14 +13,16 @@ request releases the old one's share at once, and the old run stops at its next 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 import hourglass as hg
-from hourglass.app import cache, state
+from hourglass.app import cache, state, widgets
 from hourglass.config.work import (
     DAY_BATCH_EVENTS,
     WorkCeilingError,
@@ -29,6 +31,9 @@ from hourglass.config.work import (
     driver_words,
 )
 from hourglass.i18n import _, grouped
+
+if TYPE_CHECKING:
+    from hourglass.experiments.replication import RepResult
 
 SESSION_EVENTS = 12_000_000
 """Events one browser session may have running at once: a page answers in about a minute."""
@@ -222,10 +227,18 @@ def _millions(events: float) -> str:
     return _("{n} million").format(n=grouped(events / 1e6, 1))
 
 
-def run(scenario: hg.Scenario, reps: int, seed: int) -> hg.experiments.Replications | None:
+Partial = Callable[[hg.experiments.Replications], None]
+"""Told the replications finished so far, each time one more finishes but the last."""
+
+
+def run(
+    scenario: hg.Scenario, reps: int, seed: int, partial: Partial | None = None
+) -> hg.experiments.Replications | None:
     """Replications of a scenario, from the cache or simulated under a progress bar.
 
-    None, after saying why, when the request is over a budget or the simulation fails.
+    While they run, `partial` is given the replications finished so far, so a page can
+    show the first numbers at once and refine them. None, after saying why, when the
+    request is over a budget or the simulation fails.
     """
     key = cache.result_key(scenario, reps, seed)
     found = cache.cached(key)
@@ -235,16 +248,21 @@ def run(scenario: hg.Scenario, reps: int, seed: int) -> hg.experiments.Replicati
         0.0,
         text=_("Simulating {name}: 0 of {reps} replications").format(name=scenario.name, reps=reps),
     )
+    from hourglass.experiments.replication import gathered  # pandas: not before the sketch
+
     claim: Claim | None = None
+    finished: dict[int, RepResult] = {}
 
     def tick(done: int, total: int) -> None:
         claim.check()
         text = _("Simulating {name}: {done} of {total}")
         bar.progress(done / total, text=text.format(name=scenario.name, done=done, total=total))
+        if partial is not None and done < total:
+            partial(gathered(scenario, seed, finished, "processes", 0.0))
 
     try:
         with ledger().admitted(state.session_key(), estimate(scenario, reps)) as claim:
-            result = hg.replicate(scenario, reps, seed, executor=cache.worker_pool(), progress=tick)
+            result = simulated(scenario, reps, seed, finished, tick)
     except Superseded:  # the page is running again with the user's new choice
         return None
     except TooBig as err:
@@ -257,6 +275,51 @@ def run(scenario: hg.Scenario, reps: int, seed: int) -> hg.experiments.Replicati
         bar.empty()
     cache.store(key, result)
     return result
+
+
+@contextmanager
+def so_far(kpis: Sequence[str], reps: int, language: str) -> Iterator[Partial]:
+    """A place on the page for the KPIs of the replications finished so far.
+
+    The block's run draws into it as replications arrive ("1 of 8 runs; range follows"),
+    and the place is cleared when the block ends, for the full answer to take it.
+    """
+    slot = st.empty()
+
+    def draw(replications: hg.experiments.Replications) -> None:
+        with slot.container():
+            st.caption(
+                _("{done} of {total} runs; range follows").format(
+                    done=replications.reps, total=reps
+                )
+            )
+            means = replications.kpis.mean()
+            for column, kpi in zip(widgets.grid(len(kpis)), kpis, strict=True):
+                widgets.kpi_metric(column, kpi, means[kpi], language)
+
+    try:
+        yield draw
+    finally:
+        slot.empty()
+
+
+def simulated(
+    scenario: hg.Scenario,
+    reps: int,
+    seed: int,
+    finished: dict[int, RepResult],
+    progress: Callable[[int, int], None],
+) -> hg.experiments.Replications:
+    """`hg.replicate` on the server's pool, filling `finished` as replications arrive.
+
+    The same seed children in the same order: the same numbers as `hg.replicate`.
+    """
+    from hourglass.experiments.replication import collect, gathered
+
+    pool = cache.worker_pool()
+    started = time.perf_counter()
+    collect(pool, scenario, seed, range(reps), finished, progress, reps)
+    return gathered(scenario, seed, finished, pool.backend, time.perf_counter() - started)
 
 
 def estimate(scenario: hg.Scenario | list[hg.Scenario], runs: int) -> WorkEstimate:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from hourglass.calibration.dates import STAMP, Where, as_utc, parse_dates
 from hourglass.calibration.mapping import CRM_PRESETS, CrmMapping, DataError, DealColumns
+from hourglass.calibration.owners import visit_sellers
 from hourglass.calibration.reading import read_table
 from hourglass.calibration.skipped import NOT_IN_MAPPING, Skipped, set_apart
 from hourglass.calibration.unmapped import earliest, moved_on
@@ -28,7 +29,8 @@ class Deals:
 
     visits: pd.DataFrame
     """deal, stage (index into FUNNEL), entered, left (NaN: still open), status
-    (passed, lost, open), outcome (won, lost, open), source, loss_reason, seller."""
+    (passed, lost, open), outcome (won, lost, open), source, loss_reason, seller, and
+    named (the visit's own rows name its seller; owners.py)."""
     origin: pd.Timestamp
     until: float
     """End of the calibration period, in days from `origin`."""
@@ -399,6 +401,8 @@ def _visits(
             values = given.groupby("deal")[f].agg(pick)
             lookup = values.to_dict()
             visits[f] = [lookup.get(d, "") for d in visits["deal"]]
+    if "seller" in rows:
+        visits = visit_sellers(visits, steps)
     visits = visits.drop(columns=["close", "result"])
     visits = visits[visits["entered"] <= end].reset_index(drop=True)
     return visits, rows.loc[bad, "line"].tolist(), assumed, moved.note(onward, ahead)

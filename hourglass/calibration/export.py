@@ -10,9 +10,13 @@ from hourglass.stages import FUNNEL
 
 
 def export_deals(run: Run, start: str | pd.Timestamp = "2026-01-01") -> pd.DataFrame:
-    """A run's stage visits as a deal-stage history in the shipped `hourglass` format."""
+    """A run's stage visits as a deal-stage history in the shipped `hourglass` format.
+
+    Each row names the seller who worked that visit, empty where no seller did.
+    """
     log = run.log
-    v = log.visits
+    deal = log.visits["stage"] < len(FUNNEL)  # a follow-up after the sale is no deal stage
+    v = {name: column[deal] for name, column in log.visits.items()}
     origin = pd.Timestamp(start)
     order = np.lexsort((v["stage"], v["prospect"]))
     who, stage, outcome = v["prospect"][order], v["stage"][order], v["outcome"][order]
@@ -23,6 +27,8 @@ def export_deals(run: Run, start: str | pd.Timestamp = "2026-01-01") -> pd.DataF
     result = np.where(final == INSIDE, "open", np.where(final == PASSED, "won", "lost"))
     reasons = np.array(["", "", *log.reasons], dtype=object)
     channel = np.array(log.channels, dtype=object)[log.prospects["channel"][who]]
+    # index -1 (no seller worked the visit) picks the trailing empty name
+    sellers = np.array([name for name, _role in log.sellers] + [""], dtype=object)
     return pd.DataFrame(
         {
             "deal_id": who,
@@ -32,7 +38,7 @@ def export_deals(run: Run, start: str | pd.Timestamp = "2026-01-01") -> pd.DataF
             "outcome": result,
             "source": channel,
             "loss_reason": np.where(result == "lost", reasons[final], ""),
-            "seller": "",
+            "seller": sellers[v["seller"][order]],
         }
     )
 

@@ -41,6 +41,7 @@ from hourglass.calibration.mapping import CrmMapping, DataError
 from hourglass.calibration.referrals import ReferralFit, fit_referrals
 from hourglass.calibration.sellers import SellerFit, fit_sellers
 from hourglass.calibration.sources import fit_sources
+from hourglass.calibration.team import seller_dicts
 from hourglass.calibration.writing import scenario_data
 from hourglass.config.arguments import kind_of
 from hourglass.config.scenario import Scenario, parse_scenario
@@ -130,7 +131,7 @@ class Calibration:
                 "actual_repeats": self.holdout.actual,
                 "expected_repeats": self.holdout.expected,
             },
-            "sellers": {s.seller: s.to_dict() for s in self.sellers},
+            "sellers": seller_dicts(self),
             "sellers_alike_p": self.sellers_alike_p,
             "referral": None if self.referral is None else self.referral.to_dict(),
             "skipped_rows": {

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from hourglass.calibration.team import team_gaps
 from hourglass.i18n import _
 
 if TYPE_CHECKING:
@@ -54,14 +55,7 @@ def not_estimated(cal: Calibration) -> list[str]:
                 "budget_per_month counts prospects a month"
             )
         )
-    if cal.sellers:
-        out.append(
-            _(
-                "the sales team (the export does not say which stages sellers work or how long "
-                "leads wait for them): the scenario has no sales section; each seller's pass "
-                "probabilities are in the calibration report"
-            )
-        )
+    out += team_gaps(cal)
     return out
 
 

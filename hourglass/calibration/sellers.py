@@ -1,10 +1,15 @@
 """Each seller's pass probability per stage, and which sellers pass a stage better or worse.
 
-A deal counts for the seller the export last names on it. Per seller and stage, the pass
+A visit counts for the seller its own rows name, else the seller the export last names on
+the deal (owners.py). Sellers work the stages at which at least half the visits name a
+seller on their own rows: all of them where the export gives the deal's owner on every row,
+only the worked ones where it names a seller just where one worked. Per seller and worked
+stage, the pass
 probability comes from the same censoring-aware estimator as the stage's (Aalen-Johansen,
 open visits right-censored, Poisson-bootstrap interval), so open deals are not dropped.
 Two tests per stage: Pearson's chi-square on each seller's passed and lost visits (do the
-sellers pass it alike?), and each seller against the rest of the team: the difference in
+sellers pass it alike?), and each seller with at least MIN_TESTED decided visits there
+against the rest of the team: the difference in
 pass probability with a 95% interval from the two bootstraps, its two-sided p-value
 adjusted by Holm's method for every seller and stage tested, so that the chance of calling
 any seller better or worse by luck alone stays at 5%.
@@ -23,11 +28,17 @@ from hourglass.calibration.crm import Deals
 from hourglass.calibration.estimators import PassDraws, difference, holm
 from hourglass.calibration.funnel import SourceFit
 from hourglass.calibration.sources import difference_p, visits_fit
-from hourglass.i18n import _
-from hourglass.stages import FUNNEL
+from hourglass.i18n import _, get_language
+from hourglass.stages import FUNNEL, LABELS
 
 SIGNIFICANT = 0.05
 """A seller differs from the rest at a stage when the adjusted p-value is below this."""
+MIN_TESTED = 10
+"""A seller with fewer decided visits at a stage (passed or lost) is not tested there: the
+normal approximation of the difference would call one won deal against one lost
+significant."""
+WORKED_SHARE = 0.5
+"""Sellers work a stage when at least this share of its visits name one on their own rows."""
 
 
 @dataclass(frozen=True)
@@ -106,10 +117,8 @@ def fit_sellers(deals: Deals, rng: np.random.Generator, notes: list[str]) -> Sel
     names = sorted(v["seller"].unique())
     per_stage: dict[str, dict[str, SellerStage]] = {}
     alike: dict[str, float | None] = {}
-    for k, stage in enumerate(FUNNEL):
-        mine = v[v["stage"] == k]
-        if mine.empty:
-            continue
+    for k in worked_stages(deals):
+        stage, mine = FUNNEL[k], v[v["stage"] == k]
         per_stage[stage] = _stage_sellers(mine, deals.until, rng)
         alike[stage] = difference_p(s.fit for s in per_stage[stage].values())
     per_stage = _adjusted(per_stage)
@@ -120,13 +129,35 @@ def fit_sellers(deals: Deals, rng: np.random.Generator, notes: list[str]) -> Sel
         won, lost = int((mine == "won").sum()), int((mine == "lost").sum())
         stages = {s: by[name] for s, by in per_stage.items() if name in by}
         out.append(SellerFit(str(name), won, lost, len(mine) - won - lost, stages))
-    notes.append(
-        _(
-            "sales team not put in the scenario: the export does not say which stages sellers "
-            "work or how long leads wait for them (pass probabilities per seller are reported)"
+    kept = _kept_alike(per_stage)
+    if kept:
+        notes.append(
+            _(
+                "sellers: skill kept at 1.0 (the team's rate) where the data do not show a "
+                "seller passing the stage differently from the rest (Holm-adjusted p of 0.05 "
+                "or more, or too few visits to test): {kept}"
+            ).format(kept=", ".join(kept))
         )
-    )
     return SellerFits(out, alike)
+
+
+def worked_stages(deals: Deals) -> list[int]:
+    """The funnel stages sellers work: where at least half the visits name a seller."""
+    v = deals.visits
+    named = v["named"] if "named" in v else v["seller"] != ""
+    share = named.groupby(v["stage"]).mean()
+    return [k for k in range(len(FUNNEL)) if share.get(k, 0.0) >= WORKED_SHARE]
+
+
+def _kept_alike(per_stage: dict[str, dict[str, SellerStage]]) -> list[str]:
+    """'seller at stage' wherever the fit does not support a skill apart from the team's."""
+    labels = LABELS.get(get_language(), LABELS["en"])
+    return [
+        f"{name} ({labels[stage]})"
+        for stage, by in per_stage.items()
+        for name, s in sorted(by.items())
+        if s.verdict in ("alike", "untested")
+    ]
 
 
 def _stage_sellers(
@@ -139,7 +170,9 @@ def _stage_sellers(
     if len(fits) < 2:
         return {name: SellerStage(fit) for name, (fit, _drawn) in fits.items()}
     differences: dict[str, tuple[Estimate, float]] = {}
-    for name, (_fit, drawn) in fits.items():
+    for name, (fit, drawn) in fits.items():
+        if fit.passed + fit.lost < MIN_TESTED:
+            continue
         rest = visits_fit(visits[visits["seller"] != name], until, rng)[1]
         tested = difference(drawn, rest)
         if tested is not None:

@@ -7,6 +7,7 @@ import math
 import pandas as pd
 
 from hourglass.calibration.fit import Calibration
+from hourglass.calibration.team import skill, written_skill
 from hourglass.i18n import _, get_language
 from hourglass.kpis import written
 from hourglass.stages import LABELS
@@ -52,27 +53,37 @@ def stage_fits(cal: Calibration) -> pd.DataFrame:
 def seller_fits(cal: Calibration) -> pd.DataFrame:
     """Per seller and stage: pass probability (95% CI), visits, the difference from the rest.
 
-    Headers and words are in the active language; no rows when the export names no sellers.
+    Then the skill (the seller's rate over the team's) and the multiplier the calibrated
+    scenario gives the seller (team.py). Headers and words are in the active language; no
+    rows when the export names no sellers.
     """
     names = LABELS[get_language()]
-    headers = [_("seller"), _("stage"), _("pass probability"), _("95% CI"), _("passed")]
-    headers += [_("lost"), _("open"), _("minus the rest"), _("p (Holm)")]
+    headers = [_("seller"), _("stage"), _("pass probability"), _("95% CI"), _("skill")]
+    headers += [_("skill in the scenario"), _("minus the rest"), _("p (Holm)"), _("passed")]
+    headers += [_("lost"), _("open")]
     rows = [
         [
             seller.seller,
             names.get(stage, stage),
             s.fit.pass_prob.value,
             _interval(s.fit.pass_prob.low, s.fit.pass_prob.high),
+            _skill_value(cal, seller.seller, stage),
+            written_skill(cal, seller.seller, stage),
+            math.nan if s.versus_rest is None else s.versus_rest.value,
+            math.nan if s.p_value is None else s.p_value,
             s.fit.passed,
             s.fit.lost,
             s.fit.open,
-            math.nan if s.versus_rest is None else s.versus_rest.value,
-            math.nan if s.p_value is None else s.p_value,
         ]
         for seller in cal.sellers
         for stage, s in seller.stages.items()
     ]
     return pd.DataFrame(rows, columns=headers)
+
+
+def _skill_value(cal: Calibration, seller: str, stage: str) -> float:
+    estimate = skill(cal, seller, stage)
+    return math.nan if estimate is None else estimate.value
 
 
 def _interval(low: float, high: float) -> str:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hourglass.calibration.gaps import not_estimated
+from hourglass.calibration.team import sales_section
 from hourglass.config.sections import MAX_MARKET
 from hourglass.stages import DAYS_PER_MONTH, FUNNEL
 
@@ -46,6 +47,7 @@ def scenario_data(cal: Calibration) -> dict[str, Any]:
         "stages": _stages(cal, word_of_mouth),
         "after_sale": _after_sale(cal),
         **word_of_mouth,
+        **sales_section(cal),
     }
     gaps = not_estimated(cal)
     return data | {"not_estimated": gaps} if gaps else data

@@ -25,6 +25,7 @@ from hourglass.config.base import (
     exactly_one,
 )
 from hourglass.config.distributions import Amount, Duration, UncertainProbability
+from hourglass.config.follow_up import FollowUp
 from hourglass.config.ladder import ServiceLadder
 from hourglass.config.loading import NAME_PATTERN
 from hourglass.config.response import (
@@ -253,6 +254,7 @@ class Sales(Model):
     roles: dict[Name, SalesRole] | None = None
     routing: Routing = "first_free"
     speed_to_lead: SpeedToLead | None = None
+    follow_up: FollowUp | None = None
 
     @field_validator("stages")
     @classmethod
@@ -275,6 +277,7 @@ class Sales(Model):
                 raise ValueError(_("give sales.sellers (one role of alike sellers) or sales.roles"))
         else:
             check_roles_form(self)
+        self._check_follow_up()
         worked = self.worked_stages
         idle = [s for s in self.skill if s not in worked and s not in ("measure", "engage")]
         if idle:
@@ -282,6 +285,40 @@ class Sales(Model):
                 f"skill for '{idle[0]}', but the team does not work it: add it to sales.stages"
             )
         return self
+
+    def _check_follow_up(self) -> None:
+        """The follow-up's role is a role of `roles` that works `measure`, and only it does."""
+        roles, follow_up = self.roles or {}, self.follow_up
+        measuring = [name for name, role in roles.items() if "measure" in role.stages]
+        if follow_up is None:
+            if measuring:
+                raise ValueError(
+                    _(
+                        "roles.{role}.stages: 'measure' is the follow-up after a sale; "
+                        "add sales.follow_up with role: {role}"
+                    ).format(role=measuring[0])
+                )
+            return
+        if follow_up.role not in roles:
+            raise ValueError(
+                _("follow_up.role: there is no role '{role}' under sales.roles{hint}").format(
+                    role=follow_up.role, hint=did_you_mean(follow_up.role, list(roles))
+                )
+            )
+        role = roles[follow_up.role]
+        if "measure" not in role.stages:
+            raise ValueError(
+                _("roles.{role}.stages: add 'measure'; the follow-up is its work").format(
+                    role=follow_up.role
+                )
+            )
+        if "measure" in role.skill or any("measure" in s.skill for s in role.sellers):
+            raise ValueError(
+                _(
+                    "roles.{role}: a follow-up's effect is follow_up.repeat_prob; a multiplier "
+                    "on every customer's repeat rate stays under sales.skill"
+                ).format(role=follow_up.role)
+            )
 
     @property
     def team(self) -> dict[str, SalesRole]:
@@ -302,7 +339,7 @@ class Sales(Model):
         """The seller stages the team works, in the hourglass's order."""
         if self.roles is None:
             return list(self.stages if self.stages is not None else DEFAULT_SELLER_STAGES)
-        worked = {s for role in self.roles.values() for s in role.stages}
+        worked = {s for role in self.roles.values() for s in role.stages} - {"measure"}
         return [s for s in SELLER_STAGES if s in worked]
 
     @property

@@ -150,7 +150,7 @@ class SalesRole(Model):
         twice = sorted({s for s in stages if stages.count(s) > 1})
         if twice:
             raise ValueError(_("'{stage}' is listed twice").format(stage=twice[0]))
-        late = [s for s in stages if s in ("measure", "engage")]
+        late = [s for s in stages if s == "engage"]  # measure: the follow-up (sales.follow_up)
         if late:
             raise ValueError(
                 _("'{stage}' takes no seller time here; set its effect under sales.skill").format(

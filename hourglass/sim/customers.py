@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_right
 from collections import defaultdict
 from functools import partial
@@ -10,9 +11,14 @@ import numpy as np
 import simpy
 
 from hourglass.config.distributions import draws
-from hourglass.log import LEFT_SERVICE, PURCHASE_KINDS
+from hourglass.log import INSIDE, LEFT_SERVICE, PASSED, PURCHASE_KINDS
 from hourglass.sim.streams import LADDER_STREAM, child
-from hourglass.stages import ACTIVE_CLASSES, DAYS_PER_MONTH
+from hourglass.stages import ACTIVE_CLASSES, DAYS_PER_MONTH, FUNNEL
+
+REPEAT_STAGE = len(FUNNEL)
+"""The stage code of a follow-up's visit: Repeat, the customer stage beside `measure`."""
+FOLLOW_UP_STREAM = 8111
+"""The child index of the follow-ups' stream, far from the others like the ladder's."""
 
 
 class Customers:
@@ -61,6 +67,20 @@ class Customers:
             draws(partial(referral.delay.sampler().draw, ref_rng)) if referral else None
         )
 
+    def _setup_follow_up(self) -> None:
+        """The follow-ups' draws, from their own stream: runs without them draw as before."""
+        sales = self.s.sales
+        follow_up = sales.follow_up if sales else None
+        self.follow_after = follow_up.after_days if follow_up else math.inf
+        if follow_up is None:
+            return
+        rng = np.random.default_rng(child(self.seq, FOLLOW_UP_STREAM))
+        self.follow_duration = draws(partial(follow_up.duration.sampler().draw, rng))
+        patience = follow_up.patience
+        self.follow_patience = draws(partial(patience.sampler().draw, rng)) if patience else None
+        self.u_follow = draws(rng.random)
+        self.follow_prob = follow_up.repeat_prob
+
     def _setup_ladder(self, seq: np.random.SeedSequence) -> None:
         """The service ladder's moves out of each level, drawn from the ladder's own stream."""
         self.ladder = self.s.after_sale.service_ladder
@@ -100,7 +120,8 @@ class Customers:
 
         A customer's loyalty moves, repeat purchases and referral contacts depend on no one
         else, so they are drawn now as competing exponential clocks; only the referral
-        contacts and antagonist changes, which touch shared state, become SimPy events.
+        contacts, antagonist changes and the follow-up (due `follow_after` days on, for a
+        customer who still buys then), which touch shared state, become SimPy events.
         """
         u = self.u_after
         order_value, refer_rates = self.order_values[segment], self.refer_rates[segment]
@@ -112,17 +133,19 @@ class Customers:
         klass = self.start_class
         self.moves.add_row(pid, day, klass)
         rate, dropout = self.repeat_params[segment]()
-        t = day
+        t, follow_at, klass_then = day, day + self.follow_after, -1
         while True:
             codes, cum_rates, move_rate = self.class_moves[klass]
             buy_rate = rate if self.active[klass] else 0.0
             refer_rate = refer_rates[klass]
             total = move_rate + buy_rate + refer_rate
             if total <= 0.0:
-                return
+                break
             t += self.e_after() / total
+            if t > follow_at and klass_then < 0:
+                klass_then = klass
             if t >= self.horizon:
-                return
+                break
             pick = u() * total
             if pick < buy_rate:
                 self._repeat_purchase(pid, t, order_value)
@@ -133,6 +156,30 @@ class Customers:
             else:
                 i = bisect_right(cum_rates, pick - buy_rate - refer_rate)
                 klass = self._move(pid, t, klass, codes[min(i, len(codes) - 1)])
+        if follow_at < self.horizon and self.active[klass if klass_then < 0 else klass_then]:
+            due = self.env.timeout(follow_at - self.env.now, value=(pid, order_value))
+            due.callbacks.append(self._follow_up)
+
+    def _follow_up(self, event: simpy.Event) -> None:
+        """A follow-up comes due now: a free seller of the role works it, or it does not happen.
+
+        It is logged as a visit to Repeat with the seller; a worked one ends in a repeat
+        purchase with the follow-up's probability.
+        """
+        pid, order_value = event.value
+        now, team = self.env.now, self.follow_team
+        start, seller = team.seat(now, REPEAT_STAGE)
+        waits = self.follow_patience() if self.follow_patience else 0.0
+        if start > now + waits or start >= self.horizon:
+            return
+        done = start + self.follow_duration()
+        team.take(start, done, seller)
+        if done >= self.horizon:
+            self.visits.add_row(pid, REPEAT_STAGE, now, math.nan, start - now, INSIDE, seller)
+            return
+        self.visits.add_row(pid, REPEAT_STAGE, now, done, start - now, PASSED, seller)
+        if self.u_follow() < self.follow_prob:
+            self._repeat_purchase(pid, done, order_value)
 
     def _climb(self, pid: int, day: float) -> None:
         """A new customer's service levels to the horizon: competing clocks up, down and out."""

@@ -161,6 +161,7 @@ class _Engine(Journeys, Customers):
         self._setup_funnel()
         self._setup_sales()
         self._setup_after_sale()
+        self._setup_follow_up()
         self._setup_ladder(seq)
         self._setup_committee()
         self.lone_draws = Streams(seq).batch(self.referral_channel, 0, lone=True)
@@ -267,6 +268,7 @@ class _Engine(Journeys, Customers):
         self.seller_capacity: tuple[int, ...] = ()
         self.seller_days: tuple[float, ...] = ()
         self.seller_spans: tuple[tuple[float, float], ...] = ()
+        self.follow_team: Team | RoutedTeam | None = None
         if sales is None:
             return
         self.patience = sales.patience.sampler() if sales.patience else None
@@ -283,7 +285,11 @@ class _Engine(Journeys, Customers):
             self.sellers += tuple((who, name) for who in names)
             self.seller_capacity += (role.leads_per_seller,) * len(names)
             qual = sales.qualification if sales.roles is None else role.qualification
+            if name == getattr(sales.follow_up, "role", None):
+                self.follow_team = team
             for stage in role.stages:
+                if stage == "measure":  # the follow-up's, not a funnel stage's
+                    continue
                 k = HOURGLASS.index(SELLER_BESIDE[stage])
                 self.team_of[k] = team
                 self.qual_share[k] = qual.share if qual else 0.0

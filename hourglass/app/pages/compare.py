@@ -31,7 +31,8 @@ def show(choice: state.Choice) -> None:
         return
     results = {}
     for name in chosen:
-        result = runs.run(state.scenario_of(name), reps, seed)
+        with runs.so_far(HEADLINE, reps, choice.language) as shown:
+            result = runs.run(state.scenario_of(name), reps, seed, partial=shown)
         if result is None:
             return
         results[name] = result

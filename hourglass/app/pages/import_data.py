@@ -127,6 +127,29 @@ def _mapping(upload: UploadedFile | None) -> hg.calibration.CrmMapping | None:
     return hg.calibration.load_mapping(text, upload.name)
 
 
+def _seller_fits(cal: hg.calibration.Calibration) -> None:
+    """Each seller's pass probability and skill per worked stage, where the export names sellers."""
+    table = hg.calibration.seller_fits(cal)
+    if not len(table):
+        return
+    st.markdown("**" + _("Pass probability per seller") + "**")
+    st.caption(
+        _(
+            "Each seller's pass probability at the stages sellers work, against the rest of "
+            "the team. Skill is the seller's pass probability over the team's; the calibrated "
+            "scenario gives a seller that skill only where the difference from the rest is "
+            "significant, and 1.0 elsewhere."
+        )
+    )
+    numbers = table.select_dtypes("float").columns
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={c: st.column_config.NumberColumn(format="%.3f") for c in numbers},
+    )
+
+
 def choice_labels() -> str:
     """The sidebar's stage labels (en, ru, seven_en or seven_ru)."""
     return state.choice().labels
@@ -153,6 +176,7 @@ def calibration(cal: hg.calibration.Calibration) -> None:
                 key="duration-stage",
             )
             widgets.chart(hg.plots.duration_figure(cal, stage), "calibrated-durations")
+    _seller_fits(cal)
     repeat = hg.calibration.repeat_fits(cal)
     if len(repeat):
         st.markdown("**" + _("Repeat buying (BG/NBD) and order value (Gamma-Gamma)") + "**")

@@ -19,7 +19,8 @@ def show(choice: state.Choice) -> None:
     scenario, seed, reps = choice.scenario, choice.seed, choice.reps
     st.header(_("Tune the levers · {scenario}").format(scenario=widgets.escape(scenario.name)))
     next_money_answer(choice)
-    loaded = runs.run(scenario, reps, seed)
+    with runs.so_far(PROFIT_FIRST, reps, choice.language) as shown:
+        loaded = runs.run(scenario, reps, seed, partial=shown)
     if loaded is None:
         return
     if scenario.segments:
@@ -33,7 +34,8 @@ def show(choice: state.Choice) -> None:
     except hg.ScenarioError as err:
         st.error(widgets.escape(err))
         return
-    changed = runs.run(tuned, reps, seed)
+    with runs.so_far(PROFIT_FIRST, reps, choice.language) as shown:
+        changed = runs.run(tuned, reps, seed, partial=shown)
     if changed is None:
         return
     # the runs are named for the reader: the charts' legends and the table show these names

@@ -4,10 +4,11 @@ The theory's expectation is drawn at once, the simulated bands when they arrive.
 horizon applies when its button is pressed, not at every step of the slider. A second mode
 forecasts the reader's own customers from an uploaded transaction log.
 
-The scenario is simulated once to the end of the chosen horizon's year (12, 24 or 36
-months) and cut to the chosen horizon, so moving the slider within a year simulates
-nothing. Replications are cut to what the dashboard's work budget admits, with a note,
-rather than the page being refused.
+The scenario is simulated once to the longest horizon offered (36 months) and every
+horizon is cut from that one simulation, so changing the horizon simulates nothing.
+Replications are cut to what the dashboard's work budget admits, with a note, rather than
+the page being refused; when not even two runs of 36 months fit, the chosen horizon alone
+is simulated.
 """
 
 from __future__ import annotations
@@ -32,8 +33,6 @@ from hourglass.stages import DAYS_PER_MONTH, LABELS
 
 # The longest horizon offered, in months.
 LONGEST_MONTHS = 36
-# Horizons are simulated to the end of their block of this many months, then cut.
-SIMULATED_BLOCK = 12
 SHORTEST_MONTHS = 3
 # Between a range's ends: a hyphen could read as a minus sign.
 RANGE_DASH = "\N{EN DASH}"
@@ -198,10 +197,10 @@ def simulate(
 ) -> tuple[hg.experiments.Replications, float] | None:
     """The replications to cut the forecast from, and the days they span; None if refused.
 
-    To the end of the horizon's year when two or more of its runs fit the work budget,
-    else to the horizon itself.
+    To the longest horizon offered when two or more of its runs fit the work budget, else
+    to the horizon itself.
     """
-    for months in (-(-horizon // SIMULATED_BLOCK) * SIMULATED_BLOCK, horizon):
+    for months in (LONGEST_MONTHS, horizon):
         days = float(days_in_months(start, months))
         longest = widgets.overridden(choice.scenario, {"horizon_days": days})
         if longest is None:

@@ -1,0 +1,143 @@
+"""The calibrated scenario's sales team: the export's sellers as named sellers of one role.
+
+A seller's skill at a worked stage is the seller's pass probability over the team's (the
+stage's, every deal pooled), so that in the scenario the seller passes the stage at the
+seller's own rate. Its interval is the seller's interval over the team's rate, taken as
+known (it pools every seller's visits). The scenario gets the skill only where the
+seller's difference from the rest of the team is significant (sellers.py); elsewhere the
+seller keeps 1.0, the team's rate. The export says nothing of how many leads a seller can
+hold or how leads are routed: each seller may hold HEADROOM times the most deals any seller
+held at once in the data, so that leads seldom wait for a seller on top of the stage times
+the data show (those already hold any wait), and leads are dealt to the sellers in turn.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from hourglass.analysis.intervals import Estimate
+from hourglass.i18n import _
+from hourglass.stages import FUNNEL, SELLER_BESIDE
+
+if TYPE_CHECKING:
+    from hourglass.calibration.fit import Calibration
+
+ROLE = "sellers"
+"""The one role the calibrated sellers fill."""
+HEADROOM = 4
+"""Each calibrated seller may hold this many times the most deals a seller held at once."""
+LEADS_AT_ONCE = 1000
+"""The most leads a seller may hold at once in a scenario."""
+SKILL_RANGE = (0.01, 10.0)
+"""A skill is written within these bounds (the scenario's)."""
+LONGEST_NAME = 40
+"""The longest seller name a scenario takes."""
+SELLER_STAGE = {beside: stage for stage, beside in SELLER_BESIDE.items()}
+"""Funnel stage -> the seller stage beside it."""
+
+
+def skill(cal: Calibration, seller: str, stage: str) -> Estimate | None:
+    """A seller's pass probability at a stage over the team's, with its 95% interval."""
+    team = next(s.pass_prob.value for s in cal.stages if s.stage == stage)
+    fits = next(s.stages for s in cal.sellers if s.seller == seller)
+    if stage not in fits or not team > 0.0:
+        return None
+    own = fits[stage].fit.pass_prob
+    return Estimate(own.value / team, own.low / team, own.high / team)
+
+
+def written_skill(cal: Calibration, seller: str, stage: str) -> float:
+    """The multiplier the scenario gets: the skill where the difference is significant."""
+    estimate = skill(cal, seller, stage)
+    fits = next(s.stages for s in cal.sellers if s.seller == seller)
+    if estimate is None or not math.isfinite(estimate.value):
+        return 1.0
+    if fits[stage].verdict not in ("better", "worse"):
+        return 1.0
+    return float(np.clip(estimate.value, *SKILL_RANGE))
+
+
+def seller_dicts(cal: Calibration) -> dict[str, Any]:
+    """Each seller's fit as plain data, each stage with its skill and the one written."""
+    out = {}
+    for fit in cal.sellers:
+        data = fit.to_dict()
+        for stage, entry in data["stages"].items():
+            estimate = skill(cal, fit.seller, stage)
+            entry["skill"] = None if estimate is None else estimate.value
+            entry["skill_ci"] = None if estimate is None else [estimate.low, estimate.high]
+            entry["skill_written"] = written_skill(cal, fit.seller, stage)
+        out[fit.seller] = data
+    return out
+
+
+def sales_section(cal: Calibration) -> dict[str, Any]:
+    """The `sales` section: one role of the export's sellers, by name (none: no sellers)."""
+    worked = [stage for stage in FUNNEL if stage in cal.sellers_alike_p]
+    if not cal.sellers or not worked:
+        return {}
+    names = _scenario_names([s.seller for s in cal.sellers])
+    sellers = []
+    for fit, name in zip(cal.sellers, names, strict=True):
+        own = {
+            SELLER_STAGE[stage]: written_skill(cal, fit.seller, stage)
+            for stage in worked
+            if stage in fit.stages
+        }
+        entry: dict[str, Any] = {"name": name}
+        skills = {stage: m for stage, m in own.items() if m != 1.0}
+        if skills:
+            entry["skill"] = skills
+        sellers.append(entry)
+    role = {
+        "headcount": len(sellers),
+        "leads_per_seller": _leads_at_once(cal, worked),
+        "stages": [SELLER_STAGE[stage] for stage in worked],
+        "sellers": sellers,
+    }
+    return {"sales": {"routing": "round_robin", "roles": {ROLE: role}}}
+
+
+def team_gaps(cal: Calibration) -> list[str]:
+    """What the sales section assumes for lack of data, when the scenario has one."""
+    section = sales_section(cal)
+    if not section:
+        return []
+    leads = section["sales"]["roles"][ROLE]["leads_per_seller"]
+    return [
+        _(
+            "the sales team's capacity and routing (not in the export): each seller may hold "
+            "{leads} leads at once, {headroom} times the most deals a seller held at once in "
+            "the data, so leads seldom wait for a seller beyond the stage times the data show, "
+            "and leads go to the sellers in turn, each an equal share; set both to your team's"
+        ).format(leads=leads, headroom=HEADROOM)
+    ]
+
+
+def _leads_at_once(cal: Calibration, worked: list[str]) -> int:
+    """HEADROOM times the most visits at worked stages any seller held open at once."""
+    v = cal.deals.visits
+    mine = v[(v["seller"] != "") & v["stage"].isin([FUNNEL.index(s) for s in worked])]
+    held = 1
+    for _name, group in mine.groupby("seller"):
+        times = np.concatenate([group["entered"], group["left"].fillna(cal.deals.until)])
+        steps = np.concatenate([np.ones(len(group)), -np.ones(len(group))])
+        order = np.lexsort((steps, times))  # at equal times, a visit ends before one starts
+        held = max(held, int(np.cumsum(steps[order]).max()))
+    return min(HEADROOM * held, LEADS_AT_ONCE)
+
+
+def _scenario_names(names: list[str]) -> list[str]:
+    """The export's seller names, cut to a scenario's longest and kept apart."""
+    out: list[str] = []
+    for name in names:
+        short = name.strip()[:LONGEST_NAME] or "?"
+        n = 2
+        while short in out:
+            tail = f" {n}"
+            short, n = name.strip()[: LONGEST_NAME - len(tail)] + tail, n + 1
+        out.append(short)
+    return out

@@ -309,17 +309,16 @@ def expected_outcome(scenario: Scenarioish) -> dict[str, float]:
     money = money_days(plan, segment_funnels(plan), days)
     start = math.floor(s.warmup_days)
     segments = _segment_totals(money, start, s.after_sale.margin)
-    revenue = sum(seg["revenue"] for seg in segments.values()) + money.fees[start:].sum()
+    revenue = sum(seg["revenue"] for seg in segments.values())
     serve = sum(seg["cost_to_serve"] for seg in segments.values())
     cost = money.fixed[start:].sum() + money.bonuses[start:].sum() + serve
-    cost += money.level_costs[start:].sum()
     outcome = {
         "outside_prospects": money.outside[start:].sum(),
         "referred_prospects": money.referred[start:].sum(),
         "buyers": sum(seg["buyers"] for seg in segments.values()),
         "revenue": revenue,
         "cost": cost,
-        "cost_to_serve": serve + money.level_costs[start:].sum(),
+        "cost_to_serve": serve,
         "profit": s.after_sale.margin * revenue - cost,
         "customers_end": sum(float(seg.active[-1]) for seg in money.segments),
     }
@@ -327,9 +326,10 @@ def expected_outcome(scenario: Scenarioish) -> dict[str, float]:
 
 
 def expected_segments(scenario: Scenarioish) -> dict[str, dict[str, float]]:
-    """Per segment, over the measurement window: buyers, revenue and cost to serve (orders).
+    """Per segment, over the measurement window: buyers, revenue, cost to serve and margin.
 
-    The service ladder's fees and costs are left out: they are the same for every segment.
+    Revenue includes service fees, and the cost to serve the service levels' costs, as the
+    segment table counts them (`analysis.segments`).
     """
     plan = _plan(scenario)
     s = plan.scenario
@@ -364,7 +364,7 @@ def expected_daily(scenario: Scenarioish, days: int) -> dict[str, np.ndarray]:
     return {
         "buyers": sum(seg.buyers for seg in money.segments),
         "active_customers": sum(seg.active for seg in money.segments),
-        "revenue": sum(seg.revenue for seg in money.segments) + money.fees,
+        "revenue": sum(seg.revenue for seg in money.segments),
     }
 
 

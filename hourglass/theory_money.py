@@ -6,7 +6,8 @@ for temporarily lost when it drops out after a repeat), buys again at its segmen
 order value while active, costs its segment's cost to serve while active, talks at its
 segment's rates, and holds the service ladder's levels. Ages are whole days, so a buyer's
 money is the convolution of the buyers per day with a per-age kernel: the engine's own
-bookkeeping (`analysis.series`), in expectation. Queues for sellers, antagonists, noise and
+bookkeeping (`analysis.series`), in expectation. A referral contact wins no one the outside
+channels reached before; queues for sellers, antagonists, noise, a network's neighbours and
 the market filling up with referrals are left out.
 """
 
@@ -49,8 +50,9 @@ class SegmentDays:
     referred_buyers: np.ndarray
     active: np.ndarray
     revenue: np.ndarray
-    """Orders, first and repeat (service fees are the ladder's, counted for all together)."""
+    """Orders, first and repeat, and service fees."""
     cost_to_serve: np.ndarray
+    """While active, and for the service levels held."""
 
 
 @dataclass(frozen=True)
@@ -61,8 +63,6 @@ class MoneyDays:
     outside: np.ndarray
     referred: np.ndarray
     """Referred prospects arriving each day."""
-    fees: np.ndarray
-    level_costs: np.ndarray
     fixed: np.ndarray
     """Budget lines and sellers."""
     bonuses: np.ndarray
@@ -77,39 +77,39 @@ def money_days(plan: Plan, funnels: Sequence[SegmentFunnel], days: int) -> Money
     referred_buyers = [np.zeros(days) for _ in funnels]
     referred = np.zeros(days)
     delay = round(s.referral.delay.mean) if s.referral else 0
+    size = s.market.size if s.market else None
+    # a contact with someone the outside channels reached before wins no one
+    free = (1.0 - np.cumsum(outside) / size).clip(0.0) if size else np.ones(days)
     generation = buyers
     for _generation in range(MAX_GENERATIONS):
         talk = sum(_convolved(b, k["talk"]) for b, k in zip(generation, kernels, strict=True))
-        arrivals = _delayed(np.asarray(talk, dtype=float), delay)
+        arrivals = _delayed(np.asarray(talk, dtype=float) * free, delay)
         referred = referred + arrivals
         generation = [_delayed(arrivals * f.warm, f.lag) for f in funnels]
         referred_buyers = [r + g for r, g in zip(referred_buyers, generation, strict=True)]
         if sum(g.sum() for g in generation) < 1e-6 * max(sum(b.sum() for b in buyers), 1.0):
             break
+    fees, level_costs = _ladder_per_age(s.after_sale.service_ladder, days)
     segments = []
     for f, k, cold, warm in zip(funnels, kernels, buyers, referred_buyers, strict=True):
         total = cold + warm
-        value = f.plan.order_value.mean
+        orders = total + _convolved(total, k["repeats"]) * _offer_factor(s)
         segments.append(
             SegmentDays(
                 name=f.plan.name,
                 buyers=total,
                 referred_buyers=warm,
                 active=_convolved(total, k["active"]),
-                revenue=value * (total + _convolved(total, k["repeats"]) * _offer_factor(s)),
-                cost_to_serve=_convolved(total, k["serve"]),
+                revenue=f.plan.order_value.mean * orders + _convolved(total, fees),
+                cost_to_serve=_convolved(total, k["serve"] + level_costs),
             )
         )
-    everyone = sum(seg.buyers for seg in segments)
-    fees, level_costs = _ladder_per_age(s.after_sale.service_ladder, days)
     share = np.minimum(1.0, s.horizon_days - np.arange(days))
     bonus = s.referral.bonus if s.referral else 0.0
     return MoneyDays(
         segments=segments,
         outside=outside,
         referred=referred,
-        fees=_convolved(everyone, fees),
-        level_costs=_convolved(everyone, level_costs),
         fixed=spend_per_day(s, days) * share,
         bonuses=bonus * sum(seg.referred_buyers for seg in segments),
     )
@@ -132,10 +132,17 @@ def _customer_kernels(plan: Plan, segment: SegmentPlan, days: int) -> dict[str, 
         repeats = np.diff(expected_repeats_by_age(segment, skill, np.arange(days + 1.0)))
     return {
         "active": active,
-        "talk": talk,
-        "repeats": repeats,
+        "talk": _from_mid_day(talk),
+        "repeats": _from_mid_day(repeats),
         "serve": active * segment.cost_to_serve_per_month / DAYS_PER_MONTH,
     }
+
+
+def _from_mid_day(per_age: np.ndarray) -> np.ndarray:
+    """A rate per day of age, for buyers who bought, on average, half way through day 0."""
+    held = per_age.copy()
+    held[0] *= 0.5
+    return held
 
 
 def _offer_factor(scenario: Scenario) -> float:
@@ -154,9 +161,7 @@ def _ladder_per_age(ladder: ServiceLadder | None, days: int) -> tuple[np.ndarray
         np.array([(lv.value_per_month, lv.cost_to_serve_per_month) for lv in ladder.levels])
         / DAYS_PER_MONTH
     )
-    # a day's money is for the level held through it: the mean of its two ends
-    money = held @ per_day
-    money = (money + np.vstack([money[1:], money[-1:]])) / 2.0
+    money = _from_mid_day(held @ per_day)
     return money[:, 0], money[:, 1]
 
 

@@ -100,3 +100,13 @@ def test_theory_days_add_up_to_its_totals():
     expected = hg.theory.expected_outcome(scenario)
     assert float(np.sum(daily["buyers"])) == pytest.approx(expected["buyers"])
     assert float(np.sum(daily["revenue"])) == pytest.approx(expected["revenue"])
+
+
+def test_the_budget_pages_name_the_account_management_line():
+    from hourglass.i18n import language
+    from hourglass.plots.budgets import line_names
+
+    scenario = hg.load_scenario("key_accounts")
+    assert line_names(scenario) == {"ads": "ads", "expand": "Account management"}
+    with language("ru"):
+        assert line_names(scenario, "ru")["expand"] == "Работа с клиентами"

@@ -109,4 +109,4 @@ def test_the_budget_pages_name_the_account_management_line():
     scenario = hg.load_scenario("key_accounts")
     assert line_names(scenario) == {"ads": "ads", "expand": "Account management"}
     with language("ru"):
-        assert line_names(scenario, "ru")["expand"] == "Работа с клиентами"
+        assert line_names(scenario, "ru")["expand"] == "Работа с клиентами"  # noqa: RUF001

@@ -110,3 +110,16 @@ def test_the_budget_pages_name_the_account_management_line():
     assert line_names(scenario) == {"ads": "ads", "expand": "Account management"}
     with language("ru"):
         assert line_names(scenario, "ru")["expand"] == "Работа с клиентами"  # noqa: RUF001
+
+
+def test_the_marketer_ranks_events_first_for_the_next_money():
+    """Theory's ranking of the next 1000 a month on b2b_segments, which follows the mid-market.
+
+    Theory charged every segment the scenario's own money and ranked search ads far ahead
+    (141,000 against 49,000 profit a year). Simulated on 24 paired replications, events
+    bring 11,000 (-37,000 to 60,000) more profit over the horizon than search ads; theory
+    says 24,500: the same side, inside the interval.
+    """
+    from hourglass.experiments.next_money import ranked_lines
+
+    assert list(ranked_lines(hg.load_scenario("b2b_segments"))) == ["events", "search_ads"]

@@ -12,11 +12,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hourglass.config.budgets import spend_per_day
 from hourglass.config.ladder import ServiceLadder
 from hourglass.config.plan import Plan, compile_plan
 from hourglass.config.scenario import Scenario
-from hourglass.stages import ACTIVE_CLASSES, DAYS_PER_MONTH, FUNNEL, LOYALTY_CLASSES
+from hourglass.stages import FUNNEL, LOYALTY_CLASSES
+from hourglass.theory_money import (
+    MoneyDays,
+    SegmentFunnel,
+    money_days,
+)
+from hourglass.theory_money import (
+    bgnbd_expected_repeats as bgnbd_expected_repeats,
+)
+from hourglass.theory_money import (
+    loyalty_generator as loyalty_generator,
+)
 
 
 @dataclass(frozen=True)
@@ -86,6 +96,21 @@ def _cold_and_warm(plan: Plan) -> tuple[FunnelFlows, FunnelFlows]:
     A committee's agreement is part of its stage's pass. With segments, the flows are the
     segments' flows weighted by their shares of the outside contacts and of referrals.
     """
+    parts = _segment_flows(plan)
+    if len(parts) == 1:
+        return parts[0][0], parts[0][1]
+    return tuple(  # type: ignore[return-value]
+        FunnelFlows(
+            reach=sum(part[2 + i] * part[i].reach for part in parts),
+            lost=sum(part[2 + i] * part[i].lost for part in parts),
+            bought=float(sum(part[2 + i] * part[i].bought for part in parts)),
+        )
+        for i in (0, 1)
+    )
+
+
+def _segment_flows(plan: Plan) -> list[tuple[FunnelFlows, FunnelFlows, float, float]]:
+    """Per segment: its cold and warm flows, its share of outside contacts and of referrals."""
     scenario = plan.scenario
     pairs = []
     for segment in plan.segments:
@@ -98,19 +123,28 @@ def _cold_and_warm(plan: Plan) -> tuple[FunnelFlows, FunnelFlows]:
             warm[k] *= committee_pass(plan, "referral")
         pairs.append((funnel_flows(probs), funnel_flows(warm)))
     if not scenario.segments:
-        return pairs[0]
+        return [(*pairs[0], 1.0, 1.0)]
     rates = plan.mean_outside_per_day()
     shares = [list(seg.share.items()) for seg in scenario.segments.values()]
     cold = np.array([sum(rates.get(c, 0.0) * v for c, v in mine) for mine in shares])
     warm = np.array([dict(mine).get("referral", 0.0) for mine in shares])
-    return tuple(  # type: ignore[return-value]
-        FunnelFlows(
-            reach=sum(w * f[i].reach for w, f in zip(weights, pairs, strict=True)),
-            lost=sum(w * f[i].lost for w, f in zip(weights, pairs, strict=True)),
-            bought=float(sum(w * f[i].bought for w, f in zip(weights, pairs, strict=True))),
+    cold, warm = cold / (cold.sum() or 1.0), warm / (warm.sum() or 1.0)
+    return [(*pair, float(c), float(w)) for pair, c, w in zip(pairs, cold, warm, strict=True)]
+
+
+def segment_funnels(plan: Plan) -> list[SegmentFunnel]:
+    """Each segment's chance that an outside contact, or a referred one, joins it and buys."""
+    return [
+        SegmentFunnel(
+            plan=segment,
+            cold=share_cold * cold.bought,
+            warm=share_warm * warm.bought,
+            lag=round(sum(d.mean for d in segment.durations)),
         )
-        for i, weights in enumerate((cold / (cold.sum() or 1.0), warm / (warm.sum() or 1.0)))
-    )
+        for segment, (cold, warm, share_cold, share_warm) in zip(
+            plan.segments, _segment_flows(plan), strict=True
+        )
+    ]
 
 
 def _role_steps(plan: Plan, channel: str) -> list[tuple[float, float, float]]:
@@ -236,30 +270,6 @@ def little_l(arrival_rate: float, mean_days: float) -> float:
     return arrival_rate * mean_days
 
 
-def bgnbd_expected_repeats(
-    t: np.ndarray | float, r: float, alpha: float, a: float, b: float
-) -> np.ndarray | float:
-    """BG/NBD: expected repeat purchases in (0, t] after the first (Fader, Hardie, Lee 2005)."""
-    from scipy import special
-
-    t = np.asarray(t, dtype=float)
-    z = t / (alpha + t)
-    hyp = special.hyp2f1(r, b, a + b - 1.0, z)
-    return (a + b - 1.0) / (a - 1.0) * (1.0 - (alpha / (alpha + t)) ** r * hyp)
-
-
-def loyalty_generator(scenario: Scenario) -> np.ndarray:
-    """The loyalty classes' generator matrix (per day), in LOYALTY_CLASSES order."""
-    n = len(LOYALTY_CLASSES)
-    g = np.zeros((n, n))
-    moves = scenario.after_sale.loyalty.transitions_per_month
-    for source, targets in moves.items():
-        for target, rate in targets.items():
-            g[LOYALTY_CLASSES.index(source), LOYALTY_CLASSES.index(target)] = rate / DAYS_PER_MONTH
-    np.fill_diagonal(g, -g.sum(axis=1))
-    return g
-
-
 def loyalty_shares(scenario: Scenario, days: np.ndarray | float) -> np.ndarray:
     """Chance of being in each loyalty class `days` after the first purchase (no repeats)."""
     from scipy import linalg
@@ -288,189 +298,74 @@ def ladder_occupancy(ladder: ServiceLadder, days: np.ndarray | float) -> np.ndar
 def expected_outcome(scenario: Scenarioish) -> dict[str, float]:
     """A first-order expectation of a run's headline numbers, budgets' effects included.
 
-    Outside prospects arrive at their steady rates (the market caps their number) and pass
-    the funnel as the absorbing chain says; each buyer has, on average, half the horizon to
-    buy again and to refer; referred prospects arrive warmer, and only the first generation
-    of referrals is counted. It ignores queues for sellers and antagonists. Good for ranking
-    budget allocations cheaply; the simulation has the last word.
+    Counted over the measurement window as the KPIs are, from `theory_money.money_days`:
+    each segment's buyers after its funnel time, buying again, served and talking at its own
+    rates, and the service ladder's fees and costs. It ignores queues for sellers and
+    antagonists. Good for ranking budget allocations cheaply; the simulation has the last word.
     """
     plan = _plan(scenario)
     s = plan.scenario
-    horizon = s.horizon_days
-    outside = expected_outside_prospects(plan)
-    cold_flows, warm_flows = _cold_and_warm(plan)
-    cold, warm = cold_flows.bought, warm_flows.bought
-    tenure = horizon / 2.0  # days a buyer has, on average, before the horizon
-    grid = np.linspace(0.0, tenure, 25)
-    shares = loyalty_shares(s, grid)
-    contacts = 0.0
-    if s.referral:
-        rates = np.array([plan.contacts_per_month.get(c, 0.0) for c in LOYALTY_CLASSES])
-        contacts = float(np.trapezoid(shares @ rates, grid)) / DAYS_PER_MONTH
-    per_buyer = contacts * (s.referral.win_prob if s.referral else 0.0) * warm
-    first = outside * cold
-    referred = first * per_buyer
-    buyers = first + referred
-    repeats = _expected_repeats(plan, tenure)
-    fees, level_costs = _expected_ladder(s.after_sale.service_ladder, tenure)
-    revenue = buyers * (s.after_sale.order_value.mean * (1.0 + repeats) + fees)
-    active = sum(shares[-1][LOYALTY_CLASSES.index(c)] for c in ACTIVE_CLASSES)
-    serve = s.after_sale.cost_to_serve_per_month / DAYS_PER_MONTH * buyers * tenure
-    bonus = (s.referral.bonus if s.referral else 0.0) * referred
-    fixed = float(spend_per_day(s, math.ceil(horizon)).sum())  # every line, plans too
-    cost = fixed + bonus + serve + buyers * level_costs
+    days = math.ceil(s.horizon_days)
+    money = money_days(plan, segment_funnels(plan), days)
+    start = math.floor(s.warmup_days)
+    segments = _segment_totals(money, start, s.after_sale.margin)
+    revenue = sum(seg["revenue"] for seg in segments.values())
+    serve = sum(seg["cost_to_serve"] for seg in segments.values())
+    cost = money.fixed[start:].sum() + money.bonuses[start:].sum() + serve
     outcome = {
-        "outside_prospects": outside,
-        "referred_prospects": first * contacts * (s.referral.win_prob if s.referral else 0.0),
-        "buyers": buyers,
+        "outside_prospects": money.outside[start:].sum(),
+        "referred_prospects": money.referred[start:].sum(),
+        "buyers": sum(seg["buyers"] for seg in segments.values()),
         "revenue": revenue,
         "cost": cost,
+        "cost_to_serve": serve,
         "profit": s.after_sale.margin * revenue - cost,
-        "customers_end": buyers * active,
+        "customers_end": sum(float(seg.active[-1]) for seg in money.segments),
     }
     return {k: float(v) for k, v in outcome.items()}
 
 
-def _expected_ladder(ladder: ServiceLadder | None, days: float) -> tuple[float, float]:
-    """A buyer's expected service fees and level costs in its first `days` (0 without a ladder)."""
-    if ladder is None:
-        return 0.0, 0.0
-    grid = np.linspace(0.0, days, 25)
-    held = ladder_occupancy(ladder, grid)[:, :-1]  # the last column: left the service
-    per_day = (
-        np.array([(lv.value_per_month, lv.cost_to_serve_per_month) for lv in ladder.levels])
-        / DAYS_PER_MONTH
-    )
-    fees, costs = np.trapezoid(held @ per_day, grid, axis=0)
-    return float(fees), float(costs)
+def expected_segments(scenario: Scenarioish) -> dict[str, dict[str, float]]:
+    """Per segment, over the measurement window: buyers, revenue, cost to serve and margin.
+
+    Revenue includes service fees, and the cost to serve the service levels' costs, as the
+    segment table counts them (`analysis.segments`).
+    """
+    plan = _plan(scenario)
+    s = plan.scenario
+    money = money_days(plan, segment_funnels(plan), math.ceil(s.horizon_days))
+    return _segment_totals(money, math.floor(s.warmup_days), s.after_sale.margin)
 
 
-def _expected_repeats(plan: Plan, days: float) -> float:
-    """Repeat purchases a buyer makes in `days` after the first, seller skill included."""
-    repeat, skill = plan.repeat, plan.repeat_skill
-    if repeat is None:
-        return 0.0
-    if repeat.bgnbd:
-        g = repeat.bgnbd
-        periods = days / g.period_days
-        return float(bgnbd_expected_repeats(periods, g.r, g.alpha / skill, g.a, g.b))
-    rate = repeat.simple.purchases_per_month * skill / DAYS_PER_MONTH * days
-    p = repeat.simple.dropout_prob
-    # purchases until the first drop-out, on a Poisson clock: (1 - e^(-rate p)) / p
-    return rate if p == 0 else float(-np.expm1(-rate * p) / p)
+def _segment_totals(money: MoneyDays, start: int, margin: float) -> dict[str, dict[str, float]]:
+    """Each segment's buyers and money from day `start` on."""
+    return {
+        seg.name: {
+            "buyers": float(seg.buyers[start:].sum()),
+            "revenue": float(seg.revenue[start:].sum()),
+            "cost_to_serve": float(seg.cost_to_serve[start:].sum()),
+            "margin_after_serving": float(
+                margin * seg.revenue[start:].sum() - seg.cost_to_serve[start:].sum()
+            ),
+        }
+        for seg in money.segments
+    }
 
 
 def expected_daily(scenario: Scenarioish, days: int) -> dict[str, np.ndarray]:
     """Day by day, what the funnel's theory expects: buyers, active customers, revenue.
 
-    Outside prospects arrive at their planned rates month by month (the market caps their
-    number) and buy after the funnel's mean time, with the absorbing chain's chance; buyers
-    stay active as the loyalty chain says, buy again as the repeat model says, and bring
-    referred prospects, who buy with the warm chance (every generation). Queues for sellers,
-    antagonists and noise are left out: the simulation's band is drawn around it.
+    From `theory_money.money_days`, every segment and generation of referrals together,
+    service fees included. Queues for sellers, antagonists and noise are left out: the
+    simulation's band is drawn around it.
     """
     plan = _plan(scenario)
-    s = plan.scenario
-    cold, warm = (flows.bought for flows in _cold_and_warm(plan))
-    lag = round(sum(s.stages[stage].duration.mean for stage in FUNNEL))
-    outside = _outside_per_day(plan, days)
-    shares = _daily_loyalty_shares(s, days, _lapse_per_day(plan))
-    contacts = np.zeros(days)
-    if s.referral:
-        rates = np.array([plan.contacts_per_month.get(c, 0.0) for c in LOYALTY_CLASSES])
-        contacts = shares @ rates / DAYS_PER_MONTH * s.referral.win_prob
-    buyers = _delayed(outside * cold, lag)
-    generation = buyers
-    for _generation in range(20):  # each generation of referrals, until they vanish
-        generation = _delayed(_convolved(generation, contacts) * warm, lag)
-        buyers = buyers + generation
-        if generation.sum() < 1e-6 * max(buyers.sum(), 1.0):
-            break
-    active = sum(shares[:, LOYALTY_CLASSES.index(c)] for c in ACTIVE_CLASSES)
-    cumulative = _expected_repeats_by_age(plan, np.arange(days + 1, dtype=float))
-    repeats = _convolved(buyers, np.diff(cumulative))
+    money = money_days(plan, segment_funnels(plan), days)
     return {
-        "buyers": buyers,
-        "active_customers": _convolved(buyers, active),
-        "revenue": (buyers + repeats) * s.after_sale.order_value.mean,
+        "buyers": sum(seg.buyers for seg in money.segments),
+        "active_customers": sum(seg.active for seg in money.segments),
+        "revenue": sum(seg.revenue for seg in money.segments),
     }
-
-
-def _lapse_per_day(plan: Plan) -> float:
-    """The daily chance an active customer stops buying: the mean repeat rate times drop-out."""
-    repeat, skill = plan.repeat, plan.repeat_skill
-    if repeat is None:
-        return 0.0
-    if repeat.bgnbd:
-        g = repeat.bgnbd
-        return g.r / (g.alpha / skill) / g.period_days * g.a / (g.a + g.b)
-    return repeat.simple.purchases_per_month * skill / DAYS_PER_MONTH * repeat.simple.dropout_prob
-
-
-def _daily_loyalty_shares(scenario: Scenario, days: int, lapse: float = 0.0) -> np.ndarray:
-    """`loyalty_shares` on days 0, 1, ..., stepped a day at a time (one matrix exponential).
-
-    `lapse` moves active customers to temporarily lost each day: a drop-out after a repeat.
-
-    The day's exponential is a Taylor series of the generator scaled down and squared back
-    (numpy only: scipy's import would hold up the dashboard's first chart).
-    """
-    generator = loyalty_generator(scenario)
-    lapsed = LOYALTY_CLASSES.index("temporarily_lost")
-    for klass in ACTIVE_CLASSES:
-        row = LOYALTY_CLASSES.index(klass)
-        generator[row, lapsed] += lapse
-        generator[row, row] -= lapse
-    halvings = 10
-    scaled = generator / 2**halvings
-    step, term = np.eye(len(LOYALTY_CLASSES)), np.eye(len(LOYALTY_CLASSES))
-    for k in range(1, 12):
-        term = term @ scaled / k
-        step = step + term
-    for _halving in range(halvings):
-        step = step @ step
-    shares = np.zeros((days, len(LOYALTY_CLASSES)))
-    shares[0, LOYALTY_CLASSES.index(scenario.after_sale.loyalty.start)] = 1.0
-    for day in range(1, days):
-        shares[day] = shares[day - 1] @ step
-    return shares
-
-
-def _outside_per_day(plan: Plan, days: int) -> np.ndarray:
-    """New outside prospects expected each day: planned contacts, fewer as the market fills."""
-    month = (np.arange(days) / DAYS_PER_MONTH).astype(int)
-    per_day = np.zeros(days)
-    for rates in plan.outside_per_day:  # a steady line has one month, a plan one per month
-        per_day += np.asarray(rates)[np.minimum(month, len(rates) - 1)]
-    contacts = np.concatenate([[0.0], np.cumsum(per_day)])
-    size = plan.scenario.market.size if plan.scenario.market else None
-    reached = size * -np.expm1(-contacts / size) if size else contacts
-    return np.diff(reached)
-
-
-def _delayed(series: np.ndarray, lag: int) -> np.ndarray:
-    """The series `lag` days later, cut to its length."""
-    return np.concatenate([np.zeros(min(lag, len(series))), series[: max(len(series) - lag, 0)]])
-
-
-def _convolved(events: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    """Per day, the sum over earlier days' events of the kernel at their age."""
-    return np.convolve(events, kernel)[: len(events)]
-
-
-def _expected_repeats_by_age(plan: Plan, days: np.ndarray) -> np.ndarray:
-    """Repeat purchases a buyer makes by each age in days, seller skill included."""
-    repeat, skill = plan.repeat, plan.repeat_skill
-    if repeat is None:
-        return np.zeros(len(days))
-    if repeat.bgnbd:
-        g = repeat.bgnbd
-        return np.asarray(
-            bgnbd_expected_repeats(days / g.period_days, g.r, g.alpha / skill, g.a, g.b)
-        )
-    rate = repeat.simple.purchases_per_month * skill / DAYS_PER_MONTH * days
-    p = repeat.simple.dropout_prob
-    return rate if p == 0 else -np.expm1(-rate * p) / p
 
 
 def erlang_c_decay(lam: float, mu: float, c: int, k: float) -> float:

@@ -22,9 +22,12 @@ if TYPE_CHECKING:
 
 
 def line_names(scenario: Scenario, labels: str = "en") -> dict[str, str]:
-    """Each budget line's name as people read it: a channel's own, a stage's label."""
-    stage_names = LABELS[labels]
-    return {line: stage_names.get(line, line) for line in budget_lines(scenario)}
+    """Each budget line's name as people read it: a channel's own, a stage's label.
+
+    The service ladder's `expand` line is account management.
+    """
+    names = {**LABELS[labels], "expand": _("Account management")}
+    return {line: names.get(line, line) for line in budget_lines(scenario)}
 
 
 def response_figure(

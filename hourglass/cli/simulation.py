@@ -354,8 +354,8 @@ def sweep(
 ) -> None:
     """Replicate a grid of overrides; one row per grid point and KPI, with its band."""
     from hourglass.cli import report
+    from hourglass.experiments.grid import grid
     from hourglass.experiments.results import OutputError
-    from hourglass.experiments.sweeps import grid
 
     spec = load(scenario)
     check_backend(backend, scheduler)
@@ -401,7 +401,7 @@ def sweep(
 
 def _parsed_vary(text: str) -> hourglass.experiments.Vary:
     """One --vary; one refused for a number written with a decimal comma says so."""
-    from hourglass.experiments.sweeps import parse_vary
+    from hourglass.experiments.grid import parse_vary
 
     try:
         return parse_vary(text)

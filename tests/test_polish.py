@@ -1,0 +1,61 @@
+"""Loose ends of the sellers, segments and key-accounts features: saved tables and flags."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+import hourglass
+from hourglass.cli import app
+from tests.helpers import ROOT
+
+runner = CliRunner()
+
+
+def _short(name: str, folder: Path, days: int = 120) -> Path:
+    """A shipped scenario cut to a short horizon, written into `folder`."""
+    data = yaml.safe_load((ROOT / "scenarios" / name).read_text(encoding="utf-8"))
+    data["horizon_days"] = days
+    path = folder / name
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "table"),
+    [
+        ("sales_team.yaml", "sellers"),
+        ("b2b_segments.yaml", "segments"),
+        ("key_accounts.yaml", "accounts"),
+    ],
+)
+def test_run_out_saves_sellers_segments_and_accounts(name, table, tmp_path):
+    scenario = _short(name, tmp_path)
+    out = tmp_path / "saved"
+    args = ["run", str(scenario), "--json", "--reps", "2", "--seed", "1", "--backend", "serial"]
+    result = runner.invoke(app, [*args, "--out", str(out)])
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    again = hourglass.replicate(scenario, 2, 1, "serial")
+    expected = {
+        "sellers": again.sellers.sellers,
+        "segments": again.segments,
+        "accounts": again.accounts.reset_index(),
+    }
+    assert len(expected[table]), f"{name} has {table}"
+    for saved, frame in expected.items():
+        if frame.empty:
+            assert not (out / f"{saved}.parquet").exists()
+        else:
+            pd.testing.assert_frame_equal(pd.read_parquet(out / f"{saved}.parquet"), frame)
+    if table == "sellers":
+        names = pd.read_parquet(out / "sellers.parquet")["name"]
+        assert sorted(set(names)) == sorted({s["name"] for s in doc["sellers"]})
+    if table == "accounts":
+        customers = pd.read_parquet(out / "accounts.parquet")["customers"]
+        assert customers.mean() == doc["accounts"]["customers"]

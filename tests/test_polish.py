@@ -59,3 +59,14 @@ def test_run_out_saves_sellers_segments_and_accounts(name, table, tmp_path):
     if table == "accounts":
         customers = pd.read_parquet(out / "accounts.parquet")["customers"]
         assert customers.mean() == doc["accounts"]["customers"]
+
+
+@pytest.mark.parametrize("command", [[], ["compare"], ["run"], ["sweep"]])
+def test_help_shows_no_value_placeholder_after_flags(command):
+    result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "120"})
+    assert result.exit_code == 0
+    assert "<bool>" not in result.stdout
+    flags = [line for line in result.stdout.splitlines() if "--help " in line]
+    assert flags and all("--help   " in line for line in flags), flags
+    if command == ["compare"]:
+        assert "KPI=NUMBER" in result.stdout, "placeholders of options with values stay"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import pandas as pd
@@ -13,6 +14,7 @@ from typer.testing import CliRunner
 import hourglass
 from hourglass.cli import app
 from tests.helpers import ROOT
+from tests.test_readme import README, _quoted
 
 runner = CliRunner()
 
@@ -70,3 +72,16 @@ def test_help_shows_no_value_placeholder_after_flags(command):
     assert flags and all("--help   " in line for line in flags), flags
     if command == ["compare"]:
         assert "KPI=NUMBER" in result.stdout, "placeholders of options with values stay"
+
+
+@pytest.mark.slow
+def test_compare_precision_example_prints_the_quoted_line():
+    """The README's compare --precision example prints the precision line quoted below it."""
+    example = _quoted(
+        r"^(hourglass compare .+ \\\n\s+--precision \S+)\s+#.*\n#\s+(Precision reached .+)$",
+        README,
+    )
+    command, line = example.groups()
+    result = runner.invoke(app, shlex.split(command.replace("\\\n", " "))[1:])
+    assert result.exit_code == 0, result.output
+    assert line in result.stdout.splitlines()

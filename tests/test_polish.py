@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
+from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
 import hourglass
 from hourglass.cli import app
 from tests.helpers import ROOT
+from tests.test_dashboard import DASHBOARD, script
 from tests.test_readme import README, _quoted
 
 runner = CliRunner()
@@ -85,3 +88,35 @@ def test_compare_precision_example_prints_the_quoted_line():
     result = runner.invoke(app, shlex.split(command.replace("\\\n", " "))[1:])
     assert result.exit_code == 0, result.output
     assert line in result.stdout.splitlines()
+
+
+def _open_in_russian(address: str, **state: object) -> AppTest:
+    """The dashboard in Russian on a page, with two replications unless told otherwise."""
+    at = AppTest.from_file(DASHBOARD, default_timeout=300)
+    at.query_params["lang"] = "ru"
+    at.session_state["reps"] = 2
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.switch_page(script("scenario")).run()
+    at.switch_page(script(address)).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+RUSSIAN_THOUSANDS = re.compile(r"[+-]?\d{1,3}(\u00a0\d{3})+")
+"""A whole number of a thousand or more as Russian writes it: groups split by no-break spaces."""
+
+
+def test_trainer_gap_table_writes_numbers_as_russian_does():
+    table = _open_in_russian("trainer").dataframe[0].value
+    know = table.iloc[0]
+    assert RUSSIAN_THOUSANDS.fullmatch(know["simulated"]), know["simulated"]
+    assert RUSSIAN_THOUSANDS.fullmatch(know["expected"]), know["expected"]
+    assert re.fullmatch(r"[+-]\d+,\d\u00a0%", know["gap"]), know["gap"]
+
+
+def test_marketer_next_money_question_writes_the_step_as_russian_does():
+    at = _open_in_russian("marketer")
+    headings = [h.value for h in at.subheader]
+    assert any("1\u00a0000" in h for h in headings), headings
+    assert not any("1,000" in h for h in headings), headings

@@ -120,3 +120,21 @@ def test_marketer_next_money_question_writes_the_step_as_russian_does():
     headings = [h.value for h in at.subheader]
     assert any("1\u00a0000" in h for h in headings), headings
     assert not any("1,000" in h for h in headings), headings
+
+
+def test_compare_json_gives_each_scenario_s_sellers_and_accounts_as_run_does(tmp_path):
+    base = _short("sales_team.yaml", tmp_path)
+    other = tmp_path / "accounts"
+    other.mkdir()
+    other = _short("key_accounts.yaml", other)
+    common = ["--json", "--reps", "2", "--seed", "1", "--backend", "serial"]
+    compared = runner.invoke(app, ["compare", str(base), str(other), *common])
+    assert compared.exit_code == 0, compared.stderr
+    runs = json.loads(compared.stdout)["runs"]
+    assert set(runs) == {"sales_team", "key_accounts"}
+    for name, path in (("sales_team", base), ("key_accounts", other)):
+        alone = json.loads(runner.invoke(app, ["run", str(path), *common]).stdout)
+        for key in ("sellers", "seller_roles", "accounts"):
+            assert runs[name].get(key) == alone.get(key), (name, key)
+    assert runs["sales_team"]["sellers"], "the sales team's sellers are listed"
+    assert runs["key_accounts"]["accounts"]["customers"] > 0

@@ -138,3 +138,11 @@ def test_compare_json_gives_each_scenario_s_sellers_and_accounts_as_run_does(tmp
             assert runs[name].get(key) == alone.get(key), (name, key)
     assert runs["sales_team"]["sellers"], "the sales team's sellers are listed"
     assert runs["key_accounts"]["accounts"]["customers"] > 0
+
+
+def test_business_horizon_is_written_as_russian_does():
+    at = _open_in_russian("business", **{"biz-months": 48})
+    next(b for b in at.button if b.label == "Проверить и использовать").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    headings = [h.value for h in at.subheader if h.value.startswith("Чего ожидать")]
+    assert headings and RUSSIAN_THOUSANDS.search(headings[0]), headings

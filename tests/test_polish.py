@@ -146,3 +146,14 @@ def test_business_horizon_is_written_as_russian_does():
     assert not at.exception, [e.value for e in at.exception]
     headings = [h.value for h in at.subheader if h.value.startswith("Чего ожидать")]
     assert headings and RUSSIAN_THOUSANDS.search(headings[0]), headings
+
+
+def test_budget_verdict_writes_money_and_percent_as_russian_does():
+    at = _open_in_russian("budget", chosen="marketing_budgets")
+    at.button[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    verdict = (at.success or at.warning)[0].value
+    shown = verdict.replace("\\", "")  # the page escapes Markdown's punctuation
+    # decimal comma, thousands and the percent sign apart (the page may draw the spaces plain)
+    assert re.search(r"\([+-]\d+,\d\s%;", shown), shown
+    assert re.search(r"[+-]\d{1,3}\s\d{3} в год", shown), shown

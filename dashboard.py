@@ -2,9 +2,9 @@
 
     streamlit run dashboard.py
 
-Eleven pages, each at its own address: Trainer (/trainer, where the app opens), Marketer,
-Budget, Planner, Compare, B2B deals (/deals), Network, Key accounts (/accounts), My business
-(/business), Scenario and Import data (/import).
+Twelve pages, each at its own address: Trainer (/trainer, where the app opens), Marketer,
+Budget, Planner, Compare, B2B deals (/deals), Sales team (/sales-team), Network, Key accounts
+(/accounts), My business (/business), Scenario and Import data (/import).
 The sidebar's scenario, seed, replications, language and presentation mode hold on
 every page (`?lang=ru`, `?present=1` in the address set the last two). Nothing
 here models anything: every number comes from `hourglass`, and the pages live in

@@ -102,10 +102,10 @@ def test_trainer_shows_the_hourglass_with_theory_and_switches_labels():
     bars = hourglass.data[0]
     assert list(bars.y) == ["Know", "Like", "Trust", "Try", "Buy", "Repeat", "Refer"]
     table = at.dataframe[0].value
-    assert values(bars.x)[:5] == table["simulated"].tolist()
+    assert values(bars.x)[:5] == [number(v) for v in table["simulated"]]
     # Know is fed the simulated prospects, so theory and simulation agree there exactly
     assert table.loc[0, "expected"] == table.loc[0, "simulated"]
-    assert (table["gap"].abs() < 0.1).all()
+    assert all(abs(number(gap)) < 10 for gap in table["gap"])  # percent, as written
     assert len(filling.frames) == 53  # weekly frames over a year, the last one partial
     assert values(filling.frames[-1].data[0].x) == values(bars.x)
     assert any("price: " in label for label in flows.data[0].node.label)

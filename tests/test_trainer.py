@@ -90,7 +90,7 @@ def test_the_trainer_page_in_english_draws_the_lower_half_in_people():
     hourglass = figures(at)[0]
     bars, referred = hourglass.data[0], hourglass.data[1]
     table = at.dataframe[0].value
-    assert values(bars.x)[:5] == table["simulated"].tolist()
+    assert values(bars.x)[:5] == [number(v) for v in table["simulated"]]
     assert values(referred.x)[0] == values(bars.x)[6]  # Refer: the referred prospects at Know
     assert "one scale" in hourglass.layout.legend.title.text
 

@@ -11,17 +11,18 @@ from collections.abc import Mapping
 import pandas as pd
 
 from hourglass.i18n import _
-from hourglass.kpis import MISSING
+from hourglass.kpis import MISSING, written
 
 
 def money(value: float, period: str | None = None, *, signed: bool = False) -> str:
     """An amount of money in whole units, with its period ("month" or "year") when given.
 
-    The scenario names no currency, so money is written plainly: "+88,183 per year".
+    The scenario names no currency, so money is written plainly: "+88,183 per year" (in
+    Russian "+88 183 в год").
     """
     if not math.isfinite(value):
         return MISSING
-    amount = f"{value:+,.0f}" if signed else f"{value:,.0f}"
+    amount = written(value, "{:+,.0f}" if signed else "{:,.0f}")
     if period is None:
         return amount
     per = {"month": _("{amount} per month"), "year": _("{amount} per year")}[period]

@@ -13,13 +13,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from hourglass.calibration.columns import locate_columns, table_frame
 from hourglass.calibration.dates import STAMP, Where, as_utc, parse_dates
 from hourglass.calibration.mapping import CRM_PRESETS, CrmMapping, DataError, DealColumns
 from hourglass.calibration.owners import visit_sellers
-from hourglass.calibration.reading import read_table
 from hourglass.calibration.skipped import NOT_IN_MAPPING, Skipped, set_apart
+from hourglass.calibration.transactions import Transactions as Transactions
+from hourglass.calibration.transactions import read_transactions as read_transactions
 from hourglass.calibration.unmapped import earliest, moved_on
-from hourglass.i18n import _, grouped
+from hourglass.i18n import _
 from hourglass.stages import FUNNEL
 
 
@@ -47,52 +49,9 @@ class Deals:
     """What the user should look at: rows left out for their dates."""
 
 
-@dataclass(frozen=True)
-class Transactions:
-    """A checked transaction log: customer, date (Timestamp), amount."""
-
-    rows: pd.DataFrame
-    skipped: Skipped
-    warnings: list[str] = field(default_factory=list)
-    """What the user should look at: rows left out for their dates."""
-
-
-def _frame(data: str | bytes | pd.DataFrame, name: str) -> tuple[pd.DataFrame, str]:
-    """The table as strings, from CSV text or bytes, or a DataFrame; and the encoding read."""
-    if isinstance(data, pd.DataFrame):
-        return data.astype(str).where(data.notna(), "").reset_index(drop=True), "table"
-    table = read_table(data, name)
-    return table.frame, table.encoding
-
-
-def _locate(
-    frame: pd.DataFrame, wanted: dict[str, str | None], required: set[str], name: str
-) -> dict[str, str]:
-    """Field -> the file's column, matched case-insensitively; missing required ones raise."""
-    by_key = {c.strip().casefold(): c for c in frame.columns}
-    found, missing = {}, []
-    for fld, header in wanted.items():
-        if header is None:
-            continue
-        col = by_key.get(header.strip().casefold())
-        if col is not None:
-            found[fld] = col
-        elif fld in required:
-            missing.append(f"'{header}' ({fld})")
-    if missing:
-        have = ", ".join(f"'{c}'" for c in frame.columns) or _("none")
-        raise DataError(
-            _(
-                "{file}: missing column(s) {missing}; the file has {have}. Name the columns in "
-                "a mapping file (--mapping) or with --column FIELD=HEADER."
-            ).format(file=name, missing=", ".join(missing), have=have)
-        )
-    return found
-
-
 def detect_preset(data: str | bytes | pd.DataFrame, name: str = "deals") -> str:
     """The shipped mapping whose deal, stage and entered columns the export has."""
-    frame = _frame(data, name)[0] if not isinstance(data, pd.DataFrame) else data
+    frame = table_frame(data, name)[0] if not isinstance(data, pd.DataFrame) else data
     have = {str(c).strip().casefold() for c in frame.columns}
     for name, preset in CRM_PRESETS.items():
         cols = preset.deals
@@ -243,12 +202,12 @@ def read_deals(
     Rows dated far from the rest of the file, or after `today` (default: now), are left out
     with a warning; `until` ends the calibration period.
     """
-    frame, encoding = _frame(data, name)
+    frame, encoding = table_frame(data, name)
     mapping = mapping or CRM_PRESETS[detect_preset(frame)]
     if mapping.deals.stage_columns:
         frame = _unpivot(frame, mapping.deals, name)
     wanted = mapping.deals.model_dump(exclude={"stage_columns"})
-    cols = _locate(frame, wanted, {"deal", "stage", "entered"}, name)
+    cols = locate_columns(frame, wanted, {"deal", "stage", "entered"}, name)
     skipped = Skipped(name, len(frame), encoding=encoding)
     rows = _checked_rows(frame, cols, mapping, skipped)
     unmapped = rows[rows["target"] == UNMAPPED]
@@ -409,72 +368,3 @@ def _visits(
 
 
 _STATUS = {"won": "passed", "lost": "lost", "open": "open"}
-
-
-def read_transactions(
-    data: str | bytes | pd.DataFrame,
-    mapping: CrmMapping | None = None,
-    name: str = "transactions",
-    until: pd.Timestamp | None = None,
-    today: pd.Timestamp | None = None,
-) -> Transactions:
-    """Check a transaction log: customer, date and a non-negative amount on every row.
-
-    Rows dated far from the rest of the log, or after `today` (default: now), are left out with
-    a warning; `until`, the end of the calibration period, is never cut off.
-    """
-    frame, encoding = _frame(data, name)
-    mapping = mapping or CrmMapping()
-    cols = _locate(frame, mapping.transactions.model_dump(), {"customer", "date", "amount"}, name)
-    skipped = Skipped(name, len(frame), encoding=encoding)
-    line = pd.Series(np.arange(len(frame)) + 2, index=frame.index)
-    ok = pd.Series(True, index=frame.index)
-    if not mapping.keep_duplicate_transactions:
-        dup = frame.duplicated()
-        skipped.add("", _("duplicate of an earlier row"), line[dup])
-        ok &= ~dup
-    customer = frame[cols["customer"]].str.strip()
-    empty = ok & (customer == "")
-    skipped.add(cols["customer"], _("empty"), line[empty])
-    ok &= ~empty
-    where = Where(name, cols["date"], line)
-    date = parse_dates(
-        frame[cols["date"]], mapping.transaction_date_format, mapping.dayfirst, where
-    )
-    bad = ok & date.isna()
-    skipped.add(cols["date"], _("unparseable date"), line[bad])
-    ok &= ~bad
-    amount = _amounts(frame[cols["amount"]], cols["amount"], line, ok, skipped)
-    ok &= amount.notna()
-    rows = pd.DataFrame({"line": line, "customer": customer, "date": date, "amount": amount})[ok]
-    if rows.empty:
-        raise DataError(
-            "\n".join([_("{file}: no usable rows").format(file=name), *skipped.lines()])
-        )
-    until = None if until is None else as_utc(pd.Timestamp(until))
-    rows, warnings = set_apart(
-        rows, rows["date"], rows["date"], until, today, cols["date"], skipped
-    )
-    rows = rows.drop(columns="line").reset_index(drop=True)
-    return Transactions(rows=rows, skipped=skipped, warnings=warnings)
-
-
-MAX_AMOUNT = 1e15
-"""Larger amounts are taken for errors: no single purchase is worth a quadrillion."""
-
-
-def _amounts(
-    values: pd.Series, column: str, line: pd.Series, ok: pd.Series, skipped: Skipped
-) -> pd.Series:
-    """Amounts as numbers; NaN on rows skipped for theirs (not a number, negative, too large)."""
-    amount = pd.to_numeric(values.str.strip(), errors="coerce")
-    keep = ok.copy()
-    for wrong, why in (
-        (~np.isfinite(amount), _("not a number")),
-        (amount < 0, _("negative amount")),
-        (amount > MAX_AMOUNT, _("amount above {limit}").format(limit=grouped(MAX_AMOUNT))),
-    ):
-        bad = keep & wrong
-        skipped.add(column, why, line[bad])
-        keep &= ~bad
-    return amount.where(keep)

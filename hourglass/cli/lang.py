@@ -151,6 +151,14 @@ class _Speaking:
             option.help = click_words("Show this message and exit.")
         return option
 
+    def get_params(self, ctx: typer.Context) -> list[Any]:
+        """The parameters, on/off flags without the value placeholder typer gives them."""
+        params = super().get_params(ctx)  # type: ignore[misc]
+        for param in params:
+            if getattr(param, "is_flag", False) and param.metavar is None:
+                param.metavar = ""
+        return params
+
     def format_usage(self, ctx: typer.Context, formatter: Any) -> None:
         pieces = [click_words(p) for p in self.collect_usage_pieces(ctx)]  # type: ignore[attr-defined]
         formatter.write_usage(ctx.command_path, " ".join(pieces), prefix=click_words("Usage: "))

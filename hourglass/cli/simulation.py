@@ -261,7 +261,7 @@ def compare(
             max_reps=_most_reps(specs, reps, allow_large),
         )
     if as_json:
-        dump(result.to_dict())
+        dump(_comparison_document(result))
         return
     out.print(
         _(
@@ -274,6 +274,24 @@ def compare(
         out.print(sentence, highlight=False)
     if result.precision is not None:
         out.print(_precision_line(result.precision), highlight=False)
+
+
+def _comparison_document(result: hourglass.experiments.Comparison) -> dict:
+    """The comparison as JSON, and under `runs` each scenario's sellers and key accounts.
+
+    They are written as `run --json` writes them, from the replications already run.
+    """
+    from hourglass.cli import report
+
+    doc = result.to_dict()
+    doc["runs"] = {}
+    for name, run in result.runs.items():
+        summary = report.seller_block(run)
+        accounts = hourglass.analysis.accounts_record(run.accounts)
+        if accounts is not None:
+            summary["accounts"] = accounts
+        doc["runs"][name] = summary
+    return doc
 
 
 def _parsed_precision(text: str) -> tuple[str, float]:
@@ -354,8 +372,8 @@ def sweep(
 ) -> None:
     """Replicate a grid of overrides; one row per grid point and KPI, with its band."""
     from hourglass.cli import report
+    from hourglass.experiments.grid import grid
     from hourglass.experiments.results import OutputError
-    from hourglass.experiments.sweeps import grid
 
     spec = load(scenario)
     check_backend(backend, scheduler)
@@ -401,7 +419,7 @@ def sweep(
 
 def _parsed_vary(text: str) -> hourglass.experiments.Vary:
     """One --vary; one refused for a number written with a decimal comma says so."""
-    from hourglass.experiments.sweeps import parse_vary
+    from hourglass.experiments.grid import parse_vary
 
     try:
         return parse_vary(text)

@@ -8,6 +8,7 @@ from .allocation import (
     optimize,
 )
 from .comparison import Comparison, Precision, compare, compare_runs, stop_when_precise
+from .grid import Vary, parse_vary
 from .replication import (
     BACKENDS,
     BackendError,
@@ -18,4 +19,4 @@ from .replication import (
     summarize,
 )
 from .results import jsonable, save_replications, write_text
-from .sweeps import Vary, parse_vary, sweep
+from .sweeps import sweep

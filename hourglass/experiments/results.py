@@ -17,7 +17,10 @@ import pandas as pd
 from hourglass.experiments.replication import Replications
 from hourglass.i18n import _
 
-RUN_TABLES = ("stages", "losses", "daily", "daily_bands", "kpis", "deals", "roles")
+RUN_TABLES = (
+    "stages", "losses", "daily", "daily_bands", "kpis", "deals", "roles",
+    "sellers", "segments", "accounts",
+)  # fmt: skip
 RUN_FILES = frozenset({"manifest.json", *(f"{name}.parquet" for name in RUN_TABLES)})
 """What a saved run holds: a folder of only these may be replaced."""
 
@@ -201,7 +204,8 @@ def save_replications(result: Replications, directory: Path, version: str) -> No
     """Write the replications' tables to `directory` as Parquet files, and a JSON manifest.
 
     Stages, losses, daily series and KPIs (one row per replication), the daily series' percentile
-    bands, B2B deals and roles (with a committee), and the manifest. They are written into a
+    bands, B2B deals and roles (with a committee), each seller, each segment (with segments),
+    the key accounts' summary, and the manifest. They are written into a
     temporary sibling folder renamed into place at the end, so the folder never mixes two runs;
     an earlier run there is replaced (check_output_folder decides whether it may be).
     """
@@ -235,6 +239,12 @@ def _write_run(result: Replications, directory: Path, version: str) -> None:
     }
     if result.scenario.committee is not None:
         tables |= {"deals": result.deals, "roles": result.roles}
+    if result.sellers is not None and len(result.sellers.sellers):
+        tables["sellers"] = result.sellers.sellers
+    if not result.segments.empty:
+        tables["segments"] = result.segments
+    if not result.accounts.empty:
+        tables["accounts"] = result.accounts.reset_index()
     for name, frame in tables.items():
         write_parquet(frame, directory / f"{name}.parquet")
     write_json(manifest(result, version), directory / "manifest.json")

@@ -14,7 +14,7 @@ from hourglass.app import cache, runs, state, widgets
 from hourglass.config.budgets import planned_lines
 from hourglass.experiments.next_money import DAYS_PER_YEAR
 from hourglass.i18n import _
-from hourglass.kpis import KPIS, Kind
+from hourglass.kpis import KPIS, Kind, written
 from hourglass.plots.budgets import line_names
 
 if TYPE_CHECKING:
@@ -91,12 +91,12 @@ def verdict(scenario: hg.Scenario, result: hg.experiments.Optimization) -> str:
             for i, v in enumerate((gain.mean, gain.ci_low, gain.ci_high))
         )
     else:
-        change, low, high = (f"{v:+,.0f}" for v in (gain.mean, gain.ci_low, gain.ci_high))
-        change = _("{change} over {days} days").format(change=change, days=f"{days:,.0f}")
+        change, low, high = (written(v, "{:+,.0f}") for v in (gain.mean, gain.ci_low, gain.ci_high))
+        change = _("{change} over {days} days").format(change=change, days=written(days, "{:,.0f}"))
     values = {
         "objective": kpi.label(state.choice().language),
         "change": change,
-        "pct": f"{gain.pct:+.1f}%",
+        "pct": written(gain.pct / 100, "{:+.1%}"),
         "low": low,
         "high": high,
         "reps": result.reps,
@@ -231,7 +231,7 @@ def plan_effect(scenario: hg.Scenario, edited: pd.DataFrame, names: dict[str, st
             "Expected over the run: {buyers} buyers, {profit} in profit (analytic "
             "expectation; the Planner page simulates it)."
         ).format(
-            buyers=f"{then['buyers'] - now['buyers']:+,.0f}",
+            buyers=written(then["buyers"] - now["buyers"], "{:+,.0f}"),
             profit=money((then["profit"] - now["profit"]) * per_year, "year", signed=True),
         )
     )

@@ -11,7 +11,7 @@ from hourglass.analysis.forecast import next_month_start
 from hourglass.app import state, widgets
 from hourglass.config.business import Business, PaidLine, Step
 from hourglass.i18n import _, language
-from hourglass.kpis import KPIS
+from hourglass.kpis import KPIS, written
 from hourglass.stages import FUNNEL, LABELS
 
 # Paid channels the form offers; a row without a name is left out.
@@ -222,7 +222,9 @@ def take_form() -> None:
 
 def expectation(scenario: hg.Scenario, language: str) -> None:
     """What theory expects of the scenario at once, and its YAML to download."""
-    st.subheader(_("What to expect over {days:,.0f} days").format(days=scenario.horizon_days))
+    st.subheader(
+        _("What to expect over {days} days").format(days=written(scenario.horizon_days, "{:,.0f}"))
+    )
     expected = hg.theory.expected_outcome(scenario)
     for column, name in zip(st.columns(len(EXPECTED)), EXPECTED, strict=True):
         value = expected[name]

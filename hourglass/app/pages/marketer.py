@@ -10,7 +10,7 @@ from hourglass.app import runs, state, widgets
 from hourglass.config.sections import MAX_SELLERS
 from hourglass.experiments import next_money
 from hourglass.i18n import _, ngettext
-from hourglass.kpis import KPIS, PROFIT_FIRST
+from hourglass.kpis import KPIS, PROFIT_FIRST, written
 from hourglass.plots.budgets import line_names
 
 
@@ -69,7 +69,9 @@ def next_money_answer(choice: state.Choice) -> None:
     """
     scenario = choice.scenario
     st.subheader(
-        _("Where does my next {step} a month do most?").format(step=f"{next_money.STEP:,.0f}")
+        _("Where does my next {step} a month do most?").format(
+            step=written(next_money.STEP, "{:,.0f}")
+        )
     )
     if not hg.config.budget_lines(scenario):
         st.info(_("This scenario has no budget lines: give a paid channel or a stage a budget."))
@@ -90,7 +92,9 @@ def next_money_answer(choice: state.Choice) -> None:
     )
     st.caption(
         _("Marginal ROI, the expected profit of one more unit of money, by line: {lines}.").format(
-            lines=", ".join(f"{names[line]} {roi:+.2f}" for line, roi in ranking.items())
+            lines=", ".join(
+                f"{names[line]} {written(roi, '{:+.2f}')}" for line, roi in ranking.items()
+            )
         )
     )
     loaded = runs.run(scenario, choice.reps, choice.seed)
@@ -107,10 +111,10 @@ def sentence(found: next_money.NextMoney, names: dict[str, str]) -> str:
     """The answer in words: the line, buyers and profit per year, with intervals if simulated."""
     buyers = found.buyers
     count = ngettext("{n} buyer", "{n} buyers", round(abs(buyers.mean))).format(
-        n=f"{buyers.mean:+,.0f}"
+        n=written(buyers.mean, "{:+,.0f}")
     )
     values = {
-        "step": f"{found.step:,.0f}",
+        "step": written(found.step, "{:,.0f}"),
         "line": names[found.line],
         "buyers": count,
         "profit": money(found.profit_per_year.mean, "year", signed=True),
@@ -125,8 +129,8 @@ def sentence(found: next_money.NextMoney, names: dict[str, str]) -> str:
         "profit {profit} ({profit_low} to {profit_high}), on common random numbers."
     ).format(
         **values,
-        low=f"{buyers.low:+,.0f}",
-        high=f"{buyers.high:+,.0f}",
+        low=written(buyers.low, "{:+,.0f}"),
+        high=written(buyers.high, "{:+,.0f}"),
         profit_low=money(found.profit_per_year.low, signed=True),
         profit_high=money(found.profit_per_year.high, signed=True),
     )
@@ -147,9 +151,12 @@ def segments_section(result: hg.experiments.Replications, language: str) -> None
         "ltv_cac": "LTV:CAC",
     }
     shown = table[list(names)].rename(columns=names)
-    formats = {names[c]: "{:,.0f}" for c in names if c not in ("name", "ltv_cac")}
+    formats = {
+        names[c]: (lambda v: written(v, "{:,.0f}")) for c in names if c not in ("name", "ltv_cac")
+    }
     # a static table wraps its headings, so none is cut off however many columns there are
-    st.table(shown.style.format({**formats, "LTV:CAC": "{:.1f}"}).hide(axis="index"))
+    ratio = {"LTV:CAC": lambda v: written(v, "{:.1f}")}
+    st.table(shown.style.format({**formats, **ratio}).hide(axis="index"))
     st.caption(
         _(
             "Means over the replications. CAC counts each segment's share of the spend on "

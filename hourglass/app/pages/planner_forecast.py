@@ -20,6 +20,7 @@ from hourglass.app import runs, state, widgets
 from hourglass.config.work import TooMuchWork, estimate_work
 from hourglass.forecasting import MAX_MONTHS, Forecast, ForecastError, forecast
 from hourglass.i18n import _
+from hourglass.kpis import written
 from hourglass.plots.forecast import month_label
 from hourglass.plots.style import LOWER, PALETTE, UPPER, transparent
 
@@ -299,13 +300,18 @@ def forecast_chart(table: pd.DataFrame, labels: list[str]) -> go.Figure:
     return fig
 
 
+def whole(value: float) -> str:
+    """A count or an amount in whole units, as the reader's language writes it."""
+    return written(value, "{:,.0f}")
+
+
 def readable(table: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
     """The table as read: each measure's mean with its p5-p95, the actual beside it."""
     out = pd.DataFrame({_("Month"): labels})
     actual = _("{measure}, actual")
     for measure, name in measure_names().items():
         out[name] = [
-            f"{m:,.0f} ({low:,.0f}\N{EN DASH}{high:,.0f})"
+            f"{whole(m)} ({whole(low)}\N{EN DASH}{whole(high)})"
             for m, low, high in zip(
                 table[f"{measure}_mean"],
                 table[f"{measure}_p5"],
@@ -314,7 +320,7 @@ def readable(table: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
             )
         ]
         out[actual.format(measure=name)] = [
-            "" if pd.isna(v) else f"{v:,.0f}" for v in table[f"{measure}_actual"]
+            "" if pd.isna(v) else whole(v) for v in table[f"{measure}_actual"]
         ]
     return out
 
@@ -323,8 +329,8 @@ def numbers(table: pd.DataFrame) -> pd.DataFrame:
     """The table as numbers, its headers in the reader's language."""
     out = pd.DataFrame({_("Month"): table["month"]})
     for measure, name in measure_names().items():
-        for stat, written in {"mean": _("mean"), "p5": "p5", "p50": "p50", "p95": "p95"}.items():
-            out[f"{name} {written}"] = table[f"{measure}_{stat}"]
+        for stat, heading in {"mean": _("mean"), "p5": "p5", "p50": "p50", "p95": "p95"}.items():
+            out[f"{name} {heading}"] = table[f"{measure}_{stat}"]
         out[_("{measure}, actual").format(measure=name)] = table[f"{measure}_actual"]
     return out
 

@@ -214,17 +214,23 @@ def gap_columns() -> dict:
     """The theory gap table's columns, named in the reader's language."""
     return {
         "stage": st.column_config.TextColumn(_("stage")),
-        "simulated": st.column_config.NumberColumn(_("simulated"), format="localized"),
-        "expected": st.column_config.NumberColumn(_("expected"), format="localized"),
-        "gap": st.column_config.NumberColumn(_("gap"), format="percent"),
+        "simulated": st.column_config.TextColumn(_("simulated")),
+        "expected": st.column_config.TextColumn(_("expected")),
+        "gap": st.column_config.TextColumn(_("gap")),
     }
 
 
 def gap_table(stages: pd.DataFrame, expected: dict[str, float], labels: str) -> pd.DataFrame:
-    """The theory gap table to read: stages by their labels, expectations in whole people."""
+    """The theory gap table to read: stages by their labels, numbers as the reader writes them.
+
+    The numbers are written here, not by the browser, so they follow the reader's language.
+    """
     table = hg.analysis.theory_gap(stages, expected)
     return table.assign(
-        stage=table["stage"].map(LABELS[labels]), expected=table["expected"].round()
+        stage=table["stage"].map(LABELS[labels]),
+        simulated=[written(v, "{:,.0f}") for v in table["simulated"]],
+        expected=[written(round(v), "{:,.0f}") for v in table["expected"]],
+        gap=[written(v, "{:+.1%}") for v in table["gap"]],
     )
 
 

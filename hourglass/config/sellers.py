@@ -39,7 +39,7 @@ from hourglass.i18n import _
 from hourglass.stages import DAYS_PER_MONTH, SellerStageName
 
 if TYPE_CHECKING:
-    from hourglass.config.sections import Sales
+    from hourglass.config.sales import Sales
 
 MAX_SELLERS = 100_000
 """The largest sales team a scenario may have."""

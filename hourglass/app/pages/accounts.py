@@ -10,6 +10,7 @@ import streamlit as st
 import hourglass as hg
 from hourglass.app import cache, runs, state, widgets
 from hourglass.i18n import _, ngettext
+from hourglass.kpis import written
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -65,7 +66,9 @@ def headline(customers: pd.DataFrame, summary: dict[str, float]) -> str:
     """The answer first: the top fifth's share of the profit, and what key clients lose."""
     top = summary["top20_share"]
     first = (
-        _("The top 20% of customers earn {share:.0%} of the profit").format(share=top)
+        _("The top 20% of customers earn {share} of the profit").format(
+            share=written(top, "{:.0%}")
+        )
         if not math.isnan(top)  # NaN when the customers' total profit is not positive
         else _("The customers together make no profit")
     )
@@ -76,7 +79,7 @@ def headline(customers: pd.DataFrame, summary: dict[str, float]) -> str:
             "{n} key client loses {money} after cost to serve",
             "{n} key clients lose {money} after cost to serve",
             len(losing),
-        ).format(n=len(losing), money=f"{-losing['profit'].sum():,.0f}")
+        ).format(n=len(losing), money=written(-losing["profit"].sum(), "{:,.0f}"))
     else:
         second = _("no key client loses money after cost to serve")
     return f"{first}; {second}."

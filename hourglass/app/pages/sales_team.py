@@ -14,6 +14,7 @@ import hourglass as hg
 from hourglass.analysis.sellers import Standout, role_name, seller_name
 from hourglass.app import runs, state, widgets
 from hourglass.i18n import _
+from hourglass.kpis import written
 from hourglass.stages import FUNNEL, LABELS
 
 if TYPE_CHECKING:
@@ -84,13 +85,13 @@ def answer(kpis: dict, best: Standout | None, labels: str) -> str:
     """The page's headline: the team short of time, or the best closer against the rest."""
     busy = kpis["seller_utilization"]
     if busy >= SHORT_OF_TIME or best is None:
-        return _(
-            "Sellers are busy {busy:.0%} of the time; leads lost waiting: {lost:,.0f} per run"
-        ).format(busy=busy, lost=kpis["lost_waiting"])
+        return _("Sellers are busy {busy} of the time; leads lost waiting: {lost} per run").format(
+            busy=written(busy, "{:.0%}"), lost=written(kpis["lost_waiting"], "{:,.0f}")
+        )
     points = {
-        "gap": f"{100 * best.gap:+.1f}",
-        "low": f"{100 * best.low:+.1f}",
-        "high": f"{100 * best.high:+.1f}",
+        "gap": written(100 * best.gap, "{:+.1f}"),
+        "low": written(100 * best.low, "{:+.1f}"),
+        "high": written(100 * best.high, "{:+.1f}"),
     }
     stage = LABELS[labels][best.stage]
     name = seller_name(best.name)

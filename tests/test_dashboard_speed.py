@@ -18,7 +18,14 @@ from tests.test_planner import DATED, START
 
 @pytest.fixture
 def simulations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The names of the scenarios the dashboard simulates from now on, one per simulation."""
+    """The names of the scenarios the dashboard simulates from now on, one per simulation.
+
+    The results other tests left in this process's store are cleared first, so each test
+    counts its own simulations whatever ran before it.
+    """
+    store, lock = cache.result_store()
+    with lock:
+        store.clear()
     names: list[str] = []
     collect = replication.collect
 

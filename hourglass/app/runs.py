@@ -227,8 +227,9 @@ def _millions(events: float) -> str:
     return _("{n} million").format(n=grouped(events / 1e6, 1))
 
 
-Partial = Callable[[hg.experiments.Replications], None]
-"""Told the replications finished so far, each time one more finishes but the last."""
+Partial = Callable[["hg.experiments.Replications"], None]
+"""Told the replications finished so far, each time one more finishes but the last (named as
+a string, so that loading the page does not load the experiments and pandas)."""
 
 
 def run(

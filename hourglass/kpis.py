@@ -197,7 +197,7 @@ _KPIS = (
     Kpi("cac", "CAC", "Стоимость привлечения (CAC)", Kind.MONEY, "{:,.2f}", Better.DOWN, "money"),
     Kpi("ltv", "LTV", "Ценность клиента (LTV)", Kind.MONEY, "{:,.2f}", unit="money"),
     # LTV over CAC: how many times a buyer's margin pays back what winning them cost
-    Kpi("ltv_cac", "LTV:CAC", "LTV:CAC", Kind.RATE, "{:,.2f}"),
+    Kpi("ltv_cac", "LTV:CAC", "Отношение LTV:CAC", Kind.RATE, "{:,.2f}"),
     # margin on revenue less costs, over costs: a rate that reaches -100% and has no top
     Kpi("roi", "ROI", "ROI", Kind.SHARE, "{:+.1%}", bounds=(-1.0, math.inf)),
     Kpi(

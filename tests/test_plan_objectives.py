@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from hourglass import Run, load_scenario, simulate
+from hourglass import Run, Scenario, load_scenario, optimize, replicate, simulate
 from hourglass.analysis import kpis
 from hourglass.analysis.stages import first_purchases
-
+from hourglass.experiments.risk import best_candidate, objective_score, percentile_change
 from hourglass.kpis import KPIS
 from hourglass.log import PASSED, EventLog
 from hourglass.stages import DAYS_PER_MONTH, LOYALTY_CLASSES
-from tests.helpers import make_scenario
+from tests.helpers import exits_2_saying, make_scenario, run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 NAN = math.nan
@@ -95,3 +96,69 @@ def test_labels():
     assert KPIS["ltv_ads"].label() == "LTV (ads)"
     assert KPIS["ltv_cac_ads"].label() == "LTV:CAC (ads)"
     assert KPIS["ltv_cac_ads"].unit == "" and KPIS["ltv_ads"].unit == "money"
+
+
+def test_p10_objective_picks_the_safe_line_and_the_mean_the_risky_one():
+    """Risky: 310 on average but -200 in 3 of 20 replications; safe: 250 every time."""
+    outcomes = {"risky": np.array([-200.0] * 3 + [400.0] * 17), "safe": np.full(20, 250.0)}
+    assert objective_score(outcomes["risky"], "profit") == pytest.approx(310.0)
+    assert objective_score(outcomes["risky"], "profit_p10") == pytest.approx(-200.0)
+    assert objective_score(outcomes["safe"], "profit_p10") == pytest.approx(250.0)
+    assert best_candidate(outcomes, "profit") == "risky"
+    assert best_candidate(outcomes, "profit_p10") == "safe"
+
+
+def test_a_percentile_change_has_its_paired_interval():
+    """Every replication 50 higher: the 10th percentile is 50 higher, and surely so."""
+    before = np.arange(20.0) * 10.0
+    delta, low, high, pct = percentile_change(before, before + 50.0, 10.0, seed=1)
+    assert (delta, low, high) == (pytest.approx(50.0),) * 3
+    assert pct == pytest.approx(100.0 * 50.0 / 19.0)
+
+
+def _two_lines() -> Scenario:
+    paid = {
+        line: {
+            "budget_per_month": money,
+            "response": {"hill": {"max_effect": 40.0, "half_saturation": 3000.0}},
+        }
+        for line, money in (("a", 4000.0), ("b", 1000.0))
+    }
+    return make_scenario(channels={"paid": paid}, horizon_days=30.0, market={"size": 5000})
+
+
+def test_optimize_p10_confirms_on_other_replications_and_names_its_objective():
+    """The kept allocation is one of the candidates; its gain is that of the 10th percentile."""
+    scenario = _two_lines()
+    result = optimize(scenario, 5000.0, "profit_p10", reps=4, seed=3, backend="serial")
+    assert result.objective == "profit_p10"
+    assert result.objective_label() == "the 10th percentile of profit across replications"
+    assert sum(result.optimal.values()) == pytest.approx(5000.0)
+    now, best = (
+        replicate(spec, 4, 3, backend="serial").kpis["profit"].to_numpy()
+        for spec in (scenario, result.scenario)
+    )
+    delta = np.percentile(best, 10) - np.percentile(now, 10)
+    assert result.gain.mean == pytest.approx(delta)
+    assert result.gain.ci_low <= result.gain.mean <= result.gain.ci_high
+    assert "chosen by simulation among" in result.notes[-1]
+
+
+def test_optimize_cli_says_it_maximised_the_p10(tmp_path):
+    path = tmp_path / "two.yaml"
+    path.write_text(_two_lines().to_yaml())
+    args = ["optimize", str(path), "--budget", "5000", "--reps", "3", "--backend", "serial"]
+    shown = run_cli([*args, "--objective", "profit_p10"])
+    assert shown.returncode == 0, shown.stderr
+    assert "10th percentile of profit across replications" in " ".join(shown.stdout.split())
+    said = run_cli([*args, "--objective", "profit_p10", "--json"])
+    assert json.loads(said.stdout)["objective"] == "profit_p10"
+
+
+def test_an_unknown_objective_lists_the_risk_aware_one(tmp_path):
+    path = tmp_path / "two.yaml"
+    path.write_text(_two_lines().to_yaml())
+    exits_2_saying(
+        ["optimize", str(path), "--budget", "5000", "--objective", "p10"],
+        "--objective p10: use one of buyers, revenue, profit, customers, profit_p10",
+    )

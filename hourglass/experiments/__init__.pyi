@@ -4,6 +4,7 @@ from .allocation import (
     Optimization,
     OptimizeError,
     marginal_roi,
+    objective_label,
     optimize,
 )
 from .comparison import Comparison, Precision, compare, compare_runs, stop_when_precise

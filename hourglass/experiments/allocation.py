@@ -62,6 +62,13 @@ OBJECTIVE_KPIS: dict[str, str] = {
 """Each objective and the KPI that measures it."""
 
 
+def objective_label(objective: str, language: str = "en") -> str:
+    """An objective as `language` names it: its KPI, or a percentile of it."""
+    if objective in RISK_AWARE:
+        return risk_label(objective)
+    return KPIS[OBJECTIVE_KPIS[objective]].label(language)
+
+
 @dataclass(frozen=True)
 class Constraints:
     """Lines kept as they are, and bounds on the others' money per month."""
@@ -106,9 +113,7 @@ class Optimization:
 
     def objective_label(self) -> str:
         """The objective as the reader's language names it: its KPI, or a percentile of it."""
-        if self.objective in RISK_AWARE:
-            return risk_label(self.objective)
-        return KPIS[OBJECTIVE_KPIS[self.objective]].label(get_language())
+        return objective_label(self.objective, get_language())
 
     def verdict(self) -> str:
         """One plain sentence on the gain."""

@@ -196,6 +196,8 @@ _KPIS = (
     ),
     Kpi("cac", "CAC", "Стоимость привлечения (CAC)", Kind.MONEY, "{:,.2f}", Better.DOWN, "money"),
     Kpi("ltv", "LTV", "Ценность клиента (LTV)", Kind.MONEY, "{:,.2f}", unit="money"),
+    # LTV over CAC: how many times a buyer's margin pays back what winning them cost
+    Kpi("ltv_cac", "LTV:CAC", "Отношение LTV:CAC", Kind.RATE, "{:,.2f}"),
     # margin on revenue less costs, over costs: a rate that reaches -100% and has no top
     Kpi("roi", "ROI", "ROI", Kind.SHARE, "{:+.1%}", bounds=(-1.0, math.inf)),
     Kpi(
@@ -253,12 +255,15 @@ _KPIS = (
     ),
 )
 
-_PER_CHANNEL = {"cac_": "cac"}
-"""KPIs given per channel (cac_ads ...): the prefix and the KPI each one follows."""
+_PER_CHANNEL = {"cac_": "cac", "ltv_cac_": "ltv_cac", "ltv_": "ltv"}
+"""KPIs given per channel (cac_ads ...): the prefix and the KPI each one follows.
+
+The first prefix that matches wins, so `ltv_cac_` comes before `ltv_`.
+"""
 
 
 class Registry:
-    """The KPIs by name; per-channel KPIs (`cac_<channel>`) follow their family."""
+    """The KPIs by name; per-channel KPIs (`cac_<channel>`, `ltv_<channel>`) follow their family."""
 
     def __init__(self, kpis: tuple[Kpi, ...]) -> None:
         self._kpis = {k.name: k for k in kpis}

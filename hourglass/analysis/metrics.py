@@ -48,6 +48,7 @@ def kpis(run: Run) -> dict[str, float]:
         revenue += ladder_money(run, start)
         customer_revenue += ladder_money(run, start, ids)
     margin = s.after_sale.margin
+    ltv = _ratio(margin * customer_revenue, n_buyers)
 
     daily = daily_table(run).iloc[math.floor(start) :]
     cost = float(daily["cost"].sum())
@@ -63,7 +64,8 @@ def kpis(run: Run) -> dict[str, float]:
         "revenue": revenue,
         "cost": cost,
         "cac": _ratio(cost, n_buyers),
-        "ltv": _ratio(margin * customer_revenue, n_buyers),
+        "ltv": ltv,
+        "ltv_cac": _ratio(ltv, _ratio(cost, n_buyers)),
         "roi": _ratio(profit, cost),
         "profit": profit,
         "payback_days": _payback_days(daily, margin, start),
@@ -71,7 +73,7 @@ def kpis(run: Run) -> dict[str, float]:
         "k_factor": _k_factor(run, buyers),
         "referral_contacts": int((log.contacts["time"] >= start).sum()),
         **_seller_kpis(run),
-        **_cac_by_channel(run, ids),
+        **_by_channel(run, ids),
     }
 
 
@@ -84,8 +86,38 @@ def _payback_days(daily: pd.DataFrame, margin: float, start: float) -> float:
     return float(daily.index[paid_back[0]] + 1 - start)
 
 
+def _by_channel(run: Run, buyer_ids: np.ndarray) -> dict[str, float]:
+    """Per channel: CAC, LTV and LTV:CAC of the buyers it brought (referred ones: referral)."""
+    cac = _cac_by_channel(run, buyer_ids)
+    ltv = _ltv_by_channel(run, buyer_ids)
+    out = {}
+    for channel in run.log.channels:
+        out[f"cac_{channel}"] = cac[channel]
+        out[f"ltv_{channel}"] = ltv[channel]
+        out[f"ltv_cac_{channel}"] = _ratio(ltv[channel], cac[channel])
+    return out
+
+
+def _ltv_by_channel(run: Run, buyer_ids: np.ndarray) -> dict[str, float]:
+    """Per channel: margin on its buyers' revenue over its buyers, as the total LTV counts it.
+
+    The buyer-weighted mean of the channels' LTVs is the total LTV.
+    """
+    log, margin = run.log, run.scenario.after_sale.margin
+    came_by = log.prospects["channel"][buyer_ids]
+    purchases = log.purchases
+    out = {}
+    for code, channel in enumerate(log.channels):
+        ids = buyer_ids[came_by == code]
+        revenue = float(purchases["value"][np.isin(purchases["customer"], ids)].sum())
+        if log.level_moves is not None:
+            revenue += ladder_money(run, log.warmup_days, ids)
+        out[channel] = _ratio(margin * revenue, len(ids))
+    return out
+
+
 def _cac_by_channel(run: Run, buyer_ids: np.ndarray) -> dict[str, float]:
-    """Per channel (cac_<channel>): its own spend in the window over the buyers it brought."""
+    """Per channel: its own spend in the window over the buyers it brought."""
     s, log = run.scenario, run.log
     came_by = log.prospects["channel"][buyer_ids]
     start, end = _window(run)
@@ -103,7 +135,7 @@ def _cac_by_channel(run: Run, buyer_ids: np.ndarray) -> dict[str, float]:
             spend = bonus * won
         else:
             spend = 0.0
-        out[f"cac_{channel}"] = _ratio(spend, won)
+        out[channel] = _ratio(spend, won)
     return out
 
 

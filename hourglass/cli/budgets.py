@@ -40,7 +40,13 @@ def optimize(
         ),
     ],
     objective: Annotated[
-        str, typer.Option(help=_("What to maximise: buyers, revenue, profit or customers."))
+        str,
+        typer.Option(
+            help=_(
+                "What to maximise: buyers, revenue, profit, customers, or profit_p10 (the "
+                "profit nearly certain: its 10th percentile across replications)."
+            )
+        ),
     ] = "profit",
     lock: Annotated[
         list[str] | None, typer.Option(help=_("A line to keep as it is (repeatable)."))

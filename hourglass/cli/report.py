@@ -365,14 +365,9 @@ def print_sweep(name: str, reps: int, paths: list[str], frame: pd.DataFrame) -> 
 
 def print_allocation(name: str, result: hourglass.experiments.Optimization) -> None:
     """The money per line now and at the optimum, the notes and the verdict."""
-    objective = (
-        KPIS[result.objective].label(get_language())
-        if result.objective in KPIS
-        else (result.objective)
-    )
     grid = table(
         _("{name}: money per month by line, to maximise {objective}").format(
-            name=name, objective=objective
+            name=name, objective=result.objective_label()
         ),
         (_("line"),),
         (_("current"), _("optimal"), _("change")),

@@ -3,11 +3,12 @@ from .allocation import (
     Constraints,
     Optimization,
     OptimizeError,
-    line_curves,
     marginal_roi,
+    objective_label,
     optimize,
 )
 from .comparison import Comparison, Precision, compare, compare_runs, stop_when_precise
+from .curves import line_curves
 from .grid import Vary, parse_vary
 from .replication import (
     BACKENDS,

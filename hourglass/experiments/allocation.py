@@ -6,6 +6,11 @@ horizon, within per-line bounds and with some lines locked. The search runs on
 `theory.expected_outcome`; the chosen allocation is then simulated against the current one
 on common random numbers, and the gain is reported with its 95% confidence interval. A gain
 whose interval includes zero is not confirmed, and says so.
+
+The risk-aware objective (`profit_p10`) has no closed form: a few allocations (the mean's
+optimum, an even split, each line at its most) are simulated on one block of replications,
+the one with the highest 10th percentile of profit is kept, and its gain is confirmed on
+another block, so that the choice does not flatter the gain.
 """
 
 from __future__ import annotations
@@ -16,13 +21,11 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
-import pandas as pd
 from scipy import optimize as scipy_optimize
 
 from hourglass.config.arguments import as_scenario, whole_number
 from hourglass.config.budgets import (
     budget_lines,
-    lever_budgets,
     line_path,
     planned_lines,
     with_budgets,
@@ -30,20 +33,40 @@ from hourglass.config.budgets import (
 from hourglass.config.plan import compile_plan
 from hourglass.config.scenario import Scenario, ScenarioError
 from hourglass.experiments.comparison import compare_runs
-from hourglass.experiments.replication import Backend, Executor, Progress, replicate
-from hourglass.i18n import _, grouped
+from hourglass.experiments.replication import (
+    Backend,
+    Executor,
+    Progress,
+    Replications,
+    replicate,
+)
+from hourglass.experiments.risk import (
+    RISK_AWARE,
+    best_candidate,
+    percentile_change,
+    risk_label,
+)
+from hourglass.i18n import _, get_language, grouped
 from hourglass.kpis import KPIS, Better
-from hourglass.stages import DAYS_PER_MONTH, FUNNEL
+from hourglass.stages import DAYS_PER_MONTH
 from hourglass.theory import expected_outcome
 
-Objective = Literal["buyers", "revenue", "profit", "customers"]
+Objective = Literal["buyers", "revenue", "profit", "customers", "profit_p10"]
 OBJECTIVE_KPIS: dict[str, str] = {
     "buyers": "buyers",
     "revenue": "revenue",
     "profit": "profit",
     "customers": "customers_end",
+    "profit_p10": "profit",
 }
 """Each objective and the KPI that measures it."""
+
+
+def objective_label(objective: str, language: str = "en") -> str:
+    """An objective as `language` names it: its KPI, or a percentile of it."""
+    if objective in RISK_AWARE:
+        return risk_label(objective)
+    return KPIS[OBJECTIVE_KPIS[objective]].label(language)
 
 
 @dataclass(frozen=True)
@@ -57,7 +80,10 @@ class Constraints:
 
 @dataclass(frozen=True)
 class Gain:
-    """The simulated change of the objective, optimal against current, with its 95% CI."""
+    """The simulated change of the objective, optimal against current, with its 95% CI.
+
+    For a risk-aware objective, `mean` is the change of the percentile, not of the mean.
+    """
 
     mean: float
     ci_low: float
@@ -84,6 +110,10 @@ class Optimization:
     reps: int
     seed: int
     notes: list[str]
+
+    def objective_label(self) -> str:
+        """The objective as the reader's language names it: its KPI, or a percentile of it."""
+        return objective_label(self.objective, get_language())
 
     def verdict(self) -> str:
         """One plain sentence on the gain."""
@@ -167,22 +197,30 @@ def optimize(
     seed = scenario.seed if seed is None else whole_number(seed, "seed")
     constraints = constraints or Constraints()
     current = budget_lines(scenario)
-    optimal, notes = allocate(scenario, total_budget, objective, constraints)
-    best = with_budgets(scenario, optimal)
-    if guard is not None:
-        guard(best)
+
+    def simulate(specs: dict[str, Scenario], block_seed: int) -> dict[str, Replications]:
+        """Replications of each spec on `block_seed`, ticking one progress bar over them all."""
+        for spec in specs.values():
+            if guard is not None and spec is not scenario:
+                guard(spec)
+        runs, total = {}, len(specs) * reps
+        for i, (name, spec) in enumerate(specs.items()):
+            tick = (lambda d, _t, i=i: progress(i * reps + d, total)) if progress else None
+            runs[name] = replicate(
+                spec, reps, block_seed, backend, progress=tick, executor=executor
+            )
+        return runs
+
     kpi = OBJECTIVE_KPIS[objective]
-    runs = {}
-    for i, (name, spec) in enumerate((("current", scenario), ("optimal", best))):
-        tick = (lambda d, _t, i=i: progress(i * reps + d, 2 * reps)) if progress else None
-        runs[name] = replicate(spec, reps, seed, backend, progress=tick, executor=executor)
-    row = compare_runs(runs).table.set_index("kpi").loc[kpi]
-    gain = Gain(
-        mean=float(row["delta"]),
-        ci_low=float(row["ci_low"]),
-        ci_high=float(row["ci_high"]),
-        pct=float(row["delta_pct"]),
-    )
+    if objective in RISK_AWARE:
+        optimal, notes = _least_risky(
+            scenario, total_budget, objective, constraints, simulate, seed
+        )
+    else:
+        optimal, notes = allocate(scenario, total_budget, objective, constraints)
+    best = with_budgets(scenario, optimal)
+    runs = simulate({"current": scenario, "optimal": best}, seed)
+    gain = _gain(runs["current"], runs["optimal"], kpi, objective, seed)
     return Optimization(
         objective=objective,
         budget=total_budget,
@@ -200,6 +238,74 @@ def optimize(
         seed=seed,
         notes=notes,
     )
+
+
+def _least_risky(
+    scenario: Scenario,
+    total_budget: float,
+    objective: str,
+    constraints: Constraints,
+    simulate: Callable[[dict[str, Scenario], int], dict[str, Replications]],
+    seed: int,
+) -> tuple[dict[str, float], list[str]]:
+    """The candidate allocation a risk-aware objective scores highest on simulation."""
+    candidates, notes = _risk_candidates(scenario, total_budget, constraints)
+    # chosen on replications apart from those that confirm, so the choice does not
+    # flatter the gain
+    tried = simulate({k: with_budgets(scenario, v) for k, v in candidates.items()}, seed + 1)
+    kpi = OBJECTIVE_KPIS[objective]
+    outcomes = {k: run.kpis[kpi].to_numpy(dtype=float) for k, run in tried.items()}
+    notes.append(
+        _(
+            "chosen by simulation among {count} allocations (the optimum of mean profit, "
+            "an even split, each free line at its most) on {reps} other replications"
+        ).format(count=len(candidates), reps=next(iter(tried.values())).reps)
+    )
+    return candidates[best_candidate(outcomes, objective)], notes
+
+
+def _gain(
+    current: Replications, optimal: Replications, kpi: str, objective: str, seed: int
+) -> Gain:
+    """The objective's change, optimal against current on paired replications, with its CI."""
+    if objective in RISK_AWARE:
+        before, after = (r.kpis[kpi].to_numpy(dtype=float) for r in (current, optimal))
+        return Gain(*percentile_change(before, after, RISK_AWARE[objective], seed))
+    row = compare_runs({"current": current, "optimal": optimal}).table.set_index("kpi").loc[kpi]
+    return Gain(
+        mean=float(row["delta"]),
+        ci_low=float(row["ci_low"]),
+        ci_high=float(row["ci_high"]),
+        pct=float(row["delta_pct"]),
+    )
+
+
+def _risk_candidates(
+    scenario: Scenario, total_budget: float, constraints: Constraints
+) -> tuple[dict[str, dict[str, float]], list[str]]:
+    """Allocations a risk-aware objective chooses among, and notes on the search.
+
+    The optimum of mean profit, an even split of the free lines' money and each free line at
+    its most, all within the bounds; the same allocation is tried once.
+    """
+    optimal, notes = allocate(scenario, total_budget, "profit", constraints)
+    planned = planned_lines(scenario)
+    free = [k for k in optimal if k not in constraints.locked and k not in planned]
+    candidates = {"mean": optimal}
+    if not free:
+        return candidates, notes
+    spend = sum(optimal[k] for k in free)
+    low = np.array([constraints.minimum.get(k, 0.0) for k in free])
+    high = np.array([min(constraints.maximum.get(k, spend), spend) for k in free])
+    shapes = {"even": np.full(len(free), spend / len(free))}
+    shapes.update({k: spend * np.eye(len(free))[i] for i, k in enumerate(free)})
+    for name, shape in shapes.items():
+        amounts = dict(zip(free, _feasible(shape, low, high, spend).tolist(), strict=True))
+        if not any(
+            np.allclose([c[k] for k in free], list(amounts.values())) for c in candidates.values()
+        ):
+            candidates[name] = {**optimal, **amounts}
+    return candidates, notes
 
 
 def allocate(
@@ -364,48 +470,3 @@ def _feasible(x: np.ndarray, low: np.ndarray, high: np.ndarray, spend: float) ->
         step = np.minimum(room[movable], abs(gap) / movable.sum())
         x[movable] += np.sign(gap) * step
     return x
-
-
-def line_curves(
-    scenario: Scenario, points: int = 60, reach: Mapping[str, float] | None = None
-) -> pd.DataFrame:
-    """Each line's response: money per month against its steady effect (tidy, with units).
-
-    Columns: line, money, effect, unit, current (True on the line's current amount). The
-    curves run past `reach` (line -> money), e.g. an optimal allocation to be marked on them.
-    """
-    rows = []
-    for line, amount in budget_lines(scenario).items():
-        effect, unit = _effect_of(scenario, line)
-        top = max(2.5 * amount, _half_saturation(scenario, line) * 3.0, 1.0)
-        top = max(top, 1.1 * (reach or {}).get(line, 0.0))
-        for money in sorted([*np.linspace(0.0, top, points), amount]):
-            rows.append((line, money, effect(money), unit, money == amount))
-    return pd.DataFrame(rows, columns=["line", "money", "effect", "unit", "current"])
-
-
-def _effect_of(scenario: Scenario, line: str) -> tuple[Callable[[float], float], str]:
-    """A line's steady effect as a function of its money per month, and the effect's unit."""
-    if line in scenario.channels.paid:
-        return scenario.channels.paid[line].reach, "prospects per day"
-    budget = lever_budgets(scenario)[line]
-    unit = "lift in pass probability" if line in FUNNEL else "relative lift"
-    return budget.steady_effect, unit
-
-
-def _half_saturation(scenario: Scenario, line: str) -> float:
-    """Where a line's curve bends (the Hill half-saturation, or the linear cap's money)."""
-    if line in scenario.channels.paid:
-        spec = scenario.channels.paid[line]
-        response, decay = spec.response, spec.adstock
-    else:
-        budget = lever_budgets(scenario)[line]
-        response, decay = budget.response, budget.adstock
-    if response is None:
-        return 0.0
-    if response.hill:
-        bend = response.hill.half_saturation
-    else:
-        linear = response.linear
-        bend = linear.cap / linear.per_unit if linear.per_unit else 0.0
-    return bend * (1.0 - decay)

@@ -136,7 +136,7 @@ def optimisation(choice: state.Choice, lines: dict[str, float], names: dict[str,
             _("Maximise"),
             objectives,
             index=objectives.index("profit"),
-            format_func=lambda o: KPIS[hg.experiments.OBJECTIVE_KPIS[o]].label(choice.language),
+            format_func=lambda o: hg.experiments.objective_label(o, choice.language),
             key="objective",
         )
         locked = right.multiselect(

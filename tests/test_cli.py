@@ -125,6 +125,7 @@ def test_out_saves_parquet_tables_and_manifest(tmp_path):
     result = runner.invoke(app, ["run", str(SMALL), "--reps", "2", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == [
+        "accounts.parquet",
         "daily.parquet",
         "daily_bands.parquet",
         "kpis.parquet",
@@ -217,7 +218,7 @@ def test_compare_reports_paired_deltas(as_json):
         ), lines
         return
     doc = json.loads(result.stdout)
-    assert set(doc) == {"baseline", "reps", "seed", "scenarios"}
+    assert set(doc) == {"baseline", "reps", "seed", "scenarios", "runs"}
     buyers = doc["scenarios"]["no_referrals"]["kpis"]["buyers"]
     assert set(buyers) == {
         "mean",

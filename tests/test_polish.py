@@ -157,3 +157,16 @@ def test_budget_verdict_writes_money_and_percent_as_russian_does():
     # decimal comma, thousands and the percent sign apart (the page may draw the spaces plain)
     assert re.search(r"\([+-]\d+,\d\s%;", shown), shown
     assert re.search(r"[+-]\d{1,3}\s\d{3} в год", shown), shown
+
+
+def test_a_russian_reader_sees_chart_numbers_written_the_russian_way():
+    """Axis, hover and bar numbers take Russian separators; the cached figure is left alone."""
+    import plotly.graph_objects as go
+
+    from hourglass.app.widgets import in_language
+
+    fig = go.Figure(go.Bar(x=["a"], y=[1234.5]))
+    russian = in_language(fig, "ru")
+    assert russian.layout.separators == ",\u00a0"
+    assert fig.layout.separators is None
+    assert in_language(fig, "en") is fig

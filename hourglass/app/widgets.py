@@ -67,6 +67,7 @@ def chart(fig: go.Figure, name: str, band: str | None = None) -> None:
     figure's band means when `band` says it; on a projector the figure is drawn large.
     """
     choice = state.choice()
+    fig = in_language(fig, choice.language)
     shown = hg.plots.for_projector(fig) if choice.presenting else fig
     st.plotly_chart(shown, width="stretch", key=f"chart-{name}")
     footer = _("{scenario} · seed {seed} · {reps} replications").format(
@@ -81,6 +82,20 @@ def chart(fig: go.Figure, name: str, band: str | None = None) -> None:
         on_click="ignore",
         icon=":material/download:",
     )
+
+
+RUSSIAN_SEPARATORS = ",\u00a0"
+"""Plotly's decimal and thousands separators as Russian writes numbers (1 234,5)."""
+
+
+def in_language(fig: go.Figure, language: str) -> go.Figure:
+    """The figure with its axis, hover and bar numbers written as `language` writes them.
+
+    A copy: figures may come from a cache shared by readers of both languages.
+    """
+    if language != "ru":
+        return fig
+    return type(fig)(fig).update_layout(separators=RUSSIAN_SEPARATORS)
 
 
 def png_of(fig: go.Figure, footer: str) -> Callable[[], bytes]:

@@ -230,9 +230,9 @@ def _print_accounts(result: hourglass.experiments.Replications) -> None:
                 "Whale curve: the top 20% of customers earn {top} of the profit; the curve "
                 "peaks at {peak} with {at} of the customers."
             ).format(
-                top=f"{whale['top20_share']:.0%}",
-                peak=f"{whale['peak_share']:.0%}",
-                at=f"{whale['peak_at']:.0%}",
+                top=written(whale["top20_share"], "{:.0%}"),
+                peak=written(whale["peak_share"], "{:.0%}"),
+                at=written(whale["peak_at"], "{:.0%}"),
             ),
             highlight=False,
         )

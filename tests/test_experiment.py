@@ -211,9 +211,12 @@ def test_identical_scenarios_show_no_difference():
     base = _small()
     twin = base.with_overrides({"name": "twin"})
     result = compare([base, twin], reps=4, seed=1, backend="serial")
-    assert (result.table["delta"] == 0).all()
+    delta, defined = result.table["delta"], result.table["base"].notna()
+    assert (delta[defined] == 0).all() and delta[~defined].isna().all()  # free channels' LTV:CAC
     assert not result.table["clear"].any() and result.table["improvement"].isna().all()
-    assert all("no clear difference" in s for s in result.sentences())
+    said = result.sentences()
+    assert [("cannot be compared" in s) for s in said] == (~defined).tolist()
+    assert all("no clear difference" in s for s, ok in zip(said, defined, strict=True) if ok)
 
 
 def test_vary_specs_parse():

@@ -20,7 +20,7 @@ class SalesSetup:
         sales = self.s.sales
         self.went_cold = FIRST_REASON + self.reasons.index(WENT_COLD)
         self.disqualified = FIRST_REASON + self.reasons.index(DISQUALIFIED)
-        self.team_of: list[Team | RoutedTeam | None] = [None] * (len(FUNNEL) + 1)
+        self.team_of: list[Team | RoutedTeam | StaffedTeam | None] = [None] * (len(FUNNEL) + 1)
         self.qual_share = [0.0] * len(FUNNEL)
         self.qual_duration = self.qual_durations = self.patience = self.decay = None
         self.skill_of: list[list[float]] | None = None
@@ -30,7 +30,7 @@ class SalesSetup:
         self.seller_capacity: tuple[int, ...] = ()
         self.seller_days: tuple[float, ...] = ()
         self.seller_spans: tuple[tuple[float, float], ...] = ()
-        self.follow_team: Team | RoutedTeam | None = None
+        self.follow_team: Team | RoutedTeam | StaffedTeam | None = None
         if sales is None:
             return
         self.patience = sales.patience.sampler() if sales.patience else None
@@ -66,7 +66,7 @@ class SalesSetup:
 
     def _role_team(
         self, role: SalesRole, people: list[Person] | None, first: int, routing: str
-    ) -> Team | RoutedTeam:
+    ) -> Team | RoutedTeam | StaffedTeam:
         """A role's seats: a heap where first-free routing suffices, else each seller's."""
         if people is not None:
             return StaffedTeam(

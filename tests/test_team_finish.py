@@ -7,7 +7,13 @@ import math
 import numpy as np
 import pytest
 
+from hourglass import Scenario, analysis, simulate
+from hourglass.analysis.sellers import seller_records
+from hourglass.config.budgets import spend_per_day
+from hourglass.config.sellers import filled_share
 from hourglass.sim.team import Person, RoutedTeam, StaffedTeam
+from hourglass.stages import DAYS_PER_MONTH, FUNNEL
+from tests.helpers import make_scenario
 
 
 def _always_there(n: int) -> list[Person]:
@@ -40,3 +46,104 @@ def test_a_staffed_role_routed_first_free_ignores_skill() -> None:
     """First-free routing in a team whose people change gives the lead to the first free."""
     team = StaffedTeam(_always_there(2), 1, 0, "first_free", [[0.5] * 6, [2.0] * 6], [])
     assert team.seat(1.0, 3) == (1.0, 0)
+
+
+REPEAT = len(FUNNEL)  # a follow-up is a visit to Repeat
+
+
+def _follow_ups(role: dict, horizon: float, duration: float, **follow_up) -> Scenario:
+    """Instant purchases of Poisson arrivals at 20 a day, each followed up 5 days later."""
+    return make_scenario(
+        channels={"organic": {"prospects_per_day": 20.0}},
+        horizon_days=horizon,
+        sales={
+            "follow_up": {
+                "after_days": 5,
+                "role": "account_manager",
+                "duration": {"fixed": {"days": duration}},
+                "repeat_prob": 0.3,
+                **follow_up,
+            },
+            "roles": {"account_manager": {"stages": ["measure"], **role}},
+        },
+    )
+
+
+def test_missed_follow_ups_are_counted_and_the_repeat_bar_shows_the_share_done() -> None:
+    """Owed = done + missed; Repeat's conversion is done over done and missed (ended ones)."""
+    scenario = _follow_ups({"headcount": 2, "leads_per_seller": 1}, 60.0, 0.2)
+    run = simulate(scenario, seed=2)
+    p, v = run.log.purchases, run.log.visits
+    owed = int(((p["kind"] == 0) & (p["time"] + 5.0 < 60.0)).sum())
+    done = int((v["stage"] == REPEAT).sum())
+    missed = run.log.follow_ups_missed
+    assert len(missed) == 2 and min(missed) > 0
+    assert done + sum(missed) == owed
+    report = analysis.seller_report(run)
+    table = report.sellers.set_index("name")
+    assert table["follow_ups_missed"].tolist() == list(missed)
+    roles = analysis.sales_roles(report)
+    assert roles.loc[0, "follow_ups_missed"] == sum(missed)
+    team = analysis.stage_conversion(report, by="team").set_index("stage")
+    passed = int(((v["stage"] == REPEAT) & np.isfinite(v["exit"])).sum())  # the rest: inside
+    assert team.loc["repeat", "conversion"] == pytest.approx(passed / (passed + sum(missed)))
+    assert team.loc["repeat", "conversion"] < 0.9
+    first = seller_records(report, 1)[0]
+    assert first["follow_ups_missed"] == missed[0]
+    assert first["by_stage"]["repeat"]["missed"] == missed[0]
+
+
+def test_a_ramping_account_manager_works_follow_ups_at_the_ramps_pace() -> None:
+    """A hire in month 0 at a quarter of full speed takes 4 x 0.1 days a follow-up."""
+    role = {"headcount": 1, "hiring": [{"month": 0, "add": 1}], "ramp": [0.25]}
+    run = simulate(_follow_ups(role, 30.0, 0.1), seed=3)
+    v = run.log.visits
+    worked = (v["stage"] == REPEAT) & np.isfinite(v["exit"])
+    took = v["exit"] - v["enter"] - v["wait"]
+    for seller, days in ((0, 0.1), (1, 0.4)):
+        mine = worked & (v["seller"] == seller)
+        assert mine.sum() > 20
+        assert np.allclose(took[mine], days)
+
+
+DAY_31 = math.ceil(DAYS_PER_MONTH)  # month 1's first whole day
+
+
+def test_spend_per_day_pays_the_hiring_plan_month_by_month() -> None:
+    """Two SDRs at 3000 a month, a third from month 1: 6000, then 9000 a month."""
+    sdr = {
+        "headcount": 2,
+        "stages": ["design"],
+        "cost_per_month": 3000.0,
+        "hiring": [{"month": 1, "add": 1}],
+    }
+    scenario = make_scenario(sales={"roles": {"sdr": sdr}})
+    spend = spend_per_day(scenario, 100)
+    assert spend[:DAY_31] == pytest.approx(6000.0 / DAYS_PER_MONTH, rel=1e-12)
+    assert spend[DAY_31:] == pytest.approx(9000.0 / DAYS_PER_MONTH, rel=1e-12)
+
+
+def test_spend_per_day_pays_the_sellers_expected_to_stay() -> None:
+    """Leaving at 0.5 a year, replaced after the run: each day pays e^(-a t) over the day."""
+    ae = {
+        "headcount": 3,
+        "stages": ["define"],
+        "cost_per_month": 6000.0,
+        "attrition_per_year": 0.5,
+        "replacement_days": 1000.0,
+    }
+    scenario = make_scenario(sales={"roles": {"ae": ae}})
+    a = 0.5 / 365.25
+    day = np.arange(100)
+    staying = (np.exp(-a * day) - np.exp(-a * (day + 1))) / a
+    expected = 3 * 6000.0 / DAYS_PER_MONTH * staying
+    assert spend_per_day(scenario, 100) == pytest.approx(expected, rel=1e-6)
+    assert expected[99] / expected[0] == pytest.approx(0.873, abs=1e-3)
+
+
+def test_replaced_sellers_fill_their_seat_for_the_long_run_share() -> None:
+    """With replacement after r days the seat is filled (1/a) / (1/a + r) of the time."""
+    a, r = 4.0 / 365.25, 30.0
+    share = filled_share(a, r, 1000)
+    assert share[0] == pytest.approx((1 - math.exp(-a)) / a, rel=1e-6)
+    assert share[-1] == pytest.approx(1 / (1 + a * r), rel=1e-3)

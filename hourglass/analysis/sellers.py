@@ -31,6 +31,7 @@ SUMMED = (
     "wait_days",
     "cycles",
     "cycle_days",
+    "follow_ups_missed",
 )
 """The seller table's columns that add up over sellers (to a role's, to the team's)."""
 
@@ -43,6 +44,7 @@ REPORTED = (
     "utilization",
     "mean_wait_days",
     "mean_cycle_days",
+    "follow_ups_missed",
 )
 """A seller's headline numbers, the ones `run --json` bands over replications."""
 
@@ -70,7 +72,8 @@ class SellerReport:
     """One row per seller: who (`seller`, `name`, `role`) and the SUMMED columns, with
     `utilization`, `mean_wait_days` and `mean_cycle_days` derived from them."""
     stages: pd.DataFrame
-    """One row per seller and stage the seller worked: visits, passed, lost, inside."""
+    """One row per seller and stage the seller worked: visits, passed, lost, inside, and at
+    Repeat the follow-ups `missed` (routed to the seller, worked by no one)."""
     losses: pd.DataFrame
     """Losses while a seller worked the lead: seller, stage, reason, lost."""
     cold: pd.DataFrame
@@ -90,7 +93,9 @@ def seller_report(run: Run) -> SellerReport:
     - mean wait: over the seller's visits, the time the lead waited before work began (a stage
       the same seller goes on working costs no wait);
     - cycle: per lead, from entering the seller's first visit to leaving the last, over leads
-      whose visits with the seller have all ended.
+      whose visits with the seller have all ended;
+    - follow-ups missed: those due in the window that no one worked within their patience,
+      put down to the seller each was routed to (the first whose place came free).
     """
     log = run.log
     start, end = log.warmup_days, log.horizon_days
@@ -121,6 +126,7 @@ def seller_report(run: Run) -> SellerReport:
             "wait_days": np.bincount(who, weights=v["wait"][counted], minlength=n),
             "cycles": cycles,
             "cycle_days": cycle_days,
+            "follow_ups_missed": np.asarray(log.follow_ups_missed or [0] * n, dtype=np.int64),
         }
     )
     return SellerReport(
@@ -199,7 +205,10 @@ def _busy_days(log: EventLog, served: np.ndarray, n: int) -> np.ndarray:
 
 
 def _stage_rows(log: EventLog, counted: np.ndarray) -> pd.DataFrame:
-    """Per seller and stage they worked: visits, passed, lost, still inside."""
+    """Per seller and stage they worked: visits, passed, lost, still inside, missed.
+
+    Missed follow-ups are the seller's at Repeat, the stage a follow-up visits.
+    """
     v = log.visits
     stages = len(HOURGLASS)  # follow-ups are visits to Repeat
     cell = v["seller"][counted].astype(np.int64) * stages + v["stage"][counted]
@@ -210,8 +219,12 @@ def _stage_rows(log: EventLog, counted: np.ndarray) -> pd.DataFrame:
         "passed": np.bincount(cell[outcome == PASSED], minlength=size),
         "lost": np.bincount(cell[outcome >= FIRST_REASON], minlength=size),
         "inside": np.bincount(cell[outcome == INSIDE], minlength=size),
+        "missed": np.zeros(size, dtype=np.int64),
     }
-    worked = np.flatnonzero(counts["visits"])
+    if log.follow_ups_missed:
+        repeat = np.arange(len(log.sellers)) * stages + HOURGLASS.index("repeat")
+        counts["missed"][repeat] = log.follow_ups_missed
+    worked = np.flatnonzero(counts["visits"] + counts["missed"])
     return pd.DataFrame(
         {
             "seller": worked // stages,
@@ -277,7 +290,8 @@ def sales_roles(report: SellerReport, reps: int = 1) -> pd.DataFrame:
 def stage_conversion(report: SellerReport, by: str = "seller") -> pd.DataFrame:
     """Conversion per seller, role or the whole team (`by`) and stage, with 95% Wilson intervals.
 
-    Conversion is passed / (passed + lost) over the visits worked, pooled over replications.
+    Conversion is passed / (passed + lost + missed) over the visits worked and the follow-ups
+    missed, pooled over replications: at Repeat, the share of follow-ups owed that were done.
     Rows come in the team's order, then in the stages' order.
     """
     who = {"seller": ["seller", "name", "role"], "role": ["role"], "team": []}[by]
@@ -291,10 +305,10 @@ def stage_conversion(report: SellerReport, by: str = "seller") -> pd.DataFrame:
         rank=rows["stage"].map(rank),
     )
     keys = ["order", *who, "rank", "stage"]
-    pooled = rows.groupby(keys)[["visits", "passed", "lost", "inside"]].sum().reset_index()
-    intervals = [
-        wilson(int(p), int(p + x)) for p, x in zip(pooled["passed"], pooled["lost"], strict=True)
-    ]
+    counted = ["visits", "passed", "lost", "inside", "missed"]
+    pooled = rows.groupby(keys)[counted].sum().reset_index()
+    decided = pooled["passed"] + pooled["lost"] + pooled["missed"]
+    intervals = [wilson(int(p), int(d)) for p, d in zip(pooled["passed"], decided, strict=True)]
     return pooled.drop(columns=["order", "rank"]).assign(
         conversion=[e.value for e in intervals],
         low=[e.low for e in intervals],
@@ -333,6 +347,7 @@ def seller_records(report: SellerReport, reps: int) -> list[dict]:
         record["by_stage"] = {
             row.stage: {
                 **{k: getattr(row, k) / reps for k in ("visits", "passed", "lost", "inside")},
+                **({"missed": row.missed / reps} if row.stage == "repeat" else {}),
                 **{k: getattr(row, k) for k in ("conversion", "low", "high")},
                 "lost_by_reason": dict(losses[seller][row.stage].items())
                 if (seller, row.stage) in losses.index.droplevel("reason")
@@ -357,7 +372,7 @@ def role_records(report: SellerReport, reps: int) -> list[dict]:
     """Each role as a record, means per run: its sellers' sums, utilisation, waits."""
     shown = ["role", "sellers", "leads", "visits", "won", "lost", "revenue", "utilization"]
     table = sales_roles(report, reps)
-    return table[[*shown, "mean_wait_days", "lost_waiting"]].to_dict("records")
+    return table[[*shown, "mean_wait_days", "lost_waiting", "follow_ups_missed"]].to_dict("records")
 
 
 @dataclass(frozen=True)

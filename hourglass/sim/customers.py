@@ -72,6 +72,7 @@ class Customers:
         sales = self.s.sales
         follow_up = sales.follow_up if sales else None
         self.follow_after = follow_up.after_days if follow_up else math.inf
+        self.follow_ups_missed = [0] * len(self.sellers)
         if follow_up is None:
             return
         rng = np.random.default_rng(child(self.seq, FOLLOW_UP_STREAM))
@@ -164,15 +165,20 @@ class Customers:
         """A follow-up comes due now: a free seller of the role works it, or it does not happen.
 
         It is logged as a visit to Repeat with the seller; a worked one ends in a repeat
-        purchase with the follow-up's probability.
+        purchase with the follow-up's probability. One not worked within its patience is
+        counted as missed by the seller it was routed to (whose place came free too late),
+        if it came due in the measurement window. A new hire works it at their ramp's pace.
         """
         pid, order_value = event.value
         now, team = self.env.now, self.follow_team
         start, seller = team.seat(now, REPEAT_STAGE)
         waits = self.follow_patience() if self.follow_patience else 0.0
         if start > now + waits or start >= self.horizon:
+            if now + waits < self.horizon and now >= self.s.warmup_days:
+                self.follow_ups_missed[seller] += 1
             return
-        done = start + self.follow_duration()
+        pace = team.pace(seller, start) if team.ramped else 1.0
+        done = start + self.follow_duration() / pace
         team.take(start, done, seller)
         if done >= self.horizon:
             self.visits.add_row(pid, REPEAT_STAGE, now, math.nan, start - now, INSIDE, seller)

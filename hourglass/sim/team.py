@@ -10,11 +10,9 @@ from itertools import count
 
 import numpy as np
 
-from hourglass.config.sellers import VACATION_BLOCK_DAYS, SalesRole
+from hourglass.config.sellers import DAYS_PER_YEAR, VACATION_BLOCK_DAYS, SalesRole
 from hourglass.sim.streams import LEAVING_STREAM, VACATION_STREAM, child
 from hourglass.stages import DAYS_PER_MONTH
-
-DAYS_PER_YEAR = 365.25
 
 
 class Lead:

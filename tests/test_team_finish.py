@@ -5,12 +5,20 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from hourglass import Scenario, analysis, simulate
-from hourglass.analysis.sellers import seller_records
+from hourglass.analysis.sellers import (
+    SellerReport,
+    role_records,
+    seller_records,
+    stacked,
+    standout,
+)
 from hourglass.config.budgets import spend_per_day
 from hourglass.config.sellers import filled_share
+from hourglass.kpis import KPIS, Better
 from hourglass.sim.team import Person, RoutedTeam, StaffedTeam
 from hourglass.stages import DAYS_PER_MONTH, FUNNEL
 from tests.helpers import make_scenario
@@ -147,3 +155,61 @@ def test_replaced_sellers_fill_their_seat_for_the_long_run_share() -> None:
     share = filled_share(a, r, 1000)
     assert share[0] == pytest.approx((1 - math.exp(-a)) / a, rel=1e-6)
     assert share[-1] == pytest.approx(1 / (1 + a * r), rel=1e-3)
+
+
+def _wilson(hits: int, n: int, z: float) -> tuple[float, float]:
+    p = hits / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
+
+
+def test_the_best_closers_interval_is_bonferronis_for_the_best_of_three() -> None:
+    """Ann 58 of 100, Ben 50, Cy 40 at Buy: Wilson intervals at 1 - 0.05/3, combined."""
+    sellers = pd.DataFrame({"seller": [0, 1, 2], "name": ["Ann", "Ben", "Cy"], "role": "ae"})
+    stages = pd.DataFrame(
+        {
+            "seller": [0, 1, 2],
+            "stage": "buy",
+            "visits": 100,
+            "passed": [58, 50, 40],
+            "lost": [42, 50, 60],
+            "inside": 0,
+            "missed": 0,
+        }
+    )
+    empty = pd.DataFrame()
+    best = standout(SellerReport(sellers, stages, empty, empty), "buy")
+    z = 2.3939797998185104  # the normal quantile at 1 - 0.05 / 3 / 2
+    ann, rest = _wilson(58, 100, z), _wilson(90, 200, z)
+    assert (best.name, best.gap) == ("Ann", pytest.approx(0.13))
+    assert best.low == pytest.approx(0.13 - math.hypot(0.58 - ann[0], rest[1] - 0.45))
+    assert best.high == pytest.approx(0.13 + math.hypot(ann[1] - 0.58, 0.45 - rest[0]))
+    assert best.low < 0  # at 95% for one seller alone it would seem sure: above 0
+    one = _wilson(58, 100, 1.959964), _wilson(90, 200, 1.959964)
+    assert 0.13 - math.hypot(0.58 - one[0][0], one[1][1] - 0.45) > 0
+
+
+def test_roles_over_replications_carry_bands() -> None:
+    """Each role's numbers over 3 runs: the mean, p5 and p95 of the runs' own."""
+    scenario = _follow_ups({"headcount": 2, "leads_per_seller": 1}, 40.0, 0.2)
+    reports = [(rep, analysis.seller_report(simulate(scenario, seed=rep))) for rep in range(3)]
+    roles = role_records(stacked(reports), 3)
+    missed = [float(r.sellers["follow_ups_missed"].sum()) for _, r in reports]
+    band = roles[0]["follow_ups_missed"]
+    assert band["mean"] == pytest.approx(np.mean(missed))
+    assert (band["p5"], band["p95"]) == pytest.approx(tuple(np.percentile(missed, [5, 95])))
+    busy = [float(r.sellers["busy_days"].sum() / r.sellers["seat_days"].sum()) for _, r in reports]
+    assert roles[0]["utilization"]["mean"] == pytest.approx(np.mean(busy))
+
+
+def test_follow_ups_missed_is_a_kpi_of_the_run() -> None:
+    """The registry names it; a run's KPIs count it as the log does."""
+    run = simulate(_follow_ups({"headcount": 1, "leads_per_seller": 1}, 40.0, 0.5), seed=1)
+    assert analysis.kpis(run)["follow_ups_missed"] == sum(run.log.follow_ups_missed) > 0
+    kpi = KPIS["follow_ups_missed"]
+    assert (kpi.label("en"), kpi.better, kpi.unit) == (
+        "Follow-ups missed",
+        Better.DOWN,
+        "follow-ups",
+    )

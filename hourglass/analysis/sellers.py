@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from hourglass.analysis.intervals import wilson
 from hourglass.i18n import _
@@ -369,10 +370,31 @@ def _band(values: np.ndarray) -> dict[str, float]:
 
 
 def role_records(report: SellerReport, reps: int) -> list[dict]:
-    """Each role as a record, means per run: its sellers' sums, utilisation, waits."""
+    """Each role as a record: its sellers' sums, utilisation, waits and what it lost.
+
+    What it lost: leads lost waiting and follow-ups missed. Over replications each number is
+    its mean, p5 and p95 across them.
+    """
     shown = ["role", "sellers", "leads", "visits", "won", "lost", "revenue", "utilization"]
-    table = sales_roles(report, reps)
-    return table[[*shown, "mean_wait_days", "lost_waiting", "follow_ups_missed"]].to_dict("records")
+    columns = [*shown, "mean_wait_days", "lost_waiting", "follow_ups_missed"]
+    records = sales_roles(report, reps)[columns].to_dict("records")
+    if reps == 1:
+        return records
+    by_rep = _roles_by_rep(report)
+    for record in records:
+        runs = by_rep[by_rep["role"] == record["role"]]
+        for column in columns[2:]:
+            record[column] = _band(runs[column].to_numpy(float))
+    return records
+
+
+def _roles_by_rep(report: SellerReport) -> pd.DataFrame:
+    """Per replication and role: its sellers' sums, ratios and leads lost waiting."""
+    keys = ["rep", "role"]
+    sums = report.sellers.groupby(keys)[list(SUMMED)].sum()
+    cold = report.cold.groupby(keys)["lost_waiting"].sum() if len(report.cold) else None
+    sums["lost_waiting"] = 0 if cold is None else cold.reindex(sums.index, fill_value=0)
+    return with_ratios(sums.reset_index())
 
 
 @dataclass(frozen=True)
@@ -385,21 +407,35 @@ class Standout:
     """The seller's conversion minus the rest of the team's (a share: 0.12 is 12 points)."""
     low: float
     high: float
-    """The gap's 95% interval (Newcombe's hybrid score interval, from Wilson intervals)."""
+    """The gap's interval (Newcombe's hybrid score interval, from Wilson intervals), at 95%
+    for the best of all N sellers together (Bonferroni: each at 1 - 0.05/N)."""
 
 
 def standout(report: SellerReport, stage: str) -> Standout | None:
     """The seller with the highest conversion at `stage`, against the others pooled.
 
-    None if fewer than two sellers decided leads there.
+    None if fewer than two sellers decided leads there. The best of N sellers looks better
+    than they are by chance alone, so the gap's interval is Bonferroni's: both Wilson
+    intervals, and so the gap's, at 1 - 0.05/N instead of 95%.
     """
-    rows = stage_conversion(report).query("stage == @stage and passed + lost > 0")
+    rows = stage_conversion(report).query("stage == @stage and passed + lost + missed > 0")
     if len(rows) < 2:
         return None
+    confidence = 1.0 - 0.05 / len(rows)
+    decided = rows["passed"] + rows["lost"] + rows["missed"]
     best = rows.loc[rows["conversion"].idxmax()]
-    rest = rows.drop(index=best.name)
-    other = wilson(int(rest["passed"].sum()), int(rest["passed"].sum() + rest["lost"].sum()))
-    gap = best["conversion"] - other.value
-    below = np.hypot(best["conversion"] - best["low"], other.high - other.value)
-    above = np.hypot(best["high"] - best["conversion"], other.value - other.low)
+    mine_low, mine_high = _wilson_at(int(best["passed"]), int(decided[best.name]), confidence)
+    passed = int(rows["passed"].drop(index=best.name).sum())
+    others = int(decided.drop(index=best.name).sum())
+    theirs = passed / others
+    low, high = _wilson_at(passed, others, confidence)
+    gap = best["conversion"] - theirs
+    below = np.hypot(best["conversion"] - mine_low, high - theirs)
+    above = np.hypot(mine_high - best["conversion"], theirs - low)
     return Standout(str(best["name"]), stage, float(gap), float(gap - below), float(gap + above))
+
+
+def _wilson_at(hits: int, n: int, confidence: float) -> tuple[float, float]:
+    """The Wilson score interval of `hits` in `n` at `confidence`."""
+    interval = stats.binomtest(hits, n).proportion_ci(confidence, method="wilson")
+    return float(interval.low), float(interval.high)

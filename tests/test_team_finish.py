@@ -19,6 +19,7 @@ from hourglass.analysis.sellers import (
 from hourglass.config.budgets import spend_per_day
 from hourglass.config.sellers import filled_share
 from hourglass.kpis import KPIS, Better
+from hourglass.log import PASSED
 from hourglass.sim.team import Person, RoutedTeam, StaffedTeam
 from hourglass.stages import DAYS_PER_MONTH, FUNNEL
 from tests.helpers import make_scenario
@@ -213,3 +214,112 @@ def test_follow_ups_missed_is_a_kpi_of_the_run() -> None:
         Better.DOWN,
         "follow-ups",
     )
+
+
+REFER = len(FUNNEL) + 1  # a referral talk worked by a seller is a visit to Refer
+
+
+def _talks(role: dict, win_prob: float = 0.5, horizon: float = 120.0) -> Scenario:
+    """Buyers at 20 a day who each talk 3 times a month, the talks worked by account managers."""
+    return make_scenario(
+        channels={"organic": {"prospects_per_day": 20.0}},
+        horizon_days=horizon,
+        market={"size": 1_000_000},
+        referral={
+            "contacts_per_month": {"one_time": 3.0},
+            "win_prob": win_prob,
+            "delay": {"fixed": {"days": 1.0}},
+        },
+        sales={
+            "engage": {"role": "am", "duration": {"fixed": {"days": 0.5}}},
+            "roles": {"am": {"stages": ["engage"], **role}},
+        },
+    )
+
+
+def test_engage_talks_hold_an_account_manager() -> None:
+    """One manager with one place: talks never overlap, and only the talks worked are made."""
+    alone = simulate(_talks({"headcount": 1}), seed=4)
+    v, contacts = alone.log.visits, alone.log.contacts
+    talks = v["stage"] == REFER
+    start = v["enter"][talks] + v["wait"][talks]
+    order = np.argsort(start)
+    ends = np.where(np.isnan(v["exit"][talks]), np.inf, v["exit"][talks])[order]
+    assert np.all(start[order][1:] >= ends[:-1])  # one place: one talk at a time
+    assert np.allclose(ends[:-1] - start[order][:-1], 0.5)
+    assert len(contacts["time"]) == talks.sum() > 100
+    assert np.array_equal(np.sort(contacts["time"]), np.sort(start))
+    ample = simulate(_talks({"headcount": 50, "leads_per_seller": 10}), seed=4)
+    worked = ample.log.visits["stage"] == REFER
+    assert np.all(ample.log.visits["wait"][worked] == 0.0)
+    assert len(ample.log.contacts["time"]) == worked.sum() > 1.5 * talks.sum()
+
+
+def test_a_roles_engage_skill_scales_each_talks_chance() -> None:
+    """Skill 0.5 on a win chance of 0.6: three talks in ten win someone over."""
+    run = simulate(
+        _talks({"headcount": 50, "leads_per_seller": 10, "skill": {"engage": 0.5}}, 0.6), seed=2
+    )
+    won = run.log.contacts["won"]
+    se = math.sqrt(0.3 * 0.7 / len(won))
+    assert len(won) > 3000
+    assert abs(won.mean() - 0.3) < 4 * se, (won.mean(), se)
+
+
+def test_a_roles_measure_skill_scales_each_follow_ups_chance() -> None:
+    """Repeat chance 0.3: the role's skill 2 makes it 0.6, Ann's own 3 makes hers 0.9.
+
+    The old multiplier under `sales.skill` is still taken: it acts on customers' own repeat
+    buying, which these customers have none of.
+    """
+    role = {
+        "headcount": 2,
+        "leads_per_seller": 50,
+        "skill": {"measure": 2.0},
+        "sellers": [{"name": "Ann", "skill": {"measure": 3.0}}],
+    }
+    scenario = _follow_ups(role, 200.0, 0.1)
+    scenario = scenario.with_overrides(
+        {"sales.skill": {"measure": 1.5}, "sales.routing": "round_robin"}
+    )
+    run = simulate(scenario, seed=6)
+    p, v = run.log.purchases, run.log.visits
+    repeats = p["time"][p["kind"] != 0]
+    for seller, chance in ((0, 0.9), (1, 0.6)):
+        worked = (v["stage"] == REPEAT) & (v["seller"] == seller) & np.isfinite(v["exit"])
+        share = np.isin(v["exit"][worked], repeats).mean()
+        se = math.sqrt(chance * (1 - chance) / worked.sum())
+        assert worked.sum() > 300
+        assert abs(share - chance) < 4 * se, (seller, share, chance, se)
+
+
+def test_sellers_of_different_skill_pass_leads_at_base_times_skill() -> None:
+    """Skills 0.5, 1.0 and 1.5 at Try (pass 0.6) on one round-robin stream: 0.3, 0.6, 0.9.
+
+    About 27,000 leads each, so the standard error at 0.6 is 0.003 and a 2% bias (0.012)
+    is four of them.
+    """
+    stages = {name: {"pass_prob": 1.0, "duration": {"fixed": {"days": 0.0}}} for name in FUNNEL}
+    stages["try"]["pass_prob"] = 0.6
+    ae = {
+        "headcount": 3,
+        "stages": ["define"],
+        "sellers": [
+            {"name": "Slow", "skill": {"define": 0.5}},
+            {"name": "Even", "skill": {"define": 1.0}},
+            {"name": "Sharp", "skill": {"define": 1.5}},
+        ],
+    }
+    scenario = make_scenario(
+        channels={"organic": {"prospects_per_day": 810.0}},
+        stages=stages,
+        sales={"routing": "round_robin", "roles": {"ae": ae}},
+    )
+    v = simulate(scenario, seed=11).log.visits
+    at_try = v["stage"] == FUNNEL.index("try")
+    for seller, skill in enumerate((0.5, 1.0, 1.5)):
+        mine = at_try & (v["seller"] == seller)
+        n, rate = int(mine.sum()), 0.6 * skill
+        passed = (v["outcome"][mine] == PASSED).mean()
+        assert n > 26_000
+        assert abs(passed - rate) < 4 * math.sqrt(rate * (1 - rate) / n), (seller, passed, n)

@@ -148,17 +148,10 @@ class SalesRole(Model):
 
     @field_validator("stages")
     @classmethod
-    def _works_before_the_sale(cls, stages: list[str]) -> list[str]:
+    def _each_stage_once(cls, stages: list[str]) -> list[str]:
         twice = sorted({s for s in stages if stages.count(s) > 1})
         if twice:
             raise ValueError(_("'{stage}' is listed twice").format(stage=twice[0]))
-        late = [s for s in stages if s == "engage"]  # measure: the follow-up (sales.follow_up)
-        if late:
-            raise ValueError(
-                _("'{stage}' takes no seller time here; set its effect under sales.skill").format(
-                    stage=late[0]
-                )
-            )
         return stages
 
     @model_validator(mode="after")

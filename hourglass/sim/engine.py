@@ -153,6 +153,7 @@ class _Engine(Journeys, Customers, SalesSetup):
         self._setup_sales()
         self._setup_after_sale()
         self._setup_follow_up()
+        self._setup_engage()
         self._setup_ladder(seq)
         self._setup_committee()
         self.lone_draws = Streams(seq).batch(self.referral_channel, 0, lone=True)

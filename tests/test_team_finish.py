@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from hourglass import Scenario, analysis, simulate
 from hourglass.analysis.sellers import (
@@ -22,7 +23,7 @@ from hourglass.kpis import KPIS, Better
 from hourglass.log import PASSED
 from hourglass.sim.team import Person, RoutedTeam, StaffedTeam
 from hourglass.stages import DAYS_PER_MONTH, FUNNEL
-from tests.helpers import make_scenario
+from tests.helpers import ROOT, exits_2_saying, make_scenario
 
 
 def _always_there(n: int) -> list[Person]:
@@ -323,3 +324,23 @@ def test_sellers_of_different_skill_pass_leads_at_base_times_skill() -> None:
         passed = (v["outcome"][mine] == PASSED).mean()
         assert n > 26_000
         assert abs(passed - rate) < 4 * math.sqrt(rate * (1 - rate) / n), (seller, passed, n)
+
+
+def test_a_role_that_engages_without_sales_engage_is_refused_at_the_command_line(tmp_path) -> None:
+    """The role lists engage, the scenario says not who talks or for how long: exit 2."""
+    data = yaml.safe_load((ROOT / "scenarios" / "sales_team.yaml").read_text())
+    data["sales"]["roles"]["account_manager"]["stages"] = ["measure", "engage"]
+    path = tmp_path / "talks.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    exits_2_saying(
+        ["check", str(path)],
+        "roles.account_manager.stages: 'engage' is the referral talk after a sale; "
+        "add sales.engage with role: account_manager",
+    )
+    data["sales"]["engage"] = {"role": "acount_manager", "duration": {"fixed": {"days": 0.1}}}
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    exits_2_saying(
+        ["check", str(path)],
+        "engage.role: there is no role 'acount_manager' under sales.roles; "
+        "did you mean 'account_manager'?",
+    )

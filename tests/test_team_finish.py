@@ -250,6 +250,13 @@ def test_engage_talks_hold_an_account_manager() -> None:
     assert np.allclose(ends[:-1] - start[order][:-1], 0.5)
     assert len(contacts["time"]) == talks.sum() > 100
     assert np.array_equal(np.sort(contacts["time"]), np.sort(start))
+    missed = sum(alone.log.talks_missed)
+    team = analysis.stage_conversion(analysis.seller_report(alone), by="team")
+    done = int((talks & np.isfinite(v["exit"])).sum())
+    assert team.set_index("stage").loc["refer", "conversion"] == pytest.approx(
+        done / (done + missed)
+    )
+    assert missed > 100
     ample = simulate(_talks({"headcount": 50, "leads_per_seller": 10}), seed=4)
     worked = ample.log.visits["stage"] == REFER
     assert np.all(ample.log.visits["wait"][worked] == 0.0)

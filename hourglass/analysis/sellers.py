@@ -74,7 +74,8 @@ class SellerReport:
     `utilization`, `mean_wait_days` and `mean_cycle_days` derived from them."""
     stages: pd.DataFrame
     """One row per seller and stage the seller worked: visits, passed, lost, inside, and at
-    Repeat the follow-ups `missed` (routed to the seller, worked by no one)."""
+    Repeat and Refer the follow-ups and talks `missed` (routed to the seller, worked by no
+    one)."""
     losses: pd.DataFrame
     """Losses while a seller worked the lead: seller, stage, reason, lost."""
     cold: pd.DataFrame
@@ -208,7 +209,8 @@ def _busy_days(log: EventLog, served: np.ndarray, n: int) -> np.ndarray:
 def _stage_rows(log: EventLog, counted: np.ndarray) -> pd.DataFrame:
     """Per seller and stage they worked: visits, passed, lost, still inside, missed.
 
-    Missed follow-ups are the seller's at Repeat, the stage a follow-up visits.
+    Missed follow-ups are the seller's at Repeat, the stage a follow-up visits; missed
+    referral talks at Refer.
     """
     v = log.visits
     stages = len(HOURGLASS)  # follow-ups are visits to Repeat
@@ -222,9 +224,10 @@ def _stage_rows(log: EventLog, counted: np.ndarray) -> pd.DataFrame:
         "inside": np.bincount(cell[outcome == INSIDE], minlength=size),
         "missed": np.zeros(size, dtype=np.int64),
     }
-    if log.follow_ups_missed:
-        repeat = np.arange(len(log.sellers)) * stages + HOURGLASS.index("repeat")
-        counts["missed"][repeat] = log.follow_ups_missed
+    first = np.arange(len(log.sellers)) * stages
+    for stage, missed in (("repeat", log.follow_ups_missed), ("refer", log.talks_missed)):
+        if missed:
+            counts["missed"][first + HOURGLASS.index(stage)] = missed
     worked = np.flatnonzero(counts["visits"] + counts["missed"])
     return pd.DataFrame(
         {
@@ -348,7 +351,7 @@ def seller_records(report: SellerReport, reps: int) -> list[dict]:
         record["by_stage"] = {
             row.stage: {
                 **{k: getattr(row, k) / reps for k in ("visits", "passed", "lost", "inside")},
-                **({"missed": row.missed / reps} if row.stage == "repeat" else {}),
+                **({"missed": row.missed / reps} if row.stage in ("repeat", "refer") else {}),
                 **{k: getattr(row, k) for k in ("conversion", "low", "high")},
                 "lost_by_reason": dict(losses[seller][row.stage].items())
                 if (seller, row.stage) in losses.index.droplevel("reason")

@@ -77,6 +77,7 @@ class Customers:
         follow_up = sales.follow_up if sales else None
         self.follow_after = follow_up.after_days if follow_up else math.inf
         self.follow_ups_missed = [0] * len(self.sellers)
+        self.talks_missed = [0] * len(self.sellers)
         if follow_up is None:
             return
         rng = np.random.default_rng(child(self.seq, FOLLOW_UP_STREAM))
@@ -260,12 +261,15 @@ class Customers:
 
         With a place free within the talk's patience, the seller holds it for the talk's
         duration (a new hire at the ramp's pace), logged as a visit to Refer, and the talk is
-        made when it begins, its chance to win someone over times the seller's skill.
+        made when it begins, its chance to win someone over times the seller's skill. A talk
+        not worked in time is counted as missed, as a follow-up is.
         """
         team = self.engage_team
         start, seller = team.seat(now, REFER_STAGE)
         waits = self.engage_patience() if self.engage_patience else 0.0
         if start > now + waits or start >= self.horizon:
+            if now + waits < self.horizon and now >= self.s.warmup_days:
+                self.talks_missed[seller] += 1
             return
         pace = team.pace(seller, start) if team.ramped else 1.0
         done = start + self.engage_duration() / pace

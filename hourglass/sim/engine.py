@@ -280,6 +280,7 @@ class _Engine(Journeys, Customers, SalesSetup):
             seller_days=self.seller_days,
             seller_spans=self.seller_spans,
             follow_ups_missed=tuple(self.follow_ups_missed),
+            talks_missed=tuple(self.talks_missed),
             answers=self.answers.freeze() if self.centre else None,
             segments=self.segment_names,
             levels=tuple(self.ladder.names) if self.ladder else (),

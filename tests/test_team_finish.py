@@ -151,6 +151,23 @@ def test_spend_per_day_pays_the_sellers_expected_to_stay() -> None:
     assert expected[99] / expected[0] == pytest.approx(0.873, abs=1e-3)
 
 
+def test_a_leaver_in_the_plan_ends_the_latest_seat_and_the_rest_keep_their_expectation() -> None:
+    """Three AEs, one let go in month 1, leaving at 0.5 a year and never replaced in the run."""
+    ae = {
+        "headcount": 3,
+        "stages": ["define"],
+        "hiring": [{"month": 1, "add": -1}],
+        "attrition_per_year": 0.5,
+        "replacement_days": 1000.0,
+    }
+    role = make_scenario(sales={"roles": {"ae": ae}}).sales.team["ae"]
+    a = 0.5 / 365.25
+    day = np.arange(60)
+    staying = (np.exp(-a * day) - np.exp(-a * (day + 1))) / a
+    expected = np.where(day < DAY_31, 3, 2) * staying
+    assert role.expected_headcount(60) == pytest.approx(expected, rel=1e-6)
+
+
 def test_replaced_sellers_fill_their_seat_for_the_long_run_share() -> None:
     """With replacement after r days the seat is filled (1/a) / (1/a + r) of the time."""
     a, r = 4.0 / 365.25, 30.0

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
@@ -279,13 +280,15 @@ class SpeedToLead(Model):
         return next(f for h, f in reversed(self.table) if hours >= h)
 
 
+@lru_cache(maxsize=64)
 def filled_share(rate: float, replacement_days: float, days: int) -> np.ndarray:
     """Per day of a seat's age, the expected share of it a seller fills (a mean over the day).
 
     Sellers leave at `rate` a day and are replaced `replacement_days` later, so the chance
     p(t) that the seat is filled at age t follows p'(t) = -rate (p(t) - p(t - r)), the
     second term only from t = r on: p(t) = e^(-rate t) before r. It is stepped in eighths
-    of a day, exactly for the leaving, with the replacements of half a step back.
+    of a day, exactly for the leaving, with the replacements of half a step back. The
+    answer is kept for the next plan that asks (read-only).
     """
     steps = 8
     h = 1.0 / steps
@@ -304,7 +307,9 @@ def filled_share(rate: float, replacement_days: float, days: int) -> np.ndarray:
         p.append(p[k] * stay + (1.0 - stay) * returning)
     edges = np.asarray(p)
     middles = (edges[:-1] + edges[1:]) / 2.0
-    return middles.reshape(days, steps).mean(axis=1)
+    share = middles.reshape(days, steps).mean(axis=1)
+    share.flags.writeable = False
+    return share
 
 
 def check_roles_form(sales: Sales) -> None:

@@ -310,3 +310,103 @@ def print_month_plan(name: str, plan: MonthPlan) -> None:
     for note in plan.notes:
         out.print(_("Note: {note}").format(note=note), highlight=False)
     out.print(plan.verdict(), highlight=False)
+
+
+def target(
+    scenario: Annotated[Path, typer.Argument(help=_("Scenario file (YAML) with budget lines."))],
+    customers: Annotated[
+        float | None,
+        typer.Option(
+            parser=number_from("--customers", 1.0, MAX_AMOUNT),
+            metavar=_("NUMBER"),
+            help=_("Customers to have at the end of the month."),
+        ),
+    ] = None,
+    buyers: Annotated[
+        float | None,
+        typer.Option(
+            parser=number_from("--buyers", 1.0, MAX_AMOUNT),
+            metavar=_("NUMBER"),
+            help=_("Buyers to have won by the end of the month."),
+        ),
+    ] = None,
+    revenue: Annotated[
+        float | None,
+        typer.Option(
+            parser=number_from("--revenue", 1.0, MAX_AMOUNT),
+            metavar=_("NUMBER"),
+            help=_("Revenue to have earned by the end of the month."),
+        ),
+    ] = None,
+    by_month: Annotated[
+        int | None,
+        typer.Option(
+            "--by-month", min=1, max=1200, help=_("The month (from 1) to reach the target by.")
+        ),
+    ] = None,
+    max_budget: Annotated[
+        float | None,
+        typer.Option(
+            parser=number_from("--max-budget", 1.0, MAX_AMOUNT, _(" a month")),
+            metavar=_("NUMBER"),
+            help=_("The largest budget per month to consider (default: ten times the current)."),
+        ),
+    ] = None,
+    reps: Annotated[
+        int, typer.Option(min=2, max=10_000, help=_("Replications for the check."))
+    ] = 20,
+    seed: SeedOpt = None,
+    as_json: JsonOpt = False,
+    backend: BackendOpt = "processes",
+    allow_large: AllowLargeOpt = False,
+) -> None:
+    """Find the monthly budget that reaches a target by a month; check it by simulation."""
+    spec = load(scenario)
+    check_backend(backend, None)
+    given = {
+        name: value
+        for name, value in (("customers", customers), ("buyers", buyers), ("revenue", revenue))
+        if value is not None
+    }
+    if len(given) != 1:
+        flags = ", ".join(f"--{name}" for name in given)
+        raise fail(
+            _("give one target: --customers, --buyers or --revenue (given: {flags})").format(
+                flags=flags or _("none")
+            )
+        )
+    if by_month is None:
+        raise fail(_("--by-month: give the month (from 1) to reach the target by"))
+    ((target_of, value),) = given.items()
+    refuse_large(spec, reps, allow_large)
+    from hourglass.experiments.targets import reach_target
+
+    with computing(_("Solving {name} for a target").format(name=spec.name)) as tick:
+        reach = reach_target(
+            spec,
+            target_of,
+            value,
+            by_month,
+            most=max_budget,
+            reps=reps,
+            seed=seed,
+            backend=backend,
+            progress=tick,
+            guard=lambda found: refuse_large(found, reps, allow_large),
+        )
+    if as_json:
+        dump(reach.to_dict())
+        return
+    from hourglass.cli.report import number, table
+
+    grid = table(
+        _("{name}: money per month by line at the budget found").format(name=spec.name),
+        (_("line"),),
+        (_("money per month"),),
+    )
+    for line, amount in reach.amounts.items():
+        grid.add_row(line, number(amount, "{:,.0f}"))
+    out.print(grid)
+    for note in reach.notes:
+        out.print(_("Note: {note}").format(note=note), highlight=False)
+    out.print(reach.sentence(), highlight=False)

@@ -11,6 +11,7 @@ Wilson interval. Half the runs meeting it is what a budget aimed at the expectat
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +23,6 @@ from hourglass.config.budgets import budget_lines, planned_lines, with_budgets
 from hourglass.config.scenario import Scenario, ScenarioError
 from hourglass.experiments.replication import Backend, Executor, Progress, replicate, summarize
 from hourglass.i18n import _, grouped
-from hourglass.kpis import KPIS
 from hourglass.stages import DAYS_PER_MONTH
 from hourglass.theory import expected_outcome
 
@@ -35,6 +35,12 @@ TARGETS: dict[str, str] = {
 
 ALLOWED_FACTOR = 10.0
 """Without a ceiling given, the budget may grow to this many times the current one."""
+
+
+def target_noun(target_of: str) -> str:
+    """What a target counts, as a plain noun in the active language."""
+    nouns = {"customers": _("customers"), "buyers": _("buyers"), "revenue": _("revenue")}
+    return nouns[target_of]
 
 
 class TargetError(ValueError):
@@ -67,14 +73,14 @@ class Reach:
     def sentence(self) -> str:
         """The answer in one sentence, in the active language."""
         return _(
-            "A budget of {budget} a month reaches {target} ({what}) by month {month} in "
-            "expectation; the simulation gives {mean} (95% CI {low} to {high}), and the target "
+            "A budget of {budget} a month reaches the target ({what}: {target} by month {month}) "
+            "in expectation; the simulation gives {mean} (95% CI {low} to {high}), and the target "
             "is met in {chance}% of runs (95% CI {chance_low}% to {chance_high}%, "
             "{reps} replications)."
         ).format(
             budget=grouped(self.budget, 0),
             target=grouped(self.target, 0),
-            what=KPIS[TARGETS[self.target_of]].label(),
+            what=target_noun(self.target_of),
             month=self.month,
             mean=grouped(self.simulated["mean"], 0),
             low=grouped(self.simulated["ci_low"], 0),
@@ -158,11 +164,11 @@ def budget_for(
     elif (best := value(most)) < target:
         raise TargetError(
             _(
-                "{target} {what} by month {month} cannot be reached within {most} a month: "
-                "the most expected is {best}"
+                "{what}: {target} by month {month} cannot be reached within {most} a month: "
+                "the most expected is {best}; allow a larger budget or a later month"
             ).format(
                 target=grouped(target, 0),
-                what=KPIS[kpi].label(),
+                what=target_noun(target_of),
                 month=month,
                 most=grouped(most, 0),
                 best=grouped(best, 0),
@@ -185,9 +191,13 @@ def reach_target(
     seed: int | None = None,
     backend: Backend = "processes",
     progress: Progress | None = None,
+    guard: Callable[[Scenario], None] | None = None,
     executor: Executor | None = None,
 ) -> Reach:
-    """Solve for the budget on the expectation; check it on `reps` replications."""
+    """Solve for the budget on the expectation; check it on `reps` replications.
+
+    `guard`, if given, sees the scenario at the budget found before it is simulated.
+    """
     scenario = as_scenario(scenario)
     if whole_number(reps, "reps") < 2:
         raise TargetError(
@@ -197,6 +207,8 @@ def reach_target(
         )
     seed = scenario.seed if seed is None else whole_number(seed, "seed")
     spec, budget, expected, notes = budget_for(scenario, target_of, target, month, most)
+    if guard is not None:
+        guard(spec)
     run = replicate(spec, reps, seed, backend, progress=progress, executor=executor)
     values = run.kpis[TARGETS[target_of]].to_numpy(dtype=float)
     summary = summarize(values)

@@ -112,3 +112,28 @@ def test_bad_target_flags_are_refused(tmp_path, flags, words):
     path = tmp_path / "linear.yaml"
     path.write_text(LINEAR_YAML)
     exits_2_saying(["target", str(path), *flags], words)
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("en", ("Find the budget", "Budget a month", "Chance of reaching it", "1,649")),
+        ("ru", ("Найти бюджет", "Бюджет в месяц", "Шанс достичь цели", "1\N{NO-BREAK SPACE}649")),
+    ],
+)
+def test_the_planner_finds_the_budget_for_a_target(lang, words):
+    """300 customers by month 6 on the dated shop: the budget its expectation needs, 1,649."""
+    from tests.test_planner import dated_page
+
+    button, budget_label, chance_label, budget = words
+    at = dated_page(language=lang)
+    at.number_input(key="target-value").set_value(300.0)
+    at.number_input(key="target-month").set_value(6)
+    next(b for b in at.button if b.label == button).click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = {m.label: m for m in at.metric}
+    assert shown[budget_label].value == budget
+    chance = shown[chance_label]
+    share = float(chance.value.rstrip("%"))
+    low, high = (float(x) for x in chance.delta.rstrip("%").split("\N{EN DASH}"))
+    assert low <= share <= high

@@ -21,7 +21,14 @@ from scipy import stats
 from hourglass.config.arguments import as_scenario, whole_number
 from hourglass.config.budgets import budget_lines, planned_lines, with_budgets
 from hourglass.config.scenario import Scenario, ScenarioError
-from hourglass.experiments.replication import Backend, Executor, Progress, replicate, summarize
+from hourglass.experiments.replication import (
+    Backend,
+    Executor,
+    Progress,
+    Replications,
+    replicate,
+    summarize,
+)
 from hourglass.i18n import _, grouped
 from hourglass.stages import DAYS_PER_MONTH
 from hourglass.theory import expected_outcome
@@ -210,28 +217,46 @@ def reach_target(
     if guard is not None:
         guard(spec)
     run = replicate(spec, reps, seed, backend, progress=progress, executor=executor)
-    values = run.kpis[TARGETS[target_of]].to_numpy(dtype=float)
+    found = Found(target_of, target, month, budget, expected, notes)
+    return reach_from(run, found)
+
+
+@dataclass(frozen=True)
+class Found:
+    """What the expectation solved: the target, and the budget meeting it with its notes."""
+
+    target_of: str
+    target: float
+    month: int
+    budget: float
+    expected: float
+    notes: list[str]
+
+
+def reach_from(run: Replications, found: Found) -> Reach:
+    """The solved budget checked on replications of the scenario at that budget."""
+    values = run.kpis[TARGETS[found.target_of]].to_numpy(dtype=float)
     summary = summarize(values)
     half = stats.t.ppf(0.975, len(values) - 1) * summary["sem"]
-    met = int(np.sum(values >= target))
+    met = int(np.sum(values >= found.target))
     low, high = stats.binomtest(met, len(values)).proportion_ci(0.95, method="wilson")
     return Reach(
-        target_of=target_of,
-        target=target,
-        month=month,
-        budget=budget,
-        amounts=budget_lines(spec),
-        expected=expected,
+        target_of=found.target_of,
+        target=found.target,
+        month=found.month,
+        budget=found.budget,
+        amounts=budget_lines(run.scenario),
+        expected=found.expected,
         simulated={
             "mean": summary["mean"],
             "ci_low": summary["mean"] - half,
             "ci_high": summary["mean"] + half,
         },
         chance={"share": met / len(values), "ci_low": float(low), "ci_high": float(high)},
-        reps=reps,
-        seed=seed,
-        scenario=spec,
-        notes=notes,
+        reps=run.reps,
+        seed=run.seed,
+        scenario=run.scenario,
+        notes=found.notes,
     )
 
 

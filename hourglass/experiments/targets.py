@@ -240,6 +240,20 @@ def reach_from(run: Replications, found: Found) -> Reach:
     half = stats.t.ppf(0.975, len(values) - 1) * summary["sem"]
     met = int(np.sum(values >= found.target))
     low, high = stats.binomtest(met, len(values)).proportion_ci(0.95, method="wilson")
+    simulated = {
+        "mean": summary["mean"],
+        "ci_low": summary["mean"] - half,
+        "ci_high": summary["mean"] + half,
+    }
+    notes = list(found.notes)
+    if not simulated["ci_low"] <= found.target <= simulated["ci_high"]:
+        notes.append(
+            _(
+                "the simulated mean, {mean}, is not the target: the expectation the budget was "
+                "solved on is first-order (no queues for sellers, no antagonists), so the "
+                "simulated chance is the better guide"
+            ).format(mean=grouped(summary["mean"], 0))
+        )
     return Reach(
         target_of=found.target_of,
         target=found.target,
@@ -247,16 +261,12 @@ def reach_from(run: Replications, found: Found) -> Reach:
         budget=found.budget,
         amounts=budget_lines(run.scenario),
         expected=found.expected,
-        simulated={
-            "mean": summary["mean"],
-            "ci_low": summary["mean"] - half,
-            "ci_high": summary["mean"] + half,
-        },
+        simulated=simulated,
         chance={"share": met / len(values), "ci_low": float(low), "ci_high": float(high)},
         reps=run.reps,
         seed=run.seed,
         scenario=run.scenario,
-        notes=found.notes,
+        notes=notes,
     )
 
 

@@ -18,15 +18,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import optimize as scipy_optimize
 
-from hourglass.analysis.month_plan import with_plan
+from hourglass.analysis.month_plan import line_money, with_plan
 from hourglass.config.arguments import as_scenario, whole_number
-from hourglass.config.budgets import budget_lines, lever_budgets, months_of, with_budgets
+from hourglass.config.budgets import (
+    budget_lines,
+    months_of,
+    planned_lines,
+    with_budgets,
+)
 from hourglass.config.response import spend_by_month
 from hourglass.config.scenario import Scenario
 from hourglass.experiments.allocation import (
@@ -121,19 +126,7 @@ class MonthPlan:
             ],
             "steady": self.steady,
             "expected": self.expected,
-            "compared": {
-                kpi: {
-                    "steady": c.steady,
-                    "plan": c.plan,
-                    "change": {
-                        "mean": c.change.mean,
-                        "ci_low": c.change.ci_low,
-                        "ci_high": c.change.ci_high,
-                        "pct": c.change.pct,
-                    },
-                }
-                for kpi, c in self.compared.items()
-            },
+            "compared": {kpi: asdict(c) for kpi, c in self.compared.items()},
             "confirmed": self.confirmed,
             "reps": self.reps,
             "seed": self.seed,
@@ -211,14 +204,18 @@ def plan_months(
     scenario = as_scenario(scenario)
     _check_arguments(scenario, objective, blocks, reps)
     seed = scenario.seed if seed is None else whole_number(seed, "seed")
-    steady, notes = allocate(scenario, total_budget, objective, constraints or Constraints())
-    layout = _layout(scenario, steady, constraints or Constraints(), blocks, notes)
+    constraints = constraints or Constraints()
+    steady, notes = allocate(scenario, total_budget, objective, constraints)
+    layout = _layout(scenario, steady, constraints, blocks, notes)
     if month_cap is not None:
         _check_cap(layout, month_cap, total_budget)
     kpi = OBJECTIVE_KPIS[objective]
-    x = _search(layout, constraints or Constraints(), month_cap, kpi) if layout.timed else None
-    best = layout.scenario_for(x) if x is not None else with_budgets(scenario, steady)
+    x = _search(layout, constraints, month_cap, kpi) if layout.timed else None
+    if layout.timed and x is None:
+        notes.append(_("the search found no better plan within the limits: the steady split stays"))
+        x = layout.start()
     start = with_budgets(scenario, steady)
+    best = layout.scenario_for(x) if x is not None else start
     for spec in (start, best):
         if guard is not None:
             guard(spec)
@@ -288,8 +285,7 @@ def _layout(
     notes: list[str],
 ) -> _Layout:
     """The search's variables: free lines that can follow a plan vary by block."""
-    planned = {k for k, b in lever_budgets(scenario).items() if b.plan is not None}
-    planned |= {k for k, c in scenario.channels.paid.items() if c.plan is not None}
+    planned = set(planned_lines(scenario))
     free = [k for k in steady if k not in constraints.locked and k not in planned]
     stages = {name for name, _stage in scenario.funnel}
     timed = [k for k in free if k in scenario.channels.paid or k in stages]
@@ -315,8 +311,11 @@ def _month_shares(scenario: Scenario) -> np.ndarray:
 
 def _search(
     layout: _Layout, constraints: Constraints, month_cap: float | None, kpi: str
-) -> np.ndarray:
-    """The point maximising the KPI's expectation: bounds, the run's total, the month cap."""
+) -> np.ndarray | None:
+    """The point maximising the KPI's expectation: bounds, the run's total, the month cap.
+
+    None when the search ends off the limits or no better than the steady optimum.
+    """
     sign = -1.0 if KPIS[kpi].better is Better.UP else 1.0  # scipy minimises
     start = layout.start()
     scale = max(float(start.max(initial=0.0)), 1.0)
@@ -346,8 +345,15 @@ def _search(
         constraints=rules,
         options={"ftol": 1e-10, "maxiter": 300},
     )
-    point = np.maximum(found.x, 0.0) * scale
-    return point if value(found.x) <= value(start / scale) else start
+    feasible = all(
+        np.all(rule["fun"](found.x) >= -1e-6)
+        if rule["type"] == "ineq"
+        else np.all(np.abs(rule["fun"](found.x)) <= 1e-6)
+        for rule in rules
+    )
+    if not feasible or value(found.x) > value(start / scale):
+        return None
+    return np.maximum(found.x, 0.0) * scale
 
 
 def _room(layout: _Layout, x: np.ndarray, month_cap: float) -> np.ndarray:
@@ -387,17 +393,9 @@ def _fixed_by_month(layout: _Layout) -> np.ndarray:
     spec = layout.scenario
     months = months_of(spec)
     moved = set(layout.timed) | set(layout.flat)
-    money = np.zeros(months)
-    for line in budget_lines(spec):
-        if line in moved:
-            continue
-        if line in spec.channels.paid:
-            channel = spec.channels.paid[line]
-            money += spend_by_month(channel.budget_per_month, channel.plan, months)
-        else:
-            budget = lever_budgets(spec)[line]
-            money += spend_by_month(budget.per_month, budget.plan, months)
-    return money
+    fixed = [line for line in budget_lines(spec) if line not in moved]
+    money = [spend_by_month(*line_money(spec, line)[:2], months) for line in fixed]
+    return np.sum(money, axis=0) if money else np.zeros(months)
 
 
 def _marginals(layout: _Layout, x: np.ndarray, kpi: str) -> dict[str, list[float]]:

@@ -196,7 +196,7 @@ def test_month_plan_and_target_examples_give_the_quoted_numbers():
         r"answers ([\d,]+) a month; the simulation gives ([\d,]+) customers and meets the "
         r"target in (\d+%) of runs"
     ).groups()
-    command = _quoted(r"^(hourglass target scenarios/baseline\.yaml .+)$", README)
+    command = _quoted(r"^(hourglass target scenarios/baseline\.yaml --customers .+)$", README)
     result = runner.invoke(app, [*shlex.split(command.group(1))[1:], "--json"])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)

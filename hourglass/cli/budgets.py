@@ -23,7 +23,7 @@ from hourglass.cli.common import (
     out,
 )
 from hourglass.cli.simulation import AllowLargeOpt, refuse_large
-from hourglass.i18n import _
+from hourglass.i18n import _, get_language
 
 if TYPE_CHECKING:
     from hourglass.experiments.month_allocation import MonthPlan
@@ -281,7 +281,8 @@ def print_month_plan(name: str, plan: MonthPlan) -> None:
     ]
     grid = table(
         _("{name}: money per month by line and months, to maximise {objective}").format(
-            name=name, objective=hourglass.experiments.objective_label(plan.objective)
+            name=name,
+            objective=hourglass.experiments.objective_label(plan.objective, get_language()),
         ),
         (_("line"),),
         (_("steady"), *spans),
@@ -300,11 +301,13 @@ def print_month_plan(name: str, plan: MonthPlan) -> None:
     )
     for kpi, c in plan.compared.items():
         check.add_row(
-            KPIS[kpi].label(),
+            KPIS[kpi].label(get_language()),
             number(c.steady, "{:,.0f}"),
             number(c.plan, "{:,.0f}"),
             number(c.change.mean, "{:+,.0f}"),
-            f"[{number(c.change.ci_low, '{:+,.0f}')}, {number(c.change.ci_high, '{:+,.0f}')}]",
+            _("[{low}, {high}]").format(
+                low=number(c.change.ci_low, "{:+,.0f}"), high=number(c.change.ci_high, "{:+,.0f}")
+            ),
         )
     out.print(check)
     for note in plan.notes:

@@ -249,9 +249,9 @@ def reach_from(run: Replications, found: Found) -> Reach:
     if not simulated["ci_low"] <= found.target <= simulated["ci_high"]:
         notes.append(
             _(
-                "the simulated mean, {mean}, is not the target: the expectation the budget was "
-                "solved on is first-order (no queues for sellers, no antagonists), so the "
-                "simulated chance is the better guide"
+                "the simulated mean, {mean}, is off the target: the expectation the budget was "
+                "solved on is first-order (no queues for sellers, no antagonists), or the "
+                "replications are too few; the simulated chance is the better guide"
             ).format(mean=grouped(summary["mean"], 0))
         )
     return Reach(

@@ -74,6 +74,24 @@ def test_a_target_out_of_reach_says_the_most_the_allowed_budget_reaches():
         budget_for(linear(), "customers", 5000.0, 12, most=1000.0)
 
 
+def test_a_scenario_without_money_to_scale_is_refused():
+    with pytest.raises(TargetError, match="spends nothing on budget lines that can be scaled"):
+        budget_for(make_scenario(), "customers", 100.0, 1)
+
+
+def test_a_target_organic_arrivals_meet_needs_no_money():
+    """50 organic prospects a day, all buying at once: 1,500 customers by day 30."""
+    organic = {
+        "organic": {"prospects_per_day": 50.0},
+        "paid": {"ads": {"budget_per_month": 10.0, "cost_per_prospect": COST}},
+    }
+    _spec, budget, value, notes = budget_for(
+        make_scenario(channels=organic), "customers", 1000.0, 1
+    )
+    assert budget == 0.0 and value == pytest.approx(1500.0, rel=1e-9)
+    assert notes == ["the target is met without money on the lines"]
+
+
 def test_a_month_inside_the_warm_up_is_refused():
     with pytest.raises(TargetError, match="month 1 ends on day 30, inside the warm-up of 60 days"):
         budget_for(linear(warmup_days=60.0), "customers", 100.0, 1)

@@ -65,7 +65,7 @@ def test_the_plan_spends_where_arrivals_still_buy_with_equal_marginal_returns():
     weights = np.array([1.0, 1.0, (75.0 - 2 * DAYS_PER_MONTH) / DAYS_PER_MONTH])
     money = HALF * 120.0 / DAYS_PER_MONTH
     c = (money + 3 * HALF) / np.sqrt(weights).sum()
-    assert amounts[:3] == pytest.approx(c * np.sqrt(weights) - HALF, rel=0.06)
+    assert amounts[:3] == pytest.approx(c * np.sqrt(weights) - HALF, rel=0.03)
     assert amounts[3] == pytest.approx(0.0, abs=1.0)
     marginal = np.array(result.marginal["ads"])
     assert marginal[:3] == pytest.approx(np.full(3, marginal[0]), rel=0.005)

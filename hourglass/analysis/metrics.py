@@ -32,7 +32,9 @@ def kpis(run: Run) -> dict[str, float]:
     log, s = run.log, run.scenario
     start = run.log.warmup_days
     p = log.prospects
-    arrived = p["arrival"] >= start
+    # customers who joined outside the funnel (known or starting ones) were never prospects
+    known = [code for code, name in enumerate(log.channels) if name == "cohort"]
+    arrived = (p["arrival"] >= start) & ~np.isin(p["channel"], known)
     referred = p["referrer"] >= 0
     buyers = first_purchases(run)
     ids = buyers["customer"].to_numpy()

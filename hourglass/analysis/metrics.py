@@ -89,11 +89,16 @@ def _payback_days(daily: pd.DataFrame, margin: float, start: float) -> float:
 
 
 def _by_channel(run: Run, buyer_ids: np.ndarray) -> dict[str, float]:
-    """Per channel: CAC, LTV and LTV:CAC of the buyers it brought (referred ones: referral)."""
+    """Per channel: CAC, LTV and LTV:CAC of the buyers it brought (referred ones: referral).
+
+    Customers who joined outside the funnel (channel "cohort") were not acquired: no row.
+    """
     cac = _cac_by_channel(run, buyer_ids)
     ltv = _ltv_by_channel(run, buyer_ids)
     out = {}
     for channel in run.log.channels:
+        if channel == "cohort":
+            continue
         out[f"cac_{channel}"] = cac[channel]
         out[f"ltv_{channel}"] = ltv[channel]
         out[f"ltv_cac_{channel}"] = _ratio(ltv[channel], cac[channel])

@@ -7,12 +7,16 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from hourglass import simulate
 from hourglass.analysis import kpis
+from hourglass.config.business import Business
+from hourglass.config.scenario import parse_scenario_text
 from hourglass.config.work import estimate_work
 from hourglass.stages import DAYS_PER_MONTH
 from tests.helpers import ROOT, exits_2_saying, make_scenario, run_cli
+from tests.test_dashboard import open_page, shown
 
 REPEATS_PER_MONTH = 0.3
 STARTING = 2000
@@ -116,3 +120,39 @@ def test_starting_customers_in_a_network_are_refused(tmp_path):
         "starting_customers: a network holds only the people in its graph, so customers from "
         "before day 0 have no place in it; leave one of them out",
     )
+
+
+@pytest.mark.parametrize(
+    ("lang", "label", "caption"),
+    [
+        (
+            "en",
+            "Customers you already have",
+            "It leaves out the 1,200 customers you already have too; the simulations on the "
+            "other pages count them.",
+        ),
+        (
+            "ru",
+            "Сколько клиентов уже есть",
+            "Кроме того, в ней не учтены клиенты, которые у вас уже есть (1\u00a0200); "  # noqa: RUF001
+            "симуляции на других страницах их учитывают.",
+        ),
+    ],
+)
+def test_the_business_form_takes_the_customers_a_business_already_has(lang, label, caption):
+    at = open_page("business", language=lang)
+    field = at.number_input(key="biz-starting")
+    assert field.label == label
+    assert field.value == 0
+    field.set_value(1200)
+    at.button[0].click().run()
+    assert not at.exception and not at.error
+    chosen = at.selectbox(key="chosen").value
+    made = parse_scenario_text(at.session_state["library"][chosen])
+    assert made.starting_customers.count == 1200
+    assert caption in [shown(c.value) for c in at.caption]
+
+
+def test_a_business_with_none_writes_no_starting_customers():
+    assert "starting_customers" not in Business().to_data()
+    assert Business(starting_customers=5).to_scenario().starting_customers.count == 5

@@ -285,7 +285,7 @@ def _used(repeats: float | None, referred: float | None, scenario: hg.Scenario) 
             _(
                 "referred prospects: {rate} per customer a month, in a market of {size} people "
                 "(set it to your market's size on the Scenario page)"
-            ).format(rate=written(referred, "{:g}"), size=written(scenario.market.size, "{:,}"))
+            ).format(rate=written(referred, "{:g}"), size=written(scenario.market.size, "{:,.0f}"))
             if referred
             else _("no referrals")
         )

@@ -19,9 +19,9 @@ from hourglass.kpis import written
 
 MAX_CSV_BYTES = widgets.MAX_CSV_MB * widgets.BYTES_PER_MB  # larger ones are refused unread
 MAX_MAPPING_BYTES = 64 * 1024  # the largest mapping file read: a real one is under a kilobyte
+# The chance to stop buying after each repeat purchase, with a repeat rate entered here (the
+# My business form's); a docstring here would be shown on the page.
 DROPOUT = 0.1
-"""The chance to stop buying after each repeat purchase, with a repeat rate entered here (the
-My business form's)."""
 
 
 def show(choice: state.Choice) -> None:

@@ -77,3 +77,13 @@ def test_an_entered_referral_rate_gets_a_market_and_leaves_the_notes():
     assert scenario.after_sale.repeat is None
     assert not any(note.startswith("word of mouth") for note in scenario.not_estimated)
     assert any(note.startswith("repeat buying") for note in scenario.not_estimated)
+
+
+def test_the_warning_on_every_page_points_to_the_fields_on_the_import_page():
+    at = _imported("ru")
+    scenario = _opened(at)
+    assert scenario.after_sale.repeat is None and scenario.referral is None
+    assert any(
+        "Задайте их на странице «Загрузка данных», под этим же предупреждением" in w.value
+        for w in at.warning
+    ), [w.value for w in at.warning]

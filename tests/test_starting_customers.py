@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from hourglass import simulate
@@ -14,8 +15,9 @@ from hourglass.analysis import kpis
 from hourglass.config.business import Business
 from hourglass.config.scenario import parse_scenario_text
 from hourglass.config.work import estimate_work
+from hourglass.forecasting import forecast
 from hourglass.stages import DAYS_PER_MONTH
-from tests.helpers import ROOT, exits_2_saying, make_scenario, run_cli
+from tests.helpers import ROOT, cdnow_transactions, exits_2_saying, make_scenario, run_cli
 from tests.test_dashboard import open_page, shown
 
 REPEATS_PER_MONTH = 0.3
@@ -156,3 +158,19 @@ def test_the_business_form_takes_the_customers_a_business_already_has(lang, labe
 def test_a_business_with_none_writes_no_starting_customers():
     assert "starting_customers" not in Business().to_data()
     assert Business(starting_customers=5).to_scenario().starting_customers.count == 5
+
+
+def test_a_forecast_from_a_log_counts_the_logs_customers_once():
+    """The log's customers are the business's own: the scenario's starting ones are not added."""
+    shop = make_scenario(
+        channels={"organic": {"prospects_per_day": 2.0}},
+        after_sale={
+            "order_value": {"fixed": {"value": 10.0}},
+            "repeat": {"bgnbd": {"r": 1.0, "alpha": 4.0, "a": 0.5, "b": 3.0}},
+        },
+    )
+    with_base = shop.with_overrides({"starting_customers": {"count": 3000}})
+    until = pd.Timestamp("1997-09-30")
+    plain = forecast(cdnow_transactions(), until, 2, shop, reps=2, seed=1).to_dict()
+    based = forecast(cdnow_transactions(), until, 2, with_base, reps=2, seed=1).to_dict()
+    assert based["total"] == plain["total"]

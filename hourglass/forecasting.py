@@ -322,11 +322,15 @@ def _finite(cov: np.ndarray | None) -> bool:
 
 
 def _outside_run(scenario: Scenario | None, window: _Window) -> Scenario | None:
-    """The scenario over the forecast's days, for new customers from its channels."""
+    """The scenario over the forecast's days, for new customers from its channels.
+
+    Its starting customers are left out: the log's customers are the ones the business has.
+    """
     if scenario is None:
         return None
     days = float(window.edges[-1] - window.edges[0])
-    return scenario.model_copy(update={"horizon_days": days, "warmup_days": 0.0})
+    update = {"horizon_days": days, "warmup_days": 0.0, "starting_customers": None}
+    return scenario.model_copy(update=update)
 
 
 def _check_work(

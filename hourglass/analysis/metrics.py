@@ -32,7 +32,9 @@ def kpis(run: Run) -> dict[str, float]:
     log, s = run.log, run.scenario
     start = run.log.warmup_days
     p = log.prospects
-    arrived = p["arrival"] >= start
+    # customers who joined outside the funnel (known or starting ones) were never prospects
+    known = [code for code, name in enumerate(log.channels) if name == "cohort"]
+    arrived = (p["arrival"] >= start) & ~np.isin(p["channel"], known)
     referred = p["referrer"] >= 0
     buyers = first_purchases(run)
     ids = buyers["customer"].to_numpy()
@@ -87,11 +89,16 @@ def _payback_days(daily: pd.DataFrame, margin: float, start: float) -> float:
 
 
 def _by_channel(run: Run, buyer_ids: np.ndarray) -> dict[str, float]:
-    """Per channel: CAC, LTV and LTV:CAC of the buyers it brought (referred ones: referral)."""
+    """Per channel: CAC, LTV and LTV:CAC of the buyers it brought (referred ones: referral).
+
+    Customers who joined outside the funnel (channel "cohort") were not acquired: no row.
+    """
     cac = _cac_by_channel(run, buyer_ids)
     ltv = _ltv_by_channel(run, buyer_ids)
     out = {}
     for channel in run.log.channels:
+        if channel == "cohort":
+            continue
         out[f"cac_{channel}"] = cac[channel]
         out[f"ltv_{channel}"] = ltv[channel]
         out[f"ltv_cac_{channel}"] = _ratio(ltv[channel], cac[channel])

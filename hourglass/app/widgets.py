@@ -201,7 +201,8 @@ def calibration_warning(choice: state.Choice) -> None:
             _(
                 "'{name}' was calibrated from your data, which could not estimate {parts}: the "
                 "scenario leaves them out, so every forecast from it counts none. Enter them "
-                "on the Scenario page (after_sale.repeat, referral)."
+                "on the Import data page, under this warning there, or on the Scenario page "
+                "(after_sale.repeat, referral)."
             ).format(name=escape(choice.scenario.name), parts=", ".join(missing))
         )
 

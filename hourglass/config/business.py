@@ -96,6 +96,8 @@ class Business:
     """People a customer tells about the business a month."""
     referral_win_prob: float = 0.2
     """The share of those told who come to look."""
+    starting_customers: int = 0
+    """Customers the business already has on the start date; 0: none."""
 
     def to_data(self) -> dict[str, Any]:
         """The scenario's plain data, as a scenario file would hold it."""
@@ -133,6 +135,8 @@ class Business:
         }
         if self.start_date is not None:
             data["start_date"] = self.start_date.isoformat()
+        if self.starting_customers:
+            data["starting_customers"] = {"count": self.starting_customers}
         if self.sellers:
             data["sales"] = {
                 "sellers": self.sellers,

@@ -12,6 +12,7 @@ import yaml
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from hourglass.config.base import Model, did_you_mean
+from hourglass.config.cohort import StartingCustomers
 from hourglass.config.lesson import Lesson
 from hourglass.config.loading import (
     DEFAULT_SCENARIO,
@@ -71,6 +72,8 @@ class Scenario(Model):
     calibration writes them); every run of the scenario warns of them."""
     segments: Segments | None = None
     """Customer segments (config.segments); without them every prospect is alike."""
+    starting_customers: StartingCustomers | None = None
+    """Customers the business already has on day 0 (config.cohort)."""
 
     @model_validator(mode="after")
     def _segments_share_channels(self) -> Scenario:
@@ -85,6 +88,17 @@ class Scenario(Model):
             [*paid, *organic, *referral],
             self.referral is not None,
         )
+        return self
+
+    @model_validator(mode="after")
+    def _starting_customers_outside_a_network(self) -> Scenario:
+        if self.starting_customers is not None and self.network is not None:
+            raise ValueError(
+                _(
+                    "starting_customers: a network holds only the people in its graph, so "
+                    "customers from before day 0 have no place in it; leave one of them out"
+                )
+            )
         return self
 
     @model_validator(mode="after")

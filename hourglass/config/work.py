@@ -195,11 +195,13 @@ def estimate_work(
 ) -> WorkEstimate:
     """Expected work of `reps` runs of the scenario (or its compiled plan).
 
-    `known_customers` gives the first-purchase days of customers who join outside the funnel.
+    `known_customers` gives the first-purchase days of customers who join outside the funnel;
+    the scenario's starting customers join on day 0.
     """
     plan = _plan(scenario)
     flows = Flows(plan)
-    rows = flows.follow(sorted(known_customers))
+    starting = plan.scenario.starting_customers
+    rows = flows.follow([0.0] * (starting.count if starting else 0) + sorted(known_customers))
     nodes, edges = _graph_size(plan.scenario)
     rows["memory_bytes"] = _memory(plan, rows, flows, nodes, edges)
     return WorkEstimate(

@@ -129,10 +129,11 @@ class Customers:
 
     # -- the run -----------------------------------------------------------------------------
 
-    def on_purchase(self, pid: int, day: float, segment: int = 0) -> None:
+    def on_purchase(self, pid: int, day: float, segment: int = 0, *, opening: bool = True) -> None:
         """A first purchase at `day`: draw the customer's life to the horizon, schedule referrals.
 
-        Order values, repeat buying and talk follow the customer's `segment`.
+        Order values, repeat buying and talk follow the customer's `segment`. Without
+        `opening` the first purchase was made before the run and is not logged.
 
         A customer's loyalty moves, repeat purchases and referral contacts depend on no one
         else, so they are drawn now as competing exponential clocks; only the referral
@@ -141,7 +142,8 @@ class Customers:
         """
         u = self.u_after
         order_value, refer_rates = self.order_values[segment], self.refer_rates[segment]
-        self.purchases.add_row(pid, day, order_value(), 0)
+        if opening:
+            self.purchases.add_row(pid, day, order_value(), 0)
         if self.ladder:
             self._climb(pid, day)
         if self.net:

@@ -83,6 +83,8 @@ def simulate(
     Budgets act through their response curves, as the scenario's plan resolves them.
     `cohort` gives the days of first purchases of known customers (e.g. from a transaction
     log): they join as buyers on those days, outside the funnel, from channel "cohort".
+    The scenario's starting customers join on day 0 from that channel too, their first
+    purchase made before the run and so not logged.
     A scenario may also be given as a file's path or a shipped scenario's name.
     """
     scenario, seed = as_scenario(scenario), checked_seed(seed)
@@ -99,7 +101,8 @@ def simulate(
             f"cohort: first purchases must lie in [0, {scenario.horizon_days:g}) days, "
             f"got {days[0]:g} to {days[-1]:g}"
         )
-    engine = _Engine(compile_plan(scenario), seq, days)
+    starting = scenario.starting_customers.count if scenario.starting_customers else 0
+    engine = _Engine(compile_plan(scenario), seq, days, starting)
     entropy = seq.entropy if isinstance(seq.entropy, int) else 0
     with _cycle_collector_paused():
         log = engine.run()
@@ -126,10 +129,12 @@ def _cycle_collector_paused() -> Iterator[None]:
 class _Engine(Journeys, Customers, SalesSetup):
     """Holds the SimPy environment and the state that processes share."""
 
-    def __init__(self, plan: Plan, seq: np.random.SeedSequence, cohort: list[float]) -> None:
+    def __init__(
+        self, plan: Plan, seq: np.random.SeedSequence, cohort: list[float], starting: int = 0
+    ) -> None:
         self.plan, self.seq = plan, seq
         self.s = scenario = plan.scenario
-        self.cohort = cohort
+        self.cohort, self.starting = cohort, starting
         rngs = [np.random.default_rng(child(seq, i)) for i in range(len(RUN_STREAMS))]
         self.rng = dict(zip(RUN_STREAMS, rngs, strict=True))
         network = scenario.network
@@ -178,7 +183,7 @@ class _Engine(Journeys, Customers, SalesSetup):
 
     def _setup_vocabulary(self) -> None:
         s = self.s
-        cohort = ("cohort",) if self.cohort else ()
+        cohort = ("cohort",) if self.cohort or self.starting else ()
         social = (SOCIAL_CHANNEL,) if s.network and s.network.social_selling else ()
         self.channels = (*s.channels.paid, "organic", "referral", *social, *cohort)
         self.referral_channel = self.channels.index("referral")
@@ -288,12 +293,20 @@ class _Engine(Journeys, Customers, SalesSetup):
         )
 
     def join_cohort(self) -> None:
-        """Known customers become buyers on their first-purchase days."""
+        """Known customers become buyers on their first-purchase days; starting ones on day 0.
+
+        Starting customers bought before the run: their lives go on from day 0 without a
+        first purchase in the log.
+        """
         code = len(self.channels) - 1
         for day in self.cohort:
             pid = self.prospects.count
             self.prospects.add_row(day, code, -1, -1, 0)
             self.on_purchase(pid, day, 0)
+        for _ in range(self.starting):
+            pid = self.prospects.count
+            self.prospects.add_row(0.0, code, -1, -1, 0)
+            self.on_purchase(pid, 0.0, 0, opening=False)
 
     def outside_arrivals(self):
         """Paid and organic contacts land on the market day by day; new people enter Know."""
@@ -331,7 +344,7 @@ class _Engine(Journeys, Customers, SalesSetup):
             yield env.timeout(end - day)
             day += 1
 
-    def on_purchase(self, pid: int, day: float, segment: int = 0) -> None:
+    def on_purchase(self, pid: int, day: float, segment: int = 0, *, opening: bool = True) -> None:
         """A first purchase: its customer's life is drawn unless the run is past its ceiling.
 
         Buyers drive the work that feeds back (repeats, referrals); every CHECK_EVERY-th is
@@ -341,7 +354,7 @@ class _Engine(Journeys, Customers, SalesSetup):
         if not self.until_check:
             self.until_check = CHECK_EVERY
             self.within_ceiling()
-        Customers.on_purchase(self, pid, day, segment)
+        Customers.on_purchase(self, pid, day, segment, opening=opening)
 
     def within_ceiling(self) -> None:
         """Stop a run that has gone far past its estimated work.

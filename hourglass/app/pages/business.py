@@ -10,6 +10,7 @@ import hourglass as hg
 from hourglass.analysis.forecast import next_month_start
 from hourglass.app import state, widgets
 from hourglass.config.business import Business, PaidLine, Step
+from hourglass.config.cohort import MAX_STARTING_CUSTOMERS
 from hourglass.i18n import _, language
 from hourglass.kpis import KPIS, written
 from hourglass.stages import FUNNEL, LABELS
@@ -165,6 +166,19 @@ def after_sale(answers: Business) -> None:
     four.number_input(
         _("Share of them who come"), 0.0, 1.0, answers.referral_win_prob, 0.05, key="biz-win"
     )
+    st.columns(4)[0].number_input(
+        _("Customers you already have"),
+        0,
+        MAX_STARTING_CUSTOMERS,
+        answers.starting_customers,
+        100,
+        key="biz-starting",
+        help=_(
+            "Customers who bought before the start date. From the first day they buy again "
+            "and bring others as new customers do; they are counted among the customers, "
+            "not as new buyers. 0: a business that starts with none."
+        ),
+    )
 
 
 def read_form() -> Business:
@@ -197,6 +211,7 @@ def read_form() -> Business:
         dropout_prob=s["biz-dropout"],
         referral_contacts_per_month=s["biz-contacts"],
         referral_win_prob=s["biz-win"],
+        starting_customers=int(s["biz-starting"]),
     )
 
 
@@ -235,6 +250,13 @@ def expectation(scenario: hg.Scenario, language: str) -> None:
             "queues for sellers and later generations of referrals."
         )
     )
+    if scenario.starting_customers is not None:
+        st.caption(
+            _(
+                "It leaves out the {count} customers you already have too; the simulations on "
+                "the other pages count them."
+            ).format(count=written(scenario.starting_customers.count, "{:,.0f}"))
+        )
     widgets.download(
         _("Download YAML"), scenario.to_yaml(), f"{scenario.name}.yaml", "application/yaml"
     )

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+from typing import Any
 
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 import hourglass as hg
 from hourglass.app import runs, state, widgets
+from hourglass.calibration.gaps import not_estimated
+from hourglass.calibration.writing import LEAST_MARKET, MARKET_PER_DEAL
+from hourglass.config.sections import MAX_MARKET
 from hourglass.i18n import _
+from hourglass.kpis import written
 
 MAX_CSV_BYTES = widgets.MAX_CSV_MB * widgets.BYTES_PER_MB  # larger ones are refused unread
 MAX_MAPPING_BYTES = 64 * 1024  # the largest mapping file read: a real one is under a kilobyte
+# The chance to stop buying after each repeat purchase, with a repeat rate entered here (the
+# My business form's); a docstring here would be shown on the page.
+DROPOUT = 0.1
 
 
 def show(choice: state.Choice) -> None:
@@ -190,15 +199,137 @@ def calibration(cal: hg.calibration.Calibration) -> None:
         # shown as text: Streamlit reads more Markdown than a document does
         st.code(report, language="markdown", wrap_lines=True)
     widgets.download(_("Report (Markdown)"), report, f"{cal.name}_report.md", "text/markdown")
+    scenario = missing_rates(cal)
     st.button(
         _("Open the calibrated scenario"),
         key="open-calibrated",
         on_click=state.keep,
-        args=(cal.scenario.to_yaml(), f"{cal.name}.yaml"),
+        args=(scenario.to_yaml(), f"{cal.name}.yaml"),
     )
     kind, message = state.told()
     if kind == "success":
         st.success(widgets.escape(message))
+
+
+def missing_rates(cal: hg.calibration.Calibration) -> hg.Scenario:
+    """The calibrated scenario, with the repeat and referral rates the data could not give.
+
+    A warning says what is missing and what the scenario will use; a number input under it
+    takes each missing rate.
+    """
+    fitted = cal.scenario
+    no_repeat = fitted.after_sale.repeat is None
+    no_referral = not _talks(fitted)
+    if not (no_repeat or no_referral):
+        return fitted
+    warning = st.empty()
+    left, right = st.columns(2)
+    repeats = referred = None
+    if no_repeat:
+        repeats = left.number_input(
+            _("Repeat purchases per customer per month"),
+            0.0,
+            100.0,
+            0.0,
+            0.05,
+            key="import-repeats",
+            help=_(
+                "How often a customer buys again, on average: 0.2 is once in five months. "
+                "After each repeat purchase a customer stops buying with a {chance} chance. "
+                "0: no repeat purchases."
+            ).format(chance=written(DROPOUT, "{:.0%}")),
+        )
+    if no_referral:
+        referred = right.number_input(
+            _("Referred prospects per customer per month"),
+            0.0,
+            100.0,
+            0.0,
+            0.05,
+            key="import-referred",
+            help=_(
+                "New prospects each customer sends you a month by word of mouth: 0.1 is one "
+                "in ten customers bringing someone each month. 0: no referrals."
+            ),
+        )
+    scenario = with_rates(cal, repeats, referred)
+    parts = ", ".join(widgets.unestimated_parts(fitted))
+    warning.warning(
+        _(
+            "Your data could not estimate {parts}. Enter them below; the scenario you open "
+            "uses: {used}."
+        ).format(parts=parts, used="; ".join(_used(repeats, referred, scenario)))
+    )
+    return scenario
+
+
+def _talks(scenario: hg.Scenario) -> bool:
+    """Whether the scenario's customers bring others by word of mouth."""
+    return scenario.referral is not None and any(scenario.referral.contacts_per_month.values())
+
+
+def _used(repeats: float | None, referred: float | None, scenario: hg.Scenario) -> list[str]:
+    """In words, the repeat and referral rates the scenario uses in place of the missing ones."""
+    used = []
+    if repeats is not None:
+        used.append(
+            _(
+                "repeat purchases: {rate} per customer a month, with a {chance} chance to stop "
+                "buying after each"
+            ).format(rate=written(repeats, "{:g}"), chance=written(DROPOUT, "{:.0%}"))
+            if repeats
+            else _("no repeat purchases")
+        )
+    if referred is not None:
+        used.append(
+            _(
+                "referred prospects: {rate} per customer a month, in a market of {size} people "
+                "(set it to your market's size on the Scenario page)"
+            ).format(rate=written(referred, "{:g}"), size=written(scenario.market.size, "{:,.0f}"))
+            if referred
+            else _("no referrals")
+        )
+    return used
+
+
+def with_rates(
+    cal: hg.calibration.Calibration, repeats: float | None, referred: float | None
+) -> hg.Scenario:
+    """The calibrated scenario with a repeat rate and a referral rate entered by hand.
+
+    None leaves that part as calibrated; 0 leaves it out. Referrals need a finite market:
+    without one, the scenario gets the market a calibration writes with word of mouth. The
+    scenario's notes of what was not estimated keep only the parts still missing.
+    """
+    data: dict[str, Any] = cal.scenario_data()
+    gone = set()
+    if repeats:
+        data["after_sale"]["repeat"] = {
+            "simple": {"purchases_per_month": repeats, "dropout_prob": DROPOUT}
+        }
+        gone.add(
+            # the note hourglass.calibration.gaps writes where repeat buying was not fitted
+            _(
+                "repeat buying (no transaction log, or too few repeat purchases in it); the "
+                "scenario has no repeat purchases"
+            )
+        )
+    if referred:
+        # every customer refers alike, still buying or lapsed, as a calibration writes it
+        data["referral"] = {
+            "contacts_per_month": {"one_time": referred, "temporarily_lost": referred},
+            "win_prob": 1.0,
+        }
+        if data.get("market", {}).get("size") is None:
+            deals = sum(c.deals for c in cal.channels)
+            size = int(min(MAX_MARKET, max(LEAST_MARKET, MARKET_PER_DEAL * deals)))
+            data["market"] = {"size": size}
+        without_word_of_mouth = dataclasses.replace(cal, referral=None)
+        gone |= set(not_estimated(cal)) - set(not_estimated(without_word_of_mouth))
+    notes = [note for note in data.pop("not_estimated", []) if note not in gone]
+    if notes:
+        data["not_estimated"] = notes
+    return hg.parse_scenario(data, source=_("the calibrated scenario"), files=False)
 
 
 if __name__ == "__main__":

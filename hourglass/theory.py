@@ -15,6 +15,7 @@ import numpy as np
 from hourglass.config.ladder import ServiceLadder
 from hourglass.config.plan import Plan, compile_plan
 from hourglass.config.scenario import Scenario
+from hourglass.config.segments import segment_margins
 from hourglass.stages import FUNNEL, LOYALTY_CLASSES
 from hourglass.theory_money import (
     MoneyDays,
@@ -308,8 +309,9 @@ def expected_outcome(scenario: Scenarioish) -> dict[str, float]:
     days = math.ceil(s.horizon_days)
     money = money_days(plan, segment_funnels(plan), days)
     start = math.floor(s.warmup_days)
-    segments = _segment_totals(money, start, s.after_sale.margin)
+    segments = _segment_totals(money, start, s)
     revenue = sum(seg["revenue"] for seg in segments.values())
+    gross = sum(seg["margin_after_serving"] + seg["cost_to_serve"] for seg in segments.values())
     serve = sum(seg["cost_to_serve"] for seg in segments.values())
     cost = money.fixed[start:].sum() + money.bonuses[start:].sum() + serve
     outcome = {
@@ -319,7 +321,7 @@ def expected_outcome(scenario: Scenarioish) -> dict[str, float]:
         "revenue": revenue,
         "cost": cost,
         "cost_to_serve": serve,
-        "profit": s.after_sale.margin * revenue - cost,
+        "profit": (s.after_sale.margin * revenue if s.segments is None else gross) - cost,
         "customers_end": sum(float(seg.active[-1]) for seg in money.segments),
     }
     return {k: float(v) for k, v in outcome.items()}
@@ -334,11 +336,12 @@ def expected_segments(scenario: Scenarioish) -> dict[str, dict[str, float]]:
     plan = _plan(scenario)
     s = plan.scenario
     money = money_days(plan, segment_funnels(plan), math.ceil(s.horizon_days))
-    return _segment_totals(money, math.floor(s.warmup_days), s.after_sale.margin)
+    return _segment_totals(money, math.floor(s.warmup_days), s)
 
 
-def _segment_totals(money: MoneyDays, start: int, margin: float) -> dict[str, dict[str, float]]:
-    """Each segment's buyers and money from day `start` on."""
+def _segment_totals(money: MoneyDays, start: int, s: Scenario) -> dict[str, dict[str, float]]:
+    """Each segment's buyers and money from day `start` on, at its own margin."""
+    margins = segment_margins(s.after_sale.margin, s.segments)
     return {
         seg.name: {
             "buyers": float(seg.buyers[start:].sum()),
@@ -348,7 +351,7 @@ def _segment_totals(money: MoneyDays, start: int, margin: float) -> dict[str, di
                 margin * seg.revenue[start:].sum() - seg.cost_to_serve[start:].sum()
             ),
         }
-        for seg in money.segments
+        for seg, margin in zip(money.segments, margins, strict=True)
     }
 
 

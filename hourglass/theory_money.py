@@ -89,9 +89,9 @@ def money_days(plan: Plan, funnels: Sequence[SegmentFunnel], days: int) -> Money
         referred_buyers = [r + g for r, g in zip(referred_buyers, generation, strict=True)]
         if sum(g.sum() for g in generation) < 1e-6 * max(sum(b.sum() for b in buyers), 1.0):
             break
-    fees, level_costs = _ladder_per_age(s.after_sale.service_ladder, days)
     segments = []
     for f, k, cold, warm in zip(funnels, kernels, buyers, referred_buyers, strict=True):
+        fees, level_costs = _ladder_per_age(s, f.plan.name, days)
         total = cold + warm
         orders = total + _convolved(total, k["repeats"]) * _offer_factor(s)
         segments.append(
@@ -152,11 +152,19 @@ def _offer_factor(scenario: Scenario) -> float:
     return 1.0 + sum(o.prob * (o.value_factor - 1.0) for o in chosen if o)
 
 
-def _ladder_per_age(ladder: ServiceLadder | None, days: int) -> tuple[np.ndarray, np.ndarray]:
-    """A buyer's service fees and level costs on each day of its age (zeros without a ladder)."""
-    if ladder is None:
+def _ladder_per_age(scenario: Scenario, segment: str, days: int) -> tuple[np.ndarray, np.ndarray]:
+    """A buyer's service fees and level costs on each day of its age (zeros without a ladder).
+
+    The ladder is the `segment`'s own if it has one (climbing with the scenario's
+    account-management lift), else the scenario's.
+    """
+    common = scenario.after_sale.service_ladder
+    if common is None:
         return np.zeros(days), np.zeros(days)
-    held = _chain_by_day(ladder.generator(), ladder.start_index, days)[:, :-1]
+    own = scenario.segments[segment].service_ladder if segment else None
+    ladder: ServiceLadder = own or common
+    held = _chain_by_day(ladder.generator(common.upgrade_factor()), ladder.start_index, days)
+    held = held[:, :-1]
     per_day = (
         np.array([(lv.value_per_month, lv.cost_to_serve_per_month) for lv in ladder.levels])
         / DAYS_PER_MONTH

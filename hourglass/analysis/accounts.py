@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from hourglass.analysis.stages import first_purchases
+from hourglass.config.segments import segment_ladders, segment_margins
 from hourglass.i18n import _
 from hourglass.log import LEFT_SERVICE, Run
 from hourglass.stages import ACTIVE_CLASSES, DAYS_PER_MONTH
@@ -113,11 +114,46 @@ def level_spells(run: Run) -> pd.DataFrame:
 
 
 def _level_rates(run: Run) -> tuple[np.ndarray, np.ndarray]:
-    """Each level's value and cost to serve per day."""
-    ladder = run.scenario.after_sale.service_ladder
-    value = np.array([lv.value_per_month for lv in ladder.levels]) / DAYS_PER_MONTH
-    cost = np.array([lv.cost_to_serve_per_month for lv in ladder.levels]) / DAYS_PER_MONTH
-    return value, cost
+    """Each level's value and cost to serve per day, by segment (rows; one without segments)."""
+    s = run.scenario
+    ladders = segment_ladders(s.after_sale.service_ladder, s.segments)
+    value = np.array([[lv.value_per_month for lv in ladder.levels] for ladder in ladders])
+    cost = np.array([[lv.cost_to_serve_per_month for lv in ladder.levels] for ladder in ladders])
+    return value / DAYS_PER_MONTH, cost / DAYS_PER_MONTH
+
+
+def _segments_of(run: Run, customers: np.ndarray) -> np.ndarray:
+    """The segment codes of `customers` (all 0 without segments)."""
+    return run.log.prospects["segment"][customers].astype(np.int64)
+
+
+def margins(run: Run) -> np.ndarray:
+    """Each segment's margin (one, the scenario's, without segments)."""
+    s = run.scenario
+    return np.array(segment_margins(s.after_sale.margin, s.segments))
+
+
+def blended_margin(run: Run, since: float, customers: np.ndarray | None = None) -> float:
+    """The margin on revenue from `since` (of `customers` only, if given), purchases and fees.
+
+    The scenario's where no segment has a margin of its own; else the segments' margins
+    weighted by their revenue, so that it times the revenue is the sum of the segments' margins.
+    """
+    s, log = run.scenario, run.log
+    margin = s.after_sale.margin
+    own = margins(run)
+    if (own == margin).all():
+        return margin
+    p = log.purchases
+    keep = p["time"] >= since
+    if customers is not None:
+        keep &= np.isin(p["customer"], customers)
+    segment = _segments_of(run, p["customer"][keep])
+    revenue = np.bincount(segment, weights=p["value"][keep], minlength=len(own))
+    if log.level_moves is not None:
+        revenue = revenue + ladder_by_segment(run, since, customers=customers)
+    total = revenue.sum()
+    return float((own * revenue).sum() / total) if total else margin
 
 
 def _exposure_until(
@@ -143,7 +179,10 @@ def ladder_per_day(run: Run, days: int) -> tuple[np.ndarray, np.ndarray]:
     edges = np.minimum(np.arange(days + 1, dtype=float), run.log.horizon_days)
     start, end = spells["start"].to_numpy(float), spells["end"].to_numpy(float)
     level = spells["level"].to_numpy(np.int64)
-    return tuple(np.diff(_exposure_until(start, end, rate[level], edges)) for rate in (value, cost))
+    segment = _segments_of(run, spells["customer"].to_numpy(np.int64))
+    return tuple(
+        np.diff(_exposure_until(start, end, rate[segment, level], edges)) for rate in (value, cost)
+    )
 
 
 def ladder_money(run: Run, start: float, customers: np.ndarray | None = None) -> float:
@@ -170,11 +209,11 @@ def _held_money(
     if customers is not None:
         spells = spells[np.isin(spells["customer"], customers)]
     value, cost = _level_rates(run)
-    rate = (value if kind == "value" else cost)[spells["level"].to_numpy(np.int64)]
+    segment = _segments_of(run, spells["customer"].to_numpy(np.int64))
+    rate = (value if kind == "value" else cost)[segment, spells["level"].to_numpy(np.int64)]
     begin = np.maximum(spells["start"].to_numpy(float), since)
     length = np.clip(spells["end"].to_numpy(float) - begin, 0.0, None)
-    segment = run.log.prospects["segment"][spells["customer"].to_numpy(np.int64)]
-    return segment.astype(np.int64), length * rate
+    return segment, length * rate
 
 
 def customer_table(run: Run) -> pd.DataFrame:
@@ -206,7 +245,7 @@ def customer_table(run: Run) -> pd.DataFrame:
             "first_day": first,
             "revenue": revenue,
             "cost_to_serve": serve,
-            "profit": run.scenario.after_sale.margin * revenue - serve,
+            "profit": margins(run)[segment] * revenue - serve,
             "growth": (2.0 * late - revenue) / half_months,
             "loyalty": np.asarray(run.log.classes)[klass],
             "segment": np.asarray(run.log.segments or ("",), dtype=object)[segment],
@@ -281,15 +320,16 @@ def _ladder_of(
     who = who[mine]
     start, end = spells["start"].to_numpy(float)[mine], spells["end"].to_numpy(float)[mine]
     level = spells["level"].to_numpy(np.int64)[mine]
-    value, cost = _level_rates(run)
+    segment = _segments_of(run, spells["customer"].to_numpy(np.int64)[mine])
+    value, cost = (rate[segment, level] for rate in _level_rates(run))
     held = end - start
     late = np.clip(end - np.maximum(start, mid[who]), 0.0, None)
-    fees = np.bincount(who, weights=held * value[level], minlength=n)
-    late_fees = np.bincount(who, weights=late * value[level], minlength=n)
-    level_cost = np.bincount(who, weights=held * cost[level], minlength=n)
+    fees = np.bincount(who, weights=held * value, minlength=n)
+    late_fees = np.bincount(who, weights=late * value, minlength=n)
+    level_cost = np.bincount(who, weights=held * cost, minlength=n)
     wallet = np.zeros(n)
     at_end = end >= run.log.horizon_days
-    wallet[who[at_end]] = (level[at_end] + 1) / len(value)
+    wallet[who[at_end]] = (level[at_end] + 1) / len(run.log.levels)
     return fees, late_fees, level_cost, wallet
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -14,7 +15,7 @@ from hourglass.analysis.segments import segment_table
 from hourglass.config.arguments import as_scenario
 from hourglass.config.work import estimate_work
 from hourglass.stages import DAYS_PER_MONTH
-from tests.helpers import ROOT, exits_2_saying, make_scenario
+from tests.helpers import ROOT, exits_2_saying, make_scenario, run_cli
 
 # every stage passes at once; two segments share the organic arrivals
 TWO = {
@@ -170,3 +171,13 @@ def test_the_work_estimate_is_within_ten_percent_of_the_events(name):
         assert math.isclose(estimate.parts[part], events, rel_tol=0.10, abs_tol=50), part
     total = sum(len(column) for column in rows.values())
     assert estimate.events_per_run == pytest.approx(total, rel=0.10)
+
+
+def test_a_sweeps_json_has_each_points_key_accounts_as_run_gives_them(tmp_path):
+    common = ["key_accounts", "--reps", "2", "--seed", "1", "--json", "--backend", "serial"]
+    sweep = ["sweep", *common, "--vary", "after_sale.margin=0.8", "--out", str(tmp_path)]
+    first = json.loads(run_cli(sweep).stdout)
+    alone = json.loads(run_cli(["run", *common]).stdout)
+    assert first["accounts"] == [{"after_sale.margin": 0.8, "accounts": alone["accounts"]}]
+    resumed = json.loads(run_cli([*sweep, "--resume"]).stdout)  # read back from the point file
+    assert resumed["accounts"] == first["accounts"]

@@ -54,6 +54,9 @@ LOYALTY_SCORE = {
 TOP_SHARE = 0.2
 """The share of customers, the most profitable, whose share of the profit is reported."""
 
+WHALE_POINTS = 20
+"""Points of the whale curve each run's summary keeps (every 5% of customers), for bands."""
+
 
 def kind_label(kind: str) -> str:
     """A kind of client's name in the active language."""
@@ -385,5 +388,60 @@ def accounts_summary(run: Run) -> dict[str, float]:
     for row in kind_table(customers).to_dict("records"):
         for field in ("customers", "revenue", "cost_to_serve", "profit"):
             out[f"{row['kind']}_{field}"] = float(row[field])
-    out |= whale_summary(whale_curve(customers))
+    curve = whale_curve(customers)
+    out |= whale_summary(curve)
+    out |= whale_points(curve)
     return out
+
+
+def whale_points(curve: pd.DataFrame) -> dict[str, float]:
+    """The whale curve's share of the profit at every 5% of customers (`whale_05`... `whale_100`).
+
+    The share at a point between two customers is read on the straight line between them
+    (NaN where the total profit is not positive, or nobody bought).
+    """
+    grid = np.arange(1, WHALE_POINTS + 1) / WHALE_POINTS
+    if not len(curve) or curve["share_of_profit"].isna().any():
+        shares = np.full(WHALE_POINTS, math.nan)
+    else:
+        x = np.concatenate(([0.0], curve["share_of_customers"].to_numpy(float)))
+        y = np.concatenate(([0.0], curve["share_of_profit"].to_numpy(float)))
+        shares = np.interp(grid, x, y)
+    return {f"whale_{round(100 * g):02d}": float(s) for g, s in zip(grid, shares, strict=True)}
+
+
+def whale_band(summaries: pd.DataFrame) -> pd.DataFrame:
+    """The whale curve across runs: at every 5% of customers, the p5, median and p95 share.
+
+    `summaries` holds one `accounts_summary` per run; runs whose customers made no profit
+    (NaN shares) are left out. Starts at (0, 0); empty if no run made a profit.
+    """
+    columns = [c for c in summaries.columns if c.startswith("whale_")]
+    shares = summaries[columns].dropna().to_numpy(float)
+    if not len(shares):
+        return pd.DataFrame(columns=["share_of_customers", "p5", "p50", "p95", "runs"])
+    p5, p50, p95 = np.percentile(shares, [5, 50, 95], axis=0)
+    return pd.DataFrame(
+        {
+            "share_of_customers": np.concatenate(([0.0], [int(c[6:]) / 100 for c in columns])),
+            "p5": np.concatenate(([0.0], p5)),
+            "p50": np.concatenate(([0.0], p50)),
+            "p95": np.concatenate(([0.0], p95)),
+            "runs": len(shares),
+        }
+    )
+
+
+def share_bands(summaries: pd.DataFrame) -> pd.DataFrame:
+    """The top 20%'s share, the peak share and where it peaks, across runs: mean, p5, p95.
+
+    One row per number (`top20_share`, `peak_share`, `peak_at`); runs without a profit to
+    share are left out of each.
+    """
+    rows = []
+    for name in ("top20_share", "peak_share", "peak_at"):
+        values = summaries[name].dropna().to_numpy(float)
+        p5, p95 = np.percentile(values, [5, 95]) if len(values) else (math.nan, math.nan)
+        mean = float(values.mean()) if len(values) else math.nan
+        rows.append({"number": name, "mean": mean, "p5": float(p5), "p95": float(p95)})
+    return pd.DataFrame(rows)

@@ -6,15 +6,20 @@ import json
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
-from hourglass import ScenarioError, analysis, simulate
+from hourglass import ScenarioError, analysis, replicate, simulate
 from hourglass.analysis.accounts import customer_table
 from hourglass.analysis.segments import segment_table
 from hourglass.config.arguments import as_scenario
+from hourglass.config.plan import compile_plan
 from hourglass.config.work import estimate_work
+from hourglass.experiments.replication import seed_child
 from hourglass.stages import DAYS_PER_MONTH
+from hourglass.theory import expected_outcome
+from hourglass.theory_money import bgnbd_alive, lapse_mixture
 from tests.helpers import ROOT, exits_2_saying, make_scenario, run_cli
 
 # every stage passes at once; two segments share the organic arrivals
@@ -181,3 +186,61 @@ def test_a_sweeps_json_has_each_points_key_accounts_as_run_gives_them(tmp_path):
     assert first["accounts"] == [{"after_sale.margin": 0.8, "accounts": alone["accounts"]}]
     resumed = json.loads(run_cli([*sweep, "--resume"]).stdout)  # read back from the point file
     assert resumed["accounts"] == first["accounts"]
+
+
+# -- theory with BG/NBD repeats: customers who buy often drop out early --------------------
+
+BGNBD = {"r": 0.5, "alpha": 8.0, "a": 0.8, "b": 2.5, "period_days": 7.0}
+LOYALTY = {
+    "start": "one_time",
+    "transitions_per_month": {
+        "one_time": {"regular": 0.40, "temporarily_lost": 0.05},
+        "regular": {"loyal": 0.25, "temporarily_lost": 0.03},
+        "loyal": {"committed": 0.15, "temporarily_lost": 0.02},
+        "committed": {"fan": 0.08, "temporarily_lost": 0.01},
+        "temporarily_lost": {"regular": 0.20, "former": 0.30},
+        "former": {"regular": 0.02},
+    },
+}
+
+
+def test_bgnbd_drop_out_rates_weigh_to_the_closed_form_alive_chance():
+    scenario = make_scenario(after_sale__repeat={"bgnbd": BGNBD})
+    rates, weights = lapse_mixture(compile_plan(scenario).segments[0], skill=1.0)
+    days = np.array([0.0, 7.0, 70.0, 365.0, 730.0])
+    mixed = weights @ np.exp(-np.outer(rates, days))
+    alive = bgnbd_alive(days / 7.0, 0.5, 8.0, 0.8, 2.5)
+    assert mixed == pytest.approx(alive, rel=3e-4)
+
+
+def test_theory_follows_bgnbd_customers_at_the_end_and_their_referrals():
+    scenario = make_scenario(
+        horizon_days=300.0,
+        market={"size": 1_000_000},
+        channels={"organic": {"prospects_per_day": 15.0}},
+        after_sale={
+            "order_value": {"fixed": {"value": 100.0}},
+            "repeat": {"bgnbd": BGNBD},
+            "loyalty": LOYALTY,
+        },
+        referral={"contacts_per_month": {"loyal": 1.0, "committed": 3.0}, "win_prob": 0.25},
+    )
+    kpis = replicate(scenario, 5, seed=1, backend="serial").kpis
+    expected = expected_outcome(scenario)
+    for name in ("customers_end", "referred_prospects"):
+        simulated = kpis[name].to_numpy(float)
+        error = simulated.std(ddof=1) / math.sqrt(len(simulated))
+        assert abs(expected[name] - simulated.mean()) < 4 * error, name
+
+
+def test_run_out_saves_the_level_moves_and_they_read_back_equal(tmp_path):
+    out = tmp_path / "saved"
+    proc = run_cli(["run", "key_accounts", "--reps", "2", "--seed", "1", "--out", str(out)])
+    assert proc.returncode == 0, proc.stderr
+    saved = pd.read_parquet(out / "level_moves.parquet")
+    result = replicate(as_scenario("key_accounts"), 2, seed=1, backend="serial")
+    pd.testing.assert_frame_equal(saved, result.level_moves)
+    first = simulate(as_scenario("key_accounts"), seed_child(1, 0)).log.level_moves
+    mine = saved[saved["rep"] == 0]
+    assert mine["time"].tolist() == first["time"].tolist()
+    assert set(mine["level"]) == {"audit", "support", "outsourcing", "full_partnership", "left"}

@@ -116,6 +116,20 @@ def level_spells(run: Run) -> pd.DataFrame:
     )
 
 
+def level_move_table(run: Run) -> pd.DataFrame:
+    """Each service-level move: customer, time and the level moved to (`left` on leaving).
+
+    Empty without a service ladder.
+    """
+    moves = run.log.level_moves
+    if moves is None:
+        return pd.DataFrame()
+    names = np.asarray([*run.log.levels, "left"], dtype=object)  # LEFT_SERVICE is -1
+    return pd.DataFrame(
+        {"customer": moves["customer"], "time": moves["time"], "level": names[moves["level"]]}
+    )
+
+
 def _level_rates(run: Run) -> tuple[np.ndarray, np.ndarray]:
     """Each level's value and cost to serve per day, by segment (rows; one without segments)."""
     s = run.scenario

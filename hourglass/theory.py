@@ -14,8 +14,8 @@ import numpy as np
 
 from hourglass.config.ladder import ServiceLadder
 from hourglass.config.plan import Plan, compile_plan
-from hourglass.config.scenario import Scenario
-from hourglass.config.segments import segment_margins
+from hourglass.config.scenario import Committee, Scenario
+from hourglass.config.segments import segment_committees, segment_margins
 from hourglass.stages import FUNNEL, LOYALTY_CLASSES
 from hourglass.theory_money import (
     MoneyDays,
@@ -114,14 +114,15 @@ def _segment_flows(plan: Plan) -> list[tuple[FunnelFlows, FunnelFlows, float, fl
     """Per segment: its cold and warm flows, its share of outside contacts and of referrals."""
     scenario = plan.scenario
     pairs = []
-    for segment in plan.segments:
+    committees = segment_committees(scenario.committee, scenario.segments)
+    for segment, committee in zip(plan.segments, committees, strict=True):
         probs = list(segment.mean_pass_prob)
         boost = scenario.referral.boost if scenario.referral else {}
         warm = [min(1.0, p * boost.get(n, 1.0)) for n, p in zip(FUNNEL, probs, strict=True)]
-        if scenario.committee is not None:
-            k = FUNNEL.index(scenario.committee.stage)
-            probs[k] *= _outside_committee_pass(plan)
-            warm[k] *= committee_pass(plan, "referral")
+        if committee is not None:  # the segment's own, or the scenario's
+            k = FUNNEL.index(committee.stage)
+            probs[k] *= _outside_committee_pass(plan, committee)
+            warm[k] *= committee_pass(plan, "referral", committee)
         pairs.append((funnel_flows(probs), funnel_flows(warm)))
     if not scenario.segments:
         return [(*pairs[0], 1.0, 1.0)]
@@ -148,13 +149,15 @@ def segment_funnels(plan: Plan) -> list[SegmentFunnel]:
     ]
 
 
-def _role_steps(plan: Plan, channel: str) -> list[tuple[float, float, float]]:
+def _role_steps(
+    plan: Plan, channel: str, committee: Committee | None = None
+) -> list[tuple[float, float, float]]:
     """Per role asked from `channel`, in order: its odds, extra people and answer delay.
 
     Each person's chance to let the deal go on, the extra people beyond the first (Poisson mean),
-    and each answer's mean delay.
+    and each answer's mean delay. The committee is the scenario's unless given (a segment's).
     """
-    committee = plan.scenario.committee
+    committee = committee or plan.scenario.committee
     worked = set(plan.seller_of.values())
     steps = []
     for role in committee.sequence(channel):
@@ -164,13 +167,15 @@ def _role_steps(plan: Plan, channel: str) -> list[tuple[float, float, float]]:
     return steps
 
 
-def committee_pass(scenario: Scenarioish, channel: str) -> float:
+def committee_pass(
+    scenario: Scenarioish, channel: str, committee: Committee | None = None
+) -> float:
     """The chance a deal from `channel` gets every agreement it needs from the committee.
 
     A role with 1 + Poisson(m) people, each letting it go on with chance s, passes with
-    E[s^n] = s exp(-m (1 - s)).
+    E[s^n] = s exp(-m (1 - s)). The committee is the scenario's unless given (a segment's).
     """
-    steps = _role_steps(_plan(scenario), channel)
+    steps = _role_steps(_plan(scenario), channel, committee)
     return math.prod(s * math.exp(-m * (1.0 - s)) for s, m, _ in steps)
 
 
@@ -183,13 +188,14 @@ def committee_days(scenario: Scenarioish, channel: str) -> float:
     return sum((1.0 + m * s) * d for s, m, d in _role_steps(_plan(scenario), channel))
 
 
-def _outside_committee_pass(plan: Plan) -> float:
+def _outside_committee_pass(plan: Plan, committee: Committee | None = None) -> float:
     """The committee's pass for an outside deal: the channels' passes weighted by contacts."""
     weights = plan.mean_outside_per_day()
     total = sum(weights.values())
     if total <= 0.0:
-        return committee_pass(plan, "default")
-    return sum(w * committee_pass(plan, name) for name, w in weights.items()) / total
+        return committee_pass(plan, "default", committee)
+    passes = (w * committee_pass(plan, name, committee) for name, w in weights.items())
+    return sum(passes) / total
 
 
 def expected_prospects(scenario: Scenarioish) -> float:

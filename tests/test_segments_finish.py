@@ -77,6 +77,13 @@ def test_a_segments_own_committee_vetoes_only_its_deals():
     assert len(run.log.answers["deal"]) == prospects[1]
 
 
+def test_theory_asks_each_segments_own_committee():
+    veto = {"roles": {"legal": {"approval": 0.0}}, "order": {"default": ["legal"]}}
+    expected = expected_outcome(_two(committee=veto))
+    # 50 prospects a day for 100 days all buy at once, but the large segment's 40% are vetoed
+    assert expected["buyers"] == pytest.approx(0.6 * 50.0 * 100.0, rel=0.01)
+
+
 def test_segment_committees_log_the_runs_roles_by_one_code():
     cfo = {"roles": {"cfo": {"approval": 1.0}}, "order": {"default": ["cfo"]}}
     legal = {"roles": {"legal": {"approval": 0.0}}, "order": {"default": ["legal"]}}

@@ -18,7 +18,7 @@ from hourglass.config.plan import compile_plan
 from hourglass.config.work import estimate_work
 from hourglass.experiments.replication import seed_child
 from hourglass.stages import DAYS_PER_MONTH
-from hourglass.theory import expected_outcome
+from hourglass.theory import expected_outcome, expected_segments
 from hourglass.theory_money import bgnbd_alive, lapse_mixture
 from tests.helpers import ROOT, exits_2_saying, make_scenario, run_cli
 
@@ -121,6 +121,22 @@ def test_a_segments_own_ladder_brings_its_own_fees():
     table = segment_table(run).set_index("name")
     expected = customers.groupby("segment")["revenue"].sum()
     assert table.loc["large", "revenue"] == pytest.approx(expected["large"])
+
+
+def test_theory_gives_a_segment_its_own_ladders_fees():
+    own = {
+        **LADDER,
+        "levels": [{**LADDER["levels"][0], "value_per_month": 90.0}, LADDER["levels"][1]],
+    }
+    scenario = make_scenario(
+        segments={"small": TWO["small"], "large": {**TWO["large"], "service_ladder": own}},
+        after_sale={"order_value": {"fixed": {"value": 100.0}}, "service_ladder": LADDER},
+    )
+    expected = expected_segments(scenario)
+    # 50 buyers a day for 100 days, each holding the first level for 50 days on average
+    months = 50.0 / DAYS_PER_MONTH
+    assert expected["large"]["revenue"] == pytest.approx(2000 * (100 + 90 * months), rel=0.02)
+    assert expected["small"]["revenue"] == pytest.approx(3000 * (100 + 30 * months), rel=0.02)
 
 
 @pytest.mark.parametrize(

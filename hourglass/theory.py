@@ -14,7 +14,8 @@ import numpy as np
 
 from hourglass.config.ladder import ServiceLadder
 from hourglass.config.plan import Plan, compile_plan
-from hourglass.config.scenario import Scenario
+from hourglass.config.scenario import Committee, Scenario
+from hourglass.config.segments import segment_committees, segment_margins
 from hourglass.stages import FUNNEL, LOYALTY_CLASSES
 from hourglass.theory_money import (
     MoneyDays,
@@ -113,14 +114,15 @@ def _segment_flows(plan: Plan) -> list[tuple[FunnelFlows, FunnelFlows, float, fl
     """Per segment: its cold and warm flows, its share of outside contacts and of referrals."""
     scenario = plan.scenario
     pairs = []
-    for segment in plan.segments:
+    committees = segment_committees(scenario.committee, scenario.segments)
+    for segment, committee in zip(plan.segments, committees, strict=True):
         probs = list(segment.mean_pass_prob)
         boost = scenario.referral.boost if scenario.referral else {}
         warm = [min(1.0, p * boost.get(n, 1.0)) for n, p in zip(FUNNEL, probs, strict=True)]
-        if scenario.committee is not None:
-            k = FUNNEL.index(scenario.committee.stage)
-            probs[k] *= _outside_committee_pass(plan)
-            warm[k] *= committee_pass(plan, "referral")
+        if committee is not None:  # the segment's own, or the scenario's
+            k = FUNNEL.index(committee.stage)
+            probs[k] *= _outside_committee_pass(plan, committee)
+            warm[k] *= committee_pass(plan, "referral", committee)
         pairs.append((funnel_flows(probs), funnel_flows(warm)))
     if not scenario.segments:
         return [(*pairs[0], 1.0, 1.0)]
@@ -147,13 +149,15 @@ def segment_funnels(plan: Plan) -> list[SegmentFunnel]:
     ]
 
 
-def _role_steps(plan: Plan, channel: str) -> list[tuple[float, float, float]]:
+def _role_steps(
+    plan: Plan, channel: str, committee: Committee | None = None
+) -> list[tuple[float, float, float]]:
     """Per role asked from `channel`, in order: its odds, extra people and answer delay.
 
     Each person's chance to let the deal go on, the extra people beyond the first (Poisson mean),
-    and each answer's mean delay.
+    and each answer's mean delay. The committee is the scenario's unless given (a segment's).
     """
-    committee = plan.scenario.committee
+    committee = committee or plan.scenario.committee
     worked = set(plan.seller_of.values())
     steps = []
     for role in committee.sequence(channel):
@@ -163,13 +167,15 @@ def _role_steps(plan: Plan, channel: str) -> list[tuple[float, float, float]]:
     return steps
 
 
-def committee_pass(scenario: Scenarioish, channel: str) -> float:
+def committee_pass(
+    scenario: Scenarioish, channel: str, committee: Committee | None = None
+) -> float:
     """The chance a deal from `channel` gets every agreement it needs from the committee.
 
     A role with 1 + Poisson(m) people, each letting it go on with chance s, passes with
-    E[s^n] = s exp(-m (1 - s)).
+    E[s^n] = s exp(-m (1 - s)). The committee is the scenario's unless given (a segment's).
     """
-    steps = _role_steps(_plan(scenario), channel)
+    steps = _role_steps(_plan(scenario), channel, committee)
     return math.prod(s * math.exp(-m * (1.0 - s)) for s, m, _ in steps)
 
 
@@ -182,13 +188,14 @@ def committee_days(scenario: Scenarioish, channel: str) -> float:
     return sum((1.0 + m * s) * d for s, m, d in _role_steps(_plan(scenario), channel))
 
 
-def _outside_committee_pass(plan: Plan) -> float:
+def _outside_committee_pass(plan: Plan, committee: Committee | None = None) -> float:
     """The committee's pass for an outside deal: the channels' passes weighted by contacts."""
     weights = plan.mean_outside_per_day()
     total = sum(weights.values())
     if total <= 0.0:
-        return committee_pass(plan, "default")
-    return sum(w * committee_pass(plan, name) for name, w in weights.items()) / total
+        return committee_pass(plan, "default", committee)
+    passes = (w * committee_pass(plan, name, committee) for name, w in weights.items())
+    return sum(passes) / total
 
 
 def expected_prospects(scenario: Scenarioish) -> float:
@@ -308,8 +315,9 @@ def expected_outcome(scenario: Scenarioish) -> dict[str, float]:
     days = math.ceil(s.horizon_days)
     money = money_days(plan, segment_funnels(plan), days)
     start = math.floor(s.warmup_days)
-    segments = _segment_totals(money, start, s.after_sale.margin)
+    segments = _segment_totals(money, start, s)
     revenue = sum(seg["revenue"] for seg in segments.values())
+    gross = sum(seg["margin_after_serving"] + seg["cost_to_serve"] for seg in segments.values())
     serve = sum(seg["cost_to_serve"] for seg in segments.values())
     cost = money.fixed[start:].sum() + money.bonuses[start:].sum() + serve
     outcome = {
@@ -319,7 +327,7 @@ def expected_outcome(scenario: Scenarioish) -> dict[str, float]:
         "revenue": revenue,
         "cost": cost,
         "cost_to_serve": serve,
-        "profit": s.after_sale.margin * revenue - cost,
+        "profit": (s.after_sale.margin * revenue if s.segments is None else gross) - cost,
         "customers_end": sum(float(seg.active[-1]) for seg in money.segments),
     }
     return {k: float(v) for k, v in outcome.items()}
@@ -334,11 +342,12 @@ def expected_segments(scenario: Scenarioish) -> dict[str, dict[str, float]]:
     plan = _plan(scenario)
     s = plan.scenario
     money = money_days(plan, segment_funnels(plan), math.ceil(s.horizon_days))
-    return _segment_totals(money, math.floor(s.warmup_days), s.after_sale.margin)
+    return _segment_totals(money, math.floor(s.warmup_days), s)
 
 
-def _segment_totals(money: MoneyDays, start: int, margin: float) -> dict[str, dict[str, float]]:
-    """Each segment's buyers and money from day `start` on."""
+def _segment_totals(money: MoneyDays, start: int, s: Scenario) -> dict[str, dict[str, float]]:
+    """Each segment's buyers and money from day `start` on, at its own margin."""
+    margins = segment_margins(s.after_sale.margin, s.segments)
     return {
         seg.name: {
             "buyers": float(seg.buyers[start:].sum()),
@@ -348,7 +357,7 @@ def _segment_totals(money: MoneyDays, start: int, margin: float) -> dict[str, di
                 margin * seg.revenue[start:].sum() - seg.cost_to_serve[start:].sum()
             ),
         }
-        for seg in money.segments
+        for seg, margin in zip(money.segments, margins, strict=True)
     }
 
 

@@ -8,12 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hourglass import load_scenario, simulate
+from hourglass import load_scenario, replicate, simulate
 from hourglass.analysis import metrics
 from hourglass.analysis.accounts import (
     customer_table,
     kind_table,
     placed,
+    share_bands,
+    whale_band,
     whale_curve,
     whale_summary,
 )
@@ -231,7 +233,29 @@ def test_the_page_answers_first_and_draws_both_figures():
     assert table["customers"].sum() == len(customers)
     account_map, whale = figures(at)
     assert [t.name for t in account_map.data] == table["kind"].tolist()
-    assert whale.data[0].y is not None and len(whale.layout.shapes) == 1  # the 100% line
+    assert whale.data[1].y is not None and len(whale.layout.shapes) == 1  # the 100% line
+
+
+def test_the_page_bands_the_whale_curve_and_the_top_shares_across_replications():
+    from tests.test_dashboard import figures, open_page, values
+
+    at = open_page("accounts", chosen="key_accounts")
+    summaries = replicate(load_scenario("key_accounts"), 2, seed=1, backend="serial").accounts
+    band = whale_band(summaries)
+    shares = share_bands(summaries).set_index("number")
+    top, peak = shares.loc["top20_share"], shares.loc["peak_share"]
+    assert at.markdown[0].value == (
+        f"Across 2 runs the top 20% of customers earn {top['mean']:.0%} of the profit "
+        f"(p5-p95: {top['p5']:.0%} to {top['p95']:.0%}), and the whale curve peaks at "
+        f"{peak['mean']:.0%} ({peak['p5']:.0%} to {peak['p95']:.0%})."
+    )
+    assert "middle 90% of 2 runs" in " ".join(c.value for c in at.caption)
+    shown = at.dataframe[1].value.set_index("number")
+    assert shown.loc["the whale curve's peak", "p95"] == pytest.approx(100 * peak["p95"])
+    whale = figures(at)[1]
+    assert whale.data[0].fill == "toself" and whale.data[0].name == "p5-p95 of 2 runs"
+    upper = values(whale.data[0].y)[: len(band)]
+    assert upper == pytest.approx((band["p95"] * 100).tolist())
 
 
 def test_the_page_speaks_russian():
@@ -242,6 +266,7 @@ def test_the_page_speaks_russian():
     at = AppTest.from_file(DASHBOARD, default_timeout=180)
     at.query_params["lang"] = "ru"
     at.session_state["chosen"] = "key_accounts"
+    at.session_state["reps"] = 2
     at.switch_page(script("scenario")).run()
     at.switch_page(script("accounts")).run()
     assert not at.exception, [e.value for e in at.exception]
@@ -252,6 +277,9 @@ def test_the_page_speaks_russian():
     account_map, whale = figures(at)
     assert account_map.layout.xaxis.title.text == "привлекательность для нас"
     assert whale.layout.yaxis.title.text == "доля всей прибыли (%)"
+    assert at.markdown[0].value.startswith("По 2 прогонам 20% самых прибыльных клиентов")
+    assert "средние 90% из 2 прогонов" in " ".join(c.value for c in at.caption)
+    assert whale.data[0].name == "p5\N{EN DASH}p95 по 2 прогонам"
 
 
 def test_segments_count_their_customers_service_fees_and_costs():

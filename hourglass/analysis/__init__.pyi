@@ -7,6 +7,8 @@ from .accounts import (
     kind_table,
     level_spells,
     loyalty_label,
+    share_bands,
+    whale_band,
     whale_curve,
     whale_summary,
 )

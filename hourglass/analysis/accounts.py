@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from hourglass.analysis.stages import first_purchases
+from hourglass.config.segments import segment_ladders, segment_margins
 from hourglass.i18n import _
 from hourglass.log import LEFT_SERVICE, Run
 from hourglass.stages import ACTIVE_CLASSES, DAYS_PER_MONTH
@@ -52,6 +53,9 @@ LOYALTY_SCORE = {
 
 TOP_SHARE = 0.2
 """The share of customers, the most profitable, whose share of the profit is reported."""
+
+WHALE_POINTS = 20
+"""Points of the whale curve each run's summary keeps (every 5% of customers), for bands."""
 
 
 def kind_label(kind: str) -> str:
@@ -112,12 +116,61 @@ def level_spells(run: Run) -> pd.DataFrame:
     )
 
 
+def level_move_table(run: Run) -> pd.DataFrame:
+    """Each service-level move: customer, time and the level moved to (`left` on leaving).
+
+    Empty without a service ladder.
+    """
+    moves = run.log.level_moves
+    if moves is None:
+        return pd.DataFrame()
+    names = np.asarray([*run.log.levels, "left"], dtype=object)  # LEFT_SERVICE is -1
+    return pd.DataFrame(
+        {"customer": moves["customer"], "time": moves["time"], "level": names[moves["level"]]}
+    )
+
+
 def _level_rates(run: Run) -> tuple[np.ndarray, np.ndarray]:
-    """Each level's value and cost to serve per day."""
-    ladder = run.scenario.after_sale.service_ladder
-    value = np.array([lv.value_per_month for lv in ladder.levels]) / DAYS_PER_MONTH
-    cost = np.array([lv.cost_to_serve_per_month for lv in ladder.levels]) / DAYS_PER_MONTH
-    return value, cost
+    """Each level's value and cost to serve per day, by segment (rows; one without segments)."""
+    s = run.scenario
+    ladders = segment_ladders(s.after_sale.service_ladder, s.segments)
+    value = np.array([[lv.value_per_month for lv in ladder.levels] for ladder in ladders])
+    cost = np.array([[lv.cost_to_serve_per_month for lv in ladder.levels] for ladder in ladders])
+    return value / DAYS_PER_MONTH, cost / DAYS_PER_MONTH
+
+
+def _segments_of(run: Run, customers: np.ndarray) -> np.ndarray:
+    """The segment codes of `customers` (all 0 without segments)."""
+    return run.log.prospects["segment"][customers].astype(np.int64)
+
+
+def margins(run: Run) -> np.ndarray:
+    """Each segment's margin (one, the scenario's, without segments)."""
+    s = run.scenario
+    return np.array(segment_margins(s.after_sale.margin, s.segments))
+
+
+def blended_margin(run: Run, since: float, customers: np.ndarray | None = None) -> float:
+    """The margin on revenue from `since` (of `customers` only, if given), purchases and fees.
+
+    The scenario's where no segment has a margin of its own; else the segments' margins
+    weighted by their revenue, so that it times the revenue is the sum of the segments' margins.
+    """
+    s, log = run.scenario, run.log
+    margin = s.after_sale.margin
+    own = margins(run)
+    if (own == margin).all():
+        return margin
+    p = log.purchases
+    keep = p["time"] >= since
+    if customers is not None:
+        keep &= np.isin(p["customer"], customers)
+    segment = _segments_of(run, p["customer"][keep])
+    revenue = np.bincount(segment, weights=p["value"][keep], minlength=len(own))
+    if log.level_moves is not None:
+        revenue = revenue + ladder_by_segment(run, since, customers=customers)
+    total = revenue.sum()
+    return float((own * revenue).sum() / total) if total else margin
 
 
 def _exposure_until(
@@ -143,7 +196,10 @@ def ladder_per_day(run: Run, days: int) -> tuple[np.ndarray, np.ndarray]:
     edges = np.minimum(np.arange(days + 1, dtype=float), run.log.horizon_days)
     start, end = spells["start"].to_numpy(float), spells["end"].to_numpy(float)
     level = spells["level"].to_numpy(np.int64)
-    return tuple(np.diff(_exposure_until(start, end, rate[level], edges)) for rate in (value, cost))
+    segment = _segments_of(run, spells["customer"].to_numpy(np.int64))
+    return tuple(
+        np.diff(_exposure_until(start, end, rate[segment, level], edges)) for rate in (value, cost)
+    )
 
 
 def ladder_money(run: Run, start: float, customers: np.ndarray | None = None) -> float:
@@ -170,11 +226,11 @@ def _held_money(
     if customers is not None:
         spells = spells[np.isin(spells["customer"], customers)]
     value, cost = _level_rates(run)
-    rate = (value if kind == "value" else cost)[spells["level"].to_numpy(np.int64)]
+    segment = _segments_of(run, spells["customer"].to_numpy(np.int64))
+    rate = (value if kind == "value" else cost)[segment, spells["level"].to_numpy(np.int64)]
     begin = np.maximum(spells["start"].to_numpy(float), since)
     length = np.clip(spells["end"].to_numpy(float) - begin, 0.0, None)
-    segment = run.log.prospects["segment"][spells["customer"].to_numpy(np.int64)]
-    return segment.astype(np.int64), length * rate
+    return segment, length * rate
 
 
 def customer_table(run: Run) -> pd.DataFrame:
@@ -206,7 +262,7 @@ def customer_table(run: Run) -> pd.DataFrame:
             "first_day": first,
             "revenue": revenue,
             "cost_to_serve": serve,
-            "profit": run.scenario.after_sale.margin * revenue - serve,
+            "profit": margins(run)[segment] * revenue - serve,
             "growth": (2.0 * late - revenue) / half_months,
             "loyalty": np.asarray(run.log.classes)[klass],
             "segment": np.asarray(run.log.segments or ("",), dtype=object)[segment],
@@ -281,15 +337,16 @@ def _ladder_of(
     who = who[mine]
     start, end = spells["start"].to_numpy(float)[mine], spells["end"].to_numpy(float)[mine]
     level = spells["level"].to_numpy(np.int64)[mine]
-    value, cost = _level_rates(run)
+    segment = _segments_of(run, spells["customer"].to_numpy(np.int64)[mine])
+    value, cost = (rate[segment, level] for rate in _level_rates(run))
     held = end - start
     late = np.clip(end - np.maximum(start, mid[who]), 0.0, None)
-    fees = np.bincount(who, weights=held * value[level], minlength=n)
-    late_fees = np.bincount(who, weights=late * value[level], minlength=n)
-    level_cost = np.bincount(who, weights=held * cost[level], minlength=n)
+    fees = np.bincount(who, weights=held * value, minlength=n)
+    late_fees = np.bincount(who, weights=late * value, minlength=n)
+    level_cost = np.bincount(who, weights=held * cost, minlength=n)
     wallet = np.zeros(n)
     at_end = end >= run.log.horizon_days
-    wallet[who[at_end]] = (level[at_end] + 1) / len(value)
+    wallet[who[at_end]] = (level[at_end] + 1) / len(run.log.levels)
     return fees, late_fees, level_cost, wallet
 
 
@@ -345,5 +402,60 @@ def accounts_summary(run: Run) -> dict[str, float]:
     for row in kind_table(customers).to_dict("records"):
         for field in ("customers", "revenue", "cost_to_serve", "profit"):
             out[f"{row['kind']}_{field}"] = float(row[field])
-    out |= whale_summary(whale_curve(customers))
+    curve = whale_curve(customers)
+    out |= whale_summary(curve)
+    out |= whale_points(curve)
     return out
+
+
+def whale_points(curve: pd.DataFrame) -> dict[str, float]:
+    """The whale curve's share of the profit at every 5% of customers (`whale_05`... `whale_100`).
+
+    The share at a point between two customers is read on the straight line between them
+    (NaN where the total profit is not positive, or nobody bought).
+    """
+    grid = np.arange(1, WHALE_POINTS + 1) / WHALE_POINTS
+    if not len(curve) or curve["share_of_profit"].isna().any():
+        shares = np.full(WHALE_POINTS, math.nan)
+    else:
+        x = np.concatenate(([0.0], curve["share_of_customers"].to_numpy(float)))
+        y = np.concatenate(([0.0], curve["share_of_profit"].to_numpy(float)))
+        shares = np.interp(grid, x, y)
+    return {f"whale_{round(100 * g):02d}": float(s) for g, s in zip(grid, shares, strict=True)}
+
+
+def whale_band(summaries: pd.DataFrame) -> pd.DataFrame:
+    """The whale curve across runs: at every 5% of customers, the p5, median and p95 share.
+
+    `summaries` holds one `accounts_summary` per run; runs whose customers made no profit
+    (NaN shares) are left out. Starts at (0, 0); empty if no run made a profit.
+    """
+    columns = [c for c in summaries.columns if c.startswith("whale_")]
+    shares = summaries[columns].dropna().to_numpy(float)
+    if not len(shares):
+        return pd.DataFrame(columns=["share_of_customers", "p5", "p50", "p95", "runs"])
+    p5, p50, p95 = np.percentile(shares, [5, 50, 95], axis=0)
+    return pd.DataFrame(
+        {
+            "share_of_customers": np.concatenate(([0.0], [int(c[6:]) / 100 for c in columns])),
+            "p5": np.concatenate(([0.0], p5)),
+            "p50": np.concatenate(([0.0], p50)),
+            "p95": np.concatenate(([0.0], p95)),
+            "runs": len(shares),
+        }
+    )
+
+
+def share_bands(summaries: pd.DataFrame) -> pd.DataFrame:
+    """The top 20%'s share, the peak share and where it peaks, across runs: mean, p5, p95.
+
+    One row per number (`top20_share`, `peak_share`, `peak_at`); runs without a profit to
+    share are left out of each.
+    """
+    rows = []
+    for name in ("top20_share", "peak_share", "peak_at"):
+        values = summaries[name].dropna().to_numpy(float)
+        p5, p95 = np.percentile(values, [5, 95]) if len(values) else (math.nan, math.nan)
+        mean = float(values.mean()) if len(values) else math.nan
+        rows.append({"number": name, "mean": mean, "p5": float(p5), "p95": float(p95)})
+    return pd.DataFrame(rows)

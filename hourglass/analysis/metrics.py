@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from hourglass.analysis.accounts import ladder_money
+from hourglass.analysis.accounts import blended_margin, ladder_money
 from hourglass.analysis.series import daily_table
 from hourglass.analysis.stages import first_purchases
 from hourglass.config.budgets import line_spend_per_day
@@ -29,7 +29,7 @@ def _window(run: Run) -> tuple[float, float]:
 
 def kpis(run: Run) -> dict[str, float]:
     """The headline numbers of one run (money in the scenario's currency, time in days)."""
-    log, s = run.log, run.scenario
+    log = run.log
     start = run.log.warmup_days
     p = log.prospects
     # customers who joined outside the funnel (known or starting ones) were never prospects
@@ -49,8 +49,8 @@ def kpis(run: Run) -> dict[str, float]:
     if log.level_moves is not None:  # service fees, for the time each level is held
         revenue += ladder_money(run, start)
         customer_revenue += ladder_money(run, start, ids)
-    margin = s.after_sale.margin
-    ltv = _ratio(margin * customer_revenue, n_buyers)
+    ltv = _ratio(blended_margin(run, start, ids) * customer_revenue, n_buyers)
+    margin = blended_margin(run, start)  # the segments' own margins, weighted by revenue
 
     daily = daily_table(run).iloc[math.floor(start) :]
     cost = float(daily["cost"].sum())
@@ -110,7 +110,7 @@ def _ltv_by_channel(run: Run, buyer_ids: np.ndarray) -> dict[str, float]:
 
     The buyer-weighted mean of the channels' LTVs is the total LTV.
     """
-    log, margin = run.log, run.scenario.after_sale.margin
+    log = run.log
     came_by = log.prospects["channel"][buyer_ids]
     purchases = log.purchases
     out = {}
@@ -119,6 +119,7 @@ def _ltv_by_channel(run: Run, buyer_ids: np.ndarray) -> dict[str, float]:
         revenue = float(purchases["value"][np.isin(purchases["customer"], ids)].sum())
         if log.level_moves is not None:
             revenue += ladder_money(run, log.warmup_days, ids)
+        margin = blended_margin(run, log.warmup_days, ids)
         out[channel] = _ratio(margin * revenue, len(ids))
     return out
 

@@ -12,7 +12,8 @@ that the segments add up to the run's cost and profit:
 
 A segment's CAC is its acquisition cost (spend and bonuses, not the cost to serve) per buyer;
 its LTV is the margin on its window's buyers' revenue to the horizon, per buyer; margin after
-cost to serve is the margin on its revenue less its cost to serve.
+cost to serve is the margin on its revenue less its cost to serve. Each segment's margin is
+its own where it gives one, else the scenario's.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from hourglass.analysis.accounts import ladder_by_segment
+from hourglass.analysis.accounts import ladder_by_segment, margins
 from hourglass.analysis.series import day_shares, serving_by_segment
 from hourglass.analysis.stages import first_purchases, stage_table
 from hourglass.config.budgets import line_spend_per_day, spend_per_day
@@ -47,7 +48,7 @@ SEGMENT_COLUMNS = (
 
 def segment_table(run: Run) -> pd.DataFrame:
     """The KPIs of each segment (one row each, in the scenario's order); empty without any."""
-    log, s = run.log, run.scenario
+    log = run.log
     if not log.segments:
         return pd.DataFrame(columns=list(SEGMENT_COLUMNS))
     count = len(log.segments)
@@ -70,10 +71,9 @@ def segment_table(run: Run) -> pd.DataFrame:
         lifetime = lifetime + ladder_by_segment(run, start, customers=buyers)
         serve = serve + ladder_by_segment(run, first_day, "cost")
     acquisition = _spend_by_segment(run) + _bonus_by_segment(run)
-    margin = s.after_sale.margin
     arrived = log.prospects["arrival"] >= start
     rows = []
-    for code, name in enumerate(log.segments):
+    for code, (name, margin) in enumerate(zip(log.segments, margins(run), strict=True)):
         cac = _ratio(acquisition[code], n_buyers[code])
         ltv = _ratio(margin * lifetime[code], n_buyers[code])
         rows.append(

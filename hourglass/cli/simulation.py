@@ -405,7 +405,9 @@ def sweep(
                 raise fail(str(e)) from None
             table, unsaved = e.unsaved, e
     if as_json:
-        dump({"scenario": spec.name, "reps": reps, "rows": table.to_dict("records")})
+        rows = table.to_dict("records")
+        accounts = table.attrs.get("accounts", [])
+        dump({"scenario": spec.name, "reps": reps, "rows": rows, "accounts": accounts})
     else:
         report.print_sweep(spec.name, reps, [v.partition("=")[0].strip() for v in vary], table)
     if unsaved is not None:  # shown above, so nothing computed is lost

@@ -103,14 +103,17 @@ class ServiceLadder(SteadyBudget):
         """What account-management money multiplies the upgrade rates by (1 without a budget)."""
         return 1.0 + (self.budget.steady_effect() if self.budget else 0.0)
 
-    def generator(self) -> np.ndarray:
+    def generator(self, factor: float | None = None) -> np.ndarray:
         """The chain's generator matrix Q per day: the levels, then `left` (absorbing) last.
 
         Row i holds the rates out of level i off the diagonal and minus their sum on it.
+        `factor` multiplies the upgrade rates instead of this ladder's own budget's (a
+        segment's ladder climbs with the scenario's account management).
         """
         n = len(self.levels)
         q = np.zeros((n + 1, n + 1))
-        up = np.asarray(self.upgrade_per_month, dtype=float) * self.upgrade_factor()
+        lift = self.upgrade_factor() if factor is None else factor
+        up = np.asarray(self.upgrade_per_month, dtype=float) * lift
         q[np.arange(n - 1), np.arange(1, n)] = up
         if self.downgrade_per_month:
             q[np.arange(1, n), np.arange(n - 1)] = self.downgrade_per_month

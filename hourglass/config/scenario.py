@@ -34,7 +34,7 @@ from hourglass.config.sections import (
     Stage,
     Stages,
 )
-from hourglass.config.segments import Segments, check_segments
+from hourglass.config.segments import Segments, check_segment_parts, check_segments
 from hourglass.config.sellers import check_hiring_in_run
 from hourglass.i18n import _, grouped
 from hourglass.stages import FUNNEL, SELLER_BESIDE, LabelSet
@@ -87,6 +87,13 @@ class Scenario(Model):
             [*paid, "organic", "referral"],
             [*paid, *organic, *referral],
             self.referral is not None,
+        )
+        check_segment_parts(
+            self.segments,
+            self.after_sale.service_ladder,
+            self.committee,
+            [*paid, "organic", "referral"],
+            set(self.worked.values()),
         )
         return self
 

@@ -5,9 +5,13 @@ purchases, loyalty moves, referral contacts, committee answers), on the SimPy ev
 leads and referral contacts, and on the social graph. `estimate_work` follows the expected
 flows through the funnel and the customers' life step by step over the horizon (prospects
 found in a finite market, leads a busy team lets go cold, referred prospects arriving
-warmer, customers moving between loyalty classes), so each row count is an expectation, not
-a bound. Commands refuse an estimate over MAX_EVENTS or MAX_MEMORY_BYTES unless told to
-allow it, and the engine stops a run that goes far past its own estimate.
+warmer, customers moving between loyalty classes, the service ladder's moves), so each row
+count is an expectation, not a bound. A scenario with segments is followed segment by
+segment, each with its share of every channel's arrivals and of the market, and its own
+pass probabilities, times, repeat buying, talk, committee and ladder (a segment's referred
+prospects are counted in its own flows: the referral channel's shares are not followed).
+Commands refuse an estimate over MAX_EVENTS or MAX_MEMORY_BYTES unless told to allow it,
+and the engine stops a run that goes far past its own estimate.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from hourglass.config.loading import ScenarioError
 from hourglass.config.plan import Plan, compile_plan
 from hourglass.config.scenario import Scenario
 from hourglass.config.work_flows import Flows
+from hourglass.config.work_segments import level_moves, segment_parts
 from hourglass.i18n import _, grouped
 
 MAX_EVENTS = 500_000_000
@@ -38,7 +43,14 @@ cannot hold a machine for long."""
 SAMPLE = 64
 """Grid points estimated at most; the largest stands for the others."""
 
-ROW_BYTES = {"prospects": 17, "visits": 30, "purchases": 21, "moves": 13, "contacts": 13}
+ROW_BYTES = {
+    "prospects": 17,
+    "visits": 30,
+    "purchases": 21,
+    "moves": 13,
+    "contacts": 13,
+    "level_moves": 13,
+}
 ANSWER_BYTES = 14
 LUCK_BYTES = 600
 """Each contact's luck while its day's batch is walked: stages x fields of floats, and draws."""
@@ -85,6 +97,8 @@ class WorkEstimate:
     runs: int = 1
     day_batches: float = 0.0
     """Days stepped times arrival streams: a long horizon costs time though few arrive."""
+    level_moves: float = 0.0
+    """Service-level moves: each customer's start and every move up, down or out."""
 
     @property
     def parts(self) -> dict[str, float]:
@@ -96,6 +110,7 @@ class WorkEstimate:
             "loyalty moves": self.moves,
             "referral contacts": self.contacts,
             "committee answers": self.answers,
+            "level moves": self.level_moves,
             "graph links": float(self.graph_edges),
         }
 
@@ -199,11 +214,19 @@ def estimate_work(
     the scenario's starting customers join on day 0.
     """
     plan = _plan(scenario)
-    flows = Flows(plan)
+    rows: dict[str, float] = {}
+    batch = in_flight = 0.0
     starting = plan.scenario.starting_customers
-    rows = flows.follow([0.0] * (starting.count if starting else 0) + sorted(known_customers))
+    known = [0.0] * (starting.count if starting else 0) + sorted(known_customers)
+    for part, ladder in segment_parts(plan):
+        flows = Flows(part)
+        own = flows.follow(known)
+        own["level_moves"] = level_moves(ladder, plan, flows)
+        rows = {name: rows.get(name, 0.0) + value for name, value in own.items()}
+        batch, in_flight = batch + flows.largest_batch, in_flight + flows.leads_in_flight
+        known = []  # known customers join the first segment
     nodes, edges = _graph_size(plan.scenario)
-    rows["memory_bytes"] = _memory(plan, rows, flows, nodes, edges)
+    rows["memory_bytes"] = _memory(plan, rows, (batch, in_flight), nodes, edges)
     return WorkEstimate(
         horizon_days=plan.scenario.horizon_days,
         graph_nodes=nodes,
@@ -302,6 +325,7 @@ def _driver_field(plan: Plan, driver: str) -> str:
         "loyalty moves": "after_sale.loyalty.transitions_per_month",
         "referral contacts": "referral.contacts_per_month",
         "committee answers": "committee.roles.*.people",
+        "level moves": "after_sale.service_ladder.upgrade_per_month",
         "graph links": _("the network's size (nodes or links per node)"),
     }
     return fields[driver]
@@ -316,6 +340,7 @@ def driver_words(driver: str) -> str:
         "loyalty moves": _("loyalty moves"),
         "referral contacts": _("referral contacts"),
         "committee answers": _("committee answers"),
+        "level moves": _("service level moves"),
         "graph links": _("graph links"),
     }[driver]
 
@@ -343,8 +368,14 @@ def _graph_size(scenario: Scenario) -> tuple[int, int]:
     return spec.nodes, spec.edges
 
 
-def _memory(plan: Plan, rows: dict[str, float], flows: Flows, nodes: int, edges: int) -> float:
-    """Bytes a run is expected to hold at its peak: log, batches, events, market, graph."""
+def _memory(
+    plan: Plan, rows: dict[str, float], peaks: tuple[float, float], nodes: int, edges: int
+) -> float:
+    """Bytes a run is expected to hold at its peak: log, batches, events, market, graph.
+
+    `peaks` are the largest day's batch and the leads in flight at most.
+    """
+    largest_batch, leads_in_flight = peaks
     log = (
         sum(rows[name] * size for name, size in ROW_BYTES.items()) + rows["answers"] * ANSWER_BYTES
     )
@@ -352,8 +383,8 @@ def _memory(plan: Plan, rows: dict[str, float], flows: Flows, nodes: int, edges:
     graph = nodes * 9 + edges * 2 * 8 + rows["prospects"] * 4
     return (
         GROWTH * log
-        + LUCK_BYTES * flows.largest_batch
-        + LEAD_BYTES * flows.leads_in_flight
+        + LUCK_BYTES * largest_batch
+        + LEAD_BYTES * leads_in_flight
         + EVENT_BYTES * rows["contacts"]
         + market / 8
         + graph

@@ -113,7 +113,7 @@ class Flows:
             [plan.contacts_per_month.get(c, 0.0) * plan.engage_skill for c in LOYALTY_CLASSES]
         )
         rates = np.stack([active * rate, contacts / DAYS_PER_MONTH, moves], axis=1)
-        self.step_matrix, occupancy = _exp_and_integral(generator, self.dt)
+        self.step_matrix, occupancy = exp_and_integral(generator, self.dt)
         self.step_flows = occupancy @ rates  # a class's repeat buys, contacts, moves in a step
         self.start = LOYALTY_CLASSES.index(after.loyalty.start)
         self.antagonist = LOYALTY_CLASSES.index("antagonist")
@@ -162,6 +162,7 @@ class Flows:
             arrives = t + self.referral_delay
             if arrives < self.horizon:  # in a later step: this one's arrivals are counted
                 referred_in[max(int(arrives / dt), i + 1)] += won
+        self.joined = buyers_in  # first purchases by step, for the service ladder's moves
         return {name: float(value) for name, value in total.items()}
 
     def _funnel(self, t: float, cold: float, warm: float, drag: float, buyers_in, total) -> None:
@@ -209,7 +210,7 @@ def _repeat_rate(plan: Plan) -> tuple[float, float]:
     return g.r / g.alpha / g.period_days * plan.repeat_skill, g.a / (g.a + g.b)
 
 
-def _exp_and_integral(generator: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
+def exp_and_integral(generator: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
     """exp(G dt) and the integral of exp(G s) for s in [0, dt] (Van Loan's block matrix)."""
     n = len(generator)
     block = np.zeros((2 * n, 2 * n))

@@ -66,6 +66,7 @@ class RepResult:
     sellers: SellerReport
     segments: pd.DataFrame = field(default_factory=pd.DataFrame)
     accounts: dict[str, float] = field(default_factory=dict)
+    level_moves: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def run_replication(scenario: Scenario, seed: int, rep: int) -> RepResult:
@@ -91,6 +92,7 @@ def run_replication(scenario: Scenario, seed: int, rep: int) -> RepResult:
         sellers=seller_report(run),
         segments=segment_table(run) if scenario.segments else pd.DataFrame(),
         accounts=accounts.accounts_summary(run),
+        level_moves=accounts.level_move_table(run),
     )
 
 
@@ -131,6 +133,8 @@ class Replications:
     """With segments: every replication's segment table (`segments.segment_table`), stacked."""
     accounts: pd.DataFrame = field(default_factory=pd.DataFrame)
     """Key accounts: one row per replication (`accounts.accounts_summary`)."""
+    level_moves: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """With a service ladder: every replication's level moves (`accounts.level_move_table`)."""
 
     def kpi_summary(self) -> dict[str, dict[str, float]]:
         """KPI -> mean, p5, p50, p95 and standard error across replications."""
@@ -255,6 +259,9 @@ def gathered(
         sellers=stacked([(r.rep, r.sellers) for r in ordered]),
         segments=pd.concat([r.segments.assign(rep=r.rep) for r in ordered], ignore_index=True),
         accounts=pd.DataFrame([r.accounts for r in ordered]).rename_axis("rep"),
+        level_moves=pd.concat(
+            [r.level_moves.assign(rep=r.rep) for r in ordered], ignore_index=True
+        ),
     )
 
 

@@ -19,7 +19,7 @@ from hourglass.i18n import _
 
 RUN_TABLES = (
     "stages", "losses", "daily", "daily_bands", "kpis", "deals", "roles",
-    "sellers", "segments", "accounts",
+    "sellers", "segments", "accounts", "level_moves",
 )  # fmt: skip
 RUN_FILES = frozenset({"manifest.json", *(f"{name}.parquet" for name in RUN_TABLES)})
 """What a saved run holds: a folder of only these may be replaced."""
@@ -205,9 +205,10 @@ def save_replications(result: Replications, directory: Path, version: str) -> No
 
     Stages, losses, daily series and KPIs (one row per replication), the daily series' percentile
     bands, B2B deals and roles (with a committee), each seller, each segment (with segments),
-    the key accounts' summary, and the manifest. They are written into a
-    temporary sibling folder renamed into place at the end, so the folder never mixes two runs;
-    an earlier run there is replaced (check_output_folder decides whether it may be).
+    the key accounts' summary, the service ladder's level moves, and the manifest. They are
+    written into a temporary sibling folder renamed into place at the end, so the folder never
+    mixes two runs; an earlier run there is replaced (check_output_folder decides whether it
+    may be).
     """
     staging = _temporary_folder(directory)
     try:
@@ -245,6 +246,8 @@ def _write_run(result: Replications, directory: Path, version: str) -> None:
         tables["segments"] = result.segments
     if not result.accounts.empty:
         tables["accounts"] = result.accounts.reset_index()
+    if not result.level_moves.empty:
+        tables["level_moves"] = result.level_moves
     for name, frame in tables.items():
         write_parquet(frame, directory / f"{name}.parquet")
     write_json(manifest(result, version), directory / "manifest.json")

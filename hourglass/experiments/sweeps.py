@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from hourglass.analysis.accounts import accounts_record
 from hourglass.config.arguments import as_scenario, whole_number
 from hourglass.config.scenario import Scenario, ScenarioError
 from hourglass.experiments.grid import MAX_POINTS as MAX_POINTS
@@ -47,6 +48,9 @@ def sweep(
     version: str = "",
 ) -> pd.DataFrame:
     """Replicate every grid point; a tidy table, one row per point and KPI, with its band.
+
+    The table's `attrs["accounts"]` holds each point's key accounts (its overrides and
+    `accounts`, as `run --json` gives them: means over the point's replications).
 
     `varies` is a list of Vary, of "path=values" texts (as --vary takes), or a dict of
     paths to their values; `base` may be a scenario file's path or a shipped one's name.
@@ -98,6 +102,7 @@ def _run_points(
     """Every point's summary; with `out`, saved points are read and new ones saved."""
     total = reps * len(points)
     per_point: list[pd.DataFrame] = []
+    accounts: list[dict[str, Any]] = []
     try:
         with Executor(backend, scheduler) as executor:
             for i, (overrides, scenario) in enumerate(points):
@@ -108,18 +113,22 @@ def _run_points(
                     tick = (lambda d, _t, f=first: progress(f + d, total)) if progress else None
                     result = replicate(scenario, reps, seed, executor=executor, progress=tick)
                     kpis = result.kpis.reset_index()
+                    kpis.attrs["accounts"] = accounts_record(result.accounts)
                     if saved is not None:
                         _save_point(kpis, saved, sweep_id, i, len(points))
                 if progress:
                     progress((i + 1) * reps, total)
                 per_point.append(_summarise_point(overrides, kpis))
+                accounts.append({**overrides, "accounts": kpis.attrs.get("accounts")})
     except KeyboardInterrupt:
         if out is None:
             raise
         # Counted on disk: Ctrl-C may land after a point's file is saved but before it is tallied.
         on_disk = sum(_point_file(out, i).exists() for i in range(len(points)))
         raise SweepInterrupted(on_disk, len(points), out) from None
-    return pd.concat(per_point, ignore_index=True)
+    table = pd.concat(per_point, ignore_index=True)
+    table.attrs["accounts"] = accounts
+    return table
 
 
 def _point_file(out: Path, index: int) -> Path:
@@ -128,7 +137,10 @@ def _point_file(out: Path, index: int) -> Path:
 
 
 def _save_point(kpis: pd.DataFrame, saved: Path, sweep_id: str, index: int, total: int) -> None:
-    """Save one point's KPIs, marked with the sweep and the point they belong to."""
+    """Save one point's KPIs, marked with the sweep and the point they belong to.
+
+    The point's key accounts (`attrs["accounts"]`) are saved with them.
+    """
     kpis.attrs["sweep"], kpis.attrs["point"] = sweep_id, index
     try:
         write_parquet(kpis, saved)

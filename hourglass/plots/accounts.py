@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 
 from hourglass.analysis.accounts import KIND_THRESHOLD, KINDS, kind_label
 from hourglass.i18n import _
-from hourglass.plots.style import LOST, PALETTE, UPPER
+from hourglass.plots.style import LOST, PALETTE, UPPER, transparent
 
 KIND_COLOURS = dict(zip(KINDS, (PALETTE[0], PALETTE[4], PALETTE[2], PALETTE[5]), strict=True))
 """Each kind of client's colour."""
@@ -94,11 +94,14 @@ def account_map_figure(customers: pd.DataFrame, *, title: str = "") -> go.Figure
     return fig
 
 
-def whale_figure(curve: pd.DataFrame, *, title: str = "") -> go.Figure:
+def whale_figure(
+    curve: pd.DataFrame, *, title: str = "", band: pd.DataFrame | None = None
+) -> go.Figure:
     """Cumulative profit by customer rank, the most profitable first, with its peak marked.
 
     `curve` is a whale curve (`accounts.whale_curve`). Shares of the total profit are drawn
     against a 100% line; where the total is not positive, money is drawn against the total.
+    `band` (`accounts.whale_band`) shades the p5-p95 of the shares across runs behind it.
     """
     shares = curve["share_of_profit"]
     as_share = bool(len(curve)) and shares.notna().all()
@@ -106,6 +109,18 @@ def whale_figure(curve: pd.DataFrame, *, title: str = "") -> go.Figure:
     x = curve["share_of_customers"] * 100.0
     end = 100.0 if as_share else float(curve["cumulative_profit"].iloc[-1]) if len(curve) else 0.0
     fig = go.Figure()
+    drawn_band = as_share and band is not None and len(band)
+    if drawn_band:
+        across = band["share_of_customers"].to_numpy() * 100.0
+        fig.add_scatter(
+            x=[*across, *across[::-1]],
+            y=[*(band["p95"] * 100.0), *(band["p5"] * 100.0)[::-1]],
+            fill="toself",
+            fillcolor=transparent(UPPER),
+            line={"width": 0},
+            hoverinfo="skip",
+            name=_("p5-p95 of {runs} runs").format(runs=int(band["runs"].iloc[0])),
+        )
     fig.add_scatter(
         x=x,
         y=y,
@@ -145,6 +160,8 @@ def whale_figure(curve: pd.DataFrame, *, title: str = "") -> go.Figure:
             showlegend=False,
         )
     top = max(float(y.max()) if len(curve) else 0.0, end)
+    if drawn_band:
+        top = max(top, float(band["p95"].max()) * 100.0)
     fig.update_layout(
         title=title or _("Whale curve: cumulative profit by customer, the most profitable first"),
         xaxis_title=_("customers, most profitable first (%)"),

@@ -19,8 +19,16 @@ class BuyingCentre:
     change to one role leaves every other deal's answers alone (common random numbers).
     """
 
-    def __init__(self, committee: Committee, channels: tuple[str, ...], worked: set[str]) -> None:
+    def __init__(
+        self,
+        committee: Committee,
+        channels: tuple[str, ...],
+        worked: set[str],
+        codes: tuple[str, ...] = (),
+    ) -> None:
+        """`codes` are the run's roles (all its committees'), whose codes the log writes."""
         self.roles = tuple(committee.roles)
+        self.code = [(codes or self.roles).index(role) for role in self.roles]
         specs = list(committee.roles.values())
         self.agree = [committee.agreement_prob(r, worked) for r in self.roles]
         self.weight = [spec.weight for spec in specs]
@@ -36,8 +44,9 @@ class BuyingCentre:
     ) -> tuple[float, int]:
         """Ask the deal's committee from `start`: the end time and the role that ended it.
 
-        The role is -1 where all agreed. Answers are drawn from `luck` (a uniform of its own);
-        those before `horizon` are logged, and a deal open at it ends past it.
+        The role (its code among the run's roles) is -1 where all agreed. Answers are drawn
+        from `luck` (a uniform of its own); those before `horizon` are logged, and a deal
+        open at it ends past it.
         """
         rng = np.random.default_rng(int(luck * 2.0**53))
         order = self.order[channel]
@@ -56,7 +65,7 @@ class BuyingCentre:
                     answer = OVERRULED
                 if t >= horizon:
                     return t, -1
-                log.add_row(deal, role, t, answer)
+                log.add_row(deal, self.code[role], t, answer)
                 if answer == REFUSED:
-                    return t, role
+                    return t, self.code[role]
         return t, -1

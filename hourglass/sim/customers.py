@@ -11,6 +11,7 @@ import numpy as np
 import simpy
 
 from hourglass.config.distributions import draws
+from hourglass.config.segments import segment_ladders
 from hourglass.log import INSIDE, LEFT_SERVICE, PASSED, PURCHASE_KINDS
 from hourglass.sim.streams import LADDER_STREAM, child
 from hourglass.stages import ACTIVE_CLASSES, DAYS_PER_MONTH, FUNNEL
@@ -98,21 +99,32 @@ class Customers:
         self.engage_patience = draws(partial(patience.sampler().draw, rng)) if patience else None
 
     def _setup_ladder(self, seq: np.random.SeedSequence) -> None:
-        """The service ladder's moves out of each level, drawn from the ladder's own stream."""
+        """Each segment's service-ladder moves out of each level, drawn from the ladder's stream.
+
+        Every segment's upgrades take the scenario's account-management lift.
+        """
         self.ladder = self.s.after_sale.service_ladder
         if self.ladder is None:
             return
         rng = np.random.default_rng(child(seq, LADDER_STREAM))
         self.u_ladder = draws(rng.random)
         self.e_ladder = draws(rng.standard_exponential)
-        q = self.ladder.generator()
-        n = len(self.ladder.levels)
-        self.level_exits: list[tuple[list[int], list[float], float]] = []
+        lift = self.ladder.upgrade_factor()
+        ladders = segment_ladders(self.ladder, self.s.segments)
+        self.ladder_start = [ladder.start_index for ladder in ladders]
+        self.level_exits = [self._level_exits(ladder.generator(lift)) for ladder in ladders]
+
+    @staticmethod
+    def _level_exits(q: np.ndarray) -> list[tuple[list[int], list[float], float]]:
+        """Per level: the levels (or LEFT_SERVICE) it moves to, their cumulative rates, total."""
+        n = len(q) - 1
+        exits = []
         for level in range(n):
             targets = [j for j in range(n + 1) if j != level and q[level, j] > 0.0]
             codes = [j if j < n else LEFT_SERVICE for j in targets]
             rates = q[level, targets]
-            self.level_exits.append((codes, rates.cumsum().tolist(), float(rates.sum())))
+            exits.append((codes, rates.cumsum().tolist(), float(rates.sum())))
+        return exits
 
     def _repeat_draws(self, repeat, rng: np.random.Generator):
         """A function giving each new customer's (repeat rate per day, drop-out chance)."""
@@ -145,7 +157,7 @@ class Customers:
         if opening:
             self.purchases.add_row(pid, day, order_value(), 0)
         if self.ladder:
-            self._climb(pid, day)
+            self._climb(pid, day, segment)
         if self.net:
             self.net.bought(pid)
         klass = self.start_class
@@ -205,12 +217,12 @@ class Customers:
         if self.u_follow() < self.follow_prob * own:
             self._repeat_purchase(pid, done, order_value)
 
-    def _climb(self, pid: int, day: float) -> None:
+    def _climb(self, pid: int, day: float, segment: int) -> None:
         """A new customer's service levels to the horizon: competing clocks up, down and out."""
-        level, t = self.ladder.start_index, day
+        level, t, exits = self.ladder_start[segment], day, self.level_exits[segment]
         self.level_moves.add_row(pid, t, level)
         while level != LEFT_SERVICE:
-            codes, cum_rates, total = self.level_exits[level]
+            codes, cum_rates, total = exits[level]
             if total <= 0.0:
                 return
             t += self.e_ladder() / total

@@ -24,6 +24,7 @@ from hourglass.config.graph import build_graph
 from hourglass.config.network import SOCIAL_CHANNEL
 from hourglass.config.plan import Plan, compile_plan
 from hourglass.config.scenario import Scenario
+from hourglass.config.segments import committee_stage, segment_committees
 from hourglass.config.work import CEILING_SLACK, WorkCeilingError, estimate_work
 from hourglass.log import (
     FIRST_REASON,
@@ -191,7 +192,8 @@ class _Engine(Journeys, Customers, SalesSetup):
         for name, stage in s.funnel:
             reasons += list(stage.loss_reasons or {DEFAULT_LOSS_REASON[name]: 1.0})
         reasons += [WENT_COLD, DISQUALIFIED]
-        self.roles = tuple(s.committee.roles) if s.committee else ()
+        committees = [c for c in segment_committees(s.committee, s.segments) if c is not None]
+        self.roles = tuple(dict.fromkeys(role for c in committees for role in c.roles))
         reasons += [REFUSED_BY + role for role in self.roles]
         self.reasons = tuple(dict.fromkeys(reasons))
         self.classes = LOYALTY_CLASSES
@@ -252,14 +254,23 @@ class _Engine(Journeys, Customers, SalesSetup):
         self.loss_code_lists = [codes.tolist() for codes in self.loss_codes]
 
     def _setup_committee(self) -> None:
-        committee = self.s.committee
+        """Each segment's buying centre (None where its deals meet none), one stage for all."""
+        s = self.s
+        stage = committee_stage(s.committee, s.segments)
         self.committee_stage = -1
         self.centre = None
-        if committee is None:
+        if stage is None:
             return
-        self.committee_stage = FUNNEL.index(committee.stage)
+        self.committee_stage = FUNNEL.index(stage)
         self.per_lead[self.committee_stage] = True
-        self.centre = BuyingCentre(committee, self.channels, set(self.plan.seller_of.values()))
+        worked = set(self.plan.seller_of.values())
+        built: dict[int, BuyingCentre] = {}
+        self.centres = []
+        for committee in segment_committees(s.committee, s.segments):
+            if committee is not None and id(committee) not in built:
+                built[id(committee)] = BuyingCentre(committee, self.channels, worked, self.roles)
+            self.centres.append(built[id(committee)] if committee is not None else None)
+        self.centre = next(iter(built.values()))
         self.refused = [FIRST_REASON + self.reasons.index(REFUSED_BY + role) for role in self.roles]
 
     def run(self) -> EventLog:

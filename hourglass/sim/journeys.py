@@ -337,7 +337,10 @@ class Journeys:
         The committee's answers come from the deal's loss-reason uniform at this stage, which
         a deal that passed the stage's own odds has not used.
         """
-        end, role = self.centre.convene(
+        centre = self.centres[lead.segment]
+        if centre is None:  # a segment without a committee
+            return True, PASSED, start
+        end, role = centre.convene(
             lead.pid, lead.channel, start, self.horizon, self.answers, lead.luck[base + REASON]
         )
         if role < 0:

@@ -17,7 +17,10 @@ if TYPE_CHECKING:
 
 
 def show(choice: state.Choice) -> None:
-    """One run's customers on the two axes, the four kinds, the whale curve and the answer."""
+    """One run's customers on the two axes, the four kinds, the whale curve and the answer.
+
+    The chosen replications give the whale curve and the top accounts' shares their bands.
+    """
     scenario, seed = choice.scenario, choice.seed
     name = widgets.escape(scenario.name)
     st.header(_("Key accounts · {name}").format(name=name))
@@ -50,7 +53,15 @@ def show(choice: state.Choice) -> None:
         hide_index=True,
         column_config=kind_columns(),
     )
-    widgets.chart(hg.plots.whale_figure(curve), "whale-curve")
+    result = runs.run(scenario, choice.reps, seed)  # says why itself when it is refused
+    summaries = result.accounts if result is not None else None
+    band = hg.analysis.whale_band(summaries) if summaries is not None else None
+    widgets.chart(hg.plots.whale_figure(curve, band=band), "whale-curve")
+    if summaries is not None:
+        shares = hg.analysis.share_bands(summaries)
+        st.markdown(band_sentence(shares, result.reps))
+        st.dataframe(share_rows(shares), hide_index=True, column_config=share_columns())
+        st.caption(band_meaning(result.reps))
     st.caption(definitions(scenario, seed))
     headers = customer_headers()
     shown = customers.assign(
@@ -83,6 +94,64 @@ def headline(customers: pd.DataFrame, summary: dict[str, float]) -> str:
     else:
         second = _("no key client loses money after cost to serve")
     return f"{first}; {second}."
+
+
+def band_sentence(shares: pd.DataFrame, reps: int) -> str:
+    """The top 20%'s share and the peak across the replications, each with its p5-p95."""
+    row = shares.set_index("number")
+    if math.isnan(row.loc["top20_share", "mean"]):
+        return _("In none of the {reps} runs did the customers together make a profit.").format(
+            reps=reps
+        )
+
+    def share(name: str) -> dict[str, str]:
+        return {k: written(row.loc[name, k], "{:.0%}") for k in ("mean", "p5", "p95")}
+
+    top, peak = share("top20_share"), share("peak_share")
+    return _(
+        "Across {reps} runs the top 20% of customers earn {top} of the profit (p5-p95: "
+        "{top_p5} to {top_p95}), and the whale curve peaks at {peak} ({peak_p5} to {peak_p95})."
+    ).format(
+        reps=reps,
+        top=top["mean"],
+        top_p5=top["p5"],
+        top_p95=top["p95"],
+        peak=peak["mean"],
+        peak_p5=peak["p5"],
+        peak_p95=peak["p95"],
+    )
+
+
+def band_meaning(reps: int) -> str:
+    """What the shaded band and the p5-p95 columns mean."""
+    return _(
+        "The shaded band and the p5-p95 columns hold the middle 90% of {reps} runs of the same "
+        "scenario with other random draws: how far chance alone moves the whale curve. The "
+        "line, the map and the kinds are one run's."
+    ).format(reps=reps)
+
+
+def share_rows(shares: pd.DataFrame) -> pd.DataFrame:
+    """The share bands as the page shows them: each number named, in percent."""
+    names = {
+        "top20_share": _("the top 20%'s share of the profit"),
+        "peak_share": _("the whale curve's peak"),
+        "peak_at": _("customers up to the peak"),
+    }
+    return shares.assign(number=shares["number"].map(names)).assign(
+        **{k: shares[k] * 100.0 for k in ("mean", "p5", "p95")}
+    )
+
+
+def share_columns() -> dict:
+    """The share table's columns, in percent."""
+    return {
+        "number": st.column_config.TextColumn(_("across runs")),
+        **{
+            k: st.column_config.NumberColumn(v, format="%.0f%%")
+            for k, v in (("mean", _("mean")), ("p5", "p5"), ("p95", "p95"))
+        },
+    }
 
 
 def definitions(scenario: hg.Scenario, seed: int) -> str:

@@ -94,6 +94,7 @@ class Journeys:
         Those reaching a stage decided lead by lead are handed over. The batches walk together,
         so a day's stages cost one set of array operations whatever the channels.
         """
+        self.visits.settle()
         batches = [b for b in batches if len(b.times)]
         if not batches:
             return
@@ -238,18 +239,18 @@ class Journeys:
         """
         pid, k, t, luck = lead.pid, lead.stage, lead.at, lead.luck
         base = (k - lead.first) * FIELDS  # where stage k's luck begins
-        visit, horizon, team = self.visits.add_row, self.horizon, self.team_of[k]
+        visit, horizon, team = self.visits.append_row, self.horizon, self.team_of[k]
         ready = math.ceil(t / team.batch) * team.batch if team.batch else t
         start, seller = team.seat(ready, k)
         cold = t + luck[base + PATIENCE] if self.patience is not None else math.inf
         if cold < start:
             if cold < horizon:
-                visit(pid, k, t, cold, math.nan, self.went_cold, -1)
+                visit((pid, k, t, cold, math.nan, self.went_cold, -1))
             else:
-                visit(pid, k, t, math.nan, math.nan, INSIDE, -1)
+                visit((pid, k, t, math.nan, math.nan, INSIDE, -1))
             return
         if start >= horizon:
-            visit(pid, k, t, math.nan, math.nan, INSIDE, -1)
+            visit((pid, k, t, math.nan, math.nan, INSIDE, -1))
             return
         skill = self.skill_of[seller] if self.skill_of else None
         pace = team.pace(seller, start) if team.ramped else 1.0  # a new hire is slower
@@ -267,10 +268,10 @@ class Journeys:
             if passes and k == self.committee_stage:
                 passes, outcome, done = self._hear_committee(lead, base, done)
             if done >= horizon:
-                visit(pid, k, t, math.nan, wait, INSIDE, seller)
+                visit((pid, k, t, math.nan, wait, INSIDE, seller))
                 team.take(start, done, seller)
                 return
-            visit(pid, k, t, done, wait, outcome, seller)
+            visit((pid, k, t, done, wait, outcome, seller))
             if not (passes and self.team_of[k + 1] is team):
                 break
             k, t, wait, base = k + 1, done, 0.0, base + FIELDS
@@ -287,7 +288,7 @@ class Journeys:
         A boosted stage is decided when the lead enters it (`entering`: now), since the
         customers it knows count; one entered later waits for its own event.
         """
-        luck, visit = lead.luck, self.visits.add_row
+        luck, visit = lead.luck, self.visits.append_row
         base = (k - lead.first) * FIELDS  # where stage k's luck begins
         while not self.worked[k]:
             if k == len(FUNNEL):
@@ -301,9 +302,9 @@ class Journeys:
             if passes and k == self.committee_stage:
                 passes, outcome, done = self._hear_committee(lead, base, done)
             if done >= self.horizon:
-                visit(lead.pid, k, t, math.nan, math.nan, INSIDE, -1)
+                visit((lead.pid, k, t, math.nan, math.nan, INSIDE, -1))
                 return
-            visit(lead.pid, k, t, done, math.nan, outcome, -1)
+            visit((lead.pid, k, t, done, math.nan, outcome, -1))
             if not passes:
                 return
             k, t, base = k + 1, done, base + FIELDS

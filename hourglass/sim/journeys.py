@@ -157,7 +157,7 @@ class Journeys:
         stages = len(FUNNEL)
         luck = np.zeros((n, stages, FIELDS))
         uniforms = gens[UNIFORMS].random((n, 3, stages))
-        luck[:, :, [PASS, REASON, QUICK]] = uniforms.transpose(0, 2, 1)
+        luck[:, :, PASS : QUICK + 1] = uniforms.transpose(0, 2, 1)  # PASS, REASON, QUICK
         for k in range(stages):
             luck[:, k, STAY] = self.duration[k].draw(gens[STAY_BLOCK + k], n)
             for code, own in self.own_durations[k]:
@@ -182,6 +182,7 @@ class Journeys:
         Each carries its own luck; `channel` and `segment` hold each lead's.
         """
         warm, cold = self.warm_probs, self.cold_probs
+        queue, order = self.lead_queue, self.lead_order
         mine = luck[rows, k:].reshape(len(rows), (len(FUNNEL) - k) * FIELDS).tolist()
         for pid, at, ref, row, code, seg in zip(
             ids.tolist(),
@@ -193,7 +194,8 @@ class Journeys:
             strict=True,
         ):
             probs = warm[seg] if ref else cold[seg]
-            self._queue_lead(Lead(pid, code, k, at, probs, row, seg))
+            heappush(queue, (at, next(order), Lead(pid, code, k, at, probs, row, seg)))
+        self._wake_desk()  # once for the lot: the desk wakes for the earliest
 
     def _queue_lead(self, lead: Lead) -> None:
         """The lead gets to its stage at `lead.at`: it waits in the desk's queue till then.
@@ -216,18 +218,15 @@ class Journeys:
         Leads touch nothing another event reads before its time, so serving every lead due
         before the next event, without waking SimPy for each, keeps the order of the run.
         """
-        env, queue = self.env, self.lead_queue
+        peek, queue, worked = self.env.peek, self.lead_queue, self.worked
         heappop(self.desk_wakes)  # this wake-up, the earliest
-        while queue and queue[0][0] < env.peek():
-            self._arrives(heappop(queue)[2])
+        while queue and queue[0][0] < peek():
+            lead = heappop(queue)[2]
+            if worked[lead.stage]:
+                self._meet_team(lead)
+            else:  # a stage it walks alone
+                self._walk_on(lead, lead.stage, lead.at, entering=True)
         self._wake_desk()
-
-    def _arrives(self, lead: Lead) -> None:
-        """A lead gets to its stage: one the team works, or one it walks alone."""
-        if self.worked[lead.stage]:
-            self._meet_team(lead)
-        else:
-            self._walk_on(lead, lead.stage, lead.at, entering=True)
 
     def _meet_team(self, lead: Lead) -> None:
         """A lead reaches a worked stage: it gets the first free seat or goes cold waiting.

@@ -66,7 +66,7 @@ class Journeys:
         """
         segment = self.segments_of(channel, len(times))
         luck = self._draw_paths(gens, len(times), segment)
-        if new is not None:
+        if new is not None and not new.all():  # all new: nothing to drop, nothing to copy
             keep = np.flatnonzero(new)
             times, referrer, luck, who = times[keep], referrer[keep], luck[keep], who[keep]
             segment = segment[keep]

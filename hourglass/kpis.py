@@ -246,6 +246,15 @@ _KPIS = (
         unit="people",
     ),
     Kpi(
+        "follow_ups_missed",
+        "Follow-ups missed",
+        "Пропущенные контакты после продажи",
+        Kind.COUNT,
+        "{:,.0f}",
+        Better.DOWN,
+        unit="follow-ups",
+    ),
+    Kpi(
         "leads_to_sellers",
         "Leads to sellers",
         "Лиды, переданные продавцам",

@@ -170,6 +170,11 @@ class EventLog:
     seller_spans: tuple[tuple[float, float], ...] = ()
     """When each seller joined and left the payroll (the horizon if they stayed); empty
     when no role's people change."""
+    follow_ups_missed: tuple[int, ...] = ()
+    """Per seller (as in `sellers`), the follow-ups due in the measurement window that no one
+    worked within their patience, put down to the seller each was routed to."""
+    talks_missed: tuple[int, ...] = ()
+    """Per seller, the same for referral talks (`sales.engage`)."""
     answers: dict[str, np.ndarray] | None = None
     graph: Graph | None = None
     """The social graph the run's people live in (network mode), shared, not copied."""

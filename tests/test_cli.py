@@ -114,6 +114,7 @@ def test_help_lists_every_command_in_order():
         "compare",
         "sweep",
         "optimize",
+        "target",
         "calibrate",
         "export-crm",
         "forecast",

@@ -6,6 +6,7 @@ go stale: a change that moves a number fails here until the README says the new 
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import shutil
@@ -173,3 +174,31 @@ def test_cdnow_paragraph_is_what_the_fit_and_the_engine_give():
     assert int(quoted["first_holdout"]) == mid + 1
     said = {k: v for k, v in quoted.items() if k in computed}
     assert said == {k: _as_quoted(said[k], v) for k, v in computed.items()}
+
+
+@pytest.mark.slow
+def test_month_plan_and_target_examples_give_the_quoted_numbers():
+    """The examples under "Month by month, and for a target" give the numbers quoted below them."""
+    plan = _quoted(
+        r"puts ([\d,]+) a month on ads in months 1-8 and ([\d,]+) in months 9-12 .*? raises "
+        r"profit by ([\d,]+) \(95% CI ([\d,]+) to ([\d,]+)\)"
+    ).groups()
+    command = _quoted(r"^(hourglass optimize scenarios/baseline\.yaml .+ --by-month .+)$", README)
+    result = runner.invoke(app, [*shlex.split(command.group(1))[1:], "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    ads = [block["amounts"]["ads"] for block in doc["blocks"]]
+    gain = doc["compared"]["profit"]["change"]
+    computed = (ads[0], ads[2], gain["mean"], gain["ci_low"], gain["ci_high"])
+    assert ads[0] == pytest.approx(ads[1])
+    assert plan == tuple(_as_quoted(q, v) for q, v in zip(plan, computed, strict=True))
+    answer = _quoted(
+        r"answers ([\d,]+) a month; the simulation gives ([\d,]+) customers and meets the "
+        r"target in (\d+%) of runs"
+    ).groups()
+    command = _quoted(r"^(hourglass target scenarios/baseline\.yaml --customers .+)$", README)
+    result = runner.invoke(app, [*shlex.split(command.group(1))[1:], "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    computed = (doc["budget"], doc["simulated"]["mean"], 100 * doc["chance"]["share"])
+    assert answer == tuple(_as_quoted(q, v) for q, v in zip(answer, computed, strict=True))

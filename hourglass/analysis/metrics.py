@@ -192,5 +192,6 @@ def _seller_kpis(run: Run) -> dict[str, float]:
         "seller_utilization": _ratio(busy, seat_days),
         "mean_wait_days": float(waits.mean()) if len(waits) else math.nan,
         "lost_waiting": int((cold & entered).sum()),
+        "follow_ups_missed": sum(log.follow_ups_missed),
         "leads_to_sellers": int(entered.sum()),
     }

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from hourglass.analysis.intervals import wilson
 from hourglass.i18n import _
@@ -31,6 +32,7 @@ SUMMED = (
     "wait_days",
     "cycles",
     "cycle_days",
+    "follow_ups_missed",
 )
 """The seller table's columns that add up over sellers (to a role's, to the team's)."""
 
@@ -43,6 +45,7 @@ REPORTED = (
     "utilization",
     "mean_wait_days",
     "mean_cycle_days",
+    "follow_ups_missed",
 )
 """A seller's headline numbers, the ones `run --json` bands over replications."""
 
@@ -70,7 +73,9 @@ class SellerReport:
     """One row per seller: who (`seller`, `name`, `role`) and the SUMMED columns, with
     `utilization`, `mean_wait_days` and `mean_cycle_days` derived from them."""
     stages: pd.DataFrame
-    """One row per seller and stage the seller worked: visits, passed, lost, inside."""
+    """One row per seller and stage the seller worked: visits, passed, lost, inside, and at
+    Repeat and Refer the follow-ups and talks `missed` (routed to the seller, worked by no
+    one)."""
     losses: pd.DataFrame
     """Losses while a seller worked the lead: seller, stage, reason, lost."""
     cold: pd.DataFrame
@@ -90,7 +95,9 @@ def seller_report(run: Run) -> SellerReport:
     - mean wait: over the seller's visits, the time the lead waited before work began (a stage
       the same seller goes on working costs no wait);
     - cycle: per lead, from entering the seller's first visit to leaving the last, over leads
-      whose visits with the seller have all ended.
+      whose visits with the seller have all ended;
+    - follow-ups missed: those due in the window that no one worked within their patience,
+      put down to the seller each was routed to (the first whose place came free).
     """
     log = run.log
     start, end = log.warmup_days, log.horizon_days
@@ -121,6 +128,7 @@ def seller_report(run: Run) -> SellerReport:
             "wait_days": np.bincount(who, weights=v["wait"][counted], minlength=n),
             "cycles": cycles,
             "cycle_days": cycle_days,
+            "follow_ups_missed": np.asarray(log.follow_ups_missed or [0] * n, dtype=np.int64),
         }
     )
     return SellerReport(
@@ -199,7 +207,11 @@ def _busy_days(log: EventLog, served: np.ndarray, n: int) -> np.ndarray:
 
 
 def _stage_rows(log: EventLog, counted: np.ndarray) -> pd.DataFrame:
-    """Per seller and stage they worked: visits, passed, lost, still inside."""
+    """Per seller and stage they worked: visits, passed, lost, still inside, missed.
+
+    Missed follow-ups are the seller's at Repeat, the stage a follow-up visits; missed
+    referral talks at Refer.
+    """
     v = log.visits
     stages = len(HOURGLASS)  # follow-ups are visits to Repeat
     cell = v["seller"][counted].astype(np.int64) * stages + v["stage"][counted]
@@ -210,8 +222,13 @@ def _stage_rows(log: EventLog, counted: np.ndarray) -> pd.DataFrame:
         "passed": np.bincount(cell[outcome == PASSED], minlength=size),
         "lost": np.bincount(cell[outcome >= FIRST_REASON], minlength=size),
         "inside": np.bincount(cell[outcome == INSIDE], minlength=size),
+        "missed": np.zeros(size, dtype=np.int64),
     }
-    worked = np.flatnonzero(counts["visits"])
+    first = np.arange(len(log.sellers)) * stages
+    for stage, missed in (("repeat", log.follow_ups_missed), ("refer", log.talks_missed)):
+        if missed:
+            counts["missed"][first + HOURGLASS.index(stage)] = missed
+    worked = np.flatnonzero(counts["visits"] + counts["missed"])
     return pd.DataFrame(
         {
             "seller": worked // stages,
@@ -277,7 +294,8 @@ def sales_roles(report: SellerReport, reps: int = 1) -> pd.DataFrame:
 def stage_conversion(report: SellerReport, by: str = "seller") -> pd.DataFrame:
     """Conversion per seller, role or the whole team (`by`) and stage, with 95% Wilson intervals.
 
-    Conversion is passed / (passed + lost) over the visits worked, pooled over replications.
+    Conversion is passed / (passed + lost + missed) over the visits worked and the follow-ups
+    missed, pooled over replications: at Repeat, the share of follow-ups owed that were done.
     Rows come in the team's order, then in the stages' order.
     """
     who = {"seller": ["seller", "name", "role"], "role": ["role"], "team": []}[by]
@@ -291,10 +309,10 @@ def stage_conversion(report: SellerReport, by: str = "seller") -> pd.DataFrame:
         rank=rows["stage"].map(rank),
     )
     keys = ["order", *who, "rank", "stage"]
-    pooled = rows.groupby(keys)[["visits", "passed", "lost", "inside"]].sum().reset_index()
-    intervals = [
-        wilson(int(p), int(p + x)) for p, x in zip(pooled["passed"], pooled["lost"], strict=True)
-    ]
+    counted = ["visits", "passed", "lost", "inside", "missed"]
+    pooled = rows.groupby(keys)[counted].sum().reset_index()
+    decided = pooled["passed"] + pooled["lost"] + pooled["missed"]
+    intervals = [wilson(int(p), int(d)) for p, d in zip(pooled["passed"], decided, strict=True)]
     return pooled.drop(columns=["order", "rank"]).assign(
         conversion=[e.value for e in intervals],
         low=[e.low for e in intervals],
@@ -333,6 +351,7 @@ def seller_records(report: SellerReport, reps: int) -> list[dict]:
         record["by_stage"] = {
             row.stage: {
                 **{k: getattr(row, k) / reps for k in ("visits", "passed", "lost", "inside")},
+                **({"missed": row.missed / reps} if row.stage in ("repeat", "refer") else {}),
                 **{k: getattr(row, k) for k in ("conversion", "low", "high")},
                 "lost_by_reason": dict(losses[seller][row.stage].items())
                 if (seller, row.stage) in losses.index.droplevel("reason")
@@ -354,10 +373,31 @@ def _band(values: np.ndarray) -> dict[str, float]:
 
 
 def role_records(report: SellerReport, reps: int) -> list[dict]:
-    """Each role as a record, means per run: its sellers' sums, utilisation, waits."""
+    """Each role as a record: its sellers' sums, utilisation, waits and what it lost.
+
+    What it lost: leads lost waiting and follow-ups missed. Over replications each number is
+    its mean, p5 and p95 across them.
+    """
     shown = ["role", "sellers", "leads", "visits", "won", "lost", "revenue", "utilization"]
-    table = sales_roles(report, reps)
-    return table[[*shown, "mean_wait_days", "lost_waiting"]].to_dict("records")
+    columns = [*shown, "mean_wait_days", "lost_waiting", "follow_ups_missed"]
+    records = sales_roles(report, reps)[columns].to_dict("records")
+    if reps == 1:
+        return records
+    by_rep = _roles_by_rep(report)
+    for record in records:
+        runs = by_rep[by_rep["role"] == record["role"]]
+        for column in columns[2:]:
+            record[column] = _band(runs[column].to_numpy(float))
+    return records
+
+
+def _roles_by_rep(report: SellerReport) -> pd.DataFrame:
+    """Per replication and role: its sellers' sums, ratios and leads lost waiting."""
+    keys = ["rep", "role"]
+    sums = report.sellers.groupby(keys)[list(SUMMED)].sum()
+    cold = report.cold.groupby(keys)["lost_waiting"].sum() if len(report.cold) else None
+    sums["lost_waiting"] = 0 if cold is None else cold.reindex(sums.index, fill_value=0)
+    return with_ratios(sums.reset_index())
 
 
 @dataclass(frozen=True)
@@ -370,21 +410,35 @@ class Standout:
     """The seller's conversion minus the rest of the team's (a share: 0.12 is 12 points)."""
     low: float
     high: float
-    """The gap's 95% interval (Newcombe's hybrid score interval, from Wilson intervals)."""
+    """The gap's interval (Newcombe's hybrid score interval, from Wilson intervals), at 95%
+    for the best of all N sellers together (Bonferroni: each at 1 - 0.05/N)."""
 
 
 def standout(report: SellerReport, stage: str) -> Standout | None:
     """The seller with the highest conversion at `stage`, against the others pooled.
 
-    None if fewer than two sellers decided leads there.
+    None if fewer than two sellers decided leads there. The best of N sellers looks better
+    than they are by chance alone, so the gap's interval is Bonferroni's: both Wilson
+    intervals, and so the gap's, at 1 - 0.05/N instead of 95%.
     """
-    rows = stage_conversion(report).query("stage == @stage and passed + lost > 0")
+    rows = stage_conversion(report).query("stage == @stage and passed + lost + missed > 0")
     if len(rows) < 2:
         return None
+    confidence = 1.0 - 0.05 / len(rows)
+    decided = rows["passed"] + rows["lost"] + rows["missed"]
     best = rows.loc[rows["conversion"].idxmax()]
-    rest = rows.drop(index=best.name)
-    other = wilson(int(rest["passed"].sum()), int(rest["passed"].sum() + rest["lost"].sum()))
-    gap = best["conversion"] - other.value
-    below = np.hypot(best["conversion"] - best["low"], other.high - other.value)
-    above = np.hypot(best["high"] - best["conversion"], other.value - other.low)
+    mine_low, mine_high = _wilson_at(int(best["passed"]), int(decided[best.name]), confidence)
+    passed = int(rows["passed"].drop(index=best.name).sum())
+    others = int(decided.drop(index=best.name).sum())
+    theirs = passed / others
+    low, high = _wilson_at(passed, others, confidence)
+    gap = best["conversion"] - theirs
+    below = np.hypot(best["conversion"] - mine_low, high - theirs)
+    above = np.hypot(mine_high - best["conversion"], theirs - low)
     return Standout(str(best["name"]), stage, float(gap), float(gap - below), float(gap + above))
+
+
+def _wilson_at(hits: int, n: int, confidence: float) -> tuple[float, float]:
+    """The Wilson score interval of `hits` in `n` at `confidence`."""
+    interval = stats.binomtest(hits, n).proportion_ci(confidence, method="wilson")
+    return float(interval.low), float(interval.high)

@@ -11,7 +11,7 @@ import pandas as pd
 from hourglass.analysis.accounts import ladder_per_day
 from hourglass.analysis.forecast import REFERRAL_WINDOW_DAYS, referrals_in_window
 from hourglass.analysis.stages import alive_per_day, repeat_customers_per_day
-from hourglass.config.budgets import spend_per_day
+from hourglass.config.budgets import pay_per_day, spend_per_day
 from hourglass.log import Run
 from hourglass.stages import (
     ACTIVE_CLASSES,
@@ -78,7 +78,7 @@ def _cost_per_day(
 def _pay_change_per_day(run: Run, share_of_day: np.ndarray) -> np.ndarray | float:
     """Per day: the team's pay for the people on the payroll, less the steady pay counted.
 
-    `spend_per_day` pays the starting headcount all along; a team that changes is paid for
+    `spend_per_day` pays the team expected by its hiring plan and attrition; the run pays
     each seller's days between joining and leaving instead.
     """
     spans, sales = run.log.seller_spans, run.scenario.sales
@@ -89,7 +89,7 @@ def _pay_change_per_day(run: Run, share_of_day: np.ndarray) -> np.ndarray | floa
     for (joined, left), (_, role) in zip(spans, run.log.sellers, strict=True):
         on_payroll = np.clip(np.minimum(left, day + 1) - np.maximum(joined, day), 0.0, 1.0)
         pay += sales.team[role].cost_per_month / DAYS_PER_MONTH * on_payroll
-    return pay - sales.pay_per_month / DAYS_PER_MONTH * share_of_day
+    return pay - pay_per_day(run.scenario, len(share_of_day)) * share_of_day
 
 
 def day_shares(run: Run, days: int) -> np.ndarray:

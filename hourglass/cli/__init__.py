@@ -89,6 +89,9 @@ HELP = {
     ),
     "sweep": _("Replicate a grid of overrides; one row per grid point and KPI, with its band."),
     "optimize": _("Allocate a budget over the scenario's lines; confirm the gain by simulation."),
+    "target": _(
+        "Find the monthly budget that reaches a target by a month; check it by simulation."
+    ),
     "calibrate": _(
         "Fit a scenario from a CRM deal-stage history and, optionally, a transaction log."
     ),
@@ -105,6 +108,7 @@ for command in (
     simulation.compare,
     simulation.sweep,
     budgets.optimize,
+    budgets.target,
     calibration.calibrate,
 ):
     app.command(cls=lang.SpeakingCommand, help=HELP.get(command.__name__))(interruptible(command))

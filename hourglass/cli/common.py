@@ -37,6 +37,7 @@ def fit_width() -> None:
     else:
         out.width = PIPE_COLUMNS
 
+
 ScenarioArg = Annotated[
     Path | None,
     typer.Argument(

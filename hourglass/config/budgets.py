@@ -73,14 +73,40 @@ def months_of(scenario: Scenario) -> int:
 
 
 def spend_per_day(scenario: Scenario, days: int) -> np.ndarray:
-    """Fixed money on each of `days` days: budget lines (following their plans) and sellers."""
+    """Fixed money on each of `days` days: budget lines (following their plans) and sellers.
+
+    The sellers' pay follows each role's hiring plan and expected attrition (`pay_per_day`).
+    """
     months = max(months_of(scenario), math.ceil(days / DAYS_PER_MONTH) + 1)
     monthly = np.zeros(months)
     for per_month, plan in _money_specs(scenario).values():
         monthly += spend_by_month(per_month, plan, months)
     month = (np.arange(days) / DAYS_PER_MONTH).astype(np.int64)
+    if _pay_changes(scenario):
+        return monthly[month] / DAYS_PER_MONTH + pay_per_day(scenario, days)
     sellers = scenario.sales.pay_per_month if scenario.sales else 0
     return (monthly[month] + sellers) / DAYS_PER_MONTH
+
+
+def pay_per_day(scenario: Scenario, days: int) -> np.ndarray:
+    """The sales team's expected pay on each of `days` days, role by role.
+
+    Each role pays its people expected on the payroll (`SalesRole.expected_headcount`): the
+    hiring plan's, less those gone to attrition and not yet replaced.
+    """
+    if scenario.sales is None:
+        return np.zeros(days)
+    if not _pay_changes(scenario):
+        return np.full(days, scenario.sales.pay_per_month / DAYS_PER_MONTH)
+    roles = scenario.sales.team.values()
+    pay = sum(role.cost_per_month * role.expected_headcount(days) for role in roles)
+    return pay / DAYS_PER_MONTH
+
+
+def _pay_changes(scenario: Scenario) -> bool:
+    """Whether the team's pay changes over the run (a hiring plan or attrition)."""
+    roles = scenario.sales.team.values() if scenario.sales else ()
+    return any(role.hiring or role.attrition_per_year for role in roles)
 
 
 def line_spend_per_day(scenario: Scenario, line: str, days: int) -> np.ndarray:

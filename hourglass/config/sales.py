@@ -16,7 +16,7 @@ from hourglass.config.base import (
     did_you_mean,
 )
 from hourglass.config.distributions import Duration
-from hourglass.config.follow_up import FollowUp
+from hourglass.config.follow_up import Engage, FollowUp
 from hourglass.config.loading import NAME_PATTERN
 from hourglass.config.sellers import (
     MAX_SELLERS as MAX_SELLERS,
@@ -41,6 +41,8 @@ RoleName = Annotated[str, Field(pattern=NAME_PATTERN, max_length=40)]
 
 DEFAULT_SELLER_STAGES = ("define", "deliver")
 """The stages a team of the old form works unless it lists its own."""
+AFTER_SALE = ("measure", "engage")
+"""The seller stages after the sale: follow-ups (`sales.follow_up`), talks (`sales.engage`)."""
 
 
 class Sales(Model):
@@ -62,6 +64,7 @@ class Sales(Model):
     routing: Routing = "first_free"
     speed_to_lead: SpeedToLead | None = None
     follow_up: FollowUp | None = None
+    engage: Engage | None = None
 
     @field_validator("stages")
     @classmethod
@@ -85,6 +88,7 @@ class Sales(Model):
         else:
             check_roles_form(self)
         self._check_follow_up()
+        self._check_engage()
         worked = self.worked_stages
         idle = [s for s in self.skill if s not in worked and s not in ("measure", "engage")]
         if idle:
@@ -119,12 +123,31 @@ class Sales(Model):
                     role=follow_up.role
                 )
             )
-        if "measure" in role.skill or any("measure" in s.skill for s in role.sellers):
+
+    def _check_engage(self) -> None:
+        """The engagement's role is a role of `roles` that works `engage`, and only it does."""
+        roles, engage = self.roles or {}, self.engage
+        engaging = [name for name, role in roles.items() if "engage" in role.stages]
+        if engage is None:
+            if engaging:
+                raise ValueError(
+                    _(
+                        "roles.{role}.stages: 'engage' is the referral talk after a sale; "
+                        "add sales.engage with role: {role}"
+                    ).format(role=engaging[0])
+                )
+            return
+        if engage.role not in roles:
             raise ValueError(
-                _(
-                    "roles.{role}: a follow-up's effect is follow_up.repeat_prob; a multiplier "
-                    "on every customer's repeat rate stays under sales.skill"
-                ).format(role=follow_up.role)
+                _("engage.role: there is no role '{role}' under sales.roles{hint}").format(
+                    role=engage.role, hint=did_you_mean(engage.role, list(roles))
+                )
+            )
+        if "engage" not in roles[engage.role].stages:
+            raise ValueError(
+                _("roles.{role}.stages: add 'engage'; the referral talk is its work").format(
+                    role=engage.role
+                )
             )
 
     @property
@@ -146,15 +169,19 @@ class Sales(Model):
         """The seller stages the team works, in the hourglass's order."""
         if self.roles is None:
             return list(self.stages if self.stages is not None else DEFAULT_SELLER_STAGES)
-        worked = {s for role in self.roles.values() for s in role.stages} - {"measure"}
+        worked = {s for role in self.roles.values() for s in role.stages} - set(AFTER_SALE)
         return [s for s in SELLER_STAGES if s in worked]
 
     @property
     def stage_skill(self) -> dict[str, float]:
-        """The whole team's multiplier per seller stage, the roles' own included."""
+        """The whole team's multiplier per seller stage, the roles' own included.
+
+        A role's measure and engage skills act only on its own work after the sale (the
+        follow-ups, the referral talks), so `sales.skill` alone gives those two.
+        """
         merged = dict(self.skill)
         for role in (self.roles or {}).values():
-            merged.update(role.skill)
+            merged.update({s: m for s, m in role.skill.items() if s not in AFTER_SALE})
         return merged
 
     @property

@@ -29,8 +29,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import TYPE_CHECKING, Annotated, Literal
 
+import numpy as np
 from pydantic import Field, field_validator, model_validator
 
 from hourglass.config.base import Model, NonNegativeFloat, PositiveFloat, exactly_one
@@ -50,6 +52,7 @@ LeadsAtOnce = Annotated[int, Field(ge=1, le=1000)]
 SellerName = Annotated[str, Field(min_length=1, max_length=40)]
 Routing = Literal["first_free", "round_robin", "least_loaded", "by_skill"]
 HOURS_PER_DAY = 24.0
+DAYS_PER_YEAR = 365.25
 VACATION_BLOCK_DAYS = 10.0
 """The longest a seller is away at once; a year's vacation is split into such blocks."""
 Productivity = Annotated[float, Field(allow_inf_nan=False)]
@@ -146,17 +149,10 @@ class SalesRole(Model):
 
     @field_validator("stages")
     @classmethod
-    def _works_before_the_sale(cls, stages: list[str]) -> list[str]:
+    def _each_stage_once(cls, stages: list[str]) -> list[str]:
         twice = sorted({s for s in stages if stages.count(s) > 1})
         if twice:
             raise ValueError(_("'{stage}' is listed twice").format(stage=twice[0]))
-        late = [s for s in stages if s == "engage"]  # measure: the follow-up (sales.follow_up)
-        if late:
-            raise ValueError(
-                _("'{stage}' takes no seller time here; set its effect under sales.skill").format(
-                    stage=late[0]
-                )
-            )
         return stages
 
     @model_validator(mode="after")
@@ -209,6 +205,35 @@ class SalesRole(Model):
                 on_day[day] += hire.add
         return on_day
 
+    def expected_headcount(self, days: int) -> np.ndarray:
+        """People expected on the role's payroll on each of `days` days (a mean over the day).
+
+        Each seat of the hiring plan (from the first whole day of its month; a leaver's seat
+        is the latest hired) is filled with the chance that its seller has not left or has
+        been replaced since (`filled_share`). Without attrition: `planned_headcount`.
+        """
+        if not self.attrition_per_year:
+            return np.asarray(self.planned_headcount(days), dtype=float)
+        rate = self.attrition_per_year / DAYS_PER_YEAR
+        filled = filled_share(rate, self.replacement_days, days)
+        people = np.zeros(days)
+        for start, end in self._seat_days(days):
+            people[start:end] += filled[: max(0, end - start)]
+        return people
+
+    def _seat_days(self, days: int) -> list[tuple[int, int]]:
+        """Each seat of the hiring plan: its first day and the day after its last."""
+        open_since = [0] * self.headcount
+        seats: list[tuple[int, int]] = []
+        for hire in sorted(self.hiring, key=lambda h: h.month):
+            day = min(days, math.ceil(hire.month * DAYS_PER_MONTH))
+            if hire.add > 0:
+                open_since += [day] * hire.add
+            else:
+                seats += [(start, day) for start in open_since[hire.add :]]
+                open_since = open_since[: hire.add]
+        return seats + [(start, days) for start in open_since]
+
     @property
     def identical(self) -> bool:
         """Whether every seller of the role works every stage equally well."""
@@ -253,6 +278,38 @@ class SpeedToLead(Model):
             return math.exp(-self.decay_per_day * wait_days)
         hours = wait_days * HOURS_PER_DAY
         return next(f for h, f in reversed(self.table) if hours >= h)
+
+
+@lru_cache(maxsize=64)
+def filled_share(rate: float, replacement_days: float, days: int) -> np.ndarray:
+    """Per day of a seat's age, the expected share of it a seller fills (a mean over the day).
+
+    Sellers leave at `rate` a day and are replaced `replacement_days` later, so the chance
+    p(t) that the seat is filled at age t follows p'(t) = -rate (p(t) - p(t - r)), the
+    second term only from t = r on: p(t) = e^(-rate t) before r. It is stepped in eighths
+    of a day, exactly for the leaving, with the replacements of half a step back. The
+    answer is kept for the next plan that asks (read-only).
+    """
+    steps = 8
+    h = 1.0 / steps
+    stay = math.exp(-rate * h)
+    back = replacement_days / h - 0.5  # steps back to the middle of the step, r earlier
+    p = [1.0]
+    for k in range(days * steps):
+        delayed = k - back
+        if delayed < 0.0:
+            returning = 0.0
+        elif delayed >= k:
+            returning = p[k]
+        else:
+            i = int(delayed)
+            returning = p[i] + (p[i + 1] - p[i]) * (delayed - i)
+        p.append(p[k] * stay + (1.0 - stay) * returning)
+    edges = np.asarray(p)
+    middles = (edges[:-1] + edges[1:]) / 2.0
+    share = middles.reshape(days, steps).mean(axis=1)
+    share.flags.writeable = False
+    return share
 
 
 def check_roles_form(sales: Sales) -> None:

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
-from scipy import optimize as scipy_optimize
 
 from hourglass.config.arguments import as_scenario, whole_number
 from hourglass.config.budgets import (
@@ -32,6 +31,7 @@ from hourglass.config.budgets import (
 )
 from hourglass.config.plan import compile_plan
 from hourglass.config.scenario import Scenario, ScenarioError
+from hourglass.experiments.allocation_search import feasible, search_amounts
 from hourglass.experiments.comparison import compare_runs
 from hourglass.experiments.replication import (
     Backend,
@@ -47,7 +47,7 @@ from hourglass.experiments.risk import (
     risk_label,
 )
 from hourglass.i18n import _, get_language, grouped
-from hourglass.kpis import KPIS, Better
+from hourglass.kpis import KPIS
 from hourglass.stages import DAYS_PER_MONTH
 from hourglass.theory import expected_outcome
 
@@ -300,7 +300,7 @@ def _risk_candidates(
     shapes = {"even": np.full(len(free), spend / len(free))}
     shapes.update({k: spend * np.eye(len(free))[i] for i, k in enumerate(free)})
     for name, shape in shapes.items():
-        amounts = dict(zip(free, _feasible(shape, low, high, spend).tolist(), strict=True))
+        amounts = dict(zip(free, feasible(shape, low, high, spend).tolist(), strict=True))
         if not any(
             np.allclose([c[k] for k in free], list(amounts.values())) for c in candidates.values()
         ):
@@ -370,7 +370,9 @@ def allocate(
                 "the free lines' maxima add up to {total}: {unspent} of the budget is left unspent"
             ).format(total=grouped(spend, 2), unspent=grouped(left - spend, 2))
         )
-    amounts = _search(scenario, free, locked, low, np.minimum(high, spend), spend, objective)
+    amounts = search_amounts(
+        scenario, free, locked, low, np.minimum(high, spend), spend, OBJECTIVE_KPIS[objective]
+    )
     optimal = {k: locked.get(k, 0.0) for k in current}
     optimal.update(dict(zip(free, amounts.tolist(), strict=True)))
     return optimal, notes
@@ -407,66 +409,3 @@ def _check_lines(scenario: Scenario, constraints: Constraints) -> None:
                 raise OptimizeError(
                     _("'{line}': a bound must be a non-negative amount").format(line=line)
                 )
-
-
-def _search(
-    scenario: Scenario,
-    free: list[str],
-    locked: dict[str, float],
-    low: np.ndarray,
-    high: np.ndarray,
-    spend: float,
-    objective: Objective,
-) -> np.ndarray:
-    """Maximise the expectation over the free lines' amounts that add up to `spend`."""
-    kpi = OBJECTIVE_KPIS[objective]
-    sign = -1.0 if KPIS[kpi].better is Better.UP else 1.0  # scipy minimises
-    scale = max(spend, 1.0)
-
-    def value(shares: np.ndarray) -> float:
-        amounts = dict(zip(free, (shares * scale).tolist(), strict=True))
-        return sign * expected_outcome(compile_plan(scenario, {**locked, **amounts}))[kpi]
-
-    first = value(np.clip(np.full(len(free), spend / len(free)), low, high) / scale)
-    norm = abs(first) or 1.0
-    bounds = list(zip(low / scale, high / scale, strict=True))
-    total = {"type": "eq", "fun": lambda x: x.sum() - spend / scale}
-    best = None
-    current = np.array([budget_lines(scenario)[k] for k in free])
-    for start in _starts(current, low, high, spend):
-        found = scipy_optimize.minimize(
-            lambda x: value(x) / norm,
-            start / scale,
-            method="SLSQP",
-            bounds=bounds,
-            constraints=[total],
-            options={"ftol": 1e-10, "maxiter": 200},
-        )
-        if best is None or found.fun < best.fun:
-            best = found
-    return _feasible(best.x * scale, low, high, spend)
-
-
-def _starts(
-    current: np.ndarray, low: np.ndarray, high: np.ndarray, spend: float
-) -> list[np.ndarray]:
-    """Feasible starting points: an even split, and the current shares scaled to `spend`."""
-    even = np.full(len(low), spend / len(low))
-    shares = current / current.sum() * spend if current.sum() > 0 else even
-    return [_feasible(even, low, high, spend), _feasible(shares, low, high, spend)]
-
-
-def _feasible(x: np.ndarray, low: np.ndarray, high: np.ndarray, spend: float) -> np.ndarray:
-    """Move x into the box [low, high] with sum `spend` (water-filling on the slack)."""
-    x = np.clip(x, low, high)
-    for _step in range(len(x) + 1):
-        gap = spend - x.sum()
-        if abs(gap) < 1e-9 * max(spend, 1.0):
-            break
-        room = (high - x) if gap > 0 else (x - low)
-        movable = room > 0
-        if not movable.any():
-            break
-        step = np.minimum(room[movable], abs(gap) / movable.sum())
-        x[movable] += np.sign(gap) * step
-    return x

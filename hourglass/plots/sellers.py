@@ -19,6 +19,7 @@ def seller_conversion_figure(
 ) -> go.Figure:
     """Conversion of each seller (and the whole team, first) at each stage, 95% whiskers.
 
+    At Repeat, the share of the follow-ups owed that were done (missed ones count as lost).
     `sellers` and `team` are `analysis.sellers.stage_conversion` tables, by seller and by team.
     """
     team_name = "<b>" + _("Team") + "</b>"  # the team's bars stand apart from its people's
@@ -40,7 +41,9 @@ def seller_conversion_figure(
                 "arrayminus": rows["conversion"] - rows["low"],
                 "color": "#333333",
             },
-            customdata=rows[["low", "high", "passed", "lost"]].to_numpy(),
+            customdata=rows[["low", "high", "passed"]]
+            .assign(lost=rows["lost"] + rows["missed"])
+            .to_numpy(),
             hovertemplate=_(
                 "{seller} at {stage}: {share} [{low}, {high}], {passed} passed, {lost} lost"
             ).format(

@@ -17,8 +17,12 @@ from hourglass.stages import ACTIVE_CLASSES, DAYS_PER_MONTH, FUNNEL
 
 REPEAT_STAGE = len(FUNNEL)
 """The stage code of a follow-up's visit: Repeat, the customer stage beside `measure`."""
+REFER_STAGE = len(FUNNEL) + 1
+"""The stage code of a referral talk's visit: Refer, the customer stage beside `engage`."""
 FOLLOW_UP_STREAM = 8111
 """The child index of the follow-ups' stream, far from the others like the ladder's."""
+ENGAGE_STREAM = 8113
+"""The child index of the referral talks' stream (their durations and patience)."""
 
 
 class Customers:
@@ -72,6 +76,8 @@ class Customers:
         sales = self.s.sales
         follow_up = sales.follow_up if sales else None
         self.follow_after = follow_up.after_days if follow_up else math.inf
+        self.follow_ups_missed = [0] * len(self.sellers)
+        self.talks_missed = [0] * len(self.sellers)
         if follow_up is None:
             return
         rng = np.random.default_rng(child(self.seq, FOLLOW_UP_STREAM))
@@ -79,7 +85,17 @@ class Customers:
         patience = follow_up.patience
         self.follow_patience = draws(partial(patience.sampler().draw, rng)) if patience else None
         self.u_follow = draws(rng.random)
-        self.follow_prob = follow_up.repeat_prob
+        self.follow_prob = follow_up.repeat_prob * self.follow_skill
+
+    def _setup_engage(self) -> None:
+        """The referral talks' draws when a role works them, from their own stream."""
+        engage = self.s.sales.engage if self.s.sales else None
+        if engage is None:
+            return
+        rng = np.random.default_rng(child(self.seq, ENGAGE_STREAM))
+        self.engage_duration = draws(partial(engage.duration.sampler().draw, rng))
+        patience = engage.patience
+        self.engage_patience = draws(partial(patience.sampler().draw, rng)) if patience else None
 
     def _setup_ladder(self, seq: np.random.SeedSequence) -> None:
         """The service ladder's moves out of each level, drawn from the ladder's own stream."""
@@ -164,21 +180,27 @@ class Customers:
         """A follow-up comes due now: a free seller of the role works it, or it does not happen.
 
         It is logged as a visit to Repeat with the seller; a worked one ends in a repeat
-        purchase with the follow-up's probability.
+        purchase with the follow-up's probability. One not worked within its patience is
+        counted as missed by the seller it was routed to (whose place came free too late),
+        if it came due in the measurement window. A new hire works it at their ramp's pace.
         """
         pid, order_value = event.value
         now, team = self.env.now, self.follow_team
         start, seller = team.seat(now, REPEAT_STAGE)
         waits = self.follow_patience() if self.follow_patience else 0.0
         if start > now + waits or start >= self.horizon:
+            if now + waits < self.horizon and now >= self.s.warmup_days:
+                self.follow_ups_missed[seller] += 1
             return
-        done = start + self.follow_duration()
+        pace = team.pace(seller, start) if team.ramped else 1.0
+        done = start + self.follow_duration() / pace
         team.take(start, done, seller)
         if done >= self.horizon:
             self.visits.add_row(pid, REPEAT_STAGE, now, math.nan, start - now, INSIDE, seller)
             return
         self.visits.add_row(pid, REPEAT_STAGE, now, done, start - now, PASSED, seller)
-        if self.u_follow() < self.follow_prob:
+        own = self.skill_of[seller][REPEAT_STAGE] if self.skill_of else 1.0
+        if self.u_follow() < self.follow_prob * own:
             self._repeat_purchase(pid, done, order_value)
 
     def _climb(self, pid: int, day: float) -> None:
@@ -222,25 +244,54 @@ class Customers:
         touches between one day's batches, so the day's contacts are made, in time order,
         when its batches arrive; only one due before the next batch is an event of its own.
         """
-        if t < self.batch_end:
+        if t < self.batch_end or self.engage_team is not None:  # a talk a seller works: on time
             contact = self.env.timeout(t - self.env.now, value=referrer)
             contact.callbacks.append(self._talks_now)
         else:
             self.talks[int(t)].append((t, referrer))
 
     def _talks_now(self, event: simpy.Event) -> None:
-        self.referral_contact(event.value, self.env.now)
+        if self.engage_team is None:
+            self.referral_contact(event.value, self.env.now)
+        else:
+            self._engage(event.value, self.env.now)
+
+    def _engage(self, referrer: int, now: float) -> None:
+        """A customer's referral talk comes up now: a seller of the role works it, or none.
+
+        With a place free within the talk's patience, the seller holds it for the talk's
+        duration (a new hire at the ramp's pace), logged as a visit to Refer, and the talk is
+        made when it begins, its chance to win someone over times the seller's skill. A talk
+        not worked in time is counted as missed, as a follow-up is.
+        """
+        team = self.engage_team
+        start, seller = team.seat(now, REFER_STAGE)
+        waits = self.engage_patience() if self.engage_patience else 0.0
+        if start > now + waits or start >= self.horizon:
+            if now + waits < self.horizon and now >= self.s.warmup_days:
+                self.talks_missed[seller] += 1
+            return
+        pace = team.pace(seller, start) if team.ramped else 1.0
+        done = start + self.engage_duration() / pace
+        team.take(start, done, seller)
+        ended, outcome = (math.nan, INSIDE) if done >= self.horizon else (done, PASSED)
+        self.visits.add_row(referrer, REFER_STAGE, now, ended, start - now, outcome, seller)
+        own = self.skill_of[seller][REFER_STAGE] if self.skill_of else 1.0
+        self.referral_contact(referrer, start, self.engage_skill * own)
 
     def talk(self, day: int) -> None:
         """The referral contacts of day `day`, in time order."""
         for t, referrer in sorted(self.talks.pop(day, ())):
             self.referral_contact(referrer, t)
 
-    def referral_contact(self, referrer: int, now: float) -> None:
-        """An advocate talks to someone at `now`; a new person won over arrives after a delay."""
+    def referral_contact(self, referrer: int, now: float, skill: float = 1.0) -> None:
+        """An advocate talks to someone at `now`; a new person won over arrives after a delay.
+
+        `skill` multiplies the chance to win them over (the seller's who worked the talk).
+        """
         net = self.net
         who = self.market.free(net.neighbour(referrer)) if net else self.market.pick_new()
-        won = who >= 0 and self.u_referral() < self.win_prob
+        won = who >= 0 and self.u_referral() < self.win_prob * skill
         self.contacts.add_row(referrer, now, int(won))
         if not won:
             return

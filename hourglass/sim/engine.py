@@ -153,6 +153,7 @@ class _Engine(Journeys, Customers, SalesSetup):
         self._setup_sales()
         self._setup_after_sale()
         self._setup_follow_up()
+        self._setup_engage()
         self._setup_ladder(seq)
         self._setup_committee()
         self.lone_draws = Streams(seq).batch(self.referral_channel, 0, lone=True)
@@ -278,6 +279,8 @@ class _Engine(Journeys, Customers, SalesSetup):
             seller_capacity=self.seller_capacity,
             seller_days=self.seller_days,
             seller_spans=self.seller_spans,
+            follow_ups_missed=tuple(self.follow_ups_missed),
+            talks_missed=tuple(self.talks_missed),
             answers=self.answers.freeze() if self.centre else None,
             segments=self.segment_names,
             levels=tuple(self.ladder.names) if self.ladder else (),

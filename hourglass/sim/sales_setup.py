@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from hourglass.config.sales import AFTER_SALE
 from hourglass.config.sellers import SalesRole
 from hourglass.log import FIRST_REASON
 from hourglass.sim.streams import RUN_STREAMS, child
@@ -20,7 +21,7 @@ class SalesSetup:
         sales = self.s.sales
         self.went_cold = FIRST_REASON + self.reasons.index(WENT_COLD)
         self.disqualified = FIRST_REASON + self.reasons.index(DISQUALIFIED)
-        self.team_of: list[Team | RoutedTeam | None] = [None] * (len(FUNNEL) + 1)
+        self.team_of: list[Team | RoutedTeam | StaffedTeam | None] = [None] * (len(FUNNEL) + 1)
         self.qual_share = [0.0] * len(FUNNEL)
         self.qual_duration = self.qual_durations = self.patience = self.decay = None
         self.skill_of: list[list[float]] | None = None
@@ -30,7 +31,9 @@ class SalesSetup:
         self.seller_capacity: tuple[int, ...] = ()
         self.seller_days: tuple[float, ...] = ()
         self.seller_spans: tuple[tuple[float, float], ...] = ()
-        self.follow_team: Team | RoutedTeam | None = None
+        self.follow_team: Team | RoutedTeam | StaffedTeam | None = None
+        self.engage_team: Team | RoutedTeam | StaffedTeam | None = None
+        self.follow_skill = self.engage_skill = 1.0  # the roles' own, on their work
         if sales is None:
             return
         self.patience = sales.patience.sampler() if sales.patience else None
@@ -48,9 +51,11 @@ class SalesSetup:
             self.seller_capacity += (role.leads_per_seller,) * len(names)
             qual = sales.qualification if sales.roles is None else role.qualification
             if name == getattr(sales.follow_up, "role", None):
-                self.follow_team = team
+                self.follow_team, self.follow_skill = team, role.skill.get("measure", 1.0)
+            if name == getattr(sales.engage, "role", None):
+                self.engage_team, self.engage_skill = team, role.skill.get("engage", 1.0)
             for stage in role.stages:
-                if stage == "measure":  # the follow-up's, not a funnel stage's
+                if stage in AFTER_SALE:  # the follow-ups' and the talks', not the funnel's
                     continue
                 k = HOURGLASS.index(SELLER_BESIDE[stage])
                 self.team_of[k] = team
@@ -66,7 +71,7 @@ class SalesSetup:
 
     def _role_team(
         self, role: SalesRole, people: list[Person] | None, first: int, routing: str
-    ) -> Team | RoutedTeam:
+    ) -> Team | RoutedTeam | StaffedTeam:
         """A role's seats: a heap where first-free routing suffices, else each seller's."""
         if people is not None:
             return StaffedTeam(
@@ -91,7 +96,7 @@ class SalesSetup:
         for role, staff in zip(roles.values(), people, strict=True):
             mine = [HOURGLASS.index(SELLER_BESIDE[stage]) for stage in role.stages]
             size = role.headcount if staff is None else len(staff)
-            factors = np.ones((size, len(FUNNEL) + 1))
+            factors = np.ones((size, len(HOURGLASS)))
             if role.skill_spread is not None:
                 sigma2 = math.log1p(role.skill_spread.cv**2)
                 draws = spread_rng.lognormal(-sigma2 / 2, math.sqrt(sigma2), size)

@@ -5,16 +5,14 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from heapq import heappop, heappush, heapreplace
+from heapq import heapify, heappop, heappush, heapreplace
 from itertools import count
 
 import numpy as np
 
-from hourglass.config.sellers import VACATION_BLOCK_DAYS, SalesRole
+from hourglass.config.sellers import DAYS_PER_YEAR, VACATION_BLOCK_DAYS, SalesRole
 from hourglass.sim.streams import LEAVING_STREAM, VACATION_STREAM, child
 from hourglass.stages import DAYS_PER_MONTH
-
-DAYS_PER_YEAR = 365.25
 
 
 class Lead:
@@ -86,11 +84,30 @@ class RoutedTeam:
     Leads are still served first come, first served: a lead starts when the first seat
     comes free; `routing` only picks among the sellers free then (round_robin: the next
     in turn; least_loaded: the one holding fewest leads; by_skill: the best at the stage,
-    by `skill[seller][stage]`). Each seller's seats are scanned, which costs time with
-    the team's size, so the engine uses `Team` where first-free routing suffices.
+    by `skill[seller][stage]`; among equals, the first).
+
+    Leads reach the team in time order, so the team keeps a clock (the last start) and
+    heaps instead of scanning its seats: `busy`, every taken seat by when it frees; and
+    the sellers free at the clock, keyed by the routing's order (per stage for by_skill).
+    A heap's entry is stale once its seller's `version` moved on; stale entries are
+    dropped when they come to the top, or all at once when they pile up.
     """
 
-    __slots__ = ("batch", "capacity", "first", "next_up", "routing", "seats", "skill")
+    __slots__ = (
+        "batch",
+        "busy",
+        "capacity",
+        "clock",
+        "first",
+        "free_seats",
+        "free_sellers",
+        "idle",
+        "next_up",
+        "routing",
+        "sellers",
+        "skill",
+        "version",
+    )
     ramped = False
 
     def __init__(
@@ -103,32 +120,89 @@ class RoutedTeam:
     ) -> None:
         self.capacity, self.first, self.routing = sellers * per_seller, first, routing
         self.skill, self.batch, self.next_up = skill, 0.0, 0
-        self.seats = [[0.0] * per_seller for _ in range(sellers)]  # when each seat frees
+        self.sellers, self.idle, self.clock = sellers, sellers, -math.inf
+        self.busy: list[tuple[float, int]] = []  # (frees at, seller) of each taken seat
+        self.free_seats = [per_seller] * sellers  # each seller's seats free at the clock
+        self.version = [0] * sellers
+        self.free_sellers: dict[int, list[tuple]] = {}  # by stage: (order..., version, seller)
+        if routing != "by_skill" or skill is None:  # one order for every stage
+            self.free_sellers[-1] = [(*self._order(i, -1), 0, i) for i in range(sellers)]
+            heapify(self.free_sellers[-1])
 
     def seat(self, now: float, stage: int) -> tuple[float, int]:
         """When a lead that comes now to `stage` gets a seat, and the seller it is routed to."""
-        start = max(now, min(min(seats) for seats in self.seats))
-        free = [i for i, seats in enumerate(self.seats) if min(seats) <= start]
-        return start, self.first + self._pick(free, start, stage)
-
-    def _pick(self, free: list[int], start: float, stage: int) -> int:
-        """The one of the `free` sellers (by place in the role) the lead is routed to."""
-        if self.routing == "round_robin":
-            n = len(self.seats)
-            chosen = min(free, key=lambda i: (i - self.next_up) % n)
-            self.next_up = (chosen + 1) % n
-        elif self.routing == "least_loaded":
-            chosen = max(free, key=lambda i: (sum(t <= start for t in self.seats[i]), -i))
-        elif self.skill is None:  # by skill, but all are alike
-            chosen = free[0]
-        else:  # by skill; among equals, the first
-            chosen = max(free, key=lambda i: (self.skill[self.first + i][stage], -i))
-        return chosen
+        self._advance(now)
+        if not self.idle:
+            self._advance(self.busy[0][0])
+        start = max(now, self.clock)
+        chosen = self._best(stage)
+        if self.routing == "round_robin":  # the next lead looks from the one after
+            self.next_up = self.free_sellers[-1][0][0] + 1
+            self._renew(chosen)
+        return start, self.first + chosen
 
     def take(self, start: float, until: float, seller: int) -> None:
         """Hold `seller`'s seat free at `start` (from `seat`) until `until`."""
-        seats = self.seats[seller - self.first]
-        seats[seats.index(min(seats))] = until
+        if until <= self.clock:  # over before the clock: the seat is still free
+            return
+        i = seller - self.first
+        self.free_seats[i] -= 1
+        self.idle -= not self.free_seats[i]
+        heappush(self.busy, (until, i))
+        if self.free_seats[i] == 0 or self.routing == "least_loaded":
+            self._renew(i)
+
+    def _advance(self, until: float) -> None:
+        """Move the clock on to `until`, freeing the seats taken until then."""
+        if until <= self.clock:
+            return
+        self.clock, busy = until, self.busy
+        while busy and busy[0][0] <= until:
+            _, i = heappop(busy)
+            self.free_seats[i] += 1
+            self.idle += self.free_seats[i] == 1
+            if self.free_seats[i] == 1 or self.routing == "least_loaded":
+                self._renew(i)
+
+    def _order(self, i: int, stage: int) -> tuple:
+        """Seller `i`'s place in the routing's order among the free (the least first)."""
+        if self.routing == "round_robin":  # their first turn from `next_up` on, counted on
+            return (self.next_up + (i - self.next_up) % self.sellers,)
+        if self.routing == "least_loaded":
+            return (-self.free_seats[i], i)
+        if self.routing == "by_skill" and self.skill is not None:
+            return (-self.skill[self.first + i][stage], i)
+        return (i,)
+
+    def _renew(self, i: int) -> None:
+        """Seller `i` changed: stale their entries, and list them again if free."""
+        self.version[i] += 1
+        if not self.free_seats[i]:
+            return
+        for stage, heap in self.free_sellers.items():
+            heappush(heap, (*self._order(i, stage), self.version[i], i))
+            if len(heap) > 4 * self.sellers + 64:
+                self.free_sellers[stage] = self._rebuilt(stage)
+
+    def _best(self, stage: int) -> int:
+        """The first free seller in the routing's order at `stage`."""
+        key = stage if -1 not in self.free_sellers else -1
+        heap = self.free_sellers.get(key)
+        if heap is None:
+            heap = self.free_sellers[key] = self._rebuilt(key)
+        while heap[0][-2] != self.version[heap[0][-1]]:
+            heappop(heap)
+        return heap[0][-1]
+
+    def _rebuilt(self, stage: int) -> list[tuple]:
+        """The free sellers' heap for `stage`, without stale entries."""
+        heap = [
+            (*self._order(i, stage), self.version[i], i)
+            for i in range(self.sellers)
+            if self.free_seats[i]
+        ]
+        heapify(heap)
+        return heap
 
 
 @dataclass
@@ -146,15 +220,29 @@ class Person:
         return sum(max(0.0, min(to, end) - max(since, start)) for since, to in self.present)
 
 
-class StaffedTeam(RoutedTeam):
+class StaffedTeam:
     """One role's sellers when its people change over the run: hires, leavers, vacations.
 
     A lead starts only while its seller is present, and a lead once begun is finished,
     whatever comes after. A new hire works at the ramp's share of full speed in each
-    month of tenure (`pace`); those there from the start work at full speed.
+    month of tenure (`pace`); those there from the start work at full speed. Routing is
+    `RoutedTeam`'s; who is present changes with time, so each seller's seats are scanned.
     """
 
-    __slots__ = ("ends", "hired", "present", "ramp", "ramped")
+    __slots__ = (
+        "batch",
+        "capacity",
+        "ends",
+        "first",
+        "hired",
+        "next_up",
+        "present",
+        "ramp",
+        "ramped",
+        "routing",
+        "seats",
+        "skill",
+    )
 
     def __init__(
         self,
@@ -165,12 +253,33 @@ class StaffedTeam(RoutedTeam):
         skill: list[list[float]] | None,
         ramp: list[float],
     ) -> None:
-        super().__init__(len(people), per_seller, first, routing, skill)
+        self.capacity, self.first, self.routing = len(people) * per_seller, first, routing
+        self.skill, self.batch, self.next_up = skill, 0.0, 0
+        self.seats = [[0.0] * per_seller for _ in people]  # when each seat frees
         self.present = [p.present for p in people]
         self.ends = [[to for _, to in p.present] for p in people]
         self.hired = [p.hired for p in people]
         self.ramp = ramp
         self.ramped = bool(ramp)
+
+    def _pick(self, free: list[int], start: float, stage: int) -> int:
+        """The one of the `free` sellers (by place in the role) the lead is routed to."""
+        if self.routing == "round_robin":
+            n = len(self.seats)
+            chosen = min(free, key=lambda i: (i - self.next_up) % n)
+            self.next_up = (chosen + 1) % n
+        elif self.routing == "least_loaded":
+            chosen = max(free, key=lambda i: (sum(t <= start for t in self.seats[i]), -i))
+        elif self.routing == "first_free" or self.skill is None:  # or by skill, all alike
+            chosen = free[0]
+        else:  # by skill; among equals, the first
+            chosen = max(free, key=lambda i: (self.skill[self.first + i][stage], -i))
+        return chosen
+
+    def take(self, start: float, until: float, seller: int) -> None:
+        """Hold `seller`'s seat free at `start` (from `seat`) until `until`."""
+        seats = self.seats[seller - self.first]
+        seats[seats.index(min(seats))] = until
 
     def _ready(self, i: int, t: float) -> float:
         """The first time from `t` on that seller `i` is present (inf: never again)."""

@@ -26,7 +26,7 @@ from hourglass.app import cache, runs, state, widgets
 from hourglass.app.runs import Load
 from hourglass.config.business import days_in_months
 from hourglass.experiments.replication import summarize
-from hourglass.i18n import _
+from hourglass.i18n import _, grouped
 from hourglass.kpis import KPIS
 from hourglass.plots.forecast import forecast_figure, k_factor_figure, month_label
 from hourglass.stages import DAYS_PER_MONTH, LABELS
@@ -109,6 +109,52 @@ def from_scenario(choice: state.Choice) -> None:
             )
         )
     month_by_month(monthly, spend, labels, band)
+    target_form(choice)
+
+
+def target_form(choice: state.Choice) -> None:
+    """Reach a target: the budget a month whose expectation meets it, and how often runs do."""
+    from hourglass.experiments import targets  # scipy's root finder: when the page shows
+
+    st.subheader(_("Reach a target"))
+    with st.form("target", border=False):
+        what, number, month, button = st.columns([2, 2, 2, 1], vertical_alignment="bottom")
+        names = {name: targets.target_noun(name).capitalize() for name in targets.TARGETS}
+        target_of = what.selectbox(_("Target"), list(names), format_func=names.get, key="target-of")
+        value = number.number_input(
+            _("Number to reach"), min_value=1.0, value=1000.0, step=100.0, key="target-value"
+        )
+        by = month.number_input(
+            _("By month"), min_value=1, max_value=LONGEST_MONTHS, value=12, key="target-month"
+        )
+        pressed = button.form_submit_button(_("Find the budget"), width="stretch")
+    if not pressed:
+        return
+    try:
+        spec, budget, expected, notes = targets.budget_for(choice.scenario, target_of, value, by)
+    except targets.TargetError as err:
+        st.error(widgets.escape(err))
+        return
+    result = runs.run(spec, choice.reps, choice.seed)
+    if result is None:
+        return
+    found = targets.Found(target_of, value, int(by), budget, expected, notes)
+    reach = targets.reach_from(result, found)
+    left, right = st.columns(2)
+    left.metric(_("Budget a month"), grouped(reach.budget, 0))
+    chance = reach.chance
+    right.metric(
+        _("Chance of reaching it"),
+        f"{grouped(100 * chance['share'], 0)}%",
+        delta=f"{grouped(100 * chance['ci_low'], 0)}{RANGE_DASH}"
+        f"{grouped(100 * chance['ci_high'], 0)}%",
+        delta_color="gray",
+        delta_arrow="off",
+        help=_("The share of runs that reach the target, with its 95% interval"),
+    )
+    st.caption(widgets.escape(reach.sentence()))
+    for note in reach.notes:
+        st.caption(widgets.escape(note))
 
 
 def month_by_month(

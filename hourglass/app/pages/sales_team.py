@@ -68,16 +68,25 @@ def show(choice: state.Choice) -> None:
     widgets.chart(
         hg.plots.utilization_figure(sellers, kpis["seller_utilization"]), "seller-utilization"
     )
+    follows_up = scenario.sales.follow_up is not None
     st.dataframe(
-        shown_table(sellers), hide_index=True, width="stretch", column_config=table_columns()
+        shown_table(sellers, follows_up),
+        hide_index=True,
+        width="stretch",
+        column_config=table_columns(),
     )
     roles = hg.analysis.sales_roles(report, reps)
     if len(roles) > 1:
         st.dataframe(
-            shown_table(roles), hide_index=True, width="stretch", column_config=table_columns()
+            shown_table(roles, follows_up),
+            hide_index=True,
+            width="stretch",
+            column_config=table_columns(),
         )
     widgets.csv_button(
-        shown_table(sellers).rename(columns=headers()), _("Sales team (CSV)"), "sales-team"
+        shown_table(sellers, follows_up).rename(columns=headers()),
+        _("Sales team (CSV)"),
+        "sales-team",
     )
 
 
@@ -105,8 +114,11 @@ def answer(kpis: dict, best: Standout | None, labels: str) -> str:
     ).format(name=name, stage=stage, **points)
 
 
-def shown_table(table: pd.DataFrame) -> pd.DataFrame:
-    """A seller or role table to read: names in the reader's language, busy in %, waits in hours."""
+def shown_table(table: pd.DataFrame, follows_up: bool = False) -> pd.DataFrame:
+    """A seller or role table to read: names in the reader's language, busy in %, waits in hours.
+
+    Follow-ups missed are shown when the team `follows_up` after a sale.
+    """
     shown = table.assign(
         role=table["role"].map(role_name),
         revenue=table["revenue"].round(),
@@ -115,6 +127,8 @@ def shown_table(table: pd.DataFrame) -> pd.DataFrame:
     )
     if "name" in shown:
         shown["name"] = shown["name"].map(seller_name)
+    if not follows_up:
+        shown = shown.drop(columns="follow_ups_missed", errors="ignore")
     return shown[[column for column in headers() if column in shown]]
 
 
@@ -132,6 +146,7 @@ def headers() -> dict[str, str]:
         "wait_hours": _("wait hours"),
         "mean_cycle_days": _("mean cycle, days"),
         "lost_waiting": _("lost waiting"),
+        "follow_ups_missed": _("follow-ups missed"),
     }
 
 
@@ -139,7 +154,9 @@ def table_columns() -> dict:
     """The seller and role tables' formats: counts, money, a share and durations."""
     names = headers()
     formats = {
-        **dict.fromkeys(("sellers", "leads", "won", "lost", "lost_waiting"), "%.0f"),
+        **dict.fromkeys(
+            ("sellers", "leads", "won", "lost", "lost_waiting", "follow_ups_missed"), "%.0f"
+        ),
         "revenue": "localized",
         "utilization": "%.0f%%",
         "wait_hours": "%.1f",

@@ -1,0 +1,440 @@
+"""Month-by-month budget plans: when to spend, not only where.
+
+`plan_months` spends the same money as the steady optimum (`allocation.allocate`) over the
+run, but lets it vary in time. The months are grouped into a few blocks of near-equal length;
+each free paid channel and funnel stage gets one amount a month per block, and the lines that
+can only spend steadily (repeat, refer, expand) keep one amount. SLSQP maximises the
+objective's analytic expectation (`theory.expected_outcome` follows a plan day by day,
+carry-over included) from the steady optimum, within the lines' bounds, with the run's total
+fixed and at most `month_cap` spent in any month. Locked lines and lines already following a
+plan stay as they are. The plan is then simulated against the steady optimum on common random
+numbers, and the difference is reported with its 95% confidence interval.
+
+Before the run every line is taken to have spent its steady optimum (its carry-over), so the
+plan and the steady split differ only in when the money is spent during the run.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import optimize as scipy_optimize
+
+from hourglass.analysis.month_plan import line_money, with_plan
+from hourglass.config.arguments import as_scenario, whole_number
+from hourglass.config.budgets import (
+    budget_lines,
+    months_of,
+    planned_lines,
+    with_budgets,
+)
+from hourglass.config.response import spend_by_month
+from hourglass.config.scenario import Scenario
+from hourglass.experiments.allocation import (
+    OBJECTIVE_KPIS,
+    Constraints,
+    Gain,
+    Objective,
+    OptimizeError,
+    allocate,
+)
+from hourglass.experiments.comparison import compare_runs
+from hourglass.experiments.replication import Backend, Executor, Progress, replicate
+from hourglass.experiments.risk import RISK_AWARE
+from hourglass.i18n import _, grouped
+from hourglass.kpis import KPIS, Better
+from hourglass.stages import DAYS_PER_MONTH
+from hourglass.theory import expected_outcome
+
+COMPARED = ("profit", "customers_end")
+"""KPIs every plan is compared on, besides its objective's."""
+
+
+@dataclass(frozen=True)
+class Compared:
+    """One KPI's simulated mean under the steady split and the plan, and the paired change."""
+
+    steady: float
+    plan: float
+    change: Gain
+
+
+@dataclass(frozen=True)
+class MonthPlan:
+    """Money a month per line and block, what the expectation promised and what was simulated."""
+
+    objective: str
+    budget: float
+    blocks: list[tuple[int, int]]
+    """Each block's first and last month (from 1)."""
+    steady: dict[str, float]
+    """The steady optimum: each line's money per month, every month."""
+    amounts: dict[str, list[float]]
+    """Each line's money per month in each block."""
+    marginal: dict[str, list[float]]
+    """Per line varied by block: the objective's expected gain per unit of money more in each
+    block. At the optimum the blocks with money share one value, up to the bounds and cap."""
+    expected: dict[str, float]
+    """The objective's analytic expectation: steady and plan."""
+    compared: dict[str, Compared]
+    confirmed: bool
+    scenario: Scenario
+    """The scenario following the plan."""
+    reps: int
+    seed: int
+    notes: list[str]
+
+    @property
+    def gain(self) -> Gain:
+        """The objective's simulated change, plan against steady split."""
+        return self.compared[OBJECTIVE_KPIS[self.objective]].change
+
+    def verdict(self) -> str:
+        """One plain sentence on the gain over the steady split."""
+        g = self.gain
+        what = _("{pct}% ({mean}), 95% CI [{low}, {high}] over {reps} paired replications").format(
+            pct=grouped(g.pct, 1, sign=True, grouping=False),
+            mean=grouped(g.mean, 1, sign=True),
+            low=grouped(g.ci_low, 1, sign=True),
+            high=grouped(g.ci_high, 1, sign=True),
+            reps=self.reps,
+        )
+        if self.confirmed:
+            return _("The plan beats the steady split: {what}.").format(what=what)
+        return _(
+            "Not confirmed: the plan's gain over the steady split has an interval that includes "
+            "zero or lies below it ({what}); spending steadily does as well."
+        ).format(what=what)
+
+    def to_dict(self) -> dict:
+        """Plain data: the blocks with their amounts, the steady split, the comparison."""
+        return {
+            "objective": self.objective,
+            "budget": self.budget,
+            "blocks": [
+                {
+                    "first_month": first,
+                    "last_month": last,
+                    "amounts": {line: v[i] for line, v in self.amounts.items()},
+                    "marginal": {line: v[i] for line, v in self.marginal.items()},
+                }
+                for i, (first, last) in enumerate(self.blocks)
+            ],
+            "steady": self.steady,
+            "expected": self.expected,
+            "compared": {kpi: asdict(c) for kpi, c in self.compared.items()},
+            "confirmed": self.confirmed,
+            "reps": self.reps,
+            "seed": self.seed,
+            "notes": self.notes,
+        }
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """How the search's variables map to money: the lines, the blocks and their weights."""
+
+    scenario: Scenario
+    steady: dict[str, float]
+    """The steady optimum, the start and the money before the run."""
+    timed: list[str]
+    """Free lines with one amount per block."""
+    flat: list[str]
+    """Free lines with one amount for the whole run."""
+    blocks: list[tuple[int, int]]
+    months_in_block: np.ndarray
+    """Each block's length in months of the run (the last month perhaps in part)."""
+
+    def split(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Amounts per timed line and block (rows, columns), and each flat line's amount."""
+        timed = len(self.timed) * len(self.blocks)
+        return x[:timed].reshape(len(self.timed), len(self.blocks)), x[timed:]
+
+    def start(self) -> np.ndarray:
+        """The steady optimum as a point of the search."""
+        timed = [self.steady[k] for k in self.timed for _block in self.blocks]
+        return np.array(timed + [self.steady[k] for k in self.flat], dtype=float)
+
+    def weights(self) -> np.ndarray:
+        """Months of the run each variable's amount is spent for (the total's coefficients)."""
+        timed = np.tile(self.months_in_block, len(self.timed))
+        return np.concatenate([timed, np.full(len(self.flat), self.months_in_block.sum())])
+
+    def scenario_for(self, x: np.ndarray) -> Scenario:
+        """The scenario spending the point's amounts: timed lines follow a plan."""
+        by_block, flat = self.split(x)
+        sizes = [last - first + 1 for first, last in self.blocks]
+        grid = pd.DataFrame(
+            {line: np.repeat(row, sizes) for line, row in zip(self.timed, by_block, strict=True)}
+        )
+        amounts = {**self.steady, **dict(zip(self.flat, flat.tolist(), strict=True))}
+        spec = with_budgets(self.scenario, amounts)
+        return with_plan(spec, grid) if self.timed else spec
+
+
+def month_blocks(months: int, blocks: int) -> list[tuple[int, int]]:
+    """`months` split into `blocks` runs of consecutive months, the longer ones first."""
+    parts = np.array_split(np.arange(1, months + 1), blocks)
+    return [(int(part[0]), int(part[-1])) for part in parts]
+
+
+def plan_months(
+    scenario: Scenario,
+    total_budget: float,
+    objective: Objective = "profit",
+    constraints: Constraints | None = None,
+    *,
+    blocks: int = 3,
+    month_cap: float | None = None,
+    reps: int = 20,
+    seed: int | None = None,
+    backend: Backend = "processes",
+    progress: Progress | None = None,
+    guard: Callable[[Scenario], None] | None = None,
+    executor: Executor | None = None,
+) -> MonthPlan:
+    """Plan `total_budget` a month (on average) month by month; compare it with the steady split.
+
+    `month_cap`, if given, is the most spent on all lines together in any one month.
+    """
+    scenario = as_scenario(scenario)
+    _check_arguments(scenario, objective, blocks, reps)
+    seed = scenario.seed if seed is None else whole_number(seed, "seed")
+    constraints = constraints or Constraints()
+    steady, notes = allocate(scenario, total_budget, objective, constraints)
+    layout = _layout(scenario, steady, constraints, blocks, notes)
+    if month_cap is not None:
+        _check_cap(layout, month_cap, total_budget)
+    kpi = OBJECTIVE_KPIS[objective]
+    x = _search(layout, constraints, month_cap, kpi) if layout.timed else None
+    if layout.timed and x is None:
+        notes.append(_("the search found no better plan within the limits: the steady split stays"))
+        x = layout.start()
+    start = with_budgets(scenario, steady)
+    best = layout.scenario_for(x) if x is not None else start
+    for spec in (start, best):
+        if guard is not None:
+            guard(spec)
+    runs = {}
+    for i, (name, spec) in enumerate({"steady": start, "plan": best}.items()):
+        tick = (lambda d, _t, i=i: progress(i * reps + d, 2 * reps)) if progress else None
+        runs[name] = replicate(spec, reps, seed, backend, progress=tick, executor=executor)
+    table = compare_runs(runs).table.set_index("kpi")
+    compared = {k: _compared(table.loc[k]) for k in dict.fromkeys((kpi, *COMPARED))}
+    return MonthPlan(
+        objective=objective,
+        budget=total_budget,
+        blocks=layout.blocks,
+        steady=steady,
+        amounts=_amounts(layout, x),
+        marginal=_marginals(layout, x, kpi) if x is not None else {},
+        expected={
+            "steady": expected_outcome(start)[kpi],
+            "plan": expected_outcome(best)[kpi],
+        },
+        compared=compared,
+        confirmed=bool(compared[kpi].change.ci_low > 0.0),
+        scenario=best,
+        reps=reps,
+        seed=seed,
+        notes=notes,
+    )
+
+
+def _check_arguments(scenario: Scenario, objective: str, blocks: int, reps: int) -> None:
+    """Refuse an objective without an expectation, a number of blocks or reps out of range."""
+    if objective not in OBJECTIVE_KPIS:
+        raise OptimizeError(
+            _("unknown objective '{objective}'; use one of {choices}").format(
+                objective=objective, choices=", ".join(OBJECTIVE_KPIS)
+            )
+        )
+    if objective in RISK_AWARE:
+        choices = ", ".join(k for k in OBJECTIVE_KPIS if k not in RISK_AWARE)
+        raise OptimizeError(
+            _(
+                "a month-by-month plan maximises an expectation, and {objective} is a "
+                "percentile; use one of {choices}"
+            ).format(objective=objective, choices=choices)
+        )
+    months = months_of(scenario)
+    if not 1 <= whole_number(blocks, "blocks") <= months:
+        raise OptimizeError(
+            _("blocks: {blocks} given; the run has {months} months, so use 1 to {months}").format(
+                blocks=blocks, months=months
+            )
+        )
+    if whole_number(reps, "reps") < 2:
+        raise OptimizeError(
+            _(
+                "reps: {reps} given; comparing the plan with the steady split takes a confidence "
+                "interval, which needs at least 2 paired replications"
+            ).format(reps=reps)
+        )
+
+
+def _layout(
+    scenario: Scenario,
+    steady: dict[str, float],
+    constraints: Constraints,
+    blocks: int,
+    notes: list[str],
+) -> _Layout:
+    """The search's variables: free lines that can follow a plan vary by block."""
+    planned = set(planned_lines(scenario))
+    free = [k for k in steady if k not in constraints.locked and k not in planned]
+    stages = {name for name, _stage in scenario.funnel}
+    timed = [k for k in free if k in scenario.channels.paid or k in stages]
+    flat = [k for k in free if k not in timed]
+    notes.extend(
+        _("'{line}' can only spend steadily: one amount for every month").format(line=k)
+        for k in flat
+    )
+    if not timed:
+        notes.append(_("no free line can follow a plan: the steady split is the plan"))
+    spans = month_blocks(months_of(scenario), blocks)
+    share = _month_shares(scenario)
+    lengths = np.array([share[first - 1 : last].sum() for first, last in spans])
+    return _Layout(scenario, steady, timed, flat, spans, lengths)
+
+
+def _month_shares(scenario: Scenario) -> np.ndarray:
+    """Each month's share of a full month inside the run (the last one perhaps in part)."""
+    months = months_of(scenario)
+    starts = np.arange(months) * DAYS_PER_MONTH
+    return np.clip((scenario.horizon_days - starts) / DAYS_PER_MONTH, 0.0, 1.0)
+
+
+def _search(
+    layout: _Layout, constraints: Constraints, month_cap: float | None, kpi: str
+) -> np.ndarray | None:
+    """The point maximising the KPI's expectation: bounds, the run's total, the month cap.
+
+    None when the search ends off the limits or no better than the steady optimum.
+    """
+    sign = -1.0 if KPIS[kpi].better is Better.UP else 1.0  # scipy minimises
+    start = layout.start()
+    scale = max(float(start.max(initial=0.0)), 1.0)
+    weights = layout.weights()
+    total = float(weights @ start)
+    lines = [k for k in layout.timed for _block in layout.blocks] + layout.flat
+    # no line can spend more a month than the whole run's money in its shortest block
+    most = total / float(weights.min()) if total else 0.0
+    cap = most if month_cap is None else min(month_cap, most)
+    low = np.array([constraints.minimum.get(k, 0.0) for k in lines]) / scale
+    high = np.array([min(constraints.maximum.get(k, cap), cap) for k in lines]) / scale
+    first = expected_outcome(layout.scenario_for(start))[kpi]
+    norm = abs(first) or 1.0
+
+    def value(y: np.ndarray) -> float:
+        point = np.maximum(y, 0.0) * scale
+        return sign * expected_outcome(layout.scenario_for(point))[kpi] / norm
+
+    rules = [{"type": "eq", "fun": lambda y: (weights @ y) * scale / total - 1.0}] if total else []
+    if month_cap is not None:
+        rules.append({"type": "ineq", "fun": lambda y: _room(layout, y * scale, month_cap) / scale})
+    found = scipy_optimize.minimize(
+        value,
+        np.clip(start / scale, low, high),
+        method="SLSQP",
+        bounds=list(zip(low, high, strict=True)),
+        constraints=rules,
+        options={"ftol": 1e-10, "maxiter": 300},
+    )
+    feasible = all(
+        np.all(rule["fun"](found.x) >= -1e-6)
+        if rule["type"] == "ineq"
+        else np.all(np.abs(rule["fun"](found.x)) <= 1e-6)
+        for rule in rules
+    )
+    if not feasible or value(found.x) > value(start / scale):
+        return None
+    return np.maximum(found.x, 0.0) * scale
+
+
+def _room(layout: _Layout, x: np.ndarray, month_cap: float) -> np.ndarray:
+    """What each block leaves under the cap: the cap less all lines' money in its months."""
+    by_block, flat = layout.split(x)
+    others = _fixed_by_month(layout)
+    spent = by_block.sum(axis=0) + flat.sum()
+    busiest = np.array([others[first - 1 : last].max() for first, last in layout.blocks])
+    return month_cap - spent - busiest
+
+
+def _check_cap(layout: _Layout, month_cap: float, total_budget: float) -> None:
+    """Refuse a cap under which the run's money cannot all be spent."""
+    if not math.isfinite(month_cap) or month_cap < 0:
+        raise OptimizeError(
+            _("the month cap must be a non-negative amount, got {cap}").format(cap=month_cap)
+        )
+    others = _fixed_by_month(layout)
+    busiest = np.array([others[first - 1 : last].max() for first, last in layout.blocks])
+    room = float(layout.months_in_block @ np.maximum(month_cap - busiest, 0.0))
+    to_spend = float(layout.weights() @ layout.start())
+    if month_cap < busiest.max() or room < to_spend * (1.0 - 1e-9):
+        raise OptimizeError(
+            _(
+                "a month cap of {cap} cannot spend the budget of {budget} a month over the run "
+                "(the locked and planned lines spend up to {fixed} in a month); raise the cap"
+            ).format(
+                cap=grouped(month_cap, 2),
+                budget=grouped(total_budget, 2),
+                fixed=grouped(busiest.max(), 2),
+            )
+        )
+
+
+def _fixed_by_month(layout: _Layout) -> np.ndarray:
+    """Money in each month on the lines the search does not move (locked or planned)."""
+    spec = layout.scenario
+    months = months_of(spec)
+    moved = set(layout.timed) | set(layout.flat)
+    fixed = [line for line in budget_lines(spec) if line not in moved]
+    money = [spend_by_month(*line_money(spec, line)[:2], months) for line in fixed]
+    return np.sum(money, axis=0) if money else np.zeros(months)
+
+
+def _marginals(layout: _Layout, x: np.ndarray, kpi: str) -> dict[str, list[float]]:
+    """Per timed line and block: the KPI's expected change per unit of money more there."""
+    base = expected_outcome(layout.scenario_for(x))[kpi]
+    out: dict[str, list[float]] = {line: [] for line in layout.timed}
+    for i, line in enumerate(layout.timed):
+        for b, months in enumerate(layout.months_in_block):
+            index = i * len(layout.blocks) + b
+            step = max(1.0, 0.01 * x[index])
+            more = x.copy()
+            more[index] += step
+            gained = expected_outcome(layout.scenario_for(more))[kpi] - base
+            out[line].append(gained / (step * months))
+    return out
+
+
+def _amounts(layout: _Layout, x: np.ndarray | None) -> dict[str, list[float]]:
+    """Each line's money per month in each block: planned, or the same in every block."""
+    amounts = {k: [v] * len(layout.blocks) for k, v in budget_lines(layout.scenario).items()}
+    amounts.update({k: [v] * len(layout.blocks) for k, v in layout.steady.items()})
+    if x is not None:
+        by_block, flat = layout.split(x)
+        amounts.update({k: row.tolist() for k, row in zip(layout.timed, by_block, strict=True)})
+        amounts.update(
+            {k: [float(v)] * len(layout.blocks) for k, v in zip(layout.flat, flat, strict=True)}
+        )
+    return amounts
+
+
+def _compared(row: pd.Series) -> Compared:
+    """A comparison table's row as the steady mean, the plan's and the paired change."""
+    return Compared(
+        steady=float(row["base"]),
+        plan=float(row["mean"]),
+        change=Gain(
+            mean=float(row["delta"]),
+            ci_low=float(row["ci_low"]),
+            ci_high=float(row["ci_high"]),
+            pct=float(row["delta_pct"]),
+        ),
+    )

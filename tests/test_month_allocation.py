@@ -1,0 +1,151 @@
+"""The month-by-month plan: known optima on the expectation, the check by simulation, bad flags."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from hourglass.experiments.allocation import OptimizeError
+from hourglass.experiments.month_allocation import month_blocks, plan_months
+from hourglass.stages import DAYS_PER_MONTH
+from tests.helpers import exits_2_saying, make_scenario, run_cli
+
+HALF = 3000.0
+"""The channel's half-saturation: money per month that buys half its most prospects."""
+LATE_YAML = """\
+name: late
+horizon_days: 120
+seed: 1
+channels:
+  paid:
+    ads:
+      budget_per_month: 3000
+      response: {hill: {max_effect: 20, half_saturation: 3000}}
+stages:
+  know: {pass_prob: 1.0, duration: {fixed: {days: 0}}}
+  like: {pass_prob: 1.0, duration: {fixed: {days: 0}}}
+  trust: {pass_prob: 1.0, duration: {fixed: {days: 0}}}
+  try: {pass_prob: 1.0, duration: {fixed: {days: 0}}}
+  buy: {pass_prob: 1.0, duration: {fixed: {days: 45}}}
+after_sale:
+  order_value: {fixed: {value: 100}}
+"""
+
+
+def late_buyers():
+    """Four months; a prospect buys 45 days after arriving, so only arrivals by day 75 count."""
+    channel = {
+        "budget_per_month": HALF,
+        "response": {"hill": {"max_effect": 20.0, "half_saturation": HALF}},
+    }
+    return make_scenario(
+        channels={"paid": {"ads": channel}},
+        stages__buy={"pass_prob": 1.0, "duration": {"fixed": {"days": 45.0}}},
+        horizon_days=120.0,
+    )
+
+
+def test_months_are_grouped_into_blocks_the_longer_first():
+    assert month_blocks(13, 3) == [(1, 5), (6, 9), (10, 13)]
+    assert month_blocks(4, 4) == [(1, 1), (2, 2), (3, 3), (4, 4)]
+
+
+def test_the_plan_spends_where_arrivals_still_buy_with_equal_marginal_returns():
+    """A plan with a known optimum: equal marginal returns over the months that still convert.
+
+    Buyers = 30.44 x sum_m w_m 20 b_m / (b_m + h): w_m is the share of month m whose arrivals
+    buy by day 120 (1, 1, (75 - 2 x 30.44) / 30.44, 0). At the optimum w_m h / (b_m + h)^2 is one
+    value, so b_m = c sqrt(w_m) - h, c fixed by the run's money, 3000 x 120 / 30.44.
+    """
+    result = plan_months(late_buyers(), HALF, "buyers", blocks=4, reps=4, seed=1, backend="serial")
+    amounts = np.array(result.amounts["ads"])
+    weights = np.array([1.0, 1.0, (75.0 - 2 * DAYS_PER_MONTH) / DAYS_PER_MONTH])
+    money = HALF * 120.0 / DAYS_PER_MONTH
+    c = (money + 3 * HALF) / np.sqrt(weights).sum()
+    assert amounts[:3] == pytest.approx(c * np.sqrt(weights) - HALF, rel=0.03)
+    assert amounts[3] == pytest.approx(0.0, abs=1.0)
+    marginal = np.array(result.marginal["ads"])
+    assert marginal[:3] == pytest.approx(np.full(3, marginal[0]), rel=0.005)
+    assert marginal[3] == pytest.approx(0.0, abs=1e-9)
+    assert result.expected["steady"] == pytest.approx(750.0, rel=0.01)  # 20 x 1/2 x 75 days
+    assert result.expected["plan"] > 1.15 * result.expected["steady"]
+    gain = result.gain
+    assert result.confirmed and gain.ci_low > 0.0
+    assert result.compared["buyers"].plan == pytest.approx(result.expected["plan"], rel=0.05)
+
+
+def test_the_plan_spends_the_steady_splits_money_over_the_run():
+    result = plan_months(late_buyers(), HALF, "buyers", blocks=2, reps=2, seed=1, backend="serial")
+    share = np.clip((120.0 - np.arange(4) * DAYS_PER_MONTH) / DAYS_PER_MONTH, 0.0, 1.0)
+    spent = np.repeat(result.amounts["ads"], [2, 2]) @ share
+    assert spent == pytest.approx(HALF * 120.0 / DAYS_PER_MONTH, rel=1e-6)
+    assert result.amounts["ads"][0] > result.amounts["ads"][1]
+
+
+def test_a_month_cap_fills_the_best_months_up_to_it():
+    """Months 1 and 2 at the cap; month 3, still worth something, takes the rest; month 4 none."""
+    result = plan_months(
+        late_buyers(), HALF, "buyers", blocks=4, month_cap=4000.0, reps=2, seed=1, backend="serial"
+    )
+    money = HALF * 120.0 / DAYS_PER_MONTH
+    assert result.amounts["ads"] == pytest.approx([4000.0, 4000.0, money - 8000.0, 0.0], abs=2.0)
+
+
+def test_a_cap_that_cannot_spend_the_budget_is_refused():
+    with pytest.raises(OptimizeError, match=r"a month cap of 2,000\.00 cannot spend the budget"):
+        plan_months(late_buyers(), HALF, "buyers", month_cap=2000.0, reps=2, backend="serial")
+
+
+def test_a_percentile_objective_is_refused_with_the_ones_that_work():
+    with pytest.raises(
+        OptimizeError,
+        match="profit_p10 is a percentile; use one of buyers, revenue, profit, customers",
+    ):
+        plan_months(late_buyers(), HALF, "profit_p10", reps=2, backend="serial")
+
+
+def test_more_blocks_than_months_is_refused():
+    with pytest.raises(OptimizeError, match="blocks: 5 given; the run has 4 months, so use 1 to 4"):
+        plan_months(late_buyers(), HALF, "buyers", blocks=5, reps=2, backend="serial")
+
+
+def test_optimize_by_month_prints_json_with_the_blocks(tmp_path):
+    path = tmp_path / "late.yaml"
+    path.write_text(LATE_YAML)
+    args = ["optimize", str(path), "--budget", "3000", "--objective", "buyers", "--by-month"]
+    proc = run_cli([*args, "--blocks", "2", "--reps", "2", "--backend", "serial", "--json"])
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert [(b["first_month"], b["last_month"]) for b in doc["blocks"]] == [(1, 2), (3, 4)]
+    first, second = (b["amounts"]["ads"] for b in doc["blocks"])
+    assert first > second and math.isfinite(doc["compared"]["buyers"]["change"]["ci_low"])
+    assert set(doc["compared"]) == {"buyers", "profit", "customers_end"}
+
+
+@pytest.mark.parametrize(
+    ("flags", "words"),
+    [
+        (["--blocks", "2"], "error: --blocks plans money month by month; add --by-month"),
+        (["--month-cap", "5000"], "error: --month-cap plans money month by month; add --by-month"),
+        (
+            ["--by-month", "--blocks", "13"],
+            "error: --blocks 13: the run has 12 months; give 1 to 12",
+        ),
+        (
+            ["--by-month", "--month-cap", "1000"],
+            "error: --month-cap 1000 is below --budget 22000: no plan could spend the budget",
+        ),
+        (
+            ["--by-month", "--objective", "profit_p10"],
+            "error: --objective profit_p10 with --by-month: a month-by-month plan maximises an "
+            "expectation; use one of buyers, revenue, profit, customers",
+        ),
+    ],
+)
+def test_bad_month_flags_are_refused(flags, words):
+    exits_2_saying(
+        ["optimize", "scenarios/marketing_budgets.yaml", "--budget", "22000", *flags], words
+    )

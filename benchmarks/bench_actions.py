@@ -12,6 +12,7 @@ import contextlib
 import csv
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -48,6 +49,10 @@ TARGETS = {
     "calibrate_100k": 10.0,
 }
 """Each action's target in seconds (issue 15); both Planner changes answer to its 1 s."""
+
+FIRST_NUMBER = re.compile(r"Expected from the pass rates|of \d+ runs; range follows")
+"""What a page shows first while it simulates: theory's expectation, or the first
+replications' numbers (`*_first` times are to the first of these on screen)."""
 
 
 def settle(tab: Page) -> None:
@@ -88,18 +93,30 @@ def trainer_cold_chart(tab: Page, url: str) -> float:
     return timed(lambda: (tab.goto(f"{url}/trainer"), charts(tab, 1)))
 
 
-def marketer_run(tab: Page, url: str) -> float:
-    """Marketer on the baseline: one more seller, Run, to the updated metrics."""
+def first_number(tab: Page, done: str) -> None:
+    """Wait until the page shows its first number while it simulates, or its answer (`done`).
+
+    A page whose replications all end at once may show no number before its answer.
+    """
+    tab.wait_for_function(
+        """([pattern, done]) => new RegExp(pattern).test(document.body.innerText)
+            || document.querySelector(done) !== null""",
+        arg=[FIRST_NUMBER.pattern, done],
+    )
+
+
+def marketer_run(tab: Page, url: str) -> dict[str, float]:
+    """Marketer on the baseline: one more seller, Run, to the first number and to the last."""
     opened(tab, f"{url}/marketer", "Tune the levers · baseline", 1)
     sellers = tab.get_by_label("Sellers", exact=True)
     sellers.fill(str(int(sellers.input_value()) + 1))
-
-    def run() -> None:
-        tab.get_by_role("button", name="Run").click()
-        tab.locator('[data-testid="stMetricDelta"]').first.wait_for()
-        settle(tab)
-
-    return timed(run)
+    started = time.perf_counter()
+    tab.get_by_role("button", name="Run").click()
+    first_number(tab, '[data-testid="stMetricDelta"]')
+    first = time.perf_counter() - started
+    tab.locator('[data-testid="stMetricDelta"]').first.wait_for()
+    settle(tab)
+    return {"marketer_run_first": first, "marketer_run": time.perf_counter() - started}
 
 
 def optimise(tab: Page, url: str) -> float:
@@ -140,9 +157,16 @@ def planner(key: str) -> Callable[[Page, str], float]:
     return change
 
 
-def compare(tab: Page, url: str) -> float:
-    """Compare opened with its two default scenarios, to its three charts."""
-    return timed(lambda: opened(tab, f"{url}/compare", "Compare scenarios", 3))
+def compare(tab: Page, url: str) -> dict[str, float]:
+    """Compare opened with its two default scenarios, to the first number and to its charts."""
+    started = time.perf_counter()
+    tab.goto(f"{url}/compare")
+    first_number(tab, ".js-plotly-plot")
+    first = time.perf_counter() - started
+    tab.get_by_role("heading", name="Compare scenarios").wait_for()
+    settle(tab)
+    charts(tab, 3)
+    return {"compare_first": first, "compare": time.perf_counter() - started}
 
 
 def calibrate(export: Path) -> Callable[[Page, str], float]:
@@ -241,9 +265,12 @@ def one_round(browser, export: Path, only: list[str], code: Path | None = None) 
                 continue
             tab = browser.new_page(viewport={"width": 1500, "height": 2200})
             tab.set_default_timeout(600_000)
-            times[name] = action(tab, url)
+            measured = action(tab, url)
             tab.close()
-            print(f"{name}: {times[name]:.2f} s", file=sys.stderr, flush=True)
+            measured = measured if isinstance(measured, dict) else {name: measured}
+            for label, seconds in measured.items():
+                print(f"{label}: {seconds:.2f} s", file=sys.stderr, flush=True)
+            times |= measured
     return times
 
 
@@ -254,9 +281,9 @@ def report_actions(
 
     With `before` (a git revision), each round is run on that code too, interleaved.
     """
-    runs: dict[str, dict[str, list[float]]] = {"now": {name: [] for name in only}}
+    runs: dict[str, dict[str, list[float]]] = {"now": {}}
     if before:
-        runs["before"] = {name: [] for name in only}
+        runs["before"] = {}
     with tempfile.TemporaryDirectory() as folder, sync_playwright() as p:
         export = crm_export(Path(folder)) if "calibrate_100k" in only else Path(folder)
         old = checkout(before, Path(folder) / "before") if before else None
@@ -266,7 +293,7 @@ def report_actions(
                 if label not in runs:
                     continue
                 for name, seconds in one_round(browser, export, only, code).items():
-                    runs[label][name].append(seconds)
+                    runs[label].setdefault(name, []).append(seconds)
         browser.close()
     if as_json:
         print(json.dumps({"repeat": repeat, "before": before, "targets": TARGETS, "runs": runs}))
@@ -275,4 +302,5 @@ def report_actions(
     for label, measured in runs.items():
         for name, times in measured.items():
             spread = f"{statistics.median(times):.2f} [{min(times):.2f}, {max(times):.2f}]"
-            print(f"{name:<22} {label:<7} {spread:>24} {TARGETS[name]:>9.1f}")
+            target = f"{TARGETS[name]:.1f}" if name in TARGETS else "-"
+            print(f"{name:<22} {label:<7} {spread:>24} {target:>9}")

@@ -35,8 +35,15 @@ class Table:
     def __init__(self, **dtypes: str) -> None:
         self._columns = {name: np.empty(1024, dtype=d) for name, d in dtypes.items()}
         self._rows: list[tuple] = []
+        self.append_row = self._rows.append
+        """Append one row given as a tuple in column order: `add_row` without its call's cost,
+        for the hottest loops; the rows wait for `settle` or the next block."""
         self._stored = 0
-        self.count = 0
+
+    @property
+    def count(self) -> int:
+        """Rows held, those waiting to be stored included."""
+        return self._stored + len(self._rows)
 
     def add_block(self, **columns: np.ndarray) -> None:
         """Append equal-length arrays, one per column."""
@@ -46,12 +53,15 @@ class Table:
         for name, column in self._columns.items():
             column[self._stored : self._stored + n] = columns[name]
         self._stored += n
-        self.count += n
 
     def add_row(self, *values: float) -> None:
         """Append one row, values in column order."""
         self._rows.append(values)
-        self.count += 1
+        if len(self._rows) >= _ROWS_PER_FLUSH:
+            self._flush_rows()
+
+    def settle(self) -> None:
+        """Store the rows appended one by one once there are many, to free their memory."""
         if len(self._rows) >= _ROWS_PER_FLUSH:
             self._flush_rows()
 
@@ -73,7 +83,7 @@ class Table:
         ):
             column[self._stored : self._stored + n] = values
         self._stored += n
-        self._rows = []
+        self._rows.clear()  # the same list: `append_row` is bound to it
 
     def freeze(self) -> dict[str, np.ndarray]:
         """The columns, trimmed to the rows held; the table must not be used afterwards."""

@@ -66,7 +66,7 @@ class Journeys:
         """
         segment = self.segments_of(channel, len(times))
         luck = self._draw_paths(gens, len(times), segment)
-        if new is not None:
+        if new is not None and not new.all():  # all new: nothing to drop, nothing to copy
             keep = np.flatnonzero(new)
             times, referrer, luck, who = times[keep], referrer[keep], luck[keep], who[keep]
             segment = segment[keep]
@@ -94,6 +94,7 @@ class Journeys:
         Those reaching a stage decided lead by lead are handed over. The batches walk together,
         so a day's stages cost one set of array operations whatever the channels.
         """
+        self.visits.settle()
         batches = [b for b in batches if len(b.times)]
         if not batches:
             return
@@ -156,7 +157,7 @@ class Journeys:
         stages = len(FUNNEL)
         luck = np.zeros((n, stages, FIELDS))
         uniforms = gens[UNIFORMS].random((n, 3, stages))
-        luck[:, :, [PASS, REASON, QUICK]] = uniforms.transpose(0, 2, 1)
+        luck[:, :, PASS : QUICK + 1] = uniforms.transpose(0, 2, 1)  # PASS, REASON, QUICK
         for k in range(stages):
             luck[:, k, STAY] = self.duration[k].draw(gens[STAY_BLOCK + k], n)
             for code, own in self.own_durations[k]:
@@ -181,6 +182,7 @@ class Journeys:
         Each carries its own luck; `channel` and `segment` hold each lead's.
         """
         warm, cold = self.warm_probs, self.cold_probs
+        queue, order = self.lead_queue, self.lead_order
         mine = luck[rows, k:].reshape(len(rows), (len(FUNNEL) - k) * FIELDS).tolist()
         for pid, at, ref, row, code, seg in zip(
             ids.tolist(),
@@ -192,7 +194,8 @@ class Journeys:
             strict=True,
         ):
             probs = warm[seg] if ref else cold[seg]
-            self._queue_lead(Lead(pid, code, k, at, probs, row, seg))
+            heappush(queue, (at, next(order), Lead(pid, code, k, at, probs, row, seg)))
+        self._wake_desk()  # once for the lot: the desk wakes for the earliest
 
     def _queue_lead(self, lead: Lead) -> None:
         """The lead gets to its stage at `lead.at`: it waits in the desk's queue till then.
@@ -215,18 +218,15 @@ class Journeys:
         Leads touch nothing another event reads before its time, so serving every lead due
         before the next event, without waking SimPy for each, keeps the order of the run.
         """
-        env, queue = self.env, self.lead_queue
+        peek, queue, worked = self.env.peek, self.lead_queue, self.worked
         heappop(self.desk_wakes)  # this wake-up, the earliest
-        while queue and queue[0][0] < env.peek():
-            self._arrives(heappop(queue)[2])
+        while queue and queue[0][0] < peek():
+            lead = heappop(queue)[2]
+            if worked[lead.stage]:
+                self._meet_team(lead)
+            else:  # a stage it walks alone
+                self._walk_on(lead, lead.stage, lead.at, entering=True)
         self._wake_desk()
-
-    def _arrives(self, lead: Lead) -> None:
-        """A lead gets to its stage: one the team works, or one it walks alone."""
-        if self.worked[lead.stage]:
-            self._meet_team(lead)
-        else:
-            self._walk_on(lead, lead.stage, lead.at, entering=True)
 
     def _meet_team(self, lead: Lead) -> None:
         """A lead reaches a worked stage: it gets the first free seat or goes cold waiting.
@@ -238,18 +238,18 @@ class Journeys:
         """
         pid, k, t, luck = lead.pid, lead.stage, lead.at, lead.luck
         base = (k - lead.first) * FIELDS  # where stage k's luck begins
-        visit, horizon, team = self.visits.add_row, self.horizon, self.team_of[k]
+        visit, horizon, team = self.visits.append_row, self.horizon, self.team_of[k]
         ready = math.ceil(t / team.batch) * team.batch if team.batch else t
         start, seller = team.seat(ready, k)
         cold = t + luck[base + PATIENCE] if self.patience is not None else math.inf
         if cold < start:
             if cold < horizon:
-                visit(pid, k, t, cold, math.nan, self.went_cold, -1)
+                visit((pid, k, t, cold, math.nan, self.went_cold, -1))
             else:
-                visit(pid, k, t, math.nan, math.nan, INSIDE, -1)
+                visit((pid, k, t, math.nan, math.nan, INSIDE, -1))
             return
         if start >= horizon:
-            visit(pid, k, t, math.nan, math.nan, INSIDE, -1)
+            visit((pid, k, t, math.nan, math.nan, INSIDE, -1))
             return
         skill = self.skill_of[seller] if self.skill_of else None
         pace = team.pace(seller, start) if team.ramped else 1.0  # a new hire is slower
@@ -267,10 +267,10 @@ class Journeys:
             if passes and k == self.committee_stage:
                 passes, outcome, done = self._hear_committee(lead, base, done)
             if done >= horizon:
-                visit(pid, k, t, math.nan, wait, INSIDE, seller)
+                visit((pid, k, t, math.nan, wait, INSIDE, seller))
                 team.take(start, done, seller)
                 return
-            visit(pid, k, t, done, wait, outcome, seller)
+            visit((pid, k, t, done, wait, outcome, seller))
             if not (passes and self.team_of[k + 1] is team):
                 break
             k, t, wait, base = k + 1, done, 0.0, base + FIELDS
@@ -287,7 +287,7 @@ class Journeys:
         A boosted stage is decided when the lead enters it (`entering`: now), since the
         customers it knows count; one entered later waits for its own event.
         """
-        luck, visit = lead.luck, self.visits.add_row
+        luck, visit = lead.luck, self.visits.append_row
         base = (k - lead.first) * FIELDS  # where stage k's luck begins
         while not self.worked[k]:
             if k == len(FUNNEL):
@@ -301,9 +301,9 @@ class Journeys:
             if passes and k == self.committee_stage:
                 passes, outcome, done = self._hear_committee(lead, base, done)
             if done >= self.horizon:
-                visit(lead.pid, k, t, math.nan, math.nan, INSIDE, -1)
+                visit((lead.pid, k, t, math.nan, math.nan, INSIDE, -1))
                 return
-            visit(lead.pid, k, t, done, math.nan, outcome, -1)
+            visit((lead.pid, k, t, done, math.nan, outcome, -1))
             if not passes:
                 return
             k, t, base = k + 1, done, base + FIELDS

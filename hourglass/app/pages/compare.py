@@ -7,6 +7,7 @@ import streamlit as st
 import hourglass as hg
 from hourglass.analysis.changes import change_sentence, number_table
 from hourglass.app import runs, state, widgets
+from hourglass.app.expected_first import expected_first
 from hourglass.i18n import _
 from hourglass.kpis import HEADLINE, KPIS
 
@@ -31,8 +32,9 @@ def show(choice: state.Choice) -> None:
         return
     results = {}
     for name in chosen:
-        with runs.so_far(HEADLINE, reps, choice.language) as shown:
-            result = runs.run(state.scenario_of(name), reps, seed, partial=shown)
+        scenario = state.scenario_of(name)
+        with expected_first(scenario, HEADLINE, reps, seed, choice.language) as shown:
+            result = runs.run(scenario, reps, seed, partial=shown)
         if result is None:
             return
         results[name] = result

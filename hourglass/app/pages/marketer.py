@@ -7,6 +7,7 @@ import streamlit as st
 import hourglass as hg
 from hourglass.analysis.money import money
 from hourglass.app import runs, state, widgets
+from hourglass.app.expected_first import expected_first
 from hourglass.config.sections import MAX_SELLERS
 from hourglass.experiments import next_money
 from hourglass.i18n import _, ngettext
@@ -19,7 +20,7 @@ def show(choice: state.Choice) -> None:
     scenario, seed, reps = choice.scenario, choice.seed, choice.reps
     st.header(_("Tune the levers · {scenario}").format(scenario=widgets.escape(scenario.name)))
     next_money_answer(choice)
-    with runs.so_far(PROFIT_FIRST, reps, choice.language) as shown:
+    with expected_first(scenario, PROFIT_FIRST, reps, seed, choice.language) as shown:
         loaded = runs.run(scenario, reps, seed, partial=shown)
     if loaded is None:
         return
@@ -34,7 +35,7 @@ def show(choice: state.Choice) -> None:
     except hg.ScenarioError as err:
         st.error(widgets.escape(err))
         return
-    with runs.so_far(PROFIT_FIRST, reps, choice.language) as shown:
+    with expected_first(tuned, PROFIT_FIRST, reps, seed, choice.language) as shown:
         changed = runs.run(tuned, reps, seed, partial=shown)
     if changed is None:
         return

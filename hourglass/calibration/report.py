@@ -157,9 +157,9 @@ def _by_source(cal: Calibration) -> list[str]:
         *out,
         "",
         _(
-            "p (channels alike): Pearson's chi-square on each channel's passed and lost "
-            "visits (open ones left out); a small p says the channels pass the stage "
-            "differently."
+            "p (channels alike): a Wald test of homogeneity on the channels' pass "
+            "probabilities, each estimated with open visits censored; a small p says the "
+            "channels pass the stage differently."
         ),
     ]
 
@@ -220,8 +220,8 @@ def _sellers(cal: Calibration) -> list[str]:
             "open visits are right-censored, not dropped. Minus the rest: the seller's pass "
             "probability minus the rest of the team's, with a 95% interval; p (Holm): its "
             "p-value adjusted for every seller and stage tested; a seller is better or worse "
-            "where it is below 0.05. p (sellers alike): Pearson's chi-square on every "
-            "seller's passed and lost visits."
+            "where it is below 0.05. p (sellers alike): a Wald test of homogeneity on the "
+            "sellers' pass probabilities."
         ),
     ]
 

@@ -9,9 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hourglass import calibrate
 from hourglass.calibration.sources import difference_p, visits_fit
 from hourglass.experiments.comparison import compare_runs
 from hourglass.i18n import language
+from hourglass.stages import FUNNEL
+from tests.helpers import run_cli
 
 UNTIL = 365.0
 """Days the synthetic exports cover."""
@@ -85,3 +88,37 @@ def test_a_kpi_neither_run_defines_says_neither_has_one():
     with language("ru"):
         said = _compared(ltv_cac=(nan, nan))
     assert said == ["b: отношение LTV:CAC — не сравнить с a (ни у одного из них нет значения)"]  # noqa: RUF001
+
+
+def _few_referrals() -> str:
+    """Twenty organic deals won by early January 2025; three referred deals open at know."""
+    lines = ["deal_id,stage,entered_at,left_at,outcome,source"]
+    for deal in range(20):
+        for k, stage in enumerate(FUNNEL):
+            lines.append(
+                f"c{deal},{stage},2024-12-{10 + k} 09:{deal:02d},2024-12-{11 + k},won,organic"
+            )
+    lines += [f"r{deal},know,2025-02-0{1 + deal},,open,referral" for deal in range(3)]
+    return "\n".join(lines) + "\n"
+
+
+def test_not_estimated_is_stored_as_keys_and_read_in_the_reader_s_language(tmp_path):
+    """Calibrated in Russian, the scenario keeps keys; check lists the gaps in each language."""
+    with language("ru"):
+        cal = calibrate(_few_referrals(), until="2025-03-02")
+    written = cal.scenario.to_dict()["not_estimated"]
+    assert {"part": "word_of_mouth", "why": "few_referrals", "count": 3, "least": 5} in written
+    assert {"part": "repeat"} in written
+    path = tmp_path / "calibrated.yaml"
+    path.write_text(cal.scenario.to_yaml(), encoding="utf-8")
+    english = run_cli(["--lang", "en", "check", str(path)])
+    assert english.returncode == 0, english.stderr
+    said = " ".join(english.stdout.split())
+    assert (
+        "not estimated from the data: word of mouth (only 3 referred deals; at least 5 needed)"
+        in said
+    )
+    russian = run_cli(["--lang", "ru", "check", str(path)])
+    said = " ".join(russian.stdout.split())
+    assert "не оценено по данным: сарафанное радио (всего 3 сделки по рекомендациям" in said
+    assert "not estimated" not in said

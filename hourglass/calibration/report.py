@@ -6,6 +6,7 @@ import math
 
 from hourglass.analysis.intervals import Estimate
 from hourglass.calibration.fit import Calibration
+from hourglass.config.gaps import Gap, gap_text
 from hourglass.i18n import _
 from hourglass.markdown import inert
 
@@ -41,7 +42,8 @@ def report_markdown(cal: Calibration) -> str:
         out += ["", "## Warnings", ""] + [f"- {inert(warning)}" for warning in cal.warnings]
     gaps = cal.scenario_data().get("not_estimated", [])
     if gaps:
-        out += ["", _("## Not estimated from the data"), ""] + [f"- {inert(g)}" for g in gaps]
+        said = [f"- {inert(gap_text(Gap.model_validate(g)))}" for g in gaps]
+        out += ["", _("## Not estimated from the data"), "", *said]
     funnel = (_stages, _by_source, _arrivals_and_sellers, _word_of_mouth)
     funnel = funnel if cal.deals is not None else ()
     for section in (_data_read, *funnel, _repeat_buying, _order_value):

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hourglass.analysis.intervals import Estimate
-from hourglass.i18n import _
+from hourglass.config.gaps import Gap
 from hourglass.stages import FUNNEL, SELLER_BESIDE
 
 if TYPE_CHECKING:
@@ -101,20 +101,13 @@ def sales_section(cal: Calibration) -> dict[str, Any]:
     return {"sales": {"routing": "round_robin", "roles": {ROLE: role}}}
 
 
-def team_gaps(cal: Calibration) -> list[str]:
+def team_gaps(cal: Calibration) -> list[Gap]:
     """What the sales section assumes for lack of data, when the scenario has one."""
     section = sales_section(cal)
     if not section:
         return []
     leads = section["sales"]["roles"][ROLE]["leads_per_seller"]
-    return [
-        _(
-            "the sales team's capacity and routing (not in the export): each seller may hold "
-            "{leads} leads at once, {headroom} times the most deals a seller held at once in "
-            "the data, so leads seldom wait for a seller beyond the stage times the data show, "
-            "and leads go to the sellers in turn, each an equal share; set both to your team's"
-        ).format(leads=leads, headroom=HEADROOM)
-    ]
+    return [Gap(part="team", leads=leads, headroom=HEADROOM)]
 
 
 def _leads_at_once(cal: Calibration, worked: list[str]) -> int:

@@ -50,7 +50,9 @@ def scenario_data(cal: Calibration) -> dict[str, Any]:
         **sales_section(cal),
     }
     gaps = not_estimated(cal)
-    return data | {"not_estimated": gaps} if gaps else data
+    if not gaps:
+        return data
+    return data | {"not_estimated": [g.model_dump(exclude_none=True) for g in gaps]}
 
 
 def _stages(cal: Calibration, word_of_mouth: dict[str, Any]) -> dict[str, Any]:

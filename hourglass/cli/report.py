@@ -15,6 +15,7 @@ from rich.table import Table
 
 import hourglass
 from hourglass.cli.common import out
+from hourglass.config.gaps import gap_text
 from hourglass.i18n import _, get_language, ngettext
 from hourglass.kpis import KPIS, MISSING, written
 from hourglass.stages import LABELS, reason_label
@@ -415,6 +416,10 @@ def check_lines(path: Path, spec: hourglass.Scenario) -> list[str]:
     lines = [summary, "  " + _("work: {summary}").format(summary=_work_summary(work))]
     if too_large is not None:
         lines.append("  " + _("over the limits: {why}").format(why=too_large))
+    lines += [
+        "  " + _("not estimated from the data: {part}").format(part=gap_text(part))
+        for part in spec.not_estimated or []
+    ]
     return lines
 
 

@@ -28,6 +28,7 @@ from hourglass.cli.common import (
     number_from,
     out,
 )
+from hourglass.config.gaps import gap_records, gap_text
 from hourglass.i18n import _
 
 MIN_PRECISION = 0.0001
@@ -132,7 +133,7 @@ def run(
             **report.seller_block(result),
         }
         if spec.not_estimated:
-            doc["not_estimated"] = spec.not_estimated
+            doc["not_estimated"] = gap_records(spec.not_estimated)
         if drawn:
             doc["uncertainty"] = {"sources": ["simulation", "parameters"], "parameters": drawn}
         accounts = hourglass.analysis.accounts_record(result.accounts)
@@ -173,7 +174,7 @@ def warn_not_estimated(spec: hourglass.Scenario) -> None:
     """A warning line on stderr for each part of the scenario its data could not estimate."""
     for part in spec.not_estimated or []:
         err.print(
-            _("warning: not estimated from the data: {part}").format(part=part),
+            _("warning: not estimated from the data: {part}").format(part=gap_text(part)),
             highlight=False,
             soft_wrap=True,
         )

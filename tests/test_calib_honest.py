@@ -10,11 +10,15 @@ import pandas as pd
 import pytest
 
 from hourglass import calibrate
+from hourglass.calibration import read_transactions
+from hourglass.calibration.estimators import standard_error
 from hourglass.calibration.sources import difference_p, visits_fit
+from hourglass.config.scenario import parse_scenario
 from hourglass.experiments.comparison import compare_runs
+from hourglass.forecasting import forecast
 from hourglass.i18n import language
 from hourglass.stages import FUNNEL
-from tests.helpers import run_cli
+from tests.helpers import repeat_buying_run, run_cli, varied_spend_transactions
 
 UNTIL = 365.0
 """Days the synthetic exports cover."""
@@ -122,3 +126,140 @@ def test_not_estimated_is_stored_as_keys_and_read_in_the_reader_s_language(tmp_p
     said = " ".join(russian.stdout.split())
     assert "не оценено по данным: сарафанное радио (всего 3 сделки по рекомендациям" in said
     assert "not estimated" not in said
+
+
+def _exponential_export(n: int = 40, open_: int = 5) -> str:
+    """`n` deals leaving know after times at an exponential's quantiles (mean 3 days).
+
+    Every other one is lost there, the rest pass to like for a day and are won; `open_`
+    more are open at know since 2025-03-01; the period ends on 2025-03-11.
+    """
+    start = pd.Timestamp("2025-01-01")
+    days = -np.log(1.0 - (np.arange(n) + 0.5) / n) * 3.0
+    lines = ["deal_id,stage,entered_at,left_at,outcome"]
+    for k, d in enumerate(days):
+        entered = start + pd.Timedelta(days=k)
+        left, done = (entered + pd.Timedelta(days=float(d) + extra) for extra in (0, 1))
+        outcome = "won" if k % 2 else "lost"
+        lines.append(f"d{k},know,{entered:%Y-%m-%d %H:%M:%S},{left:%Y-%m-%d %H:%M:%S},{outcome}")
+        if k % 2:
+            lines.append(f"d{k},like,{left:%Y-%m-%d %H:%M:%S},{done:%Y-%m-%d %H:%M:%S},won")
+    lines += [f"o{k},know,2025-03-01,,open" for k in range(open_)]
+    return "\n".join(lines) + "\n"
+
+
+def test_the_written_time_in_stage_has_the_exponential_mean_s_interval():
+    """An exponential mean's interval is exp(log(T / r) +- 1.96 / sqrt(r)), by hand.
+
+    r = 40 times totalling T with the 5 open visits' 10 days each; the written scenario loads
+    back with that interval, and its pass probability is written with the estimator's.
+    """
+    cal = calibrate(_exponential_export(), until="2025-03-11", seed=1)
+    know = cal.scenario_data()["stages"]["know"]
+    assert cal.stages[0].duration.family == "exponential"
+    total = float(np.sum(-np.log(1.0 - (np.arange(40) + 0.5) / 40) * 3.0)) + 5 * 10.0
+    mean, spread = total / 40, 1.959963984540054 / math.sqrt(40)
+    written = know["duration"]["exponential"]["mean_days"]
+    assert written["mean"] == pytest.approx(mean, rel=1e-5)
+    assert written["ci"] == pytest.approx(
+        [mean * math.exp(-spread), mean * math.exp(spread)], rel=1e-4
+    )
+    estimate = cal.stages[0].pass_prob
+    assert know["pass_prob"] == {"mean": estimate.value, "ci": [estimate.low, estimate.high]}
+    loaded = parse_scenario(cal.scenario.to_dict(), "calibrated")
+    assert loaded.stages.know.duration.mean_interval.ci == pytest.approx(written["ci"])
+    assert loaded.stages.know.pass_prob_interval.ci == (estimate.low, estimate.high)
+
+
+def _funnel_export(deals: int = 150, seed: int = 4) -> str:
+    """`deals` deals over 60 days, passing each stage at 0.6 after an exponential 2 days."""
+    rng = np.random.default_rng(seed)
+    start = pd.Timestamp("2025-01-01")
+    lines = ["deal_id,stage,entered_at,left_at,outcome"]
+    for deal in range(deals):
+        day, rows, outcome = float(rng.uniform(0, 60)), [], "won"
+        for stage in FUNNEL:
+            rows.append((stage, day, day + float(rng.exponential(2.0))))
+            day = rows[-1][2]
+            if rng.random() >= 0.6:
+                outcome = "lost"
+                break
+        for stage, entered, left in rows:
+            came, went = (start + pd.Timedelta(days=d) for d in (entered, left))
+            lines.append(f"{deal},{stage},{came:%Y-%m-%d %H:%M},{went:%Y-%m-%d %H:%M},{outcome}")
+    return "\n".join(lines) + "\n"
+
+
+def test_a_forecast_draws_the_calibrated_parameters_and_its_band_is_wider():
+    """New customers over a year from a funnel fitted on 150 deals: the parameters' doubt.
+
+    Each replication draws the pass probabilities and mean times from their intervals, so
+    the spread of new customers is well above that of --fixed-parameters (noise only).
+    """
+    scenario = calibrate(_funnel_export(), until="2025-03-15", seed=1).scenario
+    log = read_transactions(varied_spend_transactions(repeat_buying_run()))
+    until = pd.Timestamp("2026-06-30")
+    drawn = forecast(log, until, 12, scenario, reps=40, seed=3)
+    fixed = forecast(log, until, 12, scenario, reps=40, seed=3, fixed_parameters=True)
+    assert "parameters" in drawn.to_dict()["uncertainty"]
+    spread = {
+        name: result.totals["new_customers"].std(ddof=1)
+        for name, result in (("drawn", drawn), ("fixed", fixed))
+    }
+    assert spread["drawn"] > 2.0 * spread["fixed"], spread
+
+
+BUY = {"ann": 0.85, "bob": 0.62, "cat": 0.62}
+"""Each seller's pass probability at buy; every other stage passes 0.8 for all."""
+SHARE = {"ann": 0.5, "bob": 0.3, "cat": 0.2}
+"""Each seller's share of the deals."""
+
+
+def _seller_export(seed: int, deals: int = 600) -> str:
+    """Deals over a year dealt to sellers by SHARE; open ones where a stage outlasts it."""
+    rng = np.random.default_rng(seed)
+    start = pd.Timestamp("2025-01-01")
+    lines = ["deal_id,stage,entered_at,left_at,outcome,seller"]
+    for deal in range(deals):
+        seller = str(rng.choice(list(SHARE), p=list(SHARE.values())))
+        day, rows, outcome = float(rng.uniform(0, 365.0)), [], "won"
+        for stage in FUNNEL:
+            leave = day + float(rng.exponential(20.0))
+            rows.append((stage, day, None if leave > 365.0 else leave))
+            if leave > 365.0:
+                outcome = "open"
+                break
+            if rng.random() >= (BUY[seller] if stage == "buy" else 0.8):
+                outcome = "lost"
+                break
+            day = leave
+        for stage, entered, left in rows:
+            went = "" if left is None else f"{start + pd.Timedelta(days=left):%Y-%m-%d %H:%M}"
+            came = start + pd.Timedelta(days=entered)
+            lines.append(f"{deal},{stage},{came:%Y-%m-%d %H:%M},{went},{outcome},{seller}")
+    return "\n".join(lines) + "\n"
+
+
+def test_a_seller_s_skill_interval_holds_the_team_rate_s_doubt_and_shares_are_reported():
+    """Ann's skill at buy: her rate over the team's, both uncertain, by the delta method.
+
+    The team's rate holds Ann's visits (share w of the decided ones): the ratio moves with
+    hers by (1 - w) rest / team^2 and with the rest's by (1 - w) own / team^2; each side
+    adds the two in quadrature. Each seller's share of the deals is reported with its
+    interval (the scenario's routing takes no weights, so it deals equal shares).
+    """
+    cal = calibrate(_seller_export(5), until="2026-01-01", seed=5)
+    doc = cal.to_dict()["sellers"]
+    buy = next(s for s in cal.stages if s.stage == "buy")
+    ann = next(s for s in cal.sellers if s.seller == "ann").stages["buy"]
+    own, rest, team = ann.fit.pass_prob, ann.rest.estimate.value, buy.pass_prob.value
+    w = (ann.fit.passed + ann.fit.lost) / (buy.passed + buy.lost)
+    rest_side = 1.959963984540054 * (1 - w) * own.value * standard_error(ann.rest) / team**2
+    below = math.hypot((1 - w) * rest / team**2 * (own.value - own.low), rest_side)
+    above = math.hypot((1 - w) * rest / team**2 * (own.high - own.value), rest_side)
+    skill = own.value / team
+    assert doc["ann"]["stages"]["buy"]["skill_ci"] == pytest.approx([skill - below, skill + above])
+    for name, share in SHARE.items():
+        low, high = doc[name]["deal_share_ci"]
+        assert low < share < high, name
+    assert cal.scenario.sales.routing == "round_robin"

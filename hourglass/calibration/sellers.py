@@ -53,6 +53,8 @@ class SellerStage:
     seller and stage tested (None: untested)."""
     draws: PassDraws | None = field(default=None, repr=False, compare=False)
     """The pass probability's bootstrap draws, behind the test that the sellers are alike."""
+    rest: PassDraws | None = field(default=None, repr=False, compare=False)
+    """The rest of the team's pass probability there, behind the skill's interval."""
 
     @property
     def verdict(self) -> str:
@@ -174,15 +176,18 @@ def _stage_sellers(
     if len(fits) < 2:
         return {name: SellerStage(fit, draws=drawn) for name, (fit, drawn) in fits.items()}
     differences: dict[str, tuple[Estimate, float]] = {}
+    rests: dict[str, PassDraws] = {}
     for name, (fit, drawn) in fits.items():
+        rests[name] = visits_fit(visits[visits["seller"] != name], until, rng)[1]
         if fit.passed + fit.lost < MIN_TESTED:
             continue
-        rest = visits_fit(visits[visits["seller"] != name], until, rng)[1]
-        tested = difference(drawn, rest)
+        tested = difference(drawn, rests[name])
         if tested is not None:
             differences[name] = tested
     return {
-        name: SellerStage(fit, *differences.get(name, (None, None)), draws=drawn)
+        name: SellerStage(
+            fit, *differences.get(name, (None, None)), draws=drawn, rest=rests[name]
+        )
         for name, (fit, drawn) in fits.items()
     }
 

@@ -190,6 +190,7 @@ def _funnel_export(deals: int = 150, seed: int = 4) -> str:
     return "\n".join(lines) + "\n"
 
 
+@pytest.mark.slow
 def test_a_forecast_draws_the_calibrated_parameters_and_its_band_is_wider():
     """New customers over a year from a funnel fitted on 150 deals: the parameters' doubt.
 

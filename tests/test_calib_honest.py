@@ -264,6 +264,9 @@ def test_a_seller_s_skill_interval_holds_the_team_rate_s_doubt_and_shares_are_re
         low, high = doc[name]["deal_share_ci"]
         assert low < share < high, name
     assert cal.scenario.sales.routing == "round_robin"
+    team = next(g for g in cal.scenario.not_estimated if g.part == "team")
+    assert team.shares == pytest.approx(SHARE, abs=0.06)
+    assert "the data's shares of the deals were ann 5" in team.text()
 
 
 PASS = {"know": 0.5, "like": 0.6, "trust": 0.6, "try": 0.7, "buy": 0.8}

@@ -133,7 +133,12 @@ def team_gaps(cal: Calibration) -> list[Gap]:
     if not section:
         return []
     leads = section["sales"]["roles"][ROLE]["leads_per_seller"]
-    return [Gap(part="team", leads=leads, headroom=HEADROOM)]
+    names = [s["name"] for s in section["sales"]["roles"][ROLE]["sellers"]]
+    deals = sum(f.won + f.lost + f.open for f in cal.sellers)
+    shares = {
+        name: (f.won + f.lost + f.open) / deals for name, f in zip(names, cal.sellers, strict=True)
+    }
+    return [Gap(part="team", leads=leads, headroom=HEADROOM, shares=shares)]
 
 
 def _leads_at_once(cal: Calibration, worked: list[str]) -> int:

@@ -35,6 +35,8 @@ class Gap(Model):
     """Leads a seller may hold at once (team)."""
     headroom: int | None = None
     """How many times the most deals a seller held at once that is (team)."""
+    shares: dict[str, float] | None = None
+    """Each seller's share of the deals in the data (team)."""
 
     def text(self) -> str:
         """The part, why the data left it out and what the scenario assumes, in words."""
@@ -95,10 +97,22 @@ _SENTENCES = {
         "the paid channels' costs (not in the export): cost_per_prospect is 1 and "
         "budget_per_month counts prospects a month"
     ),
-    "team": lambda g: _(
+    "team": lambda g: _team(g),
+}
+
+
+def _team(gap: Gap) -> str:
+    """The team's capacity and routing, with the sellers' shares of the deals where known."""
+    said = _(
         "the sales team's capacity and routing (not in the export): each seller may hold "
         "{leads} leads at once, {headroom} times the most deals a seller held at once in "
         "the data, so leads seldom wait for a seller beyond the stage times the data show, "
         "and leads go to the sellers in turn, each an equal share; set both to your team's"
-    ).format(leads=g.leads, headroom=g.headroom),
-}
+    ).format(leads=gap.leads, headroom=gap.headroom)
+    if not gap.shares:
+        return said
+    shares = ", ".join(f"{name} {share:.0%}" for name, share in gap.shares.items())
+    return _(
+        "{said} (the data's shares of the deals were {shares}; a scenario's routing takes "
+        "no weights per seller)"
+    ).format(said=said, shares=shares)

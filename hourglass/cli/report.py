@@ -15,7 +15,6 @@ from rich.table import Table
 
 import hourglass
 from hourglass.cli.common import out
-from hourglass.config.gaps import gap_text
 from hourglass.i18n import _, get_language, ngettext
 from hourglass.kpis import KPIS, MISSING, written
 from hourglass.stages import LABELS, reason_label
@@ -386,6 +385,7 @@ def print_allocation(name: str, result: hourglass.experiments.Optimization) -> N
 
 def check_lines(path: Path, spec: hourglass.Scenario) -> list[str]:
     """What `check` prints: the verdict and summary, the work per run, what is over the limits."""
+    from hourglass.config.gaps import gap_text
     from hourglass.config.work import estimate_work
 
     work = estimate_work(spec)

@@ -28,7 +28,6 @@ from hourglass.cli.common import (
     number_from,
     out,
 )
-from hourglass.config.gaps import gap_records, gap_text
 from hourglass.i18n import _
 
 MIN_PRECISION = 0.0001
@@ -133,6 +132,8 @@ def run(
             **report.seller_block(result),
         }
         if spec.not_estimated:
+            from hourglass.config.gaps import gap_records
+
             doc["not_estimated"] = gap_records(spec.not_estimated)
         if drawn:
             doc["uncertainty"] = {"sources": ["simulation", "parameters"], "parameters": drawn}
@@ -172,6 +173,8 @@ def run(
 
 def warn_not_estimated(spec: hourglass.Scenario) -> None:
     """A warning line on stderr for each part of the scenario its data could not estimate."""
+    from hourglass.config.gaps import gap_text
+
     for part in spec.not_estimated or []:
         err.print(
             _("warning: not estimated from the data: {part}").format(part=gap_text(part)),

@@ -24,6 +24,7 @@ import pandas as pd
 from hourglass.calibration.crm import Transactions
 from hourglass.calibration.fit import Calibration, calibrate
 from hourglass.config.distributions import uncertain_parameters, with_drawn_parameters
+from hourglass.config.gaps import gap_records
 from hourglass.config.scenario import Scenario, parse_scenario
 from hourglass.config.work import estimate_work, refuse_large
 from hourglass.i18n import _
@@ -63,7 +64,7 @@ class Forecast:
     uncertainty: list[str]
     parameters: np.ndarray
     """The BG/NBD parameters (r, alpha, a, b) each replication ran with."""
-    not_estimated: list[str] = field(default_factory=list)
+    not_estimated: list[str | dict[str, Any]] = field(default_factory=list)
     """The scenario's parts its data could not estimate (from its `not_estimated`)."""
 
     def band(self, values: np.ndarray) -> dict[str, float]:
@@ -182,7 +183,7 @@ def forecast(
         closed_form=model.closed_form(first_days, window.edges),
         uncertainty=_sources(model.uncertainty, None if fixed_parameters else scenario),
         parameters=parameters,
-        not_estimated=list(scenario.not_estimated or []) if scenario is not None else [],
+        not_estimated=gap_records(scenario.not_estimated) if scenario is not None else [],
     )
 
 

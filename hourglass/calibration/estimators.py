@@ -43,8 +43,11 @@ class DurationFit:
     censored: int
 
     def spec(self) -> dict[str, Any]:
-        """The scenario file's duration entry."""
-        mean = min(self.mean_days.value, 1e9)
+        """The scenario file's duration entry: the mean with its interval where it has one."""
+        m = self.mean_days
+        mean: float | dict[str, Any] = min(m.value, 1e9)
+        if 0.0 < m.low < m.value < m.high <= 1e9:
+            mean = {"mean": m.value, "ci": [m.low, m.high]}
         if self.family == "exponential":
             return {"exponential": {"mean_days": mean}}
         return {self.family: {"mean_days": mean, "cv": float(np.clip(self.cv, 0.01, 20.0))}}

@@ -81,7 +81,7 @@ class Calibration:
     """What the user should look at before using the scenario: rows left out for their dates,
     stages fitted from few deals."""
     sellers_alike_p: dict[str, float | None] = field(default_factory=dict)
-    """Stage -> the chi-square p-value that every seller passes it alike."""
+    """Stage -> the p-value that every seller passes it alike (sources.difference_p)."""
     referral: ReferralFit | None = None
     """Word of mouth: the referral rate and boosts (None: no referral source in the export)."""
 

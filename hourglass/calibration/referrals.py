@@ -33,7 +33,7 @@ from hourglass.calibration.estimators import difference, holm, poisson_rate, sta
 from hourglass.calibration.funnel import channel_of
 from hourglass.calibration.mapping import CrmMapping
 from hourglass.calibration.sources import visits_fit
-from hourglass.i18n import _, ngettext
+from hourglass.config.gaps import WhyNoWordOfMouth, why_no_word_of_mouth
 from hourglass.stages import DAYS_PER_MONTH, FUNNEL
 
 MIN_REFERRALS = 5
@@ -72,8 +72,14 @@ class ReferralFit:
     rate: Estimate | None
     """Referred deals per customer-month (None: not estimated)."""
     boosts: dict[str, Boost] = field(default_factory=dict)
-    why_not: str = ""
-    """Why the rate was not estimated."""
+    why: WhyNoWordOfMouth | None = None
+    """Why the rate was not estimated (None: it was)."""
+    least: int = MIN_REFERRALS
+
+    @property
+    def why_not(self) -> str:
+        """Why the rate was not estimated, in words (empty: it was)."""
+        return why_no_word_of_mouth(self.why, self.referred, self.least) if self.why else ""
 
     @property
     def share(self) -> Estimate:
@@ -127,15 +133,11 @@ def fit_referrals(
     base, starts = _customer_starts(deals, transactions)
     months = float(np.clip(deals.until - starts, 0.0, None).sum()) / DAYS_PER_MONTH
     count = int(referred.sum())
-    why = ""
+    why: WhyNoWordOfMouth | None = None
     if count < MIN_REFERRALS:
-        why = ngettext(
-            "only {count} referred deal; at least {least} needed",
-            "only {count} referred deals; at least {least} needed",
-            count,
-        ).format(count=count, least=MIN_REFERRALS)
+        why = "few_referrals"
     elif months <= 0.0:
-        why = _("no customer bought before the end of the period")
+        why = "no_customers"
     rate = None if why else poisson_rate(count, months)
     boosts = _boosts(v, v["deal"].map(referred).to_numpy(bool), deals.until, rng)
     return ReferralFit(count, len(first), len(starts), months, base, rate, boosts, why)

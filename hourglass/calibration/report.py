@@ -6,6 +6,7 @@ import math
 
 from hourglass.analysis.intervals import Estimate
 from hourglass.calibration.fit import Calibration
+from hourglass.config.gaps import Gap, gap_text
 from hourglass.i18n import _
 from hourglass.markdown import inert
 
@@ -41,7 +42,8 @@ def report_markdown(cal: Calibration) -> str:
         out += ["", "## Warnings", ""] + [f"- {inert(warning)}" for warning in cal.warnings]
     gaps = cal.scenario_data().get("not_estimated", [])
     if gaps:
-        out += ["", _("## Not estimated from the data"), ""] + [f"- {inert(g)}" for g in gaps]
+        said = [f"- {inert(gap_text(Gap.model_validate(g)))}" for g in gaps]
+        out += ["", _("## Not estimated from the data"), "", *said]
     funnel = (_stages, _by_source, _arrivals_and_sellers, _word_of_mouth)
     funnel = funnel if cal.deals is not None else ()
     for section in (_data_read, *funnel, _repeat_buying, _order_value):
@@ -157,9 +159,9 @@ def _by_source(cal: Calibration) -> list[str]:
         *out,
         "",
         _(
-            "p (channels alike): Pearson's chi-square on each channel's passed and lost "
-            "visits (open ones left out); a small p says the channels pass the stage "
-            "differently."
+            "p (channels alike): a Wald test of homogeneity on the channels' pass "
+            "probabilities, each estimated with open visits censored; a small p says the "
+            "channels pass the stage differently."
         ),
     ]
 
@@ -220,8 +222,8 @@ def _sellers(cal: Calibration) -> list[str]:
             "open visits are right-censored, not dropped. Minus the rest: the seller's pass "
             "probability minus the rest of the team's, with a 95% interval; p (Holm): its "
             "p-value adjusted for every seller and stage tested; a seller is better or worse "
-            "where it is below 0.05. p (sellers alike): Pearson's chi-square on every "
-            "seller's passed and lost visits."
+            "where it is below 0.05. p (sellers alike): a Wald test of homogeneity on the "
+            "sellers' pass probabilities."
         ),
     ]
 

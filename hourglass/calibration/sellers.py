@@ -7,10 +7,10 @@ only the worked ones where it names a seller just where one worked. Per seller a
 stage, the pass
 probability comes from the same censoring-aware estimator as the stage's (Aalen-Johansen,
 open visits right-censored, Poisson-bootstrap interval), so open deals are not dropped.
-Two tests per stage: Pearson's chi-square on each seller's passed and lost visits (do the
-sellers pass it alike?), and each seller with at least MIN_TESTED decided visits there
-against the rest of the team: the difference in
-pass probability with a 95% interval from the two bootstraps, its two-sided p-value
+Two tests per stage: a Wald test of homogeneity on the sellers' censoring-aware estimates
+(do the sellers pass it alike? sources.difference_p), and each seller with at least
+MIN_TESTED decided visits there against the rest of the team: the difference in pass
+probability with a 95% interval from the two bootstraps, its two-sided p-value
 adjusted by Holm's method for every seller and stage tested, so that the chance of calling
 any seller better or worse by luck alone stays at 5%.
 """
@@ -51,6 +51,10 @@ class SellerStage:
     p_value: float | None = None
     """P-value that this seller passes the stage like the rest, Holm-adjusted over every
     seller and stage tested (None: untested)."""
+    draws: PassDraws | None = field(default=None, repr=False, compare=False)
+    """The pass probability's bootstrap draws, behind the test that the sellers are alike."""
+    rest: PassDraws | None = field(default=None, repr=False, compare=False)
+    """The rest of the team's pass probability there, behind the skill's interval."""
 
     @property
     def verdict(self) -> str:
@@ -100,7 +104,7 @@ class SellerFits:
 
     sellers: list[SellerFit] = field(default_factory=list)
     alike_p: dict[str, float | None] = field(default_factory=dict)
-    """Stage -> Pearson's chi-square p-value over the sellers (None: fewer than two)."""
+    """Stage -> the p-value that the sellers pass it alike (None: fewer than two)."""
 
 
 def fit_sellers(deals: Deals, rng: np.random.Generator, notes: list[str]) -> SellerFits:
@@ -120,7 +124,9 @@ def fit_sellers(deals: Deals, rng: np.random.Generator, notes: list[str]) -> Sel
     for k in worked_stages(deals):
         stage, mine = FUNNEL[k], v[v["stage"] == k]
         per_stage[stage] = _stage_sellers(mine, deals.until, rng)
-        alike[stage] = difference_p(s.fit for s in per_stage[stage].values())
+        alike[stage] = difference_p(
+            (s.fit, s.draws) for s in per_stage[stage].values() if s.draws is not None
+        )
     per_stage = _adjusted(per_stage)
     outcomes = v.groupby("deal")[["seller", "outcome"]].last()
     out = []
@@ -168,18 +174,21 @@ def _stage_sellers(
         str(name): visits_fit(group, until, rng) for name, group in visits.groupby("seller")
     }
     if len(fits) < 2:
-        return {name: SellerStage(fit) for name, (fit, _drawn) in fits.items()}
+        return {name: SellerStage(fit, draws=drawn) for name, (fit, drawn) in fits.items()}
     differences: dict[str, tuple[Estimate, float]] = {}
+    rests: dict[str, PassDraws] = {}
     for name, (fit, drawn) in fits.items():
+        rests[name] = visits_fit(visits[visits["seller"] != name], until, rng)[1]
         if fit.passed + fit.lost < MIN_TESTED:
             continue
-        rest = visits_fit(visits[visits["seller"] != name], until, rng)[1]
-        tested = difference(drawn, rest)
+        tested = difference(drawn, rests[name])
         if tested is not None:
             differences[name] = tested
     return {
-        name: SellerStage(fit, *differences.get(name, (None, None)))
-        for name, (fit, _drawn) in fits.items()
+        name: SellerStage(
+            fit, *differences.get(name, (None, None)), draws=drawn, rest=rests[name]
+        )
+        for name, (fit, drawn) in fits.items()
     }
 
 

@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from hourglass.analysis.intervals import Z95, wilson_score
 from hourglass.calibration.crm import Deals
-from hourglass.calibration.estimators import PassDraws, pass_probability_draws
+from hourglass.calibration.estimators import PassDraws, pass_probability_draws, standard_error
 from hourglass.calibration.funnel import SourceFit, StageFit, channel_of
 from hourglass.calibration.mapping import CrmMapping
 
@@ -21,8 +22,8 @@ def fit_sources(
 ) -> list[StageFit]:
     """The stages with their pass probability per channel, where the export names sources.
 
-    The test of difference is Pearson's chi-square on passed and lost visits per channel
-    (open visits left out), over channels with a decided visit.
+    The test of difference (`difference_p`) is on the channels' censoring-aware estimates,
+    so open visits count as censored there too.
     """
     if "source" not in deals.columns:
         return stages
@@ -32,12 +33,13 @@ def fit_sources(
     out = []
     for k, fit in enumerate(stages):
         mine = v[v["stage"] == k]
-        by_source = {
-            name: visits_fit(group, deals.until, rng)[0]
+        fitted = {
+            name: visits_fit(group, deals.until, rng)
             for name, group in mine.groupby(channel[mine.index], sort=True)
         }
+        by_source = {name: fit for name, (fit, _drawn) in fitted.items()}
         out.append(
-            replace(fit, by_source=by_source, source_difference=difference_p(by_source.values()))
+            replace(fit, by_source=by_source, source_difference=difference_p(fitted.values()))
         )
     return out
 
@@ -60,10 +62,30 @@ def visits_fit(
     return fit, drawn
 
 
-def difference_p(fits: Iterable[SourceFit]) -> float | None:
-    """P-value of Pearson's chi-square that the groups pass alike (None: fewer than two)."""
-    table = np.array([[f.passed, f.lost] for f in fits if f.passed + f.lost > 0])
-    if len(table) < 2 or (table.sum(axis=0) == 0).any():
+def difference_p(groups: Iterable[tuple[SourceFit, PassDraws]]) -> float | None:
+    """P-value that the groups pass alike, from their censoring-aware estimates (None: under two).
+
+    A Wald test of homogeneity (Cochran's Q): Q = sum of w (p - p_pooled)^2 with w = 1 / se^2,
+    each se the bootstrap's (`standard_error`), chi-square with one degree of freedom fewer
+    than the groups. A group whose estimate has no spread (every decided visit passed) takes
+    the Wilson interval's over its decided visits instead, so it neither drops out nor weighs
+    infinitely.
+    """
+    estimates, errors = [], []
+    for fit, drawn in groups:
+        decided, value = fit.passed + fit.lost, drawn.estimate.value
+        if decided == 0 or not math.isfinite(value):
+            continue
+        se = standard_error(drawn)
+        if se == 0.0:
+            counted = wilson_score(value, decided)
+            se = (counted.high - counted.low) / (2.0 * Z95)
+        estimates.append(value)
+        errors.append(se)
+    if len(estimates) < 2:
         return None
-    p = stats.chi2_contingency(table, correction=False).pvalue
+    weights = 1.0 / np.square(errors)
+    pooled = float(np.average(estimates, weights=weights))
+    q = float(np.sum(weights * np.square(np.asarray(estimates) - pooled)))
+    p = stats.chi2.sf(q, len(estimates) - 1)
     return float(p) if math.isfinite(p) else None

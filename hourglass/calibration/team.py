@@ -2,13 +2,15 @@
 
 A seller's skill at a worked stage is the seller's pass probability over the team's (the
 stage's, every deal pooled), so that in the scenario the seller passes the stage at the
-seller's own rate. Its interval is the seller's interval over the team's rate, taken as
-known (it pools every seller's visits). The scenario gets the skill only where the
+seller's own rate. Its interval holds the doubt in the team's rate as well as in the
+seller's (`skill`). The scenario gets the skill only where the
 seller's difference from the rest of the team is significant (sellers.py); elsewhere the
 seller keeps 1.0, the team's rate. The export says nothing of how many leads a seller can
 hold or how leads are routed: each seller may hold HEADROOM times the most deals any seller
 held at once in the data, so that leads seldom wait for a seller on top of the stage times
 the data show (those already hold any wait), and leads are dealt to the sellers in turn.
+A scenario's routing takes no weights per seller, so each seller's observed share of the
+deals is reported (`deal_share`) but the scenario deals them equal shares.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hourglass.analysis.intervals import Estimate
-from hourglass.i18n import _
+from hourglass.analysis.intervals import Z95, Estimate, wilson
+from hourglass.calibration.estimators import standard_error
+from hourglass.config.gaps import Gap
 from hourglass.stages import FUNNEL, SELLER_BESIDE
 
 if TYPE_CHECKING:
@@ -40,13 +43,33 @@ SELLER_STAGE = {beside: stage for stage, beside in SELLER_BESIDE.items()}
 
 
 def skill(cal: Calibration, seller: str, stage: str) -> Estimate | None:
-    """A seller's pass probability at a stage over the team's, with its 95% interval."""
-    team = next(s.pass_prob.value for s in cal.stages if s.stage == stage)
+    """A seller's pass probability at a stage over the team's, with its 95% interval.
+
+    The team's rate is uncertain too, and holds the seller's own visits: with w the seller's
+    share of the stage's decided visits, team = w own + (1 - w) rest, so by the delta method
+    the ratio moves with the seller's rate by (1 - w) rest / team^2 (less than 1 / team: a
+    seller with many visits drags the team's rate along) and with the rest's by
+    -(1 - w) own / team^2. Each side of the interval adds the two in quadrature: the
+    seller's from its own interval's side (bootstrap, widened for few visits), the rest's
+    from its bootstrap's standard error.
+    """
+    fitted = next(s for s in cal.stages if s.stage == stage)
+    team = fitted.pass_prob.value
     fits = next(s.stages for s in cal.sellers if s.seller == seller)
     if stage not in fits or not team > 0.0:
         return None
-    own = fits[stage].fit.pass_prob
-    return Estimate(own.value / team, own.low / team, own.high / team)
+    mine = fits[stage]
+    own = mine.fit.pass_prob
+    ratio = own.value / team
+    if mine.rest is None or not math.isfinite(mine.rest.estimate.value):
+        return Estimate(ratio, own.low / team, own.high / team)
+    rest = mine.rest.estimate.value
+    others = 1.0 - (mine.fit.passed + mine.fit.lost) / max(fitted.passed + fitted.lost, 1)
+    own_scale = others * rest / team**2
+    rest_side = Z95 * others * own.value * standard_error(mine.rest) / team**2
+    low = math.hypot(own_scale * (own.value - own.low), rest_side)
+    high = math.hypot(own_scale * (own.high - own.value), rest_side)
+    return Estimate(ratio, max(0.0, ratio - low), ratio + high)
 
 
 def written_skill(cal: Calibration, seller: str, stage: str) -> float:
@@ -63,8 +86,11 @@ def written_skill(cal: Calibration, seller: str, stage: str) -> float:
 def seller_dicts(cal: Calibration) -> dict[str, Any]:
     """Each seller's fit as plain data, each stage with its skill and the one written."""
     out = {}
+    deals = sum(f.won + f.lost + f.open for f in cal.sellers)
     for fit in cal.sellers:
         data = fit.to_dict()
+        share = wilson(fit.won + fit.lost + fit.open, deals)
+        data["deal_share"], data["deal_share_ci"] = share.value, [share.low, share.high]
         for stage, entry in data["stages"].items():
             estimate = skill(cal, fit.seller, stage)
             entry["skill"] = None if estimate is None else estimate.value
@@ -101,20 +127,18 @@ def sales_section(cal: Calibration) -> dict[str, Any]:
     return {"sales": {"routing": "round_robin", "roles": {ROLE: role}}}
 
 
-def team_gaps(cal: Calibration) -> list[str]:
+def team_gaps(cal: Calibration) -> list[Gap]:
     """What the sales section assumes for lack of data, when the scenario has one."""
     section = sales_section(cal)
     if not section:
         return []
     leads = section["sales"]["roles"][ROLE]["leads_per_seller"]
-    return [
-        _(
-            "the sales team's capacity and routing (not in the export): each seller may hold "
-            "{leads} leads at once, {headroom} times the most deals a seller held at once in "
-            "the data, so leads seldom wait for a seller beyond the stage times the data show, "
-            "and leads go to the sellers in turn, each an equal share; set both to your team's"
-        ).format(leads=leads, headroom=HEADROOM)
-    ]
+    names = [s["name"] for s in section["sales"]["roles"][ROLE]["sellers"]]
+    deals = sum(f.won + f.lost + f.open for f in cal.sellers)
+    shares = {
+        name: (f.won + f.lost + f.open) / deals for name, f in zip(names, cal.sellers, strict=True)
+    }
+    return [Gap(part="team", leads=leads, headroom=HEADROOM, shares=shares)]
 
 
 def _leads_at_once(cal: Calibration, worked: list[str]) -> int:

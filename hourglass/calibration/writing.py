@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from hourglass.analysis.intervals import Estimate
 from hourglass.calibration.gaps import not_estimated
 from hourglass.calibration.team import sales_section
 from hourglass.config.sections import MAX_MARKET
@@ -50,7 +51,9 @@ def scenario_data(cal: Calibration) -> dict[str, Any]:
         **sales_section(cal),
     }
     gaps = not_estimated(cal)
-    return data | {"not_estimated": gaps} if gaps else data
+    if not gaps:
+        return data
+    return data | {"not_estimated": [g.model_dump(exclude_none=True) for g in gaps]}
 
 
 def _stages(cal: Calibration, word_of_mouth: dict[str, Any]) -> dict[str, Any]:
@@ -61,15 +64,24 @@ def _stages(cal: Calibration, word_of_mouth: dict[str, Any]) -> dict[str, Any]:
         stage: {"pass_prob": 1.0, "duration": {"fixed": {"days": 0}}} for stage in FUNNEL
     }
     for fit in cal.stages:
-        prob = fit.pass_prob.value
+        prob = fit.pass_prob
         if fit.stage in boosted:
-            prob = cal.referral.boosts[fit.stage].others.value
-        entry: dict[str, Any] = {"pass_prob": prob if math.isfinite(prob) else 1.0}
+            prob = cal.referral.boosts[fit.stage].others
+        entry: dict[str, Any] = {"pass_prob": _with_interval(prob)}
         entry["duration"] = fit.duration.spec() if fit.duration else {"fixed": {"days": 0}}
         if fit.loss_reasons:
             entry["loss_reasons"] = {k: max(v.value, 1e-9) for k, v in fit.loss_reasons.items()}
         stages[fit.stage] = entry
     return stages
+
+
+def _with_interval(prob: Estimate) -> float | dict[str, Any]:
+    """A pass probability as its mean and 95% interval, or a number where it has no spread."""
+    if not math.isfinite(prob.value):
+        return 1.0
+    if 0.0 <= prob.low < prob.value < prob.high <= 1.0:
+        return {"mean": prob.value, "ci": [prob.low, prob.high]}
+    return prob.value
 
 
 def _word_of_mouth(cal: Calibration) -> dict[str, Any]:

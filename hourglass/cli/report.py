@@ -385,6 +385,7 @@ def print_allocation(name: str, result: hourglass.experiments.Optimization) -> N
 
 def check_lines(path: Path, spec: hourglass.Scenario) -> list[str]:
     """What `check` prints: the verdict and summary, the work per run, what is over the limits."""
+    from hourglass.config.gaps import gap_text
     from hourglass.config.work import estimate_work
 
     work = estimate_work(spec)
@@ -415,6 +416,10 @@ def check_lines(path: Path, spec: hourglass.Scenario) -> list[str]:
     lines = [summary, "  " + _("work: {summary}").format(summary=_work_summary(work))]
     if too_large is not None:
         lines.append("  " + _("over the limits: {why}").format(why=too_large))
+    lines += [
+        "  " + _("not estimated from the data: {part}").format(part=gap_text(part))
+        for part in spec.not_estimated or []
+    ]
     return lines
 
 

@@ -132,7 +132,9 @@ def run(
             **report.seller_block(result),
         }
         if spec.not_estimated:
-            doc["not_estimated"] = spec.not_estimated
+            from hourglass.config.gaps import gap_records
+
+            doc["not_estimated"] = gap_records(spec.not_estimated)
         if drawn:
             doc["uncertainty"] = {"sources": ["simulation", "parameters"], "parameters": drawn}
         accounts = hourglass.analysis.accounts_record(result.accounts)
@@ -171,9 +173,11 @@ def run(
 
 def warn_not_estimated(spec: hourglass.Scenario) -> None:
     """A warning line on stderr for each part of the scenario its data could not estimate."""
+    from hourglass.config.gaps import gap_text
+
     for part in spec.not_estimated or []:
         err.print(
-            _("warning: not estimated from the data: {part}").format(part=part),
+            _("warning: not estimated from the data: {part}").format(part=gap_text(part)),
             highlight=False,
             soft_wrap=True,
         )

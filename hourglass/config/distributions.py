@@ -6,10 +6,18 @@ import math
 from collections.abc import Callable
 from functools import partial
 from itertools import chain, count
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import (
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+    model_validator,
+)
 
 from hourglass.config.base import Model, exactly_one
 from hourglass.i18n import _
@@ -20,6 +28,8 @@ if TYPE_CHECKING:
 Mean = Annotated[float, Field(gt=0.0, le=1e9, allow_inf_nan=False)]
 """A mean: positive, and small enough that draws stay finite."""
 Value = Annotated[float, Field(ge=0.0, le=1e9, allow_inf_nan=False)]
+Z95 = 1.959963984540054
+"""The standard normal's 97.5th percentile: a 95% interval is the estimate +- Z95 se."""
 Spread = Annotated[float, Field(ge=0.01, le=20.0, allow_inf_nan=False)]
 """A coefficient of variation: beyond these bounds the samplers lose precision or overflow."""
 
@@ -32,16 +42,79 @@ class _Params(Model):
         raise NotImplementedError
 
 
-class _Exponential(_Params):
-    mean_days: Mean
+class UncertainMean(Model):
+    """A mean time known only within bounds: the mean with its 95% interval.
 
+    Read as the sampling distribution of a maximum-likelihood mean fitted on the log scale
+    (as a calibration fits it): log-normal, its median at the mean, its log's standard
+    deviation a quarter of the interval's width on the log scale, exp(log mean +- 1.96 se).
+    Each replication of a run draws the mean from it.
+    """
+
+    mean: Mean
+    ci: tuple[Mean, Mean]
+
+    @model_validator(mode="after")
+    def _holds_the_mean(self) -> UncertainMean:
+        if not self.ci[0] < self.mean < self.ci[1]:
+            raise ValueError(
+                _("ci: [{low}, {high}] must hold the mean {mean} strictly inside it").format(
+                    low=f"{self.ci[0]:g}", high=f"{self.ci[1]:g}", mean=f"{self.mean:g}"
+                )
+            )
+        return self
+
+    @property
+    def log_sd(self) -> float:
+        """The standard deviation of the mean's log."""
+        return math.log(self.ci[1] / self.ci[0]) / (2.0 * Z95)
+
+    def draw(self, rng: np.random.Generator) -> float:
+        """One draw of the mean (within the scenario's bounds on a mean)."""
+        return float(min(self.mean * math.exp(self.log_sd * rng.standard_normal()), 1e9))
+
+    def to_data(self) -> dict:
+        """As a scenario file holds it."""
+        return {"mean": self.mean, "ci": list(self.ci)}
+
+
+class _Timed(_Params):
+    """A family with a mean time, which may be given with bounds (`UncertainMean`)."""
+
+    mean_days: Mean
+    _interval: UncertainMean | None = PrivateAttr(default=None)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _uncertain_mean(cls, data: Any, handler: ModelWrapValidatorHandler[_Timed]) -> _Timed:
+        given = data.get("mean_days") if isinstance(data, dict) else None
+        if not isinstance(given, dict):
+            return handler(data)
+        try:
+            interval = UncertainMean.model_validate(given)
+        except ValidationError as err:
+            first = err.errors()[0]
+            where = ".".join(["mean_days", *map(str, first["loc"])])
+            raise ValueError(f"{where}: {first['msg'].removeprefix('Value error, ')}") from None
+        params = handler({**data, "mean_days": interval.mean})
+        params._interval = interval
+        return params
+
+    @model_serializer(mode="wrap")
+    def _write_interval(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data = handler(self)
+        if self._interval is not None and data.get("mean_days") == self.mean_days:
+            data["mean_days"] = self._interval.to_data()
+        return data
+
+
+class _Exponential(_Timed):
     @property
     def mean_cv(self) -> tuple[float, float]:
         return self.mean_days, 1.0
 
 
-class _Gamma(_Params):
-    mean_days: Mean
+class _Gamma(_Timed):
     cv: Spread
 
     @property
@@ -111,6 +184,16 @@ class _OneOf(Model):
     def sampler(self) -> Sampler:
         """A sampler for this distribution."""
         return Sampler(self.family, *getattr(self, self.family).mean_cv)
+
+    @property
+    def mean_interval(self) -> UncertainMean | None:
+        """The distribution of a mean given with bounds (None: a plain number, or none)."""
+        return getattr(getattr(self, self.family), "_interval", None)
+
+    def with_mean(self, mean: float) -> Duration:
+        """The same distribution with this mean, given as a plain number."""
+        params = getattr(self, self.family).model_dump() | {"mean_days": mean}
+        return type(self).model_validate({self.family: params})
 
 
 class Duration(_OneOf):
@@ -261,11 +344,17 @@ PARAMETER_STREAM = 104_729
 
 def uncertain_parameters(scenario: Scenario) -> list[str]:
     """The fields given with bounds, which each replication draws (e.g. stages.buy.pass_prob)."""
-    return [
+    probabilities = [
         f"stages.{name}.pass_prob"
         for name, stage in scenario.funnel
         if stage.pass_prob_interval is not None
     ]
+    means = [
+        f"stages.{name}.duration"
+        for name, stage in scenario.funnel
+        if stage.duration.mean_interval is not None
+    ]
+    return probabilities + means
 
 
 def parameter_rng(seed: int, rep: int) -> np.random.Generator:
@@ -286,6 +375,13 @@ def with_drawn_parameters(scenario: Scenario, rng: np.random.Generator) -> Scena
             fixed = stage.model_copy(update={"pass_prob": interval.draw(rng)})
             fixed._interval = None
             drawn["try_" if name == "try" else name] = fixed
+    # the means after every pass probability: scenarios drawing only those draw as before
+    for name, stage in scenario.funnel:
+        mean = stage.duration.mean_interval
+        if mean is not None:
+            key = "try_" if name == "try" else name
+            duration = stage.duration.with_mean(mean.draw(rng))
+            drawn[key] = drawn.get(key, stage).model_copy(update={"duration": duration})
     if not drawn:
         return scenario
     return scenario.model_copy(update={"stages": scenario.stages.model_copy(update=drawn)})

@@ -338,9 +338,11 @@ def _sentence(baseline: str, row: dict) -> str:
     kpi, name = KPIS[row["kpi"]], row["scenario"]
     what = _noun(kpi)
     if not math.isfinite(row["delta"]):
-        return _("{name}: {what} cannot be compared with {baseline} (one of them has none)").format(
-            name=name, what=what, baseline=baseline
-        )
+        if math.isfinite(row["base"]) or math.isfinite(row["mean"]):
+            said = _("{name}: {what} cannot be compared with {baseline} (one of them has none)")
+        else:
+            said = _("{name}: {what} cannot be compared with {baseline} (neither has one)")
+        return said.format(name=name, what=what, baseline=baseline)
     (value, low, high), fmt, unit, end = _units(kpi, row)
     if not row["clear"]:
         change = _number(fmt, value, unit, signed=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from hourglass.i18n import _
+from hourglass.i18n import _, get_language
 
 FUNNEL: tuple[str, ...] = ("know", "like", "trust", "try", "buy")
 """Customer stages before and at the sale, in order; each has a pass probability."""
@@ -181,3 +181,8 @@ def channel_label(channel: str) -> str:
         "trade_shows": _("trade shows"),
     }
     return names.get(channel, channel.replace("_", " "))
+
+
+def stage_word(stage: str) -> str:
+    """A stage named in a sentence: the scenario's own name in English, the label otherwise."""
+    return LABELS.get(get_language(), {}).get(stage, stage) if get_language() != "en" else stage

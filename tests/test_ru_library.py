@@ -73,8 +73,8 @@ def test_a_calibration_warning_in_russian():
         "deals: пропущено строк: 1 из 8, больше всего — столбец 'outcome': исход не из списка "
         "won, lost, open; оценка опирается на остальные 7"
     )
-    assert warnings[1].startswith("know: всего 1 завершённое прохождение (меньше 20)")
-    assert warnings[2].startswith("like: всего 2 завершённых прохождения (меньше 20)")
+    assert warnings[1].startswith("Знать: всего 1 завершённое прохождение (меньше 20)")
+    assert warnings[2].startswith("Нравиться: всего 2 завершённых прохождения (меньше 20)")
 
 
 def test_rows_of_unmapped_stages_are_still_explained_in_russian():
@@ -173,3 +173,11 @@ def test_a_csv_export_keeps_machine_numbers_with_a_point_in_russian():
     assert shown["Значение"] == f"1{NBSP}234{NBSP}568"
     assert "1234567.5,1000000.25,234567.25,23.456725,200000.5,269134.0" in exported
     assert NBSP not in exported
+
+
+def test_calibration_notes_name_stages_in_russian():
+    """A Russian reader's calibration notes name the stages in Russian, not by their keys."""
+    with language("ru"):
+        cal = calibrate((ROOT / "tests/data/crm/hourglass.csv").read_text(encoding="utf-8"))
+    stage_notes = [note for note in cal.notes if "время на этапе" in note]
+    assert [note.split(":")[0] for note in stage_notes] == ["Доверять", "Попробовать", "Купить"]

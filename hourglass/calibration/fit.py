@@ -46,6 +46,7 @@ from hourglass.calibration.writing import scenario_data
 from hourglass.config.arguments import kind_of
 from hourglass.config.scenario import Scenario, parse_scenario
 from hourglass.i18n import _, grouped, ngettext
+from hourglass.stages import stage_word
 
 MIN_CUSTOMERS = 10
 """Fewer customers than this leave the repeat model unfitted."""
@@ -354,7 +355,7 @@ def _few_deals(stages: list[StageFit]) -> list[str]:
             "{stage}: only {n} decided visits (fewer than {few}): its pass probability and "
             "time in stage rest on few deals; read their intervals before relying on them",
             s.passed + s.lost,
-        ).format(stage=s.stage, n=s.passed + s.lost, few=FEW)
+        ).format(stage=stage_word(s.stage), n=s.passed + s.lost, few=FEW)
         for s in stages
         if 0 < s.passed + s.lost < FEW
     ]

@@ -26,7 +26,7 @@ from hourglass.calibration.estimators import (
 )
 from hourglass.calibration.mapping import CrmMapping
 from hourglass.i18n import _
-from hourglass.stages import DISQUALIFIED, FUNNEL, WENT_COLD
+from hourglass.stages import DISQUALIFIED, FUNNEL, WENT_COLD, stage_word
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,9 @@ def fit_stages(deals: Deals, rng: np.random.Generator, notes: list[str]) -> list
         counts = {s: int((status == s).sum()) for s in ("passed", "lost", "open")}
         if mine.empty:
             notes.append(
-                _("{stage}: no visits; the scenario lets everyone pass at once").format(stage=name)
+                _("{stage}: no visits; the scenario lets everyone pass at once").format(
+                    stage=stage_word(name)
+                )
             )
             out.append(StageFit(name, 0, 0, 0, 0, Estimate(math.nan, math.nan, math.nan), None, {}))
             continue
@@ -131,14 +133,14 @@ def fit_stages(deals: Deals, rng: np.random.Generator, notes: list[str]) -> list
                 _(
                     "{stage}: pass probability not estimated: no visit was decided yet "
                     "(the scenario lets everyone pass)"
-                ).format(stage=name)
+                ).format(stage=stage_word(name))
             )
         if unknown.any():
             notes.append(
                 _(
                     "{stage}: {n} decided visits have no leaving time; they count for the "
                     "pass probability, not for the time in stage"
-                ).format(stage=name, n=int(unknown.sum()))
+                ).format(stage=stage_word(name), n=int(unknown.sum()))
             )
         exact, censored = days[~is_open & ~unknown], days[is_open]
         duration = None
@@ -150,7 +152,7 @@ def fit_stages(deals: Deals, rng: np.random.Generator, notes: list[str]) -> list
                         "{stage}: time in stage not fitted: its fit runs off to a mean beyond "
                         "{most} days (visits left at once while others stay open for long); "
                         "the scenario uses 0 days"
-                    ).format(stage=name, most=f"{MAX_MEAN_DAYS:,.0f}")
+                    ).format(stage=stage_word(name), most=f"{MAX_MEAN_DAYS:,.0f}")
                 )
                 duration = None
         else:
@@ -158,7 +160,7 @@ def fit_stages(deals: Deals, rng: np.random.Generator, notes: list[str]) -> list
                 _(
                     "{stage}: time in stage not fitted: fewer than 2 visits left it at a known "
                     "time (the scenario uses 0 days)"
-                ).format(stage=name)
+                ).format(stage=stage_word(name))
             )
         reasons = _loss_reasons(mine, status, name, deals, notes)
         out.append(StageFit(name, len(mine), *counts.values(), prob, duration, reasons))

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from hourglass.config.base import Model
 from hourglass.i18n import _, ngettext
+from hourglass.stages import stage_word
 
 Part = Literal[
     "funnel", "pass_prob", "duration", "repeat", "word_of_mouth", "market", "order_value",
@@ -73,11 +74,11 @@ _SENTENCES = {
     "pass_prob": lambda g: _(
         "{stage}: the pass probability (no visit to the stage was decided); "
         "the scenario lets everyone pass"
-    ).format(stage=g.stage),
+    ).format(stage=stage_word(g.stage)),
     "duration": lambda g: _(
         "{stage}: the time in stage (too few visits left it at a known time, or "
         "its fit had no finite mean); the scenario uses 0 days"
-    ).format(stage=g.stage),
+    ).format(stage=stage_word(g.stage)),
     "repeat": lambda g: _(
         "repeat buying (no transaction log, or too few repeat purchases in it); the "
         "scenario has no repeat purchases"

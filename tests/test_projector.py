@@ -1,14 +1,26 @@
-"""Figures on a projector: every piece of text a room reads grows to projector size."""
+"""Pictures a room can read: large type, flows that do not cross, a legible network."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pandas as pd
 import plotly.graph_objects as go
+import pytest
 from plotly.subplots import make_subplots
 
-from hourglass.plots import for_projector
+from hourglass import load_scenario, replicate
+from hourglass.i18n import language
+from hourglass.plots import for_projector, sankey_figure
+from hourglass.plots.funnel import SANKEY_HEIGHT
+from hourglass.plots.style import LOST
+from hourglass.stages import FUNNEL
 
 LARGE = 18
 """The smallest type a room reads from a projector, in pixels."""
+SCENARIOS = Path(__file__).parent.parent / "scenarios"
+PLOTLY_MARGINS = 100 + 80
+"""Plotly's default top and bottom margins, in pixels: the Sankey keeps them."""
 
 
 def three_rows() -> go.Figure:
@@ -53,3 +65,36 @@ def test_the_original_figure_is_left_as_it_was():
     for_projector(fig)
     assert fig.layout.xaxis3.tickfont.size == 11
     assert fig.layout.annotations[0].font.size == 16  # make_subplots' own size
+
+
+@pytest.fixture(scope="module")
+def funnel() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The baseline's stage and loss tables of one run (seed 1)."""
+    result = replicate(load_scenario(SCENARIOS / "baseline.yaml"), 1, seed=1, backend="serial")
+    return result.stage_summary(), result.losses
+
+
+def test_sankey_losses_lie_below_the_flow_they_leave(funnel):
+    """Know's losses, the largest, start below the bottom of the Know node, which fits."""
+    stages, losses = funnel
+    node = sankey_figure(stages, losses).data[0].node
+    plot_height = SANKEY_HEIGHT - PLOTLY_MARGINS
+    know = float(stages.set_index("stage").loc["know", ["passed", "lost"]].sum())
+    scale = (plot_height - node.pad) / know / plot_height  # plotly's, with a two-node column
+    know_half = scale * know / 2
+    assert node.y[0] - know_half >= 0  # the first stage is drawn whole
+    loss_rows = [i for i, c in enumerate(node.color) if c == LOST]
+    for stage, at in enumerate(loss_rows):
+        lost = float(losses[losses["stage"] == FUNNEL[stage]]["lost"].sum())
+        assert node.y[at] - scale * lost / 2 > node.y[0] + know_half, FUNNEL[stage]
+        assert node.y[at] + scale * lost / 2 <= 1
+    assert node.align == "left"  # a loss shares the next stage's column: its ribbon leaves below
+
+
+def test_sankey_writes_russian_numbers_under_each_stage(funnel):
+    stages, losses = funnel
+    with language("ru"):
+        node = sankey_figure(stages, losses, labels="seven_ru").data[0].node
+    know = stages.set_index("stage").loc["know", "entered"]
+    assert node.label[0] == "Охват<br>" + f"{know:,.0f}".replace(",", "\u00a0")
+    assert node.label[len(FUNNEL)].startswith("Клиенты<br>")

@@ -142,6 +142,10 @@ def _escape(text: str) -> str:
     )
 
 
+PLAY_WIDTH = 0.14
+"""The share of the animation's width left of its slider, for the play button."""
+
+
 def hourglass_animation(
     filled: pd.DataFrame, *, labels: str = "en", step_days: int = 7, title: str = ""
 ) -> go.Figure:
@@ -174,11 +178,16 @@ def hourglass_animation(
     fig.update_layout(
         showlegend=False,
         xaxis={"visible": False, "range": [-0.55 * widest, 0.55 * widest]},
+        # the button on the left, the slider beside it: neither covers the other's text
         sliders=[
             {
                 "active": len(frames) - 1,
                 "currentvalue": {"prefix": _("day") + " "},
                 "steps": slider_steps,
+                "x": PLAY_WIDTH,
+                "len": 1 - PLAY_WIDTH,
+                "y": 0,
+                "yanchor": "top",
                 "pad": {"t": 30},
             }
         ],
@@ -186,9 +195,11 @@ def hourglass_animation(
             {
                 "type": "buttons",
                 "showactive": False,
-                "x": 0.0,
-                "y": -0.08,
-                "xanchor": "right",
+                "x": 0,
+                "xanchor": "left",
+                "y": 0,
+                "yanchor": "top",
+                "pad": {"t": 70},
                 "buttons": [
                     {
                         "label": _("Play"),
@@ -212,7 +223,8 @@ def _hourglass_bars(
     widths = [float(w) for w in widths]
     rates = conversion if conversion is not None else [math.nan] * len(widths)
     text = [
-        f"{w:,.0f}" + (f" · {c:.0%}" if c is not None and not math.isnan(c) else "")
+        written(w, "{:,.0f}")
+        + (f" · {written(c, '{:.0%}')}" if c is not None and not math.isnan(c) else "")
         for w, c in zip(widths, rates, strict=True)
     ]
     widest = max(widths, default=0.0)

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
 from plotly.subplots import make_subplots
 
-from hourglass import load_scenario, replicate
+from hourglass import load_scenario, replicate, simulate
 from hourglass.i18n import language
-from hourglass.plots import for_projector, sankey_figure
-from hourglass.plots.funnel import SANKEY_HEIGHT
+from hourglass.plots import for_projector, hourglass_animation, network_figure, sankey_figure
+from hourglass.plots.funnel import PLAY_WIDTH, SANKEY_HEIGHT
+from hourglass.plots.network import referral_trees, tree_layout
 from hourglass.plots.style import LOST
-from hourglass.stages import FUNNEL
+from hourglass.stages import FUNNEL, HOURGLASS
 
 LARGE = 18
 """The smallest type a room reads from a projector, in pixels."""
@@ -98,3 +101,53 @@ def test_sankey_writes_russian_numbers_under_each_stage(funnel):
     know = stages.set_index("stage").loc["know", "entered"]
     assert node.label[0] == "Охват<br>" + f"{know:,.0f}".replace(",", "\u00a0")
     assert node.label[len(FUNNEL)].startswith("Клиенты<br>")
+
+
+def test_the_play_button_sits_left_of_the_slider():
+    """The slider starts right of the button's column, so its "day" is never covered."""
+    daily = pd.DataFrame({stage: [1.0, 2.0, 3.0] for stage in HOURGLASS})
+    fig = hourglass_animation(daily, step_days=1)
+    slider, menu = fig.layout.sliders[0], fig.layout.updatemenus[0]
+    assert (menu.x, menu.xanchor) == (0, "left")
+    assert slider.x == PLAY_WIDTH >= 0.1
+    assert slider.x + slider.len == pytest.approx(1)
+
+
+@pytest.fixture(scope="module")
+def network_run():
+    """A year of the shipped social network (30,000 people), seed 1."""
+    return simulate(load_scenario(SCENARIOS / "social_network.yaml"), seed=1)
+
+
+def test_the_network_draws_at_most_a_few_hundred_people_in_referral_trees(network_run):
+    fig = network_figure(network_run, 364)
+    people, parents = referral_trees(network_run, 364, 200)
+    drawn = sum(len(t.x) for t in fig.data[1:-1])
+    assert drawn == len(people) == 200
+    assert (parents < len(people)).all()  # every referrer drawn is one of the people shown
+    referrers = network_run.log.prospects["referrer"][people]
+    assert ((parents < 0) == (referrers < 0)).all()  # only the trees' roots came from outside
+    assert fig.data[-1].name == "came from outside"
+    assert len(fig.data[-1].x) == (parents < 0).sum()
+    assert fig.layout.title.text == "Who brought whom by day 364: 200 people of 30,000"
+    with pytest.raises(ValueError, match="max_nodes: between 1 and 400"):
+        network_figure(network_run, 364, max_nodes=401)
+
+
+def test_the_network_layout_is_the_same_for_the_same_seed(network_run):
+    first = network_figure(network_run, 200, seed=3)
+    again = network_figure(network_run, 200, seed=3)
+    other = network_figure(network_run, 200, seed=4)
+    assert first.to_json() == again.to_json()
+    assert list(first.data[1].x) != list(other.data[1].x)
+
+
+def test_no_tree_covers_another(network_run):
+    _people, parents = referral_trees(network_run, 364, 200)
+    xy = tree_layout(parents, seed=0)
+    starts = [*np.flatnonzero(parents < 0).tolist(), len(parents)]
+    boxes = [(*xy[a:b].min(axis=0), *xy[a:b].max(axis=0)) for a, b in pairwise(starts)]
+    for i, (left, bottom, right, top) in enumerate(boxes):
+        for other in boxes[i + 1 :]:
+            apart = right < other[0] or other[2] < left or top < other[1] or other[3] < bottom
+            assert apart, (i, boxes.index(other))

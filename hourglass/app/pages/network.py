@@ -106,8 +106,9 @@ def picture(scenario: hg.Scenario, text: str, seed: int, labels: str) -> None:
         widgets.chart(cache.network_picture(text, seed, day, labels), "network")
     st.caption(
         _(
-            "A sample of the people (customers and those they know first), placed so that "
-            "people who know each other sit close; the colour is where each one was that day."
+            "The largest referral trees: a diamond rings each person who came from outside, "
+            "and lines lead to the people their referrals brought, and on to those they "
+            "brought in turn; the colour is where each one was that day."
         )
     )
 

@@ -56,6 +56,7 @@ def sidebar(presenting: bool = False) -> state.Choice:
         reps = st.slider(_("Replications"), 2, 50, 8, key="reps")
         shell.presentation_choice()
         st.caption(f"hourglass {hg.__version__}")
+        shell.streamlit_words()
     labels = ("seven_" if seven else "") + get_language()
     return state.Choice(scenario, int(seed), int(reps), labels, presenting)
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import streamlit as st
 
 from hourglass.i18n import LANGUAGES, _
+from hourglass.kpis import written
 
 PAGE_DIR = Path("hourglass", "app", "pages")  # relative to dashboard.py, as st.Page wants it
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
@@ -40,15 +41,14 @@ STREAMLIT_WORDS_JS = """<script>
   // Streamlit writes these words itself, in English, with no option to change them: each
   // text node in these places is written again in the page's language, as React redraws it
   const words = %s;
-  const places = '[data-testid="stSkipToContent"], [data-testid="stFileUploaderDropzone"], '
+  const places = '[data-testid="stSkipToContent"], [data-testid="stFileUploader"], '
     + '[data-testid="stDateInputField"]';
-  const perFile = /^([0-9.,]+)\\s*([KMG]B) per file$/;
+  const size = /^([0-9.]+)\\s*([KMG]?B)( per file)?$/;  // 50MB per file; a file's 207.6KB
   const say = (text) => {
-    const size = text.match(perFile);
-    if (size) {
-      return words.perFile.replace("{size}", size[1] + "\\u00a0" + words.units[size[2]]);
-    }
-    return words.whole[text] ?? text;
+    const found = text.match(size);
+    if (!found) return words.whole[text] ?? text;
+    const amount = found[1].replace(".", words.decimal) + "\\u00a0" + words.units[found[2]];
+    return found[3] ? words.perFile.replace("{size}", amount) : amount;
   };
   window.hourglassRewrite = () => {
     for (const place of document.querySelectorAll(places)) {
@@ -86,7 +86,8 @@ def streamlit_words() -> None:
             "dd": _("dd"),
         },
         "perFile": _("up to {size} per file"),
-        "units": {"KB": _("KB"), "MB": _("MB"), "GB": _("GB")},
+        "units": {"B": _("B"), "KB": _("KB"), "MB": _("MB"), "GB": _("GB")},
+        "decimal": written(0.5, "{:.1f}")[1],  # the language's decimal point
     }
     st.html(
         STREAMLIT_WORDS_JS % json.dumps(words, ensure_ascii=False), unsafe_allow_javascript=True

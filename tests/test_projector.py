@@ -14,7 +14,7 @@ from plotly.subplots import make_subplots
 from hourglass import load_scenario, replicate, simulate
 from hourglass.i18n import language
 from hourglass.plots import for_projector, hourglass_animation, network_figure, sankey_figure
-from hourglass.plots.funnel import PLAY_WIDTH, SANKEY_HEIGHT
+from hourglass.plots.funnel import PLAY_WIDTH, SANKEY_PLOT_HEIGHT
 from hourglass.plots.network import referral_trees, tree_layout
 from hourglass.plots.style import LOST
 from hourglass.stages import FUNNEL, HOURGLASS
@@ -22,8 +22,6 @@ from hourglass.stages import FUNNEL, HOURGLASS
 LARGE = 18
 """The smallest type a room reads from a projector, in pixels."""
 SCENARIOS = Path(__file__).parent.parent / "scenarios"
-PLOTLY_MARGINS = 100 + 80
-"""Plotly's default top and bottom margins, in pixels: the Sankey keeps them."""
 
 
 def three_rows() -> go.Figure:
@@ -42,6 +40,7 @@ def test_every_subplot_axis_grows():
     assert all(axis.tickfont.size >= LARGE for axis in axes)
     assert all(axis.title.font.size >= LARGE for axis in axes)
     assert all(axis.automargin for axis in axes)  # larger labels are never clipped
+    assert {axis.tickfont.color for axis in axes} == {"#111111"}  # dark, not the template's grey
 
 
 def test_subplot_titles_and_the_legend_grow():
@@ -81,7 +80,7 @@ def test_sankey_losses_lie_below_the_flow_they_leave(funnel):
     """Know's losses, the largest, start below the bottom of the Know node, which fits."""
     stages, losses = funnel
     node = sankey_figure(stages, losses).data[0].node
-    plot_height = SANKEY_HEIGHT - PLOTLY_MARGINS
+    plot_height = SANKEY_PLOT_HEIGHT
     know = float(stages.set_index("stage").loc["know", ["passed", "lost"]].sum())
     scale = (plot_height - node.pad) / know / plot_height  # plotly's, with a two-node column
     know_half = scale * know / 2

@@ -6,6 +6,8 @@ import plotly.graph_objects as go
 
 PROJECTOR_FONT = 20
 """The projector's type size in pixels: axis labels, legends and hover text."""
+PROJECTOR_INK = "#111111"
+"""The projector's text colour: near black, as dark as a room needs (the template's is grey)."""
 TEXT_TRACES = ("sankey", "bar", "scatter", "scattergl", "pie", "funnel", "heatmap")
 """Traces whose own text (bar values, node and point labels) a room must read too."""
 
@@ -18,7 +20,7 @@ def for_projector(fig: go.Figure) -> go.Figure:
     """
     big = go.Figure(fig)
     big.update_layout(
-        font={"size": PROJECTOR_FONT, "color": "#111111"},
+        font={"size": PROJECTOR_FONT, "color": PROJECTOR_INK},
         title_font_size=PROJECTOR_FONT + 6,
         legend_font_size=PROJECTOR_FONT,
         legend_title_font_size=PROJECTOR_FONT - 2,
@@ -35,7 +37,11 @@ def for_projector(fig: go.Figure) -> go.Figure:
 
 
 def _enlarge_axis(axis: go.layout.XAxis | go.layout.YAxis) -> None:
-    axis.update(tickfont_size=PROJECTOR_FONT, title_font_size=PROJECTOR_FONT + 2, automargin=True)
+    axis.update(
+        tickfont={"size": PROJECTOR_FONT, "color": PROJECTOR_INK},
+        title_font={"size": PROJECTOR_FONT + 2, "color": PROJECTOR_INK},
+        automargin=True,
+    )
 
 
 def _enlarge_trace(trace: go.basedatatypes.BaseTraceType) -> None:

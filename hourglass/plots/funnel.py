@@ -254,8 +254,10 @@ def _hourglass_layout(fig: go.Figure, title: str) -> None:
     )
 
 
-SANKEY_HEIGHT, SANKEY_PLOT_HEIGHT = 640, 640 - 180
-"""The Sankey's height in pixels, and its plot's within plotly's default margins."""
+SANKEY_HEIGHT = 640
+"""The Sankey's height in pixels."""
+SANKEY_PLOT_HEIGHT = SANKEY_HEIGHT - 100 - 80
+"""The height of the Sankey's plot, within plotly's default top and bottom margins."""
 SANKEY_GAP = 200
 """Plotly's gap between nodes of a column, in pixels: it sets the scale, so that the flow
 takes the upper half of the plot and leaves the lower half to the losses."""

@@ -31,8 +31,7 @@ PRESENTATION_CSS = """
 h1 { font-size: 2.6rem !important; } h2 { font-size: 2.1rem !important; }
 h3 { font-size: 1.8rem !important; }
 [data-testid="stMetricLabel"] p { font-size: 1.3rem !important; }
-[data-testid="stWidgetLabel"] p, [data-testid="stBaseButton-secondary"] p,
-[data-testid="stBaseButton-primary"] p, [data-testid="stFileUploaderDropzone"] span,
+[data-testid="stWidgetLabel"] p, [data-testid="stFileUploaderDropzone"] span,
 [data-testid="stFileUploaderDropzoneInstructions"] small, [data-testid="stDateInputField"] {
   font-size: 1.2rem !important;
 }

@@ -58,10 +58,6 @@ VISIBLE_TEXT = """() => {
         .map(t => t.textContent);
     return [text, ...charts].join('\\n');
 }"""
-STREAMLIT_OWN = ("Skip to main content", "Upload", "per file", "yyyy\n/\nmm\n/\ndd")
-"""Streamlit's own text, which the app cannot translate: for screen readers, the file
-uploader's button and size limit, the date input's empty format."""
-
 require_chromium()
 
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -104,8 +100,6 @@ def opened(page, address: str, query: str) -> None:
 
 def english_words(text: str) -> list[str]:
     """The words of `text` in Latin letters that are not allowed on a Russian page."""
-    for own in STREAMLIT_OWN:
-        text = text.replace(own, "")
     words = re.findall(r"[A-Za-z][A-Za-z']+", text)
     return sorted({w for w in words if w not in ALLOWED and w.lower() not in ALLOWED})
 

@@ -72,14 +72,14 @@ def test_sankey_flows_conserve_people(run):
     buy, customers = FUNNEL.index("buy"), len(FUNNEL)
     assert node.x[buy] < node.x[at] < node.x[customers]  # beside Buy, between it and after
     assert node.y[at] > node.y[buy]  # below the flow, so no loss crosses it
-    assert node.label[0] == f"Know: {know['entered']:,.0f}"
+    assert node.label[0] == f"Know<br>{know['entered']:,.0f}"
 
 
 def test_sankey_names_loss_reasons_in_russian(run):
     with language("ru"):
         fig = sankey_figure(stage_table(run), loss_table(run), labels="seven_ru")
     labels = fig.data[0].node.label
-    assert labels[0].startswith("Охват: ")
+    assert labels[0].startswith("Охват<br>")
     assert any(label.startswith("нет интереса: ") for label in labels)
     assert any("<br>цена: " in label or label.startswith("цена: ") for label in labels)
     assert fig.layout.title.text == "Потоки и потери"

@@ -95,7 +95,7 @@ def one_run(scenario_yaml: str, seed: int) -> hg.Run:
 @st.cache_resource(max_entries=16)
 def network_picture(scenario_yaml: str, seed: int, day: int, labels: str) -> go.Figure:
     """The network coloured by state on a day; its layout takes a second or two."""
-    return hg.plots.network_figure(one_run(scenario_yaml, seed), day, max_nodes=600, labels=labels)
+    return hg.plots.network_figure(one_run(scenario_yaml, seed), day, labels=labels)
 
 
 @st.cache_resource(max_entries=4)

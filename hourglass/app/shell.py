@@ -7,11 +7,13 @@ sidebar's toggle) hides the sidebar and Streamlit's toolbar and sets large, dark
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import streamlit as st
 
 from hourglass.i18n import LANGUAGES, _
+from hourglass.kpis import written
 
 PAGE_DIR = Path("hourglass", "app", "pages")  # relative to dashboard.py, as st.Page wants it
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
@@ -29,9 +31,71 @@ PRESENTATION_CSS = """
 h1 { font-size: 2.6rem !important; } h2 { font-size: 2.1rem !important; }
 h3 { font-size: 1.8rem !important; }
 [data-testid="stMetricLabel"] p { font-size: 1.3rem !important; }
+[data-testid="stWidgetLabel"] p, [data-testid="stFileUploaderDropzone"] span,
+[data-testid="stFileUploaderDropzoneInstructions"] small, [data-testid="stDateInputField"] {
+  font-size: 1.2rem !important;
+}
 [data-testid="stMetricValue"] { font-size: 2.6rem !important; }
 </style>
 """
+
+
+STREAMLIT_WORDS_JS = """<script>
+(() => {
+  // Streamlit writes these words itself, in English, with no option to change them: each
+  // text node in these places is written again in the page's language, as React redraws it
+  const words = %s;
+  const places = '[data-testid="stSkipToContent"], [data-testid="stFileUploader"], '
+    + '[data-testid="stDateInputField"]';
+  const size = /^([0-9.]+)\\s*([KMG]?B)( per file)?$/;  // 50MB per file; a file's 207.6KB
+  const say = (text) => {
+    const found = text.match(size);
+    if (!found) return words.whole[text] ?? text;
+    const amount = found[1].replace(".", words.decimal) + "\\u00a0" + words.units[found[2]];
+    return found[3] ? words.perFile.replace("{size}", amount) : amount;
+  };
+  window.hourglassRewrite = () => {
+    for (const place of document.querySelectorAll(places)) {
+      const walker = document.createTreeWalker(place, NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        if (node.nodeValue !== node.hourglassShown) node.hourglassOriginal = node.nodeValue;
+        const original = node.hourglassOriginal, text = original.trim();
+        const shown = text ? original.replace(text, say(text)) : original;
+        if (shown !== node.nodeValue) node.nodeValue = shown;
+        node.hourglassShown = shown;
+      }
+    }
+  };
+  if (!window.hourglassWatcher) {
+    window.hourglassWatcher = new MutationObserver(() => window.hourglassRewrite());
+    window.hourglassWatcher.observe(
+      document.body, {childList: true, subtree: true, characterData: true});
+  }
+  window.hourglassRewrite();
+})();
+</script>"""
+
+
+def streamlit_words() -> None:
+    """Streamlit's own English words, as the reader's language writes them (in the browser)."""
+    words = {
+        "whole": {
+            "Skip to main content": _("Skip to main content"),
+            "Drag and drop a file here": _("Drag and drop a file here"),
+            "Drag and drop files here": _("Drag and drop files here"),
+            "Upload": _("Upload"),
+            # an empty date box's year, month and day
+            "yyyy": _("yyyy"),
+            "mm": _("mm"),
+            "dd": _("dd"),
+        },
+        "perFile": _("up to {size} per file"),
+        "units": {"B": _("B"), "KB": _("KB"), "MB": _("MB"), "GB": _("GB")},
+        "decimal": written(0.5, "{:.1f}")[1],  # the language's decimal point
+    }
+    st.html(
+        STREAMLIT_WORDS_JS % json.dumps(words, ensure_ascii=False), unsafe_allow_javascript=True
+    )
 
 
 def page_list() -> tuple[tuple[str, str, str, str], ...]:

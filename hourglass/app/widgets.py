@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 import hourglass as hg
-from hourglass.app import shell, state
+from hourglass.app import cache, shell, state
 from hourglass.config.loading import MAX_SCENARIO_BYTES
 from hourglass.config.scenario import MAX_SEED
 from hourglass.i18n import _, get_language, ngettext
@@ -56,8 +56,49 @@ def sidebar(presenting: bool = False) -> state.Choice:
         reps = st.slider(_("Replications"), 2, 50, 8, key="reps")
         shell.presentation_choice()
         st.caption(f"hourglass {hg.__version__}")
+        shell.streamlit_words()
     labels = ("seven_" if seven else "") + get_language()
     return state.Choice(scenario, int(seed), int(reps), labels, presenting)
+
+
+def heading(
+    title: str, scenario: hg.Scenario, *, needs: object = True, otherwise: str = ""
+) -> str | None:
+    """The page's heading, `title` with the scenario's name for {name}; returns the name shown.
+
+    A page about one part of a scenario (its network, committee or sales team) passes that
+    part as `needs`: when the scenario has none, `otherwise` (with {name}) says what to
+    choose instead, and None is returned.
+    """
+    name = escape(scenario.name)
+    st.header(title.format(name=name))
+    if needs is None:
+        st.info(otherwise.format(name=name))
+        return None
+    return name
+
+
+def logged_run(scenario: hg.Scenario, seed: int, doing: str) -> hg.Run | None:
+    """One run with its event log, held in the server's budgets while it runs.
+
+    `doing` is what the spinner says meanwhile. None, after saying why, when the run is
+    over a budget.
+    """
+    from hourglass.app import runs  # runs draws with these widgets, so it comes when used
+
+    try:
+        with (
+            runs.ledger().admitted(state.session_key(), runs.estimate(scenario, 1)),
+            st.spinner(doing),
+        ):
+            return cache.one_run(scenario.to_yaml(), seed)
+    except runs.TooBig as err:
+        st.error(
+            _("'{name}' is not simulated: {reason}").format(
+                name=escape(scenario.name), reason=escape(err)
+            )
+        )
+        return None
 
 
 def chart(fig: go.Figure, name: str, band: str | None = None) -> None:

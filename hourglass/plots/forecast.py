@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 from babel.dates import format_date
 from plotly.subplots import make_subplots
 
+from hourglass.analysis.forecast import FORECAST_MEASURES
 from hourglass.i18n import _
 from hourglass.plots.style import LOWER, PALETTE, UPPER, transparent
 
@@ -24,6 +25,11 @@ def month_label(month: pd.Period, language: str) -> str:
     return f"{month.year:04d}-{month.month:02d}"
 
 
+MEASURE_COLOURS = {"repeat_purchases": PALETTE[3], "active_customers": UPPER, "revenue": LOWER}
+"""Each forecast measure's colour, the same on every figure."""
+ACTUAL_COLOUR = "#111111"
+
+
 def forecast_figure(
     bands: pd.DataFrame, spend: pd.DataFrame, months: list[str], names: Mapping[str, str]
 ) -> go.Figure:
@@ -32,23 +38,19 @@ def forecast_figure(
     `bands` is tidy (series, month, p5, p50, p95) in month order; `spend` has one column per
     spend line, a row per month; `months` labels the months; `names` names lines and series.
     """
-    fig = make_subplots(
-        rows=3,
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.07,
-        row_heights=[0.38, 0.34, 0.28],
-        subplot_titles=(
+    fig = _monthly_rows(
+        (
             _("Active customers at the month's end"),
             _("Revenue in the month"),
             _("Planned spend in the month, by line"),
         ),
+        spacing=0.07,
+        heights=[0.38, 0.34, 0.28],
     )
-    for row, (series, colour) in enumerate(
-        (("active_customers", UPPER), ("revenue", LOWER)), start=1
-    ):
+    for row, series in enumerate(("active_customers", "revenue"), start=1):
         rows = bands[bands["series"] == series]
-        _band(fig, rows, months, names[series], colour, row)
+        band = (rows["p5"], rows["p50"], rows["p95"])
+        _band(fig, months, band, names[series], MEASURE_COLOURS[series], row)
     for i, line in enumerate(c for c in spend.columns if c != "month"):
         fig.add_trace(
             go.Bar(
@@ -61,8 +63,51 @@ def forecast_figure(
             row=3,
             col=1,
         )
+    fig.update_layout(barmode="stack")
+    return fig
+
+
+def customer_forecast_figure(
+    table: pd.DataFrame, months: list[str], names: Mapping[str, str]
+) -> go.Figure:
+    """A customer forecast's measures by month: band and mean, the actual months as points.
+
+    `table` has, per month, each measure's mean, p5, p95 and actual (`forecast_table`);
+    `months` labels the months; `names` names the measures, in FORECAST_MEASURES' order.
+    """
+    fig = _monthly_rows([names[m] for m in FORECAST_MEASURES], spacing=0.08)
+    for row, measure in enumerate(FORECAST_MEASURES, start=1):
+        band = (table[f"{measure}_p5"], table[f"{measure}_mean"], table[f"{measure}_p95"])
+        _band(fig, months, band, names[measure], MEASURE_COLOURS[measure], row)
+        fig.add_trace(
+            go.Scatter(
+                x=months,
+                y=table[f"{measure}_actual"],
+                name=_("actual"),
+                mode="markers",
+                marker={"color": ACTUAL_COLOUR, "size": 9},
+                showlegend=row == 1,
+                legendgroup="actual",
+            ),
+            row=row,
+            col=1,
+        )
+    return fig
+
+
+def _monthly_rows(
+    titles: Sequence[str], *, spacing: float, heights: list[float] | None = None
+) -> go.Figure:
+    """Subplots one above the other sharing their months, the legend above them."""
+    fig = make_subplots(
+        rows=len(titles),
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=spacing,
+        row_heights=heights,
+        subplot_titles=titles,
+    )
     fig.update_layout(
-        barmode="stack",
         template="plotly_white",
         hovermode="x unified",
         height=720,
@@ -75,12 +120,19 @@ def forecast_figure(
 
 
 def _band(
-    fig: go.Figure, rows: pd.DataFrame, months: list[str], label: str, colour: str, row: int
+    fig: go.Figure,
+    months: list[str],
+    band: tuple[pd.Series, pd.Series, pd.Series],
+    label: str,
+    colour: str,
+    row: int,
 ) -> None:
+    """A p5-p95 band (`band`: low, middle, high) with its middle line, in one row."""
+    low, middle, high = (np.asarray(values, dtype=float) for values in band)
     fig.add_trace(
         go.Scatter(
             x=[*months, *months[::-1]],
-            y=np.concatenate([rows["p95"].to_numpy(), rows["p5"].to_numpy()[::-1]]),
+            y=np.concatenate([high, low[::-1]]),
             fill="toself",
             fillcolor=transparent(colour),
             line={"width": 0},
@@ -94,10 +146,10 @@ def _band(
     fig.add_trace(
         go.Scatter(
             x=months,
-            y=rows["p50"],
+            y=middle,
             line={"color": colour},
             name=label,
-            customdata=np.stack([rows["p5"], rows["p95"]], axis=-1),
+            customdata=np.stack([low, high], axis=-1),
             hovertemplate="%{y:,.0f} (%{customdata[0]:,.0f}\N{EN DASH}%{customdata[1]:,.0f})",
         ),
         row=row,

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import plotly.graph_objects as go
 
 from hourglass.i18n import _
+from hourglass.kpis import written
 from hourglass.plots.style import LOST, LOWER, UPPER
 from hourglass.stages import FUNNEL, HOURGLASS, LABELS, reason_label
 
@@ -141,6 +142,10 @@ def _escape(text: str) -> str:
     )
 
 
+PLAY_WIDTH = 0.14
+"""The share of the animation's width left of its slider, for the play button."""
+
+
 def hourglass_animation(
     filled: pd.DataFrame, *, labels: str = "en", step_days: int = 7, title: str = ""
 ) -> go.Figure:
@@ -173,11 +178,16 @@ def hourglass_animation(
     fig.update_layout(
         showlegend=False,
         xaxis={"visible": False, "range": [-0.55 * widest, 0.55 * widest]},
+        # the button on the left, the slider beside it: neither covers the other's text
         sliders=[
             {
                 "active": len(frames) - 1,
                 "currentvalue": {"prefix": _("day") + " "},
                 "steps": slider_steps,
+                "x": PLAY_WIDTH,
+                "len": 1 - PLAY_WIDTH,
+                "y": 0,
+                "yanchor": "top",
                 "pad": {"t": 30},
             }
         ],
@@ -185,9 +195,11 @@ def hourglass_animation(
             {
                 "type": "buttons",
                 "showactive": False,
-                "x": 0.0,
-                "y": -0.08,
-                "xanchor": "right",
+                "x": 0,
+                "xanchor": "left",
+                "y": 0,
+                "yanchor": "top",
+                "pad": {"t": 70},
                 "buttons": [
                     {
                         "label": _("Play"),
@@ -211,7 +223,8 @@ def _hourglass_bars(
     widths = [float(w) for w in widths]
     rates = conversion if conversion is not None else [math.nan] * len(widths)
     text = [
-        f"{w:,.0f}" + (f" · {c:.0%}" if c is not None and not math.isnan(c) else "")
+        written(w, "{:,.0f}")
+        + (f" · {written(c, '{:.0%}')}" if c is not None and not math.isnan(c) else "")
         for w, c in zip(widths, rates, strict=True)
     ]
     widest = max(widths, default=0.0)
@@ -241,21 +254,39 @@ def _hourglass_layout(fig: go.Figure, title: str) -> None:
     )
 
 
+SANKEY_HEIGHT = 640
+"""The Sankey's height in pixels."""
+SANKEY_PLOT_HEIGHT = SANKEY_HEIGHT - 100 - 80
+"""The height of the Sankey's plot, within plotly's default top and bottom margins."""
+SANKEY_GAP = 200
+"""Plotly's gap between nodes of a column, in pixels: it sets the scale, so that the flow
+takes the upper half of the plot and leaves the lower half to the losses."""
+FLOW_Y, CUSTOMERS_Y, LOSS_ROWS = 0.29, 0.1, (0.7, 0.9)
+"""Where nodes' centres sit, as fractions of the plot's height from the top: the funnel's
+stages, the customers, and the two rows that neighbouring stages' losses alternate between."""
+
+
 def sankey_figure(
     stages: pd.DataFrame, losses: pd.DataFrame, *, labels: str = "en", title: str = ""
 ) -> go.Figure:
-    """Flows through the funnel, left to right, with each stage's losses just below it.
+    """Flows through the funnel, left to right, with each stage's losses below it.
 
-    Every node says how many people it holds; losses sit beside the stage they leave, so no
-    loss crosses the flow. Loss reasons read in the reader's language (`reason_label`).
+    Every node says how many people it holds. Each stage's losses sit below the flow, to
+    the right of the stage they leave, and their ribbon leaves the stage at its bottom, so
+    it crosses no flow. Loss reasons read in the reader's language (`reason_label`).
     """
     names = LABELS[labels]
     table = stages.set_index("stage")
-    step = 0.15  # stages' spacing; the customers sit at the right edge, above the flow
-    nodes = [f"{names[s]}: {table.loc[s, 'entered']:,.0f}" for s in FUNNEL]
-    nodes.append(_("Customers") + f": {table.loc[FUNNEL[-1], 'passed']:,.0f}")
+    know = table.loc[FUNNEL[0], ["passed", "lost"]].sum() or 1.0
+    # the height of one person as a fraction of the plot: plotly's, whose widest column is
+    # the second (Like and Know's losses share it), less one gap
+    height = (SANKEY_PLOT_HEIGHT - SANKEY_GAP) / SANKEY_PLOT_HEIGHT / know
+    flow_bottom = FLOW_Y + height * know / 2
+    step = 0.15  # the stages' spacing: the last stage's losses keep room for their labels
+    nodes = [f"{names[s]}<br>{written(table.loc[s, 'entered'], '{:,.0f}')}" for s in FUNNEL]
+    nodes.append(_("Customers") + "<br>" + written(table.loc[FUNNEL[-1], "passed"], "{:,.0f}"))
     xs = [0.01 + k * step for k in range(len(FUNNEL))] + [0.99]
-    ys = [0.25] * len(FUNNEL) + [0.08]
+    ys = [FLOW_Y] * len(FUNNEL) + [CUSTOMERS_Y]
     colors = [UPPER] * len(FUNNEL) + [LOWER]
     source, target, value, link_color = [], [], [], []
     for k, stage in enumerate(FUNNEL):
@@ -266,12 +297,12 @@ def sankey_figure(
         mine = losses[losses["stage"] == stage].sort_values("lost", ascending=False)
         if not mine["lost"].sum():
             continue
-        # one node per stage for its losses, each reason on a line of its own, so that
-        # neighbouring stages' losses (in rows of their own) never meet
+        # one node per stage for its losses, each reason on a line of its own
         reasons = zip(mine["reason"], mine["lost"], strict=True)
-        nodes.append("<br>".join(f"{reason_label(r)}: {n:,.0f}" for r, n in reasons))
+        nodes.append("<br>".join(f"{reason_label(r)}: {written(n, '{:,.0f}')}" for r, n in reasons))
         xs.append(xs[k] + step / 2)
-        ys.append(0.62 if k % 2 == 0 else 0.9)
+        half = height * mine["lost"].sum() / 2
+        ys.append(min(max(LOSS_ROWS[k % 2], flow_bottom + half + 0.01), 1 - half))
         colors.append(LOST)
         source.append(k)
         target.append(len(nodes) - 1)
@@ -285,7 +316,10 @@ def sankey_figure(
                 "x": xs,
                 "y": ys,
                 "color": colors,
-                "pad": 18,
+                "pad": SANKEY_GAP,
+                # a stage's losses share the next stage's column, below it: plotly then
+                # orders the ribbons leaving a stage with the flow on top, the loss below
+                "align": "left",
                 "thickness": 16,
                 "hovertemplate": "%{label}<extra></extra>",
             },
@@ -299,5 +333,7 @@ def sankey_figure(
             textfont={"size": 14, "color": "#111111"},
         )
     )
-    fig.update_layout(title=title or _("Flows and losses"), template="plotly_white", height=640)
+    fig.update_layout(
+        title=title or _("Flows and losses"), template="plotly_white", height=SANKEY_HEIGHT
+    )
     return fig

@@ -5,6 +5,8 @@ People are coloured by their state on a day; adoption is shown against the well-
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -13,8 +15,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from hourglass.analysis.network import NODE_STATES, node_states
-from hourglass.config.graph import Graph
 from hourglass.i18n import _
+from hourglass.kpis import written
 from hourglass.log import Run
 from hourglass.plots.series import overlay_figure
 from hourglass.plots.style import LOST, LOWER, UPPER
@@ -33,30 +35,36 @@ NODE_COLORS: dict[str, str] = {
 """Colours of people's states in `network_figure`, keyed as in NODE_STATES."""
 
 
-def network_figure(
-    run: Run, day: float, *, max_nodes: int = 800, seed: int = 0, labels: str = "en"
-) -> go.Figure:
-    """The network of a run coloured by each person's state at the end of `day`.
+MAX_NODES = 400
+"""The most people the network's picture draws: beyond that it is a blob, and slow to lay out."""
+PICTURE_ASPECT = 2.0
+"""The network picture's plot, about twice as wide as it is tall: the trees' rows fill it."""
 
-    A graph larger than `max_nodes` (at most 1,500) is shown by a sample: customers and
-    the people they know first, then people at random. The layout is networkx's spring
-    layout, seeded; its time grows with the square of the nodes (about 2 s for 800).
+
+def network_figure(
+    run: Run, day: float, *, max_nodes: int = 200, seed: int = 0, labels: str = "en"
+) -> go.Figure:
+    """Who brought whom by the end of `day`: the run's referral trees, coloured by state.
+
+    Each tree starts at a person who came from outside (ringed by a diamond) and holds the
+    people their referrals brought, generation by generation. The largest trees are
+    drawn first, at most `max_nodes` people (at most MAX_NODES); each tree is laid out on
+    its own by networkx's spring layout, seeded, and the trees are packed in rows, largest
+    first, so that no tree covers another. The same run, day and seed draw the same picture.
     """
-    if not 1 <= max_nodes <= 1500:
-        raise ValueError(f"max_nodes: between 1 and 1,500, got {max_nodes:,}")
+    if not 1 <= max_nodes <= MAX_NODES:
+        raise ValueError(f"max_nodes: between 1 and {MAX_NODES:,}, got {max_nodes:,}")
     states = node_states(run, day)
-    graph = run.log.graph
-    shown = _sample_nodes(graph, states, max_nodes, np.random.default_rng(seed))
-    xy, near, far = _spring_layout(graph, shown, seed)
-    ex = np.column_stack([xy[near, 0], xy[far, 0], np.full(len(near), np.nan)])
-    ey = np.column_stack([xy[near, 1], xy[far, 1], np.full(len(near), np.nan)])
-    fig = go.Figure()
-    fig.add_trace(
-        go.Scattergl(
-            x=ex.ravel(),
-            y=ey.ravel(),
+    people, parents = referral_trees(run, day, max_nodes)
+    xy = tree_layout(parents, seed)
+    linked = np.flatnonzero(parents >= 0)
+    ends = np.full(len(linked), np.nan)
+    fig = go.Figure(
+        go.Scatter(
+            x=np.column_stack([xy[parents[linked], 0], xy[linked, 0], ends]).ravel(),
+            y=np.column_stack([xy[parents[linked], 1], xy[linked, 1], ends]).ravel(),
             mode="lines",
-            line={"color": "rgba(70,70,70,0.35)", "width": 0.8},
+            line={"color": "rgba(60,60,60,0.6)", "width": 1.5},
             hoverinfo="skip",
             showlegend=False,
         )
@@ -67,29 +75,24 @@ def network_figure(
         "customer": _("customer"),
         "lost": _("lost"),
     }
-    shown_states = states[shown]
+    shown_states = states[run.log.prospects["node"][people]]
     for code, state in enumerate(NODE_STATES):
         here = shown_states == code
-        if not here.any():
-            continue
-        fig.add_trace(
-            go.Scattergl(
-                x=xy[here, 0],
-                y=xy[here, 1],
-                mode="markers",
-                marker={"color": NODE_COLORS[state], "size": 8, "line": {"width": 0}},
-                name=names[state],
-                text=[_("person {number}").format(number=v) for v in shown[here].tolist()],
-                hoverinfo="text+name",
+        if here.any():
+            fig.add_trace(
+                go.Scatter(
+                    x=xy[here, 0],
+                    y=xy[here, 1],
+                    mode="markers",
+                    marker={"color": NODE_COLORS[state], "size": 10},
+                    name=names[state],
+                    text=[_("person {number}").format(number=v) for v in people[here].tolist()],
+                    hoverinfo="text+name",
+                )
             )
-        )
-    title = _("The network on day {day:g}").format(day=day)
-    if len(shown) < graph.nodes:
-        title = _("The network on day {day:g}: {shown:,} people of {nodes:,}").format(
-            day=day, shown=len(shown), nodes=graph.nodes
-        )
+    _mark_roots(fig, xy, parents)
     fig.update_layout(
-        title=title,
+        title=_network_title(day, len(people), run.log.graph.nodes),
         template="plotly_white",
         xaxis={"visible": False},
         yaxis={"visible": False, "scaleanchor": "x"},
@@ -99,44 +102,87 @@ def network_figure(
     return fig
 
 
-def _spring_layout(
-    graph: Graph, shown: np.ndarray, seed: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Positions of the people `shown` and the two ends of each link between them.
+def _mark_roots(fig: go.Figure, xy: np.ndarray, parents: np.ndarray) -> None:
+    """A diamond around each tree's root: the person who came from outside."""
+    roots = parents < 0
+    fig.add_trace(
+        go.Scatter(
+            x=xy[roots, 0],
+            y=xy[roots, 1],
+            mode="markers",
+            marker={"symbol": "diamond-open", "size": 18, "color": "#222222", "line": {"width": 2}},
+            name=_("came from outside"),
+            hoverinfo="skip",
+        )
+    )
 
-    Positions come from networkx's spring layout, seeded; the ends are indices into `shown`.
+
+def _network_title(day: float, shown: int, nodes: int) -> str:
+    if not shown:
+        return _("No one had referred anyone by day {day:g}").format(day=day)
+    return _("Who brought whom by day {day:g}: {shown} people of {nodes}").format(
+        day=day, shown=written(shown, "{:,.0f}"), nodes=written(nodes, "{:,.0f}")
+    )
+
+
+def referral_trees(run: Run, day: float, most: int) -> tuple[np.ndarray, np.ndarray]:
+    """The prospects of the largest referral trees by the end of `day`, at most `most`.
+
+    Returns the prospects (indices into the run's prospects), tree by tree, largest first,
+    each tree in order of arrival, and each one's referrer as a position in that array (-1
+    for a tree's root). A tree is a person who came from outside and referred someone by
+    then, with everyone their referrals brought; the last tree taken may be cut short,
+    keeping its earliest people, so that every person shown is linked to its tree.
+    """
+    prospects = run.log.prospects
+    arrived = prospects["arrival"] < day + 1.0
+    referrer = np.where(arrived, prospects["referrer"], -1)
+    root = np.where(referrer >= 0, referrer, np.arange(len(referrer)))
+    while not np.array_equal(root[root], root):  # each pass follows the chains twice as far
+        root = root[root]
+    brought = np.flatnonzero(arrived & (referrer >= 0))
+    roots, sizes = np.unique(root[brought], return_counts=True)
+    people: list[np.ndarray] = []
+    room = most
+    for tree in roots[np.lexsort((roots, -sizes))]:  # the largest first, then the earliest
+        if room <= 0:
+            break
+        members = np.concatenate([[tree], brought[root[brought] == tree]])
+        members = members[np.argsort(prospects["arrival"][members], kind="stable")][:room]
+        people.append(members)
+        room -= len(members)
+    chosen = np.concatenate(people) if people else np.zeros(0, dtype=np.int64)
+    position = np.full(len(referrer), -1)
+    position[chosen] = np.arange(len(chosen))
+    return chosen, np.where(referrer[chosen] >= 0, position[referrer[chosen]], -1)
+
+
+def tree_layout(parents: np.ndarray, seed: int) -> np.ndarray:
+    """Positions of the trees' people: each tree laid out on its own, the trees in rows.
+
+    `parents` holds each person's referrer as a position, -1 where a tree starts; a tree's
+    people follow its root. Each tree takes a disc whose area grows with its people.
     """
     import networkx as nx  # here, not above: a quarter second that only this figure needs
 
-    keep = np.full(graph.nodes, -1, dtype=np.int64)
-    keep[shown] = np.arange(len(shown))
-    degree = np.diff(graph.indptr)[shown]
-    near = np.repeat(np.arange(len(shown)), degree)
-    far = keep[
-        np.concatenate([graph.indices[graph.indptr[v] : graph.indptr[v + 1]] for v in shown])
-    ]
-    inside = (far >= 0) & (near < far)
-    layout = nx.Graph()
-    layout.add_nodes_from(range(len(shown)))
-    layout.add_edges_from(zip(near[inside].tolist(), far[inside].tolist(), strict=True))
-    pos = nx.spring_layout(layout, seed=seed, iterations=40)
-    return np.array([pos[i] for i in range(len(shown))]), near[inside], far[inside]
-
-
-def _sample_nodes(
-    graph: Graph, states: np.ndarray, most: int, rng: np.random.Generator
-) -> np.ndarray:
-    """At most `most` nodes: customers and the people they know first, then random people."""
-    if graph.nodes <= most:
-        return np.arange(graph.nodes)
-    customers = np.flatnonzero(states == NODE_STATES.index("customer"))
-    customers = rng.permutation(customers)[: most // 4]
-    near = [graph.indices[graph.indptr[v] : graph.indptr[v + 1]] for v in customers.tolist()]
-    first = np.unique(np.concatenate([customers, *near])) if len(customers) else customers
-    first = rng.permutation(first)[:most]
-    rest = np.setdiff1d(np.arange(graph.nodes), first)
-    extra = rng.choice(rest, most - len(first), replace=False)
-    return np.sort(np.concatenate([first, extra]))
+    xy = np.zeros((len(parents), 2))
+    starts = np.append(np.flatnonzero(parents < 0), len(parents))
+    cells = sum((2 * math.sqrt(n) + 1) ** 2 for n in np.diff(starts).tolist())
+    width = math.sqrt(cells * PICTURE_ASPECT)  # rows as wide as the picture's shape wants
+    x = y = row_height = 0.0
+    for start, end in itertools.pairwise(starts.tolist()):
+        tree = nx.Graph()
+        tree.add_nodes_from(range(start, end))
+        tree.add_edges_from((int(parents[i]), i) for i in range(start + 1, end))
+        radius = math.sqrt(end - start)
+        pos = nx.spring_layout(tree, seed=seed, scale=radius, center=(0.0, 0.0))
+        if x > 0 and x + 2 * radius > width:
+            x, y, row_height = 0.0, y - row_height, 0.0
+        for i, (px, py) in pos.items():
+            xy[i] = (x + radius + px, y - radius + py)
+        x += 2 * radius + 1.0
+        row_height = max(row_height, 2 * radius + 1.0)
+    return xy
 
 
 def adoption_figure(bands: Mapping[str, pd.DataFrame], *, title: str = "") -> go.Figure:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 import hourglass as hg
-from hourglass.app import cache, runs, state, widgets
+from hourglass.app import state, widgets
 from hourglass.i18n import _, ngettext
 from hourglass.kpis import written
 
@@ -22,19 +22,9 @@ def show(choice: state.Choice) -> None:
     The chosen replications give the whale curve and the top accounts' shares their bands.
     """
     scenario, seed = choice.scenario, choice.seed
-    name = widgets.escape(scenario.name)
-    st.header(_("Key accounts · {name}").format(name=name))
-    text = scenario.to_yaml()
-    try:  # the one run with its event log is held in the server's budgets while it runs
-        with (
-            runs.ledger().admitted(state.session_key(), runs.estimate(scenario, 1)),
-            st.spinner(_("Simulating one run…")),
-        ):
-            single = cache.one_run(text, seed)
-    except runs.TooBig as err:
-        st.error(
-            _("'{name}' is not simulated: {reason}").format(name=name, reason=widgets.escape(err))
-        )
+    name = widgets.heading(_("Key accounts · {name}"), scenario)
+    single = widgets.logged_run(scenario, seed, _("Simulating one run…"))
+    if single is None:
         return
     customers = hg.analysis.customer_table(single)
     if customers.empty:

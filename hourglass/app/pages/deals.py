@@ -16,16 +16,13 @@ from hourglass.stages import LABELS, channel_label
 def show(choice: state.Choice) -> None:
     """For a scenario with a buying committee: its deals in numbers, by role and by channel."""
     scenario, seed = choice.scenario, choice.seed
-    name = widgets.escape(scenario.name)
-    st.header(_("B2B deals · {name}").format(name=name))
     committee = scenario.committee
-    if committee is None:
-        st.info(
-            _(
-                "'{name}' has no buying committee. Choose b2b_committee, or add a `committee:` "
-                "section to the scenario (roles, and the order each channel asks them)."
-            ).format(name=name)
-        )
+    missing = _(
+        "'{name}' has no buying committee. Choose b2b_committee, or add a `committee:` "
+        "section to the scenario (roles, and the order each channel asks them)."
+    )
+    title = _("B2B deals · {name}")
+    if widgets.heading(title, scenario, needs=committee, otherwise=missing) is None:
         return
     result = runs.run(scenario, choice.reps, seed)
     if result is None:

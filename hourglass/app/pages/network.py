@@ -15,33 +15,21 @@ from hourglass.i18n import _
 def show(choice: state.Choice) -> None:
     """For a scenario with a social graph: one run's picture and clustering, then bands."""
     scenario, seed, reps = choice.scenario, choice.seed, choice.reps
-    name = widgets.escape(scenario.name)
-    st.header(_("Network · {name}").format(name=name))
     network = scenario.network
-    if network is None:
-        st.info(
-            _(
-                "'{name}' has no social graph. Choose social_network, or add a `network:` section "
-                "to the scenario (`small_world`, `scale_free`, `complete` or `edge_list`)."
-            ).format(name=name)
-        )
+    missing = _(
+        "'{name}' has no social graph. Choose social_network, or add a `network:` section "
+        "to the scenario (`small_world`, `scale_free`, `complete` or `edge_list`)."
+    )
+    if widgets.heading(_("Network · {name}"), scenario, needs=network, otherwise=missing) is None:
         return
     if network.social_selling is not None:
         st.caption(
             _("Social selling: {label}.").format(label=widgets.escape(network.social_selling.label))
         )
-    text = scenario.to_yaml()
-    try:  # the one run with its event log is held in the server's budgets while it runs
-        with (
-            runs.ledger().admitted(state.session_key(), runs.estimate(scenario, 1)),
-            st.spinner(_("Simulating one run of the network…")),
-        ):
-            single = cache.one_run(text, seed)
-    except runs.TooBig as err:
-        st.error(
-            _("'{name}' is not simulated: {reason}").format(name=name, reason=widgets.escape(err))
-        )
+    single = widgets.logged_run(scenario, seed, _("Simulating one run of the network…"))
+    if single is None:
         return
+    text = scenario.to_yaml()
     picture(scenario, text, seed, choice.labels)
     clustering(cache.clustering_of(text, seed))
     mixed = hg.config.well_mixed(scenario)
@@ -106,8 +94,9 @@ def picture(scenario: hg.Scenario, text: str, seed: int, labels: str) -> None:
         widgets.chart(cache.network_picture(text, seed, day, labels), "network")
     st.caption(
         _(
-            "A sample of the people (customers and those they know first), placed so that "
-            "people who know each other sit close; the colour is where each one was that day."
+            "The largest referral trees: a diamond rings each person who came from outside, "
+            "and lines lead to the people their referrals brought, and on to those they "
+            "brought in turn; the colour is where each one was that day."
         )
     )
 

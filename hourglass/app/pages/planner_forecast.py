@@ -9,25 +9,20 @@ from __future__ import annotations
 import datetime
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
-from plotly.subplots import make_subplots
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 import hourglass as hg
-from hourglass.analysis.forecast import FORECAST_MEASURES, forecast_table
+from hourglass.analysis.forecast import forecast_table
 from hourglass.app import runs, state, widgets
 from hourglass.config.work import TooMuchWork, estimate_work
 from hourglass.forecasting import MAX_MONTHS, Forecast, ForecastError, forecast
 from hourglass.i18n import _
 from hourglass.kpis import written
-from hourglass.plots.forecast import month_label
-from hourglass.plots.style import LOWER, PALETTE, UPPER, transparent
+from hourglass.plots.forecast import customer_forecast_figure, month_label
 
 # The session's last forecast: what it was made of, and the result.
 RESULT = "planner-forecast-result"
-COLOURS = {"repeat_purchases": PALETTE[3], "active_customers": UPPER, "revenue": LOWER}
-ACTUAL_COLOUR = "#111111"
 # Header names each column is first looked for under (case-insensitive).
 COLUMN_GUESSES = {
     "customer": ("customer_id", "customer", "client", "клиент"),
@@ -219,7 +214,8 @@ def answer(result: Forecast, choice: state.Choice) -> None:
             f"{inside} / {known}",
             help=_("A backtest: the log goes on after the cut-off date."),
         )
-    widgets.chart(forecast_chart(table, labels), "customer-forecast", band=band)
+    figure = customer_forecast_figure(table, labels, measure_names())
+    widgets.chart(figure, "customer-forecast", band=band)
     st.caption(band)
     shown = readable(table, labels)
     st.dataframe(shown, hide_index=True, width="stretch")
@@ -241,63 +237,6 @@ def measure_names() -> dict[str, str]:
         "active_customers": _("Active customers"),
         "revenue": _("Revenue"),
     }
-
-
-def forecast_chart(table: pd.DataFrame, labels: list[str]) -> go.Figure:
-    """Each measure's band and mean by month, the actual figures as points where known."""
-    names = measure_names()
-    fig = make_subplots(
-        rows=3,
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.08,
-        subplot_titles=list(names.values()),
-    )
-    actual_name = _("actual")
-    for row, measure in enumerate(FORECAST_MEASURES, start=1):
-        colour = COLOURS[measure]
-        fig.add_trace(
-            go.Scatter(
-                x=[*labels, *labels[::-1]],
-                y=[*table[f"{measure}_p95"], *table[f"{measure}_p5"][::-1]],
-                fill="toself",
-                fillcolor=transparent(colour),
-                line={"width": 0},
-                hoverinfo="skip",
-                showlegend=False,
-            ),
-            row=row,
-            col=1,
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=labels, y=table[f"{measure}_mean"], name=names[measure], line={"color": colour}
-            ),
-            row=row,
-            col=1,
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=labels,
-                y=table[f"{measure}_actual"],
-                name=actual_name,
-                mode="markers",
-                marker={"color": ACTUAL_COLOUR, "size": 9},
-                showlegend=row == 1,
-                legendgroup="actual",
-            ),
-            row=row,
-            col=1,
-        )
-    fig.update_layout(
-        template="plotly_white",
-        hovermode="x unified",
-        height=720,
-        legend={"orientation": "h", "y": 1.04, "yanchor": "bottom", "x": 0},
-    )
-    fig.update_xaxes(type="category", automargin=True)
-    fig.update_yaxes(automargin=True, rangemode="tozero")
-    return fig
 
 
 def whole(value: float) -> str:

@@ -31,15 +31,12 @@ HOURS_PER_DAY = 24
 def show(choice: state.Choice) -> None:
     """The answer, the team's KPIs, the per-seller table and the two figures."""
     scenario, seed = choice.scenario, choice.seed
-    name = widgets.escape(scenario.name)
-    st.header(_("Sales team · {name}").format(name=name))
-    if scenario.sales is None:
-        st.info(
-            _(
-                "'{name}' has no sales team. Choose sales_team, or add a `sales:` section to "
-                "the scenario (sellers, and the stages they work)."
-            ).format(name=name)
-        )
+    missing = _(
+        "'{name}' has no sales team. Choose sales_team, or add a `sales:` section to "
+        "the scenario (sellers, and the stages they work)."
+    )
+    title = _("Sales team · {name}")
+    if widgets.heading(title, scenario, needs=scenario.sales, otherwise=missing) is None:
         return
     result = runs.run(scenario, choice.reps, seed)
     if result is None:

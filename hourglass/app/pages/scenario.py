@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from contextlib import AbstractContextManager
 
 import streamlit as st
@@ -18,7 +17,6 @@ def show(choice: state.Choice) -> None:
     """The upload, the editor of the chosen scenario, and its download."""
     name = choice.scenario.name
     st.header(_("Scenario files"))
-    uploader_in_readers_words()
     st.file_uploader(
         _("Upload a scenario (YAML)"),
         type=["yaml", "yml"],
@@ -46,25 +44,6 @@ def show(choice: state.Choice) -> None:
             "Files are read as plain YAML: nothing in them is run, and no path in them is "
             "opened."
         )
-    )
-
-
-def uploader_in_readers_words() -> None:
-    """Write the uploader's button in the reader's language; its English limit line goes.
-
-    Streamlit writes both in English only; the limit is said in a caption instead.
-    """
-    word = json.dumps(_("Upload"), ensure_ascii=False)  # a quoted, escaped CSS string
-    st.markdown(
-        "<style>"
-        '[data-testid="stFileUploaderDropzoneInstructions"] { display: none !important; }'
-        '[data-testid="stFileUploaderDropzone"] button '
-        "{ font-size: 0 !important; visibility: hidden; }"
-        '[data-testid="stFileUploaderDropzone"] button::after '
-        f"{{ content: {word}; font-size: 1rem; visibility: visible; padding: 0.4rem 0.8rem; "
-        "border: 1px solid rgba(49, 51, 63, 0.2); border-radius: 0.5rem; }"
-        "</style>",
-        unsafe_allow_html=True,
     )
 
 

@@ -488,3 +488,18 @@ def test_the_import_page_speaks_russian():
     assert list(table.columns[:2]) == ["этап", "вероятность прохода"]
     assert table.iloc[0, 0] == "Знать"
     assert at.subheader[0].value.startswith("Оценено по данным с ")  # noqa: RUF001
+
+
+def test_the_network_page_speaks_russian_with_russian_numbers():
+    at = AppTest.from_file(DASHBOARD, default_timeout=180)
+    at.session_state["reps"] = 2
+    at.query_params["lang"] = "ru"
+    at.switch_page(script("scenario")).run()
+    at.switch_page(script("network")).run()
+    at.selectbox(key="chosen").set_value("social_network").run()
+    assert not at.exception, [e.value for e in at.exception]
+    said = " ".join(c.value for c in at.caption)
+    assert "по заявлению LinkedIn" in said and "на 45" in said and "45%" not in said
+    assert "LinkedIn's claim" not in said
+    shares = [m.value for m in at.metric if m.label in ("Клиенты", "Их знакомые, которые купили")]
+    assert len(shares) == 2 and all("," in v and v.endswith("\u00a0%") for v in shares), shares

@@ -125,6 +125,13 @@ def chart(fig: go.Figure, name: str, band: str | None = None) -> None:
     )
 
 
+def as_shown(fig: go.Figure) -> go.Figure:
+    """The figure in the reader's number format, drawn large on a projector."""
+    choice = state.choice()
+    fig = in_language(fig, choice.language)
+    return hg.plots.for_projector(fig) if choice.presenting else fig
+
+
 RUSSIAN_SEPARATORS = ",\u00a0"
 """Plotly's decimal and thousands separators as Russian writes numbers (1 234,5)."""
 

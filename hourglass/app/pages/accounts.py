@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 import hourglass as hg
-from hourglass.app import state, widgets
+from hourglass.app import runs, state, widgets
 from hourglass.i18n import _, ngettext
 from hourglass.kpis import written
 

@@ -10,6 +10,7 @@ import hourglass as hg
 from hourglass.app import cache, runs, state, widgets
 from hourglass.config.network import SocialSelling
 from hourglass.i18n import _
+from hourglass.kpis import written
 
 
 def show(choice: state.Choice) -> None:
@@ -24,7 +25,9 @@ def show(choice: state.Choice) -> None:
         return
     if network.social_selling is not None:
         st.caption(
-            _("Social selling: {label}.").format(label=widgets.escape(network.social_selling.label))
+            _("Social selling: {label}.").format(
+                label=widgets.escape(social_selling_label(network.social_selling))
+            )
         )
     single = widgets.logged_run(scenario, seed, _("Simulating one run of the network…"))
     if single is None:
@@ -64,11 +67,11 @@ def social_selling_label(social: SocialSelling) -> str:
     """Where social selling's lift comes from, in the reader's language."""
     if social.preset == "linkedin_ssi_claim":
         return _(
-            "LinkedIn's claim: sellers with a high Social Selling Index create {lift:.0%} more "
+            "LinkedIn's claim: sellers with a high Social Selling Index create {lift} more "
             "opportunities; a vendor's marketing figure, not a measured effect"
-        ).format(lift=social.lift)
-    return _("Your assumption: social selling brings {lift:.0%} more opportunities").format(
-        lift=social.lift
+        ).format(lift=written(social.lift, "{:.0%}"))
+    return _("Your assumption: social selling brings {lift} more opportunities").format(
+        lift=written(social.lift, "{:.0%}")
     )
 
 
@@ -106,17 +109,17 @@ def clustering(measured: dict[str, float]) -> None:
     shown = (
         (
             _("Customers"),
-            f"{measured['customer_share']:.1%}",
+            written(measured["customer_share"], "{:.1%}"),
             _("Share of all people who bought."),
         ),
         (
             _("Their contacts who bought"),
-            f"{measured['neighbour_customer_share']:.1%}",
+            written(measured["neighbour_customer_share"], "{:.1%}"),
             _("Share of customers' contacts who are customers too."),
         ),
         (
             _("Homophily"),
-            _("{times:.1f} times").format(times=measured["homophily"]),
+            _("{times} times").format(times=written(measured["homophily"], "{:.1f}")),
             _("Their contacts' share over the customer share: 1 means no clustering."),
         ),
         (

@@ -83,7 +83,9 @@ def from_scenario(choice: state.Choice) -> None:
     names = spend_names(choice) | series_names()
     headline_slot, chart_slot = st.empty(), st.empty()
     chart_slot.plotly_chart(
-        with_theory(forecast_figure(NO_BANDS, spend, labels, names), expected, labels),
+        widgets.as_shown(
+            with_theory(forecast_figure(NO_BANDS, spend, labels, names), expected, labels)
+        ),
         width="stretch",
     )
     simulated = simulate(choice, start, horizon)

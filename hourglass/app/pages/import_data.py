@@ -13,6 +13,7 @@ import hourglass as hg
 from hourglass.app import runs, state, widgets
 from hourglass.calibration.gaps import not_estimated
 from hourglass.calibration.writing import LEAST_MARKET, MARKET_PER_DEAL
+from hourglass.config.gaps import gap_records
 from hourglass.config.sections import MAX_MARKET
 from hourglass.i18n import _
 from hourglass.kpis import written
@@ -63,10 +64,10 @@ def show(choice: state.Choice) -> None:
     if deals is None:
         return
     files = [f for f in (deals, transactions, mapping) if f is not None]
-    key = (*(f.file_id for f in files), until, choice.seed)
+    key = (*(f.file_id for f in files), until)
     found = st.session_state.get("calibrated")
     if not found or found[0] != key:
-        cal = _calibrated(deals, transactions, mapping, until, choice.seed)
+        cal = _calibrated(deals, transactions, mapping, until)
         if cal is None:
             return
         st.session_state.calibrated = (key, cal)
@@ -78,9 +79,13 @@ def _calibrated(
     transactions: UploadedFile | None,
     mapping: UploadedFile | None,
     until: datetime.date | None,
-    seed: int,
 ) -> hg.calibration.Calibration | None:
-    """The uploads calibrated within the server's budgets, or None after saying why not."""
+    """The uploads calibrated within the server's budgets, or None after saying why not.
+
+    The intervals' bootstrap takes the command line's default seed, not the simulations'
+    seed: the same files give the same scenario here as from `hourglass calibrate`, and
+    choosing a seed on the pages leaves an opened calibration as it was.
+    """
     tables = [f for f in (deals, transactions) if f is not None]
     big = [f for f in tables if f.size > MAX_CSV_BYTES]
     if big:
@@ -101,7 +106,6 @@ def _calibrated(
                 transactions.getvalue() if transactions else None,
                 mapping=columns,
                 until=until,
-                seed=seed,
             )
     except runs.TooBig as err:
         st.error(widgets.escape(_("Not calibrated: {why}").format(why=err)))
@@ -302,18 +306,12 @@ def with_rates(
     scenario's notes of what was not estimated keep only the parts still missing.
     """
     data: dict[str, Any] = cal.scenario_data()
-    gone = set()
+    gone: list[dict[str, Any]] = []
     if repeats:
         data["after_sale"]["repeat"] = {
             "simple": {"purchases_per_month": repeats, "dropout_prob": DROPOUT}
         }
-        gone.add(
-            # the note hourglass.calibration.gaps writes where repeat buying was not fitted
-            _(
-                "repeat buying (no transaction log, or too few repeat purchases in it); the "
-                "scenario has no repeat purchases"
-            )
-        )
+        gone.append({"part": "repeat"})
     if referred:
         # every customer refers alike, still buying or lapsed, as a calibration writes it
         data["referral"] = {
@@ -325,7 +323,8 @@ def with_rates(
             size = int(min(MAX_MARKET, max(LEAST_MARKET, MARKET_PER_DEAL * deals)))
             data["market"] = {"size": size}
         without_word_of_mouth = dataclasses.replace(cal, referral=None)
-        gone |= set(not_estimated(cal)) - set(not_estimated(without_word_of_mouth))
+        kept = not_estimated(without_word_of_mouth)
+        gone += gap_records([gap for gap in not_estimated(cal) if gap not in kept])
     notes = [note for note in data.pop("not_estimated", []) if note not in gone]
     if notes:
         data["not_estimated"] = notes

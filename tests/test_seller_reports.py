@@ -328,7 +328,8 @@ def test_the_page_speaks_russian() -> None:
 def test_a_team_of_roles_sums_to_the_team() -> None:
     """sales_team: SDRs and the account manager close nothing, the AEs every sale.
 
-    Seats of two weigh twice; the account manager's follow-ups count in the team's time.
+    Each seller weighs by the seat-days they held (seats times days on the team, so the AE
+    hired in month 2 weighs less); the account manager's follow-ups count in the team's time.
     """
     run = hg.simulate(hg.load_scenario("sales_team"), 1)
     team, report = metrics.kpis(run), seller_report(run)
@@ -336,8 +337,9 @@ def test_a_team_of_roles_sums_to_the_team() -> None:
     assert roles.loc["sdr", "won"] == roles.loc["account_manager", "won"] == 0
     assert roles.loc["ae", "won"] == team["buyers"]
     sellers = report.sellers
-    assert list(sellers["capacity"]) == [1, 1, 2, 2, 2, 4]
-    weighted = (sellers["utilization"] * sellers["capacity"]).sum() / sellers["capacity"].sum()
+    assert list(sellers["capacity"]) == [1, 1, 2, 2, 2, 2, 4]
+    assert sellers["seat_days"].iloc[5] < sellers["seat_days"].iloc[4]  # hired in month 2
+    weighted = (sellers["utilization"] * sellers["seat_days"]).sum() / sellers["seat_days"].sum()
     assert weighted == pytest.approx(team["seller_utilization"], rel=1e-12)
     assert roles["lost_waiting"].sum() == team["lost_waiting"]
 

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from hourglass import ScenarioError, analysis, simulate, theory
+from hourglass.config.budgets import pay_per_day
 from hourglass.sim.team import Person, StaffedTeam
 from hourglass.stages import DAYS_PER_MONTH, FUNNEL
 from tests.helpers import INSTANT, ROOT, exits_2_saying, make_scenario
@@ -103,7 +104,7 @@ def test_the_teams_pay_follows_the_headcount_month_by_month():
     assert cost[:91] == pytest.approx(np.full(91, 2 * per_day), rel=1e-12)
     assert cost[92:182] == pytest.approx(np.full(90, 4 * per_day), rel=1e-12)
     assert cost.sum() == pytest.approx(2000.0 * 6 + 2000.0 * 3, rel=1e-12)
-    planned = analysis.forecast.planned_pay_per_day(scenario, 182)
+    planned = pay_per_day(scenario, 182)
     assert planned[91] * DAYS_PER_MONTH == pytest.approx(2000.0)
     assert planned[92] * DAYS_PER_MONTH == pytest.approx(4000.0)
 
@@ -162,3 +163,19 @@ def test_more_leavers_than_people_are_refused():
         ScenarioError, match=r"hiring\.1: 4 leave in month 2, but 3 are on the team"
     ):
         _scenario(1.0, sdr, None, horizon=100.0)
+
+
+def test_the_planners_spend_plan_pays_the_sellers_expected_to_stay():
+    """With attrition, the Planner's month plan pays fewer people than the hiring plan names."""
+    import datetime
+
+    from hourglass.analysis.forecast import monthly_spend
+
+    sdr = {"headcount": 4, "cost_per_month": 1000.0, "attrition_per_year": 0.5}
+    sdr["replacement_days"] = 60
+    scenario = _scenario(1.0, sdr, None, horizon=12 * DAYS_PER_MONTH)
+    days = 365
+    plan = monthly_spend(scenario, datetime.date(2026, 1, 1), days)
+    expected = pay_per_day(scenario, days)
+    assert plan["sellers"].sum() == pytest.approx(expected.sum(), rel=1e-12)
+    assert plan["sellers"].iloc[-1] < 4000.0 * 0.97  # a year in, some seats stand empty

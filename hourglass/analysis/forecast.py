@@ -13,7 +13,7 @@ import datetime
 import numpy as np
 import pandas as pd
 
-from hourglass.config.budgets import budget_lines, line_spend_per_day
+from hourglass.config.budgets import budget_lines, line_spend_per_day, pay_per_day
 from hourglass.config.scenario import Scenario
 from hourglass.stages import DAYS_PER_MONTH
 
@@ -82,16 +82,6 @@ def pooled_k_factor(months: pd.DataFrame, k: pd.DataFrame) -> pd.Series:
     return per_rep.reindex(months["rep"].unique())
 
 
-def planned_pay_per_day(scenario: Scenario, days: int) -> np.ndarray:
-    """The sales team's pay on each of `days` days, following each role's hiring plan."""
-    roles = scenario.sales.team.values()
-    if not any(role.hiring for role in roles):
-        return np.full(days, scenario.sales.pay_per_month / DAYS_PER_MONTH)
-    people = [np.asarray(role.planned_headcount(days), dtype=float) for role in roles]
-    pay = sum(role.cost_per_month * on for role, on in zip(roles, people, strict=True))
-    return pay / DAYS_PER_MONTH
-
-
 def monthly_spend(scenario: Scenario, start: datetime.date, days: int) -> pd.DataFrame:
     """Planned money per calendar month of the first `days` days, one column per line.
 
@@ -99,7 +89,7 @@ def monthly_spend(scenario: Scenario, start: datetime.date, days: int) -> pd.Dat
     """
     spend = {line: line_spend_per_day(scenario, line, days) for line in budget_lines(scenario)}
     if scenario.sales is not None and scenario.sales.pay_per_month:
-        spend[SELLERS] = planned_pay_per_day(scenario, days)
+        spend[SELLERS] = pay_per_day(scenario, days)
     dates = pd.date_range(pd.Timestamp(start), periods=days, freq="D")
     frame = pd.DataFrame(spend, index=dates.to_period("M"))
     return frame.groupby(level=0).sum().rename_axis("month").reset_index()

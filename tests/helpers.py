@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import subprocess
 import sys
+import traceback
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from typer.testing import CliRunner
 
 from hourglass import Run, Scenario, parse_scenario, simulate
 from hourglass.calibration.crm import Transactions, read_transactions
 from hourglass.calibration.export import export_transactions
 from hourglass.calibration.mapping import CrmMapping, TransactionColumns
+from hourglass.cli import app
 from hourglass.stages import FUNNEL
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,7 +51,11 @@ def make_scenario(**changes: Any) -> Scenario:
 
 
 def run_cli(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the real command from the project's folder, its output captured as text."""
+    """Run the real command from the project's folder, its output captured as text.
+
+    A process of its own: for what only a fresh interpreter shows (the language chosen as
+    the command line loads, a traceback Python itself prints).
+    """
     return subprocess.run(
         [sys.executable, "-m", "hourglass.cli", *args],
         cwd=ROOT,
@@ -58,9 +66,23 @@ def run_cli(args: list[str], env: dict[str, str] | None = None) -> subprocess.Co
     )
 
 
+def invoke_cli(args: list[str]) -> subprocess.CompletedProcess[str]:
+    """Run the command in this process from the project's folder, as `run_cli` reports it.
+
+    Seconds faster than a process of its own; an exception the command leaves uncaught
+    comes back as exit code 1 with its traceback on stderr, as Python would print it.
+    """
+    with contextlib.chdir(ROOT):
+        result = CliRunner().invoke(app, args)
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(result.exception))
+    return subprocess.CompletedProcess(args, result.exit_code, result.stdout, stderr)
+
+
 def exits_2_saying(args: list[str], words: str) -> None:
-    """Run the real command: exit code 2, the words on stderr, no traceback anywhere."""
-    proc = run_cli(args)
+    """Run the command: exit code 2, the words on stderr, no traceback anywhere."""
+    proc = invoke_cli(args)
     assert proc.returncode == 2, proc.stderr
     assert words in proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout

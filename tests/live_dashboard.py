@@ -50,8 +50,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(port: int, app: Path = DASHBOARD) -> subprocess.Popen:
-    """Start a Streamlit app the way the README does, headless, on a port of its own."""
+def serve(port: int, app: Path = DASHBOARD, code: Path | None = None) -> subprocess.Popen:
+    """Start a Streamlit app the way the README does, headless, on a port of its own.
+
+    With `code`, the server and the workers it spawns import the package from that folder.
+    """
+    env = None if code is None else {**os.environ, "PYTHONPATH": str(code)}
     return subprocess.Popen(
         [
             sys.executable,
@@ -71,6 +75,7 @@ def serve(port: int, app: Path = DASHBOARD) -> subprocess.Popen:
             "none",  # an edit while the tests run must not stop the app for a rerun prompt
         ],
         cwd=ROOT,
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -99,10 +104,13 @@ def require_chromium() -> None:
 
 
 @contextmanager
-def live_server() -> Iterator[str]:
-    """A live dashboard on a port of its own: its address while the block runs."""
+def live_server(code: Path | None = None) -> Iterator[str]:
+    """A live dashboard on a port of its own: its address while the block runs.
+
+    With `code` (a folder holding another checkout's files), that checkout's dashboard.
+    """
     port = free_port()
-    process = serve(port)
+    process = serve(port, DASHBOARD if code is None else code / "dashboard.py", code)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url)

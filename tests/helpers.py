@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import math
 import subprocess
 import sys
 import traceback
@@ -36,6 +37,18 @@ _BASE: dict[str, Any] = {
     },
     "after_sale": {"order_value": {"fixed": {"value": 100.0}}},
 }
+
+
+def exponential(mean: float) -> dict[str, dict[str, float]]:
+    """An exponential duration of this mean, as a scenario file writes it."""
+    return {"exponential": {"mean_days": mean}}
+
+
+def stat_close(samples: list[float] | np.ndarray, expected: float, k: float = 4.0) -> None:
+    """The mean of per-replication `samples` is within k standard errors of `expected`."""
+    x = np.asarray(samples, dtype=float)
+    sem = x.std(ddof=1) / math.sqrt(len(x))
+    assert abs(x.mean() - expected) < k * sem, (x.mean(), expected, sem)
 
 
 def make_scenario(**changes: Any) -> Scenario:

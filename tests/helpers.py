@@ -118,6 +118,19 @@ def cdnow_transactions(keep_duplicates: bool = True) -> Transactions:
     return read_transactions(raw, mapping, name="CDNOW_sample.txt")
 
 
+def cdnow_export() -> pd.DataFrame:
+    """The CDNOW sample as a shop's transaction export: its own columns, ISO dates, as text."""
+    raw = pd.read_csv(
+        ROOT / "tests" / "data" / "cdnow" / "CDNOW_sample.txt",
+        sep=r"\s+",
+        header=None,
+        dtype=str,
+        names=["customer_id", "sample", "date", "cds", "amount"],
+    )
+    raw["date"] = pd.to_datetime(raw["date"], format="%Y%m%d").dt.strftime("%Y-%m-%d")
+    return raw
+
+
 def repeat_buying_run(seed: int = 4) -> Run:
     """A small shop whose customers buy again (BG/NBD), run for 240 days."""
     shop = make_scenario(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
+import json
 import math
 import subprocess
 import sys
@@ -15,7 +17,7 @@ import numpy as np
 import pandas as pd
 from typer.testing import CliRunner
 
-from hourglass import Run, Scenario, parse_scenario, simulate
+from hourglass import Run, Scenario, load_scenario, parse_scenario, simulate
 from hourglass.calibration.crm import Transactions, read_transactions
 from hourglass.calibration.export import export_transactions
 from hourglass.calibration.mapping import CrmMapping, TransactionColumns
@@ -24,6 +26,7 @@ from hourglass.stages import FUNNEL
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
+GOLDEN = ROOT / "tests" / "golden"
 
 INSTANT = {"fixed": {"days": 0.0}}
 
@@ -49,6 +52,17 @@ def stat_close(samples: list[float] | np.ndarray, expected: float, k: float = 4.
     x = np.asarray(samples, dtype=float)
     sem = x.std(ddof=1) / math.sqrt(len(x))
     assert abs(x.mean() - expected) < k * sem, (x.mean(), expected, sem)
+
+
+@functools.cache
+def shipped_run(name: str, seed: int) -> Run:
+    """A shipped scenario's run, simulated once per test process: read it, do not change it."""
+    return simulate(load_scenario(name), seed)
+
+
+def golden(name: str) -> dict[str, Any]:
+    """A shipped scenario's `run --json --seed 1`, as tests/test_golden.py keeps it checked."""
+    return json.loads((GOLDEN / f"{name}.json").read_text(encoding="utf-8"))
 
 
 def make_scenario(**changes: Any) -> Scenario:

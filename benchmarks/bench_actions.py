@@ -8,7 +8,6 @@ tests' own helpers, so the benchmark drives the app as they do.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import json
 import statistics
@@ -20,13 +19,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench_cli import checkout  # noqa: E402
 
+from tests import live_dashboard  # noqa: E402
 from tests.live_dashboard import CHROMIUM, CHROMIUM_FLAGS, live_server  # noqa: E402
 
 EXPORT_ROWS = 100_000
@@ -45,11 +44,8 @@ TARGETS = {
 
 
 def settle(tab: Page) -> None:
-    """Wait until the app has finished its run (its running widget shows after a moment)."""
-    running = tab.locator('[data-testid="stStatusWidget"]')
-    with contextlib.suppress(PlaywrightTimeout):  # a quick run may end before it shows
-        running.wait_for(state="attached", timeout=1_000)
-    running.wait_for(state="detached")
+    """Wait until the app has finished its run, looking for its running widget for 1 s."""
+    live_dashboard.settle(tab, appear_ms=1_000)
 
 
 def charts(tab: Page, n: int) -> None:

@@ -9,8 +9,9 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -101,6 +102,19 @@ def require_chromium() -> None:
     if os.environ.get("HOURGLASS_REQUIRE_BROWSER"):
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium", pytrace=False)
     pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)", allow_module_level=True)
+
+
+def settle(tab: Any, appear_ms: float = 2_000) -> None:
+    """Wait until the app has finished its run (its running widget shows after a moment).
+
+    A quick run may end before the widget shows: `appear_ms` is how long it is looked for.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    running = tab.locator('[data-testid="stStatusWidget"]')
+    with suppress(PlaywrightTimeout):
+        running.wait_for(state="attached", timeout=appear_ms)
+    running.wait_for(state="detached")
 
 
 @contextmanager

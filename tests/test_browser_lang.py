@@ -118,6 +118,7 @@ def test_the_russian_sidebar_shows_no_english_word(tab):
     assert english_words(tab.evaluate(VISIBLE_TEXT)) == []
 
 
+@pytest.mark.slow  # every page in both languages: minutes in a browser
 @pytest.mark.parametrize("address", list(ADDRESSES))
 @pytest.mark.parametrize("language", ["en", "ru"])
 def test_every_page_opens_in_presentation_mode(tab, address, language):

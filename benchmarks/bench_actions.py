@@ -8,33 +8,26 @@ tests' own helpers, so the benchmark drives the app as they do.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import json
-import os
 import re
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.live_dashboard import (  # noqa: E402
-    CHROMIUM,
-    CHROMIUM_FLAGS,
-    free_port,
-    live_server,
-    serve,
-    wait_healthy,
-)
+from bench_cli import checkout  # noqa: E402
+
+from tests import live_dashboard  # noqa: E402
+from tests.live_dashboard import CHROMIUM, CHROMIUM_FLAGS, live_server  # noqa: E402
 
 EXPORT_ROWS = 100_000
 """Rows of the CRM export the Import page calibrates."""
@@ -56,11 +49,8 @@ replications' numbers (`*_first` times are to the first of these on screen)."""
 
 
 def settle(tab: Page) -> None:
-    """Wait until the app has finished its run (its running widget shows after a moment)."""
-    running = tab.locator('[data-testid="stStatusWidget"]')
-    with contextlib.suppress(PlaywrightTimeout):  # a quick run may end before it shows
-        running.wait_for(state="attached", timeout=1_000)
-    running.wait_for(state="detached")
+    """Wait until the app has finished its run, looking for its running widget for 1 s."""
+    live_dashboard.settle(tab, appear_ms=1_000)
 
 
 def charts(tab: Page, n: int) -> None:
@@ -211,42 +201,6 @@ def crm_export(folder: Path, rows: int = EXPORT_ROWS) -> Path:
     return cut
 
 
-@contextlib.contextmanager
-def server(code: Path | None) -> Iterator[str]:
-    """A fresh dashboard server of this checkout, or of the code unpacked at `code`."""
-    if code is None:
-        with live_server() as url:
-            yield url
-        return
-    port = free_port()
-    saved = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = str(code)  # the server and its spawned workers import `code`
-    try:
-        process = serve(port, code / "dashboard.py")
-    finally:
-        if saved is None:
-            del os.environ["PYTHONPATH"]
-        else:
-            os.environ["PYTHONPATH"] = saved
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-def checkout(revision: str, into: Path) -> Path:
-    """The files of `revision`, unpacked into `into` (the repository is left as it is)."""
-    into.mkdir()
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", revision], check=True, capture_output=True
-    )
-    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
-    return into
-
-
 def one_round(browser, export: Path, only: list[str], code: Path | None = None) -> dict[str, float]:
     """The chosen actions once, in order, on a fresh server (so the first chart is cold)."""
     actions = {
@@ -259,7 +213,7 @@ def one_round(browser, export: Path, only: list[str], code: Path | None = None) 
         "calibrate_100k": calibrate(export),
     }
     times = {}
-    with server(code) as url:
+    with live_server(code) as url:
         for name, action in actions.items():
             if name not in only:
                 continue

@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import functools
+import json
+import math
 import subprocess
 import sys
+import traceback
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from typer.testing import CliRunner
 
-from hourglass import Run, Scenario, parse_scenario, simulate
+from hourglass import Run, Scenario, load_scenario, parse_scenario, simulate
 from hourglass.calibration.crm import Transactions, read_transactions
 from hourglass.calibration.export import export_transactions
 from hourglass.calibration.mapping import CrmMapping, TransactionColumns
+from hourglass.cli import app
 from hourglass.stages import FUNNEL
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
+GOLDEN = ROOT / "tests" / "golden"
 
 INSTANT = {"fixed": {"days": 0.0}}
 
@@ -34,6 +42,29 @@ _BASE: dict[str, Any] = {
 }
 
 
+def exponential(mean: float) -> dict[str, dict[str, float]]:
+    """An exponential duration of this mean, as a scenario file writes it."""
+    return {"exponential": {"mean_days": mean}}
+
+
+def stat_close(samples: list[float] | np.ndarray, expected: float, k: float = 4.0) -> None:
+    """The mean of per-replication `samples` is within k standard errors of `expected`."""
+    x = np.asarray(samples, dtype=float)
+    sem = x.std(ddof=1) / math.sqrt(len(x))
+    assert abs(x.mean() - expected) < k * sem, (x.mean(), expected, sem)
+
+
+@functools.cache
+def shipped_run(name: str, seed: int) -> Run:
+    """A shipped scenario's run, simulated once per test process: read it, do not change it."""
+    return simulate(load_scenario(name), seed)
+
+
+def golden(name: str) -> dict[str, Any]:
+    """A shipped scenario's `run --json --seed 1`, as tests/test_golden.py keeps it checked."""
+    return json.loads((GOLDEN / f"{name}.json").read_text(encoding="utf-8"))
+
+
 def make_scenario(**changes: Any) -> Scenario:
     """A small valid scenario: instant stages that all pass; `changes` set dotted paths."""
     data = copy.deepcopy(_BASE)
@@ -47,7 +78,11 @@ def make_scenario(**changes: Any) -> Scenario:
 
 
 def run_cli(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the real command from the project's folder, its output captured as text."""
+    """Run the real command from the project's folder, its output captured as text.
+
+    A process of its own: for what only a fresh interpreter shows (the language chosen as
+    the command line loads, a traceback Python itself prints).
+    """
     return subprocess.run(
         [sys.executable, "-m", "hourglass.cli", *args],
         cwd=ROOT,
@@ -58,9 +93,23 @@ def run_cli(args: list[str], env: dict[str, str] | None = None) -> subprocess.Co
     )
 
 
+def invoke_cli(args: list[str]) -> subprocess.CompletedProcess[str]:
+    """Run the command in this process from the project's folder, as `run_cli` reports it.
+
+    Seconds faster than a process of its own; an exception the command leaves uncaught
+    comes back as exit code 1 with its traceback on stderr, as Python would print it.
+    """
+    with contextlib.chdir(ROOT):
+        result = CliRunner().invoke(app, args)
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(result.exception))
+    return subprocess.CompletedProcess(args, result.exit_code, result.stdout, stderr)
+
+
 def exits_2_saying(args: list[str], words: str) -> None:
-    """Run the real command: exit code 2, the words on stderr, no traceback anywhere."""
-    proc = run_cli(args)
+    """Run the command: exit code 2, the words on stderr, no traceback anywhere."""
+    proc = invoke_cli(args)
     assert proc.returncode == 2, proc.stderr
     assert words in proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
@@ -81,6 +130,19 @@ def cdnow_transactions(keep_duplicates: bool = True) -> Transactions:
         keep_duplicate_transactions=keep_duplicates,
     )
     return read_transactions(raw, mapping, name="CDNOW_sample.txt")
+
+
+def cdnow_export() -> pd.DataFrame:
+    """The CDNOW sample as a shop's transaction export: its own columns, ISO dates, as text."""
+    raw = pd.read_csv(
+        ROOT / "tests" / "data" / "cdnow" / "CDNOW_sample.txt",
+        sep=r"\s+",
+        header=None,
+        dtype=str,
+        names=["customer_id", "sample", "date", "cds", "amount"],
+    )
+    raw["date"] = pd.to_datetime(raw["date"], format="%Y%m%d").dt.strftime("%Y-%m-%d")
+    return raw
 
 
 def repeat_buying_run(seed: int = 4) -> Run:

@@ -9,8 +9,9 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -50,8 +51,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(port: int, app: Path = DASHBOARD) -> subprocess.Popen:
-    """Start a Streamlit app the way the README does, headless, on a port of its own."""
+def serve(port: int, app: Path = DASHBOARD, code: Path | None = None) -> subprocess.Popen:
+    """Start a Streamlit app the way the README does, headless, on a port of its own.
+
+    With `code`, the server and the workers it spawns import the package from that folder.
+    """
+    env = None if code is None else {**os.environ, "PYTHONPATH": str(code)}
     return subprocess.Popen(
         [
             sys.executable,
@@ -71,6 +76,7 @@ def serve(port: int, app: Path = DASHBOARD) -> subprocess.Popen:
             "none",  # an edit while the tests run must not stop the app for a rerun prompt
         ],
         cwd=ROOT,
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -98,11 +104,27 @@ def require_chromium() -> None:
     pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)", allow_module_level=True)
 
 
+def settle(tab: Any, appear_ms: float = 2_000) -> None:
+    """Wait until the app has finished its run (its running widget shows after a moment).
+
+    A quick run may end before the widget shows: `appear_ms` is how long it is looked for.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    running = tab.locator('[data-testid="stStatusWidget"]')
+    with suppress(PlaywrightTimeout):
+        running.wait_for(state="attached", timeout=appear_ms)
+    running.wait_for(state="detached")
+
+
 @contextmanager
-def live_server() -> Iterator[str]:
-    """A live dashboard on a port of its own: its address while the block runs."""
+def live_server(code: Path | None = None) -> Iterator[str]:
+    """A live dashboard on a port of its own: its address while the block runs.
+
+    With `code` (a folder holding another checkout's files), that checkout's dashboard.
+    """
     port = free_port()
-    process = serve(port)
+    process = serve(port, DASHBOARD if code is None else code / "dashboard.py", code)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -22,7 +20,7 @@ from hourglass.analysis.accounts import (
 from hourglass.log import LEFT_SERVICE
 from hourglass.stages import DAYS_PER_MONTH
 from hourglass.theory import ladder_occupancy
-from tests.helpers import ROOT, exits_2_saying, make_scenario, run_cli
+from tests.helpers import ROOT, exits_2_saying, golden, make_scenario, shipped_run
 
 LADDER = {
     "levels": [
@@ -161,7 +159,7 @@ def test_the_whale_summary_of_a_hand_made_curve():
 
 
 def test_the_key_accounts_lesson_has_key_clients_who_lose_money():
-    run = simulate(load_scenario("key_accounts"), seed=1)
+    run = shipped_run("key_accounts", 1)
     kinds = kind_table(customer_table(run)).set_index("kind")
     assert kinds.loc["key", "profit"] < 0 < kinds.loc["occasional", "profit"]
     summary = whale_summary(whale_curve(customer_table(run)))
@@ -205,8 +203,7 @@ def test_a_level_named_twice_is_refused(tmp_path):
 
 
 def test_the_json_of_a_run_holds_its_key_accounts():
-    proc = run_cli(["run", "key_accounts", "--json", "--seed", "1"])
-    accounts = json.loads(proc.stdout)["accounts"]
+    accounts = golden("key_accounts")["accounts"]
     kinds = {row["kind"]: row for row in accounts["kinds"]}
     assert sum(row["customers"] for row in kinds.values()) == accounts["customers"]
     assert sum(row["profit"] for row in kinds.values()) == pytest.approx(accounts["total_profit"])
@@ -219,7 +216,7 @@ def test_the_page_answers_first_and_draws_both_figures():
 
     at = open_page("accounts", chosen="key_accounts")
     assert at.header[0].value == "Key accounts · key\\_accounts"
-    run = simulate(load_scenario("key_accounts"), seed=1)
+    run = shipped_run("key_accounts", 1)
     customers = customer_table(run)
     key = customers[customers["kind"] == "key"]
     losing = key[key["profit"] < 0]

@@ -8,13 +8,12 @@ does), when it fails instead.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.live_dashboard import CHROMIUM, CHROMIUM_FLAGS, live_server, require_chromium
+from tests.live_dashboard import CHROMIUM, CHROMIUM_FLAGS, live_server, require_chromium, settle
 
 SHOTS = Path(__file__).parent / "screenshots"
 BAD = Path(__file__).parent / "data" / "bad"
@@ -40,14 +39,6 @@ def page(server: str) -> Iterator[object]:
         tab.goto(server)
         yield tab
         browser.close()
-
-
-def settle(tab) -> None:
-    """Wait until the app has finished its run (its running widget shows after a moment)."""
-    running = tab.locator('[data-testid="stStatusWidget"]')
-    with contextlib.suppress(sync_api.TimeoutError):  # a quick run may end before it shows
-        running.wait_for(state="attached", timeout=2_000)
-    running.wait_for(state="detached")
 
 
 def chart_values(tab, index: int, trace: int = 0, axis: str = "x") -> list:

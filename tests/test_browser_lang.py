@@ -9,7 +9,6 @@ mode (both languages) land in tests/screenshots/.
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +22,7 @@ from tests.live_dashboard import (
     CHROMIUM_FLAGS,
     live_server,
     require_chromium,
+    settle,
 )
 
 SHOTS = Path(__file__).parent / "screenshots"
@@ -87,10 +87,7 @@ def opened(page, address: str, query: str) -> None:
         assert not page.get_by_text("Page not found").count()
     else:
         page.locator("h1, h2, h3").first.wait_for()
-    running = page.locator('[data-testid="stStatusWidget"]')
-    with contextlib.suppress(sync_api.TimeoutError):  # a quick run may end before it shows
-        running.wait_for(state="attached", timeout=2_000)
-    running.wait_for(state="detached")
+    settle(page)
     charts = ADDRESSES[address][1]
     page.wait_for_function(
         "n => document.querySelectorAll('.js-plotly-plot').length >= n", arg=charts
@@ -115,6 +112,7 @@ def test_the_russian_sidebar_shows_no_english_word(tab):
     assert english_words(tab.evaluate(VISIBLE_TEXT)) == []
 
 
+@pytest.mark.slow  # every page in both languages: minutes in a browser
 @pytest.mark.parametrize("address", list(ADDRESSES))
 @pytest.mark.parametrize("language", ["en", "ru"])
 def test_every_page_opens_in_presentation_mode(tab, address, language):

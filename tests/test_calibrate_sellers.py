@@ -11,7 +11,7 @@ import pandas as pd
 from hourglass import calibrate
 from hourglass.calibration import report_markdown, seller_fits
 from hourglass.stages import FUNNEL
-from tests.helpers import run_cli
+from tests.helpers import invoke_cli
 
 BUY = {"ann": 0.85, "bob": 0.62, "cat": 0.62}
 """Each seller's true pass probability at buy; every other stage passes 0.8 for all."""
@@ -93,7 +93,9 @@ def test_sellers_reach_the_json_the_report_and_the_table(tmp_path):
     """The JSON has sellers.<seller>.stages.<stage>; the report and table list them."""
     deals = tmp_path / "deals.csv"
     deals.write_text(_export(7, deals=300))
-    proc = run_cli(["calibrate", "--deals", str(deals), "-o", str(tmp_path / "s.yaml"), "--json"])
+    proc = invoke_cli(
+        ["calibrate", "--deals", str(deals), "-o", str(tmp_path / "s.yaml"), "--json"]
+    )
     assert proc.returncode == 0, proc.stderr
     buy = json.loads(proc.stdout)["sellers"]["bob"]["stages"]["buy"]
     assert set(buy) >= {"pass_prob", "pass_prob_ci", "visits", "versus_rest_ci"}

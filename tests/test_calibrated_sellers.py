@@ -15,7 +15,7 @@ from hourglass.calibration import seller_fits
 from hourglass.calibration.export import export_deals
 from hourglass.config.scenario import parse_scenario
 from hourglass.i18n import language
-from tests.helpers import ROOT, run_cli
+from tests.helpers import ROOT, invoke_cli
 from tests.test_dashboard import DASHBOARD, script
 
 SKILL = {"Anna": 1.3, "Boris": 0.7, "Clara": 1.0}
@@ -161,13 +161,13 @@ def test_calibrate_json_and_the_written_scenario_run_with_the_named_sellers(tmp_
     source = tmp_path / "team.yaml"
     source.write_text(yaml.safe_dump(_team_scenario()))
     deals, written = tmp_path / "deals.csv", tmp_path / "calibrated.yaml"
-    proc = run_cli(["export-crm", str(source), "-o", str(deals), "--seed", "4"])
+    proc = invoke_cli(["export-crm", str(source), "-o", str(deals), "--seed", "4"])
     assert proc.returncode == 0, proc.stderr
-    proc = run_cli(["calibrate", "--deals", str(deals), "-o", str(written), "--json"])
+    proc = invoke_cli(["calibrate", "--deals", str(deals), "-o", str(written), "--json"])
     assert proc.returncode == 0, proc.stderr
     anna = json.loads(proc.stdout)["sellers"]["Anna"]["stages"]["buy"]
     assert {"pass_prob", "pass_prob_ci", "visits", "verdict", "skill", "skill_ci"} <= set(anna)
-    proc = run_cli(["run", str(written), "--json", "--seed", "1"])
+    proc = invoke_cli(["run", str(written), "--json", "--seed", "1"])
     assert proc.returncode == 0, proc.stderr
     sellers = json.loads(proc.stdout)["sellers"]
     assert [s["name"] for s in sellers] == ["Anna", "Boris", "Clara"]

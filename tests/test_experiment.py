@@ -87,6 +87,7 @@ def test_replications_are_the_seed_children_whatever_their_number():
     pd.testing.assert_frame_equal(few.kpis, more.kpis.iloc[:2])
 
 
+@pytest.mark.slow  # 160 replications
 def test_confidence_intervals_shrink_as_one_over_root_reps():
     """log(hw_10 / hw_160) is log 4 give or take the sampling error of two sample SDs."""
     result = replicate(_small(horizon_days=30.0), 160, seed=5, backend="processes")

@@ -13,7 +13,7 @@ from hourglass.calibration import calibrate
 from hourglass.cli import app
 from hourglass.forecasting import forecast
 from hourglass.theory import bgnbd_expected_repeats
-from tests.helpers import ROOT, cdnow_transactions, exits_2_saying, make_scenario
+from tests.helpers import ROOT, cdnow_export, cdnow_transactions, exits_2_saying, make_scenario
 
 runner = CliRunner()
 UNTIL = "1997-09-30"
@@ -23,16 +23,8 @@ UNTIL = "1997-09-30"
 @pytest.fixture(scope="module")
 def cdnow_csv(tmp_path_factory) -> str:
     """CDNOW as a transaction log with the default columns (customer_id, date, amount)."""
-    raw = pd.read_csv(
-        ROOT / "tests" / "data" / "cdnow" / "CDNOW_sample.txt",
-        sep=r"\s+",
-        header=None,
-        dtype=str,
-        names=["customer_id", "sample", "date", "cds", "amount"],
-    )
-    raw["date"] = pd.to_datetime(raw["date"], format="%Y%m%d").dt.strftime("%Y-%m-%d")
     path = tmp_path_factory.mktemp("cdnow") / "cdnow.csv"
-    raw.to_csv(path, index=False)
+    cdnow_export().to_csv(path, index=False)
     (path.parent / "map.yaml").write_text("keep_duplicate_transactions: true\n")
     return str(path)
 

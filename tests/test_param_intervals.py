@@ -13,7 +13,7 @@ from yaml import safe_load as parse_yaml
 
 from hourglass import ScenarioError, replicate
 from hourglass.config.scenario import parse_scenario_text
-from tests.helpers import INSTANT, make_scenario, run_cli
+from tests.helpers import INSTANT, invoke_cli, make_scenario
 
 A, B = 8.0, 8.0
 """Buy's pass probability is Beta(A, B): mean 0.5, variance AB / ((A + B)^2 (A + B + 1))."""
@@ -103,7 +103,7 @@ def test_run_says_the_band_holds_the_parameters(tmp_path):
         horizon_days=10.0, stages__buy={"pass_prob": {"mean": 0.5, "ci": [0.4, 0.6]}}
     )
     path.write_text(scenario.to_yaml())
-    proc = run_cli(["run", str(path), "--reps", "2", "--backend", "serial", "--json"])
+    proc = invoke_cli(["run", str(path), "--reps", "2", "--backend", "serial", "--json"])
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     assert doc["uncertainty"] == {
@@ -111,6 +111,6 @@ def test_run_says_the_band_holds_the_parameters(tmp_path):
         "parameters": ["stages.buy.pass_prob"],
     }
     assert np.isfinite(doc["kpis"]["buyers"]["mean"])
-    text = run_cli(["run", str(path), "--reps", "2", "--backend", "serial"]).stdout
+    text = invoke_cli(["run", str(path), "--reps", "2", "--backend", "serial"]).stdout
     said = " ".join(text.split())
     assert "draws the parameters given with bounds (stages.buy.pass_prob)" in said

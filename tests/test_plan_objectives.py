@@ -16,7 +16,7 @@ from hourglass.experiments.risk import best_candidate, objective_score, percenti
 from hourglass.kpis import KPIS
 from hourglass.log import PASSED, EventLog
 from hourglass.stages import DAYS_PER_MONTH, LOYALTY_CLASSES
-from tests.helpers import exits_2_saying, make_scenario, run_cli
+from tests.helpers import exits_2_saying, invoke_cli, make_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 NAN = math.nan
@@ -148,10 +148,10 @@ def test_optimize_cli_says_it_maximised_the_p10(tmp_path):
     path = tmp_path / "two.yaml"
     path.write_text(_two_lines().to_yaml())
     args = ["optimize", str(path), "--budget", "5000", "--reps", "3", "--backend", "serial"]
-    shown = run_cli([*args, "--objective", "profit_p10"])
+    shown = invoke_cli([*args, "--objective", "profit_p10"])
     assert shown.returncode == 0, shown.stderr
     assert "10th percentile of profit across replications" in " ".join(shown.stdout.split())
-    said = run_cli([*args, "--objective", "profit_p10", "--json"])
+    said = invoke_cli([*args, "--objective", "profit_p10", "--json"])
     assert json.loads(said.stdout)["objective"] == "profit_p10"
 
 

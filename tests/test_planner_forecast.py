@@ -14,7 +14,7 @@ from hourglass.app import runs
 from hourglass.app.pages import planner_forecast
 from hourglass.calibration import CrmMapping
 from hourglass.forecasting import forecast
-from tests.helpers import ROOT
+from tests.helpers import cdnow_export
 from tests.live_dashboard import CHROMIUM, CHROMIUM_FLAGS, live_server
 from tests.test_dashboard import figures, open_page
 
@@ -26,15 +26,7 @@ SEED = 1  # the baseline's, which the sidebar starts with
 @pytest.fixture(scope="module")
 def cdnow_csv() -> bytes:
     """CDNOW as a CSV with ISO dates, as a shop's export would have it."""
-    raw = pd.read_csv(
-        ROOT / "tests" / "data" / "cdnow" / "CDNOW_sample.txt",
-        sep=r"\s+",
-        header=None,
-        dtype=str,
-        names=["customer_id", "sample", "date", "cds", "amount"],
-    )
-    raw["date"] = pd.to_datetime(raw["date"], format="%Y%m%d").dt.strftime("%Y-%m-%d")
-    return raw.to_csv(index=False).encode()
+    return cdnow_export().to_csv(index=False).encode()
 
 
 def forecast_page(data: bytes, name: str = "cdnow.csv", **state: object):

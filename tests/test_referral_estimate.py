@@ -13,7 +13,7 @@ from hourglass.calibration import export_deals, read_transactions
 from hourglass.calibration.estimators import poisson_rate
 from hourglass.forecasting import forecast
 from hourglass.stages import DAYS_PER_MONTH, FUNNEL
-from tests.helpers import make_scenario, repeat_buying_run, run_cli, varied_spend_transactions
+from tests.helpers import invoke_cli, make_scenario, repeat_buying_run, varied_spend_transactions
 
 START = pd.Timestamp("2024-12-27")
 """The won deals enter know on this day and buy four days later."""
@@ -97,7 +97,7 @@ def test_too_few_referred_deals_leave_word_of_mouth_out_and_say_so(tmp_path):
     assert any(said in gap for gap in gaps)
     path = tmp_path / "calibrated.yaml"
     path.write_text(cal.scenario.to_yaml())
-    proc = run_cli(["run", str(path), "--json"])
+    proc = invoke_cli(["run", str(path), "--json"])
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["not_estimated"] == cal.scenario.to_dict()["not_estimated"]
     assert f"warning: not estimated from the data: {gaps[0]}" in " ".join(proc.stderr.split())

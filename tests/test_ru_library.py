@@ -13,7 +13,7 @@ from hourglass.analysis.changes import change_table, number_table
 from hourglass.config import parse_scenario_text
 from hourglass.i18n import language
 from hourglass.kpis import KPIS
-from tests.helpers import ROOT, exits_2_saying, run_cli
+from tests.helpers import ROOT, exits_2_saying, invoke_cli, run_cli
 
 BAD = ROOT / "tests" / "data" / "bad"
 BAD_CRM = ROOT / "tests" / "data" / "bad_crm"
@@ -140,7 +140,7 @@ def test_kpis_are_written_the_russian_way_and_the_english_way_is_unchanged():
 
 
 def test_the_command_line_tables_write_numbers_the_russian_way():
-    run = run_cli(["--lang", "ru", "run", "baseline", "--seed", "1", "--backend", "serial"])
+    run = invoke_cli(["--lang", "ru", "run", "baseline", "--seed", "1", "--backend", "serial"])
     assert run.returncode == 0, run.stderr
     assert f"90{NBSP}239" in run.stdout  # prospects who entered know, as in the golden
     assert f"61,0{NBSP}%" in run.stdout  # know's conversion

@@ -17,7 +17,7 @@ import hourglass as hg
 from hourglass import analysis, load_scenario, replicate, simulate
 from hourglass.plots.style import LOST, LOWER
 from hourglass.stages import DAYS_PER_MONTH, FUNNEL
-from tests.helpers import ROOT, exits_2_saying, make_scenario, run_cli
+from tests.helpers import ROOT, exits_2_saying, invoke_cli, make_scenario
 
 # two segments meeting the funnel differently: their own pass probabilities or multipliers
 SEGMENTS = {
@@ -200,7 +200,7 @@ def test_cost_to_serve_is_each_segments_rate_times_its_active_customer_months():
 
 def test_run_json_lists_the_segments(tmp_path: Path):
     path = _written(tmp_path, SEGMENTS)
-    doc = json.loads(run_cli(["run", path, "--json", "--seed", "1"]).stdout)
+    doc = json.loads(invoke_cli(["run", path, "--json", "--seed", "1"]).stdout)
     names = [s["name"] for s in doc["segments"]]
     assert names == ["small", "large"]
     assert sum(s["buyers"] for s in doc["segments"]) == doc["kpis"]["buyers"]
@@ -208,7 +208,7 @@ def test_run_json_lists_the_segments(tmp_path: Path):
         doc["segments"][0]
     )
     banded = json.loads(
-        run_cli(["run", path, "--json", "--reps", "3", "--backend", "serial"]).stdout
+        invoke_cli(["run", path, "--json", "--reps", "3", "--backend", "serial"]).stdout
     )
     assert set(banded["segments"][1]["buyers"]) == {"mean", "p5", "p95"}
 

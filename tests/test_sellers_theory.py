@@ -11,21 +11,10 @@ import yaml
 
 from hourglass import analysis, load_scenario, parse_scenario, simulate, theory
 from hourglass.stages import FUNNEL
-from tests.helpers import INSTANT, ROOT, exits_2_saying, make_scenario
+from tests.helpers import INSTANT, ROOT, exits_2_saying, exponential, make_scenario, stat_close
 
 SEEDS = np.random.SeedSequence(2026).spawn(40)
 WARMUP = 50.0
-
-
-def _stat_close(samples: list[float] | np.ndarray, expected: float, k: float = 4.0) -> None:
-    """The mean of per-replication `samples` is within k standard errors of `expected`."""
-    x = np.asarray(samples, dtype=float)
-    sem = x.std(ddof=1) / math.sqrt(len(x))
-    assert abs(x.mean() - expected) < k * sem, (x.mean(), expected, sem)
-
-
-def _exp(mean: float) -> dict:
-    return {"exponential": {"mean_days": mean}}
 
 
 def _queues(lam: float, sales: dict, stays: dict[str, float], horizon: float = 400.0):
@@ -37,7 +26,7 @@ def _queues(lam: float, sales: dict, stays: dict[str, float], horizon: float = 4
     stages = {
         name: {
             "pass_prob": 0.0 if name == last else 1.0,
-            "duration": _exp(stays[name]) if name in stays else INSTANT,
+            "duration": exponential(stays[name]) if name in stays else INSTANT,
         }
         for name in FUNNEL
     }
@@ -94,11 +83,11 @@ def test_one_role_waits_match_erlang_c_and_losses_erlang_a():
     role = {"headcount": c, "stages": ["explore"]}
     plain = _queues(lam, {"roles": {"sdr": role}}, {"know": 1.0 / mu})
     waits = [_mean_wait(simulate(plain, seq), "know") for seq in SEEDS[:20]]
-    _stat_close(waits, theory.erlang_c_wait(lam, mu, c))
+    stat_close(waits, theory.erlang_c_wait(lam, mu, c))
     patience, c = 0.5, 3
     impatient = _queues(
         lam,
-        {"patience": _exp(patience), "roles": {"sdr": {**role, "headcount": c}}},
+        {"patience": exponential(patience), "roles": {"sdr": {**role, "headcount": c}}},
         {"know": 1.0 / mu},
         horizon=800.0,
     )
@@ -106,7 +95,7 @@ def test_one_role_waits_match_erlang_c_and_losses_erlang_a():
     for seq in SEEDS:  # 40 replications: 4 standard errors are 1.3% of the share
         k = analysis.kpis(simulate(impatient, seq))
         shares.append(k["lost_waiting"] / k["leads_to_sellers"])
-    _stat_close(shares, theory.erlang_a_abandon(lam, mu, c, 1.0 / patience))
+    stat_close(shares, theory.erlang_a_abandon(lam, mu, c, 1.0 / patience))
 
 
 # -- roles in tandem ----------------------------------------------------------------------------
@@ -133,8 +122,8 @@ def test_two_roles_in_tandem_wait_as_independent_mm_c_queues():
         ae.append(_mean_wait(run, "like"))
         roles = {run.log.sellers[s][1] for s in np.unique(run.log.visits["seller"]) if s >= 0}
         assert roles == {"sdr", "ae"}
-    _stat_close(sdr, theory.erlang_c_wait(lam, mu_sdr, c_sdr))
-    _stat_close(ae, theory.erlang_c_wait(lam, mu_ae, c_ae))
+    stat_close(sdr, theory.erlang_c_wait(lam, mu_sdr, c_sdr))
+    stat_close(ae, theory.erlang_c_wait(lam, mu_ae, c_ae))
 
 
 # -- speed to lead ------------------------------------------------------------------------------
@@ -166,7 +155,7 @@ def test_speed_to_lead_decay_matches_the_erlang_c_closed_form():
         shares.append(float((v["outcome"][done] == 0).mean()))
     expected = p * theory.erlang_c_decay(lam, mu, c, k)
     assert expected < 0.8 * p  # the decay shows
-    _stat_close(shares, expected)
+    stat_close(shares, expected)
 
 
 def test_speed_to_lead_table_holds_each_factor_from_its_hours_on():

@@ -12,7 +12,7 @@ import yaml
 
 from hourglass import compare
 from hourglass.experiments import stop_when_precise
-from tests.helpers import _BASE, exits_2_saying, make_scenario, run_cli
+from tests.helpers import _BASE, exits_2_saying, invoke_cli, make_scenario
 
 Z = 1.959964
 """The normal quantile of a two-sided 95% interval."""
@@ -92,7 +92,7 @@ def test_the_command_says_what_precision_was_reached(tmp_path):
         files.append(tmp_path / f"{name}.yaml")
         files[-1].write_text(yaml.safe_dump(data))
     args = ["compare", *map(str, files), "--reps", "5", "--seed", "3", "--backend", "serial"]
-    done = run_cli(["--lang", "en", *args, "--precision", "buyers=10"])
+    done = invoke_cli(["--lang", "en", *args, "--precision", "buyers=10"])
     assert done.returncode == 0, done.stderr
     said = re.search(
         r"Precision reached after (\d+) paired replications: buyers ±([\d.]+) \(target ±10\)",

@@ -13,7 +13,7 @@ from hourglass import ScenarioError, analysis, simulate, theory
 from hourglass.config.budgets import pay_per_day
 from hourglass.sim.team import Person, StaffedTeam
 from hourglass.stages import DAYS_PER_MONTH, FUNNEL
-from tests.helpers import INSTANT, ROOT, exits_2_saying, make_scenario
+from tests.helpers import INSTANT, ROOT, exits_2_saying, make_scenario, stat_close
 
 TRUST = FUNNEL.index("trust")
 """The stage the SDRs work (their `design` is beside the customer's Trust)."""
@@ -33,13 +33,6 @@ def _scenario(lam: float, sdr: dict, mean_days: float | None, horizon: float, **
     )
 
 
-def _stat_close(samples: list[float], expected: float, k: float = 4.0) -> None:
-    """The mean of per-replication `samples` is within k standard errors of `expected`."""
-    x = np.asarray(samples, dtype=float)
-    sem = x.std(ddof=1) / math.sqrt(len(x))
-    assert abs(x.mean() - expected) < k * sem, (x.mean(), expected, sem)
-
-
 def test_a_plan_from_two_to_four_sellers_gives_each_periods_erlang_c():
     """M/M/c with c = 2 for six months, then 4: each period's mean wait, away from the change."""
     lam, mu, change = 1.5, 1.0, 6 * DAYS_PER_MONTH
@@ -54,7 +47,7 @@ def test_a_plan_from_two_to_four_sellers_gives_each_periods_erlang_c():
             inside = at_trust & (v["enter"] >= start) & (v["enter"] < end)
             waits[c].append(float(v["wait"][inside].mean()))
     for c in periods:
-        _stat_close(waits[c], theory.erlang_c_wait(lam, mu, c))
+        stat_close(waits[c], theory.erlang_c_wait(lam, mu, c))
 
 
 def test_a_new_hire_at_half_speed_takes_twice_as_long():

@@ -11,20 +11,9 @@ import pytest
 from hourglass import analysis, simulate, theory
 from hourglass.log import INSIDE, PASSED
 from hourglass.stages import DAYS_PER_MONTH, FUNNEL, LOYALTY_CLASSES
-from tests.helpers import INSTANT, make_scenario
+from tests.helpers import INSTANT, exponential, make_scenario, stat_close
 
 SEEDS = np.random.SeedSequence(2024).spawn(40)
-
-
-def _stat_close(samples: list[float] | np.ndarray, expected: float, k: float = 4.0) -> None:
-    """The mean of per-replication `samples` is within k standard errors of `expected`."""
-    x = np.asarray(samples, dtype=float)
-    sem = x.std(ddof=1) / math.sqrt(len(x))
-    assert abs(x.mean() - expected) < k * sem, (x.mean(), expected, sem)
-
-
-def _exp(mean: float) -> dict:
-    return {"exponential": {"mean_days": mean}}
 
 
 # -- closed forms on their own ---------------------------------------------------------------
@@ -68,7 +57,7 @@ PROBS = [0.6, 0.5, 0.7, 0.4, 0.8]
 
 def _funnel_scenario(**extra):
     stages = {
-        name: {"pass_prob": p, "duration": _exp(1.0 + k)}
+        name: {"pass_prob": p, "duration": exponential(1.0 + k)}
         for k, (name, p) in enumerate(zip(FUNNEL, PROBS, strict=True))
     }
     return make_scenario(stages=stages, horizon_days=150.0, **extra)
@@ -143,7 +132,7 @@ def test_expected_entries_count_referred_prospects_warmer():
 
 def test_littles_law_holds_in_every_stage():
     """L = lambda W per stage: time-average occupancy against arrival rate times mean stay."""
-    sales = {"sellers": 3, "stages": ["define"], "patience": _exp(2.0)}
+    sales = {"sellers": 3, "stages": ["define"], "patience": exponential(2.0)}
     scenario = _funnel_scenario(sales=sales, warmup_days=30.0)
     errors: dict[str, list[float]] = {s: [] for s in FUNNEL}
     for seq in SEEDS[:12]:
@@ -160,7 +149,7 @@ def test_littles_law_holds_in_every_stage():
             errors[stage].append(occupancy[stage].mean() - lam_w)
     for stage in FUNNEL:
         # daily snapshots against the exact time average: unbiased, noise from the sampling
-        _stat_close(errors[stage], 0.0)
+        stat_close(errors[stage], 0.0)
 
 
 def test_stage_occupancy_matches_lambda_times_mean_duration():
@@ -174,7 +163,7 @@ def test_stage_occupancy_matches_lambda_times_mean_duration():
         for stage in FUNNEL:
             per_rep[stage].append(occupancy[stage].mean())
     for k, (stage, st) in enumerate(scenario.funnel):
-        _stat_close(per_rep[stage], theory.little_l(rate * reach[k], st.duration.mean))
+        stat_close(per_rep[stage], theory.little_l(rate * reach[k], st.duration.mean))
 
 
 def _queue_scenario(
@@ -182,9 +171,9 @@ def _queue_scenario(
 ):
     sales = {"sellers": c, "stages": ["explore"]}
     if patience is not None:
-        sales["patience"] = _exp(patience)
+        sales["patience"] = exponential(patience)
     stages = {
-        "know": {"pass_prob": 0.0, "duration": _exp(1.0 / mu)},
+        "know": {"pass_prob": 0.0, "duration": exponential(1.0 / mu)},
         **{n: {"pass_prob": 1.0, "duration": INSTANT} for n in FUNNEL[1:]},
     }
     return make_scenario(
@@ -209,8 +198,8 @@ def test_seller_waits_match_erlang_c():
         wait = v["wait"][served]
         waits.append(wait.mean())
         waited.append((wait > 0).mean())
-    _stat_close(waits, theory.erlang_c_wait(lam, mu, c))
-    _stat_close(waited, theory.erlang_c(lam, mu, c))
+    stat_close(waits, theory.erlang_c_wait(lam, mu, c))
+    stat_close(waited, theory.erlang_c(lam, mu, c))
 
 
 @pytest.mark.slow
@@ -242,8 +231,8 @@ def test_seller_waits_match_erlang_c_near_saturation():
         waited.append((wait > 0).mean())
     expected = theory.erlang_c_wait(lam, mu, c)
     assert np.std(waits, ddof=1) / math.sqrt(reps) <= 0.006 * expected
-    _stat_close(waits, expected)
-    _stat_close(waited, theory.erlang_c(lam, mu, c))
+    stat_close(waits, expected)
+    stat_close(waited, theory.erlang_c(lam, mu, c))
 
 
 @pytest.mark.slow
@@ -255,7 +244,7 @@ def test_leads_lost_to_waiting_match_erlang_a():
     for seq in SEEDS[:30]:
         k = analysis.kpis(simulate(scenario, seq))
         shares.append(k["lost_waiting"] / k["leads_to_sellers"])
-    _stat_close(shares, theory.erlang_a_abandon(lam, mu, c, 1.0 / patience))
+    stat_close(shares, theory.erlang_a_abandon(lam, mu, c, 1.0 / patience))
 
 
 def test_referral_growth_follows_bass():
@@ -302,7 +291,7 @@ def test_repeat_purchases_match_bgnbd():
         weeks_left = (365.0 - when[kind == 0]) / 7.0
         expected = theory.bgnbd_expected_repeats(weeks_left, r, alpha, a, b).sum()
         gaps.append(((kind > 0).sum() - expected) / expected)
-    _stat_close(gaps, 0.0)
+    stat_close(gaps, 0.0)
 
 
 def test_loyalty_classes_follow_their_markov_chain():
@@ -334,4 +323,4 @@ def test_loyalty_classes_follow_their_markov_chain():
         for i, c in enumerate(LOYALTY_CLASSES):
             gaps[c].append(at_end[f"customers_{c}"] - expected[i])
     for c in LOYALTY_CLASSES:
-        _stat_close(gaps[c], 0.0)
+        stat_close(gaps[c], 0.0)

@@ -27,8 +27,11 @@ def _window(run: Run) -> tuple[float, float]:
     return log.warmup_days, log.horizon_days
 
 
-def kpis(run: Run) -> dict[str, float]:
-    """The headline numbers of one run (money in the scenario's currency, time in days)."""
+def kpis(run: Run, daily: pd.DataFrame | None = None) -> dict[str, float]:
+    """The headline numbers of one run (money in the scenario's currency, time in days).
+
+    `daily` is the run's `daily_table` when the caller has it already.
+    """
     log = run.log
     start = run.log.warmup_days
     p = log.prospects
@@ -52,7 +55,7 @@ def kpis(run: Run) -> dict[str, float]:
     ltv = _ratio(blended_margin(run, start, ids) * customer_revenue, n_buyers)
     margin = blended_margin(run, start)  # the segments' own margins, weighted by revenue
 
-    daily = daily_table(run).iloc[math.floor(start) :]
+    daily = (daily_table(run) if daily is None else daily).iloc[math.floor(start) :]
     cost = float(daily["cost"].sum())
     profit = margin * revenue - cost
     return {

@@ -158,8 +158,11 @@ def _refer_row(run: Run) -> tuple:
     )
 
 
-def loss_table(run: Run) -> pd.DataFrame:
-    """Lost by reason: one row per stage and reason with at least one loss."""
+def loss_table(run: Run, stage_rows: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Lost by reason: one row per stage and reason with at least one loss.
+
+    `stage_rows` is the run's `stage_table` when the caller has it already.
+    """
     rows = []
     for k, stage in enumerate(FUNNEL):
         out = _stage_visits(run, k)["outcome"]
@@ -168,7 +171,7 @@ def loss_table(run: Run) -> pd.DataFrame:
             (stage, run.log.reasons[c - FIRST_REASON], int(n))
             for c, n in zip(codes, counts, strict=True)
         ]
-    table = stage_table(run).set_index("stage")
+    table = (stage_table(run) if stage_rows is None else stage_rows).set_index("stage")
     rows += [
         (stage, reason, int(table.loc[stage, "lost"]))
         for stage, reason in (("repeat", CHURNED), ("refer", LOST_IN_FUNNEL))

@@ -79,6 +79,7 @@ class Executor:
         interrupted = kind is not None and not issubclass(kind, Exception)
         if self._pool is not None:
             if interrupted:
+                _quiet(getattr(self._pool, "_executor_manager_thread", None))
                 for process in list(getattr(self._pool, "_processes", {}).values()):
                     process.terminate()
             self._pool.shutdown(wait=not interrupted, cancel_futures=True)
@@ -124,6 +125,23 @@ class Executor:
                     yield future.result()
                 except Exception as err:  # a lost worker surfaces here
                     yield Failure(-1, f"{type(err).__name__}: {err}")
+
+
+def _quiet(thread: threading.Thread | None) -> None:
+    """Drop what `thread` raises from now on, leaving other threads' errors as they are.
+
+    The pool's manager thread, finding its workers terminated after Ctrl-C, may fail to
+    mark futures already cancelled (Python 3.11) and would print that traceback on exit.
+    """
+    if thread is None:
+        return
+    previous = threading.excepthook
+
+    def hook(args: threading.ExceptHookArgs) -> None:
+        if args.thread is not thread:
+            previous(args)
+
+    threading.excepthook = hook
 
 
 def _start_worker(parent: int) -> None:

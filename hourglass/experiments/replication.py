@@ -81,12 +81,13 @@ def run_replication(scenario: Scenario, seed: int, rep: int) -> RepResult:
     b2b = scenario.committee is not None
     if b2b:
         from hourglass.analysis import deals
+    stage_rows, daily = stages.stage_table(run), series.daily_table(run)
     return RepResult(
         rep=rep,
-        kpis=metrics.kpis(run),
-        stages=stages.stage_table(run),
-        losses=stages.loss_table(run),
-        daily=series.daily_table(run).reset_index(),
+        kpis=metrics.kpis(run, daily),
+        stages=stage_rows,
+        losses=stages.loss_table(run, stage_rows),
+        daily=daily.reset_index(),
         deals=deals.deal_table(run) if b2b else pd.DataFrame(),
         roles=deals.role_table(run) if b2b else pd.DataFrame(),
         sellers=seller_report(run),

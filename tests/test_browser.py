@@ -118,6 +118,7 @@ def test_the_root_opens_the_trainer_and_a_new_seed_redraws_the_hourglass(page):
     assert wait_for_change(page, 0, russian, axis="y") == english
 
 
+@pytest.mark.slow  # a page run twice in a browser
 def test_marketer_runs_with_more_sellers(page):
     go_to(page, "marketer", "Tune the levers · baseline", 1)
     sellers = page.get_by_label("Sellers", exact=True)
@@ -130,6 +131,7 @@ def test_marketer_runs_with_more_sellers(page):
     shoot(page, "2-marketer")
 
 
+@pytest.mark.slow  # three pages simulated in a browser
 def test_budget_planner_and_compare_draw_their_charts(page):
     go_to(page, "budget", "Budget · baseline", 1)
     shoot(page, "3-budget")
@@ -175,6 +177,7 @@ def choose_scenario(tab, name: str) -> None:
     settle(tab)
 
 
+@pytest.mark.slow  # two pages simulated in a browser
 def test_b2b_and_network_pages_draw_their_views_and_keep_the_sidebar(page):
     go_to(page, "deals", "B2B deals · baseline", 0)
     choose_scenario(page, "b2b_committee")

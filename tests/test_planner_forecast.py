@@ -135,6 +135,7 @@ def test_a_cut_off_too_early_to_fit_is_refused_and_keeps_the_last_forecast(cdnow
     pd.testing.assert_frame_equal(at.dataframe[0].value, before)
 
 
+@pytest.mark.slow  # a forecast fitted and drawn in a browser, in two languages
 @pytest.mark.parametrize("lang", ["en", "ru"])
 def test_the_forecast_mode_in_a_browser(cdnow_csv, tmp_path, lang):
     """Upload, forecast, and a screenshot at a projector's size (tests/screenshots/)."""

@@ -134,6 +134,8 @@ def test_the_planner_speaks_russian():
     table = at.dataframe[0].value
     assert table["Месяц"].tolist()[:2] == ["март 2027", "апрель 2027"]
     assert any(c.value.startswith("p5\N{EN DASH}p95 по 2 прогонам") for c in at.caption)
+    legend = {trace.name for fig in figures(at) for trace in fig.data}
+    assert "канал реклама" in legend and "канал ads" not in legend
 
 
 def test_the_planner_cuts_replications_with_a_note_instead_of_refusing(monkeypatch):

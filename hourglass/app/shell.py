@@ -176,7 +176,7 @@ def presentation_choice() -> None:
 def present() -> None:
     """Lay the page out for a projector, with one button back to the normal layout."""
     st.markdown(PRESENTATION_CSS, unsafe_allow_html=True)
-    right = st.columns([6, 1])[1]
+    right = st.columns([3, 1])[1]  # room for the label in Russian at 1280 px
     right.button(
         _("Leave presentation"), key="leave-presentation", on_click=_leave, width="stretch"
     )

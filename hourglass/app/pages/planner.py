@@ -29,7 +29,7 @@ from hourglass.experiments.replication import summarize
 from hourglass.i18n import _, grouped
 from hourglass.kpis import KPIS
 from hourglass.plots.forecast import forecast_figure, k_factor_figure, month_label
-from hourglass.stages import DAYS_PER_MONTH, LABELS
+from hourglass.stages import DAYS_PER_MONTH, LABELS, channel_label
 
 # The longest horizon offered, in months.
 LONGEST_MONTHS = 36
@@ -353,8 +353,11 @@ def series_names() -> dict[str, str]:
 
 
 def spend_names(choice: state.Choice) -> dict[str, str]:
-    """The spend lines' names: channels as the scenario names them, stages in their words."""
-    names = {line: _("channel {name}").format(name=line) for line in choice.scenario.channels.paid}
+    """The spend lines' names: channels and stages in the reader's words."""
+    names = {
+        line: _("channel {name}").format(name=channel_label(line))
+        for line in choice.scenario.channels.paid
+    }
     names |= LABELS[choice.labels]
     names[forecast.SELLERS] = _("sellers' pay")
     return names

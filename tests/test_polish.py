@@ -170,3 +170,16 @@ def test_a_russian_reader_sees_chart_numbers_written_the_russian_way():
     assert russian.layout.separators == ",\u00a0"
     assert fig.layout.separators is None
     assert in_language(fig, "en") is fig
+
+
+def test_a_russian_reader_sees_large_ticks_whole_on_every_axis():
+    """150 000 rather than "150k", on each subplot's axes; the cached figure is left alone."""
+    from plotly.subplots import make_subplots
+
+    from hourglass.app.widgets import in_language
+
+    fig = make_subplots(rows=2, cols=1)
+    russian = in_language(fig, "ru")
+    formats = [a.exponentformat for a in (*russian.select_xaxes(), *russian.select_yaxes())]
+    assert formats == ["none"] * 4
+    assert fig.layout.yaxis2.exponentformat is None

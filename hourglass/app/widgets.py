@@ -139,11 +139,14 @@ RUSSIAN_SEPARATORS = ",\u00a0"
 def in_language(fig: go.Figure, language: str) -> go.Figure:
     """The figure with its axis, hover and bar numbers written as `language` writes them.
 
-    A copy: figures may come from a cache shared by readers of both languages.
+    A copy: figures may come from a cache shared by readers of both languages. Russian
+    writes large ticks whole (150 000), not with the SI suffix plotly uses ("150k").
     """
     if language != "ru":
         return fig
-    return type(fig)(fig).update_layout(separators=RUSSIAN_SEPARATORS)
+    copy = type(fig)(fig).update_layout(separators=RUSSIAN_SEPARATORS)
+    copy.for_each_xaxis(lambda axis: axis.update(exponentformat="none"))
+    return copy.for_each_yaxis(lambda axis: axis.update(exponentformat="none"))
 
 
 def png_of(fig: go.Figure, footer: str) -> Callable[[], bytes]:

@@ -10,6 +10,7 @@ import os
 import signal
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -136,9 +137,10 @@ def _quiet(thread: threading.Thread | None) -> None:
     if thread is None:
         return
     previous = threading.excepthook
+    quiet = weakref.ref(thread)  # a strong one would keep the pool's exit hook waking it
 
     def hook(args: threading.ExceptHookArgs) -> None:
-        if args.thread is not thread:
+        if args.thread is None or args.thread is not quiet():
             previous(args)
 
     threading.excepthook = hook

@@ -268,13 +268,17 @@ def test_the_page_speaks_russian():
     at.switch_page(script("accounts")).run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.header[0].value == "Ключевые клиенты · key\\_accounts"
-    assert at.subheader[0].value.startswith("20% самых прибыльных клиентов приносят ")
+    assert at.subheader[0].value.startswith(
+        "20\N{NO-BREAK SPACE}% самых прибыльных клиентов приносят "
+    )
     assert "ключевых клиент" in at.subheader[0].value
     assert at.dataframe[0].value["kind"].tolist()[:2] == ["ключевые", "развивающиеся ключевые"]
     account_map, whale = figures(at)
     assert account_map.layout.xaxis.title.text == "привлекательность для нас"
     assert whale.layout.yaxis.title.text == "доля всей прибыли (%)"
-    assert at.markdown[0].value.startswith("По 2 прогонам 20% самых прибыльных клиентов")
+    assert at.markdown[0].value.startswith(
+        "По 2 прогонам 20\N{NO-BREAK SPACE}% самых прибыльных клиентов"
+    )
     assert "средние 90% из 2 прогонов" in " ".join(c.value for c in at.caption)
     assert whale.data[0].name == "p5\N{EN DASH}p95 по 2 прогонам"
 

@@ -218,10 +218,10 @@ def check(
     scenario: Annotated[Path, typer.Argument(help=_("Scenario file (YAML) to validate."))],
 ) -> None:
     """Validate a scenario file: a summary and its work per run, or what is wrong and where."""
-    from hourglass.cli import report
+    from hourglass.cli.checking import check_lines
 
     spec = load(scenario)
-    for line in report.check_lines(scenario, spec):
+    for line in check_lines(scenario, spec):
         print(line)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Callable
 from functools import partial
 
 import numpy as np
@@ -13,6 +14,7 @@ import simpy
 from hourglass.config.distributions import draws
 from hourglass.config.segments import segment_ladders
 from hourglass.log import INSIDE, LEFT_SERVICE, PASSED, PURCHASE_KINDS
+from hourglass.sim.known import KNOWN_STREAM
 from hourglass.sim.streams import LADDER_STREAM, child
 from hourglass.stages import ACTIVE_CLASSES, DAYS_PER_MONTH, FUNNEL
 
@@ -141,11 +143,20 @@ class Customers:
 
     # -- the run -----------------------------------------------------------------------------
 
-    def on_purchase(self, pid: int, day: float, segment: int = 0, *, opening: bool = True) -> None:
+    def on_purchase(
+        self,
+        pid: int,
+        day: float,
+        segment: int = 0,
+        *,
+        opening: bool = True,
+        known: tuple[float, float, int, Callable[[], float]] | None = None,
+    ) -> None:
         """A first purchase at `day`: draw the customer's life to the horizon, schedule referrals.
 
         Order values, repeat buying and talk follow the customer's `segment`. Without
-        `opening` the first purchase was made before the run and is not logged.
+        `opening` the first purchase was made before the run and is not logged. A `known`
+        customer brings their own (repeat rate, drop-out chance, loyalty class, order values).
 
         A customer's loyalty moves, repeat purchases and referral contacts depend on no one
         else, so they are drawn now as competing exponential clocks; only the referral
@@ -154,15 +165,17 @@ class Customers:
         """
         u = self.u_after
         order_value, refer_rates = self.order_values[segment], self.refer_rates[segment]
+        if known is not None:
+            order_value = known[3]
         if opening:
             self.purchases.add_row(pid, day, order_value(), 0)
         if self.ladder:
             self._climb(pid, day, segment)
         if self.net:
             self.net.bought(pid)
-        klass = self.start_class
+        klass = self.start_class if known is None else known[2]
         self.moves.add_row(pid, day, klass)
-        rate, dropout = self.repeat_params[segment]()
+        rate, dropout = self.repeat_params[segment]() if known is None else known[:2]
         t, follow_at, klass_then = day, day + self.follow_after, -1
         while True:
             codes, cum_rates, move_rate = self.class_moves[klass]
@@ -189,6 +202,30 @@ class Customers:
         if follow_at < self.horizon and self.active[klass if klass_then < 0 else klass_then]:
             due = self.env.timeout(follow_at - self.env.now, value=(pid, order_value))
             due.callbacks.append(self._follow_up)
+
+    def join_known(self) -> None:
+        """Known customers join on day 0, each with their life drawn from their own history.
+
+        One alive buys on at their drawn rate; one who has dropped out starts lapsed. Their
+        draws (and order values, when theirs are given) come from the known customers' own
+        stream, so the rest of the run draws as it would without them.
+        """
+        known = self.known
+        if known is None or not len(known):
+            return
+        rng = np.random.default_rng(child(self.seq, KNOWN_STREAM))
+        alive, rates, dropouts = known.lives(rng, self.repeat_boost)
+        order_value = self.order_values[0]
+        if known.order_value is not None:
+            order_value = draws(partial(known.order_value.sampler().draw, rng))
+        code = len(self.channels) - 1
+        for lives, rate, dropout in zip(alive.tolist(), rates.tolist(), dropouts.tolist()):
+            pid = self.prospects.count
+            self.prospects.add_row(0.0, code, -1, -1, 0)
+            klass = self.start_class if lives else self.lapsed
+            Customers.on_purchase(
+                self, pid, 0.0, 0, opening=False, known=(rate, dropout, klass, order_value)
+            )
 
     def _follow_up(self, event: simpy.Event) -> None:
         """A follow-up comes due now: a free seller of the role works it, or it does not happen.

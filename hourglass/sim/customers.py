@@ -219,10 +219,11 @@ class Customers:
         if known.order_value is not None:
             order_value = draws(partial(known.order_value.sampler().draw, rng))
         code = len(self.channels) - 1
-        for lives, rate, dropout in zip(alive.tolist(), rates.tolist(), dropouts.tolist()):
+        lives = zip(alive.tolist(), rates.tolist(), dropouts.tolist(), strict=True)
+        for is_alive, rate, dropout in lives:
             pid = self.prospects.count
             self.prospects.add_row(0.0, code, -1, -1, 0)
-            klass = self.start_class if lives else self.lapsed
+            klass = self.start_class if is_alive else self.lapsed
             Customers.on_purchase(
                 self, pid, 0.0, 0, opening=False, known=(rate, dropout, klass, order_value)
             )

@@ -136,6 +136,14 @@ def test_bad_forecast_options_are_named(cdnow_csv, flags, words):
     exits_2_saying(["forecast", "--transactions", cdnow_csv, *flags], words)
 
 
+def test_a_scenario_with_a_network_is_refused_naming_it(cdnow_csv):
+    """The log's customers have no node in a network: refused before any run, not a crash."""
+    exits_2_saying(
+        ["forecast", "social_network", "--transactions", cdnow_csv, "--until", UNTIL],
+        "social_network: network: the log's customers have no place in the scenario's network",
+    )
+
+
 def test_a_log_without_a_customer_column_is_named(tmp_path):
     log = tmp_path / "log.csv"
     log.write_text("client,date,amount\n1,2026-01-01,10\n")

@@ -9,6 +9,7 @@ from hourglass.calibration.btyd import bgnbd_alive_prob, bgnbd_conditional_expec
 from hourglass.config.sections import Repeat
 from hourglass.sim.engine import simulate
 from hourglass.sim.known import KnownCustomers
+from hourglass.stages import DAYS_PER_MONTH, LOYALTY_CLASSES
 from tests.helpers import make_scenario
 
 PARAMS = {"r": 0.5, "alpha": 5.0, "a": 0.8, "b": 2.5}
@@ -76,3 +77,16 @@ def test_known_customers_draw_the_same_lives_with_the_same_seed():
     joined = one.log.prospects
     outside = joined["channel"] != one.log.channels.index("cohort")
     assert np.array_equal(joined["arrival"][outside], alone["arrival"])
+
+
+def test_a_simple_repeat_model_keeps_those_whose_silence_is_likely():
+    """Same rate and drop-out for all: P(alive) = 1 / (1 + p / (1 - p) e^(rate (T - t_x)))."""
+    repeat = Repeat.model_validate({"simple": {"purchases_per_month": 2.0, "dropout_prob": 0.3}})
+    n = 4000
+    known = KnownCustomers(
+        x=np.full(n, 2), t_x=np.full(n, 10.0), age=np.full(n, 40.0), repeat=repeat
+    )
+    moves = simulate(_quiet_shop(10.0), 6, known=known).log.moves
+    lapsed = moves["klass"][moves["time"] == 0.0] == LOYALTY_CLASSES.index("temporarily_lost")
+    p = 1.0 / (1.0 + 0.3 / 0.7 * np.exp(2.0 / DAYS_PER_MONTH * 30.0))
+    assert abs((1.0 - lapsed.mean()) - p) < 4 * np.sqrt(p * (1 - p) / n), (lapsed.mean(), p)

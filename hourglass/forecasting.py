@@ -151,7 +151,8 @@ def forecast(
     rows = transactions.rows.assign(day=transactions.rows["date"].dt.normalize())
     until = until.normalize()
     window = _window(rows, until, months, transactions.skipped.file)
-    history = _history(transactions, until)
+    # the whole of `until` is known: each customer's age runs to the forecast's day 0
+    history = rfm_summary(transactions.rows, until, 1.0, seen_to=window.starts[0])
     model = _RepeatModel.of(transactions, until, scenario, fixed_parameters)
     horizon = float(window.edges[-1])
     shop = _shop(scenario, horizon)
@@ -186,16 +187,6 @@ def forecast(
         parameters=parameters,
         not_estimated=gap_records(scenario.not_estimated) if scenario is not None else [],
     )
-
-
-def _history(transactions: Transactions, until: pd.Timestamp) -> pd.DataFrame:
-    """Per customer who bought by `until`: repeat purchases x, and t_x and age T in days.
-
-    The age runs to the forecast's day 0, the day after `until`: the whole of `until` is
-    known.
-    """
-    summary = rfm_summary(transactions.rows, until, period_days=1.0)
-    return summary.assign(T=summary["T"] + 1.0)
 
 
 def _known(history: pd.DataFrame, cohort: Scenario, own_value: bool) -> KnownCustomers:

@@ -60,12 +60,15 @@ class GammaGammaFit:
 
 
 def rfm_summary(
-    transactions: pd.DataFrame, until: pd.Timestamp, period_days: float = 7.0
+    transactions: pd.DataFrame,
+    until: pd.Timestamp,
+    period_days: float = 7.0,
+    seen_to: pd.Timestamp | None = None,
 ) -> pd.DataFrame:
     """Per customer first bought by `until`: repeats x, recency t_x, age T, and repeat value m.
 
-    Recency and age are in periods; m is the mean value of the repeat purchases. Purchases on one
-    day count as one.
+    Recency and age are in periods, the age to `seen_to` (default `until`); m is the mean value
+    of the repeat purchases. Purchases on one day count as one.
     """
     days = transactions.assign(day=transactions["date"].dt.normalize())
     days = days.groupby(["customer", "day"], as_index=False)["amount"].sum()
@@ -80,7 +83,7 @@ def rfm_summary(
             "first": g["first"].first(),
             "x": g.size() - 1,
             "t_x": (g["day"].max() - g["first"].first()) / per,
-            "T": (until - g["first"].first()) / per,
+            "T": ((until if seen_to is None else seen_to) - g["first"].first()) / per,
         }
     )
     out["m"] = repeat.groupby("customer")["amount"].mean().reindex(out.index).fillna(0.0)

@@ -27,7 +27,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 
 from hourglass.config.sections import Repeat
 from hourglass.stages import DAYS_PER_MONTH
@@ -83,6 +82,8 @@ class KnownCustomers:
         Each customer takes the row of three uniforms at their place, turned into draws by the
         inverse distribution functions: one customer's luck does not hang on another's.
         """
+        from scipy import special  # only runs with known customers pay for loading SciPy
+
         u = rng.random((len(self), 3))
         alive = u[:, 0] < self.alive_prob()
         g = self.repeat.bgnbd

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Callable
 from functools import partial
 
 import numpy as np
@@ -150,13 +149,13 @@ class Customers:
         segment: int = 0,
         *,
         opening: bool = True,
-        known: tuple[float, float, int, Callable[[], float]] | None = None,
+        state: tuple[int, float, float] | None = None,
     ) -> None:
         """A first purchase at `day`: draw the customer's life to the horizon, schedule referrals.
 
         Order values, repeat buying and talk follow the customer's `segment`. Without
-        `opening` the first purchase was made before the run and is not logged. A `known`
-        customer brings their own (repeat rate, drop-out chance, loyalty class, order values).
+        `opening` the first purchase was made before the run and is not logged; `state`
+        (loyalty class, repeat rate per day, drop-out chance) is a starting customer's.
 
         A customer's loyalty moves, repeat purchases and referral contacts depend on no one
         else, so they are drawn now as competing exponential clocks; only the referral
@@ -165,17 +164,17 @@ class Customers:
         """
         u = self.u_after
         order_value, refer_rates = self.order_values[segment], self.refer_rates[segment]
-        if known is not None:
-            order_value = known[3]
         if opening:
             self.purchases.add_row(pid, day, order_value(), 0)
         if self.ladder:
             self._climb(pid, day, segment)
         if self.net:
             self.net.bought(pid)
-        klass = self.start_class if known is None else known[2]
+        if state is None:
+            klass, (rate, dropout) = self.start_class, self.repeat_params[segment]()
+        else:
+            klass, rate, dropout = state
         self.moves.add_row(pid, day, klass)
-        rate, dropout = self.repeat_params[segment]() if known is None else known[:2]
         t, follow_at, klass_then = day, day + self.follow_after, -1
         while True:
             codes, cum_rates, move_rate = self.class_moves[klass]
@@ -215,18 +214,19 @@ class Customers:
             return
         rng = np.random.default_rng(child(self.seq, KNOWN_STREAM))
         alive, rates, dropouts = known.lives(rng, self.repeat_boost)
-        order_value = self.order_values[0]
+        shop_values = self.order_values
         if known.order_value is not None:
-            order_value = draws(partial(known.order_value.sampler().draw, rng))
+            # their lives are drawn whole as they join: only these draws see their own values
+            own = draws(partial(known.order_value.sampler().draw, rng))
+            self.order_values = [own, *shop_values[1:]]
         code = len(self.channels) - 1
         lives = zip(alive.tolist(), rates.tolist(), dropouts.tolist(), strict=True)
         for is_alive, rate, dropout in lives:
             pid = self.prospects.count
             self.prospects.add_row(0.0, code, -1, -1, 0)
             klass = self.start_class if is_alive else self.lapsed
-            Customers.on_purchase(
-                self, pid, 0.0, 0, opening=False, known=(rate, dropout, klass, order_value)
-            )
+            Customers.on_purchase(self, pid, 0.0, 0, opening=False, state=(klass, rate, dropout))
+        self.order_values = shop_values
 
     def _follow_up(self, event: simpy.Event) -> None:
         """A follow-up comes due now: a free seller of the role works it, or it does not happen.

@@ -124,6 +124,17 @@ def test_a_scenario_brings_new_customers_and_referrals_month_by_month():
     assert "actual_new_customers" in october
 
 
+def test_a_scenario_without_a_repeat_model_leaves_the_log_s_customers_their_order_values():
+    """The log's customers buy at the log's $35.17 a purchase (Gamma-Gamma), not the shop's $10."""
+    shop = make_scenario(
+        channels={"organic": {"prospects_per_day": 0.0}},
+        after_sale={"order_value": {"fixed": {"value": 10.0}}},
+    )
+    result = forecast(cdnow_transactions(), pd.Timestamp(UNTIL), 3, shop, 4, 1, True)
+    per_purchase = result.draws["revenue"].sum() / result.draws["repeat_purchases"].sum()
+    assert per_purchase == pytest.approx(35.17, rel=0.1)
+
+
 @pytest.mark.parametrize(
     ("flags", "words"),
     [

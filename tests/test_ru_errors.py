@@ -1,5 +1,7 @@
 """PyYAML's and the operating system's reasons, said in the reader's language."""
 
+# ruff: noqa: RUF001  (Russian words hold Cyrillic letters that look Latin)
+
 from __future__ import annotations
 
 import errno

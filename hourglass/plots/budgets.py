@@ -12,6 +12,7 @@ from plotly.subplots import make_subplots
 
 from hourglass.config.budgets import budget_lines
 from hourglass.i18n import _
+from hourglass.kpis import written
 from hourglass.plots.style import LOST, PALETTE, UPPER
 from hourglass.stages import LABELS
 
@@ -22,12 +23,34 @@ if TYPE_CHECKING:
 
 
 def line_names(scenario: Scenario, labels: str = "en") -> dict[str, str]:
-    """Each budget line's name as people read it: a channel's own, a stage's label.
+    """Each budget line's name as people read it, by its key: a channel's, a stage's label.
 
-    The service ladder's `expand` line is account management.
+    The service ladder's `expand` line is account management. Pages keep the keys and
+    show only these names.
     """
     names = {**LABELS[labels], "expand": _("Account management")}
-    return {line: names.get(line, line) for line in budget_lines(scenario)}
+    return {line: names.get(line) or channel_name(line) for line in budget_lines(scenario)}
+
+
+def channel_name(channel: str) -> str:
+    """A paid channel's name as a budget line: common ones in the reader's language.
+
+    A name of the user's own is shown as written.
+    """
+    names = {
+        "ads": _("Ads"),
+        "display_ads": _("Display ads"),
+        "search_ads": _("Search ads"),
+        "social_ads": _("Social media ads"),
+        "search": _("Search"),
+        "social": _("Social media"),
+        "email": _("Email"),
+        "events": _("Events"),
+        "partners": _("Partners"),
+        "webinars": _("Webinars"),
+        "trade_shows": _("Trade shows"),
+    }
+    return names.get(channel, channel)
 
 
 def response_figure(
@@ -53,7 +76,7 @@ def response_figure(
     titles = [
         names[line]
         + (
-            " · " + _("marginal ROI {roi}").format(roi=f"{marginal[line]:+.2f}")
+            " · " + _("marginal ROI {roi}").format(roi=written(marginal[line], "{:+.2f}"))
             if marginal and line in marginal
             else ""
         )
@@ -156,7 +179,7 @@ def allocation_figure(
                 y=[amounts[k] for k in lines],
                 name=name,
                 marker_color=color,
-                text=[f"{amounts[k]:,.0f}" for k in lines],
+                text=[written(amounts[k], "{:,.0f}") for k in lines],
                 textposition="outside",
                 cliponaxis=False,
                 hovertemplate="%{x}: "

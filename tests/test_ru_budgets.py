@@ -50,6 +50,7 @@ def test_budget_page_names_lines_in_russian_before_and_after_optimising():
     assert not at.exception, [e.value for e in at.exception]
     table = at.dataframe[0].value
     assert list(table["Статья бюджета"]) == RUSSIAN_LINES
+    assert all(re.fullmatch(r"[+-]\d+,\d\d", roi) for roi in table.iloc[:, -1]), table
     allocation = figures(at)[1]
     assert list(allocation.data[0].x) == RUSSIAN_LINES
     assert "display_ads" not in " ".join(shown(m.value) for m in at.markdown)

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import errno
 import re
-
-import yaml
+from typing import TYPE_CHECKING
 
 from hourglass.i18n import _
+
+if TYPE_CHECKING:
+    import yaml
 
 
 def os_reason(error: OSError) -> str:

@@ -72,15 +72,17 @@ def response_figure(
     units = {
         line: effect_unit(curves.loc[curves["line"] == line, "unit"].iloc[0]) for line in lines
     }
-    # the unit goes under the panel's title: a y-axis title that long is cut on a projector
+    # the marginal ROI and the unit go in small type under the line's name: beside the name
+    # they are wider than a panel, and a y-axis title that long is cut
     titles = [
         names[line]
+        + "<br><sup>"
         + (
-            " · " + _("marginal ROI {roi}").format(roi=written(marginal[line], "{:+.2f}"))
+            _("marginal ROI {roi}").format(roi=written(marginal[line], "{:+.2f}")) + " · "
             if marginal and line in marginal
             else ""
         )
-        + f"<br><sup>{units[line]}</sup>"
+        + f"{units[line]}</sup>"
         for line in lines
     ]
     fig = make_subplots(

@@ -240,7 +240,7 @@ def _print_accounts(result: hourglass.experiments.Replications) -> None:
 def print_precision(result: hourglass.experiments.Replications, precision: float) -> None:
     """Whether --precision was reached, and each target's relative half-width."""
     shown = ", ".join(
-        f"{KPIS[k].label(get_language())} ±{v:.2%}"
+        f"{KPIS[k].label(get_language())} ±{written(v, '{:.2%}')}"
         for k, v in hourglass.experiments.half_widths(result).items()
     )
     if met(result, precision):
@@ -250,7 +250,8 @@ def print_precision(result: hourglass.experiments.Replications, precision: float
             "Precision {target} NOT reached (replication cap) with {reps} replications: {widths}"
         )
     out.print(
-        said.format(target=f"{precision:.2%}", reps=result.reps, widths=shown), highlight=False
+        said.format(target=written(precision, "{:.2%}"), reps=result.reps, widths=shown),
+        highlight=False,
     )
 
 

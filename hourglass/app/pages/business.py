@@ -79,7 +79,13 @@ def channels(answers: Business) -> None:
         name, budget, cost, most, half = st.columns(5)
         name.text_input(_("Paid channel"), line.name, key=f"biz-channel-{row}")
         budget.number_input(
-            _("Budget per month"), 0.0, None, line.budget_per_month, 100.0, key=f"biz-budget-{row}"
+            _("Budget per month"),
+            0.0,
+            None,
+            line.budget_per_month,
+            100.0,
+            format="%.0f",
+            key=f"biz-budget-{row}",
         )
         cost.number_input(
             _("Cost per prospect"), 0.0, None, line.cost_per_prospect, 0.1, key=f"biz-cost-{row}"
@@ -90,6 +96,7 @@ def channels(answers: Business) -> None:
             None,
             line.most_prospects_per_month,
             100.0,
+            format="%.0f",
             key=f"biz-most-{row}",
         )
         half.number_input(
@@ -98,6 +105,7 @@ def channels(answers: Business) -> None:
             None,
             line.half_reach_budget,
             100.0,
+            format="%.0f",
             key=f"biz-half-{row}",
         )
     st.number_input(
@@ -106,6 +114,7 @@ def channels(answers: Business) -> None:
         None,
         answers.organic_per_month,
         10.0,
+        format="%.0f",
         key="biz-organic",
     )
 
@@ -134,6 +143,7 @@ def after_sale(answers: Business) -> None:
         None,
         answers.cost_per_seller_per_month,
         100.0,
+        format="%.0f",
         key="biz-seller-cost",
     )
     three.number_input(_("Order value"), 0.0, None, answers.order_value, 10.0, key="biz-order")

@@ -168,3 +168,25 @@ def test_an_unknown_os_reason_keeps_the_systems_words():
             "Too many levels of symbolic links"
         )
         assert os_reason(OSError("no number")) == "no number"
+
+
+def test_a_sweeps_manifest_that_is_a_folder_is_named_in_russian(tmp_path: Path):
+    tiny = tmp_path / "tiny.yaml"
+    tiny.write_text(make_scenario(horizon_days=5.0).to_yaml(), encoding="utf-8")
+    out = tmp_path / "out"
+    (out / "manifest.json").mkdir(parents=True)
+    args = [
+        "--lang",
+        "ru",
+        "sweep",
+        str(tiny),
+        "--vary",
+        "horizon_days=3,4",
+        "--out",
+        str(out),
+        "--resume",
+    ]
+    exits_2_saying(
+        args,
+        f"{out / 'manifest.json'}: не удаётся прочитать манифест перебора: это папка, а не файл",
+    )

@@ -23,6 +23,7 @@ from hourglass.cli.common import (
     out,
 )
 from hourglass.cli.simulation import AllowLargeOpt, refuse_large
+from hourglass.config.reasons import os_reason
 from hourglass.i18n import _, get_language
 
 if TYPE_CHECKING:
@@ -223,7 +224,7 @@ def _write_scenario(spec: hourglass.Scenario, output: Path | None, as_json: bool
         if not as_json:
             print(text)
         raise fail(
-            _("-o {file}: cannot write: {reason}").format(file=output, reason=e.strerror or e)
+            _("-o {file}: cannot write: {reason}").format(file=output, reason=os_reason(e))
         ) from None
     if not as_json:
         out.print(_("Wrote the optimised scenario to {file}").format(file=output), highlight=False)

@@ -28,6 +28,7 @@ from hourglass.cli.common import (
     number_from,
     out,
 )
+from hourglass.config.reasons import os_reason
 from hourglass.i18n import _
 
 MIN_PRECISION = 0.0001
@@ -204,7 +205,7 @@ def _save_run(
     except OSError as e:
         raise fail(
             _("--out {folder}: cannot save the results: {reason}").format(
-                folder=out_dir, reason=e.strerror or e
+                folder=out_dir, reason=os_reason(e)
             )
         ) from None
     if not quiet:

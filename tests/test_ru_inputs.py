@@ -39,6 +39,24 @@ def test_precision_line_writes_percentages_as_the_reader_does(tiny: str, lang: s
     assert line in result.stdout.replace("\n", " ")
 
 
+@pytest.mark.parametrize(
+    ("lang", "line"),
+    [
+        ("ru", f"парных повторов: 2; Выручка ±0 (цель ±1{NBSP}500)"),
+        ("en", "after 2 paired replications: Revenue ±0 (target ±1,500)"),
+    ],
+)
+def test_compare_precision_line_names_the_kpi_and_writes_numbers_as_the_reader_does(
+    tmp_path: Path, tiny: str, lang: str, line: str
+):
+    other = tmp_path / "other.yaml"
+    other.write_text(Path(tiny).read_text("utf-8").replace("name: test", "name: other"), "utf-8")
+    args = ["--lang", lang, "compare", tiny, str(other), "--reps", "2", "--seed", "1"]
+    result = invoke_cli([*args, "--precision", "revenue=1500.5", "--backend", "serial"])
+    assert result.returncode == 0, result.stderr
+    assert line in result.stdout.replace("\n", " ")
+
+
 def _open_in_russian(address: str, **state: object) -> AppTest:
     """The dashboard in Russian on a page, with two replications."""
     at = AppTest.from_file(DASHBOARD, default_timeout=300)

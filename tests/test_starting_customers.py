@@ -112,7 +112,8 @@ def test_a_fractional_count_is_refused(tmp_path):
 def test_a_misspelt_key_is_refused_with_a_hint(tmp_path):
     exits_2_saying(
         ["run", _scenario_file(tmp_path, "{cout: 5}")],
-        "starting_customers.cout: unknown key 'cout'; did you mean 'count'? (allowed: count)",
+        "starting_customers.cout: unknown key 'cout'; did you mean 'count'? (allowed: count, "
+        "by_class, months_as_customers)",
     )
 
 

@@ -141,11 +141,20 @@ class Customers:
 
     # -- the run -----------------------------------------------------------------------------
 
-    def on_purchase(self, pid: int, day: float, segment: int = 0, *, opening: bool = True) -> None:
+    def on_purchase(
+        self,
+        pid: int,
+        day: float,
+        segment: int = 0,
+        *,
+        opening: bool = True,
+        state: tuple[int, float, float] | None = None,
+    ) -> None:
         """A first purchase at `day`: draw the customer's life to the horizon, schedule referrals.
 
         Order values, repeat buying and talk follow the customer's `segment`. Without
-        `opening` the first purchase was made before the run and is not logged.
+        `opening` the first purchase was made before the run and is not logged; `state`
+        (loyalty class, repeat rate per day, drop-out chance) is a starting customer's.
 
         A customer's loyalty moves, repeat purchases and referral contacts depend on no one
         else, so they are drawn now as competing exponential clocks; only the referral
@@ -160,9 +169,11 @@ class Customers:
             self._climb(pid, day, segment)
         if self.net:
             self.net.bought(pid)
-        klass = self.start_class
+        if state is None:
+            klass, (rate, dropout) = self.start_class, self.repeat_params[segment]()
+        else:
+            klass, rate, dropout = state
         self.moves.add_row(pid, day, klass)
-        rate, dropout = self.repeat_params[segment]()
         t, follow_at, klass_then = day, day + self.follow_after, -1
         while True:
             codes, cum_rates, move_rate = self.class_moves[klass]

@@ -35,8 +35,9 @@ from typing import Annotated
 from pydantic import Field, field_validator
 
 from hourglass.config.base import Model
-from hourglass.i18n import _
-from hourglass.stages import LoyaltyClass
+from hourglass.config.sections import Repeat
+from hourglass.i18n import _, grouped
+from hourglass.stages import DAYS_PER_MONTH, LoyaltyClass
 
 MAX_STARTING_CUSTOMERS = 10_000_000
 """The most starting customers a scenario may name."""
@@ -44,6 +45,9 @@ MAX_MONTHS_AS_CUSTOMERS = 1200.0
 """The longest tenure a scenario may give its starting customers: a hundred years."""
 SHARE_TOLERANCE = 1e-6
 """How far the class shares may add up from 1 (rounding in a file)."""
+LEAST_SURVIVING = 1e-4
+"""The smallest share of BG/NBD customers who may have gone the tenure without dropping out:
+those still buying are drawn from new customers, keeping the ones who went that long."""
 
 
 class StartingCustomers(Model):
@@ -66,8 +70,31 @@ class StartingCustomers(Model):
         total = math.fsum(shares.values())
         if abs(total - 1.0) > SHARE_TOLERANCE:
             raise ValueError(
-                _("the shares add up to {total}; they must add up to 1").format(
-                    total=f"{total:g}"
-                )
+                _(
+                    "the shares add up to {total}, not 1; give each loyalty class's share of "
+                    "the starting customers (e.g. one_time: 0.7, temporarily_lost: 0.3)"
+                ).format(total=f"{total:g}")
             )
         return shares
+
+    def check_tenure(self, repeat: Repeat | None) -> None:
+        """Refuse a tenure that hardly any customer of the BG/NBD model goes without a drop-out.
+
+        Only customers given in classes that buy are drawn as survivors; without classes the
+        tenure decides who still buys, whatever it is.
+        """
+        if repeat is None or repeat.bgnbd is None or not self.by_class:
+            return
+        from scipy import special
+
+        g = repeat.bgnbd
+        periods = self.months_as_customers * DAYS_PER_MONTH / g.period_days
+        surviving = float(special.hyp2f1(g.r, g.a, g.a + g.b, -periods / g.alpha))
+        if surviving < LEAST_SURVIVING:
+            raise ValueError(
+                _(
+                    "starting_customers.months_as_customers: under after_sale.repeat.bgnbd "
+                    "fewer than 1 in {least} customers go {months} months without dropping "
+                    "out, too few to stand for those still buying; give a shorter time"
+                ).format(least=grouped(1 / LEAST_SURVIVING), months=f"{self.months_as_customers:g}")
+            )

@@ -100,6 +100,8 @@ class Scenario(Model):
 
     @model_validator(mode="after")
     def _starting_customers_outside_a_network(self) -> Scenario:
+        if self.starting_customers is not None:
+            self.starting_customers.check_tenure(self.after_sale.repeat)
         if self.starting_customers is not None and self.network is not None:
             raise ValueError(
                 _(

@@ -21,6 +21,8 @@ SURVIVAL_ROUNDS = 64
 """Rounds of drawing BG/NBD customers until enough have survived their tenure."""
 LEAST_DRAWS = 1024
 """The fewest customers drawn in a round."""
+MOST_DRAWS = 1 << 22
+"""The most customers drawn in a round (memory)."""
 
 
 @dataclass(frozen=True)
@@ -97,21 +99,26 @@ def _survivors(
     """BG/NBD rates and drop-out chances of `n` customers who bought `days` without dropping out.
 
     Drawn by rejection: a new customer's (lambda, p) is kept with its chance e^(-lambda p days)
-    of having gone that long without a drop-out.
+    of having gone that long without a drop-out; each round draws enough for those still
+    missing at the share kept so far.
     """
     rates, dropouts = np.empty(0), np.empty(0)
+    drawn = 0
     for _round in range(SURVIVAL_ROUNDS):
         if len(rates) >= n:
             return rates[:n], dropouts[:n]
-        lam, p = _prior(repeat, boost, max(2 * (n - len(rates)), LEAST_DRAWS), rng)
-        kept = rng.random(len(lam)) < np.exp(-lam * p * days)
+        kept_share = len(rates) / drawn if len(rates) else 1.0 / max(drawn, 1)
+        size = int(min(MOST_DRAWS, max(LEAST_DRAWS, 2 * (n - len(rates)) / kept_share)))
+        lam, p = _prior(repeat, boost, size, rng)
+        kept = rng.random(size) < np.exp(-lam * p * days)
         rates, dropouts = np.concatenate([rates, lam[kept]]), np.concatenate([dropouts, p[kept]])
+        drawn += size
     if len(rates) >= n:
         return rates[:n], dropouts[:n]
     raise ScenarioError(
         _(
-            "starting_customers.months_as_customers: under after_sale.repeat.bgnbd hardly "
-            "any customer (fewer than 1 in {draws}) goes {months} months without dropping "
-            "out; give a shorter time"
-        ).format(draws=grouped(SURVIVAL_ROUNDS * LEAST_DRAWS), months=f"{months:g}")
+            "starting_customers.months_as_customers: under after_sale.repeat.bgnbd "
+            "fewer than 1 in {least} customers go {months} months without dropping "
+            "out, too few to stand for those still buying; give a shorter time"
+        ).format(least=grouped(drawn // max(len(rates), 1)), months=f"{months:g}")
     )

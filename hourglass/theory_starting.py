@@ -33,6 +33,9 @@ DROP_NODES = 32
 fast in p, and four times new customers' nodes keep their repeats within 1e-4 of the
 closed form after two years."""
 
+ACTIVE_MASK = np.isin(LOYALTY_CLASSES, list(ACTIVE_CLASSES)).astype(float)
+"""1 for the classes whose members still buy."""
+
 
 @dataclass(frozen=True)
 class StartingDays:
@@ -80,6 +83,15 @@ def repeat_nodes(
     return rates, np.tile(chances, RATE_NODES), weights
 
 
+def still_buying(plan: Plan) -> float:
+    """How many starting customers are expected to be in a class that buys on day 0."""
+    starting = plan.scenario.starting_customers
+    if starting is None:
+        return 0.0
+    state = _day_zero(plan, plan.segments[0].repeat)[2]
+    return float((state @ ACTIVE_MASK).sum() * starting.count)
+
+
 def starting_days(plan: Plan, days: int) -> StartingDays | None:
     """The starting customers' active numbers, repeats, talk and cost to serve per day."""
     s = plan.scenario
@@ -110,10 +122,6 @@ def starting_days(plan: Plan, days: int) -> StartingDays | None:
         serve=active * segment.cost_to_serve_per_month / DAYS_PER_MONTH,
         revenue=repeats * segment.order_value.mean * _offer_factor(s),
     )
-
-
-ACTIVE_MASK = np.isin(LOYALTY_CLASSES, list(ACTIVE_CLASSES)).astype(float)
-"""1 for the classes whose members still buy."""
 
 
 @lru_cache(maxsize=16)

@@ -131,14 +131,12 @@ def test_starting_customers_in_a_network_are_refused(tmp_path):
         (
             "en",
             "Customers you already have",
-            "It leaves out the 1,200 customers you already have too; the simulations on the "
-            "other pages count them.",
+            "It counts the 1,200 customers you already have.",
         ),
         (
             "ru",
             "Сколько клиентов уже есть",
-            "Кроме того, в ней не учтены клиенты, которые у вас уже есть (1\u00a0200); "  # noqa: RUF001
-            "симуляции на других страницах их учитывают.",
+            "В ней учтены клиенты, которые у вас уже есть (1\u00a0200).",  # noqa: RUF001
         ),
     ],
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import math
 from pathlib import Path
 
@@ -9,6 +10,8 @@ import numpy as np
 import pytest
 
 from hourglass import simulate
+from hourglass.analysis.forecast import calendar_months, expected_months
+from hourglass.analysis.series import daily_table
 from hourglass.config.plan import compile_plan
 from hourglass.config.scenario import Scenario
 from hourglass.stages import DAYS_PER_MONTH, LOYALTY_CLASSES
@@ -186,3 +189,29 @@ def test_under_bgnbd_customers_who_stayed_longer_buy_as_survivors_do():
     assert expected.repeats.sum() == pytest.approx(hand, rel=1e-3)
     simulated, se = _repeats_by(scenario, 7 * weeks)
     assert abs(simulated - hand) < 4 * se, (simulated, hand, se)
+
+
+def test_the_planners_theory_line_counts_starting_customers_month_by_month():
+    """Customers still buying at each month's end and the month's revenue, as simulated.
+
+    Purchases are near Poisson (a month's count's variance is its mean), and each customer
+    still buys or not: the standard errors come from the expected numbers.
+    """
+    scenario = _simple(by_class={"one_time": 0.9, "antagonist": 0.1})
+    start, days, reps = datetime.date(2026, 1, 1), round(HORIZON), 6
+    theory = expected_months(expected_daily(scenario, days), start, days)
+    buying = 0.9 * STARTING * math.exp(-RATE * DROPOUT * 31 / DAYS_PER_MONTH)
+    assert theory["active_customers"][0] == pytest.approx(buying, rel=1e-6)
+    daily = [daily_table(simulate(scenario, s)) for s in range(reps)]
+    runs = [
+        calendar_months(d.rename_axis("day").reset_index().assign(rep=0), start, days)
+        for d in daily
+    ]
+    for month in (0, 3):
+        purchases = theory["revenue"][month] / 100.0
+        revenue = np.mean([r["revenue"][month] for r in runs])
+        assert abs(revenue - 100.0 * purchases) < 4 * 100.0 * math.sqrt(purchases / reps)
+        share = theory["active_customers"][month] / STARTING
+        active = np.mean([r["active_customers"][month] for r in runs])
+        se = math.sqrt(STARTING * share * (1 - share) / reps)
+        assert abs(active - STARTING * share) < 4 * se, (active, STARTING * share, se)

@@ -188,6 +188,7 @@ def after_sale(answers: Business) -> None:
         MAX_MONTHS_AS_CUSTOMERS,
         answers.months_as_customers,
         1.0,
+        "%.1f",
         key="biz-tenure",
         help=_(
             "How long, on average, they have bought from you. Those who stopped buying in "

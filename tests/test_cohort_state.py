@@ -125,6 +125,15 @@ def test_customers_start_in_their_classes_in_exact_shares():
     }
 
 
+def test_without_drop_outs_n_customers_make_n_r_repeats_a_month():
+    scenario = _base({"simple": {"purchases_per_month": RATE, "dropout_prob": 0.0}})
+    expected = starting_days(compile_plan(scenario), 61)
+    assert expected.repeats.sum() == pytest.approx(STARTING * RATE * 61 / DAYS_PER_MONTH)
+    assert expected.active[-1] == pytest.approx(STARTING)
+    simulated, se = _repeats_by(scenario, DAYS_PER_MONTH)
+    assert abs(simulated - STARTING * RATE) < 4 * se, (simulated, se)
+
+
 def test_only_those_still_buying_buy_in_month_one_at_the_hand_rate():
     """N r in month 1 without drop-outs; with them N (1 - e^(-r p)) / p, over the buying share."""
     scenario = _simple(by_class={"regular": 0.75, "former": 0.25})

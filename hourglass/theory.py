@@ -28,6 +28,7 @@ from hourglass.theory_money import (
 from hourglass.theory_money import (
     loyalty_generator as loyalty_generator,
 )
+from hourglass.theory_starting import starting_days
 
 
 @dataclass(frozen=True)
@@ -307,18 +308,27 @@ def expected_outcome(scenario: Scenarioish) -> dict[str, float]:
 
     Counted over the measurement window as the KPIs are, from `theory_money.money_days`:
     each segment's buyers after its funnel time, buying again, served and talking at its own
-    rates, and the service ladder's fees and costs. It ignores queues for sellers and
-    antagonists. Good for ranking budget allocations cheaply; the simulation has the last word.
+    rates, and the service ladder's fees and costs. Customers from before day 0 buy again,
+    are served and talk from day 0 (`theory_starting`; their service fees are left out). It
+    ignores queues for sellers and antagonists. Good for ranking budget allocations cheaply;
+    the simulation has the last word.
     """
     plan = _plan(scenario)
     s = plan.scenario
     days = math.ceil(s.horizon_days)
-    money = money_days(plan, segment_funnels(plan), days)
+    opening = starting_days(plan, days)
+    money = money_days(plan, segment_funnels(plan), days, None if opening is None else opening.talk)
     start = math.floor(s.warmup_days)
     segments = _segment_totals(money, start, s)
     revenue = sum(seg["revenue"] for seg in segments.values())
     gross = sum(seg["margin_after_serving"] + seg["cost_to_serve"] for seg in segments.values())
     serve = sum(seg["cost_to_serve"] for seg in segments.values())
+    active_end = sum(float(seg.active[-1]) for seg in money.segments)
+    if opening is not None:
+        own = opening.revenue[start:].sum()
+        revenue, serve = revenue + own, serve + opening.serve[start:].sum()
+        gross += segment_margins(s.after_sale.margin, s.segments)[0] * own
+        active_end += float(opening.active[-1])
     cost = money.fixed[start:].sum() + money.bonuses[start:].sum() + serve
     outcome = {
         "outside_prospects": money.outside[start:].sum(),
@@ -328,7 +338,7 @@ def expected_outcome(scenario: Scenarioish) -> dict[str, float]:
         "cost": cost,
         "cost_to_serve": serve,
         "profit": (s.after_sale.margin * revenue if s.segments is None else gross) - cost,
-        "customers_end": sum(float(seg.active[-1]) for seg in money.segments),
+        "customers_end": active_end,
     }
     return {k: float(v) for k, v in outcome.items()}
 
@@ -365,16 +375,21 @@ def expected_daily(scenario: Scenarioish, days: int) -> dict[str, np.ndarray]:
     """Day by day, what the funnel's theory expects: buyers, active customers, revenue.
 
     From `theory_money.money_days`, every segment and generation of referrals together,
-    service fees included. Queues for sellers, antagonists and noise are left out: the
-    simulation's band is drawn around it.
+    service fees included, and customers from before day 0 (`theory_starting`). Queues for
+    sellers, antagonists and noise are left out: the simulation's band is drawn around it.
     """
     plan = _plan(scenario)
-    money = money_days(plan, segment_funnels(plan), days)
-    return {
+    opening = starting_days(plan, days)
+    money = money_days(plan, segment_funnels(plan), days, None if opening is None else opening.talk)
+    expected = {
         "buyers": sum(seg.buyers for seg in money.segments),
         "active_customers": sum(seg.active for seg in money.segments),
         "revenue": sum(seg.revenue for seg in money.segments),
     }
+    if opening is not None:
+        expected["active_customers"] = expected["active_customers"] + opening.active
+        expected["revenue"] = expected["revenue"] + opening.revenue
+    return expected
 
 
 def erlang_c_decay(lam: float, mu: float, c: int, k: float) -> float:

@@ -72,8 +72,17 @@ class MoneyDays:
     bonuses: np.ndarray
 
 
-def money_days(plan: Plan, funnels: Sequence[SegmentFunnel], days: int) -> MoneyDays:
-    """Each segment's buyers and money per day, referrals followed generation by generation."""
+def money_days(
+    plan: Plan,
+    funnels: Sequence[SegmentFunnel],
+    days: int,
+    opening_talk: np.ndarray | None = None,
+) -> MoneyDays:
+    """Each segment's buyers and money per day, referrals followed generation by generation.
+
+    `opening_talk` adds the referral contacts won each day by customers from before day 0
+    (`theory_starting`): the people they bring are followed like the others'.
+    """
     s = plan.scenario
     outside = outside_per_day(plan, days)
     kernels = [_customer_kernels(plan, f.plan, days) for f in funnels]
@@ -84,9 +93,11 @@ def money_days(plan: Plan, funnels: Sequence[SegmentFunnel], days: int) -> Money
     size = s.market.size if s.market else None
     # a contact with someone the outside channels reached before wins no one
     free = (1.0 - np.cumsum(outside) / size).clip(0.0) if size else np.ones(days)
-    generation = buyers
+    generation, first_talk = buyers, opening_talk
     for _generation in range(MAX_GENERATIONS):
         talk = sum(_convolved(b, k["talk"]) for b, k in zip(generation, kernels, strict=True))
+        if first_talk is not None:
+            talk, first_talk = talk + first_talk, None
         arrivals = _delayed(np.asarray(talk, dtype=float) * free, delay)
         referred = referred + arrivals
         generation = [_delayed(arrivals * f.warm, f.lag) for f in funnels]

@@ -14,7 +14,7 @@ from rich.table import Table
 
 import hourglass
 from hourglass.cli.common import out
-from hourglass.i18n import _, get_language, ngettext
+from hourglass.i18n import _, get_language, grouped, ngettext
 from hourglass.kpis import KPIS, MISSING, written
 from hourglass.stages import LABELS, reason_label
 
@@ -129,6 +129,17 @@ def print_run(
             top,
         )
     out.print(stage_table)
+    if spec.starting_customers is not None:
+        out.print(
+            _(
+                "{repeat} counts the {count} customers from before day 0 too, from their first "
+                "purchase in the run."
+            ).format(
+                repeat=stage_label(spec.labels, "repeat"),
+                count=grouped(spec.starting_customers.count),
+            ),
+            highlight=False,
+        )
     out.print(_kpi_table(kpis, banded=reps > 1))
     if result.sellers is not None and len(result.sellers.sellers):
         print_sellers(result.sellers, reps)

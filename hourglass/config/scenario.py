@@ -99,6 +99,12 @@ class Scenario(Model):
         return self
 
     @model_validator(mode="after")
+    def _starting_customers_could_have_stayed(self) -> Scenario:
+        if self.starting_customers is not None:
+            self.starting_customers.check_tenure(self.after_sale.repeat)
+        return self
+
+    @model_validator(mode="after")
     def _starting_customers_outside_a_network(self) -> Scenario:
         if self.starting_customers is not None and self.network is not None:
             raise ValueError(

@@ -45,6 +45,7 @@ from hourglass.sim.known import KnownCustomers
 from hourglass.sim.market import Market
 from hourglass.sim.neighbourhood import Neighbourhood
 from hourglass.sim.sales_setup import SalesSetup
+from hourglass.sim.starting import STARTING_STREAM, starting_lives
 from hourglass.sim.streams import (
     MARKET,
     RUN_STREAMS,
@@ -316,18 +317,31 @@ class _Engine(Journeys, Customers, SalesSetup):
     def join_cohort(self) -> None:
         """Known customers become buyers on their first-purchase days; starting ones on day 0.
 
-        Starting customers bought before the run: their lives go on from day 0 without a
-        first purchase in the log.
+        Starting customers bought before the run: their lives go on from day 0, from the
+        states `sim.starting` draws, without a first purchase in the log.
         """
         code = len(self.channels) - 1
         for day in self.cohort:
             pid = self.prospects.count
             self.prospects.add_row(day, code, -1, -1, 0)
             self.on_purchase(pid, day, 0)
-        for _ in range(self.starting):
+        starting = self.s.starting_customers
+        if starting is None:
+            return
+        lives = starting_lives(
+            starting,
+            self.s.after_sale.loyalty.start,
+            self.plan.segments[0].repeat,
+            self.repeat_boost,
+            np.random.default_rng(child(self.seq, STARTING_STREAM)),
+        )
+        for klass, rate, dropout in zip(
+            lives.classes.tolist(), lives.rates.tolist(), lives.dropouts.tolist(), strict=True
+        ):
             pid = self.prospects.count
             self.prospects.add_row(0.0, code, -1, -1, 0)
-            self.on_purchase(pid, 0.0, 0, opening=False)
+            self.antagonists += klass == self.antagonist
+            self.on_purchase(pid, 0.0, 0, opening=False, state=(klass, rate, dropout))
 
     def outside_arrivals(self):
         """Paid and organic contacts land on the market day by day; new people enter Know."""
@@ -365,7 +379,15 @@ class _Engine(Journeys, Customers, SalesSetup):
             yield env.timeout(end - day)
             day += 1
 
-    def on_purchase(self, pid: int, day: float, segment: int = 0, *, opening: bool = True) -> None:
+    def on_purchase(
+        self,
+        pid: int,
+        day: float,
+        segment: int = 0,
+        *,
+        opening: bool = True,
+        state: tuple[int, float, float] | None = None,
+    ) -> None:
         """A first purchase: its customer's life is drawn unless the run is past its ceiling.
 
         Buyers drive the work that feeds back (repeats, referrals); every CHECK_EVERY-th is
@@ -375,7 +397,7 @@ class _Engine(Journeys, Customers, SalesSetup):
         if not self.until_check:
             self.until_check = CHECK_EVERY
             self.within_ceiling()
-        Customers.on_purchase(self, pid, day, segment, opening=opening)
+        Customers.on_purchase(self, pid, day, segment, opening=opening, state=state)
 
     def within_ceiling(self) -> None:
         """Stop a run that has gone far past its estimated work.

@@ -7,8 +7,9 @@ import math
 import pytest
 import yaml
 
-from hourglass import simulate
+from hourglass import calibrate, simulate
 from hourglass.analysis.sellers import seller_report, seller_table
+from hourglass.calibration.export import export_deals
 from hourglass.config.scenario import parse_scenario
 from tests.helpers import exits_2_saying
 
@@ -69,6 +70,27 @@ def test_the_same_seed_routes_the_same_leads_and_another_seed_others():
     """Weighted routing draws from the run's own stream: seed 2 twice gives the same split."""
     assert _leads(2, days=30) == _leads(2, days=30)
     assert _leads(2, days=30) != _leads(3, days=30)
+
+
+def test_a_calibrated_export_writes_the_shares_it_recovers_within_their_intervals():
+    """Five leads a day for a year, exported and calibrated: weighted routing, by the data.
+
+    Each seller's share of the deals holds the truth within its interval, and the scenario
+    routes by the shares it reports.
+    """
+    scenario = _scenario()
+    scenario["channels"]["organic"]["prospects_per_day"] = 5
+    run = simulate(parse_scenario(scenario, source="test"), 4)
+    cal = calibrate(export_deals(run).to_csv(index=False), seed=4)
+    reported = cal.to_dict()["sellers"]
+    sales = cal.scenario.sales
+    assert sales.routing == "weighted"
+    written = {s.name: s.share for s in sales.roles["sellers"].sellers}
+    for name, share in SHARES.items():
+        low, high = reported[name]["deal_share_ci"]
+        assert low < share < high, (name, reported[name]["deal_share_ci"])
+        assert written[name] == reported[name]["deal_share"]
+    assert sum(written.values()) == pytest.approx(1.0)
 
 
 def test_sellers_without_a_share_split_what_the_others_leave():

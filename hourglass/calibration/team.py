@@ -5,12 +5,12 @@ stage's, every deal pooled), so that in the scenario the seller passes the stage
 seller's own rate. Its interval holds the doubt in the team's rate as well as in the
 seller's (`skill`). The scenario gets the skill only where the
 seller's difference from the rest of the team is significant (sellers.py); elsewhere the
-seller keeps 1.0, the team's rate. The export says nothing of how many leads a seller can
-hold or how leads are routed: each seller may hold HEADROOM times the most deals any seller
-held at once in the data, so that leads seldom wait for a seller on top of the stage times
-the data show (those already hold any wait), and leads are dealt to the sellers in turn.
-A scenario's routing takes no weights per seller, so each seller's observed share of the
-deals is reported (`deal_share`) but the scenario deals them equal shares.
+seller keeps 1.0, the team's rate. Leads are routed by weight (`routing: weighted`), each
+seller's share their observed share of the deals (`deal_share`, reported with its Wilson
+interval). The export says nothing of how many leads a seller can hold: each seller may
+hold HEADROOM times the most deals any seller held at once in the data, so that leads
+seldom wait for a seller on top of the stage times the data show (those already hold any
+wait), and a lead's chance of each seller is then their share.
 """
 
 from __future__ import annotations
@@ -86,10 +86,10 @@ def written_skill(cal: Calibration, seller: str, stage: str) -> float:
 def seller_dicts(cal: Calibration) -> dict[str, Any]:
     """Each seller's fit as plain data, each stage with its skill and the one written."""
     out = {}
-    deals = sum(f.won + f.lost + f.open for f in cal.sellers)
+    deals = _deals(cal)
     for fit in cal.sellers:
         data = fit.to_dict()
-        share = wilson(fit.won + fit.lost + fit.open, deals)
+        share = wilson(deals[fit.seller], sum(deals.values()))
         data["deal_share"], data["deal_share_ci"] = share.value, [share.low, share.high]
         for stage, entry in data["stages"].items():
             estimate = skill(cal, fit.seller, stage)
@@ -106,6 +106,7 @@ def sales_section(cal: Calibration) -> dict[str, Any]:
     if not cal.sellers or not worked:
         return {}
     names = _scenario_names([s.seller for s in cal.sellers])
+    deals = _deals(cal)
     sellers = []
     for fit, name in zip(cal.sellers, names, strict=True):
         own = {
@@ -113,7 +114,7 @@ def sales_section(cal: Calibration) -> dict[str, Any]:
             for stage in worked
             if stage in fit.stages
         }
-        entry: dict[str, Any] = {"name": name}
+        entry: dict[str, Any] = {"name": name, "share": deals[fit.seller] / sum(deals.values())}
         skills = {stage: m for stage, m in own.items() if m != 1.0}
         if skills:
             entry["skill"] = skills
@@ -124,7 +125,7 @@ def sales_section(cal: Calibration) -> dict[str, Any]:
         "stages": [SELLER_STAGE[stage] for stage in worked],
         "sellers": sellers,
     }
-    return {"sales": {"routing": "round_robin", "roles": {ROLE: role}}}
+    return {"sales": {"routing": "weighted", "roles": {ROLE: role}}}
 
 
 def team_gaps(cal: Calibration) -> list[Gap]:
@@ -132,13 +133,14 @@ def team_gaps(cal: Calibration) -> list[Gap]:
     section = sales_section(cal)
     if not section:
         return []
-    leads = section["sales"]["roles"][ROLE]["leads_per_seller"]
-    names = [s["name"] for s in section["sales"]["roles"][ROLE]["sellers"]]
-    deals = sum(f.won + f.lost + f.open for f in cal.sellers)
-    shares = {
-        name: (f.won + f.lost + f.open) / deals for name, f in zip(names, cal.sellers, strict=True)
-    }
-    return [Gap(part="team", leads=leads, headroom=HEADROOM, shares=shares)]
+    role = section["sales"]["roles"][ROLE]
+    shares = {s["name"]: s["share"] for s in role["sellers"]}
+    return [Gap(part="team", leads=role["leads_per_seller"], headroom=HEADROOM, shares=shares)]
+
+
+def _deals(cal: Calibration) -> dict[str, int]:
+    """Deals per seller of the export, whatever their outcome."""
+    return {f.seller: f.won + f.lost + f.open for f in cal.sellers}
 
 
 def _leads_at_once(cal: Calibration, worked: list[str]) -> int:

@@ -37,7 +37,7 @@ class Gap(Model):
     headroom: int | None = None
     """How many times the most deals a seller held at once that is (team)."""
     shares: dict[str, float] | None = None
-    """Each seller's share of the deals in the data (team)."""
+    """Each seller's share of the deals in the data, which the scenario routes by (team)."""
 
     def text(self) -> str:
         """The part, why the data left it out and what the scenario assumes, in words."""
@@ -103,17 +103,19 @@ _SENTENCES = {
 
 
 def _team(gap: Gap) -> str:
-    """The team's capacity and routing, with the sellers' shares of the deals where known."""
-    said = _(
+    """The team's capacity, and its routing: by the sellers' shares where known, else in turn."""
+    if gap.shares:
+        shares = ", ".join(f"{name} {share:.0%}" for name, share in gap.shares.items())
+        return _(
+            "the sales team's capacity (not in the export): each seller may hold {leads} "
+            "leads at once, {headroom} times the most deals a seller held at once in the "
+            "data, so leads seldom wait for a seller beyond the stage times the data show; "
+            "set it to your team's. Leads go to the sellers at random in their shares of "
+            "the deals in the data: {shares}"
+        ).format(leads=gap.leads, headroom=gap.headroom, shares=shares)
+    return _(
         "the sales team's capacity and routing (not in the export): each seller may hold "
         "{leads} leads at once, {headroom} times the most deals a seller held at once in "
         "the data, so leads seldom wait for a seller beyond the stage times the data show, "
         "and leads go to the sellers in turn, each an equal share; set both to your team's"
     ).format(leads=gap.leads, headroom=gap.headroom)
-    if not gap.shares:
-        return said
-    shares = ", ".join(f"{name} {share:.0%}" for name, share in gap.shares.items())
-    return _(
-        "{said} (the data's shares of the deals were {shares}; a scenario's routing takes "
-        "no weights per seller)"
-    ).format(said=said, shares=shares)

@@ -68,7 +68,8 @@ class Simulator:
 def risk_candidates(layout: _Layout, best: np.ndarray) -> dict[str, np.ndarray]:
     """The mean plan, the steady split, and the mean plan with a line or a block halved.
 
-    Each point spends the same money over the run as the mean plan.
+    Each point spends the same money over the run as the mean plan; a point met twice is
+    kept once.
     """
     candidates = {"mean": best, "steady": layout.start()}
     by_block, flat = layout.split(best)
@@ -97,7 +98,11 @@ def risk_candidates(layout: _Layout, best: np.ndarray) -> dict[str, np.ndarray]:
         share = np.divide(money, total, out=even, where=total > 0)
         moved[:, others] += share * spare[:, None] / weights[others]
         candidates[f"block {b + 1}"] = np.concatenate([moved.ravel(), flat])
-    return candidates
+    unique: dict[str, np.ndarray] = {}
+    for name, point in candidates.items():
+        if not any(np.allclose(point, seen, rtol=1e-9, atol=1e-6) for seen in unique.values()):
+            unique[name] = point
+    return unique
 
 
 def least_risky_plan(

@@ -47,7 +47,9 @@ def optimize(
         typer.Option(
             help=_(
                 "What to maximise: buyers, revenue, profit, customers, or profit_p10 (the "
-                "profit nearly certain: its 10th percentile across replications)."
+                "profit nearly certain: its 10th percentile across replications; with "
+                "--by-month, the plans the expectation proposes are simulated and the one "
+                "with the highest 10th percentile is kept)."
             )
         ),
     ] = "profit",

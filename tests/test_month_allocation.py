@@ -191,11 +191,6 @@ def test_optimize_by_month_prints_json_with_the_blocks(tmp_path):
             ["--by-month", "--month-cap", "1000"],
             "error: --month-cap 1000 is below --budget 22000: no plan could spend the budget",
         ),
-        (
-            ["--by-month", "--objective", "profit_p10"],
-            "error: --objective profit_p10 with --by-month: a month-by-month plan maximises an "
-            "expectation; use one of buyers, revenue, profit, customers",
-        ),
     ],
 )
 def test_bad_month_flags_are_refused(flags, words):

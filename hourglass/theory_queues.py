@@ -5,11 +5,12 @@ Each role's run of consecutive worked funnel stages is a desk: a lead waits ther
 desk's offered load is the expected arrivals of that month over its mean service time; the
 month is then taken to be stationary (a fluid, stationary-per-month approximation): with
 exponential patience, M/M/c+M (Erlang A) gives the share served and, with speed to lead,
-the mean of e^(-k W) over the served leads' waits; without patience, M/M/c (Erlang C), and
-a month whose load exceeds the seats serves only what the seats can (c mu / lambda).
-The shares multiply the buyers whose leads reached the desk in that month. Exact in the
-stationary limit of one desk with exponential service and patience; the time between a
-desk and the sale, hires' ramp, vacations and committees' time with a seller are left out.
+the mean of e^(-k W) over the served leads' waits (an exponential curve; a table of hours is
+left out); without patience, M/M/c (Erlang C), and a month whose load exceeds the seats
+serves only what the seats can (c mu / lambda). The shares multiply the buyers whose leads reached the desk in that month. Exact in the
+stationary limit of one desk with exponential service and patience; other patience is
+taken by its mean, and the spread of times between a desk and the sale, hires' ramp,
+vacations, batches, routing by skill and committees' time with a seller are left out.
 """
 
 from __future__ import annotations

@@ -8,9 +8,10 @@ exponential patience, M/M/c+M (Erlang A) gives the share served and, with speed 
 the mean of e^(-k W) over the served leads' waits (an exponential curve; a table of hours is
 left out); without patience, M/M/c (Erlang C), and a month whose load exceeds the seats
 serves only what the seats can (c mu / lambda). The shares multiply the buyers whose leads
-reached the desk in that month. Exact in the stationary limit of one desk with exponential service and patience; other patience is
-taken by its mean, and the spread of times between a desk and the sale, hires' ramp,
-vacations, batches, routing by skill and committees' time with a seller are left out.
+reached the desk in that month. Exact in the stationary limit of one desk with exponential
+service and patience; other patience is taken by its mean, and the spread of times between
+a desk and the sale, hires' ramp, vacations, batches, routing by skill and committees' time
+with a seller are left out.
 """
 
 from __future__ import annotations

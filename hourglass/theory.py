@@ -28,6 +28,7 @@ from hourglass.theory_money import (
 from hourglass.theory_money import (
     loyalty_generator as loyalty_generator,
 )
+from hourglass.theory_queues import QUEUE_PASSES, kept_by_purchase_day
 from hourglass.theory_starting import starting_days
 
 
@@ -303,21 +304,26 @@ def ladder_occupancy(ladder: ServiceLadder, days: np.ndarray | float) -> np.ndar
     return start @ linalg.expm(q * days[:, None, None])
 
 
-def expected_outcome(scenario: Scenarioish) -> dict[str, float]:
+def expected_outcome(scenario: Scenarioish, queues: bool = False) -> dict[str, float]:
     """A first-order expectation of a run's headline numbers, budgets' effects included.
 
     Counted over the measurement window as the KPIs are, from `theory_money.money_days`:
     each segment's buyers after its funnel time, buying again, served and talking at its own
     rates, and the service ladder's fees and costs. Customers from before day 0 buy again,
     are served and talk from day 0 (`theory_starting`; their service fees are left out). It
-    ignores queues for sellers and antagonists. Good for ranking budget allocations cheaply;
-    the simulation has the last word.
+    ignores antagonists, and queues for sellers unless `queues` (`queued_money_days`). Good
+    for ranking budget allocations cheaply; the simulation has the last word.
     """
     plan = _plan(scenario)
     s = plan.scenario
     days = math.ceil(s.horizon_days)
     opening = starting_days(plan, days)
-    money = money_days(plan, segment_funnels(plan), days, None if opening is None else opening.talk)
+    talk = None if opening is None else opening.talk
+    money = (
+        queued_money_days(plan, days, talk)
+        if queues
+        else money_days(plan, segment_funnels(plan), days, talk)
+    )
     start = math.floor(s.warmup_days)
     segments = _segment_totals(money, start, s)
     revenue = sum(seg["revenue"] for seg in segments.values())
@@ -416,3 +422,20 @@ def erlang_b(lam: float, mu: float, c: int) -> float:
     for k in range(1, c + 1):
         blocked = offered * blocked / (k + offered * blocked)
     return blocked
+
+
+def queued_money_days(plan: Plan, days: int, opening_talk: np.ndarray | None = None) -> MoneyDays:
+    """`money_days` with the buyers the sales team's queues leave (`theory_queues`).
+
+    The referred leads load the sellers too, and they depend on the buyers: each pass
+    loads the desks with the last pass's referred prospects.
+    """
+    funnels = segment_funnels(plan)
+    money = money_days(plan, funnels, days, opening_talk)
+    if plan.scenario.sales is None:
+        return money
+    cold, warm = _cold_and_warm(plan)
+    for _pass in range(QUEUE_PASSES):
+        kept = kept_by_purchase_day(plan, money.outside, money.referred, (cold.reach, warm.reach))
+        money = money_days(plan, funnels, days, opening_talk, kept)
+    return money

@@ -155,7 +155,7 @@ def _serving_rates(run: Run) -> np.ndarray:
 def placed(table: pd.DataFrame) -> pd.DataFrame:
     """Customers with both axes and their kind, from revenue, profit, growth, loyalty, wallet."""
     ranks = table[["revenue", "profit", "growth"]].rank(pct=True, method="average")
-    loyalty = table["loyalty"].map(LOYALTY_SCORE)
+    loyalty = table["loyalty"].map(LOYALTY_SCORE).astype(float)
     wallet = table["share_of_wallet"]
     ours = ranks.mean(axis=1) if len(table) else pd.Series(dtype=float)
     theirs = loyalty.where(wallet.isna(), (loyalty + wallet) / 2.0)

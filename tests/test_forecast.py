@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -62,6 +63,33 @@ def test_cdnow_october_to_june_matches_bgnbd_conditioned_on_each_history(cdnow_c
     assert drawn["uncertainty"] == ["simulation", "parameters"]
     assert band["p5"] < total["closed_form"] < band["p95"] < 1882
     assert band["p95"] - band["p5"] > 1.2 * (total["p95"] - total["p5"])
+    assert fixed["backtest"]["months"] == drawn["backtest"]["months"] == 9
+    _the_readme_quotes(total, band, fixed["backtest"], drawn["backtest"])
+
+
+def _the_readme_quotes(fixed: dict, drawn: dict, fixed_test: dict, drawn_test: dict) -> None:
+    """The README's CDNOW forecast paragraph quotes these numbers."""
+    prose = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    quoted = re.search(
+        r"with the parameters fixed, ([\d,]+) repeat purchases \[([\d,]+), ([\d,]+)\], against "
+        r"BG/NBD's conditional ([\d,.]+) and the 1,882 actually made; with the parameters "
+        r"drawn, ([\d,]+) \[([\d,]+), ([\d,]+)\]\..*?month by month, (\d) of the 9 actual "
+        r"figures fall inside each band",
+        prose,
+    )
+    assert quoted, "the README's CDNOW forecast paragraph"
+    computed = [
+        f"{fixed['mean']:,.0f}",
+        f"{fixed['p5']:,.0f}",
+        f"{fixed['p95']:,.0f}",
+        f"{fixed['closed_form']:,.1f}",
+        f"{drawn['mean']:,.0f}",
+        f"{drawn['p5']:,.0f}",
+        f"{drawn['p95']:,.0f}",
+    ]
+    assert list(quoted.groups()[:7]) == computed
+    inside = int(quoted[8])
+    assert fixed_test["inside_band"] == drawn_test["inside_band"] == inside
 
 
 def _closed_form_spread(until: pd.Timestamp, end: pd.Timestamp, draws: int = 4000) -> float:

@@ -49,6 +49,13 @@ def test_subplot_titles_and_the_legend_grow():
     assert big.layout.legend.font.size >= LARGE
 
 
+def test_the_legend_s_title_is_dark_as_well():
+    """The hourglass's scale heads its legend: a room reads it in the same dark type."""
+    big = for_projector(go.Figure(layout={"legend_title_text": "Widths: people"}))
+    assert big.layout.legend.title.font.color == "#111111"
+    assert big.layout.legend.title.font.size >= LARGE
+
+
 def test_colour_bars_grow():
     fig = go.Figure(
         [

@@ -57,7 +57,7 @@ def response_figure(
             if marginal and line in marginal
             else ""
         )
-        + f"<br><sup>{units[line]}</sup>"
+        + f"<br>{units[line]}"
         for line in lines
     ]
     fig = make_subplots(

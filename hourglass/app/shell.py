@@ -55,8 +55,9 @@ h3 { font-size: 1.8rem !important; }
 }
 [data-testid^="stBaseButton"] p { white-space: normal !important; line-height: 1.25 !important; }
 /* tables are drawn on a canvas in 14 px type: only zoom reaches them; the table measures
-   its width within the zoomed box, so it stays as wide as its column */
-[data-testid="stElementContainer"]:has([data-testid="stDataFrame"]) {
+   its width within the zoomed box, so it stays as wide as its column. A zoomed table takes
+   a click for the cell below the one pointed at, so tables edited in a form keep their size */
+[data-testid="stElementContainer"]:has([data-testid="stDataFrame"]):not([data-testid="stForm"] *) {
   zoom: 1.5; width: calc(100% / 1.5) !important;
 }
 </style>

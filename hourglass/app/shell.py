@@ -40,6 +40,7 @@ h3 { font-size: 1.8rem !important; }
 [data-testid="stTextArea"] textarea, [data-testid="stFileChip"] small,
 [data-testid="stSelectbox"] [data-baseweb="select"] div,
 [data-testid="stMultiSelect"] [data-baseweb="select"] span,
+[data-testid="stMultiSelect"] [data-baseweb="tag"] span,
 [data-testid="stSliderThumbValue"], [data-testid="stSliderTickBar"] div,
 [data-testid="stFileUploaderDropzone"] span, [data-testid="stFileUploaderDropzone"] small,
 [data-testid="stFileUploaderDropzone"] button:not([data-testid$="Icon"]),
@@ -54,6 +55,7 @@ h3 { font-size: 1.8rem !important; }
   height: auto !important; min-height: 2.5rem;
 }
 [data-testid^="stBaseButton"] p { white-space: normal !important; line-height: 1.25 !important; }
+[data-testid="stMultiSelect"] [data-baseweb="tag"] { height: auto !important; }
 /* tables are drawn on a canvas in 14 px type: only zoom reaches them; the table measures
    its width within the zoomed box, so it stays as wide as its column. A zoomed table takes
    a click for the cell below the one pointed at, so tables edited in a form keep their size */

@@ -42,7 +42,8 @@ h3 { font-size: 1.8rem !important; }
 [data-testid="stMultiSelect"] [data-baseweb="select"] span,
 [data-testid="stMultiSelect"] [data-baseweb="tag"] span,
 [data-testid="stSliderThumbValue"], [data-testid="stSliderTickBar"] div,
-[data-testid="stFileUploaderDropzone"] span, [data-testid="stFileUploaderDropzone"] small,
+[data-testid="stFileUploaderDropzone"] span:not(button *),
+[data-testid="stFileUploaderDropzone"] small,
 [data-testid="stFileUploaderDropzone"] button:not([data-testid$="Icon"]),
 [data-testid="stFileChipName"], [data-testid^="stBaseButton"] p {
   font-size: 21px !important;

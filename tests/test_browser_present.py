@@ -35,6 +35,10 @@ SIZES = """([selector, grid]) => Array.from(document.querySelectorAll(selector))
     .filter(element => element.getClientRects().length)
     .map(element => (grid || parseFloat(getComputedStyle(element).fontSize))
         * element.currentCSSZoom)"""
+WORD_SIZES = """selector => Array.from(document.querySelectorAll(selector))
+    .filter(element => element.getClientRects().length && Array.from(element.childNodes)
+        .some(node => node.nodeType === Node.TEXT_NODE && node.nodeValue.trim()))
+    .map(element => parseFloat(getComputedStyle(element).fontSize) * element.currentCSSZoom)"""
 OVERFLOWING_BUTTONS = """() => Array.from(document.querySelectorAll('button'))
     .filter(button => button.getClientRects().length && button.innerText.trim())
     .filter(button => button.scrollWidth > button.clientWidth
@@ -89,6 +93,13 @@ def sizes(page, selector: str, *, grid: bool = False) -> list[float]:
     return found
 
 
+def word_sizes(page, selector: str) -> list[float]:
+    """The on-screen type size of each visible element within `selector` that holds words."""
+    found = page.evaluate(WORD_SIZES, f"{selector}, {selector} *")
+    assert found, f"no words within {selector}"
+    return found
+
+
 def shoot_charts(page, address: str, language: str) -> None:
     """Each chart on its own, scrolled into view, as a room sees it."""
     SHOTS.mkdir(exist_ok=True)
@@ -125,4 +136,12 @@ def test_the_uploader_and_its_message_are_large(tab):
     tab.locator('input[type="file"]').set_input_files(str(BAD / "unknown_key.yaml"))
     tab.locator('[data-testid="stAlertContainer"]').first.wait_for()
     assert min(sizes(tab, '[data-testid="stAlertContainer"] p')) >= BODY_PX
+    assert tab.evaluate(OVERFLOWING_BUTTONS) == []
+
+
+def test_the_budget_s_choices_read_as_large_as_their_labels(tab):
+    """A select box's chosen value and a multiselect's placeholder, not only their labels."""
+    presented(tab, "budget", "en")
+    assert min(word_sizes(tab, '[data-testid="stSelectbox"]')) >= BODY_PX
+    assert min(word_sizes(tab, '[data-testid="stMultiSelect"]')) >= BODY_PX
     assert tab.evaluate(OVERFLOWING_BUTTONS) == []

@@ -145,3 +145,11 @@ def test_the_budget_s_choices_read_as_large_as_their_labels(tab):
     assert min(word_sizes(tab, '[data-testid="stSelectbox"]')) >= BODY_PX
     assert min(word_sizes(tab, '[data-testid="stMultiSelect"]')) >= BODY_PX
     assert tab.evaluate(OVERFLOWING_BUTTONS) == []
+
+
+def test_the_planner_s_forecast_source_reads_large(tab):
+    """A segmented control's options (the forecast's source), before the forecast is drawn."""
+    tab.goto(f"{tab.base_url}/planner?lang=ru&present=1")
+    tab.locator('[data-testid="stButtonGroup"] button').first.wait_for()
+    assert min(word_sizes(tab, '[data-testid="stButtonGroup"] button')) >= BODY_PX
+    assert tab.evaluate(OVERFLOWING_BUTTONS) == []

@@ -46,7 +46,7 @@ h3 { font-size: 1.8rem !important; }
 [data-testid="stFileUploaderDropzone"] small,
 [data-testid="stFileUploaderDropzone"] button:not([data-testid$="Icon"]),
 [data-testid="stFileChipName"], [data-testid^="stBaseButton"] p,
-[data-testid="stButtonGroup"] button {
+[data-testid="stButtonGroup"] button, [data-testid="stButtonGroup"] button * {
   font-size: 21px !important;
 }
 [data-testid="stMetricLabel"] p { font-size: 22px !important; color: #111 !important; }

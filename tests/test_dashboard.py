@@ -218,7 +218,7 @@ def test_budget_page_draws_curves_and_optimises():
     at = open_page("budget", chosen="marketing_budgets")
     curves = figures(at)[0]
     titles = [a.text for a in curves.layout.annotations]
-    assert len(titles) == 7 and titles[0].startswith("Display ads<br><sup>marginal ROI")
+    assert len(titles) == 7 and titles[0].startswith("Display ads<br>marginal ROI")
     objective = at.selectbox(key="objective")
     assert objective.value == "profit" and "Customers at the end" in objective.options
     objective.set_value("buyers")

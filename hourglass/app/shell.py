@@ -25,17 +25,45 @@ PRESENTATION_CSS = """
   display: none !important;
 }
 .block-container { padding: 1.2rem 1.6rem 1rem 1.6rem !important; max-width: 100% !important; }
-[data-testid="stMarkdown"] p, [data-testid="stMarkdown"] li, [data-testid="stCaptionContainer"] p {
-  font-size: 1.35rem !important; color: #111 !important;
-}
 h1 { font-size: 2.6rem !important; } h2 { font-size: 2.1rem !important; }
 h3 { font-size: 1.8rem !important; }
-[data-testid="stMetricLabel"] p { font-size: 1.3rem !important; }
-[data-testid="stWidgetLabel"] p, [data-testid="stFileUploaderDropzone"] span,
-[data-testid="stFileUploaderDropzoneInstructions"] small, [data-testid="stDateInputField"] {
-  font-size: 1.2rem !important;
+[data-testid="stMarkdown"] p, [data-testid="stMarkdown"] li, [data-testid="stMarkdown"] td,
+[data-testid="stMarkdown"] th, [data-testid="stCaptionContainer"],
+[data-testid="stCaptionContainer"] p, [data-testid="stAlertContainer"] p,
+[data-testid="stAlertContainer"] li, [data-testid="stTable"] td, [data-testid="stTable"] th,
+[data-testid="stExpander"] summary p, [data-testid="stTab"] p {
+  font-size: 22px !important; line-height: 1.4 !important; color: #111 !important;
 }
-[data-testid="stMetricValue"] { font-size: 2.6rem !important; }
+[data-testid="stWidgetLabel"] p, [data-testid="stCheckbox"] p, [data-testid="stRadio"] p,
+[data-testid="stNumberInput"] input, [data-testid="stTextInput"] input,
+[data-testid="stDateInput"] input, [data-testid="stDateInputField"],
+[data-testid="stTextArea"] textarea, [data-testid="stFileChip"] small,
+[data-testid="stSelectbox"] div, [data-testid="stSelectbox"] input,
+[data-testid="stMultiSelect"] div, [data-testid="stMultiSelect"] span,
+[data-testid="stMultiSelect"] input,
+[data-testid="stSliderThumbValue"], [data-testid="stSliderTickBar"] div,
+[data-testid="stFileUploaderDropzone"] span:not(button *),
+[data-testid="stFileUploaderDropzone"] small,
+[data-testid="stFileUploaderDropzone"] button:not([data-testid$="Icon"]),
+[data-testid="stFileChipName"], [data-testid^="stBaseButton"] p,
+[data-testid="stButtonGroup"] button, [data-testid="stButtonGroup"] button * {
+  font-size: 21px !important;
+}
+[data-testid="stMetricLabel"] p { font-size: 22px !important; color: #111 !important; }
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] div { font-size: 44px !important; }
+[data-testid="stMetricDelta"] div { font-size: 21px !important; }
+/* long button labels wrap inside their box rather than run past it */
+[data-testid^="stBaseButton"]:not([data-testid$="Icon"]) {
+  height: auto !important; min-height: 2.5rem;
+}
+[data-testid^="stBaseButton"] p { white-space: normal !important; line-height: 1.25 !important; }
+[data-testid="stMultiSelect"] [data-baseweb="tag"] { height: auto !important; }
+/* tables are drawn on a canvas in 14 px type: only zoom reaches them; the table measures
+   its width within the zoomed box, so it stays as wide as its column. A zoomed table takes
+   a click for the cell below the one pointed at, so tables edited in a form keep their size */
+[data-testid="stElementContainer"]:has([data-testid="stDataFrame"]):not([data-testid="stForm"] *) {
+  zoom: 1.5; width: calc(100% / 1.5) !important;
+}
 </style>
 """
 

@@ -72,17 +72,16 @@ def response_figure(
     units = {
         line: effect_unit(curves.loc[curves["line"] == line, "unit"].iloc[0]) for line in lines
     }
-    # the marginal ROI and the unit go in small type under the line's name: beside the name
-    # they are wider than a panel, and a y-axis title that long is cut
+    # the marginal ROI and the unit go on lines of their own under the line's name: beside
+    # the name they are wider than a panel, and a y-axis title that long is cut
     titles = [
         names[line]
-        + "<br><sup>"
         + (
-            _("marginal ROI {roi}").format(roi=written(marginal[line], "{:+.2f}")) + " · "
+            "<br>" + _("marginal ROI {roi}").format(roi=written(marginal[line], "{:+.2f}"))
             if marginal and line in marginal
             else ""
         )
-        + f"{units[line]}</sup>"
+        + f"<br>{units[line]}"
         for line in lines
     ]
     fig = make_subplots(

@@ -23,7 +23,7 @@ def for_projector(fig: go.Figure) -> go.Figure:
         font={"size": PROJECTOR_FONT, "color": PROJECTOR_INK},
         title_font_size=PROJECTOR_FONT + 6,
         legend_font_size=PROJECTOR_FONT,
-        legend_title_font_size=PROJECTOR_FONT - 2,
+        legend_title_font={"size": PROJECTOR_FONT - 2, "color": PROJECTOR_INK},
         uniformtext={"minsize": PROJECTOR_FONT - 4, "mode": "show"},  # bar text never shrinks away
         hoverlabel_font_size=PROJECTOR_FONT,
     )

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
 
 from hourglass.i18n import _
 from hourglass.kpis import written
+from hourglass.plots.framing import PROJECTOR_FONT
 from hourglass.plots.style import LOST, LOWER, UPPER
 from hourglass.stages import FUNNEL, HOURGLASS, LABELS, reason_label
 
@@ -254,69 +256,75 @@ def _hourglass_layout(fig: go.Figure, title: str) -> None:
     )
 
 
-SANKEY_HEIGHT = 640
-"""The Sankey's height in pixels."""
-SANKEY_PLOT_HEIGHT = SANKEY_HEIGHT - 100 - 80
-"""The height of the Sankey's plot, within plotly's default top and bottom margins."""
-SANKEY_GAP = 200
-"""Plotly's gap between nodes of a column, in pixels: it sets the scale, so that the flow
-takes the upper half of the plot and leaves the lower half to the losses."""
-FLOW_Y, CUSTOMERS_Y, LOSS_ROWS = 0.29, 0.1, (0.7, 0.9)
-"""Where nodes' centres sit, as fractions of the plot's height from the top: the funnel's
-stages, the customers, and the two rows that neighbouring stages' losses alternate between."""
+SANKEY_FLOW = 220
+"""The flow's height at its widest, in pixels: the first stage's node."""
+SANKEY_LINE = round(1.3 * PROJECTOR_FONT)
+"""One line of a node's label, in pixels: room for the projector's type, the largest it gets."""
+SANKEY_GAP = SANKEY_LINE // 2
+"""The room between the flow and the rows of losses below it, in pixels."""
+SANKEY_MARGIN = {"l": 10, "r": 10, "t": 70, "b": 10}
+"""The figure's margins in pixels: the title's room on top; every label lies within the plot."""
+SANKEY_SPAN = 0.75
+"""The share of the plot's width from the first stage to the last; the rest holds the last
+stage's losses and the customers."""
+FLOW_COLOUR, LOSS_COLOUR = "rgba(47,109,181,0.35)", "rgba(200,85,61,0.30)"
+
+
+@dataclass(frozen=True)
+class SankeyPlaces:
+    """Where a Sankey's nodes sit, and the plot and node gap that put them there."""
+
+    x: list[float]
+    y: list[float]
+    plot_height: int
+    """The plot's height in pixels, margins excluded."""
+    pad: float
+    """Plotly's gap between two nodes of a column, in pixels: with the plot's height, it sets
+    plotly's scale (pixels per person) to the one the places were computed for."""
 
 
 def sankey_figure(
-    stages: pd.DataFrame, losses: pd.DataFrame, *, labels: str = "en", title: str = ""
+    stages: pd.DataFrame,
+    losses: pd.DataFrame,
+    *,
+    labels: str = "en",
+    title: str = "",
+    order: Sequence[str] = FUNNEL,
 ) -> go.Figure:
-    """Flows through the funnel, left to right, with each stage's losses below it.
+    """Flows through the stages in `order`, left to right, with each stage's losses below it.
 
     Every node says how many people it holds. Each stage's losses sit below the flow, to
     the right of the stage they leave, and their ribbon leaves the stage at its bottom, so
-    it crosses no flow. Loss reasons read in the reader's language (`reason_label`).
+    it crosses no flow. Loss reasons read in the reader's language (`reason_label`). The
+    figure's margins and height are its own, sized to its labels in the projector's type.
     """
     names = LABELS[labels]
     table = stages.set_index("stage")
-    know = table.loc[FUNNEL[0], ["passed", "lost"]].sum() or 1.0
-    # the height of one person as a fraction of the plot: plotly's, whose widest column is
-    # the second (Like and Know's losses share it), less one gap
-    height = (SANKEY_PLOT_HEIGHT - SANKEY_GAP) / SANKEY_PLOT_HEIGHT / know
-    flow_bottom = FLOW_Y + height * know / 2
-    step = 0.15  # the stages' spacing: the last stage's losses keep room for their labels
-    nodes = [f"{names[s]}<br>{written(table.loc[s, 'entered'], '{:,.0f}')}" for s in FUNNEL]
-    nodes.append(_("Customers") + "<br>" + written(table.loc[FUNNEL[-1], "passed"], "{:,.0f}"))
-    xs = [0.01 + k * step for k in range(len(FUNNEL))] + [0.99]
-    ys = [FLOW_Y] * len(FUNNEL) + [CUSTOMERS_Y]
-    colors = [UPPER] * len(FUNNEL) + [LOWER]
-    source, target, value, link_color = [], [], [], []
-    for k, stage in enumerate(FUNNEL):
-        source.append(k)
-        target.append(k + 1)
-        value.append(float(table.loc[stage, "passed"]))
-        link_color.append("rgba(47,109,181,0.35)")
+    nodes = [f"{names.get(s, s)}<br>{written(table.loc[s, 'entered'], '{:,.0f}')}" for s in order]
+    nodes.append(_("Customers") + "<br>" + written(table.loc[order[-1], "passed"], "{:,.0f}"))
+    links: list[tuple[int, int, float, str]] = []  # source, target, people, colour
+    lost_at: dict[int, int] = {}  # a stage's position in `order` -> its losses' node
+    for k, stage in enumerate(order):
+        links.append((k, k + 1, float(table.loc[stage, "passed"]), FLOW_COLOUR))
         mine = losses[losses["stage"] == stage].sort_values("lost", ascending=False)
         if not mine["lost"].sum():
             continue
         # one node per stage for its losses, each reason on a line of its own
         reasons = zip(mine["reason"], mine["lost"], strict=True)
         nodes.append("<br>".join(f"{reason_label(r)}: {written(n, '{:,.0f}')}" for r, n in reasons))
-        xs.append(xs[k] + step / 2)
-        half = height * mine["lost"].sum() / 2
-        ys.append(min(max(LOSS_ROWS[k % 2], flow_bottom + half + 0.01), 1 - half))
-        colors.append(LOST)
-        source.append(k)
-        target.append(len(nodes) - 1)
-        value.append(float(mine["lost"].sum()))
-        link_color.append("rgba(200,85,61,0.30)")
+        lost_at[k] = len(nodes) - 1
+        links.append((k, len(nodes) - 1, float(mine["lost"].sum()), LOSS_COLOUR))
+    places = sankey_places(len(order), links, lost_at, [n.count("<br>") + 1 for n in nodes])
+    source, target, value, link_colour = (list(column) for column in zip(*links, strict=True))
     fig = go.Figure(
         go.Sankey(
             arrangement="fixed",
             node={
                 "label": nodes,
-                "x": xs,
-                "y": ys,
-                "color": colors,
-                "pad": SANKEY_GAP,
+                "x": places.x,
+                "y": places.y,
+                "color": [UPPER] * len(order) + [LOWER] + [LOST] * len(lost_at),
+                "pad": places.pad,
                 # a stage's losses share the next stage's column, below it: plotly then
                 # orders the ribbons leaving a stage with the flow on top, the loss below
                 "align": "left",
@@ -327,13 +335,62 @@ def sankey_figure(
                 "source": source,
                 "target": target,
                 "value": value,
-                "color": link_color,
+                "color": link_colour,
                 "hovertemplate": _("%{source.label} → %{target.label}") + "<extra></extra>",
             },
-            textfont={"size": 14, "color": "#111111"},
+            textfont={"size": 15, "color": "#111111"},
         )
     )
     fig.update_layout(
-        title=title or _("Flows and losses"), template="plotly_white", height=SANKEY_HEIGHT
+        title=title or _("Flows and losses"),
+        template="plotly_white",
+        margin=SANKEY_MARGIN,
+        height=places.plot_height + SANKEY_MARGIN["t"] + SANKEY_MARGIN["b"],
     )
     return fig
+
+
+def sankey_places(
+    stages: int,
+    links: Sequence[tuple[int, int, float, str]],
+    lost_at: dict[int, int],
+    lines: Sequence[int],
+) -> SankeyPlaces:
+    """The nodes' places: stages and customers on one line, their losses in two rows below.
+
+    Nodes 0 to `stages` - 1 are the stages, node `stages` the customers, and `lost_at` maps a
+    stage to the node of its losses; neighbouring stages' losses lie in different rows.
+    `lines` is each node's label's number of lines. Plotly's scale is d3-sankey's: per
+    column (a node's distance from the first stage), the plot's height less the gaps between
+    its nodes, per person; the smallest over the columns. A column holds one or two nodes.
+    """
+    value = [0.0] * len(lines)
+    inflow = [0.0] * len(lines)
+    for source, target, people, _colour in links:
+        value[source] += people
+        inflow[target] += people
+    value = [max(out, into) for out, into in zip(value, inflow, strict=True)]
+    column = {k: k for k in range(stages + 1)} | {node: k + 1 for k, node in lost_at.items()}
+    sums = [0.0] * (stages + 1)
+    for node, depth in column.items():
+        sums[depth] += value[node]
+    scale = SANKEY_FLOW / max(max(sums), 1.0)  # pixels per person
+    flow = scale * value[0]
+    y = [flow / 2] * (stages + 1) + [0.0] * len(lost_at)
+    row_top = flow + SANKEY_GAP
+    for parity in (0, 1):
+        row = [node for k, node in lost_at.items() if k % 2 == parity]
+        if not row:
+            continue
+        tall = max(max(lines[n] * SANKEY_LINE, scale * value[n]) for n in row)
+        for node in row:
+            y[node] = row_top + tall / 2
+        row_top += tall + SANKEY_GAP
+    plot_height = math.ceil(row_top - SANKEY_GAP if lost_at else flow)  # whole pixels
+    # the gap that makes plotly's scale this one: the fullest column of two nodes binds
+    paired = [sums[column[node]] for node in lost_at.values()]
+    pad = plot_height - scale * max(paired) if paired else 0.0
+    step = SANKEY_SPAN / stages
+    x = [0.01 + k * step for k in range(stages)] + [0.99]
+    x += [x[k] + step / 2 for k in lost_at]
+    return SankeyPlaces(x, [at / plot_height for at in y], plot_height, pad)

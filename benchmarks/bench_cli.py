@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -37,19 +38,22 @@ same scenario files (optimize without -o: it is timed, not kept)."""
 
 SPLIT = """
 import json, sys, time
-t0 = time.perf_counter()
+clock = time.process_time if sys.argv[2] == "cpu" else time.perf_counter
+t0 = clock()
 import hourglass.cli
-t1 = time.perf_counter()
+t1 = clock()
 import hourglass, hourglass.experiments, hourglass.sim, hourglass.analysis, pandas
-t2 = time.perf_counter()
+from hourglass.experiments import replication
+t2 = clock()
 spec = hourglass.load_scenario(sys.argv[1])
-t3 = time.perf_counter()
+t3 = clock()
 hourglass.replicate(spec, 1, None, "serial")
-t4 = time.perf_counter()
+t4 = clock()
 print(json.dumps({"import the command line": t1 - t0, "import what run needs": t2 - t1,
-                  "load the scenario": t3 - t2, "simulate": t4 - t3}))
+                  "load the scenario": t3 - t2, "simulate and analyse": t4 - t3}))
 """
-"""One run's time by part, in one process (the interpreter's start is measured apart)."""
+"""One run's time by part, in one process (the interpreter's start is measured apart): wall
+seconds, or with "cpu" the process's CPU seconds, which a busy machine disturbs less."""
 
 
 def timed(command: list[str], env: dict[str, str]) -> float:
@@ -91,21 +95,24 @@ def measure(before: Path, repeat: int, names: list[str]) -> dict[str, dict]:
     return results
 
 
-def split(repeat: int) -> dict[str, float]:
-    """Median seconds of each part of one run of the baseline, this checkout."""
+def split(repeat: int, clock: str = "wall") -> dict[str, float]:
+    """Median seconds of each part of one run of the baseline, this checkout.
+
+    `clock` is wall or cpu.
+    """
     env = environment(None)
     start = [timed([sys.executable, "-c", "pass"], env) for _ in range(repeat)]
     parts: list[dict[str, float]] = []
     for _ in range(repeat):
         done = subprocess.run(
-            [sys.executable, "-c", SPLIT, str(SCENARIOS / "baseline.yaml")],
+            [sys.executable, "-c", SPLIT, str(SCENARIOS / "baseline.yaml"), clock],
             env=env,
             capture_output=True,
             text=True,
             check=True,
         )
         parts.append(json.loads(done.stdout))
-    medians = {"start the interpreter": statistics.median(start)}
+    medians = {"start the interpreter": statistics.median(start)} if clock == "wall" else {}
     medians |= {part: statistics.median(p[part] for p in parts) for part in parts[0]}
     return medians
 
@@ -132,8 +139,13 @@ def main() -> None:
         before = checkout(args.before, Path(scratch) / "before")
         results = measure(before, max(args.repeat, 3), args.only)
     parts = split(max(args.repeat, 3))
+    cpu = split(max(args.repeat, 3), "cpu")
     if args.json:
-        print(json.dumps({"before": args.before, "commands": results, "run parts": parts}))
+        print(
+            json.dumps(
+                {"before": args.before, "commands": results, "run parts": parts, "cpu": cpu}
+            )
+        )
         return
     print(f"{'command':<20} {'now: median [min, max] s':>28} {'before (' + args.before + ')':>28}")
     for name, result in results.items():
@@ -143,9 +155,9 @@ def main() -> None:
             f"{'':>6}{then['median']:>10.2f} [{then['min']:.2f}, {then['max']:.2f}]"
             f"   x{result['ratio']:.2f}"
         )
-    print("one run of the baseline, by part (median s):")
+    print("one run of the baseline, by part (median s, wall and CPU):")
     for part, seconds in parts.items():
-        print(f"  {part:<26} {seconds:.3f}")
+        print(f"  {part:<26} {seconds:.3f}  {cpu.get(part, math.nan):.3f}")
 
 
 if __name__ == "__main__":

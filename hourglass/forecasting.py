@@ -1,16 +1,16 @@
 """Forecasts of a customer base, month by month, from its own transaction log.
 
-Known customers join the engine as buyers on their first-purchase days (`simulate(...,
-cohort=)`) and buy again by BG/NBD: the scenario's repeat model, or one calibrated from the
-log up to the forecast's start. Unless the parameters are held fixed, each replication draws
-BG/NBD's (and Gamma-Gamma's) parameters from the fit's asymptotic normal on the log scale, so
-the band holds what the data leave unknown as well as the simulation's noise. With a scenario,
-new customers come from its channels in a run of their own that starts with the forecast; its
-parameters given with bounds (a pass probability's interval) are drawn per replication too.
-Where the log goes on after the start, the actual figures stand beside the forecast.
-
-The engine draws each customer's history afresh from the first purchase: the forecast is
-the population's, not conditioned on each customer's purchases so far.
+Each customer who bought by `until` joins the run on the forecast's first day, conditioned
+on their own purchases so far (`hourglass.sim.known`): alive with BG/NBD's P(alive | x, t_x,
+T), buying on at a rate and dropping out with a chance drawn from the posterior given alive.
+The repeat model is the scenario's, or one calibrated from the log up to `until`. Unless the
+parameters are held fixed, each replication draws BG/NBD's (and Gamma-Gamma's) parameters from
+the fit's asymptotic normal on the log scale, so the band holds what the data leave unknown as
+well as the simulation's noise. With a scenario, the run is the scenario's: new customers come
+from its channels, and the known customers talk as its customers do, at its referral rates by
+loyalty class, so the prospects they refer are new customers too; its parameters given with
+bounds (a pass probability's interval) are drawn per replication. Where the log goes on after
+`until`, the actual figures stand beside the forecast.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hourglass.calibration.btyd import bgnbd_conditional_expected, rfm_summary
 from hourglass.calibration.crm import Transactions
 from hourglass.calibration.fit import Calibration, calibrate
 from hourglass.config.distributions import uncertain_parameters, with_drawn_parameters
@@ -30,7 +31,7 @@ from hourglass.config.work import estimate_work, refuse_large
 from hourglass.i18n import _
 from hourglass.log import Run
 from hourglass.sim.engine import simulate
-from hourglass.theory import bgnbd_expected_repeats
+from hourglass.sim.known import KnownCustomers
 
 MAX_MONTHS = 120
 """The longest forecast: ten years."""
@@ -60,7 +61,8 @@ class Forecast:
     actual_totals: dict[str, float]
     """Over the window, where the log covers all of it."""
     closed_form: np.ndarray | None
-    """BG/NBD's expected repeat purchases per month for the known customers, at the fit."""
+    """BG/NBD's expected repeat purchases per month of the known customers given their
+    histories (Fader, Hardie and Lee's eq. 10), at the fit."""
     uncertainty: list[str]
     parameters: np.ndarray
     """The BG/NBD parameters (r, alpha, a, b) each replication ran with."""
@@ -122,16 +124,16 @@ def _number(value: float) -> float | int:
 
 @dataclass(frozen=True)
 class _Window:
-    """Days from the origin: the forecast's month edges (the first is the day after `until`)."""
+    """The forecast's months from the day after `until`, its day 0."""
 
-    origin: pd.Timestamp
     until: pd.Timestamp
     starts: list[pd.Timestamp]
     end: pd.Timestamp
 
     @property
     def edges(self) -> np.ndarray:
-        days = [(d - self.origin) / pd.Timedelta(days=1) for d in [*self.starts, self.end]]
+        """The months' edges in days from day 0."""
+        days = [(d - self.starts[0]) / pd.Timedelta(days=1) for d in [*self.starts, self.end]]
         return np.asarray(days, dtype=float)
 
 
@@ -149,29 +151,29 @@ def forecast(
     rows = transactions.rows.assign(day=transactions.rows["date"].dt.normalize())
     until = until.normalize()
     window = _window(rows, until, months, transactions.skipped.file)
-    first = rows.groupby("customer")["day"].min()
-    known = first[first <= until]
-    first_days = ((known - window.origin) / pd.Timedelta(days=1)).to_numpy(float)
+    # the whole of `until` is known: each customer's age runs to the forecast's day 0
+    history = rfm_summary(transactions.rows, until, 1.0, seen_to=window.starts[0])
     model = _RepeatModel.of(transactions, until, scenario, fixed_parameters)
     horizon = float(window.edges[-1])
-    outside = _outside_run(scenario, window)
-    _check_work(model.scenario(horizon, None), first_days, outside, reps, allow_large)
+    shop = _shop(scenario, horizon)
+    _check_work(shop or model.scenario(horizon, None), len(history), reps, allow_large)
     sequences = np.random.SeedSequence(seed).spawn(reps)
     draws = {m: np.zeros((reps, len(window.starts))) for m in METRICS}
     totals = {m: np.zeros(reps) for m in METRICS}
     parameters = np.zeros((reps, 4))
     for rep, sequence in enumerate(sequences):
-        cohort_seq, outside_seq, parameter_seq = sequence.spawn(3)
+        run_seq, parameter_seq = sequence.spawn(2)
         rng = np.random.default_rng(parameter_seq)
-        cohort_scenario = model.scenario(horizon, rng)
-        parameters[rep] = model.bgnbd_of(cohort_scenario)
-        run = simulate(cohort_scenario, cohort_seq, cohort=first_days)
-        _add(draws, totals, rep, run, window.edges, 0.0)
-        if outside is not None:
-            drawn = outside if fixed_parameters else with_drawn_parameters(outside, rng)
-            newcomers = simulate(drawn, outside_seq)
-            _add(draws, totals, rep, newcomers, window.edges, window.edges[0])
-    whose = None if scenario is not None else set(known.index)
+        if shop is None:
+            ran = cohort = model.scenario(horizon, rng)
+        else:
+            ran = shop if fixed_parameters else with_drawn_parameters(shop, rng)
+            cohort = ran if model.fit is None else model.scenario(horizon, rng)
+        parameters[rep] = model.bgnbd_of(cohort)
+        # in a shop without a repeat model the log's customers keep the log's order values
+        known = _known(history, cohort, own_value=ran is not cohort)
+        _add(draws, totals, rep, simulate(ran, run_seq, known=known), window.edges)
+    whose = None if scenario is not None else set(history.index)
     actual, actual_totals = _actual(rows, window, whose)
     return Forecast(
         until=until,
@@ -180,10 +182,22 @@ def forecast(
         totals=totals,
         actual=actual,
         actual_totals=actual_totals,
-        closed_form=model.closed_form(first_days, window.edges),
+        closed_form=model.closed_form(history, window.edges),
         uncertainty=_sources(model.uncertainty, None if fixed_parameters else scenario),
         parameters=parameters,
         not_estimated=gap_records(scenario.not_estimated) if scenario is not None else [],
+    )
+
+
+def _known(history: pd.DataFrame, cohort: Scenario, own_value: bool) -> KnownCustomers:
+    """The log's customers with the cohort's repeat model (and order values if `own_value`)."""
+    after = cohort.after_sale
+    return KnownCustomers(
+        x=history["x"].to_numpy(float),
+        t_x=history["t_x"].to_numpy(float),
+        age=history["T"].to_numpy(float),
+        repeat=after.repeat,
+        order_value=after.order_value if own_value else None,
     )
 
 
@@ -218,7 +232,7 @@ def _window(rows: pd.DataFrame, until: pd.Timestamp, months: int, file: str) -> 
     start = until + pd.Timedelta(days=1)
     month = start.to_period("M")
     starts = [start] + [(month + k).to_timestamp() for k in range(1, months)]
-    return _Window(first, until, starts, (month + months).to_timestamp())
+    return _Window(until, starts, (month + months).to_timestamp())
 
 
 @dataclass(frozen=True)
@@ -226,7 +240,8 @@ class _RepeatModel:
     """The known customers' repeat buying and order value: fixed, or drawn per replication."""
 
     data: dict[str, Any]
-    """The cohort's scenario as plain data (its horizon set per forecast)."""
+    """The cohort's scenario as plain data (its horizon set per forecast); empty when the
+    scenario's own repeat model is used."""
     fit: Calibration | None
     uncertainty: list[str]
 
@@ -239,11 +254,10 @@ class _RepeatModel:
         fixed: bool,
     ) -> _RepeatModel:
         """The scenario's repeat model if it has one, else one calibrated from the log."""
+        if scenario is not None and scenario.after_sale.repeat is not None:
+            return cls({}, None, ["simulation"])
         cal = calibrate(None, transactions, until=until)
         data = cal.scenario_data()
-        if scenario is not None and scenario.after_sale.repeat is not None:
-            data["after_sale"] = scenario.after_sale.model_dump(by_alias=True, exclude_none=True)
-            return cls(data, None, ["simulation"])
         if cal.repeat is None:
             raise ForecastError(
                 _(
@@ -290,14 +304,21 @@ class _RepeatModel:
         g = repeat.bgnbd
         return np.array([g.r, g.alpha, g.a, g.b])
 
-    def closed_form(self, first_days: np.ndarray, edges: np.ndarray) -> np.ndarray | None:
-        """BG/NBD's expected repeat purchases of the known customers in each month."""
+    def closed_form(self, history: pd.DataFrame, edges: np.ndarray) -> np.ndarray | None:
+        """BG/NBD's expected repeat purchases of the known customers in each month.
+
+        Each customer's given their history (Fader, Hardie and Lee's eq. 10), at the fit.
+        """
         if self.fit is None:
             return None
         fit = self.fit.repeat
         params = (fit.r.value, fit.alpha.value, fit.a.value, fit.b.value)
-        age = np.clip(edges[:, None] - first_days[None, :], 0.0, None) / fit.period_days
-        cumulative = bgnbd_expected_repeats(age, *params).sum(axis=1)
+        x = history["x"].to_numpy(float)
+        t_x, age = (history[c].to_numpy(float) / fit.period_days for c in ("t_x", "T"))
+        cumulative = [
+            bgnbd_conditional_expected(t / fit.period_days, x, t_x, age, *params).sum()
+            for t in edges
+        ]
         return np.diff(cumulative)
 
 
@@ -322,30 +343,28 @@ def _finite(cov: np.ndarray | None) -> bool:
     return cov is not None and bool(np.all(np.isfinite(cov)))
 
 
-def _outside_run(scenario: Scenario | None, window: _Window) -> Scenario | None:
+def _shop(scenario: Scenario | None, horizon: float) -> Scenario | None:
     """The scenario over the forecast's days, for new customers from its channels.
 
     Its starting customers are left out: the log's customers are the ones the business has.
     """
     if scenario is None:
         return None
-    days = float(window.edges[-1] - window.edges[0])
-    update = {"horizon_days": days, "warmup_days": 0.0, "starting_customers": None}
+    if scenario.network is not None:
+        raise ForecastError(
+            _(
+                "{scenario}: network: the log's customers have no place in the scenario's "
+                "network; forecast with a scenario without one"
+            ).format(scenario=scenario.name)
+        )
+    update = {"horizon_days": horizon, "warmup_days": 0.0, "starting_customers": None}
     return scenario.model_copy(update=update)
 
 
-def _check_work(
-    cohort: Scenario,
-    first_days: np.ndarray,
-    outside: Scenario | None,
-    reps: int,
-    allow_large: bool,
-) -> None:
+def _check_work(shop: Scenario, known: int, reps: int, allow_large: bool) -> None:
     """Refuse, before any run, a forecast whose work is over the limits."""
-    estimate = estimate_work(cohort, reps, known_customers=first_days)
-    refuse_large(estimate, cohort, allow_large=allow_large)
-    if outside is not None:
-        refuse_large(estimate_work(outside, reps), outside, allow_large=allow_large)
+    estimate = estimate_work(shop, reps, known_customers=[0.0] * known)
+    refuse_large(estimate, shop, allow_large=allow_large)
 
 
 def _add(
@@ -354,11 +373,10 @@ def _add(
     rep: int,
     run: Run,
     edges: np.ndarray,
-    offset: float,
 ) -> None:
-    """Add one run's purchases per month (its day 0 at `offset` days) to replication `rep`."""
+    """Add one run's purchases per month to replication `rep`."""
     bought = run.log.purchases
-    time = bought["time"] + offset
+    time = bought["time"]
     inside = (time >= edges[0]) & (time < edges[-1])
     month = np.searchsorted(edges, time[inside], side="right") - 1
     months = len(edges) - 1

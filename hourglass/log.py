@@ -8,6 +8,7 @@ import numpy as np
 
 from hourglass.config.graph import Graph
 from hourglass.config.scenario import Scenario
+from hourglass.i18n import _
 
 PASSED = 0
 """Visit outcome: the prospect went on to the next stage."""
@@ -23,13 +24,18 @@ AGREED, OVERRULED, REFUSED = 0, 1, 2
 """Committee answers: a person agreed; refused but was overruled; refused and ended the deal."""
 
 _ROWS_PER_FLUSH = 4096
+_GROWTH = 4
+"""How many times its capacity a full table grows to: spare rows cost address space, not
+memory, so a large factor copies the columns seldom."""
+MAX_ROWS = np.iinfo(np.int32).max
+"""The most rows a table holds: ids in the log (prospect, customer, referrer) are 32-bit."""
 
 
 class Table:
     """An append-only columnar table; rows arrive one by one or in blocks.
 
-    Columns grow in place (numpy's resize reallocates without copying large blocks), so
-    the memory a table holds stays close to what its rows need.
+    Columns grow into fresh blocks whose unwritten rows take no memory, so the memory a
+    table holds stays close to what its rows need; `freeze` trims them to the rows.
     """
 
     def __init__(self, **dtypes: str) -> None:
@@ -68,10 +74,21 @@ class Table:
     def _reserve(self, n: int) -> None:
         need = self._stored + n
         capacity = len(next(iter(self._columns.values())))
-        if need > capacity:
-            grown = max(need, capacity + capacity // 2)
-            for column in self._columns.values():
-                column.resize(grown, refcheck=False)
+        if need <= capacity:
+            return
+        if need > MAX_ROWS:
+            raise OverflowError(
+                _(
+                    "the event log holds at most {most} rows a table, and this run needs {need}"
+                ).format(most=f"{MAX_ROWS:,}", need=f"{need:,}")
+            )
+        grown = min(max(need, capacity * _GROWTH), MAX_ROWS)
+        for name, column in self._columns.items():
+            # zeros come from calloc: a large block's pages take memory only once written,
+            # where resize would write zeros over the whole spare capacity at once
+            wider = np.zeros(grown, column.dtype)
+            wider[: self._stored] = column[: self._stored]
+            self._columns[name] = wider
 
     def _flush_rows(self) -> None:
         if not self._rows:

@@ -72,7 +72,8 @@ LOST_IN_FUNNEL = "lost_in_funnel"
 """Loss reason at refer: a referred prospect left the funnel (its stage's row says why)."""
 
 REPEAT_AND_REFER = {
-    "repeat": "customers who bought again: people, each once, from their second purchase",
+    "repeat": "customers who bought again: people, each once, from their second purchase "
+    "(customers from before day 0: from their first purchase in the run)",
     "refer": "prospects that customers brought: people who entered Know through a referral",
 }
 """What the lower half counts, the same in the CLI's report, `run --json` and the dashboard.

@@ -28,6 +28,8 @@ from hourglass.theory_money import (
 from hourglass.theory_money import (
     loyalty_generator as loyalty_generator,
 )
+from hourglass.theory_queues import QUEUE_PASSES, kept_by_purchase_day
+from hourglass.theory_starting import starting_days
 
 
 @dataclass(frozen=True)
@@ -302,23 +304,37 @@ def ladder_occupancy(ladder: ServiceLadder, days: np.ndarray | float) -> np.ndar
     return start @ linalg.expm(q * days[:, None, None])
 
 
-def expected_outcome(scenario: Scenarioish) -> dict[str, float]:
+def expected_outcome(scenario: Scenarioish, queues: bool = False) -> dict[str, float]:
     """A first-order expectation of a run's headline numbers, budgets' effects included.
 
     Counted over the measurement window as the KPIs are, from `theory_money.money_days`:
     each segment's buyers after its funnel time, buying again, served and talking at its own
-    rates, and the service ladder's fees and costs. It ignores queues for sellers and
-    antagonists. Good for ranking budget allocations cheaply; the simulation has the last word.
+    rates, and the service ladder's fees and costs. Customers from before day 0 buy again,
+    are served and talk from day 0 (`theory_starting`; their service fees are left out). It
+    ignores antagonists, and queues for sellers unless `queues` (`queued_money_days`). Good
+    for ranking budget allocations cheaply; the simulation has the last word.
     """
     plan = _plan(scenario)
     s = plan.scenario
     days = math.ceil(s.horizon_days)
-    money = money_days(plan, segment_funnels(plan), days)
+    opening = starting_days(plan, days)
+    talk = None if opening is None else opening.talk
+    money = (
+        queued_money_days(plan, days, talk)
+        if queues
+        else money_days(plan, segment_funnels(plan), days, talk)
+    )
     start = math.floor(s.warmup_days)
     segments = _segment_totals(money, start, s)
     revenue = sum(seg["revenue"] for seg in segments.values())
     gross = sum(seg["margin_after_serving"] + seg["cost_to_serve"] for seg in segments.values())
     serve = sum(seg["cost_to_serve"] for seg in segments.values())
+    active_end = sum(float(seg.active[-1]) for seg in money.segments)
+    if opening is not None:
+        own = opening.revenue[start:].sum()
+        revenue, serve = revenue + own, serve + opening.serve[start:].sum()
+        gross += segment_margins(s.after_sale.margin, s.segments)[0] * own
+        active_end += float(opening.active[-1])
     cost = money.fixed[start:].sum() + money.bonuses[start:].sum() + serve
     outcome = {
         "outside_prospects": money.outside[start:].sum(),
@@ -328,7 +344,7 @@ def expected_outcome(scenario: Scenarioish) -> dict[str, float]:
         "cost": cost,
         "cost_to_serve": serve,
         "profit": (s.after_sale.margin * revenue if s.segments is None else gross) - cost,
-        "customers_end": sum(float(seg.active[-1]) for seg in money.segments),
+        "customers_end": active_end,
     }
     return {k: float(v) for k, v in outcome.items()}
 
@@ -365,16 +381,21 @@ def expected_daily(scenario: Scenarioish, days: int) -> dict[str, np.ndarray]:
     """Day by day, what the funnel's theory expects: buyers, active customers, revenue.
 
     From `theory_money.money_days`, every segment and generation of referrals together,
-    service fees included. Queues for sellers, antagonists and noise are left out: the
-    simulation's band is drawn around it.
+    service fees included, and customers from before day 0 (`theory_starting`). Queues for
+    sellers, antagonists and noise are left out: the simulation's band is drawn around it.
     """
     plan = _plan(scenario)
-    money = money_days(plan, segment_funnels(plan), days)
-    return {
+    opening = starting_days(plan, days)
+    money = money_days(plan, segment_funnels(plan), days, None if opening is None else opening.talk)
+    expected = {
         "buyers": sum(seg.buyers for seg in money.segments),
         "active_customers": sum(seg.active for seg in money.segments),
         "revenue": sum(seg.revenue for seg in money.segments),
     }
+    if opening is not None:
+        expected["active_customers"] = expected["active_customers"] + opening.active
+        expected["revenue"] = expected["revenue"] + opening.revenue
+    return expected
 
 
 def erlang_c_decay(lam: float, mu: float, c: int, k: float) -> float:
@@ -401,3 +422,20 @@ def erlang_b(lam: float, mu: float, c: int) -> float:
     for k in range(1, c + 1):
         blocked = offered * blocked / (k + offered * blocked)
     return blocked
+
+
+def queued_money_days(plan: Plan, days: int, opening_talk: np.ndarray | None = None) -> MoneyDays:
+    """`money_days` with the buyers the sales team's queues leave (`theory_queues`).
+
+    The referred leads load the sellers too, and they depend on the buyers: each pass
+    loads the desks with the last pass's referred prospects.
+    """
+    funnels = segment_funnels(plan)
+    money = money_days(plan, funnels, days, opening_talk)
+    if plan.scenario.sales is None:
+        return money
+    cold, warm = _cold_and_warm(plan)
+    for _pass in range(QUEUE_PASSES):
+        kept = kept_by_purchase_day(plan, money.outside, money.referred, (cold.reach, warm.reach))
+        money = money_days(plan, funnels, days, opening_talk, kept)
+    return money

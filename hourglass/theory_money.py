@@ -72,24 +72,38 @@ class MoneyDays:
     bonuses: np.ndarray
 
 
-def money_days(plan: Plan, funnels: Sequence[SegmentFunnel], days: int) -> MoneyDays:
-    """Each segment's buyers and money per day, referrals followed generation by generation."""
+def money_days(
+    plan: Plan,
+    funnels: Sequence[SegmentFunnel],
+    days: int,
+    opening_talk: np.ndarray | None = None,
+    kept: np.ndarray | None = None,
+) -> MoneyDays:
+    """Each segment's buyers and money per day, referrals followed generation by generation.
+
+    `opening_talk` adds the referral contacts won each day by customers from before day 0
+    (`theory_starting`): the people they bring are followed like the others'. `kept`, if
+    given, is the share of each day's buyers that queues for sellers leave
+    (`theory_queues.kept_by_purchase_day`).
+    """
     s = plan.scenario
     outside = outside_per_day(plan, days)
     kernels = [_customer_kernels(plan, f.plan, days) for f in funnels]
-    buyers = [_delayed(outside * f.cold, f.lag) for f in funnels]
+    buyers = [_kept(_delayed(outside * f.cold, f.lag), kept) for f in funnels]
     referred_buyers = [np.zeros(days) for _ in funnels]
     referred = np.zeros(days)
     delay = round(s.referral.delay.mean) if s.referral else 0
     size = s.market.size if s.market else None
     # a contact with someone the outside channels reached before wins no one
     free = (1.0 - np.cumsum(outside) / size).clip(0.0) if size else np.ones(days)
-    generation = buyers
+    generation, first_talk = buyers, opening_talk
     for _generation in range(MAX_GENERATIONS):
         talk = sum(_convolved(b, k["talk"]) for b, k in zip(generation, kernels, strict=True))
+        if first_talk is not None:
+            talk, first_talk = talk + first_talk, None
         arrivals = _delayed(np.asarray(talk, dtype=float) * free, delay)
         referred = referred + arrivals
-        generation = [_delayed(arrivals * f.warm, f.lag) for f in funnels]
+        generation = [_kept(_delayed(arrivals * f.warm, f.lag), kept) for f in funnels]
         referred_buyers = [r + g for r, g in zip(referred_buyers, generation, strict=True)]
         if sum(g.sum() for g in generation) < 1e-6 * max(sum(b.sum() for b in buyers), 1.0):
             break
@@ -353,6 +367,11 @@ def outside_per_day(plan: Plan, days: int) -> np.ndarray:
     size = plan.scenario.market.size if plan.scenario.market else None
     reached = size * -np.expm1(-contacts / size) if size else contacts
     return np.diff(reached)
+
+
+def _kept(buyers: np.ndarray, kept: np.ndarray | None) -> np.ndarray:
+    """The buyers that queues for sellers leave, each day (all without `kept`)."""
+    return buyers if kept is None else buyers * kept
 
 
 def _delayed(series: np.ndarray, lag: int) -> np.ndarray:

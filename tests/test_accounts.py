@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,6 +11,7 @@ import pytest
 from hourglass import load_scenario, replicate, simulate
 from hourglass.analysis import metrics
 from hourglass.analysis.accounts import (
+    accounts_summary,
     customer_table,
     kind_table,
     placed,
@@ -322,3 +325,11 @@ def test_theory_expects_the_fees_and_costs_of_the_levels_held():
     buyers = plain["buyers"]
     assert laddered["revenue"] - plain["revenue"] == pytest.approx(buyers * 50.0)
     assert laddered["cost"] - plain["cost"] == pytest.approx(buyers * 50.0 * 3.0 / DAYS_PER_MONTH)
+
+
+def test_a_run_where_nobody_buys_has_no_accounts_and_no_failure():
+    run = simulate(make_scenario(horizon_days=20.0, stages__buy__pass_prob=0.0), 1)
+    summary = accounts_summary(run)
+    assert len(customer_table(run)) == 0
+    assert (summary["customers"], summary["key_customers"], summary["total_profit"]) == (0, 0, 0)
+    assert math.isnan(summary["top20_share"])

@@ -38,7 +38,7 @@ ALLOWED = {
     *(word for name in SCENARIOS for word in re.findall(r"[A-Za-z]+", name)),
     *("CAC", "LTV", "ROI", "CSV", "PNG", "YAML", "JSON", "MB", "B2B", "SVG", "BG", "NBD"),
     *("hourglass", "Excel", "Bitrix24", "amoCRM", "UTF", "cp1251", "English"),
-    *("Bitrix", "HubSpot", "Salesforce", "CRM", "YML"),
+    *("Bitrix", "HubSpot", "Salesforce", "CRM", "YML", "LinkedIn"),
     *(word for name in CHANNELS for word in re.findall(r"[A-Za-z]+", name)),
 }
 """Words a Russian page may still show in Latin letters."""
@@ -47,6 +47,8 @@ RUSSIAN_PAGES = (
     *("planner", "business", "scenario", "sales-team", "accounts", "import"),
 )
 """The pages whose every word is translated (the test covers each)."""
+SHOWN_ON = {"network": "social_network", "budget": "marketing_budgets"}
+"""Pages that draw their views only for some scenarios, and the scenario each is checked on."""
 VISIBLE_TEXT = """() => {
     const hide = document.createElement('style');
     hide.textContent = '[data-testid="stIconMaterial"], [role="img"][translate="no"], code '
@@ -109,6 +111,23 @@ def test_the_russian_sidebar_shows_no_english_word(tab):
     opened(tab, "trainer", "lang=ru")
     SHOTS.mkdir(exist_ok=True)
     tab.screenshot(path=str(SHOTS / "trainer-ru.png"))
+    assert english_words(tab.evaluate(VISIBLE_TEXT)) == []
+
+
+@pytest.mark.parametrize("address", sorted(SHOWN_ON))
+def test_a_page_on_the_scenario_that_fills_it_shows_no_english_word(tab, address):
+    """The page with the scenario chosen in the sidebar, its every chart drawn, in Russian."""
+    opened(tab, address, "lang=ru")
+    tab.locator('[data-testid="stSelectbox"]').filter(has_text="Сценарий").click()
+    tab.get_by_role("option", name=SHOWN_ON[address], exact=True).click()
+    tab.get_by_role("heading").filter(has_text=SHOWN_ON[address]).first.wait_for()
+    settle(tab)
+    tab.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 1")
+    assert not tab.locator('[data-testid="stException"]').count()
+    SHOTS.mkdir(exist_ok=True)
+    tab.screenshot(path=str(SHOTS / f"{address}-{SHOWN_ON[address]}-ru.png"))
+    chart = tab.locator(".js-plotly-plot").first
+    chart.screenshot(path=str(SHOTS / f"{address}-{SHOWN_ON[address]}-ru-chart.png"))
     assert english_words(tab.evaluate(VISIBLE_TEXT)) == []
 
 

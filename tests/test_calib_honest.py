@@ -11,7 +11,6 @@ import pytest
 
 from hourglass import calibrate
 from hourglass.calibration import read_transactions
-from hourglass.calibration.estimators import standard_error
 from hourglass.calibration.sources import difference_p, visits_fit
 from hourglass.config.scenario import parse_scenario
 from hourglass.experiments.comparison import compare_runs
@@ -216,8 +215,11 @@ SHARE = {"ann": 0.5, "bob": 0.3, "cat": 0.2}
 """Each seller's share of the deals."""
 
 
-def _seller_export(seed: int, deals: int = 600) -> str:
-    """Deals over a year dealt to sellers by SHARE; open ones where a stage outlasts it."""
+def _seller_export(seed: int, deals: int = 600, buy: dict[str, float] = BUY) -> str:
+    """Deals over a year dealt to sellers by SHARE; open ones where a stage outlasts it.
+
+    Each seller passes buy at `buy`'s rate, every other stage at 0.8.
+    """
     rng = np.random.default_rng(seed)
     start = pd.Timestamp("2025-01-01")
     lines = ["deal_id,stage,entered_at,left_at,outcome,seller"]
@@ -230,7 +232,7 @@ def _seller_export(seed: int, deals: int = 600) -> str:
             if leave > 365.0:
                 outcome = "open"
                 break
-            if rng.random() >= (BUY[seller] if stage == "buy" else 0.8):
+            if rng.random() >= (buy[seller] if stage == "buy" else 0.8):
                 outcome = "lost"
                 break
             day = leave
@@ -242,31 +244,55 @@ def _seller_export(seed: int, deals: int = 600) -> str:
 
 
 def test_a_seller_s_skill_interval_holds_the_team_rate_s_doubt_and_shares_are_reported():
-    """Ann's skill at buy: her rate over the team's, both uncertain, by the delta method.
+    """Ann's skill at buy: her rate over the team's, from one joint bootstrap of the visits.
 
-    The team's rate holds Ann's visits (share w of the decided ones): the ratio moves with
-    hers by (1 - w) rest / team^2 and with the rest's by (1 - w) own / team^2; each side
-    adds the two in quadrature. Each seller's share of the deals is reported with its
-    interval (the scenario's routing takes no weights, so it deals equal shares).
+    Each replicate gives Ann's rate and the team's from the same weights (her visits are
+    the team's too); the interval is the skill times exp(+-1.96 sd) of the replicates'
+    log ratios. Each seller's share of the deals is reported with its interval, and the
+    scenario routes leads by those shares.
     """
     cal = calibrate(_seller_export(5), until="2026-01-01", seed=5)
     doc = cal.to_dict()["sellers"]
     buy = next(s for s in cal.stages if s.stage == "buy")
     ann = next(s for s in cal.sellers if s.seller == "ann").stages["buy"]
-    own, rest, team = ann.fit.pass_prob, ann.rest.estimate.value, buy.pass_prob.value
-    w = (ann.fit.passed + ann.fit.lost) / (buy.passed + buy.lost)
-    rest_side = 1.959963984540054 * (1 - w) * own.value * standard_error(ann.rest) / team**2
-    below = math.hypot((1 - w) * rest / team**2 * (own.value - own.low), rest_side)
-    above = math.hypot((1 - w) * rest / team**2 * (own.high - own.value), rest_side)
-    skill = own.value / team
-    assert doc["ann"]["stages"]["buy"]["skill_ci"] == pytest.approx([skill - below, skill + above])
+    skill = ann.fit.pass_prob.value / buy.pass_prob.value
+    spread = math.exp(1.959963984540054 * np.std(np.log(ann.skill_draws), ddof=1))
+    assert doc["ann"]["stages"]["buy"]["skill"] == skill
+    assert doc["ann"]["stages"]["buy"]["skill_ci"] == pytest.approx(
+        [skill / spread, skill * spread]
+    )
+    assert abs(np.median(ann.skill_draws) / skill - 1) < 0.01
     for name, share in SHARE.items():
         low, high = doc[name]["deal_share_ci"]
         assert low < share < high, name
-    assert cal.scenario.sales.routing == "round_robin"
+    assert cal.scenario.sales.routing == "weighted"
+    written = {s.name: s.share for s in cal.scenario.sales.roles["sellers"].sellers}
+    assert written == {name: doc[name]["deal_share"] for name in SHARE}
     team = next(g for g in cal.scenario.not_estimated if g.part == "team")
-    assert team.shares == pytest.approx(SHARE, abs=0.06)
-    assert "the data's shares of the deals were ann 5" in team.text()
+    assert team.shares == written
+    assert "at random in their shares of the deals in the data: ann 5" in team.text()
+
+
+@pytest.mark.slow
+def test_seller_skill_intervals_hold_the_truth_95_percent_of_the_time():
+    """Ann passes buy at 0.9, Bob and Cat at 0.4; 60 exports of 300 deals, 3 skills each.
+
+    The truth is each rate over the team's at the true shares. The coverage's own
+    binomial standard error over 180 intervals is 1.6 points; it must lie within 3 of them
+    of 95%. Measured: 96.7% (mean width 0.61); the delta method at the observed share of
+    the visits held 93.3% (width 0.49), and over 600 skills of exports like
+    `_seller_export`'s 92.8% (width 0.29), against 94.3% (width 0.30) now.
+    """
+    buy = {"ann": 0.9, "bob": 0.4, "cat": 0.4}
+    team = sum(SHARE[name] * buy[name] for name in SHARE)
+    held = 0
+    for seed in range(1000, 1060):
+        doc = calibrate(_seller_export(seed, 300, buy), until="2026-01-01", seed=seed).to_dict()
+        for name in SHARE:
+            low, high = doc["sellers"][name]["stages"]["buy"]["skill_ci"]
+            held += low < buy[name] / team < high
+    coverage, se = held / 180, math.sqrt(0.95 * 0.05 / 180)
+    assert abs(coverage - 0.95) < 3 * se, coverage
 
 
 PASS = {"know": 0.5, "like": 0.6, "trust": 0.6, "try": 0.7, "buy": 0.8}

@@ -108,8 +108,8 @@ def test_each_seller_skill_comes_back_within_its_interval_and_without_bias():
         assert abs(values.mean() - truth) < 4 * sem, (name, values)
 
 
-def test_the_calibrated_team_is_one_role_with_capacity_and_routing_not_estimated():
-    """Headcount 3, Try and Buy worked (define, deliver), in turn; the gap is said.
+def test_the_calibrated_team_is_one_role_with_capacity_not_estimated():
+    """Headcount 3, Try and Buy worked (define, deliver), by their shares; the gap is said.
 
     Each seller may hold four times the most deals a seller held at once in the export.
     """
@@ -118,7 +118,7 @@ def test_the_calibrated_team_is_one_role_with_capacity_and_routing_not_estimated
     role = sales.roles["sellers"]
     assert role.headcount == 3 and role.stages == ["define", "deliver"]
     assert [s.name for s in role.sellers] == ["Anna", "Boris", "Clara"]
-    assert sales.routing == "round_robin"
+    assert sales.routing == "weighted"
     held = role.leads_per_seller // 4  # the most deals a seller held at once, four times over
     assert role.leads_per_seller == 4 * held and 5 < held < 100
     gaps = [gap.text() for gap in cal.scenario.not_estimated]
@@ -184,7 +184,7 @@ def test_one_won_deal_against_one_lost_is_no_skill():
     assert sellers["ann"]["stages"]["like"]["verdict"] == "untested"
     assert sellers["bob"]["stages"]["like"]["skill_written"] == 1.0
     written = cal.scenario_data()["sales"]["roles"]["sellers"]["sellers"]
-    assert written == [{"name": "ann"}, {"name": "bob"}]
+    assert written == [{"name": "ann", "share": 2 / 3}, {"name": "bob", "share": 1 / 3}]
 
 
 def _import_page(lang: str) -> AppTest:

@@ -155,7 +155,7 @@ def test_trainer_follows_the_seed_and_the_scenario():
 def test_marketer_shows_the_gain_of_a_better_stage():
     at = open_page("marketer")
     assert not metric(at, "Buyers").delta  # nothing changed yet
-    widget(at.slider, "Know").set_value(0.8)
+    widget(at.slider, "Know").set_value(80)
     at.button[0].click().run()
     assert not at.exception
     buyers = metric(at, "Buyers")
@@ -172,7 +172,7 @@ def test_marketer_shows_a_worse_kpi_in_red_and_a_share_in_points():
     """
     at = open_page("marketer")
     widget(at.number_input, "Referral bonus per referred buyer").set_value(400.0)
-    widget(at.slider, "Know").set_value(0.7)
+    widget(at.slider, "Know").set_value(70)
     at.button[0].click().run()
     assert not at.exception
     cac, profit, share = (metric(at, name) for name in ("CAC", "Profit", "Referral share"))
@@ -192,7 +192,7 @@ def test_marketer_controls_start_from_the_chosen_scenario():
     """Switching scenario must not carry the last one's values into the new one's levers."""
     at = open_page("marketer")
     at.selectbox(key="chosen").set_value("marketing_budgets").run()
-    assert widget(at.slider, "Know").value == 0.55
+    assert widget(at.slider, "Know").value == 55
     assert not metric(at, "Buyers").delta  # the tuned scenario is the loaded one
 
 
@@ -208,7 +208,7 @@ def test_marketer_moves_stage_budgets_too():
 
 def test_marketer_refuses_an_impossible_value_and_keeps_working():
     at = open_page("marketer")
-    widget(at.number_input, "ads").set_value(0.0)
+    widget(at.number_input, "Ads").set_value(0.0)
     at.button[0].click().run()
     assert not at.exception
     assert metric(at, "CAC").value != MISSING
@@ -218,7 +218,7 @@ def test_budget_page_draws_curves_and_optimises():
     at = open_page("budget", chosen="marketing_budgets")
     curves = figures(at)[0]
     titles = [a.text for a in curves.layout.annotations]
-    assert len(titles) == 7 and titles[0].startswith("display_ads · marginal ROI")
+    assert len(titles) == 7 and titles[0].startswith("Display ads<br><sup>marginal ROI")
     objective = at.selectbox(key="objective")
     assert objective.value == "profit" and "Customers at the end" in objective.options
     objective.set_value("buyers")
@@ -229,7 +229,7 @@ def test_budget_page_draws_curves_and_optimises():
     assert "paired replications" in verdict
     curves, allocation = figures(at)
     current, optimal = (dict(zip(t.x, t.y, strict=True)) for t in allocation.data)
-    assert optimal["display_ads"] == current["display_ads"]  # locked
+    assert optimal["Display ads"] == current["Display ads"]  # locked
     assert sum(optimal.values()) == pytest.approx(22_000.0)
     assert {t.name for t in curves.data if t.showlegend} == {"current", "optimal"}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -10,9 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from hourglass.calibration import calibrate
+from hourglass.calibration.btyd import bgnbd_conditional_expected, rfm_summary
 from hourglass.cli import app
 from hourglass.forecasting import forecast
-from hourglass.theory import bgnbd_expected_repeats
 from tests.helpers import ROOT, cdnow_export, cdnow_transactions, exits_2_saying, make_scenario
 
 runner = CliRunner()
@@ -37,15 +38,17 @@ def _forecast_json(cdnow_csv: str, *flags: str) -> dict:
     return json.loads(result.stdout)
 
 
-def test_cdnow_october_to_june_matches_bgnbd_and_the_band_holds_parameter_doubt(cdnow_csv):
-    """Weeks 40-78: the engine's mean within 1% of BG/NBD's 1,664 expected; 1,882 were made.
+def test_cdnow_october_to_june_matches_bgnbd_conditioned_on_each_history(cdnow_csv):
+    """Weeks 40-78: the engine's mean within 1% of BG/NBD's 1,642; 1,882 were made.
 
-    With the parameters fixed the 90% band (simulation alone) misses the actual; with them
-    drawn from the fit's sampling distribution it holds it.
+    BG/NBD's expectation is each customer's given their (x, t_x, T), eq. 10, summed.
+    Conditioned on their histories, the customers' futures hang less on the parameters: the
+    actual lies above the 90% band with the parameters fixed and with them drawn from the
+    fit's sampling distribution, which is wider.
     """
     fixed = _forecast_json(cdnow_csv, "--reps", "40", "--fixed-parameters")
     total = fixed["total"]["repeat_purchases"]
-    assert total["closed_form"] == pytest.approx(1664.1, abs=0.1)
+    assert total["closed_form"] == pytest.approx(1642.3, abs=0.1)
     assert total["mean"] == pytest.approx(total["closed_form"], rel=0.01)
     assert total["actual"] == 1882 > total["p95"]
     assert fixed["uncertainty"] == ["simulation"]
@@ -58,22 +61,51 @@ def test_cdnow_october_to_june_matches_bgnbd_and_the_band_holds_parameter_doubt(
     drawn = _forecast_json(cdnow_csv, "--reps", "40")
     band = drawn["total"]["repeat_purchases"]
     assert drawn["uncertainty"] == ["simulation", "parameters"]
-    assert band["p5"] < 1882 < band["p95"]
+    assert band["p5"] < total["closed_form"] < band["p95"] < 1882
     assert band["p95"] - band["p5"] > 1.2 * (total["p95"] - total["p5"])
+    assert fixed["backtest"]["months"] == drawn["backtest"]["months"] == 9
+    _the_readme_quotes(total, band, fixed["backtest"], drawn["backtest"])
+
+
+def _the_readme_quotes(fixed: dict, drawn: dict, fixed_test: dict, drawn_test: dict) -> None:
+    """The README's CDNOW forecast paragraph quotes these numbers."""
+    prose = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    quoted = re.search(
+        r"with the parameters fixed, ([\d,]+) repeat purchases \[([\d,]+), ([\d,]+)\], against "
+        r"BG/NBD's conditional ([\d,.]+) and the 1,882 actually made; with the parameters "
+        r"drawn, ([\d,]+) \[([\d,]+), ([\d,]+)\]\..*?month by month, (\d) of the 9 actual "
+        r"figures fall inside each band",
+        prose,
+    )
+    assert quoted, "the README's CDNOW forecast paragraph"
+    computed = [
+        f"{fixed['mean']:,.0f}",
+        f"{fixed['p5']:,.0f}",
+        f"{fixed['p95']:,.0f}",
+        f"{fixed['closed_form']:,.1f}",
+        f"{drawn['mean']:,.0f}",
+        f"{drawn['p5']:,.0f}",
+        f"{drawn['p95']:,.0f}",
+    ]
+    assert list(quoted.groups()[:7]) == computed
+    inside = int(quoted[8])
+    assert fixed_test["inside_band"] == drawn_test["inside_band"] == inside
 
 
 def _closed_form_spread(until: pd.Timestamp, end: pd.Timestamp, draws: int = 4000) -> float:
-    """SD of BG/NBD's expected repeat purchases in [until + 1 day, end) over the fit's draws."""
+    """SD over the fit's draws of BG/NBD's expected repeat purchases from until + 1 day to end.
+
+    Each customer's expectation is conditioned on their (x, t_x, T) at until + 1 day (eq. 10).
+    """
     tx = cdnow_transactions()
     fit = calibrate(None, tx, until=until).repeat
-    first = tx.rows.groupby("customer")["date"].min().dt.normalize()
-    days = ((first - first.min()).dt.days).value_counts()
-    edges = np.array([(until + pd.Timedelta(days=1) - first.min()).days, (end - first.min()).days])
-    age = np.clip(edges[:, None] - days.index.to_numpy(float)[None, :], 0.0, None) / 7.0
+    history = rfm_summary(tx.rows, until, period_days=7.0)
+    x, t_x, age = history["x"], history["t_x"], history["T"] + 1.0 / 7.0
+    weeks = (end - until - pd.Timedelta(days=1)).days / 7.0
     centre = np.log([fit.r.value, fit.alpha.value, fit.a.value, fit.b.value])
     rng = np.random.default_rng(0)
     totals = [
-        float((np.diff(bgnbd_expected_repeats(age, *theta), axis=0) @ days.to_numpy()).item())
+        float(bgnbd_conditional_expected(weeks, x, t_x, age, *theta).sum())
         for theta in np.exp(rng.multivariate_normal(centre, fit.cov, draws))
     ]
     return float(np.std(totals))
@@ -83,7 +115,8 @@ def _closed_form_spread(until: pd.Timestamp, end: pd.Timestamp, draws: int = 400
 def test_parameter_draws_widen_the_band_as_the_sampling_distribution_implies():
     """Twelve months after a one-month calibration: Var(draws) = Var(fixed) + Var(closed form).
 
-    The closed form's spread is BG/NBD's expectation over the fit's asymptotic normal; with
+    The closed form's spread is BG/NBD's conditional expectation over the fit's asymptotic
+    normal; with
     the parameters fixed every replication runs the fitted ones (simulation noise only).
     """
     tx, until = cdnow_transactions(), pd.Timestamp("1997-04-30")
@@ -119,6 +152,17 @@ def test_a_scenario_brings_new_customers_and_referrals_month_by_month():
     assert "actual_new_customers" in october
 
 
+def test_a_scenario_without_a_repeat_model_leaves_the_log_s_customers_their_order_values():
+    """The log's customers buy at the log's $35.17 a purchase (Gamma-Gamma), not the shop's $10."""
+    shop = make_scenario(
+        channels={"organic": {"prospects_per_day": 0.0}},
+        after_sale={"order_value": {"fixed": {"value": 10.0}}},
+    )
+    result = forecast(cdnow_transactions(), pd.Timestamp(UNTIL), 3, shop, 4, 1, True)
+    per_purchase = result.draws["revenue"].sum() / result.draws["repeat_purchases"].sum()
+    assert per_purchase == pytest.approx(35.17, rel=0.1)
+
+
 @pytest.mark.parametrize(
     ("flags", "words"),
     [
@@ -129,6 +173,14 @@ def test_a_scenario_brings_new_customers_and_referrals_month_by_month():
 )
 def test_bad_forecast_options_are_named(cdnow_csv, flags, words):
     exits_2_saying(["forecast", "--transactions", cdnow_csv, *flags], words)
+
+
+def test_a_scenario_with_a_network_is_refused_naming_it(cdnow_csv):
+    """The log's customers have no node in a network: refused before any run, not a crash."""
+    exits_2_saying(
+        ["forecast", "social_network", "--transactions", cdnow_csv, "--until", UNTIL],
+        "social_network: network: the log's customers have no place in the scenario's network",
+    )
 
 
 def test_a_log_without_a_customer_column_is_named(tmp_path):

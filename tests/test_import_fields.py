@@ -88,3 +88,45 @@ def test_the_warning_on_every_page_points_to_the_fields_on_the_import_page():
         "Задайте их на странице «Загрузка данных», под этим же предупреждением" in w.value
         for w in at.warning
     ), [w.value for w in at.warning]
+
+
+STILL_MISSING = {
+    "en": (
+        "'calibrated' was calibrated from your data, which could not estimate referrals (word "
+        "of mouth): the scenario leaves them out, so every forecast from it counts none. Enter "
+        "them on the Import data page, under this warning there, or on the Scenario page "
+        "(referral).",
+        "repeat buying",
+    ),
+    "ru": (
+        "Сценарий «calibrated» откалиброван по вашим данным, но оценить по ним не удалось: "
+        "рекомендации (сарафанное радио). В сценарии их нет, и ни один прогноз по нему их не "  # noqa: RUF001
+        "учитывает. Задайте их на странице «Загрузка данных», под этим же предупреждением, или "
+        "на странице «Сценарий» (referral).",
+        "повторные покупки",
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_the_warning_on_every_page_names_what_is_still_missing_after_one_rate(lang):
+    """A repeat rate entered, referrals not: every page still warns, of referrals only."""
+    warning, entered = STILL_MISSING[lang]
+    at = _imported(lang)
+    at.number_input(key="import-repeats").set_value(0.2).run()
+    scenario = _opened(at)
+    assert scenario.after_sale.repeat is not None and scenario.referral is None
+    at.switch_page(script("scenario")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = [w.value for w in at.warning]
+    assert warning in shown, shown
+    assert not any(entered in w for w in shown), shown
+
+
+def test_no_warning_once_both_rates_are_entered():
+    at = _imported("en")
+    at.number_input(key="import-repeats").set_value(0.2)
+    at.number_input(key="import-referred").set_value(0.1).run()
+    _opened(at)
+    at.switch_page(script("scenario")).run()
+    assert not any("was calibrated from your data" in w.value for w in at.warning)

@@ -180,7 +180,7 @@ def test_budget_page_optimises_and_tables_the_change_with_its_period():
     verdict = (at.success or at.warning)[0].value
     assert "per year" in verdict and "paired replications" in verdict
     table = at.dataframe[0].value.set_index("Line")
-    assert table.loc["display_ads", "Change, per month"] == "+0"
+    assert table.loc["Display ads", "Change, per month"] == "+0"
     changes = [number(v) for v in table["Change, per month"]]
     assert abs(sum(changes)) <= len(changes)  # whole units, rounding only
     assert not any("." in v for v in table["Optimal, per month"])
@@ -189,7 +189,7 @@ def test_budget_page_optimises_and_tables_the_change_with_its_period():
     # at the optimum the free lines share one marginal ROI, but for a line past its cap,
     # where one more unit brings nothing back (-1); the current allocation's differ widely
     roi = re.compile(r"marginal ROI ([+-][\d.]+)")
-    free = [float(roi.search(t)[1]) for t in titles if not t.startswith("display_ads")]
+    free = [float(roi.search(t)[1]) for t in titles if not t.startswith("Display ads")]
     inside = [v for v in free if v > -0.99]
     assert len(inside) >= 4 and max(inside) - min(inside) < 0.05
     assert max(marginal_roi(load_scenario(BUDGETS)).values()) > max(free) + 5

@@ -99,12 +99,65 @@ def test_a_cap_that_cannot_spend_the_budget_is_refused():
         plan_months(late_buyers(), HALF, "buyers", month_cap=2000.0, reps=2, backend="serial")
 
 
-def test_a_percentile_objective_is_refused_with_the_ones_that_work():
-    with pytest.raises(
-        OptimizeError,
-        match="profit_p10 is a percentile; use one of buyers, revenue, profit, customers",
-    ):
-        plan_months(late_buyers(), HALF, "profit_p10", reps=2, backend="serial")
+def jackpot_lines():
+    """Two linear channels, one prospect a day per 1,200 a month each, for 60 days.
+
+    The run's money, 6,000 a month, brings 300 prospects however it is split. Every prospect
+    of "safe" buys once for 100, as do the 60 organic ones (6,000 more revenue in every
+    plan). A prospect of "lottery" buys with chance 1/600 for 61,200: 102 on average, so the
+    expectation puts everything on it. Then the jackpots are
+    Poisson(0.5): none in 61% of runs, so at least 2 of 10 replications have none (chance
+    0.9986) and the p10 of profit is near 6,000 - 1.28 x 775 - 11,828 = -6,800. Half on
+    each: 210 buyers at 100 (21,000, sd 1,450) and Poisson(0.25) jackpots, none in 78% of
+    runs: a p10 near 21,000 - 1.28 x 1,450 - 11,828 = 7,300, for 300 less expected profit
+    (24,472 against 24,772).
+    """
+
+    def linear(money: float) -> dict:
+        return {
+            "budget_per_month": money,
+            "response": {"linear": {"per_unit": 1 / 1200, "cap": 1000.0}},
+        }
+
+    segments = {
+        "steady": {
+            "share": {"safe": 1.0, "lottery": 0.0, "organic": 1.0},
+            "order_value": {"fixed": {"value": 100.0}},
+        },
+        "jackpot": {
+            "share": {"safe": 0.0, "lottery": 1.0, "organic": 0.0},
+            "stages": {"buy": {"pass_prob": 1 / 600}},
+            "order_value": {"fixed": {"value": 61_200.0}},
+        },
+    }
+    return make_scenario(
+        channels={
+            "paid": {"safe": linear(3000.0), "lottery": linear(3000.0)},
+            "organic": {"prospects_per_day": 1.0},
+        },
+        horizon_days=60.0,
+        segments=segments,
+        after_sale={"order_value": {"fixed": {"value": 100.0}}, "margin": 1.0},
+    )
+
+
+def test_the_p10_plan_moves_money_off_the_risky_line_that_the_mean_plan_prefers():
+    """The mean plan puts everything on the lottery; the p10 plan halves it (see jackpot_lines)."""
+    mean = plan_months(
+        jackpot_lines(), 6000.0, "profit", blocks=2, reps=2, seed=1, backend="serial"
+    )
+    risky = plan_months(
+        jackpot_lines(), 6000.0, "profit_p10", blocks=2, reps=10, seed=1, backend="serial"
+    )
+    on_lottery = {name: sum(r.amounts["lottery"]) for name, r in (("mean", mean), ("p10", risky))}
+    assert sum(mean.amounts["safe"]) == pytest.approx(0.0, abs=1.0)
+    assert on_lottery["p10"] == pytest.approx(on_lottery["mean"] / 2, rel=1e-6)
+    assert risky.amounts["safe"] == pytest.approx(risky.amounts["lottery"], rel=1e-6)
+    assert risky.risk is not None and risky.gain is risky.risk
+    assert risky.notes[-1].startswith("chosen by simulation among 4 plans")
+    assert risky.compared["profit"].plan == pytest.approx(24_472.0, rel=0.2)
+    assert risky.to_dict()["risk"]["mean"] == risky.gain.mean
+    assert risky.gain.mean > 5000.0 and risky.confirmed  # about 14,000 by the numbers above
 
 
 def test_more_blocks_than_months_is_refused():
@@ -137,11 +190,6 @@ def test_optimize_by_month_prints_json_with_the_blocks(tmp_path):
         (
             ["--by-month", "--month-cap", "1000"],
             "error: --month-cap 1000 is below --budget 22000: no plan could spend the budget",
-        ),
-        (
-            ["--by-month", "--objective", "profit_p10"],
-            "error: --objective profit_p10 with --by-month: a month-by-month plan maximises an "
-            "expectation; use one of buyers, revenue, profit, customers",
         ),
     ],
 )

@@ -247,7 +247,7 @@ def test_unknown_routing_says_did_you_mean(tmp_path):
     exits_2_saying(
         ["check", _write(tmp_path, sales)],
         "sales.routing: 'by_skil' is not one of first_free, round_robin, least_loaded, "
-        "by_skill; did you mean 'by_skill'?",
+        "by_skill, weighted; did you mean 'by_skill'?",
     )
 
 

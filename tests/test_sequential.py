@@ -95,7 +95,7 @@ def test_the_command_says_what_precision_was_reached(tmp_path):
     done = invoke_cli(["--lang", "en", *args, "--precision", "buyers=10"])
     assert done.returncode == 0, done.stderr
     said = re.search(
-        r"Precision reached after (\d+) paired replications: buyers ±([\d.]+) \(target ±10\)",
+        r"Precision reached after (\d+) paired replications: Buyers ±([\d.]+) \(target ±10\)",
         done.stdout,
     )
     assert said, done.stdout

@@ -6,7 +6,9 @@ import json
 import math
 
 import pytest
+from scipy import optimize
 
+from hourglass import load_scenario
 from hourglass.experiments.targets import TargetError, budget_for, reach_target
 from hourglass.stages import DAYS_PER_MONTH
 from tests.helpers import exits_2_saying, make_scenario, run_cli
@@ -155,3 +157,57 @@ def test_the_planner_finds_the_budget_for_a_target(lang, words):
     share = float(chance.value.rstrip("%"))
     low, high = (float(x) for x in chance.delta.rstrip("%").split("\N{EN DASH}"))
     assert low <= share <= high
+
+
+def _hill(most: float, money: float) -> dict:
+    """A channel whose prospects a day are most x b / (b + 1,000) at b a month."""
+    return {
+        "budget_per_month": money,
+        "response": {"hill": {"max_effect": most, "half_saturation": 1000.0}},
+    }
+
+
+def test_the_target_takes_the_cheapest_split_not_the_current_one_scaled():
+    """Two Hill channels, every prospect buying at once: 10 b1/(b1+h) + 40 b2/(b2+h) a day.
+
+    The cheapest b1 + b2 giving R a day has equal marginals, M_i h / (b_i + h)^2: with
+    sqrt(M_i h) = 100 and 200, b_i = s sqrt(M_i h) - h, and R = 50 - 300 / s. R = 35 gives
+    s = 20: 1,000 and 3,000, 4,000 a month. The current split, 3 to 1, needs 7,815.
+    """
+    scenario = make_scenario(
+        channels={"paid": {"a": _hill(10.0, 3000.0), "b": _hill(40.0, 1000.0)}},
+        horizon_days=400.0,
+    )
+    days = math.floor(12 * DAYS_PER_MONTH)
+    spec, budget, value, notes = budget_for(scenario, "customers", 35.0 * days, 12)
+    assert budget == pytest.approx(4000.0, rel=1e-4)
+    assert spec.channels.paid["a"].budget_per_month == pytest.approx(1000.0, rel=1e-3)
+    assert spec.channels.paid["b"].budget_per_month == pytest.approx(3000.0, rel=1e-3)
+    assert value == pytest.approx(35.0 * days, rel=1e-6)
+
+    def scaled(total: float) -> float:
+        return 10 * 0.75 * total / (0.75 * total + 1000) + 40 * 0.25 * total / (0.25 * total + 1000)
+
+    by_hand = optimize.brentq(lambda t: scaled(t) - 35.0, 4000.0, 30_000.0)  # 7,815
+    assert budget <= by_hand
+    assert notes == [
+        f"keeping the current split would take {by_hand:,.0f} a month, "
+        f"{by_hand - budget:,.0f} more"
+    ]
+
+
+def test_the_baseline_buyers_target_is_refused_where_the_sellers_cap_it():
+    """12,000 buyers by month 12: 12 sellers cap the buyers near 9,477, reached at 51,919.
+
+    Without the queues the expectation answered 45,427 a month, where the simulation gives
+    about 9,330 buyers.
+    """
+    words = (
+        "buyers: 12,000 by month 12 cannot be reached: the most expected is 9,477, at "
+        "51,919 a month; more money brings fewer, as the sales team cannot work more leads "
+        "and they go cold waiting; hire sellers or choose a later month"
+    )
+    with pytest.raises(TargetError, match=words):
+        budget_for(load_scenario("baseline"), "buyers", 12_000.0, 12)
+    args = ["target", "scenarios/baseline.yaml", "--buyers", "12000", "--by-month", "12"]
+    exits_2_saying(args, f"error: {words}")

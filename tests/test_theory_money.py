@@ -107,7 +107,7 @@ def test_the_budget_pages_name_the_account_management_line():
     from hourglass.plots.budgets import line_names
 
     scenario = hg.load_scenario("key_accounts")
-    assert line_names(scenario) == {"ads": "ads", "expand": "Account management"}
+    assert line_names(scenario) == {"ads": "Ads", "expand": "Account management"}
     with language("ru"):
         assert line_names(scenario, "ru")["expand"] == "Работа с клиентами"  # noqa: RUF001
 

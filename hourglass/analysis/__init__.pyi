@@ -5,7 +5,6 @@ from .accounts import (
     customer_table,
     kind_label,
     kind_table,
-    level_spells,
     loyalty_label,
     share_bands,
     whale_band,
@@ -13,6 +12,7 @@ from .accounts import (
     whale_summary,
 )
 from .deals import channel_table, deal_summary, deal_table, role_table
+from .ladder_money import level_spells
 from .metrics import kpis
 from .network import (
     NODE_STATES,

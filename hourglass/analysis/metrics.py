@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from hourglass.analysis.accounts import blended_margin, ladder_money
+from hourglass.analysis.ladder_money import blended_margin, ladder_money
 from hourglass.analysis.series import daily_table
 from hourglass.analysis.stages import first_purchases
 from hourglass.config.budgets import line_spend_per_day

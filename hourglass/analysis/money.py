@@ -47,8 +47,8 @@ def allocation_table(
             _("Now, per month"): money(now),
             _("Optimal, per month"): money(optimal[line]),
             _("Change, per month"): money(optimal[line] - now, signed=True),
-            _("Marginal ROI now"): f"{marginal['current'][line]:+.2f}",
-            _("Marginal ROI at the optimum"): f"{marginal['optimal'][line]:+.2f}",
+            _("Marginal ROI now"): written(marginal["current"][line], "{:+.2f}"),
+            _("Marginal ROI at the optimum"): written(marginal["optimal"][line], "{:+.2f}"),
         }
         for line, now in current.items()
     ]

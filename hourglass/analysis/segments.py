@@ -24,7 +24,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from hourglass.analysis.accounts import ladder_by_segment, margins
+from hourglass.analysis.ladder_money import ladder_by_segment, margins
 from hourglass.analysis.series import day_shares, serving_by_segment
 from hourglass.analysis.stages import first_purchases, stage_table
 from hourglass.config.budgets import line_spend_per_day, spend_per_day

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from hourglass.analysis.intervals import wilson
 from hourglass.i18n import _
@@ -440,5 +439,7 @@ def standout(report: SellerReport, stage: str) -> Standout | None:
 
 def _wilson_at(hits: int, n: int, confidence: float) -> tuple[float, float]:
     """The Wilson score interval of `hits` in `n` at `confidence`."""
+    from scipy import stats  # half a second to import, and only standouts need it
+
     interval = stats.binomtest(hits, n).proportion_ci(confidence, method="wilson")
     return float(interval.low), float(interval.high)

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from hourglass.analysis.accounts import ladder_per_day
 from hourglass.analysis.forecast import REFERRAL_WINDOW_DAYS, referrals_in_window
+from hourglass.analysis.ladder_money import ladder_per_day
 from hourglass.analysis.stages import alive_per_day, repeat_customers_per_day
 from hourglass.config.budgets import pay_per_day, spend_per_day
 from hourglass.log import Run

@@ -39,6 +39,19 @@ def first_purchases(run: Run) -> pd.DataFrame:
     return df[df["day"] >= run.log.warmup_days]
 
 
+def starting_customers(run: Run) -> np.ndarray:
+    """The customers a run started with: joined outside the funnel, first purchase not logged."""
+    p = run.log.prospects
+    joined = np.flatnonzero(np.isin(p["channel"], _cohort_codes(run)))
+    first = run.log.purchases["customer"][run.log.purchases["kind"] == 0]
+    return joined[~np.isin(joined, first)]
+
+
+def _cohort_codes(run: Run) -> list[int]:
+    """The channel codes of customers who joined outside the funnel (known or starting)."""
+    return [code for code, name in enumerate(run.log.channels) if name == "cohort"]
+
+
 def stage_table(run: Run) -> pd.DataFrame:
     """Entered, passed, lost, still inside, conversion and time in stage, for all seven stages.
 
@@ -100,9 +113,11 @@ def _repeat_row(run: Run) -> tuple:
     """Customers who bought again enter; having brought a prospect passes them; lapsing loses.
 
     Repeat counts people, each once (see hourglass.stages.REPEAT_AND_REFER), from the day of
-    their first purchase after the first. A prospect brought since the first purchase counts,
-    even before the repeat; one who lapses after buying again and before bringing anyone is
-    lost. Time in stage runs from the repeat to passing or lapsing (nought if already passed).
+    their first purchase after the first; customers from before day 0 count from their first
+    purchase in the window. A prospect brought since the first purchase (for those, since the
+    window's start) counts, even before the repeat; one who lapses after buying again and
+    before bringing anyone is lost. Time in stage runs from the repeat to passing or lapsing
+    (nought if already passed).
     """
     ids, bought, start = _first_repeats(run)
     c, m = run.log.contacts, run.log.moves
@@ -118,9 +133,15 @@ def _repeat_row(run: Run) -> tuple:
 
 
 def _first_repeats(run: Run) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Customers (first bought in the window) who bought again: who, first bought, bought again."""
+    """Customers who bought again in the window: who, since when, first bought again.
+
+    Those who first bought in the window count from that purchase; starting customers, who
+    bought before day 0, from the window's start.
+    """
     buyers = first_purchases(run)
-    ids, bought = buyers["customer"].to_numpy(), buyers["day"].to_numpy()
+    starting = starting_customers(run)
+    ids = np.concatenate([buyers["customer"].to_numpy(), starting])
+    bought = np.concatenate([buyers["day"].to_numpy(), np.full(len(starting), run.log.warmup_days)])
     p = run.log.purchases
     again = p["kind"] > 0
     start = _first_after(p["customer"][again], p["time"][again], ids, bought)

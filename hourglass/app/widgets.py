@@ -238,31 +238,50 @@ CALIBRATED = "calibrated"
 
 
 def calibration_warning(choice: state.Choice) -> None:
-    """On every page, when the chosen scenario is the imported one: what the data left out."""
+    """On every page, when the chosen scenario is the imported one: what it still leaves out.
+
+    The imported scenario with a rate entered since (on the Import page or the Scenario
+    page) is still the imported one; the warning names only the parts still missing.
+    """
     found = st.session_state.get(CALIBRATED)
-    if not found:
+    if not found or not _same_but_rates(choice.scenario, found[1].scenario):
         return
-    fitted = found[1].scenario
-    chosen = choice.scenario.model_copy(update={"name": fitted.name})
-    if chosen.to_yaml() != fitted.to_yaml():
-        return
-    missing = unestimated_parts(fitted)
+    missing = missing_parts(choice.scenario)
     if missing:
         st.warning(
             _(
                 "'{name}' was calibrated from your data, which could not estimate {parts}: the "
                 "scenario leaves them out, so every forecast from it counts none. Enter them "
                 "on the Import data page, under this warning there, or on the Scenario page "
-                "(after_sale.repeat, referral)."
-            ).format(name=escape(choice.scenario.name), parts=", ".join(missing))
+                "({fields})."
+            ).format(
+                name=escape(choice.scenario.name),
+                parts=", ".join(missing.values()),
+                fields=", ".join(missing),
+            )
         )
 
 
-def unestimated_parts(scenario: hg.Scenario) -> list[str]:
-    """The parts of a calibrated scenario its data could not estimate, in words."""
-    parts = []
+def _same_but_rates(chosen: hg.Scenario, fitted: hg.Scenario) -> bool:
+    """Whether `chosen` is the calibrated scenario but for the rates a user may enter.
+
+    Those are the repeat model, the referral section, the market it needs and the notes of
+    what was not estimated; the name may differ too.
+    """
+
+    def kept(scenario: hg.Scenario) -> dict:
+        data = scenario.model_dump(exclude={"name", "referral", "market", "not_estimated"})
+        data["after_sale"].pop("repeat")
+        return data
+
+    return kept(chosen) == kept(fitted)
+
+
+def missing_parts(scenario: hg.Scenario) -> dict[str, str]:
+    """The repeat and referral parts a scenario leaves out: their fields, and them in words."""
+    parts = {}
     if scenario.after_sale.repeat is None:
-        parts.append(_("repeat buying"))
+        parts["after_sale.repeat"] = _("repeat buying")
     if scenario.referral is None or not any(scenario.referral.contacts_per_month.values()):
-        parts.append(_("referrals (word of mouth)"))
+        parts["referral"] = _("referrals (word of mouth)")
     return parts

@@ -60,12 +60,15 @@ class GammaGammaFit:
 
 
 def rfm_summary(
-    transactions: pd.DataFrame, until: pd.Timestamp, period_days: float = 7.0
+    transactions: pd.DataFrame,
+    until: pd.Timestamp,
+    period_days: float = 7.0,
+    seen_to: pd.Timestamp | None = None,
 ) -> pd.DataFrame:
     """Per customer first bought by `until`: repeats x, recency t_x, age T, and repeat value m.
 
-    Recency and age are in periods; m is the mean value of the repeat purchases. Purchases on one
-    day count as one.
+    Recency and age are in periods, the age to `seen_to` (default `until`); m is the mean value
+    of the repeat purchases. Purchases on one day count as one.
     """
     days = transactions.assign(day=transactions["date"].dt.normalize())
     days = days.groupby(["customer", "day"], as_index=False)["amount"].sum()
@@ -80,7 +83,7 @@ def rfm_summary(
             "first": g["first"].first(),
             "x": g.size() - 1,
             "t_x": (g["day"].max() - g["first"].first()) / per,
-            "T": (until - g["first"].first()) / per,
+            "T": ((until if seen_to is None else seen_to) - g["first"].first()) / per,
         }
     )
     out["m"] = repeat.groupby("customer")["amount"].mean().reindex(out.index).fillna(0.0)
@@ -153,6 +156,42 @@ def fit_gamma_gamma(summary: pd.DataFrame) -> GammaGammaFit:
     return GammaGammaFit(
         **_estimates(fit, ("p", "q", "v")), customers=len(x), loglik=fit.loglik, cov=fit.cov
     )
+
+
+def bgnbd_alive_prob(
+    x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray, r: float, alpha: float, a: float, b: float
+) -> np.ndarray:
+    """BG/NBD's P(alive | x, t_x, T) (Fader, Hardie and Lee's note on P(alive), eq. 13).
+
+    1 / (1 + [x > 0] a / (b + x - 1) ((alpha + T) / (alpha + t_x))^(r + x)); time in periods.
+    """
+    x, t_x, big_t = (np.asarray(v, float) for v in (x, t_x, big_t))
+    with np.errstate(divide="ignore", over="ignore"):
+        odds = a / np.maximum(b + x - 1.0, 1e-300) * ((alpha + big_t) / (alpha + t_x)) ** (r + x)
+    return np.where(x > 0, 1.0 / (1.0 + odds), 1.0)
+
+
+def bgnbd_conditional_expected(
+    t: float,
+    x: np.ndarray,
+    t_x: np.ndarray,
+    big_t: np.ndarray,
+    r: float,
+    alpha: float,
+    a: float,
+    b: float,
+) -> np.ndarray:
+    """BG/NBD's E[Y(t) | x, t_x, T]: repeat purchases expected in (T, T + t] (FHL 2005, eq. 10).
+
+    (a + b + x - 1) / (a - 1) [1 - ((alpha + T) / (alpha + T + t))^(r + x)
+    2F1(r + x, b + x; a + b + x - 1; t / (alpha + T + t))], divided by
+    1 + [x > 0] a / (b + x - 1) ((alpha + T) / (alpha + t_x))^(r + x); time in periods.
+    """
+    x, t_x, big_t = (np.asarray(v, float) for v in (x, t_x, big_t))
+    hyp = special.hyp2f1(r + x, b + x, a + b + x - 1.0, t / (alpha + big_t + t))
+    alive_part = (a + b + x - 1.0) / (a - 1.0)
+    alive_part = alive_part * (1.0 - ((alpha + big_t) / (alpha + big_t + t)) ** (r + x) * hyp)
+    return alive_part * bgnbd_alive_prob(x, t_x, big_t, r, alpha, a, b)
 
 
 @dataclass(frozen=True)

@@ -121,6 +121,16 @@ def _bootstrap(
     return computed
 
 
+def weighted_pass_probability(
+    days: np.ndarray, status: np.ndarray, weights: np.ndarray
+) -> np.ndarray:
+    """The pass probability as in `pass_probability`, per row of case weights (a bootstrap's)."""
+    order = np.lexsort((status == "open", days))
+    passed = (status[order] == "passed").astype(float)
+    event = (status[order] != "open").astype(float)
+    return _aalen_johansen(weights[:, order], passed, event)
+
+
 def difference(mine: PassDraws, rest: PassDraws) -> tuple[Estimate, float] | None:
     """One pass probability minus another, with a normal 95% interval, and its p-value.
 

@@ -15,6 +15,7 @@ import charset_normalizer
 import pandas as pd
 
 from hourglass.calibration.mapping import DataError
+from hourglass.config.reasons import os_reason
 from hourglass.i18n import _, grouped
 
 MAX_CSV_BYTES = 500_000_000
@@ -63,7 +64,7 @@ def read_bytes(path: Path, limit: int = MAX_CSV_BYTES) -> bytes:
             data = handle.read(limit + 1)  # a file that grows while read stops at the limit
     except OSError as e:
         raise DataError(
-            _("{source}: cannot read: {reason}").format(source=path, reason=e.strerror or e)
+            _("{source}: cannot read: {reason}").format(source=path, reason=os_reason(e))
         ) from None
     if len(data) > limit:
         raise DataError(_too_big(path, len(data), limit))

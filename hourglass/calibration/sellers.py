@@ -25,7 +25,13 @@ import pandas as pd
 
 from hourglass.analysis.intervals import Estimate
 from hourglass.calibration.crm import Deals
-from hourglass.calibration.estimators import PassDraws, difference, holm
+from hourglass.calibration.estimators import (
+    BOOTSTRAP,
+    PassDraws,
+    difference,
+    holm,
+    weighted_pass_probability,
+)
 from hourglass.calibration.funnel import SourceFit
 from hourglass.calibration.sources import difference_p, visits_fit
 from hourglass.i18n import _, get_language
@@ -54,7 +60,10 @@ class SellerStage:
     draws: PassDraws | None = field(default=None, repr=False, compare=False)
     """The pass probability's bootstrap draws, behind the test that the sellers are alike."""
     rest: PassDraws | None = field(default=None, repr=False, compare=False)
-    """The rest of the team's pass probability there, behind the skill's interval."""
+    """The rest of the team's pass probability there."""
+    skill_draws: np.ndarray | None = field(default=None, repr=False, compare=False)
+    """This seller's pass probability over the team's, per joint bootstrap replicate
+    (`skill_draws`), behind the skill's interval."""
 
     @property
     def verdict(self) -> str:
@@ -175,6 +184,7 @@ def _stage_sellers(
     }
     if len(fits) < 2:
         return {name: SellerStage(fit, draws=drawn) for name, (fit, drawn) in fits.items()}
+    ratios = skill_draws(visits, until, rng)
     differences: dict[str, tuple[Estimate, float]] = {}
     rests: dict[str, PassDraws] = {}
     for name, (fit, drawn) in fits.items():
@@ -186,10 +196,38 @@ def _stage_sellers(
             differences[name] = tested
     return {
         name: SellerStage(
-            fit, *differences.get(name, (None, None)), draws=drawn, rest=rests[name]
+            fit,
+            *differences.get(name, (None, None)),
+            draws=drawn,
+            rest=rests[name],
+            skill_draws=ratios[name],
         )
         for name, (fit, drawn) in fits.items()
     }
+
+
+def skill_draws(
+    visits: pd.DataFrame, until: float, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """Per seller, their pass probability over the team's in each of one joint bootstrap.
+
+    Each replicate reweighs the stage's visits (Poisson weights), and both the seller's
+    rate and the team's come from the same weights: the seller's visits are part of the
+    team's, and how many of them there are moves the team's rate towards the seller's,
+    so the two are correlated and the ratio's spread holds both.
+    """
+    status = visits["status"].to_numpy(str)
+    left, entered = visits["left"].to_numpy(float), visits["entered"].to_numpy(float)
+    still_open = (status == "open") & np.isnan(left)
+    days = np.nan_to_num(np.where(still_open, until - entered, left - entered))
+    weights = rng.poisson(1.0, size=(BOOTSTRAP, len(visits))).astype(float)
+    team = weighted_pass_probability(days, status, weights)
+    sellers = visits["seller"].to_numpy(str)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return {
+            str(name): weighted_pass_probability(days, status, weights * (sellers == name)) / team
+            for name in np.unique(sellers)
+        }
 
 
 def _adjusted(per_stage: dict[str, dict[str, SellerStage]]) -> dict[str, dict[str, SellerStage]]:

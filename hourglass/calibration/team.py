@@ -5,12 +5,12 @@ stage's, every deal pooled), so that in the scenario the seller passes the stage
 seller's own rate. Its interval holds the doubt in the team's rate as well as in the
 seller's (`skill`). The scenario gets the skill only where the
 seller's difference from the rest of the team is significant (sellers.py); elsewhere the
-seller keeps 1.0, the team's rate. The export says nothing of how many leads a seller can
-hold or how leads are routed: each seller may hold HEADROOM times the most deals any seller
-held at once in the data, so that leads seldom wait for a seller on top of the stage times
-the data show (those already hold any wait), and leads are dealt to the sellers in turn.
-A scenario's routing takes no weights per seller, so each seller's observed share of the
-deals is reported (`deal_share`) but the scenario deals them equal shares.
+seller keeps 1.0, the team's rate. Leads are routed by weight (`routing: weighted`), each
+seller's share their observed share of the deals (`deal_share`, reported with its Wilson
+interval). The export says nothing of how many leads a seller can hold: each seller may
+hold HEADROOM times the most deals any seller held at once in the data, so that leads
+seldom wait for a seller on top of the stage times the data show (those already hold any
+wait), and a lead's chance of each seller is then their share.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hourglass.analysis.intervals import Z95, Estimate, wilson
-from hourglass.calibration.estimators import standard_error
+from hourglass.calibration.estimators import FEW
 from hourglass.config.gaps import Gap
 from hourglass.stages import FUNNEL, SELLER_BESIDE
 
@@ -45,13 +45,15 @@ SELLER_STAGE = {beside: stage for stage, beside in SELLER_BESIDE.items()}
 def skill(cal: Calibration, seller: str, stage: str) -> Estimate | None:
     """A seller's pass probability at a stage over the team's, with its 95% interval.
 
-    The team's rate is uncertain too, and holds the seller's own visits: with w the seller's
-    share of the stage's decided visits, team = w own + (1 - w) rest, so by the delta method
-    the ratio moves with the seller's rate by (1 - w) rest / team^2 (less than 1 / team: a
-    seller with many visits drags the team's rate along) and with the rest's by
-    -(1 - w) own / team^2. Each side of the interval adds the two in quadrature: the
-    seller's from its own interval's side (bootstrap, widened for few visits), the rest's
-    from its bootstrap's standard error.
+    The team's rate holds the seller's own visits, and the more of them an export has, the
+    nearer the team's rate is to the seller's: the two estimates are correlated. A delta
+    method on the seller's and the rest's rates, at the seller's share of the visits as
+    observed, leaves out that the share itself varies, and its intervals held the truth
+    in 92.8% of 600 (nominal 95%). The interval comes from a joint bootstrap of the
+    stage's visits instead (`sellers.skill_draws`: both rates from the same weights), on
+    the log scale where a ratio's spread is even: ratio exp(+-Z95 sd of the log ratios).
+    With fewer than FEW decided visits, it is at least the seller's own interval (widened
+    to Wilson's) over the team's rate.
     """
     fitted = next(s for s in cal.stages if s.stage == stage)
     team = fitted.pass_prob.value
@@ -61,15 +63,16 @@ def skill(cal: Calibration, seller: str, stage: str) -> Estimate | None:
     mine = fits[stage]
     own = mine.fit.pass_prob
     ratio = own.value / team
-    if mine.rest is None or not math.isfinite(mine.rest.estimate.value):
-        return Estimate(ratio, own.low / team, own.high / team)
-    rest = mine.rest.estimate.value
-    others = 1.0 - (mine.fit.passed + mine.fit.lost) / max(fitted.passed + fitted.lost, 1)
-    own_scale = others * rest / team**2
-    rest_side = Z95 * others * own.value * standard_error(mine.rest) / team**2
-    low = math.hypot(own_scale * (own.value - own.low), rest_side)
-    high = math.hypot(own_scale * (own.high - own.value), rest_side)
-    return Estimate(ratio, max(0.0, ratio - low), ratio + high)
+    counted = Estimate(ratio, own.low / team, own.high / team)
+    draws = mine.skill_draws
+    logs = np.log(draws[np.isfinite(draws) & (draws > 0.0)]) if draws is not None else []
+    if not ratio > 0.0 or len(logs) < 2:
+        return counted
+    spread = math.exp(Z95 * float(np.std(logs, ddof=1)))
+    low, high = ratio / spread, ratio * spread
+    if mine.fit.passed + mine.fit.lost < FEW:
+        low, high = min(low, counted.low), max(high, counted.high)
+    return Estimate(ratio, low, high)
 
 
 def written_skill(cal: Calibration, seller: str, stage: str) -> float:
@@ -86,10 +89,10 @@ def written_skill(cal: Calibration, seller: str, stage: str) -> float:
 def seller_dicts(cal: Calibration) -> dict[str, Any]:
     """Each seller's fit as plain data, each stage with its skill and the one written."""
     out = {}
-    deals = sum(f.won + f.lost + f.open for f in cal.sellers)
+    deals = _deals(cal)
     for fit in cal.sellers:
         data = fit.to_dict()
-        share = wilson(fit.won + fit.lost + fit.open, deals)
+        share = wilson(deals[fit.seller], sum(deals.values()))
         data["deal_share"], data["deal_share_ci"] = share.value, [share.low, share.high]
         for stage, entry in data["stages"].items():
             estimate = skill(cal, fit.seller, stage)
@@ -106,6 +109,7 @@ def sales_section(cal: Calibration) -> dict[str, Any]:
     if not cal.sellers or not worked:
         return {}
     names = _scenario_names([s.seller for s in cal.sellers])
+    deals = _deals(cal)
     sellers = []
     for fit, name in zip(cal.sellers, names, strict=True):
         own = {
@@ -113,7 +117,7 @@ def sales_section(cal: Calibration) -> dict[str, Any]:
             for stage in worked
             if stage in fit.stages
         }
-        entry: dict[str, Any] = {"name": name}
+        entry: dict[str, Any] = {"name": name, "share": deals[fit.seller] / sum(deals.values())}
         skills = {stage: m for stage, m in own.items() if m != 1.0}
         if skills:
             entry["skill"] = skills
@@ -124,7 +128,7 @@ def sales_section(cal: Calibration) -> dict[str, Any]:
         "stages": [SELLER_STAGE[stage] for stage in worked],
         "sellers": sellers,
     }
-    return {"sales": {"routing": "round_robin", "roles": {ROLE: role}}}
+    return {"sales": {"routing": "weighted", "roles": {ROLE: role}}}
 
 
 def team_gaps(cal: Calibration) -> list[Gap]:
@@ -132,13 +136,14 @@ def team_gaps(cal: Calibration) -> list[Gap]:
     section = sales_section(cal)
     if not section:
         return []
-    leads = section["sales"]["roles"][ROLE]["leads_per_seller"]
-    names = [s["name"] for s in section["sales"]["roles"][ROLE]["sellers"]]
-    deals = sum(f.won + f.lost + f.open for f in cal.sellers)
-    shares = {
-        name: (f.won + f.lost + f.open) / deals for name, f in zip(names, cal.sellers, strict=True)
-    }
-    return [Gap(part="team", leads=leads, headroom=HEADROOM, shares=shares)]
+    role = section["sales"]["roles"][ROLE]
+    shares = {s["name"]: s["share"] for s in role["sellers"]}
+    return [Gap(part="team", leads=role["leads_per_seller"], headroom=HEADROOM, shares=shares)]
+
+
+def _deals(cal: Calibration) -> dict[str, int]:
+    """Deals per seller of the export, whatever their outcome."""
+    return {f.seller: f.won + f.lost + f.open for f in cal.sellers}
 
 
 def _leads_at_once(cal: Calibration, worked: list[str]) -> int:

@@ -23,6 +23,7 @@ from hourglass.cli.common import (
     out,
 )
 from hourglass.cli.simulation import AllowLargeOpt, refuse_large
+from hourglass.config.reasons import os_reason
 from hourglass.i18n import _, get_language
 
 if TYPE_CHECKING:
@@ -47,7 +48,9 @@ def optimize(
         typer.Option(
             help=_(
                 "What to maximise: buyers, revenue, profit, customers, or profit_p10 (the "
-                "profit nearly certain: its 10th percentile across replications)."
+                "profit nearly certain: its 10th percentile across replications; with "
+                "--by-month, the plans the expectation proposes are simulated and the one "
+                "with the highest 10th percentile is kept)."
             )
         ),
     ] = "profit",
@@ -223,7 +226,7 @@ def _write_scenario(spec: hourglass.Scenario, output: Path | None, as_json: bool
         if not as_json:
             print(text)
         raise fail(
-            _("-o {file}: cannot write: {reason}").format(file=output, reason=e.strerror or e)
+            _("-o {file}: cannot write: {reason}").format(file=output, reason=os_reason(e))
         ) from None
     if not as_json:
         out.print(_("Wrote the optimised scenario to {file}").format(file=output), highlight=False)
@@ -237,22 +240,12 @@ def _check_month_flags(
 ) -> None:
     """Refuse month-plan flags without --by-month, or ones the run or budget contradict."""
     from hourglass.config.budgets import months_of
-    from hourglass.experiments.risk import RISK_AWARE
-
     by_month, blocks, month_cap = flags
     if not by_month:
         for flag, value in (("--blocks", blocks), ("--month-cap", month_cap)):
             if value is not None:
                 raise fail(_("{flag} plans money month by month; add --by-month").format(flag=flag))
         return
-    if objective in RISK_AWARE:
-        choices = [k for k in hourglass.experiments.OBJECTIVE_KPIS if k != objective]
-        raise fail(
-            _(
-                "--objective {objective} with --by-month: a month-by-month plan maximises an "
-                "expectation; use one of {choices}"
-            ).format(objective=objective, choices=", ".join(choices))
-        )
     months = months_of(spec)
     if blocks is not None and blocks > months:
         raise fail(

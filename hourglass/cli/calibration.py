@@ -9,6 +9,7 @@ import typer
 
 import hourglass
 from hourglass.cli.common import JsonOpt, SeedOpt, dump, fail, keep_inputs, load, out
+from hourglass.config.reasons import os_reason
 from hourglass.i18n import _, ngettext
 
 if TYPE_CHECKING:
@@ -201,7 +202,7 @@ def _write_text(target: Path, text: str, option: str) -> None:
         print(text)
         raise fail(
             _("{given}: cannot write: {reason}").format(
-                given=f"{option} {target}", reason=e.strerror or e
+                given=f"{option} {target}", reason=os_reason(e)
             )
         ) from None
 

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.text import Text
 
 import hourglass
+from hourglass.config.reasons import os_reason
 from hourglass.i18n import _
 
 # No rich markup: what the consoles print holds user text (scenario, channel and file
@@ -99,7 +100,7 @@ def make_dir(directory: Path) -> None:
     except OSError as e:
         raise fail(
             _("--out {folder}: cannot create the folder: {reason}").format(
-                folder=directory, reason=e.strerror or e
+                folder=directory, reason=os_reason(e)
             )
         ) from None
     try:
@@ -108,7 +109,7 @@ def make_dir(directory: Path) -> None:
     except OSError as e:
         raise fail(
             _("--out {folder}: cannot write there: {reason}").format(
-                folder=directory, reason=e.strerror or e
+                folder=directory, reason=os_reason(e)
             )
         ) from None
 
@@ -162,7 +163,10 @@ def computing(label: str) -> Iterator[Callable[[int, int], None]]:
         ) as e:
             raise fail(str(e)) from None
         except OSError as e:
-            raise fail(_("cannot write results: {reason}").format(reason=e)) from None
+            where = f"{e.filename}: " if e.filename else ""
+            raise fail(
+                _("cannot write results: {reason}").format(reason=where + os_reason(e))
+            ) from None
         except hourglass.experiments.ReplicationError as e:
             say_error(str(e))
             raise typer.Exit(code=1) from None

@@ -7,7 +7,6 @@ fold what does not fit onto a second line rather than cut it.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich import box
@@ -15,7 +14,7 @@ from rich.table import Table
 
 import hourglass
 from hourglass.cli.common import out
-from hourglass.i18n import _, get_language, ngettext
+from hourglass.i18n import _, get_language, grouped, ngettext
 from hourglass.kpis import KPIS, MISSING, written
 from hourglass.stages import LABELS, reason_label
 
@@ -130,6 +129,17 @@ def print_run(
             top,
         )
     out.print(stage_table)
+    if spec.starting_customers is not None:
+        out.print(
+            _(
+                "{repeat} counts the {count} customers from before day 0 too, from their first "
+                "purchase in the run."
+            ).format(
+                repeat=stage_label(spec.labels, "repeat"),
+                count=grouped(spec.starting_customers.count),
+            ),
+            highlight=False,
+        )
     out.print(_kpi_table(kpis, banded=reps > 1))
     if result.sellers is not None and len(result.sellers.sellers):
         print_sellers(result.sellers, reps)
@@ -241,7 +251,7 @@ def _print_accounts(result: hourglass.experiments.Replications) -> None:
 def print_precision(result: hourglass.experiments.Replications, precision: float) -> None:
     """Whether --precision was reached, and each target's relative half-width."""
     shown = ", ".join(
-        f"{KPIS[k].label(get_language())} ±{v:.2%}"
+        f"{KPIS[k].label(get_language())} ±{written(v, '{:.2%}')}"
         for k, v in hourglass.experiments.half_widths(result).items()
     )
     if met(result, precision):
@@ -251,7 +261,8 @@ def print_precision(result: hourglass.experiments.Replications, precision: float
             "Precision {target} NOT reached (replication cap) with {reps} replications: {widths}"
         )
     out.print(
-        said.format(target=f"{precision:.2%}", reps=result.reps, widths=shown), highlight=False
+        said.format(target=written(precision, "{:.2%}"), reps=result.reps, widths=shown),
+        highlight=False,
     )
 
 
@@ -381,79 +392,3 @@ def print_allocation(name: str, result: hourglass.experiments.Optimization) -> N
     for note in result.notes:
         out.print(_("Note: {note}").format(note=note), highlight=False)
     out.print(result.verdict(), highlight=False)
-
-
-def check_lines(path: Path, spec: hourglass.Scenario) -> list[str]:
-    """What `check` prints: the verdict and summary, the work per run, what is over the limits."""
-    from hourglass.config.gaps import gap_text
-    from hourglass.config.work import estimate_work
-
-    work = estimate_work(spec)
-    too_large = work.over_limit()
-    channels = [*spec.channels.paid, *(["organic"] if spec.channels.organic else [])]
-    sellers = spec.sales.headcount if spec.sales else 0
-    summary = _(
-        "{file}: {verdict}: '{name}', {days} days, market {market}, channels {channels}, "
-        "{sellers} sellers, referrals {referrals}"
-    ).format(
-        file=path,
-        verdict=_("ok") if too_large is None else _("valid, but too large to run"),
-        name=spec.name,
-        days=f"{spec.horizon_days:g}",
-        market=number(spec.market.size, "{:,.0f}") if spec.market.size else _("unlimited"),
-        channels=", ".join(channels) or _("none"),
-        sellers=sellers,
-        referrals=_("on") if spec.referral else _("off"),
-    )
-    if spec.committee is not None:
-        summary += _(", a committee of {roles} roles at {stage}").format(
-            roles=len(spec.committee.roles), stage=spec.committee.stage
-        )
-    if spec.network is not None:
-        summary += _(", a {kind} graph of {people} people").format(
-            kind=_network_kind(spec.network), people=number(spec.network.nodes, "{:,.0f}")
-        )
-    lines = [summary, "  " + _("work: {summary}").format(summary=_work_summary(work))]
-    if too_large is not None:
-        lines.append("  " + _("over the limits: {why}").format(why=too_large))
-    lines += [
-        "  " + _("not estimated from the data: {part}").format(part=gap_text(part))
-        for part in spec.not_estimated or []
-    ]
-    return lines
-
-
-def _network_kind(network: Any) -> str:
-    """The kind of a scenario's social graph, as a reader names it."""
-    kinds = {
-        "small_world": _("small-world"),
-        "scale_free": _("scale-free"),
-        "complete": _("complete"),
-        "edge_list": _("edge-list"),
-    }
-    return next(text for kind, text in kinds.items() if getattr(network, kind) is not None)
-
-
-def _work_summary(work: Any) -> str:
-    """One line of the work estimate: prospects, purchases, events and memory per run."""
-    from hourglass.config.work import _bytes, _n
-
-    drivers = {
-        "prospects": _("prospects"),
-        "stage visits": _("stage visits"),
-        "purchases": _("purchases"),
-        "loyalty moves": _("loyalty moves"),
-        "referral contacts": _("referral contacts"),
-        "committee answers": _("committee answers"),
-        "graph links": _("graph links"),
-    }
-    return _(
-        "about {prospects} prospects, {purchases} purchases, {events} events and {memory} "
-        "per run (mostly {driver})"
-    ).format(
-        prospects=_n(work.prospects),
-        purchases=_n(work.purchases),
-        events=_n(work.events_per_run),
-        memory=_bytes(work.memory_bytes),
-        driver=drivers.get(work.driver, work.driver),
-    )

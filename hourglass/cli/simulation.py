@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Annotated
@@ -28,7 +29,8 @@ from hourglass.cli.common import (
     number_from,
     out,
 )
-from hourglass.i18n import _
+from hourglass.config.reasons import os_reason
+from hourglass.i18n import _, get_language, grouped
 
 MIN_PRECISION = 0.0001
 """The finest --precision: a relative 95% half-width of 0.01%."""
@@ -204,7 +206,7 @@ def _save_run(
     except OSError as e:
         raise fail(
             _("--out {folder}: cannot save the results: {reason}").format(
-                folder=out_dir, reason=e.strerror or e
+                folder=out_dir, reason=os_reason(e)
             )
         ) from None
     if not quiet:
@@ -218,10 +220,10 @@ def check(
     scenario: Annotated[Path, typer.Argument(help=_("Scenario file (YAML) to validate."))],
 ) -> None:
     """Validate a scenario file: a summary and its work per run, or what is wrong and where."""
-    from hourglass.cli import report
+    from hourglass.cli.checking import check_lines
 
     spec = load(scenario)
-    for line in report.check_lines(scenario, spec):
+    for line in check_lines(scenario, spec):
         print(line)
 
 
@@ -323,9 +325,13 @@ def _parsed_precision(text: str) -> tuple[str, float]:
 
 def _precision_line(precision: hourglass.experiments.Precision) -> str:
     """Whether each KPI's half-width reached its target, and after how many replications."""
+    from hourglass.kpis import KPIS
+
     widths = ", ".join(
         _("{kpi} ±{reached} (target ±{target})").format(
-            kpi=kpi, reached=f"{precision.reached[kpi]:,.4g}", target=f"{target:,.4g}"
+            kpi=KPIS[kpi].label(get_language()),
+            reached=_four_digits(precision.reached[kpi]),
+            target=_four_digits(target),
         )
         for kpi, target in precision.target.items()
     )
@@ -336,6 +342,14 @@ def _precision_line(precision: hourglass.experiments.Precision) -> str:
             "Precision NOT reached after {reps} paired replications, the most allowed: {widths}"
         )
     return said.format(reps=precision.reps, widths=widths)
+
+
+def _four_digits(number: float) -> str:
+    """`number` to about four significant digits, grouped as the reader writes numbers."""
+    if not math.isfinite(number):
+        return grouped(number)
+    mantissa, _e, exponent = f"{abs(number):.4g}".partition("e")
+    return grouped(number, max(0, len(mantissa.partition(".")[2]) - int(exponent or 0)))
 
 
 def _told_apart(paths: list[Path], specs: list[hourglass.Scenario]) -> list[hourglass.Scenario]:

@@ -40,7 +40,9 @@ def exactly_one(model: BaseModel, names: Sequence[str], *, count: bool = False) 
 class Model(BaseModel):
     """Frozen, rejects unknown keys with a "did you mean" hint, checks every number."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", populate_by_name=True, defer_build=True
+    )
 
     @model_validator(mode="before")
     @classmethod

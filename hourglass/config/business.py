@@ -98,6 +98,8 @@ class Business:
     """The share of those told who come to look."""
     starting_customers: int = 0
     """Customers the business already has on the start date; 0: none."""
+    months_as_customers: float = 0.0
+    """How long they have been customers; those who stopped buying in that time start lapsed."""
 
     def to_data(self) -> dict[str, Any]:
         """The scenario's plain data, as a scenario file would hold it."""
@@ -137,6 +139,8 @@ class Business:
             data["start_date"] = self.start_date.isoformat()
         if self.starting_customers:
             data["starting_customers"] = {"count": self.starting_customers}
+            if self.months_as_customers:
+                data["starting_customers"]["months_as_customers"] = self.months_as_customers
         if self.sellers:
             data["sales"] = {
                 "sellers": self.sellers,

@@ -15,6 +15,7 @@ from pydantic import (
     PrivateAttr,
     SerializerFunctionWrapHandler,
     ValidationError,
+    field_validator,
     model_serializer,
     model_validator,
 )
@@ -54,8 +55,30 @@ class UncertainMean(Model):
     mean: Mean
     ci: tuple[Mean, Mean]
 
+    @field_validator("ci", mode="before")
+    @classmethod
+    def _two_days(cls, ci: Any) -> Any:
+        if not isinstance(ci, list | tuple) or len(ci) != 2:
+            raise ValueError(
+                _(
+                    "{ci} is not an interval: give two numbers of days, [low, high], e.g. [3, 7]"
+                ).format(ci=ci)
+            )
+        for end in ci:
+            if isinstance(end, int | float) and not isinstance(end, bool) and not end > 0:
+                raise ValueError(
+                    _("{ci}: both ends are days, above 0; {end} is not").format(ci=ci, end=end)
+                )
+        return ci
+
     @model_validator(mode="after")
     def _holds_the_mean(self) -> UncertainMean:
+        if self.ci[0] >= self.ci[1]:
+            raise ValueError(
+                _(
+                    "ci: [{low}, {high}] runs backwards; give the low end first, [{high}, {low}]"
+                ).format(low=f"{self.ci[0]:g}", high=f"{self.ci[1]:g}")
+            )
         if not self.ci[0] < self.mean < self.ci[1]:
             raise ValueError(
                 _("ci: [{low}, {high}] must hold the mean {mean} strictly inside it").format(
@@ -95,7 +118,10 @@ class _Timed(_Params):
         except ValidationError as err:
             first = err.errors()[0]
             where = ".".join(["mean_days", *map(str, first["loc"])])
-            raise ValueError(f"{where}: {first['msg'].removeprefix('Value error, ')}") from None
+            said = first["msg"].removeprefix("Value error, ")
+            if first["type"] == "missing":
+                said = _("required, but missing")
+            raise ValueError(f"{where}: {said}") from None
         params = handler({**data, "mean_days": interval.mean})
         params._interval = interval
         return params

@@ -7,9 +7,12 @@ notes (plain text) are kept as they are.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
-from hourglass.config.base import Model
+from pydantic import ValidationError, model_validator
+
+from hourglass.config.base import Model, did_you_mean
 from hourglass.i18n import _, ngettext
 from hourglass.stages import stage_word
 
@@ -37,11 +40,53 @@ class Gap(Model):
     headroom: int | None = None
     """How many times the most deals a seller held at once that is (team)."""
     shares: dict[str, float] | None = None
-    """Each seller's share of the deals in the data (team)."""
+    """Each seller's share of the deals in the data, which the scenario routes by (team)."""
+
+    @model_validator(mode="after")
+    def _has_its_data(self) -> Gap:
+        needed = {
+            "pass_prob": ("stage",),
+            "duration": ("stage",),
+            "team": ("leads", "headroom"),
+            "word_of_mouth": ("count", "least") if self.why == "few_referrals" else (),
+        }.get(self.part, ())
+        missing = [key for key in needed if getattr(self, key) is None]
+        if missing:
+            raise ValueError(
+                _("{key}: required, but missing (part: {part}{why})").format(
+                    key=missing[0], part=self.part, why=f", why: {self.why}" if self.why else ""
+                )
+            )
+        return self
 
     def text(self) -> str:
         """The part, why the data left it out and what the scenario assumes, in words."""
         return _SENTENCES[self.part](self)
+
+
+def gap_entry(value: Any) -> Any:
+    """A `not_estimated` entry read as its `Gap` where it is a mapping, said wrong once.
+
+    Left to the union of text and Gap, a wrong key would also be called "not a string".
+    """
+    if not isinstance(value, dict):
+        return value
+    try:
+        return Gap.model_validate(value)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        ctx = first.get("ctx") or {}
+        if first["type"] == "literal_error":
+            choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+            message = _("'{value}' is not one of {choices}").format(
+                value=first["input"], choices=", ".join(choices)
+            ) + did_you_mean(str(first["input"]), choices)
+        elif first["type"] == "missing":
+            message = _("required, but missing")
+        else:
+            message = str(ctx.get("error", first["msg"])).removeprefix("Value error, ")
+        raise ValueError(f"{where}: {message}" if where else message) from None
 
 
 def why_no_word_of_mouth(why: WhyNoWordOfMouth, count: int = 0, least: int = 0) -> str:
@@ -103,17 +148,19 @@ _SENTENCES = {
 
 
 def _team(gap: Gap) -> str:
-    """The team's capacity and routing, with the sellers' shares of the deals where known."""
-    said = _(
+    """The team's capacity, and its routing: by the sellers' shares where known, else in turn."""
+    if gap.shares:
+        shares = ", ".join(f"{name} {share:.0%}" for name, share in gap.shares.items())
+        return _(
+            "the sales team's capacity (not in the export): each seller may hold {leads} "
+            "leads at once, {headroom} times the most deals a seller held at once in the "
+            "data, so leads seldom wait for a seller beyond the stage times the data show; "
+            "set it to your team's. Leads go to the sellers at random in their shares of "
+            "the deals in the data: {shares}"
+        ).format(leads=gap.leads, headroom=gap.headroom, shares=shares)
+    return _(
         "the sales team's capacity and routing (not in the export): each seller may hold "
         "{leads} leads at once, {headroom} times the most deals a seller held at once in "
         "the data, so leads seldom wait for a seller beyond the stage times the data show, "
         "and leads go to the sellers in turn, each an equal share; set both to your team's"
     ).format(leads=gap.leads, headroom=gap.headroom)
-    if not gap.shares:
-        return said
-    shares = ", ".join(f"{name} {share:.0%}" for name, share in gap.shares.items())
-    return _(
-        "{said} (the data's shares of the deals were {shares}; a scenario's routing takes "
-        "no weights per seller)"
-    ).format(said=said, shares=shares)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, TextIO
 
 import numpy as np
 
+from hourglass.config.reasons import os_reason
 from hourglass.i18n import _, grouped
 
 if TYPE_CHECKING:
@@ -232,7 +233,7 @@ def _rows(path: str) -> Iterator[tuple[int, list[str]]]:
                     yield reader.line_num, cells
     except OSError as err:
         raise ValueError(
-            _("{source}: cannot read: {reason}").format(source=path, reason=err.strerror or err)
+            _("{source}: cannot read: {reason}").format(source=path, reason=os_reason(err))
         ) from None
     except UnicodeDecodeError as err:
         raise ValueError(
@@ -318,7 +319,7 @@ def file_keys(edges: str, nodes: str | None) -> tuple[tuple[str, int, int], ...]
             info = os.stat(path)
         except OSError as err:
             raise ValueError(
-                _("{source}: cannot read: {reason}").format(source=path, reason=err.strerror or err)
+                _("{source}: cannot read: {reason}").format(source=path, reason=os_reason(err))
             ) from None
         _check_regular(path, info)
         keys.append((path, info.st_mtime_ns, info.st_size))

@@ -19,6 +19,7 @@ import yaml
 from pydantic import ValidationError
 
 from hourglass.config.base import did_you_mean
+from hourglass.config.reasons import os_reason, yaml_problem
 from hourglass.i18n import _, get_language, grouped, ngettext
 
 
@@ -124,7 +125,7 @@ def read_capped(path: Path | str, source: str, limit: int, what: str) -> bytes:
         raise ScenarioError(_("{source}: no such file").format(source=source)) from None
     except OSError as err:
         raise ScenarioError(
-            _("{source}: cannot read: {reason}").format(source=source, reason=err.strerror or err)
+            _("{source}: cannot read: {reason}").format(source=source, reason=os_reason(err))
         ) from None
     if len(data) > limit:  # grew since it was checked
         raise ScenarioError(
@@ -260,14 +261,10 @@ def read_yaml(text: str, source: str) -> Any:
     try:
         return yaml.load(text, Loader=_StrictLoader)
     except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        if mark is not None:
-            where = _(": line {line}").format(line=mark.line + 1)
-        elif isinstance(err, yaml.reader.ReaderError):
-            where = _(": line {line}").format(line=text.count(chr(10), 0, err.position) + 1)
-        else:
-            where = ""
-        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        line, problem = yaml_problem(err)
+        if line is None and isinstance(err, yaml.reader.ReaderError):
+            line = text.count(chr(10), 0, err.position) + 1
+        where = _(": line {line}").format(line=line) if line is not None else ""
         raise ScenarioError(
             _("{source}{where}: not valid YAML: {problem}").format(
                 source=source, where=where, problem=problem

@@ -89,6 +89,7 @@ class Sales(Model):
             check_roles_form(self)
         self._check_follow_up()
         self._check_engage()
+        self._check_shares()
         worked = self.worked_stages
         idle = [s for s in self.skill if s not in worked and s not in ("measure", "engage")]
         if idle:
@@ -96,6 +97,20 @@ class Sales(Model):
                 f"skill for '{idle[0]}', but the team does not work it: add it to sales.stages"
             )
         return self
+
+    def _check_shares(self) -> None:
+        """Sellers' shares of the leads route them only under weighted routing."""
+        if self.routing == "weighted":
+            return
+        for name, role in (self.roles or {}).items():
+            for i, seller in enumerate(role.sellers):
+                if seller.share is not None:
+                    raise ValueError(
+                        _(
+                            "roles.{role}.sellers.{i}.share: shares route leads only with "
+                            "sales.routing: weighted (it is {routing})"
+                        ).format(role=name, i=i, routing=self.routing)
+                    )
 
     def _check_follow_up(self) -> None:
         """The follow-up's role is a role of `roles` that works `measure`, and only it does."""

@@ -9,11 +9,18 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from hourglass.config.base import Model, did_you_mean
 from hourglass.config.cohort import StartingCustomers
-from hourglass.config.gaps import Gap
+from hourglass.config.gaps import Gap, gap_entry
 from hourglass.config.lesson import Lesson
 from hourglass.config.loading import (
     DEFAULT_SCENARIO,
@@ -68,7 +75,12 @@ class Scenario(Model):
     after_sale: AfterSale
     referral: Referral | None = None
     committee: Committee | None = None
-    not_estimated: Annotated[list[NoteText | Gap], Field(max_length=100)] | None = None
+    not_estimated: (
+        Annotated[
+            list[Annotated[NoteText | Gap, BeforeValidator(gap_entry)]], Field(max_length=100)
+        ]
+        | None
+    ) = None
     """Parts the data could not estimate, each with what the scenario assumes instead (a
     calibration writes them); every run of the scenario warns of them."""
     segments: Segments | None = None
@@ -96,6 +108,12 @@ class Scenario(Model):
             [*paid, "organic", "referral"],
             set(self.worked.values()),
         )
+        return self
+
+    @model_validator(mode="after")
+    def _starting_customers_could_have_stayed(self) -> Scenario:
+        if self.starting_customers is not None:
+            self.starting_customers.check_tenure(self.after_sale.repeat)
         return self
 
     @model_validator(mode="after")

@@ -50,12 +50,14 @@ Multiplier = Annotated[float, Field(gt=0.0, le=10.0, allow_inf_nan=False)]
 Headcount = Annotated[int, Field(ge=1, le=MAX_SELLERS)]
 LeadsAtOnce = Annotated[int, Field(ge=1, le=1000)]
 SellerName = Annotated[str, Field(min_length=1, max_length=40)]
-Routing = Literal["first_free", "round_robin", "least_loaded", "by_skill"]
+Routing = Literal["first_free", "round_robin", "least_loaded", "by_skill", "weighted"]
 HOURS_PER_DAY = 24.0
 DAYS_PER_YEAR = 365.25
 VACATION_BLOCK_DAYS = 10.0
 """The longest a seller is away at once; a year's vacation is split into such blocks."""
 Productivity = Annotated[float, Field(allow_inf_nan=False)]
+SHARE_SLACK = 1e-3
+"""How far from 1 the sellers' shares may add up (rounding in a file)."""
 
 
 class Qualification(Model):
@@ -70,6 +72,9 @@ class NamedSeller(Model):
 
     name: SellerName
     skill: dict[SellerStageName, Multiplier] = {}
+    share: Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)] | None = None
+    """The seller's share of the role's leads under `routing: weighted` (None: an equal
+    part of what the shares given leave)."""
 
 
 class SkillSpread(Model):
@@ -182,7 +187,34 @@ class SalesRole(Model):
                         i=i, stage=idle[0]
                     )
                 )
+        self._check_shares()
         return self
+
+    def _check_shares(self) -> None:
+        """The shares given add up to at most 1, and to 1 when every seller has one."""
+        given = [s.share for s in self.sellers if s.share is not None]
+        total = sum(given)
+        if total > 1.0 + SHARE_SLACK:
+            raise ValueError(
+                _("sellers: the shares add up to {total}; give each seller's part of 1").format(
+                    total=f"{total:g}"
+                )
+            )
+        if len(given) == self.headcount and abs(total - 1.0) > SHARE_SLACK:
+            raise ValueError(
+                _(
+                    "sellers: every seller has a share and they add up to {total}; "
+                    "they must add up to 1"
+                ).format(total=f"{total:g}")
+            )
+
+    def shares(self) -> list[float]:
+        """Each seller's share of the role's leads; those without one split what is left."""
+        given = [s.share for s in self.sellers if s.share is not None]
+        others = self.headcount - len(given)
+        rest = max(0.0, 1.0 - sum(given)) / others if others else 0.0
+        shares = [rest if s.share is None else s.share for s in self.sellers]
+        return shares + [rest] * (self.headcount - len(self.sellers))
 
     def names(self, role: str) -> list[str]:
         """Each seller's name: the named ones, then "<role> 1", "<role> 2"... for the rest."""

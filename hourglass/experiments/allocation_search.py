@@ -25,14 +25,18 @@ def search_amounts(
     high: np.ndarray,
     spend: float,
     kpi: str,
+    queues: bool = False,
 ) -> np.ndarray:
-    """Maximise the KPI's expectation over the free lines' amounts that add up to `spend`."""
+    """Maximise the KPI's expectation over the free lines' amounts that add up to `spend`.
+
+    With `queues`, the expectation counts the sales team's queues (`theory_queues`).
+    """
     sign = -1.0 if KPIS[kpi].better is Better.UP else 1.0  # scipy minimises
     scale = max(spend, 1.0)
 
     def value(shares: np.ndarray) -> float:
         amounts = dict(zip(free, (shares * scale).tolist(), strict=True))
-        return sign * expected_outcome(compile_plan(scenario, {**locked, **amounts}))[kpi]
+        return sign * expected_outcome(compile_plan(scenario, {**locked, **amounts}), queues)[kpi]
 
     first = value(np.clip(np.full(len(free), spend / len(free)), low, high) / scale)
     norm = abs(first) or 1.0

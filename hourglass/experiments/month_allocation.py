@@ -43,8 +43,9 @@ from hourglass.experiments.allocation import (
     allocate,
 )
 from hourglass.experiments.comparison import compare_runs
-from hourglass.experiments.replication import Backend, Executor, Progress, replicate
-from hourglass.experiments.risk import RISK_AWARE
+from hourglass.experiments.month_risk import Simulator, least_risky_plan, risk_candidates
+from hourglass.experiments.replication import Backend, Executor, Progress
+from hourglass.experiments.risk import RISK_AWARE, percentile_change
 from hourglass.i18n import _, grouped
 from hourglass.kpis import KPIS, Better
 from hourglass.stages import DAYS_PER_MONTH
@@ -82,6 +83,8 @@ class MonthPlan:
     """The objective's analytic expectation: steady and plan."""
     compared: dict[str, Compared]
     confirmed: bool
+    risk: Gain | None
+    """For a risk-aware objective: its percentile's change, plan against steady split."""
     scenario: Scenario
     """The scenario following the plan."""
     reps: int
@@ -90,8 +93,8 @@ class MonthPlan:
 
     @property
     def gain(self) -> Gain:
-        """The objective's simulated change, plan against steady split."""
-        return self.compared[OBJECTIVE_KPIS[self.objective]].change
+        """The objective's simulated change, plan against steady split (a percentile's, if so)."""
+        return self.risk or self.compared[OBJECTIVE_KPIS[self.objective]].change
 
     def verdict(self) -> str:
         """One plain sentence on the gain over the steady split."""
@@ -127,6 +130,7 @@ class MonthPlan:
             "steady": self.steady,
             "expected": self.expected,
             "compared": {kpi: asdict(c) for kpi, c in self.compared.items()},
+            "risk": asdict(self.risk) if self.risk else None,
             "confirmed": self.confirmed,
             "reps": self.reps,
             "seed": self.seed,
@@ -215,16 +219,26 @@ def plan_months(
         notes.append(_("the search found no better plan within the limits: the steady split stays"))
         x = layout.start()
     start = with_budgets(scenario, steady)
+    candidates = {}
+    if objective in RISK_AWARE and x is not None:
+        candidates = _within_limits(layout, constraints, month_cap, risk_candidates(layout, x))
+    simulate = Simulator(reps, backend, (len(candidates) + 2) * reps, progress, guard, executor)
+    if len(candidates) > 1:
+        x, chosen = least_risky_plan(
+            candidates,
+            objective,
+            lambda points, on: simulate({k: layout.scenario_for(v) for k, v in points.items()}, on),
+            seed,
+        )
+        notes.extend(chosen)
     best = layout.scenario_for(x) if x is not None else start
-    for spec in (start, best):
-        if guard is not None:
-            guard(spec)
-    runs = {}
-    for i, (name, spec) in enumerate({"steady": start, "plan": best}.items()):
-        tick = (lambda d, _t, i=i: progress(i * reps + d, 2 * reps)) if progress else None
-        runs[name] = replicate(spec, reps, seed, backend, progress=tick, executor=executor)
+    runs = simulate({"steady": start, "plan": best}, seed)
     table = compare_runs(runs).table.set_index("kpi")
     compared = {k: _compared(table.loc[k]) for k in dict.fromkeys((kpi, *COMPARED))}
+    risk = None
+    if objective in RISK_AWARE:
+        before, after = (runs[k].kpis[kpi].to_numpy(dtype=float) for k in ("steady", "plan"))
+        risk = Gain(*percentile_change(before, after, RISK_AWARE[objective], seed))
     return MonthPlan(
         objective=objective,
         budget=total_budget,
@@ -233,16 +247,37 @@ def plan_months(
         amounts=_amounts(layout, x),
         marginal=_marginals(layout, x, kpi) if x is not None else {},
         expected={
-            "steady": expected_outcome(start)[kpi],
-            "plan": expected_outcome(best)[kpi],
+            "steady": expected_outcome(start, queues=True)[kpi],
+            "plan": expected_outcome(best, queues=True)[kpi],
         },
         compared=compared,
-        confirmed=bool(compared[kpi].change.ci_low > 0.0),
+        confirmed=bool((risk or compared[kpi].change).ci_low > 0.0),
+        risk=risk,
         scenario=best,
         reps=reps,
         seed=seed,
         notes=notes,
     )
+
+
+def _within_limits(
+    layout: _Layout,
+    constraints: Constraints,
+    month_cap: float | None,
+    candidates: dict[str, np.ndarray],
+) -> dict[str, np.ndarray]:
+    """The candidate points within the lines' bounds and the month cap."""
+    lines = [k for k in layout.timed for _block in layout.blocks] + layout.flat
+    low = np.array([constraints.minimum.get(k, 0.0) for k in lines])
+    high = np.array([constraints.maximum.get(k, np.inf) for k in lines])
+    kept = {}
+    for name, x in candidates.items():
+        inside = np.all(x >= low - 1e-6) and np.all(x <= high + 1e-6)
+        if month_cap is not None:
+            inside = inside and np.all(_room(layout, x, month_cap) >= -1e-6)
+        if inside:
+            kept[name] = x
+    return kept
 
 
 def _check_arguments(scenario: Scenario, objective: str, blocks: int, reps: int) -> None:
@@ -252,14 +287,6 @@ def _check_arguments(scenario: Scenario, objective: str, blocks: int, reps: int)
             _("unknown objective '{objective}'; use one of {choices}").format(
                 objective=objective, choices=", ".join(OBJECTIVE_KPIS)
             )
-        )
-    if objective in RISK_AWARE:
-        choices = ", ".join(k for k in OBJECTIVE_KPIS if k not in RISK_AWARE)
-        raise OptimizeError(
-            _(
-                "a month-by-month plan maximises an expectation, and {objective} is a "
-                "percentile; use one of {choices}"
-            ).format(objective=objective, choices=choices)
         )
     months = months_of(scenario)
     if not 1 <= whole_number(blocks, "blocks") <= months:
@@ -327,12 +354,12 @@ def _search(
     cap = most if month_cap is None else min(month_cap, most)
     low = np.array([constraints.minimum.get(k, 0.0) for k in lines]) / scale
     high = np.array([min(constraints.maximum.get(k, cap), cap) for k in lines]) / scale
-    first = expected_outcome(layout.scenario_for(start))[kpi]
+    first = expected_outcome(layout.scenario_for(start), queues=True)[kpi]
     norm = abs(first) or 1.0
 
     def value(y: np.ndarray) -> float:
         point = np.maximum(y, 0.0) * scale
-        return sign * expected_outcome(layout.scenario_for(point))[kpi] / norm
+        return sign * expected_outcome(layout.scenario_for(point), queues=True)[kpi] / norm
 
     rules = [{"type": "eq", "fun": lambda y: (weights @ y) * scale / total - 1.0}] if total else []
     if month_cap is not None:
@@ -400,7 +427,7 @@ def _fixed_by_month(layout: _Layout) -> np.ndarray:
 
 def _marginals(layout: _Layout, x: np.ndarray, kpi: str) -> dict[str, list[float]]:
     """Per timed line and block: the KPI's expected change per unit of money more there."""
-    base = expected_outcome(layout.scenario_for(x))[kpi]
+    base = expected_outcome(layout.scenario_for(x), queues=True)[kpi]
     out: dict[str, list[float]] = {line: [] for line in layout.timed}
     for i, line in enumerate(layout.timed):
         for b, months in enumerate(layout.months_in_block):
@@ -408,7 +435,7 @@ def _marginals(layout: _Layout, x: np.ndarray, kpi: str) -> dict[str, list[float
             step = max(1.0, 0.01 * x[index])
             more = x.copy()
             more[index] += step
-            gained = expected_outcome(layout.scenario_for(more))[kpi] - base
+            gained = expected_outcome(layout.scenario_for(more), queues=True)[kpi] - base
             out[line].append(gained / (step * months))
     return out
 

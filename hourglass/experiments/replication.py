@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from hourglass.analysis import accounts, metrics, series, stages
+from hourglass.analysis import accounts, ladder_money, metrics, series, stages
 from hourglass.analysis.segments import segment_table
 from hourglass.analysis.sellers import SellerReport, seller_report, stacked
 from hourglass.config.arguments import as_scenario, whole_number
@@ -93,7 +93,7 @@ def run_replication(scenario: Scenario, seed: int, rep: int) -> RepResult:
         sellers=seller_report(run),
         segments=segment_table(run) if scenario.segments else pd.DataFrame(),
         accounts=accounts.accounts_summary(run),
-        level_moves=accounts.level_move_table(run),
+        level_moves=ladder_money.level_move_table(run),
     )
 
 
@@ -135,7 +135,7 @@ class Replications:
     accounts: pd.DataFrame = field(default_factory=pd.DataFrame)
     """Key accounts: one row per replication (`accounts.accounts_summary`)."""
     level_moves: pd.DataFrame = field(default_factory=pd.DataFrame)
-    """With a service ladder: every replication's level moves (`accounts.level_move_table`)."""
+    """With a service ladder: every replication's level moves (`ladder_money.level_move_table`)."""
 
     def kpi_summary(self) -> dict[str, dict[str, float]]:
         """KPI -> mean, p5, p50, p95 and standard error across replications."""

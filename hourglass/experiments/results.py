@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from hourglass.config.reasons import os_reason
 from hourglass.experiments.replication import Replications
 from hourglass.i18n import _
 
@@ -73,10 +74,6 @@ def _temporary_folder(target: Path) -> Path:
     return tmp
 
 
-def _why(error: OSError) -> str:
-    return error.strerror or str(error)
-
-
 def _looked_up(path: Path, what: str) -> str | None:
     """Whether `path` is a "folder", a "file" or nothing yet; OutputError if it cannot be."""
     try:
@@ -89,7 +86,7 @@ def _looked_up(path: Path, what: str) -> str | None:
 
 def _cannot_write(what: str, path: Path, error: OSError) -> str:
     return _("{what} {path}: cannot write: {reason}").format(
-        what=what, path=path, reason=_why(error)
+        what=what, path=path, reason=os_reason(error)
     )
 
 
@@ -147,7 +144,7 @@ def check_output_folder(directory: Path, what: str, replace: bool = False) -> No
     except OSError as e:
         raise OutputError(
             _("{what} {path}: cannot create the folder: {reason}").format(
-                what=what, path=directory, reason=_why(e)
+                what=what, path=directory, reason=os_reason(e)
             )
         ) from None
     try:
@@ -155,7 +152,7 @@ def check_output_folder(directory: Path, what: str, replace: bool = False) -> No
     except OSError as e:
         raise OutputError(
             _("{what} {path}: cannot write there: {reason}").format(
-                what=what, path=directory, reason=_why(e)
+                what=what, path=directory, reason=os_reason(e)
             )
         ) from None
 

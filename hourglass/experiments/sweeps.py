@@ -15,6 +15,7 @@ import pandas as pd
 
 from hourglass.analysis.accounts import accounts_record
 from hourglass.config.arguments import as_scenario, whole_number
+from hourglass.config.reasons import os_reason
 from hourglass.config.scenario import Scenario, ScenarioError
 from hourglass.experiments.grid import MAX_POINTS as MAX_POINTS
 from hourglass.experiments.grid import Vary, as_varies, grid
@@ -82,7 +83,7 @@ def sweep(
         except OSError as e:
             raise OutputError(
                 _("--out {out}: cannot save the sweep's table: {reason}").format(
-                    out=out, reason=e.strerror or e
+                    out=out, reason=os_reason(e)
                 ),
                 unsaved=table,
             ) from None
@@ -149,7 +150,7 @@ def _save_point(kpis: pd.DataFrame, saved: Path, sweep_id: str, index: int, tota
             _(
                 "{saved}: cannot save the point: {reason}; {index} of {total} points are "
                 "saved: make room and run the same command with --resume to continue"
-            ).format(saved=saved, reason=e.strerror or e, index=index, total=total)
+            ).format(saved=saved, reason=os_reason(e), index=index, total=total)
         ) from None
 
 
@@ -279,7 +280,7 @@ def _earlier_manifest(manifest: Path) -> dict[str, Any]:
     try:
         earlier = json.loads(manifest.read_text("utf-8"))
     except (OSError, ValueError) as e:
-        why = e.strerror if isinstance(e, OSError) and e.strerror else _("not valid JSON")
+        why = os_reason(e) if isinstance(e, OSError) else _("not valid JSON")
         raise ScenarioError(
             _("{manifest}: cannot read a sweep's manifest: {reason}").format(
                 manifest=manifest, reason=why

@@ -1,18 +1,23 @@
-"""Solve for a target: the monthly budget that reaches so many customers by a given month.
+"""Solve for a target: the cheapest monthly budget that reaches so many customers by a month.
 
-The scenario's budget lines keep their split and are scaled together; the run is cut at the
-end of the target's month. `brentq` finds the scale at which the KPI's analytic expectation
-(`theory.expected_outcome`) meets the target, within an allowed budget (by default ten times
-the current one). Replications at that budget then say what the simulation makes of it: the
-mean with its 95% confidence interval, and the chance that a run meets the target, with its
-Wilson interval. Half the runs meeting it is what a budget aimed at the expectation gives.
+The run is cut at the end of the target's month. For each total tried, the free budget lines
+(those not following a month-by-month plan) are split as the steady optimiser splits them
+(`allocation_search.search_amounts`) to get the most of the target's KPI; `brentq` then finds
+the cheapest total whose best split meets the target, within an allowed budget (by default ten
+times the current one). The expectation (`theory.expected_outcome` with `queues`) counts the
+sales team's queues month by month, so past what the sellers can work more money brings no
+more buyers, or fewer: a target beyond the best any allowed budget gives is refused with that
+best and the budget giving it. Replications at the budget found then say what the simulation
+makes of it: the mean with its 95% confidence interval, and the chance that a run meets the
+target, with its Wilson interval. Half the runs meeting it is what a budget aimed at the
+expectation gives.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import optimize as scipy_optimize
@@ -21,6 +26,7 @@ from scipy import stats
 from hourglass.config.arguments import as_scenario, whole_number
 from hourglass.config.budgets import budget_lines, planned_lines, with_budgets
 from hourglass.config.scenario import Scenario, ScenarioError
+from hourglass.experiments.allocation_search import search_amounts
 from hourglass.experiments.replication import (
     Backend,
     Executor,
@@ -123,22 +129,14 @@ def budget_for(
     month: int,
     most: float | None = None,
 ) -> tuple[Scenario, float, float, list[str]]:
-    """The scenario at the budget whose expectation meets the target, that budget, the value.
+    """The scenario at the cheapest budget whose expectation meets the target, it, the value.
 
-    Refuses a target the allowed budget (`most` a month; ten times the current by default)
-    cannot reach, saying the most it reaches.
+    The budget is split over the lines as best for the target at every total tried (see the
+    module). Refuses a target the allowed budget (`most` a month; ten times the current by
+    default) cannot reach, saying the most it reaches, and whether the sellers cap it.
     """
     scenario = as_scenario(scenario)
-    if target_of not in TARGETS:
-        raise TargetError(
-            _("unknown target '{given}'; use one of {choices}").format(
-                given=target_of, choices=", ".join(TARGETS)
-            )
-        )
-    if not (math.isfinite(target) and target > 0):
-        raise TargetError(
-            _("the target must be a positive number, got {target}").format(target=target)
-        )
+    _check_target(target_of, target)
     cut = _cut_at(scenario, month)
     kpi = TARGETS[target_of]
     planned = planned_lines(scenario)
@@ -160,31 +158,168 @@ def budget_for(
         _("'{line}' follows a month-by-month plan, which is kept as it is").format(line=k)
         for k in planned
     ]
-
-    def value(budget: float) -> float:
-        scaled = {k: v * budget / now for k, v in current.items()}
-        return expected_outcome(with_budgets(cut, scaled))[kpi]
-
-    if value(0.0) >= target:
+    lines = Lines(cut, current, {k: budget_lines(scenario)[k] for k in planned}, kpi)
+    if lines.value(0.0) >= target:
         notes.append(_("the target is met without money on the lines"))
         budget = 0.0
-    elif (best := value(most)) < target:
+    else:
+        top = most if lines.value(most) >= target else _peak(lines, most)
+        if (best := lines.value(top)) < target:
+            raise TargetError(_out_of_reach(lines, target_of, target, month, (most, top), best))
+        budget = scipy_optimize.brentq(
+            lambda b: lines.value(b) - target, 0.0, top, xtol=1e-9 * most
+        )
+        notes.extend(_split_note(lines, target, most, budget))
+    return with_budgets(cut, lines.split(budget)), float(budget), lines.value(budget), notes
+
+
+def _split_note(lines: Lines, target: float, most: float, budget: float) -> list[str]:
+    """With several free lines, what keeping their current split would take instead."""
+    if len(lines.current) < 2:
+        return []
+    scaled = scaled_budget(lines, target, most)
+    if scaled is None:
+        return [
+            _("keeping the current split, {most} a month would not reach it").format(
+                most=grouped(most, 0)
+            )
+        ]
+    return [
+        _("keeping the current split would take {scaled} a month, {more} more").format(
+            scaled=grouped(scaled, 0), more=grouped(max(scaled - budget, 0.0), 0)
+        )
+    ]
+
+
+def _check_target(target_of: str, target: float) -> None:
+    """Refuse a target of an unknown kind or not a positive number."""
+    if target_of not in TARGETS:
         raise TargetError(
-            _(
-                "{what}: {target} by month {month} cannot be reached within {most} a month: "
-                "the most expected is {best}; allow a larger budget or a later month"
-            ).format(
-                target=grouped(target, 0),
-                what=target_noun(target_of),
-                month=month,
-                most=grouped(most, 0),
-                best=grouped(best, 0),
+            _("unknown target '{given}'; use one of {choices}").format(
+                given=target_of, choices=", ".join(TARGETS)
             )
         )
-    else:
-        budget = scipy_optimize.brentq(lambda b: value(b) - target, 0.0, most, xtol=1e-6)
-    scaled = {k: v * budget / now for k, v in current.items()}
-    return with_budgets(cut, scaled), float(budget), value(budget), notes
+    if not (math.isfinite(target) and target > 0):
+        raise TargetError(
+            _("the target must be a positive number, got {target}").format(target=target)
+        )
+
+
+def _peak(lines: Lines, most: float) -> float:
+    """The budget up to `most` whose expectation is highest.
+
+    Past what the sellers can work, more money brings fewer buyers: the leads wait and go
+    cold, and the market is used up sooner.
+    """
+    found = scipy_optimize.minimize_scalar(
+        lambda b: -lines.value(b),
+        bounds=(0.0, most),
+        method="bounded",
+        options={"xatol": 1e-3 * most},
+    )
+    return float(found.x) if -found.fun > lines.value(most) else most
+
+
+def _out_of_reach(
+    lines: Lines,
+    target_of: str,
+    target: float,
+    month: int,
+    budgets: tuple[float, float],
+    best: float,
+) -> str:
+    """Why a target is refused: the most any allowed budget reaches; sellers, if they cap it.
+
+    `budgets` holds the most allowed and the budget reaching the most.
+    """
+    most, top = budgets
+    if top < most:
+        return _(
+            "{what}: {target} by month {month} cannot be reached: the most expected is {best}, "
+            "at {top} a month; more money brings fewer, as the sales team cannot work more "
+            "leads and they go cold waiting; hire sellers or choose a later month"
+        ).format(
+            target=grouped(target, 0),
+            what=target_noun(target_of),
+            month=month,
+            top=grouped(top, 0),
+            best=grouped(best, 0),
+        )
+    message = _(
+        "{what}: {target} by month {month} cannot be reached within {most} a month: "
+        "the most expected is {best}; allow a larger budget or a later month"
+    ).format(
+        target=grouped(target, 0),
+        what=target_noun(target_of),
+        month=month,
+        most=grouped(most, 0),
+        best=grouped(best, 0),
+    )
+    unqueued = lines.value(most, queues=False)
+    if unqueued >= target and lines.cut.sales is not None:
+        message += _(
+            "; the sales team caps it: with unlimited sellers the expectation would be "
+            "{free}, so hire sellers too"
+        ).format(free=grouped(unqueued, 0))
+    return message
+
+
+@dataclass
+class Lines:
+    """The free lines of a run cut at the target's month, and the best split of a total.
+
+    At each total the split maximises the target's expectation (`allocation_search`, the
+    steady optimiser's search), queues for sellers included; one free line takes it all.
+    """
+
+    cut: Scenario
+    current: dict[str, float]
+    """The free lines' money now: the search's starting shares."""
+    planned: dict[str, float]
+    """Lines following a month-by-month plan, kept as they are."""
+    kpi: str
+    splits: dict[float, dict[str, float]] = field(default_factory=dict)
+
+    def split(self, total: float) -> dict[str, float]:
+        """The free lines' money a month that spends `total` best for the target."""
+        if total not in self.splits:
+            free = list(self.current)
+            if len(free) == 1 or total <= 0.0:
+                shares = np.array(list(self.current.values())) / sum(self.current.values())
+                amounts = shares * total
+            else:
+                amounts = search_amounts(
+                    with_budgets(self.cut, self.current),
+                    free,
+                    self.planned,
+                    np.zeros(len(free)),
+                    np.full(len(free), total),
+                    total,
+                    self.kpi,
+                    queues=True,
+                )
+            self.splits[total] = dict(zip(free, amounts.tolist(), strict=True))
+        return self.splits[total]
+
+    def value(self, total: float, queues: bool = True) -> float:
+        """The target's expectation with `total` a month on the free lines, split best."""
+        spec = with_budgets(self.cut, self.split(total))
+        return expected_outcome(spec, queues=queues)[self.kpi]
+
+
+def scaled_budget(found: Lines, target: float, most: float) -> float | None:
+    """The budget that meets the target keeping the current split (None: not within `most`)."""
+
+    def value(total: float) -> float:
+        now = sum(found.current.values())
+        scaled = {k: v * total / now for k, v in found.current.items()}
+        return expected_outcome(with_budgets(found.cut, scaled), queues=True)[found.kpi]
+
+    if value(most) < target:
+        return None
+    if value(0.0) >= target:
+        return 0.0
+    return float(scipy_optimize.brentq(lambda b: value(b) - target, 0.0, most, xtol=1e-6 * most))
 
 
 def reach_target(
@@ -250,8 +385,9 @@ def reach_from(run: Replications, found: Found) -> Reach:
         notes.append(
             _(
                 "the simulated mean, {mean}, is off the target: the expectation the budget was "
-                "solved on is first-order (no queues for sellers, no antagonists), or the "
-                "replications are too few; the simulated chance is the better guide"
+                "solved on is an approximation (the sellers' queues taken month by month as if "
+                "steady, no antagonists), or the replications are too few; the simulated chance "
+                "is the better guide"
             ).format(mean=grouped(summary["mean"], 0))
         )
     return Reach(

@@ -12,6 +12,7 @@ from plotly.subplots import make_subplots
 
 from hourglass.config.budgets import budget_lines
 from hourglass.i18n import _
+from hourglass.kpis import written
 from hourglass.plots.style import LOST, PALETTE, UPPER
 from hourglass.stages import LABELS
 
@@ -22,12 +23,34 @@ if TYPE_CHECKING:
 
 
 def line_names(scenario: Scenario, labels: str = "en") -> dict[str, str]:
-    """Each budget line's name as people read it: a channel's own, a stage's label.
+    """Each budget line's name as people read it, by its key: a channel's, a stage's label.
 
-    The service ladder's `expand` line is account management.
+    The service ladder's `expand` line is account management. Pages keep the keys and
+    show only these names.
     """
     names = {**LABELS[labels], "expand": _("Account management")}
-    return {line: names.get(line, line) for line in budget_lines(scenario)}
+    return {line: names.get(line) or channel_name(line) for line in budget_lines(scenario)}
+
+
+def channel_name(channel: str) -> str:
+    """A paid channel's name as a budget line: common ones in the reader's language.
+
+    A name of the user's own is shown as written.
+    """
+    names = {
+        "ads": _("Ads"),
+        "display_ads": _("Display ads"),
+        "search_ads": _("Search ads"),
+        "social_ads": _("Social media ads"),
+        "search": _("Search"),
+        "social": _("Social media"),
+        "email": _("Email"),
+        "events": _("Events"),
+        "partners": _("Partners"),
+        "webinars": _("Webinars"),
+        "trade_shows": _("Trade shows"),
+    }
+    return names.get(channel, channel)
 
 
 def response_figure(
@@ -49,15 +72,17 @@ def response_figure(
     units = {
         line: effect_unit(curves.loc[curves["line"] == line, "unit"].iloc[0]) for line in lines
     }
-    # the unit goes under the panel's title: a y-axis title that long is cut on a projector
+    # the marginal ROI and the unit go in small type under the line's name: beside the name
+    # they are wider than a panel, and a y-axis title that long is cut
     titles = [
         names[line]
+        + "<br><sup>"
         + (
-            " · " + _("marginal ROI {roi}").format(roi=f"{marginal[line]:+.2f}")
+            _("marginal ROI {roi}").format(roi=written(marginal[line], "{:+.2f}")) + " · "
             if marginal and line in marginal
             else ""
         )
-        + f"<br><sup>{units[line]}</sup>"
+        + f"{units[line]}</sup>"
         for line in lines
     ]
     fig = make_subplots(
@@ -156,7 +181,7 @@ def allocation_figure(
                 y=[amounts[k] for k in lines],
                 name=name,
                 marker_color=color,
-                text=[f"{amounts[k]:,.0f}" for k in lines],
+                text=[written(amounts[k], "{:,.0f}") for k in lines],
                 textposition="outside",
                 cliponaxis=False,
                 hovertemplate="%{x}: "

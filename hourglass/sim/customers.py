@@ -13,6 +13,7 @@ import simpy
 from hourglass.config.distributions import draws
 from hourglass.config.segments import segment_ladders
 from hourglass.log import INSIDE, LEFT_SERVICE, PASSED, PURCHASE_KINDS
+from hourglass.sim.known import KNOWN_STREAM
 from hourglass.sim.streams import LADDER_STREAM, child
 from hourglass.stages import ACTIVE_CLASSES, DAYS_PER_MONTH, FUNNEL
 
@@ -141,11 +142,20 @@ class Customers:
 
     # -- the run -----------------------------------------------------------------------------
 
-    def on_purchase(self, pid: int, day: float, segment: int = 0, *, opening: bool = True) -> None:
+    def on_purchase(
+        self,
+        pid: int,
+        day: float,
+        segment: int = 0,
+        *,
+        opening: bool = True,
+        state: tuple[int, float, float] | None = None,
+    ) -> None:
         """A first purchase at `day`: draw the customer's life to the horizon, schedule referrals.
 
         Order values, repeat buying and talk follow the customer's `segment`. Without
-        `opening` the first purchase was made before the run and is not logged.
+        `opening` the first purchase was made before the run and is not logged; `state`
+        (loyalty class, repeat rate per day, drop-out chance) is a starting customer's.
 
         A customer's loyalty moves, repeat purchases and referral contacts depend on no one
         else, so they are drawn now as competing exponential clocks; only the referral
@@ -160,9 +170,11 @@ class Customers:
             self._climb(pid, day, segment)
         if self.net:
             self.net.bought(pid)
-        klass = self.start_class
+        if state is None:
+            klass, (rate, dropout) = self.start_class, self.repeat_params[segment]()
+        else:
+            klass, rate, dropout = state
         self.moves.add_row(pid, day, klass)
-        rate, dropout = self.repeat_params[segment]()
         t, follow_at, klass_then = day, day + self.follow_after, -1
         while True:
             codes, cum_rates, move_rate = self.class_moves[klass]
@@ -189,6 +201,32 @@ class Customers:
         if follow_at < self.horizon and self.active[klass if klass_then < 0 else klass_then]:
             due = self.env.timeout(follow_at - self.env.now, value=(pid, order_value))
             due.callbacks.append(self._follow_up)
+
+    def join_known(self) -> None:
+        """Known customers join on day 0, each with their life drawn from their own history.
+
+        One alive buys on at their drawn rate; one who has dropped out starts lapsed. Their
+        draws (and order values, when theirs are given) come from the known customers' own
+        stream, so the rest of the run draws as it would without them.
+        """
+        known = self.known
+        if known is None or not len(known):
+            return
+        rng = np.random.default_rng(child(self.seq, KNOWN_STREAM))
+        alive, rates, dropouts = known.lives(rng, self.repeat_boost)
+        shop_values = self.order_values
+        if known.order_value is not None:
+            # their lives are drawn whole as they join: only these draws see their own values
+            own = draws(partial(known.order_value.sampler().draw, rng))
+            self.order_values = [own, *shop_values[1:]]
+        code = len(self.channels) - 1
+        lives = zip(alive.tolist(), rates.tolist(), dropouts.tolist(), strict=True)
+        for is_alive, rate, dropout in lives:
+            pid = self.prospects.count
+            self.prospects.add_row(0.0, code, -1, -1, 0)
+            klass = self.start_class if is_alive else self.lapsed
+            Customers.on_purchase(self, pid, 0.0, 0, opening=False, state=(klass, rate, dropout))
+        self.order_values = shop_values
 
     def _follow_up(self, event: simpy.Event) -> None:
         """A follow-up comes due now: a free seller of the role works it, or it does not happen.

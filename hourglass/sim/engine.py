@@ -41,9 +41,11 @@ from hourglass.log import (
 from hourglass.sim.committee import BuyingCentre
 from hourglass.sim.customers import Customers
 from hourglass.sim.journeys import Contacts, Journeys
+from hourglass.sim.known import KnownCustomers
 from hourglass.sim.market import Market
 from hourglass.sim.neighbourhood import Neighbourhood
 from hourglass.sim.sales_setup import SalesSetup
+from hourglass.sim.starting import STARTING_STREAM, starting_lives
 from hourglass.sim.streams import (
     MARKET,
     RUN_STREAMS,
@@ -78,6 +80,7 @@ def simulate(
     seed: int | np.random.SeedSequence | None = None,
     *,
     cohort: Sequence[float] = (),
+    known: KnownCustomers | None = None,
 ) -> Run:
     """Simulate the scenario to its horizon; `seed` defaults to the scenario's own.
 
@@ -86,6 +89,8 @@ def simulate(
     log): they join as buyers on those days, outside the funnel, from channel "cohort".
     The scenario's starting customers join on day 0 from that channel too, their first
     purchase made before the run and so not logged.
+    `known` customers join on day 0 from that channel too, each conditioned on their own
+    purchases so far (`sim.known`).
     A scenario may also be given as a file's path or a shipped scenario's name.
     """
     scenario, seed = as_scenario(scenario), checked_seed(seed)
@@ -95,7 +100,7 @@ def simulate(
         else np.random.SeedSequence(scenario.seed if seed is None else seed)
     )
     days = sorted(float(d) for d in cohort)
-    if days and scenario.network is not None:
+    if (days or known) and scenario.network is not None:
         raise ValueError("cohort: known customers have no place in the network; run without it")
     if days and not (days[0] >= 0.0 and days[-1] < scenario.horizon_days):
         raise ValueError(
@@ -103,7 +108,7 @@ def simulate(
             f"got {days[0]:g} to {days[-1]:g}"
         )
     starting = scenario.starting_customers.count if scenario.starting_customers else 0
-    engine = _Engine(compile_plan(scenario), seq, days, starting)
+    engine = _Engine(compile_plan(scenario), seq, days, starting, known)
     entropy = seq.entropy if isinstance(seq.entropy, int) else 0
     with _cycle_collector_paused():
         log = engine.run()
@@ -131,11 +136,16 @@ class _Engine(Journeys, Customers, SalesSetup):
     """Holds the SimPy environment and the state that processes share."""
 
     def __init__(
-        self, plan: Plan, seq: np.random.SeedSequence, cohort: list[float], starting: int = 0
+        self,
+        plan: Plan,
+        seq: np.random.SeedSequence,
+        cohort: list[float],
+        starting: int = 0,
+        known: KnownCustomers | None = None,
     ) -> None:
         self.plan, self.seq = plan, seq
         self.s = scenario = plan.scenario
-        self.cohort, self.starting = cohort, starting
+        self.cohort, self.starting, self.known = cohort, starting, known
         rngs = [np.random.default_rng(child(seq, i)) for i in range(len(RUN_STREAMS))]
         self.rng = dict(zip(RUN_STREAMS, rngs, strict=True))
         network = scenario.network
@@ -184,7 +194,7 @@ class _Engine(Journeys, Customers, SalesSetup):
 
     def _setup_vocabulary(self) -> None:
         s = self.s
-        cohort = ("cohort",) if self.cohort or self.starting else ()
+        cohort = ("cohort",) if self.cohort or self.starting or self.known else ()
         social = (SOCIAL_CHANNEL,) if s.network and s.network.social_selling else ()
         self.channels = (*s.channels.paid, "organic", "referral", *social, *cohort)
         self.referral_channel = self.channels.index("referral")
@@ -276,6 +286,7 @@ class _Engine(Journeys, Customers, SalesSetup):
     def run(self) -> EventLog:
         self.env.process(self.outside_arrivals())
         self.join_cohort()
+        self.join_known()
         self.env.run(until=self.horizon)
         return EventLog(
             graph=self.net.graph if self.net else None,
@@ -306,18 +317,31 @@ class _Engine(Journeys, Customers, SalesSetup):
     def join_cohort(self) -> None:
         """Known customers become buyers on their first-purchase days; starting ones on day 0.
 
-        Starting customers bought before the run: their lives go on from day 0 without a
-        first purchase in the log.
+        Starting customers bought before the run: their lives go on from day 0, from the
+        states `sim.starting` draws, without a first purchase in the log.
         """
         code = len(self.channels) - 1
         for day in self.cohort:
             pid = self.prospects.count
             self.prospects.add_row(day, code, -1, -1, 0)
             self.on_purchase(pid, day, 0)
-        for _ in range(self.starting):
+        starting = self.s.starting_customers
+        if starting is None:
+            return
+        lives = starting_lives(
+            starting,
+            self.s.after_sale.loyalty.start,
+            self.plan.segments[0].repeat,
+            self.repeat_boost,
+            np.random.default_rng(child(self.seq, STARTING_STREAM)),
+        )
+        for klass, rate, dropout in zip(
+            lives.classes.tolist(), lives.rates.tolist(), lives.dropouts.tolist(), strict=True
+        ):
             pid = self.prospects.count
             self.prospects.add_row(0.0, code, -1, -1, 0)
-            self.on_purchase(pid, 0.0, 0, opening=False)
+            self.antagonists += klass == self.antagonist
+            self.on_purchase(pid, 0.0, 0, opening=False, state=(klass, rate, dropout))
 
     def outside_arrivals(self):
         """Paid and organic contacts land on the market day by day; new people enter Know."""
@@ -355,7 +379,15 @@ class _Engine(Journeys, Customers, SalesSetup):
             yield env.timeout(end - day)
             day += 1
 
-    def on_purchase(self, pid: int, day: float, segment: int = 0, *, opening: bool = True) -> None:
+    def on_purchase(
+        self,
+        pid: int,
+        day: float,
+        segment: int = 0,
+        *,
+        opening: bool = True,
+        state: tuple[int, float, float] | None = None,
+    ) -> None:
         """A first purchase: its customer's life is drawn unless the run is past its ceiling.
 
         Buyers drive the work that feeds back (repeats, referrals); every CHECK_EVERY-th is
@@ -365,7 +397,7 @@ class _Engine(Journeys, Customers, SalesSetup):
         if not self.until_check:
             self.until_check = CHECK_EVERY
             self.within_ceiling()
-        Customers.on_purchase(self, pid, day, segment, opening=opening)
+        Customers.on_purchase(self, pid, day, segment, opening=opening, state=state)
 
     def within_ceiling(self) -> None:
         """Stop a run that has gone far past its estimated work.
@@ -385,7 +417,8 @@ class _Engine(Journeys, Customers, SalesSetup):
             return
         if not self.estimated:
             self.estimated = True
-            self.ceiling = estimate_work(self.plan, known_customers=self.cohort).ceiling
+            joined = [*self.cohort, *[0.0] * len(self.known or ())]
+            self.ceiling = estimate_work(self.plan, known_customers=joined).ceiling
             if done <= self.ceiling:
                 return
         raise WorkCeilingError(

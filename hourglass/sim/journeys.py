@@ -127,10 +127,11 @@ class Journeys:
             )
             if k == 0 and self.antagonists:
                 prob = prob * (1.0 - self.drag) ** self.antagonists
-            passes = luck[rows, k, PASS] < prob
-            exit_ = t + luck[rows, k, STAY]
+            # one field of one stage is a strided vector: picking rows from it is a plain take
+            passes = luck[:, k, PASS][rows] < prob
+            exit_ = t + luck[:, k, STAY][rows]
             inside = exit_ >= self.horizon
-            lost = self.loss_codes[k][np.searchsorted(self.loss_cum[k], luck[rows, k, REASON])]
+            lost = self.loss_codes[k][np.searchsorted(self.loss_cum[k], luck[:, k, REASON][rows])]
             outcome = np.where(passes, PASSED, lost).astype(np.int8)
             outcome[inside] = INSIDE
             self.visits.add_block(
@@ -238,8 +239,9 @@ class Journeys:
         """
         pid, k, t, luck = lead.pid, lead.stage, lead.at, lead.luck
         base = (k - lead.first) * FIELDS  # where stage k's luck begins
-        visit, horizon, team = self.visits.append_row, self.horizon, self.team_of[k]
-        ready = math.ceil(t / team.batch) * team.batch if team.batch else t
+        visit, horizon, team_of = self.visits.append_row, self.horizon, self.team_of
+        team, batch = team_of[k], team_of[k].batch
+        ready = math.ceil(t / batch) * batch if batch else t
         start, seller = team.seat(ready, k)
         cold = t + luck[base + PATIENCE] if self.patience is not None else math.inf
         if cold < start:
@@ -254,24 +256,25 @@ class Journeys:
         skill = self.skill_of[seller] if self.skill_of else None
         pace = team.pace(seller, start) if team.ramped else 1.0  # a new hire is slower
         wait, done, decay_at = start - t, start, self.decay_at
+        decide, qual_share, committee_stage = self._decide, self.qual_share, self.committee_stage
         while True:  # the seller stays through the consecutive stages his role works
             scale = skill[k] if skill else 1.0
             if k == decay_at:
                 scale *= self.decay.factor(wait)
-            passes, outcome = self._decide(lead, k, base, t, scale)
-            if not passes and luck[base + QUICK] < self.qual_share[k]:
+            passes, outcome = decide(lead, k, base, t, scale)
+            if not passes and luck[base + QUICK] < qual_share[k]:
                 outcome = self.disqualified
                 done += luck[base + QUICK_TIME] / pace
             else:
                 done += luck[base + STAY] / pace
-            if passes and k == self.committee_stage:
+            if passes and k == committee_stage:
                 passes, outcome, done = self._hear_committee(lead, base, done)
             if done >= horizon:
                 visit((pid, k, t, math.nan, wait, INSIDE, seller))
                 team.take(start, done, seller)
                 return
             visit((pid, k, t, done, wait, outcome, seller))
-            if not (passes and self.team_of[k + 1] is team):
+            if not (passes and team_of[k + 1] is team):
                 break
             k, t, wait, base = k + 1, done, 0.0, base + FIELDS
         team.take(start, done, seller)
@@ -318,7 +321,8 @@ class Journeys:
         Its luck comes from `base`; `scale` multiplies its chance (the seller's own skill,
         the decay with its wait).
         """
-        month = min(int(t / DAYS_PER_MONTH), self.last_month) if self.last_month else 0
+        last_month = self.last_month
+        month = min(int(t / DAYS_PER_MONTH), last_month) if last_month else 0
         prob = lead.probs[month][k] * scale
         if k == 0 and self.antagonists:
             prob *= (1.0 - self.drag) ** self.antagonists

@@ -73,13 +73,23 @@ class SalesSetup:
         self, role: SalesRole, people: list[Person] | None, first: int, routing: str
     ) -> Team | RoutedTeam | StaffedTeam:
         """A role's seats: a heap where first-free routing suffices, else each seller's."""
+        shares = role.shares() if routing == "weighted" else None
         if people is not None:
             return StaffedTeam(
-                people, role.leads_per_seller, first, routing, self.skill_of, role.ramp
+                people,
+                role.leads_per_seller,
+                first,
+                routing,
+                self.skill_of,
+                role.ramp,
+                shares,
+                self.seq,
             )
         if routing == "first_free":
             return Team(role.headcount * role.leads_per_seller, role.leads_per_seller, first)
-        return RoutedTeam(role.headcount, role.leads_per_seller, first, routing, self.skill_of)
+        return RoutedTeam(
+            role.headcount, role.leads_per_seller, first, routing, self.skill_of, shares, self.seq
+        )
 
     def _seller_skills(
         self, roles: dict[str, SalesRole], people: list[list[Person] | None]

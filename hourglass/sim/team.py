@@ -14,6 +14,29 @@ from hourglass.config.sellers import DAYS_PER_YEAR, VACATION_BLOCK_DAYS, SalesRo
 from hourglass.sim.streams import LEAVING_STREAM, VACATION_STREAM, child
 from hourglass.stages import DAYS_PER_MONTH
 
+ROUTING_STREAM = 8401
+"""The child index of weighted routing's stream (plus the role's first seller's index): far
+from the others, so teams routed otherwise draw nothing from it and keep every number."""
+
+
+def routing_rng(seq: np.random.SeedSequence, first: int) -> np.random.Generator:
+    """The stream a role's weighted routing draws from, its own for the run's seed."""
+    return np.random.default_rng(child(seq, ROUTING_STREAM + first))
+
+
+def weighted_pick(free: list[int], shares: list[float], rng: np.random.Generator) -> int:
+    """One of the `free` sellers, drawn with chances in proportion to their shares.
+
+    One uniform per lead. When every free seller's share is 0, the first of them: a lead is
+    never held back for a seller who is busy.
+    """
+    weights = np.asarray([shares[i] for i in free])
+    total = float(weights.sum())
+    if total <= 0.0:
+        return free[0]
+    at = int(np.searchsorted(np.cumsum(weights), rng.random() * total, side="right"))
+    return free[min(at, len(free) - 1)]
+
 
 class Lead:
     """A prospect on its way to a stage decided one by one.
@@ -84,7 +107,10 @@ class RoutedTeam:
     Leads are still served first come, first served: a lead starts when the first seat
     comes free; `routing` only picks among the sellers free then (round_robin: the next
     in turn; least_loaded: the one holding fewest leads; by_skill: the best at the stage,
-    by `skill[seller][stage]`; among equals, the first).
+    by `skill[seller][stage]`; among equals, the first; weighted: one drawn at random with
+    chances in proportion to the sellers' `shares`, from the role's own stream, so a
+    seller free whenever a lead comes gets their share of the leads in the long run and
+    a busy seller's share goes to the free ones in proportion to theirs).
 
     Leads reach the team in time order, so the team keeps a clock (the last start) and
     heaps instead of scanning its seats: `busy`, every taken seat by when it frees; and
@@ -103,8 +129,10 @@ class RoutedTeam:
         "free_sellers",
         "idle",
         "next_up",
+        "rng",
         "routing",
         "sellers",
+        "shares",
         "skill",
         "version",
     )
@@ -117,14 +145,21 @@ class RoutedTeam:
         first: int,
         routing: str,
         skill: list[list[float]] | None,
+        shares: list[float] | None = None,
+        seq: np.random.SeedSequence | None = None,
     ) -> None:
         self.capacity, self.first, self.routing = sellers * per_seller, first, routing
         self.skill, self.batch, self.next_up = skill, 0.0, 0
+        self.shares = shares if shares is not None else [1.0] * sellers
+        weighted = routing == "weighted"
+        self.rng = routing_rng(seq or np.random.SeedSequence(0), first) if weighted else None
         self.sellers, self.idle, self.clock = sellers, sellers, -math.inf
         self.busy: list[tuple[float, int]] = []  # (frees at, seller) of each taken seat
         self.free_seats = [per_seller] * sellers  # each seller's seats free at the clock
         self.version = [0] * sellers
         self.free_sellers: dict[int, list[tuple]] = {}  # by stage: (order..., version, seller)
+        if routing == "weighted":  # drawn among the free sellers, no order kept
+            return
         if routing != "by_skill" or skill is None:  # one order for every stage
             self.free_sellers[-1] = [(*self._order(i, -1), 0, i) for i in range(sellers)]
             heapify(self.free_sellers[-1])
@@ -135,6 +170,9 @@ class RoutedTeam:
         if not self.idle:
             self._advance(self.busy[0][0])
         start = max(now, self.clock)
+        if self.routing == "weighted":
+            free = [i for i, seats in enumerate(self.free_seats) if seats]
+            return start, self.first + weighted_pick(free, self.shares, self.rng)
         chosen = self._best(stage)
         if self.routing == "round_robin":  # the next lead looks from the one after
             self.next_up = self.free_sellers[-1][0][0] + 1
@@ -227,6 +265,7 @@ class StaffedTeam:
     whatever comes after. A new hire works at the ramp's share of full speed in each
     month of tenure (`pace`); those there from the start work at full speed. Routing is
     `RoutedTeam`'s; who is present changes with time, so each seller's seats are scanned.
+    Under weighted routing a hire after the start weighs as the role's average seller.
     """
 
     __slots__ = (
@@ -239,8 +278,10 @@ class StaffedTeam:
         "present",
         "ramp",
         "ramped",
+        "rng",
         "routing",
         "seats",
+        "shares",
         "skill",
     )
 
@@ -252,9 +293,15 @@ class StaffedTeam:
         routing: str,
         skill: list[list[float]] | None,
         ramp: list[float],
+        shares: list[float] | None = None,
+        seq: np.random.SeedSequence | None = None,
     ) -> None:
         self.capacity, self.first, self.routing = len(people) * per_seller, first, routing
         self.skill, self.batch, self.next_up = skill, 0.0, 0
+        shares = shares or [1.0]
+        self.shares = shares + [sum(shares) / len(shares)] * (len(people) - len(shares))
+        weighted = routing == "weighted"
+        self.rng = routing_rng(seq or np.random.SeedSequence(0), first) if weighted else None
         self.seats = [[0.0] * per_seller for _ in people]  # when each seat frees
         self.present = [p.present for p in people]
         self.ends = [[to for _, to in p.present] for p in people]
@@ -270,6 +317,8 @@ class StaffedTeam:
             self.next_up = (chosen + 1) % n
         elif self.routing == "least_loaded":
             chosen = max(free, key=lambda i: (sum(t <= start for t in self.seats[i]), -i))
+        elif self.routing == "weighted":
+            chosen = weighted_pick(free, self.shares, self.rng)
         elif self.routing == "first_free" or self.skill is None:  # or by skill, all alike
             chosen = free[0]
         else:  # by skill; among equals, the first

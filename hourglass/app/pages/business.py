@@ -10,10 +10,12 @@ import hourglass as hg
 from hourglass.analysis.forecast import next_month_start
 from hourglass.app import state, widgets
 from hourglass.config.business import Business, PaidLine, Step
-from hourglass.config.cohort import MAX_STARTING_CUSTOMERS
+from hourglass.config.cohort import MAX_MONTHS_AS_CUSTOMERS, MAX_STARTING_CUSTOMERS
+from hourglass.config.plan import compile_plan
 from hourglass.i18n import _, language
 from hourglass.kpis import KPIS, written
 from hourglass.stages import FUNNEL, LABELS
+from hourglass.theory_starting import still_buying
 
 # Paid channels the form offers; a row without a name is left out.
 CHANNEL_ROWS = 3
@@ -79,7 +81,13 @@ def channels(answers: Business) -> None:
         name, budget, cost, most, half = st.columns(5)
         name.text_input(_("Paid channel"), line.name, key=f"biz-channel-{row}")
         budget.number_input(
-            _("Budget per month"), 0.0, None, line.budget_per_month, 100.0, key=f"biz-budget-{row}"
+            _("Budget per month"),
+            0.0,
+            None,
+            line.budget_per_month,
+            100.0,
+            format="%.0f",
+            key=f"biz-budget-{row}",
         )
         cost.number_input(
             _("Cost per prospect"), 0.0, None, line.cost_per_prospect, 0.1, key=f"biz-cost-{row}"
@@ -90,6 +98,7 @@ def channels(answers: Business) -> None:
             None,
             line.most_prospects_per_month,
             100.0,
+            format="%.0f",
             key=f"biz-most-{row}",
         )
         half.number_input(
@@ -98,6 +107,7 @@ def channels(answers: Business) -> None:
             None,
             line.half_reach_budget,
             100.0,
+            format="%.0f",
             key=f"biz-half-{row}",
         )
     st.number_input(
@@ -106,6 +116,7 @@ def channels(answers: Business) -> None:
         None,
         answers.organic_per_month,
         10.0,
+        format="%.0f",
         key="biz-organic",
     )
 
@@ -134,6 +145,7 @@ def after_sale(answers: Business) -> None:
         None,
         answers.cost_per_seller_per_month,
         100.0,
+        format="%.0f",
         key="biz-seller-cost",
     )
     three.number_input(_("Order value"), 0.0, None, answers.order_value, 10.0, key="biz-order")
@@ -166,7 +178,8 @@ def after_sale(answers: Business) -> None:
     four.number_input(
         _("Share of them who come"), 0.0, 1.0, answers.referral_win_prob, 0.05, key="biz-win"
     )
-    st.columns(4)[0].number_input(
+    count, months = st.columns(4)[:2]
+    count.number_input(
         _("Customers you already have"),
         0,
         MAX_STARTING_CUSTOMERS,
@@ -177,6 +190,20 @@ def after_sale(answers: Business) -> None:
             "Customers who bought before the start date. From the first day they buy again "
             "and bring others as new customers do; they are counted among the customers, "
             "not as new buyers. 0: a business that starts with none."
+        ),
+    )
+    months.number_input(
+        _("Months they have been customers"),
+        0.0,
+        MAX_MONTHS_AS_CUSTOMERS,
+        answers.months_as_customers,
+        1.0,
+        "%.1f",
+        key="biz-tenure",
+        help=_(
+            "How long, on average, they have bought from you. Those who stopped buying in "
+            "that time (at the repeat rate and the chance to stop above) start as lapsed "
+            "customers: they neither buy nor bring anyone. 0: all of them still buy."
         ),
     )
 
@@ -212,6 +239,7 @@ def read_form() -> Business:
         referral_contacts_per_month=s["biz-contacts"],
         referral_win_prob=s["biz-win"],
         starting_customers=int(s["biz-starting"]),
+        months_as_customers=float(s["biz-tenure"]),
     )
 
 
@@ -251,14 +279,25 @@ def expectation(scenario: hg.Scenario, language: str) -> None:
         )
     )
     if scenario.starting_customers is not None:
-        st.caption(
-            _(
-                "It leaves out the {count} customers you already have too; the simulations on "
-                "the other pages count them."
-            ).format(count=written(scenario.starting_customers.count, "{:,.0f}"))
-        )
+        st.caption(starting_words(scenario))
     widgets.download(
         _("Download YAML"), scenario.to_yaml(), f"{scenario.name}.yaml", "application/yaml"
+    )
+
+
+def starting_words(scenario: hg.Scenario) -> str:
+    """That the expectation counts the customers the business has, and how many still buy."""
+    starting = scenario.starting_customers
+    count = written(starting.count, "{:,.0f}")
+    if not starting.months_as_customers:
+        return _("It counts the {count} customers you already have.").format(count=count)
+    return _(
+        "It counts the {count} customers you already have: after {months} months {buying} of "
+        "them still buy on the start date, the others have stopped."
+    ).format(
+        count=count,
+        months=written(starting.months_as_customers, "{:g}"),
+        buying=written(still_buying(compile_plan(scenario)), "{:,.0f}"),
     )
 
 

@@ -275,7 +275,7 @@ def missing_rates(cal: hg.calibration.Calibration) -> hg.Scenario:
             ),
         )
     scenario = with_rates(cal, repeats, referred)
-    parts = ", ".join(widgets.unestimated_parts(fitted))
+    parts = ", ".join(widgets.missing_parts(fitted).values())
     warning.warning(
         _(
             "Your data could not estimate {parts}. Enter them below; the scenario you open "

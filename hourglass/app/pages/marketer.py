@@ -183,14 +183,15 @@ def levers(scenario: hg.Scenario, labels: str) -> tuple[dict[str, float], dict[s
                     min_value=0.0,
                     value=float(scenario.referral.bonus),
                     step=5.0,
+                    format="%.0f",
                     key=f"bonus-{tag}",
                 )
         with funnel:
             st.markdown("**" + _("Pass probability") + "**")
             names = hg.stages.LABELS[labels]
             for stage, spec in scenario.funnel:
-                overrides[f"stages.{stage}.pass_prob"] = st.slider(
-                    names[stage], 0.0, 1.0, float(spec.pass_prob), 0.01, key=f"pass-{tag}-{stage}"
+                overrides[f"stages.{stage}.pass_prob"] = percent_slider(
+                    names[stage], spec.pass_prob, f"pass-{tag}-{stage}"
                 )
         with team:
             st.markdown("**" + _("Sales team") + "**")
@@ -206,6 +207,17 @@ def levers(scenario: hg.Scenario, labels: str) -> tuple[dict[str, float], dict[s
                 st.caption(_("This scenario has no sales team."))
         st.form_submit_button(_("Run"), type="primary")
     return overrides, amounts
+
+
+def percent_slider(label: str, probability: float, key: str) -> float:
+    """A probability on a slider of whole percents (55 %), the same in every language.
+
+    Streamlit writes a slider's decimals with a point whatever the reader's language, so
+    whole percents are shown. Left where it starts, the scenario's own value is kept.
+    """
+    start = round(probability * 100)
+    chosen = st.slider(label, 0, 100, start, 1, format="%d %%", key=key)
+    return probability if chosen == start else chosen / 100
 
 
 def budgets(scenario: hg.Scenario, tag: str, labels: str) -> dict[str, float]:

@@ -130,7 +130,12 @@ def target_form(choice: state.Choice) -> None:
         names = {name: targets.target_noun(name).capitalize() for name in targets.TARGETS}
         target_of = what.selectbox(_("Target"), list(names), format_func=names.get, key="target-of")
         value = number.number_input(
-            _("Number to reach"), min_value=1.0, value=1000.0, step=100.0, key="target-value"
+            _("Number to reach"),
+            min_value=1.0,
+            value=1000.0,
+            step=100.0,
+            format="%.0f",
+            key="target-value",
         )
         by = month.number_input(
             _("By month"), min_value=1, max_value=LONGEST_MONTHS, value=12, key="target-month"

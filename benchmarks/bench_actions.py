@@ -128,23 +128,39 @@ def optimise(tab: Page, url: str) -> float:
 def planner(key: str) -> Callable[[Page, str], float]:
     """A Planner horizon change by an arrow key and Show: left stays in the year, right leaves it.
 
-    The horizon is in a form, so the key alone changes nothing until Show is pressed.
+    The horizon is in a form, so the key alone changes nothing until Show is pressed. Timed to
+    the simulated answer at the new horizon: the forecast and the K-factor charts (drawn only
+    from the simulation) both showing its months, so a run that ends before Streamlit shows
+    its running widget is not timed to the wait for that widget.
     """
 
     def change(tab: Page, url: str) -> float:
         opened(tab, f"{url}/planner", "Forecast · baseline", 2)
         horizon = tab.locator('[data-testid="stSlider"]').filter(has_text="Forecast horizon")
-        horizon.get_by_role("slider").focus()
+        slider = horizon.get_by_role("slider")
+        slider.focus()
+
+        shown = horizon.locator('[data-testid="stSliderThumbValue"]')
+        months = int(shown.inner_text()) + (1 if key == "ArrowRight" else -1)
 
         def press() -> None:
             tab.keyboard.press(key)
             tab.get_by_role("button", name="Show", exact=True).click()
-            settle(tab)
-            charts(tab, 2)
+            tab.wait_for_function(MONTHS_DRAWN, arg=months)
 
-        return timed(press)
+        seconds = timed(press)
+        settle(tab)
+        return seconds
 
     return change
+
+
+MONTHS_DRAWN = """(months) => {
+    const plots = Array.from(document.querySelectorAll('.js-plotly-plot')).filter(
+        (p) => p.data && p.querySelector('.main-svg .trace'));
+    return plots.length >= 2 && plots.every((p) => new Set(p.data[0].x).size === months);
+}"""
+"""Whether the Planner's charts are drawn for `months` months."""
 
 
 def compare(tab: Page, url: str) -> dict[str, float]:

@@ -358,8 +358,7 @@ def _visits(
         if f in rows:
             given = rows[~bad & (rows[f] != "")]
             values = given.groupby("deal")[f].agg(pick)
-            lookup = values.to_dict()
-            visits[f] = [lookup.get(d, "") for d in visits["deal"]]
+            visits[f] = visits["deal"].map(values).astype("str").fillna("")
     if "seller" in rows:
         visits = visit_sellers(visits, steps)
     visits = visits.drop(columns=["close", "result"])

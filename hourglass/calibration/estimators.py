@@ -7,6 +7,7 @@ with their 95% intervals.
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,8 @@ from hourglass.calibration.mle import maximize
 
 BOOTSTRAP = 400
 """Poisson-bootstrap replicates behind each pass probability's interval."""
+BLOCK = 50
+"""Bootstrap replicates drawn and computed at once (a block of weights per case)."""
 FEW = 20
 """Fewer observations than this are a small sample: a stage with fewer decided visits is
 warned about, and its time in stage gets the wider exact exponential interval on the mean."""
@@ -84,11 +87,7 @@ def pass_probability_draws(
     point = _aalen_johansen(np.ones((1, len(order))), passed, event)[0]
     if not np.isfinite(point):
         return PassDraws(Estimate(math.nan, math.nan, math.nan), np.full(reps, math.nan))
-    draws = []
-    for start in range(0, reps, 50):
-        weights = rng.poisson(1.0, size=(min(50, reps - start), len(order))).astype(float)
-        draws.append(_aalen_johansen(weights, passed, event))
-    drawn = np.concatenate(draws)
+    drawn = np.concatenate(_bootstrap(rng, reps, passed, event))
     low, high = np.clip(np.nanpercentile(drawn, [2.5, 97.5]), 0.0, 1.0)
     point = float(np.clip(point, 0.0, 1.0))
     decided = int(event.sum())
@@ -96,6 +95,30 @@ def pass_probability_draws(
         counted = wilson_score(point, decided)
         low, high = min(low, counted.low), max(high, counted.high)
     return PassDraws(Estimate(point, float(low), float(high)), drawn)
+
+
+def _bootstrap(
+    rng: np.random.Generator, reps: int, passed: np.ndarray, event: np.ndarray
+) -> list[np.ndarray]:
+    """`_aalen_johansen` of `reps` Poisson(1) case weightings, in blocks of BLOCK replicates.
+
+    A thread draws the next block's weights while this one computes (numpy lets go of the
+    interpreter lock for both), in the order a single thread would draw them.
+    """
+
+    def weights(size: int) -> np.ndarray:
+        return rng.poisson(1.0, size=(size, len(passed))).astype(float)
+
+    sizes = [min(BLOCK, reps - start) for start in range(0, reps, BLOCK)]
+    computed = []
+    with ThreadPoolExecutor(max_workers=1) as drawer:
+        coming = drawer.submit(weights, sizes[0])
+        for size in [*sizes[1:], 0]:
+            block = coming.result()
+            if size:
+                coming = drawer.submit(weights, size)
+            computed.append(_aalen_johansen(block, passed, event))
+    return computed
 
 
 def weighted_pass_probability(
@@ -152,12 +175,15 @@ def _aalen_johansen(weights: np.ndarray, passed: np.ndarray, event: np.ndarray) 
     Cases come sorted by time, events before censorings at ties; handling tied events one
     at a time gives the same Kaplan-Meier product and incidences as grouping them.
     """
+    # in place, on arrays of the bootstrap's size: the same operations in the same order
     at_risk = np.cumsum(weights[:, ::-1], axis=1)[:, ::-1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        hazard = np.where(at_risk > 0, weights * event / at_risk, 0.0)
-    survival = np.cumprod(1.0 - hazard, axis=1)
-    before = np.hstack([np.ones((len(weights), 1)), survival[:, :-1]])
-    cif_pass = (before * hazard * passed).sum(axis=1)
+    hazard = weights * event  # zero wherever nobody is at risk any more
+    np.divide(hazard, at_risk, out=hazard, where=at_risk > 0)
+    survival = np.subtract(1.0, hazard)
+    np.cumprod(survival, axis=1, out=survival)
+    hazard *= passed  # 0 or 1, so exact in either order
+    hazard[:, 1:] *= survival[:, :-1]  # each case's hazard times the survival just before it
+    cif_pass = hazard.sum(axis=1)
     decided = 1.0 - survival[:, -1]
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(decided > 0, cif_pass / decided, np.nan)

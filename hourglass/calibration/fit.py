@@ -11,6 +11,7 @@ value by Gamma-Gamma (btyd.py).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -180,6 +181,11 @@ def _finite(value: float, default: float) -> float:
     return value if math.isfinite(value) else default
 
 
+CALIBRATION_STEPS = ("deals", "stages", "sellers", "repeat", "referrals")
+"""What a calibration does in turn: read the deals, fit the stages (per channel too), the
+sellers, the repeat buying (with a transaction log) and the referrals."""
+
+
 def calibrate(
     deals: str | bytes | pd.DataFrame | Deals | None,
     transactions: str | bytes | pd.DataFrame | Transactions | None = None,
@@ -188,13 +194,16 @@ def calibrate(
     name: str = "calibrated",
     period_days: float = 7.0,
     seed: int = 0,
+    progress: Callable[[str], None] | None = None,
 ) -> Calibration:
     """Fit a scenario from a deal-stage history and, optionally, a transaction log.
 
     The history is CSV text or bytes, or a DataFrame. `until` ends the calibration period (deals
     already read with `read_deals` keep the period they were read with). Without deals
     (None), only the repeat buying and order value are fitted, from the transactions.
+    `progress`, if given, is told each step of CALIBRATION_STEPS as it starts.
     """
+    step = progress or (lambda _step: None)
     if deals is not None and not isinstance(deals, str | bytes | pd.DataFrame | Deals):
         raise TypeError(
             _(
@@ -209,6 +218,7 @@ def calibrate(
             )
         return _from_transactions(transactions, mapping, end, slug(name), period_days)
     if not isinstance(deals, Deals):
+        step("deals")
         deals = read_deals(deals, mapping, end, name="deals")
     if deals.until > MAX_PERIOD_DAYS:
         raise DataError(
@@ -226,14 +236,17 @@ def calibrate(
     mapping = mapping or deals.mapping
     notes, warnings = list(deals.notes), list(deals.warnings)
     rng = np.random.default_rng(seed)
+    step("stages")
     stages = fit_sources(deals, mapping, fit_stages(deals, rng, notes), rng)
     channels = fit_channels(deals, mapping, notes, warnings)
+    step("sellers")
     team = fit_sellers(deals, rng, notes)
     skipped, set_aside = [deals.skipped], {deals.skipped.file: deals.set_aside}
     repeat = spend = amounts = holdout = None
     if transactions is None:
         notes.append(_("repeat buying and order value not fitted: no transaction log given"))
     else:
+        step("repeat")
         if not isinstance(transactions, Transactions):
             transactions = read_transactions(transactions, mapping, "transactions", end)
         skipped.append(transactions.skipped)
@@ -244,6 +257,7 @@ def calibrate(
         set_aside[transactions.skipped.file] = aside
         if repeat is not None and aside:
             holdout = holdout_repeats(transactions.rows, repeat, cut)
+    step("referrals")
     referral = fit_referrals(deals, mapping, transactions, rng)
     return Calibration(
         name=slug(name),

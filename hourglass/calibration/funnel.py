@@ -8,6 +8,7 @@ family chosen by AIC. Arrivals per channel and loss-reason shares (sellers: sell
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -90,6 +91,7 @@ _CYRILLIC = str.maketrans("абвгдеёзийклмнопрстуфыэіґ", 
 """Cyrillic letters in Latin ones (as in passports), so that channels keep readable names."""
 
 
+@functools.lru_cache(maxsize=65_536)  # an export repeats a few sources on every deal
 def slug(text: str, taken: frozenset[str] = frozenset()) -> str:
     """A scenario name from free text: lower case letters, digits and underscores.
 
@@ -184,10 +186,16 @@ def _loss_reasons(
 
 def channel_of(source: str, mapping: CrmMapping) -> tuple[str, str]:
     """The channel a deal's source counts under, and its kind (paid, organic or referral)."""
+    return _channel(source, tuple(mapping.referral_sources), tuple(mapping.organic_sources))
+
+
+@functools.lru_cache(maxsize=65_536)  # asked once per deal, with a few sources in all
+def _channel(source: str, referral: tuple[str, ...], organic: tuple[str, ...]) -> tuple[str, str]:
+    """`channel_of` for the mapping's referral and organic sources."""
     key = source.strip().casefold()
-    if key in {s.strip().casefold() for s in mapping.referral_sources}:
+    if key in {s.strip().casefold() for s in referral}:
         return source, "referral"
-    if key == "" or key in {s.strip().casefold() for s in mapping.organic_sources}:
+    if key == "" or key in {s.strip().casefold() for s in organic}:
         return source or "(no source)", "organic"
     return slug(source, frozenset({"organic", "referral"})), "paid"
 

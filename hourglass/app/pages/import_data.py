@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
@@ -17,6 +17,9 @@ from hourglass.config.gaps import gap_records
 from hourglass.config.sections import MAX_MARKET
 from hourglass.i18n import _
 from hourglass.kpis import written
+
+if TYPE_CHECKING:
+    from streamlit.delta_generator import DeltaGenerator
 
 MAX_CSV_BYTES = widgets.MAX_CSV_MB * widgets.BYTES_PER_MB  # larger ones are refused unread
 MAX_MAPPING_BYTES = 64 * 1024  # the largest mapping file read: a real one is under a kilobyte
@@ -95,17 +98,16 @@ def _calibrated(
         st.error(widgets.escape(too_big))
         return None
     rows = sum(f.getvalue().count(b"\n") + 1 for f in tables)
+    bar = st.progress(0.0)
     try:
         columns = _mapping(mapping)
-        with (
-            runs.ledger().calibration_admitted(state.session_key(), rows),
-            st.spinner(_("Fitting stages, durations, channels and repeat buying")),
-        ):
+        with runs.ledger().calibration_admitted(state.session_key(), rows):
             return hg.calibrate(
                 deals.getvalue(),
                 transactions.getvalue() if transactions else None,
                 mapping=columns,
                 until=until,
+                progress=lambda step: _show_step(bar, step),
             )
     except runs.TooBig as err:
         st.error(widgets.escape(_("Not calibrated: {why}").format(why=err)))
@@ -118,7 +120,23 @@ def _calibrated(
                     "names the columns as --mapping and --column do on the command line."
                 )
             )
+    finally:
+        bar.empty()
     return None
+
+
+def _show_step(bar: DeltaGenerator, step: str) -> None:
+    """The calibration's step on its progress bar, in the reader's words."""
+    words = {
+        "deals": _("Reading the deal history"),
+        "stages": _("Fitting pass probabilities and times in stage, per channel too"),
+        "sellers": _("Fitting the sellers"),
+        "repeat": _("Fitting repeat buying and order value"),
+        "referrals": _("Fitting referrals"),
+    }
+    from hourglass.calibration.fit import CALIBRATION_STEPS as steps  # loaded by now
+
+    bar.progress(steps.index(step) / len(steps), text=words[step])
 
 
 def _mapping(upload: UploadedFile | None) -> hg.calibration.CrmMapping | None:

@@ -14,6 +14,7 @@ is simulated.
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -82,16 +83,21 @@ def from_scenario(choice: state.Choice) -> None:
     spend = forecast.monthly_spend(scenario, start, days)
     names = spend_names(choice) | series_names()
     headline_slot, chart_slot = st.empty(), st.empty()
-    chart_slot.plotly_chart(
-        widgets.as_shown(
-            with_theory(forecast_figure(NO_BANDS, spend, labels, names), expected, labels)
-        ),
-        width="stretch",
-    )
-    simulated = simulate(choice, start, horizon)
-    if simulated is None:
+    plan = simulation_plan(choice, start, horizon)
+    if plan is None:
         return
-    result, simulated_days = simulated
+    if cache.cached(cache.result_key(plan.scenario, plan.reps, choice.seed)) is None:
+        # the theory alone while the runs go on; a horizon cut from stored runs skips it
+        chart_slot.plotly_chart(
+            widgets.as_shown(
+                with_theory(forecast_figure(NO_BANDS, spend, labels, names), expected, labels)
+            ),
+            width="stretch",
+        )
+    result = runs.run(plan.scenario, plan.reps, choice.seed)
+    if result is None:
+        return
+    simulated_days = plan.days
     months = forecast.calendar_months(result.daily, start, days)
     k = forecast.monthly_k_factor(months, start, simulated_days)
     band = _("p5-p95 of {n} runs: simulation noise only; parameter uncertainty is not included")
@@ -245,10 +251,19 @@ def starts_on(start: datetime.date, language: str, *, dated: bool) -> str:
     ).format(date=day)
 
 
-def simulate(
+@dataclass(frozen=True)
+class SimulationPlan:
+    """What the forecast is cut from: the scenario to simulate, its replications and days."""
+
+    scenario: hg.Scenario
+    reps: int
+    days: float
+
+
+def simulation_plan(
     choice: state.Choice, start: datetime.date, horizon: int
-) -> tuple[hg.experiments.Replications, float] | None:
-    """The replications to cut the forecast from, and the days they span; None if refused.
+) -> SimulationPlan | None:
+    """The replications to cut the forecast from and the days they span; None if refused.
 
     To the longest horizon offered when two or more of its runs fit the work budget, else
     to the horizon itself.
@@ -269,8 +284,7 @@ def simulate(
                 "`hourglass run`."
             ).format(wanted=choice.reps, months=months, reps=max(reps, 1))
         )
-    result = runs.run(longest, max(reps, 1), choice.seed)
-    return None if result is None else (result, days)
+    return SimulationPlan(longest, max(reps, 1), days)
 
 
 def affordable_reps(scenario: hg.Scenario, wanted: int) -> int:

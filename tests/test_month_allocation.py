@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from hourglass.experiments.allocation import OptimizeError
-from hourglass.experiments.month_allocation import month_blocks, plan_months
+from hourglass.experiments.month_allocation import plan_months
+from hourglass.experiments.month_layout import month_blocks
 from hourglass.stages import DAYS_PER_MONTH
 from tests.helpers import exits_2_saying, make_scenario, run_cli
 

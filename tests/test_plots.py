@@ -104,6 +104,7 @@ def test_comparison_figures_show_each_scenario():
     assert fig.data[0].y[0] == pytest.approx(
         result.table.set_index(["scenario", "kpi"]).loc[("better", "buyers"), "delta_pct"]
     )
+    assert fig.layout.yaxis.title.text == "% of the baseline"
     bars = conversion_bars({n: r.stage_summary() for n, r in result.runs.items()})
     assert [t.name for t in bars.data] == ["test", "better"]
     know = [t.y[0] for t in bars.data]
@@ -183,3 +184,29 @@ def test_theory_svg_draws_each_stage_as_wide_as_its_people():
     texts = [t.text for t in root.findall("s:text", ns)]
     assert texts[0] == "A <sketch> & more"
     assert "Знать" in texts and "1,000" in texts and "10" in texts
+
+
+def test_shares_change_in_points_and_rates_in_their_units_beside_percent_changes():
+    """Shares move in percentage points, never "-100%"; intervals stop where values end."""
+    rows = [
+        ("buyers", 1000.0, -50.0, -80.0, -20.0),
+        ("referral_share", 0.073, -0.073, -0.09, -0.056),
+        ("k_factor", 0.32, -0.32, -0.40, -0.24),
+    ]
+    table = pd.DataFrame(
+        [
+            {"scenario": "quiet", "kpi": k, "base": b, "delta": d, "ci_low": lo, "ci_high": hi}
+            for k, b, d, lo, hi in rows
+        ]
+    )
+    fig = delta_figure(table, ["buyers", "referral_share", "k_factor"])
+    percent, points, own = fig.data
+    assert percent.y[0] == pytest.approx(-5.0)
+    assert points.y[0] == pytest.approx(-7.3)
+    assert points.y[0] - points.error_y.arrayminus[0] == pytest.approx(-7.3)  # share >= 0
+    assert points.y[0] + points.error_y.array[0] == pytest.approx(-5.6)
+    assert own.y[0] == pytest.approx(-0.32)
+    assert own.y[0] - own.error_y.arrayminus[0] == pytest.approx(-0.32)  # K-factor >= 0
+    titles = [fig.layout[f"yaxis{n}"].title.text for n in ("", "2", "3")]
+    assert titles == ["% of the baseline", "percentage points", "own units"]
+    assert [t.showlegend for t in fig.data] == [True, False, False]

@@ -16,7 +16,6 @@ plan and the steady split differ only in when the money is spent during the run.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
@@ -24,15 +23,11 @@ import numpy as np
 import pandas as pd
 from scipy import optimize as scipy_optimize
 
-from hourglass.analysis.month_plan import line_money, with_plan
 from hourglass.config.arguments import as_scenario, whole_number
 from hourglass.config.budgets import (
-    budget_lines,
     months_of,
-    planned_lines,
     with_budgets,
 )
-from hourglass.config.response import spend_by_month
 from hourglass.config.scenario import Scenario
 from hourglass.experiments.allocation import (
     OBJECTIVE_KPIS,
@@ -43,12 +38,18 @@ from hourglass.experiments.allocation import (
     allocate,
 )
 from hourglass.experiments.comparison import compare_runs
+from hourglass.experiments.month_layout import (
+    Layout,
+    amounts_of,
+    check_cap,
+    layout_for,
+    room_under_cap,
+)
 from hourglass.experiments.month_risk import Simulator, least_risky_plan, risk_candidates
 from hourglass.experiments.replication import Backend, Executor, Progress
 from hourglass.experiments.risk import RISK_AWARE, percentile_change
 from hourglass.i18n import _, grouped
 from hourglass.kpis import KPIS, Better
-from hourglass.stages import DAYS_PER_MONTH
 from hourglass.theory import expected_outcome
 
 COMPARED = ("profit", "customers_end")
@@ -138,54 +139,6 @@ class MonthPlan:
         }
 
 
-@dataclass(frozen=True)
-class _Layout:
-    """How the search's variables map to money: the lines, the blocks and their weights."""
-
-    scenario: Scenario
-    steady: dict[str, float]
-    """The steady optimum, the start and the money before the run."""
-    timed: list[str]
-    """Free lines with one amount per block."""
-    flat: list[str]
-    """Free lines with one amount for the whole run."""
-    blocks: list[tuple[int, int]]
-    months_in_block: np.ndarray
-    """Each block's length in months of the run (the last month perhaps in part)."""
-
-    def split(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Amounts per timed line and block (rows, columns), and each flat line's amount."""
-        timed = len(self.timed) * len(self.blocks)
-        return x[:timed].reshape(len(self.timed), len(self.blocks)), x[timed:]
-
-    def start(self) -> np.ndarray:
-        """The steady optimum as a point of the search."""
-        timed = [self.steady[k] for k in self.timed for _block in self.blocks]
-        return np.array(timed + [self.steady[k] for k in self.flat], dtype=float)
-
-    def weights(self) -> np.ndarray:
-        """Months of the run each variable's amount is spent for (the total's coefficients)."""
-        timed = np.tile(self.months_in_block, len(self.timed))
-        return np.concatenate([timed, np.full(len(self.flat), self.months_in_block.sum())])
-
-    def scenario_for(self, x: np.ndarray) -> Scenario:
-        """The scenario spending the point's amounts: timed lines follow a plan."""
-        by_block, flat = self.split(x)
-        sizes = [last - first + 1 for first, last in self.blocks]
-        grid = pd.DataFrame(
-            {line: np.repeat(row, sizes) for line, row in zip(self.timed, by_block, strict=True)}
-        )
-        amounts = {**self.steady, **dict(zip(self.flat, flat.tolist(), strict=True))}
-        spec = with_budgets(self.scenario, amounts)
-        return with_plan(spec, grid) if self.timed else spec
-
-
-def month_blocks(months: int, blocks: int) -> list[tuple[int, int]]:
-    """`months` split into `blocks` runs of consecutive months, the longer ones first."""
-    parts = np.array_split(np.arange(1, months + 1), blocks)
-    return [(int(part[0]), int(part[-1])) for part in parts]
-
-
 def plan_months(
     scenario: Scenario,
     total_budget: float,
@@ -210,9 +163,9 @@ def plan_months(
     seed = scenario.seed if seed is None else whole_number(seed, "seed")
     constraints = constraints or Constraints()
     steady, notes = allocate(scenario, total_budget, objective, constraints)
-    layout = _layout(scenario, steady, constraints, blocks, notes)
+    layout = layout_for(scenario, steady, constraints, blocks, notes)
     if month_cap is not None:
-        _check_cap(layout, month_cap, total_budget)
+        check_cap(layout, month_cap, total_budget)
     kpi = OBJECTIVE_KPIS[objective]
     x = _search(layout, constraints, month_cap, kpi) if layout.timed else None
     if layout.timed and x is None:
@@ -244,7 +197,7 @@ def plan_months(
         budget=total_budget,
         blocks=layout.blocks,
         steady=steady,
-        amounts=_amounts(layout, x),
+        amounts=amounts_of(layout, x),
         marginal=_marginals(layout, x, kpi) if x is not None else {},
         expected={
             "steady": expected_outcome(start, queues=True)[kpi],
@@ -261,7 +214,7 @@ def plan_months(
 
 
 def _within_limits(
-    layout: _Layout,
+    layout: Layout,
     constraints: Constraints,
     month_cap: float | None,
     candidates: dict[str, np.ndarray],
@@ -274,7 +227,7 @@ def _within_limits(
     for name, x in candidates.items():
         inside = np.all(x >= low - 1e-6) and np.all(x <= high + 1e-6)
         if month_cap is not None:
-            inside = inside and np.all(_room(layout, x, month_cap) >= -1e-6)
+            inside = inside and np.all(room_under_cap(layout, x, month_cap) >= -1e-6)
         if inside:
             kept[name] = x
     return kept
@@ -304,40 +257,8 @@ def _check_arguments(scenario: Scenario, objective: str, blocks: int, reps: int)
         )
 
 
-def _layout(
-    scenario: Scenario,
-    steady: dict[str, float],
-    constraints: Constraints,
-    blocks: int,
-    notes: list[str],
-) -> _Layout:
-    """The search's variables: free lines that can follow a plan vary by block."""
-    planned = set(planned_lines(scenario))
-    free = [k for k in steady if k not in constraints.locked and k not in planned]
-    stages = {name for name, _stage in scenario.funnel}
-    timed = [k for k in free if k in scenario.channels.paid or k in stages]
-    flat = [k for k in free if k not in timed]
-    notes.extend(
-        _("'{line}' can only spend steadily: one amount for every month").format(line=k)
-        for k in flat
-    )
-    if not timed:
-        notes.append(_("no free line can follow a plan: the steady split is the plan"))
-    spans = month_blocks(months_of(scenario), blocks)
-    share = _month_shares(scenario)
-    lengths = np.array([share[first - 1 : last].sum() for first, last in spans])
-    return _Layout(scenario, steady, timed, flat, spans, lengths)
-
-
-def _month_shares(scenario: Scenario) -> np.ndarray:
-    """Each month's share of a full month inside the run (the last one perhaps in part)."""
-    months = months_of(scenario)
-    starts = np.arange(months) * DAYS_PER_MONTH
-    return np.clip((scenario.horizon_days - starts) / DAYS_PER_MONTH, 0.0, 1.0)
-
-
 def _search(
-    layout: _Layout, constraints: Constraints, month_cap: float | None, kpi: str
+    layout: Layout, constraints: Constraints, month_cap: float | None, kpi: str
 ) -> np.ndarray | None:
     """The point maximising the KPI's expectation: bounds, the run's total, the month cap.
 
@@ -363,7 +284,9 @@ def _search(
 
     rules = [{"type": "eq", "fun": lambda y: (weights @ y) * scale / total - 1.0}] if total else []
     if month_cap is not None:
-        rules.append({"type": "ineq", "fun": lambda y: _room(layout, y * scale, month_cap) / scale})
+        rules.append(
+            {"type": "ineq", "fun": lambda y: room_under_cap(layout, y * scale, month_cap) / scale}
+        )
     found = scipy_optimize.minimize(
         value,
         np.clip(start / scale, low, high),
@@ -383,49 +306,7 @@ def _search(
     return np.maximum(found.x, 0.0) * scale
 
 
-def _room(layout: _Layout, x: np.ndarray, month_cap: float) -> np.ndarray:
-    """What each block leaves under the cap: the cap less all lines' money in its months."""
-    by_block, flat = layout.split(x)
-    others = _fixed_by_month(layout)
-    spent = by_block.sum(axis=0) + flat.sum()
-    busiest = np.array([others[first - 1 : last].max() for first, last in layout.blocks])
-    return month_cap - spent - busiest
-
-
-def _check_cap(layout: _Layout, month_cap: float, total_budget: float) -> None:
-    """Refuse a cap under which the run's money cannot all be spent."""
-    if not math.isfinite(month_cap) or month_cap < 0:
-        raise OptimizeError(
-            _("the month cap must be a non-negative amount, got {cap}").format(cap=month_cap)
-        )
-    others = _fixed_by_month(layout)
-    busiest = np.array([others[first - 1 : last].max() for first, last in layout.blocks])
-    room = float(layout.months_in_block @ np.maximum(month_cap - busiest, 0.0))
-    to_spend = float(layout.weights() @ layout.start())
-    if month_cap < busiest.max() or room < to_spend * (1.0 - 1e-9):
-        raise OptimizeError(
-            _(
-                "a month cap of {cap} cannot spend the budget of {budget} a month over the run "
-                "(the locked and planned lines spend up to {fixed} in a month); raise the cap"
-            ).format(
-                cap=grouped(month_cap, 2),
-                budget=grouped(total_budget, 2),
-                fixed=grouped(busiest.max(), 2),
-            )
-        )
-
-
-def _fixed_by_month(layout: _Layout) -> np.ndarray:
-    """Money in each month on the lines the search does not move (locked or planned)."""
-    spec = layout.scenario
-    months = months_of(spec)
-    moved = set(layout.timed) | set(layout.flat)
-    fixed = [line for line in budget_lines(spec) if line not in moved]
-    money = [spend_by_month(*line_money(spec, line)[:2], months) for line in fixed]
-    return np.sum(money, axis=0) if money else np.zeros(months)
-
-
-def _marginals(layout: _Layout, x: np.ndarray, kpi: str) -> dict[str, list[float]]:
+def _marginals(layout: Layout, x: np.ndarray, kpi: str) -> dict[str, list[float]]:
     """Per timed line and block: the KPI's expected change per unit of money more there."""
     base = expected_outcome(layout.scenario_for(x), queues=True)[kpi]
     out: dict[str, list[float]] = {line: [] for line in layout.timed}
@@ -438,19 +319,6 @@ def _marginals(layout: _Layout, x: np.ndarray, kpi: str) -> dict[str, list[float
             gained = expected_outcome(layout.scenario_for(more), queues=True)[kpi] - base
             out[line].append(gained / (step * months))
     return out
-
-
-def _amounts(layout: _Layout, x: np.ndarray | None) -> dict[str, list[float]]:
-    """Each line's money per month in each block: planned, or the same in every block."""
-    amounts = {k: [v] * len(layout.blocks) for k, v in budget_lines(layout.scenario).items()}
-    amounts.update({k: [v] * len(layout.blocks) for k, v in layout.steady.items()})
-    if x is not None:
-        by_block, flat = layout.split(x)
-        amounts.update({k: row.tolist() for k, row in zip(layout.timed, by_block, strict=True)})
-        amounts.update(
-            {k: [float(v)] * len(layout.blocks) for k, v in zip(layout.flat, flat, strict=True)}
-        )
-    return amounts
 
 
 def _compared(row: pd.Series) -> Compared:

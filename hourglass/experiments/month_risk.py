@@ -30,7 +30,7 @@ from hourglass.experiments.risk import best_candidate
 from hourglass.i18n import _
 
 if TYPE_CHECKING:
-    from hourglass.experiments.month_allocation import _Layout
+    from hourglass.experiments.month_layout import Layout
 
 Simulate = Callable[[dict[str, np.ndarray], int], dict[str, Replications]]
 """Replications of each candidate point on a seed."""
@@ -65,7 +65,7 @@ class Simulator:
         return runs
 
 
-def risk_candidates(layout: _Layout, best: np.ndarray) -> dict[str, np.ndarray]:
+def risk_candidates(layout: Layout, best: np.ndarray) -> dict[str, np.ndarray]:
     """The mean plan, the steady split, and the mean plan with a line or a block halved.
 
     Each point spends the same money over the run as the mean plan; a point met twice is

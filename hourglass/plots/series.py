@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from hourglass.i18n import _
+from hourglass.kpis import KIND_BOUNDS, KPIS, Kind
 from hourglass.plots.style import PALETTE, transparent
 from hourglass.stages import HOURGLASS, LABELS
 
@@ -109,29 +112,75 @@ def conversion_bars(stage_tables: Mapping[str, pd.DataFrame], *, labels: str = "
 def delta_figure(
     table: pd.DataFrame, kpis: Sequence[str], *, names: Mapping[str, str] | None = None
 ) -> go.Figure:
-    """Each scenario's change against the baseline, in percent, with its 95% interval."""
-    fig = go.Figure()
+    """Each scenario's change against the baseline with its 95% interval, a panel per unit.
+
+    Counts and money change in percent of the baseline, shares in percentage points and
+    rates in their own units, as the comparison's sentences say them; an interval stops
+    where the KPI's values end (a count falls by at most 100%).
+    """
+    groups = [
+        (unit, [k for k in kpis if _delta_unit(k) == unit]) for unit in ("percent", "points", "own")
+    ]
+    groups = [(unit, keys) for unit, keys in groups if keys]
+    fig = make_subplots(
+        rows=1,
+        cols=len(groups),
+        column_widths=[len(keys) for _unit, keys in groups],
+        horizontal_spacing=0.08,
+    )
     rows = table[table["kpi"].isin(kpis)]
     for i, (scenario, mine) in enumerate(rows.groupby("scenario", sort=False)):
         mine = mine.set_index("kpi").reindex(kpis)
-        fig.add_trace(
-            go.Bar(
-                x=[(names or {}).get(k, k) for k in kpis],
-                y=mine["delta_pct"],
-                error_y={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": mine["ci_high_pct"] - mine["delta_pct"],
-                    "arrayminus": mine["delta_pct"] - mine["ci_low_pct"],
-                },
-                name=scenario,
-                marker_color=PALETTE[(i + 1) % len(PALETTE)],
+        for col, (unit, keys) in enumerate(groups, start=1):
+            change, low, high = (
+                np.array([_in_unit(mine.loc[k], k, unit, part) for k in keys])
+                for part in ("delta", "ci_low", "ci_high")
             )
-        )
+            fig.add_trace(
+                go.Bar(
+                    x=[(names or {}).get(k, k) for k in keys],
+                    y=change,
+                    error_y={
+                        "type": "data",
+                        "symmetric": False,
+                        "array": high - change,
+                        "arrayminus": change - low,
+                    },
+                    name=scenario,
+                    legendgroup=scenario,
+                    showlegend=col == 1,
+                    marker_color=PALETTE[(i + 1) % len(PALETTE)],
+                ),
+                row=1,
+                col=col,
+            )
+    titles = {
+        "percent": _("% of the baseline"),
+        "points": _("percentage points"),
+        "own": _("own units"),
+    }
+    for col, (unit, _keys) in enumerate(groups, start=1):
+        fig.update_yaxes(title_text=titles[unit], zeroline=True, row=1, col=col)
     fig.update_layout(
         title=_("Change against the baseline (95% CI)"),
-        yaxis_title="%",
         barmode="group",
         template="plotly_white",
     )
     return fig
+
+
+def _delta_unit(kpi: str) -> str:
+    """How a KPI's change is drawn: percent of the baseline, percentage points or own units."""
+    if KPIS[kpi].relative:
+        return "percent"
+    return "points" if KPIS[kpi].kind is Kind.SHARE else "own"
+
+
+def _in_unit(row: pd.Series, kpi: str, unit: str, part: str) -> float:
+    """The change (`delta`) or an end of its interval in `unit`, within the KPI's values."""
+    spec, base = KPIS[kpi], float(row["base"])
+    least, most = (edge - base for edge in spec.bounds or KIND_BOUNDS[spec.kind])
+    value = min(max(float(row[part]), least), most)
+    if unit == "percent":
+        return 100.0 * value / abs(base) if base else math.nan
+    return 100.0 * value if unit == "points" else value

@@ -237,12 +237,12 @@ def test_budget_page_draws_curves_and_optimises():
 def test_compare_shows_deltas_for_each_chosen_scenario():
     at = open_page("compare")
     deltas = figures(at)[0]
-    assert [t.name for t in deltas.data] == ["no_referrals"]
+    assert [t.name for t in deltas.data if t.showlegend] == ["no_referrals"]
     assert any("no_referrals" in shown(m.value) for m in at.markdown)
     at.multiselect[0].set_value(["baseline", "no_referrals", "seller_bottleneck"])
     at.button[0].click().run()
     assert not at.exception
-    names = [t.name for t in figures(at)[0].data]
+    names = [t.name for t in figures(at)[0].data if t.showlegend]
     assert names == ["no_referrals", "seller_bottleneck"]
     table = at.dataframe[0].value
     assert set(table["Scenario"]) == {"no_referrals", "seller_bottleneck"}

@@ -106,19 +106,19 @@ def _effective_wilson(
     n_eff = p(1 - p) / var makes the binomial variance at n_eff the bootstrap's, so open
     visits count for what they tell; without any, n_eff is about the decided visits and
     this is Wilson's interval. It is at most all the `visits` (an open one tells no more
-    than a decided one). Where the draws have no spread (p at 0
-    or 1), n_eff is the decided visits. Over 3,600 synthetic stages, sources and sellers
-    this held the true rate 96.0% of the time (standard error 0.36 points); the draws' 2.5
-    and 97.5 percentiles held it 93.7%, and 91.4% for sellers with 25 to 60 visits, where
-    rates near 0 or 1 give skewed draws (`tests/test_pass_coverage.py`). Sellers' pass
-    probabilities in 150 whole calibrations held it 95.1% of 2,250 times, 93.9% before
+    than a decided one); where the draws have no spread (p at 0 or 1), it is the decided
+    visits. Over 3,600 synthetic stages, sources and sellers this held the true rate 96.0%
+    of the time (standard error 0.36 points); the draws' 2.5 and 97.5 percentiles held it
+    93.7%, and 91.4% for sellers with 25 to 60 visits, where rates near 0 or 1 give skewed
+    draws (`tests/test_pass_coverage.py`). Sellers' pass probabilities in 150 whole
+    calibrations held it 95.1% of 2,250 times, 93.9% before
     (`benchmarks/bench_coverage.py --calibrate 150`).
     """
     spread = float(np.nanvar(drawn, ddof=1)) if np.isfinite(drawn).sum() > 1 else 0.0
     n_eff = float(decided)
     if spread > 0.0 and 0.0 < point < 1.0:
         n_eff = float(np.clip(point * (1.0 - point) / spread, 1.0, visits))
-    counted = wilson_score(point, max(n_eff, 1.0))
+    counted = wilson_score(point, n_eff)
     return counted.low, counted.high
 
 

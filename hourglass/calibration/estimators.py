@@ -61,9 +61,9 @@ def pass_probability(
 ) -> Estimate:
     """P(pass | the stage is decided) from Aalen-Johansen cumulative incidences.
 
-    Open visits are right-censored at their time so far. 95% interval by Poisson bootstrap;
-    with fewer than FEW decided visits, widened to at least the Wilson interval around the
-    estimate (when all of a few visits passed, every bootstrap sample gives 1, a point).
+    Open visits are right-censored at their time so far. 95% interval: Wilson's at the
+    effective number of visits of a Poisson bootstrap (`_effective_wilson`); with fewer than
+    FEW decided visits, widened to at least Wilson's over the decided visits.
     """
     return pass_probability_draws(days, status, rng, reps).estimate
 
@@ -88,13 +88,37 @@ def pass_probability_draws(
     if not np.isfinite(point):
         return PassDraws(Estimate(math.nan, math.nan, math.nan), np.full(reps, math.nan))
     drawn = np.concatenate(_bootstrap(rng, reps, passed, event))
-    low, high = np.clip(np.nanpercentile(drawn, [2.5, 97.5]), 0.0, 1.0)
     point = float(np.clip(point, 0.0, 1.0))
     decided = int(event.sum())
+    low, high = _effective_wilson(point, drawn, decided, len(order))
     if decided < FEW:
         counted = wilson_score(point, decided)
         low, high = min(low, counted.low), max(high, counted.high)
-    return PassDraws(Estimate(point, float(low), float(high)), drawn)
+    return PassDraws(Estimate(point, low, high), drawn)
+
+
+def _effective_wilson(
+    point: float, drawn: np.ndarray, decided: int, visits: int
+) -> tuple[float, float]:
+    """Wilson's 95% interval at the bootstrap's effective number of visits (Korn-Graubard).
+
+    n_eff = p(1 - p) / var makes the binomial variance at n_eff the bootstrap's, so open
+    visits count for what they tell; without any, n_eff is about the decided visits and
+    this is Wilson's interval. It is at most all the `visits` (an open one tells no more
+    than a decided one); where the draws have no spread (p at 0 or 1), it is the decided
+    visits. Over 3,600 synthetic stages, sources and sellers this held the true rate 96.0%
+    of the time (standard error 0.36 points); the draws' 2.5 and 97.5 percentiles held it
+    93.7%, and 91.4% for sellers with 25 to 60 visits, where rates near 0 or 1 give skewed
+    draws (`tests/test_pass_coverage.py`). Sellers' pass probabilities in 150 whole
+    calibrations held it 95.1% of 2,250 times, 93.9% before
+    (`benchmarks/bench_coverage.py --calibrate 150`).
+    """
+    spread = float(np.nanvar(drawn, ddof=1)) if np.isfinite(drawn).sum() > 1 else 0.0
+    n_eff = float(decided)
+    if spread > 0.0 and 0.0 < point < 1.0:
+        n_eff = float(np.clip(point * (1.0 - point) / spread, 1.0, visits))
+    counted = wilson_score(point, n_eff)
+    return counted.low, counted.high
 
 
 def _bootstrap(

@@ -380,13 +380,14 @@ def _segment_totals(money: MoneyDays, start: int, s: Scenario) -> dict[str, dict
 def expected_daily(scenario: Scenarioish, days: int) -> dict[str, np.ndarray]:
     """Day by day, what the funnel's theory expects: buyers, active customers, revenue.
 
-    From `theory_money.money_days`, every segment and generation of referrals together,
-    service fees included, and customers from before day 0 (`theory_starting`). Queues for
-    sellers, antagonists and noise are left out: the simulation's band is drawn around it.
+    From `queued_money_days`, every segment and generation of referrals together, service
+    fees included, customers from before day 0 (`theory_starting`) and the buyers the
+    sellers' queues leave, taken as steady month by month (`theory_queues`). Antagonists and
+    noise are left out: the simulation's band is drawn around it.
     """
     plan = _plan(scenario)
     opening = starting_days(plan, days)
-    money = money_days(plan, segment_funnels(plan), days, None if opening is None else opening.talk)
+    money = queued_money_days(plan, days, None if opening is None else opening.talk)
     expected = {
         "buyers": sum(seg.buyers for seg in money.segments),
         "active_customers": sum(seg.active for seg in money.segments),

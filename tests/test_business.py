@@ -202,7 +202,7 @@ def test_the_page_takes_a_channel_by_reach():
     assert ads.paid["ads"].prospects_per_day == pytest.approx(
         3000.0 / hg.stages.DAYS_PER_MONTH * 5000.0 / (5000.0 + 5000.0)
     )
-    buyers = hg.theory.expected_outcome(ads_scenario(at))["buyers"]
+    buyers = hg.theory.expected_outcome(ads_scenario(at), queues=True)["buyers"]
     assert metric(at, "Buyers").value == f"{buyers:,.0f}"
 
 

@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from hourglass import analysis, simulate, theory
+from hourglass import analysis, replicate, simulate, theory
+from hourglass.config.business import Business
 from hourglass.stages import FUNNEL
 from hourglass.theory_queues import erlang_a_kept
 from tests.helpers import INSTANT, exponential, make_scenario, stat_close
@@ -65,3 +66,16 @@ def test_one_desk_buyers_match_the_simulation_within_4_standard_errors():
     assert theory.expected_outcome(scenario)["buyers"] > 1.5 * expected  # queues ignored
     seeds = np.random.SeedSequence(2027).spawn(12)
     stat_close([analysis.kpis(simulate(scenario, seq))["buyers"] for seq in seeds], expected)
+
+
+def test_the_planners_theory_line_counts_the_sellers_queues():
+    """My business's default: 4 sellers cap the buyers; the day-by-day theory sees them.
+
+    Without the queues theory expected about four times the buyers the simulation gives.
+    """
+    scenario = Business().to_scenario()
+    daily = theory.expected_daily(scenario, int(scenario.horizon_days))
+    buyers = replicate(scenario, 20, 1, backend="serial").kpis["buyers"].to_numpy(float)
+    se = buyers.std(ddof=1) / math.sqrt(len(buyers))
+    assert abs(daily["buyers"].sum() - buyers.mean()) < 4 * se
+    assert theory.expected_outcome(scenario)["buyers"] > 3 * buyers.mean()

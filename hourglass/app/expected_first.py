@@ -53,12 +53,12 @@ def _show_expectation(
     """Theory's first-order numbers for `kpis` in `slot`, said to be an expectation."""
     if not kpis:
         return
-    expected = hg.theory.expected_outcome(scenario)
+    expected = hg.theory.expected_outcome(scenario, queues=True)
     with slot.container():
         st.caption(
             _(
-                "Expected from the pass rates while {name} is simulated (a first-order "
-                "estimate without queues for sellers):"
+                "Expected from the rates while {name} is simulated (theory, with the sellers' "
+                "queues taken as steady month by month):"
             ).format(name=widgets.escape(scenario.name))
         )
         for column, kpi in zip(widgets.grid(len(kpis)), kpis, strict=True):

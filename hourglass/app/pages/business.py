@@ -268,14 +268,14 @@ def expectation(scenario: hg.Scenario, language: str) -> None:
     st.subheader(
         _("What to expect over {days} days").format(days=written(scenario.horizon_days, "{:,.0f}"))
     )
-    expected = hg.theory.expected_outcome(scenario)
+    expected = hg.theory.expected_outcome(scenario, queues=True)
     for column, name in zip(st.columns(len(EXPECTED)), EXPECTED, strict=True):
         value = expected[name]
         column.metric(KPIS[name].label(language), KPIS[name].format(value, compact=True))
     st.caption(
         _(
-            "A first-order expectation from the pass rates, not a simulation: it leaves out "
-            "queues for sellers and later generations of referrals."
+            "An expectation from the rates, not a simulation: it takes the sellers' queues as "
+            "steady month by month and leaves out antagonists."
         )
     )
     if scenario.starting_customers is not None:

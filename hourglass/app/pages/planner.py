@@ -111,9 +111,9 @@ def from_scenario(choice: state.Choice) -> None:
         widgets.chart(with_theory(figure, expected, labels), "forecast", band=band)
         st.caption(
             _(
-                "Dashed: the theory's expectation from the rates alone, without queues for "
-                "sellers, antagonists or a market running short of new people; where the "
-                "simulated band parts from it, those are at work."
+                "Dashed: the theory's expectation from the rates, with the sellers' queues taken "
+                "as steady month by month, and without antagonists or a market running short "
+                "of new people; where the simulated band parts from it, those are at work."
             )
         )
     month_by_month(monthly, spend, labels, band)

@@ -181,3 +181,16 @@ def test_a_forecast_over_the_work_budget_is_refused_with_why(cdnow_csv, monkeypa
     assert message.startswith("Not forecast: this needs about")
     assert "a session may run 0.0 million events" in message
     assert not at.dataframe
+
+
+def test_the_page_estimates_the_work_the_library_does(cdnow_csv):
+    """Known customers start the day after the cut-off; the run lasts the forecast's months.
+
+    9 months from 1997-10-01 are 273 days; the page allows 31 days a month, 279.
+    """
+    table = hg.calibration.read_table(cdnow_csv, "cdnow.csv").frame
+    log = hg.calibration.read_transactions(
+        table, CrmMapping(keep_duplicate_transactions=True), "cdnow.csv"
+    )
+    work = planner_forecast.forecast_work(log, pd.Timestamp(UNTIL), 9, 4)
+    assert (work.horizon_days, work.runs, work.customers) == (279.0, 4, pytest.approx(2357.0))

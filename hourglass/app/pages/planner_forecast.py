@@ -189,15 +189,16 @@ def in_page_words(message: str, file: str) -> str:
 def forecast_work(
     log: hg.calibration.Transactions, until: pd.Timestamp, months: int, reps: int
 ) -> hg.config.WorkEstimate:
-    """The forecast's work: its known customers' runs, with the repeat model fitted to the log."""
+    """The forecast's work as the library counts it: known customers from the day after `until`.
+
+    The repeat model is fitted to the log, and the run lasts `months` months.
+    """
     cal = hg.calibration.calibrate(None, log, until=until)
-    days = log.rows["date"].dt.normalize()
-    first = days.groupby(log.rows["customer"]).min()
-    origin = days.min()
-    known = ((first[first <= until] - origin) / pd.Timedelta(days=1)).to_numpy(float)
-    horizon = float((until - origin).days) + months * 31.0
+    first = log.rows["date"].dt.normalize().groupby(log.rows["customer"]).min()
+    known = int((first <= until).sum())
+    horizon = months * 31.0  # the longest `months` calendar months can be
     cohort = hg.config.parse_scenario({**cal.scenario_data(), "horizon_days": horizon}, "forecast")
-    return estimate_work(cohort, reps, known_customers=known)
+    return estimate_work(cohort, reps, known_customers=[0.0] * known)
 
 
 def answer(result: Forecast, choice: state.Choice) -> None:

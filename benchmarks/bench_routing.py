@@ -15,7 +15,8 @@ import time
 
 import numpy as np
 
-from hourglass.sim.team import Person, RoutedTeam, StaffedTeam
+from hourglass.sim.staffing import Person, StaffedTeam
+from hourglass.sim.team import RoutedTeam
 
 ROUTINGS = ("round_robin", "least_loaded", "by_skill")
 

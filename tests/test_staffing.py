@@ -11,7 +11,7 @@ import yaml
 
 from hourglass import ScenarioError, analysis, simulate, theory
 from hourglass.config.budgets import pay_per_day
-from hourglass.sim.team import Person, StaffedTeam
+from hourglass.sim.staffing import Person, StaffedTeam
 from hourglass.stages import DAYS_PER_MONTH, FUNNEL
 from tests.helpers import INSTANT, ROOT, exits_2_saying, make_scenario, stat_close
 

@@ -21,7 +21,8 @@ from hourglass.config.budgets import spend_per_day
 from hourglass.config.sellers import filled_share
 from hourglass.kpis import KPIS, Better
 from hourglass.log import PASSED
-from hourglass.sim.team import Person, RoutedTeam, StaffedTeam
+from hourglass.sim.staffing import Person, StaffedTeam
+from hourglass.sim.team import RoutedTeam
 from hourglass.stages import DAYS_PER_MONTH, FUNNEL
 from tests.helpers import ROOT, exits_2_saying, make_scenario
 

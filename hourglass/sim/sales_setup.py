@@ -9,8 +9,9 @@ import numpy as np
 from hourglass.config.sales import AFTER_SALE
 from hourglass.config.sellers import SalesRole
 from hourglass.log import FIRST_REASON
+from hourglass.sim.staffing import Person, StaffedTeam, presence, staff_roles
 from hourglass.sim.streams import RUN_STREAMS, child
-from hourglass.sim.team import Person, RoutedTeam, StaffedTeam, Team, presence, staff_roles
+from hourglass.sim.team import RoutedTeam, Team
 from hourglass.stages import DISQUALIFIED, FUNNEL, HOURGLASS, SELLER_BESIDE, WENT_COLD
 
 

@@ -104,7 +104,7 @@ def test_comparison_figures_show_each_scenario():
     assert fig.data[0].y[0] == pytest.approx(
         result.table.set_index(["scenario", "kpi"]).loc[("better", "buyers"), "delta_pct"]
     )
-    assert fig.layout.yaxis.title.text == "% of the baseline"
+    assert [a.text for a in fig.layout.annotations] == ["% of the baseline"]
     bars = conversion_bars({n: r.stage_summary() for n, r in result.runs.items()})
     assert [t.name for t in bars.data] == ["test", "better"]
     know = [t.y[0] for t in bars.data]
@@ -207,6 +207,6 @@ def test_shares_change_in_points_and_rates_in_their_units_beside_percent_changes
     assert points.y[0] + points.error_y.array[0] == pytest.approx(-5.6)
     assert own.y[0] == pytest.approx(-0.32)
     assert own.y[0] - own.error_y.arrayminus[0] == pytest.approx(-0.32)  # K-factor >= 0
-    titles = [fig.layout[f"yaxis{n}"].title.text for n in ("", "2", "3")]
+    titles = [a.text for a in fig.layout.annotations]
     assert titles == ["% of the baseline", "percentage points", "own units"]
     assert [t.showlegend for t in fig.data] == [True, False, False]

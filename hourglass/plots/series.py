@@ -122,11 +122,18 @@ def delta_figure(
         (unit, [k for k in kpis if _delta_unit(k) == unit]) for unit in ("percent", "points", "own")
     ]
     groups = [(unit, keys) for unit, keys in groups if keys]
+    titles = {
+        "percent": _("% of the baseline"),
+        "points": _("percentage points"),
+        "own": _("own units"),
+    }
+    # each panel's unit is its title: y-axis titles beside a narrow panel run into the last
     fig = make_subplots(
         rows=1,
         cols=len(groups),
         column_widths=[len(keys) for _unit, keys in groups],
-        horizontal_spacing=0.08,
+        horizontal_spacing=0.06,
+        subplot_titles=[titles[unit] for unit, _keys in groups],
     )
     rows = table[table["kpi"].isin(kpis)]
     for i, (scenario, mine) in enumerate(rows.groupby("scenario", sort=False)):
@@ -154,13 +161,7 @@ def delta_figure(
                 row=1,
                 col=col,
             )
-    titles = {
-        "percent": _("% of the baseline"),
-        "points": _("percentage points"),
-        "own": _("own units"),
-    }
-    for col, (unit, _keys) in enumerate(groups, start=1):
-        fig.update_yaxes(title_text=titles[unit], zeroline=True, row=1, col=col)
+    fig.update_yaxes(zeroline=True)
     fig.update_layout(
         title=_("Change against the baseline (95% CI)"),
         barmode="group",

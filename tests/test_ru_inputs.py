@@ -82,3 +82,9 @@ def test_marketer_shows_pass_probabilities_as_whole_percents_and_money_whole():
     at.button[0].click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert next(m for m in at.metric if m.label == "Покупатели").delta  # 60 % is 0.60
+
+
+def test_a_run_in_russian_says_the_scenarios_russian_description():
+    result = invoke_cli(["--lang", "ru", "run", "scenarios/baseline.yaml", "--seed", "1"])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1].startswith("Магазин B2C")

@@ -14,6 +14,7 @@ from rich.table import Table
 
 import hourglass
 from hourglass.cli.common import out
+from hourglass.config.lesson import described
 from hourglass.i18n import _, get_language, grouped, ngettext
 from hourglass.kpis import KPIS, MISSING, written
 from hourglass.stages import LABELS, reason_label
@@ -103,8 +104,9 @@ def print_run(
         reps,
     ).format(name=spec.name, days=f"{spec.horizon_days:g}", seed=result.seed, reps=reps)
     out.print(title, style="bold", highlight=False)
-    if spec.description:
-        out.print(spec.description, highlight=False)
+    description = described(spec, get_language())
+    if description:
+        out.print(description, highlight=False)
     if spec.network is not None and spec.network.social_selling is not None:
         out.print(
             _("Social selling: {label}").format(label=spec.network.social_selling.label),

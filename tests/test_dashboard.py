@@ -48,9 +48,11 @@ def script(address: str) -> str:
     return f"hourglass/app/pages/{SCRIPTS[address]}"
 
 
-def open_page(address: str, **state: object) -> AppTest:
-    """The dashboard on a page, with two replications unless told otherwise."""
-    at = AppTest.from_file(DASHBOARD, default_timeout=180)
+def open_page(address: str, lang: str | None = None, **state: object) -> AppTest:
+    """The dashboard on a page, in `lang` if given, with two replications unless told otherwise."""
+    at = AppTest.from_file(DASHBOARD, default_timeout=300)
+    if lang is not None:
+        at.query_params["lang"] = lang
     at.session_state["reps"] = 2
     for key, value in state.items():
         at.session_state[key] = value

@@ -10,13 +10,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
 import hourglass
 from hourglass.cli import app
 from tests.helpers import ROOT
-from tests.test_dashboard import DASHBOARD, script
+from tests.test_dashboard import open_page
 from tests.test_readme import README, _quoted
 
 runner = CliRunner()
@@ -90,25 +89,12 @@ def test_compare_precision_example_prints_the_quoted_line():
     assert line in result.stdout.splitlines()
 
 
-def _open_in_russian(address: str, **state: object) -> AppTest:
-    """The dashboard in Russian on a page, with two replications unless told otherwise."""
-    at = AppTest.from_file(DASHBOARD, default_timeout=300)
-    at.query_params["lang"] = "ru"
-    at.session_state["reps"] = 2
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.switch_page(script("scenario")).run()
-    at.switch_page(script(address)).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
 RUSSIAN_THOUSANDS = re.compile(r"[+-]?\d{1,3}(\u00a0\d{3})+")
 """A whole number of a thousand or more as Russian writes it: groups split by no-break spaces."""
 
 
 def test_trainer_gap_table_writes_numbers_as_russian_does():
-    table = _open_in_russian("trainer").dataframe[0].value
+    table = open_page("trainer", "ru").dataframe[0].value
     know = table.iloc[0]
     assert RUSSIAN_THOUSANDS.fullmatch(know["simulated"]), know["simulated"]
     assert RUSSIAN_THOUSANDS.fullmatch(know["expected"]), know["expected"]
@@ -116,7 +102,7 @@ def test_trainer_gap_table_writes_numbers_as_russian_does():
 
 
 def test_marketer_next_money_question_writes_the_step_as_russian_does():
-    at = _open_in_russian("marketer")
+    at = open_page("marketer", "ru")
     headings = [h.value for h in at.subheader]
     assert any("1\u00a0000" in h for h in headings), headings
     assert not any("1,000" in h for h in headings), headings
@@ -141,7 +127,7 @@ def test_compare_json_gives_each_scenario_s_sellers_and_accounts_as_run_does(tmp
 
 
 def test_business_horizon_is_written_as_russian_does():
-    at = _open_in_russian("business", **{"biz-months": 48})
+    at = open_page("business", "ru", **{"biz-months": 48})
     next(b for b in at.button if b.label == "Проверить и использовать").click().run()
     assert not at.exception, [e.value for e in at.exception]
     headings = [h.value for h in at.subheader if h.value.startswith("Чего ожидать")]
@@ -149,7 +135,7 @@ def test_business_horizon_is_written_as_russian_does():
 
 
 def test_budget_verdict_writes_money_and_percent_as_russian_does():
-    at = _open_in_russian("budget", chosen="marketing_budgets")
+    at = open_page("budget", "ru", chosen="marketing_budgets")
     at.button[0].click().run()
     assert not at.exception, [e.value for e in at.exception]
     verdict = (at.success or at.warning)[0].value

@@ -4,30 +4,15 @@ from __future__ import annotations
 
 import re
 
-from streamlit.testing.v1 import AppTest
-
 import hourglass as hg
 from hourglass.i18n import language
 from hourglass.plots.budgets import line_names
-from tests.test_dashboard import DASHBOARD, figures, script, shown
+from tests.test_dashboard import figures, open_page, shown
 
 RUSSIAN_LINES = [
     "Медийная реклама", "Поисковая реклама", "Нравиться", "Доверять", "Попробовать",
     "Повторить", "Рекомендовать",
 ]  # fmt: skip
-
-
-def _open_in_russian(address: str, **state: object) -> AppTest:
-    """The dashboard in Russian on a page, with two replications."""
-    at = AppTest.from_file(DASHBOARD, default_timeout=300)
-    at.query_params["lang"] = "ru"
-    at.session_state["reps"] = 2
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.switch_page(script("scenario")).run()
-    at.switch_page(script(address)).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def test_line_names_translate_known_channels_and_keep_a_users_own():
@@ -42,7 +27,7 @@ def test_line_names_translate_known_channels_and_keep_a_users_own():
 
 
 def test_budget_page_names_lines_in_russian_before_and_after_optimising():
-    at = _open_in_russian("budget", chosen="marketing_budgets")
+    at = open_page("budget", "ru", chosen="marketing_budgets")
     titles = [a.text for a in figures(at)[0].layout.annotations]
     first = r"Медийная реклама<br>предельный ROI [+-]\d+,\d\d<br>"
     assert re.match(first, titles[0]), titles[0]
@@ -58,7 +43,7 @@ def test_budget_page_names_lines_in_russian_before_and_after_optimising():
 
 
 def test_marketer_page_names_lines_in_russian_and_runs():
-    at = _open_in_russian("marketer", chosen="marketing_budgets")
+    at = open_page("marketer", "ru", chosen="marketing_budgets")
     labels = [n.label for n in at.number_input]
     assert all(name in labels for name in RUSSIAN_LINES), labels
     words = " ".join(shown(m.value) for m in at.markdown) + " ".join(c.value for c in at.caption)

@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from tests.helpers import invoke_cli, make_scenario
-from tests.test_dashboard import DASHBOARD, script
+from tests.test_dashboard import open_page
 
 NBSP = "\N{NO-BREAK SPACE}"
 
@@ -57,21 +56,8 @@ def test_compare_precision_line_names_the_kpi_and_writes_numbers_as_the_reader_d
     assert line in result.stdout.replace("\n", " ")
 
 
-def _open_in_russian(address: str, **state: object) -> AppTest:
-    """The dashboard in Russian on a page, with two replications."""
-    at = AppTest.from_file(DASHBOARD, default_timeout=300)
-    at.query_params["lang"] = "ru"
-    at.session_state["reps"] = 2
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.switch_page(script("scenario")).run()
-    at.switch_page(script(address)).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
 def test_marketer_shows_pass_probabilities_as_whole_percents_and_money_whole():
-    at = _open_in_russian("marketer", chosen="marketing_budgets")
+    at = open_page("marketer", "ru", chosen="marketing_budgets")
     know = next(s for s in at.slider if s.label == "Знать")
     assert (know.value, know.proto.format, know.proto.max) == (55, "%d %%", 100)
     bonus = "Бонус за каждого приведённого покупателя"

@@ -132,3 +132,16 @@ def live_server(code: Path | None = None) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def projector_tab() -> Iterator[Any]:
+    """A 1280x720 browser tab, a projector's size, with `base_url` a live dashboard of its own."""
+    from playwright.sync_api import sync_playwright
+
+    with live_server() as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 720}, locale="en-US")
+        page.set_default_timeout(180_000)
+        page.base_url = url
+        yield page
+        browser.close()

@@ -18,9 +18,7 @@ import yaml
 
 from tests.live_dashboard import (
     ADDRESSES,
-    CHROMIUM,
-    CHROMIUM_FLAGS,
-    live_server,
+    projector_tab,
     require_chromium,
     settle,
 )
@@ -68,13 +66,7 @@ sync_api = pytest.importorskip("playwright.sync_api")
 @pytest.fixture(scope="module")
 def tab() -> Iterator[object]:
     """A 1280x720 browser tab and the address of a live dashboard of its own."""
-    with live_server() as url, sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 720}, locale="en-US")
-        page.set_default_timeout(180_000)
-        page.base_url = url
-        yield page
-        browser.close()
+    yield from projector_tab()
 
 
 def opened(page, address: str, query: str) -> None:

@@ -16,9 +16,7 @@ import pytest
 
 from tests.live_dashboard import (
     ADDRESSES,
-    CHROMIUM,
-    CHROMIUM_FLAGS,
-    live_server,
+    projector_tab,
     require_chromium,
     settle,
 )
@@ -65,13 +63,7 @@ pytestmark = pytest.mark.slow  # pages simulated in a browser
 @pytest.fixture(scope="module")
 def tab() -> Iterator[object]:
     """A 1280x720 browser tab, a projector's size, and the address of a live dashboard."""
-    with live_server() as url, sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 720}, locale="en-US")
-        page.set_default_timeout(180_000)
-        page.base_url = url
-        yield page
-        browser.close()
+    yield from projector_tab()
 
 
 def presented(page, address: str, language: str) -> None:

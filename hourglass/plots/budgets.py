@@ -89,7 +89,7 @@ def response_figure(
         cols=cols,
         subplot_titles=titles,
         horizontal_spacing=0.08,
-        vertical_spacing=0.36 / rows if rows > 1 else 0.0,
+        vertical_spacing=0.5 / rows if rows > 1 else 0.0,
     )
     a_month = _("{money} a month")
     for i, line in enumerate(lines):
@@ -144,7 +144,8 @@ def response_figure(
             "yanchor": "top",
         },
         template="plotly_white",
-        height=max(420, 320 * rows),
+        height=max(460, 380 * rows),
+        margin_t=150,  # the first row's three-line titles under the figure's title
         # under the panels: above them it would cover a panel's title
         legend={"orientation": "h", "x": 0.5, "xanchor": "center", "y": -0.25 / rows},
     )
